@@ -1,0 +1,58 @@
+/**
+ * The `lla` command line: dispatch to one module per command, turn LlaError into a message and an exit code
+ * (0 ok, 1 failure, 2 bad usage or input, 130 interrupted), never a stack trace for expected failures.
+ */
+import type { Command, CommandIO } from './command.js';
+import { COMMON_OPTIONS, helpText, parseCommandArgs } from './options.js';
+import { LlaError, UsageError } from '../errors.js';
+import { packageVersion } from '../package-info.js';
+
+/** Commands load lazily so that `lla --help` does not pay for TF.js or the kernels. */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
+  'corpus-stats': { summary: 'count sequences, tokens and distinct actions of an input file', load: () => import('./commands/corpus-stats.js') },
+};
+
+function topLevelHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length)) + 2;
+  const rows = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}${entry.summary}`);
+  return `lla ${packageVersion()}: Latent LSTM Allocation for sequences of actions\n\n` +
+    `Usage: lla <command> <input> [options]\n\nCommands:\n${rows.join('\n')}\n\n` +
+    `Run 'lla <command> --help' for a command's options.\n` +
+    `Environment: LLA_BACKEND=native|wasm|auto selects the kernel backend; LLA_TF_BACKEND=node|wasm|cpu the LSTM backend.\n`;
+}
+
+export async function main(argv: string[], io: CommandIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(topLevelHelp());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  try {
+    const entry = COMMANDS[name];
+    if (!entry) {
+      throw new UsageError(`lla: unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(', ')}. ` +
+        `Run 'lla --help'.`);
+    }
+    const { command } = await entry.load();
+    const specs = { ...command.options, ...COMMON_OPTIONS };
+    const args = parseCommandArgs(name, rest, specs);
+    if (args.values.help) {
+      io.stdout.write(helpText(name, command.usage, command.description, specs));
+      return 0;
+    }
+    return await command.run(args, io);
+  } catch (error) {
+    if (error instanceof LlaError) {
+      io.stderr.write(`lla: ${error.message.replace(/^lla:?\s*/, '')}\n`);
+      return error.exitCode;
+    }
+    const err = error as Error;
+    io.stderr.write(`lla ${name}: unexpected failure: ${err?.stack ?? String(error)}\n` +
+      `This is a bug in lla; please report it with the command you ran.\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * The one kernel interface. Both backends (the C++ Node-API addon in native/ and the AssemblyScript module in
+ * assembly/) implement exactly this, over typed arrays that the TypeScript side allocates and owns.
+ *
+ * Conventions shared by every entry point
+ * - K topics, V action types, H hidden units, T tokens, D sequences, S particles.
+ * - A corpus is `tokens: Int32Array [T]` (action ids 0..V-1) and `offsets: Int32Array [D+1]` (sequence d is
+ *   tokens[offsets[d] .. offsets[d+1])). Unknown actions never reach a kernel: the driver drops them.
+ * - Every array argument is checked (type, length, id ranges) and a bad one throws a JS `Error` (native:
+ *   Napi::Error; WASM wrapper: validated in TypeScript before the call): a kernel never crashes the process.
+ * - Arrays that a kernel reads many times should be allocated with `alloc*` so that the WASM backend can use them
+ *   in place (zero-copy); any ordinary typed array is accepted too (the WASM wrapper then copies it in and out).
+ *
+ * Random numbers (bit-identical in native/rng.h, assembly/rng.ts and src/kernels/rng.ts)
+ * - SplitMix64. `mix(x)`: z = x + 0x9E3779B97F4A7C15; z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9;
+ *   z = (z ^ (z >>> 27)) * 0x94D049BB133111EB; return z ^ (z >>> 31)   (all u64, wrapping).
+ * - A stream's initial state: state = mix(mix(mix(seed) ^ iteration) ^ index)  (seed, iteration, index as u64).
+ * - `next()`: state += 0x9E3779B97F4A7C15; z = state; then the same two xor-shift-multiply rounds and final
+ *   xor-shift as `mix` (without adding the constant again); return z.
+ * - `uniform()` (f64 in [0,1)): (next() >>> 11) * 2^-53.
+ * - `below(n)` (int in [0,n)): u32 = high 32 bits of next(); (u32 * n) >>> 32  (u64 product).
+ * - Streams used: the sweep of iteration `it` uses stream(seed, it, d) for sequence d; `randomTopics` uses
+ *   stream(seed, 0xFFFFFFFF, d); the particle filter uses stream(seed, 0x80000000 + t, d) at position t of
+ *   sequence d (a fresh stream per token, so feeding a sequence in pieces gives the same draws as feeding it
+ *   whole).
+ *
+ * Alias tables (Vose), shared definition
+ * - A table over n slots has `prob: Float32Array [n]` and `alias: Int32Array [n]` (here holding topic ids).
+ *   Draw: u = uniform() * n; i = floor(u); if (u - i < prob[i]) take slot i's own topic, else alias[i].
+ *
+ * The LSTM cell (Keras gate order i, f, c, o; logistic sigmoid 1/(1+exp(-x)), never the hard sigmoid)
+ * - Weights (float32, row-major): `inputTable [R][4H]` (the input-side product embedding(x) · W_input, one row
+ *   per input symbol: R = K+1 for `lla` (topics, then the begin symbol K), R = V+1 for `word-lla` (actions, then
+ *   begin symbol V)); `recurrent [4H][H]` (row r is gate unit r); `gateBias [4H]`; `outputWeights [K][H]`;
+ *   `outputBias [K]`.
+ * - Step with input symbol x from (h, c), both [H] starting at zero:
+ *   g[r] = inputTable[x][r] + gateBias[r] + sum_j recurrent[r][j] h[j];
+ *   i = sig(g[0:H]), f = sig(g[H:2H]), cand = tanh(g[2H:3H]), o = sig(g[3H:4H]);
+ *   c' = f c + i cand; h' = o tanh(c').  Logits l_k = outputBias[k] + sum_j outputWeights[k][j] h'[j].
+ * - At position t of a sequence the input is the begin symbol for t = 0, else the previous topic (lla, the one
+ *   just sampled in this sweep) or the previous action (word-lla). pi_t = softmax(l) computed from h after that
+ *   step. A sequence's arithmetic never depends on which other sequences share its lock-step batch or thread.
+ */
+
+/** Model variants that the kernels sample. `lstm` (the action-level baseline) never reaches a kernel. */
+export type KernelMode = 'lda' | 'lla' | 'word-lla';
+export const MODE_CODE: Record<KernelMode, number> = { lda: 0, lla: 1, 'word-lla': 2 };
+
+/** Which MH proposals a sweep uses: cycle word, sequence, word, ... (default), or one kind only (tests). */
+export type ProposalSchedule = 'cycle' | 'word' | 'sequence';
+export const PROPOSAL_CODE: Record<ProposalSchedule, number> = { cycle: 3, word: 1, sequence: 2 };
+
+export type BackendName = 'native' | 'wasm';
+
+export interface BuildInfo {
+  backend: BackendName;
+  /** package version the kernel was built from; the loader rejects a mismatch (stale build). */
+  version: string;
+  /** Node-API version of the addon; null for WASM. */
+  napiVersion: number | null;
+  /** e.g. "x86-64-v3 (AVX2, FMA)", "wasm32 simd128". */
+  instructionSet: string;
+  /** whether the kernel can run several threads. */
+  threads: boolean;
+  /** threads it will use when asked for 0 (= all cores). */
+  maxThreads: number;
+}
+
+/** Counts of the previous sweep's assignments. Built by `buildCounts`, read-only during a sweep. */
+export interface CountTables {
+  /** rowOffsets: [V+1] action w's non-zero counts are entries rowOffsets[w] .. rowOffsets[w+1]. */
+  rowOffsets: Int32Array;
+  /** rowTopics: [capacity >= nnz, e.g. T] topic k of each non-zero n_{k,w}; ascending within a row. */
+  rowTopics: Int32Array;
+  /** rowCounts: [capacity] n_{k,w} of each entry (> 0). */
+  rowCounts: Int32Array;
+  /** topicTotals: [K] n_k = sum_w n_{k,w}. */
+  topicTotals: Int32Array;
+}
+
+/** Word proposals built from CountTables (SPEC 3.1): memory O(nnz + K), never O(V K). */
+export interface AliasTables {
+  /** sparseProb / sparseAlias: [capacity] one Vose table per action row over its entries (aligned with rowTopics),
+   * weights n_{k,w} / (n_k + V beta); sparseAlias holds topic ids. */
+  sparseProb: Float32Array;
+  sparseAlias: Int32Array;
+  /** sparseMass: [V] sum over the row of n_{k,w} / (n_k + V beta). */
+  sparseMass: Float64Array;
+  /** denseProb / denseAlias: [K] one shared Vose table over beta / (n_k + V beta). */
+  denseProb: Float32Array;
+  denseAlias: Int32Array;
+  /** denseMass: [1] sum_k beta / (n_k + V beta). */
+  denseMass: Float64Array;
+}
+
+/** Fixed LSTM weights in the layout above. */
+export interface CellWeights {
+  hidden: number;
+  inputTable: Float32Array;
+  recurrent: Float32Array;
+  gateBias: Float32Array;
+  outputWeights: Float32Array;
+  outputBias: Float32Array;
+}
+
+export interface SweepArgs {
+  mode: KernelMode;
+  /** exact: evaluate all K terms and draw by inverse CDF; else M Metropolis-Hastings steps. */
+  exact: boolean;
+  mhSteps: number;
+  proposals: ProposalSchedule;
+  numTopics: number;
+  vocabularySize: number;
+  tokens: Int32Array;
+  offsets: Int32Array;
+  /** topicsPrev: [T] the previous sweep's topics: the chains' start states and the sequence proposal. */
+  topicsPrev: Int32Array;
+  /** topicsNext: [T] output: this sweep's topics. */
+  topicsNext: Int32Array;
+  counts: CountTables;
+  alias: AliasTables;
+  beta: number;
+  /** alpha: the `lda` prior on in-sequence counts. */
+  alpha: number;
+  /** sequenceSmoothing: the constant a of the sequence proposal (default 0.1). */
+  sequenceSmoothing: number;
+  /** weights: required for lla and word-lla. */
+  weights?: CellWeights;
+  seed: number;
+  iteration: number;
+  /** threads: 0 = all cores. Sequences are split over threads balanced by tokens. */
+  threads: number;
+}
+
+export interface SweepResult {
+  /** sum over tokens of log phi_{z_new, w} with the sweep's (read-only) phi. */
+  logPhi: number;
+  /** MH proposals made and accepted (0 in exact mode). */
+  proposalsMade: number;
+  proposalsAccepted: number;
+}
+
+export interface FilterArgs {
+  mode: KernelMode;
+  numTopics: number;
+  vocabularySize: number;
+  tokens: Int32Array;
+  offsets: Int32Array;
+  counts: CountTables;
+  beta: number;
+  alpha: number;
+  weights?: CellWeights;
+  /** particles S (ignored for word-lla, whose likelihood is exact). */
+  particles: number;
+  seed: number;
+  threads: number;
+  /** logLikelihood: [D] output: sum over the sequence of log p(w_t | w_<t). */
+  logLikelihood: Float64Array;
+  /** optional: sorted global token positions at which to record the predictive topic mixture
+   * sum_s W_s pi_s (before w_t is seen) into mixtures [P][K]. */
+  mixturePositions?: Int32Array;
+  mixtures?: Float32Array;
+}
+
+/** Particle state of one sequence in progress (a serving session): allocated by the driver. */
+export interface FilterState {
+  /** position: [1] tokens consumed; previousAction: [1] (-1 at the start). */
+  position: Int32Array;
+  previousAction: Int32Array;
+  /** weights: [S] normalised particle weights; previousTopic: [S] (-1 at the start). */
+  weights: Float64Array;
+  previousTopic: Int32Array;
+  /** hidden / cell: [S][H] each particle's LSTM state *before* reading its next input (its previousTopic for
+   * lla, previousAction for word-lla, the begin symbol when that is -1); zero at the start. */
+  hiddenState: Float32Array;
+  cellState: Float32Array;
+  /** topicCounts: [S][K] (lda) each particle's in-sequence topic counts. */
+  topicCounts: Int32Array;
+}
+
+export interface Kernel {
+  readonly name: BackendName;
+  buildInfo(): BuildInfo;
+  allocInt32(length: number): Int32Array;
+  allocFloat32(length: number): Float32Array;
+  allocFloat64(length: number): Float64Array;
+  /** FNV-1a over the 32-bit values: h = 2166136261; for each v: h = ((h ^ v) * 16777619) mod 2^32. */
+  checksum(values: Int32Array): number;
+  /** the high 32 bits of the first out.length draws of stream(seed, iteration, index). */
+  randomStream(seed: number, iteration: number, index: number, out: Uint32Array): void;
+  /** z[t] = below(K) from stream(seed, 0xFFFFFFFF, d) for each token of sequence d, in order. */
+  randomTopics(offsets: Int32Array, topics: Int32Array, numTopics: number, seed: number): void;
+  /** counts from assignments. wordTokens: [T] token positions grouped by action (wordOffsets [V+1]), ascending
+   * within each action. Returns nnz. */
+  buildCounts(tokens: Int32Array, wordOffsets: Int32Array, wordTokens: Int32Array, topics: Int32Array,
+    numTopics: number, out: CountTables): number;
+  buildAlias(counts: CountTables, numTopics: number, beta: number, out: AliasTables): void;
+  sweep(args: SweepArgs): Promise<SweepResult>;
+  particleFilter(args: FilterArgs): Promise<void>;
+  /** advance one session by one known action; returns log p(action | history) and, when mixtureOut ([K]) is
+   * given, writes the predictive topic mixture for the *next* position into it. `sequenceIndex` and `seed`
+   * select the random streams exactly as particleFilter does. */
+  filterStep(args: Omit<FilterArgs, 'tokens' | 'offsets' | 'logLikelihood' | 'mixturePositions' | 'mixtures' | 'threads'>
+    & { state: FilterState; action: number; sequenceIndex: number; mixtureOut?: Float32Array }): number;
+  /** run the cell over inputs [steps] from zero state; write h and c after every step into [steps][H]. */
+  lstmSteps(weights: CellWeights, inputs: Int32Array, hiddenOut: Float32Array, cellOut: Float32Array): void;
+  /** sum of pi_{t+1} (the LSTM's next-topic distribution after reading z_t) grouped by z_t over all positions
+   * but each sequence's last: sums [K][K] (row = z_t), rowCounts [K]. */
+  topicTransitions(offsets: Int32Array, topics: Int32Array, weights: CellWeights, numTopics: number,
+    sums: Float64Array, rowCounts: Float64Array): void;
+}

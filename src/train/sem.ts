@@ -1,0 +1,245 @@
+/**
+ * The stochastic-EM schedule (SPEC section 3). Each iteration: word proposals (alias tables) from the previous
+ * sweep's counts, one E-step sweep in the kernel (topics double-buffered: read `topicsPrev`, write
+ * `topicsNext`), counts rebuilt from the new topics, then the LSTM M-step on TF.js over a token budget, whose
+ * weights go back to the kernel as typed arrays. TF.js never runs per token.
+ */
+import type { AliasTables, CellWeights, CountTables, Kernel, KernelMode, ProposalSchedule } from '../kernels/types.js';
+import { InterruptedError } from '../errors.js';
+
+export type ModelVariant = 'lla' | 'word-lla' | 'lda';
+
+export interface SemSettings {
+  model: ModelVariant;
+  numTopics: number;
+  vocabularySize: number;
+  /** total E-step sweeps, the lda initialisation sweeps included */
+  iterations: number;
+  /** the first `initLdaSweeps` sweeps run in lda mode (`--init lda:N`) */
+  initLdaSweeps: number;
+  mhSteps: number;
+  exact: boolean;
+  proposals: ProposalSchedule;
+  alpha: number;
+  beta: number;
+  sequenceSmoothing: number;
+  /** LSTM M-step: tokens per iteration, truncated-BPTT window, sequences per minibatch */
+  lstmTokens: number;
+  bptt: number;
+  batch: number;
+  seed: number;
+  threads: number;
+}
+
+/** What the SEM loop needs of the TF.js model (src/lstm/): train on sampled topics, hand weights over. */
+export interface LstmTrainer {
+  train(args: { inputs: Int32Array; targets: Int32Array; offsets: Int32Array; tokenBudget: number; bptt: number;
+    batch: number; signal?: AbortSignal }): Promise<{ meanLoss: number; tokens: number; seconds: number }>;
+  cellWeights(): CellWeights;
+}
+
+export interface TrainingData {
+  /** tokens: [T] action ids; offsets: [D+1] sequence starts */
+  tokens: Int32Array;
+  offsets: Int32Array;
+}
+
+export interface IterationRecord {
+  iteration: number;
+  /** the kernel mode this sweep ran in (lda during initialisation) */
+  mode: KernelMode;
+  seconds: number;
+  estepSeconds: number;
+  mstepSeconds: number;
+  estepTokensPerSecond: number;
+  mstepTokensPerSecond: number | null;
+  /** complete-data log-likelihood per token: log phi_{z,w} plus the topic model's log p(z_t | history) */
+  logLikelihoodPerToken: number;
+  logPhiPerToken: number;
+  /** mean next-topic cross-entropy of the LSTM M-step (nats), null when no LSTM was trained */
+  lstmLoss: number | null;
+  acceptanceRate: number | null;
+  heldOutPerplexity?: number;
+}
+
+/** Token positions grouped by action, ascending within each action: the kernel's buildCounts index. */
+export function groupTokensByAction(tokens: Int32Array, vocabularySize: number, alloc: (n: number) => Int32Array):
+  { wordOffsets: Int32Array; wordTokens: Int32Array } {
+  // wordOffsets: [V+1] where action w's token positions start in wordTokens; wordTokens: [T] positions
+  const wordOffsets = alloc(vocabularySize + 1);
+  for (let t = 0; t < tokens.length; t++) wordOffsets[tokens[t] + 1]++;
+  for (let w = 0; w < vocabularySize; w++) wordOffsets[w + 1] += wordOffsets[w];
+  const cursor = Int32Array.from(wordOffsets.subarray(0, vocabularySize));
+  const wordTokens = alloc(tokens.length);
+  for (let t = 0; t < tokens.length; t++) wordTokens[cursor[tokens[t]]++] = t;
+  return { wordOffsets, wordTokens };
+}
+
+export function allocCounts(kernel: Kernel, vocabularySize: number, numTopics: number, capacity: number): CountTables {
+  return {
+    rowOffsets: kernel.allocInt32(vocabularySize + 1),
+    rowTopics: kernel.allocInt32(Math.max(1, capacity)),
+    rowCounts: kernel.allocInt32(Math.max(1, capacity)),
+    topicTotals: kernel.allocInt32(numTopics),
+  };
+}
+
+export function allocAlias(kernel: Kernel, vocabularySize: number, numTopics: number, capacity: number): AliasTables {
+  return {
+    sparseProb: kernel.allocFloat32(Math.max(1, capacity)),
+    sparseAlias: kernel.allocInt32(Math.max(1, capacity)),
+    sparseMass: kernel.allocFloat64(vocabularySize),
+    denseProb: kernel.allocFloat32(numTopics),
+    denseAlias: kernel.allocInt32(numTopics),
+    denseMass: kernel.allocFloat64(1),
+  };
+}
+
+/** Copy `source` into a kernel-allocated array (so the WASM backend reads it in place). */
+export function toKernelInt32(kernel: Kernel, source: Int32Array): Int32Array {
+  const target = kernel.allocInt32(source.length);
+  target.set(source);
+  return target;
+}
+
+/** lda's complete-data topic term: sum_d sum_t log((n_{d,z_t}^{<t} + alpha) / (t + K alpha)), left to right. */
+function ldaTopicLogLikelihood(topics: Int32Array, offsets: Int32Array, numTopics: number, alpha: number): number {
+  const perSequence = new Int32Array(numTopics);
+  let total = 0;
+  for (let d = 0; d + 1 < offsets.length; d++) {
+    const begin = offsets[d];
+    const end = offsets[d + 1];
+    for (let t = begin; t < end; t++) {
+      total += Math.log((perSequence[topics[t]] + alpha) / (t - begin + numTopics * alpha));
+      perSequence[topics[t]]++;
+    }
+    for (let t = begin; t < end; t++) perSequence[topics[t]] = 0;
+  }
+  return total;
+}
+
+/**
+ * One training run's sampler state. The driver (model.ts) owns it; it is plain typed arrays so checkpoints can
+ * save it and a resumed run continues from the same assignments and random streams.
+ */
+export class SemState {
+  readonly kernel: Kernel;
+  readonly settings: SemSettings;
+  readonly data: TrainingData;
+  readonly wordOffsets: Int32Array;
+  readonly wordTokens: Int32Array;
+  /** topics: [T] the latest sweep's assignments (the next sweep's start states) */
+  topics: Int32Array;
+  /** spareTopics: [T] the buffer the next sweep writes */
+  private spareTopics: Int32Array;
+  /** counts: of `topics`, rebuilt after each sweep */
+  readonly counts: CountTables;
+  readonly alias: AliasTables;
+  /** weights the kernel's LSTM cell uses; undefined until the first M-step (or random for a cold lla start) */
+  weights: CellWeights | undefined;
+  /** iterations completed */
+  iteration = 0;
+  nonZeros = 0;
+
+  constructor(kernel: Kernel, settings: SemSettings, data: TrainingData, initialTopics?: Int32Array) {
+    this.kernel = kernel;
+    this.settings = settings;
+    const tokens = toKernelInt32(kernel, data.tokens);
+    const offsets = toKernelInt32(kernel, data.offsets);
+    this.data = { tokens, offsets };
+    const grouped = groupTokensByAction(tokens, settings.vocabularySize, (n) => kernel.allocInt32(n));
+    this.wordOffsets = grouped.wordOffsets;
+    this.wordTokens = grouped.wordTokens;
+    this.topics = kernel.allocInt32(tokens.length);
+    this.spareTopics = kernel.allocInt32(tokens.length);
+    if (initialTopics) {
+      if (initialTopics.length !== tokens.length) {
+        throw new Error(`initial topics have ${initialTopics.length} entries for ${tokens.length} tokens`);
+      }
+      this.topics.set(initialTopics);
+    } else {
+      kernel.randomTopics(offsets, this.topics, settings.numTopics, settings.seed);
+    }
+    const capacity = Math.min(tokens.length, settings.vocabularySize * settings.numTopics);
+    this.counts = allocCounts(kernel, settings.vocabularySize, settings.numTopics, capacity);
+    this.alias = allocAlias(kernel, settings.vocabularySize, settings.numTopics, capacity);
+    this.rebuildCounts();
+  }
+
+  get tokenCount(): number {
+    return this.data.tokens.length;
+  }
+
+  rebuildCounts(): void {
+    this.nonZeros = this.kernel.buildCounts(this.data.tokens, this.wordOffsets, this.wordTokens, this.topics,
+      this.settings.numTopics, this.counts);
+  }
+
+  /** the kernel mode of iteration `iteration` (0-based) */
+  modeOf(iteration: number): KernelMode {
+    return this.settings.model === 'lda' || iteration < this.settings.initLdaSweeps ? 'lda' : this.settings.model;
+  }
+
+  /** Whether iteration `iteration` ends with an LSTM M-step (every LSTM iteration, and the last lda init sweep). */
+  trainsLstmAfter(iteration: number): boolean {
+    return this.settings.model !== 'lda' && iteration + 1 >= this.settings.initLdaSweeps;
+  }
+
+  /** One SEM iteration. `lstm` is required for lla and word-lla. */
+  async step(lstm: LstmTrainer | null, signal?: AbortSignal): Promise<IterationRecord> {
+    if (signal?.aborted) throw new InterruptedError();
+    const settings = this.settings;
+    const iteration = this.iteration;
+    const mode = this.modeOf(iteration);
+    const started = performance.now();
+    if (mode !== 'lda' && this.weights === undefined) {
+      if (!lstm) throw new Error(`the ${mode} model needs its LSTM`);
+      this.weights = lstm.cellWeights();
+    }
+    this.kernel.buildAlias(this.counts, settings.numTopics, settings.beta, this.alias);
+    const sweep = await this.kernel.sweep({
+      mode, exact: settings.exact, mhSteps: settings.mhSteps, proposals: settings.proposals,
+      numTopics: settings.numTopics, vocabularySize: settings.vocabularySize,
+      tokens: this.data.tokens, offsets: this.data.offsets, topicsPrev: this.topics, topicsNext: this.spareTopics,
+      counts: this.counts, alias: this.alias, beta: settings.beta, alpha: settings.alpha,
+      sequenceSmoothing: settings.sequenceSmoothing, weights: mode === 'lda' ? undefined : this.weights,
+      seed: settings.seed, iteration, threads: settings.threads,
+    });
+    [this.topics, this.spareTopics] = [this.spareTopics, this.topics];
+    this.rebuildCounts();
+    const estepSeconds = (performance.now() - started) / 1000;
+
+    let lstmLoss: number | null = null;
+    let mstepSeconds = 0;
+    let mstepTokens = 0;
+    if (this.trainsLstmAfter(iteration) && lstm) {
+      const mstepStarted = performance.now();
+      const inputs = settings.model === 'word-lla' ? this.data.tokens : this.topics;
+      const result = await lstm.train({ inputs, targets: this.topics, offsets: this.data.offsets,
+        tokenBudget: settings.lstmTokens, bptt: settings.bptt, batch: settings.batch, signal });
+      this.weights = lstm.cellWeights();
+      lstmLoss = result.meanLoss;
+      mstepTokens = result.tokens;
+      mstepSeconds = (performance.now() - mstepStarted) / 1000;
+    }
+    const tokens = this.tokenCount;
+    const logPhiPerToken = sweep.logPhi / Math.max(1, tokens);
+    const topicTerm = mode === 'lda' || lstmLoss === null
+      ? ldaTopicLogLikelihood(this.topics, this.data.offsets, settings.numTopics, settings.alpha) / Math.max(1, tokens)
+      : -lstmLoss;
+    this.iteration++;
+    return {
+      iteration: this.iteration,
+      mode,
+      seconds: (performance.now() - started) / 1000,
+      estepSeconds,
+      mstepSeconds,
+      estepTokensPerSecond: tokens / Math.max(1e-9, estepSeconds),
+      mstepTokensPerSecond: mstepTokens > 0 ? mstepTokens / Math.max(1e-9, mstepSeconds) : null,
+      logLikelihoodPerToken: logPhiPerToken + topicTerm,
+      logPhiPerToken,
+      lstmLoss,
+      acceptanceRate: sweep.proposalsMade > 0 ? sweep.proposalsAccepted / sweep.proposalsMade : null,
+    };
+  }
+}

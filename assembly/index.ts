@@ -1,0 +1,14 @@
+// The WebAssembly kernel module: every export works on pointers into linear memory that the TypeScript wrapper
+// (src/kernels/wasm.ts) allocates; nothing here allocates. Mirrors native/ one file per concern.
+
+export { randomStream, randomTopics, checksum } from './rng';
+export { buildCounts } from './counts';
+export { buildAlias } from './alias';
+export { lstmSteps, topicTransitions } from './lstm_cell';
+export { sweepRange, sweepScratchBytes } from './sweep';
+export { filterRange, filterToken, nextMixture, filterScratchBytes, filterTokenScratchBytes } from './likelihood';
+
+/** First free byte after the module's static data: where the wrapper's allocator may start. */
+export function heapBase(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,63 @@
+// Byte offsets of the parameter blocks that the TypeScript wrapper writes into linear memory before a call
+// (mirrored in src/kernels/wasm-layout.ts). A block keeps exported signatures short and lets every worker
+// thread read the same arguments from the shared memory.
+
+// Sweep parameters. Pointers are u32 byte addresses; 0 = absent.
+export const SWEEP_MODE = 0;             // i32 0 lda, 1 lla, 2 word-lla
+export const SWEEP_EXACT = 4;            // i32 0/1
+export const SWEEP_MH_STEPS = 8;         // i32
+export const SWEEP_PROPOSALS = 12;       // i32 bit 1 word, bit 2 sequence
+export const SWEEP_TOPICS = 16;          // i32 K
+export const SWEEP_VOCABULARY = 20;      // i32 V
+export const SWEEP_SEQUENCES = 24;       // i32 D
+export const SWEEP_TOKENS = 28;          // i32 [T]
+export const SWEEP_OFFSETS = 32;         // i32 [D+1]
+export const SWEEP_TOPICS_PREV = 36;     // i32 [T]
+export const SWEEP_TOPICS_NEXT = 40;     // i32 [T]
+export const SWEEP_ROW_OFFSETS = 44;     // i32 [V+1]
+export const SWEEP_ROW_TOPICS = 48;      // i32 [nnz]
+export const SWEEP_ROW_COUNTS = 52;      // i32 [nnz]
+export const SWEEP_TOPIC_TOTALS = 56;    // i32 [K]
+export const SWEEP_SPARSE_PROB = 60;     // f32 [nnz]
+export const SWEEP_SPARSE_ALIAS = 64;    // i32 [nnz]
+export const SWEEP_SPARSE_MASS = 68;     // f64 [V]
+export const SWEEP_DENSE_PROB = 72;      // f32 [K]
+export const SWEEP_DENSE_ALIAS = 76;     // i32 [K]
+export const SWEEP_DENSE_MASS = 80;      // f64 [1]
+export const SWEEP_CELL = 84;            // Cell struct, 0 for lda
+export const SWEEP_INVERSE_TOTALS = 88;  // f64 [K] 1 / (n_k + V beta)
+export const SWEEP_PER_SEQUENCE = 92;    // f64 [D][3] output: logPhi, proposals made, proposals accepted
+export const SWEEP_BETA = 96;            // f64
+export const SWEEP_ALPHA = 104;          // f64
+export const SWEEP_SMOOTHING = 112;      // f64 a of the sequence proposal
+export const SWEEP_SEED = 120;           // u64
+export const SWEEP_ITERATION = 128;      // u64
+export const SWEEP_BYTES = 136;
+
+// Particle filter parameters.
+export const FILTER_MODE = 0;            // i32
+export const FILTER_TOPICS = 4;          // i32 K
+export const FILTER_VOCABULARY = 8;      // i32 V
+export const FILTER_SEQUENCES = 12;      // i32 D
+export const FILTER_TOKENS = 16;         // i32 [T]
+export const FILTER_OFFSETS = 20;        // i32 [D+1]
+export const FILTER_ROW_OFFSETS = 24;    // i32 [V+1]
+export const FILTER_ROW_TOPICS = 28;     // i32 [nnz]
+export const FILTER_ROW_COUNTS = 32;     // i32 [nnz]
+export const FILTER_CELL = 36;           // Cell struct, 0 for lda
+export const FILTER_INVERSE_TOTALS = 40; // f64 [K] 1 / (n_k + V beta)
+export const FILTER_PARTICLES = 44;      // i32 S
+export const FILTER_LOG_LIKELIHOOD = 48; // f64 [D] output
+export const FILTER_MIXTURE_POSITIONS = 52; // i32 [P] ascending global token positions
+export const FILTER_MIXTURE_COUNT = 56;  // i32 P
+export const FILTER_MIXTURES = 60;       // f32 [P][K] output
+export const FILTER_BETA = 64;           // f64
+export const FILTER_ALPHA = 72;          // f64
+export const FILTER_SEED = 80;           // u64
+export const FILTER_BYTES = 88;
+
+export const MODE_LDA = 0;
+export const MODE_LLA = 1;
+export const MODE_WORD_LLA = 2;
+export const PROPOSAL_WORD = 1;
+export const PROPOSAL_SEQUENCE = 2;

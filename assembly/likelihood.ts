@@ -1,0 +1,273 @@
+// Held-out likelihood (SPEC section 4): a particle filter for lla and lda, the exact forward pass for word-lla.
+// particleFilter runs whole sequences; filterStep advances a serving session by one action. Both go through
+// filterToken, so feeding a sequence in pieces gives the same numbers as feeding it whole.
+
+import { seedStream, uniform } from './rng';
+import { Cell, cellStep, allLogits, softmax } from './lstm_cell';
+import {
+  FILTER_MODE, FILTER_TOPICS, FILTER_VOCABULARY, FILTER_TOKENS, FILTER_OFFSETS, FILTER_ROW_OFFSETS,
+  FILTER_ROW_TOPICS, FILTER_ROW_COUNTS, FILTER_CELL, FILTER_INVERSE_TOTALS, FILTER_PARTICLES,
+  FILTER_LOG_LIKELIHOOD, FILTER_MIXTURE_POSITIONS, FILTER_MIXTURE_COUNT, FILTER_MIXTURES, FILTER_BETA,
+  FILTER_ALPHA, FILTER_SEED, MODE_LDA, MODE_LLA, MODE_WORD_LLA,
+} from './layout';
+
+// @ts-ignore: decorator
+@inline function align16(x: usize): usize { return (x + 15) & ~15; }
+
+/** Particles actually used: word-lla is exact, so one deterministic "particle". */
+// @ts-ignore: decorator
+@inline function particlesOf(params: usize): i32 {
+  return load<i32>(params + FILTER_MODE) == MODE_WORD_LLA ? 1 : load<i32>(params + FILTER_PARTICLES);
+}
+
+/** Scratch of filterToken: gates f32 [4H]; logits f32 [K]; pi, posterior, mixture f64 [K]; copies of the particle
+ * state for resampling: h, c f32 [S][H], weights f64 [S], topics i32 [S], counts i32 [S][K] (lda). */
+export function filterTokenScratchBytes(K: i32, H: i32, S: i32, lda: bool): usize {
+  return align16(<usize>H << 4) + align16(<usize>K << 2) + 3 * align16(<usize>K << 3)
+    + 2 * align16(<usize>S * <usize>H << 2) + align16(<usize>S << 3) + align16(<usize>S << 2)
+    + (lda ? align16(<usize>S * <usize>K << 2) : 0);
+}
+
+/** Scratch of particleFilter: the particle state (h, c f32 [S][H], weights f64 [S], topics i32 [S],
+ * counts i32 [S][K]) followed by filterToken's scratch. */
+export function filterScratchBytes(K: i32, H: i32, S: i32, lda: bool): usize {
+  return 2 * align16(<usize>S * <usize>H << 2) + align16(<usize>S << 3) + align16(<usize>S << 2)
+    + (lda ? align16(<usize>S * <usize>K << 2) : 0) + filterTokenScratchBytes(K, H, S, lda);
+}
+
+/** Particle filter over sequences [first, end): logLikelihood[d] and the requested mixtures. */
+export function filterRange(params: usize, scratch: usize, first: i32, end: i32): void {
+  const K = load<i32>(params + FILTER_TOPICS);
+  const lda = load<i32>(params + FILTER_MODE) == MODE_LDA;
+  const cell = load<usize>(params + FILTER_CELL);
+  const H = cell == 0 ? 0 : changetype<Cell>(cell).hidden;
+  const S = particlesOf(params);
+  const tokens = load<usize>(params + FILTER_TOKENS);
+  const offsets = load<usize>(params + FILTER_OFFSETS);
+  const positions = load<usize>(params + FILTER_MIXTURE_POSITIONS);
+  const positionCount = load<i32>(params + FILTER_MIXTURE_COUNT);
+  const mixtures = load<usize>(params + FILTER_MIXTURES);
+  const stateBytes = align16(<usize>S * <usize>H << 2);
+  const hidden = scratch;
+  const cellState = hidden + stateBytes;
+  const weights = cellState + stateBytes;
+  const topics = weights + align16(<usize>S << 3);
+  const counts = topics + align16(<usize>S << 2);
+  const tokenScratch = counts + (lda ? align16(<usize>S * <usize>K << 2) : 0);
+  for (let d = first; d < end; d++) {
+    const start = load<i32>(offsets + (<usize>d << 2));
+    const stop = load<i32>(offsets + (<usize>(d + 1) << 2));
+    memory.fill(hidden, 0, 2 * stateBytes);
+    for (let s = 0; s < S; s++) {
+      store<f64>(weights + (<usize>s << 3), 1.0 / <f64>S);
+      store<i32>(topics + (<usize>s << 2), -1);
+    }
+    if (lda) memory.fill(counts, 0, <usize>S * <usize>K << 2);
+    // First requested mixture position at or after this sequence's start.
+    let p = 0, high = positionCount;
+    while (p < high) {
+      const middle = (p + high) >>> 1;
+      if (load<i32>(positions + (<usize>middle << 2)) < start) p = middle + 1; else high = middle;
+    }
+    let logLikelihood: f64 = 0;
+    for (let t = start; t < stop; t++) {
+      let mixtureOut: usize = 0;
+      if (p < positionCount && load<i32>(positions + (<usize>p << 2)) == t) {
+        mixtureOut = mixtures + (<usize>p * <usize>K << 2);
+        p++;
+      }
+      const previousAction = t == start ? -1 : load<i32>(tokens + (<usize>(t - 1) << 2));
+      logLikelihood += filterToken(params, tokenScratch, hidden, cellState, weights, topics, counts,
+        load<i32>(tokens + (<usize>t << 2)), previousAction, t - start, d, mixtureOut);
+    }
+    store<f64>(load<usize>(params + FILTER_LOG_LIKELIHOOD) + (<usize>d << 3), logLikelihood);
+  }
+}
+
+/**
+ * One token for one sequence: returns log p(action | history), reweights, draws each particle's topic,
+ * resamples when ESS < S/2. Writes the predictive mixture sum_s W_s pi_s before the action is seen into
+ * mixtureOut (f32 [K]) when it is not 0.
+ */
+export function filterToken(params: usize, scratch: usize, hidden: usize, cellState: usize, weights: usize,
+  topics: usize, counts: usize, action: i32, previousAction: i32, position: i32, sequence: i32,
+  mixtureOut: usize): f64 {
+  const mode = load<i32>(params + FILTER_MODE);
+  const K = load<i32>(params + FILTER_TOPICS);
+  const V = load<i32>(params + FILTER_VOCABULARY);
+  const cellPointer = load<usize>(params + FILTER_CELL);
+  const cell = changetype<Cell>(cellPointer);
+  const H = cellPointer == 0 ? 0 : cell.hidden;
+  const S = particlesOf(params);
+  const rowOffsets = load<usize>(params + FILTER_ROW_OFFSETS);
+  const rowTopics = load<usize>(params + FILTER_ROW_TOPICS);
+  const rowCounts = load<usize>(params + FILTER_ROW_COUNTS);
+  const inverseTotals = load<usize>(params + FILTER_INVERSE_TOTALS);
+  const beta = load<f64>(params + FILTER_BETA);
+  const alpha = load<f64>(params + FILTER_ALPHA);
+  const lda = mode == MODE_LDA;
+
+  const gates = scratch;
+  const logits = gates + align16(<usize>H << 4);
+  const pi = logits + align16(<usize>K << 2);
+  const posterior = pi + align16(<usize>K << 3);
+  const mixture = posterior + align16(<usize>K << 3);
+  const stateBytes = align16(<usize>S * <usize>H << 2);
+  const hiddenCopy = mixture + align16(<usize>K << 3);
+  const cellCopy = hiddenCopy + stateBytes;
+  const weightsCopy = cellCopy + stateBytes;
+  const topicsCopy = weightsCopy + align16(<usize>S << 3);
+  const countsCopy = topicsCopy + align16(<usize>S << 2);
+
+  seedStream(load<u64>(params + FILTER_SEED), 0x80000000 + <u64>position, <u64>sequence);
+  if (mixtureOut != 0) memory.fill(mixture, 0, <usize>K << 3);
+  const rowBegin = load<i32>(rowOffsets + (<usize>action << 2));
+  const rowEnd = load<i32>(rowOffsets + (<usize>(action + 1) << 2));
+  const priorScale = 1.0 / (<f64>position + <f64>K * alpha);
+  let predictiveTotal: f64 = 0;
+  for (let s = 0; s < S; s++) {
+    const h = hidden + (<usize>s * <usize>H << 2);
+    const c = cellState + (<usize>s * <usize>H << 2);
+    const particleCounts = counts + (<usize>s * <usize>K << 2);
+    if (lda) {
+      for (let k = 0; k < K; k++) {
+        store<f64>(pi + (<usize>k << 3), (<f64>load<i32>(particleCounts + (<usize>k << 2)) + alpha) * priorScale);
+      }
+    } else {
+      let input: i32;
+      if (mode == MODE_LLA) {
+        const previous = load<i32>(topics + (<usize>s << 2));
+        input = previous < 0 ? K : previous;
+      } else {
+        input = previousAction < 0 ? V : previousAction;
+      }
+      cellStep(cell, input, h, c, gates);
+      allLogits(cell, h, K, logits);
+      softmax(logits, K, pi);
+    }
+    // posterior cumulative sums of pi_k phi_{k,w}, merging the ascending sparse row for n_{k,w}.
+    let entry = rowBegin;
+    let nextTopic = entry < rowEnd ? load<i32>(rowTopics + (<usize>entry << 2)) : K;
+    let predictive: f64 = 0;
+    for (let k = 0; k < K; k++) {
+      let count = 0;
+      if (k == nextTopic) {
+        count = load<i32>(rowCounts + (<usize>entry << 2));
+        entry++;
+        nextTopic = entry < rowEnd ? load<i32>(rowTopics + (<usize>entry << 2)) : K;
+      }
+      predictive += load<f64>(pi + (<usize>k << 3)) * (<f64>count + beta) * load<f64>(inverseTotals + (<usize>k << 3));
+      store<f64>(posterior + (<usize>k << 3), predictive);
+    }
+    const weight = load<f64>(weights + (<usize>s << 3));
+    if (mixtureOut != 0) {
+      for (let k = 0; k < K; k++) {
+        const at = mixture + (<usize>k << 3);
+        store<f64>(at, load<f64>(at) + weight * load<f64>(pi + (<usize>k << 3)));
+      }
+    }
+    predictiveTotal += weight * predictive;
+    store<f64>(weights + (<usize>s << 3), weight * predictive);
+    if (mode != MODE_WORD_LLA) {
+      const u = uniform() * predictive;
+      let low = 0, high = K - 1;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (load<f64>(posterior + (<usize>middle << 3)) > u) high = middle; else low = middle + 1;
+      }
+      store<i32>(topics + (<usize>s << 2), low);
+      if (lda) store<i32>(particleCounts + (<usize>low << 2), load<i32>(particleCounts + (<usize>low << 2)) + 1);
+    }
+  }
+  if (mixtureOut != 0) {
+    for (let k = 0; k < K; k++) store<f32>(mixtureOut + (<usize>k << 2), <f32>load<f64>(mixture + (<usize>k << 3)));
+  }
+  // Normalise and measure the effective sample size 1 / sum W^2.
+  let total: f64 = 0;
+  for (let s = 0; s < S; s++) total += load<f64>(weights + (<usize>s << 3));
+  let sumSquares: f64 = 0;
+  for (let s = 0; s < S; s++) {
+    const w = load<f64>(weights + (<usize>s << 3)) / total;
+    store<f64>(weights + (<usize>s << 3), w);
+    sumSquares += w * w;
+  }
+  if (S > 1 && 1.0 / sumSquares < 0.5 * <f64>S) {
+    resample(S, H, K, lda, hidden, cellState, weights, topics, counts,
+      hiddenCopy, cellCopy, weightsCopy, topicsCopy, countsCopy);
+  }
+  return Math.log(predictiveTotal);
+}
+
+/** Systematic resampling: one uniform offset, S evenly spaced points on the cumulative weights. */
+function resample(S: i32, H: i32, K: i32, lda: bool, hidden: usize, cellState: usize, weights: usize,
+  topics: usize, counts: usize, hiddenCopy: usize, cellCopy: usize, weightsCopy: usize, topicsCopy: usize,
+  countsCopy: usize): void {
+  const rowBytes = <usize>H << 2;
+  const countBytes = <usize>K << 2;
+  memory.copy(hiddenCopy, hidden, <usize>S * rowBytes);
+  memory.copy(cellCopy, cellState, <usize>S * rowBytes);
+  memory.copy(weightsCopy, weights, <usize>S << 3);
+  memory.copy(topicsCopy, topics, <usize>S << 2);
+  if (lda) memory.copy(countsCopy, counts, <usize>S * countBytes);
+  const spacing = 1.0 / <f64>S;
+  const offset = uniform() * spacing;
+  let source = 0;
+  let cumulative = load<f64>(weightsCopy);
+  for (let s = 0; s < S; s++) {
+    const target = offset + <f64>s * spacing;
+    while (target > cumulative && source < S - 1) {
+      source++;
+      cumulative += load<f64>(weightsCopy + (<usize>source << 3));
+    }
+    memory.copy(hidden + <usize>s * rowBytes, hiddenCopy + <usize>source * rowBytes, rowBytes);
+    memory.copy(cellState + <usize>s * rowBytes, cellCopy + <usize>source * rowBytes, rowBytes);
+    store<i32>(topics + (<usize>s << 2), load<i32>(topicsCopy + (<usize>source << 2)));
+    if (lda) memory.copy(counts + <usize>s * countBytes, countsCopy + <usize>source * countBytes, countBytes);
+    store<f64>(weights + (<usize>s << 3), spacing);
+  }
+}
+
+/**
+ * The predictive topic mixture for the position after `action` (a session's next step), without changing the
+ * state: each particle's cell is advanced on a copy. Uses filterToken's scratch.
+ */
+export function nextMixture(params: usize, scratch: usize, hidden: usize, cellState: usize, weights: usize,
+  topics: usize, counts: usize, action: i32, position: i32, mixtureOut: usize): void {
+  const mode = load<i32>(params + FILTER_MODE);
+  const K = load<i32>(params + FILTER_TOPICS);
+  const cellPointer = load<usize>(params + FILTER_CELL);
+  const cell = changetype<Cell>(cellPointer);
+  const H = cellPointer == 0 ? 0 : cell.hidden;
+  const S = particlesOf(params);
+  const alpha = load<f64>(params + FILTER_ALPHA);
+  const gates = scratch;
+  const logits = gates + align16(<usize>H << 4);
+  const pi = logits + align16(<usize>K << 2);
+  const posterior = pi + align16(<usize>K << 3);
+  const mixture = posterior + align16(<usize>K << 3);
+  const stateBytes = align16(<usize>S * <usize>H << 2);
+  const hiddenCopy = mixture + align16(<usize>K << 3);
+  const cellCopy = hiddenCopy + stateBytes;
+  memory.fill(mixture, 0, <usize>K << 3);
+  const priorScale = 1.0 / (<f64>position + <f64>K * alpha);
+  for (let s = 0; s < S; s++) {
+    const weight = load<f64>(weights + (<usize>s << 3));
+    if (mode == MODE_LDA) {
+      const particleCounts = counts + (<usize>s * <usize>K << 2);
+      for (let k = 0; k < K; k++) {
+        store<f64>(pi + (<usize>k << 3), (<f64>load<i32>(particleCounts + (<usize>k << 2)) + alpha) * priorScale);
+      }
+    } else {
+      memory.copy(hiddenCopy, hidden + (<usize>s * <usize>H << 2), <usize>H << 2);
+      memory.copy(cellCopy, cellState + (<usize>s * <usize>H << 2), <usize>H << 2);
+      cellStep(cell, mode == MODE_LLA ? load<i32>(topics + (<usize>s << 2)) : action, hiddenCopy, cellCopy, gates);
+      allLogits(cell, hiddenCopy, K, logits);
+      softmax(logits, K, pi);
+    }
+    for (let k = 0; k < K; k++) {
+      const at = mixture + (<usize>k << 3);
+      store<f64>(at, load<f64>(at) + weight * load<f64>(pi + (<usize>k << 3)));
+    }
+  }
+  for (let k = 0; k < K; k++) store<f32>(mixtureOut + (<usize>k << 2), <f32>load<f64>(mixture + (<usize>k << 3)));
+}

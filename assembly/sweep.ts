@@ -1,0 +1,214 @@
+// The E-step sweep of SPEC section 3 step 2: per sequence, left to right, each token's topic drawn by
+// Metropolis-Hastings over the word and sequence proposals (or exactly), LSTM cell advanced on the new prefix.
+// Reads the parameter block (layout.ts); writes topicsNext and per-sequence statistics; never allocates.
+
+import { seedStream, uniform, aliasDraw } from './rng';
+import { countOf } from './counts';
+import { Cell, cellStep, logit, allLogits } from './lstm_cell';
+import {
+  SWEEP_MODE, SWEEP_EXACT, SWEEP_MH_STEPS, SWEEP_PROPOSALS, SWEEP_TOPICS, SWEEP_VOCABULARY, SWEEP_TOKENS,
+  SWEEP_OFFSETS, SWEEP_TOPICS_PREV, SWEEP_TOPICS_NEXT, SWEEP_ROW_OFFSETS, SWEEP_ROW_TOPICS, SWEEP_ROW_COUNTS,
+  SWEEP_SPARSE_PROB, SWEEP_SPARSE_ALIAS, SWEEP_SPARSE_MASS, SWEEP_DENSE_PROB, SWEEP_DENSE_ALIAS,
+  SWEEP_DENSE_MASS, SWEEP_CELL, SWEEP_INVERSE_TOTALS, SWEEP_PER_SEQUENCE, SWEEP_BETA, SWEEP_ALPHA,
+  SWEEP_SMOOTHING, SWEEP_SEED, SWEEP_ITERATION, MODE_LDA, MODE_LLA, MODE_WORD_LLA, PROPOSAL_WORD,
+  PROPOSAL_SEQUENCE,
+} from './layout';
+
+// @ts-ignore: decorator
+@inline function align16(x: usize): usize { return (x + 15) & ~15; }
+
+/** Per-thread scratch of a sweep: h, c f32 [H]; gates f32 [4H]; logits f32 [K]; weights f64 [K];
+ * sequence histogram i32 [K]; in-sequence counts i32 [K]. */
+export function sweepScratchBytes(K: i32, H: i32): usize {
+  return align16(<usize>H << 2) * 2 + align16(<usize>H << 4) + align16(<usize>K << 2) + align16(<usize>K << 3)
+    + align16(<usize>K << 2) * 2;
+}
+
+/** Sweep sequences [first, end). */
+export function sweepRange(params: usize, scratch: usize, first: i32, end: i32): void {
+  for (let d = first; d < end; d++) sweepSequence(params, scratch, d);
+}
+
+function sweepSequence(params: usize, scratch: usize, d: i32): void {
+  const mode = load<i32>(params + SWEEP_MODE);
+  const exact = load<i32>(params + SWEEP_EXACT) != 0;
+  const mhSteps = load<i32>(params + SWEEP_MH_STEPS);
+  const proposals = load<i32>(params + SWEEP_PROPOSALS);
+  const K = load<i32>(params + SWEEP_TOPICS);
+  const V = load<i32>(params + SWEEP_VOCABULARY);
+  const tokens = load<usize>(params + SWEEP_TOKENS);
+  const offsets = load<usize>(params + SWEEP_OFFSETS);
+  const topicsPrev = load<usize>(params + SWEEP_TOPICS_PREV);
+  const topicsNext = load<usize>(params + SWEEP_TOPICS_NEXT);
+  const rowOffsets = load<usize>(params + SWEEP_ROW_OFFSETS);
+  const rowTopics = load<usize>(params + SWEEP_ROW_TOPICS);
+  const rowCounts = load<usize>(params + SWEEP_ROW_COUNTS);
+  const sparseProb = load<usize>(params + SWEEP_SPARSE_PROB);
+  const sparseAlias = load<usize>(params + SWEEP_SPARSE_ALIAS);
+  const sparseMass = load<usize>(params + SWEEP_SPARSE_MASS);
+  const denseProb = load<usize>(params + SWEEP_DENSE_PROB);
+  const denseAlias = load<usize>(params + SWEEP_DENSE_ALIAS);
+  const denseMass = load<f64>(load<usize>(params + SWEEP_DENSE_MASS));
+  const cell = changetype<Cell>(load<usize>(params + SWEEP_CELL));
+  const inverseTotals = load<usize>(params + SWEEP_INVERSE_TOTALS);
+  const beta = load<f64>(params + SWEEP_BETA);
+  const alpha = load<f64>(params + SWEEP_ALPHA);
+  const smoothing = load<f64>(params + SWEEP_SMOOTHING);
+
+  const H = mode == MODE_LDA ? 0 : cell.hidden;
+  const h = scratch;
+  const c = h + align16(<usize>H << 2);
+  const gates = c + align16(<usize>H << 2);
+  const logits = gates + align16(<usize>H << 4);
+  const weights = logits + align16(<usize>K << 2);
+  const histogram = weights + align16(<usize>K << 3);     // c_{d,k}: previous-sweep topics of the sequence
+  const sequenceCounts = histogram + align16(<usize>K << 2); // n_{d,k}: current chain states (lda)
+
+  const start = load<i32>(offsets + (<usize>d << 2));
+  const end = load<i32>(offsets + (<usize>(d + 1) << 2));
+  const length = end - start;
+  seedStream(load<u64>(params + SWEEP_SEED), load<u64>(params + SWEEP_ITERATION), <u64>d);
+
+  const useSequenceProposal = !exact && (proposals & PROPOSAL_SEQUENCE) != 0;
+  if (useSequenceProposal || mode == MODE_LDA) {
+    for (let t = start; t < end; t++) {
+      const k = load<i32>(topicsPrev + (<usize>t << 2));
+      if (useSequenceProposal) store<i32>(histogram + (<usize>k << 2), load<i32>(histogram + (<usize>k << 2)) + 1);
+      if (mode == MODE_LDA) store<i32>(sequenceCounts + (<usize>k << 2), load<i32>(sequenceCounts + (<usize>k << 2)) + 1);
+    }
+  }
+  if (H > 0) memory.fill(h, 0, align16(<usize>H << 2) * 2);
+
+  const sequenceMass = <f64>length + <f64>K * smoothing;
+  let logPhi: f64 = 0;
+  let made = 0, accepted = 0;
+  for (let t = start; t < end; t++) {
+    const w = load<i32>(tokens + (<usize>t << 2));
+    if (mode == MODE_LLA) {
+      cellStep(cell, t == start ? K : load<i32>(topicsNext + (<usize>(t - 1) << 2)), h, c, gates);
+    } else if (mode == MODE_WORD_LLA) {
+      cellStep(cell, t == start ? V : load<i32>(tokens + (<usize>(t - 1) << 2)), h, c, gates);
+    }
+    let current = load<i32>(topicsPrev + (<usize>t << 2));
+    if (mode == MODE_LDA) store<i32>(sequenceCounts + (<usize>current << 2), load<i32>(sequenceCounts + (<usize>current << 2)) - 1);
+    const rowBegin = load<i32>(rowOffsets + (<usize>w << 2));
+    const rowEnd = load<i32>(rowOffsets + (<usize>(w + 1) << 2));
+
+    if (exact) {
+      current = exactDraw(mode, cell, h, K, logits, weights, sequenceCounts, alpha, beta, inverseTotals,
+        rowTopics, rowCounts, rowBegin, rowEnd);
+    } else {
+      // The chain starts at the previous sweep's topic; its unnormalised target is prior(k) phi_{k,w}.
+      let currentLogit: f64 = mode == MODE_LDA ? 0 : <f64>logit(cell, h, current);
+      let currentPhi: f64 = -1; // computed on demand (only the sequence proposal needs it)
+      const rowMass = load<f64>(sparseMass + (<usize>w << 3));
+      for (let step = 0; step < mhSteps; step++) {
+        const kind = proposals == (PROPOSAL_WORD | PROPOSAL_SEQUENCE) ? ((step & 1) == 0 ? PROPOSAL_WORD : PROPOSAL_SEQUENCE) : proposals;
+        let proposal: i32;
+        if (kind == PROPOSAL_WORD) {
+          if (uniform() * (rowMass + denseMass) < rowMass) {
+            const entry = <usize>rowBegin << 2;
+            proposal = aliasDraw(sparseProb + entry, sparseAlias + entry, rowTopics + entry, rowEnd - rowBegin);
+          } else {
+            proposal = aliasDraw(denseProb, denseAlias, 0, K);
+          }
+        } else {
+          const u = uniform() * sequenceMass;
+          if (u < <f64>length) {
+            proposal = load<i32>(topicsPrev + (<usize>(start + min(<i32>u, length - 1)) << 2));
+          } else {
+            proposal = min(<i32>((u - <f64>length) / smoothing), K - 1);
+          }
+        }
+        made++;
+        if (proposal == current) { accepted++; continue; }
+        let proposalLogit: f64 = 0;
+        let ratio: f64;
+        if (mode == MODE_LDA) {
+          ratio = (<f64>load<i32>(sequenceCounts + (<usize>proposal << 2)) + alpha)
+            / (<f64>load<i32>(sequenceCounts + (<usize>current << 2)) + alpha);
+        } else {
+          proposalLogit = <f64>logit(cell, h, proposal);
+          ratio = Math.exp(proposalLogit - currentLogit);
+        }
+        let proposalPhi: f64 = -1;
+        if (kind == PROPOSAL_SEQUENCE) {
+          if (currentPhi < 0) currentPhi = phiOf(rowTopics, rowCounts, rowBegin, rowEnd, inverseTotals, beta, current);
+          proposalPhi = phiOf(rowTopics, rowCounts, rowBegin, rowEnd, inverseTotals, beta, proposal);
+          ratio *= (proposalPhi * (<f64>load<i32>(histogram + (<usize>current << 2)) + smoothing))
+            / (currentPhi * (<f64>load<i32>(histogram + (<usize>proposal << 2)) + smoothing));
+        }
+        if (ratio >= 1.0 || uniform() < ratio) {
+          current = proposal;
+          currentLogit = proposalLogit;
+          currentPhi = proposalPhi;
+          accepted++;
+        }
+      }
+    }
+    store<i32>(topicsNext + (<usize>t << 2), current);
+    if (mode == MODE_LDA) store<i32>(sequenceCounts + (<usize>current << 2), load<i32>(sequenceCounts + (<usize>current << 2)) + 1);
+    logPhi += Math.log(phiOf(rowTopics, rowCounts, rowBegin, rowEnd, inverseTotals, beta, current));
+  }
+
+  // Clear the per-sequence tables by the topics that were set: O(N_d), not O(K).
+  for (let t = start; t < end; t++) {
+    if (useSequenceProposal) store<i32>(histogram + (<usize>load<i32>(topicsPrev + (<usize>t << 2)) << 2), 0);
+    if (mode == MODE_LDA) store<i32>(sequenceCounts + (<usize>load<i32>(topicsNext + (<usize>t << 2)) << 2), 0);
+  }
+  const out = load<usize>(params + SWEEP_PER_SEQUENCE) + <usize>d * 24;
+  store<f64>(out, logPhi);
+  store<f64>(out, <f64>made, 8);
+  store<f64>(out, <f64>accepted, 16);
+}
+
+/** phi_{k,w} = (n_{k,w} + beta) / (n_k + V beta), n_{k,w} found in action w's sparse row. */
+// @ts-ignore: decorator
+@inline function phiOf(rowTopics: usize, rowCounts: usize, rowBegin: i32, rowEnd: i32, inverseTotals: usize,
+  beta: f64, k: i32): f64 {
+  let low = rowBegin, high = rowEnd - 1;
+  let count = 0;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const topic = load<i32>(rowTopics + (<usize>middle << 2));
+    if (topic == k) { count = load<i32>(rowCounts + (<usize>middle << 2)); break; }
+    if (topic < k) low = middle + 1; else high = middle - 1;
+  }
+  return (<f64>count + beta) * load<f64>(inverseTotals + (<usize>k << 3));
+}
+
+/** Exact draw from p(k) proportional to prior(k) phi_{k,w} by inverse CDF over all K terms. */
+function exactDraw(mode: i32, cell: Cell, h: usize, K: i32, logits: usize, weights: usize, sequenceCounts: usize,
+  alpha: f64, beta: f64, inverseTotals: usize, rowTopics: usize, rowCounts: usize, rowBegin: i32, rowEnd: i32): i32 {
+  let maximum: f64 = 0;
+  if (mode != MODE_LDA) {
+    allLogits(cell, h, K, logits);
+    maximum = -Infinity;
+    for (let k = 0; k < K; k++) maximum = max(maximum, <f64>load<f32>(logits + (<usize>k << 2)));
+  }
+  // Merge-walk the ascending sparse row to get n_{k,w} for every k in one pass.
+  let entry = rowBegin;
+  let nextTopic = entry < rowEnd ? load<i32>(rowTopics + (<usize>entry << 2)) : K;
+  let total: f64 = 0;
+  for (let k = 0; k < K; k++) {
+    let count = 0;
+    if (k == nextTopic) {
+      count = load<i32>(rowCounts + (<usize>entry << 2));
+      entry++;
+      nextTopic = entry < rowEnd ? load<i32>(rowTopics + (<usize>entry << 2)) : K;
+    }
+    const prior = mode == MODE_LDA
+      ? <f64>load<i32>(sequenceCounts + (<usize>k << 2)) + alpha
+      : Math.exp(<f64>load<f32>(logits + (<usize>k << 2)) - maximum);
+    total += prior * (<f64>count + beta) * load<f64>(inverseTotals + (<usize>k << 3));
+    store<f64>(weights + (<usize>k << 3), total);
+  }
+  const u = uniform() * total;
+  // Binary search of the cumulative weights for the first k with cumulative > u.
+  let low = 0, high = K - 1;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (load<f64>(weights + (<usize>middle << 3)) > u) high = middle; else low = middle + 1;
+  }
+  return low;
+}

@@ -1,0 +1,107 @@
+/**
+ * The `lstm` baseline (SPEC 2): a plain action-level LSTM language model, input the previous action (V+1
+ * symbols, begin symbol V), a V-way softmax over the next action. It never reaches the kernels: training and
+ * evaluation both run in TF.js. The caller may cap the vocabulary by mapping rare actions to one OOV id.
+ */
+import type { TfBackendChoice, TfBackendName } from './tf-backend.js';
+import { SequenceModel, type EvaluateResult, type TrainResult } from './sequence-model.js';
+import { packParameters, parameterCount, unpackParameters, type LstmParameters, type NetworkShape } from './weights.js';
+
+export interface ActionLstmOptions {
+  /** V: action ids 0..V-1 (including any OOV id the caller reserved). */
+  vocabularySize: number;
+  hidden: number;
+  embedding: number;
+  learningRate: number;
+  seed: number;
+  tfBackend?: TfBackendChoice;
+  parameters?: LstmParameters;
+}
+
+export interface ActionSequences {
+  /** tokens: [T] action ids */
+  tokens: Int32Array;
+  /** offsets: [D+1] */
+  offsets: Int32Array;
+}
+
+export function actionLstmShape(vocabularySize: number, hidden: number, embedding: number): NetworkShape {
+  for (const [name, value] of [['vocabularySize', vocabularySize], ['hidden', hidden], ['embedding', embedding]] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`action LSTM: ${name} must be a positive integer, got ${value}`);
+  }
+  return { inputSymbols: vocabularySize + 1, embedding, hidden, outputs: vocabularySize };
+}
+
+export class ActionLstm {
+  readonly vocabularySize: number;
+  readonly shape: NetworkShape;
+
+  constructor(readonly model: SequenceModel) {
+    this.shape = model.shape;
+    this.vocabularySize = model.shape.outputs;
+  }
+
+  get tfBackend(): TfBackendName {
+    return this.model.runtime.name;
+  }
+
+  get parameterCount(): number {
+    return parameterCount(this.shape);
+  }
+
+  /** train as a next-action model on `tokenBudget` tokens */
+  train(args: ActionSequences & { tokenBudget: number; bptt: number; batch: number; signal?: AbortSignal }): Promise<TrainResult> {
+    const { tokens, ...rest } = args;
+    return this.model.train({ ...rest, inputs: tokens, targets: tokens });
+  }
+
+  /**
+   * Exact log p(w_d) = sum_t log p(w_t | w_<t) of each sequence: logLikelihood [D]. With `positions` (sorted
+   * global token positions), also the log-probabilities of every action there: scores [P][V] (rank them for
+   * next-action prediction; position t's row conditions on the tokens before t only).
+   */
+  evaluate(sequences: ActionSequences & { positions?: Int32Array; batch?: number; window?: number }): Promise<EvaluateResult> {
+    const { tokens, ...rest } = sequences;
+    return this.model.evaluate({ ...rest, inputs: tokens, targets: tokens });
+  }
+
+  async logLikelihood(sequences: ActionSequences): Promise<Float64Array> {
+    return (await this.evaluate(sequences)).logLikelihood;
+  }
+
+  /** next-action log-probabilities [P][V] at the given sorted positions */
+  async nextActionScores(sequences: ActionSequences, positions: Int32Array): Promise<Float32Array> {
+    return (await this.evaluate({ ...sequences, positions })).scores;
+  }
+
+  getParameters(): Promise<LstmParameters> {
+    return this.model.getParameters();
+  }
+
+  setParameters(parameters: LstmParameters): void {
+    this.model.setParameters(parameters);
+  }
+
+  async packedParameters(): Promise<Float32Array> {
+    return packParameters(await this.model.getParameters());
+  }
+
+  loadPackedParameters(packed: Float32Array): void {
+    this.model.setParameters(unpackParameters(this.shape, packed));
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+export async function createActionLstm(options: ActionLstmOptions): Promise<ActionLstm> {
+  const model = await SequenceModel.create({
+    shape: actionLstmShape(options.vocabularySize, options.hidden, options.embedding),
+    learningRate: options.learningRate,
+    seed: options.seed,
+    ...(options.tfBackend === undefined ? {} : { tfBackend: options.tfBackend }),
+    ...(options.parameters === undefined ? {} : { parameters: options.parameters }),
+  });
+  return new ActionLstm(model);
+}

@@ -1,0 +1,136 @@
+/**
+ * The topic LSTM of LLA (SPEC 2, 3 step 3): a next-topic language model trained with TF.js on the topic
+ * sequences the E-step sampled, then exported to the kernels as fixed CellWeights.
+ * - `lla` (Topic-LLA): input the previous topic, K+1 input symbols (begin symbol K); output softmax over K.
+ * - `word-lla`: input the previous action, V+1 input symbols (begin symbol V); output softmax over K.
+ */
+import type { CellWeights } from '../kernels/types.js';
+import type { TfBackendChoice, TfBackendName } from './tf-backend.js';
+import { SequenceModel, type TrainResult } from './sequence-model.js';
+import { packParameters, parameterCount, toCellWeights, unpackParameters, type LstmParameters, type NetworkShape } from './weights.js';
+
+export type TopicLstmVariant = 'lla' | 'word-lla';
+
+export interface TopicLstmOptions {
+  variant: TopicLstmVariant;
+  /** K */
+  numTopics: number;
+  /** V (needed for word-lla's input table; recorded for lla) */
+  vocabularySize: number;
+  /** H */
+  hidden: number;
+  /** E */
+  embedding: number;
+  learningRate: number;
+  seed: number;
+  tfBackend?: TfBackendChoice;
+  /** start from saved weights (see `packedParameters`) instead of a fresh initialisation */
+  parameters?: LstmParameters;
+}
+
+export interface TopicTrainArgs {
+  /** inputs: [T] lla: the sampled topics; word-lla: the actions. Position t's input is inputs[t-1] (begin at t=0). */
+  inputs: Int32Array;
+  /** targets: [T] the sampled topics. */
+  targets: Int32Array;
+  /** offsets: [D+1] */
+  offsets: Int32Array;
+  tokenBudget: number;
+  bptt: number;
+  batch: number;
+  signal?: AbortSignal;
+}
+
+export function topicLstmShape(variant: TopicLstmVariant, numTopics: number, vocabularySize: number,
+  hidden: number, embedding: number): NetworkShape {
+  if (variant !== 'lla' && variant !== 'word-lla') {
+    throw new RangeError(`topic LSTM variant must be 'lla' or 'word-lla', got ${JSON.stringify(variant)}`);
+  }
+  for (const [name, value] of [['numTopics', numTopics], ['vocabularySize', vocabularySize], ['hidden', hidden], ['embedding', embedding]] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`topic LSTM: ${name} must be a positive integer, got ${value}`);
+  }
+  return {
+    inputSymbols: (variant === 'lla' ? numTopics : vocabularySize) + 1,
+    embedding,
+    hidden,
+    outputs: numTopics,
+  };
+}
+
+export class TopicLstm {
+  readonly variant: TopicLstmVariant;
+  readonly numTopics: number;
+  readonly vocabularySize: number;
+  readonly shape: NetworkShape;
+
+  constructor(readonly model: SequenceModel, options: TopicLstmOptions) {
+    this.variant = options.variant;
+    this.numTopics = options.numTopics;
+    this.vocabularySize = options.vocabularySize;
+    this.shape = model.shape;
+  }
+
+  /** which TF.js backend trains this model */
+  get tfBackend(): TfBackendName {
+    return this.model.runtime.name;
+  }
+
+  /** the begin-of-sequence input symbol (K for lla, V for word-lla) */
+  get beginSymbol(): number {
+    return this.shape.inputSymbols - 1;
+  }
+
+  /** dense parameters (embedding, LSTM and softmax) */
+  get parameterCount(): number {
+    return parameterCount(this.shape);
+  }
+
+  /** One M-step: train on `tokenBudget` tokens of the given topic sequences. */
+  train(args: TopicTrainArgs): Promise<TrainResult> {
+    return this.model.train(args);
+  }
+
+  /** The current weights in the kernels' layout. */
+  async cellWeights(): Promise<CellWeights> {
+    return toCellWeights(await this.model.getParameters());
+  }
+
+  getParameters(): Promise<LstmParameters> {
+    return this.model.getParameters();
+  }
+
+  setParameters(parameters: LstmParameters): void {
+    this.model.setParameters(parameters);
+  }
+
+  /** all trainable tensors in one array (PARAMETER_ORDER), for the model file */
+  async packedParameters(): Promise<Float32Array> {
+    return packParameters(await this.model.getParameters());
+  }
+
+  /** loads weights written by `packedParameters` (training can continue from them) */
+  loadPackedParameters(packed: Float32Array): void {
+    this.model.setParameters(unpackParameters(this.shape, packed));
+  }
+
+  /** h and c [steps][H] after each step from the zero state, computed by the TF.js cell that trains */
+  forwardStates(inputs: Int32Array): Promise<{ hidden: Float32Array; cell: Float32Array }> {
+    return this.model.forwardStates(inputs);
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+export async function createTopicLstm(options: TopicLstmOptions): Promise<TopicLstm> {
+  const shape = topicLstmShape(options.variant, options.numTopics, options.vocabularySize, options.hidden, options.embedding);
+  const model = await SequenceModel.create({
+    shape,
+    learningRate: options.learningRate,
+    seed: options.seed,
+    ...(options.tfBackend === undefined ? {} : { tfBackend: options.tfBackend }),
+    ...(options.parameters === undefined ? {} : { parameters: options.parameters }),
+  });
+  return new TopicLstm(model, options);
+}

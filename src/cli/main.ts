@@ -10,6 +10,8 @@ import { packageVersion } from '../package-info.js';
 /** Commands load lazily so that `lla --help` does not pay for TF.js or the kernels. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   'corpus-stats': { summary: 'count sequences, tokens and distinct actions of an input file', load: () => import('./commands/corpus-stats.js') },
+  bench: { summary: 'measure sampler throughput (tokens/s) and peak memory on a corpus', load: () => import('./commands/bench.js') },
+  generate: { summary: 'write a synthetic corpus from a known LLA (known topics and dynamics)', load: () => import('./commands/generate.js') },
 };
 
 function topLevelHelp(): string {

@@ -1,0 +1,219 @@
+/**
+ * The sampler benchmark behind `lla bench` (SPEC section 3): E-step throughput of one kernel backend on one
+ * corpus, with random fixed LSTM weights (Glorot scale), so the sampler is measured without TF.js training.
+ *
+ * Set-up (not timed): random initial topics (kernel.randomTopics), the word-token index, kernel-allocated
+ * count and alias tables, a first buildCounts + buildAlias, and the random cell weights.
+ * Timed: `iterations` E-step iterations, each = buildCounts + buildAlias of the previous sweep's topics + one
+ * sweep into the other topic buffer (double buffering). tokensPerSecond = tokens x iterations / timed seconds.
+ */
+import type { CellWeights, Kernel, KernelMode, ProposalSchedule } from '../kernels/types.js';
+import { allocAlias, allocCounts, groupTokensByAction, toKernelInt32 } from '../train/sem.js';
+import { GeneratorRandom } from '../generate/random.js';
+import { InterruptedError } from '../errors.js';
+
+export const BENCH_MODES: readonly KernelMode[] = ['lda', 'lla', 'word-lla'];
+
+export interface BenchCorpus {
+  /** offsets: [D+1] sequence d is tokens[offsets[d] .. offsets[d+1]) */
+  offsets: Int32Array;
+  /** tokens: [T] action ids 0..V-1 */
+  tokens: Int32Array;
+  vocabularySize: number;
+}
+
+export interface BenchSettings {
+  mode: KernelMode;
+  topics: number;
+  /** 0 = all cores */
+  threads: number;
+  iterations: number;
+  seed: number;
+  /** LSTM hidden size H (lla, word-lla) */
+  hidden: number;
+  mhSteps: number;
+  exact: boolean;
+  proposals?: ProposalSchedule;
+  alpha?: number;
+  beta?: number;
+  sequenceSmoothing?: number;
+  signal?: AbortSignal;
+  /** called after each timed iteration */
+  onIteration?: (iteration: number, seconds: number) => void;
+}
+
+export interface PhaseSeconds {
+  /** set-up: index, tables, initial topics, weights, first counts and alias (not in tokensPerSecond) */
+  setup: number;
+  /** per-iteration count rebuilds, alias rebuilds and sweeps, summed over the timed iterations */
+  counts: number;
+  alias: number;
+  sweep: number;
+}
+
+export interface BenchResult {
+  backend: string;
+  instructionSet: string;
+  model: KernelMode;
+  topics: number;
+  /** threads asked for (0 = all cores), and what the kernel's build info says that means (1 without threads) */
+  threads: number;
+  threadsUsed: number;
+  hidden: number | null;
+  mhSteps: number;
+  exact: boolean;
+  sequences: number;
+  vocabulary: number;
+  tokens: number;
+  iterations: number;
+  /** timed seconds: sum over iterations of counts + alias + sweep */
+  seconds: number;
+  tokensPerSecond: number;
+  /** tokens per second of the sweeps alone */
+  sweepTokensPerSecond: number;
+  phases: PhaseSeconds;
+  /** accepted / made MH proposals over all timed sweeps; null in exact mode */
+  acceptanceRate: number | null;
+  /** non-zeros of the count table after the last rebuild */
+  countNonZeros: number;
+  /** mean log phi_{z,w} per token of the last sweep (a sanity figure: it rises as topics form) */
+  logPhiPerToken: number;
+  peakRssBytes: number;
+}
+
+/** Keras-style Glorot-uniform limit for a weight matrix with these fan-in and fan-out. */
+function glorotLimit(fanIn: number, fanOut: number): number {
+  return Math.sqrt(6 / (fanIn + fanOut));
+}
+
+/**
+ * Random fixed LSTM weights in the CellWeights layout (src/kernels/types.ts): inputTable [R][4H] with R = K+1
+ * (lla) or V+1 (word-lla), recurrent [4H][H], gateBias [4H] (forget gate 1, as Keras' unitForgetBias),
+ * outputWeights [K][H], outputBias [K] zero. `alloc` places them where the kernel reads them in place.
+ */
+export function randomCellWeights(mode: KernelMode, numTopics: number, vocabularySize: number, hidden: number,
+  seed: number, alloc: (length: number) => Float32Array = (n) => new Float32Array(n)): CellWeights {
+  if (mode === 'lda') throw new Error('randomCellWeights: the lda mode has no LSTM');
+  if (!Number.isInteger(hidden) || hidden < 1) throw new Error(`randomCellWeights: hidden size ${hidden} must be >= 1`);
+  const random = new GeneratorRandom(seed);
+  const rows = mode === 'lla' ? numTopics + 1 : vocabularySize + 1;
+  const gates = 4 * hidden;
+  const fill = (array: Float32Array, limit: number) => {
+    for (let i = 0; i < array.length; i += 1) array[i] = (2 * random.uniform() - 1) * limit;
+    return array;
+  };
+  // allocate everything first: a growing WASM memory would detach views made before the last allocation
+  const inputTable = alloc(rows * gates);
+  const recurrent = alloc(gates * hidden);
+  const gateBias = alloc(gates);
+  const outputWeights = alloc(numTopics * hidden);
+  const outputBias = alloc(numTopics);
+  // the input table is a one-hot input times the input kernel: Glorot over (rows, 4H)
+  fill(inputTable, glorotLimit(rows, gates));
+  fill(recurrent, glorotLimit(hidden, gates));
+  gateBias.fill(0);
+  gateBias.fill(1, hidden, 2 * hidden);
+  fill(outputWeights, glorotLimit(hidden, numTopics));
+  outputBias.fill(0);
+  return { hidden, inputTable, recurrent, gateBias, outputWeights, outputBias };
+}
+
+export function validateBenchSettings(settings: BenchSettings, corpus: BenchCorpus): void {
+  const whole = (name: string, value: number, min: number) => {
+    if (!Number.isInteger(value) || value < min) throw new RangeError(`bench: ${name} must be a whole number >= ${min}, got ${value}`);
+  };
+  if (!BENCH_MODES.includes(settings.mode)) throw new RangeError(`bench: unknown mode '${settings.mode}'; use ${BENCH_MODES.join(', ')}`);
+  whole('topics', settings.topics, 1);
+  whole('threads', settings.threads, 0);
+  whole('iterations', settings.iterations, 1);
+  whole('hidden', settings.hidden, 1);
+  whole('mhSteps', settings.mhSteps, 1);
+  whole('seed', settings.seed, 0);
+  whole('vocabularySize', corpus.vocabularySize, 1);
+  if (corpus.tokens.length === 0) throw new RangeError('bench: the corpus has no tokens');
+}
+
+export function peakRssBytes(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+export async function runSamplerBench(kernel: Kernel, corpus: BenchCorpus, settings: BenchSettings): Promise<BenchResult> {
+  validateBenchSettings(settings, corpus);
+  const { mode, topics: numTopics, iterations } = settings;
+  const vocabularySize = corpus.vocabularySize;
+  const beta = settings.beta ?? 0.01;
+  const alpha = settings.alpha ?? 0.1;
+  const info = kernel.buildInfo();
+
+  const setupStarted = performance.now();
+  // same allocation order as the training driver: corpus, index, topics, tables, weights
+  const tokens = toKernelInt32(kernel, corpus.tokens);
+  const offsets = toKernelInt32(kernel, corpus.offsets);
+  const { wordOffsets, wordTokens } = groupTokensByAction(tokens, vocabularySize, (n) => kernel.allocInt32(n));
+  let topicsPrev = kernel.allocInt32(tokens.length);
+  let topicsNext = kernel.allocInt32(tokens.length);
+  const capacity = Math.min(tokens.length, vocabularySize * numTopics);
+  const counts = allocCounts(kernel, vocabularySize, numTopics, capacity);
+  const alias = allocAlias(kernel, vocabularySize, numTopics, capacity);
+  const weights = mode === 'lda' ? undefined
+    : randomCellWeights(mode, numTopics, vocabularySize, settings.hidden, settings.seed, (n) => kernel.allocFloat32(n));
+  kernel.randomTopics(offsets, topicsPrev, numTopics, settings.seed);
+  // one untimed rebuild so that first-touch page faults of the tables are not billed to iteration 1
+  kernel.buildCounts(tokens, wordOffsets, wordTokens, topicsPrev, numTopics, counts);
+  kernel.buildAlias(counts, numTopics, beta, alias);
+  const setup = (performance.now() - setupStarted) / 1000;
+
+  const phases: PhaseSeconds = { setup, counts: 0, alias: 0, sweep: 0 };
+  let proposalsMade = 0;
+  let proposalsAccepted = 0;
+  let nonZeros = 0;
+  let logPhi = 0;
+  for (let iteration = 0; iteration < iterations; iteration += 1) {
+    if (settings.signal?.aborted) throw new InterruptedError('lla bench: interrupted');
+    const started = performance.now();
+    nonZeros = kernel.buildCounts(tokens, wordOffsets, wordTokens, topicsPrev, numTopics, counts);
+    const counted = performance.now();
+    kernel.buildAlias(counts, numTopics, beta, alias);
+    const aliased = performance.now();
+    const result = await kernel.sweep({
+      mode, exact: settings.exact, mhSteps: settings.mhSteps, proposals: settings.proposals ?? 'cycle',
+      numTopics, vocabularySize, tokens, offsets, topicsPrev, topicsNext, counts, alias, beta, alpha,
+      sequenceSmoothing: settings.sequenceSmoothing ?? 0.1, weights, seed: settings.seed,
+      iteration: iteration + 1, threads: settings.threads,
+    });
+    const swept = performance.now();
+    phases.counts += (counted - started) / 1000;
+    phases.alias += (aliased - counted) / 1000;
+    phases.sweep += (swept - aliased) / 1000;
+    proposalsMade += result.proposalsMade;
+    proposalsAccepted += result.proposalsAccepted;
+    logPhi = result.logPhi;
+    [topicsPrev, topicsNext] = [topicsNext, topicsPrev];
+    settings.onIteration?.(iteration + 1, (swept - started) / 1000);
+  }
+  const seconds = phases.counts + phases.alias + phases.sweep;
+  const sampled = tokens.length * iterations;
+  return {
+    backend: kernel.name,
+    instructionSet: info.instructionSet,
+    model: mode,
+    topics: numTopics,
+    threads: settings.threads,
+    threadsUsed: !info.threads ? 1 : settings.threads === 0 ? info.maxThreads : settings.threads,
+    hidden: mode === 'lda' ? null : settings.hidden,
+    mhSteps: settings.mhSteps,
+    exact: settings.exact,
+    sequences: offsets.length - 1,
+    vocabulary: vocabularySize,
+    tokens: tokens.length,
+    iterations,
+    seconds,
+    tokensPerSecond: sampled / Math.max(1e-9, seconds),
+    sweepTokensPerSecond: sampled / Math.max(1e-9, phases.sweep),
+    phases,
+    acceptanceRate: settings.exact || proposalsMade === 0 ? null : proposalsAccepted / proposalsMade,
+    countNonZeros: nonZeros,
+    logPhiPerToken: logPhi / tokens.length,
+    peakRssBytes: peakRssBytes(),
+  };
+}

@@ -1,0 +1,99 @@
+/** `lla bench <input>`: E-step sampler throughput (tokens/s), phase times, MH acceptance and peak memory. */
+import type { Command, CommandIO } from '../command.js';
+import { choiceOption, intOption, numberOption, positionals, type ParsedArgs } from '../options.js';
+import { CORPUS_OPTIONS, corpusOptionsFrom } from '../corpus-options.js';
+import { loadCorpus } from '../../corpus/corpus.js';
+import { BACKEND_CHOICES, loadKernel } from '../../kernels/loader.js';
+import { BENCH_MODES, runSamplerBench, type BenchResult } from '../../bench/sampler.js';
+import type { KernelMode } from '../../kernels/types.js';
+
+const NAME = 'bench';
+
+function formatSeconds(seconds: number): string {
+  return seconds < 1 ? `${(seconds * 1000).toFixed(1)} ms` : `${seconds.toFixed(3)} s`;
+}
+
+export function formatBenchTable(result: BenchResult): string {
+  const millions = (value: number) => `${(value / 1e6).toFixed(3)} M`;
+  const rows: [string, string][] = [
+    ['backend', `${result.backend} (${result.instructionSet})`],
+    ['model', `${result.model}${result.hidden === null ? '' : `, hidden ${result.hidden}`}, ` +
+      `${result.exact ? 'exact draws' : `${result.mhSteps} MH steps`}`],
+    ['topics', String(result.topics)],
+    ['threads', `${result.threads === 0 ? 'all' : result.threads} (${result.threadsUsed} used)`],
+    ['corpus', `${result.sequences} sequences, ${result.tokens} tokens, ${result.vocabulary} actions`],
+    ['iterations', String(result.iterations)],
+    ['tokens/s', `${millions(result.tokensPerSecond)} (sweeps alone ${millions(result.sweepTokensPerSecond)})`],
+    ['time', `${formatSeconds(result.seconds)} = counts ${formatSeconds(result.phases.counts)} + alias ` +
+      `${formatSeconds(result.phases.alias)} + sweeps ${formatSeconds(result.phases.sweep)} (set-up ` +
+      `${formatSeconds(result.phases.setup)}, not counted)`],
+    ['MH acceptance', result.acceptanceRate === null ? 'n/a (exact)' : `${(100 * result.acceptanceRate).toFixed(1)} %`],
+    ['count non-zeros', String(result.countNonZeros)],
+    ['peak memory', `${(result.peakRssBytes / 1048576).toFixed(1)} MiB`],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length)) + 2;
+  return rows.map(([label, value]) => `${label.padEnd(width)}${value}`).join('\n') + '\n';
+}
+
+export const command: Command = {
+  name: NAME,
+  summary: 'measure sampler throughput (tokens/s) and peak memory on a corpus',
+  usage: '<input> [options]',
+  description:
+    'Loads the corpus, sets up the sampler (random initial topics, word-token index, count and alias tables, ' +
+    'random fixed LSTM weights of Glorot scale), then runs --iterations E-step iterations, each a count ' +
+    'rebuild, an alias rebuild and one sweep. Reports sampled tokens per second of that time (loading and ' +
+    'set-up excluded), the time of each phase, the Metropolis-Hastings acceptance rate and the peak resident ' +
+    'memory of the process. With --json the last line is one JSON object.',
+  options: {
+    model: { type: 'string', short: 'm', valueName: BENCH_MODES.join('|'), description: 'sampler mode', default: 'lla' },
+    topics: { type: 'string', short: 'k', valueName: 'K', description: 'number of topics', default: '100' },
+    threads: { type: 'string', valueName: 'N', description: 'kernel threads (0 = all cores)', default: '0' },
+    backend: { type: 'string', valueName: 'native|wasm|auto', description: 'kernel backend (default: LLA_BACKEND, else auto)' },
+    iterations: { type: 'string', short: 'i', valueName: 'I', description: 'timed E-step iterations', default: '5' },
+    seed: { type: 'string', valueName: 'S', description: 'random seed', default: '1' },
+    hidden: { type: 'string', valueName: 'H', description: 'LSTM hidden units of the random weights', default: '64' },
+    'mh-steps': { type: 'string', valueName: 'M', description: 'Metropolis-Hastings steps per token', default: '2' },
+    exact: { type: 'boolean', description: 'draw every topic exactly from all K terms instead of MH' },
+    alpha: { type: 'string', valueName: 'A', description: 'lda prior on in-sequence counts', default: '0.1' },
+    beta: { type: 'string', valueName: 'B', description: 'Dirichlet prior of the topic-action table', default: '0.01' },
+    ...CORPUS_OPTIONS,
+  },
+
+  async run(args: ParsedArgs, io: CommandIO): Promise<number> {
+    const [input] = positionals(NAME, args, ['input']);
+    const mode: KernelMode = choiceOption(NAME, args, 'model', BENCH_MODES, 'lla');
+    const topics = intOption(NAME, args, 'topics', 100, 1, 1 << 20);
+    const threads = intOption(NAME, args, 'threads', 0, 0, 1024);
+    const backend = choiceOption(NAME, args, 'backend', BACKEND_CHOICES);
+    const iterations = intOption(NAME, args, 'iterations', 5, 1, 1_000_000);
+    const seed = intOption(NAME, args, 'seed', 1, 0, 0xffffffff);
+    const hidden = intOption(NAME, args, 'hidden', 64, 1, 4096);
+    const mhSteps = intOption(NAME, args, 'mh-steps', 2, 1, 1000);
+    const alpha = numberOption(NAME, args, 'alpha', 0.1, 0, Infinity, true);
+    const beta = numberOption(NAME, args, 'beta', 0.01, 0, Infinity, true);
+    const exact = args.values.exact === true;
+    const settings = await corpusOptionsFrom(NAME, args);
+
+    // the kernel first: a missing backend fails before minutes of loading
+    const kernel = await loadKernel({ backend, env: io.env });
+    const corpus = await loadCorpus(input, {
+      ...settings.read, ...settings.vocabulary, ...settings.corpus, signal: io.signal,
+    });
+    const progress = (iteration: number, seconds: number) => {
+      if (io.interactive) io.stderr.write(`\r\x1b[2Klla bench: iteration ${iteration}/${iterations} (${formatSeconds(seconds)})`);
+    };
+    let result: BenchResult;
+    try {
+      result = await runSamplerBench(kernel, {
+        offsets: corpus.offsets, tokens: corpus.tokens, vocabularySize: corpus.vocabulary.size,
+      }, { mode, topics, threads, iterations, seed, hidden, mhSteps, exact, alpha, beta, signal: io.signal,
+        onIteration: progress });
+    } finally {
+      if (io.interactive) io.stderr.write('\r\x1b[2K');
+    }
+    if (args.values.json) io.stdout.write(`${JSON.stringify({ input, ...result })}\n`);
+    else io.stdout.write(formatBenchTable(result));
+    return 0;
+  },
+};

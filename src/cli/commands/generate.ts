@@ -1,0 +1,112 @@
+/** `lla generate`: writes a synthetic corpus from a known LLA (and optionally its truth) for recovery tests. */
+import type { Command, CommandIO } from '../command.js';
+import { choiceOption, intOption, numberOption, positionals, stringOption, type ParsedArgs } from '../options.js';
+import { gzipSync } from 'node:zlib';
+import { InterruptedError, UsageError } from '../../errors.js';
+import { DYNAMICS, generateSynthetic, type Dynamics } from '../../generate/synthetic.js';
+import { corpusChunks, OUTPUT_FORMATS, outputFormatFromName, truthChunks, type OutputFormat } from '../../generate/output.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+
+const NAME = 'generate';
+
+/** Redraws one progress line on stderr at most a few times a second (interactive terminals only). */
+function progressLine(io: CommandIO): (text: string, final?: boolean) => void {
+  let last = 0;
+  return (text, final = false) => {
+    if (!io.interactive) return;
+    const now = Date.now();
+    if (!final && now - last < 200) return;
+    last = now;
+    io.stderr.write(`\r\x1b[2K${text}${final ? '\n' : ''}`);
+  };
+}
+
+/**
+ * The chunks as written: gzip members for a `.gz` name (concatenated members are one valid gzip stream, which
+ * the readers decompress whole), checking for Ctrl-C between chunks so an interrupted write leaves nothing.
+ */
+function* encoded(path: string, chunks: Iterable<string>, signal: AbortSignal): Generator<string | Uint8Array> {
+  const gzip = /\.gz$/i.test(path);
+  for (const chunk of chunks) {
+    if (signal.aborted) throw new InterruptedError(`lla generate: interrupted; ${path} was not written`);
+    yield gzip ? gzipSync(chunk) : chunk;
+  }
+}
+
+export const command: Command = {
+  name: NAME,
+  summary: 'write a synthetic corpus from a known LLA (known topics and topic dynamics)',
+  usage: '--out FILE [options]',
+  description:
+    'Draws K topics (phi_k ~ Dirichlet over a block of the V actions, slightly overlapping the next block) and ' +
+    'topic dynamics with strong structure, then D sequences of about L actions (lengths uniform in [L/2, 3L/2]). ' +
+    'first-order: each topic moves to its primary successor with probability 0.7, to a secondary one with 0.2, ' +
+    'else to a uniform topic. second-order: with probability 0.9 the next topic is ' +
+    'successor[(previous + beforePrevious) mod K], else uniform. --truth writes phi (K x V), the transition ' +
+    'structure and every true topic sequence as JSON. Deterministic for a seed; files are written atomically ' +
+    '(a .gz name is gzip-compressed).',
+  options: {
+    out: { type: 'string', short: 'o', valueName: 'FILE', description: 'the corpus file to write (required)' },
+    format: { type: 'string', valueName: 'text|jsonl', description: 'output format (default: jsonl for .jsonl names, else text)' },
+    topics: { type: 'string', short: 'k', valueName: 'K', description: 'number of topics', default: '10' },
+    vocabulary: { type: 'string', valueName: 'V', description: 'number of distinct actions (>= K)', default: '1000' },
+    sequences: { type: 'string', valueName: 'D', description: 'number of sequences', default: '1000' },
+    length: { type: 'string', valueName: 'L', description: 'mean sequence length', default: '50' },
+    seed: { type: 'string', valueName: 'S', description: 'random seed', default: '1' },
+    dynamics: { type: 'string', valueName: DYNAMICS.join('|'), description: 'topic dynamics', default: 'first-order' },
+    concentration: { type: 'string', valueName: 'A', description: 'Dirichlet concentration of each topic over its actions', default: '0.5' },
+    truth: { type: 'string', valueName: 'FILE', description: 'also write the truth (phi, transitions, topic sequences) as JSON' },
+  },
+
+  async run(args: ParsedArgs, io: CommandIO): Promise<number> {
+    positionals(NAME, args, []);
+    const out = stringOption(NAME, args, 'out');
+    if (out === undefined || out === '') throw new UsageError(`lla ${NAME}: --out FILE is required (the corpus to write)`);
+    const format: OutputFormat = choiceOption(NAME, args, 'format', OUTPUT_FORMATS, outputFormatFromName(out));
+    const topics = intOption(NAME, args, 'topics', 10, 1, 1 << 20);
+    const vocabulary = intOption(NAME, args, 'vocabulary', 1000, 1, 1 << 26);
+    const sequences = intOption(NAME, args, 'sequences', 1000, 1, 1 << 28);
+    const length = intOption(NAME, args, 'length', 50, 1, 1 << 26);
+    const seed = intOption(NAME, args, 'seed', 1, 0, Number.MAX_SAFE_INTEGER);
+    const dynamics: Dynamics = choiceOption(NAME, args, 'dynamics', DYNAMICS, 'first-order');
+    const concentration = numberOption(NAME, args, 'concentration', 0.5, 0, Infinity, true);
+    const truth = stringOption(NAME, args, 'truth');
+    if (vocabulary < topics) {
+      throw new UsageError(`lla ${NAME}: --vocabulary ${vocabulary} is smaller than --topics ${topics}: every ` +
+        `topic needs actions of its own; use --vocabulary ${topics} or more`);
+    }
+    if (sequences * Math.round(1.5 * length) > 2 ** 31 - 1) {
+      throw new UsageError(`lla ${NAME}: --sequences ${sequences} x --length ${length} may exceed 2^31 tokens; ` +
+        'use fewer sequences or a shorter length');
+    }
+    if (truth !== undefined && truth === out) {
+      throw new UsageError(`lla ${NAME}: --truth and --out are the same file (${out}); give two names`);
+    }
+
+    const started = performance.now();
+    const progress = progressLine(io);
+    const corpus = generateSynthetic({
+      topics, vocabulary, sequences, length, seed, dynamics, concentration,
+      onProgress: (done, total) => progress(`lla generate: drawing sequences ${done}/${total}`),
+    });
+    writeFileAtomic(out, encoded(out, corpusChunks(corpus, format,
+      (done) => progress(`lla generate: writing ${out} ${Math.floor((100 * done) / sequences)}%`)), io.signal));
+    if (truth !== undefined) {
+      progress(`lla generate: writing ${truth}`);
+      writeFileAtomic(truth, encoded(truth, truthChunks(corpus), io.signal));
+    }
+    progress('lla generate: done', true);
+    const seconds = (performance.now() - started) / 1000;
+    const summary = {
+      out, format, truth: truth ?? null, topics, vocabulary, sequences, tokens: corpus.tokens.length,
+      meanLength: corpus.tokens.length / sequences, dynamics, concentration, seed, seconds,
+    };
+    if (args.values.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
+    else {
+      io.stdout.write(`wrote ${sequences} sequences (${corpus.tokens.length} tokens, ${vocabulary} actions, ` +
+        `${topics} topics, ${dynamics} dynamics, seed ${seed}) to ${out} as ${format}` +
+        `${truth === undefined ? '' : `; truth in ${truth}`} in ${seconds.toFixed(2)} s\n`);
+    }
+    return 0;
+  },
+};

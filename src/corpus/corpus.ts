@@ -74,7 +74,8 @@ export function toCorpus(raw: RawDocuments, indices: ArrayLike<number> | undefin
       if (options.keepEmpty) totalPieces += 1;
       else droppedSequences += 1;
     } else {
-      const pieces = Math.ceil(kept / maxLength);
+      // kept / Infinity is 0: an unlimited length still makes one piece.
+      const pieces = Math.max(1, Math.ceil(kept / maxLength));
       if (pieces > 1) chunkedSequences += 1;
       totalPieces += pieces;
     }

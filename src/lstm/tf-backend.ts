@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { BackendError } from '../errors.js';
+import { BackendError, UsageError } from '../errors.js';
 
 export type Tf = typeof tf;
 export type TfBackendName = 'node' | 'wasm' | 'cpu';
@@ -48,7 +48,7 @@ export function tfBackendName(): TfBackendName | null {
 export function parseTfBackend(value: string, source: string): TfBackendChoice {
   const v = value.trim().toLowerCase();
   if (v === 'node' || v === 'wasm' || v === 'cpu' || v === 'auto') return v;
-  throw new BackendError(`${source}=${JSON.stringify(value)} is not a TensorFlow.js backend: use node, wasm, cpu or auto`);
+  throw new UsageError(`${source}=${JSON.stringify(value)} is not a TensorFlow.js backend: use node, wasm, cpu or auto`);
 }
 
 /**

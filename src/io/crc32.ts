@@ -31,7 +31,10 @@ const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, previous?: number) => 
 
 /** CRC-32 of `data`, continuing from `previous` (the result of the call over the bytes before it; 0 to start). */
 export const crc32: (data: Uint8Array, previous?: number) => number =
-  typeof nativeCrc32 === 'function' ? (data, previous = 0) => nativeCrc32(data, previous) >>> 0 : crc32Portable;
+  typeof nativeCrc32 === 'function'
+    ? // Node 20.20's zlib.crc32 returns 0, not `previous`, for an empty array over an empty ArrayBuffer.
+      (data, previous = 0) => (data.length === 0 ? previous >>> 0 : nativeCrc32(data, previous) >>> 0)
+    : crc32Portable;
 
 /** Whether the fast native zlib.crc32 is in use (for tests and diagnostics). */
 export const crc32IsNative = typeof nativeCrc32 === 'function';

@@ -181,20 +181,22 @@ function describe(value: unknown): string {
 }
 
 /** The path of the first NaN or ±Infinity in a JSON-bound value (JSON.stringify would silently write null). */
-function findNonFiniteNumber(value: unknown, path: string): string | undefined {
+function findNonFiniteNumber(value: unknown, path: string, seen = new Set<object>()): string | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${path} (${value})`;
   if (value === null || typeof value !== 'object') return undefined;
+  if (seen.has(value)) return undefined; // a cycle: JSON.stringify reports it below
+  seen.add(value);
   if (ArrayBuffer.isView(value)) return `${path} (a typed array; put it in a section)`;
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return undefined; // e.g. Date: serialises itself
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index++) {
-      const found = findNonFiniteNumber(value[index], `${path}[${index}]`);
+      const found = findNonFiniteNumber(value[index], `${path}[${index}]`, seen);
       if (found !== undefined) return found;
     }
     return undefined;
   }
   for (const [key, item] of Object.entries(value)) {
-    const found = findNonFiniteNumber(item, `${path}.${key}`);
+    const found = findNonFiniteNumber(item, `${path}.${key}`, seen);
     if (found !== undefined) return found;
   }
   return undefined;
@@ -506,16 +508,18 @@ function damaged(file: string, size: number): InputError {
 }
 
 /**
- * The error for a file whose layout does not add up. Which one it is depends on the whole-file checksum:
- *   - checksum intact: the bytes are exactly as written, so the writer was faulty: report the specific problem;
- *   - shorter than its declared layout: truncated (a cut-off write or copy);
+ * The error for a file whose layout does not add up. Which one it is depends on the trailer:
+ *   - length and checksum intact: the bytes are exactly as written, so the writer was faulty: say what is wrong;
+ *   - shorter than its declared layout and not ending in its own trailer: truncated (a cut-off write or copy);
  *   - otherwise: damaged.
  */
 function brokenFile(source: ByteSource, file: string, problem: string, declaredTotal?: number): InputError {
-  if (wholeFileIntact(source)) {
+  const trailer = checkTrailer(source);
+  if (trailer.lengthMatches && trailer.checksumMatches) {
     return new InputError(`is malformed: ${problem}, yet its checksum matches (it was written by a faulty program); write it again with this lla`, file);
   }
-  if (declaredTotal !== undefined && source.size < declaredTotal) {
+  // A file cut short ends in arbitrary bytes; one that still ends in a trailer naming its own size was not cut.
+  if (!trailer.lengthMatches && declaredTotal !== undefined && source.size < declaredTotal) {
     return new InputError(
       `is truncated: ${source.size} bytes, but its layout declares ${declaredTotal}; the write or copy was cut off: restore it or write it again`,
       file,
@@ -524,13 +528,13 @@ function brokenFile(source: ByteSource, file: string, problem: string, declaredT
   return damaged(file, source.size);
 }
 
-/** True when the trailer's length equals the file size and its CRC-32 matches every byte before it. */
-function wholeFileIntact(source: ByteSource): boolean {
-  if (source.size < PREFIX_BYTES + TRAILER_BYTES) return false;
+/** Whether the trailer's length field equals the file size, and whether its CRC-32 matches every byte before it. */
+function checkTrailer(source: ByteSource): { lengthMatches: boolean; checksumMatches: boolean } {
+  if (source.size < PREFIX_BYTES + TRAILER_BYTES) return { lengthMatches: false, checksumMatches: false };
   const trailer = new Uint8Array(TRAILER_BYTES);
   source.read(trailer, source.size - TRAILER_BYTES);
   const view = new DataView(trailer.buffer);
-  if (view.getBigUint64(0, true) !== BigInt(source.size)) return false;
+  const lengthMatches = view.getBigUint64(0, true) === BigInt(source.size);
   const scratch = new Uint8Array(1 << 20);
   let checksum = 0;
   const end = source.size - 4;
@@ -539,5 +543,5 @@ function wholeFileIntact(source: ByteSource): boolean {
     source.read(piece, position);
     checksum = crc32(piece, checksum);
   }
-  return checksum === view.getUint32(8, true);
+  return { lengthMatches, checksumMatches: checksum === view.getUint32(8, true) };
 }

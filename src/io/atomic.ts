@@ -59,7 +59,8 @@ export function writeFileAtomic(path: string, chunks: Iterable<Uint8Array | stri
 function writeWhole(descriptor: number, bytes: Uint8Array): void {
   let written = 0;
   while (written < bytes.length) {
-    written += writeSync(descriptor, bytes, written, bytes.length - written);
+    // at most 1 GiB per call: writeSync rejects lengths above 2^31 - 1
+    written += writeSync(descriptor, bytes, written, Math.min(bytes.length - written, 1 << 30));
   }
 }
 

@@ -263,7 +263,8 @@ export function readModelFile(path: string, options: ReadModelFileOptions = {}):
       read(target, position) {
         let filled = 0;
         while (filled < target.length) {
-          const count = readSync(descriptor, target, filled, target.length - filled, position + filled);
+          // at most 1 GiB per call: readSync rejects lengths above 2^31 - 1
+          const count = readSync(descriptor, target, filled, Math.min(target.length - filled, 1 << 30), position + filled);
           if (count === 0) throw new InputError('is truncated: the file shrank while it was being read; make sure nothing else is writing it, then retry', path);
           filled += count;
         }

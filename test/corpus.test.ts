@@ -163,6 +163,29 @@ test('long lines, multi-byte characters across chunk boundaries, UTF-8 byte-orde
   assert.is(gz.tokens.length, 40000);
 });
 
+test('distinct tokens do not keep the decoded file alive (bounded memory)', async () => {
+  const { setFlagsFromString } = await import('node:v8');
+  const { runInNewContext } = await import('node:vm');
+  setFlagsFromString('--expose-gc');
+  const collect = runInNewContext('gc') as () => void;
+  // 1500 lines of ~13 KB, each bringing one new long token: about 20 MB of text, 1500 distinct tokens.
+  // Built in a helper so that none of the generated text is alive while the heap is measured.
+  const path = (() => {
+    const filler = Array.from({ length: 300 }, (_, at) => `common-token-number-${at % 10}`).join(' ');
+    const lines = Array.from({ length: 1500 }, (_, at) => `${filler} a-new-and-rather-long-token-${at}\n`);
+    return write('retain.txt.gz', gzipSync(lines.join('')));
+  })();
+  collect();
+  collect();
+  const before = process.memoryUsage().heapUsed;
+  const raw = await readDocuments(path, { format: 'text' });
+  collect();
+  collect();
+  const retained = process.memoryUsage().heapUsed - before;
+  assert.is(raw.tokenStrings.length, 1510);
+  assert.ok(retained < 4 * 1024 * 1024, `retained ${(retained / 1048576).toFixed(1)} MiB of heap`);
+});
+
 test('vocabulary: ids by frequency, ties by first appearance, unseen -> -1, serialisable', async () => {
   const raw = await readDocuments(`${FIXTURES}/sequences.jsonl`);
   const { vocabulary } = buildVocabulary(raw);

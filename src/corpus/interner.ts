@@ -8,8 +8,11 @@ export class Interner {
     let id = this.index.get(value);
     if (id === undefined) {
       id = this.strings.length;
-      this.index.set(value, id);
-      this.strings.push(value);
+      // `value` is usually a slice of a whole decoded block of the file, and V8 keeps the parent string alive
+      // for as long as the slice lives: store a copy, or every block with a new token stays in memory.
+      const copy = detach(value);
+      this.index.set(copy, id);
+      this.strings.push(copy);
     }
     return id;
   }
@@ -17,4 +20,10 @@ export class Interner {
   get size(): number {
     return this.strings.length;
   }
+}
+
+/** a copy of `value` that shares no memory with the string it was sliced from */
+function detach(value: string): string {
+  // Short strings are copied by V8 anyway; longer ones go through a byte round trip (once per distinct string).
+  return value.length < 13 ? value : Buffer.from(value, 'utf8').toString('utf8');
 }

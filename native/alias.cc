@@ -1,0 +1,72 @@
+// Deterministic Vose construction: small and large slots are kept on stacks filled in slot order, so the same
+// weights always give the same table.
+#include "alias.h"
+
+#include <vector>
+
+#include "counts.h"
+
+namespace lla {
+namespace {
+
+// scaled: [n] weights times n / total (consumed); small, large: scratch stacks of capacity n.
+void vose(double* scaled, int32_t n, const int32_t* ownTopics, float* prob, int32_t* alias,
+          std::vector<int32_t>& small, std::vector<int32_t>& large) {
+  small.clear();
+  large.clear();
+  for (int32_t i = 0; i < n; ++i) (scaled[i] < 1.0 ? small : large).push_back(i);
+  while (!small.empty() && !large.empty()) {
+    const int32_t less = small.back();
+    small.pop_back();
+    const int32_t more = large.back();
+    prob[less] = static_cast<float>(scaled[less]);
+    alias[less] = ownTopics ? ownTopics[more] : more;
+    scaled[more] = (scaled[more] + scaled[less]) - 1.0;
+    if (scaled[more] < 1.0) {
+      large.pop_back();
+      small.push_back(more);
+    }
+  }
+  // Left-overs hold (up to rounding) a full slot of their own.
+  for (int32_t i : large) {
+    prob[i] = 1.0f;
+    alias[i] = ownTopics ? ownTopics[i] : i;
+  }
+  for (int32_t i : small) {
+    prob[i] = 1.0f;
+    alias[i] = ownTopics ? ownTopics[i] : i;
+  }
+}
+
+}  // namespace
+
+void buildAlias(const CountView& counts, double beta, AliasOutput& out) {
+  const int32_t numTopics = counts.numTopics;
+  const std::vector<double> scale = phiScales(counts, beta);
+  std::vector<double> scaled(numTopics);
+  std::vector<int32_t> small, large;
+  small.reserve(numTopics);
+  large.reserve(numTopics);
+
+  double denseMass = 0;
+  for (int32_t k = 0; k < numTopics; ++k) denseMass += beta * scale[k];
+  for (int32_t k = 0; k < numTopics; ++k) scaled[k] = beta * scale[k] * numTopics / denseMass;
+  vose(scaled.data(), numTopics, nullptr, out.denseProb, out.denseAlias, small, large);
+  out.denseMass[0] = denseMass;
+
+  for (int32_t w = 0; w < counts.vocabularySize; ++w) {
+    const int32_t begin = counts.rowOffsets[w];
+    const int32_t length = counts.rowOffsets[w + 1] - begin;
+    double mass = 0;
+    for (int32_t i = 0; i < length; ++i) mass += counts.rowCounts[begin + i] * scale[counts.rowTopics[begin + i]];
+    out.sparseMass[w] = mass;
+    if (length == 0) continue;
+    for (int32_t i = 0; i < length; ++i) {
+      scaled[i] = counts.rowCounts[begin + i] * scale[counts.rowTopics[begin + i]] * length / mass;
+    }
+    vose(scaled.data(), length, counts.rowTopics + begin, out.sparseProb + begin, out.sparseAlias + begin, small,
+         large);
+  }
+}
+
+}  // namespace lla

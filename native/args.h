@@ -1,0 +1,67 @@
+// Argument checking for the Node-API entry points: every typed array's type and length and every id that is
+// used as an index is checked before a kernel runs, and a bad one throws a JS Error that names the entry
+// point, the argument, the problem and the fix. Kernels below this layer trust their inputs.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "alias.h"
+#include "counts.h"
+#include "lstm_cell.h"
+
+namespace lla {
+
+template <typename T>
+struct Typed {
+  T* data = nullptr;
+  size_t length = 0;
+};
+
+class Arguments {
+ public:
+  Arguments(Napi::Env env, std::string where) : env_(env), where_(std::move(where)) {}
+
+  [[noreturn]] void fail(const std::string& name, const std::string& problem, const std::string& fix) const;
+
+  Napi::Object object(Napi::Value value, const std::string& name);
+  Typed<int32_t> int32s(Napi::Value value, const std::string& name);
+  Typed<uint32_t> uint32s(Napi::Value value, const std::string& name);
+  Typed<float> float32s(Napi::Value value, const std::string& name);
+  Typed<double> float64s(Napi::Value value, const std::string& name);
+  int32_t integer(Napi::Value value, const std::string& name, int64_t low, int64_t high);
+  // a finite number >= low (> low when strict)
+  double number(Napi::Value value, const std::string& name, double low, bool strict);
+  // a whole number in [0, 2^53] read as u64 (seeds, iterations, stream indices)
+  uint64_t unsignedInteger(Napi::Value value, const std::string& name);
+  bool boolean(Napi::Value value, const std::string& name);
+  // one of the allowed strings; returns its index
+  int32_t choice(Napi::Value value, const std::string& name, const std::vector<std::string>& allowed);
+
+  void length(const std::string& name, size_t actual, size_t expected) const;
+  void minimumLength(const std::string& name, size_t actual, size_t minimum) const;
+  // every values[i] in [low, high)
+  void range(const std::string& name, const int32_t* values, size_t count, int64_t low, int64_t high) const;
+  // offsets [D+1]: starts at 0, never decreases, ends at tokenCount; returns D
+  int32_t offsets(const std::string& name, const Typed<int32_t>& offsets, size_t tokenCount) const;
+
+  CountView counts(Napi::Value value, int32_t numTopics, int32_t vocabularySize);
+  AliasView alias(Napi::Value value, const CountView& counts);
+  // rows: the input symbols (K+1 for lla, V+1 for word-lla)
+  CellView cell(Napi::Value value, int32_t numTopics, int32_t rows);
+
+  // Every typed array seen, so that an async worker can keep them alive.
+  const std::vector<Napi::Object>& held() const { return held_; }
+  Napi::Env env() const { return env_; }
+
+ private:
+  Napi::Value typed(Napi::Value value, const std::string& name, napi_typedarray_type type, const char* typeName,
+                    const char* allocator);
+  Napi::Env env_;
+  std::string where_;
+  std::vector<Napi::Object> held_;
+};
+
+}  // namespace lla

@@ -1,0 +1,450 @@
+// Node-API entry points of the kernel interface (src/kernels/types.ts). This file and args.cc are compiled for
+// the baseline instruction set, so the module loads anywhere and cpuSupported() can refuse a CPU that lacks
+// what the compute kernels were built for. Long kernels run on std::threads behind an AsyncWorker (a Promise);
+// the typed arrays they use are held by persistent references until the worker finishes.
+#include <napi.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "alias.h"
+#include "args.h"
+#include "counts.h"
+#include "likelihood.h"
+#include "lstm_cell.h"
+#include "modes.h"
+#include "pool.h"
+#include "rng.h"
+#include "sweep.h"
+#include "transitions.h"
+
+namespace lla {
+namespace {
+
+const std::vector<std::string> kModeNames = {"lda", "lla", "word-lla"};              // index = mode code
+const std::vector<std::string> kProposalNames = {"word", "sequence", "cycle"};      // index + 1 = code
+constexpr int32_t kMaxThreads = 1024;
+constexpr int32_t kMaxSize = 1 << 30;
+
+bool cpuSupportsBuild() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  const std::string isa = LLA_ISA_NAME;
+  if (isa == "x86-64-v3") {
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("avx") &&
+           __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("sse4.2") &&
+           __builtin_cpu_supports("popcnt");
+  }
+  if (isa == "x86-64-v2") {
+    return __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("ssse3") &&
+           __builtin_cpu_supports("popcnt");
+  }
+#endif
+  return true;
+}
+
+Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("backend", "native");
+  result.Set("version", LLA_VERSION);
+  result.Set("napiVersion", NAPI_VERSION);
+  result.Set("instructionSet", LLA_ISA_LABEL);
+  result.Set("threads", true);
+  result.Set("maxThreads", hardwareThreads());
+  return result;
+}
+
+Napi::Value CpuSupported(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), cpuSupportsBuild()); }
+
+Napi::Value Checksum(const Napi::CallbackInfo& info) {
+  Arguments a(info.Env(), "checksum");
+  const auto values = a.int32s(info[0], "values");
+  uint32_t hash = 2166136261u;
+  for (size_t i = 0; i < values.length; ++i) hash = (hash ^ static_cast<uint32_t>(values.data[i])) * 16777619u;
+  return Napi::Number::New(info.Env(), hash);
+}
+
+Napi::Value RandomStream(const Napi::CallbackInfo& info) {
+  Arguments a(info.Env(), "randomStream");
+  const uint64_t seed = a.unsignedInteger(info[0], "seed");
+  const uint64_t iteration = a.unsignedInteger(info[1], "iteration");
+  const uint64_t index = a.unsignedInteger(info[2], "index");
+  const auto out = a.uint32s(info[3], "out");
+  Stream stream(seed, iteration, index);
+  for (size_t i = 0; i < out.length; ++i) out.data[i] = static_cast<uint32_t>(stream.next() >> 32);
+  return info.Env().Undefined();
+}
+
+Napi::Value RandomTopics(const Napi::CallbackInfo& info) {
+  Arguments a(info.Env(), "randomTopics");
+  const auto offsets = a.int32s(info[0], "offsets");
+  const auto topics = a.int32s(info[1], "topics");
+  const int32_t numTopics = a.integer(info[2], "numTopics", 1, kMaxSize);
+  const uint64_t seed = a.unsignedInteger(info[3], "seed");
+  const int32_t sequences = a.offsets("offsets", offsets, topics.length);
+  for (int32_t d = 0; d < sequences; ++d) {
+    Stream stream(seed, kRandomTopicsIteration, static_cast<uint64_t>(d));
+    for (int32_t i = offsets.data[d]; i < offsets.data[d + 1]; ++i) {
+      topics.data[i] = static_cast<int32_t>(stream.below(static_cast<uint32_t>(numTopics)));
+    }
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value BuildCounts(const Napi::CallbackInfo& info) {
+  Arguments a(info.Env(), "buildCounts");
+  const auto tokens = a.int32s(info[0], "tokens");
+  const auto wordOffsets = a.int32s(info[1], "wordOffsets");
+  const auto wordTokens = a.int32s(info[2], "wordTokens");
+  const auto topics = a.int32s(info[3], "topics");
+  const int32_t numTopics = a.integer(info[4], "numTopics", 1, kMaxSize);
+  Napi::Object out = a.object(info[5], "out");
+  a.length("topics", topics.length, tokens.length);
+  a.length("wordTokens", wordTokens.length, tokens.length);
+  if (wordOffsets.length < 1) a.fail("wordOffsets", "is empty", "pass V+1 offsets of the token positions of each action");
+  const int32_t vocabularySize = a.offsets("wordOffsets", wordOffsets, wordTokens.length);
+  a.range("wordTokens", wordTokens.data, wordTokens.length, 0, static_cast<int64_t>(tokens.length));
+  a.range("topics", topics.data, topics.length, 0, numTopics);
+  for (int32_t w = 0; w < vocabularySize; ++w) {
+    for (int32_t i = wordOffsets.data[w]; i < wordOffsets.data[w + 1]; ++i) {
+      if (tokens.data[wordTokens.data[i]] != w) {
+        a.fail("wordTokens", "[" + std::to_string(i) + "] is position " + std::to_string(wordTokens.data[i]) +
+                                 " whose action is " + std::to_string(tokens.data[wordTokens.data[i]]) + ", not " +
+                                 std::to_string(w),
+               "group the token positions by action (wordOffsets[w] .. wordOffsets[w+1] hold action w)");
+      }
+    }
+  }
+  const auto rowOffsets = a.int32s(out.Get("rowOffsets"), "out.rowOffsets");
+  const auto rowTopics = a.int32s(out.Get("rowTopics"), "out.rowTopics");
+  const auto rowCounts = a.int32s(out.Get("rowCounts"), "out.rowCounts");
+  const auto topicTotals = a.int32s(out.Get("topicTotals"), "out.topicTotals");
+  a.length("out.rowOffsets", rowOffsets.length, static_cast<size_t>(vocabularySize) + 1);
+  a.length("out.topicTotals", topicTotals.length, numTopics);
+  a.length("out.rowCounts", rowCounts.length, rowTopics.length);
+  CountOutput output{rowOffsets.data, rowTopics.data, rowCounts.data, topicTotals.data,
+                     static_cast<int64_t>(rowTopics.length)};
+  const int64_t nnz = buildCounts(wordOffsets.data, wordTokens.data, vocabularySize, topics.data, numTopics, output);
+  if (nnz < 0) {
+    a.fail("out.rowTopics", "(capacity " + std::to_string(rowTopics.length) + ") is too small for the non-zero counts",
+           "allocate rowTopics and rowCounts with capacity T (the token count)");
+  }
+  return Napi::Number::New(info.Env(), static_cast<double>(nnz));
+}
+
+Napi::Value BuildAlias(const Napi::CallbackInfo& info) {
+  Arguments a(info.Env(), "buildAlias");
+  Napi::Object countsObject = a.object(info[0], "counts");
+  const int32_t numTopics = a.integer(info[1], "numTopics", 1, kMaxSize);
+  const double beta = a.number(info[2], "beta", 0, true);
+  Napi::Object out = a.object(info[3], "out");
+  const auto rowOffsets = a.int32s(countsObject.Get("rowOffsets"), "counts.rowOffsets");
+  if (rowOffsets.length < 1) a.fail("counts.rowOffsets", "is empty", "pass V+1 row offsets");
+  const CountView counts = a.counts(countsObject, numTopics, static_cast<int32_t>(rowOffsets.length - 1));
+  const size_t nnz = static_cast<size_t>(counts.rowOffsets[counts.vocabularySize]);
+  const auto sparseProb = a.float32s(out.Get("sparseProb"), "out.sparseProb");
+  const auto sparseAlias = a.int32s(out.Get("sparseAlias"), "out.sparseAlias");
+  const auto sparseMass = a.float64s(out.Get("sparseMass"), "out.sparseMass");
+  const auto denseProb = a.float32s(out.Get("denseProb"), "out.denseProb");
+  const auto denseAlias = a.int32s(out.Get("denseAlias"), "out.denseAlias");
+  const auto denseMass = a.float64s(out.Get("denseMass"), "out.denseMass");
+  a.minimumLength("out.sparseProb", sparseProb.length, nnz);
+  a.minimumLength("out.sparseAlias", sparseAlias.length, nnz);
+  a.length("out.sparseMass", sparseMass.length, counts.vocabularySize);
+  a.length("out.denseProb", denseProb.length, numTopics);
+  a.length("out.denseAlias", denseAlias.length, numTopics);
+  a.minimumLength("out.denseMass", denseMass.length, 1);
+  AliasOutput output{sparseProb.data, sparseAlias.data, sparseMass.data, denseProb.data, denseAlias.data, denseMass.data};
+  buildAlias(counts, beta, output);
+  return info.Env().Undefined();
+}
+
+// Holds the typed arrays of an asynchronous call alive and settles its Promise.
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  PromiseWorker(Napi::Env env, const char* name, const std::vector<Napi::Object>& held)
+      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)), name_(name) {
+    for (const auto& object : held) references_.push_back(Napi::Persistent(object));
+  }
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      run();
+    } catch (const std::exception& error) {
+      SetError(std::string("lla native ") + name_ + " failed: " + error.what());
+    }
+  }
+  virtual void run() = 0;
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+  Napi::Promise::Deferred deferred_;
+
+ private:
+  const char* name_;
+  std::vector<Napi::ObjectReference> references_;
+};
+
+class SweepWorker : public PromiseWorker {
+ public:
+  SweepWorker(Napi::Env env, const SweepParams& params, const std::vector<Napi::Object>& held)
+      : PromiseWorker(env, "sweep", held), params_(params) {}
+
+ protected:
+  void run() override { totals_ = runSweep(params_); }
+  void OnOK() override {
+    Napi::Object result = Napi::Object::New(Env());
+    result.Set("logPhi", totals_.logPhi);
+    result.Set("proposalsMade", static_cast<double>(totals_.proposalsMade));
+    result.Set("proposalsAccepted", static_cast<double>(totals_.proposalsAccepted));
+    deferred_.Resolve(result);
+  }
+
+ private:
+  SweepParams params_;
+  SweepTotals totals_;
+};
+
+Napi::Value Sweep(const Napi::CallbackInfo& info) {
+  Arguments a(info.Env(), "sweep");
+  Napi::Object o = a.object(info[0], "args");
+  SweepParams p;
+  p.mode = a.choice(o.Get("mode"), "mode", kModeNames);
+  p.exact = a.boolean(o.Get("exact"), "exact");
+  p.mhSteps = p.exact && o.Get("mhSteps").IsUndefined() ? 0 : a.integer(o.Get("mhSteps"), "mhSteps", 1, 1 << 20);
+  p.proposals = a.choice(o.Get("proposals"), "proposals", kProposalNames) + 1;
+  p.numTopics = a.integer(o.Get("numTopics"), "numTopics", 1, kMaxSize);
+  p.vocabularySize = a.integer(o.Get("vocabularySize"), "vocabularySize", 1, kMaxSize);
+  const auto tokens = a.int32s(o.Get("tokens"), "tokens");
+  const auto offsets = a.int32s(o.Get("offsets"), "offsets");
+  const auto topicsPrev = a.int32s(o.Get("topicsPrev"), "topicsPrev");
+  const auto topicsNext = a.int32s(o.Get("topicsNext"), "topicsNext");
+  p.numSequences = a.offsets("offsets", offsets, tokens.length);
+  a.range("tokens", tokens.data, tokens.length, 0, p.vocabularySize);
+  a.length("topicsPrev", topicsPrev.length, tokens.length);
+  a.length("topicsNext", topicsNext.length, tokens.length);
+  a.range("topicsPrev", topicsPrev.data, topicsPrev.length, 0, p.numTopics);
+  if (tokens.length > 0 && topicsPrev.data == topicsNext.data) {
+    a.fail("topicsNext", "is the same buffer as topicsPrev", "pass a second buffer (the sweep is double-buffered)");
+  }
+  p.counts = a.counts(o.Get("counts"), p.numTopics, p.vocabularySize);
+  p.alias = a.alias(o.Get("alias"), p.counts);
+  p.beta = a.number(o.Get("beta"), "beta", 0, true);
+  p.alpha = a.number(o.Get("alpha"), "alpha", 0, p.mode == kModeLda);
+  p.sequenceSmoothing = a.number(o.Get("sequenceSmoothing"), "sequenceSmoothing", 0, true);
+  if (p.mode != kModeLda) {
+    p.hasCell = true;
+    p.cell = a.cell(o.Get("weights"), p.numTopics, (p.mode == kModeLla ? p.numTopics : p.vocabularySize) + 1);
+  }
+  p.seed = a.unsignedInteger(o.Get("seed"), "seed");
+  p.iteration = a.unsignedInteger(o.Get("iteration"), "iteration");
+  p.threads = a.integer(o.Get("threads"), "threads", 0, kMaxThreads);
+  p.tokens = tokens.data;
+  p.offsets = offsets.data;
+  p.topicsPrev = topicsPrev.data;
+  p.topicsNext = topicsNext.data;
+  auto* worker = new SweepWorker(info.Env(), p, a.held());
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+// Fields shared by particleFilter and filterStep.
+FilterParams filterParams(Arguments& a, Napi::Object o) {
+  FilterParams p;
+  p.mode = a.choice(o.Get("mode"), "mode", kModeNames);
+  p.numTopics = a.integer(o.Get("numTopics"), "numTopics", 1, kMaxSize);
+  p.vocabularySize = a.integer(o.Get("vocabularySize"), "vocabularySize", 1, kMaxSize);
+  p.counts = a.counts(o.Get("counts"), p.numTopics, p.vocabularySize);
+  p.beta = a.number(o.Get("beta"), "beta", 0, true);
+  p.alpha = a.number(o.Get("alpha"), "alpha", 0, p.mode == kModeLda);
+  if (p.mode != kModeLda) {
+    p.hasCell = true;
+    p.cell = a.cell(o.Get("weights"), p.numTopics, (p.mode == kModeLla ? p.numTopics : p.vocabularySize) + 1);
+  }
+  p.particles = a.integer(o.Get("particles"), "particles", 1, 1 << 16);
+  if (p.mode == kModeWordLla) p.particles = 1;  // exact: one deterministic "particle"
+  p.seed = a.unsignedInteger(o.Get("seed"), "seed");
+  return p;
+}
+
+class FilterWorker : public PromiseWorker {
+ public:
+  FilterWorker(Napi::Env env, const FilterParams& params, const int32_t* tokens, const int32_t* offsets,
+               int32_t sequences, double* logLikelihood, const int32_t* mixturePositions, int32_t mixtureCount,
+               float* mixtures, int32_t threads, const std::vector<Napi::Object>& held)
+      : PromiseWorker(env, "particleFilter", held), params_(params), tokens_(tokens), offsets_(offsets),
+        sequences_(sequences), logLikelihood_(logLikelihood), mixturePositions_(mixturePositions),
+        mixtureCount_(mixtureCount), mixtures_(mixtures), threads_(threads) {}
+
+ protected:
+  void run() override {
+    runParticleFilter(params_, tokens_, offsets_, sequences_, logLikelihood_, mixturePositions_, mixtureCount_,
+                      mixtures_, threads_);
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+ private:
+  FilterParams params_;
+  const int32_t* tokens_;
+  const int32_t* offsets_;
+  int32_t sequences_;
+  double* logLikelihood_;
+  const int32_t* mixturePositions_;
+  int32_t mixtureCount_;
+  float* mixtures_;
+  int32_t threads_;
+};
+
+Napi::Value ParticleFilter(const Napi::CallbackInfo& info) {
+  Arguments a(info.Env(), "particleFilter");
+  Napi::Object o = a.object(info[0], "args");
+  const FilterParams p = filterParams(a, o);
+  const auto tokens = a.int32s(o.Get("tokens"), "tokens");
+  const auto offsets = a.int32s(o.Get("offsets"), "offsets");
+  const int32_t sequences = a.offsets("offsets", offsets, tokens.length);
+  a.range("tokens", tokens.data, tokens.length, 0, p.vocabularySize);
+  const int32_t threads = a.integer(o.Get("threads"), "threads", 0, kMaxThreads);
+  const auto logLikelihood = a.float64s(o.Get("logLikelihood"), "logLikelihood");
+  a.length("logLikelihood", logLikelihood.length, sequences);
+  Typed<int32_t> positions;
+  Typed<float> mixtures;
+  const Napi::Value positionsValue = o.Get("mixturePositions");
+  if (!positionsValue.IsUndefined() && !positionsValue.IsNull()) {
+    positions = a.int32s(positionsValue, "mixturePositions");
+    mixtures = a.float32s(o.Get("mixtures"), "mixtures");
+    a.range("mixturePositions", positions.data, positions.length, 0, static_cast<int64_t>(tokens.length));
+    for (size_t i = 1; i < positions.length; ++i) {
+      if (positions.data[i] <= positions.data[i - 1]) {
+        a.fail("mixturePositions", "is not strictly ascending at index " + std::to_string(i), "sort the positions and drop duplicates");
+      }
+    }
+    a.minimumLength("mixtures", mixtures.length, positions.length * static_cast<size_t>(p.numTopics));
+  }
+  auto* worker = new FilterWorker(info.Env(), p, tokens.data, offsets.data, sequences, logLikelihood.data,
+                                  positions.data, static_cast<int32_t>(positions.length), mixtures.data, threads,
+                                  a.held());
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value FilterStep(const Napi::CallbackInfo& info) {
+  Arguments a(info.Env(), "filterStep");
+  Napi::Object o = a.object(info[0], "args");
+  const FilterParams p = filterParams(a, o);
+  const int32_t action = a.integer(o.Get("action"), "action", 0, p.vocabularySize - 1);
+  const uint64_t sequenceIndex = a.unsignedInteger(o.Get("sequenceIndex"), "sequenceIndex");
+  Napi::Object stateObject = a.object(o.Get("state"), "state");
+  const size_t S = p.particles;
+  const auto position = a.int32s(stateObject.Get("position"), "state.position");
+  const auto previousAction = a.int32s(stateObject.Get("previousAction"), "state.previousAction");
+  const auto weights = a.float64s(stateObject.Get("weights"), "state.weights");
+  const auto previousTopic = a.int32s(stateObject.Get("previousTopic"), "state.previousTopic");
+  a.minimumLength("state.position", position.length, 1);
+  a.minimumLength("state.previousAction", previousAction.length, 1);
+  a.minimumLength("state.weights", weights.length, S);
+  a.minimumLength("state.previousTopic", previousTopic.length, S);
+  a.range("state.position", position.data, 1, 0, INT32_MAX);
+  a.range("state.previousAction", previousAction.data, 1, -1, p.vocabularySize);
+  a.range("state.previousTopic", previousTopic.data, S, -1, p.numTopics);
+  ParticleState state{position.data, previousAction.data, weights.data, previousTopic.data, nullptr, nullptr, nullptr};
+  if (p.hasCell) {
+    const auto hidden = a.float32s(stateObject.Get("hiddenState"), "state.hiddenState");
+    const auto cellState = a.float32s(stateObject.Get("cellState"), "state.cellState");
+    a.minimumLength("state.hiddenState", hidden.length, S * p.cell.hidden);
+    a.minimumLength("state.cellState", cellState.length, S * p.cell.hidden);
+    state.hidden = hidden.data;
+    state.cellState = cellState.data;
+  }
+  if (p.mode == kModeLda) {
+    const auto topicCounts = a.int32s(stateObject.Get("topicCounts"), "state.topicCounts");
+    a.minimumLength("state.topicCounts", topicCounts.length, S * p.numTopics);
+    a.range("state.topicCounts", topicCounts.data, S * p.numTopics, 0, INT32_MAX);
+    state.topicCounts = topicCounts.data;
+  }
+  if (position.data[0] > 0) {
+    for (size_t s = 0; s < S; ++s) {
+      if (!(weights.data[s] >= 0) || !std::isfinite(weights.data[s])) {
+        a.fail("state.weights", "[" + std::to_string(s) + "] is not a finite number >= 0",
+               "keep the state that filterStep wrote, or start a new one (position 0)");
+      }
+    }
+  }
+  float* mixtureOut = nullptr;
+  const Napi::Value mixtureValue = o.Get("mixtureOut");
+  if (!mixtureValue.IsUndefined() && !mixtureValue.IsNull()) {
+    const auto mixture = a.float32s(mixtureValue, "mixtureOut");
+    a.length("mixtureOut", mixture.length, p.numTopics);
+    mixtureOut = mixture.data;
+  }
+  const double logProbability = filterStep(p, state, action, sequenceIndex, mixtureOut);
+  return Napi::Number::New(info.Env(), logProbability);
+}
+
+Napi::Value LstmSteps(const Napi::CallbackInfo& info) {
+  Arguments a(info.Env(), "lstmSteps");
+  Napi::Object weights = a.object(info[0], "weights");
+  const auto inputs = a.int32s(info[1], "inputs");
+  const auto hiddenOut = a.float32s(info[2], "hiddenOut");
+  const auto cellOut = a.float32s(info[3], "cellOut");
+  // The table's row count is free here (lla or word-lla): derive it from inputTable and outputBias.
+  const int32_t hidden = a.integer(weights.Get("hidden"), "weights.hidden", 1, 4096);
+  const auto inputTable = a.float32s(weights.Get("inputTable"), "weights.inputTable");
+  const auto outputBias = a.float32s(weights.Get("outputBias"), "weights.outputBias");
+  if (inputTable.length == 0 || inputTable.length % (4 * static_cast<size_t>(hidden)) != 0) {
+    a.fail("weights.inputTable", "has length " + std::to_string(inputTable.length) + ", not a positive multiple of 4 * hidden",
+           "pass the [R][4H] input table");
+  }
+  if (outputBias.length == 0) a.fail("weights.outputBias", "is empty", "pass the [K] output bias");
+  const int32_t rows = static_cast<int32_t>(inputTable.length / (4 * static_cast<size_t>(hidden)));
+  const CellView cell = a.cell(weights, static_cast<int32_t>(outputBias.length), rows);
+  a.range("inputs", inputs.data, inputs.length, 0, rows);
+  a.length("hiddenOut", hiddenOut.length, inputs.length * hidden);
+  a.length("cellOut", cellOut.length, inputs.length * hidden);
+  runCellSteps(cell, inputs.data, static_cast<int32_t>(inputs.length), hiddenOut.data, cellOut.data);
+  return info.Env().Undefined();
+}
+
+Napi::Value TopicTransitions(const Napi::CallbackInfo& info) {
+  Arguments a(info.Env(), "topicTransitions");
+  const auto offsets = a.int32s(info[0], "offsets");
+  const auto topics = a.int32s(info[1], "topics");
+  const int32_t numTopics = a.integer(info[3], "numTopics", 1, 1 << 16);
+  const CellView cell = a.cell(info[2], numTopics, numTopics + 1);
+  const auto sums = a.float64s(info[4], "sums");
+  const auto rowCounts = a.float64s(info[5], "rowCounts");
+  const int32_t sequences = a.offsets("offsets", offsets, topics.length);
+  a.range("topics", topics.data, topics.length, 0, numTopics);
+  a.length("sums", sums.length, static_cast<size_t>(numTopics) * numTopics);
+  a.length("rowCounts", rowCounts.length, numTopics);
+  topicTransitions(cell, offsets.data, sequences, topics.data, sums.data, rowCounts.data);
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("buildInfo", Napi::Function::New(env, BuildInfo, "buildInfo"));
+  exports.Set("cpuSupported", Napi::Function::New(env, CpuSupported, "cpuSupported"));
+  exports.Set("checksum", Napi::Function::New(env, Checksum, "checksum"));
+  exports.Set("randomStream", Napi::Function::New(env, RandomStream, "randomStream"));
+  exports.Set("randomTopics", Napi::Function::New(env, RandomTopics, "randomTopics"));
+  exports.Set("buildCounts", Napi::Function::New(env, BuildCounts, "buildCounts"));
+  exports.Set("buildAlias", Napi::Function::New(env, BuildAlias, "buildAlias"));
+  exports.Set("sweep", Napi::Function::New(env, Sweep, "sweep"));
+  exports.Set("particleFilter", Napi::Function::New(env, ParticleFilter, "particleFilter"));
+  exports.Set("filterStep", Napi::Function::New(env, FilterStep, "filterStep"));
+  exports.Set("lstmSteps", Napi::Function::New(env, LstmSteps, "lstmSteps"));
+  exports.Set("topicTransitions", Napi::Function::New(env, TopicTransitions, "topicTransitions"));
+  return exports;
+}
+
+}  // namespace lla
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return lla::Init(env, exports); }
+
+NODE_API_MODULE(lla_native, InitModule)

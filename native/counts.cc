@@ -1,0 +1,53 @@
+// Builds the sparse count rows and evaluates phi from them.
+#include "counts.h"
+
+#include <algorithm>
+
+namespace lla {
+
+std::vector<double> phiScales(const CountView& counts, double beta) {
+  std::vector<double> scale(counts.numTopics);
+  const double smoothing = static_cast<double>(counts.vocabularySize) * beta;
+  for (int32_t k = 0; k < counts.numTopics; ++k) scale[k] = 1.0 / (counts.topicTotals[k] + smoothing);
+  return scale;
+}
+
+void phiColumn(const CountView& counts, const std::vector<double>& phiScale, double beta, int32_t w, double* phi) {
+  for (int32_t k = 0; k < counts.numTopics; ++k) phi[k] = beta * phiScale[k];
+  for (int32_t e = counts.rowOffsets[w]; e < counts.rowOffsets[w + 1]; ++e) {
+    const int32_t k = counts.rowTopics[e];
+    phi[k] = (counts.rowCounts[e] + beta) * phiScale[k];
+  }
+}
+
+int64_t buildCounts(const int32_t* wordOffsets, const int32_t* wordTokens, int32_t vocabularySize,
+                    const int32_t* topics, int32_t numTopics, CountOutput& out) {
+  // perTopic: [K] counts of the current row; touched: the topics it holds (cleared after each row, so the
+  // work is O(T + nnz log K), not O(V K)).
+  std::vector<int32_t> perTopic(numTopics, 0);
+  std::vector<int32_t> touched;
+  touched.reserve(std::min<int32_t>(numTopics, 1024));
+  std::fill(out.topicTotals, out.topicTotals + numTopics, 0);
+  int64_t nnz = 0;
+  out.rowOffsets[0] = 0;
+  for (int32_t w = 0; w < vocabularySize; ++w) {
+    touched.clear();
+    for (int32_t i = wordOffsets[w]; i < wordOffsets[w + 1]; ++i) {
+      const int32_t k = topics[wordTokens[i]];
+      if (perTopic[k]++ == 0) touched.push_back(k);
+    }
+    std::sort(touched.begin(), touched.end());
+    if (nnz + static_cast<int64_t>(touched.size()) > out.capacity) return -1;
+    for (int32_t k : touched) {
+      out.rowTopics[nnz] = k;
+      out.rowCounts[nnz] = perTopic[k];
+      out.topicTotals[k] += perTopic[k];
+      perTopic[k] = 0;
+      ++nnz;
+    }
+    out.rowOffsets[w + 1] = static_cast<int32_t>(nnz);
+  }
+  return nnz;
+}
+
+}  // namespace lla

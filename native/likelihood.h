@@ -1,0 +1,45 @@
+// Held-out likelihood (SPEC 4): a particle filter left to right for lla and lda (S particles, normalised
+// weights, systematic resampling when ESS < S/2); exact for word-lla, whose topics depend on actions only.
+#pragma once
+#include <cstdint>
+
+#include "counts.h"
+#include "lstm_cell.h"
+
+namespace lla {
+
+struct FilterParams {
+  int32_t mode = 0;
+  int32_t numTopics = 0;
+  int32_t vocabularySize = 0;
+  CountView counts;
+  double beta = 0;
+  double alpha = 0;
+  bool hasCell = false;
+  CellView cell;
+  int32_t particles = 1;  // S (1 for word-lla)
+  uint64_t seed = 0;
+};
+
+// FilterState of src/kernels/types.ts, validated by the binding.
+struct ParticleState {
+  int32_t* position;        // [1] tokens consumed
+  int32_t* previousAction;  // [1] -1 at the start
+  double* weights;          // [S] normalised
+  int32_t* previousTopic;   // [S] -1 at the start
+  float* hidden;            // [S][H] state before reading the next input (lla, word-lla)
+  float* cellState;         // [S][H]
+  int32_t* topicCounts;     // [S][K] (lda)
+};
+
+// The whole corpus: logLikelihood [D]; mixtures [P][K] at the sorted global mixturePositions [P] (P may be 0).
+void runParticleFilter(const FilterParams& params, const int32_t* tokens, const int32_t* offsets,
+                       int32_t numSequences, double* logLikelihood, const int32_t* mixturePositions,
+                       int32_t mixtureCount, float* mixtures, int32_t threads);
+
+// One known action of a session; returns log p(action | history). mixtureOut ([K] or nullptr) receives the
+// predictive topic mixture of the next position.
+double filterStep(const FilterParams& params, ParticleState& state, int32_t action, uint64_t sequenceIndex,
+                  float* mixtureOut);
+
+}  // namespace lla

@@ -1,0 +1,282 @@
+// Sweep kernels. lda runs one sequence at a time; lla and word-lla keep kBatch sequences per thread in lock step
+// so that the recurrent matrix is read once per step for all of them, refilling a slot from the shared queue
+// as soon as its sequence ends.
+#include "sweep.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <vector>
+
+#include "categorical.h"
+#include "modes.h"
+#include "pool.h"
+#include "rng.h"
+
+namespace lla {
+namespace {
+
+constexpr int32_t kBatch = 8;
+
+struct Shared {
+  const SweepParams& params;
+  std::vector<double> phiScale;              // [K] 1 / (n_k + V beta)
+  std::unique_ptr<PreparedCell> prepared;    // lla, word-lla
+  std::vector<double> logPhiOfSequence;      // [D] summed in index order at the end (thread-count independent)
+};
+
+struct Slot {
+  int32_t sequence = -1;
+  int32_t begin = 0;
+  int32_t length = 0;
+  int32_t position = 0;
+  int32_t previousTopic = 0;
+  double logPhi = 0;
+  Stream rng;
+  float* hidden = nullptr;     // [H]
+  float* cellState = nullptr;  // [H]
+  float* gates = nullptr;      // [gateWidth] recurrent . hidden
+  int32_t* histogram = nullptr;  // [K] previous-sweep topics of the sequence
+};
+
+class Worker {
+ public:
+  Worker(Shared& shared, SequenceQueue& queue)
+      : shared_(shared), p_(shared.params), queue_(queue), K_(shared.params.numTopics) {
+    if (p_.exact) {
+      weights_.resize(K_);
+      phi_.resize(K_);
+      if (shared.prepared) logits_.resize(shared.prepared->logitWidth);
+    }
+  }
+
+  int64_t made = 0;
+  int64_t accepted = 0;
+
+  void runLda() {
+    std::vector<int32_t> histogram(K_, 0);   // [K] c_{d,k}: previous-sweep topics of the sequence
+    std::vector<int32_t> inSequence(K_, 0);  // [K] n_{d,k}: current topics of the sequence
+    for (int32_t d; (d = queue_.take()) >= 0;) {
+      const int32_t begin = p_.offsets[d];
+      const int32_t length = p_.offsets[d + 1] - begin;
+      const int32_t* previous = p_.topicsPrev + begin;
+      int32_t* next = p_.topicsNext + begin;
+      const int32_t* tokens = p_.tokens + begin;
+      Stream rng(p_.seed, p_.iteration, static_cast<uint64_t>(d));
+      for (int32_t t = 0; t < length; ++t) {
+        ++histogram[previous[t]];
+        ++inSequence[previous[t]];
+      }
+      double logPhi = 0;
+      for (int32_t t = 0; t < length; ++t) {
+        const int32_t w = tokens[t];
+        --inSequence[previous[t]];  // n_{d,k}^{-t}
+        const int32_t z = p_.exact ? exactDraw<true>(rng, w, nullptr, inSequence.data())
+                                   : metropolis<true>(rng, w, previous[t], previous, length, histogram.data(),
+                                                      nullptr, inSequence.data());
+        ++inSequence[z];
+        next[t] = z;
+        logPhi += std::log(phiOf(w, z));
+      }
+      shared_.logPhiOfSequence[d] = logPhi;
+      for (int32_t t = 0; t < length; ++t) {
+        histogram[previous[t]] = 0;
+        inSequence[next[t]] = 0;
+      }
+    }
+  }
+
+  void runCell() {
+    const PreparedCell& prepared = *shared_.prepared;
+    const int32_t H = p_.cell.hidden;
+    const int32_t gateWidth = prepared.gateWidth;
+    const int32_t beginSymbol = p_.mode == kModeLla ? K_ : p_.vocabularySize;
+    // stateBuffer: [kBatch][2H + gateWidth] hidden, cell and gates of each slot; histograms: [kBatch][K].
+    std::vector<float> stateBuffer(static_cast<size_t>(kBatch) * (2 * H + gateWidth), 0.0f);
+    std::vector<int32_t> histograms(static_cast<size_t>(kBatch) * K_, 0);
+    std::vector<float> scratch(4 * H);
+    Slot slots[kBatch];
+    for (int32_t b = 0; b < kBatch; ++b) {
+      float* base = stateBuffer.data() + static_cast<size_t>(b) * (2 * H + gateWidth);
+      slots[b].hidden = base;
+      slots[b].cellState = base + H;
+      slots[b].gates = base + 2 * H;
+      slots[b].histogram = histograms.data() + static_cast<size_t>(b) * K_;
+    }
+    const float* hiddenOf[kBatch];
+    float* gatesOf[kBatch];
+    int32_t active[kBatch];
+    bool queueOpen = true;
+    for (;;) {
+      for (int32_t b = 0; b < kBatch && queueOpen; ++b) {
+        if (slots[b].sequence >= 0) continue;
+        for (;;) {
+          const int32_t d = queue_.take();
+          if (d < 0) {
+            queueOpen = false;
+            break;
+          }
+          const int32_t begin = p_.offsets[d];
+          const int32_t length = p_.offsets[d + 1] - begin;
+          if (length == 0) {
+            shared_.logPhiOfSequence[d] = 0;
+            continue;
+          }
+          Slot& slot = slots[b];
+          slot.sequence = d;
+          slot.begin = begin;
+          slot.length = length;
+          slot.position = 0;
+          slot.logPhi = 0;
+          slot.rng = Stream(p_.seed, p_.iteration, static_cast<uint64_t>(d));
+          std::fill(slot.hidden, slot.hidden + 2 * H, 0.0f);
+          for (int32_t t = 0; t < length; ++t) ++slot.histogram[p_.topicsPrev[begin + t]];
+          break;
+        }
+      }
+      int32_t count = 0;
+      for (int32_t b = 0; b < kBatch; ++b) {
+        if (slots[b].sequence < 0) continue;
+        hiddenOf[count] = slots[b].hidden;
+        gatesOf[count] = slots[b].gates;
+        active[count++] = b;
+      }
+      if (count == 0) break;
+      batchedProduct(prepared.recurrentT.data(), H, gateWidth, hiddenOf, count, gatesOf);
+      for (int32_t i = 0; i < count; ++i) {
+        Slot& slot = slots[active[i]];
+        const int32_t position = slot.begin + slot.position;
+        const int32_t input = slot.position == 0 ? beginSymbol
+                              : p_.mode == kModeLla ? slot.previousTopic
+                                                    : p_.tokens[position - 1];
+        cellUpdate(p_.cell, input, slot.gates, slot.hidden, slot.cellState, scratch.data());
+        const int32_t w = p_.tokens[position];
+        const int32_t z = p_.exact ? exactDraw<false>(slot.rng, w, slot.hidden, nullptr)
+                                   : metropolis<false>(slot.rng, w, p_.topicsPrev[position], p_.topicsPrev + slot.begin,
+                                                       slot.length, slot.histogram, slot.hidden, nullptr);
+        p_.topicsNext[position] = z;
+        slot.previousTopic = z;
+        slot.logPhi += std::log(phiOf(w, z));
+        if (++slot.position == slot.length) {
+          shared_.logPhiOfSequence[slot.sequence] = slot.logPhi;
+          for (int32_t t = 0; t < slot.length; ++t) slot.histogram[p_.topicsPrev[slot.begin + t]] = 0;
+          slot.sequence = -1;
+        }
+      }
+    }
+  }
+
+ private:
+  double phiOf(int32_t w, int32_t k) const { return (countOf(p_.counts, w, k) + p_.beta) * shared_.phiScale[k]; }
+
+  // The target without phi: log-space logit l_k (lla, word-lla) or n_{d,k}^{-t} + alpha (lda).
+  template <bool kLda>
+  double prior(int32_t k, const float* hidden, const int32_t* inSequence) const {
+    if constexpr (kLda) return inSequence[k] + p_.alpha;
+    else return logitOf(p_.cell, hidden, k);
+  }
+
+  template <bool kLda>
+  static double priorRatio(double proposed, double current) {
+    if constexpr (kLda) return proposed / current;
+    else return std::exp(proposed - current);
+  }
+
+  // M steps from `current`; acceptance ratios of SPEC 3.2 (phi cancels for the word proposal).
+  template <bool kLda>
+  int32_t metropolis(Stream& rng, int32_t w, int32_t current, const int32_t* previous, int32_t length,
+                     const int32_t* histogram, const float* hidden, const int32_t* inSequence) {
+    const double smoothing = p_.sequenceSmoothing;
+    const double fromSequence = length / (length + K_ * smoothing);
+    double currentPrior = prior<kLda>(current, hidden, inSequence);
+    double currentPhi = -1;  // computed when a sequence step first needs it
+    for (int32_t m = 0; m < p_.mhSteps; ++m) {
+      const bool wordStep = p_.proposals == kProposalWord || (p_.proposals == kProposalCycle && (m & 1) == 0);
+      ++made;
+      int32_t proposal;
+      if (wordStep) {
+        proposal = wordProposal(p_.counts, p_.alias, w, rng);
+      } else {
+        proposal = rng.uniform() < fromSequence ? previous[rng.below(static_cast<uint32_t>(length))]
+                                                : static_cast<int32_t>(rng.below(static_cast<uint32_t>(K_)));
+      }
+      if (proposal == current) {
+        ++accepted;
+        continue;
+      }
+      const double proposedPrior = prior<kLda>(proposal, hidden, inSequence);
+      double ratio = priorRatio<kLda>(proposedPrior, currentPrior);
+      double proposedPhi = -1;
+      if (!wordStep) {
+        if (currentPhi < 0) currentPhi = phiOf(w, current);
+        proposedPhi = phiOf(w, proposal);
+        ratio *= (proposedPhi / currentPhi) * ((histogram[current] + smoothing) / (histogram[proposal] + smoothing));
+      }
+      if (ratio >= 1.0 || rng.uniform() < ratio) {
+        current = proposal;
+        currentPrior = proposedPrior;
+        currentPhi = proposedPhi;
+        ++accepted;
+      }
+    }
+    return current;
+  }
+
+  // All K terms of the target, then inverse CDF.
+  template <bool kLda>
+  int32_t exactDraw(Stream& rng, int32_t w, const float* hidden, const int32_t* inSequence) {
+    phiColumn(p_.counts, shared_.phiScale, p_.beta, w, phi_.data());
+    double total = 0;
+    if constexpr (kLda) {
+      for (int32_t k = 0; k < K_; ++k) {
+        weights_[k] = (inSequence[k] + p_.alpha) * phi_[k];
+        total += weights_[k];
+      }
+    } else {
+      float* logits = logits_.data();
+      allLogits(*shared_.prepared, &hidden, 1, &logits);
+      float largest = logits[0];
+      for (int32_t k = 1; k < K_; ++k) largest = std::max(largest, logits[k]);
+      for (int32_t k = 0; k < K_; ++k) {
+        weights_[k] = std::exp(static_cast<double>(logits[k]) - largest) * phi_[k];
+        total += weights_[k];
+      }
+    }
+    return drawCategorical(weights_.data(), K_, total, rng);
+  }
+
+  Shared& shared_;
+  const SweepParams& p_;
+  SequenceQueue& queue_;
+  const int32_t K_;
+  std::vector<double> weights_;  // [K] exact mode
+  std::vector<double> phi_;      // [K] exact mode
+  std::vector<float> logits_;    // [logitWidth] exact mode
+};
+
+}  // namespace
+
+SweepTotals runSweep(const SweepParams& params) {
+  Shared shared{params, phiScales(params.counts, params.beta), nullptr,
+                std::vector<double>(params.numSequences, 0.0)};
+  if (params.mode != kModeLda) shared.prepared = std::make_unique<PreparedCell>(params.cell, params.exact);
+  SequenceQueue queue(params.offsets, params.numSequences);
+  const int32_t threads = resolveThreads(params.threads, params.numSequences);
+  std::vector<int64_t> made(threads, 0), accepted(threads, 0);
+  runParallel(threads, [&](int32_t index) {
+    Worker worker(shared, queue);
+    if (params.mode == kModeLda) worker.runLda();
+    else worker.runCell();
+    made[index] = worker.made;
+    accepted[index] = worker.accepted;
+  });
+  SweepTotals totals;
+  for (double value : shared.logPhiOfSequence) totals.logPhi += value;
+  for (int32_t t = 0; t < threads; ++t) {
+    totals.proposalsMade += made[t];
+    totals.proposalsAccepted += accepted[t];
+  }
+  return totals;
+}
+
+}  // namespace lla

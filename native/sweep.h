@@ -1,0 +1,45 @@
+// The E-step sweep (SPEC 3.2): every token's topic redrawn by Metropolis-Hastings over the word and sequence
+// proposals (or exactly), sequences in parallel, each from its own random stream.
+#pragma once
+#include <cstdint>
+
+#include "alias.h"
+#include "counts.h"
+#include "lstm_cell.h"
+
+namespace lla {
+
+struct SweepParams {
+  int32_t mode = 0;         // kModeLda / kModeLla / kModeWordLla
+  bool exact = false;
+  int32_t mhSteps = 2;
+  int32_t proposals = 3;    // kProposal* bit set
+  int32_t numTopics = 0;
+  int32_t vocabularySize = 0;
+  const int32_t* tokens = nullptr;      // [T]
+  const int32_t* offsets = nullptr;     // [D+1]
+  int32_t numSequences = 0;
+  const int32_t* topicsPrev = nullptr;  // [T] chain start states and the sequence proposal
+  int32_t* topicsNext = nullptr;        // [T] output
+  CountView counts;
+  AliasView alias;
+  double beta = 0;
+  double alpha = 0;
+  double sequenceSmoothing = 0;
+  bool hasCell = false;
+  CellView cell;
+  uint64_t seed = 0;
+  uint64_t iteration = 0;
+  int32_t threads = 0;
+};
+
+struct SweepTotals {
+  double logPhi = 0;
+  int64_t proposalsMade = 0;
+  int64_t proposalsAccepted = 0;
+};
+
+// Arguments already validated by the binding. Thread-count independent results.
+SweepTotals runSweep(const SweepParams& params);
+
+}  // namespace lla

@@ -6,6 +6,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { CORPUS_OPTIONS, corpusOptionsFrom, parseDuration } from '../src/cli/corpus-options.js';
+import { parseCommandArgs } from '../src/cli/options.js';
+import { InputError, UsageError } from '../src/errors.js';
 
 const FIXTURES = 'test/fixtures/corpus';
 const scratch = mkdtempSync(join(tmpdir(), 'lla-corpus-cli-'));
@@ -152,6 +155,38 @@ test('bad input: a line over 64 MiB is refused without reading it whole', async 
   const run = await lla('corpus-stats', huge);
   rmSync(huge);
   assertInputFailure(run, `${huge}:2:`, /line longer than 64 MiB/);
+});
+
+test('shared corpus flags: parsed, validated, stopwords read up front', async () => {
+  const parse = (...argv: string[]) => corpusOptionsFrom('train', parseCommandArgs('train', argv, CORPUS_OPTIONS));
+  const settings = await parse('--format', 'events', '--session-gap', '2h', '--min-count', '5', '--max-vocab', '1000',
+    '--max-df', '0.5', '--max-length', '200', '--stopwords', `${FIXTURES}/stopwords.txt`);
+  assert.equal(settings.read, { format: 'events', sessionGap: 7200 });
+  assert.is(settings.vocabulary.minCount, 5);
+  assert.is(settings.vocabulary.maxVocab, 1000);
+  assert.is(settings.vocabulary.maxDf, 0.5);
+  assert.equal([...(settings.vocabulary.stopwords ?? [])], ['the', 'on']);
+  assert.equal(settings.corpus, { maxLength: 200 });
+  const defaults = await parse();
+  assert.equal(defaults, { read: {}, vocabulary: { minCount: 1 }, corpus: {} });
+  assert.is(parseDuration('train', 'session-gap', '1.5d'), 129600);
+  for (const bad of [['--min-count', '0'], ['--max-df', '0'], ['--max-df', '1.5'], ['--max-length', '-3'],
+    ['--max-vocab', 'many'], ['--session-gap', '-5'], ['--format', 'csv']]) {
+    try {
+      await parse(...bad);
+      assert.unreachable(`${bad.join(' ')} should be refused`);
+    } catch (error) {
+      assert.instance(error, UsageError, bad.join(' '));
+      assert.ok((error as Error).message.includes(bad[0]), (error as Error).message);
+    }
+  }
+  try {
+    await parse('--stopwords', join(scratch, 'no-stopwords.txt'));
+    assert.unreachable('a missing stopword file should be refused');
+  } catch (error) {
+    assert.instance(error, InputError);
+    assert.match((error as Error).message, /no-stopwords.txt: no such file/);
+  }
 });
 
 test('real data: corpus-stats --json gives the README counts', async () => {

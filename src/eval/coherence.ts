@@ -9,8 +9,9 @@
  *   log(p(u, v) / (p(u) p(v))) / -log p(u, v) with p(.) = D(.) / D; a pair that never co-occurs scores -1 and
  *   a pair present in every sequence scores 1 (the limits of the definition).
  * Both are averaged over topics (topics whose every pair was skipped are left out of the average).
- * Cost: only the union U of the top actions matters (at most K N, e.g. 500): one pass over the tokens marks which
- * of them each sequence holds, then the present pairs of U are counted in a |U| x |U| table.
+ * Cost: only the union U of the top actions matters (at most K N, e.g. 500): one pass over the tokens sets, for
+ * each action of U, a bit per sequence that holds it; D(u, v) is the popcount of two bit rows' AND, for the
+ * K N (N-1) / 2 pairs the lists need: O(T + K N^2 D / 32) time, |U| D / 8 bytes.
  */
 import type { CountTables } from '../kernels/types.js';
 import { checkCorpus, checkInteger, type SequenceCorpus } from './phi.js';
@@ -47,31 +48,30 @@ export function coherenceOfTopLists(topLists: ReadonlyArray<ArrayLike<number>>, 
       if (unionIndex[w] < 0) unionIndex[w] = unionSize++;
     }
   }
-  // documentCount: [|U|] D(v); pairCount: [|U|][|U|] D(u, v) for u < v in union order (upper triangle)
-  const documentCount = new Float64Array(unionSize);
-  const pairCount = new Float64Array(unionSize * unionSize);
-  // lastSeen: [|U|] the last sequence that held the action, so a sequence counts each action once
-  const lastSeen = new Int32Array(unionSize).fill(-1);
-  const present = new Int32Array(unionSize);
+  // presence: [|U|][words] bit d of row u is set when sequence d holds union action u (words = ceil(D / 32));
+  // D(u, v) is then the popcount of two rows' AND, computed only for the pairs that some top list needs
+  const words = (documents + 31) >>> 5;
+  const presence = new Int32Array(unionSize * words);
   for (let d = 0; d < documents; d++) {
-    let count = 0;
+    const word = d >>> 5;
+    const bit = 1 << (d & 31);
     for (let i = offsets[d], end = offsets[d + 1]; i < end; i++) {
       const u = unionIndex[tokens[i]];
-      if (u >= 0 && lastSeen[u] !== d) {
-        lastSeen[u] = d;
-        present[count++] = u;
-      }
-    }
-    for (let a = 0; a < count; a++) {
-      const u = present[a];
-      documentCount[u]++;
-      for (let b = a + 1; b < count; b++) {
-        const v = present[b];
-        if (u < v) pairCount[u * unionSize + v]++; else pairCount[v * unionSize + u]++;
-      }
+      if (u >= 0) presence[u * words + word] |= bit;
     }
   }
-  const together = (u: number, v: number) => (u < v ? pairCount[u * unionSize + v] : pairCount[v * unionSize + u]);
+  // documentCount: [|U|] D(v)
+  const documentCount = new Float64Array(unionSize);
+  for (let u = 0; u < unionSize; u++) {
+    let count = 0;
+    for (let i = u * words, end = i + words; i < end; i++) count += popcount(presence[i]);
+    documentCount[u] = count;
+  }
+  const together = (u: number, v: number): number => {
+    let count = 0;
+    for (let i = 0, a = u * words, b = v * words; i < words; i++) count += popcount(presence[a + i] & presence[b + i]);
+    return count;
+  };
 
   const umass = new Float64Array(topLists.length);
   const npmi = new Float64Array(topLists.length);
@@ -101,6 +101,14 @@ export function coherenceOfTopLists(topLists: ReadonlyArray<ArrayLike<number>>, 
     npmi[k] = npmiPairs > 0 ? npmiSum / npmiPairs : NaN;
   }
   return { umass, npmi, meanUmass: meanOfDefined(umass), meanNpmi: meanOfDefined(npmi), topN, documents };
+}
+
+/** Set bits of a 32-bit integer (SWAR). */
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
 }
 
 /** NPMI of one pair from document counts, with the limits -1 (never together) and 1 (together everywhere). */

@@ -120,6 +120,9 @@ export function filterToken(params: usize, scratch: usize, hidden: usize, cellSt
   const countsCopy = topicsCopy + align16(<usize>S << 2);
 
   seedStream(load<u64>(params + FILTER_SEED), 0x80000000 + <u64>position, <u64>sequence);
+  if (position == 0) {
+    for (let s = 0; s < S; s++) store<f64>(weights + (<usize>s << 3), 1.0 / <f64>S);
+  }
   if (mixtureOut != 0) memory.fill(mixture, 0, <usize>K << 3);
   const rowBegin = load<i32>(rowOffsets + (<usize>action << 2));
   const rowEnd = load<i32>(rowOffsets + (<usize>(action + 1) << 2));
@@ -215,7 +218,7 @@ function resample(S: i32, H: i32, K: i32, lda: bool, hidden: usize, cellState: u
   let cumulative = load<f64>(weightsCopy);
   for (let s = 0; s < S; s++) {
     const target = offset + <f64>s * spacing;
-    while (target > cumulative && source < S - 1) {
+    while (target >= cumulative && source < S - 1) {
       source++;
       cumulative += load<f64>(weightsCopy + (<usize>source << 3));
     }

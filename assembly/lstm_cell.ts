@@ -147,6 +147,8 @@ export function topicTransitions(cell: Cell, offsets: usize, sequences: i32, top
   const h = scratch, c = h + bytes, gates = c + bytes;
   const logits = gates + 4 * bytes;
   const probabilities = (logits + (<usize>K << 2) + 15) & ~15;
+  memory.fill(sums, 0, <usize>K * <usize>K << 3);
+  memory.fill(rowCounts, 0, <usize>K << 3);
   for (let d = 0; d < sequences; d++) {
     const start = load<i32>(offsets + (<usize>d << 2));
     const end = load<i32>(offsets + (<usize>(d + 1) << 2));

@@ -1,0 +1,80 @@
+/**
+ * Byte offsets of the parameter blocks read by the WebAssembly kernels: a mirror of assembly/layout.ts (keep the
+ * two identical). The wrapper writes a block into linear memory once per call; every worker reads it there.
+ */
+export const SWEEP = {
+  mode: 0, exact: 4, mhSteps: 8, proposals: 12, topics: 16, vocabulary: 20, sequences: 24,
+  tokens: 28, offsets: 32, topicsPrev: 36, topicsNext: 40,
+  rowOffsets: 44, rowTopics: 48, rowCounts: 52, topicTotals: 56,
+  sparseProb: 60, sparseAlias: 64, sparseMass: 68, denseProb: 72, denseAlias: 76, denseMass: 80,
+  cell: 84, inverseTotals: 88, perSequence: 92,
+  beta: 96, alpha: 104, smoothing: 112, seed: 120, iteration: 128,
+  bytes: 136,
+} as const;
+
+export const FILTER = {
+  mode: 0, topics: 4, vocabulary: 8, sequences: 12, tokens: 16, offsets: 20,
+  rowOffsets: 24, rowTopics: 28, rowCounts: 32, cell: 36, inverseTotals: 40, particles: 44,
+  logLikelihood: 48, mixturePositions: 52, mixtureCount: 56, mixtures: 60,
+  beta: 64, alpha: 72, seed: 80,
+  bytes: 88,
+} as const;
+
+/** The Cell struct of assembly/lstm_cell.ts: i32 hidden, then five u32 pointers. */
+export const CELL = { hidden: 0, inputTable: 4, recurrent: 8, gateBias: 12, outputWeights: 16, outputBias: 20, bytes: 24 } as const;
+
+/** A parameter block under construction: typed writes at byte offsets of a fresh view. */
+export class BlockWriter {
+  private readonly data: DataView;
+  constructor(buffer: ArrayBufferLike, start: number, bytes: number) {
+    this.data = new DataView(buffer, start, bytes);
+  }
+  int(offset: number, value: number): this { this.data.setInt32(offset, value, true); return this; }
+  pointer(offset: number, value: number): this { this.data.setUint32(offset, value, true); return this; }
+  float64(offset: number, value: number): this { this.data.setFloat64(offset, value, true); return this; }
+  unsigned64(offset: number, value: bigint): this { this.data.setBigUint64(offset, value, true); return this; }
+}
+
+/** The exports of assembly/index.ts (pointers are byte addresses; u64 arguments are BigInts). */
+export interface WasmExports {
+  heapBase(): number;
+  randomStream(seed: bigint, iteration: bigint, index: bigint, out: number, count: number): void;
+  randomTopics(offsets: number, sequences: number, topics: number, numTopics: number, seed: bigint): void;
+  checksum(values: number, count: number): number;
+  buildCounts(tokens: number, wordOffsets: number, V: number, wordTokens: number, topics: number, K: number,
+    rowOffsets: number, rowTopics: number, rowCounts: number, capacity: number, topicTotals: number, scratch: number): number;
+  buildAlias(rowOffsets: number, rowTopics: number, rowCounts: number, topicTotals: number, V: number, K: number,
+    beta: number, sparseProb: number, sparseAlias: number, sparseMass: number, denseProb: number, denseAlias: number,
+    denseMass: number, scratch: number): void;
+  lstmSteps(cell: number, inputs: number, steps: number, hiddenOut: number, cellOut: number, state: number): void;
+  topicTransitions(cell: number, offsets: number, sequences: number, topics: number, K: number, sums: number,
+    rowCounts: number, scratch: number): void;
+  sweepRange(params: number, scratch: number, first: number, end: number): void;
+  sweepScratchBytes(K: number, H: number): number;
+  filterRange(params: number, scratch: number, first: number, end: number): void;
+  filterToken(params: number, scratch: number, hidden: number, cellState: number, weights: number, topics: number,
+    counts: number, action: number, previousAction: number, position: number, sequence: number, mixtureOut: number): number;
+  nextMixture(params: number, scratch: number, hidden: number, cellState: number, weights: number, topics: number,
+    counts: number, action: number, position: number, mixtureOut: number): void;
+  filterScratchBytes(K: number, H: number, S: number, lda: number): number;
+  filterTokenScratchBytes(K: number, H: number, S: number, lda: number): number;
+}
+
+/** A parallel job: workers take chunks [boundaries[c], boundaries[c+1]) of sequences by an atomic counter. */
+export interface RangeJob {
+  entry: 'sweepRange' | 'filterRange';
+  params: number;
+  /** counter: byte address of an i32 in shared memory, the next chunk to take. */
+  counter: number;
+  boundaries: Int32Array;
+}
+
+/** Run the chunks of a job on one instance until none are left (workers and the in-process path alike). */
+export function drainChunks(exports: WasmExports, memory: WebAssembly.Memory, job: RangeJob, scratch: number): void {
+  const counter = new Int32Array(memory.buffer, job.counter, 1);
+  const chunks = job.boundaries.length - 1;
+  const run = exports[job.entry];
+  for (let c = Atomics.add(counter, 0, 1); c < chunks; c = Atomics.add(counter, 0, 1)) {
+    run(job.params, scratch, job.boundaries[c], job.boundaries[c + 1]);
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Argument checks of the WASM wrapper, run before any call into WebAssembly: a kernel reads linear memory at
+ * addresses derived from these values, so every id and length is checked here and a bad one throws an Error that
+ * names the argument, what is wrong, and what to pass instead.
+ */
+import type { AliasTables, CellWeights, CountTables, KernelMode } from './types.js';
+
+type AnyTypedArray = Int32Array | Uint32Array | Float32Array | Float64Array;
+type Constructor = { name: string; prototype: AnyTypedArray };
+
+export function fail(entry: string, problem: string): never {
+  throw new Error(`WASM kernel ${entry}: ${problem}`);
+}
+
+export function requireArray(entry: string, name: string, value: unknown, kind: Constructor,
+  length?: number, minimum = false): void {
+  if (!(value instanceof (kind as unknown as Function))) {
+    fail(entry, `${name} must be a ${kind.name}, got ${describe(value)}`);
+  }
+  const actual = (value as AnyTypedArray).length;
+  if (length !== undefined && (minimum ? actual < length : actual !== length)) {
+    fail(entry, `${name} must have ${minimum ? 'at least ' : ''}${length} elements, got ${actual}`);
+  }
+}
+
+export function requireInteger(entry: string, name: string, value: unknown, minimum: number, maximum = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum || value > maximum) {
+    fail(entry, `${name} must be an integer in [${minimum}, ${maximum}], got ${describe(value)}`);
+  }
+  return value;
+}
+
+export function requirePositive(entry: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    fail(entry, `${name} must be a finite number > 0, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** A seed or iteration: any non-negative safe integer, used as a u64. */
+export function requireSeed(entry: string, name: string, value: unknown): bigint {
+  return BigInt(requireInteger(entry, name, value, 0));
+}
+
+/** Every value in [0, limit). */
+export function requireIds(entry: string, name: string, values: Int32Array, limit: number): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(v >= 0 && v < limit)) fail(entry, `${name}[${i}] = ${v} is outside [0, ${limit})`);
+  }
+}
+
+/** offsets [D+1]: 0, non-decreasing, ending at T. Returns D. */
+export function requireOffsets(entry: string, offsets: unknown, tokenCount: number, name = 'offsets'): number {
+  requireArray(entry, name, offsets, Int32Array);
+  const o = offsets as Int32Array;
+  if (o.length < 1) fail(entry, `${name} must hold D+1 >= 1 entries (start of each sequence, then T)`);
+  if (o[0] !== 0) fail(entry, `${name}[0] must be 0, got ${o[0]}`);
+  for (let d = 1; d < o.length; d++) {
+    if (o[d] < o[d - 1]) fail(entry, `${name} must be non-decreasing: ${name}[${d}] = ${o[d]} < ${o[d - 1]}`);
+  }
+  if (o[o.length - 1] !== tokenCount) {
+    fail(entry, `${name}[D] must equal the token count ${tokenCount}, got ${o[o.length - 1]}`);
+  }
+  return o.length - 1;
+}
+
+/** CountTables over V actions and K topics: shapes, ascending topics in range, positive counts. Returns nnz. */
+export function requireCounts(entry: string, counts: unknown, V: number, K: number): number {
+  if (typeof counts !== 'object' || counts === null) fail(entry, `counts must be a CountTables object, got ${describe(counts)}`);
+  const c = counts as CountTables;
+  requireArray(entry, 'counts.rowOffsets', c.rowOffsets, Int32Array, V + 1);
+  requireArray(entry, 'counts.rowTopics', c.rowTopics, Int32Array);
+  requireArray(entry, 'counts.rowCounts', c.rowCounts, Int32Array);
+  requireArray(entry, 'counts.topicTotals', c.topicTotals, Int32Array, K);
+  const nnz = c.rowOffsets[V];
+  if (c.rowOffsets[0] !== 0) fail(entry, `counts.rowOffsets[0] must be 0, got ${c.rowOffsets[0]}`);
+  if (nnz > c.rowTopics.length || nnz > c.rowCounts.length) {
+    fail(entry, `counts.rowOffsets[V] = ${nnz} exceeds the capacity of counts.rowTopics/rowCounts (${Math.min(c.rowTopics.length, c.rowCounts.length)})`);
+  }
+  for (let w = 0; w < V; w++) {
+    const begin = c.rowOffsets[w], end = c.rowOffsets[w + 1];
+    if (end < begin) fail(entry, `counts.rowOffsets must be non-decreasing (action ${w})`);
+    if (end - begin > K) fail(entry, `counts row of action ${w} has ${end - begin} entries, more than K = ${K}`);
+    let previous = -1;
+    for (let i = begin; i < end; i++) {
+      const k = c.rowTopics[i];
+      if (!(k > previous && k < K)) fail(entry, `counts.rowTopics[${i}] = ${k} must be ascending within action ${w}'s row and below K = ${K}`);
+      if (!(c.rowCounts[i] > 0)) fail(entry, `counts.rowCounts[${i}] = ${c.rowCounts[i]} must be > 0`);
+      previous = k;
+    }
+  }
+  for (let k = 0; k < K; k++) {
+    if (!(c.topicTotals[k] >= 0)) fail(entry, `counts.topicTotals[${k}] = ${c.topicTotals[k]} must be >= 0`);
+  }
+  return nnz;
+}
+
+export function requireAlias(entry: string, alias: unknown, V: number, K: number, nnz: number): void {
+  if (typeof alias !== 'object' || alias === null) fail(entry, `alias must be an AliasTables object, got ${describe(alias)}`);
+  const a = alias as AliasTables;
+  requireArray(entry, 'alias.sparseProb', a.sparseProb, Float32Array, nnz, true);
+  requireArray(entry, 'alias.sparseAlias', a.sparseAlias, Int32Array, nnz, true);
+  requireArray(entry, 'alias.sparseMass', a.sparseMass, Float64Array, V);
+  requireArray(entry, 'alias.denseProb', a.denseProb, Float32Array, K);
+  requireArray(entry, 'alias.denseAlias', a.denseAlias, Int32Array, K);
+  requireArray(entry, 'alias.denseMass', a.denseMass, Float64Array, 1);
+  for (let i = 0; i < nnz; i++) {
+    const k = a.sparseAlias[i];
+    if (!(k >= 0 && k < K)) fail(entry, `alias.sparseAlias[${i}] = ${k} is outside [0, ${K}): rebuild with buildAlias`);
+  }
+  requireIds(entry, 'alias.denseAlias', a.denseAlias, K);
+  for (let w = 0; w < V; w++) {
+    if (!(a.sparseMass[w] >= 0 && Number.isFinite(a.sparseMass[w]))) fail(entry, `alias.sparseMass[${w}] = ${a.sparseMass[w]} must be finite and >= 0`);
+  }
+  if (!(a.denseMass[0] > 0 && Number.isFinite(a.denseMass[0]))) fail(entry, `alias.denseMass[0] = ${a.denseMass[0]} must be finite and > 0: rebuild with buildAlias`);
+}
+
+/** CellWeights with `rows` input symbols and K outputs. Returns H. */
+export function requireWeights(entry: string, weights: unknown, rows: number, K: number | undefined, what: string): number {
+  if (typeof weights !== 'object' || weights === null) fail(entry, `weights are required (${what}), got ${describe(weights)}`);
+  const w = weights as CellWeights;
+  const H = requireInteger(entry, 'weights.hidden', w.hidden, 1, 1 << 16);
+  requireArray(entry, 'weights.inputTable', w.inputTable, Float32Array, rows * 4 * H);
+  requireArray(entry, 'weights.recurrent', w.recurrent, Float32Array, 4 * H * H);
+  requireArray(entry, 'weights.gateBias', w.gateBias, Float32Array, 4 * H);
+  if (K !== undefined) {
+    requireArray(entry, 'weights.outputWeights', w.outputWeights, Float32Array, K * H);
+    requireArray(entry, 'weights.outputBias', w.outputBias, Float32Array, K);
+  }
+  return H;
+}
+
+/** Input rows of the cell for a mode: topics + begin (lla) or actions + begin (word-lla). */
+export function inputRows(mode: KernelMode, K: number, V: number): number {
+  return mode === 'word-lla' ? V + 1 : K + 1;
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as AnyTypedArray).length})`;
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  return `${typeof value} ${String(value)}`;
+}

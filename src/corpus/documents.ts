@@ -23,5 +23,6 @@ export async function readDocuments(path: string, options: ReadOptions = {}): Pr
     case 'events': return readEvents(path, options);
     case 'jsonl': return readJsonl(path, options);
     case 'text': return readText(path, options);
+    default: throw new UsageError(`unknown corpus format '${String(format)}': use one of text, events, jsonl`);
   }
 }

@@ -1,0 +1,127 @@
+// `lla bench`: on a small generated corpus, both backends print a last JSON line with every key and a positive
+// throughput, the backend that ran is the one asked for, phase times add up, bad flags exit 2.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomCellWeights } from '../src/bench/sampler.js';
+
+const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
+const folder = mkdtempSync(join(tmpdir(), 'lla-bench-'));
+const corpusPath = join(folder, 'small.txt');
+const SEQUENCES = 300;
+
+function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(root, 'bin', 'lla.js'), ...argv], { cwd: root, maxBuffer: 1 << 26, env: { ...process.env, NO_COLOR: '1' } },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
+  });
+}
+
+const REQUIRED_KEYS = ['backend', 'model', 'topics', 'threads', 'tokens', 'iterations', 'tokensPerSecond', 'peakRssBytes',
+  'hidden', 'seconds', 'acceptanceRate', 'instructionSet'];
+
+const cli = suite('bench: command line');
+
+let corpusTokens = 0;
+cli.before(async () => {
+  const made = await runCli(['generate', '--out', corpusPath, '--topics', '8', '--vocabulary', '400',
+    '--sequences', String(SEQUENCES), '--length', '40', '--seed', '5', '--json']);
+  assert.is(made.code, 0, made.stderr);
+  corpusTokens = JSON.parse(made.stdout.trim().split('\n').pop()!).tokens;
+});
+
+for (const backend of ['native', 'wasm']) {
+  for (const [model, threads] of [['lda', '1'], ['lla', '2'], ['word-lla', '1']] as const) {
+    cli(`${backend} ${model} (${threads} thread${threads === '1' ? '' : 's'}): the last line has every key, positive tokens/s`, async () => {
+      const result = await runCli(['bench', corpusPath, '--backend', backend, '--model', model, '--topics', '8',
+        '--threads', threads, '--iterations', '3', '--hidden', '16', '--seed', '2', '--json']);
+      assert.is(result.code, 0, result.stderr);
+      const last = JSON.parse(result.stdout.trim().split('\n').pop()!);
+      for (const key of REQUIRED_KEYS) assert.ok(key in last, `missing key ${key}`);
+      assert.is(last.backend, backend);
+      assert.is(last.model, model);
+      assert.is(last.topics, 8);
+      assert.is(last.threads, Number(threads));
+      assert.is(last.iterations, 3);
+      assert.is(last.tokens, corpusTokens);
+      assert.is(last.sequences, SEQUENCES);
+      assert.is(last.hidden, model === 'lda' ? null : 16);
+      assert.ok(last.tokensPerSecond > 0 && Number.isFinite(last.tokensPerSecond));
+      // throughput is tokens x iterations over the timed phases, which add up to `seconds`
+      const phases = last.phases.counts + last.phases.alias + last.phases.sweep;
+      assert.ok(Math.abs(phases - last.seconds) < 1e-9, `phases ${phases} vs seconds ${last.seconds}`);
+      assert.ok(Math.abs(last.tokensPerSecond - (last.tokens * 3) / last.seconds) / last.tokensPerSecond < 1e-9);
+      assert.ok(last.acceptanceRate > 0 && last.acceptanceRate <= 1, `acceptance ${last.acceptanceRate}`);
+      assert.ok(last.peakRssBytes > 10 * 1048576, `peak RSS ${last.peakRssBytes}`);
+      assert.ok(typeof last.instructionSet === 'string' && last.instructionSet.length > 0);
+      assert.ok(last.countNonZeros > 0 && last.countNonZeros <= corpusTokens);
+    });
+  }
+}
+
+cli('--exact reports no acceptance rate; the human table names the backend', async () => {
+  const exact = await runCli(['bench', corpusPath, '--backend', 'native', '--model', 'lla', '--topics', '8',
+    '--iterations', '1', '--hidden', '8', '--exact', '--json']);
+  assert.is(exact.code, 0, exact.stderr);
+  const last = JSON.parse(exact.stdout.trim().split('\n').pop()!);
+  assert.is(last.acceptanceRate, null);
+  assert.is(last.exact, true);
+  const human = await runCli(['bench', corpusPath, '--backend', 'wasm', '--model', 'lda', '--topics', '8', '--iterations', '1']);
+  assert.is(human.code, 0, human.stderr);
+  assert.match(human.stdout, /backend\s+wasm/);
+  assert.match(human.stdout, /tokens\/s\s+\d+\.\d+ M/);
+  assert.match(human.stdout, /MH acceptance\s+\d+\.\d %/);
+});
+
+cli('bad flags and inputs exit 2 with a message, no stack trace', async () => {
+  const cases: [string[], RegExp][] = [
+    [['bench', corpusPath, '--model', 'lstm'], /--model must be one of lda, lla, word-lla/],
+    [['bench', corpusPath, '--topics', '0'], /--topics must be between 1/],
+    [['bench', corpusPath, '--iterations', 'many'], /--iterations must be a whole number/],
+    [['bench', corpusPath, '--backend', 'gpu'], /--backend must be one of auto, native, wasm/],
+    [['bench', corpusPath, '--threads=-1'], /--threads must be between 0/],
+    [['bench', corpusPath, '--beta', '0'], /--beta must be greater than 0/],
+    [['bench', corpusPath, '--turbo'], /Unknown option '--turbo'/],
+    [['bench'], /expected <input>/],
+    [['bench', join(folder, 'missing.txt')], /missing\.txt/],
+  ];
+  for (const [argv, message] of cases) {
+    const result = await runCli(argv);
+    assert.is(result.code, 2, `${argv.join(' ')} exited ${result.code}: ${result.stderr}`);
+    assert.match(result.stderr, message);
+    assert.not.match(result.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+cli.after(() => rmSync(folder, { recursive: true, force: true }));
+cli.run();
+
+const weights = suite('bench: random LSTM weights');
+
+weights('CellWeights layout and Glorot scale, deterministic for a seed', () => {
+  const lla = randomCellWeights('lla', 10, 50, 4, 3);
+  assert.is(lla.hidden, 4);
+  assert.is(lla.inputTable.length, (10 + 1) * 16);
+  assert.is(lla.recurrent.length, 16 * 4);
+  assert.is(lla.gateBias.length, 16);
+  assert.is(lla.outputWeights.length, 10 * 4);
+  assert.is(lla.outputBias.length, 10);
+  const word = randomCellWeights('word-lla', 10, 50, 4, 3);
+  assert.is(word.inputTable.length, (50 + 1) * 16);
+  // forget-gate bias 1, the others 0 (Keras' unit forget bias)
+  assert.equal(Array.from(lla.gateBias), [0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+  const recurrentLimit = Math.sqrt(6 / (4 + 16));
+  const maxAbs = lla.recurrent.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  assert.ok(maxAbs <= recurrentLimit && maxAbs > 0.7 * recurrentLimit, `recurrent max |w| ${maxAbs}`);
+  const outputLimit = Math.sqrt(6 / (4 + 10));
+  assert.ok(lla.outputWeights.every((v) => Math.abs(v) <= outputLimit));
+  assert.equal(randomCellWeights('lla', 10, 50, 4, 3).recurrent, lla.recurrent);
+  assert.not.equal(randomCellWeights('lla', 10, 50, 4, 4).recurrent, lla.recurrent);
+  assert.throws(() => randomCellWeights('lda', 10, 50, 4, 3), /lda mode has no LSTM/);
+});
+
+weights.run();

@@ -405,7 +405,7 @@ for (const backend of BACKENDS) {
 
   test(`${backend}: the perplexity of a uniform phi is V for every mode and protocol`, async () => {
     const uniformCounts = countsFromDense(Array.from({ length: K }, () => new Array(V).fill(3)), K, V);
-    const corpus = randomCorpus(generator(7), [3, 8, 1, 12], V);
+    const corpus = randomCorpus(generator(7), [3, 0, 8, 1, 12], V); // an empty sequence scores 0
     for (const mode of ['lla', 'lda', 'word-lla'] as const) {
       const weights = mode === 'lla' ? llaWeights : mode === 'word-lla' ? wordWeights : undefined;
       const options = { ...base(mode, weights, 16, 3), counts: uniformCounts, corpus, outOfVocabulary: 4 };

@@ -1,0 +1,15 @@
+/** Evaluation (SPEC 4): one import for the trainer, the CLI commands and the library API. */
+export { heldOutPerplexity, unigramPerplexity, sequenceLogLikelihoods, checkFilterOptions } from './perplexity.js';
+export type { HeldOutOptions, PerplexityResult, UnigramResult } from './perplexity.js';
+export { completionPerplexity, splitHalves } from './completion.js';
+export type { CompletionOptions, CompletionResult } from './completion.js';
+export { nextActionEvaluation, topNextActions, samplePositions, NEXT_ACTION_STREAM } from './next-action.js';
+export type { NextActionOptions, NextActionResult, PredictedAction } from './next-action.js';
+export { topicCoherence, coherenceOfTopLists, normalisedPmi } from './coherence.js';
+export type { CoherenceResult } from './coherence.js';
+export { topicTransitionMatrix, empiricalTransitions, trajectory, trajectorySegments } from './transitions.js';
+export type { TransitionMatrix, TrajectorySegment } from './transitions.js';
+export { topActionsPerTopic, topicActions } from './topics.js';
+export type { TopicAction } from './topics.js';
+export { MixtureScorer, phiValue, countOf, inverseDenominators } from './phi.js';
+export type { SequenceCorpus } from './phi.js';

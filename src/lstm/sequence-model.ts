@@ -11,7 +11,6 @@ import {
   type InputPath, type NetworkVariables, type WindowData,
 } from './network.js';
 import { validateSequenceData, WindowScheduler, type SequenceData, type TrainingWindow } from './sequence-windows.js';
-import { InterruptedError } from '../errors.js';
 import { validateParameters, validateShape, type LstmParameters, type NetworkShape } from './weights.js';
 
 type Tensor2D = tfTypes.Tensor2D;
@@ -35,16 +34,19 @@ export interface TrainArgs extends SequenceData {
   bptt: number;
   /** sequences per minibatch B (lanes). */
   batch: number;
-  /** stops between windows; the call then rejects with InterruptedError (weights keep the finished windows). */
+  /** checked between windows: once aborted, the call returns early with `interrupted: true` (the weights keep
+   * the windows that finished, so the caller can still export and checkpoint them). */
   signal?: AbortSignal;
 }
 
 export interface TrainResult {
-  /** mean cross-entropy (nats per token) over the tokens trained on in this call. */
+  /** mean cross-entropy (nats per token) over the tokens trained on in this call; NaN if no window ran. */
   meanLoss: number;
   tokens: number;
   seconds: number;
   windows: number;
+  /** the signal stopped training before the budget was spent */
+  interrupted: boolean;
 }
 
 export interface EvaluateArgs extends SequenceData {
@@ -123,8 +125,12 @@ export class SequenceModel {
     let tokens = 0;
     let lossSum = 0;
     let windows = 0;
+    let interrupted = false;
     while (tokens < tokenBudget) {
-      if (args.signal?.aborted === true) throw new InterruptedError('LSTM training interrupted');
+      if (args.signal?.aborted === true) {
+        interrupted = true;
+        break;
+      }
       const window = scheduler.next(bptt);
       let nextHidden: Tensor2D | null = null;
       let nextCell: Tensor2D | null = null;
@@ -142,7 +148,13 @@ export class SequenceModel {
       tokens += window.tokens;
       windows++;
     }
-    return { meanLoss: lossSum / tokens, tokens, seconds: (performance.now() - started) / 1000, windows };
+    return {
+      meanLoss: tokens > 0 ? lossSum / tokens : Number.NaN,
+      tokens,
+      seconds: (performance.now() - started) / 1000,
+      windows,
+      interrupted,
+    };
   }
 
   /** mean negative log-likelihood of the window's real tokens */

@@ -1,0 +1,660 @@
+// Kernel contract tests (src/kernels/types.ts), one suite body run for every backend: RNG streams and checksum
+// against TypeScript references, count and alias tables, the MH chains against exact conditionals computed here
+// in float64 (chi-square at fixed seeds), thread-count independence, the LSTM cell against a float64 reference,
+// the particle filter against enumeration, and bad arguments that must throw without crashing.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadKernel } from '../src/kernels/loader.js';
+import { FILTER_ITERATION_BASE, RANDOM_TOPICS_ITERATION, ReferenceStream } from '../src/kernels/rng.js';
+import type {
+  AliasTables, BackendName, CellWeights, CountTables, FilterState, Kernel, KernelMode, ProposalSchedule, SweepArgs,
+} from '../src/kernels/types.js';
+
+const BACKENDS: BackendName[] = (process.env.LLA_TEST_BACKENDS?.split(',') as BackendName[] | undefined) ?? ['native', 'wasm'];
+
+// ---------------------------------------------------------------- small deterministic helpers (not the kernel's)
+
+/** mulberry32: weights and corpora for the tests, independent of the kernels' SplitMix64. */
+function testRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomWeights(random: () => number, numTopics: number, rows: number, hidden: number, outputScale = 1): CellWeights {
+  const uniform = (length: number, scale: number) => Float32Array.from({ length }, () => (2 * random() - 1) * scale);
+  return {
+    hidden,
+    inputTable: uniform(rows * 4 * hidden, 1),
+    recurrent: uniform(4 * hidden * hidden, Math.sqrt(6 / (5 * hidden))),
+    gateBias: uniform(4 * hidden, 0.5),
+    outputWeights: uniform(numTopics * hidden, outputScale * Math.sqrt(6 / (numTopics + hidden))),
+    outputBias: uniform(numTopics, 0.5),
+  };
+}
+
+// ---------------------------------------------------------------- float64 reference of the LSTM cell
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/** One step with input symbol x from (h, c), in place. */
+function referenceStep(weights: CellWeights, x: number, h: Float64Array, c: Float64Array): void {
+  const H = weights.hidden;
+  const g = new Float64Array(4 * H);
+  for (let r = 0; r < 4 * H; r++) {
+    let sum = weights.inputTable[x * 4 * H + r] + weights.gateBias[r];
+    for (let j = 0; j < H; j++) sum += weights.recurrent[r * H + j] * h[j];
+    g[r] = sum;
+  }
+  for (let j = 0; j < H; j++) {
+    c[j] = sigmoid(g[H + j]) * c[j] + sigmoid(g[j]) * Math.tanh(g[2 * H + j]);
+    h[j] = sigmoid(g[3 * H + j]) * Math.tanh(c[j]);
+  }
+}
+
+function referencePi(weights: CellWeights, h: Float64Array): Float64Array {
+  const K = weights.outputBias.length;
+  const H = weights.hidden;
+  const logits = new Float64Array(K);
+  for (let k = 0; k < K; k++) {
+    let sum = weights.outputBias[k];
+    for (let j = 0; j < H; j++) sum += weights.outputWeights[k * H + j] * h[j];
+    logits[k] = sum;
+  }
+  const largest = Math.max(...logits);
+  const pi = logits.map((l) => Math.exp(l - largest));
+  const total = pi.reduce((a, b) => a + b, 0);
+  return pi.map((p) => p / total);
+}
+
+/** pi after reading the given inputs from zero state. */
+function piAfter(weights: CellWeights, inputs: number[]): Float64Array {
+  const h = new Float64Array(weights.hidden);
+  const c = new Float64Array(weights.hidden);
+  for (const x of inputs) referenceStep(weights, x, h, c);
+  return referencePi(weights, h);
+}
+
+// ---------------------------------------------------------------- counts, phi, tables
+
+interface Tables { counts: CountTables; alias: AliasTables; nnz: number; phi: number[][] /* [K][V] */ }
+
+/** Kernel tables from an assignment, plus phi computed here from dense counts. */
+function buildTables(kernel: Kernel, tokens: Int32Array, topics: Int32Array, K: number, V: number, beta: number): Tables {
+  const T = tokens.length;
+  const wordOffsets = kernel.allocInt32(V + 1);
+  for (const w of tokens) wordOffsets[w + 1]++;
+  for (let w = 0; w < V; w++) wordOffsets[w + 1] += wordOffsets[w];
+  const fill = Int32Array.from(wordOffsets);
+  const wordTokens = kernel.allocInt32(T);
+  tokens.forEach((w, i) => { wordTokens[fill[w]++] = i; });
+  const counts: CountTables = {
+    rowOffsets: kernel.allocInt32(V + 1), rowTopics: kernel.allocInt32(T), rowCounts: kernel.allocInt32(T),
+    topicTotals: kernel.allocInt32(K),
+  };
+  const nnz = kernel.buildCounts(tokens, wordOffsets, wordTokens, topics, K, counts);
+  const alias: AliasTables = {
+    sparseProb: kernel.allocFloat32(T), sparseAlias: kernel.allocInt32(T), sparseMass: kernel.allocFloat64(V),
+    denseProb: kernel.allocFloat32(K), denseAlias: kernel.allocInt32(K), denseMass: kernel.allocFloat64(1),
+  };
+  kernel.buildAlias(counts, K, beta, alias);
+  const dense = Array.from({ length: K }, () => new Float64Array(V));
+  const totals = new Float64Array(K);
+  tokens.forEach((w, i) => { dense[topics[i]][w]++; totals[topics[i]]++; });
+  const phi = dense.map((row, k) => Array.from(row, (n) => (n + beta) / (totals[k] + V * beta)));
+  return { counts, alias, nnz, phi };
+}
+
+function normalise(values: ArrayLike<number>): number[] {
+  const total = Array.from(values).reduce((a, b) => a + b, 0);
+  return Array.from(values, (v) => v / total);
+}
+
+/** Pearson chi-square with cells of expectation < 5 pooled; returns the statistic and the 0.999 quantile. */
+function chiSquare(observed: number[], probabilities: number[]): { statistic: number; critical: number } {
+  const n = observed.reduce((a, b) => a + b, 0);
+  let statistic = 0;
+  let bins = 0;
+  let pooledObserved = 0;
+  let pooledExpected = 0;
+  observed.forEach((o, i) => {
+    const e = probabilities[i] * n;
+    if (e < 5) {
+      pooledObserved += o;
+      pooledExpected += e;
+    } else {
+      statistic += (o - e) ** 2 / e;
+      bins++;
+    }
+  });
+  if (pooledExpected > 0) {
+    statistic += (pooledObserved - pooledExpected) ** 2 / Math.max(pooledExpected, 1e-12);
+    bins++;
+  }
+  const df = Math.max(bins - 1, 1);
+  const z = 3.0902; // upper 0.001 point of the standard normal (Wilson-Hilferty)
+  const critical = df * (1 - 2 / (9 * df) + z * Math.sqrt(2 / (9 * df))) ** 3;
+  return { statistic, critical };
+}
+
+function histogram(values: Iterable<number>, size: number): number[] {
+  const counts = new Array<number>(size).fill(0);
+  for (const v of values) counts[v]++;
+  return counts;
+}
+
+// ---------------------------------------------------------------- the fixture model for the sampler tests
+
+const K = 5;
+const V = 4;
+const H = 8;
+const BETA = 0.05;
+const ALPHA = 0.3;
+
+function fixtureModel(kernel: Kernel) {
+  const random = testRandom(7);
+  // A "previous sweep" of 80 tokens whose topics favour k = w (mod K) so that phi is far from uniform.
+  const trainTokens = kernel.allocInt32(80);
+  const trainTopics = kernel.allocInt32(80);
+  for (let i = 0; i < 80; i++) {
+    trainTokens[i] = Math.floor(random() * V);
+    trainTopics[i] = random() < 0.6 ? (trainTokens[i] + 1) % K : Math.floor(random() * K);
+  }
+  const tables = buildTables(kernel, trainTokens, trainTopics, K, V, BETA);
+  const weights = randomWeights(random, K, K + 1, H, 3);
+  const wordWeights = randomWeights(random, K, V + 1, H, 3);
+  return { ...tables, weights, wordWeights };
+}
+
+type Fixture = ReturnType<typeof fixtureModel>;
+
+/** D copies of one sequence (each copy its own random stream: independent draws of the same chain). */
+function copies(kernel: Kernel, sequence: number[], previous: number[], D: number) {
+  const n = sequence.length;
+  const tokens = kernel.allocInt32(n * D);
+  const topicsPrev = kernel.allocInt32(n * D);
+  const offsets = kernel.allocInt32(D + 1);
+  for (let d = 0; d < D; d++) {
+    offsets[d + 1] = (d + 1) * n;
+    for (let t = 0; t < n; t++) {
+      tokens[d * n + t] = sequence[t];
+      topicsPrev[d * n + t] = previous[t];
+    }
+  }
+  return { tokens, topicsPrev, offsets, topicsNext: kernel.allocInt32(n * D) };
+}
+
+function sweepArgs(fixture: Fixture, mode: KernelMode, corpus: ReturnType<typeof copies>, extra: Partial<SweepArgs>): SweepArgs {
+  return {
+    mode, exact: false, mhSteps: 2, proposals: 'cycle', numTopics: K, vocabularySize: V,
+    ...corpus, counts: fixture.counts, alias: fixture.alias, beta: BETA, alpha: ALPHA, sequenceSmoothing: 0.1,
+    weights: mode === 'lla' ? fixture.weights : mode === 'word-lla' ? fixture.wordWeights : undefined,
+    seed: 42, iteration: 3, threads: 2, ...extra,
+  };
+}
+
+/** The exact conditional of the first token of a sequence given the others' previous topics. */
+function firstTokenConditional(fixture: Fixture, mode: KernelMode, sequence: number[], previous: number[]): number[] {
+  const w = sequence[0];
+  let prior: ArrayLike<number>;
+  if (mode === 'lda') {
+    const inSequence = histogram(previous.slice(1), K);
+    prior = inSequence.map((n) => n + ALPHA);
+  } else if (mode === 'lla') {
+    prior = piAfter(fixture.weights, [K]);
+  } else {
+    prior = piAfter(fixture.wordWeights, [V]);
+  }
+  return normalise(Array.from({ length: K }, (_, k) => prior[k] * fixture.phi[k][w]));
+}
+
+const modes: KernelMode[] = ['lda', 'lla', 'word-lla'];
+const schedules: (ProposalSchedule | 'exact')[] = ['word', 'sequence', 'cycle', 'exact'];
+
+// ---------------------------------------------------------------- the suite, once per backend
+
+for (const backend of BACKENDS) {
+  const title = `kernels [${backend}]`;
+  let cached: Kernel | undefined;
+  const kernel = async (): Promise<Kernel> => (cached ??= await loadKernel({ backend }));
+
+  test(`${title}: loads and describes itself`, async () => {
+    const k = await kernel();
+    assert.is(k.name, backend);
+    const info = k.buildInfo();
+    assert.is(info.backend, backend);
+    assert.ok(info.maxThreads >= 1);
+    if (backend === 'native') assert.is(info.napiVersion, 8);
+  });
+
+  test(`${title}: random streams equal the BigInt reference`, async () => {
+    const k = await kernel();
+    for (const [seed, iteration, index] of [[0, 0, 0], [1, 2, 3], [123456789, 0xFFFFFFFF, 77], [2 ** 53 - 1, 0x80000005, 2 ** 40]]) {
+      const out = new Uint32Array(40);
+      k.randomStream(seed, iteration, index, out);
+      const reference = new ReferenceStream(seed, iteration, index);
+      assert.equal(Array.from(out), Array.from({ length: 40 }, () => reference.nextHigh32()), `stream ${seed}/${iteration}/${index}`);
+    }
+    const offsets = Int32Array.from([0, 3, 3, 10]);
+    const topics = k.allocInt32(10);
+    k.randomTopics(offsets, topics, 7, 99);
+    const expected: number[] = [];
+    for (let d = 0; d < 3; d++) {
+      const stream = new ReferenceStream(99, RANDOM_TOPICS_ITERATION, d);
+      for (let i = offsets[d]; i < offsets[d + 1]; i++) expected.push(stream.below(7));
+    }
+    assert.equal(Array.from(topics), expected);
+  });
+
+  test(`${title}: checksum is FNV-1a over the 32-bit values`, async () => {
+    const k = await kernel();
+    const values = Int32Array.from([0, 1, -1, 2147483647, -2147483648, 42, 7]);
+    let h = 2166136261;
+    for (const v of values) h = Math.imul((h ^ v) >>> 0, 16777619) >>> 0;
+    assert.is(k.checksum(values), h);
+    assert.is(k.checksum(new Int32Array(0)), 2166136261);
+  });
+
+  test(`${title}: count and alias tables match dense counts and phi`, async () => {
+    const k = await kernel();
+    const fixture = fixtureModel(k);
+    const { counts, alias, nnz, phi } = fixture;
+    assert.ok(nnz > 0 && nnz <= K * V);
+    assert.is(counts.rowOffsets[V], nnz);
+    let total = 0;
+    for (let w = 0; w < V; w++) {
+      const row = new Array<number>(K).fill(0);
+      for (let e = counts.rowOffsets[w]; e < counts.rowOffsets[w + 1]; e++) {
+        if (e > counts.rowOffsets[w]) assert.ok(counts.rowTopics[e] > counts.rowTopics[e - 1], 'ascending topics');
+        assert.ok(counts.rowCounts[e] > 0);
+        row[counts.rowTopics[e]] = counts.rowCounts[e];
+        total += counts.rowCounts[e];
+      }
+      // q_w implied by the two alias tables equals phi_{., w} normalised
+      const q = new Array<number>(K).fill(0);
+      const begin = counts.rowOffsets[w];
+      const length = counts.rowOffsets[w + 1] - begin;
+      const mass = alias.sparseMass[w] + alias.denseMass[0];
+      for (let i = 0; i < length; i++) {
+        const share = alias.sparseMass[w] / mass / length;
+        q[counts.rowTopics[begin + i]] += share * alias.sparseProb[begin + i];
+        q[alias.sparseAlias[begin + i]] += share * (1 - alias.sparseProb[begin + i]);
+      }
+      for (let i = 0; i < K; i++) {
+        const share = alias.denseMass[0] / mass / K;
+        q[i] += share * alias.denseProb[i];
+        q[alias.denseAlias[i]] += share * (1 - alias.denseProb[i]);
+      }
+      const target = normalise(phi.map((r) => r[w]));
+      for (let i = 0; i < K; i++) assert.ok(Math.abs(q[i] - target[i]) < 1e-6, `q_${w}(${i}) ${q[i]} vs ${target[i]}`);
+    }
+    assert.is(total, 80);
+    assert.is(Array.from(counts.topicTotals).reduce((a, b) => a + b, 0), 80);
+  });
+
+  for (const mode of modes) {
+    test(`${title}: ${mode} chain of the first token matches its exact conditional (every schedule)`, async () => {
+      const k = await kernel();
+      const fixture = fixtureModel(k);
+      const sequence = [2, 0, 3];
+      const previous = [1, 3, 3];
+      const expected = firstTokenConditional(fixture, mode, sequence, previous);
+      const wordOnly = normalise(fixture.phi.map((r) => r[sequence[0]]));
+      const D = 4000;
+      for (const schedule of schedules) {
+        const corpus = copies(k, sequence, previous, D);
+        const result = await k.sweep(sweepArgs(fixture, mode, corpus, {
+          exact: schedule === 'exact', mhSteps: 40, proposals: schedule === 'exact' ? 'cycle' : schedule,
+          iteration: schedules.indexOf(schedule),
+        }));
+        const firsts = Array.from({ length: D }, (_, d) => corpus.topicsNext[d * sequence.length]);
+        const observed = histogram(firsts, K);
+        const fit = chiSquare(observed, expected);
+        assert.ok(fit.statistic < fit.critical, `${mode}/${schedule}: chi-square ${fit.statistic.toFixed(1)} >= ${fit.critical.toFixed(1)} (observed ${observed}, expected ${expected.map((p) => (p * D).toFixed(0))})`);
+        // power: the same sample is far from the proposal alone
+        const wrong = chiSquare(observed, wordOnly);
+        assert.ok(wrong.statistic > wrong.critical, `${mode}/${schedule}: the test cannot tell the target from q_w`);
+        if (schedule === 'exact') {
+          assert.is(result.proposalsMade, 0);
+        } else {
+          assert.is(result.proposalsMade, D * sequence.length * 40);
+          assert.ok(result.proposalsAccepted > 0 && result.proposalsAccepted <= result.proposalsMade);
+        }
+      }
+    });
+  }
+
+  test(`${title}: lla joint of (z0, z1) matches p(z0) p(z1 | z0)`, async () => {
+    const k = await kernel();
+    const fixture = fixtureModel(k);
+    const sequence = [1, 3];
+    const previous = [2, 4];
+    const p0 = normalise(Array.from(piAfter(fixture.weights, [K]), (p, z) => p * fixture.phi[z][1]));
+    const joint: number[] = [];
+    for (let z0 = 0; z0 < K; z0++) {
+      const p1 = normalise(Array.from(piAfter(fixture.weights, [K, z0]), (p, z) => p * fixture.phi[z][3]));
+      for (let z1 = 0; z1 < K; z1++) joint.push(p0[z0] * p1[z1]);
+    }
+    const D = 6000;
+    for (const schedule of schedules) {
+      const corpus = copies(k, sequence, previous, D);
+      await k.sweep(sweepArgs(fixture, 'lla', corpus, {
+        exact: schedule === 'exact', mhSteps: 40, proposals: schedule === 'exact' ? 'cycle' : schedule, iteration: 11,
+      }));
+      const cells = Array.from({ length: D }, (_, d) => corpus.topicsNext[2 * d] * K + corpus.topicsNext[2 * d + 1]);
+      const fit = chiSquare(histogram(cells, K * K), joint);
+      assert.ok(fit.statistic < fit.critical, `lla joint/${schedule}: chi-square ${fit.statistic.toFixed(1)} >= ${fit.critical.toFixed(1)}`);
+      // power: z1 drawn as if independent of z0 would fail
+      const p1Marginal = normalise(Array.from({ length: K }, (_, z1) => joint.filter((_, i) => i % K === z1).reduce((a, b) => a + b, 0)));
+      const independent = Array.from({ length: K * K }, (_, i) => p0[Math.floor(i / K)] * p1Marginal[i % K]);
+      const wrong = chiSquare(histogram(cells, K * K), independent);
+      assert.ok(wrong.statistic > wrong.critical, 'the test cannot tell dependence from independence');
+    }
+  });
+
+  // a corpus with sequences of mixed lengths (one holds about a third of the tokens)
+  function mixedCorpus(k: Kernel, numTopics: number, vocabulary: number, seed: number) {
+    const random = testRandom(seed);
+    const lengths = Array.from({ length: 150 }, () => Math.floor(random() * 40));
+    lengths[17] = 1500;
+    const offsets = k.allocInt32(lengths.length + 1);
+    lengths.forEach((n, d) => { offsets[d + 1] = offsets[d] + n; });
+    const T = offsets[lengths.length];
+    const tokens = k.allocInt32(T);
+    const topicsPrev = k.allocInt32(T);
+    for (let i = 0; i < T; i++) {
+      tokens[i] = Math.floor(random() ** 2 * vocabulary);
+      topicsPrev[i] = Math.floor(random() * numTopics);
+    }
+    return { tokens, offsets, topicsPrev, T };
+  }
+
+  test(`${title}: sweeps keep counts consistent, logPhi exact, results independent of the thread count`, async () => {
+    const k = await kernel();
+    const K2 = 12;
+    const V2 = 40;
+    const random = testRandom(3);
+    const { tokens, offsets, topicsPrev, T } = mixedCorpus(k, K2, V2, 11);
+    const tables = buildTables(k, tokens, topicsPrev, K2, V2, BETA);
+    const weights = randomWeights(random, K2, K2 + 1, 16);
+    const wordWeights = randomWeights(random, K2, V2 + 1, 16);
+    for (const mode of modes) {
+      for (const exact of [false, true]) {
+        const outputs: Int32Array[] = [];
+        const logPhis: number[] = [];
+        for (const threads of [1, 2]) {
+          const topicsNext = k.allocInt32(T);
+          const result = await k.sweep({
+            mode, exact, mhSteps: 3, proposals: 'cycle', numTopics: K2, vocabularySize: V2, tokens, offsets,
+            topicsPrev, topicsNext, counts: tables.counts, alias: tables.alias, beta: BETA, alpha: ALPHA,
+            sequenceSmoothing: 0.1, weights: mode === 'lla' ? weights : mode === 'word-lla' ? wordWeights : undefined,
+            seed: 5, iteration: 2, threads,
+          });
+          outputs.push(topicsNext);
+          logPhis.push(result.logPhi);
+        }
+        assert.equal(Array.from(outputs[0]), Array.from(outputs[1]), `${mode} exact=${exact}: 1 vs 2 threads`);
+        assert.is(logPhis[0], logPhis[1]);
+        const next = outputs[0];
+        let expectedLogPhi = 0;
+        for (let i = 0; i < T; i++) expectedLogPhi += Math.log(tables.phi[next[i]][tokens[i]]);
+        assert.ok(Math.abs(logPhis[0] - expectedLogPhi) < 1e-9 * Math.abs(expectedLogPhi), `${mode}: logPhi`);
+        assert.ok(next.some((z, i) => z !== topicsPrev[i]), `${mode}: the sweep changed nothing`);
+        const rebuilt = buildTables(k, tokens, next, K2, V2, BETA);
+        assert.is(Array.from(rebuilt.counts.topicTotals).reduce((a, b) => a + b, 0), T);
+        const dense = new Map<number, number>();
+        for (let i = 0; i < T; i++) dense.set(tokens[i] * K2 + next[i], (dense.get(tokens[i] * K2 + next[i]) ?? 0) + 1);
+        assert.is(rebuilt.nnz, dense.size);
+        for (let w = 0; w < V2; w++) {
+          for (let e = rebuilt.counts.rowOffsets[w]; e < rebuilt.counts.rowOffsets[w + 1]; e++) {
+            assert.is(rebuilt.counts.rowCounts[e], dense.get(w * K2 + rebuilt.counts.rowTopics[e]));
+          }
+        }
+      }
+    }
+  });
+
+  test(`${title}: lstmSteps matches the float64 reference within 1e-5 over 50 steps`, async () => {
+    const k = await kernel();
+    const random = testRandom(21);
+    for (const hidden of [8, 13]) {
+      const weights = randomWeights(random, 6, 7, hidden);
+      const inputs = Int32Array.from({ length: 50 }, () => Math.floor(random() * 7));
+      const hiddenOut = k.allocFloat32(50 * hidden);
+      const cellOut = k.allocFloat32(50 * hidden);
+      k.lstmSteps(weights, inputs, hiddenOut, cellOut);
+      const h = new Float64Array(hidden);
+      const c = new Float64Array(hidden);
+      let largest = 0;
+      inputs.forEach((x, t) => {
+        referenceStep(weights, x, h, c);
+        for (let j = 0; j < hidden; j++) {
+          largest = Math.max(largest, Math.abs(h[j] - hiddenOut[t * hidden + j]), Math.abs(c[j] - cellOut[t * hidden + j]));
+        }
+      });
+      assert.ok(largest < 1e-5, `H=${hidden}: largest difference ${largest}`);
+      assert.ok(Array.from(cellOut).some((v) => Math.abs(v) > 0.1), 'the cell state moved');
+    }
+  });
+
+  test(`${title}: topicTransitions matches the reference`, async () => {
+    const k = await kernel();
+    const fixture = fixtureModel(k);
+    const offsets = Int32Array.from([0, 4, 5, 8]);
+    const topics = Int32Array.from([0, 3, 3, 1, 2, 4, 0, 2]);
+    const sums = k.allocFloat64(K * K);
+    const rowCounts = k.allocFloat64(K);
+    k.topicTransitions(offsets, topics, fixture.weights, K, sums, rowCounts);
+    const expectedSums = new Float64Array(K * K);
+    const expectedCounts = new Float64Array(K);
+    for (let d = 0; d < 3; d++) {
+      const inputs = [K];
+      for (let i = offsets[d]; i + 1 < offsets[d + 1]; i++) {
+        inputs.push(topics[i]);
+        const pi = piAfter(fixture.weights, inputs);
+        for (let j = 0; j < K; j++) expectedSums[topics[i] * K + j] += pi[j];
+        expectedCounts[topics[i]]++;
+      }
+    }
+    assert.equal(Array.from(rowCounts), Array.from(expectedCounts));
+    for (let i = 0; i < K * K; i++) assert.ok(Math.abs(sums[i] - expectedSums[i]) < 1e-5, `sums[${i}]`);
+  });
+
+  // ---- the particle filter against enumeration of all 3^5 topic sequences
+
+  function filterModel(k: Kernel) {
+    const random = testRandom(31);
+    const K3 = 3;
+    const V3 = 4;
+    const trainTokens = Int32Array.from({ length: 40 }, () => Math.floor(random() * V3));
+    const trainTopics = Int32Array.from(trainTokens, (w) => (random() < 0.7 ? w % K3 : Math.floor(random() * K3)));
+    const tables = buildTables(k, trainTokens, trainTopics, K3, V3, BETA);
+    return { K3, V3, ...tables, weights: randomWeights(random, K3, K3 + 1, 6, 3), wordWeights: randomWeights(random, K3, V3 + 1, 6, 3) };
+  }
+
+  function exactLogLikelihood(model: ReturnType<typeof filterModel>, mode: KernelMode, sequence: number[]): number {
+    const { K3, phi } = model;
+    if (mode === 'word-lla') {
+      let total = 0;
+      sequence.forEach((w, t) => {
+        const pi = piAfter(model.wordWeights, [model.V3, ...sequence.slice(0, t)]);
+        total += Math.log(pi.reduce((sum, p, z) => sum + p * phi[z][w], 0));
+      });
+      return total;
+    }
+    let probability = 0;
+    const N = sequence.length;
+    for (let code = 0; code < K3 ** N; code++) {
+      const z = Array.from({ length: N }, (_, t) => Math.floor(code / K3 ** t) % K3);
+      let p = 1;
+      for (let t = 0; t < N; t++) {
+        let prior: number;
+        if (mode === 'lla') prior = piAfter(model.weights, [K3, ...z.slice(0, t)])[z[t]];
+        else prior = (z.slice(0, t).filter((v) => v === z[t]).length + ALPHA) / (t + K3 * ALPHA);
+        p *= prior * phi[z[t]][sequence[t]];
+      }
+      probability += p;
+    }
+    return Math.log(probability);
+  }
+
+  test(`${title}: particle filter matches the enumerated likelihood (lla, lda) and is exact for word-lla`, async () => {
+    const k = await kernel();
+    const model = filterModel(k);
+    const sequence = [0, 2, 2, 1, 3];
+    const D = 40;
+    const tokens = Int32Array.from({ length: D * 5 }, (_, i) => sequence[i % 5]);
+    const offsets = Int32Array.from({ length: D + 1 }, (_, d) => d * 5);
+    for (const mode of modes) {
+      const exact = exactLogLikelihood(model, mode, sequence);
+      const results: Float64Array[] = [];
+      for (const threads of [1, 2]) {
+        const logLikelihood = k.allocFloat64(D);
+        await k.particleFilter({
+          mode, numTopics: model.K3, vocabularySize: model.V3, tokens, offsets, counts: model.counts, beta: BETA,
+          alpha: ALPHA, weights: mode === 'lla' ? model.weights : mode === 'word-lla' ? model.wordWeights : undefined,
+          particles: 256, seed: 8, threads, logLikelihood,
+        });
+        results.push(logLikelihood);
+      }
+      assert.equal(Array.from(results[0]), Array.from(results[1]), `${mode}: 1 vs 2 threads`);
+      const estimates = Array.from(results[0]);
+      if (mode === 'word-lla') {
+        for (const e of estimates) assert.ok(Math.abs(e - exact) < 1e-5, `word-lla: ${e} vs exact ${exact}`);
+        continue;
+      }
+      // the particle estimate of p(w) is unbiased: the mean over independent runs is close to the truth
+      const meanProbability = estimates.reduce((a, e) => a + Math.exp(e), 0) / D;
+      assert.ok(Math.abs(Math.log(meanProbability) - exact) < 0.01, `${mode}: ${Math.log(meanProbability)} vs exact ${exact}`);
+      for (const e of estimates) assert.ok(Math.abs(e - exact) < 0.1, `${mode}: single run ${e} vs exact ${exact}`);
+      assert.ok(new Set(estimates).size > 1, `${mode}: the runs should differ (own streams)`);
+    }
+  });
+
+  test(`${title}: filterStep one token at a time equals particleFilter, mixtures included`, async () => {
+    const k = await kernel();
+    const model = filterModel(k);
+    const tokens = Int32Array.from([1, 3, 0, 0, 2, 1, 3, 2]);
+    const offsets = Int32Array.from([0, 3, 8]);
+    const S = 16;
+    for (const mode of modes) {
+      const weights = mode === 'lla' ? model.weights : mode === 'word-lla' ? model.wordWeights : undefined;
+      const logLikelihood = k.allocFloat64(2);
+      const mixturePositions = Int32Array.from([3, 4, 5, 6, 7]);
+      const mixtures = k.allocFloat32(5 * model.K3);
+      const common = { mode, numTopics: model.K3, vocabularySize: model.V3, counts: model.counts, beta: BETA, alpha: ALPHA, weights, particles: S, seed: 12 };
+      await k.particleFilter({ ...common, tokens, offsets, threads: 1, logLikelihood, mixturePositions, mixtures });
+      const state: FilterState = {
+        position: k.allocInt32(1), previousAction: Int32Array.from([-1]), weights: k.allocFloat64(S),
+        previousTopic: Int32Array.from({ length: S }, () => -1), hiddenState: k.allocFloat32(S * 6),
+        cellState: k.allocFloat32(S * 6), topicCounts: k.allocInt32(S * model.K3),
+      };
+      let total = 0;
+      const mixtureOut = k.allocFloat32(model.K3);
+      for (let i = 3; i < 8; i++) {
+        if (i > 3) {
+          for (let j = 0; j < model.K3; j++) assert.ok(Math.abs(mixtureOut[j] - mixtures[(i - 3) * model.K3 + j]) < 1e-6, `${mode}: mixture at ${i}`);
+        }
+        total += k.filterStep({ ...common, state, action: tokens[i], sequenceIndex: 1, mixtureOut });
+      }
+      assert.ok(Math.abs(total - logLikelihood[1]) < 1e-9, `${mode}: ${total} vs ${logLikelihood[1]}`);
+      assert.is(state.position[0], 5);
+      const mixtureSum = Array.from(mixtures.subarray(0, model.K3)).reduce((a, b) => a + b, 0);
+      assert.ok(Math.abs(mixtureSum - 1) < 1e-5, 'a mixture is a distribution');
+    }
+  });
+
+  test(`${title}: the particle filter draws from its documented streams`, async () => {
+    // lda with one particle: z_0 is the inverse-CDF draw of uniform() from stream(seed, 0x80000000 + 0, d)
+    const k = await kernel();
+    const model = filterModel(k);
+    const state: FilterState = {
+      position: k.allocInt32(1), previousAction: Int32Array.from([-1]), weights: k.allocFloat64(1),
+      previousTopic: Int32Array.from([-1]), hiddenState: k.allocFloat32(6), cellState: k.allocFloat32(6),
+      topicCounts: k.allocInt32(model.K3),
+    };
+    const action = 2;
+    k.filterStep({ mode: 'lda', numTopics: model.K3, vocabularySize: model.V3, counts: model.counts, beta: BETA, alpha: ALPHA, particles: 1, seed: 4, state, action, sequenceIndex: 9 });
+    const terms = model.phi.map((row) => row[action] * ALPHA / (model.K3 * ALPHA));
+    const total = terms.reduce((a, b) => a + b, 0);
+    const u = new ReferenceStream(4, FILTER_ITERATION_BASE, 9).uniform() * total;
+    let cumulative = 0;
+    const expected = terms.findIndex((t) => (cumulative += t) > u);
+    assert.is(state.previousTopic[0], expected);
+    assert.is(state.topicCounts[expected], 1);
+  });
+
+  test(`${title}: bad arguments throw and never crash`, async () => {
+    const k = await kernel();
+    const fixture = fixtureModel(k);
+    const corpus = copies(k, [2, 0, 3], [1, 3, 3], 3);
+    const good = sweepArgs(fixture, 'lla', corpus, {});
+    const throwsSync = (label: string, run: () => unknown) => {
+      assert.throws(run, undefined, label);
+    };
+    const rejects = async (label: string, run: () => Promise<unknown>) => {
+      let failed = false;
+      try {
+        await run();
+      } catch (error) {
+        failed = error instanceof Error;
+      }
+      assert.ok(failed, `${label} should reject with an Error`);
+    };
+    throwsSync('allocInt32(-1)', () => k.allocInt32(-1));
+    throwsSync('checksum(Float32Array)', () => k.checksum(new Float32Array(3) as unknown as Int32Array));
+    throwsSync('randomStream negative seed', () => k.randomStream(-1, 0, 0, new Uint32Array(2)));
+    throwsSync('randomStream Int32Array out', () => k.randomStream(1, 0, 0, new Int32Array(2) as unknown as Uint32Array));
+    throwsSync('randomTopics offsets past the end', () => k.randomTopics(Int32Array.from([0, 5]), new Int32Array(3), 4, 1));
+    throwsSync('randomTopics zero topics', () => k.randomTopics(Int32Array.from([0, 3]), new Int32Array(3), 0, 1));
+    const tokens = Int32Array.from([0, 1, 1]);
+    const counts = { rowOffsets: new Int32Array(3), rowTopics: new Int32Array(3), rowCounts: new Int32Array(3), topicTotals: new Int32Array(2) };
+    throwsSync('buildCounts position of another action', () => k.buildCounts(tokens, Int32Array.from([0, 1, 3]), Int32Array.from([1, 0, 2]), Int32Array.from([0, 1, 1]), 2, counts));
+    throwsSync('buildCounts topic out of range', () => k.buildCounts(tokens, Int32Array.from([0, 1, 3]), Int32Array.from([0, 1, 2]), Int32Array.from([0, 5, 1]), 2, counts));
+    throwsSync('buildCounts short out', () => k.buildCounts(tokens, Int32Array.from([0, 1, 3]), Int32Array.from([0, 1, 2]), Int32Array.from([0, 1, 1]), 2, { ...counts, topicTotals: new Int32Array(1) }));
+    throwsSync('buildAlias short out', () => k.buildAlias(fixture.counts, K, BETA, { ...fixture.alias, denseProb: new Float32Array(1) }));
+    throwsSync('buildAlias zero beta', () => k.buildAlias(fixture.counts, K, 0, fixture.alias));
+    throwsSync('buildAlias corrupt rows', () => k.buildAlias({ ...fixture.counts, rowOffsets: Int32Array.from([0, 99, 1, 2, 3]) }, K, BETA, fixture.alias));
+    await k.sweep(good); // the good arguments work, so each rejection below is the one changed field
+    await rejects('sweep unknown mode', () => k.sweep({ ...good, mode: 'plsa' as KernelMode }));
+    await rejects('sweep token out of range', () => k.sweep({ ...good, tokens: Int32Array.from([0, 1, 9, 0, 1, 2, 0, 1, 2]) }));
+    await rejects('sweep short topicsNext', () => k.sweep({ ...good, topicsNext: new Int32Array(2) }));
+    await rejects('sweep topic out of range', () => k.sweep({ ...good, topicsPrev: new Int32Array(9).fill(K) }));
+    await rejects('sweep missing weights', () => k.sweep({ ...good, weights: undefined }));
+    await rejects('sweep wrong weight shape', () => k.sweep({ ...good, weights: { ...fixture.weights, hidden: 7 } }));
+    await rejects('sweep bad offsets', () => k.sweep({ ...good, offsets: Int32Array.from([0, 5, 3, 9]) }));
+    await rejects('sweep Float32 tokens', () => k.sweep({ ...good, tokens: new Float32Array(9) as unknown as Int32Array }));
+    await rejects('sweep corrupt alias', () => k.sweep({ ...good, alias: { ...fixture.alias, denseAlias: new Int32Array(K).fill(99) } }));
+    await rejects('sweep negative threads', () => k.sweep({ ...good, threads: -1 }));
+    const filter = {
+      mode: 'lla' as KernelMode, numTopics: K, vocabularySize: V, tokens: corpus.tokens, offsets: corpus.offsets,
+      counts: fixture.counts, beta: BETA, alpha: ALPHA, weights: fixture.weights, particles: 4, seed: 1, threads: 1,
+      logLikelihood: new Float64Array(3),
+    };
+    await rejects('particleFilter short output', () => k.particleFilter({ ...filter, logLikelihood: new Float64Array(2) }));
+    await rejects('particleFilter zero particles', () => k.particleFilter({ ...filter, particles: 0 }));
+    await rejects('particleFilter unsorted mixture positions', () => k.particleFilter({ ...filter, mixturePositions: Int32Array.from([3, 1]), mixtures: new Float32Array(2 * K) }));
+    const state: FilterState = {
+      position: new Int32Array(1), previousAction: Int32Array.from([-1]), weights: new Float64Array(4),
+      previousTopic: Int32Array.from([-1, -1, -1, -1]), hiddenState: new Float32Array(4 * H), cellState: new Float32Array(4 * H),
+      topicCounts: new Int32Array(4 * K),
+    };
+    const step = { mode: 'lla' as KernelMode, numTopics: K, vocabularySize: V, counts: fixture.counts, beta: BETA, alpha: ALPHA, weights: fixture.weights, particles: 4, seed: 1, state, action: 1, sequenceIndex: 0 };
+    assert.ok(Number.isFinite(k.filterStep(step)), 'a good filterStep works');
+    throwsSync('filterStep action out of range', () => k.filterStep({ ...step, action: V }));
+    throwsSync('filterStep short hidden state', () => k.filterStep({ ...step, state: { ...state, hiddenState: new Float32Array(3) } }));
+    throwsSync('filterStep previous topic out of range', () => k.filterStep({ ...step, state: { ...state, previousTopic: Int32Array.from([0, 9, 0, 0]) } }));
+    throwsSync('filterStep wrong mixtureOut', () => k.filterStep({ ...step, mixtureOut: new Float32Array(K + 1) }));
+    throwsSync('lstmSteps input out of range', () => k.lstmSteps(fixture.weights, Int32Array.from([K + 1]), new Float32Array(H), new Float32Array(H)));
+    throwsSync('lstmSteps short output', () => k.lstmSteps(fixture.weights, Int32Array.from([0, 1]), new Float32Array(H), new Float32Array(2 * H)));
+    throwsSync('topicTransitions short sums', () => k.topicTransitions(Int32Array.from([0, 2]), Int32Array.from([0, 1]), fixture.weights, K, new Float64Array(3), new Float64Array(K)));
+    throwsSync('topicTransitions topic out of range', () => k.topicTransitions(Int32Array.from([0, 2]), Int32Array.from([0, 7]), fixture.weights, K, new Float64Array(K * K), new Float64Array(K)));
+  });
+}
+
+test.run();

@@ -10,6 +10,8 @@ import { createActionLstm } from '../src/lstm/action-lstm.js';
 import { referenceLogits, referenceSteps } from '../src/lstm/reference-cell.js';
 import { packParameters, parameterShapes, PARAMETER_ORDER, toCellWeights, unpackParameters, type LstmParameters, type NetworkShape } from '../src/lstm/weights.js';
 import { SeededRandom } from '../src/lstm/seeded-random.js';
+import { gatherRows } from '../src/lstm/network.js';
+import type * as tfTypes from '@tensorflow/tfjs';
 import { WindowScheduler } from '../src/lstm/sequence-windows.js';
 import { BackendError, UsageError } from '../src/errors.js';
 import type { CellWeights, Kernel } from '../src/kernels/types.js';
@@ -335,6 +337,36 @@ training('a fixed seed reproduces training exactly on one backend', async () => 
   const second = await run();
   assert.equal(second.losses, first.losses);
   assert.equal(second.weights, first.weights);
+});
+
+training('row lookups have a working gradient on WASM (duplicates summed), unlike tf.gather there', async () => {
+  const { tf } = await initTf({ backend: 'wasm' });
+  const table = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+  const indices = tf.tensor1d([2, 0, 2], 'int32');
+  const weights = tf.tensor2d([[1, 10], [100, 1000], [2, 20]]);
+  const gradient = tf.grad((x: tfTypes.Tensor) => tf.sum(tf.mul(gatherRows(tf, x as tfTypes.Tensor2D, indices), weights)))(table);
+  assert.equal(Array.from(await gradient.data()), [100, 1000, 0, 0, 3, 30]);
+  assert.throws(() => tf.grad((x: tfTypes.Tensor) => tf.sum(tf.gather(x, indices)))(table), /UnsortedSegmentSum/);
+  tf.dispose([table, indices, weights, gradient]);
+});
+
+training('the table and window input paths train identically', async () => {
+  const K = 5;
+  const { topics, offsets } = successorTopics(K, 9, 31, 0.2, 10);
+  const losses: Record<string, number[]> = {};
+  for (const path of ['table', 'window'] as const) {
+    const model = await createTopicLstm({ variant: 'lla', numTopics: K, vocabularySize: 9, hidden: 8, embedding: 4, learningRate: 0.05, seed: 6 });
+    model.model.inputPath = path;
+    losses[path] = [];
+    for (let call = 0; call < 4; call++) {
+      losses[path]!.push((await model.train({ inputs: topics, targets: topics, offsets, tokenBudget: 150, bptt: 6, batch: 4 })).meanLoss);
+    }
+    model.dispose();
+  }
+  for (let call = 0; call < 4; call++) {
+    assert.ok(Math.abs(losses.table![call]! - losses.window![call]!) < 1e-4, `call ${call}: ${losses.table![call]} vs ${losses.window![call]}`);
+  }
+  assert.ok(losses.table![3]! < losses.table![0]!, 'and the loss goes down');
 });
 
 training('rejects bad arguments with messages that name them', async () => {

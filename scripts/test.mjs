@@ -3,12 +3,16 @@
 // that CI reads; uvu's own exit code is passed through. Extra arguments narrow the file pattern.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
-const uvu = join(dirname(require.resolve('uvu/package.json')), 'bin.js');
+// uvu's package.json is not exported: find its folder from its main entry (node_modules/uvu/dist/index.js)
+let uvuFolder = dirname(require.resolve('uvu'));
+while (!existsSync(join(uvuFolder, 'bin.js')) && dirname(uvuFolder) !== uvuFolder) uvuFolder = dirname(uvuFolder);
+const uvu = join(uvuFolder, 'bin.js');
 const pattern = process.argv[2] ? `${process.argv[2]}.*\\.test\\.ts$` : '\\.test\\.ts$';
 const child = spawn(process.execPath, [uvu, '-r', 'tsx', 'test', pattern], {
   cwd: root,

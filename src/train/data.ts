@@ -1,0 +1,91 @@
+/**
+ * From an input file to the training and held-out corpora: read every sequence, hold out a seeded fraction (or
+ * read an explicit test file), build the vocabulary from the training split only, then map both splits
+ * through it. Held-out actions outside the vocabulary are dropped and counted, for every model alike.
+ */
+import { readDocuments } from '../corpus/documents.js';
+import { toCorpus, type Corpus, type CorpusOptions } from '../corpus/corpus.js';
+import { buildVocabulary, Vocabulary, type VocabularyOptions } from '../corpus/vocabulary.js';
+import type { RawDocuments, ReadOptions } from '../corpus/types.js';
+import { holdoutSplit } from './split.js';
+
+export interface PrepareOptions {
+  read?: ReadOptions;
+  vocabulary?: VocabularyOptions;
+  corpus?: CorpusOptions;
+  /** fraction of sequences held out, chosen from the seed alone (ignored with testFile) */
+  holdout?: number;
+  testFile?: string;
+  seed?: number;
+  /** map through this vocabulary instead of building one (continuing a saved model) */
+  fixedVocabulary?: Vocabulary;
+}
+
+export interface PreparedData {
+  train: Corpus;
+  /** held-out sequences, or null with --holdout 0 and no --test */
+  test: Corpus | null;
+  vocabulary: Vocabulary;
+  /** held-out tokens left out because their action is not in the vocabulary */
+  heldOutOutOfVocabulary: number;
+  /** raw sequences of the input file(s) before filtering */
+  rawSequences: number;
+  rawTokens: number;
+}
+
+export async function prepareData(file: string, options: PrepareOptions = {}): Promise<PreparedData> {
+  const raw = await readDocuments(file, options.read ?? {});
+  const holdout = options.testFile !== undefined ? 0 : options.holdout ?? 0.1;
+  const split = holdoutSplit(raw.offsets.length - 1, holdout, options.seed ?? 1);
+  const vocabulary = options.fixedVocabulary ?? buildVocabulary(raw, split.train, options.vocabulary ?? {}).vocabulary;
+  const train = toCorpus(raw, split.train, vocabulary, options.corpus ?? {});
+  let test: Corpus | null = null;
+  let testRaw: RawDocuments | null = null;
+  if (options.testFile !== undefined) {
+    testRaw = await readDocuments(options.testFile, options.read ?? {});
+    test = toCorpus(testRaw, undefined, vocabulary, options.corpus ?? {});
+  } else if (split.test.length > 0) {
+    test = toCorpus(raw, split.test, vocabulary, options.corpus ?? {});
+  }
+  return {
+    train, test, vocabulary,
+    heldOutOutOfVocabulary: test?.skippedTokens ?? 0,
+    rawSequences: raw.offsets.length - 1 + (testRaw ? testRaw.offsets.length - 1 : 0),
+    rawTokens: raw.tokens.length + (testRaw ? testRaw.tokens.length : 0),
+  };
+}
+
+/** Sequences of action strings (the library API's input) mapped through a vocabulary; unknown actions skipped. */
+export function corpusFromSequences(sequences: ReadonlyArray<ReadonlyArray<string | number>>, vocabulary: Vocabulary):
+  { tokens: Int32Array; offsets: Int32Array; skippedTokens: number } {
+  if (!Array.isArray(sequences)) throw new TypeError('expected an array of sequences (arrays of action strings)');
+  const offsets = new Int32Array(sequences.length + 1);
+  const ids: number[] = [];
+  let skippedTokens = 0;
+  sequences.forEach((sequence, d) => {
+    if (!Array.isArray(sequence)) throw new TypeError(`sequence ${d} is not an array of actions`);
+    for (const action of sequence) {
+      const id = vocabulary.id(String(action));
+      if (id < 0) skippedTokens++;
+      else ids.push(id);
+    }
+    offsets[d + 1] = ids.length;
+  });
+  return { tokens: Int32Array.from(ids), offsets, skippedTokens };
+}
+
+/** A vocabulary built from in-memory sequences (library use without a file). */
+export function vocabularyFromSequences(sequences: ReadonlyArray<ReadonlyArray<string | number>>,
+  options: VocabularyOptions = {}): Vocabulary {
+  const counts = new Map<string, number>();
+  for (const sequence of sequences) for (const action of sequence) {
+    const key = String(action);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const minCount = options.minCount ?? 1;
+  const kept = [...counts.entries()].filter(([word, count]) => count >= minCount && !options.stopwords?.has(word));
+  // descending frequency, ties by first appearance (Map keeps insertion order; sort is stable)
+  kept.sort((a, b) => b[1] - a[1]);
+  const limited = kept.slice(0, options.maxVocab ?? kept.length);
+  return new Vocabulary(limited.map(([word]) => word), Int32Array.from(limited, ([, count]) => count));
+}

@@ -17,6 +17,9 @@ type Tensor2D = tfTypes.Tensor2D;
 
 export type NetworkVariables = Record<ParameterName, tfTypes.Variable>;
 
+/** TF.js variable names must be unique per process: number every model's variables */
+let nextVariableId = 0;
+
 /**
  * Glorot-uniform kernels and embedding (limit sqrt(6 / (fan_in + fan_out))), zero biases except the forget
  * gate's, which starts at 1 (as Keras's unit_forget_bias) so early training does not forget everything.
@@ -60,8 +63,6 @@ export function createVariables(tf: Tf, parameters: LstmParameters): NetworkVari
   }
   return out as NetworkVariables;
 }
-
-let nextVariableId = 0;
 
 /** Overwrites the variables' values (shapes must match). */
 export function assignVariables(tf: Tf, variables: NetworkVariables, parameters: LstmParameters): void {

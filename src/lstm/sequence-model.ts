@@ -65,6 +65,9 @@ export interface EvaluateResult {
   scores: Float32Array;
 }
 
+/** bound on the log-probability values one evaluation window materialises (16 MB of float32) */
+const EVALUATION_WINDOW_FLOATS = 4 << 20;
+
 export class SequenceModel {
   readonly shape: NetworkShape;
   readonly learningRate: number;
@@ -236,7 +239,8 @@ export class SequenceModel {
     this.checkAlive();
     validateSequenceData(args, this.shape.inputSymbols, this.shape.outputs, 'LSTM evaluate');
     const lanes = args.batch ?? 64;
-    const steps = args.window ?? 64;
+    // a window holds [B*L][O] log-probabilities: keep it near 4M floats for a large softmax (V-way baseline)
+    const steps = args.window ?? Math.max(1, Math.min(64, Math.floor(EVALUATION_WINDOW_FLOATS / (lanes * this.shape.outputs))));
     if (!Number.isInteger(lanes) || lanes < 1 || !Number.isInteger(steps) || steps < 1) {
       throw new RangeError(`LSTM evaluate: batch and window must be positive integers, got ${lanes} and ${steps}`);
     }
@@ -252,13 +256,13 @@ export class SequenceModel {
     const numSequences = args.offsets.length - 1;
     const logLikelihood = new Float64Array(numSequences);
     const scores = new Float32Array(positions.length * O);
-    // rank of each requested position, found by binary search when its token comes by
     const scheduler = new WindowScheduler(args, this.shape.inputSymbols, lanes, null);
     let hidden: Tensor2D = tf.zeros([scheduler.lanes, H]);
     let cell: Tensor2D = tf.zeros([scheduler.lanes, H]);
     try {
       while (!scheduler.done) {
         const window = scheduler.next(steps);
+        // rows of this window whose full score row was asked for, and their rank in `positions`
         const rows: number[] = [];
         const ranks: number[] = [];
         if (positions.length > 0) {

@@ -6,12 +6,12 @@
  * `LLA_TF_BACKEND=node|wasm|cpu|auto` or an explicit option forces one; a forced backend never falls back.
  * TF.js's console banners are silenced unless `verbose` is asked for: the library prints nothing by itself.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as TfModule from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { BackendError, UsageError } from '../errors.js';
 
-export type Tf = typeof tf;
+export type Tf = typeof TfModule;
 export type TfBackendName = 'node' | 'wasm' | 'cpu';
 export type TfBackendChoice = TfBackendName | 'auto';
 
@@ -35,6 +35,8 @@ const TF_BACKEND_ID: Record<TfBackendName, string> = { node: 'tensorflow', wasm:
 const AUTO_ORDER: TfBackendName[] = ['node', 'wasm', 'cpu'];
 
 let current: TfRuntime | null = null;
+/** TF.js itself, imported on first use so that commands without an LSTM do not pay for loading it */
+let tf!: Tf;
 /** serialises initialisations: TF.js has one global engine. */
 let queue: Promise<unknown> = Promise.resolve();
 let wasmPathsSet = false;
@@ -69,6 +71,7 @@ export function ensureTf(options: TfBackendOptions = {}): Promise<TfRuntime> {
 }
 
 async function initNow(options: TfBackendOptions): Promise<TfRuntime> {
+  if (tf === undefined) tf = await import('@tensorflow/tfjs');
   const fromEnv = process.env.LLA_TF_BACKEND;
   const choice: TfBackendChoice = options.backend
     ?? (fromEnv !== undefined && fromEnv !== '' ? parseTfBackend(fromEnv, 'LLA_TF_BACKEND') : 'auto');

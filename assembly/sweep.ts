@@ -79,7 +79,7 @@ function sweepSequence(params: usize, scratch: usize, d: i32): void {
   }
   if (H > 0) memory.fill(h, 0, align16(<usize>H << 2) * 2);
 
-  const sequenceMass = <f64>length + <f64>K * smoothing;
+  const sequenceMass = <f64>(length - 1) + <f64>K * smoothing; // N_d - 1 other positions + K a
   let logPhi: f64 = 0;
   let made = 0, accepted = 0;
   for (let t = start; t < end; t++) {
@@ -113,11 +113,15 @@ function sweepSequence(params: usize, scratch: usize, d: i32): void {
             proposal = aliasDraw(denseProb, denseAlias, 0, K);
           }
         } else {
+          // The other positions only: a proposal built from the token's own previous topic would depend on
+          // the chain's start state, which biases MH (by O(1/N_d), large for short sequences).
           const u = uniform() * sequenceMass;
-          if (u < <f64>length) {
-            proposal = load<i32>(topicsPrev + (<usize>(start + min(<i32>u, length - 1)) << 2));
+          if (u < <f64>(length - 1)) {
+            let position = min(<i32>u, length - 2);
+            if (position >= t - start) position++;
+            proposal = load<i32>(topicsPrev + (<usize>(start + position) << 2));
           } else {
-            proposal = min(<i32>((u - <f64>length) / smoothing), K - 1);
+            proposal = min(<i32>((u - <f64>(length - 1)) / smoothing), K - 1);
           }
         }
         made++;
@@ -135,8 +139,11 @@ function sweepSequence(params: usize, scratch: usize, d: i32): void {
         if (kind == PROPOSAL_SEQUENCE) {
           if (currentPhi < 0) currentPhi = phiOf(rowTopics, rowCounts, rowBegin, rowEnd, inverseTotals, beta, current);
           proposalPhi = phiOf(rowTopics, rowCounts, rowBegin, rowEnd, inverseTotals, beta, proposal);
-          ratio *= (proposalPhi * (<f64>load<i32>(histogram + (<usize>current << 2)) + smoothing))
-            / (currentPhi * (<f64>load<i32>(histogram + (<usize>proposal << 2)) + smoothing));
+          // q_d(k) proportional to c_{d,k}^{-t} + a (the histogram without this position's previous topic).
+          const own = load<i32>(topicsPrev + (<usize>t << 2));
+          const currentMass = <f64>(load<i32>(histogram + (<usize>current << 2)) - (current == own ? 1 : 0)) + smoothing;
+          const proposalMass = <f64>(load<i32>(histogram + (<usize>proposal << 2)) - (proposal == own ? 1 : 0)) + smoothing;
+          ratio *= (proposalPhi * currentMass) / (currentPhi * proposalMass);
         }
         if (ratio >= 1.0 || uniform() < ratio) {
           current = proposal;

@@ -4,14 +4,27 @@
  * dynamically. Workers are unref'd between jobs (they never keep the process alive) and ref'd while working
  * (so an awaited job is never cut short by the process exiting). Jobs run one at a time.
  */
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RangeJob } from './wasm-layout.js';
 
-/** The worker script next to this file: .ts under tsx (tests run sources), .js after tsc. */
-function workerScript(): { url: URL; execArgv: string[] } {
-  const fromSources = import.meta.url.endsWith('.ts');
-  const url = new URL(fromSources ? './wasm-worker.ts' : './wasm-worker.js', import.meta.url);
-  return { url, execArgv: fromSources ? ['--import', 'tsx'] : [] };
+/**
+ * A worker running the script next to this file: wasm-worker.js after tsc; under tsx (tests run the sources) a
+ * small bootstrap registers tsx's ESM loader inside the worker first, because a worker does not inherit the
+ * loaders of a `-r tsx` parent and `--import` in a worker's execArgv is not honoured by every Node 20 release.
+ */
+function startWorker(workerData: unknown): Worker {
+  if (!import.meta.url.endsWith('.ts')) {
+    return new Worker(new URL('./wasm-worker.js', import.meta.url), { workerData });
+  }
+  // The ESM entry of tsx's API (its CommonJS entry cannot be imported from an ESM worker).
+  const tsxApi = typeof import.meta.resolve === 'function'
+    ? import.meta.resolve('tsx/esm/api')
+    : pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const script = new URL('./wasm-worker.ts', import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(script)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData });
 }
 
 export class WorkerPool {
@@ -42,8 +55,7 @@ export class WorkerPool {
   }
 
   private spawn(): Worker {
-    const { url, execArgv } = workerScript();
-    const worker = new Worker(url, { workerData: { module: this.module, memory: this.memory }, execArgv });
+    const worker = startWorker({ module: this.module, memory: this.memory });
     worker.unref();
     // A worker that dies is dropped from the pool; the job it was running rejects through post().
     worker.on('exit', () => {

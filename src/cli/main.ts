@@ -10,6 +10,7 @@ import { packageVersion } from '../package-info.js';
 /** Commands load lazily so that `lla --help` does not pay for TF.js or the kernels. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   'corpus-stats': { summary: 'count sequences, tokens and distinct actions of an input file', load: () => import('./commands/corpus-stats.js') },
+  train: { summary: 'train a model (lla, word-lla, lda, lstm) and report held-out perplexity', load: () => import('./commands/train.js') },
   bench: { summary: 'measure sampler throughput (tokens/s) and peak memory on a corpus', load: () => import('./commands/bench.js') },
   generate: { summary: 'write a synthetic corpus from a known LLA (known topics and dynamics)', load: () => import('./commands/generate.js') },
 };

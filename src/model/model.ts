@@ -321,7 +321,9 @@ export class LlaModel {
       }
       this.history.push(record);
       options.onProgress?.(record);
-      if (checkpoint && checkpoint.every > 0 && (state.iteration % checkpoint.every === 0 || options.signal?.aborted) && !last) {
+      const due = checkpoint !== undefined && ((checkpoint.every > 0 && state.iteration % checkpoint.every === 0) ||
+        options.signal?.aborted === true);
+      if (checkpoint && due && !last) {
         await this.writeTrainingCheckpoint(checkpoint.out, state, train.tokens.length);
       }
       if (options.signal?.aborted && !last) {
@@ -335,7 +337,7 @@ export class LlaModel {
     this.finishTopicModel(state, train.ids);
     if (interrupted) {
       throw new InterruptedError(`training interrupted after iteration ${state.iteration}` +
-        (checkpoint && checkpoint.every > 0 ? `; the checkpoint ${checkpoint.out}.ckpt holds it: rerun with --resume` : ''));
+        (checkpoint ? `; the checkpoint ${checkpoint.out}.ckpt holds it: rerun with the same arguments and --resume` : ''));
     }
     const summary = this.summarise(started, state.iteration, startIteration, train.tokens.length, estepSeconds,
       mstepSeconds, lastHeldOut, heldOut);

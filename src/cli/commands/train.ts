@@ -1,0 +1,203 @@
+/**
+ * `lla train <input>`: read, split, train (stochastic EM: kernel E-step, TF.js M-step), evaluate on the held-out
+ * split, print topics and metrics, save the model. `--demo` trains on the embedded sample event log.
+ */
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import type { Command, CommandIO } from '../command.js';
+import { intOption, numberOption, choiceOption, stringOption, type ParsedArgs } from '../options.js';
+import { CORPUS_OPTIONS, corpusOptionsFrom } from '../corpus-options.js';
+import { BACKEND_OPTIONS, MODEL_OPTIONS, backendFrom, settingsFrom } from '../model-options.js';
+import { progressBar } from '../progress.js';
+import { prepareData } from '../../train/data.js';
+import { LlaModel, type TrainSummary } from '../../model/model.js';
+import type { IterationRecord } from '../../train/sem.js';
+import { packageRoot } from '../../package-info.js';
+import { UsageError, InterruptedError } from '../../errors.js';
+import { checkpointPath, removeCheckpoint } from '../../train/checkpoint.js';
+
+/** The embedded default of `npm start`: a 376 KB sample of the shared event log (data/README.md). */
+export function demoFile(): string {
+  return join(packageRoot(), 'data', 'sample-events.tsv.gz');
+}
+
+/** Settings of the demo run: small enough for well under a minute on two cores, still a real training. */
+const DEMO_DEFAULTS: Record<string, string> = { topics: '20', iterations: '12', init: 'lda:4', 'lstm-tokens': '20000' };
+
+const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+
+function describeIteration(record: IterationRecord, total: number): string {
+  const parts = [`iteration ${record.iteration}/${total} (${record.mode})`, `${fixed(record.seconds)} s`,
+    `E-step ${Math.round(record.estepTokensPerSecond).toLocaleString('en-US')} tokens/s`];
+  if (record.mstepTokensPerSecond !== null) parts.push(`M-step ${Math.round(record.mstepTokensPerSecond).toLocaleString('en-US')} tokens/s`);
+  parts.push(`train log-lik/token ${fixed(record.logLikelihoodPerToken, 3)}`);
+  if (record.heldOutPerplexity !== undefined) parts.push(`held-out perplexity ${fixed(record.heldOutPerplexity, 1)}`);
+  return parts.join(', ');
+}
+
+export const command: Command = {
+  name: 'train',
+  summary: 'train a model (lla, word-lla, lda or the lstm baseline) and report held-out perplexity',
+  usage: '<input> [options]   |   lla train --demo',
+  description: 'Trains by stochastic EM: each iteration samples every topic in the kernel (native or WASM), ' +
+    'then trains the LSTM on the sampled topic sequences with TensorFlow.js. A seeded fraction of the sequences ' +
+    '(--holdout) is held out and scored at the end: held-out perplexity, the unigram reference, next-action ' +
+    'Recall@1/@10 and MRR. --out saves the model; --checkpoint-every N with --out writes <out>.ckpt, which ' +
+    '--resume (same arguments) continues; Ctrl-C finishes the current sweep, writes the checkpoint and exits 130.',
+  options: {
+    ...MODEL_OPTIONS,
+    ...BACKEND_OPTIONS,
+    ...CORPUS_OPTIONS,
+    holdout: { type: 'string', valueName: 'F', description: 'fraction of sequences held out for evaluation (chosen from the seed)', default: '0.1' },
+    test: { type: 'string', valueName: 'FILE', description: 'evaluate on this file instead of a held-out split' },
+    perplexity: { type: 'string', valueName: 'P', description: "held-out protocol: 'left-to-right' or 'completion'", default: 'left-to-right' },
+    out: { type: 'string', short: 'o', valueName: 'FILE', description: 'save the trained model to FILE (written atomically)' },
+    'checkpoint-every': { type: 'string', valueName: 'N', description: 'with --out: write <out>.ckpt every N iterations', default: '0' },
+    resume: { type: 'boolean', description: 'continue from <out>.ckpt of an interrupted run (give the same arguments)' },
+    from: { type: 'string', valueName: 'MODEL', description: 'continue training a saved model on this input (keeps its vocabulary and settings)' },
+    top: { type: 'string', valueName: 'N', description: 'top actions printed per topic', default: '5' },
+    demo: { type: 'boolean', description: 'train on the embedded sample event log (what `npm start` runs)' },
+  },
+  async run(args: ParsedArgs, io: CommandIO): Promise<number> {
+    const demo = args.values.demo === true;
+    if (demo) {
+      for (const [name, value] of Object.entries(DEMO_DEFAULTS)) args.values[name] ??= value;
+    }
+    let file: string;
+    if (demo) {
+      if (args.positionals.length > 0) throw new UsageError('lla train: --demo takes no input file');
+      file = demoFile();
+    } else if (args.positionals.length === 1) {
+      file = args.positionals[0];
+    } else {
+      throw new UsageError(`lla train: expected one <input> file (or --demo), got ${args.positionals.length}. ` +
+        "Run 'lla train --help'.");
+    }
+    const json = args.values.json === true;
+    let settings = settingsFrom('train', args);
+    const backends = backendFrom('train', args, io.env);
+    const corpusSettings = await corpusOptionsFrom('train', args);
+    const holdout = numberOption('train', args, 'holdout', 0.1, 0, 0.9);
+    const testFile = stringOption('train', args, 'test');
+    const protocol = choiceOption('train', args, 'perplexity', ['left-to-right', 'completion'] as const, 'left-to-right');
+    const out = stringOption('train', args, 'out');
+    const checkpointEvery = intOption('train', args, 'checkpoint-every', 0, 0, 1_000_000);
+    const resume = args.values.resume === true;
+    const from = stringOption('train', args, 'from');
+    const top = intOption('train', args, 'top', 5, 0, 1000);
+    if ((checkpointEvery > 0 || resume) && !out) {
+      throw new UsageError('lla train: --checkpoint-every and --resume need --out FILE (the checkpoint is <out>.ckpt)');
+    }
+    if (resume && out && !existsSync(checkpointPath(out))) {
+      io.stderr.write(`lla train: no checkpoint ${checkpointPath(out)} to resume from: starting from iteration 1\n`);
+    }
+    if (testFile !== undefined && !existsSync(testFile)) throw new UsageError(`lla train: --test file '${testFile}' does not exist`);
+
+    const warn = (message: string) => io.stderr.write(`${message}\n`);
+    let model: LlaModel;
+    if (from) {
+      model = await LlaModel.load(from, { backend: backends.backend, threads: backends.threads, warn,
+        ...(backends.tfBackend ? { tfBackend: backends.tfBackend } : {}) });
+      settings = { ...model.settings, iterations: settings.iterations, seed: settings.seed, threads: backends.threads };
+      Object.assign(model.settings, settings);
+    } else {
+      model = await LlaModel.create({ ...settings, threads: backends.threads, backend: backends.backend, warn,
+        ...(backends.tfBackend ? { tfBackend: backends.tfBackend } : {}) });
+    }
+    const data = await prepareData(file, {
+      read: { ...corpusSettings.read, signal: io.signal }, vocabulary: corpusSettings.vocabulary, corpus: corpusSettings.corpus,
+      holdout, seed: settings.seed, ...(testFile !== undefined ? { testFile } : {}),
+      ...(from ? { fixedVocabulary: model.vocabulary } : {}),
+    });
+    const startLine = `lla train: ${settings.model}, K=${settings.topics}, ${data.train.offsets.length - 1} training sequences ` +
+      `(${data.train.tokens.length.toLocaleString('en-US')} tokens, ${data.vocabulary.size.toLocaleString('en-US')} actions), ` +
+      `${data.test ? `${data.test.offsets.length - 1} held out` : 'no held-out split'}; kernel backend ${model.backend}`;
+    if (!json) io.stderr.write(`${startLine}\n`);
+
+    const bar = json ? { update: () => undefined, stop: () => undefined } : progressBar(io, settings.iterations, 'training');
+    let summary: TrainSummary;
+    try {
+      summary = await model.train(data.train, {
+        ...(data.test ? { heldOut: data.test } : {}),
+        perplexity: protocol,
+        signal: io.signal,
+        ...(out ? { checkpoint: { out, every: checkpointEvery, resume } } : {}),
+        onProgress: (record) => {
+          if (json) {
+            io.stdout.write(`${JSON.stringify({ ...record, tfBackend: model.tfBackend, backend: model.backend })}\n`);
+          } else if (io.interactive) {
+            bar.update(record.iteration, describeIteration(record, settings.iterations).replace(/^iteration \S+ /, ''));
+          } else {
+            io.stderr.write(`${describeIteration(record, settings.iterations)}\n`);
+          }
+        },
+      });
+    } catch (error) {
+      bar.stop();
+      if (error instanceof InterruptedError) io.stderr.write(`lla train: ${error.message}\n`);
+      throw error;
+    }
+    bar.stop();
+    if (out) {
+      await model.save(out);
+      removeCheckpoint(out);
+    }
+
+    const heldOut = summary.heldOut;
+    const result = {
+      model: settings.model,
+      topics: settings.topics,
+      iterations: summary.iterations,
+      backend: model.backend,
+      tfBackend: model.tfBackend,
+      threads: settings.threads,
+      trainSequences: data.train.offsets.length - 1,
+      trainTokens: data.train.tokens.length,
+      vocabulary: data.vocabulary.size,
+      heldOutSequences: heldOut?.sequences ?? 0,
+      heldOutTokens: heldOut?.tokens ?? 0,
+      heldOutOutOfVocabulary: data.heldOutOutOfVocabulary,
+      heldOutPerplexity: heldOut?.perplexity ?? null,
+      perplexityMethod: heldOut?.perplexityMethod ?? null,
+      unigramPerplexity: summary.unigramPerplexity,
+      recallAt1: heldOut?.recallAt1 ?? null,
+      recallAt10: heldOut?.recallAt10 ?? null,
+      mrr: heldOut?.mrr ?? null,
+      denseParameters: model.denseParameters,
+      parameterCount: model.parameterCount,
+      coherence: model.results.coherence ?? null,
+      seconds: summary.seconds,
+      estepSeconds: summary.estepSeconds,
+      mstepSeconds: summary.mstepSeconds,
+      mstepShare: summary.seconds > 0 ? summary.mstepSeconds / summary.seconds : 0,
+      resumedIterations: summary.resumedIterations,
+      out: out ?? null,
+    };
+    if (json) {
+      io.stdout.write(`${JSON.stringify(result, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))}\n`);
+      return 0;
+    }
+    const lines: string[] = [];
+    if (settings.model !== 'lstm' && top > 0) {
+      lines.push(`Topics (top ${top} actions each):`);
+      for (let k = 0; k < settings.topics; k++) {
+        const words = model.topicWords(k, top).map((entry) => `${entry.action} ${entry.probability.toFixed(3)}`);
+        lines.push(`  ${String(k).padStart(3)}  ${words.join('  ')}`);
+      }
+      lines.push('');
+    }
+    lines.push(`model               ${settings.model} (K=${settings.topics}, H=${settings.hidden}), kernel ${model.backend}, LSTM on TF.js ${model.tfBackend ?? 'n/a'}`);
+    lines.push(`training            ${summary.iterations} iterations in ${fixed(summary.seconds, 1)} s ` +
+      `(E-step ${fixed(summary.estepSeconds, 1)} s, M-step ${fixed(summary.mstepSeconds, 1)} s = ${fixed(100 * result.mstepShare, 0)}%)`);
+    if (heldOut) {
+      lines.push(`held-out perplexity ${fixed(heldOut.perplexity, 1)} (${heldOut.perplexityMethod}; unigram ${fixed(summary.unigramPerplexity ?? NaN, 1)}) ` +
+        `over ${heldOut.tokens.toLocaleString('en-US')} tokens of ${heldOut.sequences} sequences` +
+        (data.heldOutOutOfVocabulary > 0 ? `, ${data.heldOutOutOfVocabulary.toLocaleString('en-US')} out-of-vocabulary tokens left out` : ''));
+      lines.push(`next action         Recall@1 ${fixed(heldOut.recallAt1, 3)}, Recall@10 ${fixed(heldOut.recallAt10, 3)}, MRR ${fixed(heldOut.mrr, 3)} (${heldOut.nextActionPositions} positions)`);
+    }
+    lines.push(`parameters          ${model.denseParameters.toLocaleString('en-US')} dense + ${(model.parameterCount - model.denseParameters).toLocaleString('en-US')} count non-zeros`);
+    if (out) lines.push(`saved               ${out}`);
+    io.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,90 @@
+/** The training flags shared by `train` (and read back from model files by the other commands). */
+import { UsageError } from '../errors.js';
+import { DEFAULT_SETTINGS, MODEL_KINDS, type ModelSettings } from '../model/settings.js';
+import { BACKEND_CHOICES, resolveBackendChoice } from '../kernels/loader.js';
+import { parseTfBackend, type TfBackendChoice } from '../lstm/tf-backend.js';
+import { choiceOption, intOption, numberOption, stringOption, type OptionSpecs, type ParsedArgs } from './options.js';
+
+const d = DEFAULT_SETTINGS;
+
+/** Kernel and TF.js backend flags (every command that runs a model). */
+export const BACKEND_OPTIONS: OptionSpecs = {
+  backend: { type: 'string', valueName: 'B', description: `kernel backend: ${BACKEND_CHOICES.join(', ')} (default: LLA_BACKEND, else auto)` },
+  'tf-backend': { type: 'string', valueName: 'B', description: 'TF.js backend for the LSTM: auto, node, wasm, cpu (default: LLA_TF_BACKEND, else auto)' },
+  threads: { type: 'string', valueName: 'N', description: 'kernel threads (0 = all cores)', default: '0' },
+};
+
+export const MODEL_OPTIONS: OptionSpecs = {
+  model: { type: 'string', valueName: 'M', description: `model: ${MODEL_KINDS.join(', ')}`, default: d.model },
+  topics: { type: 'string', short: 'k', valueName: 'K', description: 'number of topics', default: String(d.topics) },
+  iterations: { type: 'string', short: 'n', valueName: 'N', description: 'SEM iterations (E-step sweeps, lda initialisation included)', default: String(d.iterations) },
+  init: { type: 'string', valueName: 'I', description: "initial topics: 'random' or 'lda:N' (the first N sweeps run as lda)", default: `lda:${d.initLdaSweeps}` },
+  seed: { type: 'string', valueName: 'S', description: 'random seed (sampler, split, LSTM initialisation)', default: String(d.seed) },
+  alpha: { type: 'string', valueName: 'A', description: "lda's prior on in-sequence topic counts", default: String(d.alpha) },
+  beta: { type: 'string', valueName: 'B', description: 'Dirichlet prior of the topic-action distributions', default: String(d.beta) },
+  hidden: { type: 'string', valueName: 'H', description: 'LSTM hidden units', default: String(d.hidden) },
+  embedding: { type: 'string', valueName: 'E', description: 'LSTM input embedding size', default: String(d.embedding) },
+  lr: { type: 'string', valueName: 'R', description: 'Adam learning rate of the LSTM', default: String(d.learningRate) },
+  batch: { type: 'string', valueName: 'N', description: 'sequences per LSTM minibatch', default: String(d.batch) },
+  bptt: { type: 'string', valueName: 'L', description: 'truncated back-propagation window (tokens)', default: String(d.bptt) },
+  'lstm-tokens': { type: 'string', valueName: 'N', description: 'LSTM training tokens per iteration (M-step budget)', default: String(d.lstmTokens) },
+  'mh-steps': { type: 'string', valueName: 'M', description: 'Metropolis-Hastings steps per token', default: String(d.mhSteps) },
+  estep: { type: 'string', valueName: 'E', description: "E-step sampler: 'mh' (alias-table Metropolis-Hastings) or 'exact' (all K terms)", default: 'mh' },
+  'sequence-smoothing': { type: 'string', valueName: 'A', description: 'the constant a of the sequence proposal', default: String(d.sequenceSmoothing) },
+  particles: { type: 'string', valueName: 'S', description: 'particles of the held-out particle filter', default: String(d.particles) },
+  'eval-every': { type: 'string', valueName: 'N', description: 'held-out perplexity every N iterations (0: at the end only)', default: String(d.evalEvery) },
+};
+
+export function tfBackendFrom(args: ParsedArgs): TfBackendChoice | undefined {
+  const raw = stringOption('train', args, 'tf-backend');
+  if (raw === undefined) return undefined;
+  try {
+    return parseTfBackend(raw, '--tf-backend');
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** Backend flags, validated (an unknown --backend or LLA_BACKEND is a usage error). */
+export function backendFrom(command: string, args: ParsedArgs, env: NodeJS.ProcessEnv):
+  { backend: string; tfBackend: TfBackendChoice | undefined; threads: number } {
+  const backend = resolveBackendChoice(stringOption(command, args, 'backend'), env);
+  return { backend, tfBackend: tfBackendFrom(args), threads: intOption(command, args, 'threads', 0, 0, 1024) };
+}
+
+export function settingsFrom(command: string, args: ParsedArgs): ModelSettings {
+  const init = stringOption(command, args, 'init') ?? `lda:${d.initLdaSweeps}`;
+  let initLdaSweeps: number;
+  const match = /^lda:(\d+)$/.exec(init.trim());
+  if (init.trim() === 'random') initLdaSweeps = 0;
+  else if (match) initLdaSweeps = Number(match[1]);
+  else throw new UsageError(`lla ${command}: --init must be 'random' or 'lda:N' (e.g. lda:5), got '${init}'`);
+  const model = choiceOption(command, args, 'model', MODEL_KINDS, d.model);
+  const iterations = intOption(command, args, 'iterations', d.iterations, 1, 1_000_000);
+  if (model === 'lda' || model === 'lstm') initLdaSweeps = 0;
+  if (initLdaSweeps > iterations) {
+    throw new UsageError(`lla ${command}: --init lda:${initLdaSweeps} needs at least ${initLdaSweeps} --iterations, got ${iterations}`);
+  }
+  const estep = choiceOption(command, args, 'estep', ['mh', 'exact'] as const, 'mh');
+  return {
+    model,
+    topics: intOption(command, args, 'topics', d.topics, 1, 100_000),
+    iterations,
+    initLdaSweeps,
+    hidden: intOption(command, args, 'hidden', d.hidden, 1, 4096),
+    embedding: intOption(command, args, 'embedding', d.embedding, 1, 4096),
+    alpha: numberOption(command, args, 'alpha', d.alpha, 0, Infinity, true),
+    beta: numberOption(command, args, 'beta', d.beta, 0, Infinity, true),
+    mhSteps: intOption(command, args, 'mh-steps', d.mhSteps, 1, 1000),
+    exact: estep === 'exact',
+    sequenceSmoothing: numberOption(command, args, 'sequence-smoothing', d.sequenceSmoothing, 0, Infinity, true),
+    particles: intOption(command, args, 'particles', d.particles, 1, 100_000),
+    learningRate: numberOption(command, args, 'lr', d.learningRate, 0, 10, true),
+    batch: intOption(command, args, 'batch', d.batch, 1, 100_000),
+    bptt: intOption(command, args, 'bptt', d.bptt, 1, 100_000),
+    lstmTokens: intOption(command, args, 'lstm-tokens', d.lstmTokens, 1, 1_000_000_000),
+    evalEvery: intOption(command, args, 'eval-every', d.evalEvery, 0, 1_000_000),
+    seed: intOption(command, args, 'seed', d.seed, 0, Number.MAX_SAFE_INTEGER),
+    threads: intOption(command, args, 'threads', d.threads, 0, 1024),
+  };
+}

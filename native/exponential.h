@@ -9,7 +9,9 @@
 namespace lla {
 
 inline float exponential(float x) {
-  x = std::min(std::max(x, -87.0f), 88.0f);
+  // value selects (not std::min/max, which return references) so that GCC if-converts and vectorises the loop
+  x = x < -87.0f ? -87.0f : x;
+  x = x > 88.0f ? 88.0f : x;
   const float n = std::floor(x * 1.44269504088896341f + 0.5f);
   const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
   float p = 1.9875691500e-4f;

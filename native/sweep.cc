@@ -18,8 +18,24 @@ namespace {
 
 constexpr int32_t kBatch = 8;
 
+// The word proposal and phi lookups of one action touch one 16-byte header and one 16-byte entry instead of
+// five separate arrays: the tables of the contract are re-packed once per sweep (O(V + nnz)).
+struct WordRow {
+  int32_t begin;      // first entry of the row in PackedEntry order
+  int32_t length;     // non-zero topics of the action
+  double sparseMass;  // sum over the row of n_{k,w} / (n_k + V beta)
+};
+struct PackedEntry {
+  float prob;     // Vose probability of the slot's own topic
+  int32_t alias;  // the slot's alias topic
+  int32_t topic;  // the slot's own topic k (ascending within the row)
+  int32_t count;  // n_{k,w}
+};
+
 struct Shared {
   const SweepParams& params;
+  std::vector<WordRow> wordRows;             // [V]
+  std::vector<PackedEntry> entries;          // [nnz]
   std::vector<double> phiScale;              // [K] 1 / (n_k + V beta)
   std::unique_ptr<PreparedCell> prepared;    // lla, word-lla
   std::vector<double> logPhiOfSequence;      // [D] summed in index order at the end (thread-count independent)
@@ -70,6 +86,7 @@ class Worker {
       double logPhi = 0;
       for (int32_t t = 0; t < length; ++t) {
         const int32_t w = tokens[t];
+        if (t + 1 < length) __builtin_prefetch(&shared_.wordRows[tokens[t + 1]]);
         --inSequence[previous[t]];  // n_{d,k}^{-t}
         const int32_t z = p_.exact ? exactDraw<true>(rng, w, nullptr, inSequence.data())
                                    : metropolis<true>(rng, w, previous[t], previous, length, histogram.data(),
@@ -167,7 +184,35 @@ class Worker {
   }
 
  private:
-  double phiOf(int32_t w, int32_t k) const { return (countOf(p_.counts, w, k) + p_.beta) * shared_.phiScale[k]; }
+  // n_{k,w} by binary search in the packed row (0 when absent).
+  int32_t countOf(int32_t w, int32_t k) const {
+    const PackedEntry* row = shared_.entries.data() + shared_.wordRows[w].begin;
+    int32_t low = 0;
+    int32_t high = shared_.wordRows[w].length;
+    while (low < high) {
+      const int32_t middle = low + ((high - low) >> 1);
+      const int32_t topic = row[middle].topic;
+      if (topic < k) low = middle + 1;
+      else if (topic > k) high = middle;
+      else return row[middle].count;
+    }
+    return 0;
+  }
+
+  double phiOf(int32_t w, int32_t k) const { return (countOf(w, k) + p_.beta) * shared_.phiScale[k]; }
+
+  // A draw from q_w: the sparse row or the dense table, chosen by their masses (same as alias.h's wordProposal).
+  int32_t drawWord(int32_t w, Stream& rng) const {
+    const WordRow& row = shared_.wordRows[w];
+    if (row.length > 0 && rng.uniform() * (row.sparseMass + p_.alias.denseMass) < row.sparseMass) {
+      const double u = rng.uniform() * row.length;
+      int32_t slot = static_cast<int32_t>(u);
+      if (slot >= row.length) slot = row.length - 1;
+      const PackedEntry& entry = shared_.entries[row.begin + slot];
+      return u - slot < entry.prob ? entry.topic : entry.alias;
+    }
+    return aliasDraw(p_.alias.denseProb, p_.alias.denseAlias, nullptr, K_, rng);
+  }
 
   // The target without phi: log-space logit l_k (lla, word-lla) or n_{d,k}^{-t} + alpha (lda).
   template <bool kLda>
@@ -195,7 +240,7 @@ class Worker {
       ++made;
       int32_t proposal;
       if (wordStep) {
-        proposal = wordProposal(p_.counts, p_.alias, w, rng);
+        proposal = drawWord(w, rng);
       } else {
         proposal = rng.uniform() < fromSequence ? previous[rng.below(static_cast<uint32_t>(length))]
                                                 : static_cast<int32_t>(rng.below(static_cast<uint32_t>(K_)));
@@ -257,8 +302,19 @@ class Worker {
 }  // namespace
 
 SweepTotals runSweep(const SweepParams& params) {
-  Shared shared{params, phiScales(params.counts, params.beta), nullptr,
+  Shared shared{params, {}, {}, phiScales(params.counts, params.beta), nullptr,
                 std::vector<double>(params.numSequences, 0.0)};
+  const CountView& counts = params.counts;
+  shared.wordRows.resize(params.vocabularySize);
+  shared.entries.resize(static_cast<size_t>(counts.rowOffsets[params.vocabularySize]));
+  for (int32_t w = 0; w < params.vocabularySize; ++w) {
+    const int32_t begin = counts.rowOffsets[w];
+    const int32_t end = counts.rowOffsets[w + 1];
+    shared.wordRows[w] = {begin, end - begin, params.alias.sparseMass[w]};
+    for (int32_t e = begin; e < end; ++e) {
+      shared.entries[e] = {params.alias.sparseProb[e], params.alias.sparseAlias[e], counts.rowTopics[e], counts.rowCounts[e]};
+    }
+  }
   if (params.mode != kModeLda) shared.prepared = std::make_unique<PreparedCell>(params.cell, params.exact);
   SequenceQueue queue(params.offsets, params.numSequences);
   const int32_t threads = resolveThreads(params.threads, params.numSequences);

@@ -41,6 +41,28 @@ struct Shared {
   std::vector<double> logPhiOfSequence;      // [D] summed in index order at the end (thread-count independent)
 };
 
+// Sum of logs as a running product, with one log per ~30 tokens instead of one per token (phi >= ~1e-9, so
+// the product is folded into the sum long before it could underflow).
+class LogProduct {
+ public:
+  void add(double value) {
+    product_ *= value;
+    if (product_ < 1e-200) fold();
+  }
+  double value() {
+    fold();
+    return sum_;
+  }
+
+ private:
+  void fold() {
+    sum_ += std::log(product_);
+    product_ = 1.0;
+  }
+  double sum_ = 0;
+  double product_ = 1.0;
+};
+
 struct Slot {
   int32_t sequence = -1;
   int32_t begin = 0;
@@ -83,19 +105,20 @@ class Worker {
         ++histogram[previous[t]];
         ++inSequence[previous[t]];
       }
-      double logPhi = 0;
+      LogProduct logPhi;
       for (int32_t t = 0; t < length; ++t) {
         const int32_t w = tokens[t];
         if (t + 1 < length) __builtin_prefetch(&shared_.wordRows[tokens[t + 1]]);
         --inSequence[previous[t]];  // n_{d,k}^{-t}
-        const int32_t z = p_.exact ? exactDraw<true>(rng, w, nullptr, inSequence.data())
+        double phi;
+        const int32_t z = p_.exact ? exactDraw<true>(rng, w, nullptr, inSequence.data(), phi)
                                    : metropolis<true>(rng, w, previous[t], previous, length, histogram.data(),
-                                                      nullptr, inSequence.data());
+                                                      nullptr, inSequence.data(), phi);
         ++inSequence[z];
         next[t] = z;
-        logPhi += std::log(phiOf(w, z));
+        logPhi.add(phi < 0 ? phiOf(w, z) : phi);
       }
-      shared_.logPhiOfSequence[d] = logPhi;
+      shared_.logPhiOfSequence[d] = logPhi.value();
       for (int32_t t = 0; t < length; ++t) {
         histogram[previous[t]] = 0;
         inSequence[next[t]] = 0;
@@ -168,12 +191,13 @@ class Worker {
                                                     : p_.tokens[position - 1];
         cellUpdate(p_.cell, input, slot.gates, slot.hidden, slot.cellState, scratch.data());
         const int32_t w = p_.tokens[position];
-        const int32_t z = p_.exact ? exactDraw<false>(slot.rng, w, slot.hidden, nullptr)
+        double phi;
+        const int32_t z = p_.exact ? exactDraw<false>(slot.rng, w, slot.hidden, nullptr, phi)
                                    : metropolis<false>(slot.rng, w, p_.topicsPrev[position], p_.topicsPrev + slot.begin,
-                                                       slot.length, slot.histogram, slot.hidden, nullptr);
+                                                       slot.length, slot.histogram, slot.hidden, nullptr, phi);
         p_.topicsNext[position] = z;
         slot.previousTopic = z;
-        slot.logPhi += std::log(phiOf(w, z));
+        slot.logPhi += std::log(phi < 0 ? phiOf(w, z) : phi);
         if (++slot.position == slot.length) {
           shared_.logPhiOfSequence[slot.sequence] = slot.logPhi;
           for (int32_t t = 0; t < slot.length; ++t) slot.histogram[p_.topicsPrev[slot.begin + t]] = 0;
@@ -230,7 +254,7 @@ class Worker {
   // M steps from `current`; acceptance ratios of SPEC 3.2 (phi cancels for the word proposal).
   template <bool kLda>
   int32_t metropolis(Stream& rng, int32_t w, int32_t current, const int32_t* previous, int32_t length,
-                     const int32_t* histogram, const float* hidden, const int32_t* inSequence) {
+                     const int32_t* histogram, const float* hidden, const int32_t* inSequence, double& finalPhi) {
     const double smoothing = p_.sequenceSmoothing;
     const double fromSequence = length / (length + K_ * smoothing);
     double currentPrior = prior<kLda>(current, hidden, inSequence);
@@ -264,12 +288,13 @@ class Worker {
         ++accepted;
       }
     }
+    finalPhi = currentPhi;
     return current;
   }
 
   // All K terms of the target, then inverse CDF.
   template <bool kLda>
-  int32_t exactDraw(Stream& rng, int32_t w, const float* hidden, const int32_t* inSequence) {
+  int32_t exactDraw(Stream& rng, int32_t w, const float* hidden, const int32_t* inSequence, double& finalPhi) {
     phiColumn(p_.counts, shared_.phiScale, p_.beta, w, phi_.data());
     double total = 0;
     if constexpr (kLda) {
@@ -287,7 +312,9 @@ class Worker {
         total += weights_[k];
       }
     }
-    return drawCategorical(weights_.data(), K_, total, rng);
+    const int32_t z = drawCategorical(weights_.data(), K_, total, rng);
+    finalPhi = phi_[z];
+    return z;
   }
 
   Shared& shared_;

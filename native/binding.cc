@@ -176,7 +176,10 @@ class PromiseWorker : public Napi::AsyncWorker {
     try {
       run();
     } catch (const std::exception& error) {
-      SetError(std::string("lla native ") + name_ + " failed: " + error.what());
+      SetError(std::string("lla native ") + name_ + " failed: " + error.what() +
+               " (out of memory? reduce the corpus, particles or threads)");
+    } catch (...) {
+      SetError(std::string("lla native ") + name_ + " failed with an unknown native exception");
     }
   }
   virtual void run() = 0;

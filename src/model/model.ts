@@ -167,6 +167,12 @@ export class LlaModel {
     return this.tfBackendUsed;
   }
 
+  /** the backends that trained this model: as recorded in its file after load(), else the ones in use here */
+  get trainedWith(): { backend: string; tfBackend: string | null } {
+    return this.trainedWithValue ?? { backend: this.backend, tfBackend: this.tfBackendUsed };
+  }
+  private trainedWithValue: { backend: string; tfBackend: string | null } | null = null;
+
   get vocabulary(): Vocabulary {
     if (!this.vocabularyValue) throw new Error('this model has no vocabulary yet: train it or load a saved one');
     return this.vocabularyValue;
@@ -671,6 +677,7 @@ export class LlaModel {
     const header = contents.header as {
       schema?: number; settings?: ModelSettings; vocabulary?: string[]; history?: IterationRecord[];
       results?: Record<string, unknown>; trajectories?: LlaModel['trajectories']; nonZeros?: number;
+      backend?: string; tfBackend?: string | null;
     };
     if (header.schema !== MODEL_FILE_SCHEMA || !header.settings || !Array.isArray(header.vocabulary)) {
       throw new InputError('is an lla container but not a model this version understands (missing settings or ' +
@@ -689,6 +696,7 @@ export class LlaModel {
     model.history = header.history ?? [];
     model.results = header.results ?? {};
     model.trajectories = header.trajectories ?? [];
+    if (typeof header.backend === 'string') model.trainedWithValue = { backend: header.backend, tfBackend: header.tfBackend ?? null };
     const V = header.vocabulary.length;
     const K = settings.topics;
     if (settings.model !== 'lstm') {

@@ -1,0 +1,63 @@
+/**
+ * `lla predict <model> <input>`: for every sequence of an input file, the n most probable next actions after
+ * the whole sequence, p(w | history) = sum_k mix_k phi_{k,w} with mix the particle filter's predictive topic
+ * mixture (the serving session of SPEC section 9, fed the sequence one action at a time).
+ */
+import type { Command, CommandIO } from '../command.js';
+import { intOption, positionals, type ParsedArgs } from '../options.js';
+import { READ_OPTIONS, readOptionsFrom } from '../corpus-options.js';
+import { BACKEND_OPTIONS } from '../model-options.js';
+import { InterruptedError } from '../../errors.js';
+import { loadModelFor, readSequences, requireTopicModel } from '../model-input.js';
+
+export const command: Command = {
+  name: 'predict',
+  summary: 'the most probable next actions after each sequence (JSON lines with --json)',
+  usage: '<model> <input> [options]',
+  description: 'Feeds every sequence of <input> to a serving session of the model, one action at a time, and ' +
+    'ranks all actions by their probability of coming next. Actions outside the model\'s vocabulary are ' +
+    'skipped (counted as "unknown"). With --json, one line per sequence: {"id": ..., "next": [{"action": ..., ' +
+    '"probability": ...}, ...], "unknown": N}, most probable first (ties: the more frequent action first). ' +
+    'A sequence with no known action gets the model\'s prediction for a sequence start. Needs a topic model ' +
+    '(lla, word-lla or lda). Results repeat exactly for the same model, input and backend.',
+  options: {
+    ...READ_OPTIONS,
+    top: { type: 'string', short: 'n', valueName: 'N', description: 'next actions listed per sequence', default: '10' },
+    particles: { type: 'string', valueName: 'S', description: 'particles of the filter (default: the value the model was trained with)' },
+    ...BACKEND_OPTIONS,
+  },
+  async run(args: ParsedArgs, io: CommandIO): Promise<number> {
+    const [modelPath, input] = positionals('predict', args, ['model', 'input']);
+    const json = args.values.json === true;
+    const read = readOptionsFrom('predict', args);
+    const top = intOption('predict', args, 'top', 10, 1, 1_000_000);
+    const particles = args.values.particles === undefined ? undefined : intOption('predict', args, 'particles', 32, 1, 100_000);
+
+    const model = await loadModelFor('predict', modelPath, args, io);
+    requireTopicModel('predict', model, modelPath, 'predict next actions');
+    if (particles !== undefined) model.settings.particles = particles;
+    const { ids, sequences } = await readSequences(input, { ...read, signal: io.signal });
+    const out: string[] = [];
+    let unknownTotal = 0;
+    for (let d = 0; d < sequences.length; d++) {
+      const session = model.session();
+      for (const action of sequences[d]) session.push(action);
+      const next = session.next(top);
+      unknownTotal += session.skipped;
+      if (json) {
+        out.push(JSON.stringify({ id: ids[d], next, unknown: session.skipped }));
+      } else {
+        out.push(`${ids[d]}\t${next.map((entry) => `${entry.action} ${entry.probability.toFixed(4)}`).join('  ')}`);
+      }
+      if (out.length >= 1000) io.stdout.write(`${out.splice(0).join('\n')}\n`);
+      if (io.signal.aborted) break;
+    }
+    if (out.length > 0) io.stdout.write(`${out.join('\n')}\n`);
+    if (io.signal.aborted) throw new InterruptedError('lla predict: interrupted; the lines above are complete');
+    if (!json) {
+      io.stderr.write(`lla predict: ${sequences.length.toLocaleString('en-US')} sequences, top ${top}, kernel ${model.backend}` +
+        (unknownTotal > 0 ? `; ${unknownTotal.toLocaleString('en-US')} actions outside the vocabulary skipped` : '') + '\n');
+    }
+    return 0;
+  },
+};

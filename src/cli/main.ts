@@ -11,6 +11,11 @@ import { packageVersion } from '../package-info.js';
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   'corpus-stats': { summary: 'count sequences, tokens and distinct actions of an input file', load: () => import('./commands/corpus-stats.js') },
   train: { summary: 'train a model (lla, word-lla, lda, lstm) and report held-out perplexity', load: () => import('./commands/train.js') },
+  eval: { summary: 'perplexity and next-action Recall@1/@10, MRR of a saved model on an input file', load: () => import('./commands/eval.js') },
+  infer: { summary: 'topic paths of unseen sequences (JSON lines with --json)', load: () => import('./commands/infer.js') },
+  predict: { summary: 'the most probable next actions after each sequence (JSON lines with --json)', load: () => import('./commands/predict.js') },
+  topics: { summary: 'top actions per topic of a saved model, with their probabilities', load: () => import('./commands/topics.js') },
+  export: { summary: 'write phi, top actions per topic and the topic-transition matrix as JSON or CSV', load: () => import('./commands/export.js') },
   bench: { summary: 'measure sampler throughput (tokens/s) and peak memory on a corpus', load: () => import('./commands/bench.js') },
   generate: { summary: 'write a synthetic corpus from a known LLA (known topics and dynamics)', load: () => import('./commands/generate.js') },
 };

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   predict: { summary: 'the most probable next actions after each sequence (JSON lines with --json)', load: () => import('./commands/predict.js') },
   topics: { summary: 'top actions per topic of a saved model, with their probabilities', load: () => import('./commands/topics.js') },
   export: { summary: 'write phi, top actions per topic and the topic-transition matrix as JSON or CSV', load: () => import('./commands/export.js') },
+  report: { summary: 'write a self-contained HTML report of a trained model (curves, transitions, topics)', load: () => import('./commands/report.js') },
   bench: { summary: 'measure sampler throughput (tokens/s) and peak memory on a corpus', load: () => import('./commands/bench.js') },
   generate: { summary: 'write a synthetic corpus from a known LLA (known topics and dynamics)', load: () => import('./commands/generate.js') },
 };

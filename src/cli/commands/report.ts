@@ -1,0 +1,69 @@
+/**
+ * `lla report <model> --out report.html`: one self-contained HTML page about a trained model: perplexity,
+ * log-likelihood and throughput curves, the topic-transition heatmap, top actions per topic, example topic
+ * trajectories, settings and backends (src/report/).
+ */
+import { basename } from 'node:path';
+import type { Command, CommandIO } from '../command.js';
+import { intOption, stringOption, type ParsedArgs } from '../options.js';
+import { BACKEND_OPTIONS, backendFrom } from '../model-options.js';
+import { LlaModel } from '../../model/model.js';
+import { reportDataFromModel } from '../../report/data.js';
+import { renderReport } from '../../report/html.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { UsageError } from '../../errors.js';
+
+/** `model.lla` -> `model.html`; any other name gets `.html` appended (never overwrites the model itself). */
+export function defaultReportPath(modelPath: string): string {
+  return modelPath.endsWith('.lla') ? `${modelPath.slice(0, -'.lla'.length)}.html` : `${modelPath}.html`;
+}
+
+export const command: Command = {
+  name: 'report',
+  summary: 'write a self-contained HTML report of a trained model (curves, transitions, topics, trajectories)',
+  usage: '<model> [--out report.html] [options]',
+  description: 'Writes one HTML file (no network resources: styles, scripts and SVG charts are inline) with the ' +
+    "model's held-out perplexity or training log-likelihood per iteration, E-step and M-step tokens/s, the K x K " +
+    'topic-transition heatmap, the top actions of every topic, example sequences drawn as topic trajectories, and ' +
+    'the settings and backends of the run. Works for every model kind (the lstm baseline has no topic sections). ' +
+    'The file is written atomically.',
+  options: {
+    out: { type: 'string', short: 'o', valueName: 'FILE', description: 'the HTML file to write (default: the model path with .html)' },
+    top: { type: 'string', valueName: 'N', description: 'actions listed per topic', default: '10' },
+    trajectories: { type: 'string', valueName: 'N', description: 'example sequences drawn (at most the 4 the model keeps)', default: '4' },
+    ...BACKEND_OPTIONS,
+  },
+  async run(args: ParsedArgs, io: CommandIO): Promise<number> {
+    if (args.positionals.length !== 1) {
+      throw new UsageError(`lla report: expected one <model> file, got ${args.positionals.length}. ` +
+        "Run 'lla report --help'.");
+    }
+    const modelPath = args.positionals[0];
+    const out = stringOption('report', args, 'out') ?? defaultReportPath(modelPath);
+    if (out === modelPath) {
+      throw new UsageError(`lla report: --out ${out} is the model file itself; choose another name, e.g. report.html`);
+    }
+    const top = intOption('report', args, 'top', 10, 1, 100);
+    const trajectories = intOption('report', args, 'trajectories', 4, 0, 100);
+    const backends = backendFrom('report', args, io.env);
+    const model = await LlaModel.load(modelPath, {
+      backend: backends.backend, threads: backends.threads,
+      warn: (message: string) => io.stderr.write(`${message}\n`),
+      ...(backends.tfBackend ? { tfBackend: backends.tfBackend } : {}),
+    });
+    let html: string;
+    try {
+      html = renderReport(reportDataFromModel(model, { title: basename(modelPath), topActions: top, trajectories }));
+    } finally {
+      model.dispose();
+    }
+    writeFileAtomic(out, [html]);
+    const bytes = Buffer.byteLength(html, 'utf8');
+    if (args.values.json) {
+      io.stdout.write(`${JSON.stringify({ model: modelPath, kind: model.model, out, bytes })}\n`);
+    } else {
+      io.stdout.write(`wrote ${out} (${(bytes / 1024).toFixed(0)} KiB): report of the ${model.model} model ${modelPath}\n`);
+    }
+    return 0;
+  },
+};

@@ -189,6 +189,23 @@ cli('predict: top-n next actions per sequence, probabilities in (0, 1] and sorte
     new Set(lines.map((line) => line.next[0].probability)).size > 1);
 });
 
+/** predict -n V lists every action once: its probabilities form the whole next-action distribution */
+function assertFullDistributions(lines: Array<Record<string, any>>): void {
+  assert.is(lines.length, TEST_SEQUENCES);
+  for (const line of lines) {
+    assert.is(line.next.length, trainVocabulary.size);
+    assert.is(new Set(line.next.map((entry: { action: string }) => entry.action)).size, trainVocabulary.size);
+    const total = line.next.reduce((sum: number, entry: { probability: number }) => sum + entry.probability, 0);
+    assert.ok(Math.abs(total - 1) < 1e-5, `next-action probabilities add up to ${total}`);
+  }
+}
+
+cli('predict -n V: the whole next-action distribution, adding up to 1', async () => {
+  const run = await runCli(['predict', modelPath, testPath, '-n', String(trainVocabulary.size), '--json']);
+  assert.is(run.code, 0, run.stderr);
+  assertFullDistributions(jsonLines(run));
+});
+
 cli('topics: K topics of n actions, sorted, shares adding up to 1', async () => {
   const run = await runCli(['topics', modelPath, '-n', '4', '--json']);
   assert.is(run.code, 0, run.stderr);
@@ -334,12 +351,11 @@ cli('bad inputs: exit 2 with the file named, no stack trace, nothing written', a
   assert.not.ok(existsSync(out));
 });
 
-cli('a model of the wrong kind: topic commands on the lstm baseline exit 2 with a clear message; eval works', async () => {
+cli('a model of the wrong kind: topic commands on the lstm baseline exit 2 with a clear message; eval and predict work', async () => {
   const out = join(folder, 'lstm-export.json');
   const runs = await Promise.all([
     runCli(['topics', lstmPath]),
     runCli(['infer', lstmPath, testPath, '--json']),
-    runCli(['predict', lstmPath, testPath]),
     runCli(['export', lstmPath, '--out', out]),
   ]);
   for (const run of runs) {
@@ -349,11 +365,16 @@ cli('a model of the wrong kind: topic commands on the lstm baseline exit 2 with 
     assert.is(run.stdout, '');
   }
   assert.not.ok(existsSync(out));
-  const evaluated = await runCli(['eval', lstmPath, testPath, '--json']);
+  const [evaluated, predicted] = await Promise.all([
+    runCli(['eval', lstmPath, testPath, '--json']),
+    runCli(['predict', lstmPath, testPath, '-n', String(trainVocabulary.size), '--json']),
+  ]);
   assert.is(evaluated.code, 0, evaluated.stderr);
   const result = lastJson(evaluated);
   assert.is(result.model, 'lstm');
   assert.ok(Number.isFinite(result.perplexity) && result.perplexity > 1);
+  assert.is(predicted.code, 0, predicted.stderr);
+  assertFullDistributions(jsonLines(predicted));
 });
 
 cli('--help on every command', async () => {

@@ -21,6 +21,7 @@ import { nextActionEvaluation, topNextActions } from '../eval/next-action.js';
 import { topicCoherence } from '../eval/coherence.js';
 import { empiricalTransitions, topicTransitionMatrix } from '../eval/transitions.js';
 import { topicActions } from '../eval/topics.js';
+import { TopN } from '../eval/top-n.js';
 import { readModelFile, requireSection, writeModelFile, type SectionArray } from './format.js';
 import { readCheckpoint, removeCheckpoint, writeCheckpoint } from '../train/checkpoint.js';
 import { DEFAULT_SETTINGS, validateSettings, type ModelKind, type ModelSettings } from './settings.js';
@@ -636,6 +637,33 @@ export class LlaModel {
     const session = this.session();
     for (const action of history) session.push(action);
     return session.next(n);
+  }
+
+  /**
+   * The n most probable next actions after each of `histories`. Topic models feed a serving session per
+   * history; the lstm baseline scores all histories in one TF.js pass (its exact next-action distribution).
+   * Actions outside the vocabulary are skipped. Ties: the smaller action id (the more frequent action) first.
+   */
+  async predictNextMany(histories: Sequences, n = 10): Promise<NextAction[][]> {
+    this.requireTrained('predictNextMany');
+    if (this.model !== 'lstm') return histories.map((history) => this.predictNext(history, n));
+    // each history plus one placeholder token: the log-probabilities at the placeholder predict what comes next;
+    // histories go in chunks so that the [chunk][V] score table stays near 64 MB
+    const V = this.vocabulary.size;
+    const chunk = Math.max(1, Math.floor((1 << 24) / V));
+    const results: NextAction[][] = [];
+    for (let start = 0; start < histories.length; start += chunk) {
+      const part = histories.slice(start, start + chunk);
+      const extended = corpusFromSequences(part.map((history) => [...history, this.vocabulary.word(0)]), this.vocabulary);
+      const positions = Int32Array.from(part, (_, d) => extended.offsets[d + 1] - 1);
+      const scores = await this.actionLstm!.nextActionScores({ tokens: extended.tokens, offsets: extended.offsets }, positions);
+      part.forEach((_, d) => {
+        const best = new TopN(Math.min(n, V));
+        for (let w = 0; w < V; w++) best.push(scores[d * V + w], w);
+        results.push(best.sorted().map(({ id, score }) => ({ action: this.vocabulary.word(id), probability: Math.exp(score) })));
+      });
+    }
+    return results;
   }
 
   /** internal: what a session needs */

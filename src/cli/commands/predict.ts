@@ -1,14 +1,15 @@
 /**
  * `lla predict <model> <input>`: for every sequence of an input file, the n most probable next actions after
  * the whole sequence, p(w | history) = sum_k mix_k phi_{k,w} with mix the particle filter's predictive topic
- * mixture (the serving session of SPEC section 9, fed the sequence one action at a time).
+ * mixture (the serving session of SPEC section 9, fed the sequence one action at a time); for the lstm
+ * baseline, its own next-action softmax.
  */
 import type { Command, CommandIO } from '../command.js';
 import { intOption, positionals, type ParsedArgs } from '../options.js';
 import { READ_OPTIONS, readOptionsFrom } from '../corpus-options.js';
 import { BACKEND_OPTIONS } from '../model-options.js';
 import { InterruptedError } from '../../errors.js';
-import { loadModelFor, readSequences, requireTopicModel } from '../model-input.js';
+import { loadModelFor, readSequences } from '../model-input.js';
 
 export const command: Command = {
   name: 'predict',
@@ -18,8 +19,9 @@ export const command: Command = {
     'ranks all actions by their probability of coming next. Actions outside the model\'s vocabulary are ' +
     'skipped (counted as "unknown"). With --json, one line per sequence: {"id": ..., "next": [{"action": ..., ' +
     '"probability": ...}, ...], "unknown": N}, most probable first (ties: the more frequent action first). ' +
-    'A sequence with no known action gets the model\'s prediction for a sequence start. Needs a topic model ' +
-    '(lla, word-lla or lda). Results repeat exactly for the same model, input and backend.',
+    'A sequence with no known action gets the model\'s prediction for a sequence start. Topic models (lla, ' +
+    'word-lla, lda) predict p(w | history) = sum_k mix_k phi_{k,w} from the particle filter\'s topic mixture; ' +
+    'the lstm baseline gives its own softmax. Results repeat exactly for the same model, input and backend.',
   options: {
     ...READ_OPTIONS,
     top: { type: 'string', short: 'n', valueName: 'N', description: 'next actions listed per sequence', default: '10' },
@@ -34,25 +36,28 @@ export const command: Command = {
     const particles = args.values.particles === undefined ? undefined : intOption('predict', args, 'particles', 32, 1, 100_000);
 
     const model = await loadModelFor('predict', modelPath, args, io);
-    requireTopicModel('predict', model, modelPath, 'predict next actions');
     if (particles !== undefined) model.settings.particles = particles;
     const { ids, sequences } = await readSequences(input, { ...read, signal: io.signal });
     const out: string[] = [];
     let unknownTotal = 0;
-    for (let d = 0; d < sequences.length; d++) {
-      const session = model.session();
-      for (const action of sequences[d]) session.push(action);
-      const next = session.next(top);
-      unknownTotal += session.skipped;
-      if (json) {
-        out.push(JSON.stringify({ id: ids[d], next, unknown: session.skipped }));
-      } else {
-        out.push(`${ids[d]}\t${next.map((entry) => `${entry.action} ${entry.probability.toFixed(4)}`).join('  ')}`);
-      }
-      if (out.length >= 1000) io.stdout.write(`${out.splice(0).join('\n')}\n`);
-      if (io.signal.aborted) break;
+    // blocks of sequences: output starts early, and Ctrl-C stops between blocks with complete lines written
+    const BLOCK = 256;
+    for (let start = 0; start < sequences.length && !io.signal.aborted; start += BLOCK) {
+      const block = sequences.slice(start, start + BLOCK);
+      const predictions = await model.predictNextMany(block, top);
+      predictions.forEach((next, i) => {
+        const d = start + i;
+        let unknown = 0;
+        for (const action of sequences[d]) if (model.vocabulary.id(action) < 0) unknown++;
+        unknownTotal += unknown;
+        if (json) {
+          out.push(JSON.stringify({ id: ids[d], next, unknown }));
+        } else {
+          out.push(`${ids[d]}\t${next.map((entry) => `${entry.action} ${entry.probability.toFixed(4)}`).join('  ')}`);
+        }
+      });
+      io.stdout.write(`${out.splice(0).join('\n')}\n`);
     }
-    if (out.length > 0) io.stdout.write(`${out.join('\n')}\n`);
     if (io.signal.aborted) throw new InterruptedError('lla predict: interrupted; the lines above are complete');
     if (!json) {
       io.stderr.write(`lla predict: ${sequences.length.toLocaleString('en-US')} sequences, top ${top}, kernel ${model.backend}` +

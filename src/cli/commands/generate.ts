@@ -53,7 +53,7 @@ export const command: Command = {
     sequences: { type: 'string', valueName: 'D', description: 'number of sequences', default: '1000' },
     length: { type: 'string', valueName: 'L', description: 'mean sequence length', default: '50' },
     seed: { type: 'string', valueName: 'S', description: 'random seed', default: '1' },
-    dynamics: { type: 'string', valueName: DYNAMICS.join('|'), description: 'topic dynamics', default: 'first-order' },
+    dynamics: { type: 'string', valueName: 'KIND', description: `topic dynamics: ${DYNAMICS.join(' or ')}`, default: 'first-order' },
     concentration: { type: 'string', valueName: 'A', description: 'Dirichlet concentration of each topic over its actions', default: '0.5' },
     truth: { type: 'string', valueName: 'FILE', description: 'also write the truth (phi, transitions, topic sequences) as JSON' },
   },

@@ -157,8 +157,8 @@ test('SVG renderer: ticks, colours, heatmap size and labels up to K = 100, traje
   assert.is(sequentialColour(Number.NaN), '#440154');
   for (const k of [2, 20, 50, 100, 130]) {
     const cell = heatmapCellSize(k);
-    assert.ok(cell >= 4 && cell * k <= Math.max(560, 4 * k), `K=${k}: cell ${cell}`);
-    assert.ok(labelStride(cell) * cell >= 14, `K=${k}: labels overlap`);
+    assert.ok(cell >= 4 && cell * k <= Math.max(700, 4 * k), `K=${k}: cell ${cell}`);
+    assert.ok(labelStride(cell) * cell >= 22, `K=${k}: labels overlap`);
   }
   const k = 100;
   const identity = Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => (i === j ? 1 : 0)));

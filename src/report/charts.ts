@@ -209,14 +209,17 @@ export interface HeatmapOptions {
   dataId?: string;
 }
 
-/** Cell size for a K x K heatmap: about 560 px in all, never smaller than 4 px or larger than 28 px. */
+/** Cell size for a K x K heatmap: about 700 px in all, never smaller than 4 px or larger than 28 px. */
 export function heatmapCellSize(k: number): number {
-  return Math.max(4, Math.min(28, Math.floor(560 / Math.max(1, k))));
+  return Math.max(4, Math.min(28, Math.floor(700 / Math.max(1, k))));
 }
 
-/** Label every `stride`-th row and column so that labels stay at least 14 px apart. */
+/** Colour levels of the heatmap: finer steps are invisible, and equal neighbours merge into one rect. */
+const HEATMAP_LEVELS = 64;
+
+/** Label every `stride`-th row and column so that labels stay at least 22 px apart (two digits and a gap). */
 export function labelStride(cell: number): number {
-  return [1, 2, 5, 10, 20, 25, 50, 100].find((stride) => stride * cell >= 14) ?? 100;
+  return [1, 2, 5, 10, 20, 25, 50, 100].find((stride) => stride * cell >= 22) ?? 100;
 }
 
 /**
@@ -235,7 +238,8 @@ export function heatmap(matrix: number[][], options: HeatmapOptions): string {
   let max = 0;
   for (const row of matrix) for (const value of row) if (Number.isFinite(value) && value > max) max = value;
   if (max <= 0) max = 1;
-  const colourOf = (value: number) => sequentialColour(Math.sqrt(Math.max(0, value) / max));
+  const colourOf = (value: number) =>
+    sequentialColour(Math.round(Math.sqrt(Math.max(0, value) / max) * HEATMAP_LEVELS) / HEATMAP_LEVELS);
   const background = colourOf(0);
   const data = options.dataId ? ` data-heatmap="${escapeHtml(options.dataId)}" data-cell="${cell}" ` +
     `data-left="${margin.left}" data-top="${margin.top}" data-size="${k}"` : '';
@@ -252,10 +256,16 @@ export function heatmap(matrix: number[][], options: HeatmapOptions): string {
       parts.push(`<rect x="${margin.left}" y="${margin.top + row * cell}" width="${side}" height="${cell}" class="empty-row"/>`);
       continue;
     }
-    for (let column = 0; column < k; column++) {
+    // runs of one colour become one rect, and the background colour is already painted: keeps K = 100 small
+    for (let column = 0; column < k;) {
       const colour = colourOf(values[column]);
-      if (colour === background) continue; // already painted: keeps K = 100 pages small
-      parts.push(`<rect x="${margin.left + column * cell}" y="${margin.top + row * cell}" width="${cell}" height="${cell}" fill="${colour}"/>`);
+      let end = column + 1;
+      while (end < k && colourOf(values[end]) === colour) end++;
+      if (colour !== background) {
+        parts.push(`<rect x="${margin.left + column * cell}" y="${margin.top + row * cell}" width="${(end - column) * cell}" ` +
+          `height="${cell}" fill="${colour}"/>`);
+      }
+      column = end;
     }
   }
   parts.push(`<rect x="${margin.left}" y="${margin.top}" width="${side}" height="${side}" class="frame"/>`);

@@ -147,10 +147,20 @@ function summarySection(data: ReportData): string {
   if (data.coherence) {
     rows.push(row('topic coherence', `UMass ${fixed(data.coherence.umass, 3)}, NPMI ${fixed(data.coherence.npmi, 3)} (mean over topics, top 10 actions)`));
   }
-  rows.push(row('parameters', `${integer(data.parameters.total)} (${integer(data.parameters.dense)} dense + ` +
-    `${integer(data.parameters.total - data.parameters.dense)} count non-zeros)`));
-  rows.push(row('trained with', `kernel ${escapeHtml(data.backends.kernel)}, LSTM on TF.js ${escapeHtml(data.backends.tf ?? 'n/a (no LSTM)')}`));
+  rows.push(row('parameters', data.model === 'lstm' ? `${integer(data.parameters.total)} (dense LSTM and softmax)`
+    : `${integer(data.parameters.total)} (${integer(data.parameters.dense)} dense + ` +
+      `${integer(data.parameters.total - data.parameters.dense)} count non-zeros)`));
+  rows.push(row('trained with', trainedWith(data)));
   return `<section id="summary"><h2>Summary</h2><table class="metrics">${rows.join('')}</table></section>`;
+}
+
+/** Which backends did the work: the lstm baseline runs no kernel, lda no TF.js. */
+function trainedWith(data: ReportData): string {
+  const kernel = `kernel ${escapeHtml(data.backends.kernel)}`;
+  const tf = `LSTM on TF.js ${escapeHtml(data.backends.tf ?? 'n/a')}`;
+  if (data.model === 'lstm') return `${tf} (the lstm baseline runs no sampling kernel)`;
+  if (data.model === 'lda') return `${kernel} (lda trains no LSTM)`;
+  return `${kernel}, ${tf}`;
 }
 
 /** The shaded lda-initialisation sweeps of an lla or word-lla run (none for lda itself or the lstm baseline). */

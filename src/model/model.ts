@@ -15,7 +15,7 @@ import { topicLstmShape } from '../lstm/topic-lstm.js';
 import { actionLstmShape } from '../lstm/action-lstm.js';
 import { SemState, allocAlias, allocCounts, type IterationRecord, type LstmTrainer } from '../train/sem.js';
 import { corpusFromSequences, vocabularyFromSequences } from '../train/data.js';
-import { heldOutPerplexity, unigramPerplexity } from '../eval/perplexity.js';
+import { heldOutPerplexity, sequenceLogLikelihoods, unigramPerplexity } from '../eval/perplexity.js';
 import { completionPerplexity } from '../eval/completion.js';
 import { nextActionEvaluation, topNextActions } from '../eval/next-action.js';
 import { topicCoherence } from '../eval/coherence.js';
@@ -640,22 +640,47 @@ export class LlaModel {
   }
 
   /**
-   * The n most probable next actions after each of `histories`. Topic models feed a serving session per
-   * history; the lstm baseline scores all histories in one TF.js pass (its exact next-action distribution).
-   * Actions outside the vocabulary are skipped. Ties: the smaller action id (the more frequent action) first.
+   * The n most probable next actions after each of `histories`, in one batched kernel pass (threads as in
+   * evaluation) instead of a session per history. Topic models run the particle filter over each history and
+   * read its predictive topic mixture after the last action; the lstm baseline scores all histories in TF.js
+   * (its exact next-action distribution). Actions outside the vocabulary are skipped. Ties: the smaller action
+   * id (the more frequent action) first. History d uses the filter's random streams of sequence index d.
    */
   async predictNextMany(histories: Sequences, n = 10): Promise<NextAction[][]> {
     this.requireTrained('predictNextMany');
-    if (this.model !== 'lstm') return histories.map((history) => this.predictNext(history, n));
-    // each history plus one placeholder token: the log-probabilities at the placeholder predict what comes next;
-    // histories go in chunks so that the [chunk][V] score table stays near 64 MB
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`predictNextMany: n must be a whole number >= 0, got ${n}`);
+    if (histories.length === 0) return [];
     const V = this.vocabulary.size;
-    const chunk = Math.max(1, Math.floor((1 << 24) / V));
-    const results: NextAction[][] = [];
-    for (let start = 0; start < histories.length; start += chunk) {
-      const part = histories.slice(start, start + chunk);
+    // each history plus one placeholder action: what the model predicts at the placeholder is the next action
+    const withPlaceholder = (part: Sequences) => {
       const extended = corpusFromSequences(part.map((history) => [...history, this.vocabulary.word(0)]), this.vocabulary);
       const positions = Int32Array.from(part, (_, d) => extended.offsets[d + 1] - 1);
+      return { extended, positions };
+    };
+    const results: NextAction[][] = [];
+    if (this.model !== 'lstm') {
+      const s = this.settings;
+      const K = s.topics;
+      const { extended, positions } = withPlaceholder(histories);
+      const counts = countsInKernel(this.kernel, this.tables!.counts);
+      // mixtures: [D][K] the filter's predictive topic mixture at each placeholder (before it is seen)
+      const mixtures = new Float32Array(histories.length * K);
+      await sequenceLogLikelihoods({
+        kernel: this.kernel, mode: this.kernelMode, counts, beta: s.beta, alpha: s.alpha, particles: s.particles,
+        seed: s.seed, threads: s.threads, corpus: { tokens: extended.tokens, offsets: extended.offsets },
+        numTopics: K, vocabularySize: V, ...(this.weights ? { weights: this.weights } : {}),
+      }, undefined, { positions, mixtures });
+      for (let d = 0; d < histories.length; d++) {
+        results.push(topNextActions(mixtures.subarray(d * K, (d + 1) * K), counts, s.beta, n)
+          .map((entry) => ({ action: this.vocabulary.word(entry.action), probability: entry.probability })));
+      }
+      return results;
+    }
+    // the lstm baseline in chunks, so that the [chunk][V] score table stays near 64 MB
+    const chunk = Math.max(1, Math.floor((1 << 24) / V));
+    for (let start = 0; start < histories.length; start += chunk) {
+      const part = histories.slice(start, start + chunk);
+      const { extended, positions } = withPlaceholder(part);
       const scores = await this.actionLstm!.nextActionScores({ tokens: extended.tokens, offsets: extended.offsets }, positions);
       part.forEach((_, d) => {
         const best = new TopN(Math.min(n, V));

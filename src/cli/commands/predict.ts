@@ -1,22 +1,21 @@
 /**
  * `lla predict <model> <input>`: for every sequence of an input file, the n most probable next actions after
  * the whole sequence, p(w | history) = sum_k mix_k phi_{k,w} with mix the particle filter's predictive topic
- * mixture (the serving session of SPEC section 9, fed the sequence one action at a time); for the lstm
- * baseline, its own next-action softmax.
+ * mixture after the last action (one batched kernel pass over the whole file); for the lstm baseline, its own
+ * next-action softmax.
  */
 import type { Command, CommandIO } from '../command.js';
 import { intOption, positionals, type ParsedArgs } from '../options.js';
 import { READ_OPTIONS, readOptionsFrom } from '../corpus-options.js';
 import { BACKEND_OPTIONS } from '../model-options.js';
-import { InterruptedError } from '../../errors.js';
 import { loadModelFor, readSequences } from '../model-input.js';
 
 export const command: Command = {
   name: 'predict',
   summary: 'the most probable next actions after each sequence (JSON lines with --json)',
   usage: '<model> <input> [options]',
-  description: 'Feeds every sequence of <input> to a serving session of the model, one action at a time, and ' +
-    'ranks all actions by their probability of coming next. Actions outside the model\'s vocabulary are ' +
+  description: 'Runs the model over every sequence of <input> (the held-out particle filter, batched and ' +
+    'threaded) and ranks all actions by their probability of coming next. Actions outside the model\'s vocabulary are ' +
     'skipped (counted as "unknown"). With --json, one line per sequence: {"id": ..., "next": [{"action": ..., ' +
     '"probability": ...}, ...], "unknown": N}, most probable first (ties: the more frequent action first). ' +
     'A sequence with no known action gets the model\'s prediction for a sequence start. Topic models (lla, ' +
@@ -38,27 +37,22 @@ export const command: Command = {
     const model = await loadModelFor('predict', modelPath, args, io);
     if (particles !== undefined) model.settings.particles = particles;
     const { ids, sequences } = await readSequences(input, { ...read, signal: io.signal });
-    const out: string[] = [];
+    const predictions = await model.predictNextMany(sequences, top);
     let unknownTotal = 0;
-    // blocks of sequences: output starts early, and Ctrl-C stops between blocks with complete lines written
-    const BLOCK = 256;
-    for (let start = 0; start < sequences.length && !io.signal.aborted; start += BLOCK) {
-      const block = sequences.slice(start, start + BLOCK);
-      const predictions = await model.predictNextMany(block, top);
-      predictions.forEach((next, i) => {
-        const d = start + i;
-        let unknown = 0;
-        for (const action of sequences[d]) if (model.vocabulary.id(action) < 0) unknown++;
-        unknownTotal += unknown;
-        if (json) {
-          out.push(JSON.stringify({ id: ids[d], next, unknown }));
-        } else {
-          out.push(`${ids[d]}\t${next.map((entry) => `${entry.action} ${entry.probability.toFixed(4)}`).join('  ')}`);
-        }
-      });
-      io.stdout.write(`${out.splice(0).join('\n')}\n`);
-    }
-    if (io.signal.aborted) throw new InterruptedError('lla predict: interrupted; the lines above are complete');
+    const out: string[] = [];
+    predictions.forEach((next, d) => {
+      let unknown = 0;
+      for (const action of sequences[d]) if (model.vocabulary.id(action) < 0) unknown++;
+      unknownTotal += unknown;
+      if (json) {
+        out.push(JSON.stringify({ id: ids[d], next, unknown }));
+      } else {
+        out.push(`${ids[d]}\t${next.map((entry) => `${entry.action} ${entry.probability.toFixed(4)}`).join('  ')}`);
+      }
+      // write in blocks: a file of many sequences should not build one huge string
+      if (out.length >= 1000) io.stdout.write(`${out.splice(0).join('\n')}\n`);
+    });
+    if (out.length > 0) io.stdout.write(`${out.join('\n')}\n`);
     if (!json) {
       io.stderr.write(`lla predict: ${sequences.length.toLocaleString('en-US')} sequences, top ${top}, kernel ${model.backend}` +
         (unknownTotal > 0 ? `; ${unknownTotal.toLocaleString('en-US')} actions outside the vocabulary skipped` : '') + '\n');

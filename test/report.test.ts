@@ -295,12 +295,15 @@ test('lla report: usage errors exit 2 and write nothing', async () => {
 // ------------------------------------------------------------------------------------------------ in a browser
 
 const BROWSER_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-const browser = BROWSER_CANDIDATES.find((candidate) => existsSync(candidate));
+// LLA_CHROMIUM names another browser binary (or a missing one, to see the skip and CI-failure paths)
+const chosen = process.env.LLA_CHROMIUM;
+const browser = chosen !== undefined ? (existsSync(chosen) ? chosen : undefined)
+  : BROWSER_CANDIDATES.find((candidate) => existsSync(candidate));
 
 interface SelfCheck { loaded: boolean; charts: Array<{ chart: string; width: number; height: number }>; errors: string[] }
 
 /** Loads the page in headless Chromium and returns what its self-check wrote into <pre id="self-check">. */
-function renderInBrowser(file: string): Promise<SelfCheck> {
+function renderInBrowser(file: string): Promise<SelfCheck & { dom: string }> {
   const profile = mkdtempSync(join(tmpdir(), 'lla-report-chromium-'));
   const args = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', '--disable-quic', `--user-data-dir=${profile}`,
@@ -323,7 +326,7 @@ function renderInBrowser(file: string): Promise<SelfCheck> {
       }
       const text = match[1].replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
       if (/<img\b/i.test(dom)) reject(new Error('the rendered DOM holds an <img>: data was not escaped'));
-      else resolve(JSON.parse(text) as SelfCheck);
+      else resolve({ ...(JSON.parse(text) as SelfCheck), dom });
     });
   });
 }
@@ -348,6 +351,26 @@ if (browser) {
     for (const [label, file] of pages) assertRendered(await renderInBrowser(file), readFileSync(file, 'utf8'), label);
   });
 
+  test('headless Chromium: hovering a heatmap cell reads out its transition', async () => {
+    const data = fakeData('lla', 100, 2);
+    data.transitions!.matrix[3][4] = 0.123456;
+    // a mouse move over the centre of cell (row 3, column 4), sent once the page script has installed its handler
+    const hover = `<script>(function () {
+      var svg = document.querySelector('svg[data-heatmap]');
+      var box = svg.getBoundingClientRect();
+      var scale = box.width / svg.viewBox.baseVal.width;
+      var cell = Number(svg.getAttribute('data-cell'));
+      var x = box.left + (Number(svg.getAttribute('data-left')) + 4.5 * cell) * scale;
+      var y = box.top + (Number(svg.getAttribute('data-top')) + 3.5 * cell) * scale;
+      svg.dispatchEvent(new MouseEvent('mousemove', { clientX: x, clientY: y, bubbles: true }));
+    })();</script>`;
+    const file = join(scratch, 'hover.html');
+    writeFileSync(file, renderReport(data).replace('</body>', `${hover}</body>`));
+    const check = await renderInBrowser(file);
+    assert.equal(check.errors, []);
+    assert.match(check.dom, /id="transition-data-readout">from topic 3 to topic 4: 0\.123</);
+  });
+
   test('headless Chromium: the self-check does report a script error and a zero-size chart', async () => {
     const broken = renderReport(fakeData('lda', 5, 0))
       .replace('</main>', '<svg width="0" height="0"></svg><script>undefinedFunction()</script></main>');
@@ -359,10 +382,10 @@ if (browser) {
   });
 } else if (process.env.CI === 'true') {
   test('headless Chromium is installed (required under CI)', () => {
-    assert.unreachable(`no Chromium at ${BROWSER_CANDIDATES.join(', ')}: .ci/run installs it (apt-get install -y chromium)`);
+    assert.unreachable(`no Chromium at ${chosen ?? BROWSER_CANDIDATES.join(', ')}: .ci/run installs it (apt-get install -y chromium)`);
   });
 } else {
-  console.warn(`NOTICE report.test.ts: skipping the browser tests: no Chromium at ${BROWSER_CANDIDATES.join(', ')} ` +
+  console.warn(`NOTICE report.test.ts: skipping the browser tests: no Chromium at ${chosen ?? BROWSER_CANDIDATES.join(', ')} ` +
     '(install it with apt-get install -y chromium)');
   test.skip('headless Chromium: every report loads without script errors and every chart has a size', () => {});
 }

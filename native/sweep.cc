@@ -112,7 +112,7 @@ class Worker {
         --inSequence[previous[t]];  // n_{d,k}^{-t}
         double phi;
         const int32_t z = p_.exact ? exactDraw<true>(rng, w, nullptr, inSequence.data(), phi)
-                                   : metropolis<true>(rng, w, previous[t], previous, length, histogram.data(),
+                                   : metropolis<true>(rng, w, t, previous, length, histogram.data(),
                                                       nullptr, inSequence.data(), phi);
         ++inSequence[z];
         next[t] = z;
@@ -193,7 +193,7 @@ class Worker {
         const int32_t w = p_.tokens[position];
         double phi;
         const int32_t z = p_.exact ? exactDraw<false>(slot.rng, w, slot.hidden, nullptr, phi)
-                                   : metropolis<false>(slot.rng, w, p_.topicsPrev[position], p_.topicsPrev + slot.begin,
+                                   : metropolis<false>(slot.rng, w, slot.position, p_.topicsPrev + slot.begin,
                                                        slot.length, slot.histogram, slot.hidden, nullptr, phi);
         p_.topicsNext[position] = z;
         slot.previousTopic = z;
@@ -253,10 +253,16 @@ class Worker {
 
   // M steps from `current`; acceptance ratios of SPEC 3.2 (phi cancels for the word proposal).
   template <bool kLda>
-  int32_t metropolis(Stream& rng, int32_t w, int32_t current, const int32_t* previous, int32_t length,
+  // `offset` is the token's position in its sequence; the chain starts at its previous-sweep topic.
+  int32_t metropolis(Stream& rng, int32_t w, int32_t offset, const int32_t* previous, int32_t length,
                      const int32_t* histogram, const float* hidden, const int32_t* inSequence, double& finalPhi) {
     const double smoothing = p_.sequenceSmoothing;
-    const double fromSequence = length / (length + K_ * smoothing);
+    // The sequence proposal uses the previous-sweep topics of the *other* positions: one built with the token's
+    // own previous topic would depend on the chain's start state, which biases a short chain by O(1/N_d).
+    const int32_t own = previous[offset];
+    int32_t current = own;
+    const double others = static_cast<double>(length - 1);
+    const double sequenceMass = others + K_ * smoothing;
     double currentPrior = prior<kLda>(current, hidden, inSequence);
     double currentPhi = -1;  // computed when a sequence step first needs it
     for (int32_t m = 0; m < p_.mhSteps; ++m) {
@@ -266,8 +272,14 @@ class Worker {
       if (wordStep) {
         proposal = drawWord(w, rng);
       } else {
-        proposal = rng.uniform() < fromSequence ? previous[rng.below(static_cast<uint32_t>(length))]
-                                                : static_cast<int32_t>(rng.below(static_cast<uint32_t>(K_)));
+        const double u = rng.uniform() * sequenceMass;
+        if (u < others) {
+          int32_t position = std::min(static_cast<int32_t>(u), length - 2);
+          if (position >= offset) ++position;
+          proposal = previous[position];
+        } else {
+          proposal = std::min(static_cast<int32_t>((u - others) / smoothing), K_ - 1);
+        }
       }
       if (proposal == current) {
         ++accepted;
@@ -279,7 +291,10 @@ class Worker {
       if (!wordStep) {
         if (currentPhi < 0) currentPhi = phiOf(w, current);
         proposedPhi = phiOf(w, proposal);
-        ratio *= (proposedPhi / currentPhi) * ((histogram[current] + smoothing) / (histogram[proposal] + smoothing));
+        // q_d(k) proportional to c_{d,k}^{-t} + a: the histogram without this position's previous topic
+        const double currentMass = histogram[current] - (current == own ? 1 : 0) + smoothing;
+        const double proposedMass = histogram[proposal] - (proposal == own ? 1 : 0) + smoothing;
+        ratio *= (proposedPhi / currentPhi) * (currentMass / proposedMass);
       }
       if (ratio >= 1.0 || rng.uniform() < ratio) {
         current = proposal;

@@ -24,6 +24,12 @@
  *   sequence d (a fresh stream per token, so feeding a sequence in pieces gives the same draws as feeding it
  *   whole).
  *
+ * The sequence proposal (both backends; a deliberate departure from SPEC 3.2, see README): for the token at
+ * offset t of a sequence of N, with one u = uniform() * ((N-1) + K a): if u < N-1, take the previous-sweep
+ * topic of the other position j = min(floor(u), N-2) (+1 when j >= t); else the topic min(floor((u-(N-1))/a),
+ * K-1). q_d(k) is proportional to c_{d,k}^{-t} + a, the histogram without the token's own previous topic: a
+ * proposal that includes it depends on the chain's start state, which biases short chains by O(1/N_d).
+ *
  * Alias tables (Vose), shared definition
  * - A table over n slots has `prob: Float32Array [n]` and `alias: Int32Array [n]` (here holding topic ids).
  *   Draw: u = uniform() * n; i = floor(u); if (u - i < prob[i]) take slot i's own topic, else alias[i].

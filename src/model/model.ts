@@ -322,7 +322,9 @@ export class LlaModel {
       estepSeconds += record.estepSeconds;
       mstepSeconds += record.mstepSeconds;
       const last = state.iteration === s.iterations;
-      if (heldOut && heldOut.tokens.length > 0 && ((s.evalEvery > 0 && state.iteration % s.evalEvery === 0) || last)) {
+      // during an lda initialisation an LSTM model has no trained weights yet: its perplexity starts afterwards
+      const evaluable = this.model === 'lda' || this.weights !== undefined;
+      if (heldOut && heldOut.tokens.length > 0 && evaluable && ((s.evalEvery > 0 && state.iteration % s.evalEvery === 0) || last)) {
         lastHeldOut = await this.evaluateCorpus(heldOut, { perplexity: options.perplexity ?? 'left-to-right', nextAction: last });
         record.heldOutPerplexity = lastHeldOut.perplexity;
       }

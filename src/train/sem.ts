@@ -35,7 +35,7 @@ export interface SemSettings {
 export interface LstmTrainer {
   train(args: { inputs: Int32Array; targets: Int32Array; offsets: Int32Array; tokenBudget: number; bptt: number;
     batch: number; signal?: AbortSignal }): Promise<{ meanLoss: number; tokens: number; seconds: number }>;
-  cellWeights(): CellWeights;
+  cellWeights(): Promise<CellWeights>;
 }
 
 export interface TrainingData {
@@ -194,7 +194,7 @@ export class SemState {
     const started = performance.now();
     if (mode !== 'lda' && this.weights === undefined) {
       if (!lstm) throw new Error(`the ${mode} model needs its LSTM`);
-      this.weights = lstm.cellWeights();
+      this.weights = await lstm.cellWeights();
     }
     this.kernel.buildAlias(this.counts, settings.numTopics, settings.beta, this.alias);
     const sweep = await this.kernel.sweep({
@@ -217,7 +217,7 @@ export class SemState {
       const inputs = settings.model === 'word-lla' ? this.data.tokens : this.topics;
       const result = await lstm.train({ inputs, targets: this.topics, offsets: this.data.offsets,
         tokenBudget: settings.lstmTokens, bptt: settings.bptt, batch: settings.batch, signal });
-      this.weights = lstm.cellWeights();
+      this.weights = await lstm.cellWeights();
       lstmLoss = result.meanLoss;
       mstepTokens = result.tokens;
       mstepSeconds = (performance.now() - mstepStarted) / 1000;

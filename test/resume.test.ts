@@ -1,0 +1,178 @@
+// Checkpoints and --resume (SPEC section 6, issue 5 point 2), through the real command line on the embedded sample
+// event log: a run killed with SIGKILL after its third iteration resumes from a later iteration and ends with a
+// model `lla eval` accepts; for lda (integer counts, per-sequence random streams) an interrupted-then-resumed
+// run gives exactly the model of an uninterrupted one; Ctrl-C (SIGINT) finishes the sweep, writes the checkpoint
+// and exits 130.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readModelFile } from '../src/model/format.js';
+
+const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
+const folder = mkdtempSync(join(tmpdir(), 'lla-resume-'));
+const SAMPLE = join(root, 'data', 'sample-events.tsv.gz');
+const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+delete env.LLA_BACKEND;
+delete env.LLA_TF_BACKEND;
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** the per-iteration JSON lines (those with an `iteration` and a `mode`) */
+  iterations: Array<Record<string, any>>;
+  /** the final result object, when the run finished */
+  result: Record<string, any> | null;
+}
+
+/**
+ * Runs `lla ...argv`; `onIteration(record, child)` sees each iteration's JSON line as it is printed (to kill the
+ * process at a chosen point).
+ */
+function runLla(argv: string[], onIteration?: (record: Record<string, any>, kill: (signal: NodeJS.Signals) => void) => void): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'lla.js'), ...argv], { cwd: root, env });
+    let stdout = '';
+    let stderr = '';
+    let pending = '';
+    const iterations: Array<Record<string, any>> = [];
+    let result: Record<string, any> | null = null;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      pending += chunk.toString();
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        if (!line.startsWith('{')) continue;
+        const record = JSON.parse(line);
+        if (typeof record.iteration === 'number' && typeof record.mode === 'string') {
+          iterations.push(record);
+          onIteration?.(record, (signal) => child.kill(signal));
+        } else {
+          result = record;
+        }
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, iterations, result }));
+  });
+}
+
+function runEval(model: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(root, 'bin', 'lla.js'), 'eval', model, SAMPLE, '--json', '--particles', '4'],
+      { cwd: root, env, maxBuffer: 1 << 24 },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
+  });
+}
+
+/** Small but real settings: 20 topics over the sample log's 57k training tokens, about 0.1-0.3 s per iteration. */
+const LLA_ARGS = ['--model', 'lla', '--topics', '20', '--iterations', '10', '--init', 'lda:2', '--lstm-tokens', '4000',
+  '--hidden', '16', '--embedding', '8', '--particles', '4', '--seed', '5'];
+const LDA_ARGS = ['--model', 'lda', '--topics', '20', '--iterations', '12', '--particles', '4', '--seed', '5'];
+
+const resume = suite('checkpoints and --resume');
+
+resume.after(() => rmSync(folder, { recursive: true, force: true }));
+
+resume('lla: killed with SIGKILL after iteration 3, --resume continues from a later iteration and eval accepts the model', async () => {
+  const out = join(folder, 'lla-killed.lla');
+  const argv = ['train', SAMPLE, ...LLA_ARGS, '--checkpoint-every', '1', '--out', out, '--json'];
+  let killedAfter = 0;
+  const killed = await runLla(argv, (record, kill) => {
+    if (record.iteration === 3 && killedAfter === 0) {
+      killedAfter = 3;
+      kill('SIGKILL');
+    }
+  });
+  assert.is(killed.signal, 'SIGKILL', `the run should have been killed: exit ${killed.code}, ${killed.stderr}`);
+  assert.is(killedAfter, 3);
+  assert.not.ok(existsSync(out), 'a killed run writes no model');
+  assert.ok(existsSync(`${out}.ckpt`), 'the checkpoint of an earlier iteration survives the kill');
+
+  const resumed = await runLla([...argv, '--resume']);
+  assert.is(resumed.code, 0, resumed.stderr);
+  const first = resumed.iterations[0];
+  assert.ok(first.iteration > 1, `the resumed run started at iteration ${first.iteration}`);
+  assert.ok(first.iteration >= 3, `checkpoints are written every iteration: at least iteration 2 was saved, resumed at ${first.iteration}`);
+  assert.is(resumed.iterations.at(-1)!.iteration, 10);
+  assert.is(resumed.result!.resumedIterations, first.iteration - 1);
+  assert.ok(existsSync(out));
+  assert.not.ok(existsSync(`${out}.ckpt`), 'a finished run removes its checkpoint');
+
+  const evaluated = await runEval(out);
+  assert.is(evaluated.code, 0, evaluated.stderr);
+  const metrics = JSON.parse(evaluated.stdout);
+  assert.is(metrics.model, 'lla');
+  assert.ok(Number.isFinite(metrics.perplexity) && metrics.perplexity > 1, `perplexity ${metrics.perplexity}`);
+});
+
+/** The sections of a model file (counts, transitions, ...) as bytes, for exact comparison. */
+function sectionBytes(path: string): Record<string, Buffer> {
+  const contents = readModelFile(path);
+  const bytes: Record<string, Buffer> = {};
+  for (const [name, array] of Object.entries(contents.sections)) {
+    bytes[name] = Buffer.from(array.buffer, array.byteOffset, array.byteLength);
+  }
+  return bytes;
+}
+
+resume('lda: an interrupted (SIGKILL) then resumed run gives exactly the uninterrupted model', async () => {
+  const whole = join(folder, 'lda-whole.lla');
+  const uninterrupted = await runLla(['train', SAMPLE, ...LDA_ARGS, '--out', whole, '--json']);
+  assert.is(uninterrupted.code, 0, uninterrupted.stderr);
+
+  const pieces = join(folder, 'lda-pieces.lla');
+  const argv = ['train', SAMPLE, ...LDA_ARGS, '--checkpoint-every', '1', '--out', pieces, '--json'];
+  const killed = await runLla(argv, (record, kill) => { if (record.iteration === 4) kill('SIGKILL'); });
+  assert.is(killed.signal, 'SIGKILL', killed.stderr);
+  const resumed = await runLla([...argv, '--resume']);
+  assert.is(resumed.code, 0, resumed.stderr);
+  assert.ok(resumed.iterations[0].iteration > 1);
+
+  // the per-iteration training log-likelihood of every iteration after the resume point is the same
+  for (const record of resumed.iterations) {
+    const reference = uninterrupted.iterations[record.iteration - 1];
+    assert.is(record.logLikelihoodPerToken, reference.logLikelihoodPerToken, `iteration ${record.iteration}`);
+  }
+  assert.is(resumed.result!.heldOutPerplexity, uninterrupted.result!.heldOutPerplexity);
+  const a = sectionBytes(whole);
+  const b = sectionBytes(pieces);
+  assert.equal(Object.keys(b).sort(), Object.keys(a).sort());
+  for (const name of Object.keys(a)) assert.ok(a[name].equals(b[name]), `section ${name} differs after a resume`);
+});
+
+resume('Ctrl-C (SIGINT) finishes the sweep, writes the checkpoint, exits 130; --resume starts right after it', async () => {
+  const out = join(folder, 'lda-interrupted.lla');
+  const argv = ['train', SAMPLE, ...LDA_ARGS, '--out', out, '--json'];
+  let sent = false;
+  const interrupted = await runLla(argv, (record, kill) => {
+    if (record.iteration === 2 && !sent) {
+      sent = true;
+      kill('SIGINT');
+    }
+  });
+  assert.is(interrupted.code, 130, `exit ${interrupted.code} ${interrupted.signal}: ${interrupted.stderr}`);
+  assert.match(interrupted.stderr, /interrupt/i);
+  assert.not.match(interrupted.stderr, /^\s+at /m, 'no stack trace');
+  assert.not.ok(existsSync(out), 'an interrupted run writes no model');
+  // without --checkpoint-every, Ctrl-C still leaves a checkpoint of the finished sweep
+  assert.ok(existsSync(`${out}.ckpt`), 'the checkpoint was written');
+  const lastDone = interrupted.iterations.at(-1)!.iteration;
+  assert.ok(lastDone >= 2 && lastDone < 12, `interrupted after iteration ${lastDone}`);
+  const checkpoint = readModelFile(`${out}.ckpt`, { expectKind: 'checkpoint' });
+  assert.is((checkpoint.header as { iteration: number }).iteration, lastDone, 'the checkpoint holds the last finished sweep');
+
+  const resumed = await runLla([...argv, '--resume']);
+  assert.is(resumed.code, 0, resumed.stderr);
+  assert.is(resumed.iterations[0].iteration, lastDone + 1, 'nothing is lost but the sweep in progress');
+  assert.ok(existsSync(out));
+});
+
+resume.run();

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,7 @@ Napi::Value RandomTopics(const Napi::CallbackInfo& info) {
   const int32_t numTopics = a.integer(info[2], "numTopics", 1, kMaxSize);
   const uint64_t seed = a.unsignedInteger(info[3], "seed");
   const int32_t sequences = a.offsets("offsets", offsets, topics.length);
+  a.outputsApart({"topics"});
   for (int32_t d = 0; d < sequences; ++d) {
     Stream stream(seed, kRandomTopicsIteration, static_cast<uint64_t>(d));
     for (int32_t i = offsets.data[d]; i < offsets.data[d + 1]; ++i) {
@@ -125,6 +127,7 @@ Napi::Value BuildCounts(const Napi::CallbackInfo& info) {
   a.length("out.rowOffsets", rowOffsets.length, static_cast<size_t>(vocabularySize) + 1);
   a.length("out.topicTotals", topicTotals.length, numTopics);
   a.length("out.rowCounts", rowCounts.length, rowTopics.length);
+  a.outputsApart({"out.rowOffsets", "out.rowTopics", "out.rowCounts", "out.topicTotals"});
   CountOutput output{rowOffsets.data, rowTopics.data, rowCounts.data, topicTotals.data,
                      static_cast<int64_t>(rowTopics.length)};
   const int64_t nnz = buildCounts(wordOffsets.data, wordTokens.data, vocabularySize, topics.data, numTopics, output);
@@ -157,12 +160,35 @@ Napi::Value BuildAlias(const Napi::CallbackInfo& info) {
   a.length("out.denseProb", denseProb.length, numTopics);
   a.length("out.denseAlias", denseAlias.length, numTopics);
   a.minimumLength("out.denseMass", denseMass.length, 1);
+  a.outputsApart({"out.sparseProb", "out.sparseAlias", "out.sparseMass", "out.denseProb", "out.denseAlias", "out.denseMass"});
   AliasOutput output{sparseProb.data, sparseAlias.data, sparseMass.data, denseProb.data, denseAlias.data, denseMass.data};
   buildAlias(counts, beta, output);
   return info.Env().Undefined();
 }
 
 // Holds the typed arrays of an asynchronous call alive and settles its Promise.
+// Copies of the validated arrays whose values index memory (ids, offsets, counts), taken before an async kernel
+// starts: the caller may write into its arrays while the kernel runs on other threads, and a value changed after
+// validation must not send a read out of bounds. Float arrays are read in place (a bad value only skews draws).
+class Snapshot {
+ public:
+  const int32_t* keep(const int32_t* data, size_t length) {
+    copies_.emplace_back(data, data + length);
+    return copies_.back().data();
+  }
+  CountView keep(CountView view) {
+    const size_t nnz = static_cast<size_t>(view.rowOffsets[view.vocabularySize]);
+    view.rowOffsets = keep(view.rowOffsets, static_cast<size_t>(view.vocabularySize) + 1);
+    view.rowTopics = keep(view.rowTopics, nnz);
+    view.rowCounts = keep(view.rowCounts, nnz);
+    view.topicTotals = keep(view.topicTotals, static_cast<size_t>(view.numTopics));
+    return view;
+  }
+
+ private:
+  std::deque<std::vector<int32_t>> copies_;  // a deque: earlier copies never move
+};
+
 class PromiseWorker : public Napi::AsyncWorker {
  public:
   PromiseWorker(Napi::Env env, const char* name, const std::vector<Napi::Object>& held)
@@ -185,6 +211,7 @@ class PromiseWorker : public Napi::AsyncWorker {
   virtual void run() = 0;
   void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
   Napi::Promise::Deferred deferred_;
+  Snapshot snapshot_;
 
  private:
   const char* name_;
@@ -194,7 +221,16 @@ class PromiseWorker : public Napi::AsyncWorker {
 class SweepWorker : public PromiseWorker {
  public:
   SweepWorker(Napi::Env env, const SweepParams& params, const std::vector<Napi::Object>& held)
-      : PromiseWorker(env, "sweep", held), params_(params) {}
+      : PromiseWorker(env, "sweep", held), params_(params) {
+    const size_t T = static_cast<size_t>(params.offsets[params.numSequences]);
+    params_.tokens = snapshot_.keep(params.tokens, T);
+    params_.offsets = snapshot_.keep(params.offsets, static_cast<size_t>(params.numSequences) + 1);
+    params_.topicsPrev = snapshot_.keep(params.topicsPrev, T);
+    const size_t nnz = static_cast<size_t>(params.counts.rowOffsets[params.counts.vocabularySize]);
+    params_.counts = snapshot_.keep(params.counts);
+    params_.alias.sparseAlias = snapshot_.keep(params.alias.sparseAlias, nnz);
+    params_.alias.denseAlias = snapshot_.keep(params.alias.denseAlias, static_cast<size_t>(params.numTopics));
+  }
 
  protected:
   void run() override { totals_ = runSweep(params_); }
@@ -281,7 +317,13 @@ class FilterWorker : public PromiseWorker {
                float* mixtures, int32_t threads, const std::vector<Napi::Object>& held)
       : PromiseWorker(env, "particleFilter", held), params_(params), tokens_(tokens), offsets_(offsets),
         sequences_(sequences), logLikelihood_(logLikelihood), mixturePositions_(mixturePositions),
-        mixtureCount_(mixtureCount), mixtures_(mixtures), threads_(threads) {}
+        mixtureCount_(mixtureCount), mixtures_(mixtures), threads_(threads) {
+    const size_t T = static_cast<size_t>(offsets[sequences]);
+    tokens_ = snapshot_.keep(tokens, T);
+    offsets_ = snapshot_.keep(offsets, static_cast<size_t>(sequences) + 1);
+    if (mixtureCount > 0) mixturePositions_ = snapshot_.keep(mixturePositions, static_cast<size_t>(mixtureCount));
+    params_.counts = snapshot_.keep(params.counts);
+  }
 
  protected:
   void run() override {
@@ -384,6 +426,8 @@ Napi::Value FilterStep(const Napi::CallbackInfo& info) {
     a.length("mixtureOut", mixture.length, p.numTopics);
     mixtureOut = mixture.data;
   }
+  a.outputsApart({"state.position", "state.previousAction", "state.weights", "state.previousTopic", "state.hiddenState",
+                  "state.cellState", "state.topicCounts", "mixtureOut"});
   const double logProbability = filterStep(p, state, action, sequenceIndex, mixtureOut);
   return Napi::Number::New(info.Env(), logProbability);
 }
@@ -408,6 +452,7 @@ Napi::Value LstmSteps(const Napi::CallbackInfo& info) {
   a.range("inputs", inputs.data, inputs.length, 0, rows);
   a.length("hiddenOut", hiddenOut.length, inputs.length * hidden);
   a.length("cellOut", cellOut.length, inputs.length * hidden);
+  a.outputsApart({"hiddenOut", "cellOut"});
   runCellSteps(cell, inputs.data, static_cast<int32_t>(inputs.length), hiddenOut.data, cellOut.data);
   return info.Env().Undefined();
 }
@@ -424,6 +469,7 @@ Napi::Value TopicTransitions(const Napi::CallbackInfo& info) {
   a.range("topics", topics.data, topics.length, 0, numTopics);
   a.length("sums", sums.length, static_cast<size_t>(numTopics) * numTopics);
   a.length("rowCounts", rowCounts.length, numTopics);
+  a.outputsApart({"sums", "rowCounts"});
   topicTransitions(cell, offsets.data, sequences, topics.data, sums.data, rowCounts.data);
   return info.Env().Undefined();
 }

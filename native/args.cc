@@ -55,7 +55,24 @@ Napi::Value Arguments::typed(Napi::Value value, const std::string& name, napi_ty
          std::string("allocate it with ") + allocator);
   }
   held_.push_back(value.As<Napi::Object>());
+  auto array = value.As<Napi::TypedArray>();
+  const auto begin = reinterpret_cast<uintptr_t>(array.ArrayBuffer().Data()) + array.ByteOffset();
+  extents_.push_back({name, begin, begin + array.ByteLength()});
   return value;
+}
+
+void Arguments::outputsApart(const std::vector<std::string>& outputs) const {
+  for (const auto& output : outputs) {
+    for (const auto& mine : extents_) {
+      if (mine.name != output || mine.begin == mine.end) continue;
+      for (const auto& other : extents_) {
+        if (&other == &mine || other.begin == other.end) continue;
+        if (mine.begin < other.end && other.begin < mine.end) {
+          fail(output, "shares memory with " + other.name, "pass a separate array for each output");
+        }
+      }
+    }
+  }
 }
 
 Typed<int32_t> Arguments::int32s(Napi::Value value, const std::string& name) {

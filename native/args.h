@@ -52,6 +52,10 @@ class Arguments {
   // rows: the input symbols (K+1 for lla, V+1 for word-lla)
   CellView cell(Napi::Value value, int32_t numTopics, int32_t rows);
 
+  // Throws unless each named output array shares no memory with any other typed array of the call: a kernel that
+  // writes an array while it reads ids or offsets from the same memory would index with values never checked.
+  void outputsApart(const std::vector<std::string>& outputs) const;
+
   // Every typed array seen, so that an async worker can keep them alive.
   const std::vector<Napi::Object>& held() const { return held_; }
   Napi::Env env() const { return env_; }
@@ -62,6 +66,13 @@ class Arguments {
   Napi::Env env_;
   std::string where_;
   std::vector<Napi::Object> held_;
+  // the memory of every typed array seen: [begin, end) byte addresses, by argument name
+  struct Extent {
+    std::string name;
+    uintptr_t begin;
+    uintptr_t end;
+  };
+  std::vector<Extent> extents_;
 };
 
 }  // namespace lla

@@ -15,6 +15,8 @@ import type { IterationRecord } from '../../train/sem.js';
 import { packageRoot } from '../../package-info.js';
 import { UsageError, InterruptedError } from '../../errors.js';
 import { checkpointPath, removeCheckpoint } from '../../train/checkpoint.js';
+import { checkMemory, defaultMemoryLimit, estimateTrainingMemory, formatBytes, parseMemorySize } from '../../train/memory.js';
+import { availableParallelism } from 'node:os';
 
 /** The embedded default of `npm start`: a 376 KB sample of the shared event log (data/README.md). */
 export function demoFile(): string {
@@ -57,6 +59,7 @@ export const command: Command = {
     from: { type: 'string', valueName: 'MODEL', description: 'continue training a saved model on this input (keeps its vocabulary and settings)' },
     top: { type: 'string', valueName: 'N', description: 'top actions printed per topic', default: '5' },
     demo: { type: 'boolean', description: 'train on the embedded sample event log (what `npm start` runs)' },
+    'max-memory': { type: 'string', valueName: 'SIZE', description: 'refuse a run whose estimated memory exceeds SIZE, e.g. 512M or 8G (default: 80% of this machine\'s memory)' },
   },
   async run(args: ParsedArgs, io: CommandIO): Promise<number> {
     const demo = args.values.demo === true;
@@ -85,6 +88,8 @@ export const command: Command = {
     const resume = args.values.resume === true;
     const from = stringOption('train', args, 'from');
     const top = intOption('train', args, 'top', 5, 0, 1000);
+    const maxMemoryText = stringOption('train', args, 'max-memory');
+    const maxMemory = maxMemoryText === undefined ? defaultMemoryLimit() : parseMemorySize(maxMemoryText);
     if ((checkpointEvery > 0 || resume) && !out) {
       throw new UsageError('lla train: --checkpoint-every and --resume need --out FILE (the checkpoint is <out>.ckpt)');
     }
@@ -112,7 +117,16 @@ export const command: Command = {
     const startLine = `lla train: ${settings.model}, K=${settings.topics}, ${data.train.offsets.length - 1} training sequences ` +
       `(${data.train.tokens.length.toLocaleString('en-US')} tokens, ${data.vocabulary.size.toLocaleString('en-US')} actions), ` +
       `${data.test ? `${data.test.offsets.length - 1} held out` : 'no held-out split'}; kernel backend ${model.backend}`;
-    if (!json) io.stderr.write(`${startLine}\n`);
+    // refuse a run too big for the machine before the sampler, tables and LSTM are allocated
+    const memory = estimateTrainingMemory({
+      model: settings.model, tokens: data.train.tokens.length, sequences: data.train.offsets.length - 1,
+      heldOutTokens: data.test?.tokens.length ?? 0, heldOutSequences: data.test ? data.test.offsets.length - 1 : 0,
+      vocabulary: data.vocabulary.size, topics: settings.topics, hidden: settings.hidden, embedding: settings.embedding,
+      particles: settings.particles, batch: settings.batch, bptt: settings.bptt,
+      threads: backends.threads > 0 ? backends.threads : availableParallelism(),
+    });
+    checkMemory(memory, maxMemory, maxMemoryText === undefined ? "80% of this machine's memory" : `--max-memory ${maxMemoryText}`);
+    if (!json) io.stderr.write(`${startLine}; estimated memory ${formatBytes(memory.bytes)}\n`);
 
     const bar = json ? { update: () => undefined, stop: () => undefined } : progressBar(io, settings.iterations, 'training');
     let summary: TrainSummary;
@@ -171,6 +185,7 @@ export const command: Command = {
       mstepSeconds: summary.mstepSeconds,
       mstepShare: summary.seconds > 0 ? summary.mstepSeconds / summary.seconds : 0,
       resumedIterations: summary.resumedIterations,
+      estimatedMemoryBytes: memory.bytes,
       out: out ?? null,
     };
     if (json) {

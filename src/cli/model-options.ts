@@ -29,7 +29,7 @@ export const MODEL_OPTIONS: OptionSpecs = {
   bptt: { type: 'string', valueName: 'L', description: 'truncated back-propagation window (tokens)', default: String(d.bptt) },
   'lstm-tokens': { type: 'string', valueName: 'N', description: 'LSTM training tokens per iteration (M-step budget)', default: String(d.lstmTokens) },
   'mh-steps': { type: 'string', valueName: 'M', description: 'Metropolis-Hastings steps per token', default: String(d.mhSteps) },
-  estep: { type: 'string', valueName: 'E', description: "E-step sampler: 'mh' (alias-table Metropolis-Hastings) or 'exact' (all K terms)", default: 'mh' },
+  estep: { type: 'string', valueName: 'E', description: "E-step sampler: 'mh' (alias-table Metropolis-Hastings), 'exact' (all K terms) or 'auto' (exact up to 100 topics)", default: 'auto' },
   'sequence-smoothing': { type: 'string', valueName: 'A', description: 'the constant a of the sequence proposal', default: String(d.sequenceSmoothing) },
   particles: { type: 'string', valueName: 'S', description: 'particles of the held-out particle filter', default: String(d.particles) },
   'eval-every': { type: 'string', valueName: 'N', description: 'held-out perplexity every N iterations (0: at the end only)', default: String(d.evalEvery) },
@@ -52,7 +52,8 @@ export function backendFrom(command: string, args: ParsedArgs, env: NodeJS.Proce
   return { backend, tfBackend: tfBackendFrom(args), threads: intOption(command, args, 'threads', 0, 0, 1024) };
 }
 
-export function settingsFrom(command: string, args: ParsedArgs): ModelSettings {
+/** The settings given by flags; `exact` is left undefined for `--estep auto` (the model decides by K). */
+export function settingsFrom(command: string, args: ParsedArgs): Omit<ModelSettings, 'exact'> & { exact: boolean | undefined } {
   const init = stringOption(command, args, 'init') ?? `lda:${d.initLdaSweeps}`;
   let initLdaSweeps: number;
   const match = /^lda:(\d+)$/.exec(init.trim());
@@ -65,7 +66,7 @@ export function settingsFrom(command: string, args: ParsedArgs): ModelSettings {
   if (initLdaSweeps > iterations) {
     throw new UsageError(`lla ${command}: --init lda:${initLdaSweeps} needs at least ${initLdaSweeps} --iterations, got ${iterations}`);
   }
-  const estep = choiceOption(command, args, 'estep', ['mh', 'exact'] as const, 'mh');
+  const estep = choiceOption(command, args, 'estep', ['auto', 'mh', 'exact'] as const, 'auto');
   return {
     model,
     topics: intOption(command, args, 'topics', d.topics, 1, 100_000),
@@ -76,7 +77,7 @@ export function settingsFrom(command: string, args: ParsedArgs): ModelSettings {
     alpha: numberOption(command, args, 'alpha', d.alpha, 0, Infinity, true),
     beta: numberOption(command, args, 'beta', d.beta, 0, Infinity, true),
     mhSteps: intOption(command, args, 'mh-steps', d.mhSteps, 1, 1000),
-    exact: estep === 'exact',
+    exact: estep === 'auto' ? undefined : estep === 'exact',
     sequenceSmoothing: numberOption(command, args, 'sequence-smoothing', d.sequenceSmoothing, 0, Infinity, true),
     particles: intOption(command, args, 'particles', d.particles, 1, 100_000),
     learningRate: numberOption(command, args, 'lr', d.learningRate, 0, 10, true),

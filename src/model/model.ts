@@ -24,7 +24,7 @@ import { topicActions } from '../eval/topics.js';
 import { TopN } from '../eval/top-n.js';
 import { readModelFile, requireSection, writeModelFile, type SectionArray } from './format.js';
 import { readCheckpoint, removeCheckpoint, writeCheckpoint } from '../train/checkpoint.js';
-import { DEFAULT_SETTINGS, validateSettings, type ModelKind, type ModelSettings } from './settings.js';
+import { DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, validateSettings, type ModelKind, type ModelSettings } from './settings.js';
 import { InputError, InterruptedError } from '../errors.js';
 import { packageVersion } from '../package-info.js';
 
@@ -153,6 +153,7 @@ export class LlaModel {
     for (const [key, value] of Object.entries(given)) {
       if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value;
     }
+    if (given.exact === undefined) settings.exact = settings.topics <= EXACT_ESTEP_MAX_TOPICS;
     validateSettings(settings);
     const kernel = await loadKernel({ ...(backend === undefined ? {} : { backend }), ...(warn ? { warn } : {}) });
     return new LlaModel(settings, kernel, tfBackend);

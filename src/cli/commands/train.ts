@@ -24,7 +24,7 @@ export function demoFile(): string {
 }
 
 /** Settings of the demo run: small enough for well under a minute on two cores, still a real training. */
-const DEMO_DEFAULTS: Record<string, string> = { topics: '20', iterations: '12', init: 'lda:4', 'lstm-tokens': '20000' };
+const DEMO_DEFAULTS: Record<string, string> = { topics: '20', iterations: '12', init: 'lda:6', 'lstm-tokens': '20000' };
 
 const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 

@@ -18,7 +18,7 @@ export const MODEL_OPTIONS: OptionSpecs = {
   model: { type: 'string', valueName: 'M', description: `model: ${MODEL_KINDS.join(', ')}`, default: d.model },
   topics: { type: 'string', short: 'k', valueName: 'K', description: 'number of topics', default: String(d.topics) },
   iterations: { type: 'string', short: 'n', valueName: 'N', description: 'SEM iterations (E-step sweeps, lda initialisation included)', default: String(d.iterations) },
-  init: { type: 'string', valueName: 'I', description: "initial topics: 'random' or 'lda:N' (the first N sweeps run as lda)", default: `lda:${d.initLdaSweeps}` },
+  init: { type: 'string', valueName: 'I', description: "initial topics: 'random' or 'lda:N' (the first N sweeps run as lda)", default: `lda:${d.initLdaSweeps} (8/15 of --iterations)` },
   seed: { type: 'string', valueName: 'S', description: 'random seed (sampler, split, LSTM initialisation)', default: String(d.seed) },
   alpha: { type: 'string', valueName: 'A', description: "lda's prior on in-sequence topic counts", default: String(d.alpha) },
   beta: { type: 'string', valueName: 'B', description: 'Dirichlet prior of the topic-action distributions', default: String(d.beta) },
@@ -52,16 +52,22 @@ export function backendFrom(command: string, args: ParsedArgs, env: NodeJS.Proce
   return { backend, tfBackend: tfBackendFrom(args), threads: intOption(command, args, 'threads', 0, 0, 1024) };
 }
 
+/** Without --init, the same share of the iterations as the defaults (8 of 15) runs as lda, at least one lla sweep. */
+export function defaultInitSweeps(iterations: number): number {
+  return Math.max(0, Math.min(iterations - 1, Math.round((iterations * d.initLdaSweeps) / d.iterations)));
+}
+
 /** The settings given by flags; `exact` is left undefined for `--estep auto` (the model decides by K). */
 export function settingsFrom(command: string, args: ParsedArgs): Omit<ModelSettings, 'exact'> & { exact: boolean | undefined } {
-  const init = stringOption(command, args, 'init') ?? `lda:${d.initLdaSweeps}`;
-  let initLdaSweeps: number;
-  const match = /^lda:(\d+)$/.exec(init.trim());
-  if (init.trim() === 'random') initLdaSweeps = 0;
-  else if (match) initLdaSweeps = Number(match[1]);
-  else throw new UsageError(`lla ${command}: --init must be 'random' or 'lda:N' (e.g. lda:5), got '${init}'`);
   const model = choiceOption(command, args, 'model', MODEL_KINDS, d.model);
   const iterations = intOption(command, args, 'iterations', d.iterations, 1, 1_000_000);
+  const init = stringOption(command, args, 'init');
+  let initLdaSweeps: number;
+  const match = /^lda:(\d+)$/.exec((init ?? '').trim());
+  if (init === undefined) initLdaSweeps = defaultInitSweeps(iterations);
+  else if (init.trim() === 'random') initLdaSweeps = 0;
+  else if (match) initLdaSweeps = Number(match[1]);
+  else throw new UsageError(`lla ${command}: --init must be 'random' or 'lda:N' (e.g. lda:5), got '${init}'`);
   if (model === 'lda' || model === 'lstm') initLdaSweeps = 0;
   if (initLdaSweeps > iterations) {
     throw new UsageError(`lla ${command}: --init lda:${initLdaSweeps} needs at least ${initLdaSweeps} --iterations, got ${iterations}`);

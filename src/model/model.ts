@@ -294,6 +294,10 @@ export class LlaModel {
       this.history = [];
     }
 
+    if (!initialTopics && this.tables) {
+      // --from: the new data starts from topics drawn with the saved model, not from random topics
+      initialTopics = await this.sampleWithTrainedTables(train.tokens, train.offsets, 2);
+    }
     const state = new SemState(this.kernel, {
       model: this.model as 'lla' | 'word-lla' | 'lda', numTopics: s.topics, vocabularySize: this.vocabulary.size,
       iterations: s.iterations, initLdaSweeps: previousParameters ? 0 : s.initLdaSweeps, mhSteps: s.mhSteps,
@@ -596,17 +600,32 @@ export class LlaModel {
   async infer(data: Sequences, options: { sweeps?: number } = {}): Promise<number[][]> {
     this.requireTrained('infer');
     if (this.model === 'lstm') throw new Error('infer: the lstm baseline has no topics');
-    const sweeps = options.sweeps ?? 10;
-    const s = this.settings;
+    const corpus = corpusFromSequences(data, this.vocabulary);
+    const previous = await this.sampleWithTrainedTables(corpus.tokens, corpus.offsets, options.sweeps ?? 10);
     const vocabulary = this.vocabulary;
-    const corpus = corpusFromSequences(data, vocabulary);
+    const offsets = corpus.offsets;
+    const result: number[][] = [];
+    data.forEach((sequence, d) => {
+      let cursor = offsets[d];
+      result.push(sequence.map((action) => (vocabulary.id(String(action)) < 0 ? -1 : previous[cursor++])));
+    });
+    return result;
+  }
+
+  /**
+   * Topics of a corpus drawn with the trained tables fixed: random start, then `sweeps` E-step sweeps (the LSTM
+   * steps on the topics sampled so far, as in training). Used by infer() and to start `--from` training.
+   */
+  private async sampleWithTrainedTables(corpusTokens: Int32Array, corpusOffsets: Int32Array, sweeps: number): Promise<Int32Array> {
+    const s = this.settings;
     const kernel = this.kernel;
-    const tokens = kernel.allocInt32(corpus.tokens.length);
-    tokens.set(corpus.tokens);
-    const offsets = kernel.allocInt32(corpus.offsets.length);
-    offsets.set(corpus.offsets);
+    const vocabularySize = this.vocabulary.size;
+    const tokens = kernel.allocInt32(corpusTokens.length);
+    tokens.set(corpusTokens);
+    const offsets = kernel.allocInt32(corpusOffsets.length);
+    offsets.set(corpusOffsets);
     const counts = countsInKernel(kernel, this.tables!.counts);
-    const alias = allocAlias(kernel, vocabulary.size, s.topics, counts.rowTopics.length);
+    const alias = allocAlias(kernel, vocabularySize, s.topics, counts.rowTopics.length);
     kernel.buildAlias(counts, s.topics, s.beta, alias);
     let previous = kernel.allocInt32(tokens.length);
     let next = kernel.allocInt32(tokens.length);
@@ -614,18 +633,13 @@ export class LlaModel {
     for (let sweep = 0; sweep < sweeps && tokens.length > 0; sweep++) {
       await kernel.sweep({
         mode: this.kernelMode, exact: s.exact, mhSteps: s.mhSteps, proposals: 'cycle', numTopics: s.topics,
-        vocabularySize: vocabulary.size, tokens, offsets, topicsPrev: previous, topicsNext: next, counts, alias,
+        vocabularySize, tokens, offsets, topicsPrev: previous, topicsNext: next, counts, alias,
         beta: s.beta, alpha: s.alpha, sequenceSmoothing: s.sequenceSmoothing,
         ...(this.weights ? { weights: this.weights } : {}), seed: s.seed, iteration: 1_000_000 + sweep, threads: s.threads,
       });
       [previous, next] = [next, previous];
     }
-    const result: number[][] = [];
-    data.forEach((sequence, d) => {
-      let cursor = offsets[d];
-      result.push(sequence.map((action) => (vocabulary.id(String(action)) < 0 ? -1 : previous[cursor++])));
-    });
-    return result;
+    return Int32Array.from(previous);
   }
 
   /** A serving session: push actions one at a time, ask for the next ones (no re-reading of the history). */

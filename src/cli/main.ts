@@ -21,6 +21,15 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   generate: { summary: 'write a synthetic corpus from a known LLA (known topics and dynamics)', load: () => import('./commands/generate.js') },
 };
 
+/**
+ * An expected failure with its exit code. Checked by shape as well as by class: a test runner that loads the
+ * modules twice (tsx under uvu) makes two LlaError classes, and an error must not turn into a crash report.
+ */
+function isLlaError(error: unknown): error is LlaError {
+  return error instanceof LlaError ||
+    (error instanceof Error && Number.isInteger((error as { exitCode?: unknown }).exitCode));
+}
+
 function topLevelHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length)) + 2;
   const rows = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}${entry.summary}`);
@@ -55,7 +64,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     }
     return await command.run(args, io);
   } catch (error) {
-    if (error instanceof LlaError) {
+    if (isLlaError(error)) {
       io.stderr.write(`lla: ${error.message.replace(/^lla:?\s*/, '')}\n`);
       return error.exitCode;
     }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LlaModel } from '../src/model/model.js';
 import { holdoutSplit } from '../src/train/split.js';
+import { mulberry32 } from './helpers/mulberry32.js';
 
 /**
  * A known LLA with strong topic dynamics: K topics on disjoint blocks of actions (Zipf weights within a block),
@@ -19,15 +20,7 @@ const K_TRUE = 6;
 const PER_TOPIC = 30;
 const V_TRUE = K_TRUE * PER_TOPIC;
 function knownLla(sequences: number, length: number, seed: number): { sequences: string[][]; phi: Float64Array[] } {
-  let state = seed >>> 0;
-  const uniform = () => {
-    // mulberry32: a tiny seeded generator, enough for test data
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const uniform = mulberry32(seed);
   const zipf = Array.from({ length: PER_TOPIC }, (_, i) => 1 / (i + 1));
   const zipfTotal = zipf.reduce((a, b) => a + b, 0);
   const phi = Array.from({ length: K_TRUE }, (_, k) => {

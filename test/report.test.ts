@@ -15,6 +15,7 @@ import { defaultReportPath } from '../src/cli/commands/report.js';
 import { LlaModel } from '../src/model/model.js';
 import { DEFAULT_SETTINGS, type ModelKind } from '../src/model/settings.js';
 import type { IterationRecord } from '../src/train/sem.js';
+import { mulberry32 } from './helpers/mulberry32.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'lla-report-'));
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -182,15 +183,7 @@ test('SVG renderer: ticks, colours, heatmap size and labels up to K = 100, traje
 
 /** Sequences over three blocks of actions with persistent regimes; some action names are hostile. */
 function corpus(sequences: number, length: number, seed: number): string[][] {
-  let state = seed >>> 0;
-  const uniform = () => {
-    // mulberry32
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const uniform = mulberry32(seed);
   const blocks = [HOSTILE, ['b0', 'b1', 'b2', 'b3', 'b4'], ['c0', 'c1', 'c2', 'c3', 'c4']];
   return Array.from({ length: sequences }, () => {
     let block = Math.floor(uniform() * 3);

@@ -1,0 +1,56 @@
+// Native and WASM kernels on the same corpus, seed and settings. lda mode uses integer counts and the same
+// random streams, and its acceptance arithmetic is plain double precision on both: the assignments must be
+// identical. The LSTM modes evaluate the cell with different (but 1e-5-accurate) float code, so they must agree
+// on almost every assignment, not necessarily all.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadKernel } from '../src/kernels/loader.js';
+import { loadCorpus, type Corpus } from '../src/corpus/index.js';
+import { SemState, type SemSettings } from '../src/train/sem.js';
+import { randomCellWeights } from '../src/bench/sampler.js';
+import type { Kernel } from '../src/kernels/types.js';
+
+let corpus: Corpus;
+const kernels = {} as Record<'native' | 'wasm', Kernel>;
+
+async function sweeps(kernel: Kernel, model: 'lda' | 'lla' | 'word-lla', exact: boolean): Promise<Int32Array> {
+  const settings: SemSettings = {
+    model, numTopics: 16, vocabularySize: corpus.vocabulary.size, iterations: 3, initLdaSweeps: 0, mhSteps: 2, exact,
+    proposals: 'cycle', alpha: 0.1, beta: 0.01, sequenceSmoothing: 0.1, lstmTokens: 1, bptt: 1, batch: 1, seed: 9,
+    threads: 2,
+  };
+  const state = new SemState(kernel, settings, { tokens: corpus.tokens, offsets: corpus.offsets });
+  if (model !== 'lda') {
+    state.weights = randomCellWeights(model, 16, corpus.vocabulary.size, 16, 4);
+  }
+  for (let i = 0; i < 3; i++) await state.step(null);
+  return Int32Array.from(state.topics);
+}
+
+const test = suite('native and wasm kernels agree');
+test.before(async () => {
+  corpus = await loadCorpus(new URL('../data/sample-events.tsv.gz', import.meta.url).pathname);
+  kernels.native = await loadKernel({ backend: 'native' });
+  kernels.wasm = await loadKernel({ backend: 'wasm' });
+});
+test('both backends loaded', () => {
+  assert.is(kernels.native.name, 'native');
+  assert.is(kernels.wasm.name, 'wasm');
+});
+for (const exact of [false, true]) {
+  test(`lda (${exact ? 'exact' : 'MH'}): identical assignments after 3 sweeps on 2 threads`, async () => {
+    const native = await sweeps(kernels.native, 'lda', exact);
+    const wasm = await sweeps(kernels.wasm, 'lda', exact);
+    assert.ok(native.every((z, t) => z === wasm[t]), 'assignments differ');
+  });
+  for (const model of ['lla', 'word-lla'] as const) {
+    test(`${model} (${exact ? 'exact' : 'MH'}): at least 99% identical assignments after 3 sweeps`, async () => {
+      const native = await sweeps(kernels.native, model, exact);
+      const wasm = await sweeps(kernels.wasm, model, exact);
+      let same = 0;
+      for (let t = 0; t < native.length; t++) if (native[t] === wasm[t]) same++;
+      assert.ok(same / native.length >= 0.99, `${((100 * same) / native.length).toFixed(2)}% identical`);
+    });
+  }
+}
+test.run();

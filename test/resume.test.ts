@@ -1,7 +1,8 @@
 // Checkpoints and --resume (SPEC section 6, issue 5 point 2), through the real command line on the embedded sample
 // event log: a run killed with SIGKILL after its third iteration resumes from a later iteration and ends with a
 // model `lla eval` accepts; for lda (integer counts, per-sequence random streams) an interrupted-then-resumed
-// run gives exactly the model of an uninterrupted one; Ctrl-C (SIGINT) finishes the sweep, writes the checkpoint
+// run gives exactly the model of an uninterrupted one, and so does lla, whose checkpoint also holds the LSTM
+// trainer's state (Adam's moments, the visiting order, the carried states); Ctrl-C (SIGINT) finishes the sweep, writes the checkpoint
 // and exits 130.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readModelFile } from '../src/model/format.js';
+import { readModelFile, writeModelFile } from '../src/model/format.js';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const folder = mkdtempSync(join(tmpdir(), 'lla-resume-'));
@@ -75,6 +76,9 @@ function runEval(model: string): Promise<{ code: number; stdout: string; stderr:
 /** Small but real settings: 20 topics over the sample log's 57k training tokens, about 0.1-0.3 s per iteration. */
 const LLA_ARGS = ['--model', 'lla', '--topics', '20', '--iterations', '10', '--init', 'lda:2', '--lstm-tokens', '4000',
   '--hidden', '16', '--embedding', '8', '--particles', '4', '--seed', '5'];
+/** lla kept small for exact-equality runs (done three times): 8 topics, 2 lda sweeps then 4 lla iterations. */
+const LLA_EXACT_ARGS = ['--model', 'lla', '--topics', '8', '--iterations', '6', '--init', 'lda:2', '--lstm-tokens', '3000',
+  '--hidden', '16', '--embedding', '8', '--particles', '4', '--seed', '5', '--threads', '1'];
 const LDA_ARGS = ['--model', 'lda', '--topics', '20', '--iterations', '12', '--particles', '4', '--seed', '5'];
 
 const resume = suite('checkpoints and --resume');
@@ -146,6 +150,48 @@ resume('lda: an interrupted (SIGKILL) then resumed run gives exactly the uninter
   const b = sectionBytes(pieces);
   assert.equal(Object.keys(b).sort(), Object.keys(a).sort());
   for (const name of Object.keys(a)) assert.ok(a[name].equals(b[name]), `section ${name} differs after a resume`);
+});
+
+resume('lla: an interrupted (SIGKILL) then resumed run gives exactly the uninterrupted model; an old checkpoint still resumes', async () => {
+  const whole = join(folder, 'lla-whole.lla');
+  const uninterrupted = await runLla(['train', SAMPLE, ...LLA_EXACT_ARGS, '--out', whole, '--json']);
+  assert.is(uninterrupted.code, 0, uninterrupted.stderr);
+
+  const pieces = join(folder, 'lla-pieces.lla');
+  const argv = ['train', SAMPLE, ...LLA_EXACT_ARGS, '--checkpoint-every', '1', '--out', pieces, '--json'];
+  const killed = await runLla(argv, (record, kill) => { if (record.iteration === 3) kill('SIGKILL'); });
+  assert.is(killed.signal, 'SIGKILL', killed.stderr);
+  // the checkpoint carries the trainer state beside the weights; keep a copy without it (as older lla wrote)
+  const checkpoint = readModelFile(`${pieces}.ckpt`, { expectKind: 'checkpoint' });
+  assert.ok((checkpoint.header as Record<string, unknown>).lstmTrainer !== undefined, 'the checkpoint holds lstmTrainer');
+  assert.ok(checkpoint.sections.lstmAdamMoments instanceof Float32Array, 'the checkpoint holds Adam\'s moments');
+  const old = join(folder, 'lla-old.lla');
+  const { lstmTrainer: _dropped, ...oldHeader } = checkpoint.header as Record<string, unknown>;
+  const oldSections = Object.fromEntries(Object.entries(checkpoint.sections).filter(([name]) => name === 'topics' || name === 'lstm'));
+  writeModelFile(`${old}.ckpt`, { kind: 'checkpoint', header: oldHeader, sections: oldSections });
+
+  const resumed = await runLla([...argv, '--resume']);
+  assert.is(resumed.code, 0, resumed.stderr);
+  const from = resumed.iterations[0].iteration;
+  assert.ok(from >= 3 && from <= 4, `resumed at iteration ${from}: a checkpoint of iteration 2 or 3 was saved`);
+  for (const record of resumed.iterations) {
+    const reference = uninterrupted.iterations[record.iteration - 1];
+    assert.is(record.lstmLoss, reference.lstmLoss, `LSTM loss of iteration ${record.iteration}`);
+    assert.is(record.logLikelihoodPerToken, reference.logLikelihoodPerToken, `iteration ${record.iteration}`);
+  }
+  assert.is(resumed.result!.heldOutPerplexity, uninterrupted.result!.heldOutPerplexity);
+  const a = sectionBytes(whole);
+  const b = sectionBytes(pieces);
+  assert.equal(Object.keys(b).sort(), Object.keys(a).sort());
+  for (const name of Object.keys(a)) assert.ok(a[name].equals(b[name]), `section ${name} differs after a resume`);
+
+  // an older checkpoint (weights and topics only) resumes too, restarting Adam and the visiting order: its LSTM
+  // then ends elsewhere, which shows the saved trainer state is what makes the resumed run exact
+  const oldResumed = await runLla(['train', SAMPLE, ...LLA_EXACT_ARGS, '--checkpoint-every', '1', '--out', old, '--json', '--resume']);
+  assert.is(oldResumed.code, 0, oldResumed.stderr);
+  assert.is(oldResumed.iterations[0].iteration, from);
+  assert.is(oldResumed.iterations.at(-1)!.iteration, 6);
+  assert.not.ok(sectionBytes(old).lstm.equals(a.lstm), 'without the trainer state the LSTM weights should differ');
 });
 
 resume('Ctrl-C (SIGINT) finishes the sweep, writes the checkpoint, exits 130; --resume starts right after it', async () => {

@@ -12,6 +12,21 @@ export class SeededRandom {
     this.state = (Math.imul(seed >>> 0, 0x9e3779b1) ^ 0x85ebca6b) >>> 0;
   }
 
+  /** the generator's whole state (a uint32), to save in a checkpoint and continue the same stream later */
+  get state32(): number {
+    return this.state;
+  }
+
+  /** continues the stream from a state read with `state32` */
+  static fromState(state: number): SeededRandom {
+    if (!Number.isInteger(state) || state < 0 || state > 0xffffffff) {
+      throw new RangeError(`SeededRandom.fromState: the state must be a uint32, got ${state}; pass a value read from state32`);
+    }
+    const random = new SeededRandom(0);
+    random.state = state >>> 0;
+    return random;
+  }
+
   /** uniform 32-bit unsigned integer */
   nextUint32(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;

@@ -10,8 +10,10 @@ import {
   assignVariables, createVariables, forwardWindow, gatherRows, initialParameters, outputLogits, readVariables,
   type InputPath, type NetworkVariables, type WindowData,
 } from './network.js';
-import { validateSequenceData, WindowScheduler, type SequenceData, type TrainingWindow } from './sequence-windows.js';
-import { validateParameters, validateShape, type LstmParameters, type NetworkShape } from './weights.js';
+import {
+  validateSequenceData, WindowScheduler, type SchedulerState, type SequenceData, type TrainingWindow,
+} from './sequence-windows.js';
+import { parameterCount, validateParameters, validateShape, type LstmParameters, type NetworkShape } from './weights.js';
 
 type Tensor2D = tfTypes.Tensor2D;
 
@@ -65,6 +67,53 @@ export interface EvaluateResult {
   scores: Float32Array;
 }
 
+/**
+ * Everything besides the weights that the next training window depends on: with it a run restarted from a
+ * checkpoint trains exactly as the uninterrupted run would (same TF.js backend). Plain values, for checkpoints.
+ */
+export interface TrainerState {
+  /** Adam's step count and its bias-correction powers beta1^(steps+1), beta2^(steps+1) as TF.js holds them
+   * (float32 products, not recomputable bit for bit by pow); null before the first training window. */
+  adam: { steps: number; beta1Power: number; beta2Power: number } | null;
+  /** adamMoments: [2][P] Adam's first moments of every parameter (PARAMETER_ORDER, P = parameterCount), then
+   * the second moments; empty when `adam` is null. */
+  adamMoments: Float32Array;
+  /** training corpora streamed so far (seeds the next new corpus's visiting order) */
+  schedulersCreated: number;
+  /** the training scheduler's position; null before the first training call */
+  scheduler: {
+    /** offsets: [D+1] the corpus it streams (a later call on other offsets starts a new scheduler) */
+    offsets: Int32Array;
+    /** the batch size B the training calls asked for (lanes may be fewer on a corpus of few sequences) */
+    batch: number;
+    cursor: number;
+    randomState: number;
+    /** order: [D'] and lanes: [B][2] as in SchedulerState */
+    order: Int32Array;
+    lanes: Int32Array;
+    /** hidden, cell: [B][H] the lanes' states carried into the next window */
+    hidden: Float32Array;
+    cell: Float32Array;
+  } | null;
+}
+
+/** The private fields of TF.js 4.x's AdamOptimizer that hold beta1^t and beta2^t (setWeights recomputes them
+ * with pow, which can differ from the running float32 product in the last bit). */
+interface AdamPowers {
+  accBeta1: tfTypes.Variable;
+  accBeta2: tfTypes.Variable;
+}
+
+function adamPowers(optimizer: tfTypes.Optimizer): AdamPowers {
+  const powers = optimizer as unknown as Partial<AdamPowers>;
+  if (!(powers.accBeta1 instanceof Object) || !(powers.accBeta2 instanceof Object) ||
+    typeof powers.accBeta1.assign !== 'function' || typeof powers.accBeta2.assign !== 'function') {
+    throw new Error('TF.js AdamOptimizer has no accBeta1/accBeta2 variables (a TF.js version other than 4.x?): ' +
+      'the optimizer state cannot be saved or restored exactly; use the TF.js version in package.json');
+  }
+  return powers as AdamPowers;
+}
+
 /** bound on the log-probability values one evaluation window materialises (16 MB of float32) */
 const EVALUATION_WINDOW_FLOATS = 4 << 20;
 
@@ -82,6 +131,8 @@ export class SequenceModel {
   private schedulerCount = 0;
   private hidden: Tensor2D | null = null;
   private cell: Tensor2D | null = null;
+  /** a restored scheduler position, applied by the next training call when its corpus has these offsets */
+  private pendingScheduler: { offsets: Int32Array; batch: number; state: SchedulerState } | null = null;
   private readonly seed: number;
   private disposed = false;
   /** forced input path (tests and benchmarks); null chooses by size. */
@@ -182,6 +233,15 @@ export class SequenceModel {
 
   /** Reuses the lanes (and their carried states) when the corpus has the same sequences and batch. */
   private schedulerFor(data: SequenceData, batch: number): WindowScheduler {
+    const pending = this.pendingScheduler;
+    this.pendingScheduler = null;
+    if (pending !== null && pending.batch === batch && equalArrays(pending.offsets, data.offsets)) {
+      // continue a checkpointed run: its lanes, order and carried states (set by restoreTrainerState)
+      this.scheduler = WindowScheduler.restore(data, this.shape.inputSymbols, pending.state);
+      this.schedulerOffsets = pending.offsets;
+      this.schedulerLanes = batch;
+      return this.scheduler;
+    }
     const same = this.scheduler !== null && this.schedulerLanes === batch && this.schedulerOffsets !== null
       && equalArrays(this.schedulerOffsets, data.offsets);
     if (same) {
@@ -198,7 +258,7 @@ export class SequenceModel {
     return this.scheduler;
   }
 
-  private replaceState(hidden: Tensor2D, cell: Tensor2D): void {
+  private replaceState(hidden: Tensor2D | null, cell: Tensor2D | null): void {
     this.hidden?.dispose();
     this.cell?.dispose();
     this.hidden = hidden;
@@ -323,10 +383,118 @@ export class SequenceModel {
     this.optimizer = null;
     this.scheduler = null;
     this.schedulerOffsets = null;
+    this.pendingScheduler = null;
     this.hidden?.dispose();
     this.cell?.dispose();
     this.hidden = null;
     this.cell = null;
+  }
+
+  /** A copy of the training state besides the weights (see TrainerState). */
+  async getTrainerState(): Promise<TrainerState> {
+    this.checkAlive();
+    const variableList = Object.values(this.variables);
+    let adam: TrainerState['adam'] = null;
+    let adamMoments = new Float32Array(0);
+    if (this.optimizer !== null) {
+      const named = await this.optimizer.getWeights();
+      // [iterations, m_0..m_{n-1}, v_0..v_{n-1}], moment i belonging to variableList[i] (minimize's varList order)
+      const steps = (await named[0]!.tensor.data())[0]!;
+      named[0]!.tensor.dispose();
+      const moments = named.slice(1);
+      if (moments.length === 2 * variableList.length) {
+        const powers = adamPowers(this.optimizer);
+        adam = {
+          steps,
+          beta1Power: (await powers.accBeta1.data())[0]!,
+          beta2Power: (await powers.accBeta2.data())[0]!,
+        };
+        adamMoments = new Float32Array(2 * parameterCount(this.shape));
+        let at = 0;
+        for (const moment of moments) {
+          const values = (await moment.tensor.data()) as Float32Array;
+          adamMoments.set(values, at);
+          at += values.length;
+        }
+        if (at !== adamMoments.length) throw new Error(`Adam's moments hold ${at} values, expected ${adamMoments.length}`);
+      } else if (moments.length !== 0) {
+        throw new Error(`Adam holds ${moments.length} moments for ${variableList.length} variables: cannot save its state`);
+      }
+    }
+    let scheduler: TrainerState['scheduler'] = null;
+    if (this.pendingScheduler !== null) {
+      const { offsets, batch, state } = this.pendingScheduler;
+      scheduler = { offsets: offsets.slice(), batch, ...state, order: state.order.slice(), lanes: state.lanes.slice(),
+        hidden: (await this.hidden!.data() as Float32Array).slice(), cell: (await this.cell!.data() as Float32Array).slice() };
+    } else if (this.scheduler !== null && this.schedulerOffsets !== null) {
+      const state = this.scheduler.saveState();
+      scheduler = { offsets: this.schedulerOffsets.slice(), batch: this.schedulerLanes, ...state,
+        hidden: (await this.hidden!.data() as Float32Array).slice(), cell: (await this.cell!.data() as Float32Array).slice() };
+    }
+    return { adam, adamMoments, schedulersCreated: this.schedulerCount, scheduler };
+  }
+
+  /**
+   * Continues training from a state read with getTrainerState (after the matching weights were set): Adam's
+   * moments and step, and, for the next call on the same corpus and batch, the lanes and their carried states.
+   */
+  async setTrainerState(state: TrainerState): Promise<void> {
+    this.checkAlive();
+    const tf = this.tf;
+    const P = parameterCount(this.shape);
+    const H = this.shape.hidden;
+    if (!Number.isInteger(state.schedulersCreated) || state.schedulersCreated < 0) {
+      throw new RangeError(`LSTM trainer state: schedulersCreated must be a non-negative integer, got ${state.schedulersCreated}`);
+    }
+    if (state.adam !== null) {
+      const { steps, beta1Power, beta2Power } = state.adam;
+      if (!Number.isInteger(steps) || steps < 1 || !(beta1Power > 0 && beta1Power < 1) || !(beta2Power > 0 && beta2Power < 1)) {
+        throw new RangeError(`LSTM trainer state: Adam's steps ${steps} and powers ${beta1Power}, ${beta2Power} are not a saved Adam state`);
+      }
+      if (state.adamMoments.length !== 2 * P) {
+        throw new RangeError(`LSTM trainer state: ${state.adamMoments.length} Adam moment values for ${P} parameters (expected ${2 * P}); it was saved for another network size`);
+      }
+    }
+    if (state.scheduler !== null) {
+      const B = state.scheduler.lanes.length / 2;
+      if (state.scheduler.hidden.length !== B * H || state.scheduler.cell.length !== B * H) {
+        throw new RangeError(`LSTM trainer state: carried states hold ${state.scheduler.hidden.length} and ${state.scheduler.cell.length} values for ${B} lanes of ${H} units`);
+      }
+    }
+    this.optimizer?.dispose();
+    this.optimizer = tf.train.adam(this.learningRate);
+    if (state.adam !== null) {
+      const variableList = Object.values(this.variables);
+      const named: Array<{ name: string; tensor: tfTypes.Tensor }> = [{ name: 'iter', tensor: tf.scalar(state.adam.steps, 'int32') }];
+      for (const kind of ['m', 'v'] as const) {
+        let at = kind === 'm' ? 0 : P;
+        for (const variable of variableList) {
+          const size = variable.size;
+          named.push({ name: `${variable.name}/${kind}`, tensor: tf.tensor(state.adamMoments.subarray(at, at + size), variable.shape, 'float32') });
+          at += size;
+        }
+      }
+      await this.optimizer.setWeights(named);
+      // the moments became variables sharing these tensors' data: the tensors themselves can go
+      for (const entry of named) entry.tensor.dispose();
+      const powers = adamPowers(this.optimizer);
+      tf.tidy(() => {
+        powers.accBeta1.assign(tf.scalar(state.adam!.beta1Power, 'float32'));
+        powers.accBeta2.assign(tf.scalar(state.adam!.beta2Power, 'float32'));
+      });
+    }
+    this.schedulerCount = state.schedulersCreated;
+    this.scheduler = null;
+    this.schedulerOffsets = null;
+    this.pendingScheduler = null;
+    if (state.scheduler !== null) {
+      const { offsets, batch, cursor, randomState, order, lanes, hidden, cell } = state.scheduler;
+      this.pendingScheduler = { offsets: offsets.slice(), batch, state: { cursor, randomState, order: order.slice(), lanes: lanes.slice() } };
+      const B = lanes.length / 2;
+      this.replaceState(tf.tensor2d(hidden, [B, H], 'float32'), tf.tensor2d(cell, [B, H], 'float32'));
+    } else {
+      this.replaceState(null, null);
+    }
   }
 
   /** Frees every tensor the model holds (weights, optimizer moments, carried states). */

@@ -56,6 +56,18 @@ export function validateSequenceData(data: SequenceData, inputSymbols: number, o
   }
 }
 
+/** Where a training scheduler stands, to continue the same visiting order after a restart (checkpoints). */
+export interface SchedulerState {
+  /** next index into `order` */
+  cursor: number;
+  /** the shuffling generator's state (SeededRandom.state32) */
+  randomState: number;
+  /** order: [D'] the current pass's order of the non-empty sequences */
+  order: Int32Array;
+  /** lanes: [B][2] each lane's sequence and its next position within it (-1, -1 when idle) */
+  lanes: Int32Array;
+}
+
 interface Lane {
   sequence: number;
   /** position within the sequence of the lane's next step; -1 when the lane is idle. */
@@ -68,7 +80,7 @@ export class WindowScheduler {
   private readonly laneState: Lane[];
   private readonly order: Int32Array;
   private cursor: number;
-  private readonly random: SeededRandom | null;
+  private random: SeededRandom | null;
 
   /**
    * @param lanes B, at most the number of non-empty sequences for training (a lane never waits).
@@ -86,6 +98,54 @@ export class WindowScheduler {
     this.laneState = [];
     for (let b = 0; b < this.lanes; b++) this.laneState.push({ sequence: -1, position: -1 });
     for (const lane of this.laneState) this.takeNext(lane);
+  }
+
+  /** A copy of a training scheduler's position (evaluation schedulers have nothing worth saving). */
+  saveState(): SchedulerState {
+    if (this.random === null) throw new Error('WindowScheduler.saveState: only a training scheduler (with a shuffle seed) has a state to save');
+    const lanes = new Int32Array(2 * this.lanes);
+    this.laneState.forEach((lane, b) => {
+      lanes[2 * b] = lane.sequence;
+      lanes[2 * b + 1] = lane.position;
+    });
+    return { cursor: this.cursor, randomState: this.random.state32, order: this.order.slice(), lanes };
+  }
+
+  /**
+   * A training scheduler over `data` continuing exactly from `state` (saved by `saveState` over a corpus with the
+   * same offsets); throws a RangeError naming the first value that does not fit this corpus.
+   */
+  static restore(data: SequenceData, inputSymbols: number, state: SchedulerState): WindowScheduler {
+    const B = state.lanes.length / 2;
+    if (!Number.isInteger(B) || B < 1) {
+      throw new RangeError(`WindowScheduler.restore: lanes must hold a (sequence, position) pair per lane, got ${state.lanes.length} values`);
+    }
+    const scheduler = new WindowScheduler(data, inputSymbols, B, 0);
+    const { offsets } = data;
+    const fail = (why: string): never => {
+      throw new RangeError(`WindowScheduler.restore: ${why}; the saved state belongs to another corpus or batch size`);
+    };
+    if (scheduler.lanes !== B) fail(`${B} lanes were saved but this corpus has only ${scheduler.lanes} non-empty sequences`);
+    if (state.order.length !== scheduler.order.length) fail(`the order has ${state.order.length} sequences, the corpus ${scheduler.order.length} non-empty ones`);
+    const seen = new Uint8Array(offsets.length);
+    for (const d of state.order) {
+      if (d < 0 || d + 1 >= offsets.length || offsets[d + 1]! <= offsets[d]! || seen[d] === 1) fail(`sequence ${d} in the order is empty, repeated or out of range`);
+      seen[d] = 1;
+    }
+    if (!Number.isInteger(state.cursor) || state.cursor < 0 || state.cursor > state.order.length) fail(`cursor ${state.cursor} is outside 0..${state.order.length}`);
+    for (let b = 0; b < B; b++) {
+      const sequence = state.lanes[2 * b]!;
+      const position = state.lanes[2 * b + 1]!;
+      const idle = sequence === -1 && position === -1;
+      if (!idle && (sequence < 0 || sequence + 1 >= offsets.length || position < 0 || position >= offsets[sequence + 1]! - offsets[sequence]!)) {
+        fail(`lane ${b} is at position ${position} of sequence ${sequence}`);
+      }
+      scheduler.laneState[b] = { sequence, position };
+    }
+    scheduler.order.set(state.order);
+    scheduler.cursor = state.cursor;
+    scheduler.random = SeededRandom.fromState(state.randomState);
+    return scheduler;
   }
 
   /** number of non-empty sequences */

@@ -6,7 +6,7 @@
  */
 import type { CellWeights } from '../kernels/types.js';
 import type { TfBackendChoice, TfBackendName } from './tf-backend.js';
-import { SequenceModel, type TrainResult } from './sequence-model.js';
+import { SequenceModel, type TrainerState, type TrainResult } from './sequence-model.js';
 import { packParameters, parameterCount, toCellWeights, unpackParameters, type LstmParameters, type NetworkShape } from './weights.js';
 
 export type TopicLstmVariant = 'lla' | 'word-lla';
@@ -111,6 +111,16 @@ export class TopicLstm {
   /** loads weights written by `packedParameters` (training can continue from them) */
   loadPackedParameters(packed: Float32Array): void {
     this.model.setParameters(unpackParameters(this.shape, packed));
+  }
+
+  /** Adam's moments, the visiting order and the carried states: saved in checkpoints to resume exactly */
+  trainerState(): Promise<TrainerState> {
+    return this.model.getTrainerState();
+  }
+
+  /** continues from a trainer state saved with `trainerState` (call after loading the matching weights) */
+  setTrainerState(state: TrainerState): Promise<void> {
+    return this.model.setTrainerState(state);
   }
 
   /** h and c [steps][H] after each step from the zero state, computed by the TF.js cell that trains */

@@ -24,6 +24,7 @@ import { topicActions } from '../eval/topics.js';
 import { TopN } from '../eval/top-n.js';
 import { readModelFile, requireSection, writeModelFile, type SectionArray } from './format.js';
 import { readCheckpoint, removeCheckpoint, writeCheckpoint } from '../train/checkpoint.js';
+import { trainerStateFromCheckpoint, trainerStateToCheckpoint } from '../lstm/trainer-checkpoint.js';
 import { DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, validateSettings, type ModelKind, type ModelSettings } from './settings.js';
 import { InputError, InterruptedError } from '../errors.js';
 import { packageVersion } from '../package-info.js';
@@ -277,7 +278,7 @@ export class LlaModel {
     if (checkpoint?.resume) {
       const saved = readCheckpoint(checkpoint.out);
       if (saved) {
-        const header = saved.header as { settings?: ModelSettings; iteration?: number; history?: IterationRecord[]; tokens?: number; vocabulary?: string[] };
+        const header = saved.header as { settings?: ModelSettings; iteration?: number; history?: IterationRecord[]; tokens?: number; vocabulary?: string[]; lstmTrainer?: unknown };
         if (JSON.stringify(header.settings) !== JSON.stringify(s) || header.tokens !== train.tokens.length ||
           JSON.stringify(header.vocabulary) !== JSON.stringify(this.vocabulary.words)) {
           throw new InputError('this checkpoint was written by a run with other settings or data; rerun with the ' +
@@ -288,6 +289,9 @@ export class LlaModel {
         this.history = header.history ?? [];
         if (this.topicLstm && saved.sections.lstm) {
           this.topicLstm.loadPackedParameters(requireSection(saved, 'lstm', 'float32', `${checkpoint.out}.ckpt`));
+          // Adam's moments, visiting order and carried states: without them (older checkpoints) training restarts those
+          const trainer = trainerStateFromCheckpoint(header.lstmTrainer, saved, `${checkpoint.out}.ckpt`);
+          if (trainer) await this.topicLstm.setTrainerState(trainer);
         }
       }
     } else {
@@ -415,12 +419,15 @@ export class LlaModel {
 
   private async writeTrainingCheckpoint(out: string, state: SemState, tokens: number): Promise<void> {
     const sections: Record<string, SectionArray> = { topics: Int32Array.from(state.topics) };
-    if (this.topicLstm) sections.lstm = await this.topicLstm.packedParameters();
-    writeCheckpoint(out, {
-      header: { settings: this.settings, iteration: state.iteration, history: this.history, tokens,
-        vocabulary: this.vocabulary.words },
-      sections,
-    });
+    const header: Record<string, unknown> = { settings: this.settings, iteration: state.iteration, history: this.history,
+      tokens, vocabulary: this.vocabulary.words };
+    if (this.topicLstm) {
+      sections.lstm = await this.topicLstm.packedParameters();
+      const trainer = trainerStateToCheckpoint(await this.topicLstm.trainerState());
+      header.lstmTrainer = trainer.header;
+      Object.assign(sections, trainer.sections);
+    }
+    writeCheckpoint(out, { header, sections });
   }
 
   private async trainActionLstm(train: { tokens: Int32Array; offsets: Int32Array }, heldOut: { tokens: Int32Array; offsets: Int32Array; skippedTokens: number } | null,

@@ -95,6 +95,39 @@ struct Slot {
   int32_t* histogram = nullptr;  // [K] previous-sweep topics of the sequence
 };
 
+// One lda sequence in progress in an interleaved worker: its random stream, its counts and the Metropolis-
+// Hastings chain of its current token, paused between drawing a step's proposal (prefetching what evaluating it
+// reads) and evaluating it. Every chain only ever touches its own state, so results do not depend on which
+// chains share a worker.
+struct LdaChain {
+  int32_t sequence = -1;  // -1: the slot is free
+  int32_t length = 0;
+  int32_t offset = 0;  // position of the current token in the sequence
+  const int32_t* tokens = nullptr;    // [length] the sequence's actions
+  const int32_t* previous = nullptr;  // [length] previous-sweep topics
+  int32_t* next = nullptr;            // [length] this sweep's topics
+  int32_t* histogram = nullptr;       // [K] c_{d,k}: previous-sweep topics of the sequence
+  int32_t* inSequence = nullptr;      // [K] n_{d,k}: current topics of the sequence (minus the current token)
+  Stream rng;
+  LogProduct logPhi;
+  // the current token's chain
+  int32_t word = 0;
+  int32_t own = 0;  // the token's previous-sweep topic (the chain's start)
+  int32_t current = 0;
+  int32_t step = 0;
+  double currentPrior = 0;
+  double currentPhi = -1;  // -1: not computed yet
+  // the pending proposal of `step`
+  bool wordStep = false;
+  int32_t proposal = 0;                  // -1 while a sparse word draw waits for its entry
+  const PackedEntry* entry = nullptr;    // that entry: its prob decides between its own topic and its alias
+  double slotFraction = 0;               // u - slot of that draw
+};
+
+// Chains per lda worker: enough independent cache misses in flight to hide memory latency; their [K] count
+// arrays still fit in L2.
+constexpr int32_t kLdaChains = 8;
+
 class Worker {
  public:
   Worker(Shared& shared, SequenceQueue& queue)
@@ -140,6 +173,42 @@ class Worker {
       for (int32_t t = 0; t < length; ++t) {
         histogram[previous[t]] = 0;
         inSequence[next[t]] = 0;
+      }
+    }
+  }
+
+  // Metropolis-Hastings lda with kLdaChains sequences interleaved step by step: each step's proposal is drawn
+  // and the memory its evaluation reads is prefetched, then the other chains take a step each before it is
+  // evaluated. Each chain makes exactly the draws of a sequence run alone.
+  void runLdaInterleaved() {
+    // counts: [kLdaChains][2][K] histogram and inSequence of each chain
+    std::vector<int32_t> counts(static_cast<size_t>(kLdaChains) * 2 * K_, 0);
+    LdaChain chains[kLdaChains];
+    for (int32_t b = 0; b < kLdaChains; ++b) {
+      chains[b].histogram = counts.data() + static_cast<size_t>(b) * 2 * K_;
+      chains[b].inSequence = chains[b].histogram + K_;
+    }
+    int32_t running = 0;
+    for (LdaChain& chain : chains) running += startSequence(chain) ? 1 : 0;
+    while (running > 0) {
+      for (LdaChain& chain : chains) {
+        if (chain.sequence < 0) continue;
+        if (!evaluateStep(chain)) continue;  // the chain's next step was drawn; it waits for the next round
+        // the token is done: record it, then start the next token, or the next sequence
+        const int32_t z = chain.current;
+        ++chain.inSequence[z];
+        chain.next[chain.offset] = z;
+        chain.logPhi.add(chain.currentPhi < 0 ? phiOf(chain.word, z) : chain.currentPhi);
+        if (++chain.offset < chain.length) {
+          beginToken(chain);
+          continue;
+        }
+        shared_.logPhiOfSequence[chain.sequence] = chain.logPhi.value();
+        for (int32_t t = 0; t < chain.length; ++t) {
+          chain.histogram[chain.previous[t]] = 0;
+          chain.inSequence[chain.next[t]] = 0;
+        }
+        if (!startSequence(chain)) --running;
       }
     }
   }
@@ -240,6 +309,122 @@ class Worker {
   }
 
   double phiOf(int32_t w, int32_t k) const { return (countOf(w, k) + p_.beta) * shared_.phiScale[k]; }
+
+  void prefetchCount(int32_t w, int32_t k) const {
+    const WordRow& row = shared_.wordRows[w];
+    if (row.length > 0) __builtin_prefetch(shared_.countSlots.data() + row.hashBegin + hashSlot(k, row.hashShift));
+  }
+
+  // Takes the next non-empty sequence from the queue into `chain` and draws its first step; false when the queue
+  // is empty (the chain is then free).
+  bool startSequence(LdaChain& chain) {
+    for (int32_t d; (d = queue_.take()) >= 0;) {
+      const int32_t begin = p_.offsets[d];
+      const int32_t length = p_.offsets[d + 1] - begin;
+      if (length == 0) {
+        shared_.logPhiOfSequence[d] = 0;
+        continue;
+      }
+      chain.sequence = d;
+      chain.length = length;
+      chain.offset = 0;
+      chain.tokens = p_.tokens + begin;
+      chain.previous = p_.topicsPrev + begin;
+      chain.next = p_.topicsNext + begin;
+      chain.rng = Stream(p_.seed, p_.iteration, static_cast<uint64_t>(d));
+      chain.logPhi = LogProduct();
+      for (int32_t t = 0; t < length; ++t) {
+        ++chain.histogram[chain.previous[t]];
+        ++chain.inSequence[chain.previous[t]];
+      }
+      beginToken(chain);
+      return true;
+    }
+    chain.sequence = -1;
+    return false;
+  }
+
+  // Starts the chain of the token at chain.offset from its previous-sweep topic and draws its first proposal.
+  void beginToken(LdaChain& chain) {
+    const int32_t t = chain.offset;
+    chain.word = chain.tokens[t];
+    if (t + 1 < chain.length) __builtin_prefetch(&shared_.wordRows[chain.tokens[t + 1]]);
+    chain.own = chain.previous[t];
+    --chain.inSequence[chain.own];  // n_{d,k}^{-t}
+    chain.current = chain.own;
+    chain.currentPrior = chain.inSequence[chain.current] + p_.alpha;
+    chain.currentPhi = -1;
+    chain.step = 0;
+    drawStep(chain);
+  }
+
+  // Draws the proposal of chain.step (the same draws, in the same order, as metropolis()) and prefetches what
+  // evaluating it will read.
+  void drawStep(LdaChain& chain) {
+    chain.wordStep = p_.proposals == kProposalWord || (p_.proposals == kProposalCycle && (chain.step & 1) == 0);
+    ++made;
+    if (chain.wordStep) {
+      const WordRow& row = shared_.wordRows[chain.word];
+      if (row.length > 0 && chain.rng.uniform() * row.totalMass < row.sparseMass) {
+        const double u = chain.rng.uniform() * row.length;
+        int32_t slot = static_cast<int32_t>(u);
+        if (slot >= row.length) slot = row.length - 1;
+        chain.entry = shared_.entries.data() + row.begin + slot;
+        chain.slotFraction = u - slot;
+        chain.proposal = -1;
+        __builtin_prefetch(chain.entry);
+      } else {
+        chain.proposal = aliasDraw(p_.alias.denseProb, p_.alias.denseAlias, nullptr, K_, chain.rng);
+      }
+      return;
+    }
+    const int32_t others = chain.length - 1;
+    const double u = chain.rng.uniform() * (static_cast<double>(others) + K_ * p_.sequenceSmoothing);
+    if (u < others) {
+      int32_t position = std::min(static_cast<int32_t>(u), chain.length - 2);
+      if (position >= chain.offset) ++position;
+      chain.proposal = chain.previous[position];
+    } else {
+      chain.proposal = std::min(static_cast<int32_t>((u - others) / p_.sequenceSmoothing), K_ - 1);
+    }
+    if (chain.proposal != chain.current) {
+      prefetchCount(chain.word, chain.proposal);
+      if (chain.currentPhi < 0) prefetchCount(chain.word, chain.current);
+    }
+  }
+
+  // Evaluates the pending proposal (acceptance ratios of SPEC 3.2 as in metropolis()). Returns true when that
+  // was the token's last step; otherwise draws the next step and returns false.
+  bool evaluateStep(LdaChain& chain) {
+    if (chain.proposal < 0) chain.proposal = chain.slotFraction < chain.entry->prob ? chain.entry->topic : chain.entry->alias;
+    const int32_t proposal = chain.proposal;
+    if (proposal == chain.current) {
+      ++accepted;
+    } else {
+      const double proposedPrior = chain.inSequence[proposal] + p_.alpha;
+      double ratio = proposedPrior / chain.currentPrior;
+      double proposedPhi = -1;
+      if (!chain.wordStep) {
+        const double smoothing = p_.sequenceSmoothing;
+        if (chain.currentPhi < 0) chain.currentPhi = phiOf(chain.word, chain.current);
+        proposedPhi = phiOf(chain.word, proposal);
+        const double currentMass = chain.histogram[chain.current] - (chain.current == chain.own ? 1 : 0) + smoothing;
+        const double proposedMass = chain.histogram[proposal] - (proposal == chain.own ? 1 : 0) + smoothing;
+        ratio *= (proposedPhi / chain.currentPhi) * (currentMass / proposedMass);
+      }
+      if (ratio >= 1.0 || chain.rng.uniform() < ratio) {
+        chain.current = proposal;
+        chain.currentPrior = proposedPrior;
+        chain.currentPhi = proposedPhi;
+        ++accepted;
+      }
+    }
+    if (++chain.step < p_.mhSteps) {
+      drawStep(chain);
+      return false;
+    }
+    return true;
+  }
 
   // A draw from q_w: the sparse row or the dense table, chosen by their masses (same as alias.h's wordProposal).
   int32_t drawWord(int32_t w, Stream& rng) const {
@@ -397,7 +582,8 @@ SweepTotals runSweep(const SweepParams& params) {
   std::vector<int64_t> made(threads, 0), accepted(threads, 0);
   runParallel(threads, [&](int32_t index) {
     Worker worker(shared, queue);
-    if (params.mode == kModeLda) worker.runLda();
+    if (params.mode == kModeLda && !params.exact) worker.runLdaInterleaved();
+    else if (params.mode == kModeLda) worker.runLda();
     else worker.runCell();
     made[index] = worker.made;
     accepted[index] = worker.accepted;

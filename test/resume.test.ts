@@ -169,6 +169,11 @@ resume('lla: an interrupted (SIGKILL) then resumed run gives exactly the uninter
   const { lstmTrainer: _dropped, ...oldHeader } = checkpoint.header as Record<string, unknown>;
   const oldSections = Object.fromEntries(Object.entries(checkpoint.sections).filter(([name]) => name === 'topics' || name === 'lstm'));
   writeModelFile(`${old}.ckpt`, { kind: 'checkpoint', header: oldHeader, sections: oldSections });
+  // and one whose Adam moments were cut short: refused with a message naming the file, not a crash
+  const damaged = join(folder, 'lla-damaged.lla');
+  const moments = checkpoint.sections.lstmAdamMoments as Float32Array;
+  writeModelFile(`${damaged}.ckpt`, { kind: 'checkpoint', header: checkpoint.header,
+    sections: { ...checkpoint.sections, lstmAdamMoments: moments.subarray(0, moments.length - 1) } });
 
   const resumed = await runLla([...argv, '--resume']);
   assert.is(resumed.code, 0, resumed.stderr);
@@ -192,6 +197,11 @@ resume('lla: an interrupted (SIGKILL) then resumed run gives exactly the uninter
   assert.is(oldResumed.iterations[0].iteration, from);
   assert.is(oldResumed.iterations.at(-1)!.iteration, 6);
   assert.not.ok(sectionBytes(old).lstm.equals(a.lstm), 'without the trainer state the LSTM weights should differ');
+
+  const refused = await runLla(['train', SAMPLE, ...LLA_EXACT_ARGS, '--out', damaged, '--json', '--resume']);
+  assert.is.not(refused.code, 0);
+  assert.match(refused.stderr, /lla-damaged\.lla\.ckpt.*trainer state/);
+  assert.not.match(refused.stderr, /^\s+at /m, 'no stack trace');
 });
 
 resume('Ctrl-C (SIGINT) finishes the sweep, writes the checkpoint, exits 130; --resume starts right after it', async () => {

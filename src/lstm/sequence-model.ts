@@ -456,10 +456,15 @@ export class SequenceModel {
       }
     }
     if (state.scheduler !== null) {
-      const B = state.scheduler.lanes.length / 2;
-      if (state.scheduler.hidden.length !== B * H || state.scheduler.cell.length !== B * H) {
-        throw new RangeError(`LSTM trainer state: carried states hold ${state.scheduler.hidden.length} and ${state.scheduler.cell.length} values for ${B} lanes of ${H} units`);
+      const { offsets, batch, lanes, hidden, cell } = state.scheduler;
+      const B = lanes.length / 2;
+      if (!Number.isInteger(batch) || batch < B || hidden.length !== B * H || cell.length !== B * H) {
+        throw new RangeError(`LSTM trainer state: carried states hold ${hidden.length} and ${cell.length} values for ${B} lanes ` +
+          `of ${H} units (batch ${batch})`);
       }
+      // check the position against the corpus it was saved for now, not at the next training call
+      WindowScheduler.restore({ inputs: new Int32Array(0), targets: new Int32Array(0), offsets }, this.shape.inputSymbols,
+        state.scheduler);
     }
     this.optimizer?.dispose();
     this.optimizer = tf.train.adam(this.learningRate);

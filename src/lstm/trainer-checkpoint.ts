@@ -46,6 +46,24 @@ export function trainerStateToCheckpoint(state: TrainerState): { header: Trainer
 }
 
 /**
+ * Restores into `lstm` the trainer state of a checkpoint (header field `lstmTrainer`, after its weights were
+ * loaded); false when the checkpoint predates it. A state that does not fit this network or corpus is reported
+ * as an InputError naming `file`.
+ */
+export async function restoreTrainerState(lstm: { setTrainerState(state: TrainerState): Promise<void> }, header: unknown,
+  contents: ModelFileContents, file: string): Promise<boolean> {
+  const state = trainerStateFromCheckpoint(header, contents, file);
+  if (state === null) return false;
+  try {
+    await lstm.setTrainerState(state);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new InputError(`its LSTM trainer state does not fit this run (${error.message}); delete the checkpoint to start over`, file);
+  }
+  return true;
+}
+
+/**
  * The trainer state of a checkpoint whose header field `lstmTrainer` is `header`; null for a checkpoint written
  * without it (older lla). Throws an InputError naming `file` when the field or its sections are damaged.
  */

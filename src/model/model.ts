@@ -24,7 +24,7 @@ import { topicActions } from '../eval/topics.js';
 import { TopN } from '../eval/top-n.js';
 import { readModelFile, requireSection, writeModelFile, type SectionArray } from './format.js';
 import { readCheckpoint, removeCheckpoint, writeCheckpoint } from '../train/checkpoint.js';
-import { trainerStateFromCheckpoint, trainerStateToCheckpoint } from '../lstm/trainer-checkpoint.js';
+import { restoreTrainerState, trainerStateToCheckpoint } from '../lstm/trainer-checkpoint.js';
 import { DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, validateSettings, type ModelKind, type ModelSettings } from './settings.js';
 import { InputError, InterruptedError } from '../errors.js';
 import { packageVersion } from '../package-info.js';
@@ -290,8 +290,7 @@ export class LlaModel {
         if (this.topicLstm && saved.sections.lstm) {
           this.topicLstm.loadPackedParameters(requireSection(saved, 'lstm', 'float32', `${checkpoint.out}.ckpt`));
           // Adam's moments, visiting order and carried states: without them (older checkpoints) training restarts those
-          const trainer = trainerStateFromCheckpoint(header.lstmTrainer, saved, `${checkpoint.out}.ckpt`);
-          if (trainer) await this.topicLstm.setTrainerState(trainer);
+          await restoreTrainerState(this.topicLstm, header.lstmTrainer, saved, `${checkpoint.out}.ckpt`);
         }
       }
     } else {

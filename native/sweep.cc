@@ -387,10 +387,9 @@ class Worker {
     } else {
       chain.proposal = std::min(static_cast<int32_t>((u - others) / p_.sequenceSmoothing), K_ - 1);
     }
-    if (chain.proposal != chain.current) {
-      prefetchCount(chain.word, chain.proposal);
-      if (chain.currentPhi < 0) prefetchCount(chain.word, chain.current);
-    }
+    if (chain.proposal != chain.current) prefetchCount(chain.word, chain.proposal);
+    // phi of the current topic: read by the ratio, or by logPhi when this step ends the token
+    if (chain.currentPhi < 0) prefetchCount(chain.word, chain.current);
   }
 
   // Evaluates the pending proposal (acceptance ratios of SPEC 3.2 as in metropolis()). Returns true when that

@@ -3,7 +3,7 @@
  * tabulate held-out perplexity, next-action Recall@10, dense parameters, parameters (dense + count non-zeros)
  * and wall time; draw perplexity against parameters like the paper's main figure.
  *
- *   npx tsx bench/study.ts [--quick] [--data ../shared/data]
+ *   npx tsx bench/study.ts [--quick] [--fresh] [--data ../shared/data]
  *
  * Part A (the training issue's table): K=50, 15 iterations, holdout 0.1, seed 1, 2 threads, full vocabulary,
  *   lla / word-lla / lda.
@@ -57,11 +57,14 @@ interface Run {
 function train(part: 'A' | 'B', file: { name: string; path: string }, model: string, topics: number, hidden: number,
   maxVocab: number | null): Run {
   const iterations = quick ? 3 : 15;
-  const argv = [join(root, 'bin', 'lla.js'), 'train', file.path, '--model', model, '--topics', String(topics),
-    '--hidden', String(hidden), '--iterations', String(iterations),
+  const argv = [join(root, 'bin', 'lla.js'), 'train', file.path, '--model', model,
+    ...(model === 'lstm' ? [] : ['--topics', String(topics)]), '--hidden', String(hidden), '--iterations', String(iterations),
     '--threads', '2', '--seed', '1', '--holdout', '0.1', '--json'];
   if (maxVocab !== null) argv.push('--max-vocab', String(maxVocab));
   if (quick) argv.push('--lstm-tokens', '4000');
+  // a finished run is kept in bench/study/cache/ (ignored by git) so an interrupted study resumes where it stopped
+  const cacheFile = join(root, 'bench', 'study', 'cache', `${argv.slice(2).join('_').replace(/[^\w.-]+/g, '_')}.json`);
+  if (!args.includes('--fresh') && existsSync(cacheFile)) return JSON.parse(readFileSync(cacheFile, 'utf8')) as Run;
   const started = performance.now();
   const child = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...argv], { encoding: 'utf8', maxBuffer: 1 << 28 });
   const wallSeconds = (performance.now() - started) / 1000;
@@ -77,6 +80,8 @@ function train(part: 'A' | 'B', file: { name: string; path: string }, model: str
     mstepShare: last.mstepShare, vocabulary: last.vocabulary, heldOutTokens: last.heldOutTokens,
     peakRssMiB: Number.isFinite(rssKiB) ? rssKiB / 1024 : NaN,
   };
+  mkdirSync(dirname(cacheFile), { recursive: true });
+  writeFileSync(cacheFile, JSON.stringify(run));
   console.error(`study: ${part} ${file.name} ${model} K=${topics} H=${hidden} V<=${maxVocab ?? 'all'}: ` +
     `perplexity ${run.heldOutPerplexity.toFixed(1)}, Recall@10 ${run.recallAt10.toFixed(3)}, ${wallSeconds.toFixed(1)} s`);
   return run;

@@ -1,6 +1,7 @@
-// Sweep kernels. lda runs one sequence at a time; lla and word-lla keep kBatch sequences per thread in lock step
-// so that the recurrent matrix is read once per step for all of them, refilling a slot from the shared queue
-// as soon as its sequence ends.
+// Sweep kernels. Metropolis-Hastings lda interleaves kChains sequences per thread step by step so that their
+// cache misses overlap; lla and word-lla keep kBatch sequences per thread in lock step so that the recurrent
+// matrix is read once per step for all of them. A slot is refilled from the shared queue as soon as its sequence
+// ends. Exact lda runs one sequence at a time.
 #include "sweep.h"
 
 #include <algorithm>
@@ -81,25 +82,11 @@ class LogProduct {
   double product_ = 1.0;
 };
 
-struct Slot {
-  int32_t sequence = -1;
-  int32_t begin = 0;
-  int32_t length = 0;
-  int32_t position = 0;
-  int32_t previousTopic = 0;
-  double logPhi = 0;
-  Stream rng;
-  float* hidden = nullptr;     // [H]
-  float* cellState = nullptr;  // [H]
-  float* gates = nullptr;      // [gateWidth] recurrent . hidden
-  int32_t* histogram = nullptr;  // [K] previous-sweep topics of the sequence
-};
-
-// One lda sequence in progress in an interleaved worker: its random stream, its counts and the Metropolis-
-// Hastings chain of its current token, paused between drawing a step's proposal (prefetching what evaluating it
-// reads) and evaluating it. Every chain only ever touches its own state, so results do not depend on which
-// chains share a worker.
-struct LdaChain {
+// One sequence in progress in an interleaved worker: its random stream, its counts and the Metropolis-Hastings
+// chain of its current token, paused between drawing a step's proposal (prefetching what evaluating it reads)
+// and evaluating it. Every chain only ever touches its own state, so results do not depend on which chains
+// share a worker. lda uses inSequence, the cell modes hidden.
+struct Chain {
   int32_t sequence = -1;  // -1: the slot is free
   int32_t length = 0;
   int32_t offset = 0;  // position of the current token in the sequence
@@ -108,6 +95,7 @@ struct LdaChain {
   int32_t* next = nullptr;            // [length] this sweep's topics
   int32_t* histogram = nullptr;       // [K] c_{d,k}: previous-sweep topics of the sequence
   int32_t* inSequence = nullptr;      // [K] n_{d,k}: current topics of the sequence (minus the current token)
+  const float* hidden = nullptr;      // [H] the LSTM state after reading the token's input
   Stream rng;
   LogProduct logPhi;
   // the current token's chain
@@ -124,9 +112,23 @@ struct LdaChain {
   double slotFraction = 0;               // u - slot of that draw
 };
 
+// A cell-mode sequence in a lock-step batch: its LSTM state and its chain.
+struct Slot {
+  int32_t sequence = -1;
+  int32_t begin = 0;
+  int32_t length = 0;
+  int32_t position = 0;
+  int32_t previousTopic = 0;
+  double logPhi = 0;
+  float* hidden = nullptr;     // [H]
+  float* cellState = nullptr;  // [H]
+  float* gates = nullptr;      // [gateWidth] recurrent . hidden
+  Chain chain;                 // rng, histogram ([K] previous-sweep topics of the sequence) and the MH state
+};
+
 // Chains per lda worker: enough independent cache misses in flight to hide memory latency; their [K] count
 // arrays still fit in L2.
-constexpr int32_t kLdaChains = 8;
+constexpr int32_t kChains = 8;
 
 class Worker {
  public:
@@ -142,8 +144,8 @@ class Worker {
   int64_t made = 0;
   int64_t accepted = 0;
 
-  void runLda() {
-    std::vector<int32_t> histogram(K_, 0);   // [K] c_{d,k}: previous-sweep topics of the sequence
+  // Exact lda: all K terms per token, one sequence at a time.
+  void runLdaExact() {
     std::vector<int32_t> inSequence(K_, 0);  // [K] n_{d,k}: current topics of the sequence
     for (int32_t d; (d = queue_.take()) >= 0;) {
       const int32_t begin = p_.offsets[d];
@@ -152,48 +154,39 @@ class Worker {
       int32_t* next = p_.topicsNext + begin;
       const int32_t* tokens = p_.tokens + begin;
       Stream rng(p_.seed, p_.iteration, static_cast<uint64_t>(d));
-      for (int32_t t = 0; t < length; ++t) {
-        ++histogram[previous[t]];
-        ++inSequence[previous[t]];
-      }
+      for (int32_t t = 0; t < length; ++t) ++inSequence[previous[t]];
       LogProduct logPhi;
       for (int32_t t = 0; t < length; ++t) {
         const int32_t w = tokens[t];
-        if (t + 1 < length) __builtin_prefetch(&shared_.wordRows[tokens[t + 1]]);
         --inSequence[previous[t]];  // n_{d,k}^{-t}
         double phi;
-        const int32_t z = p_.exact ? exactDraw<true>(rng, w, nullptr, inSequence.data(), phi)
-                                   : metropolis<true>(rng, w, t, previous, length, histogram.data(),
-                                                      nullptr, inSequence.data(), phi);
+        const int32_t z = exactDraw<true>(rng, w, nullptr, inSequence.data(), phi);
         ++inSequence[z];
         next[t] = z;
-        logPhi.add(phi < 0 ? phiOf(w, z) : phi);
+        logPhi.add(phi);
       }
       shared_.logPhiOfSequence[d] = logPhi.value();
-      for (int32_t t = 0; t < length; ++t) {
-        histogram[previous[t]] = 0;
-        inSequence[next[t]] = 0;
-      }
+      for (int32_t t = 0; t < length; ++t) inSequence[next[t]] = 0;
     }
   }
 
-  // Metropolis-Hastings lda with kLdaChains sequences interleaved step by step: each step's proposal is drawn
+  // Metropolis-Hastings lda with kChains sequences interleaved step by step: each step's proposal is drawn
   // and the memory its evaluation reads is prefetched, then the other chains take a step each before it is
   // evaluated. Each chain makes exactly the draws of a sequence run alone.
   void runLdaInterleaved() {
-    // counts: [kLdaChains][2][K] histogram and inSequence of each chain
-    std::vector<int32_t> counts(static_cast<size_t>(kLdaChains) * 2 * K_, 0);
-    LdaChain chains[kLdaChains];
-    for (int32_t b = 0; b < kLdaChains; ++b) {
+    // counts: [kChains][2][K] histogram and inSequence of each chain
+    std::vector<int32_t> counts(static_cast<size_t>(kChains) * 2 * K_, 0);
+    Chain chains[kChains];
+    for (int32_t b = 0; b < kChains; ++b) {
       chains[b].histogram = counts.data() + static_cast<size_t>(b) * 2 * K_;
       chains[b].inSequence = chains[b].histogram + K_;
     }
     int32_t running = 0;
-    for (LdaChain& chain : chains) running += startSequence(chain) ? 1 : 0;
+    for (Chain& chain : chains) running += startSequence(chain) ? 1 : 0;
     while (running > 0) {
-      for (LdaChain& chain : chains) {
+      for (Chain& chain : chains) {
         if (chain.sequence < 0) continue;
-        if (!evaluateStep(chain)) continue;  // the chain's next step was drawn; it waits for the next round
+        if (!evaluateStep<true>(chain)) continue;  // the chain's next step was drawn; it waits for the next round
         // the token is done: record it, then start the next token, or the next sequence
         const int32_t z = chain.current;
         ++chain.inSequence[z];
@@ -213,6 +206,10 @@ class Worker {
     }
   }
 
+  // lla and word-lla: kBatch sequences in lock step through the cell. Each round: draw every slot's first MH
+  // proposal and prefetch what it reads, run the batched recurrent product (which hides those misses), then
+  // take the MH steps slot by slot, one step of every slot before the next step of any, so that each step's
+  // memory is prefetched while the other slots step.
   void runCell() {
     const PreparedCell& prepared = *shared_.prepared;
     const int32_t H = p_.cell.hidden;
@@ -228,11 +225,13 @@ class Worker {
       slots[b].hidden = base;
       slots[b].cellState = base + H;
       slots[b].gates = base + 2 * H;
-      slots[b].histogram = histograms.data() + static_cast<size_t>(b) * K_;
+      slots[b].chain.histogram = histograms.data() + static_cast<size_t>(b) * K_;
+      slots[b].chain.hidden = slots[b].hidden;
     }
     const float* hiddenOf[kBatch];
     float* gatesOf[kBatch];
     int32_t active[kBatch];
+    bool tokenDone[kBatch];
     bool queueOpen = true;
     for (;;) {
       for (int32_t b = 0; b < kBatch && queueOpen; ++b) {
@@ -255,9 +254,13 @@ class Worker {
           slot.length = length;
           slot.position = 0;
           slot.logPhi = 0;
-          slot.rng = Stream(p_.seed, p_.iteration, static_cast<uint64_t>(d));
+          slot.chain.rng = Stream(p_.seed, p_.iteration, static_cast<uint64_t>(d));
+          slot.chain.length = length;
+          slot.chain.tokens = p_.tokens + begin;
+          slot.chain.previous = p_.topicsPrev + begin;
+          slot.chain.next = p_.topicsNext + begin;
           std::fill(slot.hidden, slot.hidden + 2 * H, 0.0f);
-          for (int32_t t = 0; t < length; ++t) ++slot.histogram[p_.topicsPrev[begin + t]];
+          for (int32_t t = 0; t < length; ++t) ++slot.chain.histogram[p_.topicsPrev[begin + t]];
           break;
         }
       }
@@ -267,9 +270,11 @@ class Worker {
         hiddenOf[count] = slots[b].hidden;
         gatesOf[count] = slots[b].gates;
         active[count++] = b;
+        if (!p_.exact) beginCellToken(slots[b]);
       }
       if (count == 0) break;
       batchedProduct(prepared.recurrentT.data(), H, gateWidth, hiddenOf, count, gatesOf);
+      bool stepping = false;
       for (int32_t i = 0; i < count; ++i) {
         Slot& slot = slots[active[i]];
         const int32_t position = slot.begin + slot.position;
@@ -277,18 +282,39 @@ class Worker {
                               : p_.mode == kModeLla ? slot.previousTopic
                                                     : p_.tokens[position - 1];
         cellUpdate(p_.cell, input, slot.gates, slot.hidden, slot.cellState, scratch.data());
+        if (p_.exact) {
+          slot.chain.current = exactDraw<false>(slot.chain.rng, p_.tokens[position], slot.hidden, nullptr,
+                                                slot.chain.currentPhi);
+          tokenDone[i] = true;
+        } else {
+          slot.chain.currentPrior = prior<false>(slot.chain.current, slot.hidden, nullptr);
+          tokenDone[i] = evaluateStep<false>(slot.chain);
+          stepping = stepping || !tokenDone[i];
+        }
+      }
+      while (stepping) {
+        stepping = false;
+        for (int32_t i = 0; i < count; ++i) {
+          if (tokenDone[i]) continue;
+          tokenDone[i] = evaluateStep<false>(slots[active[i]].chain);
+          stepping = stepping || !tokenDone[i];
+        }
+      }
+      for (int32_t i = 0; i < count; ++i) {
+        Slot& slot = slots[active[i]];
+        const Chain& chain = slot.chain;
+        const int32_t position = slot.begin + slot.position;
         const int32_t w = p_.tokens[position];
-        double phi;
-        const int32_t z = p_.exact ? exactDraw<false>(slot.rng, w, slot.hidden, nullptr, phi)
-                                   : metropolis<false>(slot.rng, w, slot.position, p_.topicsPrev + slot.begin,
-                                                       slot.length, slot.histogram, slot.hidden, nullptr, phi);
+        const int32_t z = chain.current;
         p_.topicsNext[position] = z;
         slot.previousTopic = z;
-        slot.logPhi += std::log(phi < 0 ? phiOf(w, z) : phi);
+        slot.logPhi += std::log(chain.currentPhi < 0 ? phiOf(w, z) : chain.currentPhi);
         if (++slot.position == slot.length) {
           shared_.logPhiOfSequence[slot.sequence] = slot.logPhi;
-          for (int32_t t = 0; t < slot.length; ++t) slot.histogram[p_.topicsPrev[slot.begin + t]] = 0;
+          for (int32_t t = 0; t < slot.length; ++t) slot.chain.histogram[p_.topicsPrev[slot.begin + t]] = 0;
           slot.sequence = -1;
+        } else {
+          __builtin_prefetch(&shared_.wordRows[p_.tokens[position + 1]]);
         }
       }
     }
@@ -317,7 +343,7 @@ class Worker {
 
   // Takes the next non-empty sequence from the queue into `chain` and draws its first step; false when the queue
   // is empty (the chain is then free).
-  bool startSequence(LdaChain& chain) {
+  bool startSequence(Chain& chain) {
     for (int32_t d; (d = queue_.take()) >= 0;) {
       const int32_t begin = p_.offsets[d];
       const int32_t length = p_.offsets[d + 1] - begin;
@@ -345,7 +371,7 @@ class Worker {
   }
 
   // Starts the chain of the token at chain.offset from its previous-sweep topic and draws its first proposal.
-  void beginToken(LdaChain& chain) {
+  void beginToken(Chain& chain) {
     const int32_t t = chain.offset;
     chain.word = chain.tokens[t];
     if (t + 1 < chain.length) __builtin_prefetch(&shared_.wordRows[chain.tokens[t + 1]]);
@@ -358,9 +384,23 @@ class Worker {
     drawStep(chain);
   }
 
+  // Starts the chain of a cell-mode slot's token from its previous-sweep topic and draws its first proposal; its
+  // prior (a logit) waits for the cell update.
+  void beginCellToken(Slot& slot) {
+    Chain& chain = slot.chain;
+    chain.offset = slot.position;
+    chain.word = chain.tokens[chain.offset];
+    chain.own = chain.previous[chain.offset];
+    chain.current = chain.own;
+    chain.currentPhi = -1;
+    chain.step = 0;
+    prefetchCount(chain.word, chain.own);
+    drawStep(chain);
+  }
+
   // Draws the proposal of chain.step (the same draws, in the same order, as metropolis()) and prefetches what
   // evaluating it will read.
-  void drawStep(LdaChain& chain) {
+  void drawStep(Chain& chain) {
     chain.wordStep = p_.proposals == kProposalWord || (p_.proposals == kProposalCycle && (chain.step & 1) == 0);
     ++made;
     if (chain.wordStep) {
@@ -394,14 +434,15 @@ class Worker {
 
   // Evaluates the pending proposal (acceptance ratios of SPEC 3.2 as in metropolis()). Returns true when that
   // was the token's last step; otherwise draws the next step and returns false.
-  bool evaluateStep(LdaChain& chain) {
+  template <bool kLda>
+  bool evaluateStep(Chain& chain) {
     if (chain.proposal < 0) chain.proposal = chain.slotFraction < chain.entry->prob ? chain.entry->topic : chain.entry->alias;
     const int32_t proposal = chain.proposal;
     if (proposal == chain.current) {
       ++accepted;
     } else {
-      const double proposedPrior = chain.inSequence[proposal] + p_.alpha;
-      double ratio = proposedPrior / chain.currentPrior;
+      const double proposedPrior = prior<kLda>(proposal, chain.hidden, chain.inSequence);
+      double ratio = priorRatio<kLda>(proposedPrior, chain.currentPrior);
       double proposedPhi = -1;
       if (!chain.wordStep) {
         const double smoothing = p_.sequenceSmoothing;
@@ -425,19 +466,6 @@ class Worker {
     return true;
   }
 
-  // A draw from q_w: the sparse row or the dense table, chosen by their masses (same as alias.h's wordProposal).
-  int32_t drawWord(int32_t w, Stream& rng) const {
-    const WordRow& row = shared_.wordRows[w];
-    if (row.length > 0 && rng.uniform() * row.totalMass < row.sparseMass) {
-      const double u = rng.uniform() * row.length;
-      int32_t slot = static_cast<int32_t>(u);
-      if (slot >= row.length) slot = row.length - 1;
-      const PackedEntry& entry = shared_.entries[row.begin + slot];
-      return u - slot < entry.prob ? entry.topic : entry.alias;
-    }
-    return aliasDraw(p_.alias.denseProb, p_.alias.denseAlias, nullptr, K_, rng);
-  }
-
   // The target without phi: log-space logit l_k (lla, word-lla) or n_{d,k}^{-t} + alpha (lda).
   template <bool kLda>
   double prior(int32_t k, const float* hidden, const int32_t* inSequence) const {
@@ -449,62 +477,6 @@ class Worker {
   static double priorRatio(double proposed, double current) {
     if constexpr (kLda) return proposed / current;
     else return std::exp(proposed - current);
-  }
-
-  // M steps from `current`; acceptance ratios of SPEC 3.2 (phi cancels for the word proposal).
-  template <bool kLda>
-  // `offset` is the token's position in its sequence; the chain starts at its previous-sweep topic.
-  int32_t metropolis(Stream& rng, int32_t w, int32_t offset, const int32_t* previous, int32_t length,
-                     const int32_t* histogram, const float* hidden, const int32_t* inSequence, double& finalPhi) {
-    const double smoothing = p_.sequenceSmoothing;
-    // The sequence proposal uses the previous-sweep topics of the *other* positions: one built with the token's
-    // own previous topic would depend on the chain's start state, which biases a short chain by O(1/N_d).
-    const int32_t own = previous[offset];
-    int32_t current = own;
-    const double others = static_cast<double>(length - 1);
-    const double sequenceMass = others + K_ * smoothing;
-    double currentPrior = prior<kLda>(current, hidden, inSequence);
-    double currentPhi = -1;  // computed when a sequence step first needs it
-    for (int32_t m = 0; m < p_.mhSteps; ++m) {
-      const bool wordStep = p_.proposals == kProposalWord || (p_.proposals == kProposalCycle && (m & 1) == 0);
-      ++made;
-      int32_t proposal;
-      if (wordStep) {
-        proposal = drawWord(w, rng);
-      } else {
-        const double u = rng.uniform() * sequenceMass;
-        if (u < others) {
-          int32_t position = std::min(static_cast<int32_t>(u), length - 2);
-          if (position >= offset) ++position;
-          proposal = previous[position];
-        } else {
-          proposal = std::min(static_cast<int32_t>((u - others) / smoothing), K_ - 1);
-        }
-      }
-      if (proposal == current) {
-        ++accepted;
-        continue;
-      }
-      const double proposedPrior = prior<kLda>(proposal, hidden, inSequence);
-      double ratio = priorRatio<kLda>(proposedPrior, currentPrior);
-      double proposedPhi = -1;
-      if (!wordStep) {
-        if (currentPhi < 0) currentPhi = phiOf(w, current);
-        proposedPhi = phiOf(w, proposal);
-        // q_d(k) proportional to c_{d,k}^{-t} + a: the histogram without this position's previous topic
-        const double currentMass = histogram[current] - (current == own ? 1 : 0) + smoothing;
-        const double proposedMass = histogram[proposal] - (proposal == own ? 1 : 0) + smoothing;
-        ratio *= (proposedPhi / currentPhi) * (currentMass / proposedMass);
-      }
-      if (ratio >= 1.0 || rng.uniform() < ratio) {
-        current = proposal;
-        currentPrior = proposedPrior;
-        currentPhi = proposedPhi;
-        ++accepted;
-      }
-    }
-    finalPhi = currentPhi;
-    return current;
   }
 
   // All K terms of the target, then inverse CDF.
@@ -582,7 +554,7 @@ SweepTotals runSweep(const SweepParams& params) {
   runParallel(threads, [&](int32_t index) {
     Worker worker(shared, queue);
     if (params.mode == kModeLda && !params.exact) worker.runLdaInterleaved();
-    else if (params.mode == kModeLda) worker.runLda();
+    else if (params.mode == kModeLda) worker.runLdaExact();
     else worker.runCell();
     made[index] = worker.made;
     accepted[index] = worker.accepted;

@@ -21,7 +21,7 @@ namespace {
 
 constexpr int32_t kBatch = 8;
 
-// The word proposal and phi lookups of one action touch one 32-byte header, one 16-byte entry and one 8-byte
+// The word proposal and phi lookups of one action touch one 32-byte header, one 12-byte entry and one 8-byte
 // hash slot instead of five separate arrays: the tables of the contract are re-packed once per sweep
 // (O(V + nnz)).
 struct alignas(32) WordRow {
@@ -36,7 +36,6 @@ struct PackedEntry {
   float prob;     // Vose probability of the slot's own topic
   int32_t alias;  // the slot's alias topic
   int32_t topic;  // the slot's own topic k (ascending within the row)
-  int32_t count;  // n_{k,w}
 };
 // n_{k,w} lookups (phi of the chain's states) by open addressing with linear probing: one cache line per lookup
 // on average, where a binary search over a 1000-entry row took ~10 dependent, badly predicted loads.
@@ -53,8 +52,8 @@ inline uint32_t hashSlot(int32_t topic, int32_t shift) {
 struct Shared {
   const SweepParams& params;
   std::vector<WordRow> wordRows;             // [V]
-  std::vector<PackedEntry> entries;          // [nnz]
-  std::vector<CountSlot> countSlots;         // [sum over rows of 2^ceil(log2(2 length))] row hash tables
+  std::unique_ptr<PackedEntry[]> entries;    // [nnz] (uninitialised until packed: filled by the threads)
+  std::unique_ptr<CountSlot[]> countSlots;   // [sum over rows of 2^ceil(log2(2 length))] row hash tables
   std::vector<double> phiScale;              // [K] 1 / (n_k + V beta)
   std::unique_ptr<PreparedCell> prepared;    // lla, word-lla
   std::vector<double> logPhiOfSequence;      // [D] summed in index order at the end (thread-count independent)
@@ -325,7 +324,7 @@ class Worker {
   int32_t countOf(int32_t w, int32_t k) const {
     const WordRow& row = shared_.wordRows[w];
     if (row.length == 0) return 0;
-    const CountSlot* table = shared_.countSlots.data() + row.hashBegin;
+    const CountSlot* table = shared_.countSlots.get() + row.hashBegin;
     const uint32_t mask = (0xFFFFFFFFu >> row.hashShift) ;
     for (uint32_t slot = hashSlot(k, row.hashShift);; slot = (slot + 1) & mask) {
       const CountSlot& entry = table[slot];
@@ -338,7 +337,7 @@ class Worker {
 
   void prefetchCount(int32_t w, int32_t k) const {
     const WordRow& row = shared_.wordRows[w];
-    if (row.length > 0) __builtin_prefetch(shared_.countSlots.data() + row.hashBegin + hashSlot(k, row.hashShift));
+    if (row.length > 0) __builtin_prefetch(shared_.countSlots.get() + row.hashBegin + hashSlot(k, row.hashShift));
   }
 
   // Takes the next non-empty sequence from the queue into `chain` and draws its first step; false when the queue
@@ -409,7 +408,7 @@ class Worker {
         const double u = chain.rng.uniform() * row.length;
         int32_t slot = static_cast<int32_t>(u);
         if (slot >= row.length) slot = row.length - 1;
-        chain.entry = shared_.entries.data() + row.begin + slot;
+        chain.entry = shared_.entries.get() + row.begin + slot;
         chain.slotFraction = u - slot;
         chain.proposal = -1;
         __builtin_prefetch(chain.entry);
@@ -519,34 +518,52 @@ SweepTotals runSweep(const SweepParams& params) {
   Shared shared{params, {}, {}, {}, phiScales(params.counts, params.beta), nullptr,
                 std::vector<double>(params.numSequences, 0.0)};
   const CountView& counts = params.counts;
-  shared.wordRows.resize(params.vocabularySize);
-  shared.entries.resize(static_cast<size_t>(counts.rowOffsets[params.vocabularySize]));
+  const int32_t V = params.vocabularySize;
+  const int64_t nonZeros = counts.rowOffsets[V];
+  // Row headers and the hash tables' places (O(V)); then the entries and hash tables, by ranges of actions
+  // holding about equal numbers of entries, on the sweep's threads.
+  shared.wordRows.resize(V);
   int64_t hashSlots = 0;
-  for (int32_t w = 0; w < params.vocabularySize; ++w) {
+  for (int32_t w = 0; w < V; ++w) {
     const int32_t begin = counts.rowOffsets[w];
     const int32_t end = counts.rowOffsets[w + 1];
     int32_t bits = 1;
     while ((int64_t{1} << bits) < 2 * static_cast<int64_t>(end - begin)) ++bits;
+    if (hashSlots > INT32_MAX) throw std::length_error("sweep: the count hash tables exceed 2^31 slots; use fewer topics or a smaller corpus");
     shared.wordRows[w] = {begin, end - begin, static_cast<int32_t>(hashSlots), 32 - bits, params.alias.sparseMass[w],
                           params.alias.sparseMass[w] + params.alias.denseMass};
     if (end > begin) hashSlots += int64_t{1} << bits;
-    for (int32_t e = begin; e < end; ++e) {
-      shared.entries[e] = {params.alias.sparseProb[e], params.alias.sparseAlias[e], counts.rowTopics[e], counts.rowCounts[e]};
-    }
   }
-  if (hashSlots > INT32_MAX) throw std::length_error("sweep: the count hash tables exceed 2^31 slots; use fewer topics or a smaller corpus");
-  shared.countSlots.assign(static_cast<size_t>(hashSlots), CountSlot{-1, 0});
-  for (int32_t w = 0; w < params.vocabularySize; ++w) {
-    const WordRow& row = shared.wordRows[w];
-    if (row.length == 0) continue;
-    CountSlot* table = shared.countSlots.data() + row.hashBegin;
-    const uint32_t mask = 0xFFFFFFFFu >> row.hashShift;
-    for (int32_t e = row.begin; e < row.begin + row.length; ++e) {
-      uint32_t slot = hashSlot(counts.rowTopics[e], row.hashShift);
-      while (table[slot].topic >= 0) slot = (slot + 1) & mask;
-      table[slot] = {counts.rowTopics[e], counts.rowCounts[e]};
+  shared.entries.reset(new PackedEntry[static_cast<size_t>(nonZeros)]);
+  shared.countSlots.reset(new CountSlot[static_cast<size_t>(hashSlots)]);
+  const int32_t packThreads = resolveThreads(params.threads, std::max<int64_t>(nonZeros / 65536, 1));
+  runParallel(packThreads, [&](int32_t index) {
+    // actions [first, last): the first row whose entries start at or after index/packThreads of all entries
+    auto rowAt = [&](int32_t part) {
+      const int64_t target = nonZeros * part / packThreads;
+      return static_cast<int32_t>(std::lower_bound(counts.rowOffsets, counts.rowOffsets + V, target) - counts.rowOffsets);
+    };
+    const int32_t first = index == 0 ? 0 : rowAt(index);
+    const int32_t last = index + 1 == packThreads ? V : rowAt(index + 1);
+    for (int32_t w = first; w < last; ++w) {
+      const WordRow& row = shared.wordRows[w];
+      if (row.length == 0) continue;
+      const int32_t* topics = counts.rowTopics + row.begin;
+      const int32_t* rowCounts = counts.rowCounts + row.begin;
+      PackedEntry* entries = shared.entries.get() + row.begin;
+      for (int32_t i = 0; i < row.length; ++i) {
+        entries[i] = {params.alias.sparseProb[row.begin + i], params.alias.sparseAlias[row.begin + i], topics[i]};
+      }
+      CountSlot* table = shared.countSlots.get() + row.hashBegin;
+      const uint32_t mask = 0xFFFFFFFFu >> row.hashShift;
+      std::fill(table, table + mask + 1, CountSlot{-1, 0});
+      for (int32_t i = 0; i < row.length; ++i) {
+        uint32_t slot = hashSlot(topics[i], row.hashShift);
+        while (table[slot].topic >= 0) slot = (slot + 1) & mask;
+        table[slot] = {topics[i], rowCounts[i]};
+      }
     }
-  }
+  });
   if (params.mode != kModeLda) shared.prepared = std::make_unique<PreparedCell>(params.cell, params.exact);
   SequenceQueue queue(params.offsets, params.numSequences);
   const int32_t threads = resolveThreads(params.threads, params.numSequences);

@@ -2,9 +2,11 @@
 // weights always give the same table.
 #include "alias.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "counts.h"
+#include "pool.h"
 
 namespace lla {
 namespace {
@@ -40,33 +42,49 @@ void vose(double* scaled, int32_t n, const int32_t* ownTopics, float* prob, int3
 
 }  // namespace
 
-void buildAlias(const CountView& counts, double beta, AliasOutput& out) {
+void buildAlias(const CountView& counts, double beta, AliasOutput& out, int32_t threads) {
   const int32_t numTopics = counts.numTopics;
   const std::vector<double> scale = phiScales(counts, beta);
-  std::vector<double> scaled(numTopics);
-  std::vector<int32_t> small, large;
-  small.reserve(numTopics);
-  large.reserve(numTopics);
-
-  double denseMass = 0;
-  for (int32_t k = 0; k < numTopics; ++k) denseMass += beta * scale[k];
-  for (int32_t k = 0; k < numTopics; ++k) scaled[k] = beta * scale[k] * numTopics / denseMass;
-  vose(scaled.data(), numTopics, nullptr, out.denseProb, out.denseAlias, small, large);
-  out.denseMass[0] = denseMass;
-
-  for (int32_t w = 0; w < counts.vocabularySize; ++w) {
-    const int32_t begin = counts.rowOffsets[w];
-    const int32_t length = counts.rowOffsets[w + 1] - begin;
-    double mass = 0;
-    for (int32_t i = 0; i < length; ++i) mass += counts.rowCounts[begin + i] * scale[counts.rowTopics[begin + i]];
-    out.sparseMass[w] = mass;
-    if (length == 0) continue;
-    for (int32_t i = 0; i < length; ++i) {
-      scaled[i] = counts.rowCounts[begin + i] * scale[counts.rowTopics[begin + i]] * length / mass;
-    }
-    vose(scaled.data(), length, counts.rowTopics + begin, out.sparseProb + begin, out.sparseAlias + begin, small,
-         large);
+  {
+    std::vector<double> scaled(numTopics);
+    std::vector<int32_t> small, large;
+    small.reserve(numTopics);
+    large.reserve(numTopics);
+    double denseMass = 0;
+    for (int32_t k = 0; k < numTopics; ++k) denseMass += beta * scale[k];
+    for (int32_t k = 0; k < numTopics; ++k) scaled[k] = beta * scale[k] * numTopics / denseMass;
+    vose(scaled.data(), numTopics, nullptr, out.denseProb, out.denseAlias, small, large);
+    out.denseMass[0] = denseMass;
   }
+  // Each row's table depends on that row alone: ranges of rows with about equal entries go to the threads.
+  const int32_t V = counts.vocabularySize;
+  const int64_t nonZeros = counts.rowOffsets[V];
+  const int32_t parts = resolveThreads(threads, std::max<int64_t>(nonZeros / 32768, 1));
+  runParallel(parts, [&](int32_t index) {
+    auto rowAt = [&](int32_t part) {
+      return static_cast<int32_t>(std::lower_bound(counts.rowOffsets, counts.rowOffsets + V, nonZeros * part / parts) -
+                                  counts.rowOffsets);
+    };
+    const int32_t first = index == 0 ? 0 : rowAt(index);
+    const int32_t last = index + 1 == parts ? V : rowAt(index + 1);
+    std::vector<double> scaled(numTopics);  // [K] a row has at most K entries (validated strictly ascending, < K)
+    std::vector<int32_t> small, large;
+    small.reserve(numTopics);
+    large.reserve(numTopics);
+    for (int32_t w = first; w < last; ++w) {
+      const int32_t begin = counts.rowOffsets[w];
+      const int32_t length = counts.rowOffsets[w + 1] - begin;
+      double mass = 0;
+      for (int32_t i = 0; i < length; ++i) mass += counts.rowCounts[begin + i] * scale[counts.rowTopics[begin + i]];
+      out.sparseMass[w] = mass;
+      if (length == 0) continue;
+      for (int32_t i = 0; i < length; ++i) {
+        scaled[i] = counts.rowCounts[begin + i] * scale[counts.rowTopics[begin + i]] * length / mass;
+      }
+      vose(scaled.data(), length, counts.rowTopics + begin, out.sparseProb + begin, out.sparseAlias + begin, small,
+           large);
+    }
+  });
 }
 
 }  // namespace lla

@@ -26,8 +26,8 @@ struct AliasOutput {
   double* denseMass;
 };
 
-// Builds every table from validated counts.
-void buildAlias(const CountView& counts, double beta, AliasOutput& out);
+// Builds every table from validated counts. threads: 0 = all cores; the tables do not depend on it.
+void buildAlias(const CountView& counts, double beta, AliasOutput& out, int32_t threads = 1);
 
 // One draw from a table of n slots; ownTopics maps slot -> topic (nullptr: the slot is its topic).
 inline int32_t aliasDraw(const float* prob, const int32_t* alias, const int32_t* ownTopics, int32_t n,

@@ -104,14 +104,19 @@ Napi::Value BuildCounts(const Napi::CallbackInfo& info) {
   const auto topics = a.int32s(info[3], "topics");
   const int32_t numTopics = a.integer(info[4], "numTopics", 1, kMaxSize);
   Napi::Object out = a.object(info[5], "out");
+  // optional: threads for the rebuild (0 = all cores; default 1); the tables do not depend on it
+  const int32_t threads = info[6].IsUndefined() ? 1 : a.integer(info[6], "threads", 0, kMaxThreads);
   a.length("topics", topics.length, tokens.length);
   a.length("wordTokens", wordTokens.length, tokens.length);
   if (wordOffsets.length < 1) a.fail("wordOffsets", "is empty", "pass V+1 offsets of the token positions of each action");
   const int32_t vocabularySize = a.offsets("wordOffsets", wordOffsets, wordTokens.length);
   a.range("wordTokens", wordTokens.data, wordTokens.length, 0, static_cast<int64_t>(tokens.length));
   a.range("topics", topics.data, topics.length, 0, numTopics);
+  const int32_t totalTokens = wordOffsets.data[vocabularySize];
   for (int32_t w = 0; w < vocabularySize; ++w) {
     for (int32_t i = wordOffsets.data[w]; i < wordOffsets.data[w + 1]; ++i) {
+      // a random gather over tokens: fetch a few positions ahead (wordTokens was range-checked above)
+      if (i + 16 < totalTokens) __builtin_prefetch(tokens.data + wordTokens.data[i + 16]);
       if (tokens.data[wordTokens.data[i]] != w) {
         a.fail("wordTokens", "[" + std::to_string(i) + "] is position " + std::to_string(wordTokens.data[i]) +
                                  " whose action is " + std::to_string(tokens.data[wordTokens.data[i]]) + ", not " +
@@ -130,7 +135,8 @@ Napi::Value BuildCounts(const Napi::CallbackInfo& info) {
   a.outputsApart({"out.rowOffsets", "out.rowTopics", "out.rowCounts", "out.topicTotals"});
   CountOutput output{rowOffsets.data, rowTopics.data, rowCounts.data, topicTotals.data,
                      static_cast<int64_t>(rowTopics.length)};
-  const int64_t nnz = buildCounts(wordOffsets.data, wordTokens.data, vocabularySize, topics.data, numTopics, output);
+  const int64_t nnz =
+      buildCounts(wordOffsets.data, wordTokens.data, vocabularySize, topics.data, numTopics, output, threads);
   if (nnz < 0) {
     a.fail("out.rowTopics", "(capacity " + std::to_string(rowTopics.length) + ") is too small for the non-zero counts",
            "allocate rowTopics and rowCounts with capacity T (the token count)");
@@ -144,6 +150,8 @@ Napi::Value BuildAlias(const Napi::CallbackInfo& info) {
   const int32_t numTopics = a.integer(info[1], "numTopics", 1, kMaxSize);
   const double beta = a.number(info[2], "beta", 0, true);
   Napi::Object out = a.object(info[3], "out");
+  // optional: threads for the rebuild (0 = all cores; default 1); the tables do not depend on it
+  const int32_t threads = info[4].IsUndefined() ? 1 : a.integer(info[4], "threads", 0, kMaxThreads);
   const auto rowOffsets = a.int32s(countsObject.Get("rowOffsets"), "counts.rowOffsets");
   if (rowOffsets.length < 1) a.fail("counts.rowOffsets", "is empty", "pass V+1 row offsets");
   const CountView counts = a.counts(countsObject, numTopics, static_cast<int32_t>(rowOffsets.length - 1));
@@ -162,7 +170,7 @@ Napi::Value BuildAlias(const Napi::CallbackInfo& info) {
   a.minimumLength("out.denseMass", denseMass.length, 1);
   a.outputsApart({"out.sparseProb", "out.sparseAlias", "out.sparseMass", "out.denseProb", "out.denseAlias", "out.denseMass"});
   AliasOutput output{sparseProb.data, sparseAlias.data, sparseMass.data, denseProb.data, denseAlias.data, denseMass.data};
-  buildAlias(counts, beta, output);
+  buildAlias(counts, beta, output, threads);
   return info.Env().Undefined();
 }
 

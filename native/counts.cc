@@ -2,6 +2,9 @@
 #include "counts.h"
 
 #include <algorithm>
+#include <cstring>
+
+#include "pool.h"
 
 namespace lla {
 
@@ -20,8 +23,14 @@ void phiColumn(const CountView& counts, const std::vector<double>& phiScale, dou
   }
 }
 
-int64_t buildCounts(const int32_t* wordOffsets, const int32_t* wordTokens, int32_t vocabularySize,
-                    const int32_t* topics, int32_t numTopics, CountOutput& out) {
+namespace {
+
+// Rows [first, last) written back to back from rowTopics / rowCounts (at most `capacity` entries); each row's end
+// (relative to those pointers) into rowEnds [last - first]; topic totals added into totals [K]. Returns the
+// entries written, or -1 when they would exceed capacity.
+int64_t countRows(const int32_t* wordOffsets, const int32_t* wordTokens, int32_t first, int32_t last,
+                  const int32_t* topics, int32_t numTopics, int32_t* rowTopics, int32_t* rowCounts, int64_t capacity,
+                  int32_t* rowEnds, int32_t* totals) {
   // perTopic: [K] counts of the current row; touched: the topics it holds, in first-seen order; present: [K/64]
   // bit set of the same topics, scanned to emit a long row in ascending order without sorting it. Both are
   // cleared after each row, so the work is O(T + nnz + V K/64) at worst, never O(V K).
@@ -30,27 +39,25 @@ int64_t buildCounts(const int32_t* wordOffsets, const int32_t* wordTokens, int32
   std::vector<uint64_t> present(words, 0);
   std::vector<int32_t> touched;
   touched.reserve(std::min<int32_t>(numTopics, 1024));
-  std::fill(out.topicTotals, out.topicTotals + numTopics, 0);
-  const int32_t totalTokens = wordOffsets[vocabularySize];
-  int64_t nnz = 0;
-  out.rowOffsets[0] = 0;
-  for (int32_t w = 0; w < vocabularySize; ++w) {
+  const int32_t endToken = wordOffsets[last];
+  int64_t written = 0;
+  for (int32_t w = first; w < last; ++w) {
     touched.clear();
     const int32_t end = wordOffsets[w + 1];
     for (int32_t i = wordOffsets[w]; i < end; ++i) {
       // topics[] is gathered in random order: fetch a few tokens ahead (across row ends too)
-      if (i + 16 < totalTokens) __builtin_prefetch(topics + wordTokens[i + 16]);
+      if (i + 16 < endToken) __builtin_prefetch(topics + wordTokens[i + 16]);
       const int32_t k = topics[wordTokens[i]];
       if (perTopic[k]++ == 0) touched.push_back(k);
     }
     const int64_t length = static_cast<int64_t>(touched.size());
-    if (nnz + length > out.capacity) return -1;
+    if (written + length > capacity) return -1;
     auto emit = [&](int32_t k) {
-      out.rowTopics[nnz] = k;
-      out.rowCounts[nnz] = perTopic[k];
-      out.topicTotals[k] += perTopic[k];
+      rowTopics[written] = k;
+      rowCounts[written] = perTopic[k];
+      totals[k] += perTopic[k];
       perTopic[k] = 0;
-      ++nnz;
+      ++written;
     };
     if (length <= 8 || length * 4 < words) {
       std::sort(touched.begin(), touched.end());
@@ -62,7 +69,53 @@ int64_t buildCounts(const int32_t* wordOffsets, const int32_t* wordTokens, int32
         present[word] = 0;
       }
     }
-    out.rowOffsets[w + 1] = static_cast<int32_t>(nnz);
+    rowEnds[w - first] = static_cast<int32_t>(written);
+  }
+  return written;
+}
+
+}  // namespace
+
+int64_t buildCounts(const int32_t* wordOffsets, const int32_t* wordTokens, int32_t vocabularySize,
+                    const int32_t* topics, int32_t numTopics, CountOutput& out, int32_t threads) {
+  std::fill(out.topicTotals, out.topicTotals + numTopics, 0);
+  out.rowOffsets[0] = 0;
+  const int64_t totalTokens = wordOffsets[vocabularySize];
+  // Several threads need room for T entries: each writes its range of rows where that range's tokens start (a
+  // row has at most as many entries as tokens), and the ranges are then moved down back to back.
+  const int32_t parts = out.capacity >= totalTokens
+                            ? resolveThreads(threads, std::max<int64_t>(totalTokens / 65536, 1)) : 1;
+  if (parts == 1) {
+    return countRows(wordOffsets, wordTokens, 0, vocabularySize, topics, numTopics, out.rowTopics, out.rowCounts,
+                     out.capacity, out.rowOffsets + 1, out.topicTotals);
+  }
+  // firstRow: [parts+1] rows split into ranges of about equal token counts; totals: [parts][K]
+  std::vector<int32_t> firstRow(parts + 1, vocabularySize);
+  firstRow[0] = 0;
+  for (int32_t index = 1; index < parts; ++index) {
+    const int64_t target = totalTokens * index / parts;
+    firstRow[index] = static_cast<int32_t>(
+        std::lower_bound(wordOffsets, wordOffsets + vocabularySize, target) - wordOffsets);
+  }
+  std::vector<int32_t> totals(static_cast<size_t>(parts) * numTopics, 0);
+  std::vector<int64_t> written(parts, 0);
+  runParallel(parts, [&](int32_t index) {
+    const int32_t start = wordOffsets[firstRow[index]];
+    written[index] = countRows(wordOffsets, wordTokens, firstRow[index], firstRow[index + 1], topics, numTopics,
+                               out.rowTopics + start, out.rowCounts + start, totalTokens - start,
+                               out.rowOffsets + firstRow[index] + 1, totals.data() + static_cast<size_t>(index) * numTopics);
+  });
+  int64_t nnz = 0;
+  for (int32_t index = 0; index < parts; ++index) {
+    const int32_t start = wordOffsets[firstRow[index]];
+    if (nnz != start) {  // in range order: a range's destination never overlaps a later range's entries
+      std::memmove(out.rowTopics + nnz, out.rowTopics + start, static_cast<size_t>(written[index]) * sizeof(int32_t));
+      std::memmove(out.rowCounts + nnz, out.rowCounts + start, static_cast<size_t>(written[index]) * sizeof(int32_t));
+    }
+    for (int32_t w = firstRow[index]; w < firstRow[index + 1]; ++w) out.rowOffsets[w + 1] += static_cast<int32_t>(nnz);
+    const int32_t* mine = totals.data() + static_cast<size_t>(index) * numTopics;
+    for (int32_t k = 0; k < numTopics; ++k) out.topicTotals[k] += mine[k];
+    nnz += written[index];
   }
   return nnz;
 }

@@ -45,8 +45,8 @@ struct CountOutput {
 };
 
 // Counts from assignments; inputs already validated (wordTokens grouped by action, positions < T, topics < K).
-// Returns nnz, or -1 when the output capacity is too small.
+// Returns nnz, or -1 when the output capacity is too small. threads: 0 = all cores; the tables do not depend on it.
 int64_t buildCounts(const int32_t* wordOffsets, const int32_t* wordTokens, int32_t vocabularySize,
-                    const int32_t* topics, int32_t numTopics, CountOutput& out);
+                    const int32_t* topics, int32_t numTopics, CountOutput& out, int32_t threads = 1);
 
 }  // namespace lla

@@ -329,6 +329,62 @@ for (const backend of BACKENDS) {
     });
   }
 
+  test(`${title}: count and alias rebuilds give the same tables for 1, 3 and all threads`, async () => {
+    const k = await kernel();
+    // 300k tokens: enough for the native rebuild to split its rows over 3 threads; Zipf-like actions so that rows
+    // range from one entry to all K topics
+    const T = 300_000;
+    const V = 5_000;
+    const K = 300;
+    const random = testRandom(41);
+    const tokens = k.allocInt32(T);
+    const topics = k.allocInt32(T);
+    for (let i = 0; i < T; i++) {
+      tokens[i] = Math.min(V - 1, Math.floor(Math.exp(random() * Math.log(V + 1))) - 1);
+      topics[i] = Math.floor(random() * random() * K);
+    }
+    const wordOffsets = k.allocInt32(V + 1);
+    for (const w of tokens) wordOffsets[w + 1]++;
+    for (let w = 0; w < V; w++) wordOffsets[w + 1] += wordOffsets[w];
+    const fill = Int32Array.from(wordOffsets);
+    const wordTokens = k.allocInt32(T);
+    tokens.forEach((w, i) => { wordTokens[fill[w]++] = i; });
+    const build = (threads: number | undefined) => {
+      const counts: CountTables = {
+        rowOffsets: k.allocInt32(V + 1), rowTopics: k.allocInt32(T), rowCounts: k.allocInt32(T), topicTotals: k.allocInt32(K),
+      };
+      const nnz = k.buildCounts(tokens, wordOffsets, wordTokens, topics, K, counts, threads);
+      const alias: AliasTables = {
+        sparseProb: k.allocFloat32(T), sparseAlias: k.allocInt32(T), sparseMass: k.allocFloat64(V),
+        denseProb: k.allocFloat32(K), denseAlias: k.allocInt32(K), denseMass: k.allocFloat64(1),
+      };
+      k.buildAlias(counts, K, 0.01, alias, threads);
+      return { nnz, counts, alias };
+    };
+    const one = build(undefined);
+    assert.ok(one.nnz > V && one.nnz < T, `nnz ${one.nnz}`);
+    let longRows = 0;
+    for (let w = 0; w < V; w++) if (one.counts.rowOffsets[w + 1] - one.counts.rowOffsets[w] > K / 2) longRows++;
+    assert.ok(longRows > 10, `${longRows} rows hold more than K/2 topics`);
+    for (const threads of [1, 3, 0]) {
+      const other = build(threads);
+      assert.is(other.nnz, one.nnz, `nnz with ${threads} threads`);
+      const same = (name: string, a: ArrayLike<number>, b: ArrayLike<number>, length: number) => {
+        for (let i = 0; i < length; i++) if (!Object.is(a[i], b[i])) assert.unreachable(`${name}[${i}] differs with ${threads} threads: ${a[i]} vs ${b[i]}`);
+      };
+      same('rowOffsets', one.counts.rowOffsets, other.counts.rowOffsets, V + 1);
+      same('rowTopics', one.counts.rowTopics, other.counts.rowTopics, one.nnz);
+      same('rowCounts', one.counts.rowCounts, other.counts.rowCounts, one.nnz);
+      same('topicTotals', one.counts.topicTotals, other.counts.topicTotals, K);
+      same('sparseProb', one.alias.sparseProb, other.alias.sparseProb, one.nnz);
+      same('sparseAlias', one.alias.sparseAlias, other.alias.sparseAlias, one.nnz);
+      same('sparseMass', one.alias.sparseMass, other.alias.sparseMass, V);
+      same('denseProb', one.alias.denseProb, other.alias.denseProb, K);
+      same('denseAlias', one.alias.denseAlias, other.alias.denseAlias, K);
+      same('denseMass', one.alias.denseMass, other.alias.denseMass, 1);
+    }
+  });
+
   test(`${title}: lla joint of (z0, z1) matches p(z0) p(z1 | z0)`, async () => {
     const k = await kernel();
     const fixture = fixtureModel(k);
@@ -616,6 +672,8 @@ for (const backend of BACKENDS) {
     const counts = { rowOffsets: new Int32Array(3), rowTopics: new Int32Array(3), rowCounts: new Int32Array(3), topicTotals: new Int32Array(2) };
     throwsSync('buildCounts position of another action', () => k.buildCounts(tokens, Int32Array.from([0, 1, 3]), Int32Array.from([1, 0, 2]), Int32Array.from([0, 1, 1]), 2, counts));
     throwsSync('buildCounts topic out of range', () => k.buildCounts(tokens, Int32Array.from([0, 1, 3]), Int32Array.from([0, 1, 2]), Int32Array.from([0, 5, 1]), 2, counts));
+    throwsSync('buildCounts threads -1', () => k.buildCounts(tokens, Int32Array.from([0, 1, 3]), Int32Array.from([0, 1, 2]), Int32Array.from([0, 1, 1]), 2, counts, -1));
+    throwsSync('buildAlias threads 1.5', () => k.buildAlias(fixture.counts, K, 0.01, fixture.alias, 1.5));
     throwsSync('buildCounts short out', () => k.buildCounts(tokens, Int32Array.from([0, 1, 3]), Int32Array.from([0, 1, 2]), Int32Array.from([0, 1, 1]), 2, { ...counts, topicTotals: new Int32Array(1) }));
     throwsSync('buildAlias short out', () => k.buildAlias(fixture.counts, K, BETA, { ...fixture.alias, denseProb: new Float32Array(1) }));
     throwsSync('buildAlias zero beta', () => k.buildAlias(fixture.counts, K, 0, fixture.alias));

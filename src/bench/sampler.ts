@@ -159,8 +159,8 @@ export async function runSamplerBench(kernel: Kernel, corpus: BenchCorpus, setti
     : randomCellWeights(mode, numTopics, vocabularySize, settings.hidden, settings.seed, (n) => kernel.allocFloat32(n));
   kernel.randomTopics(offsets, topicsPrev, numTopics, settings.seed);
   // one untimed rebuild so that first-touch page faults of the tables are not billed to iteration 1
-  kernel.buildCounts(tokens, wordOffsets, wordTokens, topicsPrev, numTopics, counts);
-  kernel.buildAlias(counts, numTopics, beta, alias);
+  kernel.buildCounts(tokens, wordOffsets, wordTokens, topicsPrev, numTopics, counts, settings.threads);
+  kernel.buildAlias(counts, numTopics, beta, alias, settings.threads);
   const setup = (performance.now() - setupStarted) / 1000;
 
   const phases: PhaseSeconds = { setup, counts: 0, alias: 0, sweep: 0 };
@@ -171,9 +171,9 @@ export async function runSamplerBench(kernel: Kernel, corpus: BenchCorpus, setti
   for (let iteration = 0; iteration < iterations; iteration += 1) {
     if (settings.signal?.aborted) throw new InterruptedError('lla bench: interrupted');
     const started = performance.now();
-    nonZeros = kernel.buildCounts(tokens, wordOffsets, wordTokens, topicsPrev, numTopics, counts);
+    nonZeros = kernel.buildCounts(tokens, wordOffsets, wordTokens, topicsPrev, numTopics, counts, settings.threads);
     const counted = performance.now();
-    kernel.buildAlias(counts, numTopics, beta, alias);
+    kernel.buildAlias(counts, numTopics, beta, alias, settings.threads);
     const aliased = performance.now();
     const result = await kernel.sweep({
       mode, exact: settings.exact, mhSteps: settings.mhSteps, proposals: settings.proposals ?? 'cycle',

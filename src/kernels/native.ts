@@ -17,8 +17,8 @@ interface NativeBinding {
   randomStream(seed: number, iteration: number, index: number, out: Uint32Array): void;
   randomTopics(offsets: Int32Array, topics: Int32Array, numTopics: number, seed: number): void;
   buildCounts(tokens: Int32Array, wordOffsets: Int32Array, wordTokens: Int32Array, topics: Int32Array,
-    numTopics: number, out: CountTables): number;
-  buildAlias(counts: CountTables, numTopics: number, beta: number, out: AliasTables): void;
+    numTopics: number, out: CountTables, threads?: number): number;
+  buildAlias(counts: CountTables, numTopics: number, beta: number, out: AliasTables, threads?: number): void;
   sweep(args: SweepArgs): Promise<SweepResult>;
   particleFilter(args: FilterArgs): Promise<void>;
   filterStep(args: Parameters<Kernel['filterStep']>[0]): number;
@@ -77,9 +77,9 @@ export function loadNativeKernel(): Kernel {
     checksum: (values) => binding.checksum(values),
     randomStream: (seed, iteration, index, out) => binding.randomStream(seed, iteration, index, out),
     randomTopics: (offsets, topics, numTopics, seed) => binding.randomTopics(offsets, topics, numTopics, seed),
-    buildCounts: (tokens, wordOffsets, wordTokens, topics, numTopics, out) =>
-      binding.buildCounts(tokens, wordOffsets, wordTokens, topics, numTopics, out),
-    buildAlias: (counts, numTopics, beta, out) => binding.buildAlias(counts, numTopics, beta, out),
+    buildCounts: (tokens, wordOffsets, wordTokens, topics, numTopics, out, threads) =>
+      binding.buildCounts(tokens, wordOffsets, wordTokens, topics, numTopics, out, threads),
+    buildAlias: (counts, numTopics, beta, out, threads) => binding.buildAlias(counts, numTopics, beta, out, threads),
     // async so that an argument error becomes a rejected Promise, as for any other failure of the call
     sweep: async (args) => binding.sweep(args),
     particleFilter: async (args) => binding.particleFilter(args),

@@ -197,10 +197,11 @@ export interface Kernel {
   /** z[t] = below(K) from stream(seed, 0xFFFFFFFF, d) for each token of sequence d, in order. */
   randomTopics(offsets: Int32Array, topics: Int32Array, numTopics: number, seed: number): void;
   /** counts from assignments. wordTokens: [T] token positions grouped by action (wordOffsets [V+1]), ascending
-   * within each action. Returns nnz. */
+   * within each action. Returns nnz. threads (optional, default 1, 0 = all cores): threads of the rebuild where the
+   * backend has them (native); the tables never depend on it. */
   buildCounts(tokens: Int32Array, wordOffsets: Int32Array, wordTokens: Int32Array, topics: Int32Array,
-    numTopics: number, out: CountTables): number;
-  buildAlias(counts: CountTables, numTopics: number, beta: number, out: AliasTables): void;
+    numTopics: number, out: CountTables, threads?: number): number;
+  buildAlias(counts: CountTables, numTopics: number, beta: number, out: AliasTables, threads?: number): void;
   sweep(args: SweepArgs): Promise<SweepResult>;
   particleFilter(args: FilterArgs): Promise<void>;
   /** advance one session by one known action; returns log p(action | history) and, when mixtureOut ([K]) is

@@ -150,8 +150,10 @@ export class WasmKernel implements Kernel {
   }
 
   buildCounts(tokens: Int32Array, wordOffsets: Int32Array, wordTokens: Int32Array, topics: Int32Array,
-    numTopics: number, out: CountTables): number {
+    numTopics: number, out: CountTables, threads?: number): number {
     const entry = 'buildCounts';
+    // checked like the native argument, then unused: the WASM rebuild runs on the calling thread
+    if (threads !== undefined) requireInteger(entry, 'threads', threads, 0, MAX_THREADS);
     requireArray(entry, 'tokens', tokens, Int32Array);
     const T = tokens.length;
     requireArray(entry, 'wordTokens', wordTokens, Int32Array, T);
@@ -183,8 +185,10 @@ export class WasmKernel implements Kernel {
     return nnz;
   }
 
-  buildAlias(counts: CountTables, numTopics: number, beta: number, out: AliasTables): void {
+  buildAlias(counts: CountTables, numTopics: number, beta: number, out: AliasTables, threads?: number): void {
     const entry = 'buildAlias';
+    // checked like the native argument, then unused: the WASM rebuild runs on the calling thread
+    if (threads !== undefined) requireInteger(entry, 'threads', threads, 0, MAX_THREADS);
     const K = requireInteger(entry, 'numTopics', numTopics, 1, MAX_TOPICS);
     if (typeof counts !== 'object' || counts === null || !(counts.rowOffsets instanceof Int32Array)) {
       fail(entry, `counts must be a CountTables object with an Int32Array rowOffsets, got ${describe(counts)}`);

@@ -172,7 +172,7 @@ export class SemState {
 
   rebuildCounts(): void {
     this.nonZeros = this.kernel.buildCounts(this.data.tokens, this.wordOffsets, this.wordTokens, this.topics,
-      this.settings.numTopics, this.counts);
+      this.settings.numTopics, this.counts, this.settings.threads);
   }
 
   /** the kernel mode of iteration `iteration` (0-based) */
@@ -196,7 +196,7 @@ export class SemState {
       if (!lstm) throw new Error(`the ${mode} model needs its LSTM`);
       this.weights = await lstm.cellWeights();
     }
-    this.kernel.buildAlias(this.counts, settings.numTopics, settings.beta, this.alias);
+    this.kernel.buildAlias(this.counts, settings.numTopics, settings.beta, this.alias, settings.threads);
     const sweep = await this.kernel.sweep({
       mode, exact: settings.exact, mhSteps: settings.mhSteps, proposals: settings.proposals,
       numTopics: settings.numTopics, vocabularySize: settings.vocabularySize,

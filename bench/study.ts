@@ -126,8 +126,13 @@ for (const file of FILES) {
   const svg = lineChart({ title: `${file.name}: held-out perplexity against parameters (common vocabulary of ${COMMON_VOCABULARY})`,
     xLabel: 'log10 parameters (dense + count non-zeros)', yLabel: 'held-out perplexity', series, width: 560, height: 320 });
   const name = `perplexity-vs-parameters-${file.name}.svg`;
-  writeFileSync(join(outFolder, name), svg.startsWith('<svg') && !svg.includes('xmlns=')
-    ? svg.replace('<svg', '<svg xmlns="http://www.w3.org/2000/svg"') : svg);
+  // a standalone file: the chart's classes are styled by the report page's CSS, so bring a copy of it along
+  const style = '<style>text{font-family:sans-serif}.tick{font-size:11px;fill:#4a5561}.axis-title,.legend{font-size:12px;' +
+    'fill:#1d232b}.grid{stroke:#e6e9ed}.axis{stroke:#8a939e}.frame{fill:none;stroke:#8a939e}</style>' +
+    '<rect width="100%" height="100%" fill="#fff"/>';
+  const standalone = (svg.includes('xmlns=') ? svg : svg.replace('<svg', '<svg xmlns="http://www.w3.org/2000/svg"'))
+    .replace(/(<svg[^>]*>)/, `$1${style}`);
+  writeFileSync(join(outFolder, name), standalone);
   charts.push(`![${file.name}: perplexity against parameters](bench/study/${name})`);
 }
 

@@ -4,6 +4,7 @@
 // the typed arrays they use are held by persistent references until the worker finishes.
 #include <napi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <deque>
@@ -112,18 +113,17 @@ Napi::Value BuildCounts(const Napi::CallbackInfo& info) {
   const int32_t vocabularySize = a.offsets("wordOffsets", wordOffsets, wordTokens.length);
   a.range("wordTokens", wordTokens.data, wordTokens.length, 0, static_cast<int64_t>(tokens.length));
   a.range("topics", topics.data, topics.length, 0, numTopics);
-  const int32_t totalTokens = wordOffsets.data[vocabularySize];
-  for (int32_t w = 0; w < vocabularySize; ++w) {
-    for (int32_t i = wordOffsets.data[w]; i < wordOffsets.data[w + 1]; ++i) {
-      // a random gather over tokens: fetch a few positions ahead (wordTokens was range-checked above)
-      if (i + 16 < totalTokens) __builtin_prefetch(tokens.data + wordTokens.data[i + 16]);
-      if (tokens.data[wordTokens.data[i]] != w) {
-        a.fail("wordTokens", "[" + std::to_string(i) + "] is position " + std::to_string(wordTokens.data[i]) +
-                                 " whose action is " + std::to_string(tokens.data[wordTokens.data[i]]) + ", not " +
-                                 std::to_string(w),
-               "group the token positions by action (wordOffsets[w] .. wordOffsets[w+1] hold action w)");
-      }
-    }
+  const int64_t misgrouped = firstMisgrouped(wordOffsets.data, wordTokens.data, vocabularySize, tokens.data, threads);
+  if (misgrouped >= 0) {
+    const size_t i = static_cast<size_t>(misgrouped);
+    // the action whose range holds index i (the last offset <= i)
+    const int32_t w = static_cast<int32_t>(
+        std::upper_bound(wordOffsets.data, wordOffsets.data + vocabularySize + 1, static_cast<int32_t>(i)) -
+        wordOffsets.data) - 1;
+    a.fail("wordTokens", "[" + std::to_string(i) + "] is position " + std::to_string(wordTokens.data[i]) +
+                             " whose action is " + std::to_string(tokens.data[wordTokens.data[i]]) + ", not " +
+                             std::to_string(w),
+           "group the token positions by action (wordOffsets[w] .. wordOffsets[w+1] hold action w)");
   }
   const auto rowOffsets = a.int32s(out.Get("rowOffsets"), "out.rowOffsets");
   const auto rowTopics = a.int32s(out.Get("rowTopics"), "out.rowTopics");

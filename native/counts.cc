@@ -76,6 +76,37 @@ int64_t countRows(const int32_t* wordOffsets, const int32_t* wordTokens, int32_t
 
 }  // namespace
 
+int64_t firstMisgrouped(const int32_t* wordOffsets, const int32_t* wordTokens, int32_t vocabularySize,
+                        const int32_t* tokens, int32_t threads) {
+  const int64_t totalTokens = wordOffsets[vocabularySize];
+  const int32_t parts = resolveThreads(threads, std::max<int64_t>(totalTokens / 65536, 1));
+  std::vector<int64_t> first(parts, -1);  // [parts] each range's first misgrouped index
+  runParallel(parts, [&](int32_t index) {
+    const int32_t begin = static_cast<int32_t>(
+        std::upper_bound(wordOffsets, wordOffsets + vocabularySize + 1, static_cast<int32_t>(totalTokens * index / parts)) -
+        wordOffsets) - 1;
+    const int32_t end = index + 1 == parts ? vocabularySize
+        : static_cast<int32_t>(std::upper_bound(wordOffsets, wordOffsets + vocabularySize + 1,
+                                                static_cast<int32_t>(totalTokens * (index + 1) / parts)) - wordOffsets) - 1;
+    // actions [begin, end): ranges meet where one ends and the next begins
+    const int32_t endToken = wordOffsets[end];
+    for (int32_t w = begin; w < end; ++w) {
+      for (int32_t i = wordOffsets[w]; i < wordOffsets[w + 1]; ++i) {
+        // a random gather over tokens: fetch a few positions ahead
+        if (i + 16 < endToken) __builtin_prefetch(tokens + wordTokens[i + 16]);
+        if (tokens[wordTokens[i]] != w) {
+          first[index] = i;
+          return;
+        }
+      }
+    }
+  });
+  for (int64_t i : first) {
+    if (i >= 0) return i;  // ranges in index order: the first one found is the smallest
+  }
+  return -1;
+}
+
 int64_t buildCounts(const int32_t* wordOffsets, const int32_t* wordTokens, int32_t vocabularySize,
                     const int32_t* topics, int32_t numTopics, CountOutput& out, int32_t threads) {
   std::fill(out.topicTotals, out.topicTotals + numTopics, 0);

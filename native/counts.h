@@ -44,6 +44,12 @@ struct CountOutput {
   int64_t capacity;
 };
 
+// Argument check of buildCounts' index: the first i with tokens[wordTokens[i]] != the action whose range
+// wordOffsets[w] .. wordOffsets[w+1] holds i, or -1 when all are grouped right. wordTokens already range-checked.
+// threads: 0 = all cores; the answer does not depend on it.
+int64_t firstMisgrouped(const int32_t* wordOffsets, const int32_t* wordTokens, int32_t vocabularySize,
+                        const int32_t* tokens, int32_t threads);
+
 // Counts from assignments; inputs already validated (wordTokens grouped by action, positions < T, topics < K).
 // Returns nnz, or -1 when the output capacity is too small. threads: 0 = all cores; the tables do not depend on it.
 int64_t buildCounts(const int32_t* wordOffsets, const int32_t* wordTokens, int32_t vocabularySize,

@@ -4,6 +4,7 @@
 export { randomStream, randomTopics, checksum } from './rng';
 export { buildCounts } from './counts';
 export { buildAlias } from './alias';
+export { countHashSlots, buildCountHash } from './count_hash';
 export { lstmSteps, topicTransitions } from './lstm_cell';
 export { sweepRange, sweepScratchBytes } from './sweep';
 export { filterRange, filterToken, nextMixture, filterScratchBytes, filterTokenScratchBytes } from './likelihood';

@@ -32,7 +32,9 @@ export const SWEEP_ALPHA = 104;          // f64
 export const SWEEP_SMOOTHING = 112;      // f64 a of the sequence proposal
 export const SWEEP_SEED = 120;           // u64
 export const SWEEP_ITERATION = 128;      // u64
-export const SWEEP_BYTES = 136;
+export const SWEEP_HASH_ROWS = 136;      // i32 [V][2] count hash table of each action: first slot, shift (count_hash.ts)
+export const SWEEP_HASH_SLOTS = 140;     // i32 [slots][2] topic (-1 empty), n_{k,w}
+export const SWEEP_BYTES = 144;
 
 // Particle filter parameters.
 export const FILTER_MODE = 0;            // i32

@@ -3,14 +3,14 @@
 // Reads the parameter block (layout.ts); writes topicsNext and per-sequence statistics; never allocates.
 
 import { seedStream, uniform, aliasDraw } from './rng';
-import { countOf } from './counts';
+import { hashedCount } from './count_hash';
 import { Cell, cellStep, logit, allLogits } from './lstm_cell';
 import {
   SWEEP_MODE, SWEEP_EXACT, SWEEP_MH_STEPS, SWEEP_PROPOSALS, SWEEP_TOPICS, SWEEP_VOCABULARY, SWEEP_TOKENS,
   SWEEP_OFFSETS, SWEEP_TOPICS_PREV, SWEEP_TOPICS_NEXT, SWEEP_ROW_OFFSETS, SWEEP_ROW_TOPICS, SWEEP_ROW_COUNTS,
   SWEEP_SPARSE_PROB, SWEEP_SPARSE_ALIAS, SWEEP_SPARSE_MASS, SWEEP_DENSE_PROB, SWEEP_DENSE_ALIAS,
   SWEEP_DENSE_MASS, SWEEP_CELL, SWEEP_INVERSE_TOTALS, SWEEP_PER_SEQUENCE, SWEEP_BETA, SWEEP_ALPHA,
-  SWEEP_SMOOTHING, SWEEP_SEED, SWEEP_ITERATION, MODE_LDA, MODE_LLA, MODE_WORD_LLA, PROPOSAL_WORD,
+  SWEEP_SMOOTHING, SWEEP_SEED, SWEEP_ITERATION, SWEEP_HASH_ROWS, SWEEP_HASH_SLOTS, MODE_LDA, MODE_LLA, MODE_WORD_LLA, PROPOSAL_WORD,
   PROPOSAL_SEQUENCE,
 } from './layout';
 
@@ -54,6 +54,8 @@ function sweepSequence(params: usize, scratch: usize, d: i32): void {
   const beta = load<f64>(params + SWEEP_BETA);
   const alpha = load<f64>(params + SWEEP_ALPHA);
   const smoothing = load<f64>(params + SWEEP_SMOOTHING);
+  const hashRows = load<usize>(params + SWEEP_HASH_ROWS);
+  const hashSlots = load<usize>(params + SWEEP_HASH_SLOTS);
 
   const H = mode == MODE_LDA ? 0 : cell.hidden;
   const h = scratch;
@@ -137,8 +139,8 @@ function sweepSequence(params: usize, scratch: usize, d: i32): void {
         }
         let proposalPhi: f64 = -1;
         if (kind == PROPOSAL_SEQUENCE) {
-          if (currentPhi < 0) currentPhi = phiOf(rowTopics, rowCounts, rowBegin, rowEnd, inverseTotals, beta, current);
-          proposalPhi = phiOf(rowTopics, rowCounts, rowBegin, rowEnd, inverseTotals, beta, proposal);
+          if (currentPhi < 0) currentPhi = phiOf(hashRows, hashSlots, w, inverseTotals, beta, current);
+          proposalPhi = phiOf(hashRows, hashSlots, w, inverseTotals, beta, proposal);
           // q_d(k) proportional to c_{d,k}^{-t} + a (the histogram without this position's previous topic).
           const own = load<i32>(topicsPrev + (<usize>t << 2));
           const currentMass = <f64>(load<i32>(histogram + (<usize>current << 2)) - (current == own ? 1 : 0)) + smoothing;
@@ -155,7 +157,7 @@ function sweepSequence(params: usize, scratch: usize, d: i32): void {
     }
     store<i32>(topicsNext + (<usize>t << 2), current);
     if (mode == MODE_LDA) store<i32>(sequenceCounts + (<usize>current << 2), load<i32>(sequenceCounts + (<usize>current << 2)) + 1);
-    logPhi += Math.log(phiOf(rowTopics, rowCounts, rowBegin, rowEnd, inverseTotals, beta, current));
+    logPhi += Math.log(phiOf(hashRows, hashSlots, w, inverseTotals, beta, current));
   }
 
   // Clear the per-sequence tables by the topics that were set: O(N_d), not O(K).
@@ -169,18 +171,10 @@ function sweepSequence(params: usize, scratch: usize, d: i32): void {
   store<f64>(out, <f64>accepted, 16);
 }
 
-/** phi_{k,w} = (n_{k,w} + beta) / (n_k + V beta), n_{k,w} found in action w's sparse row. */
+/** phi_{k,w} = (n_{k,w} + beta) / (n_k + V beta), n_{k,w} from action w's count hash table. */
 // @ts-ignore: decorator
-@inline function phiOf(rowTopics: usize, rowCounts: usize, rowBegin: i32, rowEnd: i32, inverseTotals: usize,
-  beta: f64, k: i32): f64 {
-  let low = rowBegin, high = rowEnd - 1;
-  let count = 0;
-  while (low <= high) {
-    const middle = (low + high) >>> 1;
-    const topic = load<i32>(rowTopics + (<usize>middle << 2));
-    if (topic == k) { count = load<i32>(rowCounts + (<usize>middle << 2)); break; }
-    if (topic < k) low = middle + 1; else high = middle - 1;
-  }
+@inline function phiOf(hashRows: usize, hashSlots: usize, w: i32, inverseTotals: usize, beta: f64, k: i32): f64 {
+  const count = hashedCount(hashRows, hashSlots, w, k);
   return (<f64>count + beta) * load<f64>(inverseTotals + (<usize>k << 3));
 }
 

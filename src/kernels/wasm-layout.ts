@@ -8,8 +8,8 @@ export const SWEEP = {
   rowOffsets: 44, rowTopics: 48, rowCounts: 52, topicTotals: 56,
   sparseProb: 60, sparseAlias: 64, sparseMass: 68, denseProb: 72, denseAlias: 76, denseMass: 80,
   cell: 84, inverseTotals: 88, perSequence: 92,
-  beta: 96, alpha: 104, smoothing: 112, seed: 120, iteration: 128,
-  bytes: 136,
+  beta: 96, alpha: 104, smoothing: 112, seed: 120, iteration: 128, hashRows: 136, hashSlots: 140,
+  bytes: 144,
 } as const;
 
 export const FILTER = {
@@ -46,6 +46,9 @@ export interface WasmExports {
   buildAlias(rowOffsets: number, rowTopics: number, rowCounts: number, topicTotals: number, V: number, K: number,
     beta: number, sparseProb: number, sparseAlias: number, sparseMass: number, denseProb: number, denseAlias: number,
     denseMass: number, scratch: number): void;
+  countHashSlots(rowOffsets: number, V: number): number;
+  buildCountHash(rowOffsets: number, rowTopics: number, rowCounts: number, V: number, hashRows: number,
+    hashSlots: number): void;
   lstmSteps(cell: number, inputs: number, steps: number, hiddenOut: number, cellOut: number, state: number): void;
   topicTransitions(cell: number, offsets: number, sequences: number, topics: number, K: number, sums: number,
     rowCounts: number, scratch: number): void;

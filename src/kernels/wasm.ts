@@ -261,6 +261,14 @@ export class WasmKernel implements Kernel {
           scope.bind(alias.denseMass)],
         cell: H > 0 ? this.bindCell(scope, args.weights!, H) : 0,
       };
+      // n_{k,w} hash tables for the sweep's phi lookups (assembly/count_hash.ts), rebuilt per call: O(V + nnz).
+      const hashSlotCount = this.wasm.countHashSlots(pointers.rowOffsets, V);
+      if (hashSlotCount < 0) {
+        fail(entry, 'the count hash tables exceed 2^31 slots: use fewer topics or a smaller corpus');
+      }
+      const hashRows = scope.scratch(8 * V);
+      const hashSlots = scope.scratch(8 * hashSlotCount);
+      this.wasm.buildCountHash(pointers.rowOffsets, pointers.rowTopics, pointers.rowCounts, V, hashRows, hashSlots);
       new BlockWriter(this.memory.buffer, params, SWEEP.bytes)
         .int(SWEEP.mode, MODE_CODE[mode]).int(SWEEP.exact, args.exact ? 1 : 0).int(SWEEP.mhSteps, mhSteps)
         .int(SWEEP.proposals, args.exact ? 0 : proposals).int(SWEEP.topics, K).int(SWEEP.vocabulary, V)
@@ -275,7 +283,8 @@ export class WasmKernel implements Kernel {
         .pointer(SWEEP.cell, pointers.cell).pointer(SWEEP.inverseTotals, inverseTotals)
         .pointer(SWEEP.perSequence, perSequence)
         .float64(SWEEP.beta, beta).float64(SWEEP.alpha, alpha).float64(SWEEP.smoothing, smoothing)
-        .unsigned64(SWEEP.seed, seed).unsigned64(SWEEP.iteration, iteration);
+        .unsigned64(SWEEP.seed, seed).unsigned64(SWEEP.iteration, iteration)
+        .pointer(SWEEP.hashRows, hashRows).pointer(SWEEP.hashSlots, hashSlots);
       const scratchBytes = this.wasm.sweepScratchBytes(K, H);
       await this.runRanges(scope, 'sweepRange', params, args.offsets, D, threads, scratchBytes);
       const stats = this.linear.view(Float64Array, perSequence, 3 * D);

@@ -185,7 +185,20 @@ int32_t Arguments::offsets(const std::string& name, const Typed<int32_t>& offset
   return static_cast<int32_t>(offsets.length - 1);
 }
 
-CountView Arguments::counts(Napi::Value value, int32_t numTopics, int32_t vocabularySize) {
+const int32_t* Arguments::checkedRange(Snapshot* snapshot, const std::string& name, const int32_t* values,
+                                      size_t count, int64_t low, int64_t high) const {
+  if (snapshot == nullptr) {
+    range(name, values, count, low, high);
+    return values;
+  }
+  size_t firstOutside = count;
+  const int32_t* copy = snapshot->keepChecked(values, count, low, high, firstOutside);
+  // the copy holds the same values up to the first bad one: range() reports it as it would on the source
+  if (firstOutside < count) range(name, copy, count, low, high);
+  return copy;
+}
+
+CountView Arguments::counts(Napi::Value value, int32_t numTopics, int32_t vocabularySize, Snapshot* snapshot) {
   Napi::Object tables = object(value, "counts");
   CountView view;
   view.numTopics = numTopics;
@@ -196,34 +209,36 @@ CountView Arguments::counts(Napi::Value value, int32_t numTopics, int32_t vocabu
   const auto topicTotals = int32s(tables.Get("topicTotals"), "counts.topicTotals");
   length("counts.rowOffsets", rowOffsets.length, static_cast<size_t>(vocabularySize) + 1);
   length("counts.topicTotals", topicTotals.length, numTopics);
-  if (rowOffsets.data[0] != 0) fail("counts.rowOffsets", "[0] is not 0", "rebuild the tables with kernel.buildCounts");
+  const int32_t* offsets = snapshot == nullptr ? rowOffsets.data
+                                               : snapshot->keep(rowOffsets.data, static_cast<size_t>(vocabularySize) + 1);
+  if (offsets[0] != 0) fail("counts.rowOffsets", "[0] is not 0", "rebuild the tables with kernel.buildCounts");
   for (int32_t w = 0; w < vocabularySize; ++w) {
-    if (rowOffsets.data[w + 1] < rowOffsets.data[w]) {
+    if (offsets[w + 1] < offsets[w]) {
       fail("counts.rowOffsets", "decreases at index " + std::to_string(w + 1), "rebuild the tables with kernel.buildCounts");
     }
   }
-  const size_t nnz = static_cast<size_t>(rowOffsets.data[vocabularySize]);
+  const size_t nnz = static_cast<size_t>(offsets[vocabularySize]);
   minimumLength("counts.rowTopics", rowTopics.length, nnz);
   minimumLength("counts.rowCounts", rowCounts.length, nnz);
-  range("counts.rowTopics", rowTopics.data, nnz, 0, numTopics);
-  range("counts.rowCounts", rowCounts.data, nnz, 1, INT32_MAX);
-  range("counts.topicTotals", topicTotals.data, numTopics, 0, INT32_MAX);
+  const int32_t* topics = checkedRange(snapshot, "counts.rowTopics", rowTopics.data, nnz, 0, numTopics);
+  const int32_t* counts = checkedRange(snapshot, "counts.rowCounts", rowCounts.data, nnz, 1, INT32_MAX);
+  const int32_t* totals = checkedRange(snapshot, "counts.topicTotals", topicTotals.data, numTopics, 0, INT32_MAX);
   for (int32_t w = 0; w < vocabularySize; ++w) {
-    for (int32_t e = rowOffsets.data[w] + 1; e < rowOffsets.data[w + 1]; ++e) {
-      if (rowTopics.data[e] <= rowTopics.data[e - 1]) {
+    for (int32_t e = offsets[w] + 1; e < offsets[w + 1]; ++e) {
+      if (topics[e] <= topics[e - 1]) {
         fail("counts.rowTopics", "is not strictly ascending within row " + std::to_string(w),
              "rebuild the tables with kernel.buildCounts");
       }
     }
   }
-  view.rowOffsets = rowOffsets.data;
-  view.rowTopics = rowTopics.data;
-  view.rowCounts = rowCounts.data;
-  view.topicTotals = topicTotals.data;
+  view.rowOffsets = offsets;
+  view.rowTopics = topics;
+  view.rowCounts = counts;
+  view.topicTotals = totals;
   return view;
 }
 
-AliasView Arguments::alias(Napi::Value value, const CountView& counts) {
+AliasView Arguments::alias(Napi::Value value, const CountView& counts, Snapshot* snapshot) {
   Napi::Object tables = object(value, "alias");
   const size_t nnz = static_cast<size_t>(counts.rowOffsets[counts.vocabularySize]);
   const auto sparseProb = float32s(tables.Get("sparseProb"), "alias.sparseProb");
@@ -238,17 +253,18 @@ AliasView Arguments::alias(Napi::Value value, const CountView& counts) {
   length("alias.denseProb", denseProb.length, counts.numTopics);
   length("alias.denseAlias", denseAlias.length, counts.numTopics);
   minimumLength("alias.denseMass", denseMass.length, 1);
-  range("alias.sparseAlias", sparseAlias.data, nnz, 0, counts.numTopics);
-  range("alias.denseAlias", denseAlias.data, counts.numTopics, 0, counts.numTopics);
+  const int32_t* sparseIds = checkedRange(snapshot, "alias.sparseAlias", sparseAlias.data, nnz, 0, counts.numTopics);
+  const int32_t* denseIds =
+      checkedRange(snapshot, "alias.denseAlias", denseAlias.data, counts.numTopics, 0, counts.numTopics);
   if (!(denseMass.data[0] > 0) || !std::isfinite(denseMass.data[0])) {
     fail("alias.denseMass", "[0] is not a positive finite number", "rebuild the tables with kernel.buildAlias");
   }
   AliasView view;
   view.sparseProb = sparseProb.data;
-  view.sparseAlias = sparseAlias.data;
+  view.sparseAlias = sparseIds;
   view.sparseMass = sparseMass.data;
   view.denseProb = denseProb.data;
-  view.denseAlias = denseAlias.data;
+  view.denseAlias = denseIds;
   view.denseMass = denseMass.data[0];
   return view;
 }

@@ -11,6 +11,7 @@
 #include "alias.h"
 #include "counts.h"
 #include "lstm_cell.h"
+#include "snapshot.h"
 
 namespace lla {
 
@@ -47,8 +48,13 @@ class Arguments {
   // offsets [D+1]: starts at 0, never decreases, ends at tokenCount; returns D
   int32_t offsets(const std::string& name, const Typed<int32_t>& offsets, size_t tokenCount) const;
 
-  CountView counts(Napi::Value value, int32_t numTopics, int32_t vocabularySize);
-  AliasView alias(Napi::Value value, const CountView& counts);
+  // with a snapshot, the id arrays are copied into it first and the checks run on the copies, which the
+  // returned view points to (for async kernels: see snapshot.h)
+  CountView counts(Napi::Value value, int32_t numTopics, int32_t vocabularySize, Snapshot* snapshot = nullptr);
+  AliasView alias(Napi::Value value, const CountView& counts, Snapshot* snapshot = nullptr);
+  // range() of values[0 .. count), on a copy in the snapshot when one is given; returns what was checked
+  const int32_t* checkedRange(Snapshot* snapshot, const std::string& name, const int32_t* values, size_t count,
+                              int64_t low, int64_t high) const;
   // rows: the input symbols (K+1 for lla, V+1 for word-lla)
   CellView cell(Napi::Value value, int32_t numTopics, int32_t rows);
 

@@ -174,33 +174,12 @@ Napi::Value BuildAlias(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// Holds the typed arrays of an asynchronous call alive and settles its Promise.
-// Copies of the validated arrays whose values index memory (ids, offsets, counts), taken before an async kernel
-// starts: the caller may write into its arrays while the kernel runs on other threads, and a value changed after
-// validation must not send a read out of bounds. Float arrays are read in place (a bad value only skews draws).
-class Snapshot {
- public:
-  const int32_t* keep(const int32_t* data, size_t length) {
-    copies_.emplace_back(data, data + length);
-    return copies_.back().data();
-  }
-  CountView keep(CountView view) {
-    const size_t nnz = static_cast<size_t>(view.rowOffsets[view.vocabularySize]);
-    view.rowOffsets = keep(view.rowOffsets, static_cast<size_t>(view.vocabularySize) + 1);
-    view.rowTopics = keep(view.rowTopics, nnz);
-    view.rowCounts = keep(view.rowCounts, nnz);
-    view.topicTotals = keep(view.topicTotals, static_cast<size_t>(view.numTopics));
-    return view;
-  }
-
- private:
-  std::deque<std::vector<int32_t>> copies_;  // a deque: earlier copies never move
-};
-
+// Holds the typed arrays of an asynchronous call alive, keeps its snapshot (snapshot.h) and settles its Promise.
 class PromiseWorker : public Napi::AsyncWorker {
  public:
-  PromiseWorker(Napi::Env env, const char* name, const std::vector<Napi::Object>& held)
-      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)), name_(name) {
+  PromiseWorker(Napi::Env env, const char* name, const std::vector<Napi::Object>& held, Snapshot&& snapshot)
+      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)), snapshot_(std::move(snapshot)),
+        name_(name) {
     for (const auto& object : held) references_.push_back(Napi::Persistent(object));
   }
   Napi::Promise promise() const { return deferred_.Promise(); }
@@ -228,17 +207,9 @@ class PromiseWorker : public Napi::AsyncWorker {
 
 class SweepWorker : public PromiseWorker {
  public:
-  SweepWorker(Napi::Env env, const SweepParams& params, const std::vector<Napi::Object>& held)
-      : PromiseWorker(env, "sweep", held), params_(params) {
-    const size_t T = static_cast<size_t>(params.offsets[params.numSequences]);
-    params_.tokens = snapshot_.keep(params.tokens, T);
-    params_.offsets = snapshot_.keep(params.offsets, static_cast<size_t>(params.numSequences) + 1);
-    params_.topicsPrev = snapshot_.keep(params.topicsPrev, T);
-    const size_t nnz = static_cast<size_t>(params.counts.rowOffsets[params.counts.vocabularySize]);
-    params_.counts = snapshot_.keep(params.counts);
-    params_.alias.sparseAlias = snapshot_.keep(params.alias.sparseAlias, nnz);
-    params_.alias.denseAlias = snapshot_.keep(params.alias.denseAlias, static_cast<size_t>(params.numTopics));
-  }
+  // params: its id arrays already point into the snapshot
+  SweepWorker(Napi::Env env, const SweepParams& params, const std::vector<Napi::Object>& held, Snapshot&& snapshot)
+      : PromiseWorker(env, "sweep", held, std::move(snapshot)), params_(params) {}
 
  protected:
   void run() override { totals_ = runSweep(params_); }
@@ -265,20 +236,26 @@ Napi::Value Sweep(const Napi::CallbackInfo& info) {
   p.proposals = a.choice(o.Get("proposals"), "proposals", kProposalNames) + 1;
   p.numTopics = a.integer(o.Get("numTopics"), "numTopics", 1, kMaxSize);
   p.vocabularySize = a.integer(o.Get("vocabularySize"), "vocabularySize", 1, kMaxSize);
+  p.threads = a.integer(o.Get("threads"), "threads", 0, kMaxThreads);
   const auto tokens = a.int32s(o.Get("tokens"), "tokens");
   const auto offsets = a.int32s(o.Get("offsets"), "offsets");
   const auto topicsPrev = a.int32s(o.Get("topicsPrev"), "topicsPrev");
   const auto topicsNext = a.int32s(o.Get("topicsNext"), "topicsNext");
-  p.numSequences = a.offsets("offsets", offsets, tokens.length);
-  a.range("tokens", tokens.data, tokens.length, 0, p.vocabularySize);
+  // the id arrays are copied, and checked as copied, on the sweep's threads (snapshot.h)
+  Snapshot snapshot(p.threads);
+  const Typed<int32_t> offsetsCopy{const_cast<int32_t*>(snapshot.keep(offsets.data, offsets.length)), offsets.length};
+  p.numSequences = a.offsets("offsets", offsetsCopy, tokens.length);
+  p.offsets = offsetsCopy.data;
+  p.tokens = a.checkedRange(&snapshot, "tokens", tokens.data, tokens.length, 0, p.vocabularySize);
   a.length("topicsPrev", topicsPrev.length, tokens.length);
   a.length("topicsNext", topicsNext.length, tokens.length);
-  a.range("topicsPrev", topicsPrev.data, topicsPrev.length, 0, p.numTopics);
+  p.topicsPrev = a.checkedRange(&snapshot, "topicsPrev", topicsPrev.data, topicsPrev.length, 0, p.numTopics);
   if (tokens.length > 0 && topicsPrev.data == topicsNext.data) {
     a.fail("topicsNext", "is the same buffer as topicsPrev", "pass a second buffer (the sweep is double-buffered)");
   }
-  p.counts = a.counts(o.Get("counts"), p.numTopics, p.vocabularySize);
-  p.alias = a.alias(o.Get("alias"), p.counts);
+  p.topicsNext = topicsNext.data;
+  p.counts = a.counts(o.Get("counts"), p.numTopics, p.vocabularySize, &snapshot);
+  p.alias = a.alias(o.Get("alias"), p.counts, &snapshot);
   p.beta = a.number(o.Get("beta"), "beta", 0, true);
   p.alpha = a.number(o.Get("alpha"), "alpha", 0, p.mode == kModeLda);
   p.sequenceSmoothing = a.number(o.Get("sequenceSmoothing"), "sequenceSmoothing", 0, true);
@@ -288,12 +265,7 @@ Napi::Value Sweep(const Napi::CallbackInfo& info) {
   }
   p.seed = a.unsignedInteger(o.Get("seed"), "seed");
   p.iteration = a.unsignedInteger(o.Get("iteration"), "iteration");
-  p.threads = a.integer(o.Get("threads"), "threads", 0, kMaxThreads);
-  p.tokens = tokens.data;
-  p.offsets = offsets.data;
-  p.topicsPrev = topicsPrev.data;
-  p.topicsNext = topicsNext.data;
-  auto* worker = new SweepWorker(info.Env(), p, a.held());
+  auto* worker = new SweepWorker(info.Env(), p, a.held(), std::move(snapshot));
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;
@@ -323,7 +295,7 @@ class FilterWorker : public PromiseWorker {
   FilterWorker(Napi::Env env, const FilterParams& params, const int32_t* tokens, const int32_t* offsets,
                int32_t sequences, double* logLikelihood, const int32_t* mixturePositions, int32_t mixtureCount,
                float* mixtures, int32_t threads, const std::vector<Napi::Object>& held)
-      : PromiseWorker(env, "particleFilter", held), params_(params), tokens_(tokens), offsets_(offsets),
+      : PromiseWorker(env, "particleFilter", held, Snapshot(threads)), params_(params), tokens_(tokens), offsets_(offsets),
         sequences_(sequences), logLikelihood_(logLikelihood), mixturePositions_(mixturePositions),
         mixtureCount_(mixtureCount), mixtures_(mixtures), threads_(threads) {
     const size_t T = static_cast<size_t>(offsets[sequences]);

@@ -1,0 +1,123 @@
+#include "snapshot.h"
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+
+#include "pool.h"
+
+namespace lla {
+namespace {
+
+// Values per thread below which a copy stays on the calling thread (starting a thread costs ~30 us).
+constexpr size_t kValuesPerThread = 1 << 18;
+// Values copied then checked at a time, so that the check reads the copy from cache.
+constexpr size_t kBlock = 1 << 13;
+// Free buffers kept for reuse; beyond this the smallest is freed.
+constexpr size_t kPoolLimit = 24;
+
+std::mutex poolLock;
+// free buffers: [values, capacity]; shared by all snapshots of the process (sweeps may overlap)
+std::vector<std::pair<std::unique_ptr<int32_t[]>, size_t>>& freeBuffers() {
+  static auto* buffers = new std::vector<std::pair<std::unique_ptr<int32_t[]>, size_t>>();  // never destroyed:
+  return *buffers;  // a worker may release buffers after static destruction started at exit
+}
+
+// Copies [begin, end) and returns the first index outside [low, high), or end.
+size_t copyChecked(const int32_t* source, int32_t* target, size_t begin, size_t end, int64_t low, int64_t high) {
+  // v in [low, high) <=> (u32)(v - low) < (u32)(high - low), one unsigned compare that vectorises on int32 lanes;
+  // a span of 2^32 or more admits every int32
+  const int64_t span = high - low;
+  const bool checked = span < (int64_t{1} << 32);
+  const uint32_t lowBits = static_cast<uint32_t>(low);
+  const uint32_t spanBits = static_cast<uint32_t>(checked ? span : 0);
+  for (size_t block = begin; block < end; block += kBlock) {
+    const size_t blockEnd = std::min(end, block + kBlock);
+    std::memcpy(target + block, source + block, (blockEnd - block) * sizeof(int32_t));
+    if (!checked) continue;
+    uint32_t outside = 0;
+    // branch-free test of the whole block first; the exact index only when one fails
+    for (size_t i = block; i < blockEnd; ++i) outside |= static_cast<uint32_t>(static_cast<uint32_t>(target[i]) - lowBits >= spanBits);
+    if (outside != 0) {
+      for (size_t i = block; i < blockEnd; ++i) {
+        if (target[i] < low || target[i] >= high) return i;
+      }
+    }
+  }
+  return end;
+}
+
+}  // namespace
+
+Snapshot::~Snapshot() {
+  if (buffers_.empty()) return;
+  std::lock_guard<std::mutex> lock(poolLock);
+  auto& pool = freeBuffers();
+  for (auto& buffer : buffers_) pool.emplace_back(std::move(buffer.values), buffer.capacity);
+  while (pool.size() > kPoolLimit) {
+    auto smallest = std::min_element(pool.begin(), pool.end(),
+                                     [](const auto& a, const auto& b) { return a.second < b.second; });
+    pool.erase(smallest);
+  }
+}
+
+int32_t* Snapshot::take(size_t length) {
+  Buffer buffer;
+  {
+    // the smallest free buffer that fits
+    std::lock_guard<std::mutex> lock(poolLock);
+    auto& pool = freeBuffers();
+    auto best = pool.end();
+    for (auto it = pool.begin(); it != pool.end(); ++it) {
+      if (it->second >= length && (best == pool.end() || it->second < best->second)) best = it;
+    }
+    if (best != pool.end()) {
+      buffer.values = std::move(best->first);
+      buffer.capacity = best->second;
+      pool.erase(best);
+    }
+  }
+  if (!buffer.values) {
+    buffer.capacity = std::max<size_t>(length, 1);
+    buffer.values.reset(new int32_t[buffer.capacity]);  // no value-initialisation: every value is copied over
+  }
+  int32_t* values = buffer.values.get();
+  buffers_.push_back(std::move(buffer));
+  return values;
+}
+
+const int32_t* Snapshot::keep(const int32_t* data, size_t length) {
+  size_t firstOutside = 0;
+  return keepChecked(data, length, INT32_MIN, static_cast<int64_t>(INT32_MAX) + 1, firstOutside);
+}
+
+CountView Snapshot::keep(CountView view) {
+  const size_t nnz = static_cast<size_t>(view.rowOffsets[view.vocabularySize]);
+  view.rowOffsets = keep(view.rowOffsets, static_cast<size_t>(view.vocabularySize) + 1);
+  view.rowTopics = keep(view.rowTopics, nnz);
+  view.rowCounts = keep(view.rowCounts, nnz);
+  view.topicTotals = keep(view.topicTotals, static_cast<size_t>(view.numTopics));
+  return view;
+}
+
+const int32_t* Snapshot::keepChecked(const int32_t* data, size_t length, int64_t low, int64_t high,
+                                     size_t& firstOutside) {
+  int32_t* copy = take(length);
+  const int32_t threads = resolveThreads(threads_, static_cast<int64_t>(length / kValuesPerThread));
+  if (threads <= 1) {
+    firstOutside = copyChecked(data, copy, 0, length, low, high);
+    return copy;
+  }
+  std::vector<size_t> outside(threads, length);
+  runParallel(threads, [&](int32_t t) {
+    const size_t begin = length * t / threads;
+    const size_t end = length * (t + 1) / threads;
+    const size_t found = copyChecked(data, copy, begin, end, low, high);
+    // a range's copy stops at its first bad value; the check below reports the first one overall
+    outside[t] = found < end ? found : length;
+  });
+  firstOutside = *std::min_element(outside.begin(), outside.end());
+  return copy;
+}
+
+}  // namespace lla

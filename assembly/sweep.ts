@@ -82,7 +82,10 @@ function sweepSequence(params: usize, scratch: usize, d: i32): void {
   if (H > 0) memory.fill(h, 0, align16(<usize>H << 2) * 2);
 
   const sequenceMass = <f64>(length - 1) + <f64>K * smoothing; // N_d - 1 other positions + K a
+  // Sum of log phi as a running product, one log per ~30 tokens instead of one per token (phi >= ~1e-9, so the
+  // product is folded into the sum long before it could underflow); as native/sweep.cc does.
   let logPhi: f64 = 0;
+  let phiProduct: f64 = 1;
   let made = 0, accepted = 0;
   for (let t = start; t < end; t++) {
     const w = load<i32>(tokens + (<usize>t << 2));
@@ -96,13 +99,14 @@ function sweepSequence(params: usize, scratch: usize, d: i32): void {
     const rowBegin = load<i32>(rowOffsets + (<usize>w << 2));
     const rowEnd = load<i32>(rowOffsets + (<usize>(w + 1) << 2));
 
+    let currentPhi: f64 = -1; // phi_{current,w} when known
     if (exact) {
       current = exactDraw(mode, cell, h, K, logits, weights, sequenceCounts, alpha, beta, inverseTotals,
         rowTopics, rowCounts, rowBegin, rowEnd);
     } else {
       // The chain starts at the previous sweep's topic; its unnormalised target is prior(k) phi_{k,w}.
       let currentLogit: f64 = mode == MODE_LDA ? 0 : <f64>logit(cell, h, current);
-      let currentPhi: f64 = -1; // computed on demand (only the sequence proposal needs it)
+      currentPhi = -1; // computed on demand (only the sequence proposal needs it)
       const rowMass = load<f64>(sparseMass + (<usize>w << 3));
       for (let step = 0; step < mhSteps; step++) {
         const kind = proposals == (PROPOSAL_WORD | PROPOSAL_SEQUENCE) ? ((step & 1) == 0 ? PROPOSAL_WORD : PROPOSAL_SEQUENCE) : proposals;
@@ -157,7 +161,11 @@ function sweepSequence(params: usize, scratch: usize, d: i32): void {
     }
     store<i32>(topicsNext + (<usize>t << 2), current);
     if (mode == MODE_LDA) store<i32>(sequenceCounts + (<usize>current << 2), load<i32>(sequenceCounts + (<usize>current << 2)) + 1);
-    logPhi += Math.log(phiOf(hashRows, hashSlots, w, inverseTotals, beta, current));
+    phiProduct *= currentPhi < 0 ? phiOf(hashRows, hashSlots, w, inverseTotals, beta, current) : currentPhi;
+    if (phiProduct < 1e-200) {
+      logPhi += Math.log(phiProduct);
+      phiProduct = 1;
+    }
   }
 
   // Clear the per-sequence tables by the topics that were set: O(N_d), not O(K).
@@ -166,7 +174,7 @@ function sweepSequence(params: usize, scratch: usize, d: i32): void {
     if (mode == MODE_LDA) store<i32>(sequenceCounts + (<usize>load<i32>(topicsNext + (<usize>t << 2)) << 2), 0);
   }
   const out = load<usize>(params + SWEEP_PER_SEQUENCE) + <usize>d * 24;
-  store<f64>(out, logPhi);
+  store<f64>(out, logPhi + Math.log(phiProduct));
   store<f64>(out, <f64>made, 8);
   store<f64>(out, <f64>accepted, 16);
 }

@@ -158,14 +158,13 @@ void Arguments::minimumLength(const std::string& name, size_t actual, size_t min
   }
 }
 
-void Arguments::range(const std::string& name, const int32_t* values, size_t count, int64_t low,
-                      int64_t high) const {
-  for (size_t i = 0; i < count; ++i) {
-    if (values[i] < low || values[i] >= high) {
-      fail(name, "[" + std::to_string(i) + "] = " + std::to_string(values[i]) + " is outside [" +
-                     std::to_string(low) + ", " + std::to_string(high) + ")",
-           "ids must be below the declared size (numTopics / vocabularySize)");
-    }
+void Arguments::range(const std::string& name, const int32_t* values, size_t count, int64_t low, int64_t high,
+                      int32_t threads) const {
+  const size_t i = firstOutsideRange(values, count, low, high, threads);
+  if (i < count) {
+    fail(name, "[" + std::to_string(i) + "] = " + std::to_string(values[i]) + " is outside [" + std::to_string(low) +
+                   ", " + std::to_string(high) + ")",
+         "ids must be below the declared size (numTopics / vocabularySize)");
   }
 }
 

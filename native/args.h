@@ -43,8 +43,9 @@ class Arguments {
 
   void length(const std::string& name, size_t actual, size_t expected) const;
   void minimumLength(const std::string& name, size_t actual, size_t minimum) const;
-  // every values[i] in [low, high)
-  void range(const std::string& name, const int32_t* values, size_t count, int64_t low, int64_t high) const;
+  // every values[i] in [low, high); checked on `threads` threads (0 = all cores) when count is large
+  void range(const std::string& name, const int32_t* values, size_t count, int64_t low, int64_t high,
+             int32_t threads = 1) const;
   // offsets [D+1]: starts at 0, never decreases, ends at tokenCount; returns D
   int32_t offsets(const std::string& name, const Typed<int32_t>& offsets, size_t tokenCount) const;
 

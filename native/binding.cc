@@ -111,8 +111,8 @@ Napi::Value BuildCounts(const Napi::CallbackInfo& info) {
   a.length("wordTokens", wordTokens.length, tokens.length);
   if (wordOffsets.length < 1) a.fail("wordOffsets", "is empty", "pass V+1 offsets of the token positions of each action");
   const int32_t vocabularySize = a.offsets("wordOffsets", wordOffsets, wordTokens.length);
-  a.range("wordTokens", wordTokens.data, wordTokens.length, 0, static_cast<int64_t>(tokens.length));
-  a.range("topics", topics.data, topics.length, 0, numTopics);
+  a.range("wordTokens", wordTokens.data, wordTokens.length, 0, static_cast<int64_t>(tokens.length), threads);
+  a.range("topics", topics.data, topics.length, 0, numTopics, threads);
   const int64_t misgrouped = firstMisgrouped(wordOffsets.data, wordTokens.data, vocabularySize, tokens.data, threads);
   if (misgrouped >= 0) {
     const size_t i = static_cast<size_t>(misgrouped);

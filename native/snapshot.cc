@@ -25,29 +25,53 @@ std::vector<std::pair<std::unique_ptr<int32_t[]>, size_t>>& freeBuffers() {
 
 // Copies [begin, end) and returns the first index outside [low, high), or end.
 size_t copyChecked(const int32_t* source, int32_t* target, size_t begin, size_t end, int64_t low, int64_t high) {
-  // v in [low, high) <=> (u32)(v - low) < (u32)(high - low), one unsigned compare that vectorises on int32 lanes;
-  // a span of 2^32 or more admits every int32
-  const int64_t span = high - low;
-  const bool checked = span < (int64_t{1} << 32);
-  const uint32_t lowBits = static_cast<uint32_t>(low);
-  const uint32_t spanBits = static_cast<uint32_t>(checked ? span : 0);
   for (size_t block = begin; block < end; block += kBlock) {
     const size_t blockEnd = std::min(end, block + kBlock);
     std::memcpy(target + block, source + block, (blockEnd - block) * sizeof(int32_t));
-    if (!checked) continue;
+    const size_t found = firstOutsideRange(target, block, blockEnd, low, high);
+    if (found < blockEnd) return found;
+  }
+  return end;
+}
+
+}  // namespace
+
+size_t firstOutsideRange(const int32_t* values, size_t begin, size_t end, int64_t low, int64_t high) {
+  // v in [low, high) <=> (u32)(v - low) < (u32)(high - low), one unsigned compare that vectorises on int32 lanes;
+  // a span of 2^32 or more admits every int32
+  const int64_t span = high - low;
+  if (span >= (int64_t{1} << 32)) return end;
+  const uint32_t lowBits = static_cast<uint32_t>(low);
+  const uint32_t spanBits = static_cast<uint32_t>(std::max<int64_t>(span, 0));
+  for (size_t block = begin; block < end; block += kBlock) {
+    const size_t blockEnd = std::min(end, block + kBlock);
     uint32_t outside = 0;
     // branch-free test of the whole block first; the exact index only when one fails
-    for (size_t i = block; i < blockEnd; ++i) outside |= static_cast<uint32_t>(static_cast<uint32_t>(target[i]) - lowBits >= spanBits);
+    for (size_t i = block; i < blockEnd; ++i) {
+      outside |= static_cast<uint32_t>(static_cast<uint32_t>(values[i]) - lowBits >= spanBits);
+    }
     if (outside != 0) {
       for (size_t i = block; i < blockEnd; ++i) {
-        if (target[i] < low || target[i] >= high) return i;
+        if (values[i] < low || values[i] >= high) return i;
       }
     }
   }
   return end;
 }
 
-}  // namespace
+size_t firstOutsideRange(const int32_t* values, size_t count, int64_t low, int64_t high, int32_t threads) {
+  const int32_t parts = resolveThreads(threads, static_cast<int64_t>(count / kValuesPerThread));
+  if (parts <= 1) return firstOutsideRange(values, 0, count, low, high);
+  std::vector<size_t> found(parts, count);
+  runParallel(parts, [&](int32_t t) {
+    const size_t begin = count * t / parts;
+    const size_t end = count * (t + 1) / parts;
+    const size_t index = firstOutsideRange(values, begin, end, low, high);
+    found[t] = index < end ? index : count;
+  });
+  return *std::min_element(found.begin(), found.end());
+}
+
 
 Snapshot::~Snapshot() {
   if (buffers_.empty()) return;

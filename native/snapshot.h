@@ -15,6 +15,11 @@
 
 namespace lla {
 
+// The first i in [begin, end) with values[i] outside [low, high), or end (branch-free blocks: vectorises).
+size_t firstOutsideRange(const int32_t* values, size_t begin, size_t end, int64_t low, int64_t high);
+// The same over [0, count), split over threads (0 = all cores) when count is large.
+size_t firstOutsideRange(const int32_t* values, size_t count, int64_t low, int64_t high, int32_t threads);
+
 class Snapshot {
  public:
   // threads: threads for big copies (0 = all cores, as for the kernels)

@@ -5,15 +5,23 @@ export const ERROR_WORD_TOKENS: i32 = -2;  // wordTokens lists a position whose 
 
 /**
  * Writes rowOffsets [V+1], rowTopics / rowCounts [capacity] (topics ascending within a row), topicTotals [K];
- * returns nnz or a negative error code. `scratch` is i32 [2K]: per-topic counters, then the row's touched topics.
+ * returns nnz or a negative error code. `scratch` is countsScratchBytes(K): per-topic counters i32 [K], the row's
+ * touched topics i32 [K], then a bit set u64 [ceil(K / 64)] of the same topics.
  * Ranges of wordTokens and topics are checked by the caller.
  */
+export function countsScratchBytes(K: i32): usize {
+  return (<usize>K << 3) + (<usize>((K + 63) >> 6) << 3);
+}
+
 export function buildCounts(tokens: usize, wordOffsets: usize, V: i32, wordTokens: usize, topics: usize,
   K: i32, rowOffsets: usize, rowTopics: usize, rowCounts: usize, capacity: i32, topicTotals: usize,
   scratch: usize): i32 {
   const counters = scratch;
   const touched = scratch + (<usize>K << 2);
+  const present = scratch + (<usize>K << 3);
+  const words = (K + 63) >> 6;
   memory.fill(counters, 0, <usize>K << 2);
+  memory.fill(present, 0, <usize>words << 3);
   memory.fill(topicTotals, 0, <usize>K << 2);
   let nnz = 0;
   store<i32>(rowOffsets, 0);
@@ -31,9 +39,10 @@ export function buildCounts(tokens: usize, wordOffsets: usize, V: i32, wordToken
       store<i32>(at, count + 1);
     }
     if (nnz + distinct > capacity) return ERROR_CAPACITY;
-    // Ascending order: a scan of all K topics when the row touches many, an insertion sort when few,
-    // so the cost per row stays below min(K, distinct^2 / 4) and the table never costs O(V K).
-    if (distinct * distinct <= K * 4) {
+    // Ascending order: an insertion sort for rows so short that it costs less than a scan of the bit set
+    // (distinct^2 / 4 <= K / 64), else the bit set of the row's topics scanned word by word; either way a row
+    // costs O(distinct + K / 64) and the table never O(V K).
+    if (distinct * distinct <= words * 4) {
       for (let i = 1; i < distinct; i++) {
         const value = load<i32>(touched + (<usize>i << 2));
         let j = i - 1;
@@ -43,26 +52,40 @@ export function buildCounts(tokens: usize, wordOffsets: usize, V: i32, wordToken
         }
         store<i32>(touched + (<usize>(j + 1) << 2), value);
       }
+      for (let i = 0; i < distinct; i++) nnz = emit(load<i32>(touched + (<usize>i << 2)), counters, rowTopics, rowCounts, topicTotals, nnz);
     } else {
-      let n = 0;
-      for (let k = 0; k < K; k++) {
-        if (load<i32>(counters + (<usize>k << 2)) != 0) store<i32>(touched + (<usize>(n++) << 2), k);
+      for (let i = 0; i < distinct; i++) {
+        const k = load<i32>(touched + (<usize>i << 2));
+        const at = present + (<usize>(k >> 6) << 3);
+        store<u64>(at, load<u64>(at) | (<u64>1 << <u64>(k & 63)));
       }
-    }
-    for (let i = 0; i < distinct; i++) {
-      const k = load<i32>(touched + (<usize>i << 2));
-      const at = counters + (<usize>k << 2);
-      const count = load<i32>(at);
-      store<i32>(at, 0);
-      store<i32>(rowTopics + (<usize>nnz << 2), k);
-      store<i32>(rowCounts + (<usize>nnz << 2), count);
-      const totalAt = topicTotals + (<usize>k << 2);
-      store<i32>(totalAt, load<i32>(totalAt) + count);
-      nnz++;
+      for (let word = 0; word < words; word++) {
+        const at = present + (<usize>word << 3);
+        let bits = load<u64>(at);
+        if (bits == 0) continue;
+        store<u64>(at, 0);
+        while (bits != 0) {
+          nnz = emit((word << 6) + <i32>ctz(bits), counters, rowTopics, rowCounts, topicTotals, nnz);
+          bits &= bits - 1;
+        }
+      }
     }
     store<i32>(rowOffsets + (<usize>(w + 1) << 2), nnz);
   }
   return nnz;
+}
+
+/** Appends topic k's count of the row as entry nnz, clears its counter; returns nnz + 1. */
+// @ts-ignore: decorator
+@inline function emit(k: i32, counters: usize, rowTopics: usize, rowCounts: usize, topicTotals: usize, nnz: i32): i32 {
+  const at = counters + (<usize>k << 2);
+  const count = load<i32>(at);
+  store<i32>(at, 0);
+  store<i32>(rowTopics + (<usize>nnz << 2), k);
+  store<i32>(rowCounts + (<usize>nnz << 2), count);
+  const totalAt = topicTotals + (<usize>k << 2);
+  store<i32>(totalAt, load<i32>(totalAt) + count);
+  return nnz + 1;
 }
 
 /** n_{k,w}: binary search of topic k in action w's row (ascending topics); 0 when absent. */

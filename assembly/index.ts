@@ -2,7 +2,7 @@
 // (src/kernels/wasm.ts) allocates; nothing here allocates. Mirrors native/ one file per concern.
 
 export { randomStream, randomTopics, checksum } from './rng';
-export { buildCounts } from './counts';
+export { buildCounts, countsScratchBytes } from './counts';
 export { buildAlias } from './alias';
 export { countHashSlots, buildCountHash } from './count_hash';
 export { lstmSteps, topicTransitions } from './lstm_cell';

@@ -41,6 +41,7 @@ export interface WasmExports {
   randomStream(seed: bigint, iteration: bigint, index: bigint, out: number, count: number): void;
   randomTopics(offsets: number, sequences: number, topics: number, numTopics: number, seed: bigint): void;
   checksum(values: number, count: number): number;
+  countsScratchBytes(K: number): number;
   buildCounts(tokens: number, wordOffsets: number, V: number, wordTokens: number, topics: number, K: number,
     rowOffsets: number, rowTopics: number, rowCounts: number, capacity: number, topicTotals: number, scratch: number): number;
   buildAlias(rowOffsets: number, rowTopics: number, rowCounts: number, topicTotals: number, V: number, K: number,

@@ -172,7 +172,8 @@ export class WasmKernel implements Kernel {
     const nnz = this.withScope((scope) => {
       const result = this.wasm.buildCounts(scope.bind(tokens), scope.bind(wordOffsets), V, scope.bind(wordTokens),
         scope.bind(topics), K, scope.bind(out.rowOffsets, true), scope.bind(out.rowTopics, true),
-        scope.bind(out.rowCounts, true), capacity, scope.bind(out.topicTotals, true), scope.scratch(8 * K));
+        scope.bind(out.rowCounts, true), capacity, scope.bind(out.topicTotals, true),
+        scope.scratch(this.wasm.countsScratchBytes(K)));
       if (result >= 0) scope.finish();
       return result;
     });

@@ -2,6 +2,7 @@
 #include "counts.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "pool.h"
@@ -120,33 +121,43 @@ int64_t buildCounts(const int32_t* wordOffsets, const int32_t* wordTokens, int32
     return countRows(wordOffsets, wordTokens, 0, vocabularySize, topics, numTopics, out.rowTopics, out.rowCounts,
                      out.capacity, out.rowOffsets + 1, out.topicTotals);
   }
-  // firstRow: [parts+1] rows split into ranges of about equal token counts; totals: [parts][K]
-  std::vector<int32_t> firstRow(parts + 1, vocabularySize);
+  // Rows are split into ranges of about equal token counts, several per thread, taken one at a time: a row of a
+  // rare action costs more per token than one of a frequent action (per-row work, more entries per token), so one
+  // range per thread left the thread with the frequent actions idle for half the time (Brown: 1.3 vs 2.8 ms).
+  const int32_t chunks = static_cast<int32_t>(std::min<int64_t>(int64_t{parts} * 8, std::max<int64_t>(totalTokens / 8192, parts)));
+  // firstRow: [chunks+1] first row of each range; totals: [parts][K] per thread; written: [chunks] entries per range
+  std::vector<int32_t> firstRow(chunks + 1, vocabularySize);
   firstRow[0] = 0;
-  for (int32_t index = 1; index < parts; ++index) {
-    const int64_t target = totalTokens * index / parts;
+  for (int32_t index = 1; index < chunks; ++index) {
+    const int64_t target = totalTokens * index / chunks;
     firstRow[index] = static_cast<int32_t>(
         std::lower_bound(wordOffsets, wordOffsets + vocabularySize, target) - wordOffsets);
   }
   std::vector<int32_t> totals(static_cast<size_t>(parts) * numTopics, 0);
-  std::vector<int64_t> written(parts, 0);
-  runParallel(parts, [&](int32_t index) {
-    const int32_t start = wordOffsets[firstRow[index]];
-    written[index] = countRows(wordOffsets, wordTokens, firstRow[index], firstRow[index + 1], topics, numTopics,
-                               out.rowTopics + start, out.rowCounts + start, totalTokens - start,
-                               out.rowOffsets + firstRow[index] + 1, totals.data() + static_cast<size_t>(index) * numTopics);
+  std::vector<int64_t> written(chunks, 0);
+  std::atomic<int32_t> nextChunk{0};
+  runParallel(parts, [&](int32_t thread) {
+    for (int32_t index = nextChunk.fetch_add(1); index < chunks; index = nextChunk.fetch_add(1)) {
+      const int32_t start = wordOffsets[firstRow[index]];
+      written[index] = countRows(wordOffsets, wordTokens, firstRow[index], firstRow[index + 1], topics, numTopics,
+                                 out.rowTopics + start, out.rowCounts + start, totalTokens - start,
+                                 out.rowOffsets + firstRow[index] + 1,
+                                 totals.data() + static_cast<size_t>(thread) * numTopics);
+    }
   });
   int64_t nnz = 0;
-  for (int32_t index = 0; index < parts; ++index) {
+  for (int32_t index = 0; index < chunks; ++index) {
     const int32_t start = wordOffsets[firstRow[index]];
     if (nnz != start) {  // in range order: a range's destination never overlaps a later range's entries
       std::memmove(out.rowTopics + nnz, out.rowTopics + start, static_cast<size_t>(written[index]) * sizeof(int32_t));
       std::memmove(out.rowCounts + nnz, out.rowCounts + start, static_cast<size_t>(written[index]) * sizeof(int32_t));
     }
     for (int32_t w = firstRow[index]; w < firstRow[index + 1]; ++w) out.rowOffsets[w + 1] += static_cast<int32_t>(nnz);
-    const int32_t* mine = totals.data() + static_cast<size_t>(index) * numTopics;
-    for (int32_t k = 0; k < numTopics; ++k) out.topicTotals[k] += mine[k];
     nnz += written[index];
+  }
+  for (int32_t thread = 0; thread < parts; ++thread) {
+    const int32_t* mine = totals.data() + static_cast<size_t>(thread) * numTopics;
+    for (int32_t k = 0; k < numTopics; ++k) out.topicTotals[k] += mine[k];
   }
   return nnz;
 }

@@ -1,6 +1,6 @@
 /** The training flags shared by `train` (and read back from model files by the other commands). */
 import { UsageError } from '../errors.js';
-import { DEFAULT_SETTINGS, MODEL_KINDS, type ModelSettings } from '../model/settings.js';
+import { DEFAULT_SETTINGS, MODEL_KINDS, defaultInitSweeps, type ModelSettings } from '../model/settings.js';
 import { BACKEND_CHOICES, resolveBackendChoice } from '../kernels/loader.js';
 import { parseTfBackend, type TfBackendChoice } from '../lstm/tf-backend.js';
 import { choiceOption, intOption, numberOption, stringOption, type OptionSpecs, type ParsedArgs } from './options.js';
@@ -52,11 +52,6 @@ export function backendFrom(command: string, args: ParsedArgs, env: NodeJS.Proce
   return { backend, tfBackend: tfBackendFrom(args), threads: intOption(command, args, 'threads', 0, 0, 1024) };
 }
 
-/** Without --init, the same share of the iterations as the defaults (8 of 15) runs as lda, at least one lla sweep. */
-export function defaultInitSweeps(iterations: number): number {
-  return Math.max(0, Math.min(iterations - 1, Math.round((iterations * d.initLdaSweeps) / d.iterations)));
-}
-
 /** The settings given by flags; `exact` is left undefined for `--estep auto` (the model decides by K). */
 export function settingsFrom(command: string, args: ParsedArgs): Omit<ModelSettings, 'exact'> & { exact: boolean | undefined } {
   const model = choiceOption(command, args, 'model', MODEL_KINDS, d.model);
@@ -64,7 +59,7 @@ export function settingsFrom(command: string, args: ParsedArgs): Omit<ModelSetti
   const init = stringOption(command, args, 'init');
   let initLdaSweeps: number;
   const match = /^lda:(\d+)$/.exec((init ?? '').trim());
-  if (init === undefined) initLdaSweeps = defaultInitSweeps(iterations);
+  if (init === undefined) initLdaSweeps = defaultInitSweeps(model, iterations);
   else if (init.trim() === 'random') initLdaSweeps = 0;
   else if (match) initLdaSweeps = Number(match[1]);
   else throw new UsageError(`lla ${command}: --init must be 'random' or 'lda:N' (e.g. lda:5), got '${init}'`);

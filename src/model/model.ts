@@ -25,7 +25,7 @@ import { TopN } from '../eval/top-n.js';
 import { readModelFile, requireSection, writeModelFile, type SectionArray } from './format.js';
 import { readCheckpoint, removeCheckpoint, writeCheckpoint } from '../train/checkpoint.js';
 import { restoreTrainerState, trainerStateToCheckpoint } from '../lstm/trainer-checkpoint.js';
-import { DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, validateSettings, type ModelKind, type ModelSettings } from './settings.js';
+import { DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, defaultInitSweeps, validateSettings, type ModelKind, type ModelSettings } from './settings.js';
 import { InputError, InterruptedError } from '../errors.js';
 import { packageVersion } from '../package-info.js';
 
@@ -155,6 +155,7 @@ export class LlaModel {
       if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value;
     }
     if (given.exact === undefined) settings.exact = settings.topics <= EXACT_ESTEP_MAX_TOPICS;
+    if (given.initLdaSweeps === undefined) settings.initLdaSweeps = defaultInitSweeps(settings.model, settings.iterations);
     validateSettings(settings);
     const kernel = await loadKernel({ ...(backend === undefined ? {} : { backend }), ...(warn ? { warn } : {}) });
     return new LlaModel(settings, kernel, tfBackend);

@@ -74,6 +74,14 @@ export const DEFAULT_SETTINGS: Readonly<ModelSettings> = Object.freeze({
   threads: 0,
 });
 
+/** Without an explicit initialisation, the same share of the iterations as the defaults (8 of 15) runs as lda,
+ * leaving at least one sweep of the model itself; lda and the lstm baseline have none. */
+export function defaultInitSweeps(model: ModelKind, iterations: number): number {
+  if (model === 'lda' || model === 'lstm') return 0;
+  const share = DEFAULT_SETTINGS.initLdaSweeps / DEFAULT_SETTINGS.iterations;
+  return Math.max(0, Math.min(iterations - 1, Math.round(iterations * share)));
+}
+
 /** Checks settings given through the library API (the CLI validates flags before this). */
 export function validateSettings(settings: ModelSettings): void {
   const fail = (message: string): never => {

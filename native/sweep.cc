@@ -8,6 +8,7 @@
 #include <cmath>
 #include <climits>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <vector>
 
@@ -49,11 +50,58 @@ inline uint32_t hashSlot(int32_t topic, int32_t shift) {
   return (static_cast<uint32_t>(topic) * 0x9E3779B1u) >> shift;
 }
 
+// The packed tables' storage, kept between sweeps: re-allocating ~10 MB per sweep cost page faults on every
+// call (the kernel zero-fills fresh pages, and the faults serialise the threads that pack the tables).
+struct TableBuffers {
+  std::vector<WordRow> wordRows;            // [V] (every used header is rewritten by each sweep)
+  std::unique_ptr<PackedEntry[]> entries;   // [entryCapacity >= nnz] (filled by the threads each sweep)
+  std::unique_ptr<CountSlot[]> countSlots;  // [slotCapacity >= sum over rows of 2^ceil(log2(2 length))]
+  size_t entryCapacity = 0;
+  size_t slotCapacity = 0;
+
+  void reserve(size_t entriesNeeded, size_t slotsNeeded) {
+    if (entriesNeeded > entryCapacity) {
+      entries.reset();  // free the old storage before taking the new
+      entries.reset(new PackedEntry[entriesNeeded]);
+      entryCapacity = entriesNeeded;
+    }
+    if (slotsNeeded > slotCapacity) {
+      countSlots.reset();
+      countSlots.reset(new CountSlot[slotsNeeded]);
+      slotCapacity = slotsNeeded;
+    }
+  }
+};
+
+// One set of buffers is parked between sweeps; a sweep running while another holds it allocates its own (so
+// concurrent sweeps never share tables), and the set returned last is the one kept.
+std::mutex parkedLock;
+std::unique_ptr<TableBuffers> parked;
+
+std::unique_ptr<TableBuffers> takeBuffers() {
+  std::lock_guard<std::mutex> lock(parkedLock);
+  if (parked) return std::move(parked);
+  return std::make_unique<TableBuffers>();
+}
+
+void parkBuffers(std::unique_ptr<TableBuffers> buffers) {
+  std::lock_guard<std::mutex> lock(parkedLock);
+  parked = std::move(buffers);
+}
+
+// Returns the buffers to the parking place however the sweep ends (an exception included).
+struct ParkOnExit {
+  std::unique_ptr<TableBuffers> buffers;
+  ~ParkOnExit() {
+    if (buffers) parkBuffers(std::move(buffers));
+  }
+};
+
 struct Shared {
   const SweepParams& params;
-  std::vector<WordRow> wordRows;             // [V]
-  std::unique_ptr<PackedEntry[]> entries;    // [nnz] (uninitialised until packed: filled by the threads)
-  std::unique_ptr<CountSlot[]> countSlots;   // [sum over rows of 2^ceil(log2(2 length))] row hash tables
+  std::vector<WordRow>& wordRows;  // [V]
+  PackedEntry* entries;            // [nnz] (uninitialised until packed: filled by the threads)
+  CountSlot* countSlots;           // [sum over rows of 2^ceil(log2(2 length))] row hash tables
   std::vector<double> phiScale;              // [K] 1 / (n_k + V beta)
   std::unique_ptr<PreparedCell> prepared;    // lla, word-lla
   std::vector<double> logPhiOfSequence;      // [D] summed in index order at the end (thread-count independent)
@@ -324,7 +372,7 @@ class Worker {
   int32_t countOf(int32_t w, int32_t k) const {
     const WordRow& row = shared_.wordRows[w];
     if (row.length == 0) return 0;
-    const CountSlot* table = shared_.countSlots.get() + row.hashBegin;
+    const CountSlot* table = shared_.countSlots + row.hashBegin;
     const uint32_t mask = (0xFFFFFFFFu >> row.hashShift) ;
     for (uint32_t slot = hashSlot(k, row.hashShift);; slot = (slot + 1) & mask) {
       const CountSlot& entry = table[slot];
@@ -337,7 +385,7 @@ class Worker {
 
   void prefetchCount(int32_t w, int32_t k) const {
     const WordRow& row = shared_.wordRows[w];
-    if (row.length > 0) __builtin_prefetch(shared_.countSlots.get() + row.hashBegin + hashSlot(k, row.hashShift));
+    if (row.length > 0) __builtin_prefetch(shared_.countSlots + row.hashBegin + hashSlot(k, row.hashShift));
   }
 
   // Takes the next non-empty sequence from the queue into `chain` and draws its first step; false when the queue
@@ -408,7 +456,7 @@ class Worker {
         const double u = chain.rng.uniform() * row.length;
         int32_t slot = static_cast<int32_t>(u);
         if (slot >= row.length) slot = row.length - 1;
-        chain.entry = shared_.entries.get() + row.begin + slot;
+        chain.entry = shared_.entries + row.begin + slot;
         chain.slotFraction = u - slot;
         chain.proposal = -1;
         __builtin_prefetch(chain.entry);
@@ -515,14 +563,15 @@ class Worker {
 }  // namespace
 
 SweepTotals runSweep(const SweepParams& params) {
-  Shared shared{params, {}, {}, {}, phiScales(params.counts, params.beta), nullptr,
-                std::vector<double>(params.numSequences, 0.0)};
+  ParkOnExit buffers{takeBuffers()};
   const CountView& counts = params.counts;
   const int32_t V = params.vocabularySize;
   const int64_t nonZeros = counts.rowOffsets[V];
+  buffers.buffers->wordRows.resize(V);
+  Shared shared{params, buffers.buffers->wordRows, nullptr, nullptr, phiScales(params.counts, params.beta), nullptr,
+                std::vector<double>(params.numSequences, 0.0)};
   // Row headers and the hash tables' places (O(V)); then the entries and hash tables, by ranges of actions
   // holding about equal numbers of entries, on the sweep's threads.
-  shared.wordRows.resize(V);
   int64_t hashSlots = 0;
   for (int32_t w = 0; w < V; ++w) {
     const int32_t begin = counts.rowOffsets[w];
@@ -534,8 +583,9 @@ SweepTotals runSweep(const SweepParams& params) {
                           params.alias.sparseMass[w] + params.alias.denseMass};
     if (end > begin) hashSlots += int64_t{1} << bits;
   }
-  shared.entries.reset(new PackedEntry[static_cast<size_t>(nonZeros)]);
-  shared.countSlots.reset(new CountSlot[static_cast<size_t>(hashSlots)]);
+  buffers.buffers->reserve(static_cast<size_t>(nonZeros), static_cast<size_t>(hashSlots));
+  shared.entries = buffers.buffers->entries.get();
+  shared.countSlots = buffers.buffers->countSlots.get();
   const int32_t packThreads = resolveThreads(params.threads, std::max<int64_t>(nonZeros / 65536, 1));
   runParallel(packThreads, [&](int32_t index) {
     // actions [first, last): the first row whose entries start at or after index/packThreads of all entries
@@ -550,11 +600,11 @@ SweepTotals runSweep(const SweepParams& params) {
       if (row.length == 0) continue;
       const int32_t* topics = counts.rowTopics + row.begin;
       const int32_t* rowCounts = counts.rowCounts + row.begin;
-      PackedEntry* entries = shared.entries.get() + row.begin;
+      PackedEntry* entries = shared.entries + row.begin;
       for (int32_t i = 0; i < row.length; ++i) {
         entries[i] = {params.alias.sparseProb[row.begin + i], params.alias.sparseAlias[row.begin + i], topics[i]};
       }
-      CountSlot* table = shared.countSlots.get() + row.hashBegin;
+      CountSlot* table = shared.countSlots + row.hashBegin;
       const uint32_t mask = 0xFFFFFFFFu >> row.hashShift;
       std::fill(table, table + mask + 1, CountSlot{-1, 0});
       for (int32_t i = 0; i < row.length; ++i) {

@@ -1,10 +1,12 @@
 #include "pool.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <exception>
 #include <mutex>
 #include <numeric>
 #include <thread>
+#include <vector>
 
 namespace lla {
 
@@ -19,6 +21,87 @@ int32_t resolveThreads(int32_t requested, int64_t workUnits) {
   return static_cast<int32_t>(std::max<int64_t>(threads, 1));
 }
 
+namespace {
+
+// Waits until `count` helpers have finished their part of one runParallel call.
+class Latch {
+ public:
+  explicit Latch(int32_t count) : count_(count) {}
+  // Notified under the lock, so the waiter (who destroys the latch on return) can only wake after the last
+  // helper has let go of it.
+  void done() {
+    std::lock_guard<std::mutex> lock(lock_);
+    if (--count_ == 0) zero_.notify_all();
+  }
+  void wait() {
+    std::unique_lock<std::mutex> lock(lock_);
+    zero_.wait(lock, [this] { return count_ == 0; });
+  }
+
+ private:
+  std::mutex lock_;
+  std::condition_variable zero_;
+  int32_t count_;
+};
+
+// A thread kept for later calls: starting a std::thread cost ~0.5 ms here (more than a whole buildCounts range
+// takes), and a sweep iteration starts several parallel sections.
+class Helper {
+ public:
+  Helper() : thread_([this] { loop(); }) { thread_.detach(); }  // lives until the process exits
+  void start(std::function<void()> job) {
+    std::lock_guard<std::mutex> lock(lock_);
+    job_ = std::move(job);
+    hasJob_ = true;
+    wake_.notify_one();
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock<std::mutex> lock(lock_);
+        wake_.wait(lock, [this] { return hasJob_; });
+        job = std::move(job_);  // moved out: the next start() may refill job_ while this one still runs
+        hasJob_ = false;
+      }
+      job();
+    }
+  }
+
+  std::mutex lock_;
+  std::condition_variable wake_;
+  std::function<void()> job_;
+  bool hasJob_ = false;
+  std::thread thread_;
+};
+
+// Idle helpers. Concurrent (or nested) runParallel calls each take helpers of their own; a call that finds too
+// few idle makes new ones, so the pool grows to the largest number ever busy at once and no call waits for
+// another. Never freed: helpers may still be parked on their condition variables at process exit.
+std::mutex idleLock;
+std::vector<Helper*>* idle = new std::vector<Helper*>();
+
+Helper* takeHelper() {
+  {
+    std::lock_guard<std::mutex> lock(idleLock);
+    if (!idle->empty()) {
+      Helper* helper = idle->back();
+      idle->pop_back();
+      return helper;
+    }
+  }
+  return new Helper();
+}
+
+void releaseHelper(Helper* helper) {
+  std::lock_guard<std::mutex> lock(idleLock);
+  idle->push_back(helper);
+}
+
+}  // namespace
+
 void runParallel(int32_t threads, const std::function<void(int32_t)>& body) {
   std::exception_ptr failure;
   std::mutex failureLock;
@@ -30,11 +113,22 @@ void runParallel(int32_t threads, const std::function<void(int32_t)>& body) {
       if (!failure) failure = std::current_exception();
     }
   };
-  std::vector<std::thread> workers;
-  workers.reserve(threads > 1 ? threads - 1 : 0);
-  for (int32_t t = 1; t < threads; ++t) workers.emplace_back(guarded, t);
-  guarded(0);
-  for (auto& worker : workers) worker.join();
+  if (threads > 1) {
+    Latch latch(threads - 1);
+    for (int32_t t = 1; t < threads; ++t) {
+      Helper* helper = takeHelper();
+      // idle again before the latch opens, so a call right after this one finds it
+      helper->start([&guarded, &latch, helper, t] {
+        guarded(t);
+        releaseHelper(helper);
+        latch.done();
+      });
+    }
+    guarded(0);
+    latch.wait();
+  } else {
+    guarded(0);
+  }
   if (failure) std::rethrow_exception(failure);
 }
 

@@ -13,7 +13,8 @@ namespace lla {
 int32_t resolveThreads(int32_t requested, int64_t workUnits);
 int32_t hardwareThreads();
 
-// Runs body(threadIndex) on `threads` threads (the calling thread is one of them) and joins them.
+// Runs body(threadIndex) on `threads` threads (the calling thread is one of them, the others are pooled helper
+// threads kept between calls) and returns when all are done.
 // The first exception thrown by a body is rethrown after all threads finished.
 void runParallel(int32_t threads, const std::function<void(int32_t)>& body);
 

@@ -101,3 +101,17 @@ export function buildCounts(tokens: usize, wordOffsets: usize, V: i32, wordToken
   }
   return 0;
 }
+
+/**
+ * phi_{k,w} of one action w for every topic into out (f64 [K]): beta / (n_k + V beta) everywhere, then
+ * (n_{k,w} + beta) / (n_k + V beta) at the row's non-zero counts. inverseTotals (f64 [K]) holds
+ * 1 / (n_k + V beta). The twin of native phiColumn (native/counts.cc), shared by the exact draw and the filter.
+ */
+export function phiColumn(out: usize, K: i32, beta: f64, inverseTotals: usize, rowTopics: usize, rowCounts: usize,
+  rowBegin: i32, rowEnd: i32): void {
+  for (let k = 0; k < K; k++) store<f64>(out + (<usize>k << 3), beta * load<f64>(inverseTotals + (<usize>k << 3)));
+  for (let e = rowBegin; e < rowEnd; e++) {
+    const k = load<i32>(rowTopics + (<usize>e << 2));
+    store<f64>(out + (<usize>k << 3), (<f64>load<i32>(rowCounts + (<usize>e << 2)) + beta) * load<f64>(inverseTotals + (<usize>k << 3)));
+  }
+}

@@ -4,6 +4,7 @@
 
 import { seedStream, uniform } from './rng';
 import { Cell, cellStep, allLogits, softmax } from './lstm_cell';
+import { phiColumn } from './counts';
 import {
   FILTER_MODE, FILTER_TOPICS, FILTER_VOCABULARY, FILTER_TOKENS, FILTER_OFFSETS, FILTER_ROW_OFFSETS,
   FILTER_ROW_TOPICS, FILTER_ROW_COUNTS, FILTER_CELL, FILTER_INVERSE_TOTALS, FILTER_PARTICLES,
@@ -12,18 +13,36 @@ import {
 } from './layout';
 
 // @ts-ignore: decorator
+// @ts-ignore: decorator
 @inline function align16(x: usize): usize { return (x + 15) & ~15; }
 
 /** Particles actually used: word-lla is exact, so one deterministic "particle". */
+// @ts-ignore: decorator
 // @ts-ignore: decorator
 @inline function particlesOf(params: usize): i32 {
   return load<i32>(params + FILTER_MODE) == MODE_WORD_LLA ? 1 : load<i32>(params + FILTER_PARTICLES);
 }
 
-/** Scratch of filterToken: gates f32 [4H]; logits f32 [K]; pi, posterior, mixture f64 [K]; copies of the particle
- * state for resampling: h, c f32 [S][H], weights f64 [S], topics i32 [S], counts i32 [S][K] (lda). */
+/**
+ * Scratch of filterToken and nextMixture, in order: gates f32 [4H]; logits f32 [K]; pi, posterior, mixture and
+ * phi f64 [K]; then copies of the particle state for resampling: h, c f32 [S][H], weights f64 [S], topics i32 [S],
+ * counts i32 [S][K] (lda). The functions below are the one definition of where each part starts.
+ */
+// @ts-ignore: decorator
+@inline function logitsPart(scratch: usize, H: i32): usize { return scratch + align16(<usize>H << 4); }
+// @ts-ignore: decorator
+@inline function piPart(scratch: usize, H: i32, K: i32): usize { return logitsPart(scratch, H) + align16(<usize>K << 2); }
+// @ts-ignore: decorator
+@inline function posteriorPart(scratch: usize, H: i32, K: i32): usize { return piPart(scratch, H, K) + align16(<usize>K << 3); }
+// @ts-ignore: decorator
+@inline function mixturePart(scratch: usize, H: i32, K: i32): usize { return posteriorPart(scratch, H, K) + align16(<usize>K << 3); }
+// @ts-ignore: decorator
+@inline function phiPart(scratch: usize, H: i32, K: i32): usize { return mixturePart(scratch, H, K) + align16(<usize>K << 3); }
+// @ts-ignore: decorator
+@inline function copiesPart(scratch: usize, H: i32, K: i32): usize { return phiPart(scratch, H, K) + align16(<usize>K << 3); }
+
 export function filterTokenScratchBytes(K: i32, H: i32, S: i32, lda: bool): usize {
-  return align16(<usize>H << 4) + align16(<usize>K << 2) + 3 * align16(<usize>K << 3)
+  return copiesPart(0, H, K)
     + 2 * align16(<usize>S * <usize>H << 2) + align16(<usize>S << 3) + align16(<usize>S << 2)
     + (lda ? align16(<usize>S * <usize>K << 2) : 0);
 }
@@ -108,12 +127,13 @@ export function filterToken(params: usize, scratch: usize, hidden: usize, cellSt
   const lda = mode == MODE_LDA;
 
   const gates = scratch;
-  const logits = gates + align16(<usize>H << 4);
-  const pi = logits + align16(<usize>K << 2);
-  const posterior = pi + align16(<usize>K << 3);
-  const mixture = posterior + align16(<usize>K << 3);
+  const logits = logitsPart(scratch, H);
+  const pi = piPart(scratch, H, K);
+  const posterior = posteriorPart(scratch, H, K);
+  const mixture = mixturePart(scratch, H, K);
+  const phi = phiPart(scratch, H, K);
   const stateBytes = align16(<usize>S * <usize>H << 2);
-  const hiddenCopy = mixture + align16(<usize>K << 3);
+  const hiddenCopy = copiesPart(scratch, H, K);
   const cellCopy = hiddenCopy + stateBytes;
   const weightsCopy = cellCopy + stateBytes;
   const topicsCopy = weightsCopy + align16(<usize>S << 3);
@@ -126,6 +146,8 @@ export function filterToken(params: usize, scratch: usize, hidden: usize, cellSt
   if (mixtureOut != 0) memory.fill(mixture, 0, <usize>K << 3);
   const rowBegin = load<i32>(rowOffsets + (<usize>action << 2));
   const rowEnd = load<i32>(rowOffsets + (<usize>(action + 1) << 2));
+  // phi_{., action} once per token, shared by every particle
+  phiColumn(phi, K, beta, inverseTotals, rowTopics, rowCounts, rowBegin, rowEnd);
   const priorScale = 1.0 / (<f64>position + <f64>K * alpha);
   let predictiveTotal: f64 = 0;
   for (let s = 0; s < S; s++) {
@@ -148,18 +170,10 @@ export function filterToken(params: usize, scratch: usize, hidden: usize, cellSt
       allLogits(cell, h, K, logits);
       softmax(logits, K, pi);
     }
-    // posterior cumulative sums of pi_k phi_{k,w}, merging the ascending sparse row for n_{k,w}.
-    let entry = rowBegin;
-    let nextTopic = entry < rowEnd ? load<i32>(rowTopics + (<usize>entry << 2)) : K;
+    // posterior cumulative sums of pi_k phi_{k,w}
     let predictive: f64 = 0;
     for (let k = 0; k < K; k++) {
-      let count = 0;
-      if (k == nextTopic) {
-        count = load<i32>(rowCounts + (<usize>entry << 2));
-        entry++;
-        nextTopic = entry < rowEnd ? load<i32>(rowTopics + (<usize>entry << 2)) : K;
-      }
-      predictive += load<f64>(pi + (<usize>k << 3)) * (<f64>count + beta) * load<f64>(inverseTotals + (<usize>k << 3));
+      predictive += load<f64>(pi + (<usize>k << 3)) * load<f64>(phi + (<usize>k << 3));
       store<f64>(posterior + (<usize>k << 3), predictive);
     }
     const weight = load<f64>(weights + (<usize>s << 3));
@@ -244,13 +258,11 @@ export function nextMixture(params: usize, scratch: usize, hidden: usize, cellSt
   const S = particlesOf(params);
   const alpha = load<f64>(params + FILTER_ALPHA);
   const gates = scratch;
-  const logits = gates + align16(<usize>H << 4);
-  const pi = logits + align16(<usize>K << 2);
-  const posterior = pi + align16(<usize>K << 3);
-  const mixture = posterior + align16(<usize>K << 3);
-  const stateBytes = align16(<usize>S * <usize>H << 2);
-  const hiddenCopy = mixture + align16(<usize>K << 3);
-  const cellCopy = hiddenCopy + stateBytes;
+  const logits = logitsPart(scratch, H);
+  const pi = piPart(scratch, H, K);
+  const mixture = mixturePart(scratch, H, K);
+  const hiddenCopy = copiesPart(scratch, H, K);
+  const cellCopy = hiddenCopy + align16(<usize>S * <usize>H << 2);
   memory.fill(mixture, 0, <usize>K << 3);
   const priorScale = 1.0 / (<f64>position + <f64>K * alpha);
   for (let s = 0; s < S; s++) {

@@ -4,6 +4,7 @@
 
 import { seedStream, uniform, aliasDraw } from './rng';
 import { hashedCount } from './count_hash';
+import { phiColumn } from './counts';
 import { Cell, cellStep, logit, allLogits } from './lstm_cell';
 import {
   SWEEP_MODE, SWEEP_EXACT, SWEEP_MH_STEPS, SWEEP_PROPOSALS, SWEEP_TOPICS, SWEEP_VOCABULARY, SWEEP_TOKENS,
@@ -195,21 +196,14 @@ function exactDraw(mode: i32, cell: Cell, h: usize, K: i32, logits: usize, weigh
     maximum = -Infinity;
     for (let k = 0; k < K; k++) maximum = max(maximum, <f64>load<f32>(logits + (<usize>k << 2)));
   }
-  // Merge-walk the ascending sparse row to get n_{k,w} for every k in one pass.
-  let entry = rowBegin;
-  let nextTopic = entry < rowEnd ? load<i32>(rowTopics + (<usize>entry << 2)) : K;
+  // weights first holds phi_{., w}; each slot is then replaced by the cumulative sum of prior(k) phi_{k,w}
+  phiColumn(weights, K, beta, inverseTotals, rowTopics, rowCounts, rowBegin, rowEnd);
   let total: f64 = 0;
   for (let k = 0; k < K; k++) {
-    let count = 0;
-    if (k == nextTopic) {
-      count = load<i32>(rowCounts + (<usize>entry << 2));
-      entry++;
-      nextTopic = entry < rowEnd ? load<i32>(rowTopics + (<usize>entry << 2)) : K;
-    }
     const prior = mode == MODE_LDA
       ? <f64>load<i32>(sequenceCounts + (<usize>k << 2)) + alpha
       : Math.exp(<f64>load<f32>(logits + (<usize>k << 2)) - maximum);
-    total += prior * (<f64>count + beta) * load<f64>(inverseTotals + (<usize>k << 3));
+    total += prior * load<f64>(weights + (<usize>k << 3));
     store<f64>(weights + (<usize>k << 3), total);
   }
   const u = uniform() * total;

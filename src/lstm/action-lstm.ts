@@ -3,9 +3,10 @@
  * symbols, begin symbol V), a V-way softmax over the next action. It never reaches the kernels: training and
  * evaluation both run in TF.js. The caller may cap the vocabulary by mapping rare actions to one OOV id.
  */
-import type { TfBackendChoice, TfBackendName } from './tf-backend.js';
+import type { TfBackendChoice } from './tf-backend.js';
 import { SequenceModel, type EvaluateResult, type TrainResult } from './sequence-model.js';
-import { packParameters, parameterCount, unpackParameters, type LstmParameters, type NetworkShape } from './weights.js';
+import { type LstmParameters, type NetworkShape } from './weights.js';
+import { LstmModel } from './lstm-model.js';
 
 export interface ActionLstmOptions {
   /** V: action ids 0..V-1 (including any OOV id the caller reserved). */
@@ -32,21 +33,12 @@ export function actionLstmShape(vocabularySize: number, hidden: number, embeddin
   return { inputSymbols: vocabularySize + 1, embedding, hidden, outputs: vocabularySize };
 }
 
-export class ActionLstm {
+export class ActionLstm extends LstmModel {
   readonly vocabularySize: number;
-  readonly shape: NetworkShape;
 
-  constructor(readonly model: SequenceModel) {
-    this.shape = model.shape;
+  constructor(model: SequenceModel) {
+    super(model);
     this.vocabularySize = model.shape.outputs;
-  }
-
-  get tfBackend(): TfBackendName {
-    return this.model.runtime.name;
-  }
-
-  get parameterCount(): number {
-    return parameterCount(this.shape);
   }
 
   /** train as a next-action model on `tokenBudget` tokens */
@@ -72,26 +64,6 @@ export class ActionLstm {
   /** next-action log-probabilities [P][V] at the given sorted positions */
   async nextActionScores(sequences: ActionSequences, positions: Int32Array): Promise<Float32Array> {
     return (await this.evaluate({ ...sequences, positions })).scores;
-  }
-
-  getParameters(): Promise<LstmParameters> {
-    return this.model.getParameters();
-  }
-
-  setParameters(parameters: LstmParameters): void {
-    this.model.setParameters(parameters);
-  }
-
-  async packedParameters(): Promise<Float32Array> {
-    return packParameters(await this.model.getParameters());
-  }
-
-  loadPackedParameters(packed: Float32Array): void {
-    this.model.setParameters(unpackParameters(this.shape, packed));
-  }
-
-  dispose(): void {
-    this.model.dispose();
   }
 }
 

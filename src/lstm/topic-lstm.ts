@@ -5,9 +5,10 @@
  * - `word-lla`: input the previous action, V+1 input symbols (begin symbol V); output softmax over K.
  */
 import type { CellWeights } from '../kernels/types.js';
-import type { TfBackendChoice, TfBackendName } from './tf-backend.js';
+import type { TfBackendChoice } from './tf-backend.js';
 import { SequenceModel, type TrainerState, type TrainResult } from './sequence-model.js';
-import { packParameters, parameterCount, toCellWeights, unpackParameters, type LstmParameters, type NetworkShape } from './weights.js';
+import { toCellWeights, type LstmParameters, type NetworkShape } from './weights.js';
+import { LstmModel } from './lstm-model.js';
 
 export type TopicLstmVariant = 'lla' | 'word-lla';
 
@@ -57,32 +58,21 @@ export function topicLstmShape(variant: TopicLstmVariant, numTopics: number, voc
   };
 }
 
-export class TopicLstm {
+export class TopicLstm extends LstmModel {
   readonly variant: TopicLstmVariant;
   readonly numTopics: number;
   readonly vocabularySize: number;
-  readonly shape: NetworkShape;
 
-  constructor(readonly model: SequenceModel, options: TopicLstmOptions) {
+  constructor(model: SequenceModel, options: TopicLstmOptions) {
+    super(model);
     this.variant = options.variant;
     this.numTopics = options.numTopics;
     this.vocabularySize = options.vocabularySize;
-    this.shape = model.shape;
-  }
-
-  /** which TF.js backend trains this model */
-  get tfBackend(): TfBackendName {
-    return this.model.runtime.name;
   }
 
   /** the begin-of-sequence input symbol (K for lla, V for word-lla) */
   get beginSymbol(): number {
     return this.shape.inputSymbols - 1;
-  }
-
-  /** dense parameters (embedding, LSTM and softmax) */
-  get parameterCount(): number {
-    return parameterCount(this.shape);
   }
 
   /** One M-step: train on `tokenBudget` tokens of the given topic sequences. */
@@ -93,24 +83,6 @@ export class TopicLstm {
   /** The current weights in the kernels' layout. */
   async cellWeights(): Promise<CellWeights> {
     return toCellWeights(await this.model.getParameters());
-  }
-
-  getParameters(): Promise<LstmParameters> {
-    return this.model.getParameters();
-  }
-
-  setParameters(parameters: LstmParameters): void {
-    this.model.setParameters(parameters);
-  }
-
-  /** all trainable tensors in one array (PARAMETER_ORDER), for the model file */
-  async packedParameters(): Promise<Float32Array> {
-    return packParameters(await this.model.getParameters());
-  }
-
-  /** loads weights written by `packedParameters` (training can continue from them) */
-  loadPackedParameters(packed: Float32Array): void {
-    this.model.setParameters(unpackParameters(this.shape, packed));
   }
 
   /** Adam's moments, the visiting order and the carried states: saved in checkpoints to resume exactly */
@@ -126,10 +98,6 @@ export class TopicLstm {
   /** h and c [steps][H] after each step from the zero state, computed by the TF.js cell that trains */
   forwardStates(inputs: Int32Array): Promise<{ hidden: Float32Array; cell: Float32Array }> {
     return this.model.forwardStates(inputs);
-  }
-
-  dispose(): void {
-    this.model.dispose();
   }
 }
 

@@ -10,7 +10,7 @@ import type { Corpus } from '../corpus/corpus.js';
 import { createTopicLstm, type TopicLstm } from '../lstm/topic-lstm.js';
 import { createActionLstm, type ActionLstm } from '../lstm/action-lstm.js';
 import { ensureTf, type TfBackendChoice, type TfBackendName } from '../lstm/tf-backend.js';
-import { packParameters, parameterCount, unpackParameters, type LstmParameters } from '../lstm/weights.js';
+import { parameterCount, unpackParameters, type LstmParameters } from '../lstm/weights.js';
 import { topicLstmShape } from '../lstm/topic-lstm.js';
 import { actionLstmShape } from '../lstm/action-lstm.js';
 import { SemState, allocAlias, allocCounts, type IterationRecord, type LstmTrainer } from '../train/sem.js';
@@ -23,7 +23,7 @@ import { empiricalTransitions, topicTransitionMatrix } from '../eval/transitions
 import { topicActions } from '../eval/topics.js';
 import { TopN } from '../eval/top-n.js';
 import { readModelFile, requireSection, writeModelFile, type SectionArray } from './format.js';
-import { readCheckpoint, removeCheckpoint, writeCheckpoint } from '../train/checkpoint.js';
+import { readCheckpoint, writeCheckpoint } from '../train/checkpoint.js';
 import { restoreTrainerState, trainerStateToCheckpoint } from '../lstm/trainer-checkpoint.js';
 import { DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, defaultInitSweeps, validateSettings, type ModelKind, type ModelSettings } from './settings.js';
 import { InputError, InterruptedError } from '../errors.js';
@@ -733,7 +733,7 @@ export class LlaModel {
     }
     if (this.transitions) sections.transitions = this.transitions;
     if (this.topicLstm) sections.lstm = await this.topicLstm.packedParameters();
-    if (this.actionLstm) sections.lstm = packParameters(await this.actionLstm.getParameters());
+    if (this.actionLstm) sections.lstm = await this.actionLstm.packedParameters();
     const vocabularyCounts = this.vocabulary.counts;
     if (vocabularyCounts) sections.vocabularyCounts = vocabularyCounts;
     writeModelFile(path, {

@@ -7,7 +7,7 @@
  * into the hidden <pre id="self-check">, which the end-to-end test reads from a headless browser's DOM.
  */
 import { escapeHtml, jsonForScript } from './escape.js';
-import { formatNumber, heatmap, lineChart, topicColour, topicTextColour, trajectoryStrip, type ChartSeries } from './charts.js';
+import { heatmap, lineChart, topicColour, topicTextColour, trajectoryStrip, type ChartSeries } from './charts.js';
 import type { ReportData, ReportTopic, ReportTrajectory } from './data.js';
 import type { IterationRecord } from '../train/sem.js';
 

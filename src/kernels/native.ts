@@ -5,42 +5,15 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { AliasTables, BuildInfo, CellWeights, CountTables, FilterArgs, Kernel, SweepArgs, SweepResult } from './types.js';
+import { join } from 'node:path';
+import type { Kernel } from './types.js';
+import { packageRoot } from '../package-info.js';
 
-/** The raw exports of lla_native.node (see native/binding.cc). */
-interface NativeBinding {
-  buildInfo(): BuildInfo;
-  cpuSupported(): boolean;
-  checksum(values: Int32Array): number;
-  randomStream(seed: number, iteration: number, index: number, out: Uint32Array): void;
-  randomTopics(offsets: Int32Array, topics: Int32Array, numTopics: number, seed: number): void;
-  buildCounts(tokens: Int32Array, wordOffsets: Int32Array, wordTokens: Int32Array, topics: Int32Array,
-    numTopics: number, out: CountTables, threads?: number): number;
-  buildAlias(counts: CountTables, numTopics: number, beta: number, out: AliasTables, threads?: number): void;
-  sweep(args: SweepArgs): Promise<SweepResult>;
-  particleFilter(args: FilterArgs): Promise<void>;
-  filterStep(args: Parameters<Kernel['filterStep']>[0]): number;
-  lstmSteps(weights: CellWeights, inputs: Int32Array, hiddenOut: Float32Array, cellOut: Float32Array): void;
-  topicTransitions(offsets: Int32Array, topics: Int32Array, weights: CellWeights, numTopics: number,
-    sums: Float64Array, rowCounts: Float64Array): void;
-}
+/** The raw exports of lla_native.node (see native/binding.cc): the kernel entry points of the contract with the
+ * same signatures, plus the CPU check; the allocators are this wrapper's. */
+type NativeBinding = Omit<Kernel, 'name' | 'allocInt32' | 'allocFloat32' | 'allocFloat64'> & { cpuSupported(): boolean };
 
 const ADDON_PATH = join('build', 'Release', 'lla_native.node');
-
-/** The package root: the nearest folder above this module holding package.json (works from src/ and dist/src/). */
-function packageRoot(): string {
-  let folder = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(folder, 'package.json')) && existsSync(join(folder, 'native'))) return folder;
-    const parent = dirname(folder);
-    if (parent === folder) {
-      throw new Error(`cannot find the lla package root above ${dirname(fileURLToPath(import.meta.url))}`);
-    }
-    folder = parent;
-  }
-}
 
 function checkedLength(length: number, what: string): number {
   if (!Number.isSafeInteger(length) || length < 0) {

@@ -10,11 +10,9 @@
  *   atomic counter. Each sequence has its own random stream and its own arithmetic, so results do not depend on
  *   the thread count.
  */
-import { readFileSync, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import {
   MODE_CODE, PROPOSAL_CODE, type AliasTables, type BuildInfo, type CellWeights, type CountTables, type FilterArgs,
   type FilterState, type Kernel, type KernelMode, type SweepArgs, type SweepResult,
@@ -22,6 +20,7 @@ import {
 import { CallScope, LinearMemory, type KernelArray } from './wasm-memory.js';
 import { BlockWriter, CELL, FILTER, SWEEP, drainChunks, type RangeJob, type WasmExports } from './wasm-layout.js';
 import { WorkerPool } from './wasm-pool.js';
+import { packageRoot, packageVersion } from '../package-info.js';
 import {
   describe, fail, inputRows, requireAlias, requireArray, requireCounts, requireIds, requireInteger, requireOffsets,
   requirePositive, requireSeed, requireWeights,
@@ -39,17 +38,6 @@ const MAX_PARTICLES = 1 << 16;
 export interface WasmKernelOptions {
   /** false forces the plain-memory single-threaded path (tests); default: shared when available. */
   shared?: boolean;
-}
-
-/** The package root: the nearest ancestor of this file holding wasm/ and package.json (src/ or dist/src/). */
-function packageRoot(): string {
-  let directory = dirname(fileURLToPath(import.meta.url));
-  for (let depth = 0; depth < 6; depth++) {
-    if (existsSync(join(directory, 'package.json')) && existsSync(join(directory, 'wasm'))) return directory;
-    directory = dirname(directory);
-  }
-  throw new Error(`WASM kernel: no wasm/ folder found above ${dirname(fileURLToPath(import.meta.url))}: ` +
-    'build it with `npm run build:wasm`');
 }
 
 function sharedMemoryWorks(): boolean {
@@ -80,7 +68,7 @@ export async function loadWasmKernel(options: WasmKernelOptions = {}): Promise<W
     ? { initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true }
     : { initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
-  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  const version = packageVersion();
   return new WasmKernel(module, memory, instance.exports as unknown as WasmExports, shared, version);
 }
 

@@ -17,6 +17,10 @@ for (const backend of ['native', 'wasm'] as const) {
     assert.is(model.history.length, 3);
     assert.equal(model.history.map((record) => record.mode), ['lda', 'lda', 'lla']);
     assert.ok(model.tfBackend !== null);
+    // before any action the session predicts from the LSTM's begin symbol: a full distribution over actions
+    const first = model.session().next(model.vocabulary.size);
+    const total = first.reduce((sum, entry) => sum + entry.probability, 0);
+    assert.ok(Math.abs(total - 1) < 1e-4, `begin-of-sequence next-action probabilities sum to ${total}`);
     model.dispose();
   });
   api('lda has no initialisation sweeps; the defaults keep lda:8 of 15', async () => {

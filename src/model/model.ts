@@ -12,6 +12,7 @@ import { createActionLstm, type ActionLstm } from '../lstm/action-lstm.js';
 import { ensureTf, type TfBackendChoice, type TfBackendName } from '../lstm/tf-backend.js';
 import { parameterCount, unpackParameters, type LstmParameters } from '../lstm/weights.js';
 import { topicLstmShape } from '../lstm/topic-lstm.js';
+import { referenceLogits } from '../lstm/reference-cell.js';
 import { actionLstmShape } from '../lstm/action-lstm.js';
 import { SemState, allocAlias, allocCounts, type IterationRecord, type LstmTrainer } from '../train/sem.js';
 import { corpusFromSequences, vocabularyFromSequences } from '../train/data.js';
@@ -912,14 +913,8 @@ export class ModelSession {
     const cell = new Float32Array(s.hidden);
     const begin = this.model.model === 'lla' ? s.topics : this.model.vocabulary.size;
     this.model.kernel.lstmSteps(weights, Int32Array.of(begin), hidden, cell);
-    let max = -Infinity;
-    const logits = new Float64Array(s.topics);
-    for (let k = 0; k < s.topics; k++) {
-      let sum = weights.outputBias[k];
-      for (let j = 0; j < s.hidden; j++) sum += weights.outputWeights[k * s.hidden + j] * hidden[j];
-      logits[k] = sum;
-      max = Math.max(max, sum);
-    }
+    const logits = referenceLogits(weights, hidden);
+    const max = Math.max(...logits);
     let total = 0;
     for (let k = 0; k < s.topics; k++) total += (logits[k] = Math.exp(logits[k] - max));
     for (let k = 0; k < s.topics; k++) mix[k] = logits[k] / total;

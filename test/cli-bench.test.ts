@@ -47,6 +47,8 @@ for (const backend of ['native', 'wasm']) {
       assert.is(last.topics, 8);
       assert.is(last.threads, Number(threads));
       assert.is(last.iterations, 3);
+      assert.is(last.warmupIterations, 1);
+      assert.ok(last.phases.warmup > 0, 'the warm-up iteration ran, untimed');
       assert.is(last.tokens, corpusTokens);
       assert.is(last.sequences, SEQUENCES);
       assert.is(last.hidden, model === 'lda' ? null : 16);
@@ -82,6 +84,7 @@ cli('bad flags and inputs exit 2 with a message, no stack trace', async () => {
     [['bench', corpusPath, '--model', 'lstm'], /--model must be one of lda, lla, word-lla/],
     [['bench', corpusPath, '--topics', '0'], /--topics must be between 1/],
     [['bench', corpusPath, '--iterations', 'many'], /--iterations must be a whole number/],
+    [['bench', corpusPath, '--warmup=-1'], /--warmup must be between 0/],
     [['bench', corpusPath, '--backend', 'gpu'], /--backend must be one of auto, native, wasm/],
     [['bench', corpusPath, '--threads=-1'], /--threads must be between 0/],
     [['bench', corpusPath, '--beta', '0'], /--beta must be greater than 0/],
@@ -125,3 +128,37 @@ weights('CellWeights layout and Glorot scale, deterministic for a seed', () => {
 });
 
 weights.run();
+
+const warm = suite('bench: warm-up iterations');
+
+warm('warm-up iterations are real, untimed iterations: warmup 2 + 1 timed ends where 0 + 3 timed ends', async () => {
+  const { loadKernel } = await import('../src/kernels/loader.js');
+  const { runSamplerBench } = await import('../src/bench/sampler.js');
+  for (const backend of ['native', 'wasm'] as const) {
+    const kernel = await loadKernel({ backend });
+    assert.is(kernel.name, backend);
+    // a small fixed corpus: 40 sequences of 30 actions from 50
+    const offsets = Int32Array.from({ length: 41 }, (_, d) => 30 * d);
+    const tokens = Int32Array.from({ length: 1200 }, (_, i) => (i * 7 + Math.floor(i / 30)) % 50);
+    const corpus = { offsets, tokens, vocabularySize: 50 };
+    const base = { mode: 'lda' as const, topics: 6, threads: 1, seed: 4, hidden: 8, mhSteps: 2, exact: false };
+    const warmed = await runSamplerBench(kernel, corpus, { ...base, iterations: 1, warmup: 2 });
+    const cold = await runSamplerBench(kernel, corpus, { ...base, iterations: 3, warmup: 0 });
+    assert.is(warmed.warmupIterations, 2);
+    assert.is(cold.warmupIterations, 0);
+    assert.ok(warmed.phases.warmup > 0, 'warm-up time is reported');
+    assert.is(cold.phases.warmup, 0);
+    // the third sweep of both runs starts from the same topics with the same iteration number
+    assert.is(warmed.logPhiPerToken, cold.logPhiPerToken);
+    assert.is(warmed.countNonZeros, cold.countNonZeros);
+    assert.ok(Math.abs(warmed.tokensPerSecond - warmed.tokens / warmed.seconds) / warmed.tokensPerSecond < 1e-9);
+    // and the default is one warm-up iteration
+    const byDefault = await runSamplerBench(kernel, corpus, { ...base, iterations: 1 });
+    assert.is(byDefault.warmupIterations, 1);
+    await runSamplerBench(kernel, corpus, { ...base, iterations: 1, warmup: -1 }).then(
+      () => assert.unreachable('a negative warm-up must be refused'),
+      (error: Error) => assert.match(error.message, /warmup must be a whole number >= 0/));
+  }
+});
+
+warm.run();

@@ -4,6 +4,9 @@
  *
  * Set-up (not timed): random initial topics (kernel.randomTopics), the word-token index, kernel-allocated
  * count and alias tables, a first buildCounts + buildAlias, and the random cell weights.
+ * Warm-up (not timed): `warmup` E-step iterations (default 1). The first sweep of a process pays one-time costs
+ * that a training run pays once, not per iteration: the kernel's per-sweep buffers are allocated and first touched
+ * (page faults), WASM worker threads are started, and JIT tiers settle. The chain goes on from the warm-up's topics.
  * Timed: `iterations` E-step iterations, each = buildCounts + buildAlias of the previous sweep's topics + one
  * sweep into the other topic buffer (double buffering). tokensPerSecond = tokens x iterations / timed seconds.
  */
@@ -28,6 +31,8 @@ export interface BenchSettings {
   /** 0 = all cores */
   threads: number;
   iterations: number;
+  /** untimed iterations run first (default 1) */
+  warmup?: number;
   seed: number;
   /** LSTM hidden size H (lla, word-lla) */
   hidden: number;
@@ -45,6 +50,8 @@ export interface BenchSettings {
 export interface PhaseSeconds {
   /** set-up: index, tables, initial topics, weights, first counts and alias (not in tokensPerSecond) */
   setup: number;
+  /** the untimed warm-up iterations (not in tokensPerSecond) */
+  warmup: number;
   /** per-iteration count rebuilds, alias rebuilds and sweeps, summed over the timed iterations */
   counts: number;
   alias: number;
@@ -66,6 +73,7 @@ export interface BenchResult {
   vocabulary: number;
   tokens: number;
   iterations: number;
+  warmupIterations: number;
   /** timed seconds: sum over iterations of counts + alias + sweep */
   seconds: number;
   tokensPerSecond: number;
@@ -126,6 +134,7 @@ export function validateBenchSettings(settings: BenchSettings, corpus: BenchCorp
   whole('topics', settings.topics, 1);
   whole('threads', settings.threads, 0);
   whole('iterations', settings.iterations, 1);
+  whole('warmup', settings.warmup ?? 1, 0);
   whole('hidden', settings.hidden, 1);
   whole('mhSteps', settings.mhSteps, 1);
   whole('seed', settings.seed, 0);
@@ -163,13 +172,15 @@ export async function runSamplerBench(kernel: Kernel, corpus: BenchCorpus, setti
   kernel.buildAlias(counts, numTopics, beta, alias, settings.threads);
   const setup = (performance.now() - setupStarted) / 1000;
 
-  const phases: PhaseSeconds = { setup, counts: 0, alias: 0, sweep: 0 };
+  const phases: PhaseSeconds = { setup, warmup: 0, counts: 0, alias: 0, sweep: 0 };
+  const warmup = settings.warmup ?? 1;
   let proposalsMade = 0;
   let proposalsAccepted = 0;
   let nonZeros = 0;
   let logPhi = 0;
-  for (let iteration = 0; iteration < iterations; iteration += 1) {
+  for (let iteration = 0; iteration < warmup + iterations; iteration += 1) {
     if (settings.signal?.aborted) throw new InterruptedError('lla bench: interrupted');
+    const timed = iteration >= warmup;
     const started = performance.now();
     nonZeros = kernel.buildCounts(tokens, wordOffsets, wordTokens, topicsPrev, numTopics, counts, settings.threads);
     const counted = performance.now();
@@ -182,14 +193,18 @@ export async function runSamplerBench(kernel: Kernel, corpus: BenchCorpus, setti
       iteration: iteration + 1, threads: settings.threads,
     });
     const swept = performance.now();
+    [topicsPrev, topicsNext] = [topicsNext, topicsPrev];
+    if (!timed) {
+      phases.warmup += (swept - started) / 1000;
+      continue;
+    }
     phases.counts += (counted - started) / 1000;
     phases.alias += (aliased - counted) / 1000;
     phases.sweep += (swept - aliased) / 1000;
     proposalsMade += result.proposalsMade;
     proposalsAccepted += result.proposalsAccepted;
     logPhi = result.logPhi;
-    [topicsPrev, topicsNext] = [topicsNext, topicsPrev];
-    settings.onIteration?.(iteration + 1, (swept - started) / 1000);
+    settings.onIteration?.(iteration + 1 - warmup, (swept - started) / 1000);
   }
   const seconds = phases.counts + phases.alias + phases.sweep;
   const sampled = tokens.length * iterations;
@@ -207,6 +222,7 @@ export async function runSamplerBench(kernel: Kernel, corpus: BenchCorpus, setti
     vocabulary: vocabularySize,
     tokens: tokens.length,
     iterations,
+    warmupIterations: warmup,
     seconds,
     tokensPerSecond: sampled / Math.max(1e-9, seconds),
     sweepTokensPerSecond: sampled / Math.max(1e-9, phases.sweep),

@@ -22,11 +22,11 @@ export function formatBenchTable(result: BenchResult): string {
     ['topics', String(result.topics)],
     ['threads', `${result.threads === 0 ? 'all' : result.threads} (${result.threadsUsed} used)`],
     ['corpus', `${result.sequences} sequences, ${result.tokens} tokens, ${result.vocabulary} actions`],
-    ['iterations', String(result.iterations)],
+    ['iterations', `${result.iterations} timed, after ${result.warmupIterations} untimed warm-up`],
     ['tokens/s', `${millions(result.tokensPerSecond)} (sweeps alone ${millions(result.sweepTokensPerSecond)})`],
     ['time', `${formatSeconds(result.seconds)} = counts ${formatSeconds(result.phases.counts)} + alias ` +
       `${formatSeconds(result.phases.alias)} + sweeps ${formatSeconds(result.phases.sweep)} (set-up ` +
-      `${formatSeconds(result.phases.setup)}, not counted)`],
+      `${formatSeconds(result.phases.setup)} and warm-up ${formatSeconds(result.phases.warmup)}, not counted)`],
     ['MH acceptance', result.acceptanceRate === null ? 'n/a (exact)' : `${(100 * result.acceptanceRate).toFixed(1)} %`],
     ['count non-zeros', String(result.countNonZeros)],
     ['peak memory', `${(result.peakRssBytes / 1048576).toFixed(1)} MiB`],
@@ -41,9 +41,10 @@ export const command: Command = {
   usage: '<input> [options]',
   description:
     'Loads the corpus, sets up the sampler (random initial topics, word-token index, count and alias tables, ' +
-    'random fixed LSTM weights of Glorot scale), then runs --iterations E-step iterations, each a count ' +
-    'rebuild, an alias rebuild and one sweep. Reports sampled tokens per second of that time (loading and ' +
-    'set-up excluded), the time of each phase, the Metropolis-Hastings acceptance rate and the peak resident ' +
+    'random fixed LSTM weights of Glorot scale), runs --warmup untimed E-step iterations (the first sweep of a ' +
+    'process allocates the kernel\'s buffers and starts its threads), then --iterations timed ones, each a count ' +
+    'rebuild, an alias rebuild and one sweep. Reports sampled tokens per second of the timed iterations (loading, ' +
+    'set-up and warm-up excluded), the time of each phase, the Metropolis-Hastings acceptance rate and the peak resident ' +
     'memory of the process. With --json the last line is one JSON object.',
   options: {
     model: { type: 'string', short: 'm', valueName: BENCH_MODES.join('|'), description: 'sampler mode', default: 'lla' },
@@ -51,6 +52,7 @@ export const command: Command = {
     threads: { type: 'string', valueName: 'N', description: 'kernel threads (0 = all cores)', default: '0' },
     backend: { type: 'string', valueName: 'native|wasm|auto', description: 'kernel backend (default: LLA_BACKEND, else auto)' },
     iterations: { type: 'string', short: 'i', valueName: 'I', description: 'timed E-step iterations', default: '5' },
+    warmup: { type: 'string', valueName: 'W', description: 'untimed E-step iterations before the timed ones', default: '1' },
     seed: { type: 'string', valueName: 'S', description: 'random seed', default: '1' },
     hidden: { type: 'string', valueName: 'H', description: 'LSTM hidden units of the random weights', default: '64' },
     'mh-steps': { type: 'string', valueName: 'M', description: 'Metropolis-Hastings steps per token', default: '2' },
@@ -67,6 +69,7 @@ export const command: Command = {
     const threads = intOption(NAME, args, 'threads', 0, 0, 1024);
     const backend = choiceOption(NAME, args, 'backend', BACKEND_CHOICES);
     const iterations = intOption(NAME, args, 'iterations', 5, 1, 1_000_000);
+    const warmup = intOption(NAME, args, 'warmup', 1, 0, 1_000_000);
     const seed = intOption(NAME, args, 'seed', 1, 0, 0xffffffff);
     const hidden = intOption(NAME, args, 'hidden', 64, 1, 4096);
     const mhSteps = intOption(NAME, args, 'mh-steps', 2, 1, 1000);
@@ -87,7 +90,7 @@ export const command: Command = {
     try {
       result = await runSamplerBench(kernel, {
         offsets: corpus.offsets, tokens: corpus.tokens, vocabularySize: corpus.vocabulary.size,
-      }, { mode, topics, threads, iterations, seed, hidden, mhSteps, exact, alpha, beta, signal: io.signal,
+      }, { mode, topics, threads, iterations, warmup, seed, hidden, mhSteps, exact, alpha, beta, signal: io.signal,
         onIteration: progress });
     } finally {
       if (io.interactive) io.stderr.write('\r\x1b[2K');

@@ -5,6 +5,7 @@ export { randomStream, randomTopics, checksum } from './rng';
 export { buildCounts, countsScratchBytes } from './counts';
 export { buildAlias } from './alias';
 export { countHashSlots, buildCountHash } from './count_hash';
+export { idsInRange, countsValid, finiteNonNegative } from './validate';
 export { lstmSteps, topicTransitions } from './lstm_cell';
 export { sweepRange, sweepScratchBytes } from './sweep';
 export { filterRange, filterToken, nextMixture, filterScratchBytes, filterTokenScratchBytes } from './likelihood';

@@ -400,6 +400,49 @@ test('bad arguments throw clear errors before any call, and the kernel keeps wor
   assert.ok(Number.isFinite(result.logPhi) && result.logPhi < 0);
 });
 
+test('checks run in WebAssembly on arrays in linear memory reject what the TypeScript checks reject, and name it', async () => {
+  if (!kernel.buildInfo().threads) return;  // without shared memory no array lives in linear memory
+  const corpus = randomCorpus(generator(43), 4, 6, 5);
+  const T = corpus.tokens.length;
+  const args = sweepArgs(kernel, corpus, 3, 'lda', {});
+  const inMemory = (values: Int32Array) => {
+    const copy = kernel.allocInt32(values.length);
+    copy.set(values);
+    return copy;
+  };
+  const tokens = inMemory(corpus.tokens);
+  const topicsPrev = inMemory(args.topicsPrev);
+  assert.ok(Number.isFinite((await kernel.sweep({ ...args, tokens, topicsPrev })).logPhi), 'valid arrays pass');
+  // the first SIMD lane, an inner lane, the scalar tail; too large and negative
+  for (const [position, value] of [[0, 5], [5, 7], [T - 1, 5], [T - 2, -1]]) {
+    const bad = inMemory(corpus.tokens);
+    bad[position] = value;
+    await rejects(() => kernel.sweep({ ...args, tokens: bad, topicsPrev }),
+      new RegExp(`tokens\\[${position}\\] = ${value} is outside \\[0, 5\\)`));
+    const badTopics = inMemory(args.topicsPrev);
+    badTopics[position] = value < 0 ? value : 3;
+    await rejects(() => kernel.sweep({ ...args, tokens, topicsPrev: badTopics }),
+      new RegExp(`topicsPrev\\[${position}\\] = ${value < 0 ? value : 3} is outside \\[0, 3\\)`));
+  }
+  // count rows: a topic out of order, a zero count; alias: an alias topic out of range, a NaN mass
+  const row = Array.from({ length: corpus.V }, (_, w) => w).find((w) => args.counts.rowOffsets[w + 1] - args.counts.rowOffsets[w] >= 2)!;
+  const first = args.counts.rowOffsets[row];
+  const counts = { ...args.counts, rowTopics: inMemory(args.counts.rowTopics), rowCounts: inMemory(args.counts.rowCounts) };
+  counts.rowTopics[first + 1] = counts.rowTopics[first];
+  await rejects(() => kernel.sweep({ ...args, tokens, topicsPrev, counts }), new RegExp(`ascending within action ${row}`));
+  counts.rowTopics.set(args.counts.rowTopics);
+  counts.rowCounts[first] = 0;
+  await rejects(() => kernel.sweep({ ...args, tokens, topicsPrev, counts }), new RegExp(`rowCounts\\[${first}\\] = 0 must be > 0`));
+  const alias = { ...args.alias, sparseAlias: inMemory(args.alias.sparseAlias) };
+  alias.sparseAlias[first] = 3;
+  await rejects(() => kernel.sweep({ ...args, tokens, topicsPrev, alias }), new RegExp(`sparseAlias\\[${first}\\] = 3 is outside`));
+  const sparseMass = kernel.allocFloat64(corpus.V);
+  sparseMass.set(args.alias.sparseMass);
+  sparseMass[corpus.V - 1] = Number.NaN;
+  await rejects(() => kernel.sweep({ ...args, tokens, topicsPrev, alias: { ...args.alias, sparseMass } }),
+    new RegExp(`sparseMass\\[${corpus.V - 1}\\] = NaN must be finite`));
+});
+
 test('allocations are reused: repeated calls do not grow the memory in use', async () => {
   const corpus = randomCorpus(generator(51), 50, 30, 20);
   const args = sweepArgs(kernel, corpus, 8, 'lda', {});

@@ -22,7 +22,7 @@ import { BlockWriter, CELL, FILTER, SWEEP, drainChunks, type RangeJob, type Wasm
 import { WorkerPool } from './wasm-pool.js';
 import { packageRoot, packageVersion } from '../package-info.js';
 import {
-  describe, fail, inputRows, requireAlias, requireArray, requireCounts, requireIds, requireInteger, requireOffsets,
+  type ContentChecks, describe, fail, inputRows, requireAlias, requireArray, requireCounts, requireIds, requireInteger, requireOffsets,
   requirePositive, requireSeed, requireWeights,
 } from './wasm-validate.js';
 
@@ -77,11 +77,30 @@ export class WasmKernel implements Kernel {
   private readonly linear: LinearMemory;
   private readonly maxThreads: number;
   private pool: WorkerPool | undefined;
+  /** argument contents checked in WebAssembly where the arrays are in linear memory (wasm-validate.ts) */
+  private readonly checks: ContentChecks;
 
   constructor(private readonly module: WebAssembly.Module, private readonly memory: WebAssembly.Memory,
     private readonly wasm: WasmExports, private readonly shared: boolean, private readonly version: string) {
     this.linear = new LinearMemory(memory, shared, wasm.heapBase(), MAXIMUM_PAGES);
     this.maxThreads = shared ? Math.max(1, availableParallelism()) : 1;
+    const linear = this.linear;
+    this.checks = {
+      ids(values, limit, count) {
+        const address = linear.addressOf(values);
+        return address === undefined ? undefined : wasm.idsInRange(address, count, limit) === 1;
+      },
+      counts(counts, V, K) {
+        const addresses = [counts.rowOffsets, counts.rowTopics, counts.rowCounts, counts.topicTotals].map((a) => linear.addressOf(a));
+        if (addresses.some((a) => a === undefined)) return undefined;
+        const [rowOffsets, rowTopics, rowCounts, topicTotals] = addresses as number[];
+        return wasm.countsValid(rowOffsets, rowTopics, rowCounts, topicTotals, V, K) === 1;
+      },
+      finiteNonNegative(values) {
+        const address = linear.addressOf(values);
+        return address === undefined ? undefined : wasm.finiteNonNegative(address, values.length) === 1;
+      },
+    };
   }
 
   buildInfo(): BuildInfo {
@@ -146,11 +165,11 @@ export class WasmKernel implements Kernel {
     const T = tokens.length;
     requireArray(entry, 'wordTokens', wordTokens, Int32Array, T);
     const V = requireOffsets(entry, wordOffsets, T, 'wordOffsets');
-    requireIds(entry, 'tokens', tokens, V);
-    requireIds(entry, 'wordTokens', wordTokens, T);
+    requireIds(entry, 'tokens', tokens, V, this.checks);
+    requireIds(entry, 'wordTokens', wordTokens, T, this.checks);
     const K = requireInteger(entry, 'numTopics', numTopics, 1, MAX_TOPICS);
     requireArray(entry, 'topics', topics, Int32Array, T);
-    requireIds(entry, 'topics', topics, K);
+    requireIds(entry, 'topics', topics, K, this.checks);
     if (typeof out !== 'object' || out === null) fail(entry, `out must be a CountTables object, got ${describe(out)}`);
     requireArray(entry, 'out.rowOffsets', out.rowOffsets, Int32Array, V + 1);
     requireArray(entry, 'out.rowTopics', out.rowTopics, Int32Array);
@@ -184,7 +203,7 @@ export class WasmKernel implements Kernel {
     }
     const V = counts.rowOffsets.length - 1;
     if (V < 1) fail(entry, 'counts.rowOffsets must hold V+1 >= 2 entries');
-    const nnz = requireCounts(entry, counts, V, K);
+    const nnz = requireCounts(entry, counts, V, K, this.checks);
     const b = requirePositive(entry, 'beta', beta);
     if (typeof out !== 'object' || out === null) fail(entry, `out must be an AliasTables object, got ${describe(out)}`);
     requireArray(entry, 'out.sparseProb', out.sparseProb, Float32Array, nnz, true);
@@ -210,10 +229,10 @@ export class WasmKernel implements Kernel {
     const V = requireInteger(entry, 'vocabularySize', args.vocabularySize, 1, 0x7ffffffe);
     requireArray(entry, 'tokens', args.tokens, Int32Array);
     const T = args.tokens.length;
-    requireIds(entry, 'tokens', args.tokens, V);
+    requireIds(entry, 'tokens', args.tokens, V, this.checks);
     const D = requireOffsets(entry, args.offsets, T);
     requireArray(entry, 'topicsPrev', args.topicsPrev, Int32Array, T);
-    requireIds(entry, 'topicsPrev', args.topicsPrev, K);
+    requireIds(entry, 'topicsPrev', args.topicsPrev, K, this.checks);
     requireArray(entry, 'topicsNext', args.topicsNext, Int32Array, T);
     if (typeof args.exact !== 'boolean') fail(entry, `exact must be a boolean, got ${describe(args.exact)}`);
     const proposals = PROPOSAL_CODE[args.proposals];
@@ -221,8 +240,8 @@ export class WasmKernel implements Kernel {
       fail(entry, `proposals must be one of ${Object.keys(PROPOSAL_CODE).join(', ')}, got ${describe(args.proposals)}`);
     }
     const mhSteps = args.exact ? 0 : requireInteger(entry, 'mhSteps', args.mhSteps, 1, 1000);
-    const nnz = requireCounts(entry, args.counts, V, K);
-    if (!args.exact) requireAlias(entry, args.alias, V, K, nnz);
+    const nnz = requireCounts(entry, args.counts, V, K, this.checks);
+    if (!args.exact) requireAlias(entry, args.alias, V, K, nnz, this.checks);
     const beta = requirePositive(entry, 'beta', args.beta);
     const alpha = mode === 'lda' ? requirePositive(entry, 'alpha', args.alpha) : 0;
     const smoothing = !args.exact && (proposals & PROPOSAL_CODE.sequence) !== 0
@@ -297,7 +316,7 @@ export class WasmKernel implements Kernel {
     const { mode, K, V } = common;
     requireArray(entry, 'tokens', args.tokens, Int32Array);
     const T = args.tokens.length;
-    requireIds(entry, 'tokens', args.tokens, V);
+    requireIds(entry, 'tokens', args.tokens, V, this.checks);
     const D = requireOffsets(entry, args.offsets, T);
     requireArray(entry, 'logLikelihood', args.logLikelihood, Float64Array, D);
     let P = 0;
@@ -387,7 +406,7 @@ export class WasmKernel implements Kernel {
     }
     requireWeights(entry, weights, rows, undefined, 'the cell');
     requireArray(entry, 'inputs', inputs, Int32Array);
-    requireIds(entry, 'inputs', inputs, rows);
+    requireIds(entry, 'inputs', inputs, rows, this.checks);
     requireArray(entry, 'hiddenOut', hiddenOut, Float32Array, inputs.length * H);
     requireArray(entry, 'cellOut', cellOut, Float32Array, inputs.length * H);
     this.withScope((scope) => {
@@ -403,7 +422,7 @@ export class WasmKernel implements Kernel {
     requireArray(entry, 'topics', topics, Int32Array);
     const D = requireOffsets(entry, offsets, topics.length);
     const K = requireInteger(entry, 'numTopics', numTopics, 1, MAX_TOPICS);
-    requireIds(entry, 'topics', topics, K);
+    requireIds(entry, 'topics', topics, K, this.checks);
     const H = requireWeights(entry, weights, K + 1, K, 'topic transitions need the lla LSTM');
     requireArray(entry, 'sums', sums, Float64Array, K * K);
     requireArray(entry, 'rowCounts', rowCounts, Float64Array, K);
@@ -457,7 +476,7 @@ export class WasmKernel implements Kernel {
     const mode = requireMode(entry, args.mode);
     const K = requireInteger(entry, 'numTopics', args.numTopics, 1, MAX_TOPICS);
     const V = requireInteger(entry, 'vocabularySize', args.vocabularySize, 1, 0x7ffffffe);
-    requireCounts(entry, args.counts, V, K);
+    requireCounts(entry, args.counts, V, K, this.checks);
     const beta = requirePositive(entry, 'beta', args.beta);
     const alpha = mode === 'lda' ? requirePositive(entry, 'alpha', args.alpha) : 0;
     const H = mode === 'lda' ? 0

@@ -1,8 +1,6 @@
 #include "pool.h"
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -48,54 +46,34 @@ class Latch {
 
 // A thread kept for later calls: starting a std::thread cost ~0.5 ms here (more than a whole buildCounts range
 // takes), and a sweep iteration starts several parallel sections.
-// After a job the helper spins for a while before it sleeps: waking a sleeping thread took 1.5-3.5 ms on these
-// (virtualised) machines, a tenth of a whole sweep of the event log, while the parallel sections of one
-// iteration follow each other within a millisecond. (OpenMP runtimes spin for the same reason.)
 class Helper {
  public:
   Helper() : thread_([this] { loop(); }) { thread_.detach(); }  // lives until the process exits
   void start(std::function<void()> job) {
     std::lock_guard<std::mutex> lock(lock_);
     job_ = std::move(job);
-    hasJob_.store(true, std::memory_order_release);
+    hasJob_ = true;
     wake_.notify_one();
   }
 
  private:
-  static constexpr auto kSpin = std::chrono::milliseconds(5);
-
   void loop() {
     for (;;) {
-      const auto spinUntil = std::chrono::steady_clock::now() + kSpin;
-      int32_t polls = 0;
-      while (!hasJob_.load(std::memory_order_acquire)) {
-        cpuRelax();
-        // the clock is read every 64 polls only: it costs more than a poll
-        if ((++polls & 63) == 0 && std::chrono::steady_clock::now() >= spinUntil) break;
-      }
       std::function<void()> job;
       {
         std::unique_lock<std::mutex> lock(lock_);
-        wake_.wait(lock, [this] { return hasJob_.load(std::memory_order_relaxed); });
+        wake_.wait(lock, [this] { return hasJob_; });
         job = std::move(job_);  // moved out: the next start() may refill job_ while this one still runs
-        hasJob_.store(false, std::memory_order_relaxed);
+        hasJob_ = false;
       }
       job();
     }
   }
 
-  static void cpuRelax() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
-  }
-
   std::mutex lock_;
   std::condition_variable wake_;
   std::function<void()> job_;
-  std::atomic<bool> hasJob_{false};
+  bool hasJob_ = false;
   std::thread thread_;
 };
 

@@ -1,5 +1,8 @@
 // buildAlias: the word proposals of SPEC 3.1 as Vose alias tables, O(nnz + K) memory.
 
+import { ROWS_BETA, ROWS_ROW_COUNTS, ROWS_ROW_OFFSETS, ROWS_ROW_TOPICS, ROWS_SPARSE_ALIAS, ROWS_SPARSE_MASS,
+  ROWS_SPARSE_PROB, ROWS_TOPICS, ROWS_TOPIC_TOTALS, ROWS_VOCABULARY } from './layout';
+
 /**
  * Vose's construction over n slots with weights f64 [n] (overwritten with scaled probabilities).
  * Slot i's own topic is ownTopics[i] (or i when ownTopics is 0); alias receives topic ids.
@@ -42,16 +45,32 @@ function vose(weights: usize, n: i32, total: f64, ownTopics: usize, prob: usize,
 
 /**
  * Sparse rows over n_{k,w} / (n_k + V beta) and the dense table over beta / (n_k + V beta).
- * `scratch`: f64 [K] then i32 [K] then i32 [K] (row length never exceeds K).
+ * `scratch`: f64 [K] then i32 [K] then i32 [K] (row length never exceeds K). One thread; aliasRowsRange and
+ * buildDenseAlias are the parallel form.
  */
 export function buildAlias(rowOffsets: usize, rowTopics: usize, rowCounts: usize, topicTotals: usize,
   V: i32, K: i32, beta: f64, sparseProb: usize, sparseAlias: usize, sparseMass: usize,
   denseProb: usize, denseAlias: usize, denseMass: usize, scratch: usize): void {
+  aliasRows(rowOffsets, rowTopics, rowCounts, topicTotals, V, K, beta, sparseProb, sparseAlias, sparseMass, 0, V, scratch);
+  buildDenseAlias(topicTotals, V, K, beta, denseProb, denseAlias, denseMass, scratch);
+}
+
+/** One range of actions [first, end) of a parallel alias rebuild (block: layout.ts ROWS_*); scratch as buildAlias. */
+export function aliasRowsRange(params: usize, scratch: usize, first: i32, end: i32): void {
+  aliasRows(load<usize>(params + ROWS_ROW_OFFSETS), load<usize>(params + ROWS_ROW_TOPICS),
+    load<usize>(params + ROWS_ROW_COUNTS), load<usize>(params + ROWS_TOPIC_TOTALS), load<i32>(params + ROWS_VOCABULARY),
+    load<i32>(params + ROWS_TOPICS), load<f64>(params + ROWS_BETA), load<usize>(params + ROWS_SPARSE_PROB),
+    load<usize>(params + ROWS_SPARSE_ALIAS), load<usize>(params + ROWS_SPARSE_MASS), first, end, scratch);
+}
+
+/** The sparse alias rows and masses of actions [first, end). */
+function aliasRows(rowOffsets: usize, rowTopics: usize, rowCounts: usize, topicTotals: usize, V: i32, K: i32,
+  beta: f64, sparseProb: usize, sparseAlias: usize, sparseMass: usize, first: i32, end: i32, scratch: usize): void {
   const weights = scratch;
   const small = scratch + (<usize>K << 3);
   const large = small + (<usize>K << 2);
   const vocabularyBeta = <f64>V * beta;
-  for (let w = 0; w < V; w++) {
+  for (let w = first; w < end; w++) {
     const begin = load<i32>(rowOffsets + (<usize>w << 2));
     const n = load<i32>(rowOffsets + (<usize>(w + 1) << 2)) - begin;
     let total: f64 = 0;
@@ -68,6 +87,15 @@ export function buildAlias(rowOffsets: usize, rowTopics: usize, rowCounts: usize
       vose(weights, n, total, rowTopics + offset, sparseProb + offset, sparseAlias + offset, small, large);
     }
   }
+}
+
+/** The dense alias table over beta / (n_k + V beta) and its mass; scratch as buildAlias. */
+export function buildDenseAlias(topicTotals: usize, V: i32, K: i32, beta: f64, denseProb: usize, denseAlias: usize,
+  denseMass: usize, scratch: usize): void {
+  const weights = scratch;
+  const small = scratch + (<usize>K << 3);
+  const large = small + (<usize>K << 2);
+  const vocabularyBeta = <f64>V * beta;
   let total: f64 = 0;
   for (let k = 0; k < K; k++) {
     const weight = beta / (<f64>load<i32>(topicTotals + (<usize>k << 2)) + vocabularyBeta);

@@ -1,3 +1,5 @@
+import { ROWS_HASH_ROWS, ROWS_HASH_SLOTS, ROWS_ROW_COUNTS, ROWS_ROW_OFFSETS, ROWS_ROW_TOPICS } from './layout';
+
 // Per-action open-addressing hash tables of n_{k,w} for the sweep's phi lookups: one probe (usually one cache
 // line) per lookup where a binary search over a 1000-entry row took ~10 dependent, badly predicted loads.
 // Same layout and hash as native/sweep.cc; rebuilt once per sweep from the contract's sparse rows (O(V + nnz)).
@@ -33,22 +35,48 @@ export function countHashSlots(rowOffsets: usize, V: i32): i32 {
 /**
  * Writes hashRows i32 [V][2] (first slot of the row's table, 32 - log2(its slots)) and hashSlots i32 [slots][2]
  * (topic k or -1 when empty, n_{k,w}) from the sparse rows; `hashSlots` holds countHashSlots(...) slots.
+ * One thread; countHashLayout then countHashRange over ranges of actions is the parallel form.
  */
 export function buildCountHash(rowOffsets: usize, rowTopics: usize, rowCounts: usize, V: i32, hashRows: usize,
   hashSlots: usize): void {
+  countHashLayout(rowOffsets, V, hashRows, hashSlots);
+  fillCountHash(rowOffsets, rowTopics, rowCounts, hashRows, hashSlots, 0, V);
+}
+
+/** hashRows of every action (where its table starts, its shift) and the shared empty table: O(V). */
+export function countHashLayout(rowOffsets: usize, V: i32, hashRows: usize, hashSlots: usize): void {
   memory.fill(hashSlots, 0xFF, <usize>EMPTY_SLOTS << 3);
   let next: i32 = EMPTY_SLOTS;
   for (let w = 0; w < V; w++) {
-    const begin = load<i32>(rowOffsets + (<usize>w << 2));
-    const end = load<i32>(rowOffsets + (<usize>(w + 1) << 2));
-    if (end == begin) {
+    const length = load<i32>(rowOffsets + (<usize>(w + 1) << 2)) - load<i32>(rowOffsets + (<usize>w << 2));
+    if (length == 0) {
       store<i32>(hashRows + (<usize>w << 3), 0);
       store<i32>(hashRows + (<usize>w << 3), 31, 4); // 2 slots
       continue;
     }
-    const shift = 32 - slotBits(end - begin);
+    const bits = slotBits(length);
     store<i32>(hashRows + (<usize>w << 3), next);
-    store<i32>(hashRows + (<usize>w << 3), shift, 4);
+    store<i32>(hashRows + (<usize>w << 3), 32 - bits, 4);
+    next += 1 << bits;
+  }
+}
+
+/** One range of actions [first, end) of a parallel hash build (block: layout.ts ROWS_*), after countHashLayout. */
+export function countHashRange(params: usize, scratch: usize, first: i32, end: i32): void {
+  fillCountHash(load<usize>(params + ROWS_ROW_OFFSETS), load<usize>(params + ROWS_ROW_TOPICS),
+    load<usize>(params + ROWS_ROW_COUNTS), load<usize>(params + ROWS_HASH_ROWS), load<usize>(params + ROWS_HASH_SLOTS),
+    first, end);
+}
+
+/** The tables of actions [first, end) at the places countHashLayout gave them. */
+function fillCountHash(rowOffsets: usize, rowTopics: usize, rowCounts: usize, hashRows: usize, hashSlots: usize,
+  first: i32, last: i32): void {
+  for (let w = first; w < last; w++) {
+    const begin = load<i32>(rowOffsets + (<usize>w << 2));
+    const end = load<i32>(rowOffsets + (<usize>(w + 1) << 2));
+    if (end == begin) continue;
+    const next = load<i32>(hashRows + (<usize>w << 3));
+    const shift = load<i32>(hashRows + (<usize>w << 3), 4);
     const table = hashSlots + (<usize>next << 3);
     const mask: u32 = 0xFFFFFFFF >>> <u32>shift;
     // Empty slots: topic -1 (all bytes 0xFF); the count of an empty slot is never read.
@@ -60,7 +88,6 @@ export function buildCountHash(rowOffsets: usize, rowTopics: usize, rowCounts: u
       store<i32>(table + (<usize>slot << 3), k);
       store<i32>(table + (<usize>slot << 3), load<i32>(rowCounts + (<usize>i << 2)), 4);
     }
-    next += <i32>(mask + 1);
   }
 }
 

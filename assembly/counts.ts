@@ -1,31 +1,101 @@
 // buildCounts: the sparse topic-action count table n_{k,w} from assignments, one row per action.
 
+import { ROWS_ASSIGNMENTS, ROWS_ERROR, ROWS_ROW_COUNTS, ROWS_ROW_OFFSETS, ROWS_ROW_TOPICS, ROWS_TOKENS, ROWS_TOPICS,
+  ROWS_WORD_OFFSETS, ROWS_WORD_TOKENS } from './layout';
+
 export const ERROR_CAPACITY: i32 = -1;     // rowTopics / rowCounts too short for the non-zeros
 export const ERROR_WORD_TOKENS: i32 = -2;  // wordTokens lists a position whose token is another action
 
-/**
- * Writes rowOffsets [V+1], rowTopics / rowCounts [capacity] (topics ascending within a row), topicTotals [K];
- * returns nnz or a negative error code. `scratch` is countsScratchBytes(K): per-topic counters i32 [K], the row's
- * touched topics i32 [K], then a bit set u64 [ceil(K / 64)] of the same topics.
- * Ranges of wordTokens and topics are checked by the caller.
- */
+/** Scratch bytes of one count rebuild (countRows). */
 export function countsScratchBytes(K: i32): usize {
   return (<usize>K << 3) + (<usize>((K + 63) >> 6) << 3);
 }
 
+/**
+ * Writes rowOffsets [V+1], rowTopics / rowCounts [capacity] (topics ascending within a row), topicTotals [K];
+ * returns nnz or a negative error code. `scratch` is countsScratchBytes(K). Ranges of wordTokens and topics are
+ * checked by the caller. One thread; countRowsRange is the parallel form.
+ */
 export function buildCounts(tokens: usize, wordOffsets: usize, V: i32, wordTokens: usize, topics: usize,
   K: i32, rowOffsets: usize, rowTopics: usize, rowCounts: usize, capacity: i32, topicTotals: usize,
   scratch: usize): i32 {
+  memory.fill(topicTotals, 0, <usize>K << 2);
+  store<i32>(rowOffsets, 0);
+  return countRows(tokens, wordOffsets, wordTokens, topics, K, 0, V, rowOffsets, rowTopics, rowCounts, capacity,
+    topicTotals, scratch);
+}
+
+/** Scratch of one countRowsRange participant: its topic totals i32 [K], then countsScratchBytes(K). */
+export function countRowsScratchBytes(K: i32): usize {
+  return ((<usize>K << 2) + 15 & ~15) + countsScratchBytes(K);
+}
+
+/**
+ * One range of a parallel count rebuild (block: layout.ts ROWS_*): the rows of actions [first, end) are written
+ * from entry wordOffsets[first] on (a range's rows never hold more entries than it has tokens, so ranges never
+ * overlap), each row's end relative to that entry into rowOffsets[w+1], and topic totals added into the
+ * participant's totals at the start of `scratch` (countRowsScratchBytes). compactCountRows then moves the ranges
+ * together. Needs row capacity T.
+ */
+export function countRowsRange(params: usize, scratch: usize, first: i32, end: i32): void {
+  const K = load<i32>(params + ROWS_TOPICS);
+  const wordOffsets = load<usize>(params + ROWS_WORD_OFFSETS);
+  const base = <usize>load<i32>(wordOffsets + (<usize>first << 2)) << 2;
+  const capacity = load<i32>(wordOffsets + (<usize>end << 2)) - load<i32>(wordOffsets + (<usize>first << 2));
+  const written = countRows(load<usize>(params + ROWS_TOKENS), wordOffsets, load<usize>(params + ROWS_WORD_TOKENS),
+    load<usize>(params + ROWS_ASSIGNMENTS), K, first, end, load<usize>(params + ROWS_ROW_OFFSETS),
+    load<usize>(params + ROWS_ROW_TOPICS) + base, load<usize>(params + ROWS_ROW_COUNTS) + base, capacity, scratch,
+    scratch + ((<usize>K << 2) + 15 & ~15));
+  if (written < 0) store<i32>(params + ROWS_ERROR, written);
+}
+
+/**
+ * After every range of `boundaries` (i32 [chunks+1] first action of each range) ran countRowsRange: moves the ranges'
+ * entries down to be contiguous, makes rowOffsets absolute, and returns nnz.
+ */
+export function compactCountRows(params: usize, boundaries: usize, chunks: i32): i32 {
+  const wordOffsets = load<usize>(params + ROWS_WORD_OFFSETS);
+  const rowOffsets = load<usize>(params + ROWS_ROW_OFFSETS);
+  const rowTopics = load<usize>(params + ROWS_ROW_TOPICS);
+  const rowCounts = load<usize>(params + ROWS_ROW_COUNTS);
+  let nnz = 0;
+  store<i32>(rowOffsets, 0);
+  for (let c = 0; c < chunks; c++) {
+    const first = load<i32>(boundaries + (<usize>c << 2));
+    const end = load<i32>(boundaries + (<usize>(c + 1) << 2));
+    if (end <= first) continue;
+    const base = load<i32>(wordOffsets + (<usize>first << 2));
+    const written = load<i32>(rowOffsets + (<usize>end << 2));
+    // in range order a range's destination never overlaps a later range's entries (memory.copy is a memmove)
+    if (nnz != base) {
+      memory.copy(rowTopics + (<usize>nnz << 2), rowTopics + (<usize>base << 2), <usize>written << 2);
+      memory.copy(rowCounts + (<usize>nnz << 2), rowCounts + (<usize>base << 2), <usize>written << 2);
+    }
+    for (let w = first + 1; w <= end; w++) {
+      const at = rowOffsets + (<usize>w << 2);
+      store<i32>(at, load<i32>(at) + nnz);
+    }
+    nnz += written;
+  }
+  return nnz;
+}
+
+/**
+ * Rows of actions [first, end) written back to back into rowTopics / rowCounts (at most `capacity` entries), each
+ * row's end (entries so far) into rowOffsets[w+1], topic totals added into totals i32 [K]. Returns the entries
+ * written or a negative error code. `scratch` is countsScratchBytes(K): per-topic counters i32 [K], the row's
+ * touched topics i32 [K], then a bit set u64 [ceil(K / 64)] of the same topics.
+ */
+function countRows(tokens: usize, wordOffsets: usize, wordTokens: usize, topics: usize, K: i32, first: i32, last: i32,
+  rowOffsets: usize, rowTopics: usize, rowCounts: usize, capacity: i32, topicTotals: usize, scratch: usize): i32 {
   const counters = scratch;
   const touched = scratch + (<usize>K << 2);
   const present = scratch + (<usize>K << 3);
   const words = (K + 63) >> 6;
   memory.fill(counters, 0, <usize>K << 2);
   memory.fill(present, 0, <usize>words << 3);
-  memory.fill(topicTotals, 0, <usize>K << 2);
   let nnz = 0;
-  store<i32>(rowOffsets, 0);
-  for (let w = 0; w < V; w++) {
+  for (let w = first; w < last; w++) {
     const begin = load<i32>(wordOffsets + (<usize>w << 2));
     const end = load<i32>(wordOffsets + (<usize>(w + 1) << 2));
     let distinct = 0;

@@ -2,9 +2,9 @@
 // (src/kernels/wasm.ts) allocates; nothing here allocates. Mirrors native/ one file per concern.
 
 export { randomStream, randomTopics, checksum } from './rng';
-export { buildCounts, countsScratchBytes } from './counts';
-export { buildAlias } from './alias';
-export { countHashSlots, buildCountHash } from './count_hash';
+export { buildCounts, countsScratchBytes, countRowsRange, countRowsScratchBytes, compactCountRows } from './counts';
+export { buildAlias, aliasRowsRange, buildDenseAlias } from './alias';
+export { countHashSlots, buildCountHash, countHashLayout, countHashRange } from './count_hash';
 export { idsInRange, countsValid, finiteNonNegative } from './validate';
 export { lstmSteps, topicTransitions } from './lstm_cell';
 export { sweepRange, sweepScratchBytes } from './sweep';

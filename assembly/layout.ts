@@ -58,6 +58,27 @@ export const FILTER_ALPHA = 72;          // f64
 export const FILTER_SEED = 80;           // u64
 export const FILTER_BYTES = 88;
 
+// Parameters of the row-range jobs (countRowsRange, aliasRowsRange, countHashRange): several threads each take
+// ranges of actions [first, end). One block layout serves the three; each reads only its own fields.
+export const ROWS_ROW_OFFSETS = 0;       // i32 [V+1]
+export const ROWS_ROW_TOPICS = 4;        // i32 [capacity]
+export const ROWS_ROW_COUNTS = 8;        // i32 [capacity]
+export const ROWS_TOPIC_TOTALS = 12;     // i32 [K]
+export const ROWS_TOPICS = 16;           // i32 K
+export const ROWS_VOCABULARY = 20;       // i32 V
+export const ROWS_TOKENS = 24;           // counts: i32 [T] action of each position
+export const ROWS_WORD_OFFSETS = 28;     // counts: i32 [V+1] positions of action w: wordTokens[wordOffsets[w] ..]
+export const ROWS_WORD_TOKENS = 32;      // counts: i32 [T]
+export const ROWS_ASSIGNMENTS = 36;      // counts: i32 [T] topic of each position
+export const ROWS_ERROR = 40;            // counts: i32 output, the error code of a failed range (0 = none)
+export const ROWS_SPARSE_PROB = 44;      // alias: f32 [nnz]
+export const ROWS_SPARSE_ALIAS = 48;     // alias: i32 [nnz]
+export const ROWS_SPARSE_MASS = 52;      // alias: f64 [V]
+export const ROWS_HASH_ROWS = 56;        // hash: i32 [V][2]
+export const ROWS_HASH_SLOTS = 60;       // hash: i32 [slots][2]
+export const ROWS_BETA = 64;             // alias: f64
+export const ROWS_BYTES = 72;
+
 export const MODE_LDA = 0;
 export const MODE_LLA = 1;
 export const MODE_WORD_LLA = 2;

@@ -443,6 +443,70 @@ test('checks run in WebAssembly on arrays in linear memory reject what the TypeS
     new RegExp(`sparseMass\\[${corpus.V - 1}\\] = NaN must be finite`));
 });
 
+test('row rebuilds on 2 threads (counts, alias, the sweep\'s hash tables) equal the 1-thread ones, workers joining or not', async () => {
+  if (!kernel.buildInfo().threads) return;
+  // large enough for two threads (32768 tokens or entries per thread)
+  const random = generator(61);
+  const corpus = randomCorpus(random, 400, 600, 20000);
+  const T = corpus.tokens.length, K = 64, V = corpus.V;
+  assert.ok(T >= 2 * 32768, `corpus of ${T} tokens`);
+  const { wordOffsets, wordTokens } = groupByAction(corpus.tokens, V);
+  const countTables = (): CountTables => ({ rowOffsets: kernel.allocInt32(V + 1), rowTopics: kernel.allocInt32(T),
+    rowCounts: kernel.allocInt32(T), topicTotals: kernel.allocInt32(K) });
+  const aliasTables = (): AliasTables => ({ sparseProb: kernel.allocFloat32(T), sparseAlias: kernel.allocInt32(T),
+    sparseMass: kernel.allocFloat64(V), denseProb: kernel.allocFloat32(K), denseAlias: kernel.allocInt32(K),
+    denseMass: kernel.allocFloat64(1) });
+  const one = countTables(), two = countTables();
+  const aliasOne = aliasTables(), aliasTwo = aliasTables();
+  const topics = kernel.allocInt32(T);
+  // element by element, naming the first difference (uvu's diff of 100k-element arrays takes minutes)
+  const same = (name: string, actual: ArrayLike<number>, expected: ArrayLike<number>) => {
+    assert.is(actual.length, expected.length, `${name} length`);
+    for (let i = 0; i < expected.length; i++) {
+      if (!Object.is(actual[i], expected[i])) assert.unreachable(`${name}[${i}] is ${actual[i]} on 2 threads, ${expected[i]} on 1`);
+    }
+  };
+  const before = kernel.rowRebuilds;
+  let attempts = 0;
+  for (; attempts < 200 && (attempts < 4 || kernel.rowRebuilds.workerJoins - before.workerJoins < 3); attempts++) {
+    for (let i = 0; i < T; i++) topics[i] = Math.floor(random() * random() * K);
+    const nnz = kernel.buildCounts(corpus.tokens, wordOffsets, wordTokens, topics, K, one, 1);
+    assert.ok(nnz + V >= 2 * 32768, `${nnz} count entries over ${V} actions: too few for a threaded alias rebuild`);
+    assert.is(kernel.buildCounts(corpus.tokens, wordOffsets, wordTokens, topics, K, two, 2), nnz);
+    same('rowOffsets', two.rowOffsets, one.rowOffsets);
+    same('rowTopics', two.rowTopics.subarray(0, nnz), one.rowTopics.subarray(0, nnz));
+    same('rowCounts', two.rowCounts.subarray(0, nnz), one.rowCounts.subarray(0, nnz));
+    same('topicTotals', two.topicTotals, one.topicTotals);
+    kernel.buildAlias(one, K, 0.05, aliasOne, 1);
+    kernel.buildAlias(one, K, 0.05, aliasTwo, 2);
+    same('sparseProb', aliasTwo.sparseProb.subarray(0, nnz), aliasOne.sparseProb.subarray(0, nnz));
+    same('sparseAlias', aliasTwo.sparseAlias.subarray(0, nnz), aliasOne.sparseAlias.subarray(0, nnz));
+    same('sparseMass', aliasTwo.sparseMass, aliasOne.sparseMass);
+    same('denseProb', aliasTwo.denseProb, aliasOne.denseProb);
+    same('denseAlias', aliasTwo.denseAlias, aliasOne.denseAlias);
+    same('denseMass', aliasTwo.denseMass, aliasOne.denseMass);
+    if (attempts % 10 === 0) {
+      // the sweep builds its count hash tables on the sweep's threads: identical draws either way
+      const base: SweepArgs = { mode: 'lda', exact: false, mhSteps: 2, proposals: 'cycle', numTopics: K, vocabularySize: V,
+        tokens: corpus.tokens, offsets: corpus.offsets, topicsPrev: topics, topicsNext: new Int32Array(T), counts: one,
+        alias: aliasOne, beta: 0.05, alpha: 0.5, sequenceSmoothing: 0.1, seed: 3, iteration: attempts, threads: 1 };
+      // threaded first: the hash tables are not zeroed between calls, so a 1-thread build just before would
+      // leave the right tables in the memory the threaded build reuses
+      const threaded = { ...base, topicsNext: new Int32Array(T), threads: 2 };
+      await kernel.sweep(threaded);
+      await kernel.sweep(base);
+      same('topicsNext', threaded.topicsNext, base.topicsNext);
+    }
+  }
+  const after = kernel.rowRebuilds;
+  assert.ok(after.jobs - before.jobs >= 2 * attempts, `${after.jobs - before.jobs} threaded rebuilds in ${attempts} rounds`);
+  assert.ok(after.workerJoins > before.workerJoins, `a worker joined a threaded rebuild at least once in ${attempts} rounds`);
+  // a wrongly grouped word index is still refused on the threaded path
+  const misgrouped = wordTokens.slice();
+  [misgrouped[0], misgrouped[T - 1]] = [misgrouped[T - 1], misgrouped[0]];
+  assert.throws(() => kernel.buildCounts(corpus.tokens, wordOffsets, misgrouped, topics, K, two, 2), /wordTokens lists a position/);
+});
+
 test('allocations are reused: repeated calls do not grow the memory in use', async () => {
   const corpus = randomCorpus(generator(51), 50, 30, 20);
   const args = sweepArgs(kernel, corpus, 8, 'lda', {});

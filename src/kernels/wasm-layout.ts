@@ -20,6 +20,14 @@ export const FILTER = {
   bytes: 88,
 } as const;
 
+/** The block of the row-range jobs (countRowsRange, aliasRowsRange, countHashRange): assembly/layout.ts ROWS_*. */
+export const ROWS = {
+  rowOffsets: 0, rowTopics: 4, rowCounts: 8, topicTotals: 12, topics: 16, vocabulary: 20,
+  tokens: 24, wordOffsets: 28, wordTokens: 32, assignments: 36, error: 40,
+  sparseProb: 44, sparseAlias: 48, sparseMass: 52, hashRows: 56, hashSlots: 60, beta: 64,
+  bytes: 72,
+} as const;
+
 /** The Cell struct of assembly/lstm_cell.ts: i32 hidden, then five u32 pointers. */
 export const CELL = { hidden: 0, inputTable: 4, recurrent: 8, gateBias: 12, outputWeights: 16, outputBias: 20, bytes: 24 } as const;
 
@@ -47,6 +55,14 @@ export interface WasmExports {
   buildAlias(rowOffsets: number, rowTopics: number, rowCounts: number, topicTotals: number, V: number, K: number,
     beta: number, sparseProb: number, sparseAlias: number, sparseMass: number, denseProb: number, denseAlias: number,
     denseMass: number, scratch: number): void;
+  countRowsRange(params: number, scratch: number, first: number, end: number): void;
+  countRowsScratchBytes(K: number): number;
+  compactCountRows(params: number, boundaries: number, chunks: number): number;
+  aliasRowsRange(params: number, scratch: number, first: number, end: number): void;
+  buildDenseAlias(topicTotals: number, V: number, K: number, beta: number, denseProb: number, denseAlias: number,
+    denseMass: number, scratch: number): void;
+  countHashLayout(rowOffsets: number, V: number, hashRows: number, hashSlots: number): void;
+  countHashRange(params: number, scratch: number, first: number, end: number): void;
   countHashSlots(rowOffsets: number, V: number): number;
   buildCountHash(rowOffsets: number, rowTopics: number, rowCounts: number, V: number, hashRows: number,
     hashSlots: number): void;
@@ -67,13 +83,23 @@ export interface WasmExports {
   filterTokenScratchBytes(K: number, H: number, S: number, lda: number): number;
 }
 
+/** A worker's state word for synchronous job g (wasm-pool.ts runSync): OPEN it may join, JOINED running chunks,
+ * DONE finished; 0 closed. */
+export const SYNC_STATE = {
+  open: (g: number) => 4 * g + 1,
+  joined: (g: number) => 4 * g + 2,
+  done: (g: number) => 4 * g + 3,
+} as const;
+
 /** A parallel job: workers take chunks [boundaries[c], boundaries[c+1]) of sequences by an atomic counter. */
 export interface RangeJob {
-  entry: 'sweepRange' | 'filterRange';
+  entry: 'sweepRange' | 'filterRange' | 'countRowsRange' | 'aliasRowsRange' | 'countHashRange';
   params: number;
   /** counter: byte address of an i32 in shared memory, the next chunk to take. */
   counter: number;
   boundaries: Int32Array;
+  /** the order in which chunks are taken (largest first, so that the last ones taken are short); default 0, 1, ... */
+  order?: Int32Array;
 }
 
 /** Run the chunks of a job on one instance until none are left (workers and the in-process path alike). */
@@ -82,6 +108,7 @@ export function drainChunks(exports: WasmExports, memory: WebAssembly.Memory, jo
   const chunks = job.boundaries.length - 1;
   const run = exports[job.entry];
   for (let c = Atomics.add(counter, 0, 1); c < chunks; c = Atomics.add(counter, 0, 1)) {
-    run(job.params, scratch, job.boundaries[c], job.boundaries[c + 1]);
+    const chunk = job.order === undefined ? c : job.order[c];
+    run(job.params, scratch, job.boundaries[chunk], job.boundaries[chunk + 1]);
   }
 }

@@ -42,7 +42,7 @@ export class LinearMemory {
   }
 
   /** Reserve `bytes` (zero-filled), growing the memory when needed; returns the byte address. */
-  allocate(bytes: number): number {
+  allocate(bytes: number, zeroed = true): number {
     const size = Math.max(ALIGN, alignUp(bytes));
     let start = -1;
     for (let i = 0; i < this.free.length; i++) {
@@ -65,7 +65,7 @@ export class LinearMemory {
       this.top = end;
     }
     this.sizes.set(start, size);
-    new Uint8Array(this.memory.buffer, start, size).fill(0);
+    if (zeroed) new Uint8Array(this.memory.buffer, start, size).fill(0);
     return start;
   }
 
@@ -155,9 +155,9 @@ export class CallScope {
     return start;
   }
 
-  /** Zero-filled temporary bytes released with the scope. */
-  scratch(bytes: number): number {
-    const start = this.linear.allocate(bytes);
+  /** Temporary bytes released with the scope: zero-filled unless the kernel overwrites them all (`zeroed` false). */
+  scratch(bytes: number, zeroed = true): number {
+    const start = this.linear.allocate(bytes, zeroed);
     this.temporaries.push(start);
     return start;
   }

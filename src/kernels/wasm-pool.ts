@@ -2,12 +2,37 @@
  * The worker_threads of the WASM backend, kept alive across calls. Each worker instantiates the module over the
  * one shared memory; a job posts the same parameter block to several workers, which take chunks of sequences
  * dynamically. Workers are unref'd between jobs (they never keep the process alive) and ref'd while working
- * (so an awaited job is never cut short by the process exiting). Jobs run one at a time.
+ * (so an awaited job is never cut short by the process exiting). Asynchronous jobs run one at a time.
+ *
+ * Synchronous jobs (runSync: the count, alias and hash rebuilds, which the Kernel contract makes synchronous) run
+ * on the calling thread, and idle workers join in: a worker may take chunks only while the job is open, and the
+ * caller closes it when it has taken the last chunk. So the caller never waits for a worker to wake up (1.5-3.5 ms
+ * on these virtualised machines, longer than a whole rebuild), only for chunks a worker is running. Each worker
+ * has one state word in the control block (shared memory) for this hand-shake.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { RangeJob } from './wasm-layout.js';
+import { SYNC_STATE, drainChunks, type RangeJob, type WasmExports } from './wasm-layout.js';
+
+const { open, joined, done } = SYNC_STATE;
+/** generations wrap well below 2^29 so that 4g + 3 stays an i32 */
+const GENERATIONS = 1 << 28;
+
+/** A synchronous job for worker `worker`: join generation `sync` through state word control[worker]. */
+export interface SyncMessage extends RangeJob {
+  sync: number;
+  worker: number;
+  control: number;
+  /** index of the control block's error word */
+  errorWord: number;
+  scratch: number;
+}
+
+/** Words of the control block for up to `workers` workers: one state word each, then the error word. */
+export function controlWords(workers: number): number {
+  return workers + 1;
+}
 
 /**
  * A worker running the script next to this file: wasm-worker.js after tsc; under tsx (tests run the sources) a
@@ -31,8 +56,14 @@ export class WorkerPool {
   private readonly workers: Worker[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private generation = 0;
+  /** synchronous jobs run, and worker joins over them (diagnostics and tests) */
+  syncJobs = 0;
+  syncJoins = 0;
 
-  constructor(private readonly module: WebAssembly.Module, private readonly memory: WebAssembly.Memory) {}
+  /** control: byte address of controlWords(maxWorkers) i32 words of zeroed shared memory, kept for the pool's life */
+  constructor(private readonly module: WebAssembly.Module, private readonly memory: WebAssembly.Memory,
+    private readonly control: number, private readonly maxWorkers: number) {}
 
   get size(): number {
     return this.workers.length;
@@ -52,6 +83,44 @@ export class WorkerPool {
     // allSettled: never return (and let the caller free the job's memory) while a worker may still be running.
     const results = await Promise.allSettled(active.map((worker, i) => this.post(worker, { ...job, scratch: scratch[i] })));
     for (const result of results) if (result.status === 'rejected') throw result.reason;
+  }
+
+  /**
+   * Run `job` here, on the calling thread (scratch[0]), with up to scratch.length - 1 idle workers joining in
+   * (scratch[1 + i] for worker i). Returns when every chunk is done; throws the first failure.
+   */
+  runSync(exports: WasmExports, job: RangeJob, scratch: number[]): void {
+    if (this.closed) throw new Error('WASM kernel: the worker pool was closed; load the kernel again');
+    const helpers = Math.min(scratch.length - 1, this.maxWorkers);
+    // workers start asynchronously: one spawned now joins a later job, never this one
+    while (this.workers.length < helpers) this.workers.push(this.spawn());
+    const states = new Int32Array(this.memory.buffer, this.control, controlWords(this.maxWorkers));
+    const errorWord = this.maxWorkers;
+    this.generation = this.generation % (GENERATIONS - 1) + 1;
+    const g = this.generation;
+    const invited = this.workers.slice(0, helpers);
+    invited.forEach((worker, i) => {
+      Atomics.store(states, i, open(g));
+      const message: SyncMessage = { ...job, sync: g, worker: i, control: this.control, errorWord, scratch: scratch[1 + i] };
+      worker.postMessage(message);
+    });
+    let failure: unknown;
+    try {
+      drainChunks(exports, this.memory, job, scratch[0]);
+    } catch (error) {
+      failure = error;
+    }
+    // close the job to workers that have not joined; wait for those that have
+    this.syncJobs += 1;
+    invited.forEach((_, i) => {
+      if (Atomics.compareExchange(states, i, open(g), 0) === open(g)) return;
+      this.syncJoins += 1;
+      while (Atomics.load(states, i) !== done(g)) Atomics.wait(states, i, joined(g));
+    });
+    if (failure !== undefined) throw failure;
+    if (Atomics.exchange(states, errorWord, 0) !== 0) {
+      throw new Error(`WASM kernel worker failed in ${job.entry} (a WebAssembly trap): the arguments passed the checks, so this is a bug; please report it`);
+    }
   }
 
   private spawn(): Worker {

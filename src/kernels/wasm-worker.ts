@@ -4,7 +4,8 @@
  * worker's scratch, both already in the shared memory.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { drainChunks, type RangeJob, type WasmExports } from './wasm-layout.js';
+import { SYNC_STATE, drainChunks, type RangeJob, type WasmExports } from './wasm-layout.js';
+import type { SyncMessage } from './wasm-pool.js';
 
 interface WorkerInit {
   module: WebAssembly.Module;
@@ -15,7 +16,25 @@ const { module, memory } = workerData as WorkerInit;
 const instance = new WebAssembly.Instance(module, { env: { memory } });
 const exports = instance.exports as unknown as WasmExports;
 
-parentPort!.on('message', (message: RangeJob & { scratch: number }) => {
+/** A synchronous job (wasm-pool.ts runSync): join only while the caller keeps it open. */
+function runSync(message: SyncMessage): void {
+  const states = new Int32Array(memory.buffer, message.control, message.errorWord + 1);
+  const g = message.sync;
+  if (Atomics.compareExchange(states, message.worker, SYNC_STATE.open(g), SYNC_STATE.joined(g)) !== SYNC_STATE.open(g)) return;
+  try {
+    drainChunks(exports, memory, message, message.scratch);
+  } catch {
+    Atomics.store(states, message.errorWord, 1);
+  }
+  Atomics.store(states, message.worker, SYNC_STATE.done(g));
+  Atomics.notify(states, message.worker);
+}
+
+parentPort!.on('message', (message: (RangeJob & { scratch: number }) | SyncMessage) => {
+  if ('sync' in message) {
+    runSync(message);
+    return;
+  }
   try {
     drainChunks(exports, memory, message, message.scratch);
     parentPort!.postMessage({ ok: true });

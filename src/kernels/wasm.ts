@@ -7,8 +7,10 @@
  *   single-threaded, with every array copied in and out per call.
  * - Validation: every argument is checked here, before any call (the kernels trust their inputs).
  * - Threads: sweep and particleFilter split sequences into chunks balanced by tokens; workers take chunks by an
- *   atomic counter. Each sequence has its own random stream and its own arithmetic, so results do not depend on
- *   the thread count.
+ *   atomic counter, largest first. Each sequence has its own random stream and its own arithmetic, so results do
+ *   not depend on the thread count. The count, alias and count-hash rebuilds (synchronous) split actions into
+ *   ranges that the calling thread takes, with idle workers joining in (wasm-pool.ts runSync); each range writes
+ *   its own rows, so the tables are the same for any thread count.
  */
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -18,8 +20,8 @@ import {
   type FilterState, type Kernel, type KernelMode, type SweepArgs, type SweepResult,
 } from './types.js';
 import { CallScope, LinearMemory, type KernelArray } from './wasm-memory.js';
-import { BlockWriter, CELL, FILTER, SWEEP, drainChunks, type RangeJob, type WasmExports } from './wasm-layout.js';
-import { WorkerPool } from './wasm-pool.js';
+import { BlockWriter, CELL, FILTER, ROWS, SWEEP, drainChunks, type RangeJob, type WasmExports } from './wasm-layout.js';
+import { WorkerPool, controlWords } from './wasm-pool.js';
 import { packageRoot, packageVersion } from '../package-info.js';
 import {
   type ContentChecks, describe, fail, inputRows, requireAlias, requireArray, requireCounts, requireIds, requireInteger, requireOffsets,
@@ -31,6 +33,8 @@ const MAXIMUM_PAGES = 65536;
 const INITIAL_PAGES = 16;
 /** Chunks per thread: enough for dynamic scheduling to even out long and short sequences. */
 const CHUNKS_PER_THREAD = 16;
+/** Row rebuilds (counts, alias, hash) use another thread only for this many tokens or entries per thread. */
+const ROW_WORK_PER_THREAD = 32768;
 const MAX_THREADS = 256;
 const MAX_TOPICS = 1 << 20;
 const MAX_PARTICLES = 1 << 16;
@@ -121,6 +125,11 @@ export class WasmKernel implements Kernel {
   /** Bytes of linear memory in use by live allocations (diagnostics, leak tests). */
   get usedBytes(): number { return this.linear.usedBytes; }
 
+  /** Synchronous row rebuilds run on several threads so far, and how often a worker joined one (diagnostics). */
+  get rowRebuilds(): { jobs: number; workerJoins: number } {
+    return { jobs: this.pool?.syncJobs ?? 0, workerJoins: this.pool?.syncJoins ?? 0 };
+  }
+
   /** Stop the worker threads (they are unref'd, so this is only needed to release them early). */
   async close(): Promise<void> {
     const pool = this.pool;
@@ -159,8 +168,7 @@ export class WasmKernel implements Kernel {
   buildCounts(tokens: Int32Array, wordOffsets: Int32Array, wordTokens: Int32Array, topics: Int32Array,
     numTopics: number, out: CountTables, threads?: number): number {
     const entry = 'buildCounts';
-    // checked like the native argument, then unused: the WASM rebuild runs on the calling thread
-    if (threads !== undefined) requireInteger(entry, 'threads', threads, 0, MAX_THREADS);
+    const threadsAsked = threads === undefined ? 1 : requireInteger(entry, 'threads', threads, 0, MAX_THREADS);
     requireArray(entry, 'tokens', tokens, Int32Array);
     const T = tokens.length;
     requireArray(entry, 'wordTokens', wordTokens, Int32Array, T);
@@ -176,7 +184,32 @@ export class WasmKernel implements Kernel {
     requireArray(entry, 'out.rowCounts', out.rowCounts, Int32Array);
     requireArray(entry, 'out.topicTotals', out.topicTotals, Int32Array, K);
     const capacity = Math.min(out.rowTopics.length, out.rowCounts.length);
+    // several threads write each range of rows where its tokens start, so they need room for T entries
+    const parts = capacity >= T ? this.rowThreads(threadsAsked, T) : 1;
     const nnz = this.withScope((scope) => {
+      if (parts > 1) {
+        const params = scope.scratch(ROWS.bytes);
+        new BlockWriter(this.memory.buffer, params, ROWS.bytes)
+          .pointer(ROWS.tokens, scope.bind(tokens)).pointer(ROWS.wordOffsets, scope.bind(wordOffsets))
+          .pointer(ROWS.wordTokens, scope.bind(wordTokens)).pointer(ROWS.assignments, scope.bind(topics))
+          .int(ROWS.topics, K).int(ROWS.vocabulary, V).pointer(ROWS.rowOffsets, scope.bind(out.rowOffsets, true))
+          .pointer(ROWS.rowTopics, scope.bind(out.rowTopics, true)).pointer(ROWS.rowCounts, scope.bind(out.rowCounts, true));
+        const scratchBytes = this.wasm.countRowsScratchBytes(K);
+        const { boundaries, scratch } = this.runRowRanges(scope, 'countRowsRange', params, parts, scratchBytes, V,
+          (w) => wordOffsets[w]);
+        const error = this.linear.view(Int32Array, params + ROWS.error, 1)[0];
+        if (error !== 0) return error;
+        const result = this.wasm.compactCountRows(params, scope.bind(boundaries), boundaries.length - 1);
+        // topic totals: the sum of every participant's (at the start of its scratch; zero if it never joined)
+        const totals = out.topicTotals;
+        totals.fill(0);
+        for (const start of scratch) {
+          const partial = this.linear.view(Int32Array, start, K);
+          for (let k = 0; k < K; k++) totals[k] += partial[k];
+        }
+        scope.finish();
+        return result;
+      }
       const result = this.wasm.buildCounts(scope.bind(tokens), scope.bind(wordOffsets), V, scope.bind(wordTokens),
         scope.bind(topics), K, scope.bind(out.rowOffsets, true), scope.bind(out.rowTopics, true),
         scope.bind(out.rowCounts, true), capacity, scope.bind(out.topicTotals, true),
@@ -195,8 +228,7 @@ export class WasmKernel implements Kernel {
 
   buildAlias(counts: CountTables, numTopics: number, beta: number, out: AliasTables, threads?: number): void {
     const entry = 'buildAlias';
-    // checked like the native argument, then unused: the WASM rebuild runs on the calling thread
-    if (threads !== undefined) requireInteger(entry, 'threads', threads, 0, MAX_THREADS);
+    const threadsAsked = threads === undefined ? 1 : requireInteger(entry, 'threads', threads, 0, MAX_THREADS);
     const K = requireInteger(entry, 'numTopics', numTopics, 1, MAX_TOPICS);
     if (typeof counts !== 'object' || counts === null || !(counts.rowOffsets instanceof Int32Array)) {
       fail(entry, `counts must be a CountTables object with an Int32Array rowOffsets, got ${describe(counts)}`);
@@ -212,7 +244,24 @@ export class WasmKernel implements Kernel {
     requireArray(entry, 'out.denseProb', out.denseProb, Float32Array, K);
     requireArray(entry, 'out.denseAlias', out.denseAlias, Int32Array, K);
     requireArray(entry, 'out.denseMass', out.denseMass, Float64Array, 1);
+    const parts = this.rowThreads(threadsAsked, nnz + V);
     this.withScope((scope) => {
+      if (parts > 1) {
+        const params = scope.scratch(ROWS.bytes);
+        const topicTotals = scope.bind(counts.topicTotals);
+        new BlockWriter(this.memory.buffer, params, ROWS.bytes)
+          .pointer(ROWS.rowOffsets, scope.bind(counts.rowOffsets)).pointer(ROWS.rowTopics, scope.bind(counts.rowTopics))
+          .pointer(ROWS.rowCounts, scope.bind(counts.rowCounts)).pointer(ROWS.topicTotals, topicTotals)
+          .int(ROWS.topics, K).int(ROWS.vocabulary, V).float64(ROWS.beta, b)
+          .pointer(ROWS.sparseProb, scope.bind(out.sparseProb, true)).pointer(ROWS.sparseAlias, scope.bind(out.sparseAlias, true))
+          .pointer(ROWS.sparseMass, scope.bind(out.sparseMass, true));
+        const { scratch } = this.runRowRanges(scope, 'aliasRowsRange', params, parts, 16 * K, V,
+          (w) => counts.rowOffsets[w] + w);
+        this.wasm.buildDenseAlias(topicTotals, V, K, b, scope.bind(out.denseProb, true), scope.bind(out.denseAlias, true),
+          scope.bind(out.denseMass, true), scratch[0]);
+        scope.finish();
+        return;
+      }
       this.wasm.buildAlias(scope.bind(counts.rowOffsets), scope.bind(counts.rowTopics), scope.bind(counts.rowCounts),
         scope.bind(counts.topicTotals), V, K, b, scope.bind(out.sparseProb, true), scope.bind(out.sparseAlias, true),
         scope.bind(out.sparseMass, true), scope.bind(out.denseProb, true), scope.bind(out.denseAlias, true),
@@ -274,9 +323,21 @@ export class WasmKernel implements Kernel {
       if (hashSlotCount < 0) {
         fail(entry, 'the count hash tables exceed 2^31 slots: use fewer topics or a smaller corpus');
       }
-      const hashRows = scope.scratch(8 * V);
-      const hashSlots = scope.scratch(8 * hashSlotCount);
-      this.wasm.buildCountHash(pointers.rowOffsets, pointers.rowTopics, pointers.rowCounts, V, hashRows, hashSlots);
+      // every row header and slot is written by the build: no zero fill (it cost ~0.5 ms per sweep on the event log)
+      const hashRows = scope.scratch(8 * V, false);
+      const hashSlots = scope.scratch(8 * hashSlotCount, false);
+      const hashParts = this.rowThreads(threads, nnz + V);
+      if (hashParts > 1) {
+        this.wasm.countHashLayout(pointers.rowOffsets, V, hashRows, hashSlots);
+        const hashParams = scope.scratch(ROWS.bytes);
+        new BlockWriter(this.memory.buffer, hashParams, ROWS.bytes).pointer(ROWS.rowOffsets, pointers.rowOffsets)
+          .pointer(ROWS.rowTopics, pointers.rowTopics).pointer(ROWS.rowCounts, pointers.rowCounts)
+          .pointer(ROWS.hashRows, hashRows).pointer(ROWS.hashSlots, hashSlots);
+        const rowOffsets = args.counts.rowOffsets;
+        this.runRowRanges(scope, 'countHashRange', hashParams, hashParts, 0, V, (w) => rowOffsets[w] + w);
+      } else {
+        this.wasm.buildCountHash(pointers.rowOffsets, pointers.rowTopics, pointers.rowCounts, V, hashRows, hashSlots);
+      }
       new BlockWriter(this.memory.buffer, params, SWEEP.bytes)
         .int(SWEEP.mode, MODE_CODE[mode]).int(SWEEP.exact, args.exact ? 1 : 0).int(SWEEP.mhSteps, mhSteps)
         .int(SWEEP.proposals, args.exact ? 0 : proposals).int(SWEEP.topics, K).int(SWEEP.vocabulary, V)
@@ -451,6 +512,47 @@ export class WasmKernel implements Kernel {
     return Math.max(1, Math.min(wanted, sequences));
   }
 
+  /** Threads for a row rebuild of `work` units (tokens or entries): none below ROW_WORK_PER_THREAD each. */
+  private rowThreads(requested: number, work: number): number {
+    if (!this.shared) return 1;
+    const wanted = requested === 0 ? this.maxThreads : requested;
+    return Math.max(1, Math.min(wanted, this.maxThreads, Math.floor(work / ROW_WORK_PER_THREAD)));
+  }
+
+  /**
+   * Run a row-range entry over actions [0, V) on this thread and up to `parts - 1` idle workers (wasm-pool.ts
+   * runSync), in ranges of about equal `weight` (a non-decreasing prefix over actions: weight(V) = the total).
+   * Returns the ranges' first actions [chunks+1] and the scratch of each participant (caller's first).
+   */
+  private runRowRanges(scope: CallScope, entry: RangeJob['entry'], params: number, parts: number, scratchBytes: number,
+    V: number, weight: (action: number) => number): { boundaries: Int32Array; scratch: number[] } {
+    const chunks = Math.min(V, parts * CHUNKS_PER_THREAD);
+    const total = weight(V);
+    const boundaries = new Int32Array(chunks + 1);
+    boundaries[chunks] = V;
+    // first action whose prefix reaches c / chunks of the total (binary search: weight is non-decreasing)
+    for (let c = 1; c < chunks; c++) {
+      const target = (total * c) / chunks;
+      let low = boundaries[c - 1], high = V;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (weight(middle) < target) low = middle + 1; else high = middle;
+      }
+      boundaries[c] = low;
+    }
+    const job: RangeJob = { entry, params, counter: scope.scratch(4), boundaries };
+    const scratch: number[] = [];
+    for (let i = 0; i < parts; i++) scratch.push(scope.scratch(Math.max(scratchBytes, 16)));
+    this.workerPool().runSync(this.wasm, job, scratch);
+    return { boundaries, scratch };
+  }
+
+  private workerPool(): WorkerPool {
+    this.pool ??= new WorkerPool(this.module, this.memory, this.linear.allocate(4 * controlWords(this.maxThreads)),
+      this.maxThreads);
+    return this.pool;
+  }
+
   /** 1 / (n_k + V beta) for every topic, computed once per call (f64 [K]). */
   private inverseTotals(scope: CallScope, topicTotals: Int32Array, V: number, beta: number): number {
     const K = topicTotals.length;
@@ -507,15 +609,18 @@ export class WasmKernel implements Kernel {
     D: number, threads: number, scratchBytes: number): Promise<void> {
     const counter = scope.scratch(4);
     const boundaries = chunkBoundaries(offsets, D, threads);
-    const job: RangeJob = { entry, params, counter, boundaries };
+    // largest chunks first: one long sequence (the event log's longest holds 5% of its tokens) taken last would
+    // leave the other threads idle while it runs
+    const order = Int32Array.from({ length: boundaries.length - 1 }, (_, c) => c)
+      .sort((a, b) => (offsets[boundaries[b + 1]] - offsets[boundaries[b]]) - (offsets[boundaries[a + 1]] - offsets[boundaries[a]]) || a - b);
+    const job: RangeJob = { entry, params, counter, boundaries, order };
     const scratch: number[] = [];
     for (let i = 0; i < threads; i++) scratch.push(scope.scratch(scratchBytes));
     if (threads === 1) {
       drainChunks(this.wasm, this.memory, job, scratch[0]);
       return;
     }
-    this.pool ??= new WorkerPool(this.module, this.memory);
-    await this.pool.run(job, scratch);
+    await this.workerPool().run(job, scratch);
   }
 }
 

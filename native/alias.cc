@@ -60,17 +60,27 @@ void buildAlias(const CountView& counts, double beta, AliasOutput& out, int32_t 
   const int32_t V = counts.vocabularySize;
   const int64_t nonZeros = counts.rowOffsets[V];
   const int32_t parts = resolveThreads(threads, std::max<int64_t>(nonZeros / 32768, 1));
-  runParallel(parts, [&](int32_t index) {
-    auto rowAt = [&](int32_t part) {
-      return static_cast<int32_t>(std::lower_bound(counts.rowOffsets, counts.rowOffsets + V, nonZeros * part / parts) -
+  const int32_t ranges = parts == 1 ? 1 : parts * 8;
+  // scratch of each participant: the scaled weights [K] (a row has at most K entries: validated strictly
+  // ascending, < K) and Vose's two work lists
+  struct Scratch {
+    std::vector<double> scaled;
+    std::vector<int32_t> small, large;
+  };
+  std::vector<Scratch> scratch(parts);
+  runChunks(parts, ranges, [&](int64_t range, int32_t participant) {
+    auto rowAt = [&](int64_t part) {
+      return static_cast<int32_t>(std::lower_bound(counts.rowOffsets, counts.rowOffsets + V, nonZeros * part / ranges) -
                                   counts.rowOffsets);
     };
-    const int32_t first = index == 0 ? 0 : rowAt(index);
-    const int32_t last = index + 1 == parts ? V : rowAt(index + 1);
-    std::vector<double> scaled(numTopics);  // [K] a row has at most K entries (validated strictly ascending, < K)
-    std::vector<int32_t> small, large;
-    small.reserve(numTopics);
-    large.reserve(numTopics);
+    const int32_t first = range == 0 ? 0 : rowAt(range);
+    const int32_t last = range + 1 == ranges ? V : rowAt(range + 1);
+    Scratch& mine = scratch[participant];
+    if (mine.scaled.empty()) {
+      mine.scaled.resize(numTopics);
+      mine.small.reserve(numTopics);
+      mine.large.reserve(numTopics);
+    }
     for (int32_t w = first; w < last; ++w) {
       const int32_t begin = counts.rowOffsets[w];
       const int32_t length = counts.rowOffsets[w + 1] - begin;
@@ -79,10 +89,10 @@ void buildAlias(const CountView& counts, double beta, AliasOutput& out, int32_t 
       out.sparseMass[w] = mass;
       if (length == 0) continue;
       for (int32_t i = 0; i < length; ++i) {
-        scaled[i] = counts.rowCounts[begin + i] * scale[counts.rowTopics[begin + i]] * length / mass;
+        mine.scaled[i] = counts.rowCounts[begin + i] * scale[counts.rowTopics[begin + i]] * length / mass;
       }
-      vose(scaled.data(), length, counts.rowTopics + begin, out.sparseProb + begin, out.sparseAlias + begin, small,
-           large);
+      vose(mine.scaled.data(), length, counts.rowTopics + begin, out.sparseProb + begin, out.sparseAlias + begin,
+           mine.small, mine.large);
     }
   });
 }

@@ -2,7 +2,6 @@
 #include "counts.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 
 #include "pool.h"
@@ -81,14 +80,16 @@ int64_t firstMisgrouped(const int32_t* wordOffsets, const int32_t* wordTokens, i
                         const int32_t* tokens, int32_t threads) {
   const int64_t totalTokens = wordOffsets[vocabularySize];
   const int32_t parts = resolveThreads(threads, std::max<int64_t>(totalTokens / 65536, 1));
-  std::vector<int64_t> first(parts, -1);  // [parts] each range's first misgrouped index
-  runParallel(parts, [&](int32_t index) {
-    const int32_t begin = static_cast<int32_t>(
-        std::upper_bound(wordOffsets, wordOffsets + vocabularySize + 1, static_cast<int32_t>(totalTokens * index / parts)) -
-        wordOffsets) - 1;
-    const int32_t end = index + 1 == parts ? vocabularySize
-        : static_cast<int32_t>(std::upper_bound(wordOffsets, wordOffsets + vocabularySize + 1,
-                                                static_cast<int32_t>(totalTokens * (index + 1) / parts)) - wordOffsets) - 1;
+  const int32_t ranges = parts == 1 ? 1 : parts * 8;
+  std::vector<int64_t> first(ranges, -1);  // [ranges] each range's first misgrouped index
+  // the last action whose positions start at or before a token index
+  auto actionAt = [&](int64_t token) {
+    return static_cast<int32_t>(std::upper_bound(wordOffsets, wordOffsets + vocabularySize + 1,
+                                                 static_cast<int32_t>(token)) - wordOffsets) - 1;
+  };
+  runChunks(parts, ranges, [&](int64_t range, int32_t) {
+    const int32_t begin = actionAt(totalTokens * range / ranges);
+    const int32_t end = range + 1 == ranges ? vocabularySize : actionAt(totalTokens * (range + 1) / ranges);
     // actions [begin, end): ranges meet where one ends and the next begins
     const int32_t endToken = wordOffsets[end];
     for (int32_t w = begin; w < end; ++w) {
@@ -96,7 +97,7 @@ int64_t firstMisgrouped(const int32_t* wordOffsets, const int32_t* wordTokens, i
         // a random gather over tokens: fetch a few positions ahead
         if (i + 16 < endToken) __builtin_prefetch(tokens + wordTokens[i + 16]);
         if (tokens[wordTokens[i]] != w) {
-          first[index] = i;
+          first[range] = i;
           return;
         }
       }
@@ -135,15 +136,12 @@ int64_t buildCounts(const int32_t* wordOffsets, const int32_t* wordTokens, int32
   }
   std::vector<int32_t> totals(static_cast<size_t>(parts) * numTopics, 0);
   std::vector<int64_t> written(chunks, 0);
-  std::atomic<int32_t> nextChunk{0};
-  runParallel(parts, [&](int32_t thread) {
-    for (int32_t index = nextChunk.fetch_add(1); index < chunks; index = nextChunk.fetch_add(1)) {
-      const int32_t start = wordOffsets[firstRow[index]];
-      written[index] = countRows(wordOffsets, wordTokens, firstRow[index], firstRow[index + 1], topics, numTopics,
-                                 out.rowTopics + start, out.rowCounts + start, totalTokens - start,
-                                 out.rowOffsets + firstRow[index] + 1,
-                                 totals.data() + static_cast<size_t>(thread) * numTopics);
-    }
+  runChunks(parts, chunks, [&](int64_t index, int32_t thread) {
+    const int32_t start = wordOffsets[firstRow[index]];
+    written[index] = countRows(wordOffsets, wordTokens, firstRow[index], firstRow[index + 1], topics, numTopics,
+                               out.rowTopics + start, out.rowCounts + start, totalTokens - start,
+                               out.rowOffsets + firstRow[index] + 1,
+                               totals.data() + static_cast<size_t>(thread) * numTopics);
   });
   int64_t nnz = 0;
   for (int32_t index = 0; index < chunks; ++index) {

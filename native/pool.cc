@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <numeric>
 #include <thread>
@@ -22,27 +23,6 @@ int32_t resolveThreads(int32_t requested, int64_t workUnits) {
 }
 
 namespace {
-
-// Waits until `count` helpers have finished their part of one runParallel call.
-class Latch {
- public:
-  explicit Latch(int32_t count) : count_(count) {}
-  // Notified under the lock, so the waiter (who destroys the latch on return) can only wake after the last
-  // helper has let go of it.
-  void done() {
-    std::lock_guard<std::mutex> lock(lock_);
-    if (--count_ == 0) zero_.notify_all();
-  }
-  void wait() {
-    std::unique_lock<std::mutex> lock(lock_);
-    zero_.wait(lock, [this] { return count_ == 0; });
-  }
-
- private:
-  std::mutex lock_;
-  std::condition_variable zero_;
-  int32_t count_;
-};
 
 // A thread kept for later calls: starting a std::thread cost ~0.5 ms here (more than a whole buildCounts range
 // takes), and a sweep iteration starts several parallel sections.
@@ -77,7 +57,7 @@ class Helper {
   std::thread thread_;
 };
 
-// Idle helpers. Concurrent (or nested) runParallel calls each take helpers of their own; a call that finds too
+// Idle helpers. Concurrent (or nested) runShared calls each take helpers of their own; a call that finds too
 // few idle makes new ones, so the pool grows to the largest number ever busy at once and no call waits for
 // another. Never freed: helpers may still be parked on their condition variables at process exit.
 std::mutex idleLock;
@@ -102,7 +82,20 @@ void releaseHelper(Helper* helper) {
 
 }  // namespace
 
-void runParallel(int32_t threads, const std::function<void(int32_t)>& body) {
+namespace {
+
+// A helper's part in one runShared call, shared by the caller and the helper (the helper may wake after the call
+// returned): the helper may join while it is open; the caller closes it once its own body has returned.
+struct SharedSlot {
+  enum State { kOpen, kJoined, kDone, kClosed };
+  std::atomic<int> state{kOpen};
+  std::mutex lock;
+  std::condition_variable finished;
+};
+
+}  // namespace
+
+void runShared(int32_t threads, const std::function<void(int32_t)>& body) {
   std::exception_ptr failure;
   std::mutex failureLock;
   auto guarded = [&](int32_t index) {
@@ -113,23 +106,41 @@ void runParallel(int32_t threads, const std::function<void(int32_t)>& body) {
       if (!failure) failure = std::current_exception();
     }
   };
-  if (threads > 1) {
-    Latch latch(threads - 1);
-    for (int32_t t = 1; t < threads; ++t) {
-      Helper* helper = takeHelper();
-      // idle again before the latch opens, so a call right after this one finds it
-      helper->start([&guarded, &latch, helper, t] {
-        guarded(t);
+  std::vector<std::shared_ptr<SharedSlot>> slots;
+  for (int32_t t = 1; t < threads; ++t) {
+    auto slot = std::make_shared<SharedSlot>();
+    slots.push_back(slot);
+    Helper* helper = takeHelper();
+    // `guarded` lives on the caller's stack: the helper touches it only after joining, and the caller waits for
+    // every helper that joined
+    helper->start([slot, helper, run = &guarded, t] {
+      int expected = SharedSlot::kOpen;
+      if (slot->state.compare_exchange_strong(expected, SharedSlot::kJoined)) {
+        (*run)(t);
+        releaseHelper(helper);  // idle again before the caller can return, so its next call finds it
+        std::lock_guard<std::mutex> lock(slot->lock);
+        slot->state = SharedSlot::kDone;
+        slot->finished.notify_all();
+      } else {
         releaseHelper(helper);
-        latch.done();
-      });
-    }
-    guarded(0);
-    latch.wait();
-  } else {
-    guarded(0);
+      }
+    });
+  }
+  guarded(0);
+  for (auto& slot : slots) {
+    int expected = SharedSlot::kOpen;
+    if (slot->state.compare_exchange_strong(expected, SharedSlot::kClosed)) continue;  // never joined
+    std::unique_lock<std::mutex> lock(slot->lock);
+    slot->finished.wait(lock, [&] { return slot->state.load() == SharedSlot::kDone; });
   }
   if (failure) std::rethrow_exception(failure);
+}
+
+void runChunks(int32_t threads, int64_t chunks, const std::function<void(int64_t, int32_t)>& body) {
+  std::atomic<int64_t> next{0};
+  runShared(std::max<int32_t>(1, static_cast<int32_t>(std::min<int64_t>(threads, chunks))), [&](int32_t participant) {
+    for (int64_t chunk = next.fetch_add(1); chunk < chunks; chunk = next.fetch_add(1)) body(chunk, participant);
+  });
 }
 
 SequenceQueue::SequenceQueue(const int32_t* offsets, int32_t numSequences) : order_(numSequences) {

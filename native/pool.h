@@ -1,6 +1,6 @@
-// Threads for the long kernels: a fixed set of std::threads per call, and a shared queue of sequences,
-// longest first, that they take one at a time (dynamic scheduling balances by tokens even when one sequence
-// holds a large share of the corpus).
+// Threads for the long kernels: pooled helper threads that join the calling thread in taking work from a shared
+// queue (of sequences, longest first, or of ranges), so that dynamic scheduling balances by tokens even when one
+// sequence holds a large share of the corpus, and a helper that wakes late costs nothing.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -13,10 +13,16 @@ namespace lla {
 int32_t resolveThreads(int32_t requested, int64_t workUnits);
 int32_t hardwareThreads();
 
-// Runs body(threadIndex) on `threads` threads (the calling thread is one of them, the others are pooled helper
-// threads kept between calls) and returns when all are done.
-// The first exception thrown by a body is rethrown after all threads finished.
-void runParallel(int32_t threads, const std::function<void(int32_t)>& body);
+// Runs body(participant) on the calling thread (participant 0) and up to threads-1 pooled helpers, for a body that
+// takes its work from a shared queue or counter until none is left. A helper that has not started when the calling
+// thread's body returns is skipped rather than waited for: waking a sleeping thread took 1.5-3.5 ms on these
+// virtualised machines, longer than a whole count or alias rebuild, and the work is done by then. Helpers that did
+// start are waited for. The first exception thrown by a body is rethrown.
+void runShared(int32_t threads, const std::function<void(int32_t)>& body);
+
+// Runs body(chunk, participant) for every chunk in [0, chunks), each taken once, by runShared: participant
+// (< threads) indexes per-thread scratch, which stays untouched for a participant that never started.
+void runChunks(int32_t threads, int64_t chunks, const std::function<void(int64_t, int32_t)>& body);
 
 class SequenceQueue {
  public:

@@ -62,12 +62,13 @@ size_t firstOutsideRange(const int32_t* values, size_t begin, size_t end, int64_
 size_t firstOutsideRange(const int32_t* values, size_t count, int64_t low, int64_t high, int32_t threads) {
   const int32_t parts = resolveThreads(threads, static_cast<int64_t>(count / kValuesPerThread));
   if (parts <= 1) return firstOutsideRange(values, 0, count, low, high);
-  std::vector<size_t> found(parts, count);
-  runParallel(parts, [&](int32_t t) {
-    const size_t begin = count * t / parts;
-    const size_t end = count * (t + 1) / parts;
+  const int32_t ranges = parts * 8;
+  std::vector<size_t> found(ranges, count);
+  runChunks(parts, ranges, [&](int64_t range, int32_t) {
+    const size_t begin = count * range / ranges;
+    const size_t end = count * (range + 1) / ranges;
     const size_t index = firstOutsideRange(values, begin, end, low, high);
-    found[t] = index < end ? index : count;
+    found[range] = index < end ? index : count;
   });
   return *std::min_element(found.begin(), found.end());
 }
@@ -132,13 +133,14 @@ const int32_t* Snapshot::keepChecked(const int32_t* data, size_t length, int64_t
     firstOutside = copyChecked(data, copy, 0, length, low, high);
     return copy;
   }
-  std::vector<size_t> outside(threads, length);
-  runParallel(threads, [&](int32_t t) {
-    const size_t begin = length * t / threads;
-    const size_t end = length * (t + 1) / threads;
+  const int32_t ranges = threads * 8;
+  std::vector<size_t> outside(ranges, length);
+  runChunks(threads, ranges, [&](int64_t range, int32_t) {
+    const size_t begin = length * range / ranges;
+    const size_t end = length * (range + 1) / ranges;
     const size_t found = copyChecked(data, copy, begin, end, low, high);
     // a range's copy stops at its first bad value; the check below reports the first one overall
-    outside[t] = found < end ? found : length;
+    outside[range] = found < end ? found : length;
   });
   firstOutside = *std::min_element(outside.begin(), outside.end());
   return copy;

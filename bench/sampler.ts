@@ -171,7 +171,7 @@ async function main(): Promise<void> {
   out.push(`Load average (1/5/15 min) before: ${loadBefore.map((v) => v.toFixed(2)).join(' / ')}, after: ` +
     `${loadAfter.map((v) => v.toFixed(2)).join(' / ')}. Total run time ${totalSeconds.toFixed(0)} s. ` +
     `LSTM modes use random fixed weights, hidden ${hidden}; ${iterationsLda} timed iterations in lda, ` +
-    `${iterationsLstm} in lla/word-lla; MH steps 2; ` +
+    `${iterationsLstm} in lla/word-lla, each configuration after one untimed warm-up iteration (lla bench's default); MH steps 2; ` +
     `${repeat === 1 ? 'one run per configuration' : `fastest of ${repeat} runs per configuration`}.`);
   out.push('');
   out.push('| file | mode | K | threads | native M tok/s | wasm M tok/s | wasm/native | native 2t/1t | wasm 2t/1t | ' +

@@ -224,7 +224,7 @@ void runParticleFilter(const FilterParams& params, const int32_t* tokens, const 
   const FilterShared shared(params);
   SequenceQueue queue(offsets, numSequences);
   const int32_t K = params.numTopics;
-  runShared(resolveThreads(threads, numSequences), [&](int32_t) {
+  runParallel(resolveThreads(threads, numSequences), [&](int32_t) {
     Engine engine(shared);
     const int32_t S = engine.particles();
     const int32_t H = params.hasCell ? params.cell.hidden : 0;

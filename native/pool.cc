@@ -24,6 +24,27 @@ int32_t resolveThreads(int32_t requested, int64_t workUnits) {
 
 namespace {
 
+// Waits until `count` helpers have finished their part of one runParallel call.
+class Latch {
+ public:
+  explicit Latch(int32_t count) : count_(count) {}
+  // Notified under the lock, so the waiter (who destroys the latch on return) can only wake after the last
+  // helper has let go of it.
+  void done() {
+    std::lock_guard<std::mutex> lock(lock_);
+    if (--count_ == 0) zero_.notify_all();
+  }
+  void wait() {
+    std::unique_lock<std::mutex> lock(lock_);
+    zero_.wait(lock, [this] { return count_ == 0; });
+  }
+
+ private:
+  std::mutex lock_;
+  std::condition_variable zero_;
+  int32_t count_;
+};
+
 // A thread kept for later calls: starting a std::thread cost ~0.5 ms here (more than a whole buildCounts range
 // takes), and a sweep iteration starts several parallel sections.
 class Helper {
@@ -81,6 +102,36 @@ void releaseHelper(Helper* helper) {
 }
 
 }  // namespace
+
+void runParallel(int32_t threads, const std::function<void(int32_t)>& body) {
+  std::exception_ptr failure;
+  std::mutex failureLock;
+  auto guarded = [&](int32_t index) {
+    try {
+      body(index);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(failureLock);
+      if (!failure) failure = std::current_exception();
+    }
+  };
+  if (threads > 1) {
+    Latch latch(threads - 1);
+    for (int32_t t = 1; t < threads; ++t) {
+      Helper* helper = takeHelper();
+      // idle again before the latch opens, so a call right after this one finds it
+      helper->start([&guarded, &latch, helper, t] {
+        guarded(t);
+        releaseHelper(helper);
+        latch.done();
+      });
+    }
+    guarded(0);
+    latch.wait();
+  } else {
+    guarded(0);
+  }
+  if (failure) std::rethrow_exception(failure);
+}
 
 namespace {
 

@@ -1,6 +1,7 @@
-// Threads for the long kernels: pooled helper threads that join the calling thread in taking work from a shared
-// queue (of sequences, longest first, or of ranges), so that dynamic scheduling balances by tokens even when one
-// sequence holds a large share of the corpus, and a helper that wakes late costs nothing.
+// Threads for the long kernels: pooled helper threads that work beside the calling thread. The sweep and the
+// particle filter take sequences from a shared queue, longest first (dynamic scheduling balances by tokens even
+// when one sequence holds a large share of the corpus), with every thread taking part (runParallel). The short
+// rebuilds and copies take ranges with runChunks, where a helper that wakes late is skipped instead of waited for.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -12,6 +13,11 @@ namespace lla {
 // 0 = all cores; never more threads than units of work.
 int32_t resolveThreads(int32_t requested, int64_t workUnits);
 int32_t hardwareThreads();
+
+// Runs body(threadIndex) on `threads` threads (the calling thread is one of them, the others are pooled helper
+// threads) and returns when all are done: for long sections where every thread should take part from the start.
+// The first exception thrown by a body is rethrown after all threads finished.
+void runParallel(int32_t threads, const std::function<void(int32_t)>& body);
 
 // Runs body(participant) on the calling thread (participant 0) and up to threads-1 pooled helpers, for a body that
 // takes its work from a shared queue or counter until none is left. A helper that has not started when the calling

@@ -101,19 +101,31 @@ void releaseHelper(Helper* helper) {
   idle->push_back(helper);
 }
 
-}  // namespace
-
-void runParallel(int32_t threads, const std::function<void(int32_t)>& body) {
-  std::exception_ptr failure;
-  std::mutex failureLock;
-  auto guarded = [&](int32_t index) {
+// Runs the bodies of one parallel call, keeping the first exception any of them throws for the calling thread.
+class FirstFailure {
+ public:
+  void run(const std::function<void(int32_t)>& body, int32_t index) {
     try {
       body(index);
     } catch (...) {
-      std::lock_guard<std::mutex> lock(failureLock);
-      if (!failure) failure = std::current_exception();
+      std::lock_guard<std::mutex> lock(lock_);
+      if (!failure_) failure_ = std::current_exception();
     }
-  };
+  }
+  void rethrow() {
+    if (failure_) std::rethrow_exception(failure_);
+  }
+
+ private:
+  std::mutex lock_;
+  std::exception_ptr failure_;
+};
+
+}  // namespace
+
+void runParallel(int32_t threads, const std::function<void(int32_t)>& body) {
+  FirstFailure failures;
+  auto guarded = [&](int32_t index) { failures.run(body, index); };
   if (threads > 1) {
     Latch latch(threads - 1);
     for (int32_t t = 1; t < threads; ++t) {
@@ -130,7 +142,7 @@ void runParallel(int32_t threads, const std::function<void(int32_t)>& body) {
   } else {
     guarded(0);
   }
-  if (failure) std::rethrow_exception(failure);
+  failures.rethrow();
 }
 
 namespace {
@@ -147,16 +159,8 @@ struct SharedSlot {
 }  // namespace
 
 void runShared(int32_t threads, const std::function<void(int32_t)>& body) {
-  std::exception_ptr failure;
-  std::mutex failureLock;
-  auto guarded = [&](int32_t index) {
-    try {
-      body(index);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(failureLock);
-      if (!failure) failure = std::current_exception();
-    }
-  };
+  FirstFailure failures;
+  auto guarded = [&](int32_t index) { failures.run(body, index); };
   std::vector<std::shared_ptr<SharedSlot>> slots;
   for (int32_t t = 1; t < threads; ++t) {
     auto slot = std::make_shared<SharedSlot>();
@@ -184,7 +188,7 @@ void runShared(int32_t threads, const std::function<void(int32_t)>& body) {
     std::unique_lock<std::mutex> lock(slot->lock);
     slot->finished.wait(lock, [&] { return slot->state.load() == SharedSlot::kDone; });
   }
-  if (failure) std::rethrow_exception(failure);
+  failures.rethrow();
 }
 
 void runChunks(int32_t threads, int64_t chunks, const std::function<void(int64_t, int32_t)>& body) {

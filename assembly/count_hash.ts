@@ -100,7 +100,10 @@ function fillCountHash(rowOffsets: usize, rowTopics: usize, rowCounts: usize, ha
   const mask: u32 = 0xFFFFFFFF >>> <u32>shift;
   let slot = hashSlot(k, shift);
   let count = 0;
-  while (true) {
+  // at most one pass over the table: a table the kernel built always has an empty slot, but one read through an
+  // action id that the caller overwrote during an asynchronous call (arrays in linear memory are read in place)
+  // may not, and the worker must still finish
+  for (let probes: u32 = 0; probes <= mask; probes++) {
     const topic = load<i32>(table + (<usize>slot << 3));
     if (topic == k) { count = load<i32>(table + (<usize>slot << 3), 4); break; }
     if (topic < 0) break;

@@ -452,6 +452,30 @@ test('allocations are reused: repeated calls do not grow the memory in use', asy
   assert.is(kernel.usedBytes, before);
 });
 
+test('a caller overwriting its arrays during an asynchronous sweep gets a settled promise, and the kernel goes on working', async () => {
+  if (!kernel.buildInfo().threads) return;
+  const random = generator(71);
+  const corpus = randomCorpus(random, 300, 400, 500);
+  const T = corpus.tokens.length;
+  const base = sweepArgs(kernel, corpus, 30, 'lda', { threads: 2 });
+  for (const garbage of [0x7fffffff, -1, 499, 123456]) {
+    const tokens = kernel.allocInt32(T);
+    tokens.set(corpus.tokens);
+    const running = kernel.sweep({ ...base, tokens, topicsNext: new Int32Array(T) });
+    // the workers read `tokens` in place: scribble over it while they run
+    tokens.fill(garbage);
+    let timer: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      running.then(() => 'resolved', () => 'rejected'),
+      new Promise<string>((resolve) => { timer = setTimeout(() => resolve('hung'), 20000); }),
+    ]);
+    clearTimeout(timer);
+    assert.ok(settled === 'resolved' || settled === 'rejected', `sweep with ids overwritten by ${garbage}: ${settled}`);
+  }
+  const result = await kernel.sweep({ ...base, topicsNext: new Int32Array(T) });
+  assert.ok(Number.isFinite(result.logPhi) && result.logPhi < 0);
+});
+
 // last: its 100k-element arrays, once collected, would change the memory in use that the test above compares
 test('row rebuilds on 2 threads (counts, alias, the sweep\'s hash tables) equal the 1-thread ones, workers joining or not', async () => {
   if (!kernel.buildInfo().threads) return;

@@ -113,7 +113,19 @@ Napi::Value BuildCounts(const Napi::CallbackInfo& info) {
   const int32_t vocabularySize = a.offsets("wordOffsets", wordOffsets, wordTokens.length);
   a.range("wordTokens", wordTokens.data, wordTokens.length, 0, static_cast<int64_t>(tokens.length), threads);
   a.range("topics", topics.data, topics.length, 0, numTopics, threads);
-  const int64_t misgrouped = firstMisgrouped(wordOffsets.data, wordTokens.data, vocabularySize, tokens.data, threads);
+  const auto rowOffsets = a.int32s(out.Get("rowOffsets"), "out.rowOffsets");
+  const auto rowTopics = a.int32s(out.Get("rowTopics"), "out.rowTopics");
+  const auto rowCounts = a.int32s(out.Get("rowCounts"), "out.rowCounts");
+  const auto topicTotals = a.int32s(out.Get("topicTotals"), "out.topicTotals");
+  a.length("out.rowOffsets", rowOffsets.length, static_cast<size_t>(vocabularySize) + 1);
+  a.length("out.topicTotals", topicTotals.length, numTopics);
+  a.length("out.rowCounts", rowCounts.length, rowTopics.length);
+  a.outputsApart({"out.rowOffsets", "out.rowTopics", "out.rowCounts", "out.topicTotals"});
+  CountOutput output{rowOffsets.data, rowTopics.data, rowCounts.data, topicTotals.data,
+                     static_cast<int64_t>(rowTopics.length)};
+  int64_t misgrouped = -1;
+  const int64_t nnz = buildCounts(tokens.data, wordOffsets.data, wordTokens.data, vocabularySize, topics.data,
+                                  numTopics, output, misgrouped, threads);
   if (misgrouped >= 0) {
     const size_t i = static_cast<size_t>(misgrouped);
     // the action whose range holds index i (the last offset <= i)
@@ -125,18 +137,6 @@ Napi::Value BuildCounts(const Napi::CallbackInfo& info) {
                              std::to_string(w),
            "group the token positions by action (wordOffsets[w] .. wordOffsets[w+1] hold action w)");
   }
-  const auto rowOffsets = a.int32s(out.Get("rowOffsets"), "out.rowOffsets");
-  const auto rowTopics = a.int32s(out.Get("rowTopics"), "out.rowTopics");
-  const auto rowCounts = a.int32s(out.Get("rowCounts"), "out.rowCounts");
-  const auto topicTotals = a.int32s(out.Get("topicTotals"), "out.topicTotals");
-  a.length("out.rowOffsets", rowOffsets.length, static_cast<size_t>(vocabularySize) + 1);
-  a.length("out.topicTotals", topicTotals.length, numTopics);
-  a.length("out.rowCounts", rowCounts.length, rowTopics.length);
-  a.outputsApart({"out.rowOffsets", "out.rowTopics", "out.rowCounts", "out.topicTotals"});
-  CountOutput output{rowOffsets.data, rowTopics.data, rowCounts.data, topicTotals.data,
-                     static_cast<int64_t>(rowTopics.length)};
-  const int64_t nnz =
-      buildCounts(wordOffsets.data, wordTokens.data, vocabularySize, topics.data, numTopics, output, threads);
   if (nnz < 0) {
     a.fail("out.rowTopics", "(capacity " + std::to_string(rowTopics.length) + ") is too small for the non-zero counts",
            "allocate rowTopics and rowCounts with capacity T (the token count)");

@@ -27,10 +27,13 @@ namespace {
 
 // Rows [first, last) written back to back from rowTopics / rowCounts (at most `capacity` entries); each row's end
 // (relative to those pointers) into rowEnds [last - first]; topic totals added into totals [K]. Returns the
-// entries written, or -1 when they would exceed capacity.
-int64_t countRows(const int32_t* wordOffsets, const int32_t* wordTokens, int32_t first, int32_t last,
-                  const int32_t* topics, int32_t numTopics, int32_t* rowTopics, int32_t* rowCounts, int64_t capacity,
-                  int32_t* rowEnds, int32_t* totals) {
+// entries written, -1 when they would exceed capacity, or kMisgrouped with the index i into `misgrouped` when
+// wordTokens[i] is a position of another action (checked here, on the gather the count makes anyway: a
+// separate pass over the index cost as much as a third of the rebuild).
+constexpr int64_t kMisgrouped = -2;
+int64_t countRows(const int32_t* tokens, const int32_t* wordOffsets, const int32_t* wordTokens, int32_t first,
+                  int32_t last, const int32_t* topics, int32_t numTopics, int32_t* rowTopics, int32_t* rowCounts,
+                  int64_t capacity, int32_t* rowEnds, int32_t* totals, int64_t* misgrouped) {
   // perTopic: [K] counts of the current row; touched: the topics it holds, in first-seen order; present: [K/64]
   // bit set of the same topics, scanned to emit a long row in ascending order without sorting it. Both are
   // cleared after each row, so the work is O(T + nnz + V K/64) at worst, never O(V K).
@@ -45,9 +48,17 @@ int64_t countRows(const int32_t* wordOffsets, const int32_t* wordTokens, int32_t
     touched.clear();
     const int32_t end = wordOffsets[w + 1];
     for (int32_t i = wordOffsets[w]; i < end; ++i) {
-      // topics[] is gathered in random order: fetch a few tokens ahead (across row ends too)
-      if (i + 16 < endToken) __builtin_prefetch(topics + wordTokens[i + 16]);
-      const int32_t k = topics[wordTokens[i]];
+      // topics[] and tokens[] are gathered in random order: fetch a few positions ahead (across row ends too)
+      if (i + 16 < endToken) {
+        __builtin_prefetch(topics + wordTokens[i + 16]);
+        __builtin_prefetch(tokens + wordTokens[i + 16]);
+      }
+      const int32_t position = wordTokens[i];
+      if (tokens[position] != w) {
+        *misgrouped = i;
+        return kMisgrouped;
+      }
+      const int32_t k = topics[position];
       if (perTopic[k]++ == 0) touched.push_back(k);
     }
     const int64_t length = static_cast<int64_t>(touched.size());
@@ -76,41 +87,10 @@ int64_t countRows(const int32_t* wordOffsets, const int32_t* wordTokens, int32_t
 
 }  // namespace
 
-int64_t firstMisgrouped(const int32_t* wordOffsets, const int32_t* wordTokens, int32_t vocabularySize,
-                        const int32_t* tokens, int32_t threads) {
-  const int64_t totalTokens = wordOffsets[vocabularySize];
-  const int32_t parts = resolveThreads(threads, std::max<int64_t>(totalTokens / 65536, 1));
-  const int32_t ranges = parts == 1 ? 1 : parts * 8;
-  std::vector<int64_t> first(ranges, -1);  // [ranges] each range's first misgrouped index
-  // the last action whose positions start at or before a token index
-  auto actionAt = [&](int64_t token) {
-    return static_cast<int32_t>(std::upper_bound(wordOffsets, wordOffsets + vocabularySize + 1,
-                                                 static_cast<int32_t>(token)) - wordOffsets) - 1;
-  };
-  runChunks(parts, ranges, [&](int64_t range, int32_t) {
-    const int32_t begin = actionAt(totalTokens * range / ranges);
-    const int32_t end = range + 1 == ranges ? vocabularySize : actionAt(totalTokens * (range + 1) / ranges);
-    // actions [begin, end): ranges meet where one ends and the next begins
-    const int32_t endToken = wordOffsets[end];
-    for (int32_t w = begin; w < end; ++w) {
-      for (int32_t i = wordOffsets[w]; i < wordOffsets[w + 1]; ++i) {
-        // a random gather over tokens: fetch a few positions ahead
-        if (i + 16 < endToken) __builtin_prefetch(tokens + wordTokens[i + 16]);
-        if (tokens[wordTokens[i]] != w) {
-          first[range] = i;
-          return;
-        }
-      }
-    }
-  });
-  for (int64_t i : first) {
-    if (i >= 0) return i;  // ranges in index order: the first one found is the smallest
-  }
-  return -1;
-}
-
-int64_t buildCounts(const int32_t* wordOffsets, const int32_t* wordTokens, int32_t vocabularySize,
-                    const int32_t* topics, int32_t numTopics, CountOutput& out, int32_t threads) {
+int64_t buildCounts(const int32_t* tokens, const int32_t* wordOffsets, const int32_t* wordTokens,
+                    int32_t vocabularySize, const int32_t* topics, int32_t numTopics, CountOutput& out,
+                    int64_t& misgrouped, int32_t threads) {
+  misgrouped = -1;
   std::fill(out.topicTotals, out.topicTotals + numTopics, 0);
   out.rowOffsets[0] = 0;
   const int64_t totalTokens = wordOffsets[vocabularySize];
@@ -119,8 +99,8 @@ int64_t buildCounts(const int32_t* wordOffsets, const int32_t* wordTokens, int32
   const int32_t parts = out.capacity >= totalTokens
                             ? resolveThreads(threads, std::max<int64_t>(totalTokens / 65536, 1)) : 1;
   if (parts == 1) {
-    return countRows(wordOffsets, wordTokens, 0, vocabularySize, topics, numTopics, out.rowTopics, out.rowCounts,
-                     out.capacity, out.rowOffsets + 1, out.topicTotals);
+    return countRows(tokens, wordOffsets, wordTokens, 0, vocabularySize, topics, numTopics, out.rowTopics,
+                     out.rowCounts, out.capacity, out.rowOffsets + 1, out.topicTotals, &misgrouped);
   }
   // Rows are split into ranges of about equal token counts, several per thread, taken one at a time: a row of a
   // rare action costs more per token than one of a frequent action (per-row work, more entries per token), so one
@@ -135,14 +115,22 @@ int64_t buildCounts(const int32_t* wordOffsets, const int32_t* wordTokens, int32
         std::lower_bound(wordOffsets, wordOffsets + vocabularySize, target) - wordOffsets);
   }
   std::vector<int32_t> totals(static_cast<size_t>(parts) * numTopics, 0);
-  std::vector<int64_t> written(chunks, 0);
+  // written: [chunks] entries per range; misgroupedAt: [chunks] each range's first misgrouped index, or -1
+  std::vector<int64_t> written(chunks, 0), misgroupedAt(chunks, -1);
   runChunks(parts, chunks, [&](int64_t index, int32_t thread) {
     const int32_t start = wordOffsets[firstRow[index]];
-    written[index] = countRows(wordOffsets, wordTokens, firstRow[index], firstRow[index + 1], topics, numTopics,
-                               out.rowTopics + start, out.rowCounts + start, totalTokens - start,
+    written[index] = countRows(tokens, wordOffsets, wordTokens, firstRow[index], firstRow[index + 1], topics,
+                               numTopics, out.rowTopics + start, out.rowCounts + start, totalTokens - start,
                                out.rowOffsets + firstRow[index] + 1,
-                               totals.data() + static_cast<size_t>(thread) * numTopics);
+                               totals.data() + static_cast<size_t>(thread) * numTopics, &misgroupedAt[index]);
   });
+  // ranges in index order: the first one that found a misgrouped index holds the smallest
+  for (int64_t at : misgroupedAt) {
+    if (at >= 0) {
+      misgrouped = at;
+      return kMisgrouped;
+    }
+  }
   int64_t nnz = 0;
   for (int32_t index = 0; index < chunks; ++index) {
     const int32_t start = wordOffsets[firstRow[index]];

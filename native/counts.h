@@ -44,15 +44,12 @@ struct CountOutput {
   int64_t capacity;
 };
 
-// Argument check of buildCounts' index: the first i with tokens[wordTokens[i]] != the action whose range
-// wordOffsets[w] .. wordOffsets[w+1] holds i, or -1 when all are grouped right. wordTokens already range-checked.
-// threads: 0 = all cores; the answer does not depend on it.
-int64_t firstMisgrouped(const int32_t* wordOffsets, const int32_t* wordTokens, int32_t vocabularySize,
-                        const int32_t* tokens, int32_t threads);
-
-// Counts from assignments; inputs already validated (wordTokens grouped by action, positions < T, topics < K).
-// Returns nnz, or -1 when the output capacity is too small. threads: 0 = all cores; the tables do not depend on it.
-int64_t buildCounts(const int32_t* wordOffsets, const int32_t* wordTokens, int32_t vocabularySize,
-                    const int32_t* topics, int32_t numTopics, CountOutput& out, int32_t threads = 1);
+// Counts from assignments; inputs already range-checked (positions < T, topics < K). Returns nnz, -1 when the
+// output capacity is too small, or -2 when wordTokens is not grouped by action: misgrouped is then the first index
+// i with tokens[wordTokens[i]] != the action whose range wordOffsets[w] .. wordOffsets[w+1] holds i (else -1), and
+// the output tables are left partly written. threads: 0 = all cores; the tables do not depend on it.
+int64_t buildCounts(const int32_t* tokens, const int32_t* wordOffsets, const int32_t* wordTokens,
+                    int32_t vocabularySize, const int32_t* topics, int32_t numTopics, CountOutput& out,
+                    int64_t& misgrouped, int32_t threads = 1);
 
 }  // namespace lla

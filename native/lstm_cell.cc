@@ -53,6 +53,9 @@ inline Lanes loadLanes(const float* source) {
 inline void storeLanes(float* target, const Lanes& value) { std::memcpy(target, &value, sizeof value); }
 }  // namespace
 
+// The 3-, 2- and 1-member blocks below are written out by hand on purpose: one `template <int N>` block with
+// arrays of accumulators gives bit-identical results but ran 5% slower (bench lla K=100 gitdev, 1 thread: 1.44-1.47
+// against 1.49-1.56 M tokens/s over 3 alternating runs, with the inputs hoisted and the member loop unrolled).
 void batchedProduct(const float* matrixT, int32_t inner, int32_t width, const float* const* inputs, int32_t batch,
                     float* const* outputs) {
   // Each output is the same chain of multiply-adds over j = 0 .. inner-1, whatever its block or batch mates.

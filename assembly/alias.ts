@@ -1,4 +1,4 @@
-// buildAlias: the word proposals of SPEC 3.1 as Vose alias tables, O(nnz + K) memory.
+// The word proposals of SPEC 3.1 as Vose alias tables, O(nnz + K) memory.
 
 import { ROWS_BETA, ROWS_ROW_COUNTS, ROWS_ROW_OFFSETS, ROWS_ROW_TOPICS, ROWS_SPARSE_ALIAS, ROWS_SPARSE_MASS,
   ROWS_SPARSE_PROB, ROWS_TOPICS, ROWS_TOPIC_TOTALS, ROWS_VOCABULARY } from './layout';
@@ -43,29 +43,21 @@ function vose(weights: usize, n: i32, total: f64, ownTopics: usize, prob: usize,
   }
 }
 
-/**
- * Sparse rows over n_{k,w} / (n_k + V beta) and the dense table over beta / (n_k + V beta).
- * `scratch`: f64 [K] then i32 [K] then i32 [K] (row length never exceeds K). One thread; aliasRowsRange and
- * buildDenseAlias are the parallel form.
- */
-export function buildAlias(rowOffsets: usize, rowTopics: usize, rowCounts: usize, topicTotals: usize,
-  V: i32, K: i32, beta: f64, sparseProb: usize, sparseAlias: usize, sparseMass: usize,
-  denseProb: usize, denseAlias: usize, denseMass: usize, scratch: usize): void {
-  aliasRows(rowOffsets, rowTopics, rowCounts, topicTotals, V, K, beta, sparseProb, sparseAlias, sparseMass, 0, V, scratch);
-  buildDenseAlias(topicTotals, V, K, beta, denseProb, denseAlias, denseMass, scratch);
-}
+// The word proposals are built as aliasRowsRange over ranges of actions (any number of threads) then
+// buildDenseAlias. Scratch of both: f64 [K] then i32 [K] then i32 [K] (a row never holds more than K entries).
 
-/** One range of actions [first, end) of a parallel alias rebuild (block: layout.ts ROWS_*); scratch as buildAlias. */
+/** The sparse alias rows and masses of actions [first, end) (block: layout.ts ROWS_*). */
 export function aliasRowsRange(params: usize, scratch: usize, first: i32, end: i32): void {
-  aliasRows(load<usize>(params + ROWS_ROW_OFFSETS), load<usize>(params + ROWS_ROW_TOPICS),
-    load<usize>(params + ROWS_ROW_COUNTS), load<usize>(params + ROWS_TOPIC_TOTALS), load<i32>(params + ROWS_VOCABULARY),
-    load<i32>(params + ROWS_TOPICS), load<f64>(params + ROWS_BETA), load<usize>(params + ROWS_SPARSE_PROB),
-    load<usize>(params + ROWS_SPARSE_ALIAS), load<usize>(params + ROWS_SPARSE_MASS), first, end, scratch);
-}
-
-/** The sparse alias rows and masses of actions [first, end). */
-function aliasRows(rowOffsets: usize, rowTopics: usize, rowCounts: usize, topicTotals: usize, V: i32, K: i32,
-  beta: f64, sparseProb: usize, sparseAlias: usize, sparseMass: usize, first: i32, end: i32, scratch: usize): void {
+  const rowOffsets = load<usize>(params + ROWS_ROW_OFFSETS);
+  const rowTopics = load<usize>(params + ROWS_ROW_TOPICS);
+  const rowCounts = load<usize>(params + ROWS_ROW_COUNTS);
+  const topicTotals = load<usize>(params + ROWS_TOPIC_TOTALS);
+  const V = load<i32>(params + ROWS_VOCABULARY);
+  const K = load<i32>(params + ROWS_TOPICS);
+  const beta = load<f64>(params + ROWS_BETA);
+  const sparseProb = load<usize>(params + ROWS_SPARSE_PROB);
+  const sparseAlias = load<usize>(params + ROWS_SPARSE_ALIAS);
+  const sparseMass = load<usize>(params + ROWS_SPARSE_MASS);
   const weights = scratch;
   const small = scratch + (<usize>K << 3);
   const large = small + (<usize>K << 2);
@@ -89,7 +81,7 @@ function aliasRows(rowOffsets: usize, rowTopics: usize, rowCounts: usize, topicT
   }
 }
 
-/** The dense alias table over beta / (n_k + V beta) and its mass; scratch as buildAlias. */
+/** The dense alias table over beta / (n_k + V beta) and its mass. */
 export function buildDenseAlias(topicTotals: usize, V: i32, K: i32, beta: f64, denseProb: usize, denseAlias: usize,
   denseMass: usize, scratch: usize): void {
   const weights = scratch;

@@ -32,16 +32,9 @@ export function countHashSlots(rowOffsets: usize, V: i32): i32 {
   return <i32>total;
 }
 
-/**
- * Writes hashRows i32 [V][2] (first slot of the row's table, 32 - log2(its slots)) and hashSlots i32 [slots][2]
- * (topic k or -1 when empty, n_{k,w}) from the sparse rows; `hashSlots` holds countHashSlots(...) slots.
- * One thread; countHashLayout then countHashRange over ranges of actions is the parallel form.
- */
-export function buildCountHash(rowOffsets: usize, rowTopics: usize, rowCounts: usize, V: i32, hashRows: usize,
-  hashSlots: usize): void {
-  countHashLayout(rowOffsets, V, hashRows, hashSlots);
-  fillCountHash(rowOffsets, rowTopics, rowCounts, hashRows, hashSlots, 0, V);
-}
+// Built as countHashLayout (O(V), one thread) then countHashRange over ranges of actions (any number of threads):
+// hashRows i32 [V][2] (first slot of the row's table, 32 - log2(its slots)) and hashSlots i32 [slots][2] (topic k
+// or -1 when empty, n_{k,w}); hashSlots holds countHashSlots(...) slots.
 
 /** hashRows of every action (where its table starts, its shift) and the shared empty table: O(V). */
 export function countHashLayout(rowOffsets: usize, V: i32, hashRows: usize, hashSlots: usize): void {
@@ -61,16 +54,13 @@ export function countHashLayout(rowOffsets: usize, V: i32, hashRows: usize, hash
   }
 }
 
-/** One range of actions [first, end) of a parallel hash build (block: layout.ts ROWS_*), after countHashLayout. */
-export function countHashRange(params: usize, scratch: usize, first: i32, end: i32): void {
-  fillCountHash(load<usize>(params + ROWS_ROW_OFFSETS), load<usize>(params + ROWS_ROW_TOPICS),
-    load<usize>(params + ROWS_ROW_COUNTS), load<usize>(params + ROWS_HASH_ROWS), load<usize>(params + ROWS_HASH_SLOTS),
-    first, end);
-}
-
-/** The tables of actions [first, end) at the places countHashLayout gave them. */
-function fillCountHash(rowOffsets: usize, rowTopics: usize, rowCounts: usize, hashRows: usize, hashSlots: usize,
-  first: i32, last: i32): void {
+/** The tables of actions [first, last) at the places countHashLayout gave them (block: layout.ts ROWS_*). */
+export function countHashRange(params: usize, scratch: usize, first: i32, last: i32): void {
+  const rowOffsets = load<usize>(params + ROWS_ROW_OFFSETS);
+  const rowTopics = load<usize>(params + ROWS_ROW_TOPICS);
+  const rowCounts = load<usize>(params + ROWS_ROW_COUNTS);
+  const hashRows = load<usize>(params + ROWS_HASH_ROWS);
+  const hashSlots = load<usize>(params + ROWS_HASH_SLOTS);
   for (let w = first; w < last; w++) {
     const begin = load<i32>(rowOffsets + (<usize>w << 2));
     const end = load<i32>(rowOffsets + (<usize>(w + 1) << 2));

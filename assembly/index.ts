@@ -3,8 +3,8 @@
 
 export { randomStream, randomTopics, checksum } from './rng';
 export { buildCounts, countsScratchBytes, countRowsRange, countRowsScratchBytes, compactCountRows } from './counts';
-export { buildAlias, aliasRowsRange, buildDenseAlias } from './alias';
-export { countHashSlots, buildCountHash, countHashLayout, countHashRange } from './count_hash';
+export { aliasRowsRange, buildDenseAlias } from './alias';
+export { countHashSlots, countHashLayout, countHashRange } from './count_hash';
 export { idsInRange, countsValid, finiteNonNegative } from './validate';
 export { lstmSteps, topicTransitions } from './lstm_cell';
 export { sweepRange, sweepScratchBytes } from './sweep';

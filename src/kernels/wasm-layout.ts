@@ -52,9 +52,6 @@ export interface WasmExports {
   countsScratchBytes(K: number): number;
   buildCounts(tokens: number, wordOffsets: number, V: number, wordTokens: number, topics: number, K: number,
     rowOffsets: number, rowTopics: number, rowCounts: number, capacity: number, topicTotals: number, scratch: number): number;
-  buildAlias(rowOffsets: number, rowTopics: number, rowCounts: number, topicTotals: number, V: number, K: number,
-    beta: number, sparseProb: number, sparseAlias: number, sparseMass: number, denseProb: number, denseAlias: number,
-    denseMass: number, scratch: number): void;
   countRowsRange(params: number, scratch: number, first: number, end: number): void;
   countRowsScratchBytes(K: number): number;
   compactCountRows(params: number, boundaries: number, chunks: number): number;
@@ -64,8 +61,6 @@ export interface WasmExports {
   countHashLayout(rowOffsets: number, V: number, hashRows: number, hashSlots: number): void;
   countHashRange(params: number, scratch: number, first: number, end: number): void;
   countHashSlots(rowOffsets: number, V: number): number;
-  buildCountHash(rowOffsets: number, rowTopics: number, rowCounts: number, V: number, hashRows: number,
-    hashSlots: number): void;
   idsInRange(values: number, count: number, limit: number): number;
   countsValid(rowOffsets: number, rowTopics: number, rowCounts: number, topicTotals: number, V: number, K: number): number;
   finiteNonNegative(values: number, count: number): number;

@@ -246,28 +246,19 @@ export class WasmKernel implements Kernel {
     requireArray(entry, 'out.denseProb', out.denseProb, Float32Array, K);
     requireArray(entry, 'out.denseAlias', out.denseAlias, Int32Array, K);
     requireArray(entry, 'out.denseMass', out.denseMass, Float64Array, 1);
-    const parts = this.rowThreads(threadsAsked, nnz + V);
     this.withScope((scope) => {
-      if (parts > 1) {
-        const params = scope.scratch(ROWS.bytes);
-        const topicTotals = scope.bind(counts.topicTotals);
-        new BlockWriter(this.memory.buffer, params, ROWS.bytes)
-          .pointer(ROWS.rowOffsets, scope.bind(counts.rowOffsets)).pointer(ROWS.rowTopics, scope.bind(counts.rowTopics))
-          .pointer(ROWS.rowCounts, scope.bind(counts.rowCounts)).pointer(ROWS.topicTotals, topicTotals)
-          .int(ROWS.topics, K).int(ROWS.vocabulary, V).float64(ROWS.beta, b)
-          .pointer(ROWS.sparseProb, scope.bind(out.sparseProb, true)).pointer(ROWS.sparseAlias, scope.bind(out.sparseAlias, true))
-          .pointer(ROWS.sparseMass, scope.bind(out.sparseMass, true));
-        const { scratch } = this.runRowRanges(scope, 'aliasRowsRange', params, parts, 16 * K, V,
-          (w) => counts.rowOffsets[w] + w);
-        this.wasm.buildDenseAlias(topicTotals, V, K, b, scope.bind(out.denseProb, true), scope.bind(out.denseAlias, true),
-          scope.bind(out.denseMass, true), scratch[0]);
-        scope.finish();
-        return;
-      }
-      this.wasm.buildAlias(scope.bind(counts.rowOffsets), scope.bind(counts.rowTopics), scope.bind(counts.rowCounts),
-        scope.bind(counts.topicTotals), V, K, b, scope.bind(out.sparseProb, true), scope.bind(out.sparseAlias, true),
-        scope.bind(out.sparseMass, true), scope.bind(out.denseProb, true), scope.bind(out.denseAlias, true),
-        scope.bind(out.denseMass, true), scope.scratch(16 * K));
+      const params = scope.scratch(ROWS.bytes);
+      const topicTotals = scope.bind(counts.topicTotals);
+      new BlockWriter(this.memory.buffer, params, ROWS.bytes)
+        .pointer(ROWS.rowOffsets, scope.bind(counts.rowOffsets)).pointer(ROWS.rowTopics, scope.bind(counts.rowTopics))
+        .pointer(ROWS.rowCounts, scope.bind(counts.rowCounts)).pointer(ROWS.topicTotals, topicTotals)
+        .int(ROWS.topics, K).int(ROWS.vocabulary, V).float64(ROWS.beta, b)
+        .pointer(ROWS.sparseProb, scope.bind(out.sparseProb, true)).pointer(ROWS.sparseAlias, scope.bind(out.sparseAlias, true))
+        .pointer(ROWS.sparseMass, scope.bind(out.sparseMass, true));
+      const { scratch } = this.runRowRanges(scope, 'aliasRowsRange', params, this.rowThreads(threadsAsked, nnz + V),
+        16 * K, V, (w) => counts.rowOffsets[w] + w);
+      this.wasm.buildDenseAlias(topicTotals, V, K, b, scope.bind(out.denseProb, true), scope.bind(out.denseAlias, true),
+        scope.bind(out.denseMass, true), scratch[0]);
       scope.finish();
     });
   }
@@ -328,18 +319,14 @@ export class WasmKernel implements Kernel {
       // every row header and slot is written by the build: no zero fill (it cost ~0.5 ms per sweep on the event log)
       const hashRows = scope.scratch(8 * V, false);
       const hashSlots = scope.scratch(8 * hashSlotCount, false);
-      const hashParts = this.rowThreads(threads, nnz + V);
-      if (hashParts > 1) {
-        this.wasm.countHashLayout(pointers.rowOffsets, V, hashRows, hashSlots);
-        const hashParams = scope.scratch(ROWS.bytes);
-        new BlockWriter(this.memory.buffer, hashParams, ROWS.bytes).pointer(ROWS.rowOffsets, pointers.rowOffsets)
-          .pointer(ROWS.rowTopics, pointers.rowTopics).pointer(ROWS.rowCounts, pointers.rowCounts)
-          .pointer(ROWS.hashRows, hashRows).pointer(ROWS.hashSlots, hashSlots);
-        const rowOffsets = args.counts.rowOffsets;
-        this.runRowRanges(scope, 'countHashRange', hashParams, hashParts, 0, V, (w) => rowOffsets[w] + w);
-      } else {
-        this.wasm.buildCountHash(pointers.rowOffsets, pointers.rowTopics, pointers.rowCounts, V, hashRows, hashSlots);
-      }
+      this.wasm.countHashLayout(pointers.rowOffsets, V, hashRows, hashSlots);
+      const hashParams = scope.scratch(ROWS.bytes);
+      new BlockWriter(this.memory.buffer, hashParams, ROWS.bytes).pointer(ROWS.rowOffsets, pointers.rowOffsets)
+        .pointer(ROWS.rowTopics, pointers.rowTopics).pointer(ROWS.rowCounts, pointers.rowCounts)
+        .pointer(ROWS.hashRows, hashRows).pointer(ROWS.hashSlots, hashSlots);
+      const rowOffsets = args.counts.rowOffsets;
+      this.runRowRanges(scope, 'countHashRange', hashParams, this.rowThreads(threads, nnz + V), 0, V,
+        (w) => rowOffsets[w] + w);
       new BlockWriter(this.memory.buffer, params, SWEEP.bytes)
         .int(SWEEP.mode, MODE_CODE[mode]).int(SWEEP.exact, args.exact ? 1 : 0).int(SWEEP.mhSteps, mhSteps)
         .int(SWEEP.proposals, args.exact ? 0 : proposals).int(SWEEP.topics, K).int(SWEEP.vocabulary, V)
@@ -522,13 +509,13 @@ export class WasmKernel implements Kernel {
   }
 
   /**
-   * Run a row-range entry over actions [0, V) on this thread and up to `parts - 1` idle workers (wasm-pool.ts
-   * runSync), in ranges of about equal `weight` (a non-decreasing prefix over actions: weight(V) = the total).
+   * Run a row-range entry over actions [0, V) on this thread (as one range when `parts` is 1) and up to
+   * `parts - 1` idle workers (wasm-pool.ts runSync), in ranges of about equal `weight` (a non-decreasing prefix over actions: weight(V) = the total).
    * Returns the ranges' first actions [chunks+1] and the scratch of each participant (caller's first).
    */
   private runRowRanges(scope: CallScope, entry: RangeJob['entry'], params: number, parts: number, scratchBytes: number,
     V: number, weight: (action: number) => number): { boundaries: Int32Array; scratch: number[] } {
-    const chunks = Math.min(V, parts * CHUNKS_PER_THREAD);
+    const chunks = parts === 1 ? 1 : Math.min(V, parts * CHUNKS_PER_THREAD);
     const total = weight(V);
     const boundaries = new Int32Array(chunks + 1);
     boundaries[chunks] = V;
@@ -545,7 +532,8 @@ export class WasmKernel implements Kernel {
     const job: RangeJob = { entry, params, counter: scope.scratch(4), boundaries };
     const scratch: number[] = [];
     for (let i = 0; i < parts; i++) scratch.push(cacheLineScratch(scope, scratchBytes));
-    this.workerPool().runSync(this.wasm, job, scratch);
+    if (parts === 1) drainChunks(this.wasm, this.memory, job, scratch[0]);
+    else this.workerPool().runSync(this.wasm, job, scratch);
     return { boundaries, scratch };
   }
 

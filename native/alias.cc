@@ -60,7 +60,7 @@ void buildAlias(const CountView& counts, double beta, AliasOutput& out, int32_t 
   const int32_t V = counts.vocabularySize;
   const int64_t nonZeros = counts.rowOffsets[V];
   const int32_t parts = resolveThreads(threads, std::max<int64_t>(nonZeros / 32768, 1));
-  const int32_t ranges = parts == 1 ? 1 : parts * 8;
+  const int32_t ranges = parts == 1 ? 1 : parts * kRangesPerThread;
   // scratch of each participant: the scaled weights [K] (a row has at most K entries: validated strictly
   // ascending, < K) and Vose's two work lists
   struct Scratch {

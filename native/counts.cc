@@ -105,7 +105,7 @@ int64_t buildCounts(const int32_t* tokens, const int32_t* wordOffsets, const int
   // Rows are split into ranges of about equal token counts, several per thread, taken one at a time: a row of a
   // rare action costs more per token than one of a frequent action (per-row work, more entries per token), so one
   // range per thread left the thread with the frequent actions idle for half the time (Brown: 1.3 vs 2.8 ms).
-  const int32_t chunks = static_cast<int32_t>(std::min<int64_t>(int64_t{parts} * 8, std::max<int64_t>(totalTokens / 8192, parts)));
+  const int32_t chunks = static_cast<int32_t>(std::min<int64_t>(int64_t{parts} * kRangesPerThread, std::max<int64_t>(totalTokens / 8192, parts)));
   // firstRow: [chunks+1] first row of each range; totals: [parts][K] per thread; written: [chunks] entries per range
   std::vector<int32_t> firstRow(chunks + 1, vocabularySize);
   firstRow[0] = 0;

@@ -78,7 +78,7 @@ class Helper {
   std::thread thread_;
 };
 
-// Idle helpers. Concurrent (or nested) runShared calls each take helpers of their own; a call that finds too
+// Idle helpers. Concurrent (or nested) runParallel and runShared calls each take helpers of their own; a call that finds too
 // few idle makes new ones, so the pool grows to the largest number ever busy at once and no call waits for
 // another. Never freed: helpers may still be parked on their condition variables at process exit.
 std::mutex idleLock;

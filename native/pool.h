@@ -26,6 +26,10 @@ void runParallel(int32_t threads, const std::function<void(int32_t)>& body);
 // start are waited for. The first exception thrown by a body is rethrown.
 void runShared(int32_t threads, const std::function<void(int32_t)>& body);
 
+// Ranges per thread for runChunks callers: enough that a thread finding its ranges slower (rare actions, cache
+// misses) or waking late leaves little to the others at the end.
+constexpr int32_t kRangesPerThread = 8;
+
 // Runs body(chunk, participant) for every chunk in [0, chunks), each taken once, by runShared: participant
 // (< threads) indexes per-thread scratch, which stays untouched for a participant that never started.
 void runChunks(int32_t threads, int64_t chunks, const std::function<void(int64_t, int32_t)>& body);

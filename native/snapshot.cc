@@ -62,7 +62,7 @@ size_t firstOutsideRange(const int32_t* values, size_t begin, size_t end, int64_
 size_t firstOutsideRange(const int32_t* values, size_t count, int64_t low, int64_t high, int32_t threads) {
   const int32_t parts = resolveThreads(threads, static_cast<int64_t>(count / kValuesPerThread));
   if (parts <= 1) return firstOutsideRange(values, 0, count, low, high);
-  const int32_t ranges = parts * 8;
+  const int32_t ranges = parts * kRangesPerThread;
   std::vector<size_t> found(ranges, count);
   runChunks(parts, ranges, [&](int64_t range, int32_t) {
     const size_t begin = count * range / ranges;
@@ -133,7 +133,7 @@ const int32_t* Snapshot::keepChecked(const int32_t* data, size_t length, int64_t
     firstOutside = copyChecked(data, copy, 0, length, low, high);
     return copy;
   }
-  const int32_t ranges = threads * 8;
+  const int32_t ranges = threads * kRangesPerThread;
   std::vector<size_t> outside(ranges, length);
   runChunks(threads, ranges, [&](int64_t range, int32_t) {
     const size_t begin = length * range / ranges;

@@ -576,8 +576,8 @@ SweepTotals runSweep(const SweepParams& params) {
   for (int32_t w = 0; w < V; ++w) {
     const int32_t begin = counts.rowOffsets[w];
     const int32_t end = counts.rowOffsets[w + 1];
-    int32_t bits = 1;
-    while ((int64_t{1} << bits) < 2 * static_cast<int64_t>(end - begin)) ++bits;
+    // slots: the smallest power of two >= 2 length, and at least 2
+    const int32_t bits = end - begin <= 1 ? 1 : 64 - __builtin_clzll(2 * static_cast<uint64_t>(end - begin) - 1);
     if (hashSlots > INT32_MAX) throw std::length_error("sweep: the count hash tables exceed 2^31 slots; use fewer topics or a smaller corpus");
     shared.wordRows[w] = {begin, end - begin, static_cast<int32_t>(hashSlots), 32 - bits, params.alias.sparseMass[w],
                           params.alias.sparseMass[w] + params.alias.denseMass};

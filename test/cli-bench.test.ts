@@ -162,3 +162,45 @@ warm('warm-up iterations are real, untimed iterations: warmup 2 + 1 timed ends w
 });
 
 warm.run();
+
+const compare = suite('bench: a comparison chain on other threads, turn about');
+
+compare('--compare-threads times a second chain side by side; it samples the same topics, and a kernel that does not is caught', async () => {
+  const { loadKernel } = await import('../src/kernels/loader.js');
+  const { runSamplerBench } = await import('../src/bench/sampler.js');
+  for (const backend of ['native', 'wasm'] as const) {
+    const kernel = await loadKernel({ backend });
+    assert.is(kernel.name, backend);
+    const offsets = Int32Array.from({ length: 41 }, (_, d) => 30 * d);
+    const tokens = Int32Array.from({ length: 1200 }, (_, i) => (i * 7 + Math.floor(i / 30)) % 50);
+    const corpus = { offsets, tokens, vocabularySize: 50 };
+    const base = { mode: 'lda' as const, topics: 6, threads: 2, seed: 4, hidden: 8, mhSteps: 2, exact: false, iterations: 3 };
+    const alone = await runSamplerBench(kernel, corpus, base);
+    assert.is(alone.comparison, undefined);
+    const both = await runSamplerBench(kernel, corpus, { ...base, compareThreads: 1 });
+    // the main chain is the same chain with or without a comparison beside it
+    assert.is(both.logPhiPerToken, alone.logPhiPerToken);
+    assert.is(both.countNonZeros, alone.countNonZeros);
+    const comparison = both.comparison!;
+    assert.is(comparison.threads, 1);
+    assert.is(comparison.threadsUsed, 1);
+    assert.ok(Math.abs(comparison.tokensPerSecond - both.tokens * 3 / comparison.seconds) / comparison.tokensPerSecond < 1e-9);
+    assert.ok(Math.abs(comparison.speedup - both.tokensPerSecond / comparison.tokensPerSecond) < 1e-9);
+    assert.ok(comparison.phases.sweep > 0 && comparison.phases.warmup > 0);
+    // a kernel whose 1-thread sweep differs from its 2-thread sweep is reported, not timed
+    const skewed = Object.create(kernel) as typeof kernel;
+    skewed.sweep = async (args) => {
+      const result = await kernel.sweep(args);
+      if (args.threads === 1) args.topicsNext[5] = (args.topicsNext[5]! + 1) % 6;
+      return result;
+    };
+    await runSamplerBench(skewed, corpus, { ...base, compareThreads: 1 }).then(
+      () => assert.unreachable('different topics must be refused'),
+      (error: Error) => assert.match(error.message, /2 and 1 threads sampled different topics \(token \d+\)/, error.message));
+    await runSamplerBench(kernel, corpus, { ...base, compareThreads: -1 }).then(
+      () => assert.unreachable('a negative thread count must be refused'),
+      (error: Error) => assert.match(error.message, /compareThreads must be a whole number >= 0/));
+  }
+});
+
+compare.run();

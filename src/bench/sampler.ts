@@ -42,6 +42,13 @@ export interface BenchSettings {
   alpha?: number;
   beta?: number;
   sequenceSmoothing?: number;
+  /**
+   * Also run a second chain with this many threads, the two chains taking turns iteration by iteration, and report
+   * it as `comparison`: a thread-scaling ratio measured side by side, where a slow spell of the machine weighs on
+   * both alike (separate runs minutes apart differed by up to 20% here). The chains share the seed, so they sample
+   * the same topics (checked at the end); the peak memory is that of both.
+   */
+  compareThreads?: number;
   signal?: AbortSignal;
   /** called after each timed iteration */
   onIteration?: (iteration: number, seconds: number) => void;
@@ -87,6 +94,19 @@ export interface BenchResult {
   /** mean log phi_{z,w} per token of the last sweep (a sanity figure: it rises as topics form) */
   logPhiPerToken: number;
   peakRssBytes: number;
+  /** with compareThreads: the comparison chain's figures, timed over the same iterations, turn about */
+  comparison?: ComparisonResult;
+}
+
+export interface ComparisonResult {
+  threads: number;
+  threadsUsed: number;
+  seconds: number;
+  tokensPerSecond: number;
+  sweepTokensPerSecond: number;
+  phases: PhaseSeconds;
+  /** tokensPerSecond of the main chain over that of the comparison chain */
+  speedup: number;
 }
 
 /** Keras-style Glorot-uniform limit for a weight matrix with these fan-in and fan-out. */
@@ -133,6 +153,7 @@ export function validateBenchSettings(settings: BenchSettings, corpus: BenchCorp
   if (!BENCH_MODES.includes(settings.mode)) throw new RangeError(`bench: unknown mode '${settings.mode}'; use ${BENCH_MODES.join(', ')}`);
   whole('topics', settings.topics, 1);
   whole('threads', settings.threads, 0);
+  if (settings.compareThreads !== undefined) whole('compareThreads', settings.compareThreads, 0);
   whole('iterations', settings.iterations, 1);
   whole('warmup', settings.warmup ?? 1, 0);
   whole('hidden', settings.hidden, 1);
@@ -146,12 +167,92 @@ export function peakRssBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
 
+/** The time of each phase of one E-step iteration, in seconds. */
+interface IterationTimes { counts: number; alias: number; sweep: number }
+
+/**
+ * One Markov chain of the benchmark: its topic buffers and tables, stepped one E-step iteration at a time. The
+ * corpus arrays (and the word index) are shared between chains; everything a sweep writes is the chain's own.
+ */
+class BenchChain {
+  private topicsPrev: Int32Array;
+  private topicsNext: Int32Array;
+  private readonly counts;
+  private readonly alias;
+  nonZeros = 0;
+  proposalsMade = 0;
+  proposalsAccepted = 0;
+  logPhi = 0;
+
+  constructor(private readonly kernel: Kernel, private readonly input: BenchInput, private readonly settings: BenchSettings,
+    readonly threads: number) {
+    const { tokens, offsets, wordOffsets, wordTokens, vocabularySize } = input;
+    const numTopics = settings.topics;
+    this.topicsPrev = kernel.allocInt32(tokens.length);
+    this.topicsNext = kernel.allocInt32(tokens.length);
+    const capacity = Math.min(tokens.length, vocabularySize * numTopics);
+    this.counts = allocCounts(kernel, vocabularySize, numTopics, capacity);
+    this.alias = allocAlias(kernel, vocabularySize, numTopics, capacity);
+    kernel.randomTopics(offsets, this.topicsPrev, numTopics, settings.seed);
+    // one untimed rebuild so that first-touch page faults of the tables are not billed to iteration 1
+    kernel.buildCounts(tokens, wordOffsets, wordTokens, this.topicsPrev, numTopics, this.counts, threads);
+    kernel.buildAlias(this.counts, numTopics, input.beta, this.alias, threads);
+  }
+
+  /** The topics of the last sweep. */
+  get topics(): Int32Array {
+    return this.topicsPrev;
+  }
+
+  /** One E-step iteration (number `iteration`, from 1): count and alias rebuilds of the last topics, one sweep. */
+  async step(iteration: number, counted: boolean): Promise<IterationTimes> {
+    const { kernel, settings, input } = this;
+    const { tokens, offsets, wordOffsets, wordTokens, vocabularySize } = input;
+    const numTopics = settings.topics;
+    const started = performance.now();
+    this.nonZeros = kernel.buildCounts(tokens, wordOffsets, wordTokens, this.topicsPrev, numTopics, this.counts, this.threads);
+    const rebuilt = performance.now();
+    kernel.buildAlias(this.counts, numTopics, input.beta, this.alias, this.threads);
+    const aliased = performance.now();
+    const result = await kernel.sweep({
+      mode: settings.mode, exact: settings.exact, mhSteps: settings.mhSteps, proposals: settings.proposals ?? 'cycle',
+      numTopics, vocabularySize, tokens, offsets, topicsPrev: this.topicsPrev, topicsNext: this.topicsNext,
+      counts: this.counts, alias: this.alias, beta: input.beta, alpha: input.alpha,
+      sequenceSmoothing: settings.sequenceSmoothing ?? 0.1, weights: input.weights, seed: settings.seed,
+      iteration, threads: this.threads,
+    });
+    const swept = performance.now();
+    [this.topicsPrev, this.topicsNext] = [this.topicsNext, this.topicsPrev];
+    if (counted) {
+      this.proposalsMade += result.proposalsMade;
+      this.proposalsAccepted += result.proposalsAccepted;
+    }
+    this.logPhi = result.logPhi;
+    return { counts: (rebuilt - started) / 1000, alias: (aliased - rebuilt) / 1000, sweep: (swept - aliased) / 1000 };
+  }
+}
+
+/** What the chains share: the corpus in kernel memory, its word index, the priors and the cell weights. */
+interface BenchInput {
+  tokens: Int32Array;
+  offsets: Int32Array;
+  wordOffsets: Int32Array;
+  wordTokens: Int32Array;
+  vocabularySize: number;
+  alpha: number;
+  beta: number;
+  weights: CellWeights | undefined;
+}
+
+function threadsUsed(kernel: Kernel, threads: number): number {
+  const info = kernel.buildInfo();
+  return !info.threads ? 1 : threads === 0 ? info.maxThreads : threads;
+}
+
 export async function runSamplerBench(kernel: Kernel, corpus: BenchCorpus, settings: BenchSettings): Promise<BenchResult> {
   validateBenchSettings(settings, corpus);
   const { mode, topics: numTopics, iterations } = settings;
   const vocabularySize = corpus.vocabularySize;
-  const beta = settings.beta ?? 0.01;
-  const alpha = settings.alpha ?? 0.1;
   const info = kernel.buildInfo();
 
   const setupStarted = performance.now();
@@ -159,62 +260,50 @@ export async function runSamplerBench(kernel: Kernel, corpus: BenchCorpus, setti
   const tokens = toKernelInt32(kernel, corpus.tokens);
   const offsets = toKernelInt32(kernel, corpus.offsets);
   const { wordOffsets, wordTokens } = groupTokensByAction(tokens, vocabularySize, (n) => kernel.allocInt32(n));
-  let topicsPrev = kernel.allocInt32(tokens.length);
-  let topicsNext = kernel.allocInt32(tokens.length);
-  const capacity = Math.min(tokens.length, vocabularySize * numTopics);
-  const counts = allocCounts(kernel, vocabularySize, numTopics, capacity);
-  const alias = allocAlias(kernel, vocabularySize, numTopics, capacity);
-  const weights = mode === 'lda' ? undefined
+  const input: BenchInput = {
+    tokens, offsets, wordOffsets, wordTokens, vocabularySize, alpha: settings.alpha ?? 0.1, beta: settings.beta ?? 0.01,
+    weights: undefined,
+  };
+  const chain = new BenchChain(kernel, input, settings, settings.threads);
+  // the comparison chain: the same seed, so the same topics at every step, whatever the thread counts
+  const comparison = settings.compareThreads === undefined ? undefined
+    : new BenchChain(kernel, input, settings, settings.compareThreads);
+  input.weights = mode === 'lda' ? undefined
     : randomCellWeights(mode, numTopics, vocabularySize, settings.hidden, settings.seed, (n) => kernel.allocFloat32(n));
-  kernel.randomTopics(offsets, topicsPrev, numTopics, settings.seed);
-  // one untimed rebuild so that first-touch page faults of the tables are not billed to iteration 1
-  kernel.buildCounts(tokens, wordOffsets, wordTokens, topicsPrev, numTopics, counts, settings.threads);
-  kernel.buildAlias(counts, numTopics, beta, alias, settings.threads);
   const setup = (performance.now() - setupStarted) / 1000;
 
   const phases: PhaseSeconds = { setup, warmup: 0, counts: 0, alias: 0, sweep: 0 };
+  const comparisonPhases: PhaseSeconds = { setup: 0, warmup: 0, counts: 0, alias: 0, sweep: 0 };
+  const add = (into: PhaseSeconds, times: IterationTimes, timed: boolean) => {
+    if (!timed) {
+      into.warmup += times.counts + times.alias + times.sweep;
+      return;
+    }
+    into.counts += times.counts;
+    into.alias += times.alias;
+    into.sweep += times.sweep;
+  };
   const warmup = settings.warmup ?? 1;
-  let proposalsMade = 0;
-  let proposalsAccepted = 0;
-  let nonZeros = 0;
-  let logPhi = 0;
   for (let iteration = 0; iteration < warmup + iterations; iteration += 1) {
     if (settings.signal?.aborted) throw new InterruptedError('lla bench: interrupted');
     const timed = iteration >= warmup;
-    const started = performance.now();
-    nonZeros = kernel.buildCounts(tokens, wordOffsets, wordTokens, topicsPrev, numTopics, counts, settings.threads);
-    const counted = performance.now();
-    kernel.buildAlias(counts, numTopics, beta, alias, settings.threads);
-    const aliased = performance.now();
-    const result = await kernel.sweep({
-      mode, exact: settings.exact, mhSteps: settings.mhSteps, proposals: settings.proposals ?? 'cycle',
-      numTopics, vocabularySize, tokens, offsets, topicsPrev, topicsNext, counts, alias, beta, alpha,
-      sequenceSmoothing: settings.sequenceSmoothing ?? 0.1, weights, seed: settings.seed,
-      iteration: iteration + 1, threads: settings.threads,
-    });
-    const swept = performance.now();
-    [topicsPrev, topicsNext] = [topicsNext, topicsPrev];
-    if (!timed) {
-      phases.warmup += (swept - started) / 1000;
-      continue;
-    }
-    phases.counts += (counted - started) / 1000;
-    phases.alias += (aliased - counted) / 1000;
-    phases.sweep += (swept - aliased) / 1000;
-    proposalsMade += result.proposalsMade;
-    proposalsAccepted += result.proposalsAccepted;
-    logPhi = result.logPhi;
-    settings.onIteration?.(iteration + 1 - warmup, (swept - started) / 1000);
+    // with a comparison chain the two take turns going first, so that neither always runs on the other's caches
+    const comparisonFirst = comparison !== undefined && iteration % 2 === 1;
+    if (comparisonFirst) add(comparisonPhases, await comparison.step(iteration + 1, timed), timed);
+    const times = await chain.step(iteration + 1, timed);
+    add(phases, times, timed);
+    if (comparison !== undefined && !comparisonFirst) add(comparisonPhases, await comparison.step(iteration + 1, timed), timed);
+    if (timed) settings.onIteration?.(iteration + 1 - warmup, times.counts + times.alias + times.sweep);
   }
   const seconds = phases.counts + phases.alias + phases.sweep;
   const sampled = tokens.length * iterations;
-  return {
+  const result: BenchResult = {
     backend: kernel.name,
     instructionSet: info.instructionSet,
     model: mode,
     topics: numTopics,
     threads: settings.threads,
-    threadsUsed: !info.threads ? 1 : settings.threads === 0 ? info.maxThreads : settings.threads,
+    threadsUsed: threadsUsed(kernel, settings.threads),
     hidden: mode === 'lda' ? null : settings.hidden,
     mhSteps: settings.mhSteps,
     exact: settings.exact,
@@ -227,9 +316,29 @@ export async function runSamplerBench(kernel: Kernel, corpus: BenchCorpus, setti
     tokensPerSecond: sampled / Math.max(1e-9, seconds),
     sweepTokensPerSecond: sampled / Math.max(1e-9, phases.sweep),
     phases,
-    acceptanceRate: settings.exact || proposalsMade === 0 ? null : proposalsAccepted / proposalsMade,
-    countNonZeros: nonZeros,
-    logPhiPerToken: logPhi / tokens.length,
+    acceptanceRate: settings.exact || chain.proposalsMade === 0 ? null : chain.proposalsAccepted / chain.proposalsMade,
+    countNonZeros: chain.nonZeros,
+    logPhiPerToken: chain.logPhi / tokens.length,
     peakRssBytes: peakRssBytes(),
   };
+  if (comparison !== undefined) {
+    // the kernels promise the same topics for any thread count: a difference is a bug, not a slower run
+    const mismatch = chain.topics.findIndex((topic, i) => topic !== comparison.topics[i]);
+    if (mismatch >= 0) {
+      throw new Error(`lla bench: ${settings.threads} and ${settings.compareThreads} threads sampled different topics ` +
+        `(token ${mismatch}); the kernel's results must not depend on the thread count, so this is a bug: please report it`);
+    }
+    const comparisonSeconds = comparisonPhases.counts + comparisonPhases.alias + comparisonPhases.sweep;
+    const comparisonTokensPerSecond = sampled / Math.max(1e-9, comparisonSeconds);
+    result.comparison = {
+      threads: comparison.threads,
+      threadsUsed: threadsUsed(kernel, comparison.threads),
+      seconds: comparisonSeconds,
+      tokensPerSecond: comparisonTokensPerSecond,
+      sweepTokensPerSecond: sampled / Math.max(1e-9, comparisonPhases.sweep),
+      phases: comparisonPhases,
+      speedup: result.tokensPerSecond / comparisonTokensPerSecond,
+    };
+  }
+  return result;
 }

@@ -29,8 +29,18 @@ export function formatBenchTable(result: BenchResult): string {
       `${formatSeconds(result.phases.setup)} and warm-up ${formatSeconds(result.phases.warmup)}, not counted)`],
     ['MH acceptance', result.acceptanceRate === null ? 'n/a (exact)' : `${(100 * result.acceptanceRate).toFixed(1)} %`],
     ['count non-zeros', String(result.countNonZeros)],
-    ['peak memory', `${(result.peakRssBytes / 1048576).toFixed(1)} MiB`],
+    ['peak memory', `${(result.peakRssBytes / 1048576).toFixed(1)} MiB${result.comparison ? ' (both chains)' : ''}`],
   ];
+  const comparison = result.comparison;
+  if (comparison !== undefined) {
+    rows.push(
+      ['compared with', `${comparison.threads === 0 ? 'all threads' : comparison.threads === 1 ? '1 thread' : `${comparison.threads} threads`} ` +
+        `(${comparison.threadsUsed} used), ` +
+        'a second chain run turn about with the first, same seed and topics'],
+      ['its tokens/s', `${millions(comparison.tokensPerSecond)} (sweeps alone ${millions(comparison.sweepTokensPerSecond)})`],
+      ['speed-up', `${comparison.speedup.toFixed(2)}x`],
+    );
+  }
   const width = Math.max(...rows.map(([label]) => label.length)) + 2;
   return rows.map(([label, value]) => `${label.padEnd(width)}${value}`).join('\n') + '\n';
 }
@@ -45,11 +55,14 @@ export const command: Command = {
     'process allocates the kernel\'s buffers and starts its threads), then --iterations timed ones, each a count ' +
     'rebuild, an alias rebuild and one sweep. Reports sampled tokens per second of the timed iterations (loading, ' +
     'set-up and warm-up excluded), the time of each phase, the Metropolis-Hastings acceptance rate and the peak resident ' +
-    'memory of the process. With --json the last line is one JSON object.',
+    'memory of the process. --compare-threads N runs a second chain with N threads, the two taking turns iteration ' +
+    'by iteration, and reports the speed-up of --threads over N measured side by side (the chains share the seed, so ' +
+    'they must sample the same topics; this is checked). With --json the last line is one JSON object.',
   options: {
     model: { type: 'string', short: 'm', valueName: BENCH_MODES.join('|'), description: 'sampler mode', default: 'lla' },
     topics: { type: 'string', short: 'k', valueName: 'K', description: 'number of topics', default: '100' },
     threads: { type: 'string', valueName: 'N', description: 'kernel threads (0 = all cores)', default: '0' },
+    'compare-threads': { type: 'string', valueName: 'N', description: 'also time a chain on N threads, turn about, and report the speed-up' },
     backend: { type: 'string', valueName: 'native|wasm|auto', description: 'kernel backend (default: LLA_BACKEND, else auto)' },
     iterations: { type: 'string', short: 'i', valueName: 'I', description: 'timed E-step iterations', default: '5' },
     warmup: { type: 'string', valueName: 'W', description: 'untimed E-step iterations before the timed ones', default: '1' },
@@ -67,6 +80,8 @@ export const command: Command = {
     const mode: KernelMode = choiceOption(NAME, args, 'model', BENCH_MODES, 'lla');
     const topics = intOption(NAME, args, 'topics', 100, 1, 1 << 20);
     const threads = intOption(NAME, args, 'threads', 0, 0, 1024);
+    const compareThreads = args.values['compare-threads'] === undefined ? undefined
+      : intOption(NAME, args, 'compare-threads', 1, 0, 1024);
     const backend = choiceOption(NAME, args, 'backend', BACKEND_CHOICES);
     const iterations = intOption(NAME, args, 'iterations', 5, 1, 1_000_000);
     const warmup = intOption(NAME, args, 'warmup', 1, 0, 1_000_000);
@@ -90,7 +105,7 @@ export const command: Command = {
     try {
       result = await runSamplerBench(kernel, {
         offsets: corpus.offsets, tokens: corpus.tokens, vocabularySize: corpus.vocabulary.size,
-      }, { mode, topics, threads, iterations, warmup, seed, hidden, mhSteps, exact, alpha, beta, signal: io.signal,
+      }, { mode, topics, threads, compareThreads, iterations, warmup, seed, hidden, mhSteps, exact, alpha, beta, signal: io.signal,
         onIteration: progress });
     } finally {
       if (io.interactive) io.stderr.write('\r\x1b[2K');

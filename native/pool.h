@@ -21,9 +21,10 @@ void runParallel(int32_t threads, const std::function<void(int32_t)>& body);
 
 // Runs body(participant) on the calling thread (participant 0) and up to threads-1 pooled helpers, for a body that
 // takes its work from a shared queue or counter until none is left. A helper that has not started when the calling
-// thread's body returns is skipped rather than waited for: waking a sleeping thread took 1.5-3.5 ms on these
-// virtualised machines, longer than a whole count or alias rebuild, and the work is done by then. Helpers that did
-// start are waited for. The first exception thrown by a body is rethrown.
+// thread's body returns is skipped rather than waited for: waking a sleeping thread could take 1.5-3.5 ms on these
+// virtualised machines (when it was woken on the caller's CPU; helpers are now kept off it, see pool.cc), longer
+// than a whole count or alias rebuild, and the work is done by then. Helpers that did start are waited for. The
+// first exception thrown by a body is rethrown.
 void runShared(int32_t threads, const std::function<void(int32_t)>& body);
 
 // Ranges per thread for runChunks callers: enough that a thread finding its ranges slower (rare actions, cache

@@ -541,4 +541,57 @@ test('row rebuilds on 2 threads (counts, alias, the sweep\'s hash tables) equal 
   assert.throws(() => kernel.buildCounts(corpus.tokens, wordOffsets, misgrouped, topics, K, two, 2), /wordTokens lists a position/);
 });
 
+test('a worker whose view of the memory is stale declines its jobs; the calling thread runs them, with the same results', async () => {
+  const pool = kernel.threadPool;
+  if (pool === undefined) return;
+  const random = generator(67);
+  const corpus = randomCorpus(random, 300, 400, 20000);
+  const T = corpus.tokens.length, K = 32, V = corpus.V;
+  const { wordOffsets, wordTokens } = groupByAction(corpus.tokens, V);
+  const topics = kernel.allocInt32(T);
+  for (let i = 0; i < T; i++) topics[i] = Math.floor(random() * K);
+  const tables = (): CountTables => ({ rowOffsets: kernel.allocInt32(V + 1), rowTopics: kernel.allocInt32(T),
+    rowCounts: kernel.allocInt32(T), topicTotals: kernel.allocInt32(K) });
+  const counts = tables(), declinedCounts = tables();
+  const alias: AliasTables = { sparseProb: kernel.allocFloat32(T), sparseAlias: kernel.allocInt32(T),
+    sparseMass: kernel.allocFloat64(V), denseProb: kernel.allocFloat32(K), denseAlias: kernel.allocInt32(K),
+    denseMass: kernel.allocFloat64(1) };
+  const nnz = kernel.buildCounts(corpus.tokens, wordOffsets, wordTokens, topics, K, counts, 2);
+  kernel.buildAlias(counts, K, 0.05, alias, 2);
+  const args = (topicsNext: Int32Array): SweepArgs => ({ mode: 'lda', exact: false, mhSteps: 2, proposals: 'cycle',
+    numTopics: K, vocabularySize: V, tokens: corpus.tokens, offsets: corpus.offsets, topicsPrev: topics, topicsNext,
+    counts, alias, beta: 0.05, alpha: 0.5, sequenceSmoothing: 0.1, seed: 5, iteration: 1, threads: 2 });
+  const expected = new Int32Array(T);
+  await kernel.sweep(args(expected));
+  const joinsBefore = kernel.rowRebuilds.workerJoins;
+  const leftoverBefore = pool.leftoverChunks;
+  // every worker now believes the memory is 1 GiB larger than it can see, as a worker that missed a growth would
+  pool.announcedExtraBytes = 1 << 30;
+  try {
+    const declined = new Int32Array(T);
+    await kernel.sweep(args(declined));
+    for (let i = 0; i < T; i++) if (declined[i] !== expected[i]) assert.unreachable(`topicsNext[${i}] is ${declined[i]}, not ${expected[i]}`);
+    // both workers declined: the calling thread ran every chunk of the sweep after they replied
+    assert.ok(pool.leftoverChunks - leftoverBefore > 2, `${pool.leftoverChunks - leftoverBefore} chunks left to the calling thread`);
+    for (let round = 0; round < 20; round++) {
+      assert.is(kernel.buildCounts(corpus.tokens, wordOffsets, wordTokens, topics, K, declinedCounts, 2), nnz);
+    }
+    assert.is(kernel.rowRebuilds.workerJoins, joinsBefore, 'no worker joined a rebuild it could not see');
+    for (let w = 0; w <= V; w++) if (declinedCounts.rowOffsets[w] !== counts.rowOffsets[w]) assert.unreachable(`rowOffsets[${w}] differs`);
+    for (let e = 0; e < nnz; e++) {
+      if (declinedCounts.rowTopics[e] !== counts.rowTopics[e] || declinedCounts.rowCounts[e] !== counts.rowCounts[e]) {
+        assert.unreachable(`count entry ${e} differs`);
+      }
+    }
+  } finally {
+    pool.announcedExtraBytes = 0;
+  }
+  // and the workers take their chunks again once they can see the memory
+  const leftoverAfter = pool.leftoverChunks;
+  const again = new Int32Array(T);
+  await kernel.sweep(args(again));
+  assert.is(pool.leftoverChunks, leftoverAfter, 'no chunk left to the calling thread');
+  for (let i = 0; i < T; i++) if (again[i] !== expected[i]) assert.unreachable(`topicsNext[${i}] differs after the workers came back`);
+});
+
 test.run();

@@ -19,14 +19,22 @@ const { open, joined, done } = SYNC_STATE;
 /** generations wrap well below 2^29 so that 4g + 3 stays an i32 */
 const GENERATIONS = 1 << 28;
 
+/**
+ * What a worker is posted: the job, its scratch, and the linear memory's size when it was posted (a worker whose
+ * view of the memory is smaller refreshes it first, or declines the job: wasm-worker.ts).
+ */
+export interface JobMessage extends RangeJob {
+  scratch: number;
+  memoryBytes: number;
+}
+
 /** A synchronous job for worker `worker`: join generation `sync` through state word control[worker]. */
-export interface SyncMessage extends RangeJob {
+export interface SyncMessage extends JobMessage {
   sync: number;
   worker: number;
   control: number;
   /** index of the control block's error word */
   errorWord: number;
-  scratch: number;
 }
 
 /** Words of the control block for up to `workers` workers: one state word each, then the error word. */
@@ -60,6 +68,13 @@ export class WorkerPool {
   /** synchronous jobs run, and worker joins over them (diagnostics and tests) */
   syncJobs = 0;
   syncJoins = 0;
+  /** chunks of asynchronous jobs that the calling thread ran because a worker declined them (diagnostics, tests) */
+  leftoverChunks = 0;
+  /**
+   * Added to the memory size announced to workers. Tests set it to make every worker decline its jobs as one whose
+   * view of the memory is stale would (wasm-worker.ts); 0 otherwise.
+   */
+  announcedExtraBytes = 0;
 
   /** control: byte address of controlWords(maxWorkers) i32 words of zeroed shared memory, kept for the pool's life */
   constructor(private readonly module: WebAssembly.Module, private readonly memory: WebAssembly.Memory,
@@ -69,20 +84,26 @@ export class WorkerPool {
     return this.workers.length;
   }
 
-  /** Run `job` on `threads` workers, worker i using scratch[i]. */
-  run(job: RangeJob, scratch: number[]): Promise<void> {
-    const next = this.queue.then(() => this.runNow(job, scratch));
+  /**
+   * Run `job` on scratch.length workers, worker i using scratch[i]; chunks left by a worker that declined (its view
+   * of the memory was stale) are run here on the calling thread afterwards, with `exports`.
+   */
+  run(exports: WasmExports, job: RangeJob, scratch: number[]): Promise<void> {
+    const next = this.queue.then(() => this.runNow(exports, job, scratch));
     this.queue = next.catch(() => undefined);
     return next;
   }
 
-  private async runNow(job: RangeJob, scratch: number[]): Promise<void> {
+  private async runNow(exports: WasmExports, job: RangeJob, scratch: number[]): Promise<void> {
     if (this.closed) throw new Error('WASM kernel: the worker pool was closed; load the kernel again');
     while (this.workers.length < scratch.length) this.workers.push(this.spawn());
     const active = this.workers.slice(0, scratch.length);
+    const memoryBytes = this.memory.buffer.byteLength + this.announcedExtraBytes;
     // allSettled: never return (and let the caller free the job's memory) while a worker may still be running.
-    const results = await Promise.allSettled(active.map((worker, i) => this.post(worker, { ...job, scratch: scratch[i] })));
+    const results = await Promise.allSettled(active.map((worker, i) => this.post(worker, { ...job, scratch: scratch[i], memoryBytes })));
     for (const result of results) if (result.status === 'rejected') throw result.reason;
+    // every worker is done: scratch[0] is free for the chunks a declining worker left (none, usually)
+    this.leftoverChunks += drainChunks(exports, this.memory, job, scratch[0]);
   }
 
   /**
@@ -101,7 +122,10 @@ export class WorkerPool {
     const invited = this.workers.slice(0, helpers);
     invited.forEach((worker, i) => {
       Atomics.store(states, i, open(g));
-      const message: SyncMessage = { ...job, sync: g, worker: i, control: this.control, errorWord, scratch: scratch[1 + i] };
+      const message: SyncMessage = {
+        ...job, sync: g, worker: i, control: this.control, errorWord, scratch: scratch[1 + i],
+        memoryBytes: this.memory.buffer.byteLength + this.announcedExtraBytes,
+      };
       worker.postMessage(message);
     });
     let failure: unknown;
@@ -134,7 +158,7 @@ export class WorkerPool {
     return worker;
   }
 
-  private post(worker: Worker, message: RangeJob & { scratch: number }): Promise<void> {
+  private post(worker: Worker, message: JobMessage): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const cleanup = () => {
         worker.off('message', onMessage);

@@ -132,6 +132,11 @@ export class WasmKernel implements Kernel {
     return { jobs: this.pool?.syncJobs ?? 0, workerJoins: this.pool?.syncJoins ?? 0 };
   }
 
+  /** The worker pool, started if it was not (diagnostics and tests); undefined without threads. */
+  get threadPool(): WorkerPool | undefined {
+    return this.buildInfo().threads ? this.workerPool() : undefined;
+  }
+
   /** Stop the worker threads (they are unref'd, so this is only needed to release them early). */
   async close(): Promise<void> {
     const pool = this.pool;
@@ -610,7 +615,7 @@ export class WasmKernel implements Kernel {
       drainChunks(this.wasm, this.memory, job, scratch[0]);
       return;
     }
-    await this.workerPool().run(job, scratch);
+    await this.workerPool().run(this.wasm, job, scratch);
   }
 }
 

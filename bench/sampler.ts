@@ -9,9 +9,14 @@
  *
  * Usage: npx tsx bench/sampler.ts [--backends native,wasm] [--modes lda,lla,word-lla] [--topics 100,1000]
  *        [--threads 1,2] [--files brown,gitdev] [--iterations-lda 10] [--iterations-lstm 2] [--hidden 64]
- *        [--repeat R] [--no-peer] [--json-out FILE]
+ *        [--repeat R] [--no-peer] [--no-side-by-side] [--json-out FILE]
  * --repeat R runs the whole table R times, round after round, and keeps each configuration's fastest run (a busy
  * shared machine only ever slows a run down, so the fastest is the least disturbed one).
+ * The 2t/1t columns are measured side by side: each multi-thread configuration also runs once per round with
+ * `--compare-threads 1` (a 1-thread chain turn about with it in the same process), and the column shows the median
+ * of those speed-ups (over 3x the timed iterations in lda), then in brackets the ratio of the separate runs'
+ * fastest figures. This machine's speed drifts by up to 20% between runs seconds apart, so separate runs alone
+ * made the ratio partly luck. --no-side-by-side skips those runs.
  */
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -36,6 +41,8 @@ interface Configuration {
   topics: number;
   threads: number;
   iterations: number;
+  /** threads of a comparison chain run turn about with this one (lla bench --compare-threads) */
+  compareThreads?: number;
 }
 
 /** what `lla bench --json` prints (the keys used here) */
@@ -52,6 +59,7 @@ interface BenchLine {
   peakRssBytes: number;
   acceptanceRate: number | null;
   phases: { setup: number; counts: number; alias: number; sweep: number };
+  comparison?: { threads: number; tokensPerSecond: number; speedup: number };
 }
 
 type Outcome = { config: Configuration; result?: BenchLine; error?: string; wallSeconds: number };
@@ -73,7 +81,7 @@ async function runOnce(config: Configuration, hidden: number): Promise<Outcome> 
   const { code, stdout, stderr } = await run([join(root, 'bin', 'lla.js'), 'bench', FILES[config.file]!,
     '--model', config.mode, '--topics', String(config.topics), '--threads', String(config.threads),
     '--backend', config.backend, '--iterations', String(config.iterations), '--hidden', String(hidden),
-    '--seed', '1', '--json']);
+    '--seed', '1', ...(config.compareThreads === undefined ? [] : ['--compare-threads', String(config.compareThreads)]), '--json']);
   const wallSeconds = (performance.now() - started) / 1000;
   if (code !== 0) return { config, error: (stderr.trim().split('\n')[0] ?? `exit ${code}`).slice(0, 160), wallSeconds };
   try {
@@ -111,6 +119,7 @@ async function main(): Promise<void> {
       backends: { type: 'string' }, modes: { type: 'string' }, topics: { type: 'string' }, threads: { type: 'string' },
       files: { type: 'string' }, 'iterations-lda': { type: 'string' }, 'iterations-lstm': { type: 'string' },
       hidden: { type: 'string' }, repeat: { type: 'string' }, 'no-peer': { type: 'boolean' }, 'json-out': { type: 'string' },
+      'no-side-by-side': { type: 'boolean' },
     },
     strict: true,
   });
@@ -131,23 +140,32 @@ async function main(): Promise<void> {
   const configurations: Configuration[] = [];
   for (const file of files) for (const mode of modes) for (const topics of topicsList) for (const threads of threadsList) {
     for (const backend of backends) {
-      configurations.push({ file, backend, mode, topics, threads, iterations: mode === 'lda' ? iterationsLda : iterationsLstm });
+      const iterations = mode === 'lda' ? iterationsLda : iterationsLstm;
+      configurations.push({ file, backend, mode, topics, threads, iterations });
+      // lda side by side over 3x its iterations (cheap, and a single sweep of the event log takes only 12-25 ms)
+      if (threads > 1 && !values['no-side-by-side']) {
+        configurations.push({ file, backend, mode, topics, threads, iterations: mode === 'lda' ? 3 * iterations : iterations, compareThreads: 1 });
+      }
     }
   }
   // Repeats run in rounds over the whole table, not back to back: this machine's speed drifts over minutes (2-thread
   // runs of one configuration measured 3.0 then 3.7 M tokens/s a few minutes apart), so a slow spell then weighs
   // on every configuration of a round alike instead of on both runs of the 1-thread or the 2-thread configuration.
   const best: (Outcome | undefined)[] = configurations.map(() => undefined);
+  // every side-by-side speed-up of each configuration (a median is taken: disturbances hit both chains alike)
+  const speedups: number[][] = configurations.map(() => []);
   for (let round = 1; round <= repeat; round += 1) {
     for (const [index, config] of configurations.entries()) {
       if (best[index] !== undefined && best[index]!.result === undefined) continue;  // failed: not retried
       const outcome = await runOnce(config, hidden);
+      if (outcome.result?.comparison !== undefined) speedups[index]!.push(outcome.result.comparison.speedup);
       const previous = best[index];
       if (previous?.result === undefined || (outcome.result !== undefined && outcome.result.tokensPerSecond > previous.result.tokensPerSecond)) {
         best[index] = outcome;
       }
       process.stderr.write(`[round ${round}/${repeat}, ${index + 1}/${configurations.length}] ${config.file} ${config.backend} ` +
-        `${config.mode} K=${config.topics} threads=${config.threads}: ${outcome.result ? `${mega(outcome.result.tokensPerSecond)} M tokens/s` :
+        `${config.mode} K=${config.topics} threads=${config.threads}${config.compareThreads === undefined ? '' : ` beside ${config.compareThreads}`}: ` +
+        `${outcome.result ? `${mega(outcome.result.tokensPerSecond)} M tokens/s${outcome.result.comparison ? `, speed-up ${outcome.result.comparison.speedup.toFixed(2)}` : ''}` :
           `FAILED ${outcome.error}`} (${outcome.wallSeconds.toFixed(1)} s)\n`);
     }
   }
@@ -160,9 +178,18 @@ async function main(): Promise<void> {
   const loadAfter = loadavg();
   const totalSeconds = (performance.now() - started) / 1000;
 
+  const same = (config: Configuration, file: string, backend: string, mode: string, topics: number, threads: number) =>
+    config.file === file && config.backend === backend && config.mode === mode && config.topics === topics && config.threads === threads;
   const find = (file: string, backend: string, mode: string, topics: number, threads: number) =>
-    outcomes.find((o) => o.config.file === file && o.config.backend === backend && o.config.mode === mode &&
-      o.config.topics === topics && o.config.threads === threads)?.result;
+    outcomes.find((o) => o.config.compareThreads === undefined && same(o.config, file, backend, mode, topics, threads))?.result;
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = sorted.length >> 1;
+    return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  };
+  /** the side-by-side speed-ups of one configuration over every round */
+  const sideBySide = (file: string, backend: string, mode: string, topics: number, threads: number) =>
+    speedups[configurations.findIndex((c) => c.compareThreads === 1 && same(c, file, backend, mode, topics, threads))] ?? [];
   const out: string[] = [];
   const instruction = outcomes.map((o) => o.result).filter((r): r is BenchLine => r !== undefined)
     .map((r) => `${r.backend}: ${r.instructionSet}`);
@@ -172,7 +199,10 @@ async function main(): Promise<void> {
     `${loadAfter.map((v) => v.toFixed(2)).join(' / ')}. Total run time ${totalSeconds.toFixed(0)} s. ` +
     `LSTM modes use random fixed weights, hidden ${hidden}; ${iterationsLda} timed iterations in lda, ` +
     `${iterationsLstm} in lla/word-lla, each configuration after one untimed warm-up iteration (lla bench's default); MH steps 2; ` +
-    `${repeat === 1 ? 'one run per configuration' : `fastest of ${repeat} runs per configuration, in ${repeat} rounds over the whole table`}.`);
+    `${repeat === 1 ? 'one run per configuration' : `fastest of ${repeat} runs per configuration, in ${repeat} rounds over the whole table`}. ` +
+    (values['no-side-by-side'] ? '2t/1t: ratio of the separate runs.'
+      : `2t/1t: median of ${repeat} side-by-side speed-up${repeat === 1 ? '' : 's'} (lla bench --compare-threads 1, ${3 * iterationsLda} timed iterations in lda), ` +
+        'then in brackets the ratio of the separate runs.'));
   out.push('');
   out.push('| file | mode | K | threads | native M tok/s | wasm M tok/s | wasm/native | native 2t/1t | wasm 2t/1t | ' +
     'native lla-mode/lda | native MiB | wasm MiB | MH accept (native) |');
@@ -185,13 +215,16 @@ async function main(): Promise<void> {
       if (threads === 1) return '';
       const one = find(file, backend, mode, topics, 1);
       const these = find(file, backend, mode, topics, threads);
-      return one && these ? ratio(these.tokensPerSecond / one.tokensPerSecond, 1.8) : 'n/a';
+      const separate = one && these ? these.tokensPerSecond / one.tokensPerSecond : undefined;
+      if (values['no-side-by-side']) return ratio(separate, 1.8);
+      const measured = sideBySide(file, backend, mode, topics, threads);
+      if (measured.length === 0) return `n/a (${separate === undefined ? 'n/a' : separate.toFixed(2)})`;
+      return `${ratio(median(measured), 1.8)} (${separate === undefined ? 'n/a' : separate.toFixed(2)})`;
     };
     const lda = find(file, 'native', 'lda', topics, threads);
     const lstmOverLda = mode === 'lda' ? '' : native && lda ? ratio(native.tokensPerSecond / lda.tokensPerSecond, 0.1) : 'n/a';
     const failed = (backend: string) => {
-      const outcome = outcomes.find((o) => o.config.file === file && o.config.backend === backend &&
-        o.config.mode === mode && o.config.topics === topics && o.config.threads === threads);
+      const outcome = outcomes.find((o) => o.config.compareThreads === undefined && same(o.config, file, backend, mode, topics, threads));
       return outcome?.error ? `failed: ${outcome.error.replace(/\|/g, '/')}` : '-';
     };
     out.push(`| ${file} | ${mode} | ${topics} | ${threads} | ${native ? mega(native.tokensPerSecond) : failed('native')} | ` +
@@ -215,7 +248,9 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`${out.join('\n')}\n`);
   if (values['json-out']) {
-    writeFileSync(values['json-out'], `${JSON.stringify({ loadBefore, loadAfter, totalSeconds, outcomes, peer }, null, 1)}\n`);
+    const sideBySideRuns = configurations.map((config, index) => ({ config, speedups: speedups[index] }))
+      .filter((entry) => entry.config.compareThreads !== undefined);
+    writeFileSync(values['json-out'], `${JSON.stringify({ loadBefore, loadAfter, totalSeconds, outcomes, sideBySideRuns, peer }, null, 1)}\n`);
   }
 }
 

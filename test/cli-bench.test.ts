@@ -131,16 +131,21 @@ weights.run();
 
 const warm = suite('bench: warm-up iterations');
 
-warm('warm-up iterations are real, untimed iterations: warmup 2 + 1 timed ends where 0 + 3 timed ends', async () => {
+/** Each backend's kernel (asserting which one loaded) with a small fixed corpus: 40 sequences of 30 actions from 50. */
+async function* backendsWithCorpus() {
   const { loadKernel } = await import('../src/kernels/loader.js');
-  const { runSamplerBench } = await import('../src/bench/sampler.js');
   for (const backend of ['native', 'wasm'] as const) {
     const kernel = await loadKernel({ backend });
     assert.is(kernel.name, backend);
-    // a small fixed corpus: 40 sequences of 30 actions from 50
     const offsets = Int32Array.from({ length: 41 }, (_, d) => 30 * d);
     const tokens = Int32Array.from({ length: 1200 }, (_, i) => (i * 7 + Math.floor(i / 30)) % 50);
-    const corpus = { offsets, tokens, vocabularySize: 50 };
+    yield { kernel, corpus: { offsets, tokens, vocabularySize: 50 } };
+  }
+}
+
+warm('warm-up iterations are real, untimed iterations: warmup 2 + 1 timed ends where 0 + 3 timed ends', async () => {
+  const { runSamplerBench } = await import('../src/bench/sampler.js');
+  for await (const { kernel, corpus } of backendsWithCorpus()) {
     const base = { mode: 'lda' as const, topics: 6, threads: 1, seed: 4, hidden: 8, mhSteps: 2, exact: false };
     const warmed = await runSamplerBench(kernel, corpus, { ...base, iterations: 1, warmup: 2 });
     const cold = await runSamplerBench(kernel, corpus, { ...base, iterations: 3, warmup: 0 });
@@ -166,14 +171,8 @@ warm.run();
 const compare = suite('bench: a comparison chain on other threads, turn about');
 
 compare('--compare-threads times a second chain side by side; it samples the same topics, and a kernel that does not is caught', async () => {
-  const { loadKernel } = await import('../src/kernels/loader.js');
   const { runSamplerBench } = await import('../src/bench/sampler.js');
-  for (const backend of ['native', 'wasm'] as const) {
-    const kernel = await loadKernel({ backend });
-    assert.is(kernel.name, backend);
-    const offsets = Int32Array.from({ length: 41 }, (_, d) => 30 * d);
-    const tokens = Int32Array.from({ length: 1200 }, (_, i) => (i * 7 + Math.floor(i / 30)) % 50);
-    const corpus = { offsets, tokens, vocabularySize: 50 };
+  for await (const { kernel, corpus } of backendsWithCorpus()) {
     const base = { mode: 'lda' as const, topics: 6, threads: 2, seed: 4, hidden: 8, mhSteps: 2, exact: false, iterations: 3 };
     const alone = await runSamplerBench(kernel, corpus, base);
     assert.is(alone.comparison, undefined);

@@ -132,10 +132,16 @@ Napi::Value BuildCounts(const Napi::CallbackInfo& info) {
     const int32_t w = static_cast<int32_t>(
         std::upper_bound(wordOffsets.data, wordOffsets.data + vocabularySize + 1, static_cast<int32_t>(i)) -
         wordOffsets.data) - 1;
-    a.fail("wordTokens", "[" + std::to_string(i) + "] is position " + std::to_string(wordTokens.data[i]) +
-                             " whose action is " + std::to_string(tokens.data[wordTokens.data[i]]) + ", not " +
-                             std::to_string(w),
-           "group the token positions by action (wordOffsets[w] .. wordOffsets[w+1] hold action w)");
+    const int32_t position = wordTokens.data[i];
+    if (tokens.data[position] != w) {
+      a.fail("wordTokens", "[" + std::to_string(i) + "] is position " + std::to_string(position) + " whose action is " +
+                               std::to_string(tokens.data[position]) + ", not " + std::to_string(w),
+             "group the token positions by action (wordOffsets[w] .. wordOffsets[w+1] hold action w)");
+    }
+    a.fail("wordTokens", "[" + std::to_string(i) + "] is position " + std::to_string(position) +
+                             ", not above the previous position " + std::to_string(wordTokens.data[i - 1]) +
+                             " of action " + std::to_string(w),
+           "list each action's token positions once, in ascending order");
   }
   if (nnz < 0) {
     a.fail("out.rowTopics", "(capacity " + std::to_string(rowTopics.length) + ") is too small for the non-zero counts",

@@ -28,8 +28,10 @@ namespace {
 // Rows [first, last) written back to back from rowTopics / rowCounts (at most `capacity` entries); each row's end
 // (relative to those pointers) into rowEnds [last - first]; topic totals added into totals [K]. Returns the
 // entries written, -1 when they would exceed capacity, or kMisgrouped with the index i into `misgrouped` when
-// wordTokens[i] is a position of another action (checked here, on the gather the count makes anyway: a
-// separate pass over the index cost as much as a third of the rebuild).
+// wordTokens[i] is a position of another action or not above the row's previous position (checked here, on the
+// gather the count makes anyway: a separate pass over the index cost as much as a third of the rebuild). With both
+// checks every position is listed exactly once: a position can only sit in its own action's row, strictly
+// ascending rows hold it at most once, and the rows hold T positions in all.
 constexpr int64_t kMisgrouped = -2;
 int64_t countRows(const int32_t* tokens, const int32_t* wordOffsets, const int32_t* wordTokens, int32_t first,
                   int32_t last, const int32_t* topics, int32_t numTopics, int32_t* rowTopics, int32_t* rowCounts,
@@ -47,6 +49,7 @@ int64_t countRows(const int32_t* tokens, const int32_t* wordOffsets, const int32
   for (int32_t w = first; w < last; ++w) {
     touched.clear();
     const int32_t end = wordOffsets[w + 1];
+    int32_t previous = -1;  // the row's previous position
     for (int32_t i = wordOffsets[w]; i < end; ++i) {
       // topics[] and tokens[] are gathered in random order: fetch a few positions ahead (across row ends too)
       if (i + 16 < endToken) {
@@ -54,10 +57,11 @@ int64_t countRows(const int32_t* tokens, const int32_t* wordOffsets, const int32
         __builtin_prefetch(tokens + wordTokens[i + 16]);
       }
       const int32_t position = wordTokens[i];
-      if (tokens[position] != w) {
+      if (tokens[position] != w || position <= previous) {
         *misgrouped = i;
         return kMisgrouped;
       }
+      previous = position;
       const int32_t k = topics[position];
       if (perTopic[k]++ == 0) touched.push_back(k);
     }

@@ -45,9 +45,10 @@ struct CountOutput {
 };
 
 // Counts from assignments; inputs already range-checked (positions < T, topics < K). Returns nnz, -1 when the
-// output capacity is too small, or -2 when wordTokens is not grouped by action: misgrouped is then the first index
-// i with tokens[wordTokens[i]] != the action whose range wordOffsets[w] .. wordOffsets[w+1] holds i (else -1), and
-// the output tables are left partly written. threads: 0 = all cores; the tables do not depend on it.
+// output capacity is too small, or -2 when wordTokens is not every position once, grouped by action and ascending
+// within each action: misgrouped is then the first index i with tokens[wordTokens[i]] != the action w whose range
+// wordOffsets[w] .. wordOffsets[w+1] holds i, or with wordTokens[i] not above wordTokens[i-1] in that range (else
+// -1), and the output tables are left partly written. threads: 0 = all cores; the tables do not depend on it.
 int64_t buildCounts(const int32_t* tokens, const int32_t* wordOffsets, const int32_t* wordTokens,
                     int32_t vocabularySize, const int32_t* topics, int32_t numTopics, CountOutput& out,
                     int64_t& misgrouped, int32_t threads = 1);

@@ -385,6 +385,59 @@ for (const backend of BACKENDS) {
     }
   });
 
+  test(`${title}: buildCounts refuses a word index that is not every position once, grouped and ascending, on 1 and 2 threads`, async () => {
+    const k = await kernel();
+    // 200k tokens: enough for both backends to split the rebuild over 2 threads
+    const T = 200_000;
+    const V = 3_000;
+    const K = 50;
+    const random = testRandom(43);
+    const tokens = k.allocInt32(T);
+    const topics = k.allocInt32(T);
+    for (let i = 0; i < T; i++) {
+      tokens[i] = Math.floor(random() * V);
+      topics[i] = Math.floor(random() * K);
+    }
+    const wordOffsets = k.allocInt32(V + 1);
+    for (const w of tokens) wordOffsets[w + 1]++;
+    for (let w = 0; w < V; w++) wordOffsets[w + 1] += wordOffsets[w];
+    const fill = Int32Array.from(wordOffsets);
+    const wordTokens = k.allocInt32(T);
+    tokens.forEach((w, i) => { wordTokens[fill[w]++] = i; });
+    const counts: CountTables = {
+      rowOffsets: k.allocInt32(V + 1), rowTopics: k.allocInt32(T), rowCounts: k.allocInt32(T), topicTotals: k.allocInt32(K),
+    };
+    const refuse = (label: string, index: Int32Array, pattern: RegExp) => {
+      for (const threads of [1, 2]) {
+        assert.throws(() => k.buildCounts(tokens, wordOffsets, index, topics, K, counts, threads),
+          (error: Error) => pattern.test(error.message), `${label}, ${threads} thread(s)`);
+      }
+    };
+    // in a late row (the last thread's range) and an early one
+    const w = V - 2;
+    const late = wordOffsets[w] + 1;
+    const early = wordOffsets[7];
+    // two positions of different actions swapped
+    const swapped = Int32Array.from(wordTokens);
+    [swapped[early], swapped[late]] = [swapped[late], swapped[early]];
+    refuse('swapped', swapped, new RegExp(`wordTokens \\[${early}\\] is position ${wordTokens[late]} whose action is ${w}, not 7`));
+    // a position of the row listed twice, so another is missing: every listed position is still of its row's action
+    const repeated = Int32Array.from(wordTokens);
+    repeated[late] = repeated[late - 1];
+    refuse('repeated', repeated, new RegExp(`wordTokens \\[${late}\\] is position ${wordTokens[late - 1]}, not above the previous position ${wordTokens[late - 1]} of action ${w}`));
+    // two positions of one row out of order
+    const unordered = Int32Array.from(wordTokens);
+    [unordered[late - 1], unordered[late]] = [unordered[late], unordered[late - 1]];
+    refuse('unordered', unordered, new RegExp(`wordTokens \\[${late}\\] is position ${wordTokens[late - 1]}, not above the previous position ${wordTokens[late]}`));
+    // and the right index is counted, every token once
+    for (const threads of [1, 2]) {
+      assert.ok(k.buildCounts(tokens, wordOffsets, wordTokens, topics, K, counts, threads) > 0);
+      let total = 0;
+      for (let topic = 0; topic < K; topic++) total += counts.topicTotals[topic];
+      assert.is(total, T, `${threads} thread(s)`);
+    }
+  });
+
   test(`${title}: lla joint of (z0, z1) matches p(z0) p(z1 | z0)`, async () => {
     const k = await kernel();
     const fixture = fixtureModel(k);

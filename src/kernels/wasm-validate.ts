@@ -159,6 +159,29 @@ export function inputRows(mode: KernelMode, K: number, V: number): number {
   return mode === 'word-lla' ? V + 1 : K + 1;
 }
 
+/**
+ * What is wrong with a word index that buildCounts refused (only then: it reads tokens at random): the first index
+ * whose position is of another action than its row's, or not above the row's previous position. Every wordTokens
+ * value is already known to be in [0, T).
+ */
+export function wordIndexProblem(tokens: Int32Array, wordOffsets: Int32Array, wordTokens: Int32Array): string {
+  for (let w = 0; w + 1 < wordOffsets.length; w++) {
+    for (let i = wordOffsets[w]; i < wordOffsets[w + 1]; i++) {
+      const position = wordTokens[i];
+      if (tokens[position] !== w) {
+        return `wordTokens [${i}] is position ${position} whose action is ${tokens[position]}, not ${w}: group the ` +
+          'token positions by action (wordOffsets[w] .. wordOffsets[w+1] hold action w)';
+      }
+      if (i > wordOffsets[w] && position <= wordTokens[i - 1]) {
+        return `wordTokens [${i}] is position ${position}, not above the previous position ${wordTokens[i - 1]} of ` +
+          `action ${w}: list each action's token positions once, in ascending order`;
+      }
+    }
+  }
+  // the kernel saw a bad index that is not there now: the arrays changed during the call
+  return 'wordTokens or tokens changed while buildCounts read them: do not write them from another thread during the call';
+}
+
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';

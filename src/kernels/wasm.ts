@@ -25,7 +25,7 @@ import { WorkerPool, controlWords } from './wasm-pool.js';
 import { packageRoot, packageVersion } from '../package-info.js';
 import {
   type ContentChecks, describe, fail, inputRows, requireAlias, requireArray, requireCounts, requireIds, requireInteger, requireOffsets,
-  requirePositive, requireSeed, requireWeights,
+  requirePositive, requireSeed, requireWeights, wordIndexProblem,
 } from './wasm-validate.js';
 
 /** 65536 pages = 4 GiB, as declared by lla-threads.wasm (scripts/build-wasm.mjs). */
@@ -227,9 +227,7 @@ export class WasmKernel implements Kernel {
     if (nnz === -1) {
       fail(entry, `out.rowTopics/out.rowCounts hold ${capacity} entries, fewer than the non-zero counts: allocate T = ${T}`);
     }
-    if (nnz === -2) {
-      fail(entry, 'wordTokens lists a position whose token is not the row\'s action: group positions by tokens[position]');
-    }
+    if (nnz === -2) fail(entry, wordIndexProblem(tokens, wordOffsets, wordTokens));
     return nnz;
   }
 

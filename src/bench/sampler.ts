@@ -10,7 +10,7 @@
  * Timed: `iterations` E-step iterations, each = buildCounts + buildAlias of the previous sweep's topics + one
  * sweep into the other topic buffer (double buffering). tokensPerSecond = tokens x iterations / timed seconds.
  */
-import type { CellWeights, Kernel, KernelMode, ProposalSchedule } from '../kernels/types.js';
+import type { AliasTables, CellWeights, CountTables, Kernel, KernelMode, ProposalSchedule } from '../kernels/types.js';
 import { allocAlias, allocCounts, groupTokensByAction, toKernelInt32 } from '../train/sem.js';
 import { GeneratorRandom } from '../generate/random.js';
 import { InterruptedError } from '../errors.js';
@@ -175,10 +175,12 @@ interface IterationTimes { counts: number; alias: number; sweep: number }
  * corpus arrays (and the word index) are shared between chains; everything a sweep writes is the chain's own.
  */
 class BenchChain {
+  /** topicsPrev, topicsNext: [T] the last sweep's topics and the next sweep's (swapped after each sweep) */
   private topicsPrev: Int32Array;
   private topicsNext: Int32Array;
-  private readonly counts;
-  private readonly alias;
+  /** the count table of the last topics (capacity min(T, V K)) and its alias tables */
+  private readonly counts: CountTables;
+  private readonly alias: AliasTables;
   nonZeros = 0;
   proposalsMade = 0;
   proposalsAccepted = 0;

@@ -4,7 +4,7 @@ import { ROWS_ASSIGNMENTS, ROWS_ERROR, ROWS_ROW_COUNTS, ROWS_ROW_OFFSETS, ROWS_R
   ROWS_WORD_OFFSETS, ROWS_WORD_TOKENS } from './layout';
 
 export const ERROR_CAPACITY: i32 = -1;     // rowTopics / rowCounts too short for the non-zeros
-// wordTokens lists a position whose token is another action, or not above its row's previous position
+// wordTokens lists a position whose token is another action (the wrapper checks that rows ascend: validate.ts)
 export const ERROR_WORD_TOKENS: i32 = -2;
 
 /** Scratch bytes of one count rebuild (countRows). */
@@ -100,13 +100,9 @@ function countRows(tokens: usize, wordOffsets: usize, wordTokens: usize, topics:
     const begin = load<i32>(wordOffsets + (<usize>w << 2));
     const end = load<i32>(wordOffsets + (<usize>(w + 1) << 2));
     let distinct = 0;
-    // Positions of the row strictly ascending and all of action w: with both, every position is listed once (it can
-    // only be in its own action's row, at most once there, and the rows hold T positions in all).
-    let previous = -1;
     for (let i = begin; i < end; i++) {
       const position = load<i32>(wordTokens + (<usize>i << 2));
-      if (load<i32>(tokens + (<usize>position << 2)) != w || position <= previous) return ERROR_WORD_TOKENS;
-      previous = position;
+      if (load<i32>(tokens + (<usize>position << 2)) != w) return ERROR_WORD_TOKENS;
       const k = load<i32>(topics + (<usize>position << 2));
       const at = counters + (<usize>k << 2);
       const count = load<i32>(at);

@@ -5,7 +5,7 @@ export { randomStream, randomTopics, checksum } from './rng';
 export { buildCounts, countsScratchBytes, countRowsRange, countRowsScratchBytes, compactCountRows } from './counts';
 export { aliasRowsRange, buildDenseAlias } from './alias';
 export { countHashSlots, countHashLayout, countHashRange } from './count_hash';
-export { idsInRange, countsValid, finiteNonNegative } from './validate';
+export { idsInRange, countsValid, finiteNonNegative, rowsAscending } from './validate';
 export { lstmSteps, topicTransitions } from './lstm_cell';
 export { sweepRange, sweepScratchBytes } from './sweep';
 export { filterRange, filterToken, nextMixture, filterScratchBytes, filterTokenScratchBytes } from './likelihood';

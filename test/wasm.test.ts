@@ -4,6 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadWasmKernel, type WasmKernel } from '../src/kernels/wasm.js';
+import type { WasmExports } from '../src/kernels/wasm-layout.js';
 import { ReferenceStream, RANDOM_TOPICS_ITERATION } from '../src/kernels/rng.js';
 import { referenceLogits, referenceSteps } from '../src/lstm/reference-cell.js';
 import type { AliasTables, CellWeights, CountTables, KernelMode, ProposalSchedule, SweepArgs } from '../src/kernels/types.js';
@@ -539,6 +540,39 @@ test('row rebuilds on 2 threads (counts, alias, the sweep\'s hash tables) equal 
   const misgrouped = wordTokens.slice();
   [misgrouped[0], misgrouped[T - 1]] = [misgrouped[T - 1], misgrouped[0]];
   assert.throws(() => kernel.buildCounts(corpus.tokens, wordOffsets, misgrouped, topics, K, two, 2), /wordTokens \[0\] is position \d+ whose action is \d+, not 0/);
+});
+
+test('the row-ascent check in WebAssembly accepts every right index and refuses a drop inside a row at any lane', () => {
+  if (!kernel.buildInfo().threads) return;  // without shared memory no array lives in linear memory
+  const random = generator(71);
+  for (const [D, V] of [[30, 7], [200, 40], [5, 300]]) {
+    const corpus = randomCorpus(random, D, 12, V);
+    const T = corpus.tokens.length, K = 4;
+    const grouped = groupByAction(corpus.tokens, V);
+    const wordOffsets = kernel.allocInt32(V + 1);
+    wordOffsets.set(grouped.wordOffsets);
+    const wordTokens = kernel.allocInt32(T);
+    const topics = kernel.allocInt32(T);
+    const counts: CountTables = { rowOffsets: kernel.allocInt32(V + 1), rowTopics: kernel.allocInt32(T),
+      rowCounts: kernel.allocInt32(T), topicTotals: kernel.allocInt32(K) };
+    wordTokens.set(grouped.wordTokens);
+    // the WebAssembly check itself (a wrong "fail" would only send the wrapper to its TypeScript loop, unseen)
+    const internals = kernel as unknown as { wasm: WasmExports; linear: { addressOf(values: Int32Array): number | undefined } };
+    const ascending = () => internals.wasm.rowsAscending(internals.linear.addressOf(wordOffsets)!, V,
+      internals.linear.addressOf(wordTokens)!, T);
+    assert.is(ascending(), 1, 'a right index passes');
+    assert.ok(kernel.buildCounts(corpus.tokens, wordOffsets, wordTokens, topics, K, counts) > 0, 'and is counted');
+    // every place inside a row where two neighbours can be swapped: first lane, inner lanes, the scalar tail
+    for (let w = 0; w < V; w++) {
+      for (let i = wordOffsets[w] + 1; i < wordOffsets[w + 1]; i++) {
+        wordTokens.set(grouped.wordTokens);
+        [wordTokens[i - 1], wordTokens[i]] = [wordTokens[i], wordTokens[i - 1]];
+        assert.is(ascending(), 0, `a swap at ${i}`);
+        assert.throws(() => kernel.buildCounts(corpus.tokens, wordOffsets, wordTokens, topics, K, counts),
+          new RegExp(`wordTokens \\[${i}\\] is position ${grouped.wordTokens[i - 1]}, not above the previous position ${grouped.wordTokens[i]} of action ${w}`));
+      }
+    }
+  }
 });
 
 test('a worker whose view of the memory is stale declines its jobs; the calling thread runs them, with the same results', async () => {

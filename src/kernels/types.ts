@@ -199,9 +199,9 @@ export interface Kernel {
   /** counts from assignments. wordTokens: [T] token positions grouped by action (wordOffsets [V+1]), ascending
    * within each action. Returns nnz. threads (optional, default 1, 0 = all cores): threads of the rebuild where the
    * backend has them (native; WASM with shared memory, where idle workers join the calling thread); the tables never
-   * depend on it. Several threads need out.rowTopics/rowCounts of capacity T (with less, one thread runs). A
-   * wordTokens index not grouped by action is found while counting: the call throws and `out` is left partly
-   * written. */
+   * depend on it. Several threads need out.rowTopics/rowCounts of capacity T (with less, one thread runs). An index
+   * that does not list every position once, grouped by action and strictly ascending within each, is refused; the
+   * grouping is checked while counting, so the call throws with `out` left partly written. */
   buildCounts(tokens: Int32Array, wordOffsets: Int32Array, wordTokens: Int32Array, topics: Int32Array,
     numTopics: number, out: CountTables, threads?: number): number;
   buildAlias(counts: CountTables, numTopics: number, beta: number, out: AliasTables, threads?: number): void;

@@ -63,6 +63,7 @@ export interface WasmExports {
   countHashSlots(rowOffsets: number, V: number): number;
   idsInRange(values: number, count: number, limit: number): number;
   countsValid(rowOffsets: number, rowTopics: number, rowCounts: number, topicTotals: number, V: number, K: number): number;
+  rowsAscending(wordOffsets: number, V: number, wordTokens: number, T: number): number;
   finiteNonNegative(values: number, count: number): number;
   lstmSteps(cell: number, inputs: number, steps: number, hiddenOut: number, cellOut: number, state: number): void;
   topicTransitions(cell: number, offsets: number, sequences: number, topics: number, K: number, sums: number,

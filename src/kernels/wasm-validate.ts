@@ -20,6 +20,8 @@ export interface ContentChecks {
   counts(counts: CountTables, V: number, K: number): boolean | undefined;
   /** values finite and >= 0 */
   finiteNonNegative(values: Float64Array): boolean | undefined;
+  /** the positions of each row of a word index strictly ascending */
+  rowsAscending(wordOffsets: Int32Array, wordTokens: Int32Array): boolean | undefined;
 }
 type Constructor = { name: string; prototype: AnyTypedArray };
 
@@ -64,6 +66,22 @@ export function requireIds(entry: string, name: string, values: Int32Array, limi
   for (let i = 0; i < count; i++) {
     const v = values[i];
     if (!(v >= 0 && v < limit)) fail(entry, `${name}[${i}] = ${v} is outside [0, ${limit})`);
+  }
+}
+
+/**
+ * The positions of each row of a word index (wordOffsets already checked) strictly ascending: with the grouping
+ * that buildCounts checks while counting, every position is then listed exactly once.
+ */
+export function requireRowsAscending(entry: string, wordOffsets: Int32Array, wordTokens: Int32Array, checks?: ContentChecks): void {
+  if (checks?.rowsAscending(wordOffsets, wordTokens) === true) return;
+  for (let w = 0; w + 1 < wordOffsets.length; w++) {
+    for (let i = wordOffsets[w] + 1; i < wordOffsets[w + 1]; i++) {
+      if (wordTokens[i] <= wordTokens[i - 1]) {
+        fail(entry, `wordTokens [${i}] is position ${wordTokens[i]}, not above the previous position ${wordTokens[i - 1]} ` +
+          `of action ${w}: list each action's token positions once, in ascending order`);
+      }
+    }
   }
 }
 
@@ -160,9 +178,9 @@ export function inputRows(mode: KernelMode, K: number, V: number): number {
 }
 
 /**
- * What is wrong with a word index that buildCounts refused (only then: it reads tokens at random): the first index
- * whose position is of another action than its row's, or not above the row's previous position. Every wordTokens
- * value is already known to be in [0, T).
+ * What is wrong with a word index that buildCounts refused while counting (only then: it reads tokens at random):
+ * the first index whose position is of another action than its row's. Every wordTokens value is already known to
+ * be in [0, T).
  */
 export function wordIndexProblem(tokens: Int32Array, wordOffsets: Int32Array, wordTokens: Int32Array): string {
   for (let w = 0; w + 1 < wordOffsets.length; w++) {
@@ -171,10 +189,6 @@ export function wordIndexProblem(tokens: Int32Array, wordOffsets: Int32Array, wo
       if (tokens[position] !== w) {
         return `wordTokens [${i}] is position ${position} whose action is ${tokens[position]}, not ${w}: group the ` +
           'token positions by action (wordOffsets[w] .. wordOffsets[w+1] hold action w)';
-      }
-      if (i > wordOffsets[w] && position <= wordTokens[i - 1]) {
-        return `wordTokens [${i}] is position ${position}, not above the previous position ${wordTokens[i - 1]} of ` +
-          `action ${w}: list each action's token positions once, in ascending order`;
       }
     }
   }

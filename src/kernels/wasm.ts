@@ -25,7 +25,7 @@ import { WorkerPool, controlWords } from './wasm-pool.js';
 import { packageRoot, packageVersion } from '../package-info.js';
 import {
   type ContentChecks, describe, fail, inputRows, requireAlias, requireArray, requireCounts, requireIds, requireInteger, requireOffsets,
-  requirePositive, requireSeed, requireWeights, wordIndexProblem,
+  requirePositive, requireRowsAscending, requireSeed, requireWeights, wordIndexProblem,
 } from './wasm-validate.js';
 
 /** 65536 pages = 4 GiB, as declared by lla-threads.wasm (scripts/build-wasm.mjs). */
@@ -106,6 +106,11 @@ export class WasmKernel implements Kernel {
         const address = linear.addressOf(values);
         return address === undefined ? undefined : wasm.finiteNonNegative(address, values.length) === 1;
       },
+      rowsAscending(wordOffsets, wordTokens) {
+        const offsets = linear.addressOf(wordOffsets), positions = linear.addressOf(wordTokens);
+        if (offsets === undefined || positions === undefined) return undefined;
+        return wasm.rowsAscending(offsets, wordOffsets.length - 1, positions, wordTokens.length) === 1;
+      },
     };
   }
 
@@ -182,6 +187,7 @@ export class WasmKernel implements Kernel {
     const V = requireOffsets(entry, wordOffsets, T, 'wordOffsets');
     requireIds(entry, 'tokens', tokens, V, this.checks);
     requireIds(entry, 'wordTokens', wordTokens, T, this.checks);
+    requireRowsAscending(entry, wordOffsets, wordTokens, this.checks);
     const K = requireInteger(entry, 'numTopics', numTopics, 1, MAX_TOPICS);
     requireArray(entry, 'topics', topics, Int32Array, T);
     requireIds(entry, 'topics', topics, K, this.checks);

@@ -311,6 +311,12 @@ class Worker {
           break;
         }
       }
+      // the cell's input this step: the begin symbol, else the previous topic (lla) or action (word-lla)
+      auto inputOf = [&](const Slot& slot) {
+        return slot.position == 0 ? beginSymbol
+               : p_.mode == kModeLla ? slot.previousTopic
+                                     : p_.tokens[slot.begin + slot.position - 1];
+      };
       int32_t count = 0;
       for (int32_t b = 0; b < kBatch; ++b) {
         if (slots[b].sequence < 0) continue;
@@ -318,6 +324,13 @@ class Worker {
         gatesOf[count] = slots[b].gates;
         active[count++] = b;
         if (!p_.exact) beginCellToken(slots[b]);
+        // word-lla: the input row (4H floats) is read right after the batched product, which is long enough to
+        // hide its misses; the table holds a row per action (41 MB for Brown at H=64), far beyond the caches.
+        // (lla's table of K+1 rows stays in cache, and the prefetches only cost it time.)
+        if (p_.mode != kModeLla) {
+          const float* row = p_.cell.inputTable + static_cast<size_t>(inputOf(slots[b])) * 4 * H;
+          for (int32_t r = 0; r < 4 * H; r += 16) __builtin_prefetch(row + r);
+        }
       }
       if (count == 0) break;
       batchedProduct(prepared.recurrentT.data(), H, gateWidth, hiddenOf, count, gatesOf);
@@ -325,10 +338,7 @@ class Worker {
       for (int32_t i = 0; i < count; ++i) {
         Slot& slot = slots[active[i]];
         const int32_t position = slot.begin + slot.position;
-        const int32_t input = slot.position == 0 ? beginSymbol
-                              : p_.mode == kModeLla ? slot.previousTopic
-                                                    : p_.tokens[position - 1];
-        cellUpdate(p_.cell, input, slot.gates, slot.hidden, slot.cellState, scratch.data());
+        cellUpdate(p_.cell, inputOf(slot), slot.gates, slot.hidden, slot.cellState, scratch.data());
         if (p_.exact) {
           slot.chain.current = exactDraw<false>(slot.chain.rng, p_.tokens[position], slot.hidden, nullptr,
                                                 slot.chain.currentPhi);

@@ -26,6 +26,26 @@ function testRandom(seed: number): () => number {
   };
 }
 
+/**
+ * A corpus of T tokens over V actions and K topics in the kernel's memory, drawn by `draw` (action, topic) for each
+ * token, with its word index (positions grouped by action, ascending) and count tables of capacity T.
+ */
+function rebuildCorpus(k: Kernel, T: number, V: number, K: number, draw: () => [number, number]) {
+  const tokens = k.allocInt32(T);
+  const topics = k.allocInt32(T);
+  for (let i = 0; i < T; i++) [tokens[i], topics[i]] = draw();
+  const wordOffsets = k.allocInt32(V + 1);
+  for (const w of tokens) wordOffsets[w + 1]++;
+  for (let w = 0; w < V; w++) wordOffsets[w + 1] += wordOffsets[w];
+  const fill = Int32Array.from(wordOffsets);
+  const wordTokens = k.allocInt32(T);
+  tokens.forEach((w, i) => { wordTokens[fill[w]++] = i; });
+  const countTables = (): CountTables => ({
+    rowOffsets: k.allocInt32(V + 1), rowTopics: k.allocInt32(T), rowCounts: k.allocInt32(T), topicTotals: k.allocInt32(K),
+  });
+  return { tokens, topics, wordOffsets, wordTokens, countTables };
+}
+
 function randomWeights(random: () => number, numTopics: number, rows: number, hidden: number, outputScale = 1): CellWeights {
   const uniform = (length: number, scale: number) => Float32Array.from({ length }, () => (2 * random() - 1) * scale);
   return {
@@ -337,22 +357,10 @@ for (const backend of BACKENDS) {
     const V = 5_000;
     const K = 300;
     const random = testRandom(41);
-    const tokens = k.allocInt32(T);
-    const topics = k.allocInt32(T);
-    for (let i = 0; i < T; i++) {
-      tokens[i] = Math.min(V - 1, Math.floor(Math.exp(random() * Math.log(V + 1))) - 1);
-      topics[i] = Math.floor(random() * random() * K);
-    }
-    const wordOffsets = k.allocInt32(V + 1);
-    for (const w of tokens) wordOffsets[w + 1]++;
-    for (let w = 0; w < V; w++) wordOffsets[w + 1] += wordOffsets[w];
-    const fill = Int32Array.from(wordOffsets);
-    const wordTokens = k.allocInt32(T);
-    tokens.forEach((w, i) => { wordTokens[fill[w]++] = i; });
+    const { tokens, topics, wordOffsets, wordTokens, countTables } = rebuildCorpus(k, T, V, K,
+      () => [Math.min(V - 1, Math.floor(Math.exp(random() * Math.log(V + 1))) - 1), Math.floor(random() * random() * K)]);
     const build = (threads: number | undefined) => {
-      const counts: CountTables = {
-        rowOffsets: k.allocInt32(V + 1), rowTopics: k.allocInt32(T), rowCounts: k.allocInt32(T), topicTotals: k.allocInt32(K),
-      };
+      const counts = countTables();
       const nnz = k.buildCounts(tokens, wordOffsets, wordTokens, topics, K, counts, threads);
       const alias: AliasTables = {
         sparseProb: k.allocFloat32(T), sparseAlias: k.allocInt32(T), sparseMass: k.allocFloat64(V),
@@ -392,21 +400,9 @@ for (const backend of BACKENDS) {
     const V = 3_000;
     const K = 50;
     const random = testRandom(43);
-    const tokens = k.allocInt32(T);
-    const topics = k.allocInt32(T);
-    for (let i = 0; i < T; i++) {
-      tokens[i] = Math.floor(random() * V);
-      topics[i] = Math.floor(random() * K);
-    }
-    const wordOffsets = k.allocInt32(V + 1);
-    for (const w of tokens) wordOffsets[w + 1]++;
-    for (let w = 0; w < V; w++) wordOffsets[w + 1] += wordOffsets[w];
-    const fill = Int32Array.from(wordOffsets);
-    const wordTokens = k.allocInt32(T);
-    tokens.forEach((w, i) => { wordTokens[fill[w]++] = i; });
-    const counts: CountTables = {
-      rowOffsets: k.allocInt32(V + 1), rowTopics: k.allocInt32(T), rowCounts: k.allocInt32(T), topicTotals: k.allocInt32(K),
-    };
+    const { tokens, topics, wordOffsets, wordTokens, countTables } = rebuildCorpus(k, T, V, K,
+      () => [Math.floor(random() * V), Math.floor(random() * K)]);
+    const counts = countTables();
     const refuse = (label: string, index: Int32Array, pattern: RegExp) => {
       for (const threads of [1, 2]) {
         assert.throws(() => k.buildCounts(tokens, wordOffsets, index, topics, K, counts, threads),

@@ -575,7 +575,7 @@ test('the row-ascent check in WebAssembly accepts every right index and refuses 
   }
 });
 
-test('a worker whose view of the memory is stale declines its jobs; the calling thread runs them, with the same results', async () => {
+test('a worker whose view of the memory is stale stays out of every job; the calling thread runs it, with the same results', async () => {
   const pool = kernel.threadPool;
   if (pool === undefined) return;
   const random = generator(67);
@@ -586,7 +586,7 @@ test('a worker whose view of the memory is stale declines its jobs; the calling 
   for (let i = 0; i < T; i++) topics[i] = Math.floor(random() * K);
   const tables = (): CountTables => ({ rowOffsets: kernel.allocInt32(V + 1), rowTopics: kernel.allocInt32(T),
     rowCounts: kernel.allocInt32(T), topicTotals: kernel.allocInt32(K) });
-  const counts = tables(), declinedCounts = tables();
+  const counts = tables(), staleCounts = tables();
   const alias: AliasTables = { sparseProb: kernel.allocFloat32(T), sparseAlias: kernel.allocInt32(T),
     sparseMass: kernel.allocFloat64(V), denseProb: kernel.allocFloat32(K), denseAlias: kernel.allocInt32(K),
     denseMass: kernel.allocFloat64(1) };
@@ -596,36 +596,35 @@ test('a worker whose view of the memory is stale declines its jobs; the calling 
     numTopics: K, vocabularySize: V, tokens: corpus.tokens, offsets: corpus.offsets, topicsPrev: topics, topicsNext,
     counts, alias, beta: 0.05, alpha: 0.5, sequenceSmoothing: 0.1, seed: 5, iteration: 1, threads: 2 });
   const expected = new Int32Array(T);
-  await kernel.sweep(args(expected));
+  await kernel.sweep({ ...args(expected), threads: 1 });
   const joinsBefore = kernel.rowRebuilds.workerJoins;
-  const leftoverBefore = pool.leftoverChunks;
   // every worker now believes the memory is 1 GiB larger than it can see, as a worker that missed a growth would
   pool.announcedExtraBytes = 1 << 30;
   try {
-    const declined = new Int32Array(T);
-    await kernel.sweep(args(declined));
-    for (let i = 0; i < T; i++) if (declined[i] !== expected[i]) assert.unreachable(`topicsNext[${i}] is ${declined[i]}, not ${expected[i]}`);
-    // both workers declined: the calling thread ran every chunk of the sweep after they replied
-    assert.ok(pool.leftoverChunks - leftoverBefore > 2, `${pool.leftoverChunks - leftoverBefore} chunks left to the calling thread`);
     for (let round = 0; round < 20; round++) {
-      assert.is(kernel.buildCounts(corpus.tokens, wordOffsets, wordTokens, topics, K, declinedCounts, 2), nnz);
+      const stale = new Int32Array(T);
+      await kernel.sweep(args(stale));
+      for (let i = 0; i < T; i++) if (stale[i] !== expected[i]) assert.unreachable(`topicsNext[${i}] is ${stale[i]}, not ${expected[i]}`);
+      assert.is(kernel.buildCounts(corpus.tokens, wordOffsets, wordTokens, topics, K, staleCounts, 2), nnz);
     }
-    assert.is(kernel.rowRebuilds.workerJoins, joinsBefore, 'no worker joined a rebuild it could not see');
-    for (let w = 0; w <= V; w++) if (declinedCounts.rowOffsets[w] !== counts.rowOffsets[w]) assert.unreachable(`rowOffsets[${w}] differs`);
+    assert.is(kernel.rowRebuilds.workerJoins, joinsBefore, 'no worker joined a job whose memory it could not see');
+    for (let w = 0; w <= V; w++) if (staleCounts.rowOffsets[w] !== counts.rowOffsets[w]) assert.unreachable(`rowOffsets[${w}] differs`);
     for (let e = 0; e < nnz; e++) {
-      if (declinedCounts.rowTopics[e] !== counts.rowTopics[e] || declinedCounts.rowCounts[e] !== counts.rowCounts[e]) {
+      if (staleCounts.rowTopics[e] !== counts.rowTopics[e] || staleCounts.rowCounts[e] !== counts.rowCounts[e]) {
         assert.unreachable(`count entry ${e} differs`);
       }
     }
   } finally {
     pool.announcedExtraBytes = 0;
   }
-  // and the workers take their chunks again once they can see the memory
-  const leftoverAfter = pool.leftoverChunks;
-  const again = new Int32Array(T);
-  await kernel.sweep(args(again));
-  assert.is(pool.leftoverChunks, leftoverAfter, 'no chunk left to the calling thread');
-  for (let i = 0; i < T; i++) if (again[i] !== expected[i]) assert.unreachable(`topicsNext[${i}] differs after the workers came back`);
+  // and the workers join again once they can see the memory (a join depends on a worker waking in time)
+  let attempts = 0;
+  for (; attempts < 200 && kernel.rowRebuilds.workerJoins === joinsBefore; attempts++) {
+    const again = new Int32Array(T);
+    await kernel.sweep(args(again));
+    for (let i = 0; i < T; i++) if (again[i] !== expected[i]) assert.unreachable(`topicsNext[${i}] differs once workers join`);
+  }
+  assert.ok(kernel.rowRebuilds.workerJoins > joinsBefore, `a worker joined a sweep within ${attempts} attempts`);
 });
 
 test.run();

@@ -98,19 +98,13 @@ export interface RangeJob {
   order?: Int32Array;
 }
 
-/**
- * Run the chunks of a job on one instance until none are left (workers and the in-process path alike); returns how
- * many this call ran.
- */
-export function drainChunks(exports: WasmExports, memory: WebAssembly.Memory, job: RangeJob, scratch: number): number {
+/** Run the chunks of a job on one instance until none are left (workers and the in-process path alike). */
+export function drainChunks(exports: WasmExports, memory: WebAssembly.Memory, job: RangeJob, scratch: number): void {
   const counter = new Int32Array(memory.buffer, job.counter, 1);
   const chunks = job.boundaries.length - 1;
   const run = exports[job.entry];
-  let ran = 0;
   for (let c = Atomics.add(counter, 0, 1); c < chunks; c = Atomics.add(counter, 0, 1)) {
     const chunk = job.order === undefined ? c : job.order[c];
     run(job.params, scratch, job.boundaries[chunk], job.boundaries[chunk + 1]);
-    ran++;
   }
-  return ran;
 }

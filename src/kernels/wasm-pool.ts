@@ -1,14 +1,12 @@
 /**
  * The worker_threads of the WASM backend, kept alive across calls. Each worker instantiates the module over the
- * one shared memory; a job posts the same parameter block to several workers, which take chunks of sequences
- * dynamically. Workers are unref'd between jobs (they never keep the process alive) and ref'd while working
- * (so an awaited job is never cut short by the process exiting). Asynchronous jobs run one at a time.
+ * one shared memory. Workers are unref'd: they never keep the process alive.
  *
- * Synchronous jobs (runSync: the count, alias and hash rebuilds, which the Kernel contract makes synchronous) run
- * on the calling thread, and idle workers join in: a worker may take chunks only while the job is open, and the
- * caller closes it when it has taken the last chunk. So the caller never waits for a worker to wake up (1.5-3.5 ms
- * on these virtualised machines, longer than a whole rebuild), only for chunks a worker is running. Each worker
- * has one state word in the control block (shared memory) for this hand-shake.
+ * Every job (the sweep and the particle filter as well as the count, alias and hash rebuilds) runs on the calling
+ * thread, and idle workers join in (runSync): a worker may take chunks only while the job is open, and the caller
+ * closes it when it has taken the last chunk. So the caller never waits for a worker to wake up (1.5-3.5 ms on
+ * these virtualised machines, longer than a whole rebuild), only for chunks a worker is running. Each worker has
+ * one state word in the control block (shared memory) for this hand-shake.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -20,16 +18,13 @@ const { open, joined, done } = SYNC_STATE;
 const GENERATIONS = 1 << 28;
 
 /**
- * What a worker is posted: the job, its scratch, and the linear memory's size when it was posted (a worker whose
- * view of the memory is smaller refreshes it first, or declines the job: wasm-worker.ts).
+ * A job for worker `worker`: join generation `sync` through state word control[worker], with its scratch; and the
+ * linear memory's size when the job was posted (a worker whose view of the memory is smaller refreshes it first,
+ * or stays out of the job: wasm-worker.ts).
  */
-export interface JobMessage extends RangeJob {
+export interface SyncMessage extends RangeJob {
   scratch: number;
   memoryBytes: number;
-}
-
-/** A synchronous job for worker `worker`: join generation `sync` through state word control[worker]. */
-export interface SyncMessage extends JobMessage {
   sync: number;
   worker: number;
   control: number;
@@ -62,17 +57,14 @@ function startWorker(workerData: unknown): Worker {
 
 export class WorkerPool {
   private readonly workers: Worker[] = [];
-  private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private generation = 0;
   /** synchronous jobs run, and worker joins over them (diagnostics and tests) */
   syncJobs = 0;
   syncJoins = 0;
-  /** chunks of asynchronous jobs that the calling thread ran because a worker declined them (diagnostics, tests) */
-  leftoverChunks = 0;
   /**
-   * Added to the memory size announced to workers. Tests set it to make every worker decline its jobs as one whose
-   * view of the memory is stale would (wasm-worker.ts); 0 otherwise.
+   * Added to the memory size announced to workers. Tests set it to make every worker stay out of its jobs as one
+   * whose view of the memory is stale would (wasm-worker.ts); 0 otherwise.
    */
   announcedExtraBytes = 0;
 
@@ -82,28 +74,6 @@ export class WorkerPool {
 
   get size(): number {
     return this.workers.length;
-  }
-
-  /**
-   * Run `job` on scratch.length workers, worker i using scratch[i]; chunks left by a worker that declined (its view
-   * of the memory was stale) are run here on the calling thread afterwards, with `exports`.
-   */
-  run(exports: WasmExports, job: RangeJob, scratch: number[]): Promise<void> {
-    const next = this.queue.then(() => this.runNow(exports, job, scratch));
-    this.queue = next.catch(() => undefined);
-    return next;
-  }
-
-  private async runNow(exports: WasmExports, job: RangeJob, scratch: number[]): Promise<void> {
-    if (this.closed) throw new Error('WASM kernel: the worker pool was closed; load the kernel again');
-    while (this.workers.length < scratch.length) this.workers.push(this.spawn());
-    const active = this.workers.slice(0, scratch.length);
-    const memoryBytes = this.memory.buffer.byteLength + this.announcedExtraBytes;
-    // allSettled: never return (and let the caller free the job's memory) while a worker may still be running.
-    const results = await Promise.allSettled(active.map((worker, i) => this.post(worker, { ...job, scratch: scratch[i], memoryBytes })));
-    for (const result of results) if (result.status === 'rejected') throw result.reason;
-    // every worker is done: scratch[0] is free for the chunks a declining worker left (none, usually)
-    this.leftoverChunks += drainChunks(exports, this.memory, job, scratch[0]);
   }
 
   /**
@@ -150,41 +120,12 @@ export class WorkerPool {
   private spawn(): Worker {
     const worker = startWorker({ module: this.module, memory: this.memory });
     worker.unref();
-    // A worker that dies is dropped from the pool; the job it was running rejects through post().
+    // A worker that dies is dropped from the pool (it reports a trap in a job through the error word instead).
     worker.on('exit', () => {
       const index = this.workers.indexOf(worker);
       if (index >= 0) this.workers.splice(index, 1);
     });
     return worker;
-  }
-
-  private post(worker: Worker, message: JobMessage): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const cleanup = () => {
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
-        worker.unref();
-      };
-      const onMessage = (reply: { ok: boolean; error?: string }) => {
-        cleanup();
-        if (reply.ok) resolve();
-        else reject(new Error(`WASM kernel worker failed in ${message.entry}: ${reply.error}`));
-      };
-      const onError = (error: Error) => {
-        cleanup();
-        reject(new Error(`WASM kernel worker crashed in ${message.entry}: ${error.message}`));
-      };
-      const onExit = (code: number) => {
-        cleanup();
-        reject(new Error(`WASM kernel worker exited (code ${code}) during ${message.entry}`));
-      };
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-      worker.on('exit', onExit);
-      worker.ref();
-      worker.postMessage(message);
-    });
   }
 
   /** Terminate every worker (the kernel falls back to no threads afterwards only by reloading). */

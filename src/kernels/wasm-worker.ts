@@ -1,11 +1,11 @@
 /**
  * A worker thread of the WASM backend: instantiates the compiled module over the shared memory it is given and
- * runs chunks of sequences on request. It never allocates: the main thread passes the parameter block and this
- * worker's scratch, both already in the shared memory.
+ * joins the jobs the calling thread opens (wasm-pool.ts runSync), taking chunks until none is left. It never
+ * allocates: the main thread passes the parameter block and this worker's scratch, both already in the shared memory.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SYNC_STATE, drainChunks, type WasmExports } from './wasm-layout.js';
-import type { JobMessage, SyncMessage } from './wasm-pool.js';
+import type { SyncMessage } from './wasm-pool.js';
 
 interface WorkerInit {
   module: WebAssembly.Module;
@@ -31,11 +31,11 @@ function viewCovers(bytes: number): boolean {
   return memory.buffer.byteLength >= bytes;
 }
 
-/** A synchronous job (wasm-pool.ts runSync): join only while the caller keeps it open. */
-function runSync(message: SyncMessage): void {
+/** Join a job (wasm-pool.ts runSync) only while the caller keeps it open. */
+function join(message: SyncMessage): void {
   const states = new Int32Array(memory.buffer, message.control, message.errorWord + 1);
   const g = message.sync;
-  // a worker that cannot see the job's memory does not join: the caller runs the chunks
+  // a worker that cannot see the job's memory stays out: the caller runs the chunks
   if (!viewCovers(message.memoryBytes)) return;
   if (Atomics.compareExchange(states, message.worker, SYNC_STATE.open(g), SYNC_STATE.joined(g)) !== SYNC_STATE.open(g)) return;
   try {
@@ -47,16 +47,4 @@ function runSync(message: SyncMessage): void {
   Atomics.notify(states, message.worker);
 }
 
-parentPort!.on('message', (message: JobMessage | SyncMessage) => {
-  if ('sync' in message) {
-    runSync(message);
-    return;
-  }
-  try {
-    // declined (no chunk taken) when this worker cannot see the job's memory: the main thread runs what is left
-    if (viewCovers(message.memoryBytes)) drainChunks(exports, memory, message, message.scratch);
-    parentPort!.postMessage({ ok: true });
-  } catch (error) {
-    parentPort!.postMessage({ ok: false, error: error instanceof Error ? error.message : String(error) });
-  }
-});
+parentPort!.on('message', join);

@@ -353,7 +353,7 @@ export class WasmKernel implements Kernel {
         .unsigned64(SWEEP.seed, seed).unsigned64(SWEEP.iteration, iteration)
         .pointer(SWEEP.hashRows, hashRows).pointer(SWEEP.hashSlots, hashSlots);
       const scratchBytes = this.wasm.sweepScratchBytes(K, H);
-      await this.runRanges(scope, 'sweepRange', params, args.offsets, D, threads, scratchBytes);
+      this.runRanges(scope, 'sweepRange', params, args.offsets, D, threads, scratchBytes);
       const stats = this.linear.view(Float64Array, perSequence, 3 * D);
       let logPhi = 0, made = 0, accepted = 0;
       for (let d = 0; d < D; d++) {
@@ -405,7 +405,7 @@ export class WasmKernel implements Kernel {
           .pointer(FILTER.mixtures, scope.bind(args.mixtures!, true));
       }
       const scratchBytes = this.wasm.filterScratchBytes(K, common.H, common.particlesUsed, mode === 'lda' ? 1 : 0);
-      await this.runRanges(scope, 'filterRange', params, args.offsets, D, threads, scratchBytes);
+      this.runRanges(scope, 'filterRange', params, args.offsets, D, threads, scratchBytes);
       scope.finish();
     } finally {
       scope.release();
@@ -603,9 +603,15 @@ export class WasmKernel implements Kernel {
     return params;
   }
 
-  /** Run `entry` over all sequences: in-process for one thread, else on the worker pool. */
-  private async runRanges(scope: CallScope, entry: RangeJob['entry'], params: number, offsets: Int32Array,
-    D: number, threads: number, scratchBytes: number): Promise<void> {
+  /**
+   * Run `entry` over all sequences on this thread, with up to threads - 1 idle workers joining (wasm-pool.ts
+   * runSync), as the rebuilds do. Not on workers alone while this thread waits: side by side, with the calling
+   * thread idle and two workers sampling, the event log's lda sweeps at 2 threads gave 1.55-1.66x one thread; with
+   * this thread and one worker, 1.70-1.90x (the idle thread's CPU is then used, and one worker fewer is woken). The
+   * event loop waits for the sweep, as it always did with one thread.
+   */
+  private runRanges(scope: CallScope, entry: RangeJob['entry'], params: number, offsets: Int32Array,
+    D: number, threads: number, scratchBytes: number): void {
     const counter = scope.scratch(4);
     const boundaries = chunkBoundaries(offsets, D, threads);
     // largest chunks first: one long sequence (the event log's longest holds 5% of its tokens) taken last would
@@ -615,11 +621,8 @@ export class WasmKernel implements Kernel {
     const job: RangeJob = { entry, params, counter, boundaries, order };
     const scratch: number[] = [];
     for (let i = 0; i < threads; i++) scratch.push(cacheLineScratch(scope, scratchBytes));
-    if (threads === 1) {
-      drainChunks(this.wasm, this.memory, job, scratch[0]);
-      return;
-    }
-    await this.workerPool().run(this.wasm, job, scratch);
+    if (threads === 1) drainChunks(this.wasm, this.memory, job, scratch[0]);
+    else this.workerPool().runSync(this.wasm, job, scratch);
   }
 }
 

@@ -501,9 +501,9 @@ test('row rebuilds on 2 threads (counts, alias, the sweep\'s hash tables) equal 
       if (!Object.is(actual[i], expected[i])) assert.unreachable(`${name}[${i}] is ${actual[i]} on 2 threads, ${expected[i]} on 1`);
     }
   };
-  const before = kernel.rowRebuilds;
+  const before = kernel.threadedJobs;
   let attempts = 0;
-  for (; attempts < 200 && (attempts < 4 || kernel.rowRebuilds.workerJoins - before.workerJoins < 3); attempts++) {
+  for (; attempts < 200 && (attempts < 4 || kernel.threadedJobs.workerJoins - before.workerJoins < 3); attempts++) {
     for (let i = 0; i < T; i++) topics[i] = Math.floor(random() * random() * K);
     const nnz = kernel.buildCounts(corpus.tokens, wordOffsets, wordTokens, topics, K, one, 1);
     assert.ok(nnz + V >= 2 * 32768, `${nnz} count entries over ${V} actions: too few for a threaded alias rebuild`);
@@ -533,7 +533,7 @@ test('row rebuilds on 2 threads (counts, alias, the sweep\'s hash tables) equal 
       same('topicsNext', threaded.topicsNext, base.topicsNext);
     }
   }
-  const after = kernel.rowRebuilds;
+  const after = kernel.threadedJobs;
   assert.ok(after.jobs - before.jobs >= 2 * attempts, `${after.jobs - before.jobs} threaded rebuilds in ${attempts} rounds`);
   assert.ok(after.workerJoins > before.workerJoins, `a worker joined a threaded rebuild at least once in ${attempts} rounds`);
   // a wrongly grouped word index is still refused on the threaded path
@@ -597,7 +597,7 @@ test('a worker whose view of the memory is stale stays out of every job; the cal
     counts, alias, beta: 0.05, alpha: 0.5, sequenceSmoothing: 0.1, seed: 5, iteration: 1, threads: 2 });
   const expected = new Int32Array(T);
   await kernel.sweep({ ...args(expected), threads: 1 });
-  const joinsBefore = kernel.rowRebuilds.workerJoins;
+  const joinsBefore = kernel.threadedJobs.workerJoins;
   // every worker now believes the memory is 1 GiB larger than it can see, as a worker that missed a growth would
   pool.announcedExtraBytes = 1 << 30;
   try {
@@ -607,7 +607,7 @@ test('a worker whose view of the memory is stale stays out of every job; the cal
       for (let i = 0; i < T; i++) if (stale[i] !== expected[i]) assert.unreachable(`topicsNext[${i}] is ${stale[i]}, not ${expected[i]}`);
       assert.is(kernel.buildCounts(corpus.tokens, wordOffsets, wordTokens, topics, K, staleCounts, 2), nnz);
     }
-    assert.is(kernel.rowRebuilds.workerJoins, joinsBefore, 'no worker joined a job whose memory it could not see');
+    assert.is(kernel.threadedJobs.workerJoins, joinsBefore, 'no worker joined a job whose memory it could not see');
     for (let w = 0; w <= V; w++) if (staleCounts.rowOffsets[w] !== counts.rowOffsets[w]) assert.unreachable(`rowOffsets[${w}] differs`);
     for (let e = 0; e < nnz; e++) {
       if (staleCounts.rowTopics[e] !== counts.rowTopics[e] || staleCounts.rowCounts[e] !== counts.rowCounts[e]) {
@@ -619,12 +619,12 @@ test('a worker whose view of the memory is stale stays out of every job; the cal
   }
   // and the workers join again once they can see the memory (a join depends on a worker waking in time)
   let attempts = 0;
-  for (; attempts < 200 && kernel.rowRebuilds.workerJoins === joinsBefore; attempts++) {
+  for (; attempts < 200 && kernel.threadedJobs.workerJoins === joinsBefore; attempts++) {
     const again = new Int32Array(T);
     await kernel.sweep(args(again));
     for (let i = 0; i < T; i++) if (again[i] !== expected[i]) assert.unreachable(`topicsNext[${i}] differs once workers join`);
   }
-  assert.ok(kernel.rowRebuilds.workerJoins > joinsBefore, `a worker joined a sweep within ${attempts} attempts`);
+  assert.ok(kernel.threadedJobs.workerJoins > joinsBefore, `a worker joined a sweep within ${attempts} attempts`);
 });
 
 test.run();

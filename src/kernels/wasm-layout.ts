@@ -87,7 +87,10 @@ export const SYNC_STATE = {
   done: (g: number) => 4 * g + 3,
 } as const;
 
-/** A parallel job: workers take chunks [boundaries[c], boundaries[c+1]) of sequences by an atomic counter. */
+/**
+ * A parallel job: the calling thread and any workers that join take chunks [boundaries[c], boundaries[c+1]) of
+ * sequences (sweepRange, filterRange) or actions (the row-range entries) by an atomic counter.
+ */
 export interface RangeJob {
   entry: 'sweepRange' | 'filterRange' | 'countRowsRange' | 'aliasRowsRange' | 'countHashRange';
   params: number;

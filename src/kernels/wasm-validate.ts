@@ -142,12 +142,7 @@ export function requireAlias(entry: string, alias: unknown, V: number, K: number
   requireArray(entry, 'alias.denseProb', a.denseProb, Float32Array, K);
   requireArray(entry, 'alias.denseAlias', a.denseAlias, Int32Array, K);
   requireArray(entry, 'alias.denseMass', a.denseMass, Float64Array, 1);
-  if (checks?.ids(a.sparseAlias, K, nnz) !== true) {
-    for (let i = 0; i < nnz; i++) {
-      const k = a.sparseAlias[i];
-      if (!(k >= 0 && k < K)) fail(entry, `alias.sparseAlias[${i}] = ${k} is outside [0, ${K}): rebuild with buildAlias`);
-    }
-  }
+  requireIds(entry, 'alias.sparseAlias', a.sparseAlias, K, checks, nnz);
   requireIds(entry, 'alias.denseAlias', a.denseAlias, K, checks);
   if (checks?.finiteNonNegative(a.sparseMass) !== true) {
     for (let w = 0; w < V; w++) {

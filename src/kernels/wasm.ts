@@ -6,11 +6,11 @@
  *   threads run over the same data and `alloc*` arrays are used in place; otherwise a plain memory,
  *   single-threaded, with every array copied in and out per call.
  * - Validation: every argument is checked here, before any call (the kernels trust their inputs).
- * - Threads: sweep and particleFilter split sequences into chunks balanced by tokens; workers take chunks by an
- *   atomic counter, largest first. Each sequence has its own random stream and its own arithmetic, so results do
- *   not depend on the thread count. The count, alias and count-hash rebuilds (synchronous) split actions into
- *   ranges that the calling thread takes, with idle workers joining in (wasm-pool.ts runSync); each range writes
- *   its own rows, so the tables are the same for any thread count.
+ * - Threads: every threaded call runs on the calling thread, with idle workers joining in (wasm-pool.ts runSync)
+ *   to take chunks by an atomic counter. sweep and particleFilter split sequences into chunks balanced by tokens,
+ *   taken largest first; each sequence has its own random stream and its own arithmetic, so results do not depend
+ *   on the thread count. The count, alias and count-hash rebuilds split actions into ranges; each range writes its
+ *   own rows, so the tables are the same for any thread count.
  */
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -132,8 +132,8 @@ export class WasmKernel implements Kernel {
   /** Bytes of linear memory in use by live allocations (diagnostics, leak tests). */
   get usedBytes(): number { return this.linear.usedBytes; }
 
-  /** Synchronous row rebuilds run on several threads so far, and how often a worker joined one (diagnostics). */
-  get rowRebuilds(): { jobs: number; workerJoins: number } {
+  /** Jobs run on several threads so far (sweeps, filters, rebuilds), and how often a worker joined one (diagnostics). */
+  get threadedJobs(): { jobs: number; workerJoins: number } {
     return { jobs: this.pool?.syncJobs ?? 0, workerJoins: this.pool?.syncJoins ?? 0 };
   }
 
@@ -518,8 +518,8 @@ export class WasmKernel implements Kernel {
   }
 
   /**
-   * Run a row-range entry over actions [0, V) on this thread (as one range when `parts` is 1) and up to
-   * `parts - 1` idle workers (wasm-pool.ts runSync), in ranges of about equal `weight` (a non-decreasing prefix over actions: weight(V) = the total).
+   * Run a row-range entry over actions [0, V) on `parts` threads (runJob; as one range when `parts` is 1), in
+   * ranges of about equal `weight` (a non-decreasing prefix over actions: weight(V) = the total).
    * Returns the ranges' first actions [chunks+1] and the scratch of each participant (caller's first).
    */
   private runRowRanges(scope: CallScope, entry: RangeJob['entry'], params: number, parts: number, scratchBytes: number,
@@ -538,12 +538,22 @@ export class WasmKernel implements Kernel {
       }
       boundaries[c] = low;
     }
-    const job: RangeJob = { entry, params, counter: scope.scratch(4), boundaries };
+    return { boundaries, scratch: this.runJob(scope, { entry, params, counter: scope.scratch(4), boundaries }, parts, scratchBytes) };
+  }
+
+  /**
+   * Run `job` on this thread, with up to parts - 1 idle workers joining (wasm-pool.ts runSync); returns the scratch
+   * (scratchBytes, zero-filled) of each participant, this thread's first. Not on workers alone while this thread
+   * waits: side by side, with the calling thread idle and two workers sampling, the event log's lda sweeps at 2
+   * threads gave 1.55-1.66x one thread; with this thread and one worker, 1.70-1.90x (the idle thread's CPU is then
+   * used, and one worker fewer is woken). The event loop waits for the job, as it always did with one thread.
+   */
+  private runJob(scope: CallScope, job: RangeJob, parts: number, scratchBytes: number): number[] {
     const scratch: number[] = [];
     for (let i = 0; i < parts; i++) scratch.push(cacheLineScratch(scope, scratchBytes));
     if (parts === 1) drainChunks(this.wasm, this.memory, job, scratch[0]);
     else this.workerPool().runSync(this.wasm, job, scratch);
-    return { boundaries, scratch };
+    return scratch;
   }
 
   private workerPool(): WorkerPool {
@@ -603,26 +613,15 @@ export class WasmKernel implements Kernel {
     return params;
   }
 
-  /**
-   * Run `entry` over all sequences on this thread, with up to threads - 1 idle workers joining (wasm-pool.ts
-   * runSync), as the rebuilds do. Not on workers alone while this thread waits: side by side, with the calling
-   * thread idle and two workers sampling, the event log's lda sweeps at 2 threads gave 1.55-1.66x one thread; with
-   * this thread and one worker, 1.70-1.90x (the idle thread's CPU is then used, and one worker fewer is woken). The
-   * event loop waits for the sweep, as it always did with one thread.
-   */
+  /** Run `entry` over all sequences in chunks of about equal tokens on `threads` threads (runJob). */
   private runRanges(scope: CallScope, entry: RangeJob['entry'], params: number, offsets: Int32Array,
     D: number, threads: number, scratchBytes: number): void {
-    const counter = scope.scratch(4);
     const boundaries = chunkBoundaries(offsets, D, threads);
     // largest chunks first: one long sequence (the event log's longest holds 5% of its tokens) taken last would
     // leave the other threads idle while it runs
     const order = Int32Array.from({ length: boundaries.length - 1 }, (_, c) => c)
       .sort((a, b) => (offsets[boundaries[b + 1]] - offsets[boundaries[b]]) - (offsets[boundaries[a + 1]] - offsets[boundaries[a]]) || a - b);
-    const job: RangeJob = { entry, params, counter, boundaries, order };
-    const scratch: number[] = [];
-    for (let i = 0; i < threads; i++) scratch.push(cacheLineScratch(scope, scratchBytes));
-    if (threads === 1) drainChunks(this.wasm, this.memory, job, scratch[0]);
-    else this.workerPool().runSync(this.wasm, job, scratch);
+    this.runJob(scope, { entry, params, counter: scope.scratch(4), boundaries, order }, threads, scratchBytes);
   }
 }
 

@@ -28,7 +28,13 @@ export function buildCounts(tokens: usize, wordOffsets: usize, V: i32, wordToken
 
 /** Scratch of one countRowsRange participant: its topic totals i32 [K], then countsScratchBytes(K). */
 export function countRowsScratchBytes(K: i32): usize {
-  return ((<usize>K << 2) + 15 & ~15) + countsScratchBytes(K);
+  return totalsBytes(K) + countsScratchBytes(K);
+}
+
+/** Bytes of a participant's topic totals, i32 [K] rounded up to 16. */
+// @ts-ignore: decorator
+@inline function totalsBytes(K: i32): usize {
+  return (<usize>K << 2) + 15 & ~15;
 }
 
 /**
@@ -46,7 +52,7 @@ export function countRowsRange(params: usize, scratch: usize, first: i32, end: i
   const written = countRows(load<usize>(params + ROWS_TOKENS), wordOffsets, load<usize>(params + ROWS_WORD_TOKENS),
     load<usize>(params + ROWS_ASSIGNMENTS), K, first, end, load<usize>(params + ROWS_ROW_OFFSETS),
     load<usize>(params + ROWS_ROW_TOPICS) + base, load<usize>(params + ROWS_ROW_COUNTS) + base, capacity, scratch,
-    scratch + ((<usize>K << 2) + 15 & ~15));
+    scratch + totalsBytes(K));
   if (written < 0) store<i32>(params + ROWS_ERROR, written);
 }
 

@@ -13,11 +13,9 @@ import {
 } from './layout';
 
 // @ts-ignore: decorator
-// @ts-ignore: decorator
 @inline function align16(x: usize): usize { return (x + 15) & ~15; }
 
 /** Particles actually used: word-lla is exact, so one deterministic "particle". */
-// @ts-ignore: decorator
 // @ts-ignore: decorator
 @inline function particlesOf(params: usize): i32 {
   return load<i32>(params + FILTER_MODE) == MODE_WORD_LLA ? 1 : load<i32>(params + FILTER_PARTICLES);

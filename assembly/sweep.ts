@@ -100,14 +100,13 @@ function sweepSequence(params: usize, scratch: usize, d: i32): void {
     const rowBegin = load<i32>(rowOffsets + (<usize>w << 2));
     const rowEnd = load<i32>(rowOffsets + (<usize>(w + 1) << 2));
 
-    let currentPhi: f64 = -1; // phi_{current,w} when known
+    let currentPhi: f64 = -1; // phi_{current,w} when known (computed on demand: only the sequence proposal needs it)
     if (exact) {
       current = exactDraw(mode, cell, h, K, logits, weights, sequenceCounts, alpha, beta, inverseTotals,
         rowTopics, rowCounts, rowBegin, rowEnd);
     } else {
       // The chain starts at the previous sweep's topic; its unnormalised target is prior(k) phi_{k,w}.
       let currentLogit: f64 = mode == MODE_LDA ? 0 : <f64>logit(cell, h, current);
-      currentPhi = -1; // computed on demand (only the sequence proposal needs it)
       const rowMass = load<f64>(sparseMass + (<usize>w << 3));
       for (let step = 0; step < mhSteps; step++) {
         const kind = proposals == (PROPOSAL_WORD | PROPOSAL_SEQUENCE) ? ((step & 1) == 0 ? PROPOSAL_WORD : PROPOSAL_SEQUENCE) : proposals;

@@ -23,6 +23,23 @@ std::vector<std::pair<std::unique_ptr<int32_t[]>, size_t>>& freeBuffers() {
   return *buffers;  // a worker may release buffers after static destruction started at exit
 }
 
+// firstIn(begin, end) over [0, count): the first index it reports (its own end for none), or count. Large counts are
+// split into ranges that `threads` threads take (0 = all cores), and the smallest index any range found wins.
+template <typename FirstIn>
+size_t firstInRanges(size_t count, int32_t threads, const FirstIn& firstIn) {
+  const int32_t parts = resolveThreads(threads, static_cast<int64_t>(count / kValuesPerThread));
+  if (parts <= 1) return firstIn(size_t{0}, count);
+  const int32_t ranges = parts * kRangesPerThread;
+  std::vector<size_t> found(ranges, count);
+  runChunks(parts, ranges, [&](int64_t range, int32_t) {
+    const size_t begin = count * range / ranges;
+    const size_t end = count * (range + 1) / ranges;
+    const size_t index = firstIn(begin, end);
+    found[range] = index < end ? index : count;
+  });
+  return *std::min_element(found.begin(), found.end());
+}
+
 // Copies [begin, end) and returns the first index outside [low, high), or end.
 size_t copyChecked(const int32_t* source, int32_t* target, size_t begin, size_t end, int64_t low, int64_t high) {
   for (size_t block = begin; block < end; block += kBlock) {
@@ -60,19 +77,9 @@ size_t firstOutsideRange(const int32_t* values, size_t begin, size_t end, int64_
 }
 
 size_t firstOutsideRange(const int32_t* values, size_t count, int64_t low, int64_t high, int32_t threads) {
-  const int32_t parts = resolveThreads(threads, static_cast<int64_t>(count / kValuesPerThread));
-  if (parts <= 1) return firstOutsideRange(values, 0, count, low, high);
-  const int32_t ranges = parts * kRangesPerThread;
-  std::vector<size_t> found(ranges, count);
-  runChunks(parts, ranges, [&](int64_t range, int32_t) {
-    const size_t begin = count * range / ranges;
-    const size_t end = count * (range + 1) / ranges;
-    const size_t index = firstOutsideRange(values, begin, end, low, high);
-    found[range] = index < end ? index : count;
-  });
-  return *std::min_element(found.begin(), found.end());
+  return firstInRanges(count, threads,
+                       [&](size_t begin, size_t end) { return firstOutsideRange(values, begin, end, low, high); });
 }
-
 
 Snapshot::~Snapshot() {
   if (buffers_.empty()) return;
@@ -128,21 +135,9 @@ CountView Snapshot::keep(CountView view) {
 const int32_t* Snapshot::keepChecked(const int32_t* data, size_t length, int64_t low, int64_t high,
                                      size_t& firstOutside) {
   int32_t* copy = take(length);
-  const int32_t threads = resolveThreads(threads_, static_cast<int64_t>(length / kValuesPerThread));
-  if (threads <= 1) {
-    firstOutside = copyChecked(data, copy, 0, length, low, high);
-    return copy;
-  }
-  const int32_t ranges = threads * kRangesPerThread;
-  std::vector<size_t> outside(ranges, length);
-  runChunks(threads, ranges, [&](int64_t range, int32_t) {
-    const size_t begin = length * range / ranges;
-    const size_t end = length * (range + 1) / ranges;
-    const size_t found = copyChecked(data, copy, begin, end, low, high);
-    // a range's copy stops at its first bad value; the check below reports the first one overall
-    outside[range] = found < end ? found : length;
-  });
-  firstOutside = *std::min_element(outside.begin(), outside.end());
+  // a range's copy stops at its first bad value; the caller's check reports the first one overall
+  firstOutside = firstInRanges(length, threads_,
+                               [&](size_t begin, size_t end) { return copyChecked(data, copy, begin, end, low, high); });
   return copy;
 }
 

@@ -278,12 +278,13 @@ Napi::Value Sweep(const Napi::CallbackInfo& info) {
 }
 
 // Fields shared by particleFilter and filterStep.
-FilterParams filterParams(Arguments& a, Napi::Object o) {
+// snapshot: for the asynchronous particleFilter, where the count tables are copied as they are checked (snapshot.h)
+FilterParams filterParams(Arguments& a, Napi::Object o, Snapshot* snapshot = nullptr) {
   FilterParams p;
   p.mode = a.choice(o.Get("mode"), "mode", kModeNames);
   p.numTopics = a.integer(o.Get("numTopics"), "numTopics", 1, kMaxSize);
   p.vocabularySize = a.integer(o.Get("vocabularySize"), "vocabularySize", 1, kMaxSize);
-  p.counts = a.counts(o.Get("counts"), p.numTopics, p.vocabularySize);
+  p.counts = a.counts(o.Get("counts"), p.numTopics, p.vocabularySize, snapshot);
   p.beta = a.number(o.Get("beta"), "beta", 0, true);
   p.alpha = a.number(o.Get("alpha"), "alpha", 0, p.mode == kModeLda);
   if (p.mode != kModeLda) {
@@ -298,18 +299,13 @@ FilterParams filterParams(Arguments& a, Napi::Object o) {
 
 class FilterWorker : public PromiseWorker {
  public:
+  // params, tokens, offsets, mixturePositions: their id arrays already point into the snapshot
   FilterWorker(Napi::Env env, const FilterParams& params, const int32_t* tokens, const int32_t* offsets,
                int32_t sequences, double* logLikelihood, const int32_t* mixturePositions, int32_t mixtureCount,
-               float* mixtures, int32_t threads, const std::vector<Napi::Object>& held)
-      : PromiseWorker(env, "particleFilter", held, Snapshot(threads)), params_(params), tokens_(tokens), offsets_(offsets),
-        sequences_(sequences), logLikelihood_(logLikelihood), mixturePositions_(mixturePositions),
-        mixtureCount_(mixtureCount), mixtures_(mixtures), threads_(threads) {
-    const size_t T = static_cast<size_t>(offsets[sequences]);
-    tokens_ = snapshot_.keep(tokens, T);
-    offsets_ = snapshot_.keep(offsets, static_cast<size_t>(sequences) + 1);
-    if (mixtureCount > 0) mixturePositions_ = snapshot_.keep(mixturePositions, static_cast<size_t>(mixtureCount));
-    params_.counts = snapshot_.keep(params.counts);
-  }
+               float* mixtures, int32_t threads, const std::vector<Napi::Object>& held, Snapshot&& snapshot)
+      : PromiseWorker(env, "particleFilter", held, std::move(snapshot)), params_(params), tokens_(tokens),
+        offsets_(offsets), sequences_(sequences), logLikelihood_(logLikelihood), mixturePositions_(mixturePositions),
+        mixtureCount_(mixtureCount), mixtures_(mixtures), threads_(threads) {}
 
  protected:
   void run() override {
@@ -333,12 +329,15 @@ class FilterWorker : public PromiseWorker {
 Napi::Value ParticleFilter(const Napi::CallbackInfo& info) {
   Arguments a(info.Env(), "particleFilter");
   Napi::Object o = a.object(info[0], "args");
-  const FilterParams p = filterParams(a, o);
+  const int32_t threads = a.integer(o.Get("threads"), "threads", 0, kMaxThreads);
+  // the id arrays are copied, and checked as copied, as for the sweep (snapshot.h)
+  Snapshot snapshot(threads);
+  const FilterParams p = filterParams(a, o, &snapshot);
   const auto tokens = a.int32s(o.Get("tokens"), "tokens");
   const auto offsets = a.int32s(o.Get("offsets"), "offsets");
-  const int32_t sequences = a.offsets("offsets", offsets, tokens.length);
-  a.range("tokens", tokens.data, tokens.length, 0, p.vocabularySize);
-  const int32_t threads = a.integer(o.Get("threads"), "threads", 0, kMaxThreads);
+  const Typed<int32_t> offsetsCopy{const_cast<int32_t*>(snapshot.keep(offsets.data, offsets.length)), offsets.length};
+  const int32_t sequences = a.offsets("offsets", offsetsCopy, tokens.length);
+  const int32_t* tokensCopy = a.checkedRange(&snapshot, "tokens", tokens.data, tokens.length, 0, p.vocabularySize);
   const auto logLikelihood = a.float64s(o.Get("logLikelihood"), "logLikelihood");
   a.length("logLikelihood", logLikelihood.length, sequences);
   Typed<int32_t> positions;
@@ -347,7 +346,8 @@ Napi::Value ParticleFilter(const Napi::CallbackInfo& info) {
   if (!positionsValue.IsUndefined() && !positionsValue.IsNull()) {
     positions = a.int32s(positionsValue, "mixturePositions");
     mixtures = a.float32s(o.Get("mixtures"), "mixtures");
-    a.range("mixturePositions", positions.data, positions.length, 0, static_cast<int64_t>(tokens.length));
+    positions.data = const_cast<int32_t*>(a.checkedRange(&snapshot, "mixturePositions", positions.data, positions.length, 0,
+                                                         static_cast<int64_t>(tokens.length)));
     for (size_t i = 1; i < positions.length; ++i) {
       if (positions.data[i] <= positions.data[i - 1]) {
         a.fail("mixturePositions", "is not strictly ascending at index " + std::to_string(i), "sort the positions and drop duplicates");
@@ -355,9 +355,9 @@ Napi::Value ParticleFilter(const Napi::CallbackInfo& info) {
     }
     a.minimumLength("mixtures", mixtures.length, positions.length * static_cast<size_t>(p.numTopics));
   }
-  auto* worker = new FilterWorker(info.Env(), p, tokens.data, offsets.data, sequences, logLikelihood.data,
+  auto* worker = new FilterWorker(info.Env(), p, tokensCopy, offsetsCopy.data, sequences, logLikelihood.data,
                                   positions.data, static_cast<int32_t>(positions.length), mixtures.data, threads,
-                                  a.held());
+                                  a.held(), std::move(snapshot));
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;

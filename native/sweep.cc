@@ -280,6 +280,12 @@ class Worker {
     int32_t active[kBatch];
     bool tokenDone[kBatch];
     bool queueOpen = true;
+    // the cell's input this step: the begin symbol, else the previous topic (lla) or action (word-lla)
+    auto inputOf = [&](const Slot& slot) {
+      return slot.position == 0 ? beginSymbol
+             : p_.mode == kModeLla ? slot.previousTopic
+                                   : p_.tokens[slot.begin + slot.position - 1];
+    };
     for (;;) {
       for (int32_t b = 0; b < kBatch && queueOpen; ++b) {
         if (slots[b].sequence >= 0) continue;
@@ -311,12 +317,6 @@ class Worker {
           break;
         }
       }
-      // the cell's input this step: the begin symbol, else the previous topic (lla) or action (word-lla)
-      auto inputOf = [&](const Slot& slot) {
-        return slot.position == 0 ? beginSymbol
-               : p_.mode == kModeLla ? slot.previousTopic
-                                     : p_.tokens[slot.begin + slot.position - 1];
-      };
       int32_t count = 0;
       for (int32_t b = 0; b < kBatch; ++b) {
         if (slots[b].sequence < 0) continue;

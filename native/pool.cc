@@ -134,12 +134,14 @@ void releaseHelper(Helper* helper) {
   idle->push_back(helper);
 }
 
-// Runs the bodies of one parallel call, keeping the first exception any of them throws for the calling thread.
-class FirstFailure {
+// The body of one parallel call, run by every participant, keeping the first exception any of them throws for the
+// calling thread.
+class GuardedBody {
  public:
-  void run(const std::function<void(int32_t)>& body, int32_t index) {
+  explicit GuardedBody(const std::function<void(int32_t)>& body) : body_(body) {}
+  void operator()(int32_t index) {
     try {
-      body(index);
+      body_(index);
     } catch (...) {
       std::lock_guard<std::mutex> lock(lock_);
       if (!failure_) failure_ = std::current_exception();
@@ -150,6 +152,7 @@ class FirstFailure {
   }
 
  private:
+  const std::function<void(int32_t)>& body_;
   std::mutex lock_;
   std::exception_ptr failure_;
 };
@@ -157,8 +160,7 @@ class FirstFailure {
 }  // namespace
 
 void runParallel(int32_t threads, const std::function<void(int32_t)>& body) {
-  FirstFailure failures;
-  auto guarded = [&](int32_t index) { failures.run(body, index); };
+  GuardedBody guarded(body);
   if (threads > 1) {
     Latch latch(threads - 1);
     for (int32_t t = 1; t < threads; ++t) {
@@ -175,7 +177,7 @@ void runParallel(int32_t threads, const std::function<void(int32_t)>& body) {
   } else {
     guarded(0);
   }
-  failures.rethrow();
+  guarded.rethrow();
 }
 
 namespace {
@@ -192,8 +194,7 @@ struct SharedSlot {
 }  // namespace
 
 void runShared(int32_t threads, const std::function<void(int32_t)>& body) {
-  FirstFailure failures;
-  auto guarded = [&](int32_t index) { failures.run(body, index); };
+  GuardedBody guarded(body);
   std::vector<std::shared_ptr<SharedSlot>> slots;
   for (int32_t t = 1; t < threads; ++t) {
     auto slot = std::make_shared<SharedSlot>();
@@ -221,7 +222,7 @@ void runShared(int32_t threads, const std::function<void(int32_t)>& body) {
     std::unique_lock<std::mutex> lock(slot->lock);
     slot->finished.wait(lock, [&] { return slot->state.load() == SharedSlot::kDone; });
   }
-  failures.rethrow();
+  guarded.rethrow();
 }
 
 void runChunks(int32_t threads, int64_t chunks, const std::function<void(int64_t, int32_t)>& body) {

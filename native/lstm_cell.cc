@@ -8,12 +8,6 @@
 #include "exponential.h"
 
 namespace lla {
-namespace {
-
-inline float sigmoid(float x) { return 1.0f / (1.0f + exponential(-x)); }
-inline float hyperbolicTangent(float x) { return 2.0f / (1.0f + exponential(-2.0f * x)) - 1.0f; }
-
-}  // namespace
 
 PreparedCell::PreparedCell(const CellView& cell, bool needAllLogits) : view(cell) {
   const int32_t hidden = cell.hidden;

@@ -60,5 +60,6 @@ export function loadNativeKernel(): Kernel {
     lstmSteps: (weights, inputs, hiddenOut, cellOut) => binding.lstmSteps(weights, inputs, hiddenOut, cellOut),
     topicTransitions: (offsets, topics, weights, numTopics, sums, rowCounts) =>
       binding.topicTransitions(offsets, topics, weights, numTopics, sums, rowCounts),
+    lstmTrain: async (args) => binding.lstmTrain(args),
   };
 }

@@ -98,14 +98,14 @@ export function matVec(matrix: usize, vector: usize, bias: usize, rows: i32, n: 
 }
 
 // @ts-ignore: decorator
-@inline function sigmoid4(x: v128): v128 {
+@inline export function sigmoid4(x: v128): v128 {
   const one = f32x4.splat(1.0);
   return f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(x))));
 }
 
 // tanh(x) = 2 sigmoid(2x) - 1: absolute error about 1e-7 (relative error grows near 0, harmless here).
 // @ts-ignore: decorator
-@inline function tanh4(x: v128): v128 {
+@inline export function tanh4(x: v128): v128 {
   const one = f32x4.splat(1.0);
   return f32x4.sub(f32x4.mul(f32x4.splat(2.0), sigmoid4(f32x4.add(x, x))), one);
 }

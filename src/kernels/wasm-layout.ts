@@ -77,6 +77,8 @@ export interface WasmExports {
     counts: number, action: number, position: number, mixtureOut: number): void;
   filterScratchBytes(K: number, H: number, S: number, lda: number): number;
   filterTokenScratchBytes(K: number, H: number, S: number, lda: number): number;
+  /** the LSTM trainer's block job (src/kernels/wasm-lstm-train.ts has its other exports) */
+  trainBlocksRange(params: number, scratch: number, first: number, end: number): void;
 }
 
 /** A worker's state word for synchronous job g (wasm-pool.ts runSync): OPEN it may join, JOINED running chunks,
@@ -92,7 +94,7 @@ export const SYNC_STATE = {
  * sequences (sweepRange, filterRange) or actions (the row-range entries) by an atomic counter.
  */
 export interface RangeJob {
-  entry: 'sweepRange' | 'filterRange' | 'countRowsRange' | 'aliasRowsRange' | 'countHashRange';
+  entry: 'sweepRange' | 'filterRange' | 'countRowsRange' | 'aliasRowsRange' | 'countHashRange' | 'trainBlocksRange';
   params: number;
   /** counter: byte address of an i32 in shared memory, the next chunk to take. */
   counter: number;

@@ -17,12 +17,13 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
   MODE_CODE, PROPOSAL_CODE, type AliasTables, type BuildInfo, type CellWeights, type CountTables, type FilterArgs,
-  type FilterState, type Kernel, type KernelMode, type SweepArgs, type SweepResult,
+  type FilterState, type Kernel, type KernelMode, type LstmTrainArgs, type SweepArgs, type SweepResult,
 } from './types.js';
 import { CallScope, LinearMemory, type KernelArray } from './wasm-memory.js';
 import { BlockWriter, CELL, FILTER, ROWS, SWEEP, drainChunks, type RangeJob, type WasmExports } from './wasm-layout.js';
 import { WorkerPool, controlWords } from './wasm-pool.js';
 import { packageRoot, packageVersion } from '../package-info.js';
+import { lstmTrainWasm, type TrainExports } from './wasm-lstm-train.js';
 import {
   type ContentChecks, describe, fail, inputRows, requireAlias, requireArray, requireCounts, requireIds, requireInteger, requireOffsets,
   requirePositive, requireRowsAscending, requireSeed, requireWeights, wordIndexProblem,
@@ -490,6 +491,14 @@ export class WasmKernel implements Kernel {
         scope.bind(sums, true), scope.bind(rowCounts, true), scope.scratch(24 * H + 4 * K + 16 + 8 * K));
       scope.finish();
     });
+  }
+
+  lstmTrain(args: LstmTrainArgs): Promise<void> {
+    return lstmTrainWasm({
+      linear: this.linear, memory: this.memory, exports: this.wasm as unknown as TrainExports,
+      threads: (entry, requested, units) => this.threadCount(entry, requested, units),
+      runJob: (scope, job, parts, bytes) => this.runJob(scope, job, parts, bytes),
+    }, args);
   }
 
   // ---- helpers ----

@@ -1,0 +1,157 @@
+/**
+ * lstmTrain of the WASM backend: the fused LSTM trainer of assembly/lstm_train.ts behind the kernel interface.
+ * Every argument is checked here (the WebAssembly code trusts its inputs). Each window runs in three phases:
+ * trainPrepare on this thread, the blocks of lanes as one job on this thread with idle workers joining in
+ * (wasm-pool.ts; each block is computed whole by one thread, and trainFinish sums the blocks in block order, so the
+ * weights do not depend on the thread count), trainFinish on this thread. Without shared memory one thread runs
+ * and the arrays are copied in and out once per call.
+ */
+import type { LstmTrainArgs } from './types.js';
+import { CallScope, type KernelArray, type LinearMemory } from './wasm-memory.js';
+import { BlockWriter, type RangeJob } from './wasm-layout.js';
+import { describe, fail, requireArray, requireInteger, requirePositive } from './wasm-validate.js';
+
+/** The trainer's parameter block: a mirror of assembly/layout.ts TRAIN_* (keep the two identical). */
+const TRAIN = {
+  symbols: 0, embedding: 4, hidden: 8, outputs: 12, table: 16, lanes: 20, steps: 24, window: 28, inputs: 32,
+  targets: 36, parameters: 40, moments: 44, adam: 48, hiddenState: 52, cellState: 56, losses: 60, gradient: 64,
+  shared: 68, blocks: 72, windows: 76, tokens: 80, scale: 84, learningRate: 88,
+  bytes: 96,
+} as const;
+
+/** assembly/lstm_train.ts LANES_PER_BLOCK (the native build's kLanesPerBlock is the same). */
+const LANES_PER_BLOCK = 8;
+/** limits shared with the native binding */
+const MAX_SIZE = 1 << 30;
+const MAX_WIDTH = 4096;
+const MAX_LANES = 1 << 16;
+const MAX_THREADS = 256;
+
+/** The exports of assembly/lstm_train.ts. */
+export interface TrainExports {
+  trainSharedBytes(params: number): number;
+  trainBlockBytes(params: number): number;
+  trainPrepare(params: number): void;
+  trainBlocksRange(params: number, scratch: number, first: number, end: number): void;
+  trainFinish(params: number): void;
+}
+
+/** What the trainer uses of the WasmKernel. */
+export interface TrainHost {
+  linear: LinearMemory;
+  memory: WebAssembly.Memory;
+  exports: TrainExports;
+  /** threads for a job of `units` units of work (1 without shared memory); checks `requested` */
+  threads(entry: string, requested: unknown, units: number): number;
+  /** runs `job` on this thread with idle workers joining in (WasmKernel.runJob) */
+  runJob(scope: CallScope, job: RangeJob, parts: number, scratchBytes: number): number[];
+}
+
+interface CheckedTrain {
+  R: number; E: number; H: number; K: number; table: boolean; B: number; L: number; N: number; P: number;
+}
+
+const ENTRY = 'lstmTrain';
+
+function checkTrainArgs(args: LstmTrainArgs): CheckedTrain {
+  if (typeof args !== 'object' || args === null) fail(ENTRY, `args must be an LstmTrainArgs object, got ${describe(args)}`);
+  const shape = args.shape;
+  if (typeof shape !== 'object' || shape === null) fail(ENTRY, `shape must be an object, got ${describe(shape)}`);
+  const R = requireInteger(ENTRY, 'shape.inputSymbols', shape.inputSymbols, 2, MAX_SIZE);
+  const E = requireInteger(ENTRY, 'shape.embedding', shape.embedding, 1, MAX_WIDTH);
+  const H = requireInteger(ENTRY, 'shape.hidden', shape.hidden, 1, MAX_WIDTH);
+  const K = requireInteger(ENTRY, 'shape.outputs', shape.outputs, 1, MAX_SIZE);
+  if (args.inputPath !== 'table' && args.inputPath !== 'gather') {
+    fail(ENTRY, `inputPath must be 'table' or 'gather', got ${describe(args.inputPath)}`);
+  }
+  const B = requireInteger(ENTRY, 'lanes', args.lanes, 1, MAX_LANES);
+  const L = requireInteger(ENTRY, 'steps', args.steps, 1, MAX_LANES);
+  const N = requireInteger(ENTRY, 'windows', args.windows, 0, MAX_SIZE);
+  requireInteger(ENTRY, 'threads', args.threads, 0, MAX_THREADS);
+  requirePositive(ENTRY, 'learningRate', args.learningRate);
+  const positions = N * L * B;
+  const P = R * E + E * 4 * H + H * 4 * H + 4 * H + H * K + K;
+  if (positions > MAX_SIZE || P > MAX_SIZE) {
+    fail(ENTRY, `args describe ${positions} window positions and ${P} parameters, more than 2^30: train fewer windows per call or a smaller network`);
+  }
+  requireArray(ENTRY, 'inputs', args.inputs, Int32Array, positions);
+  requireArray(ENTRY, 'targets', args.targets, Int32Array, positions);
+  for (let i = 0; i < positions; i++) {
+    const x = args.inputs[i];
+    if (!(x >= 0 && x < R)) fail(ENTRY, `inputs[${i}] = ${x} is outside [0, ${R}): input symbols must be below shape.inputSymbols`);
+    const y = args.targets[i];
+    if (!(y >= -1 && y < K)) fail(ENTRY, `targets[${i}] = ${y} is outside [-1, ${K}): targets are outputs, or -1 for padding`);
+  }
+  requireArray(ENTRY, 'parameters', args.parameters, Float32Array, P);
+  requireArray(ENTRY, 'moments', args.moments, Float32Array, 2 * P);
+  requireArray(ENTRY, 'adam', args.adam, Float64Array, 3);
+  requireArray(ENTRY, 'hiddenState', args.hiddenState, Float32Array, B * H);
+  requireArray(ENTRY, 'cellState', args.cellState, Float32Array, B * H);
+  requireArray(ENTRY, 'losses', args.losses, Float64Array, N);
+  if (args.gradient !== undefined && args.gradient !== null) requireArray(ENTRY, 'gradient', args.gradient, Float32Array, P);
+  const [steps, beta1Power, beta2Power] = args.adam;
+  const fresh = 'pass [0, 0.9, 0.999] for a new trainer, or the array a previous call updated';
+  if (!(Number.isSafeInteger(steps) && steps >= 0)) fail(ENTRY, `adam[0] (steps taken) is ${steps}, not a whole number >= 0: ${fresh}`);
+  if (!(beta1Power > 0 && beta1Power < 1)) fail(ENTRY, `adam[1] (a bias-correction power) is ${beta1Power}, not in (0, 1): ${fresh}`);
+  if (!(beta2Power > 0 && beta2Power < 1)) fail(ENTRY, `adam[2] (a bias-correction power) is ${beta2Power}, not in (0, 1): ${fresh}`);
+  requireApart({ parameters: args.parameters, moments: args.moments, adam: args.adam, hiddenState: args.hiddenState,
+    cellState: args.cellState, losses: args.losses, gradient: args.gradient, inputs: args.inputs, targets: args.targets });
+  return { R, E, H, K, table: args.inputPath === 'table', B, L, N, P };
+}
+
+/** No two of the arrays share memory (the kernel writes some while it reads the others). */
+function requireApart(arrays: Record<string, KernelArray | undefined | null>): void {
+  const named = Object.entries(arrays).filter((entry): entry is [string, KernelArray] => ArrayBuffer.isView(entry[1]));
+  for (let a = 0; a < named.length; a++) {
+    for (let b = a + 1; b < named.length; b++) {
+      const [nameA, x] = named[a], [nameB, y] = named[b];
+      if (x.buffer !== y.buffer || x.byteLength === 0 || y.byteLength === 0) continue;
+      if (x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength) {
+        fail(ENTRY, `${nameA} shares memory with ${nameB}: pass a separate array for each`);
+      }
+    }
+  }
+}
+
+export async function lstmTrainWasm(host: TrainHost, args: LstmTrainArgs): Promise<void> {
+  const c = checkTrainArgs(args);
+  const blocks = Math.ceil(c.B / LANES_PER_BLOCK);
+  const threads = host.threads(ENTRY, args.threads, blocks);
+  if (c.N === 0) return;
+  const scope = new CallScope(host.linear);
+  try {
+    const params = scope.scratch(TRAIN.bytes);
+    // a fresh view each time: allocating may grow (and, without shared memory, detach) the memory
+    const block = () => new BlockWriter(host.memory.buffer, params, TRAIN.bytes);
+    block().int(TRAIN.symbols, c.R).int(TRAIN.embedding, c.E).int(TRAIN.hidden, c.H).int(TRAIN.outputs, c.K)
+      .int(TRAIN.table, c.table ? 1 : 0).int(TRAIN.lanes, c.B).int(TRAIN.steps, c.L).int(TRAIN.windows, c.N);
+    const sharedBytes = host.exports.trainSharedBytes(params);
+    const blockBytes = host.exports.trainBlockBytes(params);
+    const shared = scope.scratch(sharedBytes);
+    const blockSpace = scope.scratch(blocks * blockBytes);
+    const counter = scope.scratch(4);
+    const pointers = {
+      inputs: scope.bind(args.inputs), targets: scope.bind(args.targets), parameters: scope.bind(args.parameters, true),
+      moments: scope.bind(args.moments, true), adam: scope.bind(args.adam, true),
+      hiddenState: scope.bind(args.hiddenState, true), cellState: scope.bind(args.cellState, true),
+      losses: scope.bind(args.losses, true), gradient: args.gradient ? scope.bind(args.gradient, true) : 0,
+    };
+    block().pointer(TRAIN.inputs, pointers.inputs).pointer(TRAIN.targets, pointers.targets)
+      .pointer(TRAIN.parameters, pointers.parameters).pointer(TRAIN.moments, pointers.moments)
+      .pointer(TRAIN.adam, pointers.adam).pointer(TRAIN.hiddenState, pointers.hiddenState)
+      .pointer(TRAIN.cellState, pointers.cellState).pointer(TRAIN.losses, pointers.losses)
+      .pointer(TRAIN.gradient, pointers.gradient).pointer(TRAIN.shared, shared).pointer(TRAIN.blocks, blockSpace);
+    new DataView(host.memory.buffer, params, TRAIN.bytes).setFloat32(TRAIN.learningRate, args.learningRate, true);
+    const boundaries = Int32Array.from({ length: blocks + 1 }, (_, i) => i);
+    for (let window = 0; window < c.N; window++) {
+      block().int(TRAIN.window, window);
+      host.exports.trainPrepare(params);
+      new Int32Array(host.memory.buffer, counter, 1)[0] = 0;
+      host.runJob(scope, { entry: 'trainBlocksRange', params, counter, boundaries }, threads, 0);
+      host.exports.trainFinish(params);
+    }
+    scope.finish();
+  } finally {
+    scope.release();
+  }
+}

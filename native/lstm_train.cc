@@ -392,28 +392,68 @@ class Trainer {
   float scale_ = 1;     // 1 / max(1, tokens_)
 };
 
-// All threads of one training call wait here between phases. Spinning (then yielding) rather than sleeping: a
-// phase lasts well under a millisecond, and waking a sleeping thread took up to milliseconds on these machines.
-class SpinBarrier {
+// Hands out the blocks of one window after another to the calling thread and any helpers that joined the call.
+// The calling thread prepares and finishes each window itself and publishes its blocks as tickets (window << 32 |
+// next block); a thread claims a block by advancing the ticket, so a helper still holding an old window's ticket
+// can never claim a block of a newer one. The calling thread waits only for blocks that were claimed, never for a
+// helper to wake: on these shared 2-core machines a helper may sleep for milliseconds (pool.h), and a barrier that
+// waited for every thread made 2 threads 4x slower than one under load.
+class BlockTickets {
  public:
-  explicit SpinBarrier(int32_t count) : count_(count) {}
-  void wait() {
-    const uint32_t generation = generation_.load(std::memory_order_acquire);
-    if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == count_) {
-      arrived_.store(0, std::memory_order_relaxed);
-      generation_.fetch_add(1, std::memory_order_release);
-      return;
+  static constexpr uint32_t kDone = 0xFFFFFFFFu;  // the window number that ends the call
+
+  // nothing is open until the first publish: window 0 with no block left
+  explicit BlockTickets(int32_t blocks) : blocks_(static_cast<uint32_t>(blocks)), ticket_(blocks_) {}
+
+  // calling thread: open window `window`; then take blocks with next() and wait for the others with waitFinished()
+  void publish(uint32_t window) {
+    finished_.store(0, std::memory_order_relaxed);
+    ticket_.store(static_cast<uint64_t>(window) << 32, std::memory_order_release);
+  }
+  void close() { ticket_.store(static_cast<uint64_t>(kDone) << 32, std::memory_order_release); }
+
+  // claims a block of the open window: true with (window, block), false when the window has none left
+  bool next(uint32_t& window, uint32_t& block) {
+    uint64_t ticket = ticket_.load(std::memory_order_acquire);
+    while (static_cast<uint32_t>(ticket >> 32) != kDone && static_cast<uint32_t>(ticket) < blocks_) {
+      if (ticket_.compare_exchange_weak(ticket, ticket + 1, std::memory_order_acq_rel)) {
+        window = static_cast<uint32_t>(ticket >> 32);
+        block = static_cast<uint32_t>(ticket);
+        return true;
+      }
     }
-    for (int32_t spins = 0; generation_.load(std::memory_order_acquire) == generation; ++spins) {
-      if (spins >= kSpinsBeforeYield) std::this_thread::yield();
+    return false;
+  }
+  void blockDone() { finished_.fetch_add(1, std::memory_order_release); }
+  void waitFinished() const {
+    for (int32_t spins = 0; finished_.load(std::memory_order_acquire) < blocks_; ++spins) pause(spins);
+  }
+
+  // helpers: run blocks until the call ends, waiting (spinning, then yielding) while no block is open
+  template <typename RunBlock>
+  void help(RunBlock runBlock) {
+    for (int32_t spins = 0;; ++spins) {
+      uint32_t window, block;
+      if (next(window, block)) {
+        runBlock(window, block);
+        blockDone();
+        spins = 0;
+      } else if (static_cast<uint32_t>(ticket_.load(std::memory_order_acquire) >> 32) == kDone) {
+        return;
+      } else {
+        pause(spins);
+      }
     }
   }
 
  private:
+  static void pause(int32_t spins) {
+    if (spins >= kSpinsBeforeYield) std::this_thread::yield();
+  }
   static constexpr int32_t kSpinsBeforeYield = 256;
-  const int32_t count_;
-  std::atomic<int32_t> arrived_{0};
-  std::atomic<uint32_t> generation_{0};
+  const uint32_t blocks_;
+  std::atomic<uint64_t> ticket_;
+  std::atomic<uint32_t> finished_{0};
 };
 
 }  // namespace
@@ -433,22 +473,24 @@ void runLstmTraining(const TrainParams& params) {
     }
     return;
   }
-  // every thread stays in for the whole call: the blocks of a window are shared out by a counter
-  SpinBarrier barrier(threads);
-  std::atomic<int32_t> nextBlock{0};
-  runParallel(threads, [&](int32_t participant) {
-    for (int32_t window = 0; window < params.windows; ++window) {
-      if (participant == 0) {
-        trainer.prepare(window);
-        nextBlock.store(0, std::memory_order_relaxed);
-      }
-      barrier.wait();
-      for (int32_t block = nextBlock.fetch_add(1); block < blocks; block = nextBlock.fetch_add(1)) {
-        trainer.runBlock(window, block);
-      }
-      barrier.wait();
-      if (participant == 0) trainer.finish(window);
+  BlockTickets tickets(blocks);
+  runShared(threads, [&](int32_t participant) {
+    if (participant != 0) {
+      tickets.help([&](uint32_t window, uint32_t block) { trainer.runBlock(static_cast<int32_t>(window), static_cast<int32_t>(block)); });
+      return;
     }
+    for (int32_t window = 0; window < params.windows; ++window) {
+      trainer.prepare(window);
+      tickets.publish(static_cast<uint32_t>(window));
+      uint32_t open, block;
+      while (tickets.next(open, block)) {
+        trainer.runBlock(static_cast<int32_t>(open), static_cast<int32_t>(block));
+        tickets.blockDone();
+      }
+      tickets.waitFinished();
+      trainer.finish(window);
+    }
+    tickets.close();
   });
 }
 

@@ -55,7 +55,8 @@ const OUTPUT_GRADIENT = 16;      // [H][Kp]
 const OUTPUT_BIAS_GRADIENT = 17; // [Kp]
 const INPUT_GRADIENT = 18;       // gather: [E][Gp]
 const BIAS_GRADIENT = 19;        // gather: [Gp]
-const BLOCK_AREAS = 20;
+const BLOCK_TABLE_GRADIENT = 20; // table: [R][Gp] the block's tokens' gate gradients added by input symbol
+const BLOCK_AREAS = 21;
 
 // ---- sizes and layout ----
 
@@ -115,7 +116,7 @@ function sharedFloats(params: usize, area: i32): f64 {
 }
 
 function blockFloats(params: usize, area: i32): f64 {
-  const E = <f64>embeddingSize(params), H = <f64>hiddenSize(params);
+  const R = <f64>symbols(params), E = <f64>embeddingSize(params), H = <f64>hiddenSize(params);
   const Hp = <f64>paddedFloats(hiddenSize(params)), Gp = <f64>paddedFloats(4 * hiddenSize(params));
   const Kp = <f64>paddedFloats(outputCount(params)), Ep = <f64>paddedFloats(embeddingSize(params));
   const n = <f64>stepCount(params) * LANES_PER_BLOCK;
@@ -134,6 +135,7 @@ function blockFloats(params: usize, area: i32): f64 {
     case OUTPUT_BIAS_GRADIENT: return Kp;
     case INPUT_GRADIENT: return gather ? E * Gp : 0;
     case BIAS_GRADIENT: return gather ? Gp : 0;
+    case BLOCK_TABLE_GRADIENT: return gather ? 0 : R * Gp;
   }
   return 0;
 }
@@ -223,24 +225,10 @@ export function trainFinish(params: usize): void {
   sumBlocks(params, blocks, RECURRENT_GRADIENT, H, G, Gp, g + (parameterOffset(params, 2) << 2));
   sumBlocks(params, blocks, OUTPUT_GRADIENT, H, K, Kp, g + (parameterOffset(params, 4) << 2));
   sumBlocks(params, blocks, OUTPUT_BIAS_GRADIENT, 1, K, Kp, g + (parameterOffset(params, 5) << 2));
-  // the input side: each token's gradient added to its symbol's row, blocks in order, rows in order
-  const scatter = table ? sharedArea(params, TABLE_GRADIENT) : g;
-  const width = table ? G : E;
-  const scatterStride = table ? Gp : E;
-  memory.fill(scatter, 0, <usize>R * <usize>scatterStride << 2);
-  for (let block = 0; block < blocks; block++) {
-    const first = block * LANES_PER_BLOCK;
-    const lanes = min(LANES_PER_BLOCK, B - first);
-    const tokenGradients = blockArea(params, block, table ? GATE_GRADIENTS : EMBEDDED_GRADIENTS);
-    const tokenStride = table ? Gp : Ep;
-    for (let n = 0; n < L * lanes; n++) {
-      const x = load<i32>(inputs + (<usize>((n / lanes) * B + first + n % lanes) << 2));
-      addRow(rowAt(scatter, x, scatterStride), rowAt(tokenGradients, n, tokenStride), width);
-    }
-  }
   if (table) {
     // table = embedding . inputKernel + gateBias: d embedding = dT . inputKernel^T, d inputKernel = embedding^T . dT
     const tableGradient = sharedArea(params, TABLE_GRADIENT);
+    sumBlocks(params, blocks, BLOCK_TABLE_GRADIENT, R, Gp, Gp, tableGradient);
     const foldRows = sharedArea(params, FOLD_ROWS);
     multiplyRows(tableGradient, Gp, R, sharedArea(params, INPUT_TRANSPOSED), Ep, G, Ep, foldRows, Ep, false);
     for (let r = 0; r < R; r++) memory.copy(g + (<usize>r * <usize>E << 2), rowAt(foldRows, r, Ep), <usize>E << 2);
@@ -254,6 +242,16 @@ export function trainFinish(params: usize): void {
   } else {
     sumBlocks(params, blocks, INPUT_GRADIENT, E, G, Gp, g + (parameterOffset(params, 1) << 2));
     sumBlocks(params, blocks, BIAS_GRADIENT, 1, G, Gp, g + (parameterOffset(params, 3) << 2));
+    // each token's embedding gradient added to its symbol's row, blocks in order, rows in order
+    memory.fill(g, 0, <usize>R * <usize>E << 2);
+    for (let block = 0; block < blocks; block++) {
+      const first = block * LANES_PER_BLOCK;
+      const lanes = min(LANES_PER_BLOCK, B - first);
+      const embeddedGradients = blockArea(params, block, EMBEDDED_GRADIENTS);
+      for (let n = 0; n < L * lanes; n++) {
+        addRow(rowAt(g, inputOf(inputs, n, lanes, B, first), E), rowAt(embeddedGradients, n, Ep), E);
+      }
+    }
   }
   let loss: f64 = 0;
   for (let block = 0; block < blocks; block++) loss += load<f64>(blockArea(params, block, LOSS));
@@ -375,7 +373,14 @@ function runBlock(params: usize, block: i32): void {
   }
   transpose(hiddenBefore, Hp, rows, H, transposed, rows);
   multiplyRows(transposed, rows, H, gateGradients, Gp, rows, Gp, blockArea(params, block, RECURRENT_GRADIENT), Gp, false);
-  if (!table) {
+  if (table) {
+    // the table's gradient: each token's gate gradients added to its input symbol's row, rows in order
+    const tableGradient = blockArea(params, block, BLOCK_TABLE_GRADIENT);
+    memory.fill(tableGradient, 0, <usize>R * <usize>Gp << 2);
+    for (let n = 0; n < rows; n++) {
+      addRow(rowAt(tableGradient, inputOf(inputs, n, lanes, B, first), Gp), rowAt(gateGradients, n, Gp), G);
+    }
+  } else {
     transpose(blockArea(params, block, EMBEDDED), Ep, rows, E, transposed, rows);
     multiplyRows(transposed, rows, E, gateGradients, Gp, rows, Gp, blockArea(params, block, INPUT_GRADIENT), Gp, false);
     columnSums(gateGradients, Gp, rows, G, blockArea(params, block, BIAS_GRADIENT));

@@ -129,6 +129,7 @@ struct BlockSpace {
   float* outputBiasGradient; // [Kp]
   float* inputGradient;      // gather: [E][Gp]
   float* biasGradient;       // gather: [Gp]
+  float* tableGradient;      // table: [R][Gp] the block's tokens' gate gradients added by input symbol
   double loss = 0;           // sum of -log p over the block's real tokens
 };
 
@@ -268,7 +269,15 @@ class Trainer {
     }
     transpose(b.hiddenBefore, Hp_, rows, H_, b.transposed, rows);
     multiplyRows(b.transposed, rows, H_, b.gateGradients, Gp_, rows, Gp_, b.recurrentGradient, Gp_, false);
-    if (!s_.table) {
+    if (s_.table) {
+      // the table's gradient: each token's gate gradients added to its input symbol's row, rows in order
+      std::fill(b.tableGradient, b.tableGradient + static_cast<size_t>(R_) * Gp_, 0.0f);
+      for (int32_t n = 0; n < rows; ++n) {
+        float* target = row(b.tableGradient, inputOf(n), Gp_);
+        const float* source = row(b.gateGradients, n, Gp_);
+        for (int32_t g = 0; g < G_; ++g) target[g] += source[g];
+      }
+    } else {
       transpose(b.embedded, Ep_, rows, E_, b.transposed, rows);
       multiplyRows(b.transposed, rows, E_, b.gateGradients, Gp_, rows, Gp_, b.inputGradient, Gp_, false);
       columnSums(b.gateGradients, Gp_, rows, G_, b.biasGradient);
@@ -283,26 +292,9 @@ class Trainer {
     sumBlocks(&BlockSpace::recurrentGradient, H_, G_, Gp_, g + at_.recurrentKernel);
     sumBlocks(&BlockSpace::outputGradient, H_, K_, Kp_, g + at_.outputKernel);
     sumBlocks(&BlockSpace::outputBiasGradient, 1, K_, Kp_, g + at_.outputBias);
-    // the input side: each token's gradient added to its symbol's row, blocks in order, rows in order
-    float* scatter = s_.table ? tableGradient_.data() : g + at_.embedding;
-    const int32_t width = s_.table ? G_ : E_;
-    const int32_t scatterStride = s_.table ? Gp_ : E_;
-    std::fill(scatter, scatter + static_cast<size_t>(R_) * scatterStride, 0.0f);
-    for (int32_t block = 0; block < blocks(); ++block) {
-      const BlockSpace& b = blocks_[block];
-      const int32_t first = block * kLanesPerBlock;
-      const int32_t lanes = std::min(kLanesPerBlock, B_ - first);
-      const float* tokenGradients = s_.table ? b.gateGradients : b.embeddedGradients;
-      const int32_t tokenStride = s_.table ? Gp_ : Ep_;
-      for (int32_t n = 0; n < L_ * lanes; ++n) {
-        const int32_t x = p_.inputs[windowStart + static_cast<int64_t>(n / lanes) * B_ + first + n % lanes];
-        float* target = scatter + static_cast<int64_t>(x) * scatterStride;
-        const float* source = tokenGradients + static_cast<int64_t>(n) * tokenStride;
-        for (int32_t c = 0; c < width; ++c) target[c] += source[c];
-      }
-    }
     if (s_.table) {
       // table = embedding . inputKernel + gateBias: d embedding = dT . inputKernel^T, d inputKernel = embedding^T . dT
+      sumBlocks(&BlockSpace::tableGradient, R_, Gp_, Gp_, tableGradient_.data());
       multiplyRows(tableGradient_.data(), Gp_, R_, inputTransposed_.data(), Ep_, G_, Ep_, foldRows_.data(), Ep_, false);
       for (int32_t r = 0; r < R_; ++r) {
         std::memcpy(g + at_.embedding + static_cast<int64_t>(r) * E_, foldRows_.data() + static_cast<int64_t>(r) * Ep_,
@@ -318,6 +310,20 @@ class Trainer {
     } else {
       sumBlocks(&BlockSpace::inputGradient, E_, G_, Gp_, g + at_.inputKernel);
       sumBlocks(&BlockSpace::biasGradient, 1, G_, Gp_, g + at_.gateBias);
+      // each token's embedding gradient added to its symbol's row, blocks in order, rows in order
+      float* embedding = g + at_.embedding;
+      std::fill(embedding, embedding + static_cast<size_t>(R_) * E_, 0.0f);
+      for (int32_t block = 0; block < blocks(); ++block) {
+        const BlockSpace& b = blocks_[block];
+        const int32_t first = block * kLanesPerBlock;
+        const int32_t lanes = std::min(kLanesPerBlock, B_ - first);
+        for (int32_t n = 0; n < L_ * lanes; ++n) {
+          const int32_t x = p_.inputs[windowStart + static_cast<int64_t>(n / lanes) * B_ + first + n % lanes];
+          float* target = embedding + static_cast<int64_t>(x) * E_;
+          const float* source = b.embeddedGradients + static_cast<int64_t>(n) * Ep_;
+          for (int32_t e = 0; e < E_; ++e) target[e] += source[e];
+        }
+      }
     }
     double loss = 0;
     for (const auto& b : blocks_) loss += b.loss;
@@ -339,14 +345,15 @@ class Trainer {
         n * Hp_, n * Hp_, n * Hp_, n * Hp_, n * Gp_, n * Gp_, n * Kp_, n * Hp_, static_cast<size_t>(std::max(H_, E_)) * n,
         lanes * Hp_, lanes * Hp_, lanes * Hp_, s_.table ? 0 : n * Ep_, s_.table ? 0 : n * Ep_,
         static_cast<size_t>(H_) * Gp_, static_cast<size_t>(H_) * Kp_, static_cast<size_t>(Kp_),
-        s_.table ? 0 : static_cast<size_t>(E_) * Gp_, s_.table ? 0 : static_cast<size_t>(Gp_)};
+        s_.table ? 0 : static_cast<size_t>(E_) * Gp_, s_.table ? 0 : static_cast<size_t>(Gp_),
+        s_.table ? static_cast<size_t>(R_) * Gp_ : 0};
     float* BlockSpace::*fields[] = {
         &BlockSpace::hiddenBefore, &BlockSpace::cellBefore, &BlockSpace::hidden, &BlockSpace::tanhCell,
         &BlockSpace::gates, &BlockSpace::gateGradients, &BlockSpace::logits, &BlockSpace::hiddenFromOutput,
         &BlockSpace::transposed, &BlockSpace::cellNow, &BlockSpace::hiddenCarry, &BlockSpace::cellCarry,
         &BlockSpace::embedded, &BlockSpace::embeddedGradients, &BlockSpace::recurrentGradient,
         &BlockSpace::outputGradient, &BlockSpace::outputBiasGradient, &BlockSpace::inputGradient,
-        &BlockSpace::biasGradient};
+        &BlockSpace::biasGradient, &BlockSpace::tableGradient};
     size_t total = 0;
     for (size_t size : sizes) total += size;
     b.storage.assign(total, 0.0f);  // zero: the pads of every padded row stay zero for good

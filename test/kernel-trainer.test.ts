@@ -13,52 +13,15 @@ import { SequenceModel } from '../src/lstm/sequence-model.js';
 import { createTopicLstm, topicLstmShape } from '../src/lstm/topic-lstm.js';
 import { KernelSequenceTrainer, KernelTopicLstm } from '../src/lstm/kernel-trainer.js';
 import { SeededRandom } from '../src/lstm/seeded-random.js';
-import { packParameters, parameterShapes, PARAMETER_ORDER, type LstmParameters, type NetworkShape } from '../src/lstm/weights.js';
+import { packParameters, type NetworkShape } from '../src/lstm/weights.js';
 import { generateSynthetic, nextTopicDistribution } from '../src/generate/synthetic.js';
 import { topicTransitionMatrix } from '../src/eval/transitions.js';
-import { loadKernel } from '../src/kernels/loader.js';
 import type { Kernel, LstmInputPath } from '../src/kernels/types.js';
+import { glorotScaleParameters, kernelBackend, largestDifference, skippedNotice } from './helpers/lstm-fixtures.js';
 
-const kernels = new Map<string, Kernel | string>();
-
-async function backend(name: 'native' | 'wasm'): Promise<Kernel | string> {
-  if (!kernels.has(name)) {
-    try {
-      const kernel = await loadKernel({ backend: name });
-      assert.is(kernel.name, name, 'the wrong backend loaded');
-      assert.is(kernel.buildInfo().backend, name);
-      kernels.set(name, kernel);
-    } catch (error) {
-      kernels.set(name, (error as Error).message.split('\n')[0]!);
-    }
-  }
-  return kernels.get(name)!;
-}
-
-function skipped(name: string, why: string): void {
-  console.log(`  NOTICE: ${name} kernel trainer test SKIPPED: the backend did not load: ${why}`);
-}
-
-/** Largest |a - b| over two packed parameter arrays. */
-function largestDifference(a: Float32Array, b: Float32Array): number {
-  assert.is(a.length, b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-  return worst;
-}
-
-/** Glorot-scale values in every tensor, biases included. */
-function randomParameters(shape: NetworkShape, seed: number): LstmParameters {
-  const random = new SeededRandom(seed);
-  const shapes = parameterShapes(shape);
-  const out: Record<string, Float32Array> = {};
-  for (const name of PARAMETER_ORDER) {
-    const [rows, columns] = shapes[name];
-    const limit = Math.sqrt(6 / (shape.hidden + columns));
-    out[name] = Float32Array.from({ length: rows * columns }, () => (2 * random.uniform() - 1) * limit);
-  }
-  return { shape, ...(out as Omit<LstmParameters, 'shape'>) };
-}
+const backend = kernelBackend;
+const skipped = (name: string, why: string) => skippedNotice('kernel trainer test', name, why);
+const randomParameters = glorotScaleParameters;
 
 /** A corpus over `symbols` inputs whose target depends on the previous input (learnable), sequences of 4..40. */
 function corpus(symbols: number, outputs: number, sequences: number, seed: number) {

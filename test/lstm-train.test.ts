@@ -15,48 +15,14 @@ import { SeededRandom } from '../src/lstm/seeded-random.js';
 import {
   PARAMETER_ORDER, packParameters, parameterCount, parameterShapes, type LstmParameters, type NetworkShape,
 } from '../src/lstm/weights.js';
-import { loadKernel } from '../src/kernels/loader.js';
-import { loadWasmKernel, type WasmKernel } from '../src/kernels/wasm.js';
+import type { WasmKernel } from '../src/kernels/wasm.js';
 import type { Kernel, LstmInputPath, LstmTrainArgs } from '../src/kernels/types.js';
+import { glorotScaleParameters, kernelBackend, skippedNotice, type BackendLabel } from './helpers/lstm-fixtures.js';
 
-type BackendLabel = 'native' | 'wasm' | 'wasm-plain';
 const BACKENDS: BackendLabel[] = ['native', 'wasm', 'wasm-plain'];
-
-const loaded = new Map<BackendLabel, Kernel | string>();
-
-/** The kernel of `label`, checked to be that backend; a string (why) when it cannot load. */
-async function backend(label: BackendLabel): Promise<Kernel | string> {
-  if (!loaded.has(label)) {
-    try {
-      const kernel = label === 'wasm-plain' ? await loadWasmKernel({ shared: false }) : await loadKernel({ backend: label });
-      const info = kernel.buildInfo();
-      assert.is(kernel.name, label === 'native' ? 'native' : 'wasm', `${label}: the wrong backend loaded`);
-      assert.is(info.backend, kernel.name);
-      if (label !== 'native') assert.is(info.threads, label === 'wasm', `${label}: shared memory ${info.threads}`);
-      loaded.set(label, kernel);
-    } catch (error) {
-      loaded.set(label, (error as Error).message.split('\n')[0]!);
-    }
-  }
-  return loaded.get(label)!;
-}
-
-function skipped(label: string, why: string): void {
-  console.log(`  NOTICE: ${label} lstmTrain test SKIPPED: the backend did not load: ${why}`);
-}
-
-/** Values of Glorot scale in every tensor, biases included, so that each gradient path is exercised. */
-function randomParameters(shape: NetworkShape, seed: number): LstmParameters {
-  const random = new SeededRandom(seed);
-  const shapes = parameterShapes(shape);
-  const out: Record<string, Float32Array> = {};
-  for (const name of PARAMETER_ORDER) {
-    const [rows, columns] = shapes[name];
-    const limit = Math.sqrt(6 / (shape.hidden + columns)) * (name === 'recurrentKernel' ? 2 : 1);
-    out[name] = Float32Array.from({ length: rows * columns }, () => (2 * random.uniform() - 1) * limit);
-  }
-  return { shape, ...(out as Omit<LstmParameters, 'shape'>) };
-}
+const backend = kernelBackend;
+const skipped = (label: string, why: string) => skippedNotice('lstmTrain test', label, why);
+const randomParameters = glorotScaleParameters;
 
 /** A corpus of `sequences` random sequences (lengths 3..11) over inputs below `symbols` and targets below `outputs`. */
 function randomCorpus(sequences: number, symbols: number, outputs: number, seed: number) {

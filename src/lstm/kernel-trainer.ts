@@ -7,10 +7,11 @@
  */
 import type { CellWeights, Kernel, LstmInputPath } from '../kernels/types.js';
 import { initialParameters } from './network.js';
-import type { TrainArgs, TrainResult } from './sequence-model.js';
-import { validateSequenceData, type TrainingWindow } from './sequence-windows.js';
+import type { TrainingWindow } from './sequence-windows.js';
 import { topicLstmShape, type TopicLstmOptions } from './topic-lstm.js';
-import { checkTrainerState, TrainingStream, type TrainerState } from './training-stream.js';
+import {
+  checkTrainArgs, checkTrainerState, trainOnBudget, TrainingStream, type TrainArgs, type TrainerState, type TrainResult,
+} from './training-stream.js';
 import {
   packParameters, parameterCount, toCellWeights, unpackParameters, validateParameters, validateShape,
   type LstmParameters, type NetworkShape,
@@ -82,13 +83,10 @@ export class KernelSequenceTrainer {
   }
 
   async train(args: TrainArgs): Promise<TrainResult> {
-    const { tokenBudget, bptt, batch } = args;
-    for (const [name, value] of [['tokenBudget', tokenBudget], ['bptt', bptt], ['batch', batch]] as const) {
-      if (!Number.isInteger(value) || value < 1) throw new RangeError(`LSTM train: ${name} must be a positive integer, got ${value}`);
-    }
-    validateSequenceData(args, this.shape.inputSymbols, this.shape.outputs, 'LSTM train');
+    checkTrainArgs(args, this.shape);
     const started = performance.now();
-    const { scheduler, fresh } = this.stream.schedulerFor(args, batch);
+    const { bptt, tokenBudget } = args;
+    const { scheduler, fresh } = this.stream.schedulerFor(args, args.batch);
     const H = this.shape.hidden;
     if (fresh) {
       const lanes = Math.max(1, scheduler.lanes);
@@ -100,15 +98,7 @@ export class KernelSequenceTrainer {
     const group = this.groupFor(Math.max(1, Math.floor(TOKENS_PER_CALL / (bptt * B))), bptt, B);
     const windowTokens = new Float64Array(group.windows);
     const inputPath = this.inputPath ?? (this.shape.inputSymbols <= bptt * B ? 'table' : 'gather');
-    let tokens = 0;
-    let lossSum = 0;
-    let windows = 0;
-    let interrupted = false;
-    while (tokens < tokenBudget) {
-      if (args.signal?.aborted === true) {
-        interrupted = true;
-        break;
-      }
+    return trainOnBudget(args, started, async (tokens) => {
       // the windows the TF.js trainer would train next (it checks the budget before each window)
       let count = 0;
       let groupTokens = 0;
@@ -119,25 +109,19 @@ export class KernelSequenceTrainer {
         groupTokens += window.tokens;
         count++;
       }
+      const whole = count === group.windows;
       await this.kernel.lstmTrain({
         shape: this.shape, inputPath, lanes: B, steps: bptt, windows: count,
-        inputs: count === group.windows ? group.inputs : group.inputs.subarray(0, count * bptt * B),
-        targets: count === group.windows ? group.targets : group.targets.subarray(0, count * bptt * B),
+        inputs: whole ? group.inputs : group.inputs.subarray(0, count * bptt * B),
+        targets: whole ? group.targets : group.targets.subarray(0, count * bptt * B),
         parameters: this.parameters, moments: this.moments, adam: this.adam, hiddenState: this.hidden!,
         cellState: this.cell!, learningRate: this.learningRate,
-        losses: count === group.windows ? group.losses : group.losses.subarray(0, count), threads: this.threads,
+        losses: whole ? group.losses : group.losses.subarray(0, count), threads: this.threads,
       });
+      let lossSum = 0;
       for (let w = 0; w < count; w++) lossSum += group.losses[w]! * windowTokens[w]!;
-      tokens += groupTokens;
-      windows += count;
-    }
-    return {
-      meanLoss: tokens > 0 ? lossSum / tokens : Number.NaN,
-      tokens,
-      seconds: (performance.now() - started) / 1000,
-      windows,
-      interrupted,
-    };
+      return { tokens: groupTokens, lossSum, windows: count };
+    });
   }
 
   /** A copy of the current weights. */

@@ -11,10 +11,12 @@ import {
   type InputPath, type NetworkVariables, type WindowData,
 } from './network.js';
 import { validateSequenceData, WindowScheduler, type SequenceData, type TrainingWindow } from './sequence-windows.js';
-import { checkTrainerState, TrainingStream, type TrainerState } from './training-stream.js';
+import {
+  checkTrainArgs, checkTrainerState, trainOnBudget, TrainingStream, type TrainArgs, type TrainerState, type TrainResult,
+} from './training-stream.js';
 import { parameterCount, validateParameters, validateShape, type LstmParameters, type NetworkShape } from './weights.js';
 
-export type { TrainerState } from './training-stream.js';
+export type { TrainArgs, TrainerState, TrainResult } from './training-stream.js';
 
 type Tensor2D = tfTypes.Tensor2D;
 
@@ -28,28 +30,6 @@ export interface SequenceModelOptions {
   tfBackend?: TfBackendChoice;
   /** start from these weights instead of a fresh Glorot initialisation (e.g. loaded from a model file). */
   parameters?: LstmParameters;
-}
-
-export interface TrainArgs extends SequenceData {
-  /** train on (at least) this many tokens, in whole windows. */
-  tokenBudget: number;
-  /** truncated BPTT window length L. */
-  bptt: number;
-  /** sequences per minibatch B (lanes). */
-  batch: number;
-  /** checked between windows: once aborted, the call returns early with `interrupted: true` (the weights keep
-   * the windows that finished, so the caller can still export and checkpoint them). */
-  signal?: AbortSignal;
-}
-
-export interface TrainResult {
-  /** mean cross-entropy (nats per token) over the tokens trained on in this call; NaN if no window ran. */
-  meanLoss: number;
-  tokens: number;
-  seconds: number;
-  windows: number;
-  /** the signal stopped training before the budget was spent */
-  interrupted: boolean;
 }
 
 export interface EvaluateArgs extends SequenceData {
@@ -130,34 +110,22 @@ export class SequenceModel {
 
   async train(args: TrainArgs): Promise<TrainResult> {
     this.checkAlive();
-    const { tokenBudget, bptt, batch } = args;
-    for (const [name, value] of [['tokenBudget', tokenBudget], ['bptt', bptt], ['batch', batch]] as const) {
-      if (!Number.isInteger(value) || value < 1) throw new RangeError(`LSTM train: ${name} must be a positive integer, got ${value}`);
-    }
-    validateSequenceData(args, this.shape.inputSymbols, this.shape.outputs, 'LSTM train');
+    checkTrainArgs(args, this.shape);
     const started = performance.now();
-    const { scheduler, fresh } = this.stream.schedulerFor(args, batch);
+    const { scheduler, fresh } = this.stream.schedulerFor(args, args.batch);
     if (fresh) {
       const lanes = Math.max(1, scheduler.lanes);
       this.replaceState(this.tf.zeros([lanes, this.shape.hidden]), this.tf.zeros([lanes, this.shape.hidden]));
     }
     if (scheduler.sequences === 0) throw new RangeError('LSTM train: the corpus has no tokens to train on');
     const tf = this.tf;
-    this.optimizer ??= tf.train.adam(this.learningRate);
+    const optimizer = this.optimizer ??= tf.train.adam(this.learningRate);
     const variableList = Object.values(this.variables);
-    let tokens = 0;
-    let lossSum = 0;
-    let windows = 0;
-    let interrupted = false;
-    while (tokens < tokenBudget) {
-      if (args.signal?.aborted === true) {
-        interrupted = true;
-        break;
-      }
-      const window = scheduler.next(bptt);
+    return trainOnBudget(args, started, async () => {
+      const window = scheduler.next(args.bptt);
       let nextHidden: Tensor2D | null = null;
       let nextCell: Tensor2D | null = null;
-      const loss = this.optimizer.minimize(() => {
+      const loss = optimizer.minimize(() => {
         const forward = forwardWindow(tf, this.variables, this.shape, window, this.hidden!, this.cell!,
           this.inputPath ?? undefined);
         nextHidden = tf.keep(forward.h);
@@ -167,17 +135,8 @@ export class SequenceModel {
       this.replaceState(nextHidden!, nextCell!);
       const value = (await loss!.data())[0]!;
       loss!.dispose();
-      lossSum += value * window.tokens;
-      tokens += window.tokens;
-      windows++;
-    }
-    return {
-      meanLoss: tokens > 0 ? lossSum / tokens : Number.NaN,
-      tokens,
-      seconds: (performance.now() - started) / 1000,
-      windows,
-      interrupted,
-    };
+      return { tokens: window.tokens, lossSum: value * window.tokens, windows: 1 };
+    });
   }
 
   /** mean negative log-likelihood of the window's real tokens */

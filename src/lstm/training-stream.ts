@@ -6,8 +6,65 @@
  *   new corpus starts a new WindowScheduler seeded from the model seed and how many corpora came before.
  * - A restored position is taken up by the next call on its corpus and batch (the carried states come with it).
  */
-import { WindowScheduler, type SchedulerState, type SequenceData } from './sequence-windows.js';
+import { validateSequenceData, WindowScheduler, type SchedulerState, type SequenceData } from './sequence-windows.js';
 import { parameterCount, type NetworkShape } from './weights.js';
+
+export interface TrainArgs extends SequenceData {
+  /** train on (at least) this many tokens, in whole windows. */
+  tokenBudget: number;
+  /** truncated BPTT window length L. */
+  bptt: number;
+  /** sequences per minibatch B (lanes). */
+  batch: number;
+  /** checked between windows (the kernel engine: between groups of windows): once aborted, the call returns
+   * early with `interrupted: true` (the weights keep the windows that finished, so the caller can still export
+   * and checkpoint them). */
+  signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  /** mean cross-entropy (nats per token) over the tokens trained on in this call; NaN if no window ran. */
+  meanLoss: number;
+  tokens: number;
+  seconds: number;
+  windows: number;
+  /** the signal stopped training before the budget was spent */
+  interrupted: boolean;
+}
+
+/** Throws a RangeError naming the first argument of a training call that does not fit a network of `shape`. */
+export function checkTrainArgs(args: TrainArgs, shape: NetworkShape): void {
+  for (const name of ['tokenBudget', 'bptt', 'batch'] as const) {
+    const value = args[name];
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`LSTM train: ${name} must be a positive integer, got ${value}`);
+  }
+  validateSequenceData(args, shape.inputSymbols, shape.outputs, 'LSTM train');
+}
+
+/**
+ * Trains until the call's token budget is spent or its signal aborts (checked before each `step`): `step` trains
+ * the next window or windows and reports their tokens and summed loss (loss x tokens). `started`: performance.now()
+ * when the call began.
+ */
+export async function trainOnBudget(args: TrainArgs, started: number,
+  step: (tokensSoFar: number) => Promise<{ tokens: number; lossSum: number; windows: number }>): Promise<TrainResult> {
+  let tokens = 0;
+  let lossSum = 0;
+  let windows = 0;
+  let interrupted = false;
+  while (tokens < args.tokenBudget) {
+    if (args.signal?.aborted === true) {
+      interrupted = true;
+      break;
+    }
+    const done = await step(tokens);
+    tokens += done.tokens;
+    lossSum += done.lossSum;
+    windows += done.windows;
+  }
+  return { meanLoss: tokens > 0 ? lossSum / tokens : Number.NaN, tokens, seconds: (performance.now() - started) / 1000,
+    windows, interrupted };
+}
 
 /**
  * Everything besides the weights that the next training window depends on: with it a run restarted from a

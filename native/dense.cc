@@ -3,23 +3,13 @@
 // strip (inner x 64 bytes) stays in L1 while every row group passes over it.
 #include "dense.h"
 
-#include <cstring>
+#include "lanes.h"
 
 namespace lla {
 namespace {
 
-typedef float Lanes __attribute__((vector_size(32)));
-constexpr int32_t kLanes = 8;
-
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
-inline Lanes loadLanes(const float* source) {
-  Lanes value;
-  std::memcpy(&value, source, sizeof value);
-  return value;
-}
-inline void storeLanes(float* target, const Lanes& value) { std::memcpy(target, &value, sizeof value); }
-
 // One tile: Rows rows of a times the matrix columns [0, Vectors * 8) of `matrix` (already offset to the strip).
 template <int Rows, int Vectors>
 inline void tile(const float* a, int32_t aStride, const float* matrix, int32_t matrixStride, int32_t inner, float* out,

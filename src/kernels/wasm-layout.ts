@@ -2,6 +2,8 @@
  * Byte offsets of the parameter blocks read by the WebAssembly kernels: a mirror of assembly/layout.ts (keep the
  * two identical). The wrapper writes a block into linear memory once per call; every worker reads it there.
  */
+import { drainWindows, type WindowTickets } from './wasm-train-windows.js';
+
 export const SWEEP = {
   mode: 0, exact: 4, mhSteps: 8, proposals: 12, topics: 16, vocabulary: 20, sequences: 24,
   tokens: 28, offsets: 32, topicsPrev: 36, topicsNext: 40,
@@ -101,10 +103,13 @@ export interface RangeJob {
   boundaries: Int32Array;
   /** the order in which chunks are taken (largest first, so that the last ones taken are short); default 0, 1, ... */
   order?: Int32Array;
+  /** the LSTM trainer's windows: taken by their tickets instead of the chunks (wasm-train-windows.ts) */
+  windows?: WindowTickets;
 }
 
 /** Run the chunks of a job on one instance until none are left (workers and the in-process path alike). */
 export function drainChunks(exports: WasmExports, memory: WebAssembly.Memory, job: RangeJob, scratch: number): void {
+  if (job.windows !== undefined) return drainWindows(exports, memory, job, scratch);
   const counter = new Int32Array(memory.buffer, job.counter, 1);
   const chunks = job.boundaries.length - 1;
   const run = exports[job.entry];

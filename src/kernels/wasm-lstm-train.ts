@@ -1,23 +1,15 @@
 /**
  * lstmTrain of the WASM backend: the fused LSTM trainer of assembly/lstm_train.ts behind the kernel interface.
- * Every argument is checked here (the WebAssembly code trusts its inputs). Each window runs in three phases:
- * trainPrepare on this thread, the blocks of lanes as one job on this thread with idle workers joining in
- * (wasm-pool.ts; each block is computed whole by one thread, and trainFinish sums the blocks in block order, so the
- * weights do not depend on the thread count), trainFinish on this thread. Without shared memory one thread runs
- * and the arrays are copied in and out once per call.
+ * Every argument is checked here (the WebAssembly code trusts its inputs). The call's windows run as one job on
+ * this thread with idle workers joining in (wasm-pool.ts, wasm-train-windows.ts); each block of lanes is computed
+ * whole by one thread and trainFinish sums the blocks in block order, so the weights do not depend on the thread
+ * count. Without shared memory one thread runs and the arrays are copied in and out once per call.
  */
 import type { LstmTrainArgs } from './types.js';
 import { CallScope, type KernelArray, type LinearMemory } from './wasm-memory.js';
 import { BlockWriter, type RangeJob } from './wasm-layout.js';
+import { openTickets, TRAIN, type TrainExports } from './wasm-train-windows.js';
 import { describe, fail, requireArray, requireInteger, requirePositive } from './wasm-validate.js';
-
-/** The trainer's parameter block: a mirror of assembly/layout.ts TRAIN_* (keep the two identical). */
-const TRAIN = {
-  symbols: 0, embedding: 4, hidden: 8, outputs: 12, table: 16, lanes: 20, steps: 24, window: 28, inputs: 32,
-  targets: 36, parameters: 40, moments: 44, adam: 48, hiddenState: 52, cellState: 56, losses: 60, gradient: 64,
-  shared: 68, blocks: 72, windows: 76, tokens: 80, scale: 84, learningRate: 88,
-  bytes: 96,
-} as const;
 
 /** assembly/lstm_train.ts LANES_PER_BLOCK (the native build's kLanesPerBlock is the same). */
 const LANES_PER_BLOCK = 8;
@@ -26,15 +18,6 @@ const MAX_SIZE = 1 << 30;
 const MAX_WIDTH = 4096;
 const MAX_LANES = 1 << 16;
 const MAX_THREADS = 256;
-
-/** The exports of assembly/lstm_train.ts. */
-export interface TrainExports {
-  trainSharedBytes(params: number): number;
-  trainBlockBytes(params: number): number;
-  trainPrepare(params: number): void;
-  trainBlocksRange(params: number, scratch: number, first: number, end: number): void;
-  trainFinish(params: number): void;
-}
 
 /** What the trainer uses of the WasmKernel. */
 export interface TrainHost {
@@ -129,7 +112,7 @@ export async function lstmTrainWasm(host: TrainHost, args: LstmTrainArgs): Promi
     const blockBytes = host.exports.trainBlockBytes(params);
     const shared = scope.scratch(sharedBytes);
     const blockSpace = scope.scratch(blocks * blockBytes);
-    const counter = scope.scratch(4);
+    const tickets = scope.scratch(8);
     const pointers = {
       inputs: scope.bind(args.inputs), targets: scope.bind(args.targets), parameters: scope.bind(args.parameters, true),
       moments: scope.bind(args.moments, true), adam: scope.bind(args.adam, true),
@@ -142,14 +125,13 @@ export async function lstmTrainWasm(host: TrainHost, args: LstmTrainArgs): Promi
       .pointer(TRAIN.cellState, pointers.cellState).pointer(TRAIN.losses, pointers.losses)
       .pointer(TRAIN.gradient, pointers.gradient).pointer(TRAIN.shared, shared).pointer(TRAIN.blocks, blockSpace);
     new DataView(host.memory.buffer, params, TRAIN.bytes).setFloat32(TRAIN.learningRate, args.learningRate, true);
-    const boundaries = Int32Array.from({ length: blocks + 1 }, (_, i) => i);
-    for (let window = 0; window < c.N; window++) {
-      block().int(TRAIN.window, window);
-      host.exports.trainPrepare(params);
-      new Int32Array(host.memory.buffer, counter, 1)[0] = 0;
-      host.runJob(scope, { entry: 'trainBlocksRange', params, counter, boundaries }, threads, 0);
-      host.exports.trainFinish(params);
-    }
+    block().int(TRAIN.window, 0);
+    host.exports.trainPrepare(params);
+    openTickets(host.memory, tickets);
+    // one chunk: the job's windows and blocks are handed out by the tickets, not by the chunk counter
+    const job: RangeJob = { entry: 'trainBlocksRange', params, counter: scope.scratch(4), boundaries: Int32Array.of(0, 1),
+      windows: { address: tickets, blocks, windows: c.N } };
+    host.runJob(scope, job, threads, 0);
     scope.finish();
   } finally {
     scope.release();

@@ -23,7 +23,8 @@ import { CallScope, LinearMemory, type KernelArray } from './wasm-memory.js';
 import { BlockWriter, CELL, FILTER, ROWS, SWEEP, drainChunks, type RangeJob, type WasmExports } from './wasm-layout.js';
 import { WorkerPool, controlWords } from './wasm-pool.js';
 import { packageRoot, packageVersion } from '../package-info.js';
-import { lstmTrainWasm, type TrainExports } from './wasm-lstm-train.js';
+import { lstmTrainWasm } from './wasm-lstm-train.js';
+import type { TrainExports } from './wasm-train-windows.js';
 import {
   type ContentChecks, describe, fail, inputRows, requireAlias, requireArray, requireCounts, requireIds, requireInteger, requireOffsets,
   requirePositive, requireRowsAscending, requireSeed, requireWeights, wordIndexProblem,

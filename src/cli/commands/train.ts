@@ -14,7 +14,8 @@ import { LlaModel, type TrainSummary } from '../../model/model.js';
 import type { IterationRecord } from '../../train/sem.js';
 import { packageRoot } from '../../package-info.js';
 import { UsageError, InterruptedError } from '../../errors.js';
-import { checkpointPath, removeCheckpoint } from '../../train/checkpoint.js';
+import { checkpointPath } from '../../train/checkpoint.js';
+import { checkTrainFiles, saveTrainedModel, type SaveOutcome } from '../train-output.js';
 import { checkMemory, defaultMemoryLimit, estimateTrainingMemory, formatBytes, parseMemorySize } from '../../train/memory.js';
 import { availableParallelism } from 'node:os';
 
@@ -45,7 +46,12 @@ export const command: Command = {
     'then trains the LSTM on the sampled topic sequences with TensorFlow.js. A seeded fraction of the sequences ' +
     '(--holdout) is held out and scored at the end: held-out perplexity, the unigram reference, next-action ' +
     'Recall@1/@10 and MRR. --out saves the model; --checkpoint-every N with --out writes <out>.ckpt, which ' +
-    '--resume (same arguments) continues; Ctrl-C finishes the current sweep, writes the checkpoint and exits 130.',
+    '--resume (same arguments) continues; Ctrl-C finishes the current sweep, writes the checkpoint and exits 130. ' +
+    'Before any work, --out and <out>.ckpt are checked: a folder, a named pipe or a device there, one of the ' +
+    "run's input files, or a folder that takes no new files is refused (exit 2); a symbolic link to a regular " +
+    'file writes the file it points to. A checkpoint left by an interrupted run needs --resume or ' +
+    '--overwrite-checkpoint. If the model cannot be saved after training (e.g. a full disk), it is written to ' +
+    '<out>.fallback instead, or stderr says where the last checkpoint is; the exit code is then 1.',
   options: {
     ...MODEL_OPTIONS,
     ...BACKEND_OPTIONS,
@@ -56,6 +62,7 @@ export const command: Command = {
     out: { type: 'string', short: 'o', valueName: 'FILE', description: 'save the trained model to FILE (written atomically)' },
     'checkpoint-every': { type: 'string', valueName: 'N', description: 'with --out: write <out>.ckpt every N iterations', default: '0' },
     resume: { type: 'boolean', description: 'continue from <out>.ckpt of an interrupted run (give the same arguments)' },
+    'overwrite-checkpoint': { type: 'boolean', description: 'start over although <out>.ckpt of an interrupted run exists (it is replaced, and removed once the model is saved)' },
     from: { type: 'string', valueName: 'MODEL', description: 'continue training a saved model on this input (keeps its vocabulary and settings)' },
     top: { type: 'string', valueName: 'N', description: 'top actions printed per topic', default: '5' },
     demo: { type: 'boolean', description: 'train on the embedded sample event log (what `npm start` runs)' },
@@ -86,12 +93,22 @@ export const command: Command = {
     const out = stringOption('train', args, 'out');
     const checkpointEvery = intOption('train', args, 'checkpoint-every', 0, 0, 1_000_000);
     const resume = args.values.resume === true;
+    const overwriteCheckpoint = args.values['overwrite-checkpoint'] === true;
     const from = stringOption('train', args, 'from');
     const top = intOption('train', args, 'top', 5, 0, 1000);
     const maxMemoryText = stringOption('train', args, 'max-memory');
     const maxMemory = maxMemoryText === undefined ? defaultMemoryLimit() : parseMemorySize(maxMemoryText);
-    if ((checkpointEvery > 0 || resume) && !out) {
-      throw new UsageError('lla train: --checkpoint-every and --resume need --out FILE (the checkpoint is <out>.ckpt)');
+    if ((checkpointEvery > 0 || resume || overwriteCheckpoint) && !out) {
+      throw new UsageError('lla train: --checkpoint-every, --resume and --overwrite-checkpoint need --out FILE (the checkpoint is <out>.ckpt)');
+    }
+    if (out) {
+      const stopwords = stringOption('train', args, 'stopwords');
+      checkTrainFiles({ out, resume, overwriteCheckpoint, inputs: [
+        { path: file, name: demo ? 'the demo data' : 'the training file' },
+        ...(testFile !== undefined ? [{ path: testFile, name: '--test' }] : []),
+        ...(stopwords !== undefined ? [{ path: stopwords, name: '--stopwords' }] : []),
+        ...(from !== undefined ? [{ path: from, name: '--from' }] : []),
+      ] });
     }
     if (resume && out && !existsSync(checkpointPath(out))) {
       io.stderr.write(`lla train: no checkpoint ${checkpointPath(out)} to resume from: starting from iteration 1\n`);
@@ -152,10 +169,7 @@ export const command: Command = {
       throw error;
     }
     bar.stop();
-    if (out) {
-      await model.save(out);
-      removeCheckpoint(out);
-    }
+    const saved: SaveOutcome = out ? await saveTrainedModel(model, out, io) : { savedTo: null, error: null };
 
     const heldOut = summary.heldOut;
     const result = {
@@ -186,11 +200,14 @@ export const command: Command = {
       mstepShare: summary.seconds > 0 ? summary.mstepSeconds / summary.seconds : 0,
       resumedIterations: summary.resumedIterations,
       estimatedMemoryBytes: memory.bytes,
-      out: out ?? null,
+      out: saved.savedTo,
+      ...(saved.error !== null ? { requestedOut: out, saveError: saved.error } : {}),
     };
+    // the run is kept (results printed, model in a fallback or the checkpoint) but --out was not written: exit 1
+    const code = saved.error === null ? 0 : 1;
     if (json) {
       io.stdout.write(`${JSON.stringify(result, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))}\n`);
-      return 0;
+      return code;
     }
     const lines: string[] = [];
     if (settings.model !== 'lstm' && top > 0) {
@@ -211,8 +228,9 @@ export const command: Command = {
       lines.push(`next action         Recall@1 ${fixed(heldOut.recallAt1, 3)}, Recall@10 ${fixed(heldOut.recallAt10, 3)}, MRR ${fixed(heldOut.mrr, 3)} (${heldOut.nextActionPositions} positions)`);
     }
     lines.push(`parameters          ${model.denseParameters.toLocaleString('en-US')} dense + ${(model.parameterCount - model.denseParameters).toLocaleString('en-US')} count non-zeros`);
-    if (out) lines.push(`saved               ${out}`);
+    if (saved.savedTo !== null) lines.push(`saved               ${saved.savedTo}`);
+    if (saved.error !== null) lines.push(`not saved to        ${out} (see the message above)`);
     io.stdout.write(`${lines.join('\n')}\n`);
-    return 0;
+    return code;
   },
 };

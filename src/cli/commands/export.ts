@@ -3,15 +3,15 @@
  * table): phi (K x V), the top actions per topic and the K x K topic-transition matrix. phi is dense up to
  * --max-dense entries; above that (or with --phi sparse) only the entries with a training count are listed and
  * every other action of a topic has the topic's floor value beta / (n_k + V beta). Everything is computed
- * before the first byte is written, and each file is written atomically.
+ * before the first byte is written, and the files are written as a whole: all of them, or none.
  */
-import { resolve } from 'node:path';
 import type { Command, CommandIO } from '../command.js';
 import { choiceOption, intOption, positionals, stringOption, type ParsedArgs } from '../options.js';
 import { BACKEND_OPTIONS } from '../model-options.js';
 import { loadModelFor, requireTopicModel } from '../model-input.js';
 import type { LlaModel } from '../../model/model.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { writeFilesAtomic, type FileToWrite } from '../../io/atomic.js';
+import { checkOutputs } from '../../io/outputs.js';
 import { UsageError } from '../../errors.js';
 
 const TABLES = ['phi', 'topics', 'transitions'] as const;
@@ -161,7 +161,9 @@ export const command: Command = {
     'one row per topic; sparse phi CSV: topic,action_id,action,probability for the actions with a training count, ' +
     'plus a row with action_id -1 holding the topic\'s floor, the probability of every unlisted action. phi is ' +
     'dense when K x V is at most --max-dense, sparse otherwise (--phi forces a layout; dense above the limit is ' +
-    'refused). Files are written atomically; on any error nothing is written.',
+    'refused). Every output path is checked before any work: a folder, a named pipe or a device there, or the ' +
+    'model itself, is refused (exit 2); a symbolic link to a regular file writes the file it points to. The files ' +
+    'are written atomically and as a whole: on any error (a full disk on the last file) none is written or replaced.',
   options: {
     out: { type: 'string', short: 'o', valueName: 'FILE', description: 'output file (CSV with --what all: the base name of three files)' },
     format: { type: 'string', valueName: 'F', description: "'json' or 'csv' (default: csv when --out ends in .csv, else json)" },
@@ -178,11 +180,13 @@ export const command: Command = {
     if (out === undefined || out.trim() === '') {
       throw new UsageError("lla export: --out FILE is required (where to write the export). Run 'lla export --help'.");
     }
-    if (resolve(out) === resolve(modelPath)) {
-      throw new UsageError(`lla export: --out ${out} is the model file itself; choose another output path`);
-    }
     const format = choiceOption('export', args, 'format', ['json', 'csv'] as const, /\.csv$/i.test(out) ? 'csv' : 'json');
     const what = choiceOption('export', args, 'what', [...TABLES, 'all'] as const, 'all');
+    const pathOf = (table: Table) => (format === 'csv' && what === 'all' ? csvPathFor(out, table) : out);
+    const outputs = format === 'csv' && what === 'all'
+      ? TABLES.map((table) => ({ path: pathOf(table), name: `the ${table} table file (from --out ${out})` }))
+      : [{ path: out, name: '--out' }];
+    checkOutputs('export', outputs, [{ path: modelPath, name: 'the model' }]);
     const top = intOption('export', args, 'top', 10, 1, 1_000_000);
     const layoutChoice = choiceOption('export', args, 'phi', ['auto', 'dense', 'sparse'] as const, 'auto');
     const maxDense = intOption('export', args, 'max-dense', DEFAULT_MAX_DENSE, 0);
@@ -224,18 +228,14 @@ export const command: Command = {
       transitions,
     };
 
-    const files: Array<{ path: string; table: Table | 'all' }> = [];
+    const files: Array<FileToWrite & { table: Table | 'all' }> = [];
     if (format === 'json') {
-      writeFileAtomic(out, jsonChunks(plan));
-      files.push({ path: out, table: 'all' });
+      files.push({ path: out, table: 'all', chunks: jsonChunks(plan) });
     } else {
       const writers: Record<Table, (p: ExportPlan) => Generator<string>> = { phi: phiCsv, topics: topicsCsv, transitions: transitionsCsv };
-      for (const table of tables) {
-        const path = what === 'all' ? csvPathFor(out, table) : out;
-        writeFileAtomic(path, writers[table](plan));
-        files.push({ path, table });
-      }
+      for (const table of tables) files.push({ path: pathOf(table), table, chunks: writers[table](plan) });
     }
+    writeFilesAtomic(files);
     const result = {
       model: model.model, modelFile: modelPath, format, what, tables, phiLayout: tables.includes('phi') ? layout : null,
       numTopics: K, numActions: V, top, files: files.map((file) => file.path), backend: model.backend,

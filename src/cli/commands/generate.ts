@@ -5,7 +5,8 @@ import { gzipSync } from 'node:zlib';
 import { InterruptedError, UsageError } from '../../errors.js';
 import { DYNAMICS, generateSynthetic, type Dynamics } from '../../generate/synthetic.js';
 import { corpusChunks, OUTPUT_FORMATS, outputFormatFromName, truthChunks, type OutputFormat } from '../../generate/output.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { writeFilesAtomic, type FileToWrite } from '../../io/atomic.js';
+import { checkOutputs } from '../../io/outputs.js';
 
 const NAME = 'generate';
 
@@ -33,6 +34,12 @@ function* encoded(path: string, chunks: Iterable<string>, signal: AbortSignal): 
   }
 }
 
+/** `chunks`, calling `onStart` when the first is asked for (the files are written one after the other). */
+function* announced<T>(onStart: () => void, chunks: Iterable<T>): Generator<T> {
+  onStart();
+  yield* chunks;
+}
+
 export const command: Command = {
   name: NAME,
   summary: 'write a synthetic corpus from a known LLA (known topics and topic dynamics)',
@@ -43,11 +50,16 @@ export const command: Command = {
     'first-order: each topic moves to its primary successor with probability 0.7, to a secondary one with 0.2, ' +
     'else to a uniform topic. second-order: with probability 0.9 the next topic is ' +
     'successor[(previous + beforePrevious) mod K], else uniform. --truth writes phi (K x V), the transition ' +
-    'structure and every true topic sequence as JSON. Deterministic for a seed; files are written atomically ' +
-    '(a .gz name is gzip-compressed).',
+    'structure and every true topic sequence as JSON. Deterministic for a seed. Formats: text (one sequence per ' +
+    'line), jsonl ({"id": "s<d>", "tokens": [...]} per line), events (user<TAB>time<TAB>action with a header, ' +
+    'the user being the sequence id s<d> and the time the position in the sequence); the default follows the ' +
+    'name as the readers do (.jsonl: jsonl, .tsv: events, else text), and a .gz name is gzip-compressed. Both ' +
+    'output paths are checked before any work (a folder, a named pipe or a device there is refused, exit 2; a ' +
+    'symbolic link to a regular file writes the file it points to), and the files are written atomically and as ' +
+    'a whole: on any error neither is written or replaced.',
   options: {
     out: { type: 'string', short: 'o', valueName: 'FILE', description: 'the corpus file to write (required)' },
-    format: { type: 'string', valueName: 'text|jsonl', description: 'output format (default: jsonl for .jsonl names, else text)' },
+    format: { type: 'string', valueName: 'F', description: 'output format: text, jsonl or events (default: jsonl for .jsonl names, events for .tsv, else text)' },
     topics: { type: 'string', short: 'k', valueName: 'K', description: 'number of topics', default: '10' },
     vocabulary: { type: 'string', valueName: 'V', description: 'number of distinct actions (>= K)', default: '1000' },
     sequences: { type: 'string', valueName: 'D', description: 'number of sequences', default: '1000' },
@@ -79,9 +91,7 @@ export const command: Command = {
       throw new UsageError(`lla ${NAME}: --sequences ${sequences} x --length ${length} may exceed 2^31 tokens; ` +
         'use fewer sequences or a shorter length');
     }
-    if (truth !== undefined && truth === out) {
-      throw new UsageError(`lla ${NAME}: --truth and --out are the same file (${out}); give two names`);
-    }
+    checkOutputs(NAME, [{ path: out, name: '--out' }, ...(truth !== undefined ? [{ path: truth, name: '--truth' }] : [])], []);
 
     const started = performance.now();
     const progress = progressLine(io);
@@ -89,12 +99,12 @@ export const command: Command = {
       topics, vocabulary, sequences, length, seed, dynamics, concentration,
       onProgress: (done, total) => progress(`lla generate: drawing sequences ${done}/${total}`),
     });
-    writeFileAtomic(out, encoded(out, corpusChunks(corpus, format,
-      (done) => progress(`lla generate: writing ${out} ${Math.floor((100 * done) / sequences)}%`)), io.signal));
+    const files: FileToWrite[] = [{ path: out, chunks: encoded(out, corpusChunks(corpus, format,
+      (done) => progress(`lla generate: writing ${out} ${Math.floor((100 * done) / sequences)}%`)), io.signal) }];
     if (truth !== undefined) {
-      progress(`lla generate: writing ${truth}`);
-      writeFileAtomic(truth, encoded(truth, truthChunks(corpus), io.signal));
+      files.push({ path: truth, chunks: encoded(truth, announced(() => progress(`lla generate: writing ${truth}`), truthChunks(corpus)), io.signal) });
     }
+    writeFilesAtomic(files);
     progress('lla generate: done', true);
     const seconds = (performance.now() - started) / 1000;
     const summary = {

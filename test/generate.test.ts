@@ -251,7 +251,7 @@ cli('bad flags exit 2 with a message and write nothing', async () => {
   const cases: [string[], RegExp][] = [
     [['generate', '--out', join(folder, 'x.txt'), '--topics', '0'], /--topics must be between 1/],
     [['generate', '--out', join(folder, 'x.txt'), '--topics', '10', '--vocabulary', '5'], /--vocabulary 5 is smaller than --topics 10/],
-    [['generate', '--out', join(folder, 'x.txt'), '--format', 'events'], /--format must be one of text, jsonl/],
+    [['generate', '--out', join(folder, 'x.txt'), '--format', 'csv'], /--format must be one of text, jsonl, events/],
     [['generate', '--out', join(folder, 'x.txt'), '--dynamics', 'chaos'], /--dynamics must be one of/],
     [['generate', '--out', join(folder, 'x.txt'), '--length', 'ten'], /--length must be a whole number/],
     [['generate', '--out', join(folder, 'x.txt'), '--colour'], /Unknown option '--colour'/],

@@ -186,10 +186,10 @@ export const command: Command = {
     const outputs = format === 'csv' && what === 'all'
       ? TABLES.map((table) => ({ path: pathOf(table), name: `the ${table} table file (from --out ${out})` }))
       : [{ path: out, name: '--out' }];
-    checkOutputs('export', outputs, [{ path: modelPath, name: 'the model' }]);
     const top = intOption('export', args, 'top', 10, 1, 1_000_000);
     const layoutChoice = choiceOption('export', args, 'phi', ['auto', 'dense', 'sparse'] as const, 'auto');
     const maxDense = intOption('export', args, 'max-dense', DEFAULT_MAX_DENSE, 0);
+    checkOutputs('export', outputs, [{ path: modelPath, name: 'the model' }]);
 
     const model = await loadModelFor('export', modelPath, args, io);
     requireTopicModel('export', model, modelPath, 'export phi, topics or transitions');

@@ -9,6 +9,7 @@ export { idsInRange, countsValid, finiteNonNegative, rowsAscending } from './val
 export { lstmSteps, topicTransitions } from './lstm_cell';
 export { sweepRange, sweepScratchBytes } from './sweep';
 export { filterRange, filterToken, nextMixture, filterScratchBytes, filterTokenScratchBytes } from './likelihood';
+export * from './limits';
 
 /** First free byte after the module's static data: where the wrapper's allocator may start. */
 export function heapBase(): usize {

@@ -738,6 +738,12 @@ for (const backend of BACKENDS) {
     await rejects('sweep Float32 tokens', () => k.sweep({ ...good, tokens: new Float32Array(9) as unknown as Int32Array }));
     await rejects('sweep corrupt alias', () => k.sweep({ ...good, alias: { ...fixture.alias, denseAlias: new Int32Array(K).fill(99) } }));
     await rejects('sweep negative threads', () => k.sweep({ ...good, threads: -1 }));
+    // names inherited from Object.prototype are no modes or schedules (a lookup must use own properties only)
+    for (const inherited of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      await rejects(`sweep mode '${inherited}'`, () => k.sweep({ ...good, mode: inherited as KernelMode }));
+      await rejects(`sweep lda mode '${inherited}'`, () => k.sweep({ ...good, mode: inherited as KernelMode, weights: undefined }));
+      await rejects(`sweep proposals '${inherited}'`, () => k.sweep({ ...good, proposals: inherited as ProposalSchedule }));
+    }
     const filter = {
       mode: 'lla' as KernelMode, numTopics: K, vocabularySize: V, tokens: corpus.tokens, offsets: corpus.offsets,
       counts: fixture.counts, beta: BETA, alpha: ALPHA, weights: fixture.weights, particles: 4, seed: 1, threads: 1,
@@ -745,6 +751,9 @@ for (const backend of BACKENDS) {
     };
     await rejects('particleFilter short output', () => k.particleFilter({ ...filter, logLikelihood: new Float64Array(2) }));
     await rejects('particleFilter zero particles', () => k.particleFilter({ ...filter, particles: 0 }));
+    for (const inherited of ['toString', 'constructor', '__proto__']) {
+      await rejects(`particleFilter mode '${inherited}'`, () => k.particleFilter({ ...filter, mode: inherited as KernelMode, weights: undefined }));
+    }
     await rejects('particleFilter unsorted mixture positions', () => k.particleFilter({ ...filter, mixturePositions: Int32Array.from([3, 1]), mixtures: new Float32Array(2 * K) }));
     const state: FilterState = {
       position: new Int32Array(1), previousAction: Int32Array.from([-1]), weights: new Float64Array(4),
@@ -754,6 +763,7 @@ for (const backend of BACKENDS) {
     const step = { mode: 'lla' as KernelMode, numTopics: K, vocabularySize: V, counts: fixture.counts, beta: BETA, alpha: ALPHA, weights: fixture.weights, particles: 4, seed: 1, state, action: 1, sequenceIndex: 0 };
     assert.ok(Number.isFinite(k.filterStep(step)), 'a good filterStep works');
     throwsSync('filterStep action out of range', () => k.filterStep({ ...step, action: V }));
+    throwsSync("filterStep mode 'toString'", () => k.filterStep({ ...step, mode: 'toString' as KernelMode, weights: undefined }));
     throwsSync('filterStep short hidden state', () => k.filterStep({ ...step, state: { ...state, hiddenState: new Float32Array(3) } }));
     throwsSync('filterStep previous topic out of range', () => k.filterStep({ ...step, state: { ...state, previousTopic: Int32Array.from([0, 9, 0, 0]) } }));
     throwsSync('filterStep wrong mixtureOut', () => k.filterStep({ ...step, mixtureOut: new Float32Array(K + 1) }));

@@ -391,8 +391,8 @@ test('bad arguments throw clear errors before any call, and the kernel keeps wor
   await rejects(() => kernel.sweep({ ...args, mode: 'lla' }), /weights are required/);
   await rejects(() => kernel.sweep({ ...args, offsets: Int32Array.of(0, 3) }), /offsets\[D\] must equal/);
   await rejects(() => kernel.sweep({ ...args, topicsPrev: new Float32Array(corpus.tokens.length) as unknown as Int32Array }), /topicsPrev must be a Int32Array/);
-  await rejects(() => kernel.sweep({ ...args, threads: -1 }), /threads must be an integer/);
-  assert.throws(() => kernel.randomStream(-1, 0, 0, new Uint32Array(1)), /seed must be an integer/);
+  await rejects(() => kernel.sweep({ ...args, threads: -1 }), /threads must be a whole number/);
+  assert.throws(() => kernel.randomStream(-1, 0, 0, new Uint32Array(1)), /seed must be a whole number/);
   assert.throws(() => kernel.lstmSteps(randomWeights(generator(1), 3, 2, 4), Int32Array.of(0, 3), new Float32Array(8), new Float32Array(8)), /inputs\[1\] = 3/);
   const { wordOffsets, wordTokens } = groupByAction(corpus.tokens, corpus.V);
   const small: CountTables = { rowOffsets: new Int32Array(corpus.V + 1), rowTopics: new Int32Array(1), rowCounts: new Int32Array(1), topicTotals: new Int32Array(3) };

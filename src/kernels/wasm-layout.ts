@@ -2,6 +2,9 @@
  * Byte offsets of the parameter blocks read by the WebAssembly kernels: a mirror of assembly/layout.ts (keep the
  * two identical). The wrapper writes a block into linear memory once per call; every worker reads it there.
  */
+import type { BuiltLimits } from './limits.js';
+import { KERNEL_LIMITS, type KernelLimitName } from './types.js';
+
 export const SWEEP = {
   mode: 0, exact: 4, mhSteps: 8, proposals: 12, topics: 16, vocabulary: 20, sequences: 24,
   tokens: 28, offsets: 32, topicsPrev: 36, topicsNext: 40,
@@ -72,11 +75,27 @@ export interface WasmExports {
   sweepScratchBytes(K: number, H: number): number;
   filterRange(params: number, scratch: number, first: number, end: number): void;
   filterToken(params: number, scratch: number, hidden: number, cellState: number, weights: number, topics: number,
-    counts: number, action: number, previousAction: number, position: number, sequence: number, mixtureOut: number): number;
+    counts: number, action: number, previousAction: number, position: number, sequence: bigint, mixtureOut: number): number;
   nextMixture(params: number, scratch: number, hidden: number, cellState: number, weights: number, topics: number,
     counts: number, action: number, position: number, mixtureOut: number): void;
+  /** bytes as an f64: at the kernel limits they can pass 2^32 */
   filterScratchBytes(K: number, H: number, S: number, lda: number): number;
   filterTokenScratchBytes(K: number, H: number, S: number, lda: number): number;
+}
+
+/**
+ * The limits the module was compiled with: the globals LIMIT_<NAME>_MIN / _MAX of assembly/limits.ts (NAME in
+ * capitals with underscores: mhSteps is MH_STEPS), by the names of KERNEL_LIMITS. A missing global reads NaN.
+ */
+export function builtLimitsOf(exports: WasmExports): BuiltLimits {
+  const globals = exports as unknown as Record<string, WebAssembly.Global | undefined>;
+  const read = (name: string, bound: 'MIN' | 'MAX') => {
+    const global = globals[`LIMIT_${name.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()}_${bound}`];
+    return global === undefined ? Number.NaN : Number(global.value);
+  };
+  const limits = {} as BuiltLimits;
+  for (const name of Object.keys(KERNEL_LIMITS) as KernelLimitName[]) limits[name] = { min: read(name, 'MIN'), max: read(name, 'MAX') };
+  return limits;
 }
 
 /** A worker's state word for synchronous job g (wasm-pool.ts runSync): OPEN it may join, JOINED running chunks,

@@ -1,6 +1,9 @@
 // Byte offsets of the parameter blocks that the TypeScript wrapper writes into linear memory before a call
 // (mirrored in src/kernels/wasm-layout.ts). A block keeps exported signatures short and lets every worker
-// thread read the same arguments from the shared memory.
+// thread read the same arguments from the shared memory. The module exports every constant here (index.ts), and
+// test/wasm-layout.test.ts compares them with the wrapper's copy.
+
+import { Cell } from './lstm_cell';
 
 // Sweep parameters. Pointers are u32 byte addresses; 0 = absent.
 export const SWEEP_MODE = 0;             // i32 0 lda, 1 lla, 2 word-lla
@@ -84,3 +87,12 @@ export const MODE_LLA = 1;
 export const MODE_WORD_LLA = 2;
 export const PROPOSAL_WORD = 1;
 export const PROPOSAL_SEQUENCE = 2;
+
+// The Cell struct of lstm_cell.ts (CellWeights in linear memory), as compiled.
+export const CELL_HIDDEN = offsetof<Cell>('hidden');
+export const CELL_INPUT_TABLE = offsetof<Cell>('inputTable');
+export const CELL_RECURRENT = offsetof<Cell>('recurrent');
+export const CELL_GATE_BIAS = offsetof<Cell>('gateBias');
+export const CELL_OUTPUT_WEIGHTS = offsetof<Cell>('outputWeights');
+export const CELL_OUTPUT_BIAS = offsetof<Cell>('outputBias');
+export const CELL_BYTES = offsetof<Cell>();

@@ -1,6 +1,8 @@
 /**
- * Byte offsets of the parameter blocks read by the WebAssembly kernels: a mirror of assembly/layout.ts (keep the
- * two identical). The wrapper writes a block into linear memory once per call; every worker reads it there.
+ * Byte offsets of the parameter blocks read by the WebAssembly kernels: a mirror of assembly/layout.ts, which the
+ * module exports as constants and test/wasm-layout.test.ts compares with these. The wrapper writes a block into
+ * linear memory once per call; every worker reads it there. Also: the module's other exports, and the
+ * synchronisation words and chunk loop that the calling thread and the workers share.
  */
 import type { BuiltLimits } from './limits.js';
 import { KERNEL_LIMITS, type KernelLimitName } from './types.js';

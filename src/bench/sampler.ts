@@ -11,7 +11,7 @@
  * sweep into the other topic buffer (double buffering). tokensPerSecond = tokens x iterations / timed seconds.
  */
 import type { AliasTables, CellWeights, CountTables, Kernel, KernelMode, ProposalSchedule } from '../kernels/types.js';
-import { allocAlias, allocCounts, groupTokensByAction, toKernelInt32 } from '../train/sem.js';
+import { allocAlias, allocCounts, groupTokensByAction, toKernelInt32 } from '../kernels/buffers.js';
 import { GeneratorRandom } from '../generate/random.js';
 import { InterruptedError } from '../errors.js';
 

@@ -14,7 +14,8 @@ import { parameterCount, unpackParameters, type LstmParameters } from '../lstm/w
 import { topicLstmShape } from '../lstm/topic-lstm.js';
 import { referenceLogits } from '../lstm/reference-cell.js';
 import { actionLstmShape } from '../lstm/action-lstm.js';
-import { SemState, allocAlias, allocCounts, type IterationRecord, type LstmTrainer } from '../train/sem.js';
+import { SemState, type IterationRecord, type LstmTrainer } from '../train/sem.js';
+import { allocAlias, compactCounts, countsInKernel, toKernelInt32 } from '../kernels/buffers.js';
 import { corpusFromSequences, vocabularyFromSequences } from '../train/data.js';
 import { heldOutPerplexity, sequenceLogLikelihoods, unigramPerplexity } from '../eval/perplexity.js';
 import { completionPerplexity } from '../eval/completion.js';
@@ -96,25 +97,6 @@ const MODEL_FILE_SCHEMA = 1;
 
 function isCorpus(input: SequenceInput): input is Corpus {
   return !Array.isArray(input) && typeof input === 'object' && input !== null && 'tokens' in input && 'offsets' in input;
-}
-
-function compactCounts(counts: CountTables, nonZeros: number): CountTables {
-  return {
-    rowOffsets: Int32Array.from(counts.rowOffsets),
-    rowTopics: counts.rowTopics.slice(0, nonZeros),
-    rowCounts: counts.rowCounts.slice(0, nonZeros),
-    topicTotals: Int32Array.from(counts.topicTotals),
-  };
-}
-
-/** Copies plain arrays into kernel memory (the WASM backend then reads them in place). */
-function countsInKernel(kernel: Kernel, counts: CountTables): CountTables {
-  const copy = allocCounts(kernel, counts.rowOffsets.length - 1, counts.topicTotals.length, counts.rowTopics.length);
-  copy.rowOffsets.set(counts.rowOffsets);
-  copy.rowTopics.set(counts.rowTopics);
-  copy.rowCounts.set(counts.rowCounts);
-  copy.topicTotals.set(counts.topicTotals);
-  return copy;
 }
 
 /** The trained state of a topic model kept after training (or loaded). */
@@ -628,10 +610,8 @@ export class LlaModel {
     const s = this.settings;
     const kernel = this.kernel;
     const vocabularySize = this.vocabulary.size;
-    const tokens = kernel.allocInt32(corpusTokens.length);
-    tokens.set(corpusTokens);
-    const offsets = kernel.allocInt32(corpusOffsets.length);
-    offsets.set(corpusOffsets);
+    const tokens = toKernelInt32(kernel, corpusTokens);
+    const offsets = toKernelInt32(kernel, corpusOffsets);
     const counts = countsInKernel(kernel, this.tables!.counts);
     const alias = allocAlias(kernel, vocabularySize, s.topics, counts.rowTopics.length);
     kernel.buildAlias(counts, s.topics, s.beta, alias);

@@ -5,6 +5,7 @@
  * weights go back to the kernel as typed arrays. TF.js never runs per token.
  */
 import type { AliasTables, CellWeights, CountTables, Kernel, KernelMode, ProposalSchedule } from '../kernels/types.js';
+import { allocAlias, allocCounts, groupTokensByAction, toKernelInt32 } from '../kernels/buffers.js';
 import { InterruptedError } from '../errors.js';
 
 export type ModelVariant = 'lla' | 'word-lla' | 'lda';
@@ -60,46 +61,6 @@ export interface IterationRecord {
   lstmLoss: number | null;
   acceptanceRate: number | null;
   heldOutPerplexity?: number;
-}
-
-/** Token positions grouped by action, ascending within each action: the kernel's buildCounts index. */
-export function groupTokensByAction(tokens: Int32Array, vocabularySize: number, alloc: (n: number) => Int32Array):
-  { wordOffsets: Int32Array; wordTokens: Int32Array } {
-  // wordOffsets: [V+1] where action w's token positions start in wordTokens; wordTokens: [T] positions
-  const wordOffsets = alloc(vocabularySize + 1);
-  for (let t = 0; t < tokens.length; t++) wordOffsets[tokens[t] + 1]++;
-  for (let w = 0; w < vocabularySize; w++) wordOffsets[w + 1] += wordOffsets[w];
-  const cursor = Int32Array.from(wordOffsets.subarray(0, vocabularySize));
-  const wordTokens = alloc(tokens.length);
-  for (let t = 0; t < tokens.length; t++) wordTokens[cursor[tokens[t]]++] = t;
-  return { wordOffsets, wordTokens };
-}
-
-export function allocCounts(kernel: Kernel, vocabularySize: number, numTopics: number, capacity: number): CountTables {
-  return {
-    rowOffsets: kernel.allocInt32(vocabularySize + 1),
-    rowTopics: kernel.allocInt32(Math.max(1, capacity)),
-    rowCounts: kernel.allocInt32(Math.max(1, capacity)),
-    topicTotals: kernel.allocInt32(numTopics),
-  };
-}
-
-export function allocAlias(kernel: Kernel, vocabularySize: number, numTopics: number, capacity: number): AliasTables {
-  return {
-    sparseProb: kernel.allocFloat32(Math.max(1, capacity)),
-    sparseAlias: kernel.allocInt32(Math.max(1, capacity)),
-    sparseMass: kernel.allocFloat64(vocabularySize),
-    denseProb: kernel.allocFloat32(numTopics),
-    denseAlias: kernel.allocInt32(numTopics),
-    denseMass: kernel.allocFloat64(1),
-  };
-}
-
-/** Copy `source` into a kernel-allocated array (so the WASM backend reads it in place). */
-export function toKernelInt32(kernel: Kernel, source: Int32Array): Int32Array {
-  const target = kernel.allocInt32(source.length);
-  target.set(source);
-  return target;
 }
 
 /** lda's complete-data topic term: sum_d sum_t log((n_{d,z_t}^{<t} + alpha) / (t + K alpha)), left to right. */

@@ -11,8 +11,8 @@
 export { LlaModel, ModelSession } from './model/model.js';
 export type { ModelOptions, TrainOptions, TrainSummary, EvaluationResult, NextAction, TopicWord, Sequences,
   SequenceInput } from './model/model.js';
-export { DEFAULT_SETTINGS, MODEL_KINDS } from './model/settings.js';
-export type { ModelKind, ModelSettings } from './model/settings.js';
+export { DEFAULT_SETTINGS, MODEL_KINDS } from './train/settings.js';
+export type { ModelKind, ModelSettings } from './train/settings.js';
 export type { IterationRecord } from './train/sem.js';
 export { prepareData } from './train/data.js';
 export type { PrepareOptions, PreparedData } from './train/data.js';

@@ -13,7 +13,7 @@ import { renderReport, SECTION_IDS } from '../src/report/html.js';
 import { reportDataFromModel, type ReportData } from '../src/report/data.js';
 import { defaultReportPath } from '../src/cli/commands/report.js';
 import { LlaModel } from '../src/model/model.js';
-import { DEFAULT_SETTINGS, type ModelKind } from '../src/model/settings.js';
+import { DEFAULT_SETTINGS, type ModelKind } from '../src/train/settings.js';
 import type { IterationRecord } from '../src/train/sem.js';
 import { mulberry32 } from './helpers/mulberry32.js';
 

@@ -1,6 +1,6 @@
 /** The training flags shared by `train` (and read back from model files by the other commands). */
 import { UsageError } from '../errors.js';
-import { DEFAULT_SETTINGS, MODEL_KINDS, defaultInitSweeps, type ModelSettings } from '../model/settings.js';
+import { DEFAULT_SETTINGS, MODEL_KINDS, defaultInitSweeps, type ModelSettings } from '../train/settings.js';
 import { BACKEND_CHOICES, resolveBackendChoice } from '../kernels/loader.js';
 import { parseTfBackend, type TfBackendChoice } from '../lstm/tf-backend.js';
 import { choiceOption, intOption, numberOption, stringOption, type OptionSpecs, type ParsedArgs } from './options.js';

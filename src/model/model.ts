@@ -27,7 +27,7 @@ import { TopN } from '../eval/top-n.js';
 import { readModelFile, requireSection, writeModelFile, type SectionArray } from './format.js';
 import { readCheckpoint, writeCheckpoint } from '../train/checkpoint.js';
 import { restoreTrainerState, trainerStateToCheckpoint } from '../lstm/trainer-checkpoint.js';
-import { DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, defaultInitSweeps, validateSettings, type ModelKind, type ModelSettings } from './settings.js';
+import { DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, defaultInitSweeps, validateSettings, type ModelKind, type ModelSettings } from '../train/settings.js';
 import { InputError, InterruptedError } from '../errors.js';
 import { packageVersion } from '../package-info.js';
 

@@ -4,7 +4,7 @@
  * training anything.
  */
 import type { LlaModel, EvaluationResult } from '../model/model.js';
-import type { ModelKind, ModelSettings } from '../model/settings.js';
+import type { ModelKind, ModelSettings } from '../train/settings.js';
 import type { IterationRecord } from '../train/sem.js';
 import { packageVersion } from '../package-info.js';
 

@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../src/io/atomic.js';
 import {
   CURRENT_FORMAT_VERSION, decodeModelFile, encodeModelFile, readModelFile, requireSection, writeModelFile,
   type ModelFileInput, type SectionArray,
-} from '../src/model/format.js';
+} from '../src/io/format.js';
 import { checkpointPath, readCheckpoint, removeCheckpoint, writeCheckpoint } from '../src/train/checkpoint.js';
 import { packageVersion } from '../src/package-info.js';
 import { awkwardFloat32, awkwardFloat64, fixtureCheckpoint, fixtureModel } from './fixtures/models/fixture-content.js';

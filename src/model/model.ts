@@ -24,7 +24,7 @@ import { topicCoherence } from '../eval/coherence.js';
 import { empiricalTransitions, topicTransitionMatrix } from '../eval/transitions.js';
 import { topicActions } from '../eval/topics.js';
 import { TopN } from '../eval/top-n.js';
-import { readModelFile, requireSection, writeModelFile, type SectionArray } from './format.js';
+import { readModelFile, requireSection, writeModelFile, type SectionArray } from '../io/format.js';
 import { readCheckpoint, writeCheckpoint } from '../train/checkpoint.js';
 import { restoreTrainerState, trainerStateToCheckpoint } from '../lstm/trainer-checkpoint.js';
 import { DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, defaultInitSweeps, validateSettings, type ModelKind, type ModelSettings } from '../train/settings.js';

@@ -5,7 +5,7 @@
  */
 import { rmSync, statSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { readModelFile, writeModelFile, type ModelFileContents, type SectionArray } from '../model/format.js';
+import { readModelFile, writeModelFile, type ModelFileContents, type SectionArray } from '../io/format.js';
 
 export interface CheckpointInput {
   /** Caller fields: config, vocabulary, iteration, history, RNG state, ... (JSON, numbers finite). */

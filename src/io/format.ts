@@ -11,8 +11,8 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { crc32 } from '../io/crc32.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { crc32 } from './crc32.js';
+import { writeFileAtomic } from './atomic.js';
 import { packageVersion } from '../package-info.js';
 
 /** The format this lla writes. */

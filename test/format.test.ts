@@ -10,10 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { InputError } from '../src/errors.js';
 import { crc32, crc32IsNative, crc32Portable } from '../src/io/crc32.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
-import {
-  CURRENT_FORMAT_VERSION, decodeModelFile, encodeModelFile, readModelFile, requireSection, writeModelFile,
-  type ModelFileInput, type SectionArray,
-} from '../src/io/format.js';
+import { CURRENT_FORMAT_VERSION, type ModelFileInput, type SectionArray } from '../src/io/format.js';
+import { decodeModelFile, readModelFile, requireSection } from '../src/io/format-read.js';
+import { encodeModelFile, writeModelFile } from '../src/io/format-write.js';
 import { checkpointPath, readCheckpoint, removeCheckpoint, writeCheckpoint } from '../src/train/checkpoint.js';
 import { packageVersion } from '../src/package-info.js';
 import { awkwardFloat32, awkwardFloat64, fixtureCheckpoint, fixtureModel } from './fixtures/models/fixture-content.js';

@@ -31,7 +31,6 @@ import { readCheckpoint, writeCheckpoint } from '../train/checkpoint.js';
 import { restoreTrainerState, trainerStateToCheckpoint } from '../lstm/trainer-checkpoint.js';
 import { DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, defaultInitSweeps, validateSettings, type ModelKind, type ModelSettings } from '../train/settings.js';
 import { InputError, InterruptedError } from '../errors.js';
-import { packageVersion } from '../package-info.js';
 
 export type Sequences = ReadonlyArray<ReadonlyArray<string | number>>;
 /** Training or evaluation data: a corpus read by src/corpus, or sequences of action strings. */
@@ -915,5 +914,3 @@ export class ModelSession {
     return this.state.position[0];
   }
 }
-
-export { packageVersion };

@@ -72,7 +72,7 @@ function fakeData(model: ModelKind, k: number, evaluations: number): ReportData 
   const history = Array.from({ length: 8 }, (_, i) => record(i + 1, i < 3 && model !== 'lda' ? 'lda' : model === 'lstm' ? 'lda' : model as 'lla',
     {
       ...(i >= 8 - evaluations ? { heldOutPerplexity: 300 - i * 10 } : {}),
-      // the lstm baseline records its iterations as mode 'lda' with no E-step (model.ts: trainActionLstm)
+      // the lstm baseline records its iterations as mode 'lda' with no E-step (src/train/action-lstm-trainer.ts)
       ...(model === 'lstm' ? { estepTokensPerSecond: 0, mstepTokensPerSecond: 1500 } : {}),
     }));
   // a diagonal-heavy transition matrix with one empty row (a topic no position held)

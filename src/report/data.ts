@@ -3,7 +3,8 @@
  * (html.ts) reads only this, so it can be tested on hand-made data (hostile action names included) without
  * training anything.
  */
-import type { LlaModel, EvaluationResult } from '../model/model.js';
+import type { LlaModel } from '../model/model.js';
+import type { EvaluationResult } from '../eval/model-evaluation.js';
 import type { ModelKind, ModelSettings } from '../train/settings.js';
 import type { IterationRecord } from '../train/sem.js';
 import { packageVersion } from '../package-info.js';
@@ -84,7 +85,7 @@ export function reportDataFromModel(model: LlaModel, options: ReportOptions): Re
       // a model file written without its transition section: the page says so instead of failing
       matrix = null;
     }
-    // the LSTM only exists once a sweep ran past the lda initialisation (model.ts: finishTopicModel)
+    // the LSTM only exists once a sweep ran past the lda initialisation (src/train/trainer.ts: trainingTraces)
     const fromLstm = settings.model === 'lla' && settings.iterations > settings.initLdaSweeps;
     if (matrix) transitions = { matrix, source: fromLstm ? 'lstm' : 'empirical' };
   }

@@ -55,8 +55,39 @@ export async function prepareData(file: string, options: PrepareOptions = {}): P
   };
 }
 
+/** Sequences of actions, as the library API takes them. */
+export type Sequences = ReadonlyArray<ReadonlyArray<string | number>>;
+/** Training or evaluation data: a corpus read by src/corpus, or sequences of action strings. */
+export type SequenceInput = Corpus | Sequences;
+
+export function isCorpus(input: SequenceInput): input is Corpus {
+  return !Array.isArray(input) && typeof input === 'object' && input !== null && 'tokens' in input && 'offsets' in input;
+}
+
+/**
+ * Library input in the kernel layout through `vocabulary`: sequences mapped by action string, a corpus built with
+ * another vocabulary remapped by action string, a corpus of this vocabulary as it is. Unknown actions skipped.
+ */
+export function sequenceCorpus(input: SequenceInput, vocabulary: Vocabulary):
+  { tokens: Int32Array; offsets: Int32Array; skippedTokens: number; ids: string[] } {
+  if (isCorpus(input)) {
+    if (input.vocabulary !== vocabulary) {
+      const words = input.vocabulary.words;
+      const sequences: string[][] = [];
+      for (let d = 0; d + 1 < input.offsets.length; d++) {
+        sequences.push(Array.from(input.tokens.subarray(input.offsets[d], input.offsets[d + 1]), (id) => words[id]));
+      }
+      const mapped = corpusFromSequences(sequences, vocabulary);
+      return { ...mapped, skippedTokens: mapped.skippedTokens + input.skippedTokens, ids: input.ids };
+    }
+    return { tokens: input.tokens, offsets: input.offsets, skippedTokens: input.skippedTokens, ids: input.ids };
+  }
+  const mapped = corpusFromSequences(input, vocabulary);
+  return { ...mapped, ids: input.map((_, d) => String(d)) };
+}
+
 /** Sequences of action strings (the library API's input) mapped through a vocabulary; unknown actions skipped. */
-export function corpusFromSequences(sequences: ReadonlyArray<ReadonlyArray<string | number>>, vocabulary: Vocabulary):
+export function corpusFromSequences(sequences: Sequences, vocabulary: Vocabulary):
   { tokens: Int32Array; offsets: Int32Array; skippedTokens: number } {
   if (!Array.isArray(sequences)) throw new TypeError('expected an array of sequences (arrays of action strings)');
   const offsets = new Int32Array(sequences.length + 1);
@@ -75,7 +106,7 @@ export function corpusFromSequences(sequences: ReadonlyArray<ReadonlyArray<strin
 }
 
 /** A vocabulary built from in-memory sequences (library use without a file). */
-export function vocabularyFromSequences(sequences: ReadonlyArray<ReadonlyArray<string | number>>,
+export function vocabularyFromSequences(sequences: Sequences,
   options: VocabularyOptions = {}): Vocabulary {
   const counts = new Map<string, number>();
   for (const sequence of sequences) for (const action of sequence) {

@@ -80,7 +80,7 @@ function ldaTopicLogLikelihood(topics: Int32Array, offsets: Int32Array, numTopic
 }
 
 /**
- * One training run's sampler state. The driver (model.ts) owns it; it is plain typed arrays so checkpoints can
+ * One training run's sampler state. The driver (trainer.ts) owns it; it is plain typed arrays so checkpoints can
  * save it and a resumed run continues from the same assignments and random streams.
  */
 export class SemState {

@@ -6,7 +6,6 @@
  */
 import type { AliasTables, CellWeights, CountTables, Kernel, KernelMode, ProposalSchedule } from '../kernels/types.js';
 import { allocAlias, allocCounts, groupTokensByAction, toKernelInt32 } from '../kernels/buffers.js';
-import { InterruptedError } from '../errors.js';
 
 export type ModelVariant = 'lla' | 'word-lla' | 'lda';
 
@@ -32,10 +31,15 @@ export interface SemSettings {
   threads: number;
 }
 
-/** What the SEM loop needs of the TF.js model (src/lstm/): train on sampled topics, hand weights over. */
+/**
+ * The M-step engine, the one seam between the SEM loop and whatever trains the LSTM: train on the sampled topic
+ * sequences for a token budget, then hand the weights to the kernel in its layout. Today the TF.js topic LSTM
+ * (src/lstm/topic-lstm.ts) plugs in here; another engine plugs in by implementing these two calls.
+ */
 export interface LstmTrainer {
+  /** inputs: [T] lla: the sampled topics, word-lla: the actions; targets: [T] the sampled topics; offsets: [D+1] */
   train(args: { inputs: Int32Array; targets: Int32Array; offsets: Int32Array; tokenBudget: number; bptt: number;
-    batch: number; signal?: AbortSignal }): Promise<{ meanLoss: number; tokens: number; seconds: number }>;
+    batch: number }): Promise<{ meanLoss: number; tokens: number; seconds: number }>;
   cellWeights(): Promise<CellWeights>;
 }
 
@@ -146,9 +150,8 @@ export class SemState {
     return this.settings.model !== 'lda' && iteration + 1 >= this.settings.initLdaSweeps;
   }
 
-  /** One SEM iteration. `lstm` is required for lla and word-lla. */
-  async step(lstm: LstmTrainer | null, signal?: AbortSignal): Promise<IterationRecord> {
-    if (signal?.aborted) throw new InterruptedError();
+  /** One SEM iteration, never cut short (stops happen between iterations). `lstm` is required for lla and word-lla. */
+  async step(lstm: LstmTrainer | null): Promise<IterationRecord> {
     const settings = this.settings;
     const iteration = this.iteration;
     const mode = this.modeOf(iteration);
@@ -177,7 +180,7 @@ export class SemState {
       const mstepStarted = performance.now();
       const inputs = settings.model === 'word-lla' ? this.data.tokens : this.topics;
       const result = await lstm.train({ inputs, targets: this.topics, offsets: this.data.offsets,
-        tokenBudget: settings.lstmTokens, bptt: settings.bptt, batch: settings.batch, signal });
+        tokenBudget: settings.lstmTokens, bptt: settings.bptt, batch: settings.batch });
       this.weights = await lstm.cellWeights();
       lstmLoss = result.meanLoss;
       mstepTokens = result.tokens;

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { loadKernel } from '../src/kernels/loader.js';
 import { loadCorpus, type Corpus } from '../src/corpus/index.js';
 import { SemState, type SemSettings } from '../src/train/sem.js';
-import { randomCellWeights } from '../src/bench/sampler.js';
+import { randomCellWeights } from '../src/bench/sampler-throughput.js';
 import type { Kernel } from '../src/kernels/types.js';
 
 let corpus: Corpus;

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomCellWeights } from '../src/bench/sampler.js';
+import { randomCellWeights } from '../src/bench/sampler-throughput.js';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const folder = mkdtempSync(join(tmpdir(), 'lla-bench-'));
@@ -144,7 +144,7 @@ async function* backendsWithCorpus() {
 }
 
 warm('warm-up iterations are real, untimed iterations: warmup 2 + 1 timed ends where 0 + 3 timed ends', async () => {
-  const { runSamplerBench } = await import('../src/bench/sampler.js');
+  const { runSamplerBench } = await import('../src/bench/sampler-throughput.js');
   for await (const { kernel, corpus } of backendsWithCorpus()) {
     const base = { mode: 'lda' as const, topics: 6, threads: 1, seed: 4, hidden: 8, mhSteps: 2, exact: false };
     const warmed = await runSamplerBench(kernel, corpus, { ...base, iterations: 1, warmup: 2 });
@@ -171,7 +171,7 @@ warm.run();
 const compare = suite('bench: a comparison chain on other threads, turn about');
 
 compare('--compare-threads times a second chain side by side; it samples the same topics, and a kernel that does not is caught', async () => {
-  const { runSamplerBench } = await import('../src/bench/sampler.js');
+  const { runSamplerBench } = await import('../src/bench/sampler-throughput.js');
   for await (const { kernel, corpus } of backendsWithCorpus()) {
     const base = { mode: 'lda' as const, topics: 6, threads: 2, seed: 4, hidden: 8, mhSteps: 2, exact: false, iterations: 3 };
     const alone = await runSamplerBench(kernel, corpus, base);

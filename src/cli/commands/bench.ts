@@ -4,7 +4,7 @@ import { choiceOption, intOption, numberOption, positionals, type ParsedArgs } f
 import { CORPUS_OPTIONS, corpusOptionsFrom } from '../corpus-options.js';
 import { loadCorpus } from '../../corpus/corpus.js';
 import { BACKEND_CHOICES, loadKernel } from '../../kernels/loader.js';
-import { BENCH_MODES, runSamplerBench, type BenchResult } from '../../bench/sampler.js';
+import { BENCH_MODES, runSamplerBench, type BenchResult } from '../../bench/sampler-throughput.js';
 import type { KernelMode } from '../../kernels/types.js';
 
 const NAME = 'bench';

@@ -46,8 +46,6 @@ export function formatBenchTable(result: BenchResult): string {
 }
 
 export const command: Command = {
-  name: NAME,
-  summary: 'measure sampler throughput (tokens/s) and peak memory on a corpus',
   usage: '<input> [options]',
   description:
     'Loads the corpus, sets up the sampler (random initial topics, word-token index, count and alias tables, ' +

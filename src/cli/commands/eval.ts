@@ -15,8 +15,6 @@ import { InputError } from '../../errors.js';
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
 export const command: Command = {
-  name: 'eval',
-  summary: 'perplexity and next-action Recall@1/@10, MRR of a saved model on an input file',
   usage: '<model> <input> [options]',
   description: 'Scores every sequence of <input> with the model saved by `lla train --out`: perplexity ' +
     '(left-to-right particle filter for lla and lda, exact for word-lla and lstm; --perplexity completion for the ' +

@@ -148,8 +148,6 @@ export function csvPathFor(out: string, table: Table): string {
 }
 
 export const command: Command = {
-  name: 'export',
-  summary: 'write phi, top actions per topic and the topic-transition matrix as JSON or CSV',
   usage: '<model> --out FILE [options]',
   description: 'Exports the tables of a topic model (lla, word-lla or lda). JSON (the default, or when --out ' +
     'does not end in .csv): one file {"format": "lla-export", "model", "numTopics", "numActions", "beta", ' +

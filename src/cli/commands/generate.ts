@@ -34,8 +34,6 @@ function* encoded(path: string, chunks: Iterable<string>, signal: AbortSignal): 
 }
 
 export const command: Command = {
-  name: NAME,
-  summary: 'write a synthetic corpus from a known LLA (known topics and topic dynamics)',
   usage: '--out FILE [options]',
   description:
     'Draws K topics (phi_k ~ Dirichlet over a block of the V actions, slightly overlapping the next block) and ' +

@@ -23,8 +23,6 @@ export function topicRuns(topics: readonly number[]): string {
 }
 
 export const command: Command = {
-  name: 'infer',
-  summary: 'topic paths of unseen sequences (JSON lines with --json)',
   usage: '<model> <input> [options]',
   description: 'Samples the topics of every sequence of <input> with the trained topic-action table and LSTM ' +
     'fixed: --sweeps E-step sweeps from random topics (seeded by the model\'s seed, so runs repeat), as in ' +

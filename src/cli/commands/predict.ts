@@ -11,8 +11,6 @@ import { BACKEND_OPTIONS } from '../model-options.js';
 import { loadModelFor, readSequences } from '../model-input.js';
 
 export const command: Command = {
-  name: 'predict',
-  summary: 'the most probable next actions after each sequence (JSON lines with --json)',
   usage: '<model> <input> [options]',
   description: 'Runs the model over every sequence of <input> (the held-out particle filter, batched and ' +
     'threaded) and ranks all actions by their probability of coming next. Actions outside the model\'s vocabulary are ' +

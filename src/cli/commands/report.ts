@@ -19,8 +19,6 @@ export function defaultReportPath(modelPath: string): string {
 }
 
 export const command: Command = {
-  name: 'report',
-  summary: 'write a self-contained HTML report of a trained model (curves, transitions, topics, trajectories)',
   usage: '<model> [--out report.html] [options]',
   description: 'Writes one HTML file (no network resources: styles, scripts and SVG charts are inline) with the ' +
     "model's held-out perplexity or training log-likelihood per iteration, E-step and M-step tokens/s, the K x K " +

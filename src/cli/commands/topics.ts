@@ -8,8 +8,6 @@ import { BACKEND_OPTIONS } from '../model-options.js';
 import { loadModelFor, requireTopicModel } from '../model-input.js';
 
 export const command: Command = {
-  name: 'topics',
-  summary: 'top actions per topic of a saved model, with their probabilities',
   usage: '<model> [options]',
   description: 'Lists every topic of the model with its share of the training tokens and its -n most probable ' +
     'actions, phi_{k,w} = (n_{k,w} + beta) / (n_k + V beta). With --json, one object: {"model", "numTopics", ' +

@@ -38,8 +38,6 @@ function describeIteration(record: IterationRecord, total: number): string {
 }
 
 export const command: Command = {
-  name: 'train',
-  summary: 'train a model (lla, word-lla, lda or the lstm baseline) and report held-out perplexity',
   usage: '<input> [options]   |   lla train --demo',
   description: 'Trains by stochastic EM: each iteration samples every topic in the kernel (native or WASM), ' +
     'then trains the LSTM on the sampled topic sequences with TensorFlow.js. A seeded fraction of the sequences ' +

@@ -11,7 +11,10 @@ import { heldOutPerplexity, type HeldOutOptions } from './perplexity.js';
 import { nextActionEvaluation, type NextActionResult } from './next-action.js';
 import type { SequenceCorpus } from './phi.js';
 
-export type PerplexityProtocol = 'left-to-right' | 'completion';
+/** The held-out protocols (SPEC section 4): the filter left to right, or document completion. */
+export const PERPLEXITY_PROTOCOLS = ['left-to-right', 'completion'] as const;
+export type PerplexityProtocol = (typeof PERPLEXITY_PROTOCOLS)[number];
+export const DEFAULT_PERPLEXITY: PerplexityProtocol = 'left-to-right';
 
 export interface EvaluationResult {
   /** lla, word-lla, lda or lstm */

@@ -15,6 +15,11 @@ import { sequenceLogLikelihoods } from '../eval/perplexity.js';
 import { topNextActions } from '../eval/next-action.js';
 import { TopN } from '../eval/top-n.js';
 
+/** Next actions listed unless asked otherwise (predictNext, sessions, `lla predict`). */
+export const DEFAULT_NEXT_ACTIONS = 10;
+/** E-step sweeps of infer() with the tables fixed unless asked otherwise (also `lla infer --sweeps`). */
+export const DEFAULT_INFER_SWEEPS = 10;
+
 export interface NextAction {
   action: string;
   probability: number;
@@ -188,7 +193,7 @@ export class ModelSession {
   }
 
   /** The n most probable next actions with their probabilities. */
-  next(n = 10): NextAction[] {
+  next(n = DEFAULT_NEXT_ACTIONS): NextAction[] {
     const { counts } = this.model.servingTables();
     return topNextActions(this.topicMixture(), counts, this.model.settings.beta, n)
       .map((entry) => ({ action: this.model.vocabulary.word(entry.action), probability: entry.probability }));

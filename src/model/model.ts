@@ -17,11 +17,16 @@ import { isCorpus, sequenceCorpus, vocabularyFromSequences, type SequenceInput, 
 import { trainTopicModel, type TopicTables, type TrainingLoopOptions, type Trajectory } from '../train/trainer.js';
 import { trainActionLstm } from '../train/action-lstm-trainer.js';
 import { DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, defaultInitSweeps, validateSettings, type ModelKind, type ModelSettings } from '../train/settings.js';
-import { evaluateActionLstm, evaluateTopicModel, type EvaluationCorpus, type EvaluationResult, type PerplexityProtocol } from '../eval/model-evaluation.js';
+import {
+  DEFAULT_PERPLEXITY, evaluateActionLstm, evaluateTopicModel, type EvaluationCorpus, type EvaluationResult, type PerplexityProtocol,
+} from '../eval/model-evaluation.js';
 import { unigramPerplexity } from '../eval/perplexity.js';
 import { densePhi } from '../eval/phi.js';
-import { topicActions } from '../eval/topics.js';
-import { inferTopics, ModelSession, predictNextManyActions, predictNextManyTopics, type NextAction } from './inference.js';
+import { DEFAULT_TOPIC_ACTIONS, topicActions } from '../eval/topics.js';
+import {
+  DEFAULT_INFER_SWEEPS, DEFAULT_NEXT_ACTIONS, inferTopics, ModelSession, predictNextManyActions, predictNextManyTopics,
+  type NextAction,
+} from './inference.js';
 import { readModel, writeModel } from './model-file.js';
 import { InputError, InterruptedError } from '../errors.js';
 
@@ -184,7 +189,7 @@ export class LlaModel {
     const previousParameters = this.topicLstm ? await this.topicLstm.getParameters() : undefined;
     await this.ensureLstm(previousParameters);
     const loop: TrainingLoopOptions = {
-      heldOut, perplexity: options.perplexity ?? 'left-to-right',
+      heldOut, perplexity: options.perplexity ?? DEFAULT_PERPLEXITY,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
@@ -264,7 +269,7 @@ export class LlaModel {
     if (corpus.tokens.length === 0) {
       throw new InputError(`nothing to evaluate: all ${corpus.skippedTokens} actions are outside the model's vocabulary`);
     }
-    return this.evaluateCorpus(corpus, options.perplexity ?? 'left-to-right', options.nextAction ?? true);
+    return this.evaluateCorpus(corpus, options.perplexity ?? DEFAULT_PERPLEXITY, options.nextAction ?? true);
   }
 
   private evaluateCorpus(corpus: EvaluationCorpus, perplexity: PerplexityProtocol, nextAction: boolean): Promise<EvaluationResult> {
@@ -286,7 +291,7 @@ export class LlaModel {
   }
 
   /** The n most probable actions of topic k. */
-  topicWords(k: number, n = 10): TopicWord[] {
+  topicWords(k: number, n = DEFAULT_TOPIC_ACTIONS): TopicWord[] {
     this.requireTrained('topicWords');
     if (this.model === 'lstm') throw new Error('topicWords: the lstm baseline has no topics');
     if (!Number.isInteger(k) || k < 0 || k >= this.settings.topics) {
@@ -317,7 +322,7 @@ export class LlaModel {
   async infer(data: Sequences, options: { sweeps?: number } = {}): Promise<number[][]> {
     this.requireTrained('infer');
     if (this.model === 'lstm') throw new Error('infer: the lstm baseline has no topics');
-    return inferTopics(this, data, options.sweeps ?? 10);
+    return inferTopics(this, data, options.sweeps ?? DEFAULT_INFER_SWEEPS);
   }
 
   /** A serving session: push actions one at a time, ask for the next ones (no re-reading of the history). */
@@ -328,7 +333,7 @@ export class LlaModel {
   }
 
   /** The n most probable next actions after `history`. */
-  predictNext(history: ReadonlyArray<string | number>, n = 10): NextAction[] {
+  predictNext(history: ReadonlyArray<string | number>, n = DEFAULT_NEXT_ACTIONS): NextAction[] {
     const session = this.session();
     for (const action of history) session.push(action);
     return session.next(n);
@@ -341,7 +346,7 @@ export class LlaModel {
    * (its exact next-action distribution). Actions outside the vocabulary are skipped. Ties: the smaller action
    * id (the more frequent action) first. History d uses the filter's random streams of sequence index d.
    */
-  async predictNextMany(histories: Sequences, n = 10): Promise<NextAction[][]> {
+  async predictNextMany(histories: Sequences, n = DEFAULT_NEXT_ACTIONS): Promise<NextAction[][]> {
     this.requireTrained('predictNextMany');
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`predictNextMany: n must be a whole number >= 0, got ${n}`);
     if (histories.length === 0) return [];

@@ -5,9 +5,12 @@
  */
 import { readDocuments } from '../corpus/documents.js';
 import { toCorpus, type Corpus, type CorpusOptions } from '../corpus/corpus.js';
-import { buildVocabulary, Vocabulary, type VocabularyOptions } from '../corpus/vocabulary.js';
+import { buildVocabulary, DEFAULT_MIN_COUNT, Vocabulary, type VocabularyOptions } from '../corpus/vocabulary.js';
 import type { RawDocuments, ReadOptions } from '../corpus/types.js';
 import { holdoutSplit } from './split.js';
+
+/** The fraction of sequences held out for evaluation unless asked otherwise (`lla train --holdout`). */
+export const DEFAULT_HOLDOUT = 0.1;
 
 export interface PrepareOptions {
   read?: ReadOptions;
@@ -35,7 +38,7 @@ export interface PreparedData {
 
 export async function prepareData(file: string, options: PrepareOptions = {}): Promise<PreparedData> {
   const raw = await readDocuments(file, options.read ?? {});
-  const holdout = options.testFile !== undefined ? 0 : options.holdout ?? 0.1;
+  const holdout = options.testFile !== undefined ? 0 : options.holdout ?? DEFAULT_HOLDOUT;
   const split = holdoutSplit(raw.offsets.length - 1, holdout, options.seed ?? 1);
   const vocabulary = options.fixedVocabulary ?? buildVocabulary(raw, split.train, options.vocabulary ?? {}).vocabulary;
   const train = toCorpus(raw, split.train, vocabulary, options.corpus ?? {});
@@ -113,7 +116,7 @@ export function vocabularyFromSequences(sequences: Sequences,
     const key = String(action);
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  const minCount = options.minCount ?? 1;
+  const minCount = options.minCount ?? DEFAULT_MIN_COUNT;
   const kept = [...counts.entries()].filter(([word, count]) => count >= minCount && !options.stopwords?.has(word));
   // descending frequency, ties by first appearance (Map keeps insertion order; sort is stable)
   kept.sort((a, b) => b[1] - a[1]);

@@ -26,7 +26,11 @@ export interface TopicTables {
   nonZeros: number;
 }
 
-/** A training sequence's sampled topic path (the first 200 positions), kept for reports. */
+/** How many example trajectories training keeps (the longest sequences), and how many positions of each. */
+export const TRAJECTORIES_KEPT = 4;
+const TRAJECTORY_POSITIONS = 200;
+
+/** A training sequence's sampled topic path (its first TRAJECTORY_POSITIONS positions), kept for reports. */
 export interface Trajectory {
   id: string;
   actions: number[];
@@ -218,11 +222,11 @@ function trainingTraces(input: TopicTrainingInput, state: SemState, counts: Coun
   const transitions = s.model === 'lla' && state.weights
     ? topicTransitionMatrix(input.kernel, offsets, topics, state.weights, s.topics)
     : empiricalTransitions(offsets, topics, s.topics);
-  // example trajectories: the longest few sequences up to 200 tokens, for reports
+  // example trajectories: the longest few sequences, for reports
   const order = Array.from({ length: offsets.length - 1 }, (_, d) => d)
     .sort((a, b) => (offsets[b + 1] - offsets[b]) - (offsets[a + 1] - offsets[a]) || a - b);
-  const trajectories = order.slice(0, 4).map((d) => {
-    const end = Math.min(offsets[d + 1], offsets[d] + 200);
+  const trajectories = order.slice(0, TRAJECTORIES_KEPT).map((d) => {
+    const end = Math.min(offsets[d + 1], offsets[d] + TRAJECTORY_POSITIONS);
     return { id: input.train.ids[d] ?? String(d), actions: Array.from(state.data.tokens.subarray(offsets[d], end)),
       topics: Array.from(topics.subarray(offsets[d], end)) };
   });

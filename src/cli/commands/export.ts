@@ -13,10 +13,14 @@ import { loadModelFor, requireTopicModel } from '../model-input.js';
 import type { LlaModel } from '../../model/model.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { UsageError } from '../../errors.js';
+import { DEFAULT_TOPIC_ACTIONS } from '../../eval/topics.js';
 
 const TABLES = ['phi', 'topics', 'transitions'] as const;
 type Table = (typeof TABLES)[number];
 const DEFAULT_MAX_DENSE = 10_000_000;
+/** every table, and phi's layout chosen by size (--max-dense), unless asked otherwise */
+const DEFAULT_WHAT = 'all';
+const DEFAULT_LAYOUT = 'auto';
 
 /** phi by topic: the sparse part of every row (actions with n_{k,w} > 0) and the row's floor value. */
 interface PhiByTopic {
@@ -163,9 +167,9 @@ export const command: Command = {
   options: {
     out: { type: 'string', short: 'o', valueName: 'FILE', description: 'output file (CSV with --what all: the base name of three files)' },
     format: { type: 'string', valueName: 'F', description: "'json' or 'csv' (default: csv when --out ends in .csv, else json)" },
-    what: { type: 'string', valueName: 'T', description: "what to export: 'phi', 'topics', 'transitions' or 'all'", default: 'all' },
-    top: { type: 'string', short: 'n', valueName: 'N', description: 'actions per topic in the topics table', default: '10' },
-    phi: { type: 'string', valueName: 'L', description: "phi layout: 'auto', 'dense' or 'sparse'", default: 'auto' },
+    what: { type: 'string', valueName: 'T', description: "what to export: 'phi', 'topics', 'transitions' or 'all'", default: DEFAULT_WHAT },
+    top: { type: 'string', short: 'n', valueName: 'N', description: 'actions per topic in the topics table', default: String(DEFAULT_TOPIC_ACTIONS) },
+    phi: { type: 'string', valueName: 'L', description: "phi layout: 'auto', 'dense' or 'sparse'", default: DEFAULT_LAYOUT },
     'max-dense': { type: 'string', valueName: 'N', description: 'largest K x V written as a dense phi', default: String(DEFAULT_MAX_DENSE) },
     ...BACKEND_OPTIONS,
   },
@@ -180,9 +184,9 @@ export const command: Command = {
       throw new UsageError(`lla export: --out ${out} is the model file itself; choose another output path`);
     }
     const format = choiceOption('export', args, 'format', ['json', 'csv'] as const, /\.csv$/i.test(out) ? 'csv' : 'json');
-    const what = choiceOption('export', args, 'what', [...TABLES, 'all'] as const, 'all');
-    const top = intOption('export', args, 'top', 10, 1, 1_000_000);
-    const layoutChoice = choiceOption('export', args, 'phi', ['auto', 'dense', 'sparse'] as const, 'auto');
+    const what = choiceOption('export', args, 'what', [...TABLES, 'all'] as const, DEFAULT_WHAT);
+    const top = intOption('export', args, 'top', DEFAULT_TOPIC_ACTIONS, 1, 1_000_000);
+    const layoutChoice = choiceOption('export', args, 'phi', ['auto', 'dense', 'sparse'] as const, DEFAULT_LAYOUT);
     const maxDense = intOption('export', args, 'max-dense', DEFAULT_MAX_DENSE, 0);
 
     const model = await loadModelFor('export', modelPath, args, io);

@@ -9,6 +9,8 @@ import { intOption, stringOption, type ParsedArgs } from '../options.js';
 import { BACKEND_OPTIONS, backendFrom } from '../model-options.js';
 import { LlaModel } from '../../model/model.js';
 import { reportDataFromModel } from '../../report/data.js';
+import { DEFAULT_TOPIC_ACTIONS } from '../../eval/topics.js';
+import { TRAJECTORIES_KEPT } from '../../train/trainer.js';
 import { renderReport } from '../../report/html.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { UsageError } from '../../errors.js';
@@ -27,8 +29,9 @@ export const command: Command = {
     'The file is written atomically.',
   options: {
     out: { type: 'string', short: 'o', valueName: 'FILE', description: 'the HTML file to write (default: the model path with .html)' },
-    top: { type: 'string', valueName: 'N', description: 'actions listed per topic', default: '10' },
-    trajectories: { type: 'string', valueName: 'N', description: 'example sequences drawn (at most the 4 the model keeps)', default: '4' },
+    top: { type: 'string', valueName: 'N', description: 'actions listed per topic', default: String(DEFAULT_TOPIC_ACTIONS) },
+    trajectories: { type: 'string', valueName: 'N', description: `example sequences drawn (at most the ${TRAJECTORIES_KEPT} the model keeps)`,
+      default: String(TRAJECTORIES_KEPT) },
     ...BACKEND_OPTIONS,
   },
   async run(args: ParsedArgs, io: CommandIO): Promise<number> {
@@ -41,8 +44,8 @@ export const command: Command = {
     if (out === modelPath) {
       throw new UsageError(`lla report: --out ${out} is the model file itself; choose another name, e.g. report.html`);
     }
-    const top = intOption('report', args, 'top', 10, 1, 100);
-    const trajectories = intOption('report', args, 'trajectories', 4, 0, 100);
+    const top = intOption('report', args, 'top', DEFAULT_TOPIC_ACTIONS, 1, 100);
+    const trajectories = intOption('report', args, 'trajectories', TRAJECTORIES_KEPT, 0, 100);
     const backends = backendFrom('report', args, io.env);
     const model = await LlaModel.load(modelPath, {
       backend: backends.backend, threads: backends.threads,

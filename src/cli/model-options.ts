@@ -39,13 +39,14 @@ export const MODEL_OPTIONS: OptionSpecs = {
   'eval-every': { type: 'string', valueName: 'N', description: 'held-out perplexity every N iterations (0: at the end only)', default: String(d.evalEvery) },
 };
 
-export function tfBackendFrom(args: ParsedArgs): TfBackendChoice | undefined {
-  const raw = stringOption('train', args, 'tf-backend');
+/** `--tf-backend` of the command that ran (its name starts every message). */
+export function tfBackendFrom(command: string, args: ParsedArgs): TfBackendChoice | undefined {
+  const raw = stringOption(command, args, 'tf-backend');
   if (raw === undefined) return undefined;
   try {
     return parseTfBackend(raw, '--tf-backend');
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(`lla ${command}: ${(error as Error).message}`);
   }
 }
 
@@ -53,7 +54,7 @@ export function tfBackendFrom(args: ParsedArgs): TfBackendChoice | undefined {
 export function backendFrom(command: string, args: ParsedArgs, env: NodeJS.ProcessEnv):
   { backend: string; tfBackend: TfBackendChoice | undefined; threads: number } {
   const backend = resolveBackendChoice(stringOption(command, args, 'backend'), env);
-  return { backend, tfBackend: tfBackendFrom(args), threads: intOption(command, args, 'threads', d.threads, 0, 1024) };
+  return { backend, tfBackend: tfBackendFrom(command, args), threads: intOption(command, args, 'threads', d.threads, 0, 1024) };
 }
 
 /** The settings given by flags; `exact` is left undefined for `--estep auto` (the model decides by K). */

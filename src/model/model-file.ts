@@ -82,7 +82,9 @@ export function readModel(path: string, threads?: number):
     throw new InputError('is an lla container but not a model this version understands (missing settings or ' +
       'vocabulary); retrain the model', path);
   }
-  const settings = { ...DEFAULT_SETTINGS, ...header.settings, ...(threads !== undefined ? { threads } : {}) };
+  // only the settings this lla knows: create() kept misspelt options in the model before it refused them
+  const known = Object.fromEntries(Object.entries(header.settings).filter(([key]) => Object.hasOwn(DEFAULT_SETTINGS, key)));
+  const settings = { ...DEFAULT_SETTINGS, ...known, ...(threads !== undefined ? { threads } : {}) };
   try {
     validateSettings(settings);
   } catch (error) {

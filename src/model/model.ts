@@ -16,7 +16,10 @@ import type { IterationRecord } from '../train/sem.js';
 import { isCorpus, sequenceCorpus, vocabularyFromSequences, type SequenceInput, type Sequences } from '../train/data.js';
 import { trainTopicModel, type TopicTables, type TrainingLoopOptions, type Trajectory } from '../train/trainer.js';
 import { trainActionLstm } from '../train/action-lstm-trainer.js';
-import { DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, defaultInitSweeps, validateSettings, type ModelKind, type ModelSettings } from '../train/settings.js';
+import {
+  DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, SETTING_KEYS, checkOptionNames, defaultInitSweeps, validateSettings, type ModelKind,
+  type ModelSettings,
+} from '../train/settings.js';
 import {
   DEFAULT_PERPLEXITY, evaluateActionLstm, evaluateTopicModel, type EvaluationCorpus, type EvaluationResult, type PerplexityProtocol,
 } from '../eval/model-evaluation.js';
@@ -92,8 +95,12 @@ export class LlaModel {
     this.tfBackendChoice = tfBackend;
   }
 
-  /** A new, untrained model. Loads the kernel backend now (so a missing backend fails before any work). */
+  /**
+   * A new, untrained model. Refuses an option it does not know (naming it), then loads the kernel backend now
+   * (so a missing backend fails before any work).
+   */
   static async create(options: ModelOptions = {}): Promise<LlaModel> {
+    checkOptionNames(options, [...SETTING_KEYS, 'backend', 'tfBackend', 'warn']);
     const { backend, tfBackend, warn, ...given } = options;
     const settings: ModelSettings = { ...DEFAULT_SETTINGS };
     for (const [key, value] of Object.entries(given)) {

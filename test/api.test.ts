@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LlaModel, loadCorpus, DEFAULT_SETTINGS, type Corpus, type ModelOptions } from '../src/index.js';
+import { LlaModel, loadCorpus, DEFAULT_SETTINGS, UsageError, type Corpus, type ModelOptions } from '../src/index.js';
 import { readModelFile } from '../src/io/format-read.js';
 import { writeModelFile } from '../src/io/format-write.js';
 
@@ -67,5 +67,25 @@ options('a model file saved with an option this lla does not know still loads (t
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
+});
+options('what needs topics, asked of the lstm baseline, is a usage error that says why (not a TypeError)', async () => {
+  const lstm = await LlaModel.create({ model: 'lstm', iterations: 1, hidden: 4, embedding: 4, lstmTokens: 200, batch: 4,
+    bptt: 4, backend: 'wasm', warn: () => undefined });
+  await lstm.train([['a', 'b', 'c', 'a', 'b'], ['b', 'c', 'a', 'c']]);
+  const calls: Array<[string, () => unknown]> = [
+    ['phi', () => lstm.phi()], ['servingTables', () => lstm.servingTables()], ['topicWords', () => lstm.topicWords(0)],
+    ['transitionMatrix', () => lstm.transitionMatrix()], ['infer', () => lstm.infer([['a']])], ['session', () => lstm.session()],
+  ];
+  for (const [name, call] of calls) {
+    let caught: unknown;
+    try {
+      await call();
+    } catch (error) {
+      caught = error;
+    }
+    assert.instance(caught, UsageError, `${name}: ${String(caught)}`);
+    assert.match((caught as Error).message, new RegExp(`^${name}: the lstm baseline has no topics`), (caught as Error).message);
+  }
+  lstm.dispose();
 });
 options.run();

@@ -31,7 +31,7 @@ import {
   type NextAction,
 } from './inference.js';
 import { readModel, writeModel } from './model-file.js';
-import { InputError, InterruptedError } from '../errors.js';
+import { InputError, InterruptedError, UsageError } from '../errors.js';
 
 export interface ModelOptions extends Partial<ModelSettings> {
   /** kernel backend: auto (default: native, else WASM), native or wasm; LLA_BACKEND when absent */
@@ -143,8 +143,8 @@ export class LlaModel {
   }
 
   private get kernelMode(): KernelMode {
-    if (this.model === 'lstm') throw new Error('the lstm baseline has no topics');
-    return this.model;
+    this.requireTopics('kernelMode');
+    return this.model as KernelMode;
   }
 
   /** dense LSTM/softmax parameters */
@@ -162,6 +162,14 @@ export class LlaModel {
 
   private requireTrained(what: string): void {
     if (!this.trained) throw new Error(`${what}: the model is not trained: call train() or LlaModel.load() first`);
+  }
+
+  /** What needs topics (phi, the tables, topic paths, the kernel's filter) is a usage error on the lstm baseline. */
+  private requireTopics(what: string, hint = ''): void {
+    if (this.model === 'lstm') {
+      throw new UsageError(`${what}: the lstm baseline has no topics; ${what} needs a topic model (model 'lla', ` +
+        `'word-lla' or 'lda')${hint}`);
+    }
   }
 
   private async ensureLstm(parameters?: LstmParameters): Promise<void> {
@@ -300,7 +308,7 @@ export class LlaModel {
   /** The n most probable actions of topic k. */
   topicWords(k: number, n = DEFAULT_TOPIC_ACTIONS): TopicWord[] {
     this.requireTrained('topicWords');
-    if (this.model === 'lstm') throw new Error('topicWords: the lstm baseline has no topics');
+    this.requireTopics('topicWords');
     if (!Number.isInteger(k) || k < 0 || k >= this.settings.topics) {
       throw new RangeError(`topicWords: topic ${k} does not exist (0..${this.settings.topics - 1})`);
     }
@@ -311,6 +319,7 @@ export class LlaModel {
   /** The K x K topic-transition matrix (row = current topic, columns the next topic's distribution). */
   transitionMatrix(): number[][] {
     this.requireTrained('transitionMatrix');
+    this.requireTopics('transitionMatrix');
     if (!this.transitions) throw new Error('transitionMatrix: this model has no topics');
     const K = this.settings.topics;
     return Array.from({ length: K }, (_, j) => Array.from(this.transitions!.subarray(j * K, (j + 1) * K)));
@@ -319,6 +328,7 @@ export class LlaModel {
   /** phi as [K][V] rows (dense: for export only). */
   phi(): Float64Array {
     this.requireTrained('phi');
+    this.requireTopics('phi');
     return densePhi(this.tables!.counts, this.settings.beta, this.settings.topics, this.vocabulary.size);
   }
 
@@ -328,14 +338,14 @@ export class LlaModel {
    */
   async infer(data: Sequences, options: { sweeps?: number } = {}): Promise<number[][]> {
     this.requireTrained('infer');
-    if (this.model === 'lstm') throw new Error('infer: the lstm baseline has no topics');
+    this.requireTopics('infer');
     return inferTopics(this, data, options.sweeps ?? DEFAULT_INFER_SWEEPS);
   }
 
   /** A serving session: push actions one at a time, ask for the next ones (no re-reading of the history). */
   session(options: { sequenceIndex?: number } = {}): ModelSession {
     this.requireTrained('session');
-    if (this.model === 'lstm') throw new Error('session: the lstm baseline is evaluated in TF.js, not served by the kernels');
+    this.requireTopics('session', '; predictNextMany ranks the lstm baseline\'s next actions');
     return new ModelSession(this, options.sequenceIndex ?? 0);
   }
 
@@ -361,8 +371,10 @@ export class LlaModel {
     return predictNextManyTopics(this, histories, n);
   }
 
-  /** internal: what a session needs */
+  /** The trained counts and LSTM weights in the kernel layout (sessions, exports and reports read them). */
   servingTables(): { counts: CountTables; weights: CellWeights | undefined } {
+    this.requireTrained('servingTables');
+    this.requireTopics('servingTables');
     return { counts: this.tables!.counts, weights: this.weights };
   }
 

@@ -8,7 +8,7 @@ import { countsInKernel } from '../kernels/buffers.js';
 import type { ActionLstm } from '../lstm/action-lstm.js';
 import { completionPerplexity } from './completion.js';
 import { heldOutPerplexity, type HeldOutOptions } from './perplexity.js';
-import { nextActionEvaluation, type NextActionResult } from './next-action.js';
+import { chooseNextActionPositions, nextActionEvaluation, type NextActionResult } from './next-action.js';
 import type { SequenceCorpus } from './phi.js';
 
 /** The held-out protocols (SPEC section 4): the filter left to right, or document completion. */
@@ -66,7 +66,7 @@ export async function evaluateTopicModel(options: TopicModelEvaluation): Promise
 
 export interface ActionLstmEvaluation {
   lstm: ActionLstm;
-  /** the kernel and seed of the model: they choose the next-action positions as for the topic models */
+  /** the model's kernel and seed: they draw the next-action positions, the same as the topic models' */
   kernel: Kernel;
   seed: number;
   vocabularySize: number;
@@ -89,26 +89,24 @@ export async function evaluateActionLstm(options: ActionLstmEvaluation): Promise
   };
 }
 
-/** Recall@1, Recall@10 and MRR of the baseline: all V actions ranked by the LSTM's softmax at each position. */
+/**
+ * Recall@1, Recall@10 and MRR of the baseline: all V actions ranked by the LSTM's softmax (ties: the smaller
+ * action id first) at the positions the topic models score (chooseNextActionPositions).
+ */
 export async function actionLstmNextAction(options: ActionLstmEvaluation): Promise<NextActionResult> {
   const { corpus, vocabularySize: V } = options;
-  // the same positions as the topic models: t >= 5, at most 2000, seeded sample
-  const eligible: number[] = [];
-  for (let d = 0; d + 1 < corpus.offsets.length; d++) {
-    for (let t = corpus.offsets[d] + 5; t < corpus.offsets[d + 1]; t++) eligible.push(t);
-  }
-  const chosen = sampleEvenly(eligible, 2000);
-  const scoredPositions = Int32Array.from(chosen);
-  const ranks = new Int32Array(chosen.length);
-  if (chosen.length === 0) {
-    return { recallAt1: NaN, recallAt10: NaN, meanReciprocalRank: NaN, positions: 0, eligiblePositions: 0,
-      sampled: false, scoredPositions, ranks };
+  const { positions: scoredPositions, eligible, sampled } = chooseNextActionPositions(options.kernel, options.seed,
+    corpus.offsets);
+  const ranks = new Int32Array(scoredPositions.length);
+  if (scoredPositions.length === 0) {
+    return { recallAt1: NaN, recallAt10: NaN, meanReciprocalRank: NaN, positions: 0, eligiblePositions: 0, sampled,
+      scoredPositions, ranks };
   }
   const scores = await options.lstm.nextActionScores({ tokens: corpus.tokens, offsets: corpus.offsets }, scoredPositions);
   let hits1 = 0;
   let hits10 = 0;
   let reciprocal = 0;
-  chosen.forEach((position, i) => {
+  scoredPositions.forEach((position, i) => {
     const row = scores.subarray(i * V, (i + 1) * V);
     const truth = corpus.tokens[position];
     const target = row[truth];
@@ -119,9 +117,9 @@ export async function actionLstmNextAction(options: ActionLstmEvaluation): Promi
     if (rank <= 10) hits10++;
     reciprocal += 1 / rank;
   });
-  const positions = chosen.length;
+  const positions = scoredPositions.length;
   return { recallAt1: hits1 / positions, recallAt10: hits10 / positions, meanReciprocalRank: reciprocal / positions,
-    positions, eligiblePositions: eligible.length, sampled: eligible.length > positions, scoredPositions, ranks };
+    positions, eligiblePositions: eligible, sampled, scoredPositions, ranks };
 }
 
 /** The next-action part of an EvaluationResult (NaN and 0 positions when not asked or nothing qualified). */
@@ -130,12 +128,4 @@ function nextActionFields(next: NextActionResult | null):
   if (next === null) return { recallAt1: NaN, recallAt10: NaN, mrr: NaN, nextActionPositions: 0 };
   return { recallAt1: next.recallAt1, recallAt10: next.recallAt10, mrr: next.meanReciprocalRank,
     nextActionPositions: next.positions };
-}
-
-/** Up to `count` items spread evenly over `items` (deterministic). */
-function sampleEvenly<T>(items: T[], count: number): T[] {
-  if (items.length <= count) return items;
-  const out: T[] = [];
-  for (let i = 0; i < count; i++) out.push(items[Math.floor((i * items.length) / count)]);
-  return out;
 }

@@ -2,24 +2,15 @@
 // throughput, the backend that ran is the one asked for, phase times add up, bad flags exit 2.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { randomCellWeights } from '../src/bench/sampler-throughput.js';
+import { runCli } from './helpers/cli.js';
 
-const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const folder = mkdtempSync(join(tmpdir(), 'lla-bench-'));
 const corpusPath = join(folder, 'small.txt');
 const SEQUENCES = 300;
-
-function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'bin', 'lla.js'), ...argv], { cwd: root, maxBuffer: 1 << 26, env: { ...process.env, NO_COLOR: '1' } },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
-  });
-}
 
 const REQUIRED_KEYS = ['backend', 'model', 'topics', 'threads', 'tokens', 'iterations', 'tokensPerSecond', 'peakRssBytes',
   'hidden', 'seconds', 'acceptanceRate', 'instructionSet'];

@@ -9,22 +9,11 @@ import { FILTER_ITERATION_BASE, RANDOM_TOPICS_ITERATION, ReferenceStream } from 
 import type {
   AliasTables, BackendName, CellWeights, CountTables, FilterState, Kernel, KernelMode, ProposalSchedule, SweepArgs,
 } from '../src/kernels/types.js';
+import { mulberry32 as testRandom } from './helpers/mulberry32.js';
 
 const BACKENDS: BackendName[] = (process.env.LLA_TEST_BACKENDS?.split(',') as BackendName[] | undefined) ?? ['native', 'wasm'];
 
 // ---------------------------------------------------------------- small deterministic helpers (not the kernel's)
-
-/** mulberry32: weights and corpora for the tests, independent of the kernels' SplitMix64. */
-function testRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A corpus of T tokens over V actions and K topics in the kernel's memory, drawn by `draw` (action, topic) for each

@@ -14,5 +14,7 @@ export { topicTransitionMatrix, empiricalTransitions, trajectory, trajectorySegm
 export type { TransitionMatrix, TrajectorySegment } from './transitions.js';
 export { topActionsPerTopic, topicActions } from './topics.js';
 export type { TopicAction } from './topics.js';
-export { MixtureScorer, phiValue, countOf, inverseDenominators } from './phi.js';
+export { MixtureScorer, phiValue, countOf, inverseDenominators, densePhi } from './phi.js';
+export { evaluateTopicModel, evaluateActionLstm, actionLstmNextAction, PERPLEXITY_PROTOCOLS, DEFAULT_PERPLEXITY } from './model-evaluation.js';
+export type { EvaluationResult, EvaluationCorpus, PerplexityProtocol } from './model-evaluation.js';
 export type { SequenceCorpus } from './phi.js';

@@ -6,7 +6,7 @@
 // results on stdout). The runs are independent, so they go in parallel in `before` and each test reads its run.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync,
@@ -14,10 +14,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { runCli as runHelper } from './helpers/cli.js';
 
-const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const folder = mkdtempSync(join(tmpdir(), 'lla-robustness-'));
 const at = (name: string) => join(folder, name);
 
@@ -32,11 +31,7 @@ delete baseEnv.LLA_BACKEND;
 delete baseEnv.LLA_TF_BACKEND;
 
 function runCli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'bin', 'lla.js'), ...argv],
-      { cwd: root, maxBuffer: 1 << 26, env: { ...baseEnv, ...env } },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
-  });
+  return runHelper(argv, { ...baseEnv, ...env });
 }
 
 // ---- inputs -------------------------------------------------------------------------------------------------
@@ -575,10 +570,7 @@ if (process.getuid?.() !== 0 && process.platform !== 'win32') {
 }
 
 function runIn(argv: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'bin', 'lla.js'), ...argv], { cwd, maxBuffer: 1 << 26, env: baseEnv },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
-  });
+  return runHelper(argv, baseEnv, cwd);
 }
 
 /**

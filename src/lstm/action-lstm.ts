@@ -4,7 +4,8 @@
  * evaluation both run in TF.js. The caller may cap the vocabulary by mapping rare actions to one OOV id.
  */
 import type { TfBackendChoice } from './tf-backend.js';
-import { SequenceModel, type EvaluateResult, type TrainResult } from './sequence-model.js';
+import { SequenceModel, type TrainResult } from './sequence-model.js';
+import type { EvaluateResult } from './sequence-evaluation.js';
 import { type LstmParameters, type NetworkShape } from './weights.js';
 import { LstmModel } from './lstm-model.js';
 

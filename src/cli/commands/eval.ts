@@ -5,18 +5,18 @@
  */
 import type { Command, CommandIO } from '../command.js';
 import { choiceOption, intOption, positionals, type ParsedArgs } from '../options.js';
-import { READ_OPTIONS, readOptionsFrom } from '../corpus-options.js';
+import { FILTER_OPTIONS, READ_OPTIONS, readOptionsFrom } from '../corpus-options.js';
 import { BACKEND_OPTIONS } from '../model-options.js';
 import { finiteJson, loadModelFor } from '../model-input.js';
 import { readDocuments } from '../../corpus/documents.js';
 import { toCorpus } from '../../corpus/corpus.js';
 import { InputError } from '../../errors.js';
+import { DEFAULT_PERPLEXITY, PERPLEXITY_PROTOCOLS } from '../../eval/model-evaluation.js';
+import { DEFAULT_SETTINGS } from '../../train/settings.js';
 
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
 export const command: Command = {
-  name: 'eval',
-  summary: 'perplexity and next-action Recall@1/@10, MRR of a saved model on an input file',
   usage: '<model> <input> [options]',
   description: 'Scores every sequence of <input> with the model saved by `lla train --out`: perplexity ' +
     '(left-to-right particle filter for lla and lda, exact for word-lla and lstm; --perplexity completion for the ' +
@@ -25,8 +25,8 @@ export const command: Command = {
     'and flags give the same numbers on every run (for a given backend).',
   options: {
     ...READ_OPTIONS,
-    'max-length': { type: 'string', valueName: 'L', description: 'split sequences longer than L into pieces of at most L (default: no limit)' },
-    perplexity: { type: 'string', valueName: 'P', description: "protocol: 'left-to-right' or 'completion'", default: 'left-to-right' },
+    'max-length': FILTER_OPTIONS['max-length'],
+    perplexity: { type: 'string', valueName: 'P', description: `protocol: ${PERPLEXITY_PROTOCOLS.map((name) => `'${name}'`).join(' or ')}`, default: DEFAULT_PERPLEXITY },
     particles: { type: 'string', valueName: 'S', description: 'particles of the filter (default: the value the model was trained with)' },
     ...BACKEND_OPTIONS,
   },
@@ -35,8 +35,9 @@ export const command: Command = {
     const json = args.values.json === true;
     const read = readOptionsFrom('eval', args);
     const maxLength = intOption('eval', args, 'max-length', 0, 1);
-    const protocol = choiceOption('eval', args, 'perplexity', ['left-to-right', 'completion'] as const, 'left-to-right');
-    const particles = args.values.particles === undefined ? undefined : intOption('eval', args, 'particles', 32, 1, 100_000);
+    const protocol = choiceOption('eval', args, 'perplexity', PERPLEXITY_PROTOCOLS, DEFAULT_PERPLEXITY);
+    const particles = args.values.particles === undefined ? undefined
+      : intOption('eval', args, 'particles', DEFAULT_SETTINGS.particles, 1, 100_000);
 
     const model = await loadModelFor('eval', modelPath, args, io);
     if (particles !== undefined) model.settings.particles = particles;

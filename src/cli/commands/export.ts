@@ -13,10 +13,14 @@ import type { LlaModel } from '../../model/model.js';
 import { writeFilesAtomic, type FileToWrite } from '../../io/atomic.js';
 import { checkOutputs } from '../../io/outputs.js';
 import { UsageError } from '../../errors.js';
+import { DEFAULT_TOPIC_ACTIONS } from '../../eval/topics.js';
 
 const TABLES = ['phi', 'topics', 'transitions'] as const;
 type Table = (typeof TABLES)[number];
 const DEFAULT_MAX_DENSE = 10_000_000;
+/** every table, and phi's layout chosen by size (--max-dense), unless asked otherwise */
+const DEFAULT_WHAT = 'all';
+const DEFAULT_LAYOUT = 'auto';
 
 /** phi by topic: the sparse part of every row (actions with n_{k,w} > 0) and the row's floor value. */
 interface PhiByTopic {
@@ -148,8 +152,6 @@ export function csvPathFor(out: string, table: Table): string {
 }
 
 export const command: Command = {
-  name: 'export',
-  summary: 'write phi, top actions per topic and the topic-transition matrix as JSON or CSV',
   usage: '<model> --out FILE [options]',
   description: 'Exports the tables of a topic model (lla, word-lla or lda). JSON (the default, or when --out ' +
     'does not end in .csv): one file {"format": "lla-export", "model", "numTopics", "numActions", "beta", ' +
@@ -167,9 +169,9 @@ export const command: Command = {
   options: {
     out: { type: 'string', short: 'o', valueName: 'FILE', description: 'output file (CSV with --what all: the base name of three files)' },
     format: { type: 'string', valueName: 'F', description: "'json' or 'csv' (default: csv when --out ends in .csv, else json)" },
-    what: { type: 'string', valueName: 'T', description: "what to export: 'phi', 'topics', 'transitions' or 'all'", default: 'all' },
-    top: { type: 'string', short: 'n', valueName: 'N', description: 'actions per topic in the topics table', default: '10' },
-    phi: { type: 'string', valueName: 'L', description: "phi layout: 'auto', 'dense' or 'sparse'", default: 'auto' },
+    what: { type: 'string', valueName: 'T', description: "what to export: 'phi', 'topics', 'transitions' or 'all'", default: DEFAULT_WHAT },
+    top: { type: 'string', short: 'n', valueName: 'N', description: 'actions per topic in the topics table', default: String(DEFAULT_TOPIC_ACTIONS) },
+    phi: { type: 'string', valueName: 'L', description: "phi layout: 'auto', 'dense' or 'sparse'", default: DEFAULT_LAYOUT },
     'max-dense': { type: 'string', valueName: 'N', description: 'largest K x V written as a dense phi', default: String(DEFAULT_MAX_DENSE) },
     ...BACKEND_OPTIONS,
   },
@@ -181,13 +183,13 @@ export const command: Command = {
       throw new UsageError("lla export: --out FILE is required (where to write the export). Run 'lla export --help'.");
     }
     const format = choiceOption('export', args, 'format', ['json', 'csv'] as const, /\.csv$/i.test(out) ? 'csv' : 'json');
-    const what = choiceOption('export', args, 'what', [...TABLES, 'all'] as const, 'all');
+    const what = choiceOption('export', args, 'what', [...TABLES, 'all'] as const, DEFAULT_WHAT);
     const pathOf = (table: Table) => (format === 'csv' && what === 'all' ? csvPathFor(out, table) : out);
     const outputs = format === 'csv' && what === 'all'
       ? TABLES.map((table) => ({ path: pathOf(table), name: `the ${table} table file (from --out ${out})` }))
       : [{ path: out, name: '--out' }];
-    const top = intOption('export', args, 'top', 10, 1, 1_000_000);
-    const layoutChoice = choiceOption('export', args, 'phi', ['auto', 'dense', 'sparse'] as const, 'auto');
+    const top = intOption('export', args, 'top', DEFAULT_TOPIC_ACTIONS, 1, 1_000_000);
+    const layoutChoice = choiceOption('export', args, 'phi', ['auto', 'dense', 'sparse'] as const, DEFAULT_LAYOUT);
     const maxDense = intOption('export', args, 'max-dense', DEFAULT_MAX_DENSE, 0);
     checkOutputs('export', outputs, [{ path: modelPath, name: 'the model' }]);
 

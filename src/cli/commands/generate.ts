@@ -3,12 +3,13 @@ import type { Command, CommandIO } from '../command.js';
 import { choiceOption, intOption, numberOption, positionals, stringOption, type ParsedArgs } from '../options.js';
 import { gzipSync } from 'node:zlib';
 import { InterruptedError, UsageError } from '../../errors.js';
-import { DYNAMICS, generateSynthetic, type Dynamics } from '../../generate/synthetic.js';
+import { DYNAMICS, generateSynthetic, SYNTHETIC_DEFAULTS, type Dynamics } from '../../generate/synthetic.js';
 import { corpusChunks, OUTPUT_FORMATS, outputFormatFromName, truthChunks, type OutputFormat } from '../../generate/output.js';
 import { writeFilesAtomic, type FileToWrite } from '../../io/atomic.js';
 import { checkOutputs } from '../../io/outputs.js';
 
 const NAME = 'generate';
+const d = SYNTHETIC_DEFAULTS;
 
 /** Redraws one progress line on stderr at most a few times a second (interactive terminals only). */
 function progressLine(io: CommandIO): (text: string, final?: boolean) => void {
@@ -41,8 +42,6 @@ function* announced<T>(onStart: () => void, chunks: Iterable<T>): Generator<T> {
 }
 
 export const command: Command = {
-  name: NAME,
-  summary: 'write a synthetic corpus from a known LLA (known topics and topic dynamics)',
   usage: '--out FILE [options]',
   description:
     'Draws K topics (phi_k ~ Dirichlet over a block of the V actions, slightly overlapping the next block) and ' +
@@ -60,13 +59,13 @@ export const command: Command = {
   options: {
     out: { type: 'string', short: 'o', valueName: 'FILE', description: 'the corpus file to write (required)' },
     format: { type: 'string', valueName: 'F', description: 'output format: text, jsonl or events (default: jsonl for .jsonl names, events for .tsv, else text)' },
-    topics: { type: 'string', short: 'k', valueName: 'K', description: 'number of topics', default: '10' },
-    vocabulary: { type: 'string', valueName: 'V', description: 'number of distinct actions (>= K)', default: '1000' },
-    sequences: { type: 'string', valueName: 'D', description: 'number of sequences', default: '1000' },
-    length: { type: 'string', valueName: 'L', description: 'mean sequence length', default: '50' },
-    seed: { type: 'string', valueName: 'S', description: 'random seed', default: '1' },
-    dynamics: { type: 'string', valueName: 'KIND', description: `topic dynamics: ${DYNAMICS.join(' or ')}`, default: 'first-order' },
-    concentration: { type: 'string', valueName: 'A', description: 'Dirichlet concentration of each topic over its actions', default: '0.5' },
+    topics: { type: 'string', short: 'k', valueName: 'K', description: 'number of topics', default: String(d.topics) },
+    vocabulary: { type: 'string', valueName: 'V', description: 'number of distinct actions (>= K)', default: String(d.vocabulary) },
+    sequences: { type: 'string', valueName: 'D', description: 'number of sequences', default: String(d.sequences) },
+    length: { type: 'string', valueName: 'L', description: 'mean sequence length', default: String(d.length) },
+    seed: { type: 'string', valueName: 'S', description: 'random seed', default: String(d.seed) },
+    dynamics: { type: 'string', valueName: 'KIND', description: `topic dynamics: ${DYNAMICS.join(' or ')}`, default: d.dynamics },
+    concentration: { type: 'string', valueName: 'A', description: 'Dirichlet concentration of each topic over its actions', default: String(d.concentration) },
     truth: { type: 'string', valueName: 'FILE', description: 'also write the truth (phi, transitions, topic sequences) as JSON' },
   },
 
@@ -75,13 +74,13 @@ export const command: Command = {
     const out = stringOption(NAME, args, 'out');
     if (out === undefined || out === '') throw new UsageError(`lla ${NAME}: --out FILE is required (the corpus to write)`);
     const format: OutputFormat = choiceOption(NAME, args, 'format', OUTPUT_FORMATS, outputFormatFromName(out));
-    const topics = intOption(NAME, args, 'topics', 10, 1, 1 << 20);
-    const vocabulary = intOption(NAME, args, 'vocabulary', 1000, 1, 1 << 26);
-    const sequences = intOption(NAME, args, 'sequences', 1000, 1, 1 << 28);
-    const length = intOption(NAME, args, 'length', 50, 1, 1 << 26);
-    const seed = intOption(NAME, args, 'seed', 1, 0, Number.MAX_SAFE_INTEGER);
-    const dynamics: Dynamics = choiceOption(NAME, args, 'dynamics', DYNAMICS, 'first-order');
-    const concentration = numberOption(NAME, args, 'concentration', 0.5, 0, Infinity, true);
+    const topics = intOption(NAME, args, 'topics', d.topics, 1, 1 << 20);
+    const vocabulary = intOption(NAME, args, 'vocabulary', d.vocabulary, 1, 1 << 26);
+    const sequences = intOption(NAME, args, 'sequences', d.sequences, 1, 1 << 28);
+    const length = intOption(NAME, args, 'length', d.length, 1, 1 << 26);
+    const seed = intOption(NAME, args, 'seed', d.seed, 0, Number.MAX_SAFE_INTEGER);
+    const dynamics: Dynamics = choiceOption(NAME, args, 'dynamics', DYNAMICS, d.dynamics);
+    const concentration = numberOption(NAME, args, 'concentration', d.concentration, 0, Infinity, true);
     const truth = stringOption(NAME, args, 'truth');
     if (vocabulary < topics) {
       throw new UsageError(`lla ${NAME}: --vocabulary ${vocabulary} is smaller than --topics ${topics}: every ` +

@@ -8,6 +8,7 @@ import { intOption, positionals, type ParsedArgs } from '../options.js';
 import { READ_OPTIONS, readOptionsFrom } from '../corpus-options.js';
 import { BACKEND_OPTIONS } from '../model-options.js';
 import { loadModelFor, readSequences, requireTopicModel } from '../model-input.js';
+import { DEFAULT_INFER_SWEEPS } from '../../model/inference.js';
 
 /** Unknown actions (outside the model's vocabulary) get no topic: -1 from the model, `?` in runs. */
 export function topicRuns(topics: readonly number[]): string {
@@ -23,8 +24,6 @@ export function topicRuns(topics: readonly number[]): string {
 }
 
 export const command: Command = {
-  name: 'infer',
-  summary: 'topic paths of unseen sequences (JSON lines with --json)',
   usage: '<model> <input> [options]',
   description: 'Samples the topics of every sequence of <input> with the trained topic-action table and LSTM ' +
     'fixed: --sweeps E-step sweeps from random topics (seeded by the model\'s seed, so runs repeat), as in ' +
@@ -34,14 +33,14 @@ export const command: Command = {
     'vocabulary (it is skipped: the model never saw it). Needs a topic model (lla, word-lla or lda).',
   options: {
     ...READ_OPTIONS,
-    sweeps: { type: 'string', valueName: 'N', description: 'E-step sweeps with the tables fixed', default: '10' },
+    sweeps: { type: 'string', valueName: 'N', description: 'E-step sweeps with the tables fixed', default: String(DEFAULT_INFER_SWEEPS) },
     ...BACKEND_OPTIONS,
   },
   async run(args: ParsedArgs, io: CommandIO): Promise<number> {
     const [modelPath, input] = positionals('infer', args, ['model', 'input']);
     const json = args.values.json === true;
     const read = readOptionsFrom('infer', args);
-    const sweeps = intOption('infer', args, 'sweeps', 10, 1, 100_000);
+    const sweeps = intOption('infer', args, 'sweeps', DEFAULT_INFER_SWEEPS, 1, 100_000);
 
     const model = await loadModelFor('infer', modelPath, args, io);
     requireTopicModel('infer', model, modelPath, 'infer topic paths');

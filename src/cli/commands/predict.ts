@@ -9,10 +9,10 @@ import { intOption, positionals, type ParsedArgs } from '../options.js';
 import { READ_OPTIONS, readOptionsFrom } from '../corpus-options.js';
 import { BACKEND_OPTIONS } from '../model-options.js';
 import { loadModelFor, readSequences } from '../model-input.js';
+import { DEFAULT_NEXT_ACTIONS } from '../../model/inference.js';
+import { DEFAULT_SETTINGS } from '../../train/settings.js';
 
 export const command: Command = {
-  name: 'predict',
-  summary: 'the most probable next actions after each sequence (JSON lines with --json)',
   usage: '<model> <input> [options]',
   description: 'Runs the model over every sequence of <input> (the held-out particle filter, batched and ' +
     'threaded) and ranks all actions by their probability of coming next. Actions outside the model\'s vocabulary are ' +
@@ -23,7 +23,7 @@ export const command: Command = {
     'the lstm baseline gives its own softmax. Results repeat exactly for the same model, input and backend.',
   options: {
     ...READ_OPTIONS,
-    top: { type: 'string', short: 'n', valueName: 'N', description: 'next actions listed per sequence', default: '10' },
+    top: { type: 'string', short: 'n', valueName: 'N', description: 'next actions listed per sequence', default: String(DEFAULT_NEXT_ACTIONS) },
     particles: { type: 'string', valueName: 'S', description: 'particles of the filter (default: the value the model was trained with)' },
     ...BACKEND_OPTIONS,
   },
@@ -31,8 +31,9 @@ export const command: Command = {
     const [modelPath, input] = positionals('predict', args, ['model', 'input']);
     const json = args.values.json === true;
     const read = readOptionsFrom('predict', args);
-    const top = intOption('predict', args, 'top', 10, 1, 1_000_000);
-    const particles = args.values.particles === undefined ? undefined : intOption('predict', args, 'particles', 32, 1, 100_000);
+    const top = intOption('predict', args, 'top', DEFAULT_NEXT_ACTIONS, 1, 1_000_000);
+    const particles = args.values.particles === undefined ? undefined
+      : intOption('predict', args, 'particles', DEFAULT_SETTINGS.particles, 1, 100_000);
 
     const model = await loadModelFor('predict', modelPath, args, io);
     if (particles !== undefined) model.settings.particles = particles;

@@ -9,7 +9,7 @@ import { intOption, numberOption, choiceOption, stringOption, type ParsedArgs } 
 import { CORPUS_OPTIONS, corpusOptionsFrom } from '../corpus-options.js';
 import { BACKEND_OPTIONS, MODEL_OPTIONS, backendFrom, settingsFrom } from '../model-options.js';
 import { progressBar } from '../progress.js';
-import { prepareData } from '../../train/data.js';
+import { DEFAULT_HOLDOUT, prepareData } from '../../train/data.js';
 import { LlaModel, type TrainSummary } from '../../model/model.js';
 import type { IterationRecord } from '../../train/sem.js';
 import { packageRoot } from '../../package-info.js';
@@ -18,6 +18,7 @@ import { checkpointPath } from '../../train/checkpoint.js';
 import { checkTrainFiles, saveTrainedModel, type SaveOutcome } from '../train-output.js';
 import { checkMemory, defaultMemoryLimit, estimateTrainingMemory, formatBytes, parseMemorySize } from '../../train/memory.js';
 import { availableParallelism } from 'node:os';
+import { DEFAULT_PERPLEXITY, PERPLEXITY_PROTOCOLS } from '../../eval/model-evaluation.js';
 
 /** The embedded default of `npm start`: a 376 KB sample of the shared event log (data/README.md). */
 export function demoFile(): string {
@@ -26,6 +27,9 @@ export function demoFile(): string {
 
 /** Settings of the demo run: small enough for well under a minute on two cores, still a real training. */
 const DEMO_DEFAULTS: Record<string, string> = { topics: '20', iterations: '12', init: 'lda:6', 'lstm-tokens': '20000' };
+
+/** train's own flags unless asked otherwise (the model settings' defaults are DEFAULT_SETTINGS) */
+const TRAIN_DEFAULTS = { holdout: DEFAULT_HOLDOUT, perplexity: DEFAULT_PERPLEXITY, checkpointEvery: 0, top: 5 } as const;
 
 const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
@@ -39,8 +43,6 @@ function describeIteration(record: IterationRecord, total: number): string {
 }
 
 export const command: Command = {
-  name: 'train',
-  summary: 'train a model (lla, word-lla, lda or the lstm baseline) and report held-out perplexity',
   usage: '<input> [options]   |   lla train --demo',
   description: 'Trains by stochastic EM: each iteration samples every topic in the kernel (native or WASM), ' +
     'then trains the LSTM on the sampled topic sequences with TensorFlow.js. A seeded fraction of the sequences ' +
@@ -56,15 +58,16 @@ export const command: Command = {
     ...MODEL_OPTIONS,
     ...BACKEND_OPTIONS,
     ...CORPUS_OPTIONS,
-    holdout: { type: 'string', valueName: 'F', description: 'fraction of sequences held out for evaluation (chosen from the seed)', default: '0.1' },
+    holdout: { type: 'string', valueName: 'F', description: 'fraction of sequences held out for evaluation (chosen from the seed)', default: String(TRAIN_DEFAULTS.holdout) },
     test: { type: 'string', valueName: 'FILE', description: 'evaluate on this file instead of a held-out split' },
-    perplexity: { type: 'string', valueName: 'P', description: "held-out protocol: 'left-to-right' or 'completion'", default: 'left-to-right' },
+    perplexity: { type: 'string', valueName: 'P', description: `held-out protocol: ${PERPLEXITY_PROTOCOLS.map((name) => `'${name}'`).join(' or ')}`,
+      default: TRAIN_DEFAULTS.perplexity },
     out: { type: 'string', short: 'o', valueName: 'FILE', description: 'save the trained model to FILE (written atomically)' },
-    'checkpoint-every': { type: 'string', valueName: 'N', description: 'with --out: write <out>.ckpt every N iterations', default: '0' },
+    'checkpoint-every': { type: 'string', valueName: 'N', description: 'with --out: write <out>.ckpt every N iterations', default: String(TRAIN_DEFAULTS.checkpointEvery) },
     resume: { type: 'boolean', description: 'continue from <out>.ckpt of an interrupted run (give the same arguments)' },
     'overwrite-checkpoint': { type: 'boolean', description: 'start over although <out>.ckpt of an interrupted run exists (it is replaced, and removed once the model is saved)' },
     from: { type: 'string', valueName: 'MODEL', description: 'continue training a saved model on this input (keeps its vocabulary and settings)' },
-    top: { type: 'string', valueName: 'N', description: 'top actions printed per topic', default: '5' },
+    top: { type: 'string', valueName: 'N', description: 'top actions printed per topic', default: String(TRAIN_DEFAULTS.top) },
     demo: { type: 'boolean', description: 'train on the embedded sample event log (what `npm start` runs)' },
     'max-memory': { type: 'string', valueName: 'SIZE', description: 'refuse a run whose estimated memory exceeds SIZE, e.g. 512M or 8G (default: 80% of this machine\'s memory)' },
   },
@@ -87,15 +90,15 @@ export const command: Command = {
     let settings = settingsFrom('train', args);
     const backends = backendFrom('train', args, io.env);
     const corpusSettings = await corpusOptionsFrom('train', args);
-    const holdout = numberOption('train', args, 'holdout', 0.1, 0, 0.9);
+    const holdout = numberOption('train', args, 'holdout', TRAIN_DEFAULTS.holdout, 0, 0.9);
     const testFile = stringOption('train', args, 'test');
-    const protocol = choiceOption('train', args, 'perplexity', ['left-to-right', 'completion'] as const, 'left-to-right');
+    const protocol = choiceOption('train', args, 'perplexity', PERPLEXITY_PROTOCOLS, TRAIN_DEFAULTS.perplexity);
     const out = stringOption('train', args, 'out');
-    const checkpointEvery = intOption('train', args, 'checkpoint-every', 0, 0, 1_000_000);
+    const checkpointEvery = intOption('train', args, 'checkpoint-every', TRAIN_DEFAULTS.checkpointEvery, 0, 1_000_000);
     const resume = args.values.resume === true;
     const overwriteCheckpoint = args.values['overwrite-checkpoint'] === true;
     const from = stringOption('train', args, 'from');
-    const top = intOption('train', args, 'top', 5, 0, 1000);
+    const top = intOption('train', args, 'top', TRAIN_DEFAULTS.top, 0, 1000);
     const maxMemoryText = stringOption('train', args, 'max-memory');
     const maxMemory = maxMemoryText === undefined ? defaultMemoryLimit() : parseMemorySize(maxMemoryText);
     if ((checkpointEvery > 0 || resume || overwriteCheckpoint) && !out) {

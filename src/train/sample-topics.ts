@@ -1,0 +1,47 @@
+/**
+ * Topics of a corpus drawn with a trained model's tables held fixed: random start, then E-step sweeps (the LSTM
+ * steps on the topics sampled so far, as in training). `infer()` returns them; `--from` training starts its
+ * chain from them instead of from random topics.
+ */
+import type { CellWeights, CountTables, Kernel, KernelMode } from '../kernels/types.js';
+import { allocAlias, countsInKernel, toKernelInt32 } from '../kernels/buffers.js';
+import type { ModelSettings } from './settings.js';
+
+export interface FixedTablesSampling {
+  kernel: Kernel;
+  mode: KernelMode;
+  settings: ModelSettings;
+  vocabularySize: number;
+  /** the trained counts (phi), not changed by the sweeps */
+  counts: CountTables;
+  /** the trained LSTM, required for lla and word-lla */
+  weights: CellWeights | undefined;
+  /** tokens: [T] action ids; offsets: [D+1] sequence starts */
+  tokens: Int32Array;
+  offsets: Int32Array;
+  sweeps: number;
+}
+
+/** topics: [T] the last sweep's assignments, in a plain array. */
+export async function sampleTopicsWithFixedTables(args: FixedTablesSampling): Promise<Int32Array> {
+  const { kernel, settings: s, vocabularySize } = args;
+  const tokens = toKernelInt32(kernel, args.tokens);
+  const offsets = toKernelInt32(kernel, args.offsets);
+  const counts = countsInKernel(kernel, args.counts);
+  const alias = allocAlias(kernel, vocabularySize, s.topics, counts.rowTopics.length);
+  kernel.buildAlias(counts, s.topics, s.beta, alias);
+  let previous = kernel.allocInt32(tokens.length);
+  let next = kernel.allocInt32(tokens.length);
+  kernel.randomTopics(offsets, previous, s.topics, s.seed);
+  for (let sweep = 0; sweep < args.sweeps && tokens.length > 0; sweep++) {
+    await kernel.sweep({
+      mode: args.mode, exact: s.exact, mhSteps: s.mhSteps, proposals: 'cycle', numTopics: s.topics,
+      vocabularySize, tokens, offsets, topicsPrev: previous, topicsNext: next, counts, alias,
+      beta: s.beta, alpha: s.alpha, sequenceSmoothing: s.sequenceSmoothing,
+      // iterations far above any training run's, so these sweeps draw from streams training never uses
+      ...(args.weights ? { weights: args.weights } : {}), seed: s.seed, iteration: 1_000_000 + sweep, threads: s.threads,
+    });
+    [previous, next] = [next, previous];
+  }
+  return Int32Array.from(previous);
+}

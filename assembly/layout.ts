@@ -37,7 +37,8 @@ export const SWEEP_SEED = 120;           // u64
 export const SWEEP_ITERATION = 128;      // u64
 export const SWEEP_HASH_ROWS = 136;      // i32 [V][2] count hash table of each action: first slot, shift (count_hash.ts)
 export const SWEEP_HASH_SLOTS = 140;     // i32 [slots][2] topic (-1 empty), n_{k,w}
-export const SWEEP_BYTES = 144;
+export const SWEEP_FIRST_SEQUENCE = 144; // u64 stream index of sequence 0 of this call (a corpus swept in chunks)
+export const SWEEP_BYTES = 152;
 
 // Particle filter parameters.
 export const FILTER_MODE = 0;            // i32
@@ -59,7 +60,8 @@ export const FILTER_MIXTURES = 60;       // f32 [P][K] output
 export const FILTER_BETA = 64;           // f64
 export const FILTER_ALPHA = 72;          // f64
 export const FILTER_SEED = 80;           // u64
-export const FILTER_BYTES = 88;
+export const FILTER_FIRST_SEQUENCE = 88; // u64 stream index of sequence 0 of this call (a corpus run in chunks)
+export const FILTER_BYTES = 96;
 
 // Parameters of the row-range jobs (countRowsRange, aliasRowsRange, countHashRange): several threads each take
 // ranges of actions [first, end). One block layout serves the three; each reads only its own fields.

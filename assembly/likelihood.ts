@@ -9,7 +9,7 @@ import {
   FILTER_MODE, FILTER_TOPICS, FILTER_VOCABULARY, FILTER_TOKENS, FILTER_OFFSETS, FILTER_ROW_OFFSETS,
   FILTER_ROW_TOPICS, FILTER_ROW_COUNTS, FILTER_CELL, FILTER_INVERSE_TOTALS, FILTER_PARTICLES,
   FILTER_LOG_LIKELIHOOD, FILTER_MIXTURE_POSITIONS, FILTER_MIXTURE_COUNT, FILTER_MIXTURES, FILTER_BETA,
-  FILTER_ALPHA, FILTER_SEED, MODE_LDA, MODE_LLA, MODE_WORD_LLA,
+  FILTER_ALPHA, FILTER_SEED, FILTER_FIRST_SEQUENCE, MODE_LDA, MODE_LLA, MODE_WORD_LLA,
 } from './layout';
 
 // @ts-ignore: decorator
@@ -81,6 +81,7 @@ export function filterRange(params: usize, scratch: usize, first: i32, end: i32)
   const topics = weights + align16(<usize>S << 3);
   const counts = topics + align16(<usize>S << 2);
   const tokenScratch = counts + (lda ? align16(<usize>S * <usize>K << 2) : 0);
+  const firstSequence = load<u64>(params + FILTER_FIRST_SEQUENCE);
   for (let d = first; d < end; d++) {
     const start = load<i32>(offsets + (<usize>d << 2));
     const stop = load<i32>(offsets + (<usize>(d + 1) << 2));
@@ -105,7 +106,7 @@ export function filterRange(params: usize, scratch: usize, first: i32, end: i32)
       }
       const previousAction = t == start ? -1 : load<i32>(tokens + (<usize>(t - 1) << 2));
       logLikelihood += filterToken(params, tokenScratch, hidden, cellState, weights, topics, counts,
-        load<i32>(tokens + (<usize>t << 2)), previousAction, t - start, <u64>d, mixtureOut);
+        load<i32>(tokens + (<usize>t << 2)), previousAction, t - start, firstSequence + <u64>d, mixtureOut);
     }
     store<f64>(load<usize>(params + FILTER_LOG_LIKELIHOOD) + (<usize>d << 3), logLikelihood);
   }

@@ -232,6 +232,12 @@ class SweepWorker : public PromiseWorker {
   SweepTotals totals_;
 };
 
+// `firstSequence` of sweep and particleFilter: absent means 0; else a stream index like `seed` (args.h).
+uint64_t optionalFirstSequence(Arguments& a, Napi::Object o) {
+  const Napi::Value value = o.Get("firstSequence");
+  return value.IsUndefined() ? 0 : a.unsignedInteger(value, "firstSequence");
+}
+
 Napi::Value Sweep(const Napi::CallbackInfo& info) {
   Arguments a(info.Env(), "sweep");
   Napi::Object o = a.object(info[0], "args");
@@ -271,6 +277,7 @@ Napi::Value Sweep(const Napi::CallbackInfo& info) {
   }
   p.seed = a.unsignedInteger(o.Get("seed"), "seed");
   p.iteration = a.unsignedInteger(o.Get("iteration"), "iteration");
+  p.firstSequence = optionalFirstSequence(a, o);
   auto* worker = new SweepWorker(info.Env(), p, a.held(), std::move(snapshot));
   Napi::Promise promise = worker->promise();
   worker->Queue();
@@ -332,7 +339,8 @@ Napi::Value ParticleFilter(const Napi::CallbackInfo& info) {
   const int32_t threads = a.integer(o.Get("threads"), "threads", kThreadsLimit);
   // the id arrays are copied, and checked as copied, as for the sweep (snapshot.h)
   Snapshot snapshot(threads);
-  const FilterParams p = filterParams(a, o, &snapshot);
+  FilterParams p = filterParams(a, o, &snapshot);
+  p.firstSequence = optionalFirstSequence(a, o);
   const auto tokens = a.int32s(o.Get("tokens"), "tokens");
   const auto offsets = a.int32s(o.Get("offsets"), "offsets");
   const Typed<int32_t> offsetsCopy{const_cast<int32_t*>(snapshot.keep(offsets.data, offsets.length)), offsets.length};

@@ -9,17 +9,7 @@ import type { WasmExports } from '../src/kernels/wasm-layout.js';
 import type { AliasTables, CountTables, KernelMode, SweepArgs } from '../src/kernels/types.js';
 import { groupByAction, randomCorpus, randomWeights, sweepArgs } from './helpers/kernel-data.js';
 import { mulberry32 as generator } from './helpers/mulberry32.js';
-
-async function rejects(run: () => Promise<unknown>, pattern: RegExp): Promise<void> {
-  try {
-    await run();
-  } catch (error) {
-    assert.instance(error, Error);
-    assert.match((error as Error).message, pattern);
-    return;
-  }
-  assert.unreachable(`expected a rejection matching ${pattern}`);
-}
+import { rejects } from './helpers/rejects.js';
 
 const test = suite('wasm kernel');
 let kernel: WasmKernel;

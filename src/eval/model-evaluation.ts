@@ -53,6 +53,8 @@ export async function evaluateTopicModel(options: TopicModelEvaluation): Promise
     corpus: { tokens: corpus.tokens, offsets: corpus.offsets }, numTopics: options.numTopics,
     vocabularySize: options.vocabularySize, outOfVocabulary: corpus.skippedTokens,
     ...(options.weights ? { weights: options.weights } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.chunkTokens !== undefined ? { chunkTokens: options.chunkTokens } : {}),
   };
   const { perplexity, logLikelihood, tokens } = options.perplexity === 'completion'
     ? await completionPerplexity(common)
@@ -72,12 +74,15 @@ export interface ActionLstmEvaluation {
   vocabularySize: number;
   corpus: EvaluationCorpus;
   nextAction: boolean;
+  /** checked between forward windows: once aborted, the evaluation stops with an InterruptedError */
+  signal?: AbortSignal;
 }
 
 /** Exact perplexity and next-action metrics of the action-level LSTM baseline (TF.js, no kernel sweep). */
 export async function evaluateActionLstm(options: ActionLstmEvaluation): Promise<EvaluationResult> {
   const { corpus } = options;
-  const { logLikelihood: perSequence } = await options.lstm.evaluate({ tokens: corpus.tokens, offsets: corpus.offsets });
+  const { logLikelihood: perSequence } = await options.lstm.evaluate({ tokens: corpus.tokens, offsets: corpus.offsets,
+    ...(options.signal ? { signal: options.signal } : {}) });
   let logLikelihood = 0;
   for (const value of perSequence) logLikelihood += value;
   const tokens = corpus.tokens.length;
@@ -102,7 +107,8 @@ export async function actionLstmNextAction(options: ActionLstmEvaluation): Promi
     return { recallAt1: NaN, recallAt10: NaN, meanReciprocalRank: NaN, positions: 0, eligiblePositions: 0, sampled,
       scoredPositions, ranks };
   }
-  const scores = await options.lstm.nextActionScores({ tokens: corpus.tokens, offsets: corpus.offsets }, scoredPositions);
+  const scores = await options.lstm.nextActionScores({ tokens: corpus.tokens, offsets: corpus.offsets,
+    ...(options.signal ? { signal: options.signal } : {}) }, scoredPositions);
   let hits1 = 0;
   let hits10 = 0;
   let reciprocal = 0;

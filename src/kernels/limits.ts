@@ -113,6 +113,7 @@ export function kernelArgumentChecks(prefix: string): KernelArgumentChecks {
       if (args.exact !== true || args.mhSteps !== undefined) checkOne(where, 'mhSteps', 'mhSteps', args.mhSteps);
       checkOne(where, 'sequenceSmoothing', 'sequenceSmoothing', args.sequenceSmoothing);
       checkOne(where, 'iteration', 'seed', args.iteration);
+      if (args.firstSequence !== undefined) checkOne(where, 'firstSequence', 'seed', args.firstSequence);
       checkOne(where, 'threads', 'threads', args.threads);
       checkCorpusLengths(where, args.tokens, args.offsets);
     },
@@ -121,6 +122,7 @@ export function kernelArgumentChecks(prefix: string): KernelArgumentChecks {
       if (!isObject(args)) return;
       checkModelArguments(where, args);
       checkOne(where, 'particles', 'particles', args.particles);
+      if (args.firstSequence !== undefined) checkOne(where, 'firstSequence', 'seed', args.firstSequence);
       checkOne(where, 'threads', 'threads', args.threads);
       checkCorpusLengths(where, args.tokens, args.offsets);
     },

@@ -22,7 +22,9 @@
  * - Streams used: the sweep of iteration `it` uses stream(seed, it, d) for sequence d; `randomTopics` uses
  *   stream(seed, 0xFFFFFFFF, d); the particle filter uses stream(seed, 0x80000000 + t, d) at position t of
  *   sequence d (a fresh stream per token, so feeding a sequence in pieces gives the same draws as feeding it
- *   whole).
+ *   whole). In sweep and particleFilter, d is `firstSequence` (default 0) plus the sequence's index in the call,
+ *   so a corpus run in chunks of sequences (each call given its first sequence's index) draws exactly what it
+ *   draws in one call: the driver splits long calls so that an interrupt is seen between chunks.
  *
  * The sequence proposal (both backends; a deliberate departure from SPEC 3.2, see README): for the token at
  * offset t of a sequence of N, with one u = uniform() * ((N-1) + K a): if u < N-1, take the previous-sweep
@@ -134,6 +136,8 @@ export interface SweepArgs {
   weights?: CellWeights;
   seed: number;
   iteration: number;
+  /** the stream index of this call's first sequence (default 0; see the streams above) */
+  firstSequence?: number;
   /** threads: 0 = all cores. Sequences are split over threads balanced by tokens. */
   threads: number;
 }
@@ -159,6 +163,8 @@ export interface FilterArgs {
   /** particles S (ignored for word-lla, whose likelihood is exact). */
   particles: number;
   seed: number;
+  /** the stream index of this call's first sequence (default 0; see the streams above) */
+  firstSequence?: number;
   threads: number;
   /** logLikelihood: [D] output: sum over the sequence of log p(w_t | w_<t). */
   logLikelihood: Float64Array;
@@ -210,7 +216,8 @@ export interface Kernel {
   /** advance one session by one known action; returns log p(action | history) and, when mixtureOut ([K]) is
    * given, writes the predictive topic mixture for the *next* position into it. `sequenceIndex` and `seed`
    * select the random streams exactly as particleFilter does. */
-  filterStep(args: Omit<FilterArgs, 'tokens' | 'offsets' | 'logLikelihood' | 'mixturePositions' | 'mixtures' | 'threads'>
+  filterStep(args: Omit<FilterArgs, 'tokens' | 'offsets' | 'logLikelihood' | 'mixturePositions' | 'mixtures' | 'threads' |
+    'firstSequence'>
     & { state: FilterState; action: number; sequenceIndex: number; mixtureOut?: Float32Array }): number;
   /** run the cell over inputs [steps] from zero state; write h and c after every step into [steps][H]. */
   lstmSteps(weights: CellWeights, inputs: Int32Array, hiddenOut: Float32Array, cellOut: Float32Array): void;

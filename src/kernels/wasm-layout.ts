@@ -13,16 +13,16 @@ export const SWEEP = {
   rowOffsets: 44, rowTopics: 48, rowCounts: 52, topicTotals: 56,
   sparseProb: 60, sparseAlias: 64, sparseMass: 68, denseProb: 72, denseAlias: 76, denseMass: 80,
   cell: 84, inverseTotals: 88, perSequence: 92,
-  beta: 96, alpha: 104, smoothing: 112, seed: 120, iteration: 128, hashRows: 136, hashSlots: 140,
-  bytes: 144,
+  beta: 96, alpha: 104, smoothing: 112, seed: 120, iteration: 128, hashRows: 136, hashSlots: 140, firstSequence: 144,
+  bytes: 152,
 } as const;
 
 export const FILTER = {
   mode: 0, topics: 4, vocabulary: 8, sequences: 12, tokens: 16, offsets: 20,
   rowOffsets: 24, rowTopics: 28, rowCounts: 32, cell: 36, inverseTotals: 40, particles: 44,
   logLikelihood: 48, mixturePositions: 52, mixtureCount: 56, mixtures: 60,
-  beta: 64, alpha: 72, seed: 80,
-  bytes: 88,
+  beta: 64, alpha: 72, seed: 80, firstSequence: 88,
+  bytes: 96,
 } as const;
 
 /** The block of the row-range jobs (countRowsRange, aliasRowsRange, countHashRange): assembly/layout.ts ROWS_*. */

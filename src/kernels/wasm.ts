@@ -237,6 +237,7 @@ export class WasmKernel implements Kernel {
         .float64(SWEEP.beta, args.beta).float64(SWEEP.alpha, shape.alpha)
         .float64(SWEEP.smoothing, usesSequenceProposal(shape) ? args.sequenceSmoothing : 1)
         .unsigned64(SWEEP.seed, shape.seed).unsigned64(SWEEP.iteration, shape.iteration)
+        .unsigned64(SWEEP.firstSequence, BigInt(args.firstSequence ?? 0))
         .pointer(SWEEP.hashRows, hash.rows).pointer(SWEEP.hashSlots, hash.slots);
       this.scheduler.runSequences(scope, 'sweepRange', params, args.offsets, D, threads, this.wasm.sweepScratchBytes(K, H));
       const stats = this.linear.view(Float64Array, perSequence, 3 * D);
@@ -261,7 +262,8 @@ export class WasmKernel implements Kernel {
       const block = new BlockWriter(this.memory.buffer, params, FILTER.bytes)
         .int(FILTER.sequences, D).pointer(FILTER.tokens, scope.bind(args.tokens))
         .pointer(FILTER.offsets, scope.bind(args.offsets))
-        .pointer(FILTER.logLikelihood, scope.bind(args.logLikelihood, true)).int(FILTER.mixtureCount, P);
+        .pointer(FILTER.logLikelihood, scope.bind(args.logLikelihood, true)).int(FILTER.mixtureCount, P)
+        .unsigned64(FILTER.firstSequence, BigInt(args.firstSequence ?? 0));
       if (P > 0) {
         block.pointer(FILTER.mixturePositions, scope.bind(args.mixturePositions!))
           .pointer(FILTER.mixtures, scope.bind(args.mixtures!, true));

@@ -53,7 +53,8 @@ export class ActionLstm extends LstmModel {
    * global token positions), also the log-probabilities of every action there: scores [P][V] (rank them for
    * next-action prediction; position t's row conditions on the tokens before t only).
    */
-  evaluate(sequences: ActionSequences & { positions?: Int32Array; batch?: number; window?: number }): Promise<EvaluateResult> {
+  evaluate(sequences: ActionSequences & { positions?: Int32Array; batch?: number; window?: number; signal?: AbortSignal }):
+    Promise<EvaluateResult> {
     const { tokens, ...rest } = sequences;
     return this.model.evaluate({ ...rest, inputs: tokens, targets: tokens });
   }
@@ -63,7 +64,7 @@ export class ActionLstm extends LstmModel {
   }
 
   /** next-action log-probabilities [P][V] at the given sorted positions */
-  async nextActionScores(sequences: ActionSequences, positions: Int32Array): Promise<Float32Array> {
+  async nextActionScores(sequences: ActionSequences & { signal?: AbortSignal }, positions: Int32Array): Promise<Float32Array> {
     return (await this.evaluate({ ...sequences, positions })).scores;
   }
 }

@@ -8,6 +8,7 @@ import type { Tf } from './tf-backend.js';
 import { forwardWindow, outputLogits, type InputPath, type NetworkVariables, type WindowData } from './network.js';
 import { validateSequenceData, WindowScheduler, type SequenceData } from './sequence-windows.js';
 import type { NetworkShape } from './weights.js';
+import { interruptionPoint } from '../errors.js';
 
 type Tensor2D = tfTypes.Tensor2D;
 
@@ -27,6 +28,8 @@ export interface EvaluateArgs extends SequenceData {
   window?: number;
   /** optional sorted global token positions whose full log-softmax row to return (next-symbol scores). */
   positions?: Int32Array;
+  /** checked between windows: once aborted, the evaluation stops with an InterruptedError */
+  signal?: AbortSignal;
 }
 
 export interface EvaluateResult {
@@ -89,6 +92,7 @@ export async function evaluateSequences(network: ForwardNetwork, args: EvaluateA
   let cell: Tensor2D = tf.zeros([scheduler.lanes, H]);
   try {
     while (!scheduler.done) {
+      await interruptionPoint(args.signal);
       const window = scheduler.next(steps);
       // rows of this window whose full score row was asked for, and their rank in `positions`
       const rows: number[] = [];

@@ -5,6 +5,7 @@
  */
 import type { CellWeights, CountTables, FilterState, Kernel, KernelMode } from '../kernels/types.js';
 import { countsInKernel } from '../kernels/buffers.js';
+import type { ChunkOptions } from '../kernels/chunks.js';
 import type { Vocabulary } from '../corpus/vocabulary.js';
 import type { ActionLstm } from '../lstm/action-lstm.js';
 import { referenceLogits } from '../lstm/reference-cell.js';
@@ -39,14 +40,15 @@ export interface ServingModel {
  * Topic sequences of unseen sequences: `sweeps` E-step sweeps with the trained tables fixed. Unknown actions are
  * skipped and get no topic (-1 in place).
  */
-export async function inferTopics(model: ServingModel, data: Sequences, sweeps: number): Promise<number[][]> {
+export async function inferTopics(model: ServingModel, data: Sequences, sweeps: number, chunks: ChunkOptions = {}):
+  Promise<number[][]> {
   const vocabulary = model.vocabulary;
   const corpus = corpusFromSequences(data, vocabulary);
   const { counts, weights } = model.servingTables();
   const previous = await sampleTopicsWithFixedTables({
     kernel: model.kernel, mode: model.model as KernelMode, settings: model.settings, vocabularySize: vocabulary.size,
     counts, weights, tokens: corpus.tokens, offsets: corpus.offsets, sweeps,
-  });
+  }, chunks);
   const offsets = corpus.offsets;
   const result: number[][] = [];
   data.forEach((sequence, d) => {
@@ -67,7 +69,8 @@ function withPlaceholder(vocabulary: Vocabulary, part: Sequences) {
  * The n most probable next actions after each history of a topic model: the particle filter runs over every
  * history at once and its predictive topic mixture after the last action ranks the actions.
  */
-export async function predictNextManyTopics(model: ServingModel, histories: Sequences, n: number): Promise<NextAction[][]> {
+export async function predictNextManyTopics(model: ServingModel, histories: Sequences, n: number,
+  chunks: ChunkOptions = {}): Promise<NextAction[][]> {
   const s = model.settings;
   const K = s.topics;
   const vocabulary = model.vocabulary;
@@ -79,7 +82,7 @@ export async function predictNextManyTopics(model: ServingModel, histories: Sequ
   await sequenceLogLikelihoods({
     kernel: model.kernel, mode: model.model as KernelMode, counts, beta: s.beta, alpha: s.alpha,
     particles: s.particles, seed: s.seed, threads: s.threads, corpus: { tokens: extended.tokens, offsets: extended.offsets },
-    numTopics: K, vocabularySize: vocabulary.size, ...(tables.weights ? { weights: tables.weights } : {}),
+    numTopics: K, vocabularySize: vocabulary.size, ...(tables.weights ? { weights: tables.weights } : {}), ...chunks,
   }, undefined, { positions, mixtures });
   const results: NextAction[][] = [];
   for (let d = 0; d < histories.length; d++) {
@@ -91,14 +94,15 @@ export async function predictNextManyTopics(model: ServingModel, histories: Sequ
 
 /** The same for the lstm baseline, scored in TF.js in chunks so that the [chunk][V] score table stays near 64 MB. */
 export async function predictNextManyActions(lstm: ActionLstm, vocabulary: Vocabulary, histories: Sequences,
-  n: number): Promise<NextAction[][]> {
+  n: number, signal?: AbortSignal): Promise<NextAction[][]> {
   const V = vocabulary.size;
   const results: NextAction[][] = [];
   const chunk = Math.max(1, Math.floor((1 << 24) / V));
   for (let start = 0; start < histories.length; start += chunk) {
     const part = histories.slice(start, start + chunk);
     const { extended, positions } = withPlaceholder(vocabulary, part);
-    const scores = await lstm.nextActionScores({ tokens: extended.tokens, offsets: extended.offsets }, positions);
+    const scores = await lstm.nextActionScores({ tokens: extended.tokens, offsets: extended.offsets,
+      ...(signal ? { signal } : {}) }, positions);
     part.forEach((_, d) => {
       const best = new TopN(Math.min(n, V));
       for (let w = 0; w < V; w++) best.push(scores[d * V + w], w);

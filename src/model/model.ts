@@ -21,7 +21,7 @@ import {
   type ModelSettings,
 } from '../train/settings.js';
 import {
-  DEFAULT_PERPLEXITY, evaluateActionLstm, evaluateTopicModel, type EvaluationCorpus, type EvaluationResult, type PerplexityProtocol,
+  DEFAULT_PERPLEXITY, evaluateActionLstm, evaluateTopicModel, type EvaluationResult, type PerplexityProtocol,
 } from '../eval/model-evaluation.js';
 import { unigramPerplexity } from '../eval/perplexity.js';
 import { densePhi } from '../eval/phi.js';
@@ -276,27 +276,29 @@ export class LlaModel {
     return counts;
   }
 
-  /** Held-out perplexity and next-action metrics of `data` (SPEC section 4). */
-  async evaluate(data: SequenceInput, options: { perplexity?: PerplexityProtocol; nextAction?: boolean } = {}):
+  /**
+   * Held-out perplexity and next-action metrics of `data` (SPEC section 4). `signal`: an abort stops the
+   * evaluation at the next sequence boundary with an InterruptedError (no partial result).
+   */
+  async evaluate(data: SequenceInput, options: { perplexity?: PerplexityProtocol; nextAction?: boolean; signal?: AbortSignal } = {}):
     Promise<EvaluationResult> {
     this.requireTrained('evaluate');
     const corpus = sequenceCorpus(data, this.vocabulary);
     if (corpus.tokens.length === 0) {
       throw new InputError(`nothing to evaluate: all ${corpus.skippedTokens} actions are outside the model's vocabulary`);
     }
-    return this.evaluateCorpus(corpus, options.perplexity ?? DEFAULT_PERPLEXITY, options.nextAction ?? true);
-  }
-
-  private evaluateCorpus(corpus: EvaluationCorpus, perplexity: PerplexityProtocol, nextAction: boolean): Promise<EvaluationResult> {
     const s = this.settings;
+    const perplexity = options.perplexity ?? DEFAULT_PERPLEXITY;
+    const nextAction = options.nextAction ?? true;
+    const signal = options.signal ? { signal: options.signal } : {};
     if (this.model === 'lstm') {
       return evaluateActionLstm({ lstm: this.actionLstm!, kernel: this.kernel, seed: s.seed,
-        vocabularySize: this.vocabulary.size, corpus, nextAction });
+        vocabularySize: this.vocabulary.size, corpus, nextAction, ...signal });
     }
     return evaluateTopicModel({
       kernel: this.kernel, mode: this.kernelMode, counts: this.tables!.counts, ...(this.weights ? { weights: this.weights } : {}),
       beta: s.beta, alpha: s.alpha, particles: s.particles, seed: s.seed, threads: s.threads, numTopics: s.topics,
-      vocabularySize: this.vocabulary.size, corpus, perplexity, nextAction,
+      vocabularySize: this.vocabulary.size, corpus, perplexity, nextAction, ...signal,
     });
   }
 
@@ -335,11 +337,12 @@ export class LlaModel {
   /**
    * Topic sequences of unseen sequences: `sweeps` E-step sweeps with the trained tables fixed (the LSTM steps
    * on the topics sampled so far, as in training). Unknown actions are skipped and get no topic (-1 in place).
+   * `signal`: an abort stops at the next sequence boundary with an InterruptedError (no partial result).
    */
-  async infer(data: Sequences, options: { sweeps?: number } = {}): Promise<number[][]> {
+  async infer(data: Sequences, options: { sweeps?: number; signal?: AbortSignal } = {}): Promise<number[][]> {
     this.requireTrained('infer');
     this.requireTopics('infer');
-    return inferTopics(this, data, options.sweeps ?? DEFAULT_INFER_SWEEPS);
+    return inferTopics(this, data, options.sweeps ?? DEFAULT_INFER_SWEEPS, options.signal ? { signal: options.signal } : {});
   }
 
   /** A serving session: push actions one at a time, ask for the next ones (no re-reading of the history). */
@@ -362,13 +365,15 @@ export class LlaModel {
    * read its predictive topic mixture after the last action; the lstm baseline scores all histories in TF.js
    * (its exact next-action distribution). Actions outside the vocabulary are skipped. Ties: the smaller action
    * id (the more frequent action) first. History d uses the filter's random streams of sequence index d.
+   * `signal`: an abort stops at the next sequence boundary with an InterruptedError (no partial result).
    */
-  async predictNextMany(histories: Sequences, n = DEFAULT_NEXT_ACTIONS): Promise<NextAction[][]> {
+  async predictNextMany(histories: Sequences, n = DEFAULT_NEXT_ACTIONS, options: { signal?: AbortSignal } = {}):
+    Promise<NextAction[][]> {
     this.requireTrained('predictNextMany');
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`predictNextMany: n must be a whole number >= 0, got ${n}`);
     if (histories.length === 0) return [];
-    if (this.model === 'lstm') return predictNextManyActions(this.actionLstm!, this.vocabulary, histories, n);
-    return predictNextManyTopics(this, histories, n);
+    if (this.model === 'lstm') return predictNextManyActions(this.actionLstm!, this.vocabulary, histories, n, options.signal);
+    return predictNextManyTopics(this, histories, n, options.signal ? { signal: options.signal } : {});
   }
 
   /** The trained counts and LSTM weights in the kernel layout (sessions, exports and reports read them). */

@@ -9,6 +9,7 @@ import { evaluateActionLstm, type EvaluationResult } from '../eval/model-evaluat
 import type { IterationRecord } from './sem.js';
 import type { ModelSettings } from './settings.js';
 import { heldOutDue, type TrainingLoopOptions } from './trainer.js';
+import { InterruptedError } from '../errors.js';
 
 export interface ActionLstmTrainingInput extends Omit<TrainingLoopOptions, 'checkpoint' | 'perplexity'> {
   /** the model's kernel and seed choose the next-action positions, as for the topic models */
@@ -53,8 +54,18 @@ export async function trainActionLstm(input: ActionLstmTrainingInput): Promise<A
     };
     const last = iteration === s.iterations;
     if (heldOut && heldOut.tokens.length > 0 && heldOutDue(s.evalEvery, iteration, last)) {
-      lastHeldOut = await evaluateActionLstm({ lstm, kernel: input.kernel, seed: s.seed,
-        vocabularySize: input.vocabularySize, corpus: heldOut, nextAction: last });
+      try {
+        lastHeldOut = await evaluateActionLstm({ lstm, kernel: input.kernel, seed: s.seed,
+          vocabularySize: input.vocabularySize, corpus: heldOut, nextAction: last, ...(signal ? { signal } : {}) });
+      } catch (error) {
+        if (!(error instanceof InterruptedError)) throw error;
+        if (last) {
+          throw new InterruptedError('training finished, but its final held-out evaluation was interrupted: nothing ' +
+            'was saved (the lstm baseline keeps no checkpoint)');
+        }
+        history.push(record);
+        return { history, iterations: iteration, mstepSeconds, heldOut: lastHeldOut, interrupted: true };
+      }
       record.heldOutPerplexity = lastHeldOut.perplexity;
     }
     history.push(record);

@@ -18,7 +18,7 @@ import { SemState, type IterationRecord, type LstmTrainer, type ModelVariant } f
 import { checkpointPath, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { sampleTopicsWithFixedTables } from './sample-topics.js';
 import type { ModelSettings } from './settings.js';
-import { InputError } from '../errors.js';
+import { InputError, InterruptedError } from '../errors.js';
 
 /** The trained state of a topic model: its counts (phi) and how many non-zeros they hold. */
 export interface TopicTables {
@@ -141,29 +141,54 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
   }
   let lastHeldOut: EvaluationResult | null = null;
   let interrupted = false;
+  // during an lda initialisation an LSTM model has no trained weights yet: its perplexity starts afterwards
+  const evaluable = () => heldOut !== null && heldOut.tokens.length > 0 && (model === 'lda' || state.weights !== undefined);
+  // the held-out evaluation stops at a sequence boundary when the signal is aborted: undefined then
+  const evaluate = async (last: boolean): Promise<EvaluationResult | undefined> => {
+    try {
+      return await evaluateTopicModel({
+        kernel, mode: model, counts: state.counts, ...(state.weights ? { weights: state.weights } : {}),
+        beta: s.beta, alpha: s.alpha, particles: s.particles, seed: s.seed, threads: s.threads,
+        numTopics: s.topics, vocabularySize: input.vocabulary.size, corpus: heldOut!,
+        perplexity: input.perplexity, nextAction: last, ...(input.signal ? { signal: input.signal } : {}),
+      });
+    } catch (error) {
+      if (error instanceof InterruptedError) return undefined;
+      throw error;
+    }
+  };
+  if (startIteration >= s.iterations && startIteration > 0 && evaluable()) {
+    // resumed after the last iteration (its final evaluation was interrupted): only that evaluation is left
+    const result = await evaluate(true);
+    if (!result) throw finalEvaluationInterrupted(checkpoint?.out);
+    lastHeldOut = result;
+    if (history.length > 0) history[history.length - 1].heldOutPerplexity = result.perplexity;
+  }
   while (state.iteration < s.iterations) {
     const record = await state.step(trainer);
     estepSeconds += record.estepSeconds;
     mstepSeconds += record.mstepSeconds;
     const last = state.iteration === s.iterations;
-    // during an lda initialisation an LSTM model has no trained weights yet: its perplexity starts afterwards
-    const evaluable = model === 'lda' || state.weights !== undefined;
-    if (heldOut && heldOut.tokens.length > 0 && evaluable && heldOutDue(s.evalEvery, state.iteration, last)) {
-      lastHeldOut = await evaluateTopicModel({
-        kernel, mode: model, counts: state.counts, ...(state.weights ? { weights: state.weights } : {}),
-        beta: s.beta, alpha: s.alpha, particles: s.particles, seed: s.seed, threads: s.threads,
-        numTopics: s.topics, vocabularySize: input.vocabulary.size, corpus: heldOut,
-        perplexity: input.perplexity, nextAction: last,
-      });
-      record.heldOutPerplexity = lastHeldOut.perplexity;
+    let evaluationInterrupted = false;
+    if (evaluable() && heldOutDue(s.evalEvery, state.iteration, last)) {
+      const result = await evaluate(last);
+      if (result) {
+        lastHeldOut = result;
+        record.heldOutPerplexity = result.perplexity;
+      } else {
+        evaluationInterrupted = true;
+      }
     }
     history.push(record);
     input.onIteration?.({ tables: { counts: state.counts, nonZeros: state.nonZeros }, weights: state.weights, history });
     input.onProgress?.(record);
-    const due = checkpoint !== undefined && ((checkpoint.every > 0 && state.iteration % checkpoint.every === 0) ||
-      input.signal?.aborted === true);
-    if (checkpoint && due && !last) await writeTrainingCheckpoint(input, checkpoint.out, state, history);
-    if (input.signal?.aborted && !last) {
+    const aborted = input.signal?.aborted === true;
+    const due = checkpoint !== undefined && ((checkpoint.every > 0 && state.iteration % checkpoint.every === 0) || aborted);
+    // after the last iteration the model is saved instead, unless the final evaluation was interrupted: the
+    // checkpoint then keeps the finished training, and --resume runs only the evaluation
+    if (checkpoint && due && (!last || evaluationInterrupted)) await writeTrainingCheckpoint(input, checkpoint.out, state, history);
+    if (last && evaluationInterrupted) throw finalEvaluationInterrupted(checkpoint?.out);
+    if (aborted && !last) {
       interrupted = true;
       break;
     }
@@ -175,6 +200,13 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     iterations: state.iteration, resumedIterations: startIteration, estepSeconds, mstepSeconds,
     heldOut: lastHeldOut, interrupted,
   };
+}
+
+/** The stop of a run whose training finished but whose final held-out evaluation was interrupted. */
+function finalEvaluationInterrupted(out: string | undefined): InterruptedError {
+  return new InterruptedError('training finished, but its final held-out evaluation was interrupted' + (out === undefined
+    ? ': nothing was saved (without --out there is no checkpoint)'
+    : `; the checkpoint ${checkpointPath(out)} holds the trained state: rerun with the same arguments and --resume to evaluate and save it`));
 }
 
 /** The sampler state of `<out>.ckpt`, with the LSTM weights and trainer state restored; null without one. */

@@ -48,8 +48,12 @@ export const command: Command = {
         `vocabulary (${model.vocabulary.size.toLocaleString('en-US')} actions from ${modelPath}): nothing to evaluate; ` +
         'check that the input is the kind of data the model was trained on (and its --format)', input);
     }
+    if (!json) {
+      io.stderr.write(`lla eval: scoring ${(corpus.offsets.length - 1).toLocaleString('en-US')} sequences ` +
+        `(${corpus.tokens.length.toLocaleString('en-US')} tokens) with ${modelPath}, kernel ${model.backend}\n`);
+    }
     const started = performance.now();
-    const result = await model.evaluate(corpus, { perplexity: protocol, nextAction: true });
+    const result = await model.evaluate(corpus, { perplexity: protocol, nextAction: true, signal: io.signal });
     const seconds = (performance.now() - started) / 1000;
     const summary = {
       model: model.model,

@@ -45,7 +45,11 @@ export const command: Command = {
     const model = await loadModelFor('infer', modelPath, args, io);
     requireTopicModel('infer', model, modelPath, 'infer topic paths');
     const { ids, sequences } = await readSequences(input, { ...read, signal: io.signal });
-    const paths = await model.infer(sequences, { sweeps });
+    if (!json) {
+      io.stderr.write(`lla infer: sampling the topics of ${sequences.length.toLocaleString('en-US')} sequences ` +
+        `(${sweeps} sweeps) with ${modelPath}, kernel ${model.backend}\n`);
+    }
+    const paths = await model.infer(sequences, { sweeps, signal: io.signal });
     let unknownTotal = 0;
     const out: string[] = [];
     paths.forEach((topics, d) => {

@@ -38,7 +38,11 @@ export const command: Command = {
     const model = await loadModelFor('predict', modelPath, args, io);
     if (particles !== undefined) model.settings.particles = particles;
     const { ids, sequences } = await readSequences(input, { ...read, signal: io.signal });
-    const predictions = await model.predictNextMany(sequences, top);
+    if (!json) {
+      io.stderr.write(`lla predict: ranking the next actions after ${sequences.length.toLocaleString('en-US')} ` +
+        `sequences with ${modelPath}, kernel ${model.backend}\n`);
+    }
+    const predictions = await model.predictNextMany(sequences, top, { signal: io.signal });
     let unknownTotal = 0;
     const out: string[] = [];
     predictions.forEach((next, d) => {

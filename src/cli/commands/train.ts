@@ -13,7 +13,7 @@ import { DEFAULT_HOLDOUT, prepareData } from '../../train/data.js';
 import { LlaModel, type TrainSummary } from '../../model/model.js';
 import type { IterationRecord } from '../../train/sem.js';
 import { packageRoot } from '../../package-info.js';
-import { UsageError, InterruptedError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { checkpointPath } from '../../train/checkpoint.js';
 import { checkTrainFiles, saveTrainedModel, type SaveOutcome } from '../train-output.js';
 import { checkMemory, defaultMemoryLimit, estimateTrainingMemory, formatBytes, parseMemorySize } from '../../train/memory.js';
@@ -168,7 +168,6 @@ export const command: Command = {
       });
     } catch (error) {
       bar.stop();
-      if (error instanceof InterruptedError) io.stderr.write(`lla train: ${error.message}\n`);
       throw error;
     }
     bar.stop();

@@ -78,7 +78,7 @@ cli('bad flags and inputs exit 2 with a message, no stack trace', async () => {
     [['bench', corpusPath, '--warmup=-1'], /--warmup must be between 0/],
     [['bench', corpusPath, '--backend', 'gpu'], /--backend must be one of auto, native, wasm/],
     [['bench', corpusPath, '--threads=-1'], /--threads must be between 0/],
-    [['bench', corpusPath, '--beta', '0'], /--beta must be greater than 0/],
+    [['bench', corpusPath, '--beta', '0'], /--beta must be between 1e-100 and 1e\+100, got 0/],
     [['bench', corpusPath, '--turbo'], /Unknown option '--turbo'/],
     [['bench'], /expected <input>/],
     [['bench', join(folder, 'missing.txt')], /missing\.txt/],

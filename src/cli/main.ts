@@ -7,6 +7,7 @@
 import type { Command, CommandIO } from './command.js';
 import { COMMON_OPTIONS, helpText, parseCommandArgs } from './options.js';
 import { LlaError, UsageError } from '../errors.js';
+import { KernelLimitError } from '../kernels/limits.js';
 import { packageVersion } from '../package-info.js';
 
 /** Commands load lazily so that `lla --help` does not pay for TF.js or the kernels. */
@@ -30,6 +31,11 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
 function isLlaError(error: unknown): error is LlaError {
   return error instanceof LlaError ||
     (error instanceof Error && Number.isInteger((error as { exitCode?: unknown }).exitCode));
+}
+
+/** A KernelLimitError (src/kernels/limits.ts), by class or, as for LlaError, by name. */
+function isKernelLimitError(error: unknown): error is Error {
+  return error instanceof KernelLimitError || (error instanceof Error && error.name === 'KernelLimitError');
 }
 
 function topLevelHelp(): string {
@@ -59,7 +65,8 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     return exitCode;
   };
   try {
-    const entry = COMMANDS[name];
+    // own keys only: `toString` or `constructor` is a key of every object, not a command
+    const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
     if (!entry) {
       throw new UsageError(`lla: unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(', ')}. ` +
         `Run 'lla --help'.`);
@@ -75,6 +82,8 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     return await command.run(args, io);
   } catch (error) {
     if (isLlaError(error)) return fail(`lla: ${error.message.replace(/^lla:?\s*/, '')}`, error.exitCode);
+    // a value outside the kernel limits is bad input wherever it was found (settings, a model file, a corpus)
+    if (isKernelLimitError(error)) return fail(`lla ${name}: ${error.message}`, 2);
     const err = error as Error;
     return fail(`lla ${name}: unexpected failure: ${err?.stack ?? String(error)}\n` +
       'This is a bug in lla; please report it with the command you ran.', 1,

@@ -3,7 +3,7 @@ import { UsageError } from '../errors.js';
 import { DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, MODEL_KINDS, defaultInitSweeps, type ModelSettings } from '../train/settings.js';
 import { BACKEND_CHOICES, resolveBackendChoice } from '../kernels/loader.js';
 import { parseTfBackend, type TfBackendChoice } from '../lstm/tf-backend.js';
-import { choiceOption, intOption, numberOption, stringOption, type OptionSpecs, type ParsedArgs } from './options.js';
+import { choiceOption, intOption, limitOption, numberOption, stringOption, type OptionSpecs, type ParsedArgs } from './options.js';
 
 const d = DEFAULT_SETTINGS;
 /** `--estep auto`: the model chooses by K (exact up to EXACT_ESTEP_MAX_TOPICS) */
@@ -54,7 +54,7 @@ export function tfBackendFrom(command: string, args: ParsedArgs): TfBackendChoic
 export function backendFrom(command: string, args: ParsedArgs, env: NodeJS.ProcessEnv):
   { backend: string; tfBackend: TfBackendChoice | undefined; threads: number } {
   const backend = resolveBackendChoice(stringOption(command, args, 'backend'), env);
-  return { backend, tfBackend: tfBackendFrom(command, args), threads: intOption(command, args, 'threads', d.threads, 0, 1024) };
+  return { backend, tfBackend: tfBackendFrom(command, args), threads: limitOption(command, args, 'threads', 'threads', d.threads) };
 }
 
 /** The settings given by flags; `exact` is left undefined for `--estep auto` (the model decides by K). */
@@ -75,23 +75,23 @@ export function settingsFrom(command: string, args: ParsedArgs): Omit<ModelSetti
   const estep = choiceOption(command, args, 'estep', ['auto', 'mh', 'exact'] as const, ESTEP_DEFAULT);
   return {
     model,
-    topics: intOption(command, args, 'topics', d.topics, 1, 100_000),
+    topics: limitOption(command, args, 'topics', 'topics', d.topics),
     iterations,
     initLdaSweeps,
-    hidden: intOption(command, args, 'hidden', d.hidden, 1, 4096),
+    hidden: limitOption(command, args, 'hidden', 'hidden', d.hidden),
     embedding: intOption(command, args, 'embedding', d.embedding, 1, 4096),
-    alpha: numberOption(command, args, 'alpha', d.alpha, 0, Infinity, true),
-    beta: numberOption(command, args, 'beta', d.beta, 0, Infinity, true),
-    mhSteps: intOption(command, args, 'mh-steps', d.mhSteps, 1, 1000),
+    alpha: limitOption(command, args, 'alpha', 'alpha', d.alpha),
+    beta: limitOption(command, args, 'beta', 'beta', d.beta),
+    mhSteps: limitOption(command, args, 'mh-steps', 'mhSteps', d.mhSteps),
     exact: estep === 'auto' ? undefined : estep === 'exact',
-    sequenceSmoothing: numberOption(command, args, 'sequence-smoothing', d.sequenceSmoothing, 0, Infinity, true),
-    particles: intOption(command, args, 'particles', d.particles, 1, 100_000),
+    sequenceSmoothing: limitOption(command, args, 'sequence-smoothing', 'sequenceSmoothing', d.sequenceSmoothing),
+    particles: limitOption(command, args, 'particles', 'particles', d.particles),
     learningRate: numberOption(command, args, 'lr', d.learningRate, 0, 10, true),
     batch: intOption(command, args, 'batch', d.batch, 1, 100_000),
     bptt: intOption(command, args, 'bptt', d.bptt, 1, 100_000),
     lstmTokens: intOption(command, args, 'lstm-tokens', d.lstmTokens, 1, 1_000_000_000),
     evalEvery: intOption(command, args, 'eval-every', d.evalEvery, 0, 1_000_000),
-    seed: intOption(command, args, 'seed', d.seed, 0, Number.MAX_SAFE_INTEGER),
-    threads: intOption(command, args, 'threads', d.threads, 0, 1024),
+    seed: limitOption(command, args, 'seed', 'seed', d.seed),
+    threads: limitOption(command, args, 'threads', 'threads', d.threads),
   };
 }

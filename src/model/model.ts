@@ -7,6 +7,7 @@
  */
 import type { CellWeights, CountTables, Kernel, KernelMode } from '../kernels/types.js';
 import { loadKernel } from '../kernels/loader.js';
+import { checkKernelLimits } from '../kernels/limits.js';
 import type { Vocabulary } from '../corpus/vocabulary.js';
 import { actionLstmShape, createActionLstm, type ActionLstm } from '../lstm/action-lstm.js';
 import { createTopicLstm, topicLstmShape, type TopicLstm } from '../lstm/topic-lstm.js';
@@ -55,10 +56,14 @@ export interface TrainOptions {
 
 export interface TrainSummary {
   iterations: number;
+  /** this run's wall time (a resumed run: since it resumed) */
   seconds: number;
   tokens: number;
   /** iterations that came from a checkpoint (--resume) */
   resumedIterations: number;
+  /** trainingSeconds, estepSeconds, mstepSeconds: over every iteration of the model, those of the runs a resume
+   * continued included (the sums of the history's records), so that their ratios compare like with like */
+  trainingSeconds: number;
   estepSeconds: number;
   mstepSeconds: number;
   heldOut: EvaluationResult | null;
@@ -68,6 +73,15 @@ export interface TrainSummary {
 export interface TopicWord {
   action: string;
   probability: number;
+}
+
+/**
+ * A corpus within the kernel limits (tokens T, sequences D and, for training, actions V), checked before any
+ * work: throws a KernelLimitError naming `what`.
+ */
+function checkCorpusLimits(corpus: { tokens: Int32Array; offsets: Int32Array }, what: string, vocabularySize?: number): void {
+  checkKernelLimits({ tokens: corpus.tokens.length, sequences: corpus.offsets.length - 1,
+    ...(vocabularySize === undefined ? {} : { vocabulary: vocabularySize }) }, what);
 }
 
 export class LlaModel {
@@ -201,6 +215,8 @@ export class LlaModel {
       throw new InputError('no training tokens: every action of the training data is outside the vocabulary');
     }
     const heldOut = options.heldOut === undefined ? null : sequenceCorpus(options.heldOut, this.vocabulary);
+    checkCorpusLimits(train, 'the training data', this.vocabulary.size);
+    if (heldOut) checkCorpusLimits(heldOut, 'the held-out data');
     const previousParameters = this.topicLstm ? await this.topicLstm.getParameters() : undefined;
     await this.ensureLstm(previousParameters);
     const loop: TrainingLoopOptions = {
@@ -259,6 +275,7 @@ export class LlaModel {
     };
     return {
       iterations, seconds: (performance.now() - started) / 1000, tokens, resumedIterations: resumed,
+      trainingSeconds: this.history.reduce((total, record) => total + record.seconds, 0),
       estepSeconds, mstepSeconds, heldOut, unigramPerplexity: unigram,
     };
   }
@@ -287,6 +304,7 @@ export class LlaModel {
     if (corpus.tokens.length === 0) {
       throw new InputError(`nothing to evaluate: all ${corpus.skippedTokens} actions are outside the model's vocabulary`);
     }
+    checkCorpusLimits(corpus, 'the data to evaluate');
     const s = this.settings;
     const perplexity = options.perplexity ?? DEFAULT_PERPLEXITY;
     const nextAction = options.nextAction ?? true;

@@ -2,6 +2,9 @@
  * Every training setting with its documented default (SPEC section 3: each one is also a CLI flag). The
  * defaults were chosen on ../shared/data (see bench/RESULTS.md for the runs behind them).
  */
+import { kernelLimitProblem } from '../kernels/limits.js';
+import type { KernelLimitName } from '../kernels/types.js';
+
 export const MODEL_KINDS = ['lla', 'word-lla', 'lda', 'lstm'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 
@@ -147,5 +150,15 @@ export function validateSettings(settings: ModelSettings): void {
   if (settings.initLdaSweeps > settings.iterations) {
     fail(`the lda initialisation (${settings.initLdaSweeps} sweeps) cannot exceed the iterations (${settings.iterations})`);
   }
-  if (!Number.isSafeInteger(settings.seed) || settings.seed < 0) fail(`seed must be a whole number >= 0, got ${settings.seed}`);
+  // and every setting a kernel takes, within the limits both backends honour: refused now, not after training
+  for (const [key, limit] of Object.entries(KERNEL_LIMIT_OF) as Array<[keyof typeof KERNEL_LIMIT_OF, KernelLimitName]>) {
+    const problem = kernelLimitProblem(limit, settings[key]);
+    if (problem !== undefined) fail(`${key} ${problem}`);
+  }
 }
+
+/** The settings that reach a kernel, and the kernel limit (KERNEL_LIMITS) that bounds each. */
+const KERNEL_LIMIT_OF = {
+  topics: 'topics', hidden: 'hidden', particles: 'particles', mhSteps: 'mhSteps', threads: 'threads', alpha: 'alpha',
+  beta: 'beta', sequenceSmoothing: 'sequenceSmoothing', seed: 'seed',
+} as const satisfies Partial<Record<keyof ModelSettings, KernelLimitName>>;

@@ -3,6 +3,7 @@
 import { referenceLogits, referenceSteps } from '../../src/lstm/reference-cell.js';
 import type { AliasTables, CellWeights, CountTables, Kernel, KernelMode, SweepArgs } from '../../src/kernels/types.js';
 import { mulberry32 } from './mulberry32.js';
+import { groupTokensByAction } from '../../src/kernels/buffers.js';
 
 /** tokens [T] over V actions in sequences offsets [D+1] */
 export interface Corpus { tokens: Int32Array; offsets: Int32Array; V: number }
@@ -21,13 +22,7 @@ export function randomCorpus(random: () => number, D: number, maxLength: number,
 
 /** The word index of a corpus: wordTokens [T] the positions grouped by action, ascending; wordOffsets [V+1]. */
 export function groupByAction(tokens: Int32Array, V: number): { wordOffsets: Int32Array; wordTokens: Int32Array } {
-  const wordOffsets = new Int32Array(V + 1);
-  for (const w of tokens) wordOffsets[w + 1]++;
-  for (let w = 0; w < V; w++) wordOffsets[w + 1] += wordOffsets[w];
-  const fill = wordOffsets.slice(0, V);
-  const wordTokens = new Int32Array(tokens.length);
-  tokens.forEach((w, t) => { wordTokens[fill[w]++] = t; });
-  return { wordOffsets, wordTokens };
+  return groupTokensByAction(tokens, V, (n) => new Int32Array(n));
 }
 
 /** Cell weights with `rows` input symbols and K outputs, every value uniform in [-scale, scale]. */

@@ -1,6 +1,6 @@
 /** `lla bench <input>`: E-step sampler throughput (tokens/s), phase times, MH acceptance and peak memory. */
 import type { Command, CommandIO } from '../command.js';
-import { choiceOption, intOption, numberOption, positionals, type ParsedArgs } from '../options.js';
+import { choiceOption, intOption, limitOption, positionals, type ParsedArgs } from '../options.js';
 import { CORPUS_OPTIONS, corpusOptionsFrom } from '../corpus-options.js';
 import { loadCorpus } from '../../corpus/corpus.js';
 import { BACKEND_CHOICES, loadKernel } from '../../kernels/loader.js';
@@ -77,18 +77,18 @@ export const command: Command = {
   async run(args: ParsedArgs, io: CommandIO): Promise<number> {
     const [input] = positionals(NAME, args, ['input']);
     const mode: KernelMode = choiceOption(NAME, args, 'model', BENCH_MODES, d.mode);
-    const topics = intOption(NAME, args, 'topics', d.topics, 1, 1 << 20);
-    const threads = intOption(NAME, args, 'threads', d.threads, 0, 1024);
+    const topics = limitOption(NAME, args, 'topics', 'topics', d.topics);
+    const threads = limitOption(NAME, args, 'threads', 'threads', d.threads);
     const compareThreads = args.values['compare-threads'] === undefined ? undefined
-      : intOption(NAME, args, 'compare-threads', 1, 0, 1024);
+      : limitOption(NAME, args, 'compare-threads', 'threads', 1);
     const backend = choiceOption(NAME, args, 'backend', BACKEND_CHOICES);
     const iterations = intOption(NAME, args, 'iterations', d.iterations, 1, 1_000_000);
     const warmup = intOption(NAME, args, 'warmup', d.warmup, 0, 1_000_000);
-    const seed = intOption(NAME, args, 'seed', d.seed, 0, 0xffffffff);
-    const hidden = intOption(NAME, args, 'hidden', d.hidden, 1, 4096);
-    const mhSteps = intOption(NAME, args, 'mh-steps', d.mhSteps, 1, 1000);
-    const alpha = numberOption(NAME, args, 'alpha', d.alpha, 0, Infinity, true);
-    const beta = numberOption(NAME, args, 'beta', d.beta, 0, Infinity, true);
+    const seed = limitOption(NAME, args, 'seed', 'seed', d.seed);
+    const hidden = limitOption(NAME, args, 'hidden', 'hidden', d.hidden);
+    const mhSteps = limitOption(NAME, args, 'mh-steps', 'mhSteps', d.mhSteps);
+    const alpha = limitOption(NAME, args, 'alpha', 'alpha', d.alpha);
+    const beta = limitOption(NAME, args, 'beta', 'beta', d.beta);
     const exact = args.values.exact === true;
     const settings = await corpusOptionsFrom(NAME, args);
 

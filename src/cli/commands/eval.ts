@@ -4,7 +4,7 @@
  * vocabulary are skipped and counted; sequences left without any known action are dropped and counted.
  */
 import type { Command, CommandIO } from '../command.js';
-import { choiceOption, intOption, positionals, type ParsedArgs } from '../options.js';
+import { choiceOption, intOption, limitOption, positionals, type ParsedArgs } from '../options.js';
 import { FILTER_OPTIONS, READ_OPTIONS, readOptionsFrom } from '../corpus-options.js';
 import { BACKEND_OPTIONS } from '../model-options.js';
 import { finiteJson, loadModelFor } from '../model-input.js';
@@ -22,7 +22,8 @@ export const command: Command = {
     '(left-to-right particle filter for lla and lda, exact for word-lla and lstm; --perplexity completion for the ' +
     'document-completion protocol), and next-action Recall@1, Recall@10 and MRR at positions after the first 5. ' +
     "Actions outside the model's vocabulary are skipped and reported as outOfVocabulary. The same model, input " +
-    'and flags give the same numbers on every run (for a given backend).',
+    'and flags give the same numbers on every run (for a given backend). Ctrl-C stops at the next chunk of ' +
+    'sequences: exit 130, nothing written.',
   options: {
     ...READ_OPTIONS,
     'max-length': FILTER_OPTIONS['max-length'],
@@ -37,7 +38,7 @@ export const command: Command = {
     const maxLength = intOption('eval', args, 'max-length', 0, 1);
     const protocol = choiceOption('eval', args, 'perplexity', PERPLEXITY_PROTOCOLS, DEFAULT_PERPLEXITY);
     const particles = args.values.particles === undefined ? undefined
-      : intOption('eval', args, 'particles', DEFAULT_SETTINGS.particles, 1, 100_000);
+      : limitOption('eval', args, 'particles', 'particles', DEFAULT_SETTINGS.particles);
 
     const model = await loadModelFor('eval', modelPath, args, io);
     if (particles !== undefined) model.settings.particles = particles;

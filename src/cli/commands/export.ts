@@ -68,9 +68,16 @@ function denseRow(phi: PhiByTopic, k: number, V: number): Float64Array {
   return row;
 }
 
-/** A CSV field: quoted when it holds a comma, quote or line break (RFC 4180). */
-function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+/**
+ * A CSV text field (an action name): quoted when it holds a comma, quote or line break (RFC 4180), and guarded
+ * against formula injection: a spreadsheet runs a cell that starts with =, +, - or @ (or a tab or carriage return
+ * before one) as a formula, so such a name is written with an apostrophe in front, which spreadsheets show as
+ * text. A name that starts with an apostrophe gets one more, so removing the first apostrophe of any name that
+ * has one restores every name. Numbers are never guarded.
+ */
+export function csvField(value: string): string {
+  const guarded = /^[=+\-@\t\r']/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(guarded) ? `"${guarded.replace(/"/g, '""')}"` : guarded;
 }
 
 interface ExportPlan {
@@ -161,7 +168,10 @@ export const command: Command = {
     'the files are <out>.phi.csv, <out>.topics.csv and <out>.transitions.csv (a .csv ending of --out is dropped ' +
     'first), with one --what table the file is --out itself. Dense phi CSV: a header of the action strings, then ' +
     'one row per topic; sparse phi CSV: topic,action_id,action,probability for the actions with a training count, ' +
-    'plus a row with action_id -1 holding the topic\'s floor, the probability of every unlisted action. phi is ' +
+    'plus a row with action_id -1 holding the topic\'s floor, the probability of every unlisted action. An action ' +
+    'name that a spreadsheet would run as a formula (one starting with =, +, -, @, a tab or a carriage return) is ' +
+    'written with an apostrophe in front, as is a name that starts with an apostrophe: remove the first apostrophe ' +
+    'of a name that has one to get the name back. phi is ' +
     'dense when K x V is at most --max-dense, sparse otherwise (--phi forces a layout; dense above the limit is ' +
     'refused). Every output path is checked before any work: a folder, a named pipe or a device there, or the ' +
     'model itself, is refused (exit 2); a symbolic link to a regular file writes the file it points to. The files ' +

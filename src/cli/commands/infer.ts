@@ -8,6 +8,7 @@ import { intOption, positionals, type ParsedArgs } from '../options.js';
 import { READ_OPTIONS, readOptionsFrom } from '../corpus-options.js';
 import { BACKEND_OPTIONS } from '../model-options.js';
 import { loadModelFor, readSequences, requireTopicModel } from '../model-input.js';
+import { plainText } from '../plain-text.js';
 import { DEFAULT_INFER_SWEEPS } from '../../model/inference.js';
 
 /** Unknown actions (outside the model's vocabulary) get no topic: -1 from the model, `?` in runs. */
@@ -30,7 +31,9 @@ export const command: Command = {
     'training. Output per sequence: its id and its topic path as runs, e.g. `3x4 7x2` (topic 3 for four ' +
     'actions, then topic 7 for two). With --json, one line per sequence: {"id": ..., "topics": [...], ' +
     '"unknown": N}, one entry per action of the input, null where the action is outside the model\'s ' +
-    'vocabulary (it is skipped: the model never saw it). Needs a topic model (lla, word-lla or lda).',
+    'vocabulary (it is skipped: the model never saw it). Needs a topic model (lla, word-lla or lda). Plain-text ' +
+    'output writes control characters in ids as escapes (\\n, \\t, \\uXXXX); --json gives the exact strings. Ctrl-C ' +
+    'stops at the next chunk of sequences: exit 130, nothing written.',
   options: {
     ...READ_OPTIONS,
     sweeps: { type: 'string', valueName: 'N', description: 'E-step sweeps with the tables fixed', default: String(DEFAULT_INFER_SWEEPS) },
@@ -59,7 +62,7 @@ export const command: Command = {
       if (json) {
         out.push(JSON.stringify({ id: ids[d], topics: topics.map((topic) => (topic < 0 ? null : topic)), unknown }));
       } else {
-        out.push(`${ids[d]}\t${topics.length === 0 ? '(empty)' : topicRuns(topics)}`);
+        out.push(`${plainText(ids[d])}\t${topics.length === 0 ? '(empty)' : topicRuns(topics)}`);
       }
       // write in blocks: a file of many sequences should not build one huge string
       if (out.length >= 1000) io.stdout.write(`${out.splice(0).join('\n')}\n`);

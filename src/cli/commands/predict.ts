@@ -5,10 +5,11 @@
  * next-action softmax.
  */
 import type { Command, CommandIO } from '../command.js';
-import { intOption, positionals, type ParsedArgs } from '../options.js';
+import { intOption, limitOption, positionals, type ParsedArgs } from '../options.js';
 import { READ_OPTIONS, readOptionsFrom } from '../corpus-options.js';
 import { BACKEND_OPTIONS } from '../model-options.js';
 import { loadModelFor, readSequences } from '../model-input.js';
+import { plainText } from '../plain-text.js';
 import { DEFAULT_NEXT_ACTIONS } from '../../model/inference.js';
 import { DEFAULT_SETTINGS } from '../../train/settings.js';
 
@@ -20,7 +21,9 @@ export const command: Command = {
     '"probability": ...}, ...], "unknown": N}, most probable first (ties: the more frequent action first). ' +
     'A sequence with no known action gets the model\'s prediction for a sequence start. Topic models (lla, ' +
     'word-lla, lda) predict p(w | history) = sum_k mix_k phi_{k,w} from the particle filter\'s topic mixture; ' +
-    'the lstm baseline gives its own softmax. Results repeat exactly for the same model, input and backend.',
+    'the lstm baseline gives its own softmax. Results repeat exactly for the same model, input and backend. ' +
+    'Plain-text output writes control characters in ids and actions as escapes (\\n, \\t, \\uXXXX), one line per ' +
+    'sequence; --json gives the exact strings. Ctrl-C stops at the next chunk of sequences: exit 130, nothing written.',
   options: {
     ...READ_OPTIONS,
     top: { type: 'string', short: 'n', valueName: 'N', description: 'next actions listed per sequence', default: String(DEFAULT_NEXT_ACTIONS) },
@@ -33,7 +36,7 @@ export const command: Command = {
     const read = readOptionsFrom('predict', args);
     const top = intOption('predict', args, 'top', DEFAULT_NEXT_ACTIONS, 1, 1_000_000);
     const particles = args.values.particles === undefined ? undefined
-      : intOption('predict', args, 'particles', DEFAULT_SETTINGS.particles, 1, 100_000);
+      : limitOption('predict', args, 'particles', 'particles', DEFAULT_SETTINGS.particles);
 
     const model = await loadModelFor('predict', modelPath, args, io);
     if (particles !== undefined) model.settings.particles = particles;
@@ -52,7 +55,7 @@ export const command: Command = {
       if (json) {
         out.push(JSON.stringify({ id: ids[d], next, unknown }));
       } else {
-        out.push(`${ids[d]}\t${next.map((entry) => `${entry.action} ${entry.probability.toFixed(4)}`).join('  ')}`);
+        out.push(`${plainText(ids[d])}\t${next.map((entry) => `${plainText(entry.action)} ${entry.probability.toFixed(4)}`).join('  ')}`);
       }
       // write in blocks: a file of many sequences should not build one huge string
       if (out.length >= 1000) io.stdout.write(`${out.splice(0).join('\n')}\n`);

@@ -6,6 +6,7 @@ import type { Command, CommandIO } from '../command.js';
 import { intOption, positionals, type ParsedArgs } from '../options.js';
 import { BACKEND_OPTIONS } from '../model-options.js';
 import { loadModelFor, requireTopicModel } from '../model-input.js';
+import { plainText } from '../plain-text.js';
 import { DEFAULT_TOPIC_ACTIONS } from '../../eval/topics.js';
 
 export const command: Command = {
@@ -45,7 +46,7 @@ export const command: Command = {
       `(top ${top} each; share = the topic's fraction of the training tokens)`];
     for (const entry of topics) {
       lines.push(`  ${String(entry.topic).padStart(3)}  ${(100 * entry.share).toFixed(1).padStart(5)}%  ` +
-        entry.actions.map((word) => `${word.action} ${word.probability.toFixed(4)}`).join('  '));
+        entry.actions.map((word) => `${plainText(word.action)} ${word.probability.toFixed(4)}`).join('  '));
     }
     io.stdout.write(`${lines.join('\n')}\n`);
     return 0;

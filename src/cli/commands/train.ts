@@ -13,7 +13,9 @@ import { DEFAULT_HOLDOUT, prepareData } from '../../train/data.js';
 import { LlaModel, type TrainSummary } from '../../model/model.js';
 import type { IterationRecord } from '../../train/sem.js';
 import { packageRoot } from '../../package-info.js';
-import { UsageError } from '../../errors.js';
+import { InputError, UsageError } from '../../errors.js';
+import { continuedSettings } from '../train-from.js';
+import { plainText } from '../plain-text.js';
 import { checkpointPath } from '../../train/checkpoint.js';
 import { checkTrainFiles, saveTrainedModel, type SaveOutcome } from '../train-output.js';
 import { checkMemory, defaultMemoryLimit, estimateTrainingMemory, formatBytes, parseMemorySize } from '../../train/memory.js';
@@ -25,8 +27,9 @@ export function demoFile(): string {
   return join(packageRoot(), 'data', 'sample-events.tsv.gz');
 }
 
-/** Settings of the demo run: small enough for well under a minute on two cores, still a real training. */
-const DEMO_DEFAULTS: Record<string, string> = { topics: '20', iterations: '12', init: 'lda:6', 'lstm-tokens': '20000' };
+/** Settings of the demo run: small enough for well under a minute on two cores, still a real training. Its lda
+ * initialisation is the plain default's share of the iterations (6 of 12), so it scales with -n as theirs does. */
+const DEMO_DEFAULTS: Record<string, string> = { topics: '20', iterations: '12', 'lstm-tokens': '20000' };
 
 /** train's own flags unless asked otherwise (the model settings' defaults are DEFAULT_SETTINGS) */
 const TRAIN_DEFAULTS = { holdout: DEFAULT_HOLDOUT, perplexity: DEFAULT_PERPLEXITY, checkpointEvery: 0, top: 5 } as const;
@@ -53,7 +56,13 @@ export const command: Command = {
     "run's input files, or a folder that takes no new files is refused (exit 2); a symbolic link to a regular " +
     'file writes the file it points to. A checkpoint left by an interrupted run needs --resume or ' +
     '--overwrite-checkpoint. If the model cannot be saved after training (e.g. a full disk), it is written to ' +
-    '<out>.fallback instead, or stderr says where the last checkpoint is; the exit code is then 1.',
+    '<out>.fallback instead, or stderr says where the last checkpoint is; the exit code is then 1. Ctrl-C during ' +
+    'the final held-out evaluation stops it at the next chunk of sequences and keeps the finished training in ' +
+    '<out>.ckpt: --resume then runs only the evaluation. --from continues a saved model: flags that contradict it ' +
+    '(--model, --topics, --hidden, --embedding, --alpha, --beta with another value; --init; the vocabulary filters) ' +
+    'are refused, the run\'s own flags apply. With --json, the result\'s seconds is this run\'s wall time, while ' +
+    'trainingSeconds, estepSeconds, mstepSeconds and mstepShare (= mstepSeconds / trainingSeconds) cover every ' +
+    'iteration of the model, those of a run that --resume continued included.',
   options: {
     ...MODEL_OPTIONS,
     ...BACKEND_OPTIONS,
@@ -73,6 +82,8 @@ export const command: Command = {
   },
   async run(args: ParsedArgs, io: CommandIO): Promise<number> {
     const demo = args.values.demo === true;
+    // the flags given on the command line (before the demo's defaults fill in others): --from checks them
+    const explicit = new Set(Object.keys(args.values).filter((name) => args.values[name] !== undefined));
     if (demo) {
       for (const [name, value] of Object.entries(DEMO_DEFAULTS)) args.values[name] ??= value;
     }
@@ -92,6 +103,10 @@ export const command: Command = {
     const corpusSettings = await corpusOptionsFrom('train', args);
     const holdout = numberOption('train', args, 'holdout', TRAIN_DEFAULTS.holdout, 0, 0.9);
     const testFile = stringOption('train', args, 'test');
+    if (testFile !== undefined && explicit.has('holdout')) {
+      throw new UsageError('lla train: --holdout and --test both choose the held-out data (a fraction of the input, or ' +
+        'another file): give one of them');
+    }
     const protocol = choiceOption('train', args, 'perplexity', PERPLEXITY_PROTOCOLS, TRAIN_DEFAULTS.perplexity);
     const out = stringOption('train', args, 'out');
     const checkpointEvery = intOption('train', args, 'checkpoint-every', TRAIN_DEFAULTS.checkpointEvery, 0, 1_000_000);
@@ -123,7 +138,7 @@ export const command: Command = {
     if (from) {
       model = await LlaModel.load(from, { backend: backends.backend, threads: backends.threads, warn,
         ...(backends.tfBackend ? { tfBackend: backends.tfBackend } : {}) });
-      settings = { ...model.settings, iterations: settings.iterations, seed: settings.seed, threads: backends.threads };
+      settings = continuedSettings(from, model.settings, { ...settings, threads: backends.threads }, explicit, model.vocabulary.size);
       Object.assign(model.settings, settings);
     } else {
       model = await LlaModel.create({ ...settings, threads: backends.threads, backend: backends.backend, warn,
@@ -134,6 +149,13 @@ export const command: Command = {
       holdout, seed: settings.seed, ...(testFile !== undefined ? { testFile } : {}),
       ...(from ? { fixedVocabulary: model.vocabulary } : {}),
     });
+    if (data.train.tokens.length === 0) {
+      throw new InputError(from
+        ? `no training tokens: none of its actions is in the vocabulary of ${from} (${model.vocabulary.size.toLocaleString('en-US')} ` +
+          'actions), which --from keeps; check that the input is the kind of data the model was trained on (and its --format)'
+        : 'no training tokens: the vocabulary filters (--min-count, --max-vocab, --stopwords, --max-df) removed every action ' +
+          'of the training split; relax them', file);
+    }
     const startLine = `lla train: ${settings.model}, K=${settings.topics}, ${data.train.offsets.length - 1} training sequences ` +
       `(${data.train.tokens.length.toLocaleString('en-US')} tokens, ${data.vocabulary.size.toLocaleString('en-US')} actions), ` +
       `${data.test ? `${data.test.offsets.length - 1} held out` : 'no held-out split'}; kernel backend ${model.backend}`;
@@ -199,7 +221,8 @@ export const command: Command = {
       seconds: summary.seconds,
       estepSeconds: summary.estepSeconds,
       mstepSeconds: summary.mstepSeconds,
-      mstepShare: summary.seconds > 0 ? summary.mstepSeconds / summary.seconds : 0,
+      trainingSeconds: summary.trainingSeconds,
+      mstepShare: summary.trainingSeconds > 0 ? summary.mstepSeconds / summary.trainingSeconds : 0,
       resumedIterations: summary.resumedIterations,
       estimatedMemoryBytes: memory.bytes,
       out: saved.savedTo,
@@ -215,14 +238,15 @@ export const command: Command = {
     if (settings.model !== 'lstm' && top > 0) {
       lines.push(`Topics (top ${top} actions each):`);
       for (let k = 0; k < settings.topics; k++) {
-        const words = model.topicWords(k, top).map((entry) => `${entry.action} ${entry.probability.toFixed(3)}`);
+        const words = model.topicWords(k, top).map((entry) => `${plainText(entry.action)} ${entry.probability.toFixed(3)}`);
         lines.push(`  ${String(k).padStart(3)}  ${words.join('  ')}`);
       }
       lines.push('');
     }
     lines.push(`model               ${settings.model} (K=${settings.topics}, H=${settings.hidden}), kernel ${model.backend}, LSTM on TF.js ${model.tfBackend ?? 'n/a'}`);
-    lines.push(`training            ${summary.iterations} iterations in ${fixed(summary.seconds, 1)} s ` +
-      `(E-step ${fixed(summary.estepSeconds, 1)} s, M-step ${fixed(summary.mstepSeconds, 1)} s = ${fixed(100 * result.mstepShare, 0)}%)`);
+    lines.push(`training            ${summary.iterations} iterations in ${fixed(summary.trainingSeconds, 1)} s ` +
+      `(E-step ${fixed(summary.estepSeconds, 1)} s, M-step ${fixed(summary.mstepSeconds, 1)} s = ${fixed(100 * result.mstepShare, 0)}%` +
+      `${summary.resumedIterations > 0 ? `; ${summary.resumedIterations} of them in the run this one resumed` : ''})`);
     if (heldOut) {
       lines.push(`held-out perplexity ${fixed(heldOut.perplexity, 1)} (${heldOut.perplexityMethod}; unigram ${fixed(summary.unigramPerplexity ?? NaN, 1)}) ` +
         `over ${heldOut.tokens.toLocaleString('en-US')} tokens of ${heldOut.sequences} sequences` +

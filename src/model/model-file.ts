@@ -3,7 +3,6 @@
  * (src/io/format*.ts): the settings, vocabulary, history, results and report traces in the header; the count
  * tables, transitions and packed LSTM weights as sections. Every problem with a file is an InputError naming it.
  */
-import type { CountTables } from '../kernels/types.js';
 import { Vocabulary } from '../corpus/vocabulary.js';
 import { actionLstmShape } from '../lstm/action-lstm.js';
 import { topicLstmShape } from '../lstm/topic-lstm.js';
@@ -15,6 +14,7 @@ import type { IterationRecord } from '../train/sem.js';
 import { DEFAULT_SETTINGS, validateSettings, type ModelSettings } from '../train/settings.js';
 import type { TopicTables, Trajectory } from '../train/trainer.js';
 import { InputError } from '../errors.js';
+import { validateModelFile } from './model-validation.js';
 
 /** The header layout this lla writes and reads (the container's own format version is separate). */
 const MODEL_FILE_SCHEMA = 1;
@@ -78,7 +78,8 @@ export function readModel(path: string, threads?: number):
     results?: Record<string, unknown>; trajectories?: Trajectory[]; nonZeros?: number;
     backend?: string; tfBackend?: string | null;
   };
-  if (header.schema !== MODEL_FILE_SCHEMA || !header.settings || !Array.isArray(header.vocabulary)) {
+  if (header.schema !== MODEL_FILE_SCHEMA || typeof header.settings !== 'object' || header.settings === null ||
+    Array.isArray(header.settings) || !Array.isArray(header.vocabulary)) {
     throw new InputError('is an lla container but not a model this version understands (missing settings or ' +
       'vocabulary); retrain the model', path);
   }
@@ -88,8 +89,10 @@ export function readModel(path: string, threads?: number):
   try {
     validateSettings(settings);
   } catch (error) {
-    throw new InputError(`holds invalid settings: ${(error as Error).message}`, path);
+    throw new InputError(`malformed model: invalid settings: ${(error as Error).message}`, path);
   }
+  // the whole file, before any of it is used (model-validation.ts)
+  validateModelFile(path, { header, sections: contents.sections, settings });
   const counts = contents.sections.vocabularyCounts instanceof Int32Array ? contents.sections.vocabularyCounts : undefined;
   const V = header.vocabulary.length;
   const K = settings.topics;
@@ -100,7 +103,6 @@ export function readModel(path: string, threads?: number):
     const rowTopics = requireSection(contents, 'rowTopics', 'int32', path);
     const rowCounts = requireSection(contents, 'rowCounts', 'int32', path);
     const topicTotals = requireSection(contents, 'topicTotals', 'int32', path);
-    checkCounts({ rowOffsets, rowTopics, rowCounts, topicTotals }, V, K, path);
     tables = { counts: { rowOffsets, rowTopics, rowCounts, topicTotals }, nonZeros: rowTopics.length };
     if (contents.sections.transitions instanceof Float64Array) transitions = contents.sections.transitions;
   }
@@ -122,20 +124,6 @@ export function readModel(path: string, threads?: number):
     trainedWith: typeof header.backend === 'string' ? { backend: header.backend, tfBackend: header.tfBackend ?? null } : null,
     tables, transitions, lstm,
   };
-}
-
-/** Count tables that fit V actions and K topics, every entry a valid topic with a positive count. */
-function checkCounts(counts: CountTables, V: number, K: number, path: string): void {
-  const { rowOffsets, rowTopics, rowCounts, topicTotals } = counts;
-  if (rowOffsets.length !== V + 1 || topicTotals.length !== K || rowTopics.length !== rowCounts.length ||
-    rowOffsets[V] !== rowTopics.length) {
-    throw new InputError(`its count tables do not fit its ${V} actions and ${K} topics: the file is damaged`, path);
-  }
-  for (let e = 0; e < rowTopics.length; e++) {
-    if (rowTopics[e] < 0 || rowTopics[e] >= K || rowCounts[e] <= 0) {
-      throw new InputError(`its count table holds an invalid entry at ${e}: the file is damaged`, path);
-    }
-  }
 }
 
 /** JSON with non-finite numbers replaced by null (the model file's header must be finite). */

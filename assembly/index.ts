@@ -10,6 +10,8 @@ export { lstmSteps, topicTransitions } from './lstm_cell';
 export { sweepRange, sweepScratchBytes } from './sweep';
 export { trainSharedBytes, trainBlockBytes, trainPrepare, trainBlocksRange, trainFinish } from './lstm_train';
 export { filterRange, filterToken, nextMixture, filterScratchBytes, filterTokenScratchBytes } from './likelihood';
+export * from './limits';
+export * from './layout';
 
 /** First free byte after the module's static data: where the wrapper's allocator may start. */
 export function heapBase(): usize {

@@ -1,6 +1,9 @@
 // Byte offsets of the parameter blocks that the TypeScript wrapper writes into linear memory before a call
 // (mirrored in src/kernels/wasm-layout.ts). A block keeps exported signatures short and lets every worker
-// thread read the same arguments from the shared memory.
+// thread read the same arguments from the shared memory. The module exports every constant here (index.ts), and
+// test/wasm-layout.test.ts compares them with the wrapper's copy.
+
+import { Cell } from './lstm_cell';
 
 // Sweep parameters. Pointers are u32 byte addresses; 0 = absent.
 export const SWEEP_MODE = 0;             // i32 0 lda, 1 lla, 2 word-lla
@@ -34,7 +37,8 @@ export const SWEEP_SEED = 120;           // u64
 export const SWEEP_ITERATION = 128;      // u64
 export const SWEEP_HASH_ROWS = 136;      // i32 [V][2] count hash table of each action: first slot, shift (count_hash.ts)
 export const SWEEP_HASH_SLOTS = 140;     // i32 [slots][2] topic (-1 empty), n_{k,w}
-export const SWEEP_BYTES = 144;
+export const SWEEP_FIRST_SEQUENCE = 144; // u64 stream index of sequence 0 of this call (a corpus swept in chunks)
+export const SWEEP_BYTES = 152;
 
 // Particle filter parameters.
 export const FILTER_MODE = 0;            // i32
@@ -56,7 +60,8 @@ export const FILTER_MIXTURES = 60;       // f32 [P][K] output
 export const FILTER_BETA = 64;           // f64
 export const FILTER_ALPHA = 72;          // f64
 export const FILTER_SEED = 80;           // u64
-export const FILTER_BYTES = 88;
+export const FILTER_FIRST_SEQUENCE = 88; // u64 stream index of sequence 0 of this call (a corpus run in chunks)
+export const FILTER_BYTES = 96;
 
 // Parameters of the row-range jobs (countRowsRange, aliasRowsRange, countHashRange): several threads each take
 // ranges of actions [first, end). One block layout serves the three; each reads only its own fields.
@@ -85,7 +90,7 @@ export const MODE_WORD_LLA = 2;
 export const PROPOSAL_WORD = 1;
 export const PROPOSAL_SEQUENCE = 2;
 
-// LSTM trainer parameters (lstm_train.ts; mirrored in src/kernels/wasm-lstm-train.ts). Pointers are u32 byte
+// LSTM trainer parameters (lstm_train.ts; mirrored in src/kernels/wasm-train-windows.ts). Pointers are u32 byte
 // addresses; 0 = absent.
 export const TRAIN_SYMBOLS = 0;          // i32 R (the begin symbol is R-1)
 export const TRAIN_EMBEDDING = 4;        // i32 E
@@ -111,3 +116,12 @@ export const TRAIN_TOKENS = 80;          // i32 real tokens of the current windo
 export const TRAIN_SCALE = 84;           // f32 1 / max(1, tokens) (written by trainPrepare)
 export const TRAIN_LEARNING_RATE = 88;   // f32
 export const TRAIN_BYTES = 96;
+
+// The Cell struct of lstm_cell.ts (CellWeights in linear memory), as compiled.
+export const CELL_HIDDEN = offsetof<Cell>('hidden');
+export const CELL_INPUT_TABLE = offsetof<Cell>('inputTable');
+export const CELL_RECURRENT = offsetof<Cell>('recurrent');
+export const CELL_GATE_BIAS = offsetof<Cell>('gateBias');
+export const CELL_OUTPUT_WEIGHTS = offsetof<Cell>('outputWeights');
+export const CELL_OUTPUT_BIAS = offsetof<Cell>('outputBias');
+export const CELL_BYTES = offsetof<Cell>();

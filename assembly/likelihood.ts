@@ -9,7 +9,7 @@ import {
   FILTER_MODE, FILTER_TOPICS, FILTER_VOCABULARY, FILTER_TOKENS, FILTER_OFFSETS, FILTER_ROW_OFFSETS,
   FILTER_ROW_TOPICS, FILTER_ROW_COUNTS, FILTER_CELL, FILTER_INVERSE_TOTALS, FILTER_PARTICLES,
   FILTER_LOG_LIKELIHOOD, FILTER_MIXTURE_POSITIONS, FILTER_MIXTURE_COUNT, FILTER_MIXTURES, FILTER_BETA,
-  FILTER_ALPHA, FILTER_SEED, MODE_LDA, MODE_LLA, MODE_WORD_LLA,
+  FILTER_ALPHA, FILTER_SEED, FILTER_FIRST_SEQUENCE, MODE_LDA, MODE_LLA, MODE_WORD_LLA,
 } from './layout';
 
 // @ts-ignore: decorator
@@ -39,17 +39,27 @@ import {
 // @ts-ignore: decorator
 @inline function copiesPart(scratch: usize, H: i32, K: i32): usize { return phiPart(scratch, H, K) + align16(<usize>K << 3); }
 
-export function filterTokenScratchBytes(K: i32, H: i32, S: i32, lda: bool): usize {
-  return copiesPart(0, H, K)
-    + 2 * align16(<usize>S * <usize>H << 2) + align16(<usize>S << 3) + align16(<usize>S << 2)
-    + (lda ? align16(<usize>S * <usize>K << 2) : 0);
+/**
+ * Bytes of a particle state: h, c f32 [S][H], weights f64 [S], topics i32 [S], counts i32 [S][K] (lda). In u64:
+ * inside the kernel limits it can pass 2^32 (S = 2^16 with H = 4,096, or with K = 2^16 for lda), and the wrapper
+ * must see the true size to refuse an allocation the memory cannot hold.
+ */
+function particleStateBytes(K: i32, H: i32, S: i32, lda: bool): u64 {
+  return 2 * align16Wide(<u64>S * <u64>H << 2) + align16Wide(<u64>S << 3) + align16Wide(<u64>S << 2)
+    + (lda ? align16Wide(<u64>S * <u64>K << 2) : 0);
 }
 
-/** Scratch of particleFilter: the particle state (h, c f32 [S][H], weights f64 [S], topics i32 [S],
- * counts i32 [S][K]) followed by filterToken's scratch. */
-export function filterScratchBytes(K: i32, H: i32, S: i32, lda: bool): usize {
-  return 2 * align16(<usize>S * <usize>H << 2) + align16(<usize>S << 3) + align16(<usize>S << 2)
-    + (lda ? align16(<usize>S * <usize>K << 2) : 0) + filterTokenScratchBytes(K, H, S, lda);
+// @ts-ignore: decorator
+@inline function align16Wide(x: u64): u64 { return (x + 15) & ~15; }
+
+/** Scratch of filterToken and nextMixture (see the parts above), in bytes; an f64 so that any size is exact. */
+export function filterTokenScratchBytes(K: i32, H: i32, S: i32, lda: bool): f64 {
+  return <f64>(<u64>copiesPart(0, H, K) + particleStateBytes(K, H, S, lda));
+}
+
+/** Scratch of particleFilter: the particle state followed by filterToken's scratch, in bytes (an f64, as above). */
+export function filterScratchBytes(K: i32, H: i32, S: i32, lda: bool): f64 {
+  return <f64>((particleStateBytes(K, H, S, lda) << 1) + <u64>copiesPart(0, H, K));
 }
 
 /** Particle filter over sequences [first, end): logLikelihood[d] and the requested mixtures. */
@@ -71,6 +81,7 @@ export function filterRange(params: usize, scratch: usize, first: i32, end: i32)
   const topics = weights + align16(<usize>S << 3);
   const counts = topics + align16(<usize>S << 2);
   const tokenScratch = counts + (lda ? align16(<usize>S * <usize>K << 2) : 0);
+  const firstSequence = load<u64>(params + FILTER_FIRST_SEQUENCE);
   for (let d = first; d < end; d++) {
     const start = load<i32>(offsets + (<usize>d << 2));
     const stop = load<i32>(offsets + (<usize>(d + 1) << 2));
@@ -95,7 +106,7 @@ export function filterRange(params: usize, scratch: usize, first: i32, end: i32)
       }
       const previousAction = t == start ? -1 : load<i32>(tokens + (<usize>(t - 1) << 2));
       logLikelihood += filterToken(params, tokenScratch, hidden, cellState, weights, topics, counts,
-        load<i32>(tokens + (<usize>t << 2)), previousAction, t - start, d, mixtureOut);
+        load<i32>(tokens + (<usize>t << 2)), previousAction, t - start, firstSequence + <u64>d, mixtureOut);
     }
     store<f64>(load<usize>(params + FILTER_LOG_LIKELIHOOD) + (<usize>d << 3), logLikelihood);
   }
@@ -107,7 +118,7 @@ export function filterRange(params: usize, scratch: usize, first: i32, end: i32)
  * mixtureOut (f32 [K]) when it is not 0.
  */
 export function filterToken(params: usize, scratch: usize, hidden: usize, cellState: usize, weights: usize,
-  topics: usize, counts: usize, action: i32, previousAction: i32, position: i32, sequence: i32,
+  topics: usize, counts: usize, action: i32, previousAction: i32, position: i32, sequence: u64,
   mixtureOut: usize): f64 {
   const mode = load<i32>(params + FILTER_MODE);
   const K = load<i32>(params + FILTER_TOPICS);
@@ -137,7 +148,7 @@ export function filterToken(params: usize, scratch: usize, hidden: usize, cellSt
   const topicsCopy = weightsCopy + align16(<usize>S << 3);
   const countsCopy = topicsCopy + align16(<usize>S << 2);
 
-  seedStream(load<u64>(params + FILTER_SEED), 0x80000000 + <u64>position, <u64>sequence);
+  seedStream(load<u64>(params + FILTER_SEED), 0x80000000 + <u64>position, sequence);
   if (position == 0) {
     for (let s = 0; s < S; s++) store<f64>(weights + (<usize>s << 3), 1.0 / <f64>S);
   }

@@ -11,7 +11,8 @@ import {
   SWEEP_OFFSETS, SWEEP_TOPICS_PREV, SWEEP_TOPICS_NEXT, SWEEP_ROW_OFFSETS, SWEEP_ROW_TOPICS, SWEEP_ROW_COUNTS,
   SWEEP_SPARSE_PROB, SWEEP_SPARSE_ALIAS, SWEEP_SPARSE_MASS, SWEEP_DENSE_PROB, SWEEP_DENSE_ALIAS,
   SWEEP_DENSE_MASS, SWEEP_CELL, SWEEP_INVERSE_TOTALS, SWEEP_PER_SEQUENCE, SWEEP_BETA, SWEEP_ALPHA,
-  SWEEP_SMOOTHING, SWEEP_SEED, SWEEP_ITERATION, SWEEP_HASH_ROWS, SWEEP_HASH_SLOTS, MODE_LDA, MODE_LLA, MODE_WORD_LLA, PROPOSAL_WORD,
+  SWEEP_SMOOTHING, SWEEP_SEED, SWEEP_ITERATION, SWEEP_HASH_ROWS, SWEEP_HASH_SLOTS, SWEEP_FIRST_SEQUENCE,
+  MODE_LDA, MODE_LLA, MODE_WORD_LLA, PROPOSAL_WORD,
   PROPOSAL_SEQUENCE,
 } from './layout';
 
@@ -70,7 +71,8 @@ function sweepSequence(params: usize, scratch: usize, d: i32): void {
   const start = load<i32>(offsets + (<usize>d << 2));
   const end = load<i32>(offsets + (<usize>(d + 1) << 2));
   const length = end - start;
-  seedStream(load<u64>(params + SWEEP_SEED), load<u64>(params + SWEEP_ITERATION), <u64>d);
+  seedStream(load<u64>(params + SWEEP_SEED), load<u64>(params + SWEEP_ITERATION),
+    load<u64>(params + SWEEP_FIRST_SEQUENCE) + <u64>d);
 
   const useSequenceProposal = !exact && (proposals & PROPOSAL_SEQUENCE) != 0;
   if (useSequenceProposal || mode == MODE_LDA) {

@@ -100,7 +100,7 @@ async function cli(): Promise<void> {
   }
 }
 
-// run as a script (not when imported by bench/sampler.ts)
+// run as a script (not when imported by bench/throughput-table.ts)
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!)) {
   cli().catch((error: Error) => {
     process.stderr.write(`${error.message}\n`);

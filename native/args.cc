@@ -1,6 +1,7 @@
 #include "args.h"
 
 #include <cmath>
+#include <sstream>
 
 namespace lla {
 namespace {
@@ -107,13 +108,13 @@ int32_t Arguments::integer(Napi::Value value, const std::string& name, int64_t l
   return static_cast<int32_t>(number);
 }
 
-double Arguments::number(Napi::Value value, const std::string& name, double low, bool strict) {
+double Arguments::number(Napi::Value value, const std::string& name, RealLimit limit) {
   if (!value.IsNumber()) fail(name, "must be a number (got " + describe(value) + ")", "pass a finite number");
   const double number = value.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(number) || number < low || (strict && number == low)) {
-    fail(name, "is " + describe(value) + ", expected a finite number " + (strict ? "> " : ">= ") +
-                   std::to_string(low),
-         "pass a value in that range");
+  if (!(number >= limit.min && number <= limit.max)) {
+    std::ostringstream range;
+    range << "[" << limit.min << ", " << limit.max << "]";
+    fail(name, "is " + describe(value) + ", outside its kernel limit " + range.str(), "pass a value in that range");
   }
   return number;
 }
@@ -121,10 +122,19 @@ double Arguments::number(Napi::Value value, const std::string& name, double low,
 uint64_t Arguments::unsignedInteger(Napi::Value value, const std::string& name) {
   if (!value.IsNumber()) fail(name, "must be a number (got " + describe(value) + ")", "pass a whole number >= 0");
   const double number = value.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(number) || std::floor(number) != number || number < 0 || number > 9007199254740992.0) {
-    fail(name, "is " + describe(value) + ", not a whole number in [0, 2^53]", "pass a whole number >= 0");
+  if (!std::isfinite(number) || std::floor(number) != number || number < static_cast<double>(kSeedLimit.min) ||
+      number > static_cast<double>(kSeedLimit.max)) {
+    fail(name, "is " + describe(value) + ", not a whole number in [0, 2^53 - 1]", "pass a whole number >= 0");
   }
   return static_cast<uint64_t>(number);
+}
+
+void Arguments::size(const std::string& name, size_t value, IntegerLimit limit) const {
+  if (value < static_cast<uint64_t>(limit.min) || value > static_cast<uint64_t>(limit.max)) {
+    fail(name, "is " + std::to_string(value) + ", outside its kernel limit [" + std::to_string(limit.min) + ", " +
+                   std::to_string(limit.max) + "]",
+         "split the input or use fewer actions");
+  }
 }
 
 bool Arguments::boolean(Napi::Value value, const std::string& name) {
@@ -168,8 +178,11 @@ void Arguments::range(const std::string& name, const int32_t* values, size_t cou
   }
 }
 
-int32_t Arguments::offsets(const std::string& name, const Typed<int32_t>& offsets, size_t tokenCount) const {
+int32_t Arguments::offsets(const std::string& name, const Typed<int32_t>& offsets, size_t tokenCount,
+                           IntegerLimit countLimit) const {
   if (offsets.length < 1) fail(name, "is empty", "pass D+1 sequence offsets starting at 0");
+  size("the token count", tokenCount, kTokensLimit);
+  size(name + ".length - 1", offsets.length - 1, countLimit);
   if (offsets.data[0] != 0) fail(name, "[0] is " + std::to_string(offsets.data[0]) + ", not 0", "start the offsets at 0");
   for (size_t d = 1; d < offsets.length; ++d) {
     if (offsets.data[d] < offsets.data[d - 1]) {
@@ -274,7 +287,7 @@ CellView Arguments::cell(Napi::Value value, int32_t numTopics, int32_t rows) {
   }
   Napi::Object weights = object(value, "weights");
   CellView view;
-  view.hidden = integer(weights.Get("hidden"), "weights.hidden", 1, 4096);
+  view.hidden = integer(weights.Get("hidden"), "weights.hidden", kHiddenLimit);
   view.inputRows = rows;
   view.numTopics = numTopics;
   const size_t H = view.hidden;
@@ -294,6 +307,33 @@ CellView Arguments::cell(Napi::Value value, int32_t numTopics, int32_t rows) {
   view.outputWeights = outputWeights.data;
   view.outputBias = outputBias.data;
   return view;
+}
+
+Napi::Object limitsObject(Napi::Env env) {
+  Napi::Object limits = Napi::Object::New(env);
+  const auto add = [&](const char* name, double min, double max) {
+    Napi::Object bounds = Napi::Object::New(env);
+    bounds.Set("min", min);
+    bounds.Set("max", max);
+    limits.Set(name, bounds);
+  };
+  add("topics", kTopicsLimit.min, kTopicsLimit.max);
+  add("vocabulary", kVocabularyLimit.min, kVocabularyLimit.max);
+  add("tokens", kTokensLimit.min, kTokensLimit.max);
+  add("sequences", kSequencesLimit.min, kSequencesLimit.max);
+  add("hidden", kHiddenLimit.min, kHiddenLimit.max);
+  add("embedding", kEmbeddingLimit.min, kEmbeddingLimit.max);
+  add("lanes", kLanesLimit.min, kLanesLimit.max);
+  add("steps", kStepsLimit.min, kStepsLimit.max);
+  add("learningRate", kLearningRateLimit.min, kLearningRateLimit.max);
+  add("particles", kParticlesLimit.min, kParticlesLimit.max);
+  add("mhSteps", kMhStepsLimit.min, kMhStepsLimit.max);
+  add("threads", kThreadsLimit.min, kThreadsLimit.max);
+  add("beta", kBetaLimit.min, kBetaLimit.max);
+  add("alpha", kAlphaLimit.min, kAlphaLimit.max);
+  add("sequenceSmoothing", kSequenceSmoothingLimit.min, kSequenceSmoothingLimit.max);
+  add("seed", static_cast<double>(kSeedLimit.min), static_cast<double>(kSeedLimit.max));
+  return limits;
 }
 
 }  // namespace lla

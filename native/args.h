@@ -10,6 +10,7 @@
 
 #include "alias.h"
 #include "counts.h"
+#include "limits.h"
 #include "lstm_cell.h"
 #include "snapshot.h"
 
@@ -33,10 +34,16 @@ class Arguments {
   Typed<float> float32s(Napi::Value value, const std::string& name);
   Typed<double> float64s(Napi::Value value, const std::string& name);
   int32_t integer(Napi::Value value, const std::string& name, int64_t low, int64_t high);
-  // a finite number >= low (> low when strict)
-  double number(Napi::Value value, const std::string& name, double low, bool strict);
-  // a whole number in [0, 2^53] read as u64 (seeds, iterations, stream indices)
+  // a whole number inside one of the kernel limits (limits.h)
+  int32_t integer(Napi::Value value, const std::string& name, IntegerLimit limit) {
+    return integer(value, name, limit.min, limit.max);
+  }
+  // a number inside one of the kernel limits (limits.h)
+  double number(Napi::Value value, const std::string& name, RealLimit limit);
+  // a whole number inside kSeedLimit read as u64 (seeds, iterations, stream indices)
   uint64_t unsignedInteger(Napi::Value value, const std::string& name);
+  // a size taken from an array's length (tokens, sequences, actions) inside its kernel limit
+  void size(const std::string& name, size_t value, IntegerLimit limit) const;
   bool boolean(Napi::Value value, const std::string& name);
   // one of the allowed strings; returns its index
   int32_t choice(Napi::Value value, const std::string& name, const std::vector<std::string>& allowed);
@@ -46,8 +53,10 @@ class Arguments {
   // every values[i] in [low, high); checked on `threads` threads (0 = all cores) when count is large
   void range(const std::string& name, const int32_t* values, size_t count, int64_t low, int64_t high,
              int32_t threads = 1) const;
-  // offsets [D+1]: starts at 0, never decreases, ends at tokenCount; returns D
-  int32_t offsets(const std::string& name, const Typed<int32_t>& offsets, size_t tokenCount) const;
+  // offsets [D+1]: starts at 0, never decreases, ends at tokenCount; returns D. D and tokenCount must be inside
+  // their kernel limits: countLimit for D (sequences, or actions for a word index), kTokensLimit for tokenCount.
+  int32_t offsets(const std::string& name, const Typed<int32_t>& offsets, size_t tokenCount,
+                  IntegerLimit countLimit = kSequencesLimit) const;
 
   // with a snapshot, the id arrays are copied into it first and the checks run on the copies, which the
   // returned view points to (for async kernels: see snapshot.h)

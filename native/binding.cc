@@ -15,6 +15,7 @@
 #include "args.h"
 #include "counts.h"
 #include "likelihood.h"
+#include "limits.h"
 #include "lstm_cell.h"
 #include "lstm_train.h"
 #include "modes.h"
@@ -28,8 +29,6 @@ namespace {
 
 const std::vector<std::string> kModeNames = {"lda", "lla", "word-lla"};              // index = mode code
 const std::vector<std::string> kProposalNames = {"word", "sequence", "cycle"};      // index + 1 = code
-constexpr int32_t kMaxThreads = 1024;
-constexpr int32_t kMaxSize = 1 << 30;
 
 bool cpuSupportsBuild() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -85,7 +84,7 @@ Napi::Value RandomTopics(const Napi::CallbackInfo& info) {
   Arguments a(info.Env(), "randomTopics");
   const auto offsets = a.int32s(info[0], "offsets");
   const auto topics = a.int32s(info[1], "topics");
-  const int32_t numTopics = a.integer(info[2], "numTopics", 1, kMaxSize);
+  const int32_t numTopics = a.integer(info[2], "numTopics", kTopicsLimit);
   const uint64_t seed = a.unsignedInteger(info[3], "seed");
   const int32_t sequences = a.offsets("offsets", offsets, topics.length);
   a.outputsApart({"topics"});
@@ -104,14 +103,14 @@ Napi::Value BuildCounts(const Napi::CallbackInfo& info) {
   const auto wordOffsets = a.int32s(info[1], "wordOffsets");
   const auto wordTokens = a.int32s(info[2], "wordTokens");
   const auto topics = a.int32s(info[3], "topics");
-  const int32_t numTopics = a.integer(info[4], "numTopics", 1, kMaxSize);
+  const int32_t numTopics = a.integer(info[4], "numTopics", kTopicsLimit);
   Napi::Object out = a.object(info[5], "out");
   // optional: threads for the rebuild (0 = all cores; default 1); the tables do not depend on it
-  const int32_t threads = info[6].IsUndefined() ? 1 : a.integer(info[6], "threads", 0, kMaxThreads);
+  const int32_t threads = info[6].IsUndefined() ? 1 : a.integer(info[6], "threads", kThreadsLimit);
   a.length("topics", topics.length, tokens.length);
   a.length("wordTokens", wordTokens.length, tokens.length);
   if (wordOffsets.length < 1) a.fail("wordOffsets", "is empty", "pass V+1 offsets of the token positions of each action");
-  const int32_t vocabularySize = a.offsets("wordOffsets", wordOffsets, wordTokens.length);
+  const int32_t vocabularySize = a.offsets("wordOffsets", wordOffsets, wordTokens.length, kVocabularyLimit);
   a.range("wordTokens", wordTokens.data, wordTokens.length, 0, static_cast<int64_t>(tokens.length), threads);
   a.range("topics", topics.data, topics.length, 0, numTopics, threads);
   const auto rowOffsets = a.int32s(out.Get("rowOffsets"), "out.rowOffsets");
@@ -154,13 +153,14 @@ Napi::Value BuildCounts(const Napi::CallbackInfo& info) {
 Napi::Value BuildAlias(const Napi::CallbackInfo& info) {
   Arguments a(info.Env(), "buildAlias");
   Napi::Object countsObject = a.object(info[0], "counts");
-  const int32_t numTopics = a.integer(info[1], "numTopics", 1, kMaxSize);
-  const double beta = a.number(info[2], "beta", 0, true);
+  const int32_t numTopics = a.integer(info[1], "numTopics", kTopicsLimit);
+  const double beta = a.number(info[2], "beta", kBetaLimit);
   Napi::Object out = a.object(info[3], "out");
   // optional: threads for the rebuild (0 = all cores; default 1); the tables do not depend on it
-  const int32_t threads = info[4].IsUndefined() ? 1 : a.integer(info[4], "threads", 0, kMaxThreads);
+  const int32_t threads = info[4].IsUndefined() ? 1 : a.integer(info[4], "threads", kThreadsLimit);
   const auto rowOffsets = a.int32s(countsObject.Get("rowOffsets"), "counts.rowOffsets");
   if (rowOffsets.length < 1) a.fail("counts.rowOffsets", "is empty", "pass V+1 row offsets");
+  a.size("counts.rowOffsets.length - 1", rowOffsets.length - 1, kVocabularyLimit);
   const CountView counts = a.counts(countsObject, numTopics, static_cast<int32_t>(rowOffsets.length - 1));
   const size_t nnz = static_cast<size_t>(counts.rowOffsets[counts.vocabularySize]);
   const auto sparseProb = a.float32s(out.Get("sparseProb"), "out.sparseProb");
@@ -233,17 +233,23 @@ class SweepWorker : public PromiseWorker {
   SweepTotals totals_;
 };
 
+// `firstSequence` of sweep and particleFilter: absent means 0; else a stream index like `seed` (args.h).
+uint64_t optionalFirstSequence(Arguments& a, Napi::Object o) {
+  const Napi::Value value = o.Get("firstSequence");
+  return value.IsUndefined() ? 0 : a.unsignedInteger(value, "firstSequence");
+}
+
 Napi::Value Sweep(const Napi::CallbackInfo& info) {
   Arguments a(info.Env(), "sweep");
   Napi::Object o = a.object(info[0], "args");
   SweepParams p;
   p.mode = a.choice(o.Get("mode"), "mode", kModeNames);
   p.exact = a.boolean(o.Get("exact"), "exact");
-  p.mhSteps = p.exact && o.Get("mhSteps").IsUndefined() ? 0 : a.integer(o.Get("mhSteps"), "mhSteps", 1, 1 << 20);
+  p.mhSteps = p.exact && o.Get("mhSteps").IsUndefined() ? 0 : a.integer(o.Get("mhSteps"), "mhSteps", kMhStepsLimit);
   p.proposals = a.choice(o.Get("proposals"), "proposals", kProposalNames) + 1;
-  p.numTopics = a.integer(o.Get("numTopics"), "numTopics", 1, kMaxSize);
-  p.vocabularySize = a.integer(o.Get("vocabularySize"), "vocabularySize", 1, kMaxSize);
-  p.threads = a.integer(o.Get("threads"), "threads", 0, kMaxThreads);
+  p.numTopics = a.integer(o.Get("numTopics"), "numTopics", kTopicsLimit);
+  p.vocabularySize = a.integer(o.Get("vocabularySize"), "vocabularySize", kVocabularyLimit);
+  p.threads = a.integer(o.Get("threads"), "threads", kThreadsLimit);
   const auto tokens = a.int32s(o.Get("tokens"), "tokens");
   const auto offsets = a.int32s(o.Get("offsets"), "offsets");
   const auto topicsPrev = a.int32s(o.Get("topicsPrev"), "topicsPrev");
@@ -263,15 +269,16 @@ Napi::Value Sweep(const Napi::CallbackInfo& info) {
   p.topicsNext = topicsNext.data;
   p.counts = a.counts(o.Get("counts"), p.numTopics, p.vocabularySize, &snapshot);
   p.alias = a.alias(o.Get("alias"), p.counts, &snapshot);
-  p.beta = a.number(o.Get("beta"), "beta", 0, true);
-  p.alpha = a.number(o.Get("alpha"), "alpha", 0, p.mode == kModeLda);
-  p.sequenceSmoothing = a.number(o.Get("sequenceSmoothing"), "sequenceSmoothing", 0, true);
+  p.beta = a.number(o.Get("beta"), "beta", kBetaLimit);
+  p.alpha = p.mode == kModeLda ? a.number(o.Get("alpha"), "alpha", kAlphaLimit) : 0;  // lda's prior alone
+  p.sequenceSmoothing = a.number(o.Get("sequenceSmoothing"), "sequenceSmoothing", kSequenceSmoothingLimit);
   if (p.mode != kModeLda) {
     p.hasCell = true;
     p.cell = a.cell(o.Get("weights"), p.numTopics, (p.mode == kModeLla ? p.numTopics : p.vocabularySize) + 1);
   }
   p.seed = a.unsignedInteger(o.Get("seed"), "seed");
   p.iteration = a.unsignedInteger(o.Get("iteration"), "iteration");
+  p.firstSequence = optionalFirstSequence(a, o);
   auto* worker = new SweepWorker(info.Env(), p, a.held(), std::move(snapshot));
   Napi::Promise promise = worker->promise();
   worker->Queue();
@@ -283,16 +290,16 @@ Napi::Value Sweep(const Napi::CallbackInfo& info) {
 FilterParams filterParams(Arguments& a, Napi::Object o, Snapshot* snapshot = nullptr) {
   FilterParams p;
   p.mode = a.choice(o.Get("mode"), "mode", kModeNames);
-  p.numTopics = a.integer(o.Get("numTopics"), "numTopics", 1, kMaxSize);
-  p.vocabularySize = a.integer(o.Get("vocabularySize"), "vocabularySize", 1, kMaxSize);
+  p.numTopics = a.integer(o.Get("numTopics"), "numTopics", kTopicsLimit);
+  p.vocabularySize = a.integer(o.Get("vocabularySize"), "vocabularySize", kVocabularyLimit);
   p.counts = a.counts(o.Get("counts"), p.numTopics, p.vocabularySize, snapshot);
-  p.beta = a.number(o.Get("beta"), "beta", 0, true);
-  p.alpha = a.number(o.Get("alpha"), "alpha", 0, p.mode == kModeLda);
+  p.beta = a.number(o.Get("beta"), "beta", kBetaLimit);
+  p.alpha = p.mode == kModeLda ? a.number(o.Get("alpha"), "alpha", kAlphaLimit) : 0;  // lda's prior alone
   if (p.mode != kModeLda) {
     p.hasCell = true;
     p.cell = a.cell(o.Get("weights"), p.numTopics, (p.mode == kModeLla ? p.numTopics : p.vocabularySize) + 1);
   }
-  p.particles = a.integer(o.Get("particles"), "particles", 1, 1 << 16);
+  p.particles = a.integer(o.Get("particles"), "particles", kParticlesLimit);
   if (p.mode == kModeWordLla) p.particles = 1;  // exact: one deterministic "particle"
   p.seed = a.unsignedInteger(o.Get("seed"), "seed");
   return p;
@@ -330,10 +337,11 @@ class FilterWorker : public PromiseWorker {
 Napi::Value ParticleFilter(const Napi::CallbackInfo& info) {
   Arguments a(info.Env(), "particleFilter");
   Napi::Object o = a.object(info[0], "args");
-  const int32_t threads = a.integer(o.Get("threads"), "threads", 0, kMaxThreads);
+  const int32_t threads = a.integer(o.Get("threads"), "threads", kThreadsLimit);
   // the id arrays are copied, and checked as copied, as for the sweep (snapshot.h)
   Snapshot snapshot(threads);
-  const FilterParams p = filterParams(a, o, &snapshot);
+  FilterParams p = filterParams(a, o, &snapshot);
+  p.firstSequence = optionalFirstSequence(a, o);
   const auto tokens = a.int32s(o.Get("tokens"), "tokens");
   const auto offsets = a.int32s(o.Get("offsets"), "offsets");
   const Typed<int32_t> offsetsCopy{const_cast<int32_t*>(snapshot.keep(offsets.data, offsets.length)), offsets.length};
@@ -380,7 +388,7 @@ Napi::Value FilterStep(const Napi::CallbackInfo& info) {
   a.minimumLength("state.previousAction", previousAction.length, 1);
   a.minimumLength("state.weights", weights.length, S);
   a.minimumLength("state.previousTopic", previousTopic.length, S);
-  a.range("state.position", position.data, 1, 0, INT32_MAX);
+  a.range("state.position", position.data, 1, 0, kTokensLimit.max + 1);  // tokens consumed so far
   a.range("state.previousAction", previousAction.data, 1, -1, p.vocabularySize);
   a.range("state.previousTopic", previousTopic.data, S, -1, p.numTopics);
   ParticleState state{position.data, previousAction.data, weights.data, previousTopic.data, nullptr, nullptr, nullptr};
@@ -426,7 +434,7 @@ Napi::Value LstmSteps(const Napi::CallbackInfo& info) {
   const auto hiddenOut = a.float32s(info[2], "hiddenOut");
   const auto cellOut = a.float32s(info[3], "cellOut");
   // The table's row count is free here (lla or word-lla): derive it from inputTable and outputBias.
-  const int32_t hidden = a.integer(weights.Get("hidden"), "weights.hidden", 1, 4096);
+  const int32_t hidden = a.integer(weights.Get("hidden"), "weights.hidden", kHiddenLimit);
   const auto inputTable = a.float32s(weights.Get("inputTable"), "weights.inputTable");
   const auto outputBias = a.float32s(weights.Get("outputBias"), "weights.outputBias");
   if (inputTable.length == 0 || inputTable.length % (4 * static_cast<size_t>(hidden)) != 0) {
@@ -435,6 +443,7 @@ Napi::Value LstmSteps(const Napi::CallbackInfo& info) {
   }
   if (outputBias.length == 0) a.fail("weights.outputBias", "is empty", "pass the [K] output bias");
   const int32_t rows = static_cast<int32_t>(inputTable.length / (4 * static_cast<size_t>(hidden)));
+  a.size("the input count", inputs.length, kTokensLimit);
   const CellView cell = a.cell(weights, static_cast<int32_t>(outputBias.length), rows);
   a.range("inputs", inputs.data, inputs.length, 0, rows);
   a.length("hiddenOut", hiddenOut.length, inputs.length * hidden);
@@ -448,7 +457,7 @@ Napi::Value TopicTransitions(const Napi::CallbackInfo& info) {
   Arguments a(info.Env(), "topicTransitions");
   const auto offsets = a.int32s(info[0], "offsets");
   const auto topics = a.int32s(info[1], "topics");
-  const int32_t numTopics = a.integer(info[3], "numTopics", 1, 1 << 16);
+  const int32_t numTopics = a.integer(info[3], "numTopics", kTopicsLimit);
   const CellView cell = a.cell(info[2], numTopics, numTopics + 1);
   const auto sums = a.float64s(info[4], "sums");
   const auto rowCounts = a.float64s(info[5], "rowCounts");
@@ -481,19 +490,20 @@ Napi::Value LstmTrain(const Napi::CallbackInfo& info) {
   Napi::Object shape = a.object(o.Get("shape"), "shape");
   TrainParams p;
   TrainShape& s = p.shape;
-  s.inputSymbols = a.integer(shape.Get("inputSymbols"), "shape.inputSymbols", 2, kMaxSize);
-  s.embedding = a.integer(shape.Get("embedding"), "shape.embedding", 1, 4096);
-  s.hidden = a.integer(shape.Get("hidden"), "shape.hidden", 1, 4096);
-  s.outputs = a.integer(shape.Get("outputs"), "shape.outputs", 1, kMaxSize);
+  // R - 1 is K (lla) or V (word-lla): at most the vocabulary limit; the outputs are the K topics
+  s.inputSymbols = a.integer(shape.Get("inputSymbols"), "shape.inputSymbols", 2, kVocabularyLimit.max + 1);
+  s.embedding = a.integer(shape.Get("embedding"), "shape.embedding", kEmbeddingLimit);
+  s.hidden = a.integer(shape.Get("hidden"), "shape.hidden", kHiddenLimit);
+  s.outputs = a.integer(shape.Get("outputs"), "shape.outputs", kTopicsLimit);
   s.table = a.choice(o.Get("inputPath"), "inputPath", {"table", "gather"}) == 0;
-  s.lanes = a.integer(o.Get("lanes"), "lanes", 1, 1 << 16);
-  s.steps = a.integer(o.Get("steps"), "steps", 1, 1 << 16);
-  p.windows = a.integer(o.Get("windows"), "windows", 0, kMaxSize);
-  p.threads = a.integer(o.Get("threads"), "threads", 0, kMaxThreads);
-  p.learningRate = static_cast<float>(a.number(o.Get("learningRate"), "learningRate", 0, true));
+  s.lanes = a.integer(o.Get("lanes"), "lanes", kLanesLimit);
+  s.steps = a.integer(o.Get("steps"), "steps", kStepsLimit);
+  p.windows = a.integer(o.Get("windows"), "windows", 0, kMaxTrainPositions);
+  p.threads = a.integer(o.Get("threads"), "threads", kThreadsLimit);
+  p.learningRate = static_cast<float>(a.number(o.Get("learningRate"), "learningRate", kLearningRateLimit));
   const int64_t positions = static_cast<int64_t>(p.windows) * s.steps * s.lanes;
   const int64_t parameters = trainParameterCount(s);
-  if (positions > kMaxSize || parameters > kMaxSize) {
+  if (positions > kMaxTrainPositions || parameters > kMaxTrainPositions) {
     a.fail("args", "describe " + std::to_string(positions) + " window positions and " + std::to_string(parameters) +
                        " parameters, more than 2^30", "train fewer windows per call or a smaller network");
   }
@@ -551,6 +561,9 @@ Napi::Value LstmTrain(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo, "buildInfo"));
   exports.Set("cpuSupported", Napi::Function::New(env, CpuSupported, "cpuSupported"));
+  exports.Set("limits", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return limitsObject(info.Env());
+  }, "limits"));
   exports.Set("checksum", Napi::Function::New(env, Checksum, "checksum"));
   exports.Set("randomStream", Napi::Function::New(env, RandomStream, "randomStream"));
   exports.Set("randomTopics", Napi::Function::New(env, RandomTopics, "randomTopics"));

@@ -1,6 +1,6 @@
 // The particle filter. Each step: pi_s for every particle (the LSTM cells of all particles advance as one
 // lock-step batch), the predictive sum_k pi_{s,k} phi_{k,w}, reweighting, a posterior draw of z per particle
-// from stream(seed, 0x80000000 + t, d), and systematic resampling when the effective sample size is below S/2.
+// from stream(seed, 0x80000000 + t, firstSequence + d), and systematic resampling when the effective sample size is below S/2.
 #include "likelihood.h"
 
 #include <algorithm>
@@ -253,7 +253,7 @@ void runParticleFilter(const FilterParams& params, const int32_t* tokens, const 
         if (mixtureIndex < mixtureCount && mixturePositions[mixtureIndex] == i) {
           mixture = mixtures + static_cast<size_t>(mixtureIndex++) * K;
         }
-        total += engine.advance(state, tokens[i], static_cast<uint64_t>(d), mixture);
+        total += engine.advance(state, tokens[i], params.firstSequence + static_cast<uint64_t>(d), mixture);
       }
       logLikelihood[d] = total;
     }

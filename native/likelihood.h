@@ -19,6 +19,7 @@ struct FilterParams {
   CellView cell;
   int32_t particles = 1;  // S (1 for word-lla)
   uint64_t seed = 0;
+  uint64_t firstSequence = 0;  // particleFilter: stream index of sequence 0 of this call (a corpus run in chunks)
 };
 
 // FilterState of src/kernels/types.ts, validated by the binding.

@@ -10,6 +10,8 @@ namespace lla {
 
 // Lanes per block: a fixed constant (never derived from the thread count).
 constexpr int32_t kLanesPerBlock = 8;
+// Window positions (N L B) and parameters of one call: indices into them stay int32 with room to spare.
+constexpr int64_t kMaxTrainPositions = int64_t{1} << 30;
 
 struct TrainShape {
   int32_t inputSymbols = 0;  // R, the begin symbol is R-1

@@ -30,6 +30,7 @@ struct SweepParams {
   CellView cell;
   uint64_t seed = 0;
   uint64_t iteration = 0;
+  uint64_t firstSequence = 0;  // stream index of sequence 0 of this call (a corpus swept in chunks)
   int32_t threads = 0;
 };
 

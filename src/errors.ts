@@ -43,3 +43,13 @@ export class InterruptedError extends LlaError {
     super(message, 130);
   }
 }
+
+/**
+ * A point where a long run may stop: lets the event loop run first (a Ctrl-C handler cannot run while a
+ * synchronous kernel call holds it), then throws an InterruptedError if `signal` was aborted.
+ */
+export async function interruptionPoint(signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  if (signal.aborted) throw new InterruptedError('interrupted: stopped before the end, nothing written');
+}

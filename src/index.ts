@@ -8,11 +8,14 @@
  *
  * The library prints nothing unless asked (the kernel fallback warning goes to the `warn` option's function).
  */
-export { LlaModel, ModelSession } from './model/model.js';
-export type { ModelOptions, TrainOptions, TrainSummary, EvaluationResult, NextAction, TopicWord, Sequences,
-  SequenceInput } from './model/model.js';
-export { DEFAULT_SETTINGS, MODEL_KINDS } from './model/settings.js';
-export type { ModelKind, ModelSettings } from './model/settings.js';
+export { LlaModel } from './model/model.js';
+export type { ModelOptions, TrainOptions, TrainSummary, TopicWord } from './model/model.js';
+export { ModelSession } from './model/inference.js';
+export type { NextAction } from './model/inference.js';
+export type { EvaluationResult } from './eval/model-evaluation.js';
+export type { Sequences, SequenceInput } from './train/data.js';
+export { DEFAULT_SETTINGS, MODEL_KINDS } from './train/settings.js';
+export type { ModelKind, ModelSettings } from './train/settings.js';
 export type { IterationRecord } from './train/sem.js';
 export { prepareData } from './train/data.js';
 export type { PrepareOptions, PreparedData } from './train/data.js';
@@ -20,7 +23,9 @@ export { holdoutSplit } from './train/split.js';
 export { loadCorpus, readDocuments, toCorpus, buildVocabulary, Vocabulary, corpusStats } from './corpus/index.js';
 export type { Corpus, CorpusFormat, RawDocuments, ReadOptions, LoadCorpusOptions } from './corpus/index.js';
 export { loadKernel, resolveBackendChoice } from './kernels/loader.js';
-export type { Kernel, BuildInfo, BackendName } from './kernels/types.js';
+export type { Kernel, BuildInfo, BackendName, KernelLimit, KernelLimitName } from './kernels/types.js';
+export { KERNEL_LIMITS } from './kernels/types.js';
+export { checkKernelLimits, kernelLimitProblem, KernelLimitError } from './kernels/limits.js';
 export { generateSynthetic } from './generate/synthetic.js';
 export type { SyntheticOptions, SyntheticCorpus } from './generate/synthetic.js';
 export { LlaError, UsageError, InputError, BackendError, InterruptedError } from './errors.js';

@@ -2,24 +2,15 @@
 // throughput, the backend that ran is the one asked for, phase times add up, bad flags exit 2.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { randomCellWeights } from '../src/bench/sampler.js';
+import { randomCellWeights } from '../src/bench/sampler-throughput.js';
+import { runCli } from './helpers/cli.js';
 
-const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const folder = mkdtempSync(join(tmpdir(), 'lla-bench-'));
 const corpusPath = join(folder, 'small.txt');
 const SEQUENCES = 300;
-
-function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'bin', 'lla.js'), ...argv], { cwd: root, maxBuffer: 1 << 26, env: { ...process.env, NO_COLOR: '1' } },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
-  });
-}
 
 const REQUIRED_KEYS = ['backend', 'model', 'topics', 'threads', 'tokens', 'iterations', 'tokensPerSecond', 'peakRssBytes',
   'hidden', 'seconds', 'acceptanceRate', 'instructionSet'];
@@ -87,7 +78,7 @@ cli('bad flags and inputs exit 2 with a message, no stack trace', async () => {
     [['bench', corpusPath, '--warmup=-1'], /--warmup must be between 0/],
     [['bench', corpusPath, '--backend', 'gpu'], /--backend must be one of auto, native, wasm/],
     [['bench', corpusPath, '--threads=-1'], /--threads must be between 0/],
-    [['bench', corpusPath, '--beta', '0'], /--beta must be greater than 0/],
+    [['bench', corpusPath, '--beta', '0'], /--beta must be between 1e-100 and 1e\+100, got 0/],
     [['bench', corpusPath, '--turbo'], /Unknown option '--turbo'/],
     [['bench'], /expected <input>/],
     [['bench', join(folder, 'missing.txt')], /missing\.txt/],
@@ -144,7 +135,7 @@ async function* backendsWithCorpus() {
 }
 
 warm('warm-up iterations are real, untimed iterations: warmup 2 + 1 timed ends where 0 + 3 timed ends', async () => {
-  const { runSamplerBench } = await import('../src/bench/sampler.js');
+  const { runSamplerBench } = await import('../src/bench/sampler-throughput.js');
   for await (const { kernel, corpus } of backendsWithCorpus()) {
     const base = { mode: 'lda' as const, topics: 6, threads: 1, seed: 4, hidden: 8, mhSteps: 2, exact: false };
     const warmed = await runSamplerBench(kernel, corpus, { ...base, iterations: 1, warmup: 2 });
@@ -171,7 +162,7 @@ warm.run();
 const compare = suite('bench: a comparison chain on other threads, turn about');
 
 compare('--compare-threads times a second chain side by side; it samples the same topics, and a kernel that does not is caught', async () => {
-  const { runSamplerBench } = await import('../src/bench/sampler.js');
+  const { runSamplerBench } = await import('../src/bench/sampler-throughput.js');
   for await (const { kernel, corpus } of backendsWithCorpus()) {
     const base = { mode: 'lda' as const, topics: 6, threads: 2, seed: 4, hidden: 8, mhSteps: 2, exact: false, iterations: 3 };
     const alone = await runSamplerBench(kernel, corpus, base);

@@ -14,21 +14,10 @@ import {
   empiricalTransitions, topicTransitionMatrix, trajectory, trajectorySegments,
 } from '../src/eval/transitions.js';
 import { topActionsPerTopic, topicActions } from '../src/eval/topics.js';
+import { mulberry32 } from './helpers/mulberry32.js';
 
 // ---------------------------------------------------------------------------------------------------------------
-// Test fixtures: a seeded generator, random count tables and LSTM weights, and float64 reference models.
-
-/** mulberry32: a small seeded generator for test data (not the kernel RNG). */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Test fixtures: random count tables and LSTM weights (from test/helpers' seeded generator), float64 reference models.
 
 /** Count tables from a dense [K][V] table of n_{k,w} (rows per action, sorted by topic). */
 function countsFromDense(dense: number[][], K: number, V: number): CountTables {
@@ -179,7 +168,7 @@ function denseRanks(mix: ArrayLike<number>, phi: Phi, K: number, V: number): { s
 const pure = suite('eval: ranking, coherence, top actions, helpers (TypeScript only)');
 
 pure('MixtureScorer ranks equal a dense brute force, ties by id (duplicate and empty rows)', () => {
-  const random = generator(11);
+  const random = mulberry32(11);
   for (let trial = 0; trial < 20; trial++) {
     const K = 2 + Math.floor(random() * 7);
     const V = 5 + Math.floor(random() * 60);
@@ -208,7 +197,7 @@ pure('MixtureScorer ranks equal a dense brute force, ties by id (duplicate and e
 });
 
 pure('MixtureScorer probabilities of a mixture sum to 1 over the vocabulary', () => {
-  const random = generator(3);
+  const random = mulberry32(3);
   const K = 5;
   const V = 40;
   const counts = countsFromDense(randomDense(random, K, V, 0.2, 20), K, V);
@@ -220,7 +209,7 @@ pure('MixtureScorer probabilities of a mixture sum to 1 over the vocabulary', ()
 });
 
 pure('topActionsPerTopic and topicActions equal a dense sort of phi, padded with zero-count actions', () => {
-  const random = generator(5);
+  const random = mulberry32(5);
   const K = 6;
   const V = 50;
   const dense = randomDense(random, K, V, 0.25, 6);
@@ -243,7 +232,7 @@ pure('topActionsPerTopic and topicActions equal a dense sort of phi, padded with
 });
 
 pure('coherence (UMass, NPMI) equals a brute force over document sets', () => {
-  const random = generator(21);
+  const random = mulberry32(21);
   const V = 30;
   const lengths = Array.from({ length: 60 }, () => 1 + Math.floor(random() * 25));
   const corpus = randomCorpus(random, lengths, V);
@@ -305,7 +294,7 @@ pure('unigram perplexity: add-one smoothing by hand, and V for uniform counts', 
 });
 
 pure('samplePositions draws distinct sorted indices; splitHalves; trajectories; empirical transitions', () => {
-  const random = generator(9);
+  const random = mulberry32(9);
   const draws = Uint32Array.from({ length: 50 }, () => Math.floor(random() * 2 ** 32));
   const chosen = samplePositions(draws, 400, 50);
   assert.is(chosen.length, 50);
@@ -351,7 +340,7 @@ for (const backend of BACKENDS) {
   const K = 3;
   const V = 5;
   const H = 4;
-  const random = generator(101);
+  const random = mulberry32(101);
   const counts = countsFromDense(randomDense(random, K, V, 0.7, 6), K, V);
   const beta = 0.3;
   const alpha = 0.4;
@@ -405,7 +394,7 @@ for (const backend of BACKENDS) {
 
   test(`${backend}: the perplexity of a uniform phi is V for every mode and protocol`, async () => {
     const uniformCounts = countsFromDense(Array.from({ length: K }, () => new Array(V).fill(3)), K, V);
-    const corpus = randomCorpus(generator(7), [3, 0, 8, 1, 12], V); // an empty sequence scores 0
+    const corpus = randomCorpus(mulberry32(7), [3, 0, 8, 1, 12], V); // an empty sequence scores 0
     for (const mode of ['lla', 'lda', 'word-lla'] as const) {
       const weights = mode === 'lla' ? llaWeights : mode === 'word-lla' ? wordWeights : undefined;
       const options = { ...base(mode, weights, 16, 3), counts: uniformCounts, corpus, outOfVocabulary: 4 };
@@ -471,7 +460,7 @@ for (const backend of BACKENDS) {
   });
 
   test(`${backend}: next-action ranks equal a dense brute force on the kernel's mixtures (word-lla)`, async () => {
-    const r = generator(55);
+    const r = mulberry32(55);
     const Kn = 4;
     const Vn = 40;
     const dense = randomDense(r, Kn, Vn, 0.3, 8);
@@ -548,7 +537,7 @@ for (const backend of BACKENDS) {
 
   test(`${backend}: transition matrix rows sum to 1, empty rows are marked, and match the float64 LSTM`, async () => {
     const Kt = 4;
-    const r = generator(77);
+    const r = mulberry32(77);
     const weights = randomWeights(r, Kt + 1, Kt, 5, 1.0);
     const offsets = Int32Array.from([0, 5, 9, 16]);
     // topic 3 appears only as a last token, so its row has no positions

@@ -10,13 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { InputError } from '../src/errors.js';
 import { crc32, crc32IsNative, crc32Portable } from '../src/io/crc32.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
-import {
-  CURRENT_FORMAT_VERSION, decodeModelFile, encodeModelFile, readModelFile, requireSection, writeModelFile,
-  type ModelFileInput, type SectionArray,
-} from '../src/model/format.js';
+import { CURRENT_FORMAT_VERSION, type ModelFileInput, type SectionArray } from '../src/io/format.js';
+import { decodeModelFile, readModelFile, requireSection } from '../src/io/format-read.js';
+import { encodeModelFile, writeModelFile } from '../src/io/format-write.js';
 import { checkpointPath, readCheckpoint, removeCheckpoint, writeCheckpoint } from '../src/train/checkpoint.js';
 import { packageVersion } from '../src/package-info.js';
 import { awkwardFloat32, awkwardFloat64, fixtureCheckpoint, fixtureModel } from './fixtures/models/fixture-content.js';
+import { mulberry32Uint32 } from './helpers/mulberry32.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'models');
 
@@ -26,20 +26,8 @@ function freshFolder(): string {
   return mkdtempSync(join(scratchRoot, 'case-'));
 }
 
-/** Deterministic 32-bit generator (mulberry32) so that every run checks the same bit patterns. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return (value ^ (value >>> 14)) >>> 0;
-  };
-}
-
 function randomBits(bytes: number, seed: number): Uint8Array {
-  const next = generator(seed);
+  const next = mulberry32Uint32(seed);
   const out = new Uint8Array(bytes);
   for (let index = 0; index < bytes; index++) out[index] = next() & 0xff;
   return out;

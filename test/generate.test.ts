@@ -6,28 +6,14 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { generateSynthetic, nextTopicDistribution, actionName, type SyntheticOptions, type TransitionStructure }
   from '../src/generate/synthetic.js';
 import { readDocuments } from '../src/corpus/documents.js';
+// the real executable in a child process (in-process, uvu's CommonJS loading and main.ts's dynamic imports would
+// give two copies of the error classes)
+import { runCli } from './helpers/cli.js';
 
-const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const folder = mkdtempSync(join(tmpdir(), 'lla-generate-'));
-
-/**
- * Runs the real executable in a child process: exit code and streams exactly as a user sees them (in-process,
- * uvu's CommonJS loading and main.ts's dynamic imports would give two copies of the error classes).
- */
-async function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'bin', 'lla.js'), ...argv], { cwd: root, maxBuffer: 1 << 26 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      });
-  });
-}
 
 /**
  * Pearson chi-square of observed counts against expected probabilities, merging cells with an expected count
@@ -251,7 +237,7 @@ cli('bad flags exit 2 with a message and write nothing', async () => {
   const cases: [string[], RegExp][] = [
     [['generate', '--out', join(folder, 'x.txt'), '--topics', '0'], /--topics must be between 1/],
     [['generate', '--out', join(folder, 'x.txt'), '--topics', '10', '--vocabulary', '5'], /--vocabulary 5 is smaller than --topics 10/],
-    [['generate', '--out', join(folder, 'x.txt'), '--format', 'events'], /--format must be one of text, jsonl/],
+    [['generate', '--out', join(folder, 'x.txt'), '--format', 'csv'], /--format must be one of text, jsonl, events/],
     [['generate', '--out', join(folder, 'x.txt'), '--dynamics', 'chaos'], /--dynamics must be one of/],
     [['generate', '--out', join(folder, 'x.txt'), '--length', 'ten'], /--length must be a whole number/],
     [['generate', '--out', join(folder, 'x.txt'), '--colour'], /Unknown option '--colour'/],

@@ -9,22 +9,14 @@ import { FILTER_ITERATION_BASE, RANDOM_TOPICS_ITERATION, ReferenceStream } from 
 import type {
   AliasTables, BackendName, CellWeights, CountTables, FilterState, Kernel, KernelMode, ProposalSchedule, SweepArgs,
 } from '../src/kernels/types.js';
+import {
+  chain, exactTarget, largestGap, phiOf, randomCorpus, randomWeights as randomCellWeights, sweepArgs as kernelSweepArgs,
+} from './helpers/kernel-data.js';
+import { mulberry32 as testRandom } from './helpers/mulberry32.js';
 
 const BACKENDS: BackendName[] = (process.env.LLA_TEST_BACKENDS?.split(',') as BackendName[] | undefined) ?? ['native', 'wasm'];
 
 // ---------------------------------------------------------------- small deterministic helpers (not the kernel's)
-
-/** mulberry32: weights and corpora for the tests, independent of the kernels' SplitMix64. */
-function testRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A corpus of T tokens over V actions and K topics in the kernel's memory, drawn by `draw` (action, topic) for each
@@ -317,6 +309,70 @@ for (const backend of BACKENDS) {
     assert.is(Array.from(counts.topicTotals).reduce((a, b) => a + b, 0), 80);
   });
 
+  test(`${title}: on a skewed corpus, counts equal a plain count and each alias row reproduces its weights`, async () => {
+    const k = await kernel();
+    // rows from one entry to many, SIMD lanes and scalar tails alike
+    const random = testRandom(1);
+    const T = 2400, V = 40, K = 50, beta = 0.05;
+    const { tokens, topics, wordOffsets, wordTokens, countTables } = rebuildCorpus(k, T, V, K,
+      () => [Math.min(V - 1, Math.floor(V * random() * random())), Math.floor(random() * random() * K)]);
+    const counts = countTables();
+    const nnz = k.buildCounts(tokens, wordOffsets, wordTokens, topics, K, counts);
+    const alias: AliasTables = {
+      sparseProb: k.allocFloat32(T), sparseAlias: k.allocInt32(T), sparseMass: k.allocFloat64(V),
+      denseProb: k.allocFloat32(K), denseAlias: k.allocInt32(K), denseMass: k.allocFloat64(1),
+    };
+    k.buildAlias(counts, K, beta, alias);
+    const dense = new Map<number, number>();
+    tokens.forEach((w, t) => dense.set(w * K + topics[t], (dense.get(w * K + topics[t]) ?? 0) + 1));
+    let entry = 0;
+    for (let w = 0; w < V; w++) {
+      assert.is(counts.rowOffsets[w], entry);
+      for (let topic = 0; topic < K; topic++) {
+        const n = dense.get(w * K + topic);
+        if (n === undefined) continue;
+        assert.is(counts.rowTopics[entry], topic);
+        assert.is(counts.rowCounts[entry], n);
+        entry++;
+      }
+    }
+    assert.is(counts.rowOffsets[V], entry);
+    assert.is(nnz, entry);
+    for (let topic = 0; topic < K; topic++) assert.is(counts.topicTotals[topic], topics.filter((z) => z === topic).length);
+    // each sparse row implies (prob_i [own = k] + (1 - prob_i) [alias = k]) / n, its weights normalised
+    for (let w = 0; w < V; w++) {
+      const begin = counts.rowOffsets[w], n = counts.rowOffsets[w + 1] - begin;
+      let mass = 0;
+      const weights = new Map<number, number>();
+      for (let i = begin; i < begin + n; i++) {
+        const weight = counts.rowCounts[i] / (counts.topicTotals[counts.rowTopics[i]] + V * beta);
+        weights.set(counts.rowTopics[i], weight);
+        mass += weight;
+      }
+      assert.ok(Math.abs(alias.sparseMass[w] - mass) < 1e-12 * Math.max(1, mass), `sparseMass[${w}]`);
+      const implied = new Map<number, number>();
+      for (let i = begin; i < begin + n; i++) {
+        const own = counts.rowTopics[i], other = alias.sparseAlias[i], p = alias.sparseProb[i];
+        implied.set(own, (implied.get(own) ?? 0) + p / n);
+        implied.set(other, (implied.get(other) ?? 0) + (1 - p) / n);
+      }
+      for (const [topic, weight] of weights) {
+        assert.ok(Math.abs((implied.get(topic) ?? 0) - weight / mass) < 1e-6, `row ${w} topic ${topic}`);
+      }
+    }
+    let denseMass = 0;
+    for (let topic = 0; topic < K; topic++) denseMass += beta / (counts.topicTotals[topic] + V * beta);
+    assert.ok(Math.abs(alias.denseMass[0] - denseMass) < 1e-12);
+    const implied = new Float64Array(K);
+    for (let i = 0; i < K; i++) {
+      implied[i] += alias.denseProb[i] / K;
+      implied[alias.denseAlias[i]] += (1 - alias.denseProb[i]) / K;
+    }
+    for (let topic = 0; topic < K; topic++) {
+      assert.ok(Math.abs(implied[topic] - beta / (counts.topicTotals[topic] + V * beta) / denseMass) < 1e-6, `dense topic ${topic}`);
+    }
+  });
+
   for (const mode of modes) {
     test(`${title}: ${mode} chain of the first token matches its exact conditional (every schedule)`, async () => {
       const k = await kernel();
@@ -345,6 +401,32 @@ for (const backend of BACKENDS) {
           assert.is(result.proposalsMade, D * sequence.length * 40);
           assert.ok(result.proposalsAccepted > 0 && result.proposalsAccepted <= result.proposalsMade);
         }
+      }
+    });
+  }
+
+  for (const proposals of ['cycle', 'word', 'sequence'] as ProposalSchedule[]) {
+    test(`${title}: word-lla MH (${proposals}) chains of every token match the exact conditional; exact mode too`, async () => {
+      // word-lla's prior reads the previous actions, not topics: every token has an exact conditional, and a long
+      // chain of sweeps shows whether the sweep feeds the cell the right actions at every position
+      const k = await kernel();
+      const K5 = 5;
+      const corpus = randomCorpus(testRandom(3), 3, 4, 6);
+      const weights = randomCellWeights(testRandom(4), corpus.V + 1, K5, 4, 1.2);
+      const args = kernelSweepArgs(k, corpus, K5, 'word-lla', { weights, proposals, mhSteps: 2 });
+      const phi = phiOf(args.counts, K5, corpus.V, args.beta);
+      const target = new Float64Array(corpus.tokens.length * K5);
+      for (let d = 0; d + 1 < corpus.offsets.length; d++) {
+        for (let t = corpus.offsets[d]; t < corpus.offsets[d + 1]; t++) {
+          const inputs = Int32Array.from([corpus.V, ...corpus.tokens.subarray(corpus.offsets[d], t)]);
+          target.set(exactTarget(weights, inputs, corpus.tokens[t], phi, K5, corpus.V), t * K5);
+        }
+      }
+      const mh = await chain(k, args, 6000);
+      assert.ok(largestGap(mh, target) < 0.03, `MH frequencies off by ${largestGap(mh, target)}`);
+      if (proposals === 'cycle') {
+        const exact = await chain(k, { ...args, exact: true }, 6000);
+        assert.ok(largestGap(exact, target) < 0.03, `exact frequencies off by ${largestGap(exact, target)}`);
       }
     });
   }
@@ -699,21 +781,23 @@ for (const backend of BACKENDS) {
     const fixture = fixtureModel(k);
     const corpus = copies(k, [2, 0, 3], [1, 3, 3], 3);
     const good = sweepArgs(fixture, 'lla', corpus, {});
-    const throwsSync = (label: string, run: () => unknown) => {
-      assert.throws(run, undefined, label);
+    // an Error; where `names` is given, its message names the argument (the same words on both backends)
+    const throwsSync = (label: string, run: () => unknown, names?: RegExp) => {
+      assert.throws(run, (error: unknown) => error instanceof Error && (names === undefined || names.test(error.message)), label);
     };
-    const rejects = async (label: string, run: () => Promise<unknown>) => {
-      let failed = false;
+    const rejects = async (label: string, run: () => Promise<unknown>, names?: RegExp) => {
+      let failure: unknown;
       try {
         await run();
       } catch (error) {
-        failed = error instanceof Error;
+        failure = error;
       }
-      assert.ok(failed, `${label} should reject with an Error`);
+      assert.ok(failure instanceof Error, `${label} should reject with an Error`);
+      if (names !== undefined) assert.match((failure as Error).message, names, label);
     };
     throwsSync('allocInt32(-1)', () => k.allocInt32(-1));
     throwsSync('checksum(Float32Array)', () => k.checksum(new Float32Array(3) as unknown as Int32Array));
-    throwsSync('randomStream negative seed', () => k.randomStream(-1, 0, 0, new Uint32Array(2)));
+    throwsSync('randomStream negative seed', () => k.randomStream(-1, 0, 0, new Uint32Array(2)), /seed/);
     throwsSync('randomStream Int32Array out', () => k.randomStream(1, 0, 0, new Int32Array(2) as unknown as Uint32Array));
     throwsSync('randomTopics offsets past the end', () => k.randomTopics(Int32Array.from([0, 5]), new Int32Array(3), 4, 1));
     throwsSync('randomTopics zero topics', () => k.randomTopics(Int32Array.from([0, 3]), new Int32Array(3), 0, 1));
@@ -723,21 +807,28 @@ for (const backend of BACKENDS) {
     throwsSync('buildCounts topic out of range', () => k.buildCounts(tokens, Int32Array.from([0, 1, 3]), Int32Array.from([0, 1, 2]), Int32Array.from([0, 5, 1]), 2, counts));
     throwsSync('buildCounts threads -1', () => k.buildCounts(tokens, Int32Array.from([0, 1, 3]), Int32Array.from([0, 1, 2]), Int32Array.from([0, 1, 1]), 2, counts, -1));
     throwsSync('buildAlias threads 1.5', () => k.buildAlias(fixture.counts, K, 0.01, fixture.alias, 1.5));
+    throwsSync('buildCounts rows of too small a capacity', () => k.buildCounts(tokens, Int32Array.from([0, 1, 3]), Int32Array.from([0, 1, 2]), Int32Array.from([0, 1, 0]), 2, { ...counts, rowTopics: new Int32Array(1), rowCounts: new Int32Array(1) }), /rowTopics/);
     throwsSync('buildCounts short out', () => k.buildCounts(tokens, Int32Array.from([0, 1, 3]), Int32Array.from([0, 1, 2]), Int32Array.from([0, 1, 1]), 2, { ...counts, topicTotals: new Int32Array(1) }));
     throwsSync('buildAlias short out', () => k.buildAlias(fixture.counts, K, BETA, { ...fixture.alias, denseProb: new Float32Array(1) }));
     throwsSync('buildAlias zero beta', () => k.buildAlias(fixture.counts, K, 0, fixture.alias));
     throwsSync('buildAlias corrupt rows', () => k.buildAlias({ ...fixture.counts, rowOffsets: Int32Array.from([0, 99, 1, 2, 3]) }, K, BETA, fixture.alias));
     await k.sweep(good); // the good arguments work, so each rejection below is the one changed field
     await rejects('sweep unknown mode', () => k.sweep({ ...good, mode: 'plsa' as KernelMode }));
-    await rejects('sweep token out of range', () => k.sweep({ ...good, tokens: Int32Array.from([0, 1, 9, 0, 1, 2, 0, 1, 2]) }));
+    await rejects('sweep token out of range', () => k.sweep({ ...good, tokens: Int32Array.from([0, 1, 9, 0, 1, 2, 0, 1, 2]) }), /tokens ?\[2\] = 9 is outside \[0, 4\)/);
     await rejects('sweep short topicsNext', () => k.sweep({ ...good, topicsNext: new Int32Array(2) }));
     await rejects('sweep topic out of range', () => k.sweep({ ...good, topicsPrev: new Int32Array(9).fill(K) }));
-    await rejects('sweep missing weights', () => k.sweep({ ...good, weights: undefined }));
+    await rejects('sweep missing weights', () => k.sweep({ ...good, weights: undefined }), /weights/);
     await rejects('sweep wrong weight shape', () => k.sweep({ ...good, weights: { ...fixture.weights, hidden: 7 } }));
-    await rejects('sweep bad offsets', () => k.sweep({ ...good, offsets: Int32Array.from([0, 5, 3, 9]) }));
-    await rejects('sweep Float32 tokens', () => k.sweep({ ...good, tokens: new Float32Array(9) as unknown as Int32Array }));
+    await rejects('sweep bad offsets', () => k.sweep({ ...good, offsets: Int32Array.from([0, 5, 3, 9]) }), /offsets/);
+    await rejects('sweep Float32 tokens', () => k.sweep({ ...good, tokens: new Float32Array(9) as unknown as Int32Array }), /tokens must be a.* Int32Array/);
     await rejects('sweep corrupt alias', () => k.sweep({ ...good, alias: { ...fixture.alias, denseAlias: new Int32Array(K).fill(99) } }));
-    await rejects('sweep negative threads', () => k.sweep({ ...good, threads: -1 }));
+    await rejects('sweep negative threads', () => k.sweep({ ...good, threads: -1 }), /threads/);
+    // names inherited from Object.prototype are no modes or schedules (a lookup must use own properties only)
+    for (const inherited of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      await rejects(`sweep mode '${inherited}'`, () => k.sweep({ ...good, mode: inherited as KernelMode }), /mode/);
+      await rejects(`sweep lda mode '${inherited}'`, () => k.sweep({ ...good, mode: inherited as KernelMode, weights: undefined }), /mode/);
+      await rejects(`sweep proposals '${inherited}'`, () => k.sweep({ ...good, proposals: inherited as ProposalSchedule }), /proposals/);
+    }
     const filter = {
       mode: 'lla' as KernelMode, numTopics: K, vocabularySize: V, tokens: corpus.tokens, offsets: corpus.offsets,
       counts: fixture.counts, beta: BETA, alpha: ALPHA, weights: fixture.weights, particles: 4, seed: 1, threads: 1,
@@ -745,6 +836,9 @@ for (const backend of BACKENDS) {
     };
     await rejects('particleFilter short output', () => k.particleFilter({ ...filter, logLikelihood: new Float64Array(2) }));
     await rejects('particleFilter zero particles', () => k.particleFilter({ ...filter, particles: 0 }));
+    for (const inherited of ['toString', 'constructor', '__proto__']) {
+      await rejects(`particleFilter mode '${inherited}'`, () => k.particleFilter({ ...filter, mode: inherited as KernelMode, weights: undefined }));
+    }
     await rejects('particleFilter unsorted mixture positions', () => k.particleFilter({ ...filter, mixturePositions: Int32Array.from([3, 1]), mixtures: new Float32Array(2 * K) }));
     const state: FilterState = {
       position: new Int32Array(1), previousAction: Int32Array.from([-1]), weights: new Float64Array(4),
@@ -754,13 +848,17 @@ for (const backend of BACKENDS) {
     const step = { mode: 'lla' as KernelMode, numTopics: K, vocabularySize: V, counts: fixture.counts, beta: BETA, alpha: ALPHA, weights: fixture.weights, particles: 4, seed: 1, state, action: 1, sequenceIndex: 0 };
     assert.ok(Number.isFinite(k.filterStep(step)), 'a good filterStep works');
     throwsSync('filterStep action out of range', () => k.filterStep({ ...step, action: V }));
+    throwsSync("filterStep mode 'toString'", () => k.filterStep({ ...step, mode: 'toString' as KernelMode, weights: undefined }));
     throwsSync('filterStep short hidden state', () => k.filterStep({ ...step, state: { ...state, hiddenState: new Float32Array(3) } }));
     throwsSync('filterStep previous topic out of range', () => k.filterStep({ ...step, state: { ...state, previousTopic: Int32Array.from([0, 9, 0, 0]) } }));
     throwsSync('filterStep wrong mixtureOut', () => k.filterStep({ ...step, mixtureOut: new Float32Array(K + 1) }));
-    throwsSync('lstmSteps input out of range', () => k.lstmSteps(fixture.weights, Int32Array.from([K + 1]), new Float32Array(H), new Float32Array(H)));
+    throwsSync('lstmSteps input out of range', () => k.lstmSteps(fixture.weights, Int32Array.from([K + 1]), new Float32Array(H), new Float32Array(H)), /inputs ?\[0\] = 6/);
     throwsSync('lstmSteps short output', () => k.lstmSteps(fixture.weights, Int32Array.from([0, 1]), new Float32Array(H), new Float32Array(2 * H)));
     throwsSync('topicTransitions short sums', () => k.topicTransitions(Int32Array.from([0, 2]), Int32Array.from([0, 1]), fixture.weights, K, new Float64Array(3), new Float64Array(K)));
     throwsSync('topicTransitions topic out of range', () => k.topicTransitions(Int32Array.from([0, 2]), Int32Array.from([0, 7]), fixture.weights, K, new Float64Array(K * K), new Float64Array(K)));
+    // and after every refusal the kernel still works
+    const after = await k.sweep({ ...good, topicsNext: k.allocInt32(good.tokens.length) });
+    assert.ok(Number.isFinite(after.logPhi) && after.logPhi < 0, 'a good sweep after the refusals');
   });
 }
 

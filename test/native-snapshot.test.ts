@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadNativeKernel } from '../src/kernels/native.js';
-import { allocAlias, allocCounts, groupTokensByAction } from '../src/train/sem.js';
+import { allocAlias, allocCounts, groupTokensByAction } from '../src/kernels/buffers.js';
 
 const kernel = loadNativeKernel();
 // big enough that copies and checks are split over 2 threads (256Ki values per thread at least)

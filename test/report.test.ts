@@ -13,7 +13,7 @@ import { renderReport, SECTION_IDS } from '../src/report/html.js';
 import { reportDataFromModel, type ReportData } from '../src/report/data.js';
 import { defaultReportPath } from '../src/cli/commands/report.js';
 import { LlaModel } from '../src/model/model.js';
-import { DEFAULT_SETTINGS, type ModelKind } from '../src/model/settings.js';
+import { DEFAULT_SETTINGS, type ModelKind } from '../src/train/settings.js';
 import type { IterationRecord } from '../src/train/sem.js';
 import { mulberry32 } from './helpers/mulberry32.js';
 
@@ -72,7 +72,7 @@ function fakeData(model: ModelKind, k: number, evaluations: number): ReportData 
   const history = Array.from({ length: 8 }, (_, i) => record(i + 1, i < 3 && model !== 'lda' ? 'lda' : model === 'lstm' ? 'lda' : model as 'lla',
     {
       ...(i >= 8 - evaluations ? { heldOutPerplexity: 300 - i * 10 } : {}),
-      // the lstm baseline records its iterations as mode 'lda' with no E-step (model.ts: trainActionLstm)
+      // the lstm baseline records its iterations as mode 'lda' with no E-step (src/train/action-lstm-trainer.ts)
       ...(model === 'lstm' ? { estepTokensPerSecond: 0, mstepTokensPerSecond: 1500 } : {}),
     }));
   // a diagonal-heavy transition matrix with one empty row (a topic no position held)

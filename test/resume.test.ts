@@ -11,7 +11,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readModelFile, writeModelFile } from '../src/model/format.js';
+import { readModelFile } from '../src/io/format-read.js';
+import { writeModelFile } from '../src/io/format-write.js';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const folder = mkdtempSync(join(tmpdir(), 'lla-resume-'));

@@ -11,10 +11,9 @@ export interface CommandIO {
   signal: AbortSignal;
 }
 
+/** A command module; its name and its one-line summary for `lla --help` are in main.ts's COMMANDS table, so
+ * that the top-level help loads no command. */
 export interface Command {
-  name: string;
-  /** one line for `lla --help` */
-  summary: string;
   /** the argument synopsis after `lla <name>` */
   usage: string;
   /** a paragraph for `lla <name> --help` */

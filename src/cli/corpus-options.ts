@@ -4,7 +4,7 @@
  */
 import { UsageError } from '../errors.js';
 import { CORPUS_FORMATS, type ReadOptions } from '../corpus/types.js';
-import type { VocabularyOptions } from '../corpus/vocabulary.js';
+import { DEFAULT_MIN_COUNT, type VocabularyOptions } from '../corpus/vocabulary.js';
 import type { CorpusOptions } from '../corpus/corpus.js';
 import { readStopwords } from '../corpus/stopwords.js';
 import { choiceOption, intOption, numberOption, stringOption, type OptionSpecs, type ParsedArgs } from './options.js';
@@ -19,7 +19,7 @@ export const READ_OPTIONS: OptionSpecs = {
 
 /** What to keep of the input: vocabulary filters and sequence chunking. */
 export const FILTER_OPTIONS: OptionSpecs = {
-  'min-count': { type: 'string', valueName: 'N', default: '1', description: 'drop actions seen fewer than N times in training' },
+  'min-count': { type: 'string', valueName: 'N', default: String(DEFAULT_MIN_COUNT), description: 'drop actions seen fewer than N times in training' },
   'max-vocab': { type: 'string', valueName: 'N', description: 'keep only the N most frequent actions' },
   stopwords: { type: 'string', valueName: 'FILE', description: 'drop the actions listed in FILE (one per line)' },
   'max-df': { type: 'string', valueName: 'F', description: 'drop actions found in more than fraction F of the training sequences' },
@@ -56,7 +56,7 @@ export interface CorpusSettings {
 
 /** Every corpus flag, validated; the stopword file is read here so that a bad one fails before training. */
 export async function corpusOptionsFrom(command: string, args: ParsedArgs): Promise<CorpusSettings> {
-  const vocabulary: VocabularyOptions = { minCount: intOption(command, args, 'min-count', 1, 1) };
+  const vocabulary: VocabularyOptions = { minCount: intOption(command, args, 'min-count', DEFAULT_MIN_COUNT, 1) };
   const maxVocab = intOption(command, args, 'max-vocab', 0, 1);
   if (maxVocab > 0) vocabulary.maxVocab = maxVocab;
   if (args.values['max-df'] !== undefined) vocabulary.maxDf = numberOption(command, args, 'max-df', 1, 0, 1, true);

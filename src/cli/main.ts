@@ -1,10 +1,13 @@
 /**
  * The `lla` command line: dispatch to one module per command, turn LlaError into a message and an exit code
- * (0 ok, 1 failure, 2 bad usage or input, 130 interrupted), never a stack trace for expected failures.
+ * (0 ok, 1 failure, 2 bad usage or input, 130 interrupted), never a stack trace for expected failures. With
+ * --json a failure also ends stdout with an error object, {"error": message, "exitCode": code}, so that the
+ * last line is always the outcome.
  */
 import type { Command, CommandIO } from './command.js';
 import { COMMON_OPTIONS, helpText, parseCommandArgs } from './options.js';
 import { LlaError, UsageError } from '../errors.js';
+import { KernelLimitError } from '../kernels/limits.js';
 import { packageVersion } from '../package-info.js';
 
 /** Commands load lazily so that `lla --help` does not pay for TF.js or the kernels. */
@@ -30,6 +33,11 @@ function isLlaError(error: unknown): error is LlaError {
     (error instanceof Error && Number.isInteger((error as { exitCode?: unknown }).exitCode));
 }
 
+/** A KernelLimitError (src/kernels/limits.ts), by class or, as for LlaError, by name. */
+function isKernelLimitError(error: unknown): error is Error {
+  return error instanceof KernelLimitError || (error instanceof Error && error.name === 'KernelLimitError');
+}
+
 function topLevelHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length)) + 2;
   const rows = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}${entry.summary}`);
@@ -49,8 +57,16 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     io.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
+  // until the options are parsed (an unknown flag fails parsing), --json anywhere counts
+  let json = rest.includes('--json');
+  const fail = (message: string, exitCode: number, summary = message): number => {
+    io.stderr.write(`${message}\n`);
+    if (json) io.stdout.write(`${JSON.stringify({ error: summary, exitCode })}\n`);
+    return exitCode;
+  };
   try {
-    const entry = COMMANDS[name];
+    // own keys only: `toString` or `constructor` is a key of every object, not a command
+    const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
     if (!entry) {
       throw new UsageError(`lla: unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(', ')}. ` +
         `Run 'lla --help'.`);
@@ -58,19 +74,19 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     const { command } = await entry.load();
     const specs = { ...command.options, ...COMMON_OPTIONS };
     const args = parseCommandArgs(name, rest, specs);
+    json = args.values.json === true;
     if (args.values.help) {
       io.stdout.write(helpText(name, command.usage, command.description, specs));
       return 0;
     }
     return await command.run(args, io);
   } catch (error) {
-    if (isLlaError(error)) {
-      io.stderr.write(`lla: ${error.message.replace(/^lla:?\s*/, '')}\n`);
-      return error.exitCode;
-    }
+    if (isLlaError(error)) return fail(`lla: ${error.message.replace(/^lla:?\s*/, '')}`, error.exitCode);
+    // a value outside the kernel limits is bad input wherever it was found (settings, a model file, a corpus)
+    if (isKernelLimitError(error)) return fail(`lla ${name}: ${error.message}`, 2);
     const err = error as Error;
-    io.stderr.write(`lla ${name}: unexpected failure: ${err?.stack ?? String(error)}\n` +
-      `This is a bug in lla; please report it with the command you ran.\n`);
-    return 1;
+    return fail(`lla ${name}: unexpected failure: ${err?.stack ?? String(error)}\n` +
+      'This is a bug in lla; please report it with the command you ran.', 1,
+    `lla ${name}: unexpected failure: ${err?.message ?? String(error)} (a bug in lla)`);
   }
 }

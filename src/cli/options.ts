@@ -1,6 +1,7 @@
 /** Shared option parsing for every command: typed, validated, with messages that say what to do. */
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
+import { KERNEL_LIMITS, type KernelLimitName } from '../kernels/types.js';
 
 export type OptionSpec = {
   type: 'string' | 'boolean';
@@ -67,9 +68,33 @@ export function intOption(command: string, args: ParsedArgs, name: string, fallb
   if (raw.trim() === '' || !Number.isInteger(value)) {
     throw new UsageError(`lla ${command}: --${name} must be a whole number, got '${raw}'`);
   }
-  if (value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`;
-    throw new UsageError(`lla ${command}: --${name} must be ${range}, got ${value}`);
+  if (value < min || value > max || !Number.isSafeInteger(value)) {
+    // above the largest exact number the text, not its rounded value, is what the user typed
+    const range = max === Number.MAX_SAFE_INTEGER && value < min ? `at least ${min}` : `between ${min} and ${max}`;
+    throw new UsageError(`lla ${command}: --${name} must be ${range}, got ${raw.trim()}`);
+  }
+  return value;
+}
+
+/**
+ * An option bounded by a kernel limit (KERNEL_LIMITS in src/kernels/types.ts, the one table both backends
+ * honour): whole or real as the limit is, within its bounds (`min` may raise the lower one, e.g. 1 thread), and
+ * the limit's reason in the message, so that a run never fails inside a kernel after its work.
+ */
+export function limitOption(command: string, args: ParsedArgs, name: string, limit: KernelLimitName, fallback: number,
+  min?: number): number {
+  const bounds = KERNEL_LIMITS[limit];
+  const low = Math.max(bounds.min, min ?? bounds.min);
+  const raw = requireString(command, name, args.values[name]);
+  if (raw === undefined) return fallback;
+  const value = Number(raw.trim());
+  const kind = bounds.integer ? 'a whole number' : 'a number';
+  if (raw.trim() === '' || !(bounds.integer ? Number.isInteger(value) : Number.isFinite(value))) {
+    throw new UsageError(`lla ${command}: --${name} must be ${kind}, got '${raw}'`);
+  }
+  if (value < low || value > bounds.max || (bounds.integer && !Number.isSafeInteger(value))) {
+    throw new UsageError(`lla ${command}: --${name} must be between ${low} and ${bounds.max}, got ${raw.trim()} ` +
+      `(the kernel limit on ${limit}: ${bounds.reason})`);
   }
   return value;
 }

@@ -1,5 +1,5 @@
 /**
- * `events` format: a TSV event log `user<TAB>time<TAB>action` (header optional), grouped by user into one
+ * `events` format: a TSV event log `user<TAB>time<TAB>action` (header optional: see isTimeColumnName), grouped by user into one
  * sequence per user (in order of the user's first appearance), each sorted by time, stable for equal times
  * (file order). With a session gap, a user's actions split into several sequences at gaps longer than it.
  *
@@ -44,12 +44,12 @@ export async function readEvents(path: string, options: EventsOptions = {}): Pro
     const action = line.slice(secondTab + 1);
     const time = parseTime(timeText);
     if (Number.isNaN(time)) {
-      // The first row may be a header (its time column holds a name, not a time).
-      if (!seenRow) {
-        seenRow = true;
-        return;
-      }
-      throw new InputError(`unreadable time '${timeText}', ${ROW}`, path, lineNumber);
+      const first = !seenRow;
+      seenRow = true;
+      if (first && isTimeColumnName(timeText)) return;
+      throw new InputError(`unreadable time '${timeText}', ${ROW}` +
+        (first ? ` (the first row is skipped as a header only when its time column is named, e.g. 'time', 'timestamp' or 'date')` : ''),
+      path, lineNumber);
     }
     seenRow = true;
     if (user === '' || action === '') {
@@ -62,6 +62,17 @@ export async function readEvents(path: string, options: EventsOptions = {}): Pro
 
   const raw = groupEvents(eventUser.view(), eventTime.view(), eventAction.view(), users.strings, options.sessionGap);
   return checkNotEmpty({ file: path, format: 'events', lines, tokenStrings: actions.strings, users: users.size, ...raw });
+}
+
+/**
+ * The header rule: the first row is a header when its time field is not a time but the name of a time column:
+ * a word (letters, digits, '_', '-', '.', spaces) containing 'time', 'date' or 'stamp', or exactly 'ts', 't',
+ * 'when' or 'at', in any case ('time', 'Timestamp', 'event_time', 'date', 'ts'). Any other unreadable time is an
+ * error on line 1 as on every other line: a row of data whose time is damaged is never dropped silently.
+ */
+export function isTimeColumnName(field: string): boolean {
+  const name = field.trim().toLowerCase();
+  return /^[\p{L}\p{N}_.\- ]+$/u.test(name) && (/time|date|stamp/.test(name) || ['ts', 't', 'when', 'at'].includes(name));
 }
 
 /**

@@ -6,6 +6,9 @@
 import { InputError } from '../errors.js';
 import type { RawDocuments } from './types.js';
 
+/** Actions seen fewer times than this in training are dropped unless asked otherwise (1: keep all). */
+export const DEFAULT_MIN_COUNT = 1;
+
 export interface VocabularyOptions {
   /** drop actions seen fewer times than this in the training split (default 1: keep all) */
   minCount?: number;
@@ -77,7 +80,7 @@ export interface VocabularyBuild {
  */
 export function buildVocabulary(raw: RawDocuments, trainIndices?: ArrayLike<number>,
   options: VocabularyOptions = {}): VocabularyBuild {
-  const minCount = options.minCount ?? 1;
+  const minCount = options.minCount ?? DEFAULT_MIN_COUNT;
   const maxVocab = options.maxVocab ?? Infinity;
   const maxDf = options.maxDf ?? 1;
   if (!Number.isInteger(minCount) || minCount < 1) throw new Error(`buildVocabulary: minCount must be an integer >= 1, got ${minCount}`);

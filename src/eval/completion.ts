@@ -17,6 +17,8 @@
  *   of the filter's log p(w_t | w_<t) over the second half. Exact for word-lla; a particle estimate for lla.
  */
 import type { AliasTables } from '../kernels/types.js';
+import { forEachSequenceChunk } from '../kernels/chunks.js';
+import { interruptionPoint } from '../errors.js';
 import { checkFilterOptions, sequenceLogLikelihoods, type HeldOutOptions } from './perplexity.js';
 import { checkInteger, MixtureScorer, type SequenceCorpus } from './phi.js';
 
@@ -75,38 +77,47 @@ async function ldaCompletion(options: CompletionOptions, first: SequenceCorpus, 
     denseProb: new Float32Array(K), denseAlias: new Int32Array(K), denseMass: new Float64Array(1),
   };
   kernel.buildAlias(counts, K, beta, alias);
-  const firstLength = first.tokens.length;
-  let current = new Int32Array(firstLength);
-  let next = new Int32Array(firstLength);
-  kernel.randomTopics(first.offsets, current, K, options.seed);
-  // keptCounts: [D][K] would be D K; instead the kept sweeps' assignments are summed per sequence at the end
-  const kept: Int32Array[] = [];
-  for (let sweep = 0; sweep < sweeps; sweep++) {
-    if (firstLength > 0) {
-      await kernel.sweep({
-        mode: 'lda', exact: true, mhSteps: 2, proposals: 'cycle', numTopics: K, vocabularySize: V,
-        tokens: first.tokens, offsets: first.offsets, topicsPrev: current, topicsNext: next, counts, alias, beta,
-        alpha, sequenceSmoothing: 0.1, seed: options.seed, iteration: sweep, threads: options.threads,
-      });
-      [current, next] = [next, current];
-    }
-    if (sweep >= burnIn) kept.push(current.slice());
-  }
+  // start: [T1] uniform random topics of the first halves (their streams are per sequence, drawn once for all)
+  const start = new Int32Array(first.tokens.length);
+  kernel.randomTopics(first.offsets, start, K, options.seed);
   const scorer = new MixtureScorer(counts, beta, K, V);
   const { tokens, offsets } = options.corpus;
   const theta = new Float64Array(K);
-  for (let d = 0; d < perSequence.length; d++) {
-    theta.fill(0);
-    for (const sample of kept) {
-      for (let i = first.offsets[d]; i < first.offsets[d + 1]; i++) theta[sample[i]]++;
+  // The tables are fixed, so each sequence's chain is its own: a chunk of sequences runs all its sweeps, then the
+  // next chunk (the same draws as every sweep over the whole corpus, src/kernels/chunks.ts).
+  await forEachSequenceChunk(first, options, async (chunk) => {
+    let current = start.slice(chunk.tokenStart, chunk.tokenStart + chunk.tokens.length);
+    let next = new Int32Array(current.length);
+    // kept: one copy of the chunk's assignments per sweep after the burn-in
+    const kept: Int32Array[] = [];
+    for (let sweep = 0; sweep < sweeps; sweep++) {
+      if (current.length > 0) {
+        if (sweep > 0) await interruptionPoint(options.signal);
+        await kernel.sweep({
+          mode: 'lda', exact: true, mhSteps: 2, proposals: 'cycle', numTopics: K, vocabularySize: V,
+          tokens: chunk.tokens, offsets: chunk.offsets, topicsPrev: current, topicsNext: next, counts, alias, beta,
+          alpha, sequenceSmoothing: 0.1, seed: options.seed, iteration: sweep, firstSequence: chunk.first,
+          threads: options.threads,
+        });
+        [current, next] = [next, current];
+      }
+      if (sweep >= burnIn) kept.push(current.slice());
     }
-    const observed = first.offsets[d + 1] - first.offsets[d];
-    for (let k = 0; k < K; k++) theta[k] = (theta[k] / kept.length + alpha) / (observed + K * alpha);
-    const dense = scorer.densePart(theta);
-    let logLikelihood = 0;
-    for (let i = secondStart[d]; i < offsets[d + 1]; i++) logLikelihood += Math.log(dense + scorer.sparsePart(theta, tokens[i]));
-    perSequence[d] = logLikelihood;
-  }
+    for (let d = chunk.first; d < chunk.end; d++) {
+      theta.fill(0);
+      const from = chunk.offsets[d - chunk.first];
+      const to = chunk.offsets[d + 1 - chunk.first];
+      for (const sample of kept) {
+        for (let i = from; i < to; i++) theta[sample[i]]++;
+      }
+      const observed = to - from;
+      for (let k = 0; k < K; k++) theta[k] = (theta[k] / kept.length + alpha) / (observed + K * alpha);
+      const dense = scorer.densePart(theta);
+      let logLikelihood = 0;
+      for (let i = secondStart[d]; i < offsets[d + 1]; i++) logLikelihood += Math.log(dense + scorer.sparsePart(theta, tokens[i]));
+      perSequence[d] = logLikelihood;
+    }
+  }, sweeps);
 }
 
 /** Document-completion perplexity of a topic model (lla, word-lla, lda). */

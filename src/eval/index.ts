@@ -3,13 +3,18 @@ export { heldOutPerplexity, unigramPerplexity, sequenceLogLikelihoods, checkFilt
 export type { HeldOutOptions, PerplexityResult, UnigramResult } from './perplexity.js';
 export { completionPerplexity, splitHalves } from './completion.js';
 export type { CompletionOptions, CompletionResult } from './completion.js';
-export { nextActionEvaluation, topNextActions, samplePositions, NEXT_ACTION_STREAM } from './next-action.js';
-export type { NextActionOptions, NextActionResult, PredictedAction } from './next-action.js';
+export {
+  nextActionEvaluation, topNextActions, samplePositions, chooseNextActionPositions, NEXT_ACTION_STREAM,
+  NEXT_ACTION_MIN_POSITION, NEXT_ACTION_MAX_POSITIONS,
+} from './next-action.js';
+export type { NextActionOptions, NextActionResult, PredictedAction, ChosenPositions } from './next-action.js';
 export { topicCoherence, coherenceOfTopLists, normalisedPmi } from './coherence.js';
 export type { CoherenceResult } from './coherence.js';
 export { topicTransitionMatrix, empiricalTransitions, trajectory, trajectorySegments } from './transitions.js';
 export type { TransitionMatrix, TrajectorySegment } from './transitions.js';
 export { topActionsPerTopic, topicActions } from './topics.js';
 export type { TopicAction } from './topics.js';
-export { MixtureScorer, phiValue, countOf, inverseDenominators } from './phi.js';
+export { MixtureScorer, phiValue, countOf, inverseDenominators, densePhi } from './phi.js';
+export { evaluateTopicModel, evaluateActionLstm, actionLstmNextAction, PERPLEXITY_PROTOCOLS, DEFAULT_PERPLEXITY } from './model-evaluation.js';
+export type { EvaluationResult, EvaluationCorpus, PerplexityProtocol } from './model-evaluation.js';
 export type { SequenceCorpus } from './phi.js';

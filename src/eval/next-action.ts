@@ -8,18 +8,21 @@
  * Cost: one filter run over the sequences that hold a sampled position, cut after their last sampled position,
  * plus O(nnz + V) per position for the ranking (MixtureScorer), never a V x K table.
  */
-import type { CountTables } from '../kernels/types.js';
+import type { CountTables, Kernel } from '../kernels/types.js';
 import { checkFilterOptions, sequenceLogLikelihoods, type HeldOutOptions } from './perplexity.js';
 import { checkInteger, MixtureScorer } from './phi.js';
 import { TopN } from './top-n.js';
 
 /** The random stream of the position sample: stream(seed, NEXT_ACTION_STREAM, 0) of the kernel RNG contract. */
 export const NEXT_ACTION_STREAM = 0xfffffffe;
+/** Positions scored unless asked otherwise: t >= NEXT_ACTION_MIN_POSITION, at most NEXT_ACTION_MAX_POSITIONS. */
+export const NEXT_ACTION_MIN_POSITION = 5;
+export const NEXT_ACTION_MAX_POSITIONS = 2000;
 
 export interface NextActionOptions extends HeldOutOptions {
-  /** first 0-based position that is scored (default 5) */
+  /** first 0-based position that is scored (default NEXT_ACTION_MIN_POSITION) */
   minPosition?: number;
-  /** at most this many positions, a seeded uniform sample when there are more (default 2000) */
+  /** at most this many positions, a seeded uniform sample when there are more (default NEXT_ACTION_MAX_POSITIONS) */
   maxPositions?: number;
 }
 
@@ -50,17 +53,25 @@ export function samplePositions(draws: Uint32Array, total: number, count: number
   return Int32Array.from(chosen).sort();
 }
 
-/** Recall@1, Recall@10 and MRR on held-out sequences through the kernel's filter. */
-export async function nextActionEvaluation(options: NextActionOptions): Promise<NextActionResult> {
-  checkFilterOptions('nextActionEvaluation', options);
-  const minPosition = options.minPosition ?? 5;
-  const maxPositions = options.maxPositions ?? 2000;
-  checkInteger('nextActionEvaluation', 'minPosition', minPosition, 0);
-  checkInteger('nextActionEvaluation', 'maxPositions', maxPositions, 1);
-  const { tokens, offsets } = options.corpus;
-  const numSequences = offsets.length - 1;
-  const { numTopics: K } = options;
+/** The positions next-action metrics score, and how they were chosen. */
+export interface ChosenPositions {
+  /** positions: [P] global token positions (into corpus.tokens), ascending */
+  positions: Int32Array;
+  /** positions that qualified (t >= minPosition) before sampling */
+  eligible: number;
+  sampled: boolean;
+}
 
+/**
+ * The positions every model's next-action metrics score (the topic models through the kernel's filter, the lstm
+ * baseline through its softmax), so that their Recall@k compare: every position t >= minPosition of each
+ * sequence, or a uniform sample of maxPositions of them drawn from the seed's NEXT_ACTION_STREAM.
+ */
+export function chooseNextActionPositions(kernel: Pick<Kernel, 'randomStream'>, seed: number, offsets: Int32Array,
+  minPosition = NEXT_ACTION_MIN_POSITION, maxPositions = NEXT_ACTION_MAX_POSITIONS): ChosenPositions {
+  checkInteger('chooseNextActionPositions', 'minPosition', minPosition, 0);
+  checkInteger('chooseNextActionPositions', 'maxPositions', maxPositions, 1);
+  const numSequences = offsets.length - 1;
   // eligibleBefore: [D+1] eligible positions in sequences before d (sequence d's are consecutive, from
   // offsets[d] + minPosition on)
   const eligibleBefore = new Float64Array(numSequences + 1);
@@ -69,39 +80,58 @@ export async function nextActionEvaluation(options: NextActionOptions): Promise<
   }
   const eligible = eligibleBefore[numSequences];
   const sampled = eligible > maxPositions;
+  // chosen: [P] indices into the eligible positions, ascending
   let chosen: Int32Array;
   if (sampled) {
     const draws = new Uint32Array(maxPositions);
-    options.kernel.randomStream(options.seed, NEXT_ACTION_STREAM, 0, draws);
+    kernel.randomStream(seed, NEXT_ACTION_STREAM, 0, draws);
     chosen = samplePositions(draws, eligible, maxPositions);
   } else {
     chosen = new Int32Array(eligible);
     for (let i = 0; i < eligible; i++) chosen[i] = i;
   }
-  const positions = chosen.length;
-  const scoredPositions = new Int32Array(positions);
+  const positions = new Int32Array(chosen.length);
+  let d = 0;
+  for (let i = 0; i < chosen.length; i++) {
+    while (eligibleBefore[d + 1] <= chosen[i]) d++;
+    positions[i] = offsets[d] + minPosition + (chosen[i] - eligibleBefore[d]);
+  }
+  return { positions, eligible, sampled };
+}
+
+/** Recall@1, Recall@10 and MRR on held-out sequences through the kernel's filter. */
+export async function nextActionEvaluation(options: NextActionOptions): Promise<NextActionResult> {
+  checkFilterOptions('nextActionEvaluation', options);
+  const { tokens, offsets } = options.corpus;
+  const { numTopics: K } = options;
+  const minPosition = options.minPosition ?? NEXT_ACTION_MIN_POSITION;
+  const maxPositions = options.maxPositions ?? NEXT_ACTION_MAX_POSITIONS;
+  checkInteger('nextActionEvaluation', 'minPosition', minPosition, 0);
+  checkInteger('nextActionEvaluation', 'maxPositions', maxPositions, 1);
+  const chosen = chooseNextActionPositions(options.kernel, options.seed, offsets, minPosition, maxPositions);
+  const { eligible, sampled } = chosen;
+  const scoredPositions = chosen.positions;
+  const positions = scoredPositions.length;
   const ranks = new Int32Array(positions);
   if (positions === 0) {
     return { recallAt1: NaN, recallAt10: NaN, meanReciprocalRank: NaN, positions: 0, eligiblePositions: 0, sampled,
       scoredPositions, ranks };
   }
 
-  // Map each chosen eligible index to its global position and build the cut corpus for the filter: only
-  // sequences with a chosen position, each ending right after its last chosen position.
+  // The cut corpus for the filter: only the sequences with a chosen position, each ending right after its last
+  // chosen position; cutPositions: [P] the chosen positions within it.
   const pieces: Array<{ start: number; end: number }> = [];
   const cutPositions = new Int32Array(positions);
   let cutLength = 0;
   let d = 0;
   for (let i = 0; i < positions;) {
-    while (eligibleBefore[d + 1] <= chosen[i]) d++;
+    while (offsets[d + 1] <= scoredPositions[i]) d++;
     const start = offsets[d];
     let end = start;
     const pieceStart = cutLength;
-    for (; i < positions && chosen[i] < eligibleBefore[d + 1]; i++) {
-      const position = start + minPosition + (chosen[i] - eligibleBefore[d]);
-      scoredPositions[i] = position;
-      cutPositions[i] = pieceStart + (position - start);
-      end = position + 1;
+    for (; i < positions && scoredPositions[i] < offsets[d + 1]; i++) {
+      cutPositions[i] = pieceStart + (scoredPositions[i] - start);
+      end = scoredPositions[i] + 1;
     }
     pieces.push({ start, end });
     cutLength += end - start;

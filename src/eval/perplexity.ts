@@ -7,9 +7,10 @@
  * number is passed in and reported with the result.
  */
 import type { CellWeights, CountTables, Kernel, KernelMode } from '../kernels/types.js';
+import { forEachSequenceChunk, positionsInChunk, type ChunkOptions } from '../kernels/chunks.js';
 import { checkCorpus, checkCounts, checkInteger, checkPositive, type SequenceCorpus } from './phi.js';
 
-export interface HeldOutOptions {
+export interface HeldOutOptions extends ChunkOptions {
   kernel: Kernel;
   mode: KernelMode;
   /** training counts: phi_{k,w} = (n_{k,w} + beta) / (n_k + V beta) */
@@ -70,25 +71,36 @@ export function checkFilterOptions(caller: string, options: HeldOutOptions): voi
   checkInteger(caller, 'outOfVocabulary', options.outOfVocabulary ?? 0, 0);
 }
 
-/** Runs the kernel's filter over a corpus and returns log p(w_d) per sequence. */
+/**
+ * Runs the kernel's filter over a corpus and returns log p(w_d) per sequence; with `record`, also the predictive
+ * topic mixtures [P][K] at the sorted global token positions [P]. The corpus goes in chunks of sequences
+ * (src/kernels/chunks.ts): `options.signal` stops it between two, and the numbers are those of one call.
+ */
 export async function sequenceLogLikelihoods(options: HeldOutOptions, corpus: SequenceCorpus = options.corpus,
   record?: { positions: Int32Array; mixtures: Float32Array }): Promise<Float64Array> {
   const perSequence = new Float64Array(corpus.offsets.length - 1);
-  await options.kernel.particleFilter({
-    mode: options.mode,
-    numTopics: options.numTopics,
-    vocabularySize: options.vocabularySize,
-    tokens: corpus.tokens,
-    offsets: corpus.offsets,
-    counts: options.counts,
-    beta: options.beta,
-    alpha: options.alpha,
-    weights: options.weights,
-    particles: options.particles,
-    seed: options.seed,
-    threads: options.threads,
-    logLikelihood: perSequence,
-    ...(record ? { mixturePositions: record.positions, mixtures: record.mixtures } : {}),
+  const K = options.numTopics;
+  await forEachSequenceChunk(corpus, options, async (chunk) => {
+    const chunkRecord = record ? positionsInChunk(record.positions, chunk) : undefined;
+    await options.kernel.particleFilter({
+      mode: options.mode,
+      numTopics: K,
+      vocabularySize: options.vocabularySize,
+      tokens: chunk.tokens,
+      offsets: chunk.offsets,
+      counts: options.counts,
+      beta: options.beta,
+      alpha: options.alpha,
+      weights: options.weights,
+      particles: options.particles,
+      seed: options.seed,
+      firstSequence: chunk.first,
+      threads: options.threads,
+      logLikelihood: perSequence.subarray(chunk.first, chunk.end),
+      ...(record && chunkRecord && chunkRecord.local.length > 0 ? {
+        mixturePositions: chunkRecord.local, mixtures: record.mixtures.subarray(chunkRecord.from * K, chunkRecord.to * K),
+      } : {}),
+    });
   });
   return perSequence;
 }

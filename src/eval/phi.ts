@@ -96,6 +96,24 @@ export function phiValue(counts: CountTables, beta: number, vocabularySize: numb
   return (countOf(counts, k, w) + beta) / (counts.topicTotals[k] + vocabularySize * beta);
 }
 
+/** phi as dense [K][V] rows: for export only (the evaluations work on the sparse rows). */
+export function densePhi(counts: CountTables, beta: number, numTopics: number, vocabularySize: number): Float64Array {
+  const K = numTopics;
+  const V = vocabularySize;
+  const phi = new Float64Array(K * V);
+  for (let k = 0; k < K; k++) {
+    const value = beta / (counts.topicTotals[k] + V * beta);
+    phi.fill(value, k * V, (k + 1) * V);
+  }
+  for (let w = 0; w < V; w++) {
+    for (let e = counts.rowOffsets[w]; e < counts.rowOffsets[w + 1]; e++) {
+      const k = counts.rowTopics[e];
+      phi[k * V + w] = (counts.rowCounts[e] + beta) / (counts.topicTotals[k] + V * beta);
+    }
+  }
+  return phi;
+}
+
 /**
  * The predictive probability of every action under a topic mixture, p(w) = sum_k mix_k phi_{k,w}, split as
  * dense part beta * sum_k mix_k / (n_k + V beta) (the same for every action) plus each action's sparse part

@@ -9,6 +9,9 @@ import type { CountTables } from '../kernels/types.js';
 import { checkCounts, checkInteger, checkPositive, countOf } from './phi.js';
 import { TopN } from './top-n.js';
 
+/** Actions listed per topic unless asked otherwise (topicWords, `lla topics`, `lla export`, reports). */
+export const DEFAULT_TOPIC_ACTIONS = 10;
+
 export interface TopicAction {
   action: number;
   /** phi_{k,w} = (n_{k,w} + beta) / (n_k + V beta) */

@@ -4,16 +4,23 @@
  */
 import { actionName, denseTopicRow, type SyntheticCorpus } from './synthetic.js';
 
-export const OUTPUT_FORMATS = ['text', 'jsonl'] as const;
+export const OUTPUT_FORMATS = ['text', 'jsonl', 'events'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** chunks are flushed at about this many characters */
 const CHUNK_CHARS = 1 << 20;
 
-/** `--format` default from the file name, as the readers do: .jsonl / .jsonl.gz are jsonl, anything else text */
+/**
+ * `--format` default from the file name, as the readers choose theirs: .jsonl / .jsonl.gz are jsonl, .tsv /
+ * .tsv.gz events, anything else text (so a generated file always reads back as what was written).
+ */
 export function outputFormatFromName(path: string): OutputFormat {
-  return /\.jsonl(\.gz)?$/i.test(path) ? 'jsonl' : 'text';
+  if (/\.jsonl(\.gz)?$/i.test(path)) return 'jsonl';
+  return /\.tsv(\.gz)?$/i.test(path) ? 'events' : 'text';
 }
+
+/** The header line of an events file (the reader skips a first line whose time is not a time). */
+const EVENTS_HEADER = 'user\ttime\taction\n';
 
 /** the sequence id written to jsonl (and the truth's per-sequence key) */
 export function sequenceId(d: number): string {
@@ -21,8 +28,11 @@ export function sequenceId(d: number): string {
 }
 
 /**
- * text: one sequence per line, actions separated by one space; jsonl: {"id": "s<d>", "tokens": [...]} per line.
- * `onSequence(done)` is called after every sequence so a caller can report progress.
+ * text: one sequence per line, actions separated by one space; jsonl: {"id": "s<d>", "tokens": [...]} per line;
+ * events: a header, then one `s<d><TAB>t<TAB>action` line per action, the time t being the action's position in
+ * its sequence in seconds from 0 (so the reader's grouping by user and stable time order gives the sequences
+ * back, and no --session-gap of a second or more splits them). `onSequence(done)` is called after every
+ * sequence so a caller can report progress.
  */
 export function* corpusChunks(corpus: SyntheticCorpus, format: OutputFormat,
   onSequence?: (done: number) => void): Generator<string> {
@@ -30,13 +40,13 @@ export function* corpusChunks(corpus: SyntheticCorpus, format: OutputFormat,
   for (let w = 0; w < names.length; w += 1) names[w] = actionName(w);
   const quoted = format === 'jsonl' ? names.map((name) => JSON.stringify(name)) : names;
   const sequences = corpus.offsets.length - 1;
-  let buffer = '';
+  let buffer = format === 'events' ? EVENTS_HEADER : '';
   for (let d = 0; d < sequences; d += 1) {
     const parts: string[] = [];
     for (let t = corpus.offsets[d]!; t < corpus.offsets[d + 1]!; t += 1) parts.push(quoted[corpus.tokens[t]!]!);
-    buffer += format === 'jsonl'
-      ? `{"id":${JSON.stringify(sequenceId(d))},"tokens":[${parts.join(',')}]}\n`
-      : `${parts.join(' ')}\n`;
+    if (format === 'jsonl') buffer += `{"id":${JSON.stringify(sequenceId(d))},"tokens":[${parts.join(',')}]}\n`;
+    else if (format === 'events') buffer += parts.map((action, t) => `${sequenceId(d)}\t${t}\t${action}\n`).join('');
+    else buffer += `${parts.join(' ')}\n`;
     if (buffer.length >= CHUNK_CHARS) {
       yield buffer;
       buffer = '';

@@ -30,6 +30,12 @@ export const SECOND_ORDER_PROBABILITIES = { pair: 0.9, uniform: 0.1 } as const;
 /** share of the next block that each topic's support borrows */
 export const SUPPORT_OVERLAP = 0.1;
 
+/** The settings of `lla generate` unless asked otherwise (concentration: also the library's default). */
+export const SYNTHETIC_DEFAULTS = Object.freeze({
+  topics: 10, vocabulary: 1000, sequences: 1000, length: 50, seed: 1, dynamics: 'first-order' as Dynamics,
+  concentration: 0.5,
+});
+
 export interface SyntheticOptions {
   topics: number;
   vocabulary: number;
@@ -37,7 +43,7 @@ export interface SyntheticOptions {
   length: number;
   seed: number;
   dynamics: Dynamics;
-  /** Dirichlet concentration of phi_k over its support (default 0.5: sparse-ish) */
+  /** Dirichlet concentration of phi_k over its support (default SYNTHETIC_DEFAULTS.concentration: sparse-ish) */
   concentration?: number;
   /** called every few thousand sequences with (generated, total) */
   onProgress?: (done: number, total: number) => void;
@@ -96,7 +102,7 @@ export function validateSyntheticOptions(options: SyntheticOptions): void {
   if (!(DYNAMICS as readonly string[]).includes(options.dynamics)) {
     throw new RangeError(`synthetic corpus: dynamics '${options.dynamics}' is unknown; use ${DYNAMICS.join(' or ')}`);
   }
-  const concentration = options.concentration ?? 0.5;
+  const concentration = options.concentration ?? SYNTHETIC_DEFAULTS.concentration;
   if (!(concentration > 0) || !Number.isFinite(concentration)) {
     throw new RangeError(`synthetic corpus: concentration must be a positive number, got ${concentration}`);
   }
@@ -218,7 +224,7 @@ function drawAction(random: GeneratorRandom, support: Int32Array, cumulative: Fl
 
 export function generateSynthetic(options: SyntheticOptions): SyntheticCorpus {
   validateSyntheticOptions(options);
-  const concentration = options.concentration ?? 0.5;
+  const concentration = options.concentration ?? SYNTHETIC_DEFAULTS.concentration;
   const { topics: numTopics, vocabulary, sequences, length, seed, dynamics } = options;
   const random = new GeneratorRandom(seed);
   const topicModel = drawTopics(random, numTopics, vocabulary, concentration);

@@ -1,7 +1,11 @@
 /**
- * Byte offsets of the parameter blocks read by the WebAssembly kernels: a mirror of assembly/layout.ts (keep the
- * two identical). The wrapper writes a block into linear memory once per call; every worker reads it there.
+ * Byte offsets of the parameter blocks read by the WebAssembly kernels: a mirror of assembly/layout.ts, which the
+ * module exports as constants and test/wasm-layout.test.ts compares with these. The wrapper writes a block into
+ * linear memory once per call; every worker reads it there. Also: the module's other exports, and the
+ * synchronisation words and chunk loop that the calling thread and the workers share.
  */
+import type { BuiltLimits } from './limits.js';
+import { KERNEL_LIMITS, type KernelLimitName } from './types.js';
 import { drainWindows, type WindowTickets } from './wasm-train-windows.js';
 
 export const SWEEP = {
@@ -10,16 +14,16 @@ export const SWEEP = {
   rowOffsets: 44, rowTopics: 48, rowCounts: 52, topicTotals: 56,
   sparseProb: 60, sparseAlias: 64, sparseMass: 68, denseProb: 72, denseAlias: 76, denseMass: 80,
   cell: 84, inverseTotals: 88, perSequence: 92,
-  beta: 96, alpha: 104, smoothing: 112, seed: 120, iteration: 128, hashRows: 136, hashSlots: 140,
-  bytes: 144,
+  beta: 96, alpha: 104, smoothing: 112, seed: 120, iteration: 128, hashRows: 136, hashSlots: 140, firstSequence: 144,
+  bytes: 152,
 } as const;
 
 export const FILTER = {
   mode: 0, topics: 4, vocabulary: 8, sequences: 12, tokens: 16, offsets: 20,
   rowOffsets: 24, rowTopics: 28, rowCounts: 32, cell: 36, inverseTotals: 40, particles: 44,
   logLikelihood: 48, mixturePositions: 52, mixtureCount: 56, mixtures: 60,
-  beta: 64, alpha: 72, seed: 80,
-  bytes: 88,
+  beta: 64, alpha: 72, seed: 80, firstSequence: 88,
+  bytes: 96,
 } as const;
 
 /** The block of the row-range jobs (countRowsRange, aliasRowsRange, countHashRange): assembly/layout.ts ROWS_*. */
@@ -74,13 +78,29 @@ export interface WasmExports {
   sweepScratchBytes(K: number, H: number): number;
   filterRange(params: number, scratch: number, first: number, end: number): void;
   filterToken(params: number, scratch: number, hidden: number, cellState: number, weights: number, topics: number,
-    counts: number, action: number, previousAction: number, position: number, sequence: number, mixtureOut: number): number;
+    counts: number, action: number, previousAction: number, position: number, sequence: bigint, mixtureOut: number): number;
   nextMixture(params: number, scratch: number, hidden: number, cellState: number, weights: number, topics: number,
     counts: number, action: number, position: number, mixtureOut: number): void;
+  /** bytes as an f64: at the kernel limits they can pass 2^32 */
   filterScratchBytes(K: number, H: number, S: number, lda: number): number;
   filterTokenScratchBytes(K: number, H: number, S: number, lda: number): number;
   /** the LSTM trainer's block job (src/kernels/wasm-lstm-train.ts has its other exports) */
   trainBlocksRange(params: number, scratch: number, first: number, end: number): void;
+}
+
+/**
+ * The limits the module was compiled with: the globals LIMIT_<NAME>_MIN / _MAX of assembly/limits.ts (NAME in
+ * capitals with underscores: mhSteps is MH_STEPS), by the names of KERNEL_LIMITS. A missing global reads NaN.
+ */
+export function builtLimitsOf(exports: WasmExports): BuiltLimits {
+  const globals = exports as unknown as Record<string, WebAssembly.Global | undefined>;
+  const read = (name: string, bound: 'MIN' | 'MAX') => {
+    const global = globals[`LIMIT_${name.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()}_${bound}`];
+    return global === undefined ? Number.NaN : Number(global.value);
+  };
+  const limits = {} as BuiltLimits;
+  for (const name of Object.keys(KERNEL_LIMITS) as KernelLimitName[]) limits[name] = { min: read(name, 'MIN'), max: read(name, 'MAX') };
+  return limits;
 }
 
 /** A worker's state word for synchronous job g (wasm-pool.ts runSync): OPEN it may join, JOINED running chunks,

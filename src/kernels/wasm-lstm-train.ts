@@ -5,27 +5,24 @@
  * whole by one thread and trainFinish sums the blocks in block order, so the weights do not depend on the thread
  * count. Without shared memory one thread runs and the arrays are copied in and out once per call.
  */
-import type { LstmTrainArgs } from './types.js';
+import { KERNEL_LIMITS, type LstmTrainArgs } from './types.js';
 import { CallScope, type KernelArray, type LinearMemory } from './wasm-memory.js';
 import { BlockWriter, type RangeJob } from './wasm-layout.js';
 import { openTickets, TRAIN, type TrainExports } from './wasm-train-windows.js';
-import { describe, fail, requireArray, requireInteger, requirePositive } from './wasm-validate.js';
+import { describe, fail, requireArray, requireInteger } from './wasm-validate.js';
 
 /** assembly/lstm_train.ts LANES_PER_BLOCK (the native build's kLanesPerBlock is the same). */
 const LANES_PER_BLOCK = 8;
-/** limits shared with the native binding */
-const MAX_SIZE = 1 << 30;
-const MAX_WIDTH = 4096;
-const MAX_LANES = 1 << 16;
-const MAX_THREADS = 256;
+/** window positions (N L B) and parameters of one call (native/lstm_train.h kMaxTrainPositions) */
+const MAX_POSITIONS = 1 << 30;
 
 /** What the trainer uses of the WasmKernel. */
 export interface TrainHost {
   linear: LinearMemory;
   memory: WebAssembly.Memory;
   exports: TrainExports;
-  /** threads for a job of `units` units of work (1 without shared memory); checks `requested` */
-  threads(entry: string, requested: unknown, units: number): number;
+  /** threads for a job of `units` units of work (1 without shared memory) */
+  threads(requested: number, units: number): number;
   /** runs `job` on this thread with idle workers joining in (WasmKernel.runJob) */
   runJob(scope: CallScope, job: RangeJob, parts: number, scratchBytes: number): number[];
 }
@@ -36,25 +33,24 @@ interface CheckedTrain {
 
 const ENTRY = 'lstmTrain';
 
+/** Shapes, lengths, ids and contents (the scalars' limits were checked by limits.ts before). */
 function checkTrainArgs(args: LstmTrainArgs): CheckedTrain {
   if (typeof args !== 'object' || args === null) fail(ENTRY, `args must be an LstmTrainArgs object, got ${describe(args)}`);
   const shape = args.shape;
   if (typeof shape !== 'object' || shape === null) fail(ENTRY, `shape must be an object, got ${describe(shape)}`);
-  const R = requireInteger(ENTRY, 'shape.inputSymbols', shape.inputSymbols, 2, MAX_SIZE);
-  const E = requireInteger(ENTRY, 'shape.embedding', shape.embedding, 1, MAX_WIDTH);
-  const H = requireInteger(ENTRY, 'shape.hidden', shape.hidden, 1, MAX_WIDTH);
-  const K = requireInteger(ENTRY, 'shape.outputs', shape.outputs, 1, MAX_SIZE);
+  const R = requireInteger(ENTRY, 'shape.inputSymbols', shape.inputSymbols, 2, KERNEL_LIMITS.vocabulary.max + 1);
+  const E = requireInteger(ENTRY, 'shape.embedding', shape.embedding, 1, KERNEL_LIMITS.embedding.max);
+  const H = requireInteger(ENTRY, 'shape.hidden', shape.hidden, 1, KERNEL_LIMITS.hidden.max);
+  const K = requireInteger(ENTRY, 'shape.outputs', shape.outputs, 1, KERNEL_LIMITS.topics.max);
   if (args.inputPath !== 'table' && args.inputPath !== 'gather') {
     fail(ENTRY, `inputPath must be 'table' or 'gather', got ${describe(args.inputPath)}`);
   }
-  const B = requireInteger(ENTRY, 'lanes', args.lanes, 1, MAX_LANES);
-  const L = requireInteger(ENTRY, 'steps', args.steps, 1, MAX_LANES);
-  const N = requireInteger(ENTRY, 'windows', args.windows, 0, MAX_SIZE);
-  requireInteger(ENTRY, 'threads', args.threads, 0, MAX_THREADS);
-  requirePositive(ENTRY, 'learningRate', args.learningRate);
+  const B = requireInteger(ENTRY, 'lanes', args.lanes, 1, KERNEL_LIMITS.lanes.max);
+  const L = requireInteger(ENTRY, 'steps', args.steps, 1, KERNEL_LIMITS.steps.max);
+  const N = requireInteger(ENTRY, 'windows', args.windows, 0, MAX_POSITIONS);
   const positions = N * L * B;
   const P = R * E + E * 4 * H + H * 4 * H + 4 * H + H * K + K;
-  if (positions > MAX_SIZE || P > MAX_SIZE) {
+  if (positions > MAX_POSITIONS || P > MAX_POSITIONS) {
     fail(ENTRY, `args describe ${positions} window positions and ${P} parameters, more than 2^30: train fewer windows per call or a smaller network`);
   }
   requireArray(ENTRY, 'inputs', args.inputs, Int32Array, positions);
@@ -99,7 +95,7 @@ function requireApart(arrays: Record<string, KernelArray | undefined | null>): v
 export async function lstmTrainWasm(host: TrainHost, args: LstmTrainArgs): Promise<void> {
   const c = checkTrainArgs(args);
   const blocks = Math.ceil(c.B / LANES_PER_BLOCK);
-  const threads = host.threads(ENTRY, args.threads, blocks);
+  const threads = host.threads(args.threads, blocks);
   if (c.N === 0) return;
   const scope = new CallScope(host.linear);
   try {

@@ -43,6 +43,9 @@ export class LinearMemory {
 
   /** Reserve `bytes` (zero-filled), growing the memory when needed; returns the byte address. */
   allocate(bytes: number, zeroed = true): number {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) {
+      throw new Error(`WASM kernel: cannot allocate ${bytes} bytes (not a byte count): this is a bug in lla; please report it`);
+    }
     const size = Math.max(ALIGN, alignUp(bytes));
     let start = -1;
     for (let i = 0; i < this.free.length; i++) {

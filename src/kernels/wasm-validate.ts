@@ -1,9 +1,15 @@
 /**
- * Argument checks of the WASM wrapper, run before any call into WebAssembly: a kernel reads linear memory at
- * addresses derived from these values, so every id and length is checked here and a bad one throws an Error that
- * names the argument, what is wrong, and what to pass instead.
+ * The argument checks of the WASM wrapper, one per kind of argument (wasm-arguments.ts applies them to each entry
+ * point), run before any call into WebAssembly: a kernel reads linear memory at addresses derived from these
+ * values, so every id and length is checked and a bad one throws an Error that names the argument, what is wrong,
+ * and what to pass instead.
  */
+import { describe } from './limits.js';
 import type { AliasTables, CellWeights, CountTables, KernelMode } from './types.js';
+import type { LinearMemory } from './wasm-memory.js';
+import type { WasmExports } from './wasm-layout.js';
+
+export { describe };
 
 type AnyTypedArray = Int32Array | Uint32Array | Float32Array | Float64Array;
 
@@ -25,6 +31,31 @@ export interface ContentChecks {
 }
 type Constructor = { name: string; prototype: AnyTypedArray };
 
+/** The ContentChecks of a module over its linear memory. */
+export function linearMemoryChecks(linear: LinearMemory, wasm: WasmExports): ContentChecks {
+  return {
+    ids(values, limit, count) {
+      const address = linear.addressOf(values);
+      return address === undefined ? undefined : wasm.idsInRange(address, count, limit) === 1;
+    },
+    counts(counts, V, K) {
+      const addresses = [counts.rowOffsets, counts.rowTopics, counts.rowCounts, counts.topicTotals].map((a) => linear.addressOf(a));
+      if (addresses.some((a) => a === undefined)) return undefined;
+      const [rowOffsets, rowTopics, rowCounts, topicTotals] = addresses as number[];
+      return wasm.countsValid(rowOffsets, rowTopics, rowCounts, topicTotals, V, K) === 1;
+    },
+    finiteNonNegative(values) {
+      const address = linear.addressOf(values);
+      return address === undefined ? undefined : wasm.finiteNonNegative(address, values.length) === 1;
+    },
+    rowsAscending(wordOffsets, wordTokens) {
+      const offsets = linear.addressOf(wordOffsets), positions = linear.addressOf(wordTokens);
+      if (offsets === undefined || positions === undefined) return undefined;
+      return wasm.rowsAscending(offsets, wordOffsets.length - 1, positions, wordTokens.length) === 1;
+    },
+  };
+}
+
 export function fail(entry: string, problem: string): never {
   throw new Error(`WASM kernel ${entry}: ${problem}`);
 }
@@ -45,18 +76,6 @@ export function requireInteger(entry: string, name: string, value: unknown, mini
     fail(entry, `${name} must be an integer in [${minimum}, ${maximum}], got ${describe(value)}`);
   }
   return value;
-}
-
-export function requirePositive(entry: string, name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    fail(entry, `${name} must be a finite number > 0, got ${describe(value)}`);
-  }
-  return value;
-}
-
-/** A seed or iteration: any non-negative safe integer, used as a u64. */
-export function requireSeed(entry: string, name: string, value: unknown): bigint {
-  return BigInt(requireInteger(entry, name, value, 0));
 }
 
 /** Every value of values[0 .. count) in [0, limit). */
@@ -132,16 +151,23 @@ export function requireCounts(entry: string, counts: unknown, V: number, K: numb
   return nnz;
 }
 
+/** The arrays of AliasTables over V actions, K topics and nnz entries, named `name`.sparseProb and so on. */
+export function requireAliasShapes(entry: string, name: string, tables: unknown, V: number, K: number, nnz: number): AliasTables {
+  if (typeof tables !== 'object' || tables === null) fail(entry, `${name} must be an AliasTables object, got ${describe(tables)}`);
+  const a = tables as AliasTables;
+  requireArray(entry, `${name}.sparseProb`, a.sparseProb, Float32Array, nnz, true);
+  requireArray(entry, `${name}.sparseAlias`, a.sparseAlias, Int32Array, nnz, true);
+  requireArray(entry, `${name}.sparseMass`, a.sparseMass, Float64Array, V);
+  requireArray(entry, `${name}.denseProb`, a.denseProb, Float32Array, K);
+  requireArray(entry, `${name}.denseAlias`, a.denseAlias, Int32Array, K);
+  requireArray(entry, `${name}.denseMass`, a.denseMass, Float64Array, 1);
+  return a;
+}
+
+/** Alias tables to sample from: their shapes, topic ids and masses. */
 export function requireAlias(entry: string, alias: unknown, V: number, K: number, nnz: number,
   checks?: ContentChecks): void {
-  if (typeof alias !== 'object' || alias === null) fail(entry, `alias must be an AliasTables object, got ${describe(alias)}`);
-  const a = alias as AliasTables;
-  requireArray(entry, 'alias.sparseProb', a.sparseProb, Float32Array, nnz, true);
-  requireArray(entry, 'alias.sparseAlias', a.sparseAlias, Int32Array, nnz, true);
-  requireArray(entry, 'alias.sparseMass', a.sparseMass, Float64Array, V);
-  requireArray(entry, 'alias.denseProb', a.denseProb, Float32Array, K);
-  requireArray(entry, 'alias.denseAlias', a.denseAlias, Int32Array, K);
-  requireArray(entry, 'alias.denseMass', a.denseMass, Float64Array, 1);
+  const a = requireAliasShapes(entry, 'alias', alias, V, K, nnz);
   requireIds(entry, 'alias.sparseAlias', a.sparseAlias, K, checks, nnz);
   requireIds(entry, 'alias.denseAlias', a.denseAlias, K, checks);
   if (checks?.finiteNonNegative(a.sparseMass) !== true) {
@@ -152,11 +178,11 @@ export function requireAlias(entry: string, alias: unknown, V: number, K: number
   if (!(a.denseMass[0] > 0 && Number.isFinite(a.denseMass[0]))) fail(entry, `alias.denseMass[0] = ${a.denseMass[0]} must be finite and > 0: rebuild with buildAlias`);
 }
 
-/** CellWeights with `rows` input symbols and K outputs. Returns H. */
+/** CellWeights with `rows` input symbols and K outputs (weights.hidden already checked by limits.ts). Returns H. */
 export function requireWeights(entry: string, weights: unknown, rows: number, K: number | undefined, what: string): number {
   if (typeof weights !== 'object' || weights === null) fail(entry, `weights are required (${what}), got ${describe(weights)}`);
   const w = weights as CellWeights;
-  const H = requireInteger(entry, 'weights.hidden', w.hidden, 1, 1 << 16);
+  const H = w.hidden;
   requireArray(entry, 'weights.inputTable', w.inputTable, Float32Array, rows * 4 * H);
   requireArray(entry, 'weights.recurrent', w.recurrent, Float32Array, 4 * H * H);
   requireArray(entry, 'weights.gateBias', w.gateBias, Float32Array, 4 * H);
@@ -189,12 +215,4 @@ export function wordIndexProblem(tokens: Int32Array, wordOffsets: Int32Array, wo
   }
   // the kernel saw a bad index that is not there now: the arrays changed during the call
   return 'wordTokens or tokens changed while buildCounts read them: do not write them from another thread during the call';
-}
-
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as AnyTypedArray).length})`;
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  return `${typeof value} ${String(value)}`;
 }

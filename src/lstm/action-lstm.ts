@@ -4,7 +4,8 @@
  * evaluation both run in TF.js. The caller may cap the vocabulary by mapping rare actions to one OOV id.
  */
 import type { TfBackendChoice } from './tf-backend.js';
-import { SequenceModel, type EvaluateResult, type TrainResult } from './sequence-model.js';
+import { SequenceModel, type TrainResult } from './sequence-model.js';
+import type { EvaluateResult } from './sequence-evaluation.js';
 import { type LstmParameters, type NetworkShape } from './weights.js';
 import { LstmModel } from './lstm-model.js';
 
@@ -52,7 +53,8 @@ export class ActionLstm extends LstmModel {
    * global token positions), also the log-probabilities of every action there: scores [P][V] (rank them for
    * next-action prediction; position t's row conditions on the tokens before t only).
    */
-  evaluate(sequences: ActionSequences & { positions?: Int32Array; batch?: number; window?: number }): Promise<EvaluateResult> {
+  evaluate(sequences: ActionSequences & { positions?: Int32Array; batch?: number; window?: number; signal?: AbortSignal }):
+    Promise<EvaluateResult> {
     const { tokens, ...rest } = sequences;
     return this.model.evaluate({ ...rest, inputs: tokens, targets: tokens });
   }
@@ -62,7 +64,7 @@ export class ActionLstm extends LstmModel {
   }
 
   /** next-action log-probabilities [P][V] at the given sorted positions */
-  async nextActionScores(sequences: ActionSequences, positions: Int32Array): Promise<Float32Array> {
+  async nextActionScores(sequences: ActionSequences & { signal?: AbortSignal }, positions: Int32Array): Promise<Float32Array> {
     return (await this.evaluate({ ...sequences, positions })).scores;
   }
 }

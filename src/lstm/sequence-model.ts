@@ -3,14 +3,16 @@
  * R input symbols (the last is the begin symbol), an O-way softmax over the symbol at each position.
  * Training: Adam, truncated back-propagation through time over windows of B lanes x L steps, a token budget per
  * call, the lanes' states carried (detached) from window to window and from call to call over the same corpus.
+ * Forward-only evaluation lives in sequence-evaluation.ts.
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 import { ensureTf, type TfBackendChoice, type TfRuntime, type Tf } from './tf-backend.js';
 import {
   assignVariables, createVariables, forwardWindow, gatherRows, initialParameters, outputLogits, readVariables,
-  type InputPath, type NetworkVariables, type WindowData,
+  type InputPath, type NetworkVariables,
 } from './network.js';
 import { validateSequenceData, WindowScheduler, type SequenceData, type TrainingWindow } from './sequence-windows.js';
+import { evaluateSequences, forwardStates, type EvaluateArgs, type EvaluateResult, type ForwardNetwork } from './sequence-evaluation.js';
 import {
   checkTrainArgs, checkTrainerState, trainOnBudget, TrainingStream, type TrainArgs, type TrainerState, type TrainResult,
 } from './training-stream.js';
@@ -32,22 +34,6 @@ export interface SequenceModelOptions {
   parameters?: LstmParameters;
 }
 
-export interface EvaluateArgs extends SequenceData {
-  /** lanes per forward batch (default 64). */
-  batch?: number;
-  /** steps per forward window (default 64). */
-  window?: number;
-  /** optional sorted global token positions whose full log-softmax row to return (next-symbol scores). */
-  positions?: Int32Array;
-}
-
-export interface EvaluateResult {
-  /** logLikelihood: [D] sum over each sequence of log p(target_t | inputs before t). */
-  logLikelihood: Float64Array;
-  /** scores: [P][O] log-probabilities of every symbol at each requested position (empty without positions). */
-  scores: Float32Array;
-}
-
 /** The private fields of TF.js 4.x's AdamOptimizer that hold beta1^t and beta2^t (setWeights recomputes them
  * with pow, which can differ from the running float32 product in the last bit). */
 interface AdamPowers {
@@ -64,9 +50,6 @@ function adamPowers(optimizer: tfTypes.Optimizer): AdamPowers {
   }
   return powers as AdamPowers;
 }
-
-/** bound on the log-probability values one evaluation window materialises (16 MB of float32) */
-const EVALUATION_WINDOW_FLOATS = 4 << 20;
 
 export class SequenceModel {
   readonly shape: NetworkShape;
@@ -170,103 +153,20 @@ export class SequenceModel {
    * Runs the trained cell (the same TF.js ops as training) from the zero state over input symbols,
    * returning h and c after every step: hidden, cell [steps][H]. Used to check parity with the kernels.
    */
-  async forwardStates(inputs: Int32Array): Promise<{ hidden: Float32Array; cell: Float32Array }> {
+  forwardStates(inputs: Int32Array): Promise<{ hidden: Float32Array; cell: Float32Array }> {
     this.checkAlive();
-    for (let t = 0; t < inputs.length; t++) {
-      if (inputs[t]! < 0 || inputs[t]! >= this.shape.inputSymbols) {
-        throw new RangeError(`forwardStates: input ${inputs[t]} at step ${t} is outside 0..${this.shape.inputSymbols - 1}`);
-      }
-    }
-    const tf = this.tf;
-    const H = this.shape.hidden;
-    if (inputs.length === 0) return { hidden: new Float32Array(0), cell: new Float32Array(0) };
-    const window: WindowData = {
-      lanes: 1, steps: inputs.length, inputs, keep: new Float32Array(inputs.length).fill(1),
-      stepHasReset: new Uint8Array(inputs.length),
-    };
-    const [hidden, cell] = tf.tidy(() => {
-      const forward = forwardWindow(tf, this.variables, this.shape, window, tf.zeros([1, H]), tf.zeros([1, H]),
-        this.inputPath ?? undefined, true);
-      return [forward.hiddenStates, forward.cellStates!];
-    });
-    const result = { hidden: (await hidden!.data()) as Float32Array, cell: (await cell!.data()) as Float32Array };
-    hidden!.dispose();
-    cell!.dispose();
-    return result;
+    return forwardStates(this.network(), inputs);
   }
 
   /** Exact per-sequence log-likelihood (and optional next-symbol scores), forward only, in batches. */
-  async evaluate(args: EvaluateArgs): Promise<EvaluateResult> {
+  evaluate(args: EvaluateArgs): Promise<EvaluateResult> {
     this.checkAlive();
-    validateSequenceData(args, this.shape.inputSymbols, this.shape.outputs, 'LSTM evaluate');
-    const lanes = args.batch ?? 64;
-    // a window holds [B*L][O] log-probabilities: keep it near 4M floats for a large softmax (V-way baseline)
-    const steps = args.window ?? Math.max(1, Math.min(64, Math.floor(EVALUATION_WINDOW_FLOATS / (lanes * this.shape.outputs))));
-    if (!Number.isInteger(lanes) || lanes < 1 || !Number.isInteger(steps) || steps < 1) {
-      throw new RangeError(`LSTM evaluate: batch and window must be positive integers, got ${lanes} and ${steps}`);
-    }
-    const positions = args.positions ?? new Int32Array(0);
-    for (let p = 0; p < positions.length; p++) {
-      if (positions[p]! < 0 || positions[p]! >= args.targets.length || (p > 0 && positions[p]! <= positions[p - 1]!)) {
-        throw new RangeError(`LSTM evaluate: positions must be strictly increasing token positions below ${args.targets.length}`);
-      }
-    }
-    const tf = this.tf;
-    const O = this.shape.outputs;
-    const H = this.shape.hidden;
-    const numSequences = args.offsets.length - 1;
-    const logLikelihood = new Float64Array(numSequences);
-    const scores = new Float32Array(positions.length * O);
-    const scheduler = new WindowScheduler(args, this.shape.inputSymbols, lanes, null);
-    let hidden: Tensor2D = tf.zeros([scheduler.lanes, H]);
-    let cell: Tensor2D = tf.zeros([scheduler.lanes, H]);
-    try {
-      while (!scheduler.done) {
-        const window = scheduler.next(steps);
-        // rows of this window whose full score row was asked for, and their rank in `positions`
-        const rows: number[] = [];
-        const ranks: number[] = [];
-        if (positions.length > 0) {
-          for (let n = 0; n < window.position.length; n++) {
-            const rank = findSorted(positions, window.position[n]!);
-            if (rank >= 0) {
-              rows.push(n);
-              ranks.push(rank);
-            }
-          }
-        }
-        const previousHidden = hidden;
-        const previousCell = cell;
-        const [picked, selected, h, c] = tf.tidy(() => {
-          const forward = forwardWindow(tf, this.variables, this.shape, window, previousHidden, previousCell,
-            this.inputPath ?? undefined);
-          const logProbabilities = tf.logSoftmax(outputLogits(tf, this.variables, forward.hiddenStates));
-          const flatIndex = new Int32Array(window.targets.length);
-          for (let n = 0; n < flatIndex.length; n++) flatIndex[n] = n * O + window.targets[n]!;
-          const pickedValues = tf.gather(tf.reshape(logProbabilities, [flatIndex.length * O]), tf.tensor1d(flatIndex, 'int32'));
-          const selectedRows = rows.length > 0 ? tf.gather(logProbabilities, tf.tensor1d(rows, 'int32')) : tf.zeros([0]);
-          return [pickedValues, selectedRows, forward.h, forward.c];
-        });
-        previousHidden.dispose();
-        previousCell.dispose();
-        hidden = h as Tensor2D;
-        cell = c as Tensor2D;
-        const pickedValues = (await picked!.data()) as Float32Array;
-        for (let n = 0; n < pickedValues.length; n++) {
-          if (window.weight[n] !== 0) logLikelihood[window.sequence[n]!] += pickedValues[n]!;
-        }
-        if (rows.length > 0) {
-          const selectedValues = (await selected!.data()) as Float32Array;
-          for (let r = 0; r < ranks.length; r++) scores.set(selectedValues.subarray(r * O, (r + 1) * O), ranks[r]! * O);
-        }
-        picked!.dispose();
-        selected!.dispose();
-      }
-    } finally {
-      hidden.dispose();
-      cell.dispose();
-    }
-    return { logLikelihood, scores };
+    return evaluateSequences(this.network(), args);
+  }
+
+  /** the weights and sizes the forward-only passes read */
+  private network(): ForwardNetwork {
+    return { tf: this.tf, variables: this.variables, shape: this.shape, inputPath: this.inputPath ?? undefined };
   }
 
   async getParameters(): Promise<LstmParameters> {
@@ -387,18 +287,4 @@ function checkSameShape(a: NetworkShape, b: NetworkShape): void {
     throw new RangeError(`LSTM weights are for R=${a.inputSymbols} E=${a.embedding} H=${a.hidden} O=${a.outputs} but the ` +
       `model has R=${b.inputSymbols} E=${b.embedding} H=${b.hidden} O=${b.outputs}: load weights saved with the same sizes`);
   }
-}
-
-/** index of value in a strictly increasing array, or -1 */
-function findSorted(values: Int32Array, value: number): number {
-  let low = 0;
-  let high = values.length - 1;
-  while (low <= high) {
-    const middle = (low + high) >> 1;
-    const v = values[middle]!;
-    if (v === value) return middle;
-    if (v < value) low = middle + 1;
-    else high = middle - 1;
-  }
-  return -1;
 }

@@ -4,7 +4,8 @@
  * Checkpoints written before these existed simply lack them: the run then resumes with a fresh trainer.
  */
 import { InputError } from '../errors.js';
-import { requireSection, type ModelFileContents, type SectionArray } from '../model/format.js';
+import type { ModelFileContents, SectionArray } from '../io/format.js';
+import { requireSection } from '../io/format-read.js';
 import type { TrainerState } from './sequence-model.js';
 
 /** The JSON part (header field `lstmTrainer`); the arrays go to the sections named in SECTIONS. */

@@ -3,10 +3,13 @@
  * (html.ts) reads only this, so it can be tested on hand-made data (hostile action names included) without
  * training anything.
  */
-import type { LlaModel, EvaluationResult } from '../model/model.js';
-import type { ModelKind, ModelSettings } from '../model/settings.js';
+import type { LlaModel } from '../model/model.js';
+import type { EvaluationResult } from '../eval/model-evaluation.js';
+import type { ModelKind, ModelSettings } from '../train/settings.js';
 import type { IterationRecord } from '../train/sem.js';
 import { packageVersion } from '../package-info.js';
+import { DEFAULT_TOPIC_ACTIONS } from '../eval/topics.js';
+import { TRAJECTORIES_KEPT } from '../train/trainer.js';
 
 export interface ReportTopic {
   topic: number;
@@ -72,7 +75,7 @@ export function reportDataFromModel(model: LlaModel, options: ReportOptions): Re
   let transitions: ReportData['transitions'] = null;
   if (hasTopics) {
     const { counts } = model.servingTables();
-    const n = options.topActions ?? 10;
+    const n = options.topActions ?? DEFAULT_TOPIC_ACTIONS;
     topics = Array.from({ length: settings.topics }, (_, k) => ({
       topic: k, tokens: counts.topicTotals[k],
       actions: model.topicWords(k, n).map(({ action, probability }) => ({ action, probability })),
@@ -84,12 +87,12 @@ export function reportDataFromModel(model: LlaModel, options: ReportOptions): Re
       // a model file written without its transition section: the page says so instead of failing
       matrix = null;
     }
-    // the LSTM only exists once a sweep ran past the lda initialisation (model.ts: finishTopicModel)
+    // the LSTM only exists once a sweep ran past the lda initialisation (src/train/trainer.ts: trainingTraces)
     const fromLstm = settings.model === 'lla' && settings.iterations > settings.initLdaSweeps;
     if (matrix) transitions = { matrix, source: fromLstm ? 'lstm' : 'empirical' };
   }
   const length = options.trajectoryLength ?? 200;
-  const trajectories = model.trajectories.slice(0, options.trajectories ?? 4).map((entry) => ({
+  const trajectories = model.trajectories.slice(0, options.trajectories ?? TRAJECTORIES_KEPT).map((entry) => ({
     id: entry.id,
     actions: entry.actions.slice(0, length).map((id) => (id >= 0 && id < vocabulary.size ? vocabulary.word(id) : `#${id}`)),
     topics: entry.topics.slice(0, length),

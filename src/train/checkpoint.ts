@@ -5,7 +5,9 @@
  */
 import { rmSync, statSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { readModelFile, writeModelFile, type ModelFileContents, type SectionArray } from '../model/format.js';
+import type { ModelFileContents, SectionArray } from '../io/format.js';
+import { readModelFile } from '../io/format-read.js';
+import { writeModelFile } from '../io/format-write.js';
 
 export interface CheckpointInput {
   /** Caller fields: config, vocabulary, iteration, history, RNG state, ... (JSON, numbers finite). */

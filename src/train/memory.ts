@@ -2,11 +2,11 @@
  * The memory a training run will need, estimated from the corpus and settings before the sampler, the LSTM or
  * the tables are allocated (issue 5 point 3), so that a run too big for the machine is refused at once with what
  * to change instead of dying of out-of-memory hours later. Every part counts the typed arrays the code allocates
- * (src/train/sem.ts, src/model/model.ts, the kernels, TF.js); sizes in bytes.
+ * (src/train/, src/model/, the kernels, TF.js); sizes in bytes.
  */
 import { totalmem } from 'node:os';
 import { UsageError } from '../errors.js';
-import type { ModelKind } from '../model/settings.js';
+import type { ModelKind } from './settings.js';
 
 export interface MemoryInputs {
   model: ModelKind;

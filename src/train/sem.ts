@@ -5,7 +5,7 @@
  * weights go back to the kernel as typed arrays. TF.js never runs per token.
  */
 import type { AliasTables, CellWeights, CountTables, Kernel, KernelMode, ProposalSchedule } from '../kernels/types.js';
-import { InterruptedError } from '../errors.js';
+import { allocAlias, allocCounts, groupTokensByAction, toKernelInt32 } from '../kernels/buffers.js';
 
 export type ModelVariant = 'lla' | 'word-lla' | 'lda';
 
@@ -31,10 +31,15 @@ export interface SemSettings {
   threads: number;
 }
 
-/** What the SEM loop needs of the TF.js model (src/lstm/): train on sampled topics, hand weights over. */
+/**
+ * The M-step engine, the one seam between the SEM loop and whatever trains the LSTM: train on the sampled topic
+ * sequences for a token budget, then hand the weights to the kernel in its layout. Today the TF.js topic LSTM
+ * (src/lstm/topic-lstm.ts) plugs in here; another engine plugs in by implementing these two calls.
+ */
 export interface LstmTrainer {
+  /** inputs: [T] lla: the sampled topics, word-lla: the actions; targets: [T] the sampled topics; offsets: [D+1] */
   train(args: { inputs: Int32Array; targets: Int32Array; offsets: Int32Array; tokenBudget: number; bptt: number;
-    batch: number; signal?: AbortSignal }): Promise<{ meanLoss: number; tokens: number; seconds: number }>;
+    batch: number }): Promise<{ meanLoss: number; tokens: number; seconds: number }>;
   cellWeights(): Promise<CellWeights>;
 }
 
@@ -62,46 +67,6 @@ export interface IterationRecord {
   heldOutPerplexity?: number;
 }
 
-/** Token positions grouped by action, ascending within each action: the kernel's buildCounts index. */
-export function groupTokensByAction(tokens: Int32Array, vocabularySize: number, alloc: (n: number) => Int32Array):
-  { wordOffsets: Int32Array; wordTokens: Int32Array } {
-  // wordOffsets: [V+1] where action w's token positions start in wordTokens; wordTokens: [T] positions
-  const wordOffsets = alloc(vocabularySize + 1);
-  for (let t = 0; t < tokens.length; t++) wordOffsets[tokens[t] + 1]++;
-  for (let w = 0; w < vocabularySize; w++) wordOffsets[w + 1] += wordOffsets[w];
-  const cursor = Int32Array.from(wordOffsets.subarray(0, vocabularySize));
-  const wordTokens = alloc(tokens.length);
-  for (let t = 0; t < tokens.length; t++) wordTokens[cursor[tokens[t]]++] = t;
-  return { wordOffsets, wordTokens };
-}
-
-export function allocCounts(kernel: Kernel, vocabularySize: number, numTopics: number, capacity: number): CountTables {
-  return {
-    rowOffsets: kernel.allocInt32(vocabularySize + 1),
-    rowTopics: kernel.allocInt32(Math.max(1, capacity)),
-    rowCounts: kernel.allocInt32(Math.max(1, capacity)),
-    topicTotals: kernel.allocInt32(numTopics),
-  };
-}
-
-export function allocAlias(kernel: Kernel, vocabularySize: number, numTopics: number, capacity: number): AliasTables {
-  return {
-    sparseProb: kernel.allocFloat32(Math.max(1, capacity)),
-    sparseAlias: kernel.allocInt32(Math.max(1, capacity)),
-    sparseMass: kernel.allocFloat64(vocabularySize),
-    denseProb: kernel.allocFloat32(numTopics),
-    denseAlias: kernel.allocInt32(numTopics),
-    denseMass: kernel.allocFloat64(1),
-  };
-}
-
-/** Copy `source` into a kernel-allocated array (so the WASM backend reads it in place). */
-export function toKernelInt32(kernel: Kernel, source: Int32Array): Int32Array {
-  const target = kernel.allocInt32(source.length);
-  target.set(source);
-  return target;
-}
-
 /** lda's complete-data topic term: sum_d sum_t log((n_{d,z_t}^{<t} + alpha) / (t + K alpha)), left to right. */
 function ldaTopicLogLikelihood(topics: Int32Array, offsets: Int32Array, numTopics: number, alpha: number): number {
   const perSequence = new Int32Array(numTopics);
@@ -119,7 +84,7 @@ function ldaTopicLogLikelihood(topics: Int32Array, offsets: Int32Array, numTopic
 }
 
 /**
- * One training run's sampler state. The driver (model.ts) owns it; it is plain typed arrays so checkpoints can
+ * One training run's sampler state. The driver (trainer.ts) owns it; it is plain typed arrays so checkpoints can
  * save it and a resumed run continues from the same assignments and random streams.
  */
 export class SemState {
@@ -185,9 +150,8 @@ export class SemState {
     return this.settings.model !== 'lda' && iteration + 1 >= this.settings.initLdaSweeps;
   }
 
-  /** One SEM iteration. `lstm` is required for lla and word-lla. */
-  async step(lstm: LstmTrainer | null, signal?: AbortSignal): Promise<IterationRecord> {
-    if (signal?.aborted) throw new InterruptedError();
+  /** One SEM iteration, never cut short (stops happen between iterations). `lstm` is required for lla and word-lla. */
+  async step(lstm: LstmTrainer | null): Promise<IterationRecord> {
     const settings = this.settings;
     const iteration = this.iteration;
     const mode = this.modeOf(iteration);
@@ -216,7 +180,7 @@ export class SemState {
       const mstepStarted = performance.now();
       const inputs = settings.model === 'word-lla' ? this.data.tokens : this.topics;
       const result = await lstm.train({ inputs, targets: this.topics, offsets: this.data.offsets,
-        tokenBudget: settings.lstmTokens, bptt: settings.bptt, batch: settings.batch, signal });
+        tokenBudget: settings.lstmTokens, bptt: settings.bptt, batch: settings.batch });
       this.weights = await lstm.cellWeights();
       lstmLoss = result.meanLoss;
       mstepTokens = result.tokens;

@@ -1,13 +1,14 @@
 /** `lla bench <input>`: E-step sampler throughput (tokens/s), phase times, MH acceptance and peak memory. */
 import type { Command, CommandIO } from '../command.js';
-import { choiceOption, intOption, numberOption, positionals, type ParsedArgs } from '../options.js';
+import { choiceOption, intOption, limitOption, positionals, type ParsedArgs } from '../options.js';
 import { CORPUS_OPTIONS, corpusOptionsFrom } from '../corpus-options.js';
 import { loadCorpus } from '../../corpus/corpus.js';
 import { BACKEND_CHOICES, loadKernel } from '../../kernels/loader.js';
-import { BENCH_MODES, runSamplerBench, type BenchResult } from '../../bench/sampler.js';
+import { BENCH_DEFAULTS, BENCH_MODES, runSamplerBench, type BenchResult } from '../../bench/sampler-throughput.js';
 import type { KernelMode } from '../../kernels/types.js';
 
 const NAME = 'bench';
+const d = BENCH_DEFAULTS;
 
 function formatSeconds(seconds: number): string {
   return seconds < 1 ? `${(seconds * 1000).toFixed(1)} ms` : `${seconds.toFixed(3)} s`;
@@ -46,8 +47,6 @@ export function formatBenchTable(result: BenchResult): string {
 }
 
 export const command: Command = {
-  name: NAME,
-  summary: 'measure sampler throughput (tokens/s) and peak memory on a corpus',
   usage: '<input> [options]',
   description:
     'Loads the corpus, sets up the sampler (random initial topics, word-token index, count and alias tables, ' +
@@ -59,37 +58,37 @@ export const command: Command = {
     'by iteration, and reports the speed-up of --threads over N measured side by side (the chains share the seed, so ' +
     'they must sample the same topics; this is checked). With --json the last line is one JSON object.',
   options: {
-    model: { type: 'string', short: 'm', valueName: BENCH_MODES.join('|'), description: 'sampler mode', default: 'lla' },
-    topics: { type: 'string', short: 'k', valueName: 'K', description: 'number of topics', default: '100' },
-    threads: { type: 'string', valueName: 'N', description: 'kernel threads (0 = all cores)', default: '0' },
+    model: { type: 'string', short: 'm', valueName: BENCH_MODES.join('|'), description: 'sampler mode', default: d.mode },
+    topics: { type: 'string', short: 'k', valueName: 'K', description: 'number of topics', default: String(d.topics) },
+    threads: { type: 'string', valueName: 'N', description: 'kernel threads (0 = all cores)', default: String(d.threads) },
     'compare-threads': { type: 'string', valueName: 'N', description: 'also time a chain on N threads, turn about, and report the speed-up' },
     backend: { type: 'string', valueName: 'native|wasm|auto', description: 'kernel backend (default: LLA_BACKEND, else auto)' },
-    iterations: { type: 'string', short: 'i', valueName: 'I', description: 'timed E-step iterations', default: '5' },
-    warmup: { type: 'string', valueName: 'W', description: 'untimed E-step iterations before the timed ones', default: '1' },
-    seed: { type: 'string', valueName: 'S', description: 'random seed', default: '1' },
-    hidden: { type: 'string', valueName: 'H', description: 'LSTM hidden units of the random weights', default: '64' },
-    'mh-steps': { type: 'string', valueName: 'M', description: 'Metropolis-Hastings steps per token', default: '2' },
+    iterations: { type: 'string', short: 'i', valueName: 'I', description: 'timed E-step iterations', default: String(d.iterations) },
+    warmup: { type: 'string', valueName: 'W', description: 'untimed E-step iterations before the timed ones', default: String(d.warmup) },
+    seed: { type: 'string', valueName: 'S', description: 'random seed', default: String(d.seed) },
+    hidden: { type: 'string', valueName: 'H', description: 'LSTM hidden units of the random weights', default: String(d.hidden) },
+    'mh-steps': { type: 'string', valueName: 'M', description: 'Metropolis-Hastings steps per token', default: String(d.mhSteps) },
     exact: { type: 'boolean', description: 'draw every topic exactly from all K terms instead of MH' },
-    alpha: { type: 'string', valueName: 'A', description: 'lda prior on in-sequence counts', default: '0.1' },
-    beta: { type: 'string', valueName: 'B', description: 'Dirichlet prior of the topic-action table', default: '0.01' },
+    alpha: { type: 'string', valueName: 'A', description: 'lda prior on in-sequence counts', default: String(d.alpha) },
+    beta: { type: 'string', valueName: 'B', description: 'Dirichlet prior of the topic-action table', default: String(d.beta) },
     ...CORPUS_OPTIONS,
   },
 
   async run(args: ParsedArgs, io: CommandIO): Promise<number> {
     const [input] = positionals(NAME, args, ['input']);
-    const mode: KernelMode = choiceOption(NAME, args, 'model', BENCH_MODES, 'lla');
-    const topics = intOption(NAME, args, 'topics', 100, 1, 1 << 20);
-    const threads = intOption(NAME, args, 'threads', 0, 0, 1024);
+    const mode: KernelMode = choiceOption(NAME, args, 'model', BENCH_MODES, d.mode);
+    const topics = limitOption(NAME, args, 'topics', 'topics', d.topics);
+    const threads = limitOption(NAME, args, 'threads', 'threads', d.threads);
     const compareThreads = args.values['compare-threads'] === undefined ? undefined
-      : intOption(NAME, args, 'compare-threads', 1, 0, 1024);
+      : limitOption(NAME, args, 'compare-threads', 'threads', 1);
     const backend = choiceOption(NAME, args, 'backend', BACKEND_CHOICES);
-    const iterations = intOption(NAME, args, 'iterations', 5, 1, 1_000_000);
-    const warmup = intOption(NAME, args, 'warmup', 1, 0, 1_000_000);
-    const seed = intOption(NAME, args, 'seed', 1, 0, 0xffffffff);
-    const hidden = intOption(NAME, args, 'hidden', 64, 1, 4096);
-    const mhSteps = intOption(NAME, args, 'mh-steps', 2, 1, 1000);
-    const alpha = numberOption(NAME, args, 'alpha', 0.1, 0, Infinity, true);
-    const beta = numberOption(NAME, args, 'beta', 0.01, 0, Infinity, true);
+    const iterations = intOption(NAME, args, 'iterations', d.iterations, 1, 1_000_000);
+    const warmup = intOption(NAME, args, 'warmup', d.warmup, 0, 1_000_000);
+    const seed = limitOption(NAME, args, 'seed', 'seed', d.seed);
+    const hidden = limitOption(NAME, args, 'hidden', 'hidden', d.hidden);
+    const mhSteps = limitOption(NAME, args, 'mh-steps', 'mhSteps', d.mhSteps);
+    const alpha = limitOption(NAME, args, 'alpha', 'alpha', d.alpha);
+    const beta = limitOption(NAME, args, 'beta', 'beta', d.beta);
     const exact = args.values.exact === true;
     const settings = await corpusOptionsFrom(NAME, args);
 

@@ -43,8 +43,6 @@ export function formatStats(stats: CorpusStats, seconds: number): string {
 }
 
 export const command: Command = {
-  name: 'corpus-stats',
-  summary: 'count sequences, tokens and distinct actions of an input file',
   usage: '<file> [options]',
   description: 'Reads a corpus (text, events or jsonl; .gz transparently) and prints its sequences, tokens, ' +
     'distinct tokens and the quantiles of the sequence lengths, counted before any vocabulary filtering.',

@@ -4,29 +4,30 @@
  * vocabulary are skipped and counted; sequences left without any known action are dropped and counted.
  */
 import type { Command, CommandIO } from '../command.js';
-import { choiceOption, intOption, positionals, type ParsedArgs } from '../options.js';
-import { READ_OPTIONS, readOptionsFrom } from '../corpus-options.js';
+import { choiceOption, intOption, limitOption, positionals, type ParsedArgs } from '../options.js';
+import { FILTER_OPTIONS, READ_OPTIONS, readOptionsFrom } from '../corpus-options.js';
 import { BACKEND_OPTIONS } from '../model-options.js';
 import { finiteJson, loadModelFor } from '../model-input.js';
 import { readDocuments } from '../../corpus/documents.js';
 import { toCorpus } from '../../corpus/corpus.js';
 import { InputError } from '../../errors.js';
+import { DEFAULT_PERPLEXITY, PERPLEXITY_PROTOCOLS } from '../../eval/model-evaluation.js';
+import { DEFAULT_SETTINGS } from '../../train/settings.js';
 
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
 export const command: Command = {
-  name: 'eval',
-  summary: 'perplexity and next-action Recall@1/@10, MRR of a saved model on an input file',
   usage: '<model> <input> [options]',
   description: 'Scores every sequence of <input> with the model saved by `lla train --out`: perplexity ' +
     '(left-to-right particle filter for lla and lda, exact for word-lla and lstm; --perplexity completion for the ' +
     'document-completion protocol), and next-action Recall@1, Recall@10 and MRR at positions after the first 5. ' +
     "Actions outside the model's vocabulary are skipped and reported as outOfVocabulary. The same model, input " +
-    'and flags give the same numbers on every run (for a given backend).',
+    'and flags give the same numbers on every run (for a given backend). Ctrl-C stops at the next chunk of ' +
+    'sequences: exit 130, nothing written.',
   options: {
     ...READ_OPTIONS,
-    'max-length': { type: 'string', valueName: 'L', description: 'split sequences longer than L into pieces of at most L (default: no limit)' },
-    perplexity: { type: 'string', valueName: 'P', description: "protocol: 'left-to-right' or 'completion'", default: 'left-to-right' },
+    'max-length': FILTER_OPTIONS['max-length'],
+    perplexity: { type: 'string', valueName: 'P', description: `protocol: ${PERPLEXITY_PROTOCOLS.map((name) => `'${name}'`).join(' or ')}`, default: DEFAULT_PERPLEXITY },
     particles: { type: 'string', valueName: 'S', description: 'particles of the filter (default: the value the model was trained with)' },
     ...BACKEND_OPTIONS,
   },
@@ -35,8 +36,9 @@ export const command: Command = {
     const json = args.values.json === true;
     const read = readOptionsFrom('eval', args);
     const maxLength = intOption('eval', args, 'max-length', 0, 1);
-    const protocol = choiceOption('eval', args, 'perplexity', ['left-to-right', 'completion'] as const, 'left-to-right');
-    const particles = args.values.particles === undefined ? undefined : intOption('eval', args, 'particles', 32, 1, 100_000);
+    const protocol = choiceOption('eval', args, 'perplexity', PERPLEXITY_PROTOCOLS, DEFAULT_PERPLEXITY);
+    const particles = args.values.particles === undefined ? undefined
+      : limitOption('eval', args, 'particles', 'particles', DEFAULT_SETTINGS.particles);
 
     const model = await loadModelFor('eval', modelPath, args, io);
     if (particles !== undefined) model.settings.particles = particles;
@@ -47,8 +49,12 @@ export const command: Command = {
         `vocabulary (${model.vocabulary.size.toLocaleString('en-US')} actions from ${modelPath}): nothing to evaluate; ` +
         'check that the input is the kind of data the model was trained on (and its --format)', input);
     }
+    if (!json) {
+      io.stderr.write(`lla eval: scoring ${(corpus.offsets.length - 1).toLocaleString('en-US')} sequences ` +
+        `(${corpus.tokens.length.toLocaleString('en-US')} tokens) with ${modelPath}, kernel ${model.backend}\n`);
+    }
     const started = performance.now();
-    const result = await model.evaluate(corpus, { perplexity: protocol, nextAction: true });
+    const result = await model.evaluate(corpus, { perplexity: protocol, nextAction: true, signal: io.signal });
     const seconds = (performance.now() - started) / 1000;
     const summary = {
       model: model.model,

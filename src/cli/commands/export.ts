@@ -3,20 +3,24 @@
  * table): phi (K x V), the top actions per topic and the K x K topic-transition matrix. phi is dense up to
  * --max-dense entries; above that (or with --phi sparse) only the entries with a training count are listed and
  * every other action of a topic has the topic's floor value beta / (n_k + V beta). Everything is computed
- * before the first byte is written, and each file is written atomically.
+ * before the first byte is written, and the files are written as a whole: all of them, or none.
  */
-import { resolve } from 'node:path';
 import type { Command, CommandIO } from '../command.js';
 import { choiceOption, intOption, positionals, stringOption, type ParsedArgs } from '../options.js';
 import { BACKEND_OPTIONS } from '../model-options.js';
 import { loadModelFor, requireTopicModel } from '../model-input.js';
 import type { LlaModel } from '../../model/model.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { writeFilesAtomic, type FileToWrite } from '../../io/atomic.js';
+import { checkOutputs } from '../../io/outputs.js';
 import { UsageError } from '../../errors.js';
+import { DEFAULT_TOPIC_ACTIONS } from '../../eval/topics.js';
 
 const TABLES = ['phi', 'topics', 'transitions'] as const;
 type Table = (typeof TABLES)[number];
 const DEFAULT_MAX_DENSE = 10_000_000;
+/** every table, and phi's layout chosen by size (--max-dense), unless asked otherwise */
+const DEFAULT_WHAT = 'all';
+const DEFAULT_LAYOUT = 'auto';
 
 /** phi by topic: the sparse part of every row (actions with n_{k,w} > 0) and the row's floor value. */
 interface PhiByTopic {
@@ -64,9 +68,16 @@ function denseRow(phi: PhiByTopic, k: number, V: number): Float64Array {
   return row;
 }
 
-/** A CSV field: quoted when it holds a comma, quote or line break (RFC 4180). */
-function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+/**
+ * A CSV text field (an action name): quoted when it holds a comma, quote or line break (RFC 4180), and guarded
+ * against formula injection: a spreadsheet runs a cell that starts with =, +, - or @ (or a tab or carriage return
+ * before one) as a formula, so such a name is written with an apostrophe in front, which spreadsheets show as
+ * text. A name that starts with an apostrophe gets one more, so removing the first apostrophe of any name that
+ * has one restores every name. Numbers are never guarded.
+ */
+export function csvField(value: string): string {
+  const guarded = /^[=+\-@\t\r']/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(guarded) ? `"${guarded.replace(/"/g, '""')}"` : guarded;
 }
 
 interface ExportPlan {
@@ -148,8 +159,6 @@ export function csvPathFor(out: string, table: Table): string {
 }
 
 export const command: Command = {
-  name: 'export',
-  summary: 'write phi, top actions per topic and the topic-transition matrix as JSON or CSV',
   usage: '<model> --out FILE [options]',
   description: 'Exports the tables of a topic model (lla, word-lla or lda). JSON (the default, or when --out ' +
     'does not end in .csv): one file {"format": "lla-export", "model", "numTopics", "numActions", "beta", ' +
@@ -159,15 +168,20 @@ export const command: Command = {
     'the files are <out>.phi.csv, <out>.topics.csv and <out>.transitions.csv (a .csv ending of --out is dropped ' +
     'first), with one --what table the file is --out itself. Dense phi CSV: a header of the action strings, then ' +
     'one row per topic; sparse phi CSV: topic,action_id,action,probability for the actions with a training count, ' +
-    'plus a row with action_id -1 holding the topic\'s floor, the probability of every unlisted action. phi is ' +
+    'plus a row with action_id -1 holding the topic\'s floor, the probability of every unlisted action. An action ' +
+    'name that a spreadsheet would run as a formula (one starting with =, +, -, @, a tab or a carriage return) is ' +
+    'written with an apostrophe in front, as is a name that starts with an apostrophe: remove the first apostrophe ' +
+    'of a name that has one to get the name back. phi is ' +
     'dense when K x V is at most --max-dense, sparse otherwise (--phi forces a layout; dense above the limit is ' +
-    'refused). Files are written atomically; on any error nothing is written.',
+    'refused). Every output path is checked before any work: a folder, a named pipe or a device there, or the ' +
+    'model itself, is refused (exit 2); a symbolic link to a regular file writes the file it points to. The files ' +
+    'are written atomically and as a whole: on any error (a full disk on the last file) none is written or replaced.',
   options: {
     out: { type: 'string', short: 'o', valueName: 'FILE', description: 'output file (CSV with --what all: the base name of three files)' },
     format: { type: 'string', valueName: 'F', description: "'json' or 'csv' (default: csv when --out ends in .csv, else json)" },
-    what: { type: 'string', valueName: 'T', description: "what to export: 'phi', 'topics', 'transitions' or 'all'", default: 'all' },
-    top: { type: 'string', short: 'n', valueName: 'N', description: 'actions per topic in the topics table', default: '10' },
-    phi: { type: 'string', valueName: 'L', description: "phi layout: 'auto', 'dense' or 'sparse'", default: 'auto' },
+    what: { type: 'string', valueName: 'T', description: "what to export: 'phi', 'topics', 'transitions' or 'all'", default: DEFAULT_WHAT },
+    top: { type: 'string', short: 'n', valueName: 'N', description: 'actions per topic in the topics table', default: String(DEFAULT_TOPIC_ACTIONS) },
+    phi: { type: 'string', valueName: 'L', description: "phi layout: 'auto', 'dense' or 'sparse'", default: DEFAULT_LAYOUT },
     'max-dense': { type: 'string', valueName: 'N', description: 'largest K x V written as a dense phi', default: String(DEFAULT_MAX_DENSE) },
     ...BACKEND_OPTIONS,
   },
@@ -178,14 +192,16 @@ export const command: Command = {
     if (out === undefined || out.trim() === '') {
       throw new UsageError("lla export: --out FILE is required (where to write the export). Run 'lla export --help'.");
     }
-    if (resolve(out) === resolve(modelPath)) {
-      throw new UsageError(`lla export: --out ${out} is the model file itself; choose another output path`);
-    }
     const format = choiceOption('export', args, 'format', ['json', 'csv'] as const, /\.csv$/i.test(out) ? 'csv' : 'json');
-    const what = choiceOption('export', args, 'what', [...TABLES, 'all'] as const, 'all');
-    const top = intOption('export', args, 'top', 10, 1, 1_000_000);
-    const layoutChoice = choiceOption('export', args, 'phi', ['auto', 'dense', 'sparse'] as const, 'auto');
+    const what = choiceOption('export', args, 'what', [...TABLES, 'all'] as const, DEFAULT_WHAT);
+    const pathOf = (table: Table) => (format === 'csv' && what === 'all' ? csvPathFor(out, table) : out);
+    const outputs = format === 'csv' && what === 'all'
+      ? TABLES.map((table) => ({ path: pathOf(table), name: `the ${table} table file (from --out ${out})` }))
+      : [{ path: out, name: '--out' }];
+    const top = intOption('export', args, 'top', DEFAULT_TOPIC_ACTIONS, 1, 1_000_000);
+    const layoutChoice = choiceOption('export', args, 'phi', ['auto', 'dense', 'sparse'] as const, DEFAULT_LAYOUT);
     const maxDense = intOption('export', args, 'max-dense', DEFAULT_MAX_DENSE, 0);
+    checkOutputs('export', outputs, [{ path: modelPath, name: 'the model' }]);
 
     const model = await loadModelFor('export', modelPath, args, io);
     requireTopicModel('export', model, modelPath, 'export phi, topics or transitions');
@@ -224,18 +240,14 @@ export const command: Command = {
       transitions,
     };
 
-    const files: Array<{ path: string; table: Table | 'all' }> = [];
+    const files: Array<FileToWrite & { table: Table | 'all' }> = [];
     if (format === 'json') {
-      writeFileAtomic(out, jsonChunks(plan));
-      files.push({ path: out, table: 'all' });
+      files.push({ path: out, table: 'all', chunks: jsonChunks(plan) });
     } else {
       const writers: Record<Table, (p: ExportPlan) => Generator<string>> = { phi: phiCsv, topics: topicsCsv, transitions: transitionsCsv };
-      for (const table of tables) {
-        const path = what === 'all' ? csvPathFor(out, table) : out;
-        writeFileAtomic(path, writers[table](plan));
-        files.push({ path, table });
-      }
+      for (const table of tables) files.push({ path: pathOf(table), table, chunks: writers[table](plan) });
     }
+    writeFilesAtomic(files);
     const result = {
       model: model.model, modelFile: modelPath, format, what, tables, phiLayout: tables.includes('phi') ? layout : null,
       numTopics: K, numActions: V, top, files: files.map((file) => file.path), backend: model.backend,

@@ -3,11 +3,13 @@ import type { Command, CommandIO } from '../command.js';
 import { choiceOption, intOption, numberOption, positionals, stringOption, type ParsedArgs } from '../options.js';
 import { gzipSync } from 'node:zlib';
 import { InterruptedError, UsageError } from '../../errors.js';
-import { DYNAMICS, generateSynthetic, type Dynamics } from '../../generate/synthetic.js';
+import { DYNAMICS, generateSynthetic, SYNTHETIC_DEFAULTS, type Dynamics } from '../../generate/synthetic.js';
 import { corpusChunks, OUTPUT_FORMATS, outputFormatFromName, truthChunks, type OutputFormat } from '../../generate/output.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { writeFilesAtomic, type FileToWrite } from '../../io/atomic.js';
+import { checkOutputs } from '../../io/outputs.js';
 
 const NAME = 'generate';
+const d = SYNTHETIC_DEFAULTS;
 
 /** Redraws one progress line on stderr at most a few times a second (interactive terminals only). */
 function progressLine(io: CommandIO): (text: string, final?: boolean) => void {
@@ -33,9 +35,13 @@ function* encoded(path: string, chunks: Iterable<string>, signal: AbortSignal): 
   }
 }
 
+/** `chunks`, calling `onStart` when the first is asked for (the files are written one after the other). */
+function* announced<T>(onStart: () => void, chunks: Iterable<T>): Generator<T> {
+  onStart();
+  yield* chunks;
+}
+
 export const command: Command = {
-  name: NAME,
-  summary: 'write a synthetic corpus from a known LLA (known topics and topic dynamics)',
   usage: '--out FILE [options]',
   description:
     'Draws K topics (phi_k ~ Dirichlet over a block of the V actions, slightly overlapping the next block) and ' +
@@ -43,18 +49,23 @@ export const command: Command = {
     'first-order: each topic moves to its primary successor with probability 0.7, to a secondary one with 0.2, ' +
     'else to a uniform topic. second-order: with probability 0.9 the next topic is ' +
     'successor[(previous + beforePrevious) mod K], else uniform. --truth writes phi (K x V), the transition ' +
-    'structure and every true topic sequence as JSON. Deterministic for a seed; files are written atomically ' +
-    '(a .gz name is gzip-compressed).',
+    'structure and every true topic sequence as JSON. Deterministic for a seed. Formats: text (one sequence per ' +
+    'line), jsonl ({"id": "s<d>", "tokens": [...]} per line), events (user<TAB>time<TAB>action with a header, ' +
+    'the user being the sequence id s<d> and the time the position in the sequence); the default follows the ' +
+    'name as the readers do (.jsonl: jsonl, .tsv: events, else text), and a .gz name is gzip-compressed. Both ' +
+    'output paths are checked before any work (a folder, a named pipe or a device there is refused, exit 2; a ' +
+    'symbolic link to a regular file writes the file it points to), and the files are written atomically and as ' +
+    'a whole: on any error neither is written or replaced.',
   options: {
     out: { type: 'string', short: 'o', valueName: 'FILE', description: 'the corpus file to write (required)' },
-    format: { type: 'string', valueName: 'text|jsonl', description: 'output format (default: jsonl for .jsonl names, else text)' },
-    topics: { type: 'string', short: 'k', valueName: 'K', description: 'number of topics', default: '10' },
-    vocabulary: { type: 'string', valueName: 'V', description: 'number of distinct actions (>= K)', default: '1000' },
-    sequences: { type: 'string', valueName: 'D', description: 'number of sequences', default: '1000' },
-    length: { type: 'string', valueName: 'L', description: 'mean sequence length', default: '50' },
-    seed: { type: 'string', valueName: 'S', description: 'random seed', default: '1' },
-    dynamics: { type: 'string', valueName: 'KIND', description: `topic dynamics: ${DYNAMICS.join(' or ')}`, default: 'first-order' },
-    concentration: { type: 'string', valueName: 'A', description: 'Dirichlet concentration of each topic over its actions', default: '0.5' },
+    format: { type: 'string', valueName: 'F', description: 'output format: text, jsonl or events (default: jsonl for .jsonl names, events for .tsv, else text)' },
+    topics: { type: 'string', short: 'k', valueName: 'K', description: 'number of topics', default: String(d.topics) },
+    vocabulary: { type: 'string', valueName: 'V', description: 'number of distinct actions (>= K)', default: String(d.vocabulary) },
+    sequences: { type: 'string', valueName: 'D', description: 'number of sequences', default: String(d.sequences) },
+    length: { type: 'string', valueName: 'L', description: 'mean sequence length', default: String(d.length) },
+    seed: { type: 'string', valueName: 'S', description: 'random seed', default: String(d.seed) },
+    dynamics: { type: 'string', valueName: 'KIND', description: `topic dynamics: ${DYNAMICS.join(' or ')}`, default: d.dynamics },
+    concentration: { type: 'string', valueName: 'A', description: 'Dirichlet concentration of each topic over its actions', default: String(d.concentration) },
     truth: { type: 'string', valueName: 'FILE', description: 'also write the truth (phi, transitions, topic sequences) as JSON' },
   },
 
@@ -63,13 +74,13 @@ export const command: Command = {
     const out = stringOption(NAME, args, 'out');
     if (out === undefined || out === '') throw new UsageError(`lla ${NAME}: --out FILE is required (the corpus to write)`);
     const format: OutputFormat = choiceOption(NAME, args, 'format', OUTPUT_FORMATS, outputFormatFromName(out));
-    const topics = intOption(NAME, args, 'topics', 10, 1, 1 << 20);
-    const vocabulary = intOption(NAME, args, 'vocabulary', 1000, 1, 1 << 26);
-    const sequences = intOption(NAME, args, 'sequences', 1000, 1, 1 << 28);
-    const length = intOption(NAME, args, 'length', 50, 1, 1 << 26);
-    const seed = intOption(NAME, args, 'seed', 1, 0, Number.MAX_SAFE_INTEGER);
-    const dynamics: Dynamics = choiceOption(NAME, args, 'dynamics', DYNAMICS, 'first-order');
-    const concentration = numberOption(NAME, args, 'concentration', 0.5, 0, Infinity, true);
+    const topics = intOption(NAME, args, 'topics', d.topics, 1, 1 << 20);
+    const vocabulary = intOption(NAME, args, 'vocabulary', d.vocabulary, 1, 1 << 26);
+    const sequences = intOption(NAME, args, 'sequences', d.sequences, 1, 1 << 28);
+    const length = intOption(NAME, args, 'length', d.length, 1, 1 << 26);
+    const seed = intOption(NAME, args, 'seed', d.seed, 0, Number.MAX_SAFE_INTEGER);
+    const dynamics: Dynamics = choiceOption(NAME, args, 'dynamics', DYNAMICS, d.dynamics);
+    const concentration = numberOption(NAME, args, 'concentration', d.concentration, 0, Infinity, true);
     const truth = stringOption(NAME, args, 'truth');
     if (vocabulary < topics) {
       throw new UsageError(`lla ${NAME}: --vocabulary ${vocabulary} is smaller than --topics ${topics}: every ` +
@@ -79,9 +90,7 @@ export const command: Command = {
       throw new UsageError(`lla ${NAME}: --sequences ${sequences} x --length ${length} may exceed 2^31 tokens; ` +
         'use fewer sequences or a shorter length');
     }
-    if (truth !== undefined && truth === out) {
-      throw new UsageError(`lla ${NAME}: --truth and --out are the same file (${out}); give two names`);
-    }
+    checkOutputs(NAME, [{ path: out, name: '--out' }, ...(truth !== undefined ? [{ path: truth, name: '--truth' }] : [])], []);
 
     const started = performance.now();
     const progress = progressLine(io);
@@ -89,12 +98,12 @@ export const command: Command = {
       topics, vocabulary, sequences, length, seed, dynamics, concentration,
       onProgress: (done, total) => progress(`lla generate: drawing sequences ${done}/${total}`),
     });
-    writeFileAtomic(out, encoded(out, corpusChunks(corpus, format,
-      (done) => progress(`lla generate: writing ${out} ${Math.floor((100 * done) / sequences)}%`)), io.signal));
+    const files: FileToWrite[] = [{ path: out, chunks: encoded(out, corpusChunks(corpus, format,
+      (done) => progress(`lla generate: writing ${out} ${Math.floor((100 * done) / sequences)}%`)), io.signal) }];
     if (truth !== undefined) {
-      progress(`lla generate: writing ${truth}`);
-      writeFileAtomic(truth, encoded(truth, truthChunks(corpus), io.signal));
+      files.push({ path: truth, chunks: encoded(truth, announced(() => progress(`lla generate: writing ${truth}`), truthChunks(corpus)), io.signal) });
     }
+    writeFilesAtomic(files);
     progress('lla generate: done', true);
     const seconds = (performance.now() - started) / 1000;
     const summary = {

@@ -5,14 +5,15 @@
  * next-action softmax.
  */
 import type { Command, CommandIO } from '../command.js';
-import { intOption, positionals, type ParsedArgs } from '../options.js';
+import { intOption, limitOption, positionals, type ParsedArgs } from '../options.js';
 import { READ_OPTIONS, readOptionsFrom } from '../corpus-options.js';
 import { BACKEND_OPTIONS } from '../model-options.js';
 import { loadModelFor, readSequences } from '../model-input.js';
+import { plainText } from '../plain-text.js';
+import { DEFAULT_NEXT_ACTIONS } from '../../model/inference.js';
+import { DEFAULT_SETTINGS } from '../../train/settings.js';
 
 export const command: Command = {
-  name: 'predict',
-  summary: 'the most probable next actions after each sequence (JSON lines with --json)',
   usage: '<model> <input> [options]',
   description: 'Runs the model over every sequence of <input> (the held-out particle filter, batched and ' +
     'threaded) and ranks all actions by their probability of coming next. Actions outside the model\'s vocabulary are ' +
@@ -20,10 +21,12 @@ export const command: Command = {
     '"probability": ...}, ...], "unknown": N}, most probable first (ties: the more frequent action first). ' +
     'A sequence with no known action gets the model\'s prediction for a sequence start. Topic models (lla, ' +
     'word-lla, lda) predict p(w | history) = sum_k mix_k phi_{k,w} from the particle filter\'s topic mixture; ' +
-    'the lstm baseline gives its own softmax. Results repeat exactly for the same model, input and backend.',
+    'the lstm baseline gives its own softmax. Results repeat exactly for the same model, input and backend. ' +
+    'Plain-text output writes control characters in ids and actions as escapes (\\n, \\t, \\uXXXX), one line per ' +
+    'sequence; --json gives the exact strings. Ctrl-C stops at the next chunk of sequences: exit 130, nothing written.',
   options: {
     ...READ_OPTIONS,
-    top: { type: 'string', short: 'n', valueName: 'N', description: 'next actions listed per sequence', default: '10' },
+    top: { type: 'string', short: 'n', valueName: 'N', description: 'next actions listed per sequence', default: String(DEFAULT_NEXT_ACTIONS) },
     particles: { type: 'string', valueName: 'S', description: 'particles of the filter (default: the value the model was trained with)' },
     ...BACKEND_OPTIONS,
   },
@@ -31,13 +34,18 @@ export const command: Command = {
     const [modelPath, input] = positionals('predict', args, ['model', 'input']);
     const json = args.values.json === true;
     const read = readOptionsFrom('predict', args);
-    const top = intOption('predict', args, 'top', 10, 1, 1_000_000);
-    const particles = args.values.particles === undefined ? undefined : intOption('predict', args, 'particles', 32, 1, 100_000);
+    const top = intOption('predict', args, 'top', DEFAULT_NEXT_ACTIONS, 1, 1_000_000);
+    const particles = args.values.particles === undefined ? undefined
+      : limitOption('predict', args, 'particles', 'particles', DEFAULT_SETTINGS.particles);
 
     const model = await loadModelFor('predict', modelPath, args, io);
     if (particles !== undefined) model.settings.particles = particles;
     const { ids, sequences } = await readSequences(input, { ...read, signal: io.signal });
-    const predictions = await model.predictNextMany(sequences, top);
+    if (!json) {
+      io.stderr.write(`lla predict: ranking the next actions after ${sequences.length.toLocaleString('en-US')} ` +
+        `sequences with ${modelPath}, kernel ${model.backend}\n`);
+    }
+    const predictions = await model.predictNextMany(sequences, top, { signal: io.signal });
     let unknownTotal = 0;
     const out: string[] = [];
     predictions.forEach((next, d) => {
@@ -47,7 +55,7 @@ export const command: Command = {
       if (json) {
         out.push(JSON.stringify({ id: ids[d], next, unknown }));
       } else {
-        out.push(`${ids[d]}\t${next.map((entry) => `${entry.action} ${entry.probability.toFixed(4)}`).join('  ')}`);
+        out.push(`${plainText(ids[d])}\t${next.map((entry) => `${plainText(entry.action)} ${entry.probability.toFixed(4)}`).join('  ')}`);
       }
       // write in blocks: a file of many sequences should not build one huge string
       if (out.length >= 1000) io.stdout.write(`${out.splice(0).join('\n')}\n`);

@@ -9,8 +9,11 @@ import { intOption, stringOption, type ParsedArgs } from '../options.js';
 import { BACKEND_OPTIONS, backendFrom } from '../model-options.js';
 import { LlaModel } from '../../model/model.js';
 import { reportDataFromModel } from '../../report/data.js';
+import { DEFAULT_TOPIC_ACTIONS } from '../../eval/topics.js';
+import { TRAJECTORIES_KEPT } from '../../train/trainer.js';
 import { renderReport } from '../../report/html.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { checkOutputs } from '../../io/outputs.js';
 import { UsageError } from '../../errors.js';
 
 /** `model.lla` -> `model.html`; any other name gets `.html` appended (never overwrites the model itself). */
@@ -19,18 +22,18 @@ export function defaultReportPath(modelPath: string): string {
 }
 
 export const command: Command = {
-  name: 'report',
-  summary: 'write a self-contained HTML report of a trained model (curves, transitions, topics, trajectories)',
   usage: '<model> [--out report.html] [options]',
   description: 'Writes one HTML file (no network resources: styles, scripts and SVG charts are inline) with the ' +
     "model's held-out perplexity or training log-likelihood per iteration, E-step and M-step tokens/s, the K x K " +
     'topic-transition heatmap, the top actions of every topic, example sequences drawn as topic trajectories, and ' +
     'the settings and backends of the run. Works for every model kind (the lstm baseline has no topic sections). ' +
-    'The file is written atomically.',
+    'The output path is checked before any work: a folder, a named pipe or a device there, or the model itself, ' +
+    'is refused (exit 2); a symbolic link to a regular file writes the file it points to. The file is written atomically.',
   options: {
     out: { type: 'string', short: 'o', valueName: 'FILE', description: 'the HTML file to write (default: the model path with .html)' },
-    top: { type: 'string', valueName: 'N', description: 'actions listed per topic', default: '10' },
-    trajectories: { type: 'string', valueName: 'N', description: 'example sequences drawn (at most the 4 the model keeps)', default: '4' },
+    top: { type: 'string', valueName: 'N', description: 'actions listed per topic', default: String(DEFAULT_TOPIC_ACTIONS) },
+    trajectories: { type: 'string', valueName: 'N', description: `example sequences drawn (at most the ${TRAJECTORIES_KEPT} the model keeps)`,
+      default: String(TRAJECTORIES_KEPT) },
     ...BACKEND_OPTIONS,
   },
   async run(args: ParsedArgs, io: CommandIO): Promise<number> {
@@ -40,12 +43,10 @@ export const command: Command = {
     }
     const modelPath = args.positionals[0];
     const out = stringOption('report', args, 'out') ?? defaultReportPath(modelPath);
-    if (out === modelPath) {
-      throw new UsageError(`lla report: --out ${out} is the model file itself; choose another name, e.g. report.html`);
-    }
-    const top = intOption('report', args, 'top', 10, 1, 100);
-    const trajectories = intOption('report', args, 'trajectories', 4, 0, 100);
+    const top = intOption('report', args, 'top', DEFAULT_TOPIC_ACTIONS, 1, 100);
+    const trajectories = intOption('report', args, 'trajectories', TRAJECTORIES_KEPT, 0, 100);
     const backends = backendFrom('report', args, io.env);
+    checkOutputs('report', [{ path: out, name: '--out' }], [{ path: modelPath, name: 'the model' }]);
     const model = await LlaModel.load(modelPath, {
       backend: backends.backend, threads: backends.threads,
       warn: (message: string) => io.stderr.write(`${message}\n`),

@@ -6,23 +6,23 @@ import type { Command, CommandIO } from '../command.js';
 import { intOption, positionals, type ParsedArgs } from '../options.js';
 import { BACKEND_OPTIONS } from '../model-options.js';
 import { loadModelFor, requireTopicModel } from '../model-input.js';
+import { plainText } from '../plain-text.js';
+import { DEFAULT_TOPIC_ACTIONS } from '../../eval/topics.js';
 
 export const command: Command = {
-  name: 'topics',
-  summary: 'top actions per topic of a saved model, with their probabilities',
   usage: '<model> [options]',
   description: 'Lists every topic of the model with its share of the training tokens and its -n most probable ' +
     'actions, phi_{k,w} = (n_{k,w} + beta) / (n_k + V beta). With --json, one object: {"model", "numTopics", ' +
     '"topics": [{"topic", "tokens", "share", "actions": [{"action", "probability"}]}]}. Needs a topic model ' +
     '(lla, word-lla or lda).',
   options: {
-    top: { type: 'string', short: 'n', valueName: 'N', description: 'actions listed per topic', default: '10' },
+    top: { type: 'string', short: 'n', valueName: 'N', description: 'actions listed per topic', default: String(DEFAULT_TOPIC_ACTIONS) },
     ...BACKEND_OPTIONS,
   },
   async run(args: ParsedArgs, io: CommandIO): Promise<number> {
     const [modelPath] = positionals('topics', args, ['model']);
     const json = args.values.json === true;
-    const top = intOption('topics', args, 'top', 10, 1, 1_000_000);
+    const top = intOption('topics', args, 'top', DEFAULT_TOPIC_ACTIONS, 1, 1_000_000);
 
     const model = await loadModelFor('topics', modelPath, args, io);
     requireTopicModel('topics', model, modelPath, 'list topics');
@@ -46,7 +46,7 @@ export const command: Command = {
       `(top ${top} each; share = the topic's fraction of the training tokens)`];
     for (const entry of topics) {
       lines.push(`  ${String(entry.topic).padStart(3)}  ${(100 * entry.share).toFixed(1).padStart(5)}%  ` +
-        entry.actions.map((word) => `${word.action} ${word.probability.toFixed(4)}`).join('  '));
+        entry.actions.map((word) => `${plainText(word.action)} ${word.probability.toFixed(4)}`).join('  '));
     }
     io.stdout.write(`${lines.join('\n')}\n`);
     return 0;

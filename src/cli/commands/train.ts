@@ -9,22 +9,30 @@ import { intOption, numberOption, choiceOption, stringOption, type ParsedArgs } 
 import { CORPUS_OPTIONS, corpusOptionsFrom } from '../corpus-options.js';
 import { BACKEND_OPTIONS, MODEL_OPTIONS, backendFrom, settingsFrom } from '../model-options.js';
 import { progressBar } from '../progress.js';
-import { prepareData } from '../../train/data.js';
+import { DEFAULT_HOLDOUT, prepareData } from '../../train/data.js';
 import { LlaModel, type TrainSummary } from '../../model/model.js';
 import type { IterationRecord } from '../../train/sem.js';
 import { packageRoot } from '../../package-info.js';
-import { UsageError, InterruptedError } from '../../errors.js';
-import { checkpointPath, removeCheckpoint } from '../../train/checkpoint.js';
+import { InputError, UsageError } from '../../errors.js';
+import { continuedSettings } from '../train-from.js';
+import { plainText } from '../plain-text.js';
+import { checkpointPath } from '../../train/checkpoint.js';
+import { checkTrainFiles, saveTrainedModel, type SaveOutcome } from '../train-output.js';
 import { checkMemory, defaultMemoryLimit, estimateTrainingMemory, formatBytes, parseMemorySize } from '../../train/memory.js';
 import { availableParallelism } from 'node:os';
+import { DEFAULT_PERPLEXITY, PERPLEXITY_PROTOCOLS } from '../../eval/model-evaluation.js';
 
 /** The embedded default of `npm start`: a 376 KB sample of the shared event log (data/README.md). */
 export function demoFile(): string {
   return join(packageRoot(), 'data', 'sample-events.tsv.gz');
 }
 
-/** Settings of the demo run: small enough for well under a minute on two cores, still a real training. */
-const DEMO_DEFAULTS: Record<string, string> = { topics: '20', iterations: '12', init: 'lda:6', 'lstm-tokens': '20000' };
+/** Settings of the demo run: small enough for well under a minute on two cores, still a real training. Its lda
+ * initialisation is the plain default's share of the iterations (6 of 12), so it scales with -n as theirs does. */
+const DEMO_DEFAULTS: Record<string, string> = { topics: '20', iterations: '12', 'lstm-tokens': '20000' };
+
+/** train's own flags unless asked otherwise (the model settings' defaults are DEFAULT_SETTINGS) */
+const TRAIN_DEFAULTS = { holdout: DEFAULT_HOLDOUT, perplexity: DEFAULT_PERPLEXITY, checkpointEvery: 0, top: 5 } as const;
 
 const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
@@ -38,31 +46,44 @@ function describeIteration(record: IterationRecord, total: number): string {
 }
 
 export const command: Command = {
-  name: 'train',
-  summary: 'train a model (lla, word-lla, lda or the lstm baseline) and report held-out perplexity',
   usage: '<input> [options]   |   lla train --demo',
   description: 'Trains by stochastic EM: each iteration samples every topic in the kernel (native or WASM), ' +
     'then trains the LSTM on the sampled topic sequences with TensorFlow.js. A seeded fraction of the sequences ' +
     '(--holdout) is held out and scored at the end: held-out perplexity, the unigram reference, next-action ' +
     'Recall@1/@10 and MRR. --out saves the model; --checkpoint-every N with --out writes <out>.ckpt, which ' +
-    '--resume (same arguments) continues; Ctrl-C finishes the current sweep, writes the checkpoint and exits 130.',
+    '--resume (same arguments) continues; Ctrl-C finishes the current sweep, writes the checkpoint and exits 130. ' +
+    'Before any work, --out and <out>.ckpt are checked: a folder, a named pipe or a device there, one of the ' +
+    "run's input files, or a folder that takes no new files is refused (exit 2); a symbolic link to a regular " +
+    'file writes the file it points to. A checkpoint left by an interrupted run needs --resume or ' +
+    '--overwrite-checkpoint. If the model cannot be saved after training (e.g. a full disk), it is written to ' +
+    '<out>.fallback instead, or stderr says where the last checkpoint is; the exit code is then 1. Ctrl-C during ' +
+    'the final held-out evaluation stops it at the next chunk of sequences and keeps the finished training in ' +
+    '<out>.ckpt: --resume then runs only the evaluation. --from continues a saved model: flags that contradict it ' +
+    '(--model, --topics, --hidden, --embedding, --alpha, --beta with another value; --init; the vocabulary filters) ' +
+    'are refused, the run\'s own flags apply. With --json, the result\'s seconds is this run\'s wall time, while ' +
+    'trainingSeconds, estepSeconds, mstepSeconds and mstepShare (= mstepSeconds / trainingSeconds) cover every ' +
+    'iteration of the model, those of a run that --resume continued included.',
   options: {
     ...MODEL_OPTIONS,
     ...BACKEND_OPTIONS,
     ...CORPUS_OPTIONS,
-    holdout: { type: 'string', valueName: 'F', description: 'fraction of sequences held out for evaluation (chosen from the seed)', default: '0.1' },
+    holdout: { type: 'string', valueName: 'F', description: 'fraction of sequences held out for evaluation (chosen from the seed)', default: String(TRAIN_DEFAULTS.holdout) },
     test: { type: 'string', valueName: 'FILE', description: 'evaluate on this file instead of a held-out split' },
-    perplexity: { type: 'string', valueName: 'P', description: "held-out protocol: 'left-to-right' or 'completion'", default: 'left-to-right' },
+    perplexity: { type: 'string', valueName: 'P', description: `held-out protocol: ${PERPLEXITY_PROTOCOLS.map((name) => `'${name}'`).join(' or ')}`,
+      default: TRAIN_DEFAULTS.perplexity },
     out: { type: 'string', short: 'o', valueName: 'FILE', description: 'save the trained model to FILE (written atomically)' },
-    'checkpoint-every': { type: 'string', valueName: 'N', description: 'with --out: write <out>.ckpt every N iterations', default: '0' },
+    'checkpoint-every': { type: 'string', valueName: 'N', description: 'with --out: write <out>.ckpt every N iterations', default: String(TRAIN_DEFAULTS.checkpointEvery) },
     resume: { type: 'boolean', description: 'continue from <out>.ckpt of an interrupted run (give the same arguments)' },
+    'overwrite-checkpoint': { type: 'boolean', description: 'start over although <out>.ckpt of an interrupted run exists (it is replaced, and removed once the model is saved)' },
     from: { type: 'string', valueName: 'MODEL', description: 'continue training a saved model on this input (keeps its vocabulary and settings)' },
-    top: { type: 'string', valueName: 'N', description: 'top actions printed per topic', default: '5' },
+    top: { type: 'string', valueName: 'N', description: 'top actions printed per topic', default: String(TRAIN_DEFAULTS.top) },
     demo: { type: 'boolean', description: 'train on the embedded sample event log (what `npm start` runs)' },
     'max-memory': { type: 'string', valueName: 'SIZE', description: 'refuse a run whose estimated memory exceeds SIZE, e.g. 512M or 8G (default: 80% of this machine\'s memory)' },
   },
   async run(args: ParsedArgs, io: CommandIO): Promise<number> {
     const demo = args.values.demo === true;
+    // the flags given on the command line (before the demo's defaults fill in others): --from checks them
+    const explicit = new Set(Object.keys(args.values).filter((name) => args.values[name] !== undefined));
     if (demo) {
       for (const [name, value] of Object.entries(DEMO_DEFAULTS)) args.values[name] ??= value;
     }
@@ -80,18 +101,32 @@ export const command: Command = {
     let settings = settingsFrom('train', args);
     const backends = backendFrom('train', args, io.env);
     const corpusSettings = await corpusOptionsFrom('train', args);
-    const holdout = numberOption('train', args, 'holdout', 0.1, 0, 0.9);
+    const holdout = numberOption('train', args, 'holdout', TRAIN_DEFAULTS.holdout, 0, 0.9);
     const testFile = stringOption('train', args, 'test');
-    const protocol = choiceOption('train', args, 'perplexity', ['left-to-right', 'completion'] as const, 'left-to-right');
+    if (testFile !== undefined && explicit.has('holdout')) {
+      throw new UsageError('lla train: --holdout and --test both choose the held-out data (a fraction of the input, or ' +
+        'another file): give one of them');
+    }
+    const protocol = choiceOption('train', args, 'perplexity', PERPLEXITY_PROTOCOLS, TRAIN_DEFAULTS.perplexity);
     const out = stringOption('train', args, 'out');
-    const checkpointEvery = intOption('train', args, 'checkpoint-every', 0, 0, 1_000_000);
+    const checkpointEvery = intOption('train', args, 'checkpoint-every', TRAIN_DEFAULTS.checkpointEvery, 0, 1_000_000);
     const resume = args.values.resume === true;
+    const overwriteCheckpoint = args.values['overwrite-checkpoint'] === true;
     const from = stringOption('train', args, 'from');
-    const top = intOption('train', args, 'top', 5, 0, 1000);
+    const top = intOption('train', args, 'top', TRAIN_DEFAULTS.top, 0, 1000);
     const maxMemoryText = stringOption('train', args, 'max-memory');
     const maxMemory = maxMemoryText === undefined ? defaultMemoryLimit() : parseMemorySize(maxMemoryText);
-    if ((checkpointEvery > 0 || resume) && !out) {
-      throw new UsageError('lla train: --checkpoint-every and --resume need --out FILE (the checkpoint is <out>.ckpt)');
+    if ((checkpointEvery > 0 || resume || overwriteCheckpoint) && !out) {
+      throw new UsageError('lla train: --checkpoint-every, --resume and --overwrite-checkpoint need --out FILE (the checkpoint is <out>.ckpt)');
+    }
+    if (out) {
+      const stopwords = stringOption('train', args, 'stopwords');
+      checkTrainFiles({ out, resume, overwriteCheckpoint, inputs: [
+        { path: file, name: demo ? 'the demo data' : 'the training file' },
+        ...(testFile !== undefined ? [{ path: testFile, name: '--test' }] : []),
+        ...(stopwords !== undefined ? [{ path: stopwords, name: '--stopwords' }] : []),
+        ...(from !== undefined ? [{ path: from, name: '--from' }] : []),
+      ] });
     }
     if (resume && out && !existsSync(checkpointPath(out))) {
       io.stderr.write(`lla train: no checkpoint ${checkpointPath(out)} to resume from: starting from iteration 1\n`);
@@ -103,7 +138,7 @@ export const command: Command = {
     if (from) {
       model = await LlaModel.load(from, { backend: backends.backend, threads: backends.threads, warn,
         ...(backends.tfBackend ? { tfBackend: backends.tfBackend } : {}) });
-      settings = { ...model.settings, iterations: settings.iterations, seed: settings.seed, threads: backends.threads };
+      settings = continuedSettings(from, model.settings, { ...settings, threads: backends.threads }, explicit, model.vocabulary.size);
       Object.assign(model.settings, settings);
     } else {
       model = await LlaModel.create({ ...settings, threads: backends.threads, backend: backends.backend, warn,
@@ -114,6 +149,13 @@ export const command: Command = {
       holdout, seed: settings.seed, ...(testFile !== undefined ? { testFile } : {}),
       ...(from ? { fixedVocabulary: model.vocabulary } : {}),
     });
+    if (data.train.tokens.length === 0) {
+      throw new InputError(from
+        ? `no training tokens: none of its actions is in the vocabulary of ${from} (${model.vocabulary.size.toLocaleString('en-US')} ` +
+          'actions), which --from keeps; check that the input is the kind of data the model was trained on (and its --format)'
+        : 'no training tokens: the vocabulary filters (--min-count, --max-vocab, --stopwords, --max-df) removed every action ' +
+          'of the training split; relax them', file);
+    }
     const startLine = `lla train: ${settings.model}, K=${settings.topics}, ${data.train.offsets.length - 1} training sequences ` +
       `(${data.train.tokens.length.toLocaleString('en-US')} tokens, ${data.vocabulary.size.toLocaleString('en-US')} actions), ` +
       `${data.test ? `${data.test.offsets.length - 1} held out` : 'no held-out split'}; kernel backend ${model.backend}`;
@@ -148,14 +190,10 @@ export const command: Command = {
       });
     } catch (error) {
       bar.stop();
-      if (error instanceof InterruptedError) io.stderr.write(`lla train: ${error.message}\n`);
       throw error;
     }
     bar.stop();
-    if (out) {
-      await model.save(out);
-      removeCheckpoint(out);
-    }
+    const saved: SaveOutcome = out ? await saveTrainedModel(model, out, io) : { savedTo: null, error: null };
 
     const heldOut = summary.heldOut;
     const result = {
@@ -183,27 +221,32 @@ export const command: Command = {
       seconds: summary.seconds,
       estepSeconds: summary.estepSeconds,
       mstepSeconds: summary.mstepSeconds,
-      mstepShare: summary.seconds > 0 ? summary.mstepSeconds / summary.seconds : 0,
+      trainingSeconds: summary.trainingSeconds,
+      mstepShare: summary.trainingSeconds > 0 ? summary.mstepSeconds / summary.trainingSeconds : 0,
       resumedIterations: summary.resumedIterations,
       estimatedMemoryBytes: memory.bytes,
-      out: out ?? null,
+      out: saved.savedTo,
+      ...(saved.error !== null ? { requestedOut: out, saveError: saved.error } : {}),
     };
+    // the run is kept (results printed, model in a fallback or the checkpoint) but --out was not written: exit 1
+    const code = saved.error === null ? 0 : 1;
     if (json) {
       io.stdout.write(`${JSON.stringify(result, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))}\n`);
-      return 0;
+      return code;
     }
     const lines: string[] = [];
     if (settings.model !== 'lstm' && top > 0) {
       lines.push(`Topics (top ${top} actions each):`);
       for (let k = 0; k < settings.topics; k++) {
-        const words = model.topicWords(k, top).map((entry) => `${entry.action} ${entry.probability.toFixed(3)}`);
+        const words = model.topicWords(k, top).map((entry) => `${plainText(entry.action)} ${entry.probability.toFixed(3)}`);
         lines.push(`  ${String(k).padStart(3)}  ${words.join('  ')}`);
       }
       lines.push('');
     }
     lines.push(`model               ${settings.model} (K=${settings.topics}, H=${settings.hidden}), kernel ${model.backend}, LSTM on TF.js ${model.tfBackend ?? 'n/a'}`);
-    lines.push(`training            ${summary.iterations} iterations in ${fixed(summary.seconds, 1)} s ` +
-      `(E-step ${fixed(summary.estepSeconds, 1)} s, M-step ${fixed(summary.mstepSeconds, 1)} s = ${fixed(100 * result.mstepShare, 0)}%)`);
+    lines.push(`training            ${summary.iterations} iterations in ${fixed(summary.trainingSeconds, 1)} s ` +
+      `(E-step ${fixed(summary.estepSeconds, 1)} s, M-step ${fixed(summary.mstepSeconds, 1)} s = ${fixed(100 * result.mstepShare, 0)}%` +
+      `${summary.resumedIterations > 0 ? `; ${summary.resumedIterations} of them in the run this one resumed` : ''})`);
     if (heldOut) {
       lines.push(`held-out perplexity ${fixed(heldOut.perplexity, 1)} (${heldOut.perplexityMethod}; unigram ${fixed(summary.unigramPerplexity ?? NaN, 1)}) ` +
         `over ${heldOut.tokens.toLocaleString('en-US')} tokens of ${heldOut.sequences} sequences` +
@@ -211,8 +254,9 @@ export const command: Command = {
       lines.push(`next action         Recall@1 ${fixed(heldOut.recallAt1, 3)}, Recall@10 ${fixed(heldOut.recallAt10, 3)}, MRR ${fixed(heldOut.mrr, 3)} (${heldOut.nextActionPositions} positions)`);
     }
     lines.push(`parameters          ${model.denseParameters.toLocaleString('en-US')} dense + ${(model.parameterCount - model.denseParameters).toLocaleString('en-US')} count non-zeros`);
-    if (out) lines.push(`saved               ${out}`);
+    if (saved.savedTo !== null) lines.push(`saved               ${saved.savedTo}`);
+    if (saved.error !== null) lines.push(`not saved to        ${out} (see the message above)`);
     io.stdout.write(`${lines.join('\n')}\n`);
-    return 0;
+    return code;
   },
 };

@@ -11,11 +11,19 @@
  * sweep into the other topic buffer (double buffering). tokensPerSecond = tokens x iterations / timed seconds.
  */
 import type { AliasTables, CellWeights, CountTables, Kernel, KernelMode, ProposalSchedule } from '../kernels/types.js';
-import { allocAlias, allocCounts, groupTokensByAction, toKernelInt32 } from '../train/sem.js';
+import { allocAlias, allocCounts, groupTokensByAction, toKernelInt32 } from '../kernels/buffers.js';
 import { GeneratorRandom } from '../generate/random.js';
 import { InterruptedError } from '../errors.js';
+import { DEFAULT_SETTINGS } from '../train/settings.js';
 
 export const BENCH_MODES: readonly KernelMode[] = ['lda', 'lla', 'word-lla'];
+
+/** The benchmark's settings unless asked otherwise (`lla bench`); the priors and sampler steps are training's. */
+export const BENCH_DEFAULTS = Object.freeze({
+  mode: 'lla' as KernelMode, topics: 100, threads: DEFAULT_SETTINGS.threads, iterations: 5, warmup: 1,
+  seed: DEFAULT_SETTINGS.seed, hidden: DEFAULT_SETTINGS.hidden, mhSteps: DEFAULT_SETTINGS.mhSteps,
+  alpha: DEFAULT_SETTINGS.alpha, beta: DEFAULT_SETTINGS.beta, sequenceSmoothing: DEFAULT_SETTINGS.sequenceSmoothing,
+});
 
 export interface BenchCorpus {
   /** offsets: [D+1] sequence d is tokens[offsets[d] .. offsets[d+1]) */
@@ -155,7 +163,7 @@ export function validateBenchSettings(settings: BenchSettings, corpus: BenchCorp
   whole('threads', settings.threads, 0);
   if (settings.compareThreads !== undefined) whole('compareThreads', settings.compareThreads, 0);
   whole('iterations', settings.iterations, 1);
-  whole('warmup', settings.warmup ?? 1, 0);
+  whole('warmup', settings.warmup ?? BENCH_DEFAULTS.warmup, 0);
   whole('hidden', settings.hidden, 1);
   whole('mhSteps', settings.mhSteps, 1);
   whole('seed', settings.seed, 0);
@@ -220,7 +228,7 @@ class BenchChain {
       mode: settings.mode, exact: settings.exact, mhSteps: settings.mhSteps, proposals: settings.proposals ?? 'cycle',
       numTopics, vocabularySize, tokens, offsets, topicsPrev: this.topicsPrev, topicsNext: this.topicsNext,
       counts: this.counts, alias: this.alias, beta: input.beta, alpha: input.alpha,
-      sequenceSmoothing: settings.sequenceSmoothing ?? 0.1, weights: input.weights, seed: settings.seed,
+      sequenceSmoothing: settings.sequenceSmoothing ?? BENCH_DEFAULTS.sequenceSmoothing, weights: input.weights, seed: settings.seed,
       iteration, threads: this.threads,
     });
     const swept = performance.now();
@@ -263,7 +271,7 @@ export async function runSamplerBench(kernel: Kernel, corpus: BenchCorpus, setti
   const offsets = toKernelInt32(kernel, corpus.offsets);
   const { wordOffsets, wordTokens } = groupTokensByAction(tokens, vocabularySize, (n) => kernel.allocInt32(n));
   const input: BenchInput = {
-    tokens, offsets, wordOffsets, wordTokens, vocabularySize, alpha: settings.alpha ?? 0.1, beta: settings.beta ?? 0.01,
+    tokens, offsets, wordOffsets, wordTokens, vocabularySize, alpha: settings.alpha ?? BENCH_DEFAULTS.alpha, beta: settings.beta ?? BENCH_DEFAULTS.beta,
     weights: undefined,
   };
   const chain = new BenchChain(kernel, input, settings, settings.threads);
@@ -285,7 +293,7 @@ export async function runSamplerBench(kernel: Kernel, corpus: BenchCorpus, setti
     into.alias += times.alias;
     into.sweep += times.sweep;
   };
-  const warmup = settings.warmup ?? 1;
+  const warmup = settings.warmup ?? BENCH_DEFAULTS.warmup;
   for (let iteration = 0; iteration < warmup + iterations; iteration += 1) {
     if (settings.signal?.aborted) throw new InterruptedError('lla bench: interrupted');
     const timed = iteration >= warmup;

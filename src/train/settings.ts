@@ -2,6 +2,9 @@
  * Every training setting with its documented default (SPEC section 3: each one is also a CLI flag). The
  * defaults were chosen on ../shared/data (see bench/RESULTS.md for the runs behind them).
  */
+import { kernelLimitProblem } from '../kernels/limits.js';
+import type { KernelLimitName } from '../kernels/types.js';
+
 export const MODEL_KINDS = ['lla', 'word-lla', 'lda', 'lstm'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 
@@ -82,6 +85,48 @@ export function defaultInitSweeps(model: ModelKind, iterations: number): number 
   return Math.max(0, Math.min(iterations - 1, Math.round(iterations * share)));
 }
 
+/** The setting names, in DEFAULT_SETTINGS' order. */
+export const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS) as Array<keyof ModelSettings>;
+
+/**
+ * Refuses option names outside `known` (a misspelt option would otherwise be kept and silently do nothing),
+ * naming the one meant when it is close: the same letters but for case, '-' and '_', or one or two edits away.
+ */
+export function checkOptionNames(given: object, known: readonly string[]): void {
+  for (const key of Object.keys(given)) {
+    if (known.includes(key)) continue;
+    const meant = closestName(key, known);
+    throw new RangeError(`lla settings: unknown option '${key}'${meant ? ` (did you mean '${meant}'?)` : ''}; ` +
+      `the options are ${known.join(', ')}`);
+  }
+}
+
+function closestName(key: string, known: readonly string[]): string | undefined {
+  const plain = (name: string) => name.toLowerCase().replace(/[-_]/g, '');
+  const same = known.find((name) => plain(name) === plain(key));
+  if (same) return same;
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const name of known) {
+    const distance = editDistance(plain(key), plain(name));
+    if (distance < bestDistance) [best, bestDistance] = [name, distance];
+  }
+  return best;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions of one character. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
 /** Checks settings given through the library API (the CLI validates flags before this). */
 export function validateSettings(settings: ModelSettings): void {
   const fail = (message: string): never => {
@@ -105,5 +150,15 @@ export function validateSettings(settings: ModelSettings): void {
   if (settings.initLdaSweeps > settings.iterations) {
     fail(`the lda initialisation (${settings.initLdaSweeps} sweeps) cannot exceed the iterations (${settings.iterations})`);
   }
-  if (!Number.isSafeInteger(settings.seed) || settings.seed < 0) fail(`seed must be a whole number >= 0, got ${settings.seed}`);
+  // and every setting a kernel takes, within the limits both backends honour: refused now, not after training
+  for (const [key, limit] of Object.entries(KERNEL_LIMIT_OF) as Array<[keyof typeof KERNEL_LIMIT_OF, KernelLimitName]>) {
+    const problem = kernelLimitProblem(limit, settings[key]);
+    if (problem !== undefined) fail(`${key} ${problem}`);
+  }
 }
+
+/** The settings that reach a kernel, and the kernel limit (KERNEL_LIMITS) that bounds each. */
+const KERNEL_LIMIT_OF = {
+  topics: 'topics', hidden: 'hidden', particles: 'particles', mhSteps: 'mhSteps', threads: 'threads', alpha: 'alpha',
+  beta: 'beta', sequenceSmoothing: 'sequenceSmoothing', seed: 'seed',
+} as const satisfies Partial<Record<keyof ModelSettings, KernelLimitName>>;

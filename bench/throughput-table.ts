@@ -7,7 +7,7 @@
  * Every configuration runs in its own child process (`node bin/lla.js bench ... --json`) so that its peak
  * resident memory is its own. Prints Markdown (for bench/RESULTS.md); progress goes to stderr.
  *
- * Usage: npx tsx bench/sampler.ts [--backends native,wasm] [--modes lda,lla,word-lla] [--topics 100,1000]
+ * Usage: npx tsx bench/throughput-table.ts [--backends native,wasm] [--modes lda,lla,word-lla] [--topics 100,1000]
  *        [--threads 1,2] [--files brown,gitdev] [--iterations-lda 10] [--iterations-lstm 2] [--hidden 64]
  *        [--repeat R] [--no-peer] [--no-side-by-side] [--json-out FILE]
  * --repeat R runs the whole table R times, round after round, and keeps each configuration's fastest run (a busy
@@ -255,6 +255,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
-  process.stderr.write(`bench/sampler: ${error.message}\n`);
+  process.stderr.write(`bench/throughput-table: ${error.message}\n`);
   process.exitCode = 1;
 });

@@ -1,0 +1,216 @@
+/**
+ * The WASM wrapper's checks of each entry point's arguments (the counterpart of the checks at the top of each entry
+ * point in native/binding.cc): shapes, ids and contents, with the primitives of wasm-validate.ts. Each returns the
+ * sizes the call needs. They run after kernelArgumentChecks (limits.ts) has checked every scalar that the limits
+ * table bounds and the names of the mode and the proposal schedule, so those are read here as given.
+ */
+import { modeCode, proposalCode } from './limits.js';
+import {
+  KERNEL_LIMITS, PROPOSAL_CODE, type AliasTables, type CellWeights, type CountTables, type FilterArgs, type FilterState,
+  type Kernel, type KernelMode, type SweepArgs,
+} from './types.js';
+import {
+  type ContentChecks, describe, fail, inputRows, requireAlias, requireAliasShapes, requireArray, requireCounts, requireIds,
+  requireInteger, requireOffsets, requireRowsAscending, requireWeights,
+} from './wasm-validate.js';
+
+type FilterCommonArgs = Omit<FilterArgs, 'tokens' | 'offsets' | 'logLikelihood' | 'threads'>;
+type FilterStepArgs = Parameters<Kernel['filterStep']>[0];
+
+/** randomTopics: returns D. */
+export function checkRandomTopics(offsets: Int32Array, topics: Int32Array): number {
+  requireArray('randomTopics', 'topics', topics, Int32Array);
+  return requireOffsets('randomTopics', offsets, topics.length);
+}
+
+/** buildCounts: the word index, the assignments and the output tables. */
+export function checkBuildCounts(checks: ContentChecks, tokens: Int32Array, wordOffsets: Int32Array,
+  wordTokens: Int32Array, topics: Int32Array, K: number, out: CountTables): { T: number; V: number; capacity: number } {
+  const entry = 'buildCounts';
+  requireArray(entry, 'tokens', tokens, Int32Array);
+  const T = tokens.length;
+  requireArray(entry, 'wordTokens', wordTokens, Int32Array, T);
+  const V = requireOffsets(entry, wordOffsets, T, 'wordOffsets');
+  requireIds(entry, 'tokens', tokens, V, checks);
+  requireIds(entry, 'wordTokens', wordTokens, T, checks);
+  requireRowsAscending(entry, wordOffsets, wordTokens, checks);
+  requireArray(entry, 'topics', topics, Int32Array, T);
+  requireIds(entry, 'topics', topics, K, checks);
+  if (typeof out !== 'object' || out === null) fail(entry, `out must be a CountTables object, got ${describe(out)}`);
+  requireArray(entry, 'out.rowOffsets', out.rowOffsets, Int32Array, V + 1);
+  requireArray(entry, 'out.rowTopics', out.rowTopics, Int32Array);
+  requireArray(entry, 'out.rowCounts', out.rowCounts, Int32Array);
+  requireArray(entry, 'out.topicTotals', out.topicTotals, Int32Array, K);
+  return { T, V, capacity: Math.min(out.rowTopics.length, out.rowCounts.length) };
+}
+
+/** buildAlias: the count tables and the output tables. */
+export function checkBuildAlias(checks: ContentChecks, counts: CountTables, K: number, out: AliasTables): { V: number; nnz: number } {
+  const entry = 'buildAlias';
+  if (typeof counts !== 'object' || counts === null || !(counts.rowOffsets instanceof Int32Array)) {
+    fail(entry, `counts must be a CountTables object with an Int32Array rowOffsets, got ${describe(counts)}`);
+  }
+  const V = counts.rowOffsets.length - 1;
+  if (V < 1) fail(entry, 'counts.rowOffsets must hold V+1 >= 2 entries');
+  const nnz = requireCounts(entry, counts, V, K, checks);
+  requireAliasShapes(entry, 'out', out, V, K, nnz);
+  return { V, nnz };
+}
+
+/** What a sweep writes into its parameter block, checked. */
+export interface SweepShape {
+  mode: KernelMode;
+  modeCode: number;
+  /** 0 in exact mode */
+  proposals: number;
+  mhSteps: number;
+  K: number;
+  V: number;
+  T: number;
+  D: number;
+  nnz: number;
+  /** 0 for lda */
+  H: number;
+  alpha: number;
+  seed: bigint;
+  iteration: bigint;
+}
+
+export function checkSweep(checks: ContentChecks, args: SweepArgs): SweepShape {
+  const entry = 'sweep';
+  if (typeof args !== 'object' || args === null) fail(entry, `args must be a SweepArgs object, got ${describe(args)}`);
+  const mode = args.mode, K = args.numTopics, V = args.vocabularySize;
+  requireArray(entry, 'tokens', args.tokens, Int32Array);
+  const T = args.tokens.length;
+  requireIds(entry, 'tokens', args.tokens, V, checks);
+  const D = requireOffsets(entry, args.offsets, T);
+  requireArray(entry, 'topicsPrev', args.topicsPrev, Int32Array, T);
+  requireIds(entry, 'topicsPrev', args.topicsPrev, K, checks);
+  requireArray(entry, 'topicsNext', args.topicsNext, Int32Array, T);
+  if (typeof args.exact !== 'boolean') fail(entry, `exact must be a boolean, got ${describe(args.exact)}`);
+  const nnz = requireCounts(entry, args.counts, V, K, checks);
+  if (!args.exact) requireAlias(entry, args.alias, V, K, nnz, checks);
+  const H = mode === 'lda' ? 0 : requireWeights(entry, args.weights, inputRows(mode, K, V), K, `${mode} mode samples with the LSTM`);
+  return {
+    mode, modeCode: modeCode(mode)!, proposals: args.exact ? 0 : proposalCode(args.proposals)!,
+    mhSteps: args.exact ? 0 : args.mhSteps, K, V, T, D, nnz, H, alpha: mode === 'lda' ? args.alpha : 0,
+    seed: BigInt(args.seed), iteration: BigInt(args.iteration),
+  };
+}
+
+/** Whether a sweep's proposals include the sequence proposal (which reads the smoothing constant). */
+export function usesSequenceProposal(shape: SweepShape): boolean {
+  return (shape.proposals & PROPOSAL_CODE.sequence) !== 0;
+}
+
+/** What particleFilter and filterStep share, checked. */
+export interface FilterShape {
+  mode: KernelMode;
+  modeCode: number;
+  K: number;
+  V: number;
+  /** 0 for lda */
+  H: number;
+  alpha: number;
+  seed: bigint;
+  /** particles as given; particlesUsed: 1 for word-lla, whose likelihood is exact */
+  particles: number;
+  particlesUsed: number;
+}
+
+export function checkFilterCommon(entry: string, checks: ContentChecks, args: FilterCommonArgs): FilterShape {
+  const mode = args.mode, K = args.numTopics, V = args.vocabularySize;
+  requireCounts(entry, args.counts, V, K, checks);
+  const H = mode === 'lda' ? 0 : requireWeights(entry, args.weights, inputRows(mode, K, V), K, `${mode} likelihood runs the LSTM`);
+  return {
+    mode, modeCode: modeCode(mode)!, K, V, H, alpha: mode === 'lda' ? args.alpha : 0, seed: BigInt(args.seed),
+    particles: args.particles, particlesUsed: mode === 'word-lla' ? 1 : args.particles,
+  };
+}
+
+/** particleFilter: the common arguments, the corpus, the outputs. P: the mixture positions (0 when none). */
+export function checkParticleFilter(checks: ContentChecks, args: FilterArgs): FilterShape & { D: number; P: number } {
+  const entry = 'particleFilter';
+  if (typeof args !== 'object' || args === null) fail(entry, `args must be a FilterArgs object, got ${describe(args)}`);
+  const common = checkFilterCommon(entry, checks, args);
+  requireArray(entry, 'tokens', args.tokens, Int32Array);
+  const T = args.tokens.length;
+  requireIds(entry, 'tokens', args.tokens, common.V, checks);
+  const D = requireOffsets(entry, args.offsets, T);
+  requireArray(entry, 'logLikelihood', args.logLikelihood, Float64Array, D);
+  let P = 0;
+  if (args.mixturePositions !== undefined) {
+    requireArray(entry, 'mixturePositions', args.mixturePositions, Int32Array);
+    const positions = args.mixturePositions;
+    P = positions.length;
+    for (let p = 0; p < P; p++) {
+      if (!(positions[p] >= 0 && positions[p] < T) || (p > 0 && positions[p] <= positions[p - 1])) {
+        fail(entry, `mixturePositions must be strictly ascending token positions in [0, ${T}); entry ${p} is ${positions[p]}`);
+      }
+    }
+    requireArray(entry, 'mixtures', args.mixtures, Float32Array, P * common.K);
+  } else if (args.mixtures !== undefined) {
+    fail(entry, 'mixtures was given without mixturePositions: pass both or neither');
+  }
+  return { ...common, D, P };
+}
+
+/** filterStep: the common arguments, the action and the session state. */
+export function checkFilterStep(checks: ContentChecks, args: FilterStepArgs):
+  FilterShape & { action: number; position: number; previousAction: number } {
+  const entry = 'filterStep';
+  if (typeof args !== 'object' || args === null) fail(entry, `args must be an object, got ${describe(args)}`);
+  const common = checkFilterCommon(entry, checks, args);
+  const { mode, K, V, H, particlesUsed: S } = common;
+  const action = requireInteger(entry, 'action', args.action, 0, V - 1);
+  const state = args.state as FilterState;
+  if (typeof state !== 'object' || state === null) fail(entry, `state must be a FilterState object, got ${describe(state)}`);
+  requireArray(entry, 'state.position', state.position, Int32Array, 1);
+  requireArray(entry, 'state.previousAction', state.previousAction, Int32Array, 1);
+  requireArray(entry, 'state.weights', state.weights, Float64Array, S, true);
+  requireArray(entry, 'state.previousTopic', state.previousTopic, Int32Array, S, true);
+  requireArray(entry, 'state.hiddenState', state.hiddenState, Float32Array, S * H, true);
+  requireArray(entry, 'state.cellState', state.cellState, Float32Array, S * H, true);
+  if (mode === 'lda') requireArray(entry, 'state.topicCounts', state.topicCounts, Int32Array, S * K, true);
+  // tokens consumed so far: a token count (the count after this step still fits int32)
+  const position = requireInteger(entry, 'state.position[0]', state.position[0], 0, KERNEL_LIMITS.tokens.max);
+  const previousAction = requireInteger(entry, 'state.previousAction[0]', state.previousAction[0], -1, V - 1);
+  for (let s = 0; s < S; s++) {
+    const z = state.previousTopic[s];
+    if (!(z >= -1 && z < K)) fail(entry, `state.previousTopic[${s}] = ${z} must be -1 (start) or a topic below ${K}`);
+  }
+  if (args.mixtureOut !== undefined) requireArray(entry, 'mixtureOut', args.mixtureOut, Float32Array, K);
+  return { ...common, action, position, previousAction };
+}
+
+/** lstmSteps: the cell (its input rows taken from the input table) and the outputs. Returns H. */
+export function checkLstmSteps(checks: ContentChecks, weights: CellWeights, inputs: Int32Array, hiddenOut: Float32Array,
+  cellOut: Float32Array): number {
+  const entry = 'lstmSteps';
+  if (typeof weights !== 'object' || weights === null) fail(entry, `weights must be CellWeights, got ${describe(weights)}`);
+  const H = weights.hidden;
+  requireArray(entry, 'weights.inputTable', weights.inputTable, Float32Array);
+  const rows = weights.inputTable.length / (4 * H);
+  if (!Number.isInteger(rows) || rows < 1) {
+    fail(entry, `weights.inputTable has ${weights.inputTable.length} floats, not a positive multiple of 4H = ${4 * H}`);
+  }
+  requireWeights(entry, weights, rows, undefined, 'the cell');
+  requireArray(entry, 'inputs', inputs, Int32Array);
+  requireIds(entry, 'inputs', inputs, rows, checks);
+  requireArray(entry, 'hiddenOut', hiddenOut, Float32Array, inputs.length * H);
+  requireArray(entry, 'cellOut', cellOut, Float32Array, inputs.length * H);
+  return H;
+}
+
+/** topicTransitions: the topics, the lla cell and the outputs. */
+export function checkTopicTransitions(checks: ContentChecks, offsets: Int32Array, topics: Int32Array, weights: CellWeights,
+  K: number, sums: Float64Array, rowCounts: Float64Array): { D: number; H: number } {
+  const entry = 'topicTransitions';
+  requireArray(entry, 'topics', topics, Int32Array);
+  const D = requireOffsets(entry, offsets, topics.length);
+  requireIds(entry, 'topics', topics, K, checks);
+  const H = requireWeights(entry, weights, K + 1, K, 'topic transitions need the lla LSTM');
+  requireArray(entry, 'sums', sums, Float64Array, K * K);
+  requireArray(entry, 'rowCounts', rowCounts, Float64Array, K);
+  return { D, H };
+}

@@ -8,7 +8,7 @@
 import type { CellWeights, Kernel, LstmInputPath } from '../kernels/types.js';
 import { initialParameters } from './network.js';
 import type { TrainingWindow } from './sequence-windows.js';
-import { topicLstmShape, type TopicLstmOptions } from './topic-lstm.js';
+import { topicLstmShape, type TopicLstmEngine, type TopicLstmOptions } from './topic-lstm.js';
 import {
   checkTrainArgs, checkTrainerState, trainOnBudget, TrainingStream, type TrainArgs, type TrainerState, type TrainResult,
 } from './training-stream.js';
@@ -231,7 +231,8 @@ export interface KernelTopicLstmOptions extends Omit<TopicLstmOptions, 'tfBacken
  * The topic LSTM of lla / word-lla (topic-lstm.ts) on the kernel engine: the same shape from the same options, and
  * what the SEM loop asks of an LSTM trainer (src/train/sem.ts LstmTrainer), checkpoints and the model file.
  */
-export class KernelTopicLstm extends KernelSequenceTrainer {
+export class KernelTopicLstm extends KernelSequenceTrainer implements TopicLstmEngine {
+  readonly engine = 'kernel' as const;
   readonly variant: TopicLstmOptions['variant'];
   readonly numTopics: number;
   readonly vocabularySize: number;
@@ -260,4 +261,7 @@ export class KernelTopicLstm extends KernelSequenceTrainer {
   get parameterCount(): number {
     return parameterCount(this.shape);
   }
+
+  /** Nothing to free: the arrays belong to the kernel's memory and go with the trainer. */
+  dispose(): void {}
 }

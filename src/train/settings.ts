@@ -100,8 +100,8 @@ export const EXACT_ESTEP_MAX_TOPICS = 100;
 export const DEFAULT_SETTINGS: Readonly<ModelSettings> = Object.freeze({
   model: 'lla',
   topics: 50,
-  iterations: 15,
-  initLdaSweeps: 8,
+  iterations: 40,
+  initLdaSweeps: 21,
   hidden: 64,
   embedding: 32,
   alpha: 0.1,
@@ -113,15 +113,15 @@ export const DEFAULT_SETTINGS: Readonly<ModelSettings> = Object.freeze({
   learningRate: 0.01,
   batch: 32,
   bptt: 32,
-  lstmTokens: 40_000,
+  lstmTokens: 'all',
   lstmEngine: 'auto',
-  tol: 0,
+  tol: 0.001,
   evalEvery: 0,
   seed: 1,
   threads: 0,
 });
 
-/** Without an explicit initialisation, the same share of the iterations as the defaults (8 of 15) runs as lda,
+/** Without an explicit initialisation, the same share of the iterations as the defaults (21 of 40) runs as lda,
  * leaving at least one sweep of the model itself; lda and the lstm baseline have none. */
 export function defaultInitSweeps(model: ModelKind, iterations: number): number {
   if (model === 'lda' || model === 'lstm') return 0;

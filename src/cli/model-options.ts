@@ -2,7 +2,7 @@
 import { UsageError } from '../errors.js';
 import {
   DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, LSTM_ENGINE_CHOICES, MODEL_KINDS, defaultInitSweeps, lstmTokensProblem,
-  resolveLstmEngine, type LstmTokens, type ModelSettings,
+  type LstmTokens, type ModelSettings,
 } from '../train/settings.js';
 import { BACKEND_CHOICES, resolveBackendChoice } from '../kernels/loader.js';
 import { parseTfBackend, type TfBackendChoice } from '../lstm/tf-backend.js';
@@ -83,10 +83,9 @@ export function settingsFrom(command: string, args: ParsedArgs): Omit<ModelSetti
   }
   const estep = choiceOption(command, args, 'estep', ['auto', 'mh', 'exact'] as const, ESTEP_DEFAULT);
   const lstmEngine = choiceOption(command, args, 'lstm-engine', LSTM_ENGINE_CHOICES, d.lstmEngine);
-  try {
-    resolveLstmEngine(model, lstmEngine);
-  } catch (error) {
-    throw new UsageError(`lla ${command}: --lstm-engine ${lstmEngine}: ${(error as Error).message.replace(/lstmEngine '(\w+)'/g, '$1')}`);
+  if (model === 'lstm' && lstmEngine === 'kernel') {
+    throw new UsageError(`lla ${command}: --lstm-engine kernel trains the topic LSTM of lla and word-lla; the lstm baseline's ` +
+      'V-way softmax trains on TF.js only: use --lstm-engine auto or tfjs');
   }
   return {
     model,

@@ -21,7 +21,7 @@ import { generateSynthetic, nextTopicDistribution, type SyntheticCorpus } from '
 import { runCli } from './helpers/cli.js';
 import { topicTransitionMatrix } from '../src/eval/transitions.js';
 import type { Kernel, LstmInputPath } from '../src/kernels/types.js';
-import { glorotScaleParameters, kernelBackend, largestDifference, skippedNotice } from './helpers/lstm-fixtures.js';
+import { glorotScaleParameters, kernelBackend, largestDifference, randomSequences, skippedNotice } from './helpers/lstm-fixtures.js';
 
 const backend = kernelBackend;
 const skipped = (name: string, why: string) => skippedNotice('kernel trainer test', name, why);
@@ -30,11 +30,8 @@ const randomParameters = glorotScaleParameters;
 /** A corpus over `symbols` inputs whose target depends on the previous input (learnable), sequences of 4..40. */
 function corpus(symbols: number, outputs: number, sequences: number, seed: number) {
   const random = new SeededRandom(seed);
-  const offsets = new Int32Array(sequences + 1);
-  for (let d = 0; d < sequences; d++) offsets[d + 1] = offsets[d]! + 4 + random.below(37);
-  const T = offsets[sequences]!;
-  const inputs = Int32Array.from({ length: T }, () => random.below(symbols));
-  const targets = new Int32Array(T);
+  const { offsets, inputs } = randomSequences(random, sequences, 4, 37, symbols);
+  const targets = new Int32Array(inputs.length);
   for (let d = 0; d < sequences; d++) {
     for (let t = offsets[d]!; t < offsets[d + 1]!; t++) {
       targets[t] = t === offsets[d] ? 0 : random.uniform() < 0.8 ? inputs[t - 1]! % outputs : random.below(outputs);

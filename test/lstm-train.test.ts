@@ -17,7 +17,7 @@ import {
 } from '../src/lstm/weights.js';
 import type { WasmKernel } from '../src/kernels/wasm.js';
 import type { Kernel, LstmInputPath, LstmTrainArgs } from '../src/kernels/types.js';
-import { glorotScaleParameters, kernelBackend, skippedNotice, type BackendLabel } from './helpers/lstm-fixtures.js';
+import { glorotScaleParameters, kernelBackend, randomSequences, skippedNotice, type BackendLabel } from './helpers/lstm-fixtures.js';
 
 const BACKENDS: BackendLabel[] = ['native', 'wasm', 'wasm-plain'];
 const backend = kernelBackend;
@@ -27,11 +27,8 @@ const randomParameters = glorotScaleParameters;
 /** A corpus of `sequences` random sequences (lengths 3..11) over inputs below `symbols` and targets below `outputs`. */
 function randomCorpus(sequences: number, symbols: number, outputs: number, seed: number) {
   const random = new SeededRandom(seed);
-  const offsets = new Int32Array(sequences + 1);
-  for (let d = 0; d < sequences; d++) offsets[d + 1] = offsets[d]! + 3 + random.below(9);
-  const T = offsets[sequences]!;
-  const inputs = Int32Array.from({ length: T }, () => random.below(symbols));
-  const targets = Int32Array.from({ length: T }, () => random.below(outputs));
+  const { offsets, inputs } = randomSequences(random, sequences, 3, 9, symbols);
+  const targets = Int32Array.from({ length: inputs.length }, () => random.below(outputs));
   return { inputs, targets, offsets };
 }
 

@@ -57,3 +57,15 @@ export async function kernelBackend(label: BackendLabel): Promise<Kernel | strin
 export function skippedNotice(what: string, label: string, why: string): void {
   console.log(`  NOTICE: ${label} ${what} SKIPPED: the backend did not load: ${why}`);
 }
+
+/**
+ * `sequences` random sequences of `shortest` .. shortest + spread - 1 inputs below `symbols`, drawn from `random`
+ * (offsets first, then the inputs, so a caller may go on drawing its targets from the same generator).
+ */
+export function randomSequences(random: SeededRandom, sequences: number, shortest: number, spread: number, symbols: number):
+  { offsets: Int32Array; inputs: Int32Array } {
+  const offsets = new Int32Array(sequences + 1);
+  for (let d = 0; d < sequences; d++) offsets[d + 1] = offsets[d]! + shortest + random.below(spread);
+  const inputs = Int32Array.from({ length: offsets[sequences]! }, () => random.below(symbols));
+  return { offsets, inputs };
+}

@@ -8,6 +8,7 @@ export { countHashSlots, countHashLayout, countHashRange } from './count_hash';
 export { idsInRange, countsValid, finiteNonNegative, rowsAscending } from './validate';
 export { lstmSteps, topicTransitions } from './lstm_cell';
 export { sweepRange, sweepScratchBytes } from './sweep';
+export { trainSharedBytes, trainBlockBytes, trainPrepare, trainBlocksRange, trainFinish } from './lstm_train';
 export { filterRange, filterToken, nextMixture, filterScratchBytes, filterTokenScratchBytes } from './likelihood';
 export * from './limits';
 export * from './layout';

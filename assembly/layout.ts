@@ -90,6 +90,33 @@ export const MODE_WORD_LLA = 2;
 export const PROPOSAL_WORD = 1;
 export const PROPOSAL_SEQUENCE = 2;
 
+// LSTM trainer parameters (lstm_train.ts; mirrored in src/kernels/wasm-train-windows.ts). Pointers are u32 byte
+// addresses; 0 = absent.
+export const TRAIN_SYMBOLS = 0;          // i32 R (the begin symbol is R-1)
+export const TRAIN_EMBEDDING = 4;        // i32 E
+export const TRAIN_HIDDEN = 8;           // i32 H
+export const TRAIN_OUTPUTS = 12;         // i32 K
+export const TRAIN_TABLE = 16;           // i32 1: folded input table (lla), 0: gathered embedding rows (word-lla)
+export const TRAIN_LANES = 20;           // i32 B
+export const TRAIN_STEPS = 24;           // i32 L
+export const TRAIN_WINDOW = 28;          // i32 the window being trained (0 .. N-1)
+export const TRAIN_INPUTS = 32;          // i32 [N][L][B]
+export const TRAIN_TARGETS = 36;         // i32 [N][L][B], -1 padding
+export const TRAIN_PARAMETERS = 40;      // f32 [P]
+export const TRAIN_MOMENTS = 44;         // f32 [2][P]
+export const TRAIN_ADAM = 48;            // f64 [3] steps, beta1Power, beta2Power
+export const TRAIN_HIDDEN_STATE = 52;    // f32 [B][H]
+export const TRAIN_CELL_STATE = 56;      // f32 [B][H]
+export const TRAIN_LOSSES = 60;          // f64 [N] output
+export const TRAIN_GRADIENT = 64;        // f32 [P] output of the last window, or 0
+export const TRAIN_SHARED = 68;          // the call's shared work space (trainSharedBytes, zero-filled)
+export const TRAIN_BLOCKS = 72;          // the blocks' work spaces (trainBlockBytes each, zero-filled)
+export const TRAIN_WINDOWS = 76;         // i32 N
+export const TRAIN_TOKENS = 80;          // i32 real tokens of the current window (written by trainPrepare)
+export const TRAIN_SCALE = 84;           // f32 1 / max(1, tokens) (written by trainPrepare)
+export const TRAIN_LEARNING_RATE = 88;   // f32
+export const TRAIN_BYTES = 96;
+
 // The Cell struct of lstm_cell.ts (CellWeights in linear memory), as compiled.
 export const CELL_HIDDEN = offsetof<Cell>('hidden');
 export const CELL_INPUT_TABLE = offsetof<Cell>('inputTable');

@@ -81,7 +81,7 @@ export function matVec(matrix: usize, vector: usize, bias: usize, rows: i32, n: 
 // exp on four lanes (Cephes expf: range reduction by ln 2, degree-5 polynomial, about 2 ulp): the gate
 // nonlinearities cost more than the mat-vec with scalar Mathf.exp, and 1e-5 parity with TF.js needs no more.
 // @ts-ignore: decorator
-@inline function exp4(x: v128): v128 {
+@inline export function exp4(x: v128): v128 {
   x = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.3));
   const n = f32x4.floor(f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), f32x4.splat(0.5)));
   x = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
@@ -98,14 +98,14 @@ export function matVec(matrix: usize, vector: usize, bias: usize, rows: i32, n: 
 }
 
 // @ts-ignore: decorator
-@inline function sigmoid4(x: v128): v128 {
+@inline export function sigmoid4(x: v128): v128 {
   const one = f32x4.splat(1.0);
   return f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(x))));
 }
 
 // tanh(x) = 2 sigmoid(2x) - 1: absolute error about 1e-7 (relative error grows near 0, harmless here).
 // @ts-ignore: decorator
-@inline function tanh4(x: v128): v128 {
+@inline export function tanh4(x: v128): v128 {
   const one = f32x4.splat(1.0);
   return f32x4.sub(f32x4.mul(f32x4.splat(2.0), sigmoid4(f32x4.add(x, x))), one);
 }

@@ -322,6 +322,10 @@ Napi::Object limitsObject(Napi::Env env) {
   add("tokens", kTokensLimit.min, kTokensLimit.max);
   add("sequences", kSequencesLimit.min, kSequencesLimit.max);
   add("hidden", kHiddenLimit.min, kHiddenLimit.max);
+  add("embedding", kEmbeddingLimit.min, kEmbeddingLimit.max);
+  add("lanes", kLanesLimit.min, kLanesLimit.max);
+  add("steps", kStepsLimit.min, kStepsLimit.max);
+  add("learningRate", kLearningRateLimit.min, kLearningRateLimit.max);
   add("particles", kParticlesLimit.min, kParticlesLimit.max);
   add("mhSteps", kMhStepsLimit.min, kMhStepsLimit.max);
   add("threads", kThreadsLimit.min, kThreadsLimit.max);

@@ -17,6 +17,7 @@
 #include "likelihood.h"
 #include "limits.h"
 #include "lstm_cell.h"
+#include "lstm_train.h"
 #include "modes.h"
 #include "pool.h"
 #include "rng.h"
@@ -469,6 +470,92 @@ Napi::Value TopicTransitions(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// lstmTrain: the fused LSTM trainer (lstm_train.h), on the pool's threads behind a Promise. The ids are copied and
+// checked as copied (snapshot.h); the float arrays are trained in place and held until the worker finishes.
+Napi::Value LstmTrain(const Napi::CallbackInfo& info) {
+  class TrainWorker : public PromiseWorker {
+   public:
+    TrainWorker(Napi::Env env, const TrainParams& params, const std::vector<Napi::Object>& held, Snapshot&& snapshot)
+        : PromiseWorker(env, "lstmTrain", held, std::move(snapshot)), params_(params) {}
+
+   protected:
+    void run() override { runLstmTraining(params_); }
+    void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+   private:
+    TrainParams params_;
+  };
+  Arguments a(info.Env(), "lstmTrain");
+  Napi::Object o = a.object(info[0], "args");
+  Napi::Object shape = a.object(o.Get("shape"), "shape");
+  TrainParams p;
+  TrainShape& s = p.shape;
+  // R - 1 is K (lla) or V (word-lla): at most the vocabulary limit; the outputs are the K topics
+  s.inputSymbols = a.integer(shape.Get("inputSymbols"), "shape.inputSymbols", 2, kVocabularyLimit.max + 1);
+  s.embedding = a.integer(shape.Get("embedding"), "shape.embedding", kEmbeddingLimit);
+  s.hidden = a.integer(shape.Get("hidden"), "shape.hidden", kHiddenLimit);
+  s.outputs = a.integer(shape.Get("outputs"), "shape.outputs", kTopicsLimit);
+  s.table = a.choice(o.Get("inputPath"), "inputPath", {"table", "gather"}) == 0;
+  s.lanes = a.integer(o.Get("lanes"), "lanes", kLanesLimit);
+  s.steps = a.integer(o.Get("steps"), "steps", kStepsLimit);
+  p.windows = a.integer(o.Get("windows"), "windows", 0, kMaxTrainPositions);
+  p.threads = a.integer(o.Get("threads"), "threads", kThreadsLimit);
+  p.learningRate = static_cast<float>(a.number(o.Get("learningRate"), "learningRate", kLearningRateLimit));
+  const int64_t positions = static_cast<int64_t>(p.windows) * s.steps * s.lanes;
+  const int64_t parameters = trainParameterCount(s);
+  if (positions > kMaxTrainPositions || parameters > kMaxTrainPositions) {
+    a.fail("args", "describe " + std::to_string(positions) + " window positions and " + std::to_string(parameters) +
+                       " parameters, more than 2^30", "train fewer windows per call or a smaller network");
+  }
+  const auto inputs = a.int32s(o.Get("inputs"), "inputs");
+  const auto targets = a.int32s(o.Get("targets"), "targets");
+  a.length("inputs", inputs.length, positions);
+  a.length("targets", targets.length, positions);
+  Snapshot snapshot(p.threads);
+  p.inputs = a.checkedRange(&snapshot, "inputs", inputs.data, inputs.length, 0, s.inputSymbols);
+  p.targets = a.checkedRange(&snapshot, "targets", targets.data, targets.length, -1, s.outputs);
+  const auto weights = a.float32s(o.Get("parameters"), "parameters");
+  const auto moments = a.float32s(o.Get("moments"), "moments");
+  const auto adam = a.float64s(o.Get("adam"), "adam");
+  const auto hidden = a.float32s(o.Get("hiddenState"), "hiddenState");
+  const auto cell = a.float32s(o.Get("cellState"), "cellState");
+  const auto losses = a.float64s(o.Get("losses"), "losses");
+  a.length("parameters", weights.length, parameters);
+  a.length("moments", moments.length, 2 * parameters);
+  a.length("adam", adam.length, 3);
+  a.length("hiddenState", hidden.length, static_cast<size_t>(s.lanes) * s.hidden);
+  a.length("cellState", cell.length, static_cast<size_t>(s.lanes) * s.hidden);
+  a.length("losses", losses.length, p.windows);
+  const double steps = adam.data[0];
+  if (!(steps >= 0) || std::floor(steps) != steps || steps > 9007199254740992.0) {
+    a.fail("adam", "[0] (steps taken) is " + std::to_string(steps) + ", not a whole number >= 0",
+           "pass [0, 0.9, 0.999] for a new trainer, or the array a previous call updated");
+  }
+  for (int i = 1; i <= 2; ++i) {
+    if (!(adam.data[i] > 0 && adam.data[i] < 1)) {
+      a.fail("adam", "[" + std::to_string(i) + "] (a bias-correction power) is " + std::to_string(adam.data[i]) +
+                         ", not in (0, 1)", "pass [0, 0.9, 0.999] for a new trainer, or the array a previous call updated");
+    }
+  }
+  const Napi::Value gradient = o.Get("gradient");
+  if (!gradient.IsUndefined() && !gradient.IsNull()) {
+    const auto out = a.float32s(gradient, "gradient");
+    a.length("gradient", out.length, parameters);
+    p.gradient = out.data;
+  }
+  a.outputsApart({"parameters", "moments", "adam", "hiddenState", "cellState", "losses", "gradient"});
+  p.parameters = weights.data;
+  p.moments = moments.data;
+  p.adam = adam.data;
+  p.hiddenState = hidden.data;
+  p.cellState = cell.data;
+  p.losses = losses.data;
+  auto* worker = new TrainWorker(info.Env(), p, a.held(), std::move(snapshot));
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -487,6 +574,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("filterStep", Napi::Function::New(env, FilterStep, "filterStep"));
   exports.Set("lstmSteps", Napi::Function::New(env, LstmSteps, "lstmSteps"));
   exports.Set("topicTransitions", Napi::Function::New(env, TopicTransitions, "topicTransitions"));
+  exports.Set("lstmTrain", Napi::Function::New(env, LstmTrain, "lstmTrain"));
   return exports;
 }
 

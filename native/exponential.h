@@ -27,4 +27,8 @@ inline float exponential(float x) {
   return e * scale;
 }
 
+// The LSTM's gate activations (logistic sigmoid, never the hard sigmoid), shared by the cell and the trainer.
+inline float sigmoid(float x) { return 1.0f / (1.0f + exponential(-x)); }
+inline float hyperbolicTangent(float x) { return 2.0f / (1.0f + exponential(-2.0f * x)) - 1.0f; }
+
 }  // namespace lla

@@ -6,14 +6,9 @@
 #include <cstring>
 
 #include "exponential.h"
+#include "lanes.h"
 
 namespace lla {
-namespace {
-
-inline float sigmoid(float x) { return 1.0f / (1.0f + exponential(-x)); }
-inline float hyperbolicTangent(float x) { return 2.0f / (1.0f + exponential(-2.0f * x)) - 1.0f; }
-
-}  // namespace
 
 PreparedCell::PreparedCell(const CellView& cell, bool needAllLogits) : view(cell) {
   const int32_t hidden = cell.hidden;
@@ -32,9 +27,6 @@ PreparedCell::PreparedCell(const CellView& cell, bool needAllLogits) : view(cell
   }
 }
 
-// 8 floats: one AVX2 register (two SSE registers on older ISAs); GCC's vector extension keeps the code portable.
-typedef float Lanes __attribute__((vector_size(32)));
-constexpr int32_t kLanes = 8;
 // Columns per register block: three (or two) batch members x 4 registers of accumulators share each row load;
 // 12 independent multiply-add chains hide the FMA latency that bounded a one-member block of 8, and 12
 // accumulators plus a broadcast still fit in the 16 AVX2 registers (rows are read as memory operands).
@@ -44,14 +36,6 @@ constexpr int32_t kPairBlock = 4 * kLanes;
 // concerns no real call boundary.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
-namespace {
-inline Lanes loadLanes(const float* source) {
-  Lanes value;
-  std::memcpy(&value, source, sizeof value);
-  return value;
-}
-inline void storeLanes(float* target, const Lanes& value) { std::memcpy(target, &value, sizeof value); }
-}  // namespace
 
 // The 3-, 2- and 1-member blocks below are written out by hand on purpose: one `template <int N>` block with
 // arrays of accumulators gives bit-identical results but ran 5% slower (bench lla K=100 gitdev, 1 thread: 1.44-1.47

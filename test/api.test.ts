@@ -21,14 +21,17 @@ for (const backend of ['native', 'wasm'] as const) {
     await model.train(corpus);
     assert.is(model.history.length, 3);
     assert.equal(model.history.map((record) => record.mode), ['lda', 'lda', 'lla']);
-    assert.ok(model.tfBackend !== null);
+    // lla's default engine is the kernels' trainer: no TF.js backend was started
+    assert.is(model.lstmEngine, 'kernel');
+    assert.is(model.tfBackend, null);
+    assert.equal(model.history.map((record) => record.lstmEngine), [null, 'kernel', 'kernel']);
     // before any action the session predicts from the LSTM's begin symbol: a full distribution over actions
     const first = model.session().next(model.vocabulary.size);
     const total = first.reduce((sum, entry) => sum + entry.probability, 0);
     assert.ok(Math.abs(total - 1) < 1e-4, `begin-of-sequence next-action probabilities sum to ${total}`);
     model.dispose();
   });
-  api('lda has no initialisation sweeps; the defaults keep lda:8 of 15', async () => {
+  api('lda has no initialisation sweeps; the defaults keep lda:21 of 40', async () => {
     const lda = await LlaModel.create({ model: 'lda', topics: 6, iterations: 3, backend, warn: () => undefined });
     assert.is(lda.settings.initLdaSweeps, 0);
     await lda.train(corpus);

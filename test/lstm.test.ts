@@ -8,28 +8,14 @@ import { initTf, tfBackendName, type TfBackendName } from '../src/lstm/tf-backen
 import { createTopicLstm, type TopicLstm } from '../src/lstm/topic-lstm.js';
 import { createActionLstm } from '../src/lstm/action-lstm.js';
 import { referenceLogits, referenceSteps } from '../src/lstm/reference-cell.js';
-import { packParameters, parameterShapes, PARAMETER_ORDER, toCellWeights, unpackParameters, type LstmParameters, type NetworkShape } from '../src/lstm/weights.js';
+import { packParameters, toCellWeights, unpackParameters, type LstmParameters, type NetworkShape } from '../src/lstm/weights.js';
 import { SeededRandom } from '../src/lstm/seeded-random.js';
 import { gatherRows } from '../src/lstm/network.js';
 import type * as tfTypes from '@tensorflow/tfjs';
 import { WindowScheduler } from '../src/lstm/sequence-windows.js';
 import { BackendError, UsageError } from '../src/errors.js';
 import type { CellWeights, Kernel } from '../src/kernels/types.js';
-
-/** Glorot-scale values for every parameter, biases included (so the parity check exercises them all). */
-function glorotScaleParameters(shape: NetworkShape, seed: number): LstmParameters {
-  const random = new SeededRandom(seed);
-  const shapes = parameterShapes(shape);
-  const out: Record<string, Float32Array> = {};
-  for (const name of PARAMETER_ORDER) {
-    const [rows, columns] = shapes[name];
-    const limit = Math.sqrt(6 / (shape.hidden + columns)) * (name === 'recurrentKernel' ? 2 : 1);
-    const values = new Float32Array(rows * columns);
-    for (let i = 0; i < values.length; i++) values[i] = (2 * random.uniform() - 1) * limit;
-    out[name] = values;
-  }
-  return { shape, ...(out as Omit<LstmParameters, 'shape'>) };
-}
+import { glorotScaleParameters } from './helpers/lstm-fixtures.js';
 
 function randomInputs(count: number, symbols: number, begin: number, seed: number): Int32Array {
   const random = new SeededRandom(seed);

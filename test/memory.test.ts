@@ -51,7 +51,7 @@ async function measureChild(): Promise<void> {
   const settings = { model: 'lda' as const, topics: K, iterations: 2, initLdaSweeps: 0, particles: 4, threads: 2, seed: 3 };
   const estimate = estimateTrainingMemory({
     model: 'lda', tokens: train.tokens.length, sequences, heldOutTokens: heldOut.tokens.length, heldOutSequences,
-    vocabulary: V, topics: K, hidden: 64, embedding: 32, particles: 4, batch: 32, bptt: 32, threads: 2,
+    vocabulary: V, topics: K, hidden: 64, embedding: 32, particles: 4, batch: 32, bptt: 32, threads: 2, lstmEngine: null,
   });
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 5);
@@ -92,12 +92,17 @@ if (process.env.LLA_MEMORY_CHILD) {
 
   memory('the estimate grows with the corpus, the topics and the LSTM', () => {
     const base = { model: 'lla' as const, tokens: 1e6, sequences: 1e4, heldOutTokens: 1e5, heldOutSequences: 1e3,
-      vocabulary: 1e4, topics: 50, hidden: 64, embedding: 32, particles: 32, batch: 32, bptt: 32, threads: 2 };
+      vocabulary: 1e4, topics: 50, hidden: 64, embedding: 32, particles: 32, batch: 32, bptt: 32, threads: 2,
+      lstmEngine: 'kernel' as const };
     const reference = estimateTrainingMemory(base).bytes;
     assert.ok(estimateTrainingMemory({ ...base, tokens: 4e6 }).bytes > 2 * reference);
     assert.ok(estimateTrainingMemory({ ...base, topics: 500 }).bytes > reference);
     assert.ok(estimateTrainingMemory({ ...base, hidden: 512 }).bytes > reference);
-    assert.ok(estimateTrainingMemory({ ...base, model: 'lda' }).bytes < reference, 'lda has no LSTM');
+    assert.ok(estimateTrainingMemory({ ...base, model: 'lda', lstmEngine: null }).bytes < reference, 'lda has no LSTM');
+    // each engine's work space is counted: the kernel trainer's per-block gradients, TF.js's window activations
+    const named = (engine: 'kernel' | 'tfjs') => estimateTrainingMemory({ ...base, lstmEngine: engine }).parts.map((part) => part.name);
+    assert.ok(named('kernel').some((name) => name.includes('kernel engine')));
+    assert.ok(named('tfjs').some((name) => name.startsWith('TF.js training window')));
     const parts = estimateTrainingMemory(base).parts;
     assert.ok(parts.every((part, i) => i === 0 || part.bytes <= parts[i - 1].bytes), 'largest part first');
   });

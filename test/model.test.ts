@@ -53,8 +53,9 @@ const split = holdoutSplit(sequences.length, 0.15, 3);
 const train = Array.from(split.train, (d) => sequences[d]);
 const test = Array.from(split.test, (d) => sequences[d]);
 
+// the M-step on the kernels' trainer (the default engine of lla); every iteration runs (tol 0)
 const common = { topics: 6, iterations: 40, initLdaSweeps: 10, hidden: 16, embedding: 8, lstmTokens: 6_000,
-  batch: 16, bptt: 20, learningRate: 0.02, threads: 1, particles: 32, warn: () => undefined } as const;
+  batch: 16, bptt: 20, learningRate: 0.02, threads: 1, particles: 32, lstmEngine: 'kernel', tol: 0, warn: () => undefined } as const;
 /**
  * SEM, like collapsed Gibbs for LDA, can stop in a local optimum that merges two topics and splits another; the
  * usual remedy is restarts, keeping the run with the best training likelihood (what a user would do). On this
@@ -121,7 +122,10 @@ for (const backend of ['native', 'wasm'] as const) {
   run(`the ${backend} backend is the one that ran`, () => {
     assert.is(lla.backend, backend);
     assert.is(lda.backend, backend);
-    assert.ok(lla.tfBackend !== null, 'the LSTM must report its TF.js backend');
+    assert.is(lla.lstmEngine, 'kernel');
+    assert.is(lla.tfBackend, null, 'the kernel engine runs no TF.js');
+    const trained = lla.history.filter((record) => record.mstepTokensPerSecond !== null);
+    assert.ok(trained.length >= 30 && trained.every((record) => record.lstmEngine === 'kernel'), 'every M-step ran on the kernel engine');
   });
 
   run('training on data from a known LLA recovers its topics (mean TV of matched topics < 0.2)', () => {
@@ -161,8 +165,16 @@ for (const backend of ['native', 'wasm'] as const) {
         assert.equal(loaded.topicWords(2, 5), model.topicWords(2, 5));
         assert.equal(loaded.transitionMatrix(), model.transitionMatrix());
         assert.is(loaded.parameterCount, model.parameterCount);
+        assert.is(loaded.lstmEngine, model.lstmEngine);
         loaded.dispose();
       }
+      // the kernel engine's model loads under the TF.js engine too, with the same weights: the same numbers
+      const path = join(folder, 'lla.lla');
+      const underTfjs = await LlaModel.load(path, { backend, lstmEngine: 'tfjs', warn: () => undefined });
+      assert.is(underTfjs.lstmEngine, 'tfjs');
+      assert.is(await underTfjs.perplexity(test), await lla.perplexity(test));
+      assert.equal(underTfjs.predictNext(test[0], 10), lla.predictNext(test[0], 10));
+      underTfjs.dispose();
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }

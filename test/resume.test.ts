@@ -232,4 +232,83 @@ resume('Ctrl-C (SIGINT) finishes the sweep, writes the checkpoint, exits 130; --
   assert.ok(existsSync(out));
 });
 
+/** The records of `run` that trained an LSTM, each naming its engine. */
+function engines(run: Run): string[] {
+  return run.iterations.filter((record) => record.mstepTokensPerSecond !== null).map((record) => record.lstmEngine);
+}
+
+for (const backend of ['native', 'wasm'] as const) {
+  resume(`lla on the kernel engine (${backend}): interrupted (SIGKILL) and resumed gives exactly the uninterrupted model`, async () => {
+    const args = [...LLA_EXACT_ARGS, '--lstm-engine', 'kernel', '--backend', backend];
+    const whole = join(folder, `kernel-${backend}-whole.lla`);
+    const uninterrupted = await runLla(['train', SAMPLE, ...args, '--out', whole, '--json']);
+    assert.is(uninterrupted.code, 0, uninterrupted.stderr);
+    assert.is(uninterrupted.result!.backend, backend);
+    assert.is(uninterrupted.result!.lstmEngine, 'kernel');
+    assert.ok(engines(uninterrupted).length >= 4 && engines(uninterrupted).every((engine) => engine === 'kernel'));
+
+    const pieces = join(folder, `kernel-${backend}-pieces.lla`);
+    const argv = ['train', SAMPLE, ...args, '--checkpoint-every', '1', '--out', pieces, '--json'];
+    const killed = await runLla(argv, (record, kill) => { if (record.iteration === 4) kill('SIGKILL'); });
+    assert.is(killed.signal, 'SIGKILL', killed.stderr);
+    const resumed = await runLla([...argv, '--resume']);
+    assert.is(resumed.code, 0, resumed.stderr);
+    assert.ok(resumed.iterations[0].iteration >= 4, `resumed at ${resumed.iterations[0].iteration}`);
+    for (const record of resumed.iterations) {
+      assert.is(record.lstmLoss, uninterrupted.iterations[record.iteration - 1].lstmLoss, `LSTM loss of iteration ${record.iteration}`);
+    }
+    const a = sectionBytes(whole);
+    const b = sectionBytes(pieces);
+    assert.equal(Object.keys(b).sort(), Object.keys(a).sort());
+    for (const name of Object.keys(a)) assert.ok(a[name].equals(b[name]), `section ${name} differs after a resume`);
+  });
+}
+
+for (const [first, second] of [['tfjs', 'kernel'], ['kernel', 'tfjs']] as const) {
+  resume(`a checkpoint of the ${first} engine resumes under the ${second} engine, continuing its trainer state`, async () => {
+    const reference = await runLla(['train', SAMPLE, ...LLA_EXACT_ARGS, '--lstm-engine', first, '--json']);
+    assert.is(reference.code, 0, reference.stderr);
+    const out = join(folder, `${first}-then-${second}.lla`);
+    const argv = ['train', SAMPLE, ...LLA_EXACT_ARGS, '--checkpoint-every', '1', '--out', out, '--json'];
+    const killed = await runLla([...argv, '--lstm-engine', first], (record, kill) => { if (record.iteration === 3) kill('SIGKILL'); });
+    assert.is(killed.signal, 'SIGKILL', killed.stderr);
+    const resumed = await runLla([...argv, '--lstm-engine', second, '--resume']);
+    assert.is(resumed.code, 0, resumed.stderr);
+    assert.is(resumed.result!.lstmEngine, second);
+    const from = resumed.iterations[0].iteration;
+    assert.ok(from >= 3 && from <= 4, `resumed at iteration ${from}`);
+    assert.ok(engines(resumed).every((engine) => engine === second), `the resumed iterations ran on ${second}`);
+    // the first resumed iteration samples with the checkpoint's weights (the same topics as the reference run),
+    // then trains from the checkpoint's Adam moments, window order and carried states: the other engine's loss
+    // agrees to float32 rounding (a fresh trainer state would visit other windows and land elsewhere)
+    const loss = resumed.iterations[0].lstmLoss;
+    const expected = reference.iterations[from - 1].lstmLoss;
+    assert.ok(Math.abs(loss - expected) < 1e-4 * Math.abs(expected), `iteration ${from}: ${loss} under ${second}, ${expected} under ${first}`);
+    assert.ok(existsSync(out));
+    const evaluated = await runEval(out);
+    assert.is(evaluated.code, 0, evaluated.stderr);
+  });
+}
+
+resume('lla on the kernel engine: Ctrl-C (SIGINT) stops at the end of the iteration, and the checkpoint holds it', async () => {
+  const out = join(folder, 'kernel-interrupted.lla');
+  const argv = ['train', SAMPLE, ...LLA_ARGS, '--lstm-engine', 'kernel', '--out', out, '--json'];
+  let sent = false;
+  const interrupted = await runLla(argv, (record, kill) => {
+    if (record.iteration === 4 && !sent) {
+      sent = true;
+      kill('SIGINT');
+    }
+  });
+  assert.is(interrupted.code, 130, `exit ${interrupted.code} ${interrupted.signal}: ${interrupted.stderr}`);
+  const lastDone = interrupted.iterations.at(-1)!.iteration;
+  assert.ok(lastDone >= 4 && lastDone < 10, `interrupted after iteration ${lastDone}`);
+  assert.is(interrupted.iterations.at(-1)!.stop?.reason, 'interrupted', 'the last record says why the run stopped');
+  const checkpoint = readModelFile(`${out}.ckpt`, { expectKind: 'checkpoint' });
+  assert.is((checkpoint.header as { iteration: number }).iteration, lastDone, 'the checkpoint holds the last finished iteration');
+  const resumed = await runLla([...argv, '--resume']);
+  assert.is(resumed.code, 0, resumed.stderr);
+  assert.is(resumed.iterations[0].iteration, lastDone + 1);
+});
+
 resume.run();

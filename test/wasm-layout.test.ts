@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MODE_CODE, PROPOSAL_CODE } from '../src/kernels/types.js';
 import { CELL, FILTER, ROWS, SWEEP } from '../src/kernels/wasm-layout.js';
+import { TRAIN } from '../src/kernels/wasm-train-windows.js';
 
 /** topicsPrev -> TOPICS_PREV, word-lla -> WORD_LLA */
 const constantName = (key: string) => key.replace(/-/g, '_').replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase();
@@ -25,7 +26,7 @@ function exportedConstants(file: string, shared: boolean): Map<string, number> {
 for (const [file, shared] of [['lla.wasm', false], ['lla-threads.wasm', true]] as const) {
   test(`${file}: every block field of the wrapper is the module's, at the same offset, and none is missing`, () => {
     const constants = exportedConstants(file, shared);
-    const groups: Array<[string, Record<string, number>]> = [['SWEEP', SWEEP], ['FILTER', FILTER], ['ROWS', ROWS], ['CELL', CELL]];
+    const groups: Array<[string, Record<string, number>]> = [['SWEEP', SWEEP], ['FILTER', FILTER], ['ROWS', ROWS], ['CELL', CELL], ['TRAIN', TRAIN]];
     for (const [prefix, block] of groups) {
       const wrapper = new Map(Object.entries(block).map(([key, offset]) => [`${prefix}_${constantName(key)}`, offset]));
       const module = new Map([...constants].filter(([name]) => name.startsWith(`${prefix}_`)));

@@ -1,6 +1,9 @@
 /** The training flags shared by `train` (and read back from model files by the other commands). */
 import { UsageError } from '../errors.js';
-import { DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, MODEL_KINDS, defaultInitSweeps, type ModelSettings } from '../train/settings.js';
+import {
+  DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, LSTM_ENGINE_CHOICES, MODEL_KINDS, defaultInitSweeps, lstmTokensProblem,
+  type LstmTokens, type ModelSettings,
+} from '../train/settings.js';
 import { BACKEND_CHOICES, resolveBackendChoice } from '../kernels/loader.js';
 import { parseTfBackend, type TfBackendChoice } from '../lstm/tf-backend.js';
 import { choiceOption, intOption, limitOption, numberOption, stringOption, type OptionSpecs, type ParsedArgs } from './options.js';
@@ -30,7 +33,13 @@ export const MODEL_OPTIONS: OptionSpecs = {
   lr: { type: 'string', valueName: 'R', description: 'Adam learning rate of the LSTM', default: String(d.learningRate) },
   batch: { type: 'string', valueName: 'N', description: 'sequences per LSTM minibatch', default: String(d.batch) },
   bptt: { type: 'string', valueName: 'L', description: 'truncated back-propagation window (tokens)', default: String(d.bptt) },
-  'lstm-tokens': { type: 'string', valueName: 'N', description: 'LSTM training tokens per iteration (M-step budget)', default: String(d.lstmTokens) },
+  'lstm-tokens': { type: 'string', valueName: 'N', description: "LSTM training tokens per iteration (M-step budget): a count, a share " +
+    "of the training tokens in (0, 1) (e.g. 0.25), or 'all'", default: String(d.lstmTokens) },
+  'lstm-engine': { type: 'string', valueName: 'E', description: "who trains the LSTM: 'kernel' (the kernels' fused trainer, native or " +
+    "WASM, all threads), 'tfjs' (TensorFlow.js, --tf-backend) or 'auto' (kernel for lla and word-lla, tfjs for the lstm " +
+    'baseline); a model or checkpoint of either engine trains on under the other', default: d.lstmEngine },
+  tol: { type: 'string', valueName: 'T', description: 'stop once the training log-likelihood per token improves by less than T ' +
+    '(relative) over the last iterations; 0 runs every iteration', default: String(d.tol) },
   'mh-steps': { type: 'string', valueName: 'M', description: 'Metropolis-Hastings steps per token', default: String(d.mhSteps) },
   estep: { type: 'string', valueName: 'E', description: "E-step sampler: 'mh' (alias-table Metropolis-Hastings), 'exact' (all K terms) or " +
     `'auto' (exact up to ${EXACT_ESTEP_MAX_TOPICS} topics)`, default: ESTEP_DEFAULT },
@@ -73,6 +82,11 @@ export function settingsFrom(command: string, args: ParsedArgs): Omit<ModelSetti
     throw new UsageError(`lla ${command}: --init lda:${initLdaSweeps} needs at least ${initLdaSweeps} --iterations, got ${iterations}`);
   }
   const estep = choiceOption(command, args, 'estep', ['auto', 'mh', 'exact'] as const, ESTEP_DEFAULT);
+  const lstmEngine = choiceOption(command, args, 'lstm-engine', LSTM_ENGINE_CHOICES, d.lstmEngine);
+  if (model === 'lstm' && lstmEngine === 'kernel') {
+    throw new UsageError(`lla ${command}: --lstm-engine kernel trains the topic LSTM of lla and word-lla; the lstm baseline's ` +
+      'V-way softmax trains on TF.js only: use --lstm-engine auto or tfjs');
+  }
   return {
     model,
     topics: limitOption(command, args, 'topics', 'topics', d.topics),
@@ -89,9 +103,22 @@ export function settingsFrom(command: string, args: ParsedArgs): Omit<ModelSetti
     learningRate: numberOption(command, args, 'lr', d.learningRate, 0, 10, true),
     batch: intOption(command, args, 'batch', d.batch, 1, 100_000),
     bptt: intOption(command, args, 'bptt', d.bptt, 1, 100_000),
-    lstmTokens: intOption(command, args, 'lstm-tokens', d.lstmTokens, 1, 1_000_000_000),
+    lstmTokens: lstmTokensOption(command, args),
+    lstmEngine,
+    tol: numberOption(command, args, 'tol', d.tol, 0, 0.5),
     evalEvery: intOption(command, args, 'eval-every', d.evalEvery, 0, 1_000_000),
     seed: limitOption(command, args, 'seed', 'seed', d.seed),
     threads: limitOption(command, args, 'threads', 'threads', d.threads),
   };
+}
+
+/** `--lstm-tokens`: a count, a share in (0, 1) or 'all' (settings.ts lstmTokenBudget). */
+function lstmTokensOption(command: string, args: ParsedArgs): LstmTokens {
+  const raw = stringOption(command, args, 'lstm-tokens');
+  if (raw === undefined) return d.lstmTokens;
+  const text = raw.trim();
+  const value: LstmTokens = text === 'all' ? 'all' : /^(\d+|\d*\.\d+)$/.test(text) ? Number(text) : Number.NaN;
+  const problem = lstmTokensProblem(value);
+  if (problem !== undefined) throw new UsageError(`lla ${command}: --lstm-tokens ${problem.replace(/got .*$/, `got '${raw}'`)}`);
+  return value;
 }

@@ -20,6 +20,7 @@ const VOCABULARY_FLAGS = ['min-count', 'max-vocab', 'stopwords', 'max-df'] as co
 const RUN_FLAGS: ReadonlyArray<[flag: string, key: keyof ModelSettings]> = [
   ['lr', 'learningRate'], ['batch', 'batch'], ['bptt', 'bptt'], ['lstm-tokens', 'lstmTokens'], ['mh-steps', 'mhSteps'],
   ['estep', 'exact'], ['sequence-smoothing', 'sequenceSmoothing'], ['particles', 'particles'], ['eval-every', 'evalEvery'],
+  ['lstm-engine', 'lstmEngine'], ['tol', 'tol'],
 ];
 
 /**

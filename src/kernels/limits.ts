@@ -62,7 +62,7 @@ export function proposalCode(name: unknown): number | undefined {
 
 /** The entry points that take bounded scalars or names. */
 type CheckedEntry = 'randomStream' | 'randomTopics' | 'buildCounts' | 'buildAlias' | 'sweep' | 'particleFilter' |
-  'filterStep' | 'lstmSteps' | 'topicTransitions';
+  'filterStep' | 'lstmSteps' | 'topicTransitions' | 'lstmTrain';
 
 /** For each entry point: throws on an argument outside the limits or an unknown name; takes the call's arguments. */
 export type KernelArgumentChecks = { readonly [E in CheckedEntry]: (...args: Parameters<Kernel[E]>) => void };
@@ -143,6 +143,23 @@ export function kernelArgumentChecks(prefix: string): KernelArgumentChecks {
       checkCorpusLengths(where, topics, offsets);
       checkOne(where, 'numTopics', 'topics', numTopics);
       checkHidden(where, weights);
+    },
+    lstmTrain(args) {
+      const where = at('lstmTrain');
+      if (!isObject(args)) return;
+      const shape = args.shape as unknown;
+      if (isObject(shape)) {
+        // R - 1 symbols besides the begin symbol: the K topics (lla) or the V actions (word-lla)
+        if (typeof shape.inputSymbols === 'number') checkOne(where, 'shape.inputSymbols - 1', 'vocabulary', shape.inputSymbols - 1);
+        else checkOne(where, 'shape.inputSymbols', 'vocabulary', shape.inputSymbols);
+        checkOne(where, 'shape.embedding', 'embedding', shape.embedding);
+        checkOne(where, 'shape.hidden', 'hidden', shape.hidden);
+        checkOne(where, 'shape.outputs', 'topics', shape.outputs);
+      }
+      checkOne(where, 'lanes', 'lanes', args.lanes);
+      checkOne(where, 'steps', 'steps', args.steps);
+      checkOne(where, 'learningRate', 'learningRate', args.learningRate);
+      checkOne(where, 'threads', 'threads', args.threads);
     },
   });
 }

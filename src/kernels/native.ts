@@ -96,5 +96,9 @@ export function loadNativeKernel(): NativeKernel {
       check.topicTransitions(offsets, topics, weights, numTopics, sums, rowCounts);
       binding.topicTransitions(offsets, topics, weights, numTopics, sums, rowCounts);
     },
+    lstmTrain: async (args) => {
+      check.lstmTrain(args);
+      return binding.lstmTrain(args);
+    },
   };
 }

@@ -190,6 +190,73 @@ export interface FilterState {
   topicCounts: Int32Array;
 }
 
+// ---- The fused LSTM trainer (SPEC 3 step 3) ------------------------------------------------------------------
+/*
+ * lstmTrain trains the topic LSTM of lla / word-lla on windows of B lanes x L steps, one Adam step per window,
+ * exactly the network, loss and optimiser of the TF.js trainer (src/lstm/network.ts, sequence-model.ts), so that
+ * weights, Adam moments and carried states move freely between the two engines.
+ * - Parameters, packed in one Float32Array [P] in this order (PARAMETER_ORDER of src/lstm/weights.ts, TF.js
+ *   orientation, row-major): embedding [R][E], inputKernel [E][4H], recurrentKernel [H][4H], gateBias [4H],
+ *   outputKernel [H][K], outputBias [K]. Gates i, f, c, o (Keras order), logistic sigmoid.
+ * - A step of lane b with input x from (h, c): if x is the begin symbol R-1 the lane's state is zeroed first (a
+ *   sequence starts); g = embedding[x] . inputKernel + gateBias + h . recurrentKernel; c' = sig(f) c + sig(i)
+ *   tanh(cand); h' = sig(o) tanh(c'); logits = h' . outputKernel + outputBias.
+ * - Loss of a window: the mean over its real tokens (target >= 0; -1 marks padding) of -log softmax(logits)[target],
+ *   divided by max(1, real tokens) as the TF.js path does. Back-propagation runs through the window only: the
+ *   carried-in states are constants.
+ * - Adam after each window, TF.js 4.x's float32 arithmetic (tfjs-core AdamOptimizer): beta1 0.9, beta2 0.999,
+ *   epsilon 1e-7; m = m beta1 + g (1 - beta1); v = v beta2 + g^2 (1 - beta2);
+ *   w = (m / (1 - beta1Power)) / (sqrt(v / (1 - beta2Power)) + epsilon) * -learningRate + w; then beta1Power *=
+ *   beta1, beta2Power *= beta2 (float32 products; they start at beta1, beta2) and steps += 1.
+ * - inputPath 'table' folds embedding . inputKernel + gateBias into an [R][4H] table once per window (lla, R = K+1);
+ *   'gather' multiplies each token's embedding row (word-lla, R = V+1). Both compute the same function.
+ * - Threads: gradients are summed per fixed block of lanes and the blocks in block order, so a call gives the same
+ *   weights for any thread count (for a given backend and build).
+ */
+
+/** Sizes of the network (the fields of src/lstm/weights.ts NetworkShape). */
+export interface LstmTrainShape {
+  /** R: input symbols, the begin symbol (R-1) included */
+  inputSymbols: number;
+  /** E */
+  embedding: number;
+  /** H */
+  hidden: number;
+  /** K: softmax outputs */
+  outputs: number;
+}
+
+export type LstmInputPath = 'table' | 'gather';
+
+export interface LstmTrainArgs {
+  shape: LstmTrainShape;
+  inputPath: LstmInputPath;
+  /** B lanes, L steps per window, N windows in this call (trained one after the other) */
+  lanes: number;
+  steps: number;
+  windows: number;
+  /** inputs: [N][L][B] input symbol of each window, step and lane (0..R-1). */
+  inputs: Int32Array;
+  /** targets: [N][L][B] output symbol (0..K-1), or -1 for a padding position. */
+  targets: Int32Array;
+  /** parameters: [P] packed as above; updated in place. */
+  parameters: Float32Array;
+  /** moments: [2][P] Adam's first moments, then its second moments; updated in place (zeros for a new trainer). */
+  moments: Float32Array;
+  /** adam: [3] steps taken, beta1Power, beta2Power; updated ([0, Math.fround(0.9), Math.fround(0.999)] to start). */
+  adam: Float64Array;
+  /** hiddenState, cellState: [B][H] each lane's carried state; updated to the states after the last window. */
+  hiddenState: Float32Array;
+  cellState: Float32Array;
+  learningRate: number;
+  /** losses: [N] output: each window's loss (mean cross-entropy in nats over its real tokens, before its step). */
+  losses: Float64Array;
+  /** gradient: optional [P] output: the gradient of the last window's loss (before its step). */
+  gradient?: Float32Array;
+  /** threads: 0 = all cores; the result does not depend on it. */
+  threads: number;
+}
+
 export interface Kernel {
   readonly name: BackendName;
   buildInfo(): BuildInfo;
@@ -225,6 +292,9 @@ export interface Kernel {
    * but each sequence's last: sums [K][K] (row = z_t), rowCounts [K]. */
   topicTransitions(offsets: Int32Array, topics: Int32Array, weights: CellWeights, numTopics: number,
     sums: Float64Array, rowCounts: Float64Array): void;
+  /** the fused LSTM trainer (block above): trains args.windows windows in place; the arrays must not be touched
+   * until the Promise settles. */
+  lstmTrain(args: LstmTrainArgs): Promise<void>;
 }
 
 // ---------------------------------------------------------------- kernel limits: one table for both backends
@@ -259,6 +329,14 @@ export const KERNEL_LIMITS = Object.freeze({
   sequences: limit(0, 2 ** 31 - 2, true, 'D: sequence indices are int32 and offsets hold D + 1 of them'),
   hidden: limit(1, 4096, true,
     'H: the recurrent weights [4H][H] float32 take 256 MiB at 4,096, and 1 GiB of the 4 GiB WASM memory at twice that'),
+  embedding: limit(1, 4096, true,
+    'E of the LSTM trainer: the input weights [E][4H] and each lane\'s gathered rows [E] stay the size of the recurrent ones'),
+  lanes: limit(1, 2 ** 16, true,
+    'B of the LSTM trainer: lanes per window; every lane keeps [L][6H] activations for back-propagation'),
+  steps: limit(1, 2 ** 16, true,
+    'L of the LSTM trainer: steps per window (truncated back-propagation); the window\'s activations grow with B L H'),
+  learningRate: limit(1e-30, 1e30, false,
+    'Adam\'s step size in the LSTM trainer, used as float32: positive, and finite and normal there'),
   particles: limit(1, 2 ** 16, true,
     'S: each filter thread keeps [S][H] hidden and cell states ([S][K] counts for lda); estimates settle long before'),
   mhSteps: limit(1, 1000, true,

@@ -6,6 +6,7 @@
  */
 import type { BuiltLimits } from './limits.js';
 import { KERNEL_LIMITS, type KernelLimitName } from './types.js';
+import { drainWindows, type WindowTickets } from './wasm-train-windows.js';
 
 export const SWEEP = {
   mode: 0, exact: 4, mhSteps: 8, proposals: 12, topics: 16, vocabulary: 20, sequences: 24,
@@ -83,6 +84,8 @@ export interface WasmExports {
   /** bytes as an f64: at the kernel limits they can pass 2^32 */
   filterScratchBytes(K: number, H: number, S: number, lda: number): number;
   filterTokenScratchBytes(K: number, H: number, S: number, lda: number): number;
+  /** the LSTM trainer's block job (src/kernels/wasm-lstm-train.ts has its other exports) */
+  trainBlocksRange(params: number, scratch: number, first: number, end: number): void;
 }
 
 /**
@@ -113,17 +116,20 @@ export const SYNC_STATE = {
  * sequences (sweepRange, filterRange) or actions (the row-range entries) by an atomic counter.
  */
 export interface RangeJob {
-  entry: 'sweepRange' | 'filterRange' | 'countRowsRange' | 'aliasRowsRange' | 'countHashRange';
+  entry: 'sweepRange' | 'filterRange' | 'countRowsRange' | 'aliasRowsRange' | 'countHashRange' | 'trainBlocksRange';
   params: number;
   /** counter: byte address of an i32 in shared memory, the next chunk to take. */
   counter: number;
   boundaries: Int32Array;
   /** the order in which chunks are taken (largest first, so that the last ones taken are short); default 0, 1, ... */
   order?: Int32Array;
+  /** the LSTM trainer's windows: taken by their tickets instead of the chunks (wasm-train-windows.ts) */
+  windows?: WindowTickets;
 }
 
 /** Run the chunks of a job on one instance until none are left (workers and the in-process path alike). */
 export function drainChunks(exports: WasmExports, memory: WebAssembly.Memory, job: RangeJob, scratch: number): void {
+  if (job.windows !== undefined) return drainWindows(exports, memory, job, scratch);
   const counter = new Int32Array(memory.buffer, job.counter, 1);
   const chunks = job.boundaries.length - 1;
   const run = exports[job.entry];

@@ -100,7 +100,7 @@ export class WasmScheduler {
    * threads gave 1.55-1.66x one thread; with this thread and one worker, 1.70-1.90x (the idle thread's CPU is then
    * used, and one worker fewer is woken). The event loop waits for the job, as it always did with one thread.
    */
-  private runJob(scope: CallScope, job: RangeJob, parts: number, scratchBytes: number): number[] {
+  runJob(scope: CallScope, job: RangeJob, parts: number, scratchBytes: number): number[] {
     const scratch: number[] = [];
     for (let i = 0; i < parts; i++) scratch.push(cacheLineScratch(scope, scratchBytes));
     if (parts === 1) drainChunks(this.wasm, this.memory, job, scratch[0]);

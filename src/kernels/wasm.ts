@@ -16,7 +16,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { kernelArgumentChecks, type BuiltLimits } from './limits.js';
 import type {
-  AliasTables, BuildInfo, CellWeights, CountTables, FilterArgs, Kernel, SweepArgs, SweepResult,
+  AliasTables, BuildInfo, CellWeights, CountTables, FilterArgs, Kernel, LstmTrainArgs, SweepArgs, SweepResult,
 } from './types.js';
 import {
   checkBuildAlias, checkBuildCounts, checkFilterStep, checkLstmSteps, checkParticleFilter, checkRandomTopics,
@@ -27,6 +27,8 @@ import { BlockWriter, CELL, FILTER, ROWS, SWEEP, builtLimitsOf, type WasmExports
 import type { WorkerPool } from './wasm-pool.js';
 import { WasmScheduler } from './wasm-schedule.js';
 import { type ContentChecks, fail, linearMemoryChecks, requireArray, wordIndexProblem } from './wasm-validate.js';
+import { lstmTrainWasm } from './wasm-lstm-train.js';
+import type { TrainExports } from './wasm-train-windows.js';
 import { packageRoot, packageVersion } from '../package-info.js';
 
 /** 65536 pages = 4 GiB, as declared by lla-threads.wasm (scripts/build-wasm.mjs). */
@@ -318,6 +320,15 @@ export class WasmKernel implements Kernel {
         scope.bind(sums, true), scope.bind(rowCounts, true), scope.scratch(24 * H + 4 * K + 16 + 8 * K));
       scope.finish();
     });
+  }
+
+  async lstmTrain(args: LstmTrainArgs): Promise<void> {
+    this.check.lstmTrain(args);
+    return lstmTrainWasm({
+      linear: this.linear, memory: this.memory, exports: this.wasm as unknown as TrainExports,
+      threads: (requested, units) => this.scheduler.sequenceThreads(requested, units),
+      runJob: (scope, job, parts, bytes) => this.scheduler.runJob(scope, job, parts, bytes),
+    }, args);
   }
 
   // ---- helpers ----

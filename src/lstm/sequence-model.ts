@@ -11,11 +11,14 @@ import {
   assignVariables, createVariables, forwardWindow, gatherRows, initialParameters, outputLogits, readVariables,
   type InputPath, type NetworkVariables,
 } from './network.js';
-import {
-  validateSequenceData, WindowScheduler, type SchedulerState, type SequenceData, type TrainingWindow,
-} from './sequence-windows.js';
+import { validateSequenceData, WindowScheduler, type SequenceData, type TrainingWindow } from './sequence-windows.js';
 import { evaluateSequences, forwardStates, type EvaluateArgs, type EvaluateResult, type ForwardNetwork } from './sequence-evaluation.js';
+import {
+  checkTrainArgs, checkTrainerState, trainOnBudget, TrainingStream, type TrainArgs, type TrainerState, type TrainResult,
+} from './training-stream.js';
 import { parameterCount, validateParameters, validateShape, type LstmParameters, type NetworkShape } from './weights.js';
+
+export type { TrainArgs, TrainerState, TrainResult } from './training-stream.js';
 
 type Tensor2D = tfTypes.Tensor2D;
 
@@ -29,58 +32,6 @@ export interface SequenceModelOptions {
   tfBackend?: TfBackendChoice;
   /** start from these weights instead of a fresh Glorot initialisation (e.g. loaded from a model file). */
   parameters?: LstmParameters;
-}
-
-export interface TrainArgs extends SequenceData {
-  /** train on (at least) this many tokens, in whole windows. */
-  tokenBudget: number;
-  /** truncated BPTT window length L. */
-  bptt: number;
-  /** sequences per minibatch B (lanes). */
-  batch: number;
-  /** checked between windows: once aborted, the call returns early with `interrupted: true` (the weights keep
-   * the windows that finished, so the caller can still export and checkpoint them). */
-  signal?: AbortSignal;
-}
-
-export interface TrainResult {
-  /** mean cross-entropy (nats per token) over the tokens trained on in this call; NaN if no window ran. */
-  meanLoss: number;
-  tokens: number;
-  seconds: number;
-  windows: number;
-  /** the signal stopped training before the budget was spent */
-  interrupted: boolean;
-}
-
-/**
- * Everything besides the weights that the next training window depends on: with it a run restarted from a
- * checkpoint trains exactly as the uninterrupted run would (same TF.js backend). Plain values, for checkpoints.
- */
-export interface TrainerState {
-  /** Adam's step count and its bias-correction powers beta1^(steps+1), beta2^(steps+1) as TF.js holds them
-   * (float32 products, not recomputable bit for bit by pow); null before the first training window. */
-  adam: { steps: number; beta1Power: number; beta2Power: number } | null;
-  /** adamMoments: [2][P] Adam's first moments of every parameter (PARAMETER_ORDER, P = parameterCount), then
-   * the second moments; empty when `adam` is null. */
-  adamMoments: Float32Array;
-  /** training corpora streamed so far (seeds the next new corpus's visiting order) */
-  schedulersCreated: number;
-  /** the training scheduler's position; null before the first training call */
-  scheduler: {
-    /** offsets: [D+1] the corpus it streams (a later call on other offsets starts a new scheduler) */
-    offsets: Int32Array;
-    /** the batch size B the training calls asked for (lanes may be fewer on a corpus of few sequences) */
-    batch: number;
-    cursor: number;
-    randomState: number;
-    /** order: [D'] and lanes: [B][2] as in SchedulerState */
-    order: Int32Array;
-    lanes: Int32Array;
-    /** hidden, cell: [B][H] the lanes' states carried into the next window */
-    hidden: Float32Array;
-    cell: Float32Array;
-  } | null;
 }
 
 /** The private fields of TF.js 4.x's AdamOptimizer that hold beta1^t and beta2^t (setWeights recomputes them
@@ -107,16 +58,10 @@ export class SequenceModel {
   readonly runtime: TfRuntime;
   private readonly variables: NetworkVariables;
   private optimizer: tfTypes.Optimizer | null = null;
-  private scheduler: WindowScheduler | null = null;
-  /** offsets and lanes of the corpus the scheduler streams, to tell whether a new call continues it. */
-  private schedulerOffsets: Int32Array | null = null;
-  private schedulerLanes = 0;
-  private schedulerCount = 0;
+  /** the window schedule training continues (shared rules with the kernel trainer) */
+  private readonly stream: TrainingStream;
   private hidden: Tensor2D | null = null;
   private cell: Tensor2D | null = null;
-  /** a restored scheduler position, applied by the next training call when its corpus has these offsets */
-  private pendingScheduler: { offsets: Int32Array; batch: number; state: SchedulerState } | null = null;
-  private readonly seed: number;
   private disposed = false;
   /** forced input path (tests and benchmarks); null chooses by size. */
   inputPath: InputPath | null = null;
@@ -136,7 +81,7 @@ export class SequenceModel {
     this.tf = runtime.tf;
     this.shape = { ...options.shape };
     this.learningRate = options.learningRate;
-    this.seed = options.seed;
+    this.stream = new TrainingStream(this.shape.inputSymbols, options.seed);
     const parameters = options.parameters ?? initialParameters(this.shape, options.seed);
     checkSameShape(parameters.shape, this.shape);
     this.variables = createVariables(this.tf, parameters);
@@ -148,30 +93,22 @@ export class SequenceModel {
 
   async train(args: TrainArgs): Promise<TrainResult> {
     this.checkAlive();
-    const { tokenBudget, bptt, batch } = args;
-    for (const [name, value] of [['tokenBudget', tokenBudget], ['bptt', bptt], ['batch', batch]] as const) {
-      if (!Number.isInteger(value) || value < 1) throw new RangeError(`LSTM train: ${name} must be a positive integer, got ${value}`);
-    }
-    validateSequenceData(args, this.shape.inputSymbols, this.shape.outputs, 'LSTM train');
+    checkTrainArgs(args, this.shape);
     const started = performance.now();
-    const scheduler = this.schedulerFor(args, batch);
+    const { scheduler, fresh } = this.stream.schedulerFor(args, args.batch);
+    if (fresh) {
+      const lanes = Math.max(1, scheduler.lanes);
+      this.replaceState(this.tf.zeros([lanes, this.shape.hidden]), this.tf.zeros([lanes, this.shape.hidden]));
+    }
     if (scheduler.sequences === 0) throw new RangeError('LSTM train: the corpus has no tokens to train on');
     const tf = this.tf;
-    this.optimizer ??= tf.train.adam(this.learningRate);
+    const optimizer = this.optimizer ??= tf.train.adam(this.learningRate);
     const variableList = Object.values(this.variables);
-    let tokens = 0;
-    let lossSum = 0;
-    let windows = 0;
-    let interrupted = false;
-    while (tokens < tokenBudget) {
-      if (args.signal?.aborted === true) {
-        interrupted = true;
-        break;
-      }
-      const window = scheduler.next(bptt);
+    return trainOnBudget(args, started, async () => {
+      const window = scheduler.next(args.bptt);
       let nextHidden: Tensor2D | null = null;
       let nextCell: Tensor2D | null = null;
-      const loss = this.optimizer.minimize(() => {
+      const loss = optimizer.minimize(() => {
         const forward = forwardWindow(tf, this.variables, this.shape, window, this.hidden!, this.cell!,
           this.inputPath ?? undefined);
         nextHidden = tf.keep(forward.h);
@@ -181,17 +118,8 @@ export class SequenceModel {
       this.replaceState(nextHidden!, nextCell!);
       const value = (await loss!.data())[0]!;
       loss!.dispose();
-      lossSum += value * window.tokens;
-      tokens += window.tokens;
-      windows++;
-    }
-    return {
-      meanLoss: tokens > 0 ? lossSum / tokens : Number.NaN,
-      tokens,
-      seconds: (performance.now() - started) / 1000,
-      windows,
-      interrupted,
-    };
+      return { tokens: window.tokens, lossSum: value * window.tokens, windows: 1 };
+    });
   }
 
   /** mean negative log-likelihood of the window's real tokens */
@@ -212,33 +140,6 @@ export class SequenceModel {
     for (let n = 0; n < flatIndex.length; n++) flatIndex[n] = n * O + window.targets[n]!;
     const column = tf.reshape(logProbabilities, [flatIndex.length * O, 1]) as Tensor2D;
     return tf.reshape(gatherRows(tf, column, tf.tensor1d(flatIndex, 'int32')), [flatIndex.length]);
-  }
-
-  /** Reuses the lanes (and their carried states) when the corpus has the same sequences and batch. */
-  private schedulerFor(data: SequenceData, batch: number): WindowScheduler {
-    const pending = this.pendingScheduler;
-    this.pendingScheduler = null;
-    if (pending !== null && pending.batch === batch && equalArrays(pending.offsets, data.offsets)) {
-      // continue a checkpointed run: its lanes, order and carried states (set by restoreTrainerState)
-      this.scheduler = WindowScheduler.restore(data, this.shape.inputSymbols, pending.state);
-      this.schedulerOffsets = pending.offsets;
-      this.schedulerLanes = batch;
-      return this.scheduler;
-    }
-    const same = this.scheduler !== null && this.schedulerLanes === batch && this.schedulerOffsets !== null
-      && equalArrays(this.schedulerOffsets, data.offsets);
-    if (same) {
-      this.scheduler!.replaceData(data);
-      return this.scheduler!;
-    }
-    // a new corpus: seed the cursor from the model seed and how many corpora came before (reproducible)
-    this.scheduler = new WindowScheduler(data, this.shape.inputSymbols, batch,
-      (this.seed ^ Math.imul(++this.schedulerCount, 0x2545f491)) | 0);
-    this.schedulerOffsets = data.offsets.slice();
-    this.schedulerLanes = batch;
-    const lanes = Math.max(1, this.scheduler.lanes);
-    this.replaceState(this.tf.zeros([lanes, this.shape.hidden]), this.tf.zeros([lanes, this.shape.hidden]));
-    return this.scheduler;
   }
 
   private replaceState(hidden: Tensor2D | null, cell: Tensor2D | null): void {
@@ -281,9 +182,7 @@ export class SequenceModel {
     assignVariables(this.tf, this.variables, parameters);
     this.optimizer?.dispose();
     this.optimizer = null;
-    this.scheduler = null;
-    this.schedulerOffsets = null;
-    this.pendingScheduler = null;
+    this.stream.reset();
     this.hidden?.dispose();
     this.cell?.dispose();
     this.hidden = null;
@@ -321,17 +220,12 @@ export class SequenceModel {
         throw new Error(`Adam holds ${moments.length} moments for ${variableList.length} variables: cannot save its state`);
       }
     }
-    let scheduler: TrainerState['scheduler'] = null;
-    if (this.pendingScheduler !== null) {
-      const { offsets, batch, state } = this.pendingScheduler;
-      scheduler = { offsets: offsets.slice(), batch, ...state, order: state.order.slice(), lanes: state.lanes.slice(),
-        hidden: (await this.hidden!.data() as Float32Array).slice(), cell: (await this.cell!.data() as Float32Array).slice() };
-    } else if (this.scheduler !== null && this.schedulerOffsets !== null) {
-      const state = this.scheduler.saveState();
-      scheduler = { offsets: this.schedulerOffsets.slice(), batch: this.schedulerLanes, ...state,
-        hidden: (await this.hidden!.data() as Float32Array).slice(), cell: (await this.cell!.data() as Float32Array).slice() };
-    }
-    return { adam, adamMoments, schedulersCreated: this.schedulerCount, scheduler };
+    const position = this.stream.position();
+    const scheduler: TrainerState['scheduler'] = position === null ? null : {
+      offsets: position.offsets, batch: position.batch, ...position.state,
+      hidden: (await this.hidden!.data() as Float32Array).slice(), cell: (await this.cell!.data() as Float32Array).slice(),
+    };
+    return { adam, adamMoments, schedulersCreated: this.stream.schedulersCreated, scheduler };
   }
 
   /**
@@ -343,29 +237,7 @@ export class SequenceModel {
     const tf = this.tf;
     const P = parameterCount(this.shape);
     const H = this.shape.hidden;
-    if (!Number.isInteger(state.schedulersCreated) || state.schedulersCreated < 0) {
-      throw new RangeError(`LSTM trainer state: schedulersCreated must be a non-negative integer, got ${state.schedulersCreated}`);
-    }
-    if (state.adam !== null) {
-      const { steps, beta1Power, beta2Power } = state.adam;
-      if (!Number.isInteger(steps) || steps < 1 || !(beta1Power > 0 && beta1Power < 1) || !(beta2Power > 0 && beta2Power < 1)) {
-        throw new RangeError(`LSTM trainer state: Adam's steps ${steps} and powers ${beta1Power}, ${beta2Power} are not a saved Adam state`);
-      }
-      if (state.adamMoments.length !== 2 * P) {
-        throw new RangeError(`LSTM trainer state: ${state.adamMoments.length} Adam moment values for ${P} parameters (expected ${2 * P}); it was saved for another network size`);
-      }
-    }
-    if (state.scheduler !== null) {
-      const { offsets, batch, lanes, hidden, cell } = state.scheduler;
-      const B = lanes.length / 2;
-      if (!Number.isInteger(batch) || batch < B || hidden.length !== B * H || cell.length !== B * H) {
-        throw new RangeError(`LSTM trainer state: carried states hold ${hidden.length} and ${cell.length} values for ${B} lanes ` +
-          `of ${H} units (batch ${batch})`);
-      }
-      // check the position against the corpus it was saved for now, not at the next training call
-      WindowScheduler.restore({ inputs: new Int32Array(0), targets: new Int32Array(0), offsets }, this.shape.inputSymbols,
-        state.scheduler);
-    }
+    checkTrainerState(state, this.shape);
     this.optimizer?.dispose();
     this.optimizer = tf.train.adam(this.learningRate);
     if (state.adam !== null) {
@@ -388,15 +260,10 @@ export class SequenceModel {
         powers.accBeta2.assign(tf.scalar(state.adam!.beta2Power, 'float32'));
       });
     }
-    this.schedulerCount = state.schedulersCreated;
-    this.scheduler = null;
-    this.schedulerOffsets = null;
-    this.pendingScheduler = null;
+    this.stream.restore(state);
     if (state.scheduler !== null) {
-      const { offsets, batch, cursor, randomState, order, lanes, hidden, cell } = state.scheduler;
-      this.pendingScheduler = { offsets: offsets.slice(), batch, state: { cursor, randomState, order: order.slice(), lanes: lanes.slice() } };
-      const B = lanes.length / 2;
-      this.replaceState(tf.tensor2d(hidden, [B, H], 'float32'), tf.tensor2d(cell, [B, H], 'float32'));
+      const B = state.scheduler.lanes.length / 2;
+      this.replaceState(tf.tensor2d(state.scheduler.hidden, [B, H], 'float32'), tf.tensor2d(state.scheduler.cell, [B, H], 'float32'));
     } else {
       this.replaceState(null, null);
     }
@@ -420,10 +287,4 @@ function checkSameShape(a: NetworkShape, b: NetworkShape): void {
     throw new RangeError(`LSTM weights are for R=${a.inputSymbols} E=${a.embedding} H=${a.hidden} O=${a.outputs} but the ` +
       `model has R=${b.inputSymbols} E=${b.embedding} H=${b.hidden} O=${b.outputs}: load weights saved with the same sizes`);
   }
-}
-
-function equalArrays(a: Int32Array, b: Int32Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -1,6 +1,7 @@
 /**
- * The topic LSTM of LLA (SPEC 2, 3 step 3): a next-topic language model trained with TF.js on the topic
- * sequences the E-step sampled, then exported to the kernels as fixed CellWeights.
+ * The topic LSTM of LLA (SPEC 2, 3 step 3): a next-topic language model trained on the topic sequences the E-step
+ * sampled, then exported to the kernels as fixed CellWeights. This file: the TF.js engine (TopicLstm) and what
+ * both engines offer the training loop (TopicLstmEngine; the kernel engine is kernel-trainer.ts KernelTopicLstm).
  * - `lla` (Topic-LLA): input the previous topic, K+1 input symbols (begin symbol K); output softmax over K.
  * - `word-lla`: input the previous action, V+1 input symbols (begin symbol V); output softmax over K.
  */
@@ -42,6 +43,24 @@ export interface TopicTrainArgs {
   signal?: AbortSignal;
 }
 
+/** What the training loop (src/train/trainer.ts) asks of a topic LSTM, whichever engine trains it. */
+export interface TopicLstmEngine {
+  readonly engine: 'kernel' | 'tfjs';
+  /** One M-step: train on `tokenBudget` tokens of the given topic sequences. */
+  train(args: TopicTrainArgs): Promise<TrainResult>;
+  /** the current weights in the sweep kernels' layout */
+  cellWeights(): Promise<CellWeights>;
+  getParameters(): Promise<LstmParameters> | LstmParameters;
+  /** all trainable tensors in one array (PARAMETER_ORDER), as model files and checkpoints store them */
+  packedParameters(): Promise<Float32Array> | Float32Array;
+  /** loads weights written by `packedParameters` by either engine (Adam and the carried states restart) */
+  loadPackedParameters(packed: Float32Array): void;
+  /** Adam's moments, the visiting order and the carried states, in one format for both engines */
+  trainerState(): Promise<TrainerState>;
+  setTrainerState(state: TrainerState): Promise<void>;
+  dispose(): void;
+}
+
 export function topicLstmShape(variant: TopicLstmVariant, numTopics: number, vocabularySize: number,
   hidden: number, embedding: number): NetworkShape {
   if (variant !== 'lla' && variant !== 'word-lla') {
@@ -58,7 +77,8 @@ export function topicLstmShape(variant: TopicLstmVariant, numTopics: number, voc
   };
 }
 
-export class TopicLstm extends LstmModel {
+export class TopicLstm extends LstmModel implements TopicLstmEngine {
+  readonly engine = 'tfjs' as const;
   readonly variant: TopicLstmVariant;
   readonly numTopics: number;
   readonly vocabularySize: number;

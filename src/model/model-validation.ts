@@ -133,19 +133,31 @@ function checkCountTables(sections: Record<string, SectionArray>, V: number, K: 
   if (total > MAX_COUNT) fail(`the counts add up to ${total} tokens, more than the kernel limit of ${MAX_COUNT}`);
 }
 
-/** The training history: iteration records with a positive iteration, a kernel mode, numbers or nulls elsewhere. */
+/** The training history: iteration records with a positive iteration, a kernel mode, the M-step's engine (or null),
+ * on a last record why training stopped, numbers or nulls elsewhere. */
 function checkHistory(history: unknown, fail: Fail): void {
   if (history === undefined) return;
   if (!Array.isArray(history)) fail('its training history is not a list');
   (history as unknown[]).forEach((record, index) => {
     if (record === null || typeof record !== 'object' || Array.isArray(record)) fail(`history entry ${index} is not an object`);
-    const { iteration, mode, ...rest } = record as Record<string, unknown>;
+    const { iteration, mode, lstmEngine, stop, ...rest } = record as Record<string, unknown>;
     if (!Number.isInteger(iteration) || (iteration as number) < 1) fail(`history entry ${index} has no iteration number`);
     if (typeof mode !== 'string' || !RECORD_MODES.includes(mode)) fail(`history entry ${index} has no kernel mode`);
+    if (lstmEngine !== undefined && lstmEngine !== null && lstmEngine !== 'kernel' && lstmEngine !== 'tfjs') {
+      fail(`history entry ${index}'s lstmEngine is neither 'kernel' nor 'tfjs'`);
+    }
+    if (stop !== undefined && !isStopRecord(stop)) fail(`history entry ${index}'s stop is not a stop record`);
     for (const [field, value] of Object.entries(rest)) {
       if (value !== null && typeof value !== 'number') fail(`history entry ${index}'s ${field} is not a number`);
     }
   });
+}
+
+function isStopRecord(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const { reason, improvement, tol } = value as Record<string, unknown>;
+  return ['iterations', 'converged', 'interrupted'].includes(reason as string) &&
+    (improvement === null || typeof improvement === 'number') && typeof tol === 'number';
 }
 
 /** Example trajectories: each an id, and actions and topics of one length, within V and K (K 0: no topics). */

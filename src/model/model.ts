@@ -10,16 +10,17 @@ import { loadKernel } from '../kernels/loader.js';
 import { checkKernelLimits } from '../kernels/limits.js';
 import type { Vocabulary } from '../corpus/vocabulary.js';
 import { actionLstmShape, createActionLstm, type ActionLstm } from '../lstm/action-lstm.js';
-import { createTopicLstm, topicLstmShape, type TopicLstm } from '../lstm/topic-lstm.js';
+import { createTopicLstm, topicLstmShape, type TopicLstmEngine } from '../lstm/topic-lstm.js';
+import { KernelTopicLstm } from '../lstm/kernel-trainer.js';
 import { ensureTf, type TfBackendChoice, type TfBackendName } from '../lstm/tf-backend.js';
 import { parameterCount, type LstmParameters } from '../lstm/weights.js';
-import type { IterationRecord } from '../train/sem.js';
+import type { IterationRecord, StopRecord } from '../train/sem.js';
 import { isCorpus, sequenceCorpus, vocabularyFromSequences, type SequenceInput, type Sequences } from '../train/data.js';
 import { trainTopicModel, type TopicTables, type TrainingLoopOptions, type Trajectory } from '../train/trainer.js';
 import { trainActionLstm } from '../train/action-lstm-trainer.js';
 import {
-  DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, SETTING_KEYS, checkOptionNames, defaultInitSweeps, validateSettings, type ModelKind,
-  type ModelSettings,
+  DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, SETTING_KEYS, checkOptionNames, defaultInitSweeps, resolveLstmEngine,
+  validateSettings, type LstmEngine, type ModelKind, type ModelSettings,
 } from '../train/settings.js';
 import {
   DEFAULT_PERPLEXITY, evaluateActionLstm, evaluateTopicModel, type EvaluationResult, type PerplexityProtocol,
@@ -68,6 +69,8 @@ export interface TrainSummary {
   mstepSeconds: number;
   heldOut: EvaluationResult | null;
   unigramPerplexity: number | null;
+  /** why training stopped (also on the history's last record); null for the lstm baseline */
+  stop: StopRecord | null;
 }
 
 export interface TopicWord {
@@ -89,7 +92,7 @@ export class LlaModel {
   readonly kernel: Kernel;
   private vocabularyValue: Vocabulary | null = null;
   private tables: TopicTables | null = null;
-  private topicLstm: TopicLstm | null = null;
+  private topicLstm: TopicLstmEngine | null = null;
   private actionLstm: ActionLstm | null = null;
   private weights: CellWeights | undefined;
   private tfBackendChoice: TfBackendChoice | undefined;
@@ -132,7 +135,12 @@ export class LlaModel {
     return this.kernel.name;
   }
 
-  /** which TF.js backend trained (or would train) the LSTM; null before any LSTM work */
+  /** which engine trains this model's LSTM (settings.lstmEngine resolved for its kind); null for lda */
+  get lstmEngine(): LstmEngine | null {
+    return resolveLstmEngine(this.model, this.settings.lstmEngine);
+  }
+
+  /** which TF.js backend trained (or would train) the LSTM; null before any TF.js work (the kernel engine has none) */
   get tfBackend(): TfBackendName | null {
     return this.tfBackendUsed;
   }
@@ -188,6 +196,14 @@ export class LlaModel {
 
   private async ensureLstm(parameters?: LstmParameters): Promise<void> {
     const s = this.settings;
+    if (this.model === 'lda') return;
+    if (this.model !== 'lstm' && this.lstmEngine === 'kernel') {
+      // the kernels' trainer: no TF.js at all
+      this.topicLstm ??= new KernelTopicLstm({ kernel: this.kernel, variant: this.model, numTopics: s.topics,
+        vocabularySize: this.vocabulary.size, hidden: s.hidden, embedding: s.embedding, learningRate: s.learningRate,
+        seed: s.seed, threads: s.threads, ...(parameters ? { parameters } : {}) });
+      return;
+    }
     const runtime = await ensureTf(this.tfBackendChoice === undefined ? {} : { backend: this.tfBackendChoice });
     this.tfBackendUsed = runtime.name;
     const common = {
@@ -197,7 +213,7 @@ export class LlaModel {
     };
     if (this.model === 'lstm') {
       this.actionLstm ??= await createActionLstm({ vocabularySize: this.vocabulary.size, ...common });
-    } else if (this.model !== 'lda') {
+    } else {
       this.topicLstm ??= await createTopicLstm({ variant: this.model, numTopics: s.topics,
         vocabularySize: this.vocabulary.size, ...common });
     }
@@ -232,7 +248,7 @@ export class LlaModel {
         onIteration: (live) => { this.history = live.history; } });
       this.history = run.history;
       if (run.interrupted) throw new InterruptedError(`training interrupted after iteration ${run.iterations}`);
-      return this.summarise(started, run.iterations, 0, train.tokens.length, 0, run.mstepSeconds, run.heldOut, heldOut);
+      return this.summarise(started, run.iterations, 0, train.tokens.length, 0, run.mstepSeconds, run.heldOut, heldOut, null);
     }
     const run = await trainTopicModel({
       ...loop, kernel: this.kernel, settings: this.settings, vocabulary: this.vocabulary, train, lstm: this.topicLstm,
@@ -249,18 +265,19 @@ export class LlaModel {
     this.weights = run.weights;
     this.transitions = run.transitions;
     this.trajectories = run.trajectories;
-    this.results = { ...this.results, coherence: run.coherence };
+    this.results = { ...this.results, coherence: run.coherence, stop: run.stop };
     if (run.interrupted) {
       const checkpoint = options.checkpoint;
       throw new InterruptedError(`training interrupted after iteration ${run.iterations}` +
         (checkpoint ? `; the checkpoint ${checkpoint.out}.ckpt holds it: rerun with the same arguments and --resume` : ''));
     }
     return this.summarise(started, run.iterations, run.resumedIterations, train.tokens.length, run.estepSeconds,
-      run.mstepSeconds, run.heldOut, heldOut);
+      run.mstepSeconds, run.heldOut, heldOut, run.stop);
   }
 
   private summarise(started: number, iterations: number, resumed: number, tokens: number, estepSeconds: number,
-    mstepSeconds: number, heldOut: EvaluationResult | null, heldOutCorpus: { tokens: Int32Array } | null): TrainSummary {
+    mstepSeconds: number, heldOut: EvaluationResult | null, heldOutCorpus: { tokens: Int32Array } | null,
+    stop: StopRecord | null): TrainSummary {
     let unigram: number | null = null;
     if (heldOutCorpus && heldOutCorpus.tokens.length > 0) {
       const counts = this.trainingActionCounts;
@@ -276,7 +293,7 @@ export class LlaModel {
     return {
       iterations, seconds: (performance.now() - started) / 1000, tokens, resumedIterations: resumed,
       trainingSeconds: this.history.reduce((total, record) => total + record.seconds, 0),
-      estepSeconds, mstepSeconds, heldOut, unigramPerplexity: unigram,
+      estepSeconds, mstepSeconds, heldOut, unigramPerplexity: unigram, stop,
     };
   }
 
@@ -412,8 +429,11 @@ export class LlaModel {
   }
 
   /** Loads a model file; the kernel backend is chosen as in create(). */
-  static async load(path: string, options: Pick<ModelOptions, 'backend' | 'tfBackend' | 'warn' | 'threads'> = {}): Promise<LlaModel> {
+  static async load(path: string, options: Pick<ModelOptions, 'backend' | 'tfBackend' | 'warn' | 'threads' | 'lstmEngine'> = {}):
+    Promise<LlaModel> {
     const saved = readModel(path, options.threads);
+    // the engine that trains it from here: a model of either engine loads, evaluates and trains on under the other
+    if (options.lstmEngine !== undefined) saved.settings.lstmEngine = options.lstmEngine;
     const model = await LlaModel.create({ ...saved.settings, ...(options.backend ? { backend: options.backend } : {}),
       ...(options.tfBackend ? { tfBackend: options.tfBackend } : {}), ...(options.warn ? { warn: options.warn } : {}) });
     model.vocabularyValue = saved.vocabulary;
@@ -430,7 +450,7 @@ export class LlaModel {
     return model;
   }
 
-  /** Frees TF.js memory (the model cannot train afterwards). */
+  /** Frees the LSTM's memory (TF.js tensors; the model cannot train afterwards). */
   dispose(): void {
     this.topicLstm?.dispose();
     this.actionLstm?.dispose();

@@ -10,6 +10,7 @@ import { escapeHtml, jsonForScript } from './escape.js';
 import { heatmap, lineChart, topicColour, topicTextColour, trajectoryStrip, type ChartSeries } from './charts.js';
 import type { ReportData, ReportTopic, ReportTrajectory } from './data.js';
 import type { IterationRecord } from '../train/sem.js';
+import { describeStop } from '../train/convergence.js';
 
 /** The page's sections, in order (ids of the <section> elements; tests check that each is present). */
 export const SECTION_IDS = ['summary', 'training', 'throughput', 'transitions', 'topics', 'trajectories', 'settings'] as const;
@@ -151,6 +152,8 @@ function summarySection(data: ReportData): string {
     : `${integer(data.parameters.total)} (${integer(data.parameters.dense)} dense + ` +
       `${integer(data.parameters.total - data.parameters.dense)} count non-zeros)`));
   rows.push(row('trained with', trainedWith(data)));
+  const stop = data.history.at(-1)?.stop;
+  if (stop) rows.push(row('training stopped', escapeHtml(describeStop(stop))));
   return `<section id="summary"><h2>Summary</h2><table class="metrics">${rows.join('')}</table></section>`;
 }
 
@@ -160,7 +163,7 @@ function trainedWith(data: ReportData): string {
   const tf = `LSTM on TF.js ${escapeHtml(data.backends.tf ?? 'n/a')}`;
   if (data.model === 'lstm') return `${tf} (the lstm baseline runs no sampling kernel)`;
   if (data.model === 'lda') return `${kernel} (lda trains no LSTM)`;
-  return `${kernel}, ${tf}`;
+  return `${kernel}, ${escapeHtml(mstepEngine(data))}`;
 }
 
 /** The shaded lda-initialisation sweeps of an lla or word-lla run (none for lda itself or the lstm baseline). */
@@ -219,6 +222,15 @@ function trainingSection(data: ReportData): string {
     `<div class="charts">${figures.join('')}</div></section>`;
 }
 
+/** Who trained the LSTM, from the records (older ones name no engine: those trained on TF.js). */
+function mstepEngine(data: ReportData): string {
+  const engines = new Set(data.history.filter((record) => record.mstepTokensPerSecond !== null)
+    .map((record) => record.lstmEngine ?? 'tfjs'));
+  const names = [...engines].map((engine) => engine === 'kernel' ? `the ${data.backends.kernel} kernel trainer`
+    : `LSTM on TF.js ${data.backends.tf ?? 'n/a'}`);
+  return names.length > 0 ? names.join(', then ') : 'no M-step recorded';
+}
+
 function throughputSection(data: ReportData): string {
   const history = data.history;
   const figures: string[] = [];
@@ -233,7 +245,7 @@ function throughputSection(data: ReportData): string {
   if (hasMstep) {
     figures.push(figure(lineChart({
       title: 'M-step tokens per second', xLabel: 'Iteration', yLabel: 'tokens / s', integerX: true, zeroBased: true, bands,
-      series: [seriesOf(history, `M-step (LSTM on TF.js ${data.backends.tf ?? ''})`, COLOURS.mstep, (record) => record.mstepTokensPerSecond)],
+      series: [seriesOf(history, `M-step (${mstepEngine(data)})`, COLOURS.mstep, (record) => record.mstepTokensPerSecond)],
     }), 'LSTM training throughput of each iteration' + (bands.length ? ' (none during the lda initialisation).' : '.')));
   }
   const note = data.model === 'lda' ? '<p class="note">The lda baseline trains no LSTM: it has no M-step beyond the counts.</p>'

@@ -7,7 +7,7 @@ import type { Kernel } from '../kernels/types.js';
 import type { ActionLstm } from '../lstm/action-lstm.js';
 import { evaluateActionLstm, type EvaluationResult } from '../eval/model-evaluation.js';
 import type { IterationRecord } from './sem.js';
-import type { ModelSettings } from './settings.js';
+import { lstmTokenBudget, type ModelSettings } from './settings.js';
 import { heldOutDue, type TrainingLoopOptions } from './trainer.js';
 import { InterruptedError } from '../errors.js';
 
@@ -43,13 +43,13 @@ export async function trainActionLstm(input: ActionLstmTrainingInput): Promise<A
       return { history, iterations: iteration - 1, mstepSeconds, heldOut: lastHeldOut, interrupted: true };
     }
     const t0 = performance.now();
-    const result = await lstm.train({ tokens: train.tokens, offsets: train.offsets, tokenBudget: s.lstmTokens,
+    const result = await lstm.train({ tokens: train.tokens, offsets: train.offsets, tokenBudget: lstmTokenBudget(s.lstmTokens, train.tokens.length),
       bptt: s.bptt, batch: s.batch, ...(signal ? { signal } : {}) });
     const seconds = (performance.now() - t0) / 1000;
     mstepSeconds += seconds;
     const record: IterationRecord = {
       iteration, mode: 'lda', seconds, estepSeconds: 0, mstepSeconds: seconds, estepTokensPerSecond: 0,
-      mstepTokensPerSecond: result.tokens / Math.max(1e-9, seconds), logLikelihoodPerToken: -result.meanLoss,
+      mstepTokensPerSecond: result.tokens / Math.max(1e-9, seconds), lstmEngine: 'tfjs', logLikelihoodPerToken: -result.meanLoss,
       logPhiPerToken: 0, lstmLoss: result.meanLoss, acceptanceRate: null,
     };
     const last = iteration === s.iterations;

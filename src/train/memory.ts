@@ -6,7 +6,7 @@
  */
 import { totalmem } from 'node:os';
 import { UsageError } from '../errors.js';
-import type { ModelKind } from './settings.js';
+import type { LstmEngine, ModelKind } from './settings.js';
 
 export interface MemoryInputs {
   model: ModelKind;
@@ -26,7 +26,14 @@ export interface MemoryInputs {
   bptt: number;
   /** kernel threads actually used (each has its own particle and LSTM scratch) */
   threads: number;
+  /** who trains the LSTM (its work space differs); null for lda */
+  lstmEngine: LstmEngine | null;
 }
+
+/** Lanes per block of the kernels' trainer (native/lstm_train.h kLanesPerBlock, assembly/lstm_train.ts). */
+const TRAINER_LANES_PER_BLOCK = 8;
+/** Tokens of the windows handed to the kernels' trainer per call (src/lstm/kernel-trainer.ts TOKENS_PER_CALL). */
+const TRAINER_TOKENS_PER_CALL = 32768;
 
 export interface MemoryPart {
   name: string;
@@ -86,10 +93,22 @@ export function estimateTrainingMemory(m: MemoryInputs): MemoryEstimate {
     // weights, Adam's two moments, a gradient of each, and the kernel's fused copy (inputTable [R][4H] ...)
     const cell = inputs * 4 * H + 4 * H * H + 4 * H + outputs * H + outputs;
     add(`LSTM weights, gradients and Adam state (${parameters.toLocaleString('en-US')} parameters)`, 4 * parameters * FLOAT + 2 * cell * FLOAT);
-    // one TF.js training window of B lanes x L steps: one-hot inputs [BL][R], the logits, softmax and their
-    // gradients [BL][O] x4, the gates and states kept for back-propagation [BL][H] x12
     const rows = Math.max(1, m.batch) * Math.max(1, m.bptt);
-    add('TF.js training window (activations and their gradients)', rows * (inputs + 4 * outputs + 12 * H) * FLOAT);
+    if (m.lstmEngine === 'kernel') {
+      // the kernels' trainer: padded and transposed weight copies and a gradient [P] shared by the call, lla's
+      // folded table and its gradient [R][4H]; per block of 8 lanes its steps' gates, states and logits and a
+      // gradient of the recurrent and output weights (and of the table); the windows of one call, as int32
+      const table = m.model === 'lla';
+      const shared = 3 * parameters + (table ? 2 * inputs * 4 * H : 0);
+      const steps = Math.max(1, m.bptt) * TRAINER_LANES_PER_BLOCK;
+      const block = steps * (13 * H + outputs) + 4 * H * H + H * outputs + (table ? inputs * 4 * H : 2 * steps * m.embedding);
+      const blocks = Math.ceil(Math.max(1, m.batch) / TRAINER_LANES_PER_BLOCK);
+      add('LSTM trainer work space (kernel engine)', (shared + blocks * block) * FLOAT + 2 * Math.max(rows, TRAINER_TOKENS_PER_CALL) * INT);
+    } else {
+      // one TF.js training window of B lanes x L steps: one-hot inputs [BL][R], the logits, softmax and their
+      // gradients [BL][O] x4, the gates and states kept for back-propagation [BL][H] x12
+      add('TF.js training window (activations and their gradients)', rows * (inputs + 4 * outputs + 12 * H) * FLOAT);
+    }
   }
   parts.sort((a, b) => b.bytes - a.bytes);
   return { bytes: parts.reduce((sum, part) => sum + part.bytes, 0), parts };

@@ -1,11 +1,12 @@
 /**
  * The stochastic-EM schedule (SPEC section 3). Each iteration: word proposals (alias tables) from the previous
  * sweep's counts, one E-step sweep in the kernel (topics double-buffered: read `topicsPrev`, write
- * `topicsNext`), counts rebuilt from the new topics, then the LSTM M-step on TF.js over a token budget, whose
- * weights go back to the kernel as typed arrays. TF.js never runs per token.
+ * `topicsNext`), counts rebuilt from the new topics, then the LSTM M-step over a token budget (on the kernels'
+ * fused trainer or on TF.js: the LstmTrainer seam), whose weights go back to the kernel as typed arrays.
  */
 import type { AliasTables, CellWeights, CountTables, Kernel, KernelMode, ProposalSchedule } from '../kernels/types.js';
 import { allocAlias, allocCounts, groupTokensByAction, toKernelInt32 } from '../kernels/buffers.js';
+import type { LstmEngine } from './settings.js';
 
 export type ModelVariant = 'lla' | 'word-lla' | 'lda';
 
@@ -23,7 +24,8 @@ export interface SemSettings {
   alpha: number;
   beta: number;
   sequenceSmoothing: number;
-  /** LSTM M-step: tokens per iteration, truncated-BPTT window, sequences per minibatch */
+  /** LSTM M-step: tokens per iteration (resolved: settings.ts lstmTokenBudget), truncated-BPTT window, sequences
+   * per minibatch */
   lstmTokens: number;
   bptt: number;
   batch: number;
@@ -33,10 +35,12 @@ export interface SemSettings {
 
 /**
  * The M-step engine, the one seam between the SEM loop and whatever trains the LSTM: train on the sampled topic
- * sequences for a token budget, then hand the weights to the kernel in its layout. Today the TF.js topic LSTM
- * (src/lstm/topic-lstm.ts) plugs in here; another engine plugs in by implementing these two calls.
+ * sequences for a token budget, then hand the weights to the kernel in its layout. The kernels' fused trainer
+ * (src/lstm/kernel-trainer.ts) and the TF.js topic LSTM (src/lstm/topic-lstm.ts) plug in here.
  */
 export interface LstmTrainer {
+  /** which engine trains: recorded in each iteration's record */
+  readonly engine: LstmEngine;
   /** inputs: [T] lla: the sampled topics, word-lla: the actions; targets: [T] the sampled topics; offsets: [D+1] */
   train(args: { inputs: Int32Array; targets: Int32Array; offsets: Int32Array; tokenBudget: number; bptt: number;
     batch: number }): Promise<{ meanLoss: number; tokens: number; seconds: number }>;
@@ -58,6 +62,8 @@ export interface IterationRecord {
   mstepSeconds: number;
   estepTokensPerSecond: number;
   mstepTokensPerSecond: number | null;
+  /** the engine of this iteration's M-step (kernel or tfjs); null without one. Older records lack it. */
+  lstmEngine?: LstmEngine | null;
   /** complete-data log-likelihood per token: log phi_{z,w} plus the topic model's log p(z_t | history) */
   logLikelihoodPerToken: number;
   logPhiPerToken: number;
@@ -65,6 +71,17 @@ export interface IterationRecord {
   lstmLoss: number | null;
   acceptanceRate: number | null;
   heldOutPerplexity?: number;
+  /** on the run's last record: why training stopped there (convergence.ts) */
+  stop?: StopRecord;
+}
+
+/** Why a training run stopped, as its last history record keeps it. */
+export interface StopRecord {
+  /** 'iterations': all --iterations ran; 'converged': --tol was met; 'interrupted': a signal (Ctrl-C) */
+  reason: 'iterations' | 'converged' | 'interrupted';
+  /** the relative improvement of the training log-likelihood per token the --tol test last saw (null: not run) */
+  improvement: number | null;
+  tol: number;
 }
 
 /** lda's complete-data topic term: sum_d sum_t log((n_{d,z_t}^{<t} + alpha) / (t + K alpha)), left to right. */
@@ -176,7 +193,9 @@ export class SemState {
     let lstmLoss: number | null = null;
     let mstepSeconds = 0;
     let mstepTokens = 0;
+    let engine: LstmEngine | null = null;
     if (this.trainsLstmAfter(iteration) && lstm) {
+      engine = lstm.engine;
       const mstepStarted = performance.now();
       const inputs = settings.model === 'word-lla' ? this.data.tokens : this.topics;
       const result = await lstm.train({ inputs, targets: this.topics, offsets: this.data.offsets,
@@ -200,6 +219,7 @@ export class SemState {
       mstepSeconds,
       estepTokensPerSecond: tokens / Math.max(1e-9, estepSeconds),
       mstepTokensPerSecond: mstepTokens > 0 ? mstepTokens / Math.max(1e-9, mstepSeconds) : null,
+      lstmEngine: engine,
       logLikelihoodPerToken: logPhiPerToken + topicTerm,
       logPhiPerToken,
       lstmLoss,

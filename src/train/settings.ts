@@ -8,6 +8,16 @@ import type { KernelLimitName } from '../kernels/types.js';
 export const MODEL_KINDS = ['lla', 'word-lla', 'lda', 'lstm'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 
+/** Who trains the LSTM (the M-step): the kernels' fused trainer, TF.js, or auto (the kernels for lla and word-lla,
+ * TF.js for the lstm baseline, whose V-way softmax the kernel trainer does not take). */
+export const LSTM_ENGINE_CHOICES = ['auto', 'kernel', 'tfjs'] as const;
+export type LstmEngineChoice = (typeof LSTM_ENGINE_CHOICES)[number];
+export type LstmEngine = Exclude<LstmEngineChoice, 'auto'>;
+
+/** The M-step budget: tokens per iteration (a whole number >= 1), a share of the training tokens (in (0, 1)), or
+ * 'all' of them. */
+export type LstmTokens = number | 'all';
+
 export interface ModelSettings {
   /** lla (Topic-LLA), word-lla, lda (baseline), lstm (action-level baseline, evaluation only) */
   model: ModelKind;
@@ -39,13 +49,45 @@ export interface ModelSettings {
   batch: number;
   /** truncated back-propagation window */
   bptt: number;
-  /** LSTM training tokens per SEM iteration */
-  lstmTokens: number;
+  /** LSTM training tokens per SEM iteration: a count, a share of the training tokens, or 'all' (lstmTokenBudget) */
+  lstmTokens: LstmTokens;
+  /** the M-step engine (resolveLstmEngine); model files and checkpoints without it load as 'auto' */
+  lstmEngine: LstmEngineChoice;
+  /** stop once the training log-likelihood per token improves by less than `tol` (relative) over the last
+   * CONVERGENCE_WINDOW iterations against the ones before (convergence.ts); 0 runs every iteration */
+  tol: number;
   /** held-out evaluation every N iterations (0: only at the end) */
   evalEvery: number;
   seed: number;
   /** kernel threads; 0 = all cores */
   threads: number;
+}
+
+/** The engine that trains the LSTM of `model` (null for lda, which has none); throws for a choice the model cannot take. */
+export function resolveLstmEngine(model: ModelKind, choice: LstmEngineChoice): LstmEngine | null {
+  if (model === 'lda') return null;
+  if (model === 'lstm') {
+    if (choice === 'kernel') {
+      throw new RangeError("lstmEngine 'kernel' trains the topic LSTM of lla and word-lla; the lstm baseline's V-way " +
+        "softmax trains on TF.js only: use lstmEngine 'auto' or 'tfjs'");
+    }
+    return 'tfjs';
+  }
+  return choice === 'tfjs' ? 'tfjs' : 'kernel';
+}
+
+/** The M-step's tokens per iteration for a training corpus of `trainTokens` tokens (at least one). */
+export function lstmTokenBudget(lstmTokens: LstmTokens, trainTokens: number): number {
+  if (lstmTokens === 'all') return Math.max(1, trainTokens);
+  if (lstmTokens < 1) return Math.max(1, Math.round(lstmTokens * trainTokens));
+  return lstmTokens;
+}
+
+/** What is wrong with `value` as an M-step budget, or undefined. */
+export function lstmTokensProblem(value: unknown): string | undefined {
+  if (value === 'all') return undefined;
+  if (typeof value === 'number' && ((Number.isInteger(value) && value >= 1 && value <= 1e12) || (value > 0 && value < 1))) return undefined;
+  return `must be a whole number of tokens >= 1, a share of the training tokens in (0, 1), or 'all', got ${JSON.stringify(value)}`;
 }
 
 /**
@@ -58,8 +100,8 @@ export const EXACT_ESTEP_MAX_TOPICS = 100;
 export const DEFAULT_SETTINGS: Readonly<ModelSettings> = Object.freeze({
   model: 'lla',
   topics: 50,
-  iterations: 15,
-  initLdaSweeps: 8,
+  iterations: 40,
+  initLdaSweeps: 21,
   hidden: 64,
   embedding: 32,
   alpha: 0.1,
@@ -71,13 +113,15 @@ export const DEFAULT_SETTINGS: Readonly<ModelSettings> = Object.freeze({
   learningRate: 0.01,
   batch: 32,
   bptt: 32,
-  lstmTokens: 40_000,
+  lstmTokens: 'all',
+  lstmEngine: 'auto',
+  tol: 0.001,
   evalEvery: 0,
   seed: 1,
   threads: 0,
 });
 
-/** Without an explicit initialisation, the same share of the iterations as the defaults (8 of 15) runs as lda,
+/** Without an explicit initialisation, the same share of the iterations as the defaults (21 of 40) runs as lda,
  * leaving at least one sweep of the model itself; lda and the lstm baseline have none. */
 export function defaultInitSweeps(model: ModelKind, iterations: number): number {
   if (model === 'lda' || model === 'lstm') return 0;
@@ -136,7 +180,7 @@ export function validateSettings(settings: ModelSettings): void {
     fail(`model must be one of ${MODEL_KINDS.join(', ')}, got '${String(settings.model)}'`);
   }
   const positiveIntegers: Array<keyof ModelSettings> = ['topics', 'iterations', 'hidden', 'embedding', 'mhSteps',
-    'particles', 'batch', 'bptt', 'lstmTokens'];
+    'particles', 'batch', 'bptt'];
   for (const key of positiveIntegers) {
     const value = settings[key] as number;
     if (!Number.isInteger(value) || value < 1) fail(`${key} must be a whole number >= 1, got ${String(value)}`);
@@ -147,6 +191,17 @@ export function validateSettings(settings: ModelSettings): void {
   for (const key of ['alpha', 'beta', 'sequenceSmoothing', 'learningRate'] as const) {
     if (!(settings[key] > 0) || !Number.isFinite(settings[key])) fail(`${key} must be a number > 0, got ${settings[key]}`);
   }
+  const budgetProblem = lstmTokensProblem(settings.lstmTokens);
+  if (budgetProblem !== undefined) fail(`lstmTokens ${budgetProblem}`);
+  if (!(LSTM_ENGINE_CHOICES as readonly string[]).includes(settings.lstmEngine)) {
+    fail(`lstmEngine must be one of ${LSTM_ENGINE_CHOICES.join(', ')}, got ${JSON.stringify(settings.lstmEngine)}`);
+  }
+  try {
+    resolveLstmEngine(settings.model, settings.lstmEngine);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (!(settings.tol >= 0 && settings.tol < 1)) fail(`tol must be a number in [0, 1) (0 runs every iteration), got ${settings.tol}`);
   if (settings.initLdaSweeps > settings.iterations) {
     fail(`the lda initialisation (${settings.initLdaSweeps} sweeps) cannot exceed the iterations (${settings.iterations})`);
   }

@@ -7,17 +7,18 @@
 import type { CellWeights, CountTables, Kernel } from '../kernels/types.js';
 import { compactCounts } from '../kernels/buffers.js';
 import type { Vocabulary } from '../corpus/vocabulary.js';
-import type { TopicLstm } from '../lstm/topic-lstm.js';
+import type { TopicLstmEngine } from '../lstm/topic-lstm.js';
 import { restoreTrainerState, trainerStateToCheckpoint } from '../lstm/trainer-checkpoint.js';
 import type { SectionArray } from '../io/format.js';
 import { requireSection } from '../io/format-read.js';
 import { topicCoherence } from '../eval/coherence.js';
 import { empiricalTransitions, topicTransitionMatrix } from '../eval/transitions.js';
 import { evaluateTopicModel, type EvaluationCorpus, type EvaluationResult, type PerplexityProtocol } from '../eval/model-evaluation.js';
-import { SemState, type IterationRecord, type LstmTrainer, type ModelVariant } from './sem.js';
+import { SemState, type IterationRecord, type LstmTrainer, type ModelVariant, type StopRecord } from './sem.js';
+import { convergenceTest } from './convergence.js';
 import { checkpointPath, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { sampleTopicsWithFixedTables } from './sample-topics.js';
-import type { ModelSettings } from './settings.js';
+import { lstmTokenBudget, type ModelSettings } from './settings.js';
 import { InputError, InterruptedError } from '../errors.js';
 
 /** The trained state of a topic model: its counts (phi) and how many non-zeros they hold. */
@@ -62,8 +63,8 @@ export interface TopicTrainingInput extends TrainingLoopOptions {
   settings: ModelSettings;
   vocabulary: Vocabulary;
   train: TrainingCorpus;
-  /** the topic LSTM, the SEM loop's M-step (null for lda) */
-  lstm: TopicLstm | null;
+  /** the topic LSTM of either engine, the SEM loop's M-step (null for lda) */
+  lstm: TopicLstmEngine | null;
   /** the LSTM was trained before (`--from`): no lda initialisation sweeps */
   lstmTrainedBefore: boolean;
   /** a model trained before (`--from`): the chain starts from topics drawn with its tables */
@@ -93,6 +94,8 @@ export interface TopicTrainingResult {
   heldOut: EvaluationResult | null;
   /** the signal stopped training before the last iteration */
   interrupted: boolean;
+  /** why training stopped (also on the last history record) */
+  stop: StopRecord;
 }
 
 /** Whether iteration `iteration` (1-based) scores the held-out data: every `evalEvery` (0: never), and the last. */
@@ -124,13 +127,13 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     model, numTopics: s.topics, vocabularySize: input.vocabulary.size,
     iterations: s.iterations, initLdaSweeps: input.lstmTrainedBefore ? 0 : s.initLdaSweeps, mhSteps: s.mhSteps,
     exact: s.exact, proposals: 'cycle', alpha: s.alpha, beta: s.beta, sequenceSmoothing: s.sequenceSmoothing,
-    lstmTokens: s.lstmTokens, bptt: s.bptt, batch: s.batch, seed: s.seed, threads: s.threads,
+    lstmTokens: lstmTokenBudget(s.lstmTokens, train.tokens.length), bptt: s.bptt, batch: s.batch, seed: s.seed, threads: s.threads,
   }, { tokens: train.tokens, offsets: train.offsets }, initialTopics);
   state.iteration = startIteration;
   if (startIteration > 0 && lstm && state.modeOf(startIteration) !== 'lda') {
     state.weights = await lstm.cellWeights();
   }
-  // the M-step engine behind SemState's LstmTrainer seam: the TF.js topic LSTM
+  // the M-step engine behind SemState's LstmTrainer seam: the kernels' trainer or the TF.js topic LSTM
   const trainer: LstmTrainer | null = lstm;
 
   let estepSeconds = 0;
@@ -141,6 +144,7 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
   }
   let lastHeldOut: EvaluationResult | null = null;
   let interrupted = false;
+  let stop: StopRecord = { reason: 'iterations', improvement: null, tol: s.tol };
   // during an lda initialisation an LSTM model has no trained weights yet: its perplexity starts afterwards
   const evaluable = () => heldOut !== null && heldOut.tokens.length > 0 && (model === 'lda' || state.weights !== undefined);
   // the held-out evaluation stops at a sequence boundary when the signal is aborted: undefined then
@@ -157,18 +161,21 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
       throw error;
     }
   };
-  if (startIteration >= s.iterations && startIteration > 0 && evaluable()) {
+  // a resumed run whose training had ended (all iterations, or converged) before its final evaluation was interrupted
+  const finished = startIteration > 0 && (startIteration >= s.iterations || history.at(-1)?.stop?.reason === 'converged');
+  if (finished && evaluable()) {
     // resumed after the last iteration (its final evaluation was interrupted): only that evaluation is left
     const result = await evaluate(true);
     if (!result) throw finalEvaluationInterrupted(checkpoint?.out);
     lastHeldOut = result;
     if (history.length > 0) history[history.length - 1].heldOutPerplexity = result.perplexity;
   }
-  while (state.iteration < s.iterations) {
+  while (!finished && state.iteration < s.iterations) {
     const record = await state.step(trainer);
     estepSeconds += record.estepSeconds;
     mstepSeconds += record.mstepSeconds;
-    const last = state.iteration === s.iterations;
+    const convergence = convergenceTest([...history, record], model, s.tol);
+    const last = state.iteration === s.iterations || convergence.converged;
     let evaluationInterrupted = false;
     if (evaluable() && heldOutDue(s.evalEvery, state.iteration, last)) {
       const result = await evaluate(last);
@@ -179,16 +186,22 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
         evaluationInterrupted = true;
       }
     }
+    const aborted = input.signal?.aborted === true;
+    if (last || aborted) {
+      stop = { reason: convergence.converged ? 'converged' : last ? 'iterations' : 'interrupted',
+        improvement: convergence.improvement, tol: s.tol };
+      record.stop = stop;
+    }
     history.push(record);
     input.onIteration?.({ tables: { counts: state.counts, nonZeros: state.nonZeros }, weights: state.weights, history });
     input.onProgress?.(record);
-    const aborted = input.signal?.aborted === true;
     const due = checkpoint !== undefined && ((checkpoint.every > 0 && state.iteration % checkpoint.every === 0) || aborted);
     // after the last iteration the model is saved instead, unless the final evaluation was interrupted: the
     // checkpoint then keeps the finished training, and --resume runs only the evaluation
     if (checkpoint && due && (!last || evaluationInterrupted)) await writeTrainingCheckpoint(input, checkpoint.out, state, history);
     if (last && evaluationInterrupted) throw finalEvaluationInterrupted(checkpoint?.out);
-    if (aborted && !last) {
+    if (last) break;
+    if (aborted) {
       interrupted = true;
       break;
     }
@@ -198,7 +211,7 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
   return {
     tables, weights: state.weights, history, ...trainingTraces(input, state, tables.counts),
     iterations: state.iteration, resumedIterations: startIteration, estepSeconds, mstepSeconds,
-    heldOut: lastHeldOut, interrupted,
+    heldOut: lastHeldOut, interrupted, stop: history.at(-1)?.stop ?? stop,
   };
 }
 
@@ -217,7 +230,7 @@ async function resumeFromCheckpoint(input: TopicTrainingInput, out: string):
   const file = checkpointPath(out);
   const header = saved.header as { settings?: ModelSettings; iteration?: number; history?: IterationRecord[];
     tokens?: number; vocabulary?: string[]; lstmTrainer?: unknown };
-  if (JSON.stringify(header.settings) !== JSON.stringify(input.settings) || header.tokens !== input.train.tokens.length ||
+  if (JSON.stringify(resumeKey(header.settings)) !== JSON.stringify(resumeKey(input.settings)) || header.tokens !== input.train.tokens.length ||
     JSON.stringify(header.vocabulary) !== JSON.stringify(input.vocabulary.words)) {
     throw new InputError('this checkpoint was written by a run with other settings or data; rerun with the ' +
       'same arguments as the interrupted run, or delete the checkpoint to start over', file);
@@ -229,6 +242,17 @@ async function resumeFromCheckpoint(input: TopicTrainingInput, out: string):
     await restoreTrainerState(input.lstm, header.lstmTrainer, saved, file);
   }
   return { initialTopics, startIteration: header.iteration ?? 0, history: header.history ?? [] };
+}
+
+/**
+ * The settings a resumed run must share with the interrupted one: all but the M-step engine (either engine
+ * continues the other's trainer state) and --tol (it only decides where to stop); checkpoints written before these
+ * settings existed have neither.
+ */
+function resumeKey(settings: ModelSettings | undefined): Record<string, unknown> | undefined {
+  if (settings === undefined) return undefined;
+  const { lstmEngine: _engine, tol: _tol, ...rest } = settings;
+  return rest;
 }
 
 async function writeTrainingCheckpoint(input: TopicTrainingInput, out: string, state: SemState,

@@ -1,4 +1,5 @@
-/** `lla bench <input>`: E-step sampler throughput (tokens/s), phase times, MH acceptance and peak memory. */
+/** `lla bench <input>`: E-step sampler throughput (tokens/s), phase times, MH acceptance and peak memory;
+ * `lla bench --mstep`: the LSTM M-step engines side by side (bench-mstep.ts). */
 import type { Command, CommandIO } from '../command.js';
 import { choiceOption, intOption, limitOption, positionals, type ParsedArgs } from '../options.js';
 import { CORPUS_OPTIONS, corpusOptionsFrom } from '../corpus-options.js';
@@ -6,6 +7,8 @@ import { loadCorpus } from '../../corpus/corpus.js';
 import { BACKEND_CHOICES, loadKernel } from '../../kernels/loader.js';
 import { BENCH_DEFAULTS, BENCH_MODES, runSamplerBench, type BenchResult } from '../../bench/sampler-throughput.js';
 import type { KernelMode } from '../../kernels/types.js';
+import { runMstepCommand } from './bench-mstep.js';
+import { MSTEP_BENCH_DEFAULTS } from '../../bench/mstep-throughput.js';
 
 const NAME = 'bench';
 const d = BENCH_DEFAULTS;
@@ -47,7 +50,7 @@ export function formatBenchTable(result: BenchResult): string {
 }
 
 export const command: Command = {
-  usage: '<input> [options]',
+  usage: '<input> [options]   |   lla bench --mstep [options]',
   description:
     'Loads the corpus, sets up the sampler (random initial topics, word-token index, count and alias tables, ' +
     'random fixed LSTM weights of Glorot scale), runs --warmup untimed E-step iterations (the first sweep of a ' +
@@ -56,7 +59,13 @@ export const command: Command = {
     'set-up and warm-up excluded), the time of each phase, the Metropolis-Hastings acceptance rate and the peak resident ' +
     'memory of the process. --compare-threads N runs a second chain with N threads, the two taking turns iteration ' +
     'by iteration, and reports the speed-up of --threads over N measured side by side (the chains share the seed, so ' +
-    'they must sample the same topics; this is checked). With --json the last line is one JSON object.',
+    'they must sample the same topics; this is checked). With --json the last line is one JSON object. ' +
+    '--mstep times the LSTM M-step alone instead, with no input: lla\'s topic LSTM trained on the topic sequences of ' +
+    'a synthetic first-order LLA, by the kernel trainer (native and WASM, at each of --threads) and by TF.js ' +
+    '(--tf-backend), engines taking turns round by round, at each K of --topics and H of --hidden (comma-separated ' +
+    `lists; default --topics ${MSTEP_BENCH_DEFAULTS.topics.join(',')} --hidden ${MSTEP_BENCH_DEFAULTS.hidden.join(',')} ` +
+    `--threads ${MSTEP_BENCH_DEFAULTS.threads.join(',')}): tokens per second, the resident memory each engine added, and ` +
+    'the process\'s peak memory.',
   options: {
     model: { type: 'string', short: 'm', valueName: BENCH_MODES.join('|'), description: 'sampler mode', default: d.mode },
     topics: { type: 'string', short: 'k', valueName: 'K', description: 'number of topics', default: String(d.topics) },
@@ -71,10 +80,16 @@ export const command: Command = {
     exact: { type: 'boolean', description: 'draw every topic exactly from all K terms instead of MH' },
     alpha: { type: 'string', valueName: 'A', description: 'lda prior on in-sequence counts', default: String(d.alpha) },
     beta: { type: 'string', valueName: 'B', description: 'Dirichlet prior of the topic-action table', default: String(d.beta) },
+    mstep: { type: 'boolean', description: 'time the LSTM M-step engines side by side instead (no input; see above)' },
+    engines: { type: 'string', valueName: 'LIST', description: `--mstep: engines to time, of native, wasm, tfjs`, default: MSTEP_BENCH_DEFAULTS.engines.join(',') },
+    rounds: { type: 'string', valueName: 'N', description: '--mstep: timed rounds per engine (the median is reported)', default: String(MSTEP_BENCH_DEFAULTS.rounds) },
+    seconds: { type: 'string', valueName: 'S', description: '--mstep: about this long each timed call', default: String(MSTEP_BENCH_DEFAULTS.seconds) },
+    'tf-backend': { type: 'string', valueName: 'B', description: '--mstep: TF.js backend: auto, node, wasm, cpu (default: LLA_TF_BACKEND, else auto)' },
     ...CORPUS_OPTIONS,
   },
 
   async run(args: ParsedArgs, io: CommandIO): Promise<number> {
+    if (args.values.mstep === true) return runMstepCommand(args, io);
     const [input] = positionals(NAME, args, ['input']);
     const mode: KernelMode = choiceOption(NAME, args, 'model', BENCH_MODES, d.mode);
     const topics = limitOption(NAME, args, 'topics', 'topics', d.topics);

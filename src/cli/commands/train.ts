@@ -1,5 +1,5 @@
 /**
- * `lla train <input>`: read, split, train (stochastic EM: kernel E-step, TF.js M-step), evaluate on the held-out
+ * `lla train <input>`: read, split, train (stochastic EM: kernel E-step, M-step on the kernels or TF.js), evaluate on the held-out
  * split, print topics and metrics, save the model. `--demo` trains on the embedded sample event log.
  */
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { progressBar } from '../progress.js';
 import { DEFAULT_HOLDOUT, prepareData } from '../../train/data.js';
 import { LlaModel, type TrainSummary } from '../../model/model.js';
 import type { IterationRecord } from '../../train/sem.js';
+import { describeStop } from '../../train/convergence.js';
 import { packageRoot } from '../../package-info.js';
 import { InputError, UsageError } from '../../errors.js';
 import { continuedSettings } from '../train-from.js';
@@ -27,9 +28,10 @@ export function demoFile(): string {
   return join(packageRoot(), 'data', 'sample-events.tsv.gz');
 }
 
-/** Settings of the demo run: small enough for well under a minute on two cores, still a real training. Its lda
- * initialisation is the plain default's share of the iterations (6 of 12), so it scales with -n as theirs does. */
-const DEMO_DEFAULTS: Record<string, string> = { topics: '20', iterations: '12', 'lstm-tokens': '20000' };
+/** Settings of the demo run: small enough for well under a minute on two cores, still a real training (the M-step
+ * on the whole sample each iteration, as by default). Its lda initialisation is the plain default's share of the
+ * iterations (11 of 20), so it scales with -n as theirs does. */
+const DEMO_DEFAULTS: Record<string, string> = { topics: '20', iterations: '20' };
 
 /** train's own flags unless asked otherwise (the model settings' defaults are DEFAULT_SETTINGS) */
 const TRAIN_DEFAULTS = { holdout: DEFAULT_HOLDOUT, perplexity: DEFAULT_PERPLEXITY, checkpointEvery: 0, top: 5 } as const;
@@ -39,7 +41,9 @@ const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toF
 function describeIteration(record: IterationRecord, total: number): string {
   const parts = [`iteration ${record.iteration}/${total} (${record.mode})`, `${fixed(record.seconds)} s`,
     `E-step ${Math.round(record.estepTokensPerSecond).toLocaleString('en-US')} tokens/s`];
-  if (record.mstepTokensPerSecond !== null) parts.push(`M-step ${Math.round(record.mstepTokensPerSecond).toLocaleString('en-US')} tokens/s`);
+  if (record.mstepTokensPerSecond !== null) {
+    parts.push(`M-step ${Math.round(record.mstepTokensPerSecond).toLocaleString('en-US')} tokens/s${record.lstmEngine ? ` (${record.lstmEngine})` : ''}`);
+  }
   parts.push(`train log-lik/token ${fixed(record.logLikelihoodPerToken, 3)}`);
   if (record.heldOutPerplexity !== undefined) parts.push(`held-out perplexity ${fixed(record.heldOutPerplexity, 1)}`);
   return parts.join(', ');
@@ -48,7 +52,9 @@ function describeIteration(record: IterationRecord, total: number): string {
 export const command: Command = {
   usage: '<input> [options]   |   lla train --demo',
   description: 'Trains by stochastic EM: each iteration samples every topic in the kernel (native or WASM), ' +
-    'then trains the LSTM on the sampled topic sequences with TensorFlow.js. A seeded fraction of the sequences ' +
+    'then trains the LSTM on the sampled topic sequences (--lstm-engine: the kernels\' fused trainer by default, or ' +
+    'TensorFlow.js). --tol stops once the training log-likelihood has converged; the result says why the run stopped. ' +
+    'A seeded fraction of the sequences ' +
     '(--holdout) is held out and scored at the end: held-out perplexity, the unigram reference, next-action ' +
     'Recall@1/@10 and MRR. --out saves the model; --checkpoint-every N with --out writes <out>.ckpt, which ' +
     '--resume (same arguments) continues; Ctrl-C finishes the current sweep, writes the checkpoint and exits 130. ' +
@@ -137,6 +143,7 @@ export const command: Command = {
     let model: LlaModel;
     if (from) {
       model = await LlaModel.load(from, { backend: backends.backend, threads: backends.threads, warn,
+        ...(explicit.has('lstm-engine') ? { lstmEngine: settings.lstmEngine } : {}),
         ...(backends.tfBackend ? { tfBackend: backends.tfBackend } : {}) });
       settings = continuedSettings(from, model.settings, { ...settings, threads: backends.threads }, explicit, model.vocabulary.size);
       Object.assign(model.settings, settings);
@@ -165,7 +172,7 @@ export const command: Command = {
       heldOutTokens: data.test?.tokens.length ?? 0, heldOutSequences: data.test ? data.test.offsets.length - 1 : 0,
       vocabulary: data.vocabulary.size, topics: settings.topics, hidden: settings.hidden, embedding: settings.embedding,
       particles: settings.particles, batch: settings.batch, bptt: settings.bptt,
-      threads: backends.threads > 0 ? backends.threads : availableParallelism(),
+      threads: backends.threads > 0 ? backends.threads : availableParallelism(), lstmEngine: model.lstmEngine,
     });
     checkMemory(memory, maxMemory, maxMemoryText === undefined ? "80% of this machine's memory" : `--max-memory ${maxMemoryText}`);
     if (!json) io.stderr.write(`${startLine}; estimated memory ${formatBytes(memory.bytes)}\n`);
@@ -201,8 +208,11 @@ export const command: Command = {
       topics: settings.topics,
       iterations: summary.iterations,
       backend: model.backend,
+      lstmEngine: model.lstmEngine,
       tfBackend: model.tfBackend,
       threads: settings.threads,
+      stopReason: summary.stop?.reason ?? 'iterations',
+      stop: summary.stop,
       trainSequences: data.train.offsets.length - 1,
       trainTokens: data.train.tokens.length,
       vocabulary: data.vocabulary.size,
@@ -243,10 +253,13 @@ export const command: Command = {
       }
       lines.push('');
     }
-    lines.push(`model               ${settings.model} (K=${settings.topics}, H=${settings.hidden}), kernel ${model.backend}, LSTM on TF.js ${model.tfBackend ?? 'n/a'}`);
+    const engine = model.lstmEngine === null ? 'no LSTM'
+      : model.lstmEngine === 'kernel' ? `LSTM on the ${model.backend} kernel trainer` : `LSTM on TF.js ${model.tfBackend ?? 'n/a'}`;
+    lines.push(`model               ${settings.model} (K=${settings.topics}, H=${settings.hidden}), kernel ${model.backend}, ${engine}`);
     lines.push(`training            ${summary.iterations} iterations in ${fixed(summary.trainingSeconds, 1)} s ` +
       `(E-step ${fixed(summary.estepSeconds, 1)} s, M-step ${fixed(summary.mstepSeconds, 1)} s = ${fixed(100 * result.mstepShare, 0)}%` +
       `${summary.resumedIterations > 0 ? `; ${summary.resumedIterations} of them in the run this one resumed` : ''})`);
+    if (summary.stop) lines.push(`stopped             ${describeStop(summary.stop)}`);
     if (heldOut) {
       lines.push(`held-out perplexity ${fixed(heldOut.perplexity, 1)} (${heldOut.perplexityMethod}; unigram ${fixed(summary.unigramPerplexity ?? NaN, 1)}) ` +
         `over ${heldOut.tokens.toLocaleString('en-US')} tokens of ${heldOut.sequences} sequences` +

@@ -332,4 +332,19 @@ Napi::Object limitsObject(Napi::Env env) {
   return limits;
 }
 
+const double* Arguments::transitionTable(Napi::Value value, int32_t numTopics) {
+  if (value.IsUndefined() || value.IsNull()) {
+    fail("transitions", "are missing", "pass the (K+1) x K transition table (Float64Array) for hmm mode");
+  }
+  const auto table = float64s(value, "transitions");
+  length("transitions", table.length, (static_cast<size_t>(numTopics) + 1) * numTopics);
+  for (size_t i = 0; i < table.length; ++i) {
+    if (!(table.data[i] > 0) || !std::isfinite(table.data[i])) {
+      fail("transitions", "[" + std::to_string(i) + "] is not a finite number > 0",
+           "smooth the transition counts before normalising them (no zero entries)");
+    }
+  }
+  return table.data;
+}
+
 }  // namespace lla

@@ -26,7 +26,7 @@
 namespace lla {
 namespace {
 
-const std::vector<std::string> kModeNames = {"lda", "lla", "word-lla"};              // index = mode code
+const std::vector<std::string> kModeNames = {"lda", "lla", "word-lla", "hmm"};       // index = mode code
 const std::vector<std::string> kProposalNames = {"word", "sequence", "cycle"};      // index + 1 = code
 
 bool cpuSupportsBuild() {
@@ -271,10 +271,16 @@ Napi::Value Sweep(const Napi::CallbackInfo& info) {
   p.beta = a.number(o.Get("beta"), "beta", kBetaLimit);
   p.alpha = p.mode == kModeLda ? a.number(o.Get("alpha"), "alpha", kAlphaLimit) : 0;  // lda's prior alone
   p.sequenceSmoothing = a.number(o.Get("sequenceSmoothing"), "sequenceSmoothing", kSequenceSmoothingLimit);
-  if (p.mode != kModeLda) {
+  p.lookahead = !o.Get("lookahead").IsUndefined() && a.boolean(o.Get("lookahead"), "lookahead");
+  if (p.lookahead && p.mode != kModeLla && p.mode != kModeHmm) {
+    a.fail("lookahead", "is set in " + kModeNames[p.mode] + " mode",
+           "lookahead applies to lla and hmm only (lda's and word-lla's conditionals need none): pass false");
+  }
+  if (p.mode == kModeLla || p.mode == kModeWordLla) {
     p.hasCell = true;
     p.cell = a.cell(o.Get("weights"), p.numTopics, (p.mode == kModeLla ? p.numTopics : p.vocabularySize) + 1);
   }
+  if (p.mode == kModeHmm) p.transitions = a.transitionTable(o.Get("transitions"), p.numTopics);
   p.seed = a.unsignedInteger(o.Get("seed"), "seed");
   p.iteration = a.unsignedInteger(o.Get("iteration"), "iteration");
   p.firstSequence = optionalFirstSequence(a, o);
@@ -289,6 +295,9 @@ Napi::Value Sweep(const Napi::CallbackInfo& info) {
 FilterParams filterParams(Arguments& a, Napi::Object o, Snapshot* snapshot = nullptr) {
   FilterParams p;
   p.mode = a.choice(o.Get("mode"), "mode", kModeNames);
+  if (p.mode == kModeHmm) {
+    a.fail("mode", "is hmm, an initialisation mode of the sweep only", "evaluate with lda, lla or word-lla");
+  }
   p.numTopics = a.integer(o.Get("numTopics"), "numTopics", kTopicsLimit);
   p.vocabularySize = a.integer(o.Get("vocabularySize"), "vocabularySize", kVocabularyLimit);
   p.counts = a.counts(o.Get("counts"), p.numTopics, p.vocabularySize, snapshot);

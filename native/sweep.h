@@ -10,8 +10,10 @@
 namespace lla {
 
 struct SweepParams {
-  int32_t mode = 0;         // kModeLda / kModeLla / kModeWordLla
+  int32_t mode = 0;         // kModeLda / kModeLla / kModeWordLla / kModeHmm
   bool exact = false;
+  // lla and hmm: multiply each token's target by p(z_{t+1} | state after topic k), z_{t+1} from topicsPrev
+  bool lookahead = false;
   int32_t mhSteps = 2;
   int32_t proposals = 3;    // kProposal* bit set
   int32_t numTopics = 0;
@@ -28,6 +30,8 @@ struct SweepParams {
   double sequenceSmoothing = 0;
   bool hasCell = false;
   CellView cell;
+  // hmm: [(K+1)][K] p(next | previous), row K the begin symbol; every entry > 0
+  const double* transitions = nullptr;
   uint64_t seed = 0;
   uint64_t iteration = 0;
   uint64_t firstSequence = 0;  // stream index of sequence 0 of this call (a corpus swept in chunks)

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { loadKernel } from '../src/kernels/loader.js';
 import { FILTER_ITERATION_BASE, RANDOM_TOPICS_ITERATION, ReferenceStream } from '../src/kernels/rng.js';
 import type {
-  AliasTables, BackendName, CellWeights, CountTables, FilterState, Kernel, KernelMode, ProposalSchedule, SweepArgs,
+  AliasTables, BackendName, CellWeights, CountTables, FilterState, Kernel, KernelMode, ProposalSchedule, SweepArgs, SweepMode,
 } from '../src/kernels/types.js';
 import {
   chain, exactTarget, largestGap, phiOf, randomCorpus, randomWeights as randomCellWeights, sweepArgs as kernelSweepArgs,
@@ -201,7 +201,7 @@ function copies(kernel: Kernel, sequence: number[], previous: number[], D: numbe
   return { tokens, topicsPrev, offsets, topicsNext: kernel.allocInt32(n * D) };
 }
 
-function sweepArgs(fixture: Fixture, mode: KernelMode, corpus: ReturnType<typeof copies>, extra: Partial<SweepArgs>): SweepArgs {
+function sweepArgs(fixture: Fixture, mode: SweepMode, corpus: ReturnType<typeof copies>, extra: Partial<SweepArgs>): SweepArgs {
   return {
     mode, exact: false, mhSteps: 2, proposals: 'cycle', numTopics: K, vocabularySize: V,
     ...corpus, counts: fixture.counts, alias: fixture.alias, beta: BETA, alpha: ALPHA, sequenceSmoothing: 0.1,
@@ -544,6 +544,73 @@ for (const backend of BACKENDS) {
     }
   });
 
+  // ---- lookahead (lla) and the hmm mode: one sweep over a 3-token sequence draws z0 given the previous sweep's
+  // z1 (lookahead) and z1 given the new z0 and the previous sweep's z2, so the joint of (z0, z1) checks the first
+  // and a middle position's factor, and (lla) that the next position steps from the accepted topic's state.
+
+  /** p(z0, z1) after one sweep: z_t from prior(history, k) phi_{k,w_t} factor(history, k, z_{t+1} previous). */
+  function jointOfFirstTwo(phi: number[][], sequence: number[], previous: number[],
+    prior: (history: number[], k: number) => number,
+    factor: ((history: number[], k: number, next: number) => number) | null): number[] {
+    const conditional = (history: number[]) => normalise(Array.from({ length: K }, (_, k) =>
+      prior(history, k) * phi[k][sequence[history.length]] * (factor ? factor(history, k, previous[history.length + 1]) : 1)));
+    const p0 = conditional([]);
+    const joint: number[] = [];
+    for (let z0 = 0; z0 < K; z0++) {
+      const p1 = conditional([z0]);
+      for (let z1 = 0; z1 < K; z1++) joint.push(p0[z0] * p1[z1]);
+    }
+    return joint;
+  }
+
+  /** A (K+1) x K transition table far from uniform (row K: the begin symbol). */
+  function transitionTable(k: Kernel): Float64Array {
+    const random = testRandom(17);
+    const table = k.allocFloat64((K + 1) * K);
+    for (let row = 0; row <= K; row++) {
+      const weights = Array.from({ length: K }, () => 0.05 + random() ** 3);
+      weights[(row + 2) % K] += 1.5;
+      normalise(weights).forEach((p, column) => { table[row * K + column] = p; });
+    }
+    return table;
+  }
+
+  for (const [mode, lookahead] of [['lla', true], ['hmm', true], ['hmm', false]] as const) {
+    test(`${title}: ${mode}${lookahead ? ' with lookahead' : ''}: joint of (z0, z1) matches the exact conditionals (every schedule)`, async () => {
+      const k = await kernel();
+      const fixture = fixtureModel(k);
+      const transitions = transitionTable(k);
+      const sequence = [1, 3, 2];
+      const previous = [2, 4, 0];
+      const prior = mode === 'lla'
+        ? (history: number[], z: number) => piAfter(fixture.weights, [K, ...history])[z]
+        : (history: number[], z: number) => transitions[(history.length ? history[history.length - 1] : K) * K + z];
+      const factor = mode === 'lla'
+        ? (history: number[], z: number, next: number) => piAfter(fixture.weights, [K, ...history, z])[next]
+        : (_: number[], z: number, next: number) => transitions[z * K + next];
+      const expected = jointOfFirstTwo(fixture.phi, sequence, previous, prior, lookahead ? factor : null);
+      const other = jointOfFirstTwo(fixture.phi, sequence, previous, prior, lookahead ? null : factor);
+      const D = 6000;
+      for (const schedule of schedules) {
+        const corpus = copies(k, sequence, previous, D);
+        await k.sweep(sweepArgs(fixture, mode, corpus, {
+          // the sequence proposal alone reaches the topics missing from the sequence with probability 0.04 a
+          // step: the hmm table's favourites among them need a longer chain
+          exact: schedule === 'exact', mhSteps: schedule === 'sequence' ? 200 : 40,
+          proposals: schedule === 'exact' ? 'cycle' : schedule, iteration: 13,
+          lookahead, ...(mode === 'hmm' ? { transitions } : {}),
+        }));
+        const cells = Array.from({ length: D }, (_, d) => corpus.topicsNext[3 * d] * K + corpus.topicsNext[3 * d + 1]);
+        const observed = histogram(cells, K * K);
+        const fit = chiSquare(observed, expected);
+        assert.ok(fit.statistic < fit.critical, `${mode}/${schedule}: chi-square ${fit.statistic.toFixed(1)} >= ${fit.critical.toFixed(1)}`);
+        // power: the same chains with the factor dropped (or, without lookahead, added) would fail
+        const wrong = chiSquare(observed, other);
+        assert.ok(wrong.statistic > wrong.critical, `${mode}/${schedule}: the test cannot tell lookahead from none`);
+      }
+    });
+  }
+
   // a corpus with sequences of mixed lengths (one holds about a third of the tokens)
   function mixedCorpus(k: Kernel, numTopics: number, vocabulary: number, seed: number) {
     const random = testRandom(seed);
@@ -570,7 +637,13 @@ for (const backend of BACKENDS) {
     const tables = buildTables(k, tokens, topicsPrev, K2, V2, BETA);
     const weights = randomWeights(random, K2, K2 + 1, 16);
     const wordWeights = randomWeights(random, K2, V2 + 1, 16);
-    for (const mode of modes) {
+    const transitions = k.allocFloat64((K2 + 1) * K2);
+    for (let row = 0; row <= K2; row++) {
+      normalise(Array.from({ length: K2 }, () => 0.05 + random())).forEach((p, column) => { transitions[row * K2 + column] = p; });
+    }
+    const configurations: Array<[SweepMode, boolean]> = [...modes.map((m): [SweepMode, boolean] => [m, false]),
+      ['lla', true], ['hmm', true], ['hmm', false]];
+    for (const [mode, lookahead] of configurations) {
       for (const exact of [false, true]) {
         const outputs: Int32Array[] = [];
         const logPhis: number[] = [];
@@ -580,7 +653,7 @@ for (const backend of BACKENDS) {
             mode, exact, mhSteps: 3, proposals: 'cycle', numTopics: K2, vocabularySize: V2, tokens, offsets,
             topicsPrev, topicsNext, counts: tables.counts, alias: tables.alias, beta: BETA, alpha: ALPHA,
             sequenceSmoothing: 0.1, weights: mode === 'lla' ? weights : mode === 'word-lla' ? wordWeights : undefined,
-            seed: 5, iteration: 2, threads,
+            seed: 5, iteration: 2, threads, lookahead, ...(mode === 'hmm' ? { transitions } : {}),
           });
           outputs.push(topicsNext);
           logPhis.push(result.logPhi);
@@ -829,6 +902,13 @@ for (const backend of BACKENDS) {
       await rejects(`sweep lda mode '${inherited}'`, () => k.sweep({ ...good, mode: inherited as KernelMode, weights: undefined }), /mode/);
       await rejects(`sweep proposals '${inherited}'`, () => k.sweep({ ...good, proposals: inherited as ProposalSchedule }), /proposals/);
     }
+    await rejects('sweep lookahead in word-lla', () => k.sweep({ ...good, mode: 'word-lla', weights: fixture.wordWeights, lookahead: true }), /lookahead/);
+    const transitions = new Float64Array((K + 1) * K).fill(1 / K);
+    await k.sweep({ ...good, mode: 'hmm', weights: undefined, transitions, lookahead: true });
+    await rejects('sweep hmm without transitions', () => k.sweep({ ...good, mode: 'hmm', weights: undefined }), /transitions/);
+    await rejects('sweep hmm short transitions', () => k.sweep({ ...good, mode: 'hmm', transitions: transitions.subarray(1) }), /transitions/);
+    await rejects('sweep hmm zero transition', () => k.sweep({ ...good, mode: 'hmm', transitions: Float64Array.from(transitions, (p, i) => (i === 7 ? 0 : p)) }), /transitions ?\[7\]/);
+    await rejects('sweep hmm NaN transition', () => k.sweep({ ...good, mode: 'hmm', transitions: Float64Array.from(transitions, (p, i) => (i === 3 ? NaN : p)) }), /transitions ?\[3\]/);
     const filter = {
       mode: 'lla' as KernelMode, numTopics: K, vocabularySize: V, tokens: corpus.tokens, offsets: corpus.offsets,
       counts: fixture.counts, beta: BETA, alpha: ALPHA, weights: fixture.weights, particles: 4, seed: 1, threads: 1,
@@ -839,6 +919,7 @@ for (const backend of BACKENDS) {
     for (const inherited of ['toString', 'constructor', '__proto__']) {
       await rejects(`particleFilter mode '${inherited}'`, () => k.particleFilter({ ...filter, mode: inherited as KernelMode, weights: undefined }));
     }
+    await rejects('particleFilter hmm', () => k.particleFilter({ ...filter, mode: 'hmm' as KernelMode }), /hmm/);
     await rejects('particleFilter unsorted mixture positions', () => k.particleFilter({ ...filter, mixturePositions: Int32Array.from([3, 1]), mixtures: new Float32Array(2 * K) }));
     const state: FilterState = {
       position: new Int32Array(1), previousAction: Int32Array.from([-1]), weights: new Float64Array(4),

@@ -8,7 +8,7 @@
  * Names are looked up as own properties only: `toString` or `__proto__` is a key of every object, not a mode.
  */
 import {
-  KERNEL_LIMITS, MODE_CODE, PROPOSAL_CODE, type Kernel, type KernelLimitName, type KernelMode, type ProposalSchedule,
+  KERNEL_LIMITS, MODE_CODE, PROPOSAL_CODE, type Kernel, type KernelLimitName, type ProposalSchedule, type SweepMode,
 } from './types.js';
 
 /** The bounds a backend was compiled with (native/limits.h, assembly/limits.ts), by limit: tests compare them. */
@@ -52,7 +52,7 @@ export function checkKernelLimits(values: Partial<Record<KernelLimitName, unknow
 
 /** The code of a mode, or undefined for anything that is not one of MODE_CODE's own names. */
 export function modeCode(name: unknown): number | undefined {
-  return typeof name === 'string' && Object.hasOwn(MODE_CODE, name) ? MODE_CODE[name as KernelMode] : undefined;
+  return typeof name === 'string' && Object.hasOwn(MODE_CODE, name) ? MODE_CODE[name as SweepMode] : undefined;
 }
 
 /** The code of a proposal schedule, or undefined for anything that is not one of PROPOSAL_CODE's own names. */
@@ -106,7 +106,14 @@ export function kernelArgumentChecks(prefix: string): KernelArgumentChecks {
     sweep(args) {
       const where = at('sweep');
       if (!isObject(args)) return;
-      checkModelArguments(where, args);
+      checkModelArguments(where, args, true);
+      if (args.lookahead !== undefined && typeof args.lookahead !== 'boolean') {
+        throw new Error(`${where}: lookahead must be a boolean, got ${describe(args.lookahead)}`);
+      }
+      if (args.lookahead === true && args.mode !== 'lla' && args.mode !== 'hmm') {
+        throw new Error(`${where}: lookahead is set in ${String(args.mode)} mode: it applies to lla and hmm only ` +
+          "(lda's and word-lla's conditionals need none); pass false");
+      }
       if (proposalCode(args.proposals) === undefined) {
         throw new Error(`${where}: proposals must be one of ${Object.keys(PROPOSAL_CODE).join(', ')}, got ${describe(args.proposals)}`);
       }
@@ -153,17 +160,20 @@ export function kernelArgumentChecks(prefix: string): KernelArgumentChecks {
  */
 function checkModelArguments(where: string, args: {
   mode: unknown; numTopics: unknown; vocabularySize: unknown; beta: unknown; alpha: unknown; seed: unknown; weights?: unknown;
-}): void {
+}, sweep = false): void {
   if (modeCode(args.mode) === undefined) {
     throw new Error(`${where}: mode must be one of ${Object.keys(MODE_CODE).join(', ')}, got ${describe(args.mode)}`);
   }
-  const mode = args.mode as KernelMode;
+  if (args.mode === 'hmm' && !sweep) {
+    throw new Error(`${where}: mode hmm is an initialisation mode of the sweep only: evaluate with lda, lla or word-lla`);
+  }
+  const mode = args.mode as SweepMode;
   checkOne(where, 'numTopics', 'topics', args.numTopics);
   checkOne(where, 'vocabularySize', 'vocabulary', args.vocabularySize);
   checkOne(where, 'beta', 'beta', args.beta);
   if (mode === 'lda') checkOne(where, 'alpha', 'alpha', args.alpha);
   checkOne(where, 'seed', 'seed', args.seed);
-  if (mode !== 'lda') checkHidden(where, args.weights);
+  if (mode !== 'lda' && mode !== 'hmm') checkHidden(where, args.weights);
 }
 
 /** weights.hidden, when weights are an object (missing weights are the backend's to name). */

@@ -48,11 +48,26 @@
  * - At position t of a sequence the input is the begin symbol for t = 0, else the previous topic (lla, the one
  *   just sampled in this sweep) or the previous action (word-lla). pi_t = softmax(l) computed from h after that
  *   step. A sequence's arithmetic never depends on which other sequences share its lock-step batch or thread.
+ *
+ * Sweep targets (unnormalised p(z_t = k), the chain's topics left of t from this sweep, right of t from topicsPrev)
+ * - lda: (n_{d,k}^{-t} + alpha) phi_{k,w}. word-lla: pi_t(k) phi_{k,w} (exact: topics are independent given the
+ *   actions). lla: pi_t(k) phi_{k,w}, the paper's factorisation.
+ * - lla with lookahead: pi_t(k) phi_{k,w} p(z_{t+1} | s_{t+1}(k)), z_{t+1} = topicsPrev[t+1] and s_{t+1}(k) the
+ *   cell state after consuming k from s_t: softmax(W h_{t+1}(k) + b)[z_{t+1}], whose normaliser depends on k.
+ *   The recurrent product of h_t is shared by every candidate (and by the next position, which steps from the
+ *   accepted topic's candidate state); a candidate costs the gate nonlinearities, the K x H output product and K
+ *   exponentials. MH keeps the current topic's factor, so a step evaluates at most one candidate: O(KH) per step
+ *   instead of O(H); exact mode O(K^2 H) per token.
+ * - hmm: A[z_{t-1}][k] phi_{k,w} (row K at t = 0), with lookahead times A[k][z_{t+1}].
+ * - The MH proposals and their streams are the same in every mode: lookahead changes only the acceptance ratios.
  */
 
 /** Model variants that the kernels sample. `lstm` (the action-level baseline) never reaches a kernel. */
 export type KernelMode = 'lda' | 'lla' | 'word-lla';
-export const MODE_CODE: Record<KernelMode, number> = { lda: 0, lla: 1, 'word-lla': 2 };
+/** What a sweep samples: a model variant, or `hmm`, the initialisation's first-order stand-in for the LSTM (a
+ * transition table re-estimated from counts; sweeps only, never the particle filter). */
+export type SweepMode = KernelMode | 'hmm';
+export const MODE_CODE: Record<SweepMode, number> = { lda: 0, lla: 1, 'word-lla': 2, hmm: 3 };
 
 /** Which MH proposals a sweep uses: cycle word, sequence, word, ... (default), or one kind only (tests). */
 export type ProposalSchedule = 'cycle' | 'word' | 'sequence';
@@ -112,9 +127,14 @@ export interface CellWeights {
 }
 
 export interface SweepArgs {
-  mode: KernelMode;
+  mode: SweepMode;
   /** exact: evaluate all K terms and draw by inverse CDF; else M Metropolis-Hastings steps. */
   exact: boolean;
+  /** lla and hmm only (default false): multiply each token's target by the probability of the next token's
+   * previous-sweep topic given k (see "Lookahead" above); no factor at a sequence's last position. */
+  lookahead?: boolean;
+  /** hmm only: [(K+1)][K] p(z_t = k | z_{t-1} = j) at [j][k], row K the begin symbol; every entry finite, > 0. */
+  transitions?: Float64Array;
   mhSteps: number;
   proposals: ProposalSchedule;
   numTopics: number;

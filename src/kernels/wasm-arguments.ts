@@ -7,11 +7,11 @@
 import { modeCode, proposalCode } from './limits.js';
 import {
   KERNEL_LIMITS, PROPOSAL_CODE, type AliasTables, type CellWeights, type CountTables, type FilterArgs, type FilterState,
-  type Kernel, type KernelMode, type SweepArgs,
+  type Kernel, type KernelMode, type SweepArgs, type SweepMode,
 } from './types.js';
 import {
   type ContentChecks, describe, fail, inputRows, requireAlias, requireAliasShapes, requireArray, requireCounts, requireIds,
-  requireInteger, requireOffsets, requireRowsAscending, requireWeights,
+  requireInteger, requireOffsets, requireRowsAscending, requireTransitions, requireWeights,
 } from './wasm-validate.js';
 
 type FilterCommonArgs = Omit<FilterArgs, 'tokens' | 'offsets' | 'logLikelihood' | 'threads'>;
@@ -59,7 +59,7 @@ export function checkBuildAlias(checks: ContentChecks, counts: CountTables, K: n
 
 /** What a sweep writes into its parameter block, checked. */
 export interface SweepShape {
-  mode: KernelMode;
+  mode: SweepMode;
   modeCode: number;
   /** 0 in exact mode */
   proposals: number;
@@ -69,9 +69,11 @@ export interface SweepShape {
   T: number;
   D: number;
   nnz: number;
-  /** 0 for lda */
+  /** 0 for lda and hmm */
   H: number;
   alpha: number;
+  /** lla and hmm: the next topic's factor in each target */
+  lookahead: boolean;
   seed: bigint;
   iteration: bigint;
 }
@@ -90,11 +92,13 @@ export function checkSweep(checks: ContentChecks, args: SweepArgs): SweepShape {
   if (typeof args.exact !== 'boolean') fail(entry, `exact must be a boolean, got ${describe(args.exact)}`);
   const nnz = requireCounts(entry, args.counts, V, K, checks);
   if (!args.exact) requireAlias(entry, args.alias, V, K, nnz, checks);
-  const H = mode === 'lda' ? 0 : requireWeights(entry, args.weights, inputRows(mode, K, V), K, `${mode} mode samples with the LSTM`);
+  const H = mode === 'lda' || mode === 'hmm' ? 0
+    : requireWeights(entry, args.weights, inputRows(mode, K, V), K, `${mode} mode samples with the LSTM`);
+  if (mode === 'hmm') requireTransitions(entry, args.transitions, K);
   return {
     mode, modeCode: modeCode(mode)!, proposals: args.exact ? 0 : proposalCode(args.proposals)!,
     mhSteps: args.exact ? 0 : args.mhSteps, K, V, T, D, nnz, H, alpha: mode === 'lda' ? args.alpha : 0,
-    seed: BigInt(args.seed), iteration: BigInt(args.iteration),
+    lookahead: args.lookahead === true, seed: BigInt(args.seed), iteration: BigInt(args.iteration),
   };
 }
 

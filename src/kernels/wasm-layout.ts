@@ -13,7 +13,8 @@ export const SWEEP = {
   rowOffsets: 44, rowTopics: 48, rowCounts: 52, topicTotals: 56,
   sparseProb: 60, sparseAlias: 64, sparseMass: 68, denseProb: 72, denseAlias: 76, denseMass: 80,
   cell: 84, inverseTotals: 88, perSequence: 92,
-  beta: 96, alpha: 104, smoothing: 112, seed: 120, iteration: 128, hashRows: 136, hashSlots: 140, firstSequence: 144,
+  beta: 96, alpha: 104, smoothing: 112, seed: 120, iteration: 128, hashRows: 136, hashSlots: 140,
+  lookahead: 144, transitions: 148,
   bytes: 152,
 } as const;
 

@@ -193,6 +193,20 @@ export function requireWeights(entry: string, weights: unknown, rows: number, K:
   return H;
 }
 
+/** hmm's transition table: Float64Array [(K+1)][K], every entry finite and > 0 (the ratios divide by them). */
+export function requireTransitions(entry: string, transitions: unknown, K: number): void {
+  if (transitions === undefined || transitions === null) {
+    fail(entry, 'transitions are required in hmm mode: pass the (K+1) x K transition table (Float64Array)');
+  }
+  requireArray(entry, 'transitions', transitions, Float64Array, (K + 1) * K);
+  const table = transitions as Float64Array;
+  for (let i = 0; i < table.length; i++) {
+    if (!(table[i] > 0) || !Number.isFinite(table[i])) {
+      fail(entry, `transitions[${i}] = ${table[i]} must be finite and > 0: smooth the transition counts before normalising them`);
+    }
+  }
+}
+
 /** Input rows of the cell for a mode: topics + begin (lla) or actions + begin (word-lla). */
 export function inputRows(mode: KernelMode, K: number, V: number): number {
   return mode === 'word-lla' ? V + 1 : K + 1;

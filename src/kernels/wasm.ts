@@ -237,8 +237,9 @@ export class WasmKernel implements Kernel {
         .float64(SWEEP.beta, args.beta).float64(SWEEP.alpha, shape.alpha)
         .float64(SWEEP.smoothing, usesSequenceProposal(shape) ? args.sequenceSmoothing : 1)
         .unsigned64(SWEEP.seed, shape.seed).unsigned64(SWEEP.iteration, shape.iteration)
-        .unsigned64(SWEEP.firstSequence, BigInt(args.firstSequence ?? 0))
-        .pointer(SWEEP.hashRows, hash.rows).pointer(SWEEP.hashSlots, hash.slots);
+        .pointer(SWEEP.hashRows, hash.rows).pointer(SWEEP.hashSlots, hash.slots)
+        .int(SWEEP.lookahead, shape.lookahead ? 1 : 0)
+        .pointer(SWEEP.transitions, shape.mode === 'hmm' ? scope.bind(args.transitions!) : 0);
       this.scheduler.runSequences(scope, 'sweepRange', params, args.offsets, D, threads, this.wasm.sweepScratchBytes(K, H));
       const stats = this.linear.view(Float64Array, perSequence, 3 * D);
       let logPhi = 0, made = 0, accepted = 0;

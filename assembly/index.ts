@@ -8,6 +8,7 @@ export { countHashSlots, countHashLayout, countHashRange } from './count_hash';
 export { idsInRange, countsValid, finiteNonNegative, rowsAscending } from './validate';
 export { lstmSteps, topicTransitions } from './lstm_cell';
 export { sweepRange, sweepScratchBytes } from './sweep';
+export { transitionTable, contextFeatures, contextScratchBytes, kmeans, kmeansScratchBytes } from './cluster';
 export { filterRange, filterToken, nextMixture, filterScratchBytes, filterTokenScratchBytes } from './likelihood';
 export * from './limits';
 export * from './layout';

@@ -611,6 +611,138 @@ for (const backend of BACKENDS) {
     });
   }
 
+  // ---- the initialisation's kernels: transition table, context features, weighted k-means
+
+  test(`${title}: transitionTable counts each sequence's transitions from the begin symbol, smoothed by rows`, async () => {
+    const k = await kernel();
+    const offsets = Int32Array.from([0, 4, 4, 7]);
+    const topics = Int32Array.from([1, 1, 0, 2, 2, 0, 1]);
+    const out = k.allocFloat64(4 * 3);
+    k.transitionTable(offsets, topics, 3, 0.5, out);
+    // counts [(K+1)][K]: row 3 is the begin symbol
+    const counts = [[0, 0, 1], [1, 1, 0], [0, 0, 0], [0, 1, 1]];
+    counts[2][0] = 1; // 2 -> 0 in the third sequence
+    counts[0][1] = 1; // 0 -> 1 there
+    for (let j = 0; j <= 3; j++) {
+      const total = counts[j].reduce((a, b) => a + b, 0);
+      for (let z = 0; z < 3; z++) {
+        assert.ok(Math.abs(out[j * 3 + z] - (counts[j][z] + 0.5) / (total + 1.5)) < 1e-15, `[${j}][${z}] ${out[j * 3 + z]}`);
+      }
+    }
+    assert.throws(() => k.transitionTable(offsets, Int32Array.from([1, 1, 0, 3, 2, 0, 1]), 3, 0.5, out), /topics/);
+    assert.throws(() => k.transitionTable(offsets, topics, 3, 0, out), /smoothing/);
+    assert.throws(() => k.transitionTable(offsets, topics, 3, 0.5, new Float64Array(9)), /out/);
+  });
+
+  test(`${title}: contextFeatures project each action's Hellinger-normalised neighbours on its documented signs`, async () => {
+    const k = await kernel();
+    const random = testRandom(5);
+    const V2 = 30;
+    const dimensions = 70; // two 64-bit words of signs per action, the second partly used
+    const lengths = [1, 2, 40, 17, 300, 5];
+    const offsets = Int32Array.from([0, ...lengths.map((_, d) => lengths.slice(0, d + 1).reduce((a, b) => a + b, 0))]);
+    const tokens = Int32Array.from({ length: offsets[lengths.length] }, () => Math.floor(random() ** 2 * (V2 - 2)));
+    const features = k.allocFloat32(V2 * 2 * dimensions);
+    k.contextFeatures(tokens, offsets, V2, dimensions, 77, features);
+    const sign = (b: number, j: number) => {
+      const stream = new ReferenceStream(77, 0xFFFFFFFE, b);
+      let word = 0n;
+      for (let i = 0; i <= j >> 6; i++) word = stream.next();
+      return ((word >> BigInt(j & 63)) & 1n) === 1n ? 1 : -1;
+    };
+    const signs = Array.from({ length: V2 }, (_, b) => Array.from({ length: dimensions }, (_, j) => sign(b, j)));
+    let largest = 0;
+    let nonZero = 0;
+    for (let a = 0; a < V2; a++) {
+      for (const side of [0, 1]) {
+        const counts = new Map<number, number>();
+        for (let d = 0; d < lengths.length; d++) {
+          for (let t = offsets[d]; t < offsets[d + 1]; t++) {
+            if (tokens[t] !== a) continue;
+            const neighbour = side === 0 ? t + 1 : t - 1;
+            if (neighbour < offsets[d] || neighbour >= offsets[d + 1]) continue;
+            counts.set(tokens[neighbour], (counts.get(tokens[neighbour]) ?? 0) + 1);
+          }
+        }
+        const total = Array.from(counts.values()).reduce((x, y) => x + y, 0);
+        for (let j = 0; j < dimensions; j++) {
+          let expected = 0;
+          for (const [b, n] of counts) expected += Math.sqrt(n / total) * signs[b][j];
+          const actual = features[(a * 2 + side) * dimensions + j];
+          largest = Math.max(largest, Math.abs(actual - expected));
+          if (actual !== 0) nonZero++;
+        }
+      }
+    }
+    assert.ok(largest < 1e-4, `largest difference ${largest}`);
+    assert.ok(nonZero > V2 * dimensions, 'most features are non-zero');
+    // the last two actions never occur: zero features
+    assert.ok(features.subarray((V2 - 2) * 2 * dimensions).every((v) => v === 0));
+    for (const threads of [2, 0]) {
+      const again = k.allocFloat32(V2 * 2 * dimensions);
+      k.contextFeatures(tokens, offsets, V2, dimensions, 77, again, threads);
+      assert.ok(again.every((v, i) => Object.is(v, features[i])), `threads ${threads}: the same features`);
+    }
+    assert.throws(() => k.contextFeatures(tokens, offsets, V2, dimensions, 77, new Float32Array(5)), /features/);
+    assert.throws(() => k.contextFeatures(tokens, offsets, 3, dimensions, 77, new Float32Array(3 * 2 * dimensions)), /tokens/);
+  });
+
+  test(`${title}: kmeans finds well-separated weighted clusters; one cluster's centre is the weighted mean`, async () => {
+    const k = await kernel();
+    const random = testRandom(9);
+    const dimensions = 12;
+    const groups = 6;
+    const n = 600;
+    const centres = Array.from({ length: groups }, () => Array.from({ length: dimensions }, () => 20 * random()));
+    const truth = Int32Array.from({ length: n }, () => Math.floor(random() * groups));
+    const points = k.allocFloat32(n * dimensions);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < dimensions; j++) points[i * dimensions + j] = centres[truth[i]][j] + (random() - 0.5) * 0.2;
+    }
+    const weights = k.allocFloat64(n);
+    for (let i = 0; i < n; i++) weights[i] = 1 + Math.floor(random() * 10);
+    const labels = k.allocInt32(n);
+    const objective = k.kmeans(points, dimensions, weights, groups, 50, 3, labels);
+    // the same partition up to naming: every true group maps to one label and back
+    const naming = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      if (!naming.has(truth[i])) naming.set(truth[i], labels[i]);
+      assert.is(labels[i], naming.get(truth[i]), `point ${i}`);
+    }
+    assert.is(new Set(naming.values()).size, groups);
+    // the objective is the weighted squared distance to the members' weighted means
+    let expected = 0;
+    for (let g = 0; g < groups; g++) {
+      const members = Array.from({ length: n }, (_, i) => i).filter((i) => truth[i] === g);
+      const weight = members.reduce((a, i) => a + weights[i], 0);
+      for (let j = 0; j < dimensions; j++) {
+        const mean = members.reduce((a, i) => a + weights[i] * points[i * dimensions + j], 0) / weight;
+        for (const i of members) expected += weights[i] * (points[i * dimensions + j] - mean) ** 2;
+      }
+    }
+    assert.ok(Math.abs(objective - expected) < 1e-3 * expected, `objective ${objective} vs ${expected}`);
+    // one cluster, one round: everything in it, measured from the weighted mean
+    const one = k.kmeans(points, dimensions, weights, 1, 1, 3, labels);
+    assert.ok(labels.every((label) => label === 0));
+    let spread = 0;
+    for (let j = 0; j < dimensions; j++) {
+      let mean = 0;
+      let total = 0;
+      for (let i = 0; i < n; i++) {
+        mean += weights[i] * points[i * dimensions + j];
+        total += weights[i];
+      }
+      mean /= total;
+      for (let i = 0; i < n; i++) spread += weights[i] * (points[i * dimensions + j] - mean) ** 2;
+    }
+    assert.ok(Math.abs(one - spread) < 1e-3 * spread, `one cluster: ${one} vs ${spread}`);
+    const again = k.allocInt32(n);
+    assert.is(k.kmeans(points, dimensions, weights, groups, 50, 3, again, 2), objective, 'threads change nothing');
+    assert.throws(() => k.kmeans(points, dimensions, Float64Array.from(weights, (w, i) => (i === 5 ? 0 : w)), groups, 50, 3, labels), /weights/);
+    assert.throws(() => k.kmeans(points.subarray(1), dimensions, weights, groups, 50, 3, labels), /points/);
+    assert.throws(() => k.kmeans(points, dimensions, weights, groups, 0, 3, labels), /iterations/);
+  });
+
   // a corpus with sequences of mixed lengths (one holds about a third of the tokens)
   function mixedCorpus(k: Kernel, numTopics: number, vocabulary: number, seed: number) {
     const random = testRandom(seed);

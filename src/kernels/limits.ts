@@ -62,7 +62,7 @@ export function proposalCode(name: unknown): number | undefined {
 
 /** The entry points that take bounded scalars or names. */
 type CheckedEntry = 'randomStream' | 'randomTopics' | 'buildCounts' | 'buildAlias' | 'sweep' | 'particleFilter' |
-  'filterStep' | 'lstmSteps' | 'topicTransitions';
+  'filterStep' | 'lstmSteps' | 'topicTransitions' | 'transitionTable' | 'contextFeatures' | 'kmeans';
 
 /** For each entry point: throws on an argument outside the limits or an unknown name; takes the call's arguments. */
 export type KernelArgumentChecks = { readonly [E in CheckedEntry]: (...args: Parameters<Kernel[E]>) => void };
@@ -151,6 +151,31 @@ export function kernelArgumentChecks(prefix: string): KernelArgumentChecks {
       checkOne(where, 'numTopics', 'topics', numTopics);
       checkHidden(where, weights);
     },
+    // the initialisation's kernels: bounds outside the table are their own (types.ts)
+    transitionTable(offsets, topics, numTopics, smoothing) {
+      const where = at('transitionTable');
+      checkCorpusLengths(where, topics, offsets);
+      checkOne(where, 'numTopics', 'topics', numTopics);
+      if (typeof smoothing !== 'number' || !(smoothing > 0) || !Number.isFinite(smoothing)) {
+        throw new RangeError(`${where}: smoothing must be a finite number > 0, got ${describe(smoothing)}`);
+      }
+    },
+    contextFeatures(tokens, offsets, vocabularySize, dimensions, seed, _features, threads) {
+      const where = at('contextFeatures');
+      checkCorpusLengths(where, tokens, offsets);
+      checkOne(where, 'vocabularySize', 'vocabulary', vocabularySize);
+      checkWhole(where, 'dimensions', dimensions, 1, CONTEXT_DIMENSIONS_MAX);
+      checkOne(where, 'seed', 'seed', seed);
+      if (threads !== undefined) checkOne(where, 'threads', 'threads', threads);
+    },
+    kmeans(_points, dimensions, _weights, clusters, iterations, seed, _labels, threads) {
+      const where = at('kmeans');
+      checkWhole(where, 'dimensions', dimensions, 1, 2 * CONTEXT_DIMENSIONS_MAX);
+      checkOne(where, 'clusters', 'topics', clusters);
+      checkWhole(where, 'iterations', iterations, 1, KMEANS_ITERATIONS_MAX);
+      checkOne(where, 'seed', 'seed', seed);
+      if (threads !== undefined) checkOne(where, 'threads', 'threads', threads);
+    },
   });
 }
 
@@ -194,6 +219,17 @@ function checkCorpusLengths(where: string, tokens: unknown, offsets?: unknown): 
   if (ArrayBuffer.isView(tokens)) checkOne(where, 'the token count', 'tokens', (tokens as Int32Array).length);
   if (ArrayBuffer.isView(offsets) && (offsets as Int32Array).length > 0) {
     checkOne(where, 'the sequence count (offsets.length - 1)', 'sequences', (offsets as Int32Array).length - 1);
+  }
+}
+
+/** contextFeatures' projection size per side, and kmeans' rounds (as native/binding.cc bounds them). */
+const CONTEXT_DIMENSIONS_MAX = 4096;
+const KMEANS_ITERATIONS_MAX = 1 << 20;
+
+/** A whole number in [min, max] that the limits table does not bound. */
+function checkWhole(where: string, argument: string, value: unknown, min: number, max: number): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${where}: ${argument} must be a whole number in [${min}, ${max}], got ${describe(value)}`);
   }
 }
 

@@ -96,5 +96,17 @@ export function loadNativeKernel(): NativeKernel {
       check.topicTransitions(offsets, topics, weights, numTopics, sums, rowCounts);
       binding.topicTransitions(offsets, topics, weights, numTopics, sums, rowCounts);
     },
+    transitionTable: (offsets, topics, numTopics, smoothing, out) => {
+      check.transitionTable(offsets, topics, numTopics, smoothing, out);
+      binding.transitionTable(offsets, topics, numTopics, smoothing, out);
+    },
+    contextFeatures: (tokens, offsets, vocabularySize, dimensions, seed, features, threads) => {
+      check.contextFeatures(tokens, offsets, vocabularySize, dimensions, seed, features, threads);
+      binding.contextFeatures(tokens, offsets, vocabularySize, dimensions, seed, features, threads);
+    },
+    kmeans: (points, dimensions, weights, clusters, iterations, seed, labels, threads) => {
+      check.kmeans(points, dimensions, weights, clusters, iterations, seed, labels, threads);
+      return binding.kmeans(points, dimensions, weights, clusters, iterations, seed, labels, threads);
+    },
   };
 }

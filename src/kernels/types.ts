@@ -22,9 +22,8 @@
  * - Streams used: the sweep of iteration `it` uses stream(seed, it, d) for sequence d; `randomTopics` uses
  *   stream(seed, 0xFFFFFFFF, d); the particle filter uses stream(seed, 0x80000000 + t, d) at position t of
  *   sequence d (a fresh stream per token, so feeding a sequence in pieces gives the same draws as feeding it
- *   whole). In sweep and particleFilter, d is `firstSequence` (default 0) plus the sequence's index in the call,
- *   so a corpus run in chunks of sequences (each call given its first sequence's index) draws exactly what it
- *   draws in one call: the driver splits long calls so that an interrupt is seen between chunks.
+ *   whole); `contextFeatures` uses stream(seed, 0xFFFFFFFE, b) for action b's random signs, `kmeans`
+ *   stream(seed, 0xFFFFFFFD, 0).
  *
  * The sequence proposal (both backends; a deliberate departure from SPEC 3.2, see README): for the token at
  * offset t of a sequence of N, with one u = uniform() * ((N-1) + K a): if u < N-1, take the previous-sweep
@@ -245,6 +244,33 @@ export interface Kernel {
    * but each sequence's last: sums [K][K] (row = z_t), rowCounts [K]. */
   topicTransitions(offsets: Int32Array, topics: Int32Array, weights: CellWeights, numTopics: number,
     sums: Float64Array, rowCounts: Float64Array): void;
+
+  // ---- the initialisation that sees dynamics (`--init hmm:N`)
+
+  /** The hmm sweep's transition table of `topics`: out [(K+1)][K] at [j][k] is (number of transitions j -> k +
+   * smoothing) / (row j's total + K smoothing), row K counting each sequence's first topic (from the begin symbol). */
+  transitionTable(offsets: Int32Array, topics: Int32Array, numTopics: number, smoothing: number, out: Float64Array): void;
+  /**
+   * Context features of every action for the clustering start: features [V][2 dimensions] holds, for action a, the
+   * Hellinger-normalised distribution of the action that follows it, sqrt(n(a -> b) / n(a -> .)) over b, then that
+   * of the action before it, each projected on `dimensions` random signs of b: entry j of b's projection is +1 when
+   * bit (j mod 64) of draw floor(j / 64) of stream(seed, 0xFFFFFFFE, b) is set, else -1. Neighbours are within a
+   * sequence; an action with none on one side has zeros there. The sums run over b in the order of a's first
+   * occurrences, so the features do not depend on `threads` (default 1, 0 = all cores).
+   */
+  contextFeatures(tokens: Int32Array, offsets: Int32Array, vocabularySize: number, dimensions: number, seed: number,
+    features: Float32Array, threads?: number): void;
+  /**
+   * Weighted k-means of points [n][dimensions] with weights [n] (each finite, > 0) into `clusters` groups, labels
+   * [n] written. k-means++ seeding from stream(seed, 0xFFFFFFFD, 0): the first centre is point i with probability
+   * weight_i / total (one uniform() each draw, inverse CDF in index order), each next one with probability
+   * proportional to weight_i times its squared distance to the nearest centre so far; then Lloyd rounds (the nearest
+   * centre, ties to the lower index; centres the weighted means, an empty cluster keeps its centre) until no label
+   * changes or `iterations` (>= 1) rounds ran. Returns the weighted sum of squared distances to the last centres.
+   * Float arithmetic differs between backends, so their labels can differ where distances nearly tie.
+   */
+  kmeans(points: Float32Array, dimensions: number, weights: Float64Array, clusters: number, iterations: number,
+    seed: number, labels: Int32Array, threads?: number): number;
 }
 
 // ---------------------------------------------------------------- kernel limits: one table for both backends

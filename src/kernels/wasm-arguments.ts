@@ -218,3 +218,44 @@ export function checkTopicTransitions(checks: ContentChecks, offsets: Int32Array
   requireArray(entry, 'rowCounts', rowCounts, Float64Array, K);
   return { D, H };
 }
+
+/** transitionTable: the topics of a corpus and the [(K+1)][K] output; returns D. */
+export function checkTransitionTable(checks: ContentChecks, offsets: Int32Array, topics: Int32Array, K: number,
+  out: Float64Array): number {
+  const entry = 'transitionTable';
+  requireArray(entry, 'topics', topics, Int32Array);
+  const D = requireOffsets(entry, offsets, topics.length);
+  requireIds(entry, 'topics', topics, K, checks);
+  requireArray(entry, 'out', out, Float64Array, (K + 1) * K);
+  return D;
+}
+
+/** contextFeatures: the corpus and the [V][2 dimensions] output; returns D. */
+export function checkContextFeatures(checks: ContentChecks, tokens: Int32Array, offsets: Int32Array, V: number,
+  dimensions: number, features: Float32Array): number {
+  const entry = 'contextFeatures';
+  requireArray(entry, 'tokens', tokens, Int32Array);
+  const D = requireOffsets(entry, offsets, tokens.length);
+  requireIds(entry, 'tokens', tokens, V, checks);
+  requireArray(entry, 'features', features, Float32Array, V * 2 * dimensions);
+  return D;
+}
+
+/** kmeans: points [n][dimensions] finite, weights [n] finite and > 0, labels [n]; returns n. */
+export function checkKMeans(points: Float32Array, dimensions: number, weights: Float64Array, labels: Int32Array): number {
+  const entry = 'kmeans';
+  requireArray(entry, 'points', points, Float32Array);
+  const n = points.length / dimensions;
+  if (!Number.isInteger(n) || n < 1 || n > KERNEL_LIMITS.vocabulary.max) {
+    fail(entry, `points has ${points.length} floats: pass 1 to ${KERNEL_LIMITS.vocabulary.max} points (one per action) of ${dimensions} dimensions`);
+  }
+  for (let i = 0; i < points.length; i++) if (!Number.isFinite(points[i])) fail(entry, `points[${i}] = ${points[i]} must be finite`);
+  requireArray(entry, 'weights', weights, Float64Array, n);
+  for (let i = 0; i < n; i++) {
+    if (!(weights[i] > 0) || !Number.isFinite(weights[i])) {
+      fail(entry, `weights[${i}] = ${weights[i]} must be finite and > 0 (weigh every point, e.g. by its count + 1)`);
+    }
+  }
+  requireArray(entry, 'labels', labels, Int32Array, n);
+  return n;
+}

@@ -56,6 +56,13 @@ export interface WasmExports {
   randomTopics(offsets: number, sequences: number, topics: number, numTopics: number, seed: bigint): void;
   checksum(values: number, count: number): number;
   countsScratchBytes(K: number): number;
+  transitionTable(offsets: number, sequences: number, topics: number, K: number, smoothing: number, out: number, scratch: number): void;
+  contextScratchBytes(T: number, V: number, dimensions: number): number;
+  contextFeatures(tokens: number, T: number, offsets: number, sequences: number, V: number, dimensions: number,
+    seed: bigint, features: number, scratch: number): void;
+  kmeansScratchBytes(n: number, dimensions: number, K: number): number;
+  kmeans(points: number, n: number, dimensions: number, weights: number, K: number, iterations: number, seed: bigint,
+    labels: number, scratch: number): number;
   buildCounts(tokens: number, wordOffsets: number, V: number, wordTokens: number, topics: number, K: number,
     rowOffsets: number, rowTopics: number, rowCounts: number, capacity: number, topicTotals: number, scratch: number): number;
   countRowsRange(params: number, scratch: number, first: number, end: number): void;

@@ -20,7 +20,8 @@ import type {
 } from './types.js';
 import {
   checkBuildAlias, checkBuildCounts, checkFilterStep, checkLstmSteps, checkParticleFilter, checkRandomTopics,
-  checkSweep, checkTopicTransitions, usesSequenceProposal, type FilterShape,
+  checkSweep, checkTopicTransitions, checkTransitionTable, checkContextFeatures, checkKMeans, usesSequenceProposal,
+  type FilterShape,
 } from './wasm-arguments.js';
 import { CallScope, LinearMemory, type KernelArray } from './wasm-memory.js';
 import { BlockWriter, CELL, FILTER, ROWS, SWEEP, builtLimitsOf, type WasmExports } from './wasm-layout.js';
@@ -318,6 +319,42 @@ export class WasmKernel implements Kernel {
       this.wasm.topicTransitions(this.bindCell(scope, weights, H), scope.bind(offsets), D, scope.bind(topics), K,
         scope.bind(sums, true), scope.bind(rowCounts, true), scope.scratch(24 * H + 4 * K + 16 + 8 * K));
       scope.finish();
+    });
+  }
+
+  transitionTable(offsets: Int32Array, topics: Int32Array, numTopics: number, smoothing: number, out: Float64Array): void {
+    this.check.transitionTable(offsets, topics, numTopics, smoothing, out);
+    const D = checkTransitionTable(this.checks, offsets, topics, numTopics, out);
+    this.withScope((scope) => {
+      this.wasm.transitionTable(scope.bind(offsets), D, scope.bind(topics), numTopics, smoothing, scope.bind(out, true),
+        scope.scratch(8 * (numTopics + 1) * numTopics));
+      scope.finish();
+    });
+  }
+
+  // one thread here: the features never depend on `threads`
+  contextFeatures(tokens: Int32Array, offsets: Int32Array, vocabularySize: number, dimensions: number, seed: number,
+    features: Float32Array, threads?: number): void {
+    this.check.contextFeatures(tokens, offsets, vocabularySize, dimensions, seed, features, threads);
+    const D = checkContextFeatures(this.checks, tokens, offsets, vocabularySize, dimensions, features);
+    this.withScope((scope) => {
+      this.wasm.contextFeatures(scope.bind(tokens), tokens.length, scope.bind(offsets), D, vocabularySize, dimensions,
+        BigInt(seed), scope.bind(features, true),
+        scope.scratch(this.wasm.contextScratchBytes(tokens.length, vocabularySize, dimensions), false));
+      scope.finish();
+    });
+  }
+
+  // one thread here: the labels never depend on `threads`
+  kmeans(points: Float32Array, dimensions: number, weights: Float64Array, clusters: number, iterations: number,
+    seed: number, labels: Int32Array, threads?: number): number {
+    this.check.kmeans(points, dimensions, weights, clusters, iterations, seed, labels, threads);
+    const n = checkKMeans(points, dimensions, weights, labels);
+    return this.withScope((scope) => {
+      const objective = this.wasm.kmeans(scope.bind(points), n, dimensions, scope.bind(weights), clusters, iterations,
+        BigInt(seed), scope.bind(labels, true), scope.scratch(this.wasm.kmeansScratchBytes(n, dimensions, clusters), false));
+      scope.finish();
+      return objective;
     });
   }
 

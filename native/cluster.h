@@ -1,0 +1,27 @@
+// The initialisation that sees dynamics (`--init hmm:N`, contract in src/kernels/types.ts): the smoothed
+// first-order transition table of sampled topics (the hmm sweep's stand-in for the LSTM), and the
+// context-clustering start, which describes every action by the actions next to it and clusters those
+// descriptions with weighted k-means.
+#pragma once
+#include <cstdint>
+
+namespace lla {
+
+// out: [(K+1)][K] (transitions j -> k + smoothing) / (row total + K smoothing), row K from the begin symbol.
+// topics: [T] in [0, K); offsets: [sequences+1].
+void transitionTable(const int32_t* offsets, int32_t sequences, const int32_t* topics, int32_t numTopics,
+                     double smoothing, double* out);
+
+// features: [V][2 dimensions] per action a, the Hellinger-normalised distribution of the action after it
+// (sqrt(n(a -> b) / n(a -> .))) and of the action before it, each projected on `dimensions` random signs per
+// action b (stream(seed, kContextIteration, b)); zero where an action has no neighbour on that side.
+void contextFeatures(const int32_t* tokens, int64_t tokenCount, const int32_t* offsets, int32_t sequences,
+                     int32_t vocabularySize, int32_t dimensions, uint64_t seed, float* features, int32_t threads);
+
+// Weighted k-means: k-means++ seeding (stream(seed, kKMeansIteration, 0)), then up to `iterations` Lloyd rounds
+// (at least 1; fewer when no label changes). points: [n][dimensions]; weights: [n] > 0; labels: [n] output. Returns the
+// weighted sum of squared distances to the final centres.
+double weightedKMeans(const float* points, int32_t n, int32_t dimensions, const double* weights, int32_t clusters,
+                      int32_t iterations, uint64_t seed, int32_t* labels, int32_t threads);
+
+}  // namespace lla

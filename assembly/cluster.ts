@@ -156,10 +156,10 @@ function drawByMass(mass: usize, n: i32, u: f64): i32 {
   return lastPositive;
 }
 
-/** Scratch bytes of kmeans: centres f32 [K][D], mass f64 [n], nearest f64 [n], norms f32 [K], sums f64 [K][D],
- * members f64 [K], products f32 [K]. */
+/** Scratch bytes of kmeans: centres f32 [K][D], mass, nearest and two trial distances f64 [n] each, norms f32 [K],
+ * sums f64 [K][D], members f64 [K], products f32 [K]. */
 export function kmeansScratchBytes(n: i32, D: i32, K: i32): usize {
-  return align16(<usize>K * <usize>D << 2) + align16(<usize>n << 3) * 2 + align16(<usize>K << 2)
+  return align16(<usize>K * <usize>D << 2) + align16(<usize>n << 3) * 4 + align16(<usize>K << 2)
     + align16(<usize>K * <usize>D << 3) + align16(<usize>K << 3) + align16(<usize>K << 2);
 }
 
@@ -170,32 +170,51 @@ export function kmeans(points: usize, n: i32, D: i32, weights: usize, K: i32, it
   const centres = scratch;
   const mass = centres + align16(<usize>K * rowBytes);
   const nearest = mass + align16(<usize>n << 3);
-  const norms = nearest + align16(<usize>n << 3);
+  let best = nearest + align16(<usize>n << 3);   // and trial after it: [n] each
+  const norms = best + 2 * align16(<usize>n << 3);
   const sums = norms + align16(<usize>K << 2);
   const members = sums + align16(<usize>K * <usize>D << 3);
   const products = members + align16(<usize>K << 3);
-  // k-means++: the first centre by weight, each next one by weight x squared distance to the nearest so far
+  // greedy k-means++, as native/cluster.cc: the first centre by weight; each next one the best of `candidates`
+  // points drawn by weight x squared distance to the nearest centre so far (the least weighted potential after it)
+  const candidates = 2 + <i32>Math.log(<f64>K);
   seedStream(seed, KMEANS_ITERATION, 0);
   let totalWeight: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    totalWeight += load<f64>(weights + (<usize>i << 3));
-    store<f64>(nearest + (<usize>i << 3), Infinity);
-  }
+  for (let i = 0; i < n; i++) totalWeight += load<f64>(weights + (<usize>i << 3));
   let chosen = drawByMass(weights, n, uniform() * totalWeight);
-  for (let k = 0; ; k++) {
-    memory.copy(centres + <usize>k * rowBytes, points + <usize>chosen * rowBytes, rowBytes);
-    if (k + 1 == K) break;
+  memory.copy(centres, points + <usize>chosen * rowBytes, rowBytes);
+  for (let i = 0; i < n; i++) {
+    store<f64>(nearest + (<usize>i << 3), <f64>squaredDistance(points + <usize>i * rowBytes, centres, D));
+  }
+  let trial = best + align16(<usize>n << 3);
+  for (let k = 1; k < K; k++) {
     let total: f64 = 0;
     for (let i = 0; i < n; i++) {
-      const distance = <f64>squaredDistance(points + <usize>i * rowBytes, centres + <usize>k * rowBytes, D);
-      const closest = min(load<f64>(nearest + (<usize>i << 3)), distance);
-      store<f64>(nearest + (<usize>i << 3), closest);
-      const value = load<f64>(weights + (<usize>i << 3)) * closest;
+      const value = load<f64>(weights + (<usize>i << 3)) * load<f64>(nearest + (<usize>i << 3));
       store<f64>(mass + (<usize>i << 3), value);
       total += value;
     }
-    // every point sits on a centre: more clusters than distinct points; repeat a draw by weight
-    chosen = total > 0 ? drawByMass(mass, n, uniform() * total) : drawByMass(weights, n, uniform() * totalWeight);
+    let bestPotential: f64 = Infinity;
+    for (let c = 0; c < candidates; c++) {
+      // every point sits on a centre (more clusters than distinct points): draw by weight
+      const candidate = total > 0 ? drawByMass(mass, n, uniform() * total) : drawByMass(weights, n, uniform() * totalWeight);
+      let potential: f64 = 0;
+      for (let i = 0; i < n; i++) {
+        const distance = <f64>squaredDistance(points + <usize>i * rowBytes, points + <usize>candidate * rowBytes, D);
+        const closest = min(load<f64>(nearest + (<usize>i << 3)), distance);
+        store<f64>(trial + (<usize>i << 3), closest);
+        potential += load<f64>(weights + (<usize>i << 3)) * closest;
+      }
+      if (potential < bestPotential) {
+        bestPotential = potential;
+        chosen = candidate;
+        const swap = best;
+        best = trial;
+        trial = swap;
+      }
+    }
+    memory.copy(centres + <usize>k * rowBytes, points + <usize>chosen * rowBytes, rowBytes);
+    memory.copy(nearest, best, <usize>n << 3);
   }
   // Lloyd rounds: the nearest centre by |c|^2 - 2 x.c (|x|^2 is the same for every centre)
   memory.fill(labels, 0xFF, <usize>n << 2);

@@ -132,22 +132,21 @@ double weightedKMeans(const float* points, int32_t n, int32_t dimensions, const 
   std::vector<float> centres(static_cast<size_t>(K) * D);  // [K][D]
   // greedy k-means++: the first centre by weight; each next one the best of `candidates` points drawn by weight x
   // squared distance to the nearest centre so far, best meaning the least weighted sum of squared distances after
-  // adding it (plain k-means++ left the event log's and generated corpora's clusterings in poor local optima in 4
-  // runs of 5)
+  // adding it. (Plain k-means++ left 4 clusterings in 5 of a generated corpus in poor optima, and the sampler does
+  // not leave them.)
   const int32_t candidates = 2 + static_cast<int32_t>(std::log(static_cast<double>(K)));
   Stream rng(seed, kKMeansIteration, 0);
-  std::vector<double> mass(n);          // [n] the draw's weight of each point
-  std::vector<double> nearest(n, std::numeric_limits<double>::infinity());  // [n] squared distance to the centres
+  std::vector<double> nearest(n);  // [n] squared distance to the nearest centre so far
+  std::vector<double> mass(n);     // [n] weight x nearest: the candidates' draw
   std::vector<double> trial(n), best(n);  // [n] nearest with a candidate added: the one being tried, the best so far
   double totalWeight = 0;
   for (int32_t i = 0; i < n; ++i) totalWeight += weights[i];
   int32_t chosen = drawByMass(weights, n, rng.uniform() * totalWeight);
-  for (int32_t k = 0;; ++k) {
-    std::copy(points + chosen * D, points + (chosen + 1) * D, centres.begin() + k * D);
-    if (k + 1 == K) break;
+  std::copy(points + chosen * D, points + (chosen + 1) * D, centres.begin());
+  for (int32_t i = 0; i < n; ++i) nearest[i] = squaredDistance(points + i * D, centres.data(), dimensions);
+  for (int32_t k = 1; k < K; ++k) {
     double total = 0;
     for (int32_t i = 0; i < n; ++i) {
-      nearest[i] = std::min(nearest[i], static_cast<double>(squaredDistance(points + i * D, centres.data() + k * D, dimensions)));
       mass[i] = weights[i] * nearest[i];
       total += mass[i];
     }
@@ -167,8 +166,8 @@ double weightedKMeans(const float* points, int32_t n, int32_t dimensions, const 
         best.swap(trial);
       }
     }
+    std::copy(points + chosen * D, points + (chosen + 1) * D, centres.begin() + k * D);
     nearest.swap(best);
-    // nearest now includes the chosen centre: the next pass's min with it changes nothing
   }
   // Lloyd rounds: the nearest centre by |c|^2 - 2 x.c (|x|^2 is the same for every centre), the products batched
   const int32_t width = paddedWidth(K);

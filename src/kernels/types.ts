@@ -262,9 +262,11 @@ export interface Kernel {
     features: Float32Array, threads?: number): void;
   /**
    * Weighted k-means of points [n][dimensions] with weights [n] (each finite, > 0) into `clusters` groups, labels
-   * [n] written. k-means++ seeding from stream(seed, 0xFFFFFFFD, 0): the first centre is point i with probability
-   * weight_i / total (one uniform() each draw, inverse CDF in index order), each next one with probability
-   * proportional to weight_i times its squared distance to the nearest centre so far; then Lloyd rounds (the nearest
+   * [n] written. Greedy k-means++ seeding from stream(seed, 0xFFFFFFFD, 0): the first centre is point i with
+   * probability weight_i / total (one uniform() a draw, inverse CDF in index order); for each next centre,
+   * 2 + floor(ln K) candidates are drawn with probability proportional to weight_i times the squared distance to the
+   * nearest centre so far, and the one that leaves the least weighted sum of those distances is taken (the first
+   * on ties); then Lloyd rounds (the nearest
    * centre, ties to the lower index; centres the weighted means, an empty cluster keeps its centre) until no label
    * changes or `iterations` (>= 1) rounds ran. Returns the weighted sum of squared distances to the last centres.
    * Float arithmetic differs between backends, so their labels can differ where distances nearly tie.

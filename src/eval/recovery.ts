@@ -8,7 +8,6 @@
  * is common) that removes nothing or next to nothing; the count is reported beside the perplexity either way.
  */
 import { readFile } from 'node:fs/promises';
-import type { CountTables } from '../kernels/types.js';
 import { nextTopicDistribution, type TransitionStructure } from '../generate/synthetic.js';
 import { InputError } from '../errors.js';
 import type { SequenceCorpus } from './phi.js';
@@ -155,19 +154,6 @@ export function trueLogLikelihood(truth: Truth, words: readonly string[], corpus
   return { logLikelihood, tokens, perplexity: Math.exp(-logLikelihood / Math.max(1, tokens)) };
 }
 
-/** Dense learned topics phi_k(w) = (n_{k,w} + beta) / (n_k + V beta): [K][V]. */
-export function learnedTopics(counts: CountTables, beta: number, numTopics: number): Float64Array[] {
-  const V = counts.rowOffsets.length - 1;
-  const rows = Array.from({ length: numTopics }, (_, k) => new Float64Array(V).fill(beta / (counts.topicTotals[k] + V * beta)));
-  for (let w = 0; w < V; w++) {
-    for (let e = counts.rowOffsets[w]; e < counts.rowOffsets[w + 1]; e++) {
-      const k = counts.rowTopics[e];
-      rows[k][w] = (counts.rowCounts[e] + beta) / (counts.topicTotals[k] + V * beta);
-    }
-  }
-  return rows;
-}
-
 export interface TopicRecovery {
   /** mean over matched pairs of the total variation between a learned and its true topic */
   meanTotalVariation: number;
@@ -178,18 +164,20 @@ export interface TopicRecovery {
 }
 
 /**
- * Learned topics (rows over `words`) against the true ones: total variation 1/2 sum_a |p(a) - q(a)| over all actions
- * (a true topic's mass on actions outside the vocabulary counts in full), then the one-to-one matching of least total
- * distance (min(K_learned, K_true) pairs).
+ * Learned topics (phi: [K_learned][V] over `words`, as eval/phi.ts densePhi gives them) against the true ones: total
+ * variation 1/2 sum_a |p(a) - q(a)| over all actions (a true topic's mass on actions outside the vocabulary counts
+ * in full), then the one-to-one matching of least total distance (min(K_learned, K_true) pairs).
  */
-export function topicRecovery(truth: Truth, words: readonly string[], learned: readonly Float64Array[]): TopicRecovery {
+export function topicRecovery(truth: Truth, words: readonly string[], phi: Float64Array): TopicRecovery {
   const K = truth.numTopics;
+  const V = words.length;
+  const learned = phi.length / V;
   const emission = emissionsOf(truth, words);
   const outside = new Float64Array(K).fill(1); // each true topic's mass outside the vocabulary
-  for (let w = 0; w < words.length; w++) for (let k = 0; k < K; k++) outside[k] -= emission[w * K + k];
-  const cost = learned.map((row) => Array.from({ length: K }, (_, k) => {
+  for (let w = 0; w < V; w++) for (let k = 0; k < K; k++) outside[k] -= emission[w * K + k];
+  const cost = Array.from({ length: learned }, (_, l) => Array.from({ length: K }, (_, k) => {
     let distance = Math.max(0, outside[k]);
-    for (let w = 0; w < row.length; w++) distance += Math.abs(row[w] - emission[w * K + k]);
+    for (let w = 0; w < V; w++) distance += Math.abs(phi[l * V + w] - emission[w * K + k]);
     return distance / 2;
   }));
   const matchedTruth = optimalAssignment(cost);
@@ -261,4 +249,19 @@ export function optimalAssignment(cost: readonly (readonly number[])[]): Int32Ar
   const result = new Int32Array(rows).fill(-1);
   for (let j = 1; j <= columns; j++) if (rowOf[j] > 0) result[rowOf[j] - 1] = j - 1;
   return result;
+}
+
+/** What `lla train --truth` reports: the true model's held-out perplexity (null without held-out data) and the mean
+ * total variation of the learned topics to their matches (null for a model without topics, the lstm baseline). */
+export interface RecoveryReport {
+  truePerplexity: number | null;
+  meanTopicTotalVariation: number | null;
+}
+
+export function recoveryReport(truth: Truth, words: readonly string[], heldOut: SequenceCorpus | null,
+  phi: Float64Array | null): RecoveryReport {
+  return {
+    truePerplexity: heldOut && heldOut.tokens.length > 0 ? trueLogLikelihood(truth, words, heldOut).perplexity : null,
+    meanTopicTotalVariation: phi ? topicRecovery(truth, words, phi).meanTotalVariation : null,
+  };
 }

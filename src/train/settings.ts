@@ -17,6 +17,15 @@ export interface ModelSettings {
   iterations: number;
   /** the first N sweeps run in lda mode (`--init lda:N`; 0 = uniform random topics) */
   initLdaSweeps: number;
+  /** `--init hmm:N`: topics start from the context clustering of the actions (src/train/context-start.ts), then
+   * the first `initHmmSweeps` sweeps run the hmm, a transition table re-estimated from counts in place of the LSTM */
+  contextStart: boolean;
+  initHmmSweeps: number;
+  /** the lda and hmm initialisation sweeps draw exactly (default: K <= EXACT_ESTEP_MAX_TOPICS; they cost O(K)) */
+  initExact: boolean;
+  /** lla's E-step multiplies each token's target by the next topic's probability after it (`--lookahead 1`);
+   * false is the paper's sampler */
+  lookahead: boolean;
   /** H */
   hidden: number;
   /** E */
@@ -27,7 +36,7 @@ export interface ModelSettings {
   beta: number;
   /** Metropolis-Hastings steps per token */
   mhSteps: number;
-  /** draw each topic exactly from all K terms instead of MH (default: exact when K <= EXACT_ESTEP_MAX_TOPICS) */
+  /** draw each topic exactly from all K terms instead of MH (default: exact when K <= exactMaxTopics(lookahead)) */
   exact: boolean;
   /** the constant a of the sequence proposal */
   sequenceSmoothing: number;
@@ -55,11 +64,26 @@ export interface ModelSettings {
  */
 export const EXACT_ESTEP_MAX_TOPICS = 100;
 
+/**
+ * With lookahead, lla's exact draw evaluates all K candidate next states, O(K^2 H) per token: up to this many topics
+ * it is still the default (MEASURED_BELOW).
+ */
+export const EXACT_LOOKAHEAD_MAX_TOPICS = 10;
+
+/** The most topics for which `--estep auto` draws exactly: fewer for lla with lookahead, whose exact draw is O(K^2 H). */
+export function exactMaxTopics(model: ModelKind, lookahead: boolean): number {
+  return model === 'lla' && lookahead ? EXACT_LOOKAHEAD_MAX_TOPICS : EXACT_ESTEP_MAX_TOPICS;
+}
+
 export const DEFAULT_SETTINGS: Readonly<ModelSettings> = Object.freeze({
   model: 'lla',
   topics: 50,
   iterations: 15,
-  initLdaSweeps: 8,
+  initLdaSweeps: 0,
+  contextStart: true,
+  initHmmSweeps: 5,
+  initExact: true,
+  lookahead: true,
   hidden: 64,
   embedding: 32,
   alpha: 0.1,
@@ -77,12 +101,25 @@ export const DEFAULT_SETTINGS: Readonly<ModelSettings> = Object.freeze({
   threads: 0,
 });
 
-/** Without an explicit initialisation, the same share of the iterations as the defaults (8 of 15) runs as lda,
- * leaving at least one sweep of the model itself; lda and the lstm baseline have none. */
-export function defaultInitSweeps(model: ModelKind, iterations: number): number {
-  if (model === 'lda' || model === 'lstm') return 0;
-  const share = DEFAULT_SETTINGS.initLdaSweeps / DEFAULT_SETTINGS.iterations;
-  return Math.max(0, Math.min(iterations - 1, Math.round(iterations * share)));
+/** The initialisation of a run (`--init`): random topics, lda sweeps, or the context start and hmm sweeps. */
+export type Initialisation = Pick<ModelSettings, 'initLdaSweeps' | 'contextStart' | 'initHmmSweeps'>;
+
+/** Without an explicit initialisation, the defaults' (the context start, then 5 hmm sweeps of 15 iterations) with
+ * the same share of the iterations, leaving at least one sweep of the model itself; lda and the lstm baseline
+ * have none. */
+export function defaultInitialisation(model: ModelKind, iterations: number): Initialisation {
+  if (model === 'lda' || model === 'lstm') return { initLdaSweeps: 0, contextStart: false, initHmmSweeps: 0 };
+  const share = DEFAULT_SETTINGS.initHmmSweeps / DEFAULT_SETTINGS.iterations;
+  return { initLdaSweeps: 0, contextStart: true, initHmmSweeps: Math.max(0, Math.min(iterations - 1, Math.round(iterations * share))) };
+}
+
+/**
+ * Settings saved before these keys existed meant: no lookahead (the paper's sampler), no context start or hmm
+ * sweeps, and the initialisation sweeps as exact as the model's. Model files and checkpoints fill a missing key
+ * from here, so that they load (and resume) as what they were.
+ */
+export function withLegacyDefaults(saved: Partial<ModelSettings>): Partial<ModelSettings> {
+  return { lookahead: false, contextStart: false, initHmmSweeps: 0, initExact: saved.exact ?? DEFAULT_SETTINGS.exact, ...saved };
 }
 
 /** The setting names, in DEFAULT_SETTINGS' order. */
@@ -141,20 +178,26 @@ export function validateSettings(settings: ModelSettings): void {
     const value = settings[key] as number;
     if (!Number.isInteger(value) || value < 1) fail(`${key} must be a whole number >= 1, got ${String(value)}`);
   }
-  for (const key of ['initLdaSweeps', 'evalEvery', 'threads'] as const) {
+  for (const key of ['initLdaSweeps', 'initHmmSweeps', 'evalEvery', 'threads'] as const) {
     if (!Number.isInteger(settings[key]) || settings[key] < 0) fail(`${key} must be a whole number >= 0, got ${settings[key]}`);
   }
   for (const key of ['alpha', 'beta', 'sequenceSmoothing', 'learningRate'] as const) {
     if (!(settings[key] > 0) || !Number.isFinite(settings[key])) fail(`${key} must be a number > 0, got ${settings[key]}`);
   }
+  for (const key of ['contextStart', 'initExact', 'lookahead', 'exact'] as const) {
+    if (typeof settings[key] !== 'boolean') fail(`${key} must be true or false, got ${String(settings[key])}`);
+  }
   if (settings.initLdaSweeps > settings.iterations) {
     fail(`the lda initialisation (${settings.initLdaSweeps} sweeps) cannot exceed the iterations (${settings.iterations})`);
   }
-  // and every setting a kernel takes, within the limits both backends honour: refused now, not after training
-  for (const [key, limit] of Object.entries(KERNEL_LIMIT_OF) as Array<[keyof typeof KERNEL_LIMIT_OF, KernelLimitName]>) {
-    const problem = kernelLimitProblem(limit, settings[key]);
-    if (problem !== undefined) fail(`${key} ${problem}`);
+  if (settings.initHmmSweeps > settings.iterations) {
+    fail(`the hmm initialisation (${settings.initHmmSweeps} sweeps) cannot exceed the iterations (${settings.iterations})`);
   }
+  if (settings.initLdaSweeps > 0 && (settings.initHmmSweeps > 0 || settings.contextStart)) {
+    fail('choose one initialisation: lda sweeps (initLdaSweeps) or the context start and hmm sweeps (contextStart, ' +
+      'initHmmSweeps), not both');
+  }
+  if (!Number.isSafeInteger(settings.seed) || settings.seed < 0) fail(`seed must be a whole number >= 0, got ${settings.seed}`);
 }
 
 /** The settings that reach a kernel, and the kernel limit (KERNEL_LIMITS) that bounds each. */

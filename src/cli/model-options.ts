@@ -1,7 +1,8 @@
 /** The training flags shared by `train` (and read back from model files by the other commands). */
 import { UsageError } from '../errors.js';
 import {
-  DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, EXACT_LOOKAHEAD_MAX_TOPICS, MODEL_KINDS, type Initialisation, type ModelSettings,
+  DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, EXACT_LOOKAHEAD_MAX_TOPICS, MODEL_KINDS, defaultInitialisation, type Initialisation,
+  type ModelSettings,
 } from '../train/settings.js';
 import { BACKEND_CHOICES, resolveBackendChoice } from '../kernels/loader.js';
 import { parseTfBackend, type TfBackendChoice } from '../lstm/tf-backend.js';
@@ -64,24 +65,23 @@ export function backendFrom(command: string, args: ParsedArgs, env: NodeJS.Proce
   return { backend, tfBackend: tfBackendFrom(command, args), threads: limitOption(command, args, 'threads', 'threads', d.threads) };
 }
 
-/** The settings given by flags. Left undefined for the model to decide (create()): `exact` and `initExact` with
- * `--estep auto` (by K), the initialisation without `--init` (the default's share of the iterations). */
-export type FlagSettings = Omit<ModelSettings, 'exact' | 'initExact' | keyof Initialisation> &
-  Partial<Pick<ModelSettings, 'exact' | 'initExact' | keyof Initialisation>>;
+/** The settings given by flags; `exact` and `initExact` are left undefined for `--estep auto` (the model decides
+ * by K). */
+export type FlagSettings = Omit<ModelSettings, 'exact' | 'initExact'> & { exact: boolean | undefined; initExact: boolean | undefined };
 
 export function settingsFrom(command: string, args: ParsedArgs): FlagSettings {
   const model = choiceOption(command, args, 'model', MODEL_KINDS, d.model);
   const iterations = intOption(command, args, 'iterations', d.iterations, 1, 1_000_000);
   const init = stringOption(command, args, 'init');
-  let initialisation: Initialisation | undefined;
+  let initialisation: Initialisation;
   const match = /^(lda|hmm):(\d+)$/.exec((init ?? '').trim());
-  if (init === undefined) initialisation = undefined;
+  if (init === undefined) initialisation = defaultInitialisation(model, iterations);
   else if (init.trim() === 'random') initialisation = { initLdaSweeps: 0, contextStart: false, initHmmSweeps: 0 };
   else if (match?.[1] === 'lda') initialisation = { initLdaSweeps: Number(match[2]), contextStart: false, initHmmSweeps: 0 };
   else if (match) initialisation = { initLdaSweeps: 0, contextStart: true, initHmmSweeps: Number(match[2]) };
   else throw new UsageError(`lla ${command}: --init must be 'random', 'lda:N' or 'hmm:N' (e.g. hmm:5), got '${init}'`);
   if (model === 'lda' || model === 'lstm') initialisation = { initLdaSweeps: 0, contextStart: false, initHmmSweeps: 0 };
-  const sweeps = Math.max(initialisation?.initLdaSweeps ?? 0, initialisation?.initHmmSweeps ?? 0);
+  const sweeps = Math.max(initialisation.initLdaSweeps, initialisation.initHmmSweeps);
   if (sweeps > iterations) {
     throw new UsageError(`lla ${command}: --init ${init} needs at least ${sweeps} --iterations, got ${iterations}`);
   }
@@ -97,7 +97,8 @@ export function settingsFrom(command: string, args: ParsedArgs): FlagSettings {
     alpha: numberOption(command, args, 'alpha', d.alpha, 0, Infinity, true),
     beta: numberOption(command, args, 'beta', d.beta, 0, Infinity, true),
     mhSteps: intOption(command, args, 'mh-steps', d.mhSteps, 1, 1000),
-    ...(estep === 'auto' ? {} : { exact: estep === 'exact', initExact: estep === 'exact' }),
+    exact: estep === 'auto' ? undefined : estep === 'exact',
+    initExact: estep === 'auto' ? undefined : estep === 'exact',
     sequenceSmoothing: numberOption(command, args, 'sequence-smoothing', d.sequenceSmoothing, 0, Infinity, true),
     particles: intOption(command, args, 'particles', d.particles, 1, 100_000),
     learningRate: numberOption(command, args, 'lr', d.learningRate, 0, 10, true),

@@ -173,7 +173,7 @@ export const command: Command = {
       heldOutTokens: data.test?.tokens.length ?? 0, heldOutSequences: data.test ? data.test.offsets.length - 1 : 0,
       vocabulary: data.vocabulary.size, topics: settings.topics, hidden: settings.hidden, embedding: settings.embedding,
       particles: settings.particles, batch: settings.batch, bptt: settings.bptt,
-      threads: backends.threads > 0 ? backends.threads : availableParallelism(),
+      threads: backends.threads > 0 ? backends.threads : availableParallelism(), contextStart: model.settings.contextStart,
     });
     checkMemory(memory, maxMemory, maxMemoryText === undefined ? "80% of this machine's memory" : `--max-memory ${maxMemoryText}`);
     if (!json) io.stderr.write(`${startLine}; estimated memory ${formatBytes(memory.bytes)}\n`);

@@ -12,28 +12,32 @@ const KMEANS_ITERATION: u64 = 0xFFFFFFFD;
 // @ts-ignore: decorator
 @inline function align16(x: usize): usize { return (x + 15) & ~15; }
 
-/** out f64 [(K+1)][K]: (transitions j -> k + smoothing) / (row total + K smoothing), row K from the begin symbol.
- * `scratch` is f64 [(K+1)][K] (the counts). */
-export function transitionTable(offsets: usize, sequences: i32, topics: usize, K: i32, smoothing: f64, out: usize,
-  scratch: usize): void {
-  const cells = <usize>(K + 1) * <usize>K;
-  memory.fill(scratch, 0, cells << 3);
+/** out f64 [(K+1)^order][K]: (the times a row's context is followed by k + smoothing) / (row total + K smoothing),
+ * the context z_{t-1} (order 1) or (z_{t-2}, z_{t-1}) (order 2), K the begin symbol. `scratch` is f64 as out (the
+ * counts). */
+export function transitionTable(offsets: usize, sequences: i32, topics: usize, K: i32, order: i32, smoothing: f64,
+  out: usize, scratch: usize): void {
+  const rows = order == 2 ? <usize>(K + 1) * <usize>(K + 1) : <usize>(K + 1);
+  memory.fill(scratch, 0, (rows * <usize>K) << 3);
   for (let d = 0; d < sequences; d++) {
     let previous = K;
+    let beforePrevious = K;
     const end = load<i32>(offsets + (<usize>(d + 1) << 2));
     for (let t = load<i32>(offsets + (<usize>d << 2)); t < end; t++) {
       const topic = load<i32>(topics + (<usize>t << 2));
-      const at = scratch + ((<usize>previous * <usize>K + <usize>topic) << 3);
+      const row = order == 2 ? <usize>beforePrevious * <usize>(K + 1) + <usize>previous : <usize>previous;
+      const at = scratch + ((row * <usize>K + <usize>topic) << 3);
       store<f64>(at, load<f64>(at) + 1);
+      beforePrevious = previous;
       previous = topic;
     }
   }
-  for (let j = 0; j <= K; j++) {
-    const row = scratch + ((<usize>j * <usize>K) << 3);
+  for (let j: usize = 0; j < rows; j++) {
+    const row = scratch + ((j * <usize>K) << 3);
     let total: f64 = 0;
     for (let k = 0; k < K; k++) total += load<f64>(row + (<usize>k << 3));
     const scale = 1.0 / (total + <f64>K * smoothing);
-    const target = out + ((<usize>j * <usize>K) << 3);
+    const target = out + ((j * <usize>K) << 3);
     for (let k = 0; k < K; k++) store<f64>(target + (<usize>k << 3), (load<f64>(row + (<usize>k << 3)) + smoothing) * scale);
   }
 }

@@ -12,6 +12,7 @@ import {
   SWEEP_SPARSE_PROB, SWEEP_SPARSE_ALIAS, SWEEP_SPARSE_MASS, SWEEP_DENSE_PROB, SWEEP_DENSE_ALIAS,
   SWEEP_DENSE_MASS, SWEEP_CELL, SWEEP_INVERSE_TOTALS, SWEEP_PER_SEQUENCE, SWEEP_BETA, SWEEP_ALPHA,
   SWEEP_SMOOTHING, SWEEP_SEED, SWEEP_ITERATION, SWEEP_HASH_ROWS, SWEEP_HASH_SLOTS, SWEEP_LOOKAHEAD, SWEEP_TRANSITIONS,
+  SWEEP_TRANSITION_ORDER,
   MODE_LDA, MODE_LLA, MODE_WORD_LLA, MODE_HMM, PROPOSAL_WORD,
   PROPOSAL_SEQUENCE,
 } from './layout';
@@ -61,6 +62,7 @@ function sweepSequence(params: usize, scratch: usize, d: i32): void {
   const hashSlots = load<usize>(params + SWEEP_HASH_SLOTS);
   const lookahead = load<i32>(params + SWEEP_LOOKAHEAD) != 0;
   const transitions = load<usize>(params + SWEEP_TRANSITIONS);
+  hmmOrder = load<i32>(params + SWEEP_TRANSITION_ORDER);
 
   const cellMode = mode == MODE_LLA || mode == MODE_WORD_LLA;
   const cellLookahead = lookahead && mode == MODE_LLA;
@@ -103,8 +105,12 @@ function sweepSequence(params: usize, scratch: usize, d: i32): void {
     const w = load<i32>(tokens + (<usize>t << 2));
     // lookahead (lla, hmm): the previous sweep's next topic, -1 at the sequence's last position
     const next = lookahead && t + 1 < end ? load<i32>(topicsPrev + (<usize>(t + 1) << 2)) : -1;
-    // hmm: this sweep's previous topic, K (the begin row) at the first position
-    const previousTopic = t == start ? K : load<i32>(topicsNext + (<usize>(t - 1) << 2));
+    if (mode == MODE_HMM) {
+      hmmPrevious = t > start ? load<i32>(topicsNext + (<usize>(t - 1) << 2)) : K;
+      hmmBeforePrevious = t > start + 1 ? load<i32>(topicsNext + (<usize>(t - 2) << 2)) : K;
+      hmmNext = next;
+      hmmAfterNext = lookahead && hmmOrder == 2 && t + 2 < end ? load<i32>(topicsPrev + (<usize>(t + 2) << 2)) : -1;
+    }
     if (cellLookahead) {
       // s_t: the first position steps from the zero state on the begin symbol; later ones from the accepted
       // topic's candidate state, kept from the previous position. recurrent . h_t serves every candidate.
@@ -129,13 +135,13 @@ function sweepSequence(params: usize, scratch: usize, d: i32): void {
         }
       }
       current = exactDraw(mode, cell, h, K, logits, weights, lookingCell ? factors : 0, sequenceCounts, alpha,
-        transitions, previousTopic, next, beta, inverseTotals, rowTopics, rowCounts, rowBegin, rowEnd);
+        transitions, beta, inverseTotals, rowTopics, rowCounts, rowBegin, rowEnd);
       if (lookingCell) candidateFactor(cell, current, next, gates, h, vectorBytes, currentState, logits, K);
     } else {
       // The chain starts at the previous sweep's topic; its unnormalised target is prior(k) phi_{k,w}, the prior
       // in log space for the cell (logit plus, looking ahead, log f(k)).
       let currentPrior: f64 = cellMode ? <f64>logit(cell, h, current)
-        : mode == MODE_HMM ? transitionPrior(transitions, K, previousTopic, current, next) : 0;
+        : mode == MODE_HMM ? transitionPrior(transitions, K, current) : 0;
       if (lookingCell) currentPrior += candidateFactor(cell, current, next, gates, h, vectorBytes, currentState, logits, K);
       const rowMass = load<f64>(sparseMass + (<usize>w << 3));
       for (let step = 0; step < mhSteps; step++) {
@@ -168,7 +174,7 @@ function sweepSequence(params: usize, scratch: usize, d: i32): void {
           ratio = (<f64>load<i32>(sequenceCounts + (<usize>proposal << 2)) + alpha)
             / (<f64>load<i32>(sequenceCounts + (<usize>current << 2)) + alpha);
         } else if (mode == MODE_HMM) {
-          proposalPrior = transitionPrior(transitions, K, previousTopic, proposal, next);
+          proposalPrior = transitionPrior(transitions, K, proposal);
           ratio = proposalPrior / currentPrior;
         } else {
           proposalPrior = <f64>logit(cell, h, proposal);
@@ -224,11 +230,30 @@ function sweepSequence(params: usize, scratch: usize, d: i32): void {
   store<f64>(out, <f64>accepted, 16);
 }
 
-/** hmm: A[previous][k], times A[k][next] when next >= 0 (the lookahead). */
+// The hmm context of the token being sampled (set per token; globals are per instance, so per thread): this sweep's
+// topics before it (K, the begin symbol, before the first), the previous sweep's after it with lookahead (-1: none).
+let hmmOrder: i32 = 1;
+let hmmPrevious: i32 = 0;
+let hmmBeforePrevious: i32 = 0;
+let hmmNext: i32 = -1;
+let hmmAfterNext: i32 = -1;
+
+/** hmm: p(k | the topics before it), times with lookahead the next topics' probabilities after k (types.ts). */
+function transitionPrior(transitions: usize, K: i32, k: i32): f64 {
+  if (hmmOrder == 1) {
+    const into = load<f64>(transitions + ((<usize>hmmPrevious * <usize>K + <usize>k) << 3));
+    return hmmNext < 0 ? into : into * load<f64>(transitions + ((<usize>k * <usize>K + <usize>hmmNext) << 3));
+  }
+  let value = load<f64>(transitions + ((pairRow(hmmBeforePrevious, hmmPrevious, K) + <usize>k) << 3));
+  if (hmmNext >= 0) value *= load<f64>(transitions + ((pairRow(hmmPrevious, k, K) + <usize>hmmNext) << 3));
+  if (hmmAfterNext >= 0) value *= load<f64>(transitions + ((pairRow(k, hmmNext, K) + <usize>hmmAfterNext) << 3));
+  return value;
+}
+
+/** The first entry of an order-2 table's row for the context (a, b) = (z_{t-2}, z_{t-1}). */
 // @ts-ignore: decorator
-@inline function transitionPrior(transitions: usize, K: i32, previous: i32, k: i32, next: i32): f64 {
-  const into = load<f64>(transitions + ((<usize>previous * <usize>K + <usize>k) << 3));
-  return next < 0 ? into : into * load<f64>(transitions + ((<usize>k * <usize>K + <usize>next) << 3));
+@inline function pairRow(a: i32, b: i32, K: i32): usize {
+  return (<usize>a * <usize>(K + 1) + <usize>b) * <usize>K;
 }
 
 /** The lookahead factor log f(k) = log p(next | s_{t+1}(k)): the candidate state s_{t+1}(k) = cell(s_t, k) into
@@ -252,7 +277,7 @@ function candidateFactor(cell: Cell, k: i32, next: i32, gates: usize, h: usize, 
 /** Exact draw from p(k) proportional to prior(k) phi_{k,w} by inverse CDF over all K terms. factors: f64 [K] the
  * cell's lookahead log f(k), or 0. */
 function exactDraw(mode: i32, cell: Cell, h: usize, K: i32, logits: usize, weights: usize, factors: usize,
-  sequenceCounts: usize, alpha: f64, transitions: usize, previousTopic: i32, next: i32, beta: f64, inverseTotals: usize,
+  sequenceCounts: usize, alpha: f64, transitions: usize, beta: f64, inverseTotals: usize,
   rowTopics: usize, rowCounts: usize, rowBegin: i32, rowEnd: i32): i32 {
   const cellMode = mode == MODE_LLA || mode == MODE_WORD_LLA;
   let maximum: f64 = 0;
@@ -270,7 +295,7 @@ function exactDraw(mode: i32, cell: Cell, h: usize, K: i32, logits: usize, weigh
   for (let k = 0; k < K; k++) {
     let prior: f64;
     if (mode == MODE_LDA) prior = <f64>load<i32>(sequenceCounts + (<usize>k << 2)) + alpha;
-    else if (mode == MODE_HMM) prior = transitionPrior(transitions, K, previousTopic, k, next);
+    else if (mode == MODE_HMM) prior = transitionPrior(transitions, K, k);
     else {
       const term = <f64>load<f32>(logits + (<usize>k << 2)) + (factors != 0 ? load<f64>(factors + (<usize>k << 3)) : 0);
       prior = Math.exp(term - maximum);

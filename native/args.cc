@@ -3,6 +3,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "cluster.h"
+
 namespace lla {
 namespace {
 
@@ -332,12 +334,12 @@ Napi::Object limitsObject(Napi::Env env) {
   return limits;
 }
 
-const double* Arguments::transitionTable(Napi::Value value, int32_t numTopics) {
+const double* Arguments::transitionTable(Napi::Value value, int32_t numTopics, int32_t order) {
   if (value.IsUndefined() || value.IsNull()) {
-    fail("transitions", "are missing", "pass the (K+1) x K transition table (Float64Array) for hmm mode");
+    fail("transitions", "are missing", "pass the transition table (Float64Array, (K+1)^order x K) for hmm mode");
   }
   const auto table = float64s(value, "transitions");
-  length("transitions", table.length, (static_cast<size_t>(numTopics) + 1) * numTopics);
+  length("transitions", table.length, transitionCells(numTopics, order));
   for (size_t i = 0; i < table.length; ++i) {
     if (!(table.data[i] > 0) || !std::isfinite(table.data[i])) {
       fail("transitions", "[" + std::to_string(i) + "] is not a finite number > 0",

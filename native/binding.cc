@@ -281,7 +281,10 @@ Napi::Value Sweep(const Napi::CallbackInfo& info) {
     p.hasCell = true;
     p.cell = a.cell(o.Get("weights"), p.numTopics, (p.mode == kModeLla ? p.numTopics : p.vocabularySize) + 1);
   }
-  if (p.mode == kModeHmm) p.transitions = a.transitionTable(o.Get("transitions"), p.numTopics);
+  if (p.mode == kModeHmm) {
+    p.transitionOrder = o.Get("transitionOrder").IsUndefined() ? 1 : a.integer(o.Get("transitionOrder"), "transitionOrder", 1, 2);
+    p.transitions = a.transitionTable(o.Get("transitions"), p.numTopics, p.transitionOrder);
+  }
   p.seed = a.unsignedInteger(o.Get("seed"), "seed");
   p.iteration = a.unsignedInteger(o.Get("iteration"), "iteration");
   p.firstSequence = optionalFirstSequence(a, o);
@@ -487,11 +490,12 @@ Napi::Value TransitionTable(const Napi::CallbackInfo& info) {
   // the pseudo-count of every cell: any positive finite number (it keeps the hmm targets > 0)
   const double smoothing = a.number(info[3], "smoothing", RealLimit{1e-100, 1e100});
   const auto out = a.float64s(info[4], "out");
+  const int32_t order = info[5].IsUndefined() ? 1 : a.integer(info[5], "order", 1, 2);
   const int32_t sequences = a.offsets("offsets", offsets, topics.length);
   a.range("topics", topics.data, topics.length, 0, numTopics);
-  a.length("out", out.length, (static_cast<size_t>(numTopics) + 1) * numTopics);
+  a.length("out", out.length, transitionCells(numTopics, order));
   a.outputsApart({"out"});
-  transitionTable(offsets.data, sequences, topics.data, numTopics, smoothing, out.data);
+  transitionTable(offsets.data, sequences, topics.data, numTopics, order, smoothing, out.data);
   return info.Env().Undefined();
 }
 

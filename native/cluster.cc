@@ -11,23 +11,27 @@
 
 namespace lla {
 
-void transitionTable(const int32_t* offsets, int32_t sequences, const int32_t* topics, int32_t numTopics,
+void transitionTable(const int32_t* offsets, int32_t sequences, const int32_t* topics, int32_t numTopics, int32_t order,
                      double smoothing, double* out) {
   const int32_t K = numTopics;
-  std::vector<int64_t> counts(static_cast<size_t>(K + 1) * K, 0);  // [(K+1)][K] transitions j -> k
+  const size_t rows = transitionCells(K, order) / K;
+  std::vector<int64_t> counts(rows * K, 0);  // [rows][K] the contexts' successors
   for (int32_t d = 0; d < sequences; ++d) {
     int32_t previous = K;
+    int32_t beforePrevious = K;
     for (int32_t t = offsets[d]; t < offsets[d + 1]; ++t) {
-      ++counts[static_cast<size_t>(previous) * K + topics[t]];
+      const size_t row = order == 2 ? static_cast<size_t>(beforePrevious) * (K + 1) + previous : previous;
+      ++counts[row * K + topics[t]];
+      beforePrevious = previous;
       previous = topics[t];
     }
   }
-  for (int32_t j = 0; j <= K; ++j) {
-    const int64_t* row = counts.data() + static_cast<size_t>(j) * K;
+  for (size_t j = 0; j < rows; ++j) {
+    const int64_t* row = counts.data() + j * K;
     int64_t total = 0;
     for (int32_t k = 0; k < K; ++k) total += row[k];
     const double scale = 1.0 / (static_cast<double>(total) + K * smoothing);
-    for (int32_t k = 0; k < K; ++k) out[static_cast<size_t>(j) * K + k] = (row[k] + smoothing) * scale;
+    for (int32_t k = 0; k < K; ++k) out[j * K + k] = (row[k] + smoothing) * scale;
   }
 }
 

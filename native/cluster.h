@@ -3,13 +3,20 @@
 // context-clustering start, which describes every action by the actions next to it and clusters those
 // descriptions with weighted k-means.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 namespace lla {
 
-// out: [(K+1)][K] (transitions j -> k + smoothing) / (row total + K smoothing), row K from the begin symbol.
-// topics: [T] in [0, K); offsets: [sequences+1].
-void transitionTable(const int32_t* offsets, int32_t sequences, const int32_t* topics, int32_t numTopics,
+// Cells of a transition table of `order` (1 or 2): (K+1)^order rows of K.
+inline size_t transitionCells(int32_t numTopics, int32_t order) {
+  return (order == 2 ? (static_cast<size_t>(numTopics) + 1) * (numTopics + 1) : static_cast<size_t>(numTopics) + 1) * numTopics;
+}
+
+// out: [transitionCells(K, order)] (count of the row's context followed by k + smoothing) / (row total + K smoothing);
+// a row's context is z_{t-1} (order 1) or (z_{t-2}, z_{t-1}) (order 2, row z_{t-2} (K+1) + z_{t-1}), K standing for
+// the begin symbol before a sequence's first topic. topics: [T] in [0, K); offsets: [sequences+1].
+void transitionTable(const int32_t* offsets, int32_t sequences, const int32_t* topics, int32_t numTopics, int32_t order,
                      double smoothing, double* out);
 
 // features: [V][2 dimensions] per action a, the Hellinger-normalised distribution of the action after it

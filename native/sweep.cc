@@ -149,8 +149,10 @@ struct Chain {
   int32_t* histogram = nullptr;       // [K] c_{d,k}: previous-sweep topics of the sequence
   int32_t* inSequence = nullptr;      // [K] n_{d,k}: current topics of the sequence (minus the current token)
   const float* hidden = nullptr;      // [H] the LSTM state after reading the token's input
-  int32_t previousTopic = 0;          // hmm: z_{t-1} of this sweep (K, the begin row, at the first token)
+  int32_t previousTopic = 0;          // hmm: z_{t-1} of this sweep (K, the begin symbol, before the first token)
+  int32_t beforePrevious = 0;         // hmm of order 2: z_{t-2} of this sweep (K before the first token)
   int32_t nextTopic = -1;             // hmm, lla with lookahead: z_{t+1} of the previous sweep (-1: no factor)
+  int32_t afterNext = -1;             // hmm of order 2 with lookahead: z_{t+2} of the previous sweep (-1: none)
   Stream rng;
   LogProduct logPhi;
   // the current token's chain
@@ -242,8 +244,7 @@ class Worker {
         if constexpr (kKind == kPriorCounts) {
           --inSequence[previous[t]];  // n_{d,k}^{-t}
         } else {
-          chain.previousTopic = t == 0 ? K_ : next[t - 1];
-          chain.nextTopic = p_.lookahead && t + 1 < length ? previous[t + 1] : -1;
+          transitionContext(chain, t, length, previous, next);
         }
         double phi;
         const int32_t z = exactDraw<kKind>(rng, w, chain, nullptr, phi);
@@ -626,6 +627,15 @@ class Worker {
     return false;
   }
 
+  // hmm: the topics around position t of a sequence of `length` that its target reads: this sweep's before it
+  // (K, the begin symbol, before the first), the previous sweep's after it with lookahead (-1 past the end).
+  void transitionContext(Chain& chain, int32_t t, int32_t length, const int32_t* previous, const int32_t* next) const {
+    chain.previousTopic = t >= 1 ? next[t - 1] : K_;
+    chain.beforePrevious = t >= 2 ? next[t - 2] : K_;
+    chain.nextTopic = p_.lookahead && t + 1 < length ? previous[t + 1] : -1;
+    chain.afterNext = p_.lookahead && p_.transitionOrder == 2 && t + 2 < length ? previous[t + 2] : -1;
+  }
+
   // Starts the chain of the token at chain.offset from its previous-sweep topic and draws its first proposal.
   template <int kKind>
   void beginToken(Chain& chain) {
@@ -635,10 +645,7 @@ class Worker {
     chain.own = chain.previous[t];
     --chain.inSequence[chain.own];  // n_{d,k}^{-t}
     chain.current = chain.own;
-    if constexpr (kKind == kPriorTransitions) {
-      chain.previousTopic = t == 0 ? K_ : chain.next[t - 1];
-      chain.nextTopic = p_.lookahead && t + 1 < chain.length ? chain.previous[t + 1] : -1;
-    }
+    if constexpr (kKind == kPriorTransitions) transitionContext(chain, t, chain.length, chain.previous, chain.next);
     chain.currentPrior = prior<kKind>(chain, chain.current);
     chain.currentPhi = -1;
     chain.step = 0;
@@ -744,8 +751,16 @@ class Worker {
     if constexpr (kKind == kPriorCounts) {
       return chain.inSequence[k] + p_.alpha;
     } else if constexpr (kKind == kPriorTransitions) {
-      const double into = p_.transitions[static_cast<size_t>(chain.previousTopic) * K_ + k];
-      return chain.nextTopic < 0 ? into : into * p_.transitions[static_cast<size_t>(k) * K_ + chain.nextTopic];
+      if (p_.transitionOrder == 1) {
+        const double into = p_.transitions[static_cast<size_t>(chain.previousTopic) * K_ + k];
+        return chain.nextTopic < 0 ? into : into * p_.transitions[static_cast<size_t>(k) * K_ + chain.nextTopic];
+      }
+      // order 2: row (a, b) of the table holds p(. | z_{t-2} = a, z_{t-1} = b)
+      const auto row = [this](int32_t a, int32_t b) { return (static_cast<size_t>(a) * (K_ + 1) + b) * K_; };
+      double value = p_.transitions[row(chain.beforePrevious, chain.previousTopic) + k];
+      if (chain.nextTopic >= 0) value *= p_.transitions[row(chain.previousTopic, k) + chain.nextTopic];
+      if (chain.afterNext >= 0) value *= p_.transitions[row(k, chain.nextTopic) + chain.afterNext];
+      return value;
     } else {
       return logitOf(p_.cell, chain.hidden, k);
     }

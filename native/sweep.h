@@ -30,8 +30,10 @@ struct SweepParams {
   double sequenceSmoothing = 0;
   bool hasCell = false;
   CellView cell;
-  // hmm: [(K+1)][K] p(next | previous), row K the begin symbol; every entry > 0
+  // hmm: p(z_t | the topics before it), every entry > 0, K the begin symbol: order 1 [(K+1)][K] at [z_{t-1}][z_t],
+  // order 2 [(K+1)][(K+1)][K] at [z_{t-2}][z_{t-1}][z_t]
   const double* transitions = nullptr;
+  int32_t transitionOrder = 1;
   uint64_t seed = 0;
   uint64_t iteration = 0;
   uint64_t firstSequence = 0;  // stream index of sequence 0 of this call (a corpus swept in chunks)

@@ -19,7 +19,7 @@ async function sweeps(kernel: Kernel, model: 'lda' | 'lla' | 'word-lla' | 'hmm',
   Promise<{ initial: Int32Array; topics: Int32Array }> {
   const settings: SemSettings = {
     model: model === 'hmm' ? 'lla' : model, numTopics: 16, vocabularySize: corpus.vocabulary.size, iterations: 3,
-    initLdaSweeps: 0, initHmmSweeps: model === 'hmm' ? 3 : 0, mhSteps: 2, exact, initExact: exact, lookahead,
+    initLdaSweeps: 0, initHmmSweeps: model === 'hmm' ? 3 : 0, initHmmOrder: 1, mhSteps: 2, exact, initExact: exact, lookahead,
     proposals: 'cycle', alpha: 0.1, beta: 0.01, sequenceSmoothing: 0.1, lstmTokens: 1, bptt: 1, batch: 1, seed: 9,
     threads: 2,
   };

@@ -66,7 +66,7 @@ test('bad --init, --lookahead and --truth: exit 2, the problem named, nothing wr
   writeFileSync(notTruth, '{"format": "something else"}');
   const cases: Array<[string[], RegExp]> = [
     [['--init', 'hmm:5', '--iterations', '3'], /--init hmm:5 needs at least 5 --iterations, got 3/],
-    [['--init', 'hmm'], /--init must be 'random', 'lda:N' or 'hmm:N'/],
+    [['--init', 'hmm'], /--init must be 'random', 'lda:N', 'hmm:N' or 'hmm2:N'/],
     [['--lookahead', '2'], /--lookahead/],
     [['--truth', join(folder, 'missing.json')], /missing\.json: cannot be read \(ENOENT\)/],
     [['--truth', notTruth], /not-truth\.json: is not a truth file of lla generate: its format is not lla-synthetic-truth/],

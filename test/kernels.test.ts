@@ -548,12 +548,12 @@ for (const backend of BACKENDS) {
   // z1 (lookahead) and z1 given the new z0 and the previous sweep's z2, so the joint of (z0, z1) checks the first
   // and a middle position's factor, and (lla) that the next position steps from the accepted topic's state.
 
-  /** p(z0, z1) after one sweep: z_t from prior(history, k) phi_{k,w_t} factor(history, k, z_{t+1} previous). */
-  function jointOfFirstTwo(phi: number[][], sequence: number[], previous: number[],
-    prior: (history: number[], k: number) => number,
-    factor: ((history: number[], k: number, next: number) => number) | null): number[] {
+  /** p(z0, z1) after one sweep: z_t from prior(history, k) phi_{k,w_t} factor(history, k), the factor reading the
+   * previous sweep's topics after t. */
+  function jointOfFirstTwo(phi: number[][], sequence: number[],
+    prior: (history: number[], k: number) => number, factor: ((history: number[], k: number) => number) | null): number[] {
     const conditional = (history: number[]) => normalise(Array.from({ length: K }, (_, k) =>
-      prior(history, k) * phi[k][sequence[history.length]] * (factor ? factor(history, k, previous[history.length + 1]) : 1)));
+      prior(history, k) * phi[k][sequence[history.length]] * (factor ? factor(history, k) : 1)));
     const p0 = conditional([]);
     const joint: number[] = [];
     for (let z0 = 0; z0 < K; z0++) {
@@ -563,11 +563,12 @@ for (const backend of BACKENDS) {
     return joint;
   }
 
-  /** A (K+1) x K transition table far from uniform (row K: the begin symbol). */
-  function transitionTable(k: Kernel): Float64Array {
+  /** A transition table of `order` far from uniform ((K+1)^order rows of K; K the begin symbol). */
+  function transitionTable(k: Kernel, order: number): Float64Array {
     const random = testRandom(17);
-    const table = k.allocFloat64((K + 1) * K);
-    for (let row = 0; row <= K; row++) {
+    const rows = order === 2 ? (K + 1) ** 2 : K + 1;
+    const table = k.allocFloat64(rows * K);
+    for (let row = 0; row < rows; row++) {
       const weights = Array.from({ length: K }, () => 0.05 + random() ** 3);
       weights[(row + 2) % K] += 1.5;
       normalise(weights).forEach((p, column) => { table[row * K + column] = p; });
@@ -575,21 +576,34 @@ for (const backend of BACKENDS) {
     return table;
   }
 
-  for (const [mode, lookahead] of [['lla', true], ['hmm', true], ['hmm', false]] as const) {
-    test(`${title}: ${mode}${lookahead ? ' with lookahead' : ''}: joint of (z0, z1) matches the exact conditionals (every schedule)`, async () => {
+  for (const [mode, lookahead, order] of [['lla', true, 1], ['hmm', true, 1], ['hmm', false, 1], ['hmm', true, 2], ['hmm', false, 2]] as const) {
+    test(`${title}: ${mode}${mode === 'hmm' ? ` of order ${order}` : ''}${lookahead ? ' with lookahead' : ''}: joint of (z0, z1) matches the exact conditionals (every schedule)`, async () => {
       const k = await kernel();
       const fixture = fixtureModel(k);
-      const transitions = transitionTable(k);
-      const sequence = [1, 3, 2];
-      const previous = [2, 4, 0];
+      const transitions = transitionTable(k, order);
+      // order 2 reads two topics after z1: a fourth token
+      const sequence = [1, 3, 2, 0];
+      const previous = [2, 4, 0, 3];
+      // p(z | context), the context's topics given oldest first, K before the sequence
+      const table = (context: number[], z: number) => {
+        const padded = [K, K, ...context];
+        return order === 1 ? transitions[padded[padded.length - 1] * K + z]
+          : transitions[(padded[padded.length - 2] * (K + 1) + padded[padded.length - 1]) * K + z];
+      };
       const prior = mode === 'lla'
         ? (history: number[], z: number) => piAfter(fixture.weights, [K, ...history])[z]
-        : (history: number[], z: number) => transitions[(history.length ? history[history.length - 1] : K) * K + z];
+        : (history: number[], z: number) => table(history, z);
+      // the lookahead factor: the previous sweep's topics after position t (= history.length) given z there
       const factor = mode === 'lla'
-        ? (history: number[], z: number, next: number) => piAfter(fixture.weights, [K, ...history, z])[next]
-        : (_: number[], z: number, next: number) => transitions[z * K + next];
-      const expected = jointOfFirstTwo(fixture.phi, sequence, previous, prior, lookahead ? factor : null);
-      const other = jointOfFirstTwo(fixture.phi, sequence, previous, prior, lookahead ? null : factor);
+        ? (history: number[], z: number) => piAfter(fixture.weights, [K, ...history, z])[previous[history.length + 1]]
+        : (history: number[], z: number) => {
+          const t = history.length;
+          let value = table([...history, z], previous[t + 1]);
+          if (order === 2 && t + 2 < sequence.length) value *= table([...history, z, previous[t + 1]], previous[t + 2]);
+          return value;
+        };
+      const expected = jointOfFirstTwo(fixture.phi, sequence, prior, lookahead ? factor : null);
+      const other = jointOfFirstTwo(fixture.phi, sequence, prior, lookahead ? null : factor);
       const D = 6000;
       for (const schedule of schedules) {
         const corpus = copies(k, sequence, previous, D);
@@ -598,9 +612,9 @@ for (const backend of BACKENDS) {
           // step: the hmm table's favourites among them need a longer chain
           exact: schedule === 'exact', mhSteps: schedule === 'sequence' ? 200 : 40,
           proposals: schedule === 'exact' ? 'cycle' : schedule, iteration: 13,
-          lookahead, ...(mode === 'hmm' ? { transitions } : {}),
+          lookahead, ...(mode === 'hmm' ? { transitions, transitionOrder: order } : {}),
         }));
-        const cells = Array.from({ length: D }, (_, d) => corpus.topicsNext[3 * d] * K + corpus.topicsNext[3 * d + 1]);
+        const cells = Array.from({ length: D }, (_, d) => corpus.topicsNext[4 * d] * K + corpus.topicsNext[4 * d + 1]);
         const observed = histogram(cells, K * K);
         const fit = chiSquare(observed, expected);
         assert.ok(fit.statistic < fit.critical, `${mode}/${schedule}: chi-square ${fit.statistic.toFixed(1)} >= ${fit.critical.toFixed(1)}`);
@@ -629,6 +643,30 @@ for (const backend of BACKENDS) {
         assert.ok(Math.abs(out[j * 3 + z] - (counts[j][z] + 0.5) / (total + 1.5)) < 1e-15, `[${j}][${z}] ${out[j * 3 + z]}`);
       }
     }
+    // order 2: the context of z_t is (z_{t-2}, z_{t-1}), row z_{t-2} (K+1) + z_{t-1}, with 3 the begin symbol
+    const second = k.allocFloat64(16 * 3);
+    k.transitionTable(offsets, topics, 3, 0.5, second, 2);
+    const pairCounts = new Map<number, number[]>();
+    for (let d = 0; d < 3; d++) {
+      let [before, previous] = [3, 3];
+      for (let t = offsets[d]; t < offsets[d + 1]; t++) {
+        const row = before * 4 + previous;
+        const cells = pairCounts.get(row) ?? [0, 0, 0];
+        cells[topics[t]]++;
+        pairCounts.set(row, cells);
+        [before, previous] = [previous, topics[t]];
+      }
+    }
+    for (let row = 0; row < 16; row++) {
+      const cells = pairCounts.get(row) ?? [0, 0, 0];
+      const total = cells.reduce((a, b) => a + b, 0);
+      for (let z = 0; z < 3; z++) {
+        assert.ok(Math.abs(second[row * 3 + z] - (cells[z] + 0.5) / (total + 1.5)) < 1e-15, `order 2 [${row}][${z}]`);
+      }
+    }
+    assert.ok(pairCounts.size >= 5, 'the sequences fill several pair rows');
+    assert.throws(() => k.transitionTable(offsets, topics, 3, 0.5, out, 2), /out/);
+    assert.throws(() => k.transitionTable(offsets, topics, 3, 0.5, second, 3), /order/);
     assert.throws(() => k.transitionTable(offsets, Int32Array.from([1, 1, 0, 3, 2, 0, 1]), 3, 0.5, out), /topics/);
     assert.throws(() => k.transitionTable(offsets, topics, 3, 0, out), /smoothing/);
     assert.throws(() => k.transitionTable(offsets, topics, 3, 0.5, new Float64Array(9)), /out/);

@@ -220,7 +220,7 @@ resume('lla --init hmm:3: killed during the hmm sweeps, resumed, gives exactly t
   // a copy of the checkpoint as lla wrote it before lookahead and the hmm start existed
   const checkpoint = readModelFile(`${pieces}.ckpt`, { expectKind: 'checkpoint' });
   const header = checkpoint.header as { settings: Record<string, unknown> };
-  const { lookahead: _l, contextStart: _c, initHmmSweeps: _h, initExact: _e, ...olderSettings } = header.settings;
+  const { lookahead: _l, contextStart: _c, initHmmSweeps: _h, initHmmOrder: _o, initExact: _e, ...olderSettings } = header.settings;
   const older = join(folder, 'hmm-older.lla');
   writeModelFile(`${older}.ckpt`, { kind: 'checkpoint', header: { ...header, settings: olderSettings }, sections: checkpoint.sections });
 

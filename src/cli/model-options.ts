@@ -23,9 +23,10 @@ export const MODEL_OPTIONS: OptionSpecs = {
   model: { type: 'string', valueName: 'M', description: `model: ${MODEL_KINDS.join(', ')}`, default: d.model },
   topics: { type: 'string', short: 'k', valueName: 'K', description: 'number of topics', default: String(d.topics) },
   iterations: { type: 'string', short: 'n', valueName: 'N', description: 'SEM iterations (E-step sweeps, lda initialisation included)', default: String(d.iterations) },
-  init: { type: 'string', valueName: 'I', description: "initial topics: 'random', 'lda:N' (the first N sweeps run as lda) or " +
+  init: { type: 'string', valueName: 'I', description: "initial topics: 'random', 'lda:N' (the first N sweeps run as lda), " +
     "'hmm:N' (topics from clustering the actions by their neighbours, then the first N sweeps run a first-order hmm " +
-    'in place of the LSTM)',
+    "in place of the LSTM) or 'hmm2:N' (random topics, then N sweeps of a second-order hmm: for dynamics that the " +
+    'previous topic alone does not show; it needs about 100 sweeps)',
     default: `hmm:${d.initHmmSweeps} (${d.initHmmSweeps}/${d.iterations} of --iterations)` },
   lookahead: { type: 'string', valueName: '0|1', description: "lla's E-step: 1 multiplies each token's target by the next " +
     "topic's probability after it (learns topics from their order), 0 is the paper's sampler", default: d.lookahead ? '1' : '0' },
@@ -74,13 +75,15 @@ export function settingsFrom(command: string, args: ParsedArgs): FlagSettings {
   const iterations = intOption(command, args, 'iterations', d.iterations, 1, 1_000_000);
   const init = stringOption(command, args, 'init');
   let initialisation: Initialisation;
-  const match = /^(lda|hmm):(\d+)$/.exec((init ?? '').trim());
+  const match = /^(lda|hmm|hmm2):(\d+)$/.exec((init ?? '').trim());
+  const none: Initialisation = { initLdaSweeps: 0, contextStart: false, initHmmSweeps: 0, initHmmOrder: 1 };
   if (init === undefined) initialisation = defaultInitialisation(model, iterations);
-  else if (init.trim() === 'random') initialisation = { initLdaSweeps: 0, contextStart: false, initHmmSweeps: 0 };
-  else if (match?.[1] === 'lda') initialisation = { initLdaSweeps: Number(match[2]), contextStart: false, initHmmSweeps: 0 };
-  else if (match) initialisation = { initLdaSweeps: 0, contextStart: true, initHmmSweeps: Number(match[2]) };
-  else throw new UsageError(`lla ${command}: --init must be 'random', 'lda:N' or 'hmm:N' (e.g. hmm:5), got '${init}'`);
-  if (model === 'lda' || model === 'lstm') initialisation = { initLdaSweeps: 0, contextStart: false, initHmmSweeps: 0 };
+  else if (init.trim() === 'random') initialisation = none;
+  else if (match?.[1] === 'lda') initialisation = { ...none, initLdaSweeps: Number(match[2]) };
+  else if (match?.[1] === 'hmm') initialisation = { ...none, contextStart: true, initHmmSweeps: Number(match[2]) };
+  else if (match) initialisation = { ...none, initHmmSweeps: Number(match[2]), initHmmOrder: 2 };
+  else throw new UsageError(`lla ${command}: --init must be 'random', 'lda:N', 'hmm:N' or 'hmm2:N' (e.g. hmm:5), got '${init}'`);
+  if (model === 'lda' || model === 'lstm') initialisation = none;
   const sweeps = Math.max(initialisation.initLdaSweeps, initialisation.initHmmSweeps);
   if (sweeps > iterations) {
     throw new UsageError(`lla ${command}: --init ${init} needs at least ${sweeps} --iterations, got ${iterations}`);

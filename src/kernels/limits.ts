@@ -110,6 +110,7 @@ export function kernelArgumentChecks(prefix: string): KernelArgumentChecks {
       if (args.lookahead !== undefined && typeof args.lookahead !== 'boolean') {
         throw new Error(`${where}: lookahead must be a boolean, got ${describe(args.lookahead)}`);
       }
+      if (args.transitionOrder !== undefined) checkWhole(where, 'transitionOrder', args.transitionOrder, 1, 2);
       if (args.lookahead === true && args.mode !== 'lla' && args.mode !== 'hmm') {
         throw new Error(`${where}: lookahead is set in ${String(args.mode)} mode: it applies to lla and hmm only ` +
           "(lda's and word-lla's conditionals need none); pass false");
@@ -152,13 +153,14 @@ export function kernelArgumentChecks(prefix: string): KernelArgumentChecks {
       checkHidden(where, weights);
     },
     // the initialisation's kernels: bounds outside the table are their own (types.ts)
-    transitionTable(offsets, topics, numTopics, smoothing) {
+    transitionTable(offsets, topics, numTopics, smoothing, _out, order) {
       const where = at('transitionTable');
       checkCorpusLengths(where, topics, offsets);
       checkOne(where, 'numTopics', 'topics', numTopics);
       if (typeof smoothing !== 'number' || !(smoothing > 0) || !Number.isFinite(smoothing)) {
         throw new RangeError(`${where}: smoothing must be a finite number > 0, got ${describe(smoothing)}`);
       }
+      if (order !== undefined) checkWhole(where, 'order', order, 1, 2);
     },
     contextFeatures(tokens, offsets, vocabularySize, dimensions, seed, _features, threads) {
       const where = at('contextFeatures');

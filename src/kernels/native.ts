@@ -96,9 +96,9 @@ export function loadNativeKernel(): NativeKernel {
       check.topicTransitions(offsets, topics, weights, numTopics, sums, rowCounts);
       binding.topicTransitions(offsets, topics, weights, numTopics, sums, rowCounts);
     },
-    transitionTable: (offsets, topics, numTopics, smoothing, out) => {
-      check.transitionTable(offsets, topics, numTopics, smoothing, out);
-      binding.transitionTable(offsets, topics, numTopics, smoothing, out);
+    transitionTable: (offsets, topics, numTopics, smoothing, out, order) => {
+      check.transitionTable(offsets, topics, numTopics, smoothing, out, order);
+      binding.transitionTable(offsets, topics, numTopics, smoothing, out, order);
     },
     contextFeatures: (tokens, offsets, vocabularySize, dimensions, seed, features, threads) => {
       check.contextFeatures(tokens, offsets, vocabularySize, dimensions, seed, features, threads);

@@ -57,7 +57,9 @@
  *   accepted topic's candidate state); a candidate costs the gate nonlinearities, the K x H output product and K
  *   exponentials. MH keeps the current topic's factor, so a step evaluates at most one candidate: O(KH) per step
  *   instead of O(H); exact mode O(K^2 H) per token.
- * - hmm: A[z_{t-1}][k] phi_{k,w} (row K at t = 0), with lookahead times A[k][z_{t+1}].
+ * - hmm of order 1: A[z_{t-1}][k] phi_{k,w} (row K at t = 0), with lookahead times A[k][z_{t+1}]. Of order 2:
+ *   A[z_{t-2}][z_{t-1}][k] phi_{k,w} (K for a topic before the first), with lookahead times A[z_{t-1}][k][z_{t+1}]
+ *   (before the last position) and A[k][z_{t+1}][z_{t+2}] (before the last two).
  * - The MH proposals and their streams are the same in every mode: lookahead changes only the acceptance ratios.
  */
 
@@ -67,6 +69,11 @@ export type KernelMode = 'lda' | 'lla' | 'word-lla';
  * transition table re-estimated from counts; sweeps only, never the particle filter). */
 export type SweepMode = KernelMode | 'hmm';
 export const MODE_CODE: Record<SweepMode, number> = { lda: 0, lla: 1, 'word-lla': 2, hmm: 3 };
+
+/** The entries of an hmm transition table of `order` (1 or 2) over K topics: (K+1)^order rows of K. */
+export function transitionCells(numTopics: number, order = 1): number {
+  return (order === 2 ? (numTopics + 1) ** 2 : numTopics + 1) * numTopics;
+}
 
 /** Which MH proposals a sweep uses: cycle word, sequence, word, ... (default), or one kind only (tests). */
 export type ProposalSchedule = 'cycle' | 'word' | 'sequence';
@@ -132,8 +139,12 @@ export interface SweepArgs {
   /** lla and hmm only (default false): multiply each token's target by the probability of the next token's
    * previous-sweep topic given k (see "Lookahead" above); no factor at a sequence's last position. */
   lookahead?: boolean;
-  /** hmm only: [(K+1)][K] p(z_t = k | z_{t-1} = j) at [j][k], row K the begin symbol; every entry finite, > 0. */
+  /** hmm only: p(z_t | the topics before it), every entry finite and > 0, K standing for the begin symbol before a
+   * sequence's first topic: order 1 [(K+1)][K] at [z_{t-1}][z_t], order 2 [(K+1)][(K+1)][K] at [z_{t-2}][z_{t-1}][z_t]
+   * (as transitionTable writes them). */
   transitions?: Float64Array;
+  /** hmm only: 1 (default) or 2 */
+  transitionOrder?: number;
   mhSteps: number;
   proposals: ProposalSchedule;
   numTopics: number;
@@ -247,9 +258,12 @@ export interface Kernel {
 
   // ---- the initialisation that sees dynamics (`--init hmm:N`)
 
-  /** The hmm sweep's transition table of `topics`: out [(K+1)][K] at [j][k] is (number of transitions j -> k +
-   * smoothing) / (row j's total + K smoothing), row K counting each sequence's first topic (from the begin symbol). */
-  transitionTable(offsets: Int32Array, topics: Int32Array, numTopics: number, smoothing: number, out: Float64Array): void;
+  /** The hmm sweep's transition table of `topics`, of `order` 1 (default) or 2: out [(K+1)^order][K], row j's entry k
+   * being (the times context j is followed by k + smoothing) / (row j's total + K smoothing); the context of z_t is
+   * z_{t-1} (order 1) or (z_{t-2}, z_{t-1}) at row z_{t-2} (K+1) + z_{t-1} (order 2), K standing for the begin symbol
+   * before each sequence's first topic. */
+  transitionTable(offsets: Int32Array, topics: Int32Array, numTopics: number, smoothing: number, out: Float64Array,
+    order?: number): void;
   /**
    * Context features of every action for the clustering start: features [V][2 dimensions] holds, for action a, the
    * Hellinger-normalised distribution of the action that follows it, sqrt(n(a -> b) / n(a -> .)) over b, then that

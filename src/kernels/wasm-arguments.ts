@@ -7,7 +7,7 @@
 import { modeCode, proposalCode } from './limits.js';
 import {
   KERNEL_LIMITS, PROPOSAL_CODE, type AliasTables, type CellWeights, type CountTables, type FilterArgs, type FilterState,
-  type Kernel, type KernelMode, type SweepArgs, type SweepMode,
+  transitionCells, type Kernel, type KernelMode, type SweepArgs, type SweepMode,
 } from './types.js';
 import {
   type ContentChecks, describe, fail, inputRows, requireAlias, requireAliasShapes, requireArray, requireCounts, requireIds,
@@ -94,7 +94,7 @@ export function checkSweep(checks: ContentChecks, args: SweepArgs): SweepShape {
   if (!args.exact) requireAlias(entry, args.alias, V, K, nnz, checks);
   const H = mode === 'lda' || mode === 'hmm' ? 0
     : requireWeights(entry, args.weights, inputRows(mode, K, V), K, `${mode} mode samples with the LSTM`);
-  if (mode === 'hmm') requireTransitions(entry, args.transitions, K);
+  if (mode === 'hmm') requireTransitions(entry, args.transitions, K, args.transitionOrder ?? 1);
   return {
     mode, modeCode: modeCode(mode)!, proposals: args.exact ? 0 : proposalCode(args.proposals)!,
     mhSteps: args.exact ? 0 : args.mhSteps, K, V, T, D, nnz, H, alpha: mode === 'lda' ? args.alpha : 0,
@@ -221,12 +221,12 @@ export function checkTopicTransitions(checks: ContentChecks, offsets: Int32Array
 
 /** transitionTable: the topics of a corpus and the [(K+1)][K] output; returns D. */
 export function checkTransitionTable(checks: ContentChecks, offsets: Int32Array, topics: Int32Array, K: number,
-  out: Float64Array): number {
+  out: Float64Array, order: number): number {
   const entry = 'transitionTable';
   requireArray(entry, 'topics', topics, Int32Array);
   const D = requireOffsets(entry, offsets, topics.length);
   requireIds(entry, 'topics', topics, K, checks);
-  requireArray(entry, 'out', out, Float64Array, (K + 1) * K);
+  requireArray(entry, 'out', out, Float64Array, transitionCells(K, order));
   return D;
 }
 

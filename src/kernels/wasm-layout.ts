@@ -14,8 +14,8 @@ export const SWEEP = {
   sparseProb: 60, sparseAlias: 64, sparseMass: 68, denseProb: 72, denseAlias: 76, denseMass: 80,
   cell: 84, inverseTotals: 88, perSequence: 92,
   beta: 96, alpha: 104, smoothing: 112, seed: 120, iteration: 128, hashRows: 136, hashSlots: 140,
-  lookahead: 144, transitions: 148,
-  bytes: 152,
+  lookahead: 144, transitions: 148, transitionOrder: 152,
+  bytes: 160,
 } as const;
 
 export const FILTER = {
@@ -56,7 +56,8 @@ export interface WasmExports {
   randomTopics(offsets: number, sequences: number, topics: number, numTopics: number, seed: bigint): void;
   checksum(values: number, count: number): number;
   countsScratchBytes(K: number): number;
-  transitionTable(offsets: number, sequences: number, topics: number, K: number, smoothing: number, out: number, scratch: number): void;
+  transitionTable(offsets: number, sequences: number, topics: number, K: number, order: number, smoothing: number, out: number,
+    scratch: number): void;
   contextScratchBytes(T: number, V: number, dimensions: number): number;
   contextFeatures(tokens: number, T: number, offsets: number, sequences: number, V: number, dimensions: number,
     seed: bigint, features: number, scratch: number): void;

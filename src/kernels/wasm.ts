@@ -15,8 +15,9 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { kernelArgumentChecks, type BuiltLimits } from './limits.js';
-import type {
-  AliasTables, BuildInfo, CellWeights, CountTables, FilterArgs, Kernel, SweepArgs, SweepResult,
+import {
+  transitionCells, type AliasTables, type BuildInfo, type CellWeights, type CountTables, type FilterArgs, type Kernel,
+  type SweepArgs, type SweepResult,
 } from './types.js';
 import {
   checkBuildAlias, checkBuildCounts, checkFilterStep, checkLstmSteps, checkParticleFilter, checkRandomTopics,
@@ -240,7 +241,8 @@ export class WasmKernel implements Kernel {
         .unsigned64(SWEEP.seed, shape.seed).unsigned64(SWEEP.iteration, shape.iteration)
         .pointer(SWEEP.hashRows, hash.rows).pointer(SWEEP.hashSlots, hash.slots)
         .int(SWEEP.lookahead, shape.lookahead ? 1 : 0)
-        .pointer(SWEEP.transitions, shape.mode === 'hmm' ? scope.bind(args.transitions!) : 0);
+        .pointer(SWEEP.transitions, shape.mode === 'hmm' ? scope.bind(args.transitions!) : 0)
+        .int(SWEEP.transitionOrder, args.transitionOrder ?? 1);
       this.scheduler.runSequences(scope, 'sweepRange', params, args.offsets, D, threads, this.wasm.sweepScratchBytes(K, H));
       const stats = this.linear.view(Float64Array, perSequence, 3 * D);
       let logPhi = 0, made = 0, accepted = 0;
@@ -322,12 +324,13 @@ export class WasmKernel implements Kernel {
     });
   }
 
-  transitionTable(offsets: Int32Array, topics: Int32Array, numTopics: number, smoothing: number, out: Float64Array): void {
-    this.check.transitionTable(offsets, topics, numTopics, smoothing, out);
-    const D = checkTransitionTable(this.checks, offsets, topics, numTopics, out);
+  transitionTable(offsets: Int32Array, topics: Int32Array, numTopics: number, smoothing: number, out: Float64Array,
+    order = 1): void {
+    this.check.transitionTable(offsets, topics, numTopics, smoothing, out, order);
+    const D = checkTransitionTable(this.checks, offsets, topics, numTopics, out, order);
     this.withScope((scope) => {
-      this.wasm.transitionTable(scope.bind(offsets), D, scope.bind(topics), numTopics, smoothing, scope.bind(out, true),
-        scope.scratch(8 * (numTopics + 1) * numTopics));
+      this.wasm.transitionTable(scope.bind(offsets), D, scope.bind(topics), numTopics, order, smoothing, scope.bind(out, true),
+        scope.scratch(8 * transitionCells(numTopics, order)));
       scope.finish();
     });
   }

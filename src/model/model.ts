@@ -125,7 +125,7 @@ export class LlaModel {
     if (given.initExact === undefined) settings.initExact = given.exact ?? settings.topics <= EXACT_ESTEP_MAX_TOPICS;
     const initialisation = defaultInitialisation(settings.model, settings.iterations);
     if ((given.initLdaSweeps ?? 0) > 0) Object.assign(initialisation, { contextStart: false, initHmmSweeps: 0 }); // lda replaces it
-    for (const key of ['initLdaSweeps', 'contextStart', 'initHmmSweeps'] as const) {
+    for (const key of ['initLdaSweeps', 'contextStart', 'initHmmSweeps', 'initHmmOrder'] as const) {
       if (given[key] === undefined) (settings as unknown as Record<string, unknown>)[key] = initialisation[key];
     }
     validateSettings(settings);

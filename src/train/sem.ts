@@ -4,7 +4,8 @@
  * `topicsNext`), counts rebuilt from the new topics, then the LSTM M-step on TF.js over a token budget, whose
  * weights go back to the kernel as typed arrays. TF.js never runs per token.
  */
-import type { AliasTables, CellWeights, CountTables, Kernel, ProposalSchedule, SweepMode } from '../kernels/types.js';
+import { transitionCells, type AliasTables, type CellWeights, type CountTables, type Kernel, type ProposalSchedule, type SweepMode }
+  from '../kernels/types.js';
 import { allocAlias, allocCounts, groupTokensByAction, toKernelInt32 } from '../kernels/buffers.js';
 
 export type ModelVariant = 'lla' | 'word-lla' | 'lda';
@@ -17,8 +18,9 @@ export interface SemSettings {
   iterations: number;
   /** the first `initLdaSweeps` sweeps run in lda mode (`--init lda:N`) */
   initLdaSweeps: number;
-  /** the first `initHmmSweeps` sweeps run in hmm mode (`--init hmm:N`) */
+  /** the first `initHmmSweeps` sweeps run in hmm mode (`--init hmm:N`), its transition table of `initHmmOrder` */
   initHmmSweeps: number;
+  initHmmOrder: number;
   mhSteps: number;
   /** the model's sweeps draw exactly; initExact: the lda and hmm initialisation sweeps do */
   exact: boolean;
@@ -92,13 +94,19 @@ function ldaTopicLogLikelihood(topics: Int32Array, offsets: Int32Array, numTopic
 /** The hmm's pseudo-count of every transition (the kernel needs targets > 0; rows hold thousands of transitions). */
 export const HMM_TRANSITION_SMOOTHING = 0.1;
 
-/** The hmm's complete-data topic term: sum_d sum_t log A[z_{t-1}][z_t], row K before each sequence's first topic. */
-function hmmTopicLogLikelihood(topics: Int32Array, offsets: Int32Array, numTopics: number, transitions: Float64Array): number {
+/** The hmm's complete-data topic term: sum_d sum_t log p(z_t | z_{t-1}) (order 1) or p(z_t | z_{t-2}, z_{t-1})
+ * (order 2), K standing for the begin symbol (the layout of kernel.transitionTable). */
+function hmmTopicLogLikelihood(topics: Int32Array, offsets: Int32Array, numTopics: number, transitions: Float64Array,
+  order: number): number {
+  const K = numTopics;
   let total = 0;
   for (let d = 0; d + 1 < offsets.length; d++) {
-    let previous = numTopics;
+    let previous = K;
+    let beforePrevious = K;
     for (let t = offsets[d]; t < offsets[d + 1]; t++) {
-      total += Math.log(transitions[previous * numTopics + topics[t]]);
+      const row = order === 2 ? beforePrevious * (K + 1) + previous : previous;
+      total += Math.log(transitions[row * K + topics[t]]);
+      beforePrevious = previous;
       previous = topics[t];
     }
   }
@@ -191,8 +199,9 @@ export class SemState {
       this.weights = await lstm.cellWeights();
     }
     if (mode === 'hmm') {
-      this.transitions ??= this.kernel.allocFloat64((settings.numTopics + 1) * settings.numTopics);
-      this.kernel.transitionTable(this.data.offsets, this.topics, settings.numTopics, HMM_TRANSITION_SMOOTHING, this.transitions);
+      this.transitions ??= this.kernel.allocFloat64(transitionCells(settings.numTopics, settings.initHmmOrder));
+      this.kernel.transitionTable(this.data.offsets, this.topics, settings.numTopics, HMM_TRANSITION_SMOOTHING,
+        this.transitions, settings.initHmmOrder);
     }
     this.kernel.buildAlias(this.counts, settings.numTopics, settings.beta, this.alias, settings.threads);
     const initialising = mode !== settings.model;
@@ -202,7 +211,7 @@ export class SemState {
       tokens: this.data.tokens, offsets: this.data.offsets, topicsPrev: this.topics, topicsNext: this.spareTopics,
       counts: this.counts, alias: this.alias, beta: settings.beta, alpha: settings.alpha,
       sequenceSmoothing: settings.sequenceSmoothing, weights: cellMode ? this.weights : undefined,
-      ...(mode === 'hmm' ? { transitions: this.transitions } : {}),
+      ...(mode === 'hmm' ? { transitions: this.transitions, transitionOrder: settings.initHmmOrder } : {}),
       lookahead: mode === 'hmm' || (mode === 'lla' && settings.lookahead),
       seed: settings.seed, iteration, threads: settings.threads,
     });
@@ -226,7 +235,7 @@ export class SemState {
     const tokens = this.tokenCount;
     const logPhiPerToken = sweep.logPhi / Math.max(1, tokens);
     const topicTerm = lstmLoss !== null && mode !== 'lda' && mode !== 'hmm' ? -lstmLoss
-      : (mode === 'hmm' ? hmmTopicLogLikelihood(this.topics, this.data.offsets, settings.numTopics, this.transitions!)
+      : (mode === 'hmm' ? hmmTopicLogLikelihood(this.topics, this.data.offsets, settings.numTopics, this.transitions!, settings.initHmmOrder)
         : ldaTopicLogLikelihood(this.topics, this.data.offsets, settings.numTopics, settings.alpha)) / Math.max(1, tokens);
     this.iteration++;
     return {

@@ -21,6 +21,9 @@ export interface ModelSettings {
    * the first `initHmmSweeps` sweeps run the hmm, a transition table re-estimated from counts in place of the LSTM */
   contextStart: boolean;
   initHmmSweeps: number;
+  /** the hmm's order: 1 (`--init hmm:N`, the default) or 2 (`--init hmm2:N`: p(z_t | z_{t-2}, z_{t-1}), from random
+   * topics, for dynamics that the previous topic alone does not show) */
+  initHmmOrder: number;
   /** the lda and hmm initialisation sweeps draw exactly (default: K <= EXACT_ESTEP_MAX_TOPICS; they cost O(K)) */
   initExact: boolean;
   /** lla's E-step multiplies each token's target by the next topic's probability after it (`--lookahead 1`);
@@ -82,6 +85,7 @@ export const DEFAULT_SETTINGS: Readonly<ModelSettings> = Object.freeze({
   initLdaSweeps: 0,
   contextStart: true,
   initHmmSweeps: 5,
+  initHmmOrder: 1,
   initExact: true,
   lookahead: true,
   hidden: 64,
@@ -102,15 +106,16 @@ export const DEFAULT_SETTINGS: Readonly<ModelSettings> = Object.freeze({
 });
 
 /** The initialisation of a run (`--init`): random topics, lda sweeps, or the context start and hmm sweeps. */
-export type Initialisation = Pick<ModelSettings, 'initLdaSweeps' | 'contextStart' | 'initHmmSweeps'>;
+export type Initialisation = Pick<ModelSettings, 'initLdaSweeps' | 'contextStart' | 'initHmmSweeps' | 'initHmmOrder'>;
 
 /** Without an explicit initialisation, the defaults' (the context start, then 5 hmm sweeps of 15 iterations) with
  * the same share of the iterations, leaving at least one sweep of the model itself; lda and the lstm baseline
  * have none. */
 export function defaultInitialisation(model: ModelKind, iterations: number): Initialisation {
-  if (model === 'lda' || model === 'lstm') return { initLdaSweeps: 0, contextStart: false, initHmmSweeps: 0 };
+  if (model === 'lda' || model === 'lstm') return { initLdaSweeps: 0, contextStart: false, initHmmSweeps: 0, initHmmOrder: 1 };
   const share = DEFAULT_SETTINGS.initHmmSweeps / DEFAULT_SETTINGS.iterations;
-  return { initLdaSweeps: 0, contextStart: true, initHmmSweeps: Math.max(0, Math.min(iterations - 1, Math.round(iterations * share))) };
+  return { initLdaSweeps: 0, contextStart: true, initHmmSweeps: Math.max(0, Math.min(iterations - 1, Math.round(iterations * share))),
+    initHmmOrder: 1 };
 }
 
 /**
@@ -119,7 +124,8 @@ export function defaultInitialisation(model: ModelKind, iterations: number): Ini
  * from here, so that they load (and resume) as what they were.
  */
 export function withLegacyDefaults(saved: Partial<ModelSettings>): Partial<ModelSettings> {
-  return { lookahead: false, contextStart: false, initHmmSweeps: 0, initExact: saved.exact ?? DEFAULT_SETTINGS.exact, ...saved };
+  return { lookahead: false, contextStart: false, initHmmSweeps: 0, initHmmOrder: 1, initExact: saved.exact ?? DEFAULT_SETTINGS.exact,
+    ...saved };
 }
 
 /** The setting names, in DEFAULT_SETTINGS' order. */
@@ -193,6 +199,7 @@ export function validateSettings(settings: ModelSettings): void {
   if (settings.initHmmSweeps > settings.iterations) {
     fail(`the hmm initialisation (${settings.initHmmSweeps} sweeps) cannot exceed the iterations (${settings.iterations})`);
   }
+  if (settings.initHmmOrder !== 1 && settings.initHmmOrder !== 2) fail(`initHmmOrder must be 1 or 2, got ${String(settings.initHmmOrder)}`);
   if (settings.initLdaSweeps > 0 && (settings.initHmmSweeps > 0 || settings.contextStart)) {
     fail('choose one initialisation: lda sweeps (initLdaSweeps) or the context start and hmm sweeps (contextStart, ' +
       'initHmmSweeps), not both');

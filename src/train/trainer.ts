@@ -130,6 +130,7 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
   const state = new SemState(kernel, {
     model, numTopics: s.topics, vocabularySize: input.vocabulary.size, iterations: s.iterations,
     initLdaSweeps: initialising ? s.initLdaSweeps : 0, initHmmSweeps: initialising ? s.initHmmSweeps : 0,
+    initHmmOrder: s.initHmmOrder,
     mhSteps: s.mhSteps, exact: s.exact, initExact: s.initExact, lookahead: s.lookahead, proposals: 'cycle',
     alpha: s.alpha, beta: s.beta, sequenceSmoothing: s.sequenceSmoothing,
     lstmTokens: s.lstmTokens, bptt: s.bptt, batch: s.batch, seed: s.seed, threads: s.threads,

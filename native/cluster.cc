@@ -5,6 +5,7 @@
 #include <limits>
 #include <vector>
 
+#include "categorical.h"
 #include "lstm_cell.h"
 #include "pool.h"
 #include "rng.h"
@@ -111,19 +112,6 @@ float squaredDistance(const float* x, const float* c, int32_t n) {
   return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7])) + tail;
 }
 
-// The index i where the running sum of mass passes u (the last positive one when u lands in the rounding gap).
-int32_t drawByMass(const double* mass, int32_t n, double u) {
-  double cumulative = 0;
-  int32_t lastPositive = 0;
-  for (int32_t i = 0; i < n; ++i) {
-    if (mass[i] <= 0) continue;
-    cumulative += mass[i];
-    lastPositive = i;
-    if (u < cumulative) return i;
-  }
-  return lastPositive;
-}
-
 // Points per block of the batched distance product: 64 rows of [K] products stay in L2.
 constexpr int32_t kPointBlock = 64;
 
@@ -145,7 +133,7 @@ double weightedKMeans(const float* points, int32_t n, int32_t dimensions, const 
   std::vector<double> trial(n), best(n);  // [n] nearest with a candidate added: the one being tried, the best so far
   double totalWeight = 0;
   for (int32_t i = 0; i < n; ++i) totalWeight += weights[i];
-  int32_t chosen = drawByMass(weights, n, rng.uniform() * totalWeight);
+  int32_t chosen = drawCategorical(weights, n, totalWeight, rng);
   std::copy(points + chosen * D, points + (chosen + 1) * D, centres.begin());
   for (int32_t i = 0; i < n; ++i) nearest[i] = squaredDistance(points + i * D, centres.data(), dimensions);
   for (int32_t k = 1; k < K; ++k) {
@@ -157,8 +145,8 @@ double weightedKMeans(const float* points, int32_t n, int32_t dimensions, const 
     double bestPotential = std::numeric_limits<double>::infinity();
     for (int32_t c = 0; c < candidates; ++c) {
       // every point sits on a centre (more clusters than distinct points): draw by weight
-      const int32_t candidate = total > 0 ? drawByMass(mass.data(), n, rng.uniform() * total)
-                                          : drawByMass(weights, n, rng.uniform() * totalWeight);
+      const int32_t candidate = total > 0 ? drawCategorical(mass.data(), n, total, rng)
+                                          : drawCategorical(weights, n, totalWeight, rng);
       double potential = 0;
       for (int32_t i = 0; i < n; ++i) {
         trial[i] = std::min(nearest[i], static_cast<double>(squaredDistance(points + i * D, points + candidate * D, dimensions)));

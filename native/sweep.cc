@@ -552,31 +552,35 @@ class Worker {
                                  : p_.tokens[slot.begin + slot.position - 1];
   }
 
+  // The next non-empty sequence of the queue (an empty one is recorded as done), or -1 when none is left.
+  int32_t takeSequence() {
+    for (int32_t d; (d = queue_.take()) >= 0;) {
+      if (p_.offsets[d + 1] > p_.offsets[d]) return d;
+      shared_.logPhiOfSequence[d] = 0;
+    }
+    return -1;
+  }
+
   // Takes the next non-empty sequence from the queue into a cell-mode slot (zero LSTM state); false when the
   // queue is empty (the slot stays free).
   bool startSlot(Slot& slot) {
-    for (int32_t d; (d = queue_.take()) >= 0;) {
-      const int32_t begin = p_.offsets[d];
-      const int32_t length = p_.offsets[d + 1] - begin;
-      if (length == 0) {
-        shared_.logPhiOfSequence[d] = 0;
-        continue;
-      }
-      slot.sequence = d;
-      slot.begin = begin;
-      slot.length = length;
-      slot.position = 0;
-      slot.logPhi = 0;
-      slot.chain.rng = Stream(p_.seed, p_.iteration, static_cast<uint64_t>(d));
-      slot.chain.length = length;
-      slot.chain.tokens = p_.tokens + begin;
-      slot.chain.previous = p_.topicsPrev + begin;
-      slot.chain.next = p_.topicsNext + begin;
-      std::fill(slot.hidden, slot.hidden + 2 * p_.cell.hidden, 0.0f);
-      for (int32_t t = 0; t < length; ++t) ++slot.chain.histogram[p_.topicsPrev[begin + t]];
-      return true;
-    }
-    return false;
+    const int32_t d = takeSequence();
+    if (d < 0) return false;
+    const int32_t begin = p_.offsets[d];
+    const int32_t length = p_.offsets[d + 1] - begin;
+    slot.sequence = d;
+    slot.begin = begin;
+    slot.length = length;
+    slot.position = 0;
+    slot.logPhi = 0;
+    slot.chain.rng = Stream(p_.seed, p_.iteration, static_cast<uint64_t>(d));
+    slot.chain.length = length;
+    slot.chain.tokens = p_.tokens + begin;
+    slot.chain.previous = p_.topicsPrev + begin;
+    slot.chain.next = p_.topicsNext + begin;
+    std::fill(slot.hidden, slot.hidden + 2 * p_.cell.hidden, 0.0f);
+    for (int32_t t = 0; t < length; ++t) ++slot.chain.histogram[p_.topicsPrev[begin + t]];
+    return true;
   }
 
   // Records a cell-mode slot's token (its chain's final topic) and moves on; frees the slot at the sequence's end.
@@ -601,30 +605,24 @@ class Worker {
   // is empty (the chain is then free).
   template <int kKind>
   bool startSequence(Chain& chain) {
-    for (int32_t d; (d = queue_.take()) >= 0;) {
-      const int32_t begin = p_.offsets[d];
-      const int32_t length = p_.offsets[d + 1] - begin;
-      if (length == 0) {
-        shared_.logPhiOfSequence[d] = 0;
-        continue;
-      }
-      chain.sequence = d;
-      chain.length = length;
-      chain.offset = 0;
-      chain.tokens = p_.tokens + begin;
-      chain.previous = p_.topicsPrev + begin;
-      chain.next = p_.topicsNext + begin;
-      chain.rng = Stream(p_.seed, p_.iteration, p_.firstSequence + static_cast<uint64_t>(d));
-      chain.logPhi = LogProduct();
-      for (int32_t t = 0; t < length; ++t) {
-        ++chain.histogram[chain.previous[t]];
-        ++chain.inSequence[chain.previous[t]];
-      }
-      beginToken<kKind>(chain);
-      return true;
+    const int32_t d = takeSequence();
+    chain.sequence = d;
+    if (d < 0) return false;
+    const int32_t begin = p_.offsets[d];
+    const int32_t length = p_.offsets[d + 1] - begin;
+    chain.length = length;
+    chain.offset = 0;
+    chain.tokens = p_.tokens + begin;
+    chain.previous = p_.topicsPrev + begin;
+    chain.next = p_.topicsNext + begin;
+    chain.rng = Stream(p_.seed, p_.iteration, static_cast<uint64_t>(d));
+    chain.logPhi = LogProduct();
+    for (int32_t t = 0; t < length; ++t) {
+      ++chain.histogram[chain.previous[t]];
+      ++chain.inSequence[chain.previous[t]];
     }
-    chain.sequence = -1;
-    return false;
+    beginToken<kKind>(chain);
+    return true;
   }
 
   // hmm: the topics around position t of a sequence of `length` that its target reads: this sweep's before it

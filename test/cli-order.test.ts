@@ -48,13 +48,20 @@ test('the lstm baseline with --truth: the true perplexity, no topic distance', a
   assert.is(result.meanTopicTotalVariation, null);
 });
 
-test('--lookahead 0 is saved with the model; lda ignores --init', async () => {
+test('--lookahead 0 and --init hmm2:N are saved with the model; lda ignores --init', async () => {
   const out = join(folder, 'paper.lla');
   const run = await runCli(['train', corpus, ...SMALL, '--iterations', '2', '--lookahead', '0', '--out', out, '--json']);
   assert.is(run.code, 0, run.stderr);
   const model = await LlaModel.load(out, { warn: () => undefined });
   assert.equal([model.settings.lookahead, model.settings.contextStart, model.settings.initHmmSweeps], [false, true, 1]);
   model.dispose();
+  const second = join(folder, 'second.lla');
+  const hmm2 = await runCli(['train', corpus, ...SMALL, '--iterations', '3', '--init', 'hmm2:2', '--out', second, '--json']);
+  assert.is(hmm2.code, 0, hmm2.stderr);
+  assert.equal(hmm2.stdout.trim().split('\n').slice(0, -1).map((line) => JSON.parse(line).mode), ['hmm', 'hmm', 'lla']);
+  const secondModel = await LlaModel.load(second, { warn: () => undefined });
+  assert.equal([secondModel.settings.contextStart, secondModel.settings.initHmmSweeps, secondModel.settings.initHmmOrder], [false, 2, 2]);
+  secondModel.dispose();
   const lda = await runCli(['train', corpus, '--model', 'lda', '--topics', '4', '--iterations', '2', '--init', 'hmm:2', '--json']);
   assert.is(lda.code, 0, lda.stderr);
   assert.equal(lda.stdout.trim().split('\n').slice(0, -1).map((line) => JSON.parse(line).mode), ['lda', 'lda']);

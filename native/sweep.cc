@@ -234,7 +234,7 @@ class Worker {
       const int32_t* previous = p_.topicsPrev + begin;
       int32_t* next = p_.topicsNext + begin;
       const int32_t* tokens = p_.tokens + begin;
-      Stream rng(p_.seed, p_.iteration, static_cast<uint64_t>(d));
+      Stream rng(p_.seed, p_.iteration, p_.firstSequence + static_cast<uint64_t>(d));
       if constexpr (kKind == kPriorCounts) {
         for (int32_t t = 0; t < length; ++t) ++inSequence[previous[t]];
       }
@@ -573,7 +573,7 @@ class Worker {
     slot.length = length;
     slot.position = 0;
     slot.logPhi = 0;
-    slot.chain.rng = Stream(p_.seed, p_.iteration, static_cast<uint64_t>(d));
+    slot.chain.rng = Stream(p_.seed, p_.iteration, p_.firstSequence + static_cast<uint64_t>(d));
     slot.chain.length = length;
     slot.chain.tokens = p_.tokens + begin;
     slot.chain.previous = p_.topicsPrev + begin;
@@ -615,7 +615,7 @@ class Worker {
     chain.tokens = p_.tokens + begin;
     chain.previous = p_.topicsPrev + begin;
     chain.next = p_.topicsNext + begin;
-    chain.rng = Stream(p_.seed, p_.iteration, static_cast<uint64_t>(d));
+    chain.rng = Stream(p_.seed, p_.iteration, p_.firstSequence + static_cast<uint64_t>(d));
     chain.logPhi = LogProduct();
     for (int32_t t = 0; t < length; ++t) {
       ++chain.histogram[chain.previous[t]];

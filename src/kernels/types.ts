@@ -22,8 +22,11 @@
  * - Streams used: the sweep of iteration `it` uses stream(seed, it, d) for sequence d; `randomTopics` uses
  *   stream(seed, 0xFFFFFFFF, d); the particle filter uses stream(seed, 0x80000000 + t, d) at position t of
  *   sequence d (a fresh stream per token, so feeding a sequence in pieces gives the same draws as feeding it
- *   whole); `contextFeatures` uses stream(seed, 0xFFFFFFFE, b) for action b's random signs, `kmeans`
- *   stream(seed, 0xFFFFFFFD, 0).
+ *   whole). In sweep and particleFilter, d is `firstSequence` (default 0) plus the sequence's index in the call,
+ *   so a corpus run in chunks of sequences (each call given its first sequence's index) draws exactly what it
+ *   draws in one call: the driver splits long calls so that an interrupt is seen between chunks.
+ *   `contextFeatures` uses stream(seed, 0xFFFFFFFE, b) for action b's random signs, `kmeans` stream(seed,
+ *   0xFFFFFFFD, 0).
  *
  * The sequence proposal (both backends; a deliberate departure from SPEC 3.2, see README): for the token at
  * offset t of a sequence of N, with one u = uniform() * ((N-1) + K a): if u < N-1, take the previous-sweep

@@ -14,8 +14,8 @@ export const SWEEP = {
   sparseProb: 60, sparseAlias: 64, sparseMass: 68, denseProb: 72, denseAlias: 76, denseMass: 80,
   cell: 84, inverseTotals: 88, perSequence: 92,
   beta: 96, alpha: 104, smoothing: 112, seed: 120, iteration: 128, hashRows: 136, hashSlots: 140,
-  lookahead: 144, transitions: 148, transitionOrder: 152,
-  bytes: 160,
+  firstSequence: 144, lookahead: 152, transitions: 156, transitionOrder: 160,
+  bytes: 168,
 } as const;
 
 export const FILTER = {

@@ -240,6 +240,7 @@ export class WasmKernel implements Kernel {
         .float64(SWEEP.smoothing, usesSequenceProposal(shape) ? args.sequenceSmoothing : 1)
         .unsigned64(SWEEP.seed, shape.seed).unsigned64(SWEEP.iteration, shape.iteration)
         .pointer(SWEEP.hashRows, hash.rows).pointer(SWEEP.hashSlots, hash.slots)
+        .unsigned64(SWEEP.firstSequence, BigInt(args.firstSequence ?? 0))
         .int(SWEEP.lookahead, shape.lookahead ? 1 : 0)
         .pointer(SWEEP.transitions, shape.mode === 'hmm' ? scope.bind(args.transitions!) : 0)
         .int(SWEEP.transitionOrder, args.transitionOrder ?? 1);

@@ -206,7 +206,11 @@ export function validateSettings(settings: ModelSettings): void {
     fail('choose one initialisation: lda sweeps (initLdaSweeps) or the context start and hmm sweeps (contextStart, ' +
       'initHmmSweeps), not both');
   }
-  if (!Number.isSafeInteger(settings.seed) || settings.seed < 0) fail(`seed must be a whole number >= 0, got ${settings.seed}`);
+  // and every setting a kernel takes, within the limits both backends honour: refused now, not after training
+  for (const [key, limit] of Object.entries(KERNEL_LIMIT_OF) as Array<[keyof typeof KERNEL_LIMIT_OF, KernelLimitName]>) {
+    const problem = kernelLimitProblem(limit, settings[key]);
+    if (problem !== undefined) fail(`${key} ${problem}`);
+  }
 }
 
 /** The settings that reach a kernel, and the kernel limit (KERNEL_LIMITS) that bounds each. */

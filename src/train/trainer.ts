@@ -19,7 +19,7 @@ import { checkpointPath, readCheckpoint, writeCheckpoint } from './checkpoint.js
 import { sampleTopicsWithFixedTables } from './sample-topics.js';
 import { contextStartTopics } from './context-start.js';
 import { SETTING_KEYS, withLegacyDefaults, type ModelSettings } from './settings.js';
-import { InputError } from '../errors.js';
+import { InputError, InterruptedError } from '../errors.js';
 
 /** The trained state of a topic model: its counts (phi) and how many non-zeros they hold. */
 export interface TopicTables {

@@ -159,12 +159,12 @@ runs('train --test with --holdout: refused (both choose the held-out data)', asy
   assertRefused(argv, await runCli(argv), /--holdout.*--test|--test.*--holdout/);
 });
 
-runs('train --demo -n 5: the demo\'s lda initialisation scales with -n as the plain default does', async () => {
+runs('train --demo -n 5: the demo\'s hmm initialisation scales with -n as the plain default does', async () => {
   const run = await runCli(['train', '--demo', '-n', '5', '-k', '3', '--hidden', '4', '--embedding', '4', '--lstm-tokens', '300',
     '--json', '--top', '0']);
   assert.is(run.code, 0, run.stderr);
   const records = run.stdout.trim().split('\n').map((line) => JSON.parse(line)).filter((record) => 'iteration' in record);
-  assert.equal(records.map((record) => record.mode), ['lda', 'lda', 'lda', 'lla', 'lla'], 'round(5 x 8/15) = 3 lda sweeps');
+  assert.equal(records.map((record) => record.mode), ['hmm', 'hmm', 'lla', 'lla', 'lla'], 'round(5 x 5/15) = 2 hmm sweeps');
 });
 
 runs('events: line 1 with an unreadable time is an error like line 2, unless it is a header (named columns)', async () => {

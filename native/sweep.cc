@@ -186,6 +186,15 @@ struct Slot {
   float* proposalState = nullptr;  // [2H]
   float* logits = nullptr;         // [logitWidth]
   bool looking = false;            // lookahead at this position (not the sequence's last)
+  double currentFactor = 0;        // log f of the chain's current topic
+  int32_t spareTopic = -1;         // the topic whose candidate proposalState holds (-1: none), and its log f
+  double spareFactor = 0;
+  // the pending MH step of a looking slot, decided once its candidate's factor is known
+  double pendingLogit = 0;         // the proposal's logit
+  double pendingSequence = 1;      // the sequence step's part of the ratio (1 for a word step)
+  double pendingRest = 0;          // the ratio but for f (its bound, f <= 1): exp(logit - current prior) x that part
+  double pendingPhi = -1;          // the proposal's phi (sequence steps)
+  double pendingUniform = -1;      // the step's uniform when it was drawn before the factor, else -1
   Chain chain;                 // rng, histogram ([K] previous-sweep topics of the sequence) and the MH state
 };
 
@@ -195,10 +204,21 @@ constexpr int32_t kChains = 8;
 
 // log p(next | logits) = l_next - log sum_j exp(l_j) over logits [K]: the lookahead factor of one candidate.
 double logSoftmaxAt(const float* logits, int32_t K, int32_t next) {
+  // the largest logit in 8 lanes (value selects, so that GCC vectorises the loop; a scalar loop took a quarter of
+  // this function's time at K=100)
   float largest = logits[0];
-  for (int32_t k = 1; k < K; ++k) largest = std::max(largest, logits[k]);
-  float lanes[8] = {};
   int32_t k = 0;
+  if (K >= 8) {
+    float tops[8];
+    for (int32_t l = 0; l < 8; ++l) tops[l] = logits[l];
+    for (k = 8; k + 8 <= K; k += 8) {
+      for (int32_t l = 0; l < 8; ++l) tops[l] = logits[k + l] > tops[l] ? logits[k + l] : tops[l];
+    }
+    for (int32_t l = 0; l < 8; ++l) largest = tops[l] > largest ? tops[l] : largest;
+  }
+  for (; k < K; ++k) largest = logits[k] > largest ? logits[k] : largest;
+  float lanes[8] = {};
+  k = 0;
   for (; k + 8 <= K; k += 8) {
     for (int32_t l = 0; l < 8; ++l) lanes[l] += exponential(logits[k + l] - largest);
   }
@@ -463,50 +483,96 @@ class Worker {
           std::copy(candidateOf[z], candidateOf[z] + 2 * H, slot.currentState);
         }
       } else {
-        // the current topic's prior: its logit plus, looking, log f(current)
+        // the current topic's prior: its logit, and for a looking slot its candidate state (the next position's, if
+        // the chain stays); log f(current) joins the prior when a step first proposes another topic (with every
+        // proposal equal to the current topic it is never needed)
         int32_t batch = 0;
+        bool factorKnown[kBatch];
         for (int32_t i = 0; i < count; ++i) {
           Slot& slot = slots[active[i]];
           slot.chain.currentPrior = logitOf(p_.cell, slot.hidden, slot.chain.current);
-          if (!slot.looking) continue;
-          candidateState(slot, slot.chain.current, slot.currentState);
-          hiddenOf[batch] = slot.currentState;
-          outputOf[batch] = slot.logits;
-          evaluated[batch++] = active[i];
+          slot.spareTopic = -1;
+          factorKnown[i] = !slot.looking;
+          if (slot.looking) candidateState(slot, slot.chain.current, slot.currentState);
         }
-        allLogits(prepared, hiddenOf, batch, outputOf);
-        for (int32_t j = 0; j < batch; ++j) {
-          Slot& slot = slots[evaluated[j]];
-          slot.chain.currentPrior += logSoftmaxAt(slot.logits, K_, slot.chain.nextTopic);
-        }
-        // the MH steps: one step of every slot per pass, the proposals' candidates batched
+        // the MH steps: one step of every slot per pass. f <= 1 bounds a looking step's ratio by the rest of it, so
+        // a step whose uniform already exceeds that bound is rejected without its candidate (the draws and the
+        // decision are those of evaluating it); the candidates still needed are batched, the one kept from an
+        // earlier step of the token reused.
+        bool needsFactor[kBatch];
         std::fill(tokenDone, tokenDone + count, false);
         for (bool stepping = true; stepping;) {
           batch = 0;
           for (int32_t i = 0; i < count; ++i) {
-            if (tokenDone[i]) continue;
+            if (tokenDone[i] || factorKnown[i]) continue;
             Slot& slot = slots[active[i]];
-            const int32_t proposal = resolveProposal(slot.chain);
-            if (!slot.looking || proposal == slot.chain.current) continue;
-            candidateState(slot, proposal, slot.proposalState);
-            hiddenOf[batch] = slot.proposalState;
+            if (resolveProposal(slot.chain) == slot.chain.current) continue;
+            hiddenOf[batch] = slot.currentState;
             outputOf[batch] = slot.logits;
-            evaluated[batch++] = active[i];
+            evaluated[batch++] = i;
           }
           allLogits(prepared, hiddenOf, batch, outputOf);
+          for (int32_t j = 0; j < batch; ++j) {
+            Slot& slot = slots[active[evaluated[j]]];
+            slot.currentFactor = logSoftmaxAt(slot.logits, K_, slot.chain.nextTopic);
+            slot.chain.currentPrior += slot.currentFactor;
+            factorKnown[evaluated[j]] = true;
+          }
+          batch = 0;
           stepping = false;
           for (int32_t i = 0; i < count; ++i) {
+            needsFactor[i] = false;
             if (tokenDone[i]) continue;
             Slot& slot = slots[active[i]];
             Chain& chain = slot.chain;
-            const int32_t before = chain.current;
-            double proposedPrior = 0;
-            if (chain.proposal != before) {
-              proposedPrior = logitOf(p_.cell, slot.hidden, chain.proposal);
-              if (slot.looking) proposedPrior += logSoftmaxAt(slot.logits, K_, chain.nextTopic);
+            const int32_t proposal = resolveProposal(chain);
+            if (!slot.looking || proposal == chain.current) {
+              tokenDone[i] = completeStep<kPriorLogits>(chain, proposal == chain.current ? 0 : logitOf(p_.cell, slot.hidden, proposal));
+            } else {
+              slot.pendingLogit = logitOf(p_.cell, slot.hidden, proposal);
+              slot.pendingSequence = sequenceRatio(chain, slot.pendingPhi);
+              slot.pendingRest = std::exp(slot.pendingLogit - chain.currentPrior) * slot.pendingSequence;
+              slot.pendingUniform = -1;
+              if (slot.pendingRest < 1.0) {
+                slot.pendingUniform = chain.rng.uniform();
+                if (slot.pendingUniform >= slot.pendingRest) {
+                  tokenDone[i] = decideStep(chain, false, 0, -1);
+                  stepping = stepping || !tokenDone[i];
+                  continue;
+                }
+              }
+              needsFactor[i] = true;
+              if (proposal == slot.spareTopic) continue;  // its candidate and factor are at hand
+              candidateState(slot, proposal, slot.proposalState);
+              hiddenOf[batch] = slot.proposalState;
+              outputOf[batch] = slot.logits;
+              evaluated[batch++] = active[i];
+              slot.spareTopic = -1;
+              continue;
             }
-            tokenDone[i] = completeStep<kPriorLogits>(chain, proposedPrior);
-            if (chain.current != before) std::swap(slot.currentState, slot.proposalState);
+            stepping = stepping || !tokenDone[i];
+          }
+          allLogits(prepared, hiddenOf, batch, outputOf);
+          for (int32_t j = 0; j < batch; ++j) {
+            Slot& slot = slots[evaluated[j]];
+            slot.spareTopic = slot.chain.proposal;
+            slot.spareFactor = logSoftmaxAt(slot.logits, K_, slot.chain.nextTopic);
+          }
+          for (int32_t i = 0; i < count; ++i) {
+            if (!needsFactor[i]) continue;
+            Slot& slot = slots[active[i]];
+            Chain& chain = slot.chain;
+            // the ratio as evaluateStep computes it, the uniform drawn now unless it was drawn above
+            const double proposedPrior = slot.pendingLogit + slot.spareFactor;
+            const double ratio = std::exp(proposedPrior - chain.currentPrior) * slot.pendingSequence;
+            const bool accept = slot.pendingUniform >= 0 ? slot.pendingUniform < ratio : (ratio >= 1.0 || chain.rng.uniform() < ratio);
+            if (accept) {
+              // the old current's candidate becomes the spare one
+              std::swap(slot.currentState, slot.proposalState);
+              std::swap(slot.currentFactor, slot.spareFactor);
+              slot.spareTopic = chain.current;
+            }
+            tokenDone[i] = decideStep(chain, accept, proposedPrior, slot.pendingPhi);
             stepping = stepping || !tokenDone[i];
           }
         }
@@ -715,26 +781,33 @@ class Worker {
   // The rest of evaluateStep, given the resolved proposal's prior (unused when it equals the current topic).
   template <int kKind>
   bool completeStep(Chain& chain, double proposedPrior) {
-    const int32_t proposal = chain.proposal;
-    if (proposal == chain.current) {
+    if (chain.proposal == chain.current) return decideStep(chain, true, chain.currentPrior, chain.currentPhi);
+    double proposedPhi;
+    const double ratio = priorRatio<kKind>(proposedPrior, chain.currentPrior) * sequenceRatio(chain, proposedPhi);
+    return decideStep(chain, ratio >= 1.0 || chain.rng.uniform() < ratio, proposedPrior, proposedPhi);
+  }
+
+  // The sequence proposal's part of the acceptance ratio (SPEC 3.2: the phi ratio times the proposal masses'; 1 for
+  // a word step, whose phi cancels). proposedPhi: phi of the proposal (-1 for a word step).
+  double sequenceRatio(Chain& chain, double& proposedPhi) {
+    proposedPhi = -1;
+    if (chain.wordStep) return 1.0;
+    const double smoothing = p_.sequenceSmoothing;
+    if (chain.currentPhi < 0) chain.currentPhi = phiOf(chain.word, chain.current);
+    proposedPhi = phiOf(chain.word, chain.proposal);
+    const double currentMass = chain.histogram[chain.current] - (chain.current == chain.own ? 1 : 0) + smoothing;
+    const double proposedMass = chain.histogram[chain.proposal] - (chain.proposal == chain.own ? 1 : 0) + smoothing;
+    return (proposedPhi / chain.currentPhi) * (currentMass / proposedMass);
+  }
+
+  // Records the step's decision (a proposal equal to the current topic counts as accepted), then draws the next
+  // step (false) or ends the token (true).
+  bool decideStep(Chain& chain, bool accept, double proposedPrior, double proposedPhi) {
+    if (accept) {
+      chain.current = chain.proposal;
+      chain.currentPrior = proposedPrior;
+      chain.currentPhi = proposedPhi;
       ++accepted;
-    } else {
-      double ratio = priorRatio<kKind>(proposedPrior, chain.currentPrior);
-      double proposedPhi = -1;
-      if (!chain.wordStep) {
-        const double smoothing = p_.sequenceSmoothing;
-        if (chain.currentPhi < 0) chain.currentPhi = phiOf(chain.word, chain.current);
-        proposedPhi = phiOf(chain.word, proposal);
-        const double currentMass = chain.histogram[chain.current] - (chain.current == chain.own ? 1 : 0) + smoothing;
-        const double proposedMass = chain.histogram[proposal] - (proposal == chain.own ? 1 : 0) + smoothing;
-        ratio *= (proposedPhi / chain.currentPhi) * (currentMass / proposedMass);
-      }
-      if (ratio >= 1.0 || chain.rng.uniform() < ratio) {
-        chain.current = proposal;
-        chain.currentPrior = proposedPrior;
-        chain.currentPhi = proposedPhi;
-        ++accepted;
-      }
     }
     if (++chain.step < p_.mhSteps) {
       drawStep(chain);

@@ -219,25 +219,28 @@ export function checkTopicTransitions(checks: ContentChecks, offsets: Int32Array
   return { D, H };
 }
 
-/** transitionTable: the topics of a corpus and the [(K+1)][K] output; returns D. */
+/** Ids in corpus layout (`name`: [T] below `limit`, sequence d at offsets[d] .. offsets[d+1]); returns D. */
+function requireCorpusIds(entry: string, checks: ContentChecks, offsets: Int32Array, ids: Int32Array, name: string,
+  limit: number): number {
+  requireArray(entry, name, ids, Int32Array);
+  const D = requireOffsets(entry, offsets, ids.length);
+  requireIds(entry, name, ids, limit, checks);
+  return D;
+}
+
+/** transitionTable: the topics of a corpus and the [(K+1)^order][K] output; returns D. */
 export function checkTransitionTable(checks: ContentChecks, offsets: Int32Array, topics: Int32Array, K: number,
   out: Float64Array, order: number): number {
-  const entry = 'transitionTable';
-  requireArray(entry, 'topics', topics, Int32Array);
-  const D = requireOffsets(entry, offsets, topics.length);
-  requireIds(entry, 'topics', topics, K, checks);
-  requireArray(entry, 'out', out, Float64Array, transitionCells(K, order));
+  const D = requireCorpusIds('transitionTable', checks, offsets, topics, 'topics', K);
+  requireArray('transitionTable', 'out', out, Float64Array, transitionCells(K, order));
   return D;
 }
 
 /** contextFeatures: the corpus and the [V][2 dimensions] output; returns D. */
 export function checkContextFeatures(checks: ContentChecks, tokens: Int32Array, offsets: Int32Array, V: number,
   dimensions: number, features: Float32Array): number {
-  const entry = 'contextFeatures';
-  requireArray(entry, 'tokens', tokens, Int32Array);
-  const D = requireOffsets(entry, offsets, tokens.length);
-  requireIds(entry, 'tokens', tokens, V, checks);
-  requireArray(entry, 'features', features, Float32Array, V * 2 * dimensions);
+  const D = requireCorpusIds('contextFeatures', checks, offsets, tokens, 'tokens', V);
+  requireArray('contextFeatures', 'features', features, Float32Array, V * 2 * dimensions);
   return D;
 }
 

@@ -132,8 +132,8 @@ export class SemState {
   readonly alias: AliasTables;
   /** weights the kernel's LSTM cell uses; undefined until the first M-step (or random for a cold lla start) */
   weights: CellWeights | undefined;
-  /** transitions: [(K+1)][K] the hmm's table, re-estimated from `topics` before each hmm sweep (row K: the begin
-   * symbol); allocated at the first hmm sweep */
+  /** transitions: [(K+1)^initHmmOrder][K] the hmm's table (kernel.transitionTable's layout), re-estimated from
+   * `topics` before each hmm sweep; allocated at the first */
   private transitions: Float64Array | undefined;
   /** iterations completed */
   iteration = 0;
@@ -234,9 +234,15 @@ export class SemState {
     }
     const tokens = this.tokenCount;
     const logPhiPerToken = sweep.logPhi / Math.max(1, tokens);
-    const topicTerm = lstmLoss !== null && mode !== 'lda' && mode !== 'hmm' ? -lstmLoss
-      : (mode === 'hmm' ? hmmTopicLogLikelihood(this.topics, this.data.offsets, settings.numTopics, this.transitions!, settings.initHmmOrder)
-        : ldaTopicLogLikelihood(this.topics, this.data.offsets, settings.numTopics, settings.alpha)) / Math.max(1, tokens);
+    let topicTerm: number;
+    if (mode === 'hmm') {
+      topicTerm = hmmTopicLogLikelihood(this.topics, this.data.offsets, settings.numTopics, this.transitions!,
+        settings.initHmmOrder) / Math.max(1, tokens);
+    } else if (mode === 'lda' || lstmLoss === null) {
+      topicTerm = ldaTopicLogLikelihood(this.topics, this.data.offsets, settings.numTopics, settings.alpha) / Math.max(1, tokens);
+    } else {
+      topicTerm = -lstmLoss;
+    }
     this.iteration++;
     return {
       iteration: this.iteration,

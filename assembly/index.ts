@@ -9,6 +9,7 @@ export { idsInRange, countsValid, finiteNonNegative, rowsAscending } from './val
 export { lstmSteps, topicTransitions } from './lstm_cell';
 export { sweepRange, sweepScratchBytes } from './sweep';
 export { trainSharedBytes, trainBlockBytes, trainPrepare, trainBlocksRange, trainFinish } from './lstm_train';
+export { transitionTable, contextFeatures, contextScratchBytes, kmeans, kmeansScratchBytes } from './cluster';
 export { filterRange, filterToken, nextMixture, filterScratchBytes, filterTokenScratchBytes } from './likelihood';
 export * from './limits';
 export * from './layout';

@@ -38,7 +38,10 @@ export const SWEEP_ITERATION = 128;      // u64
 export const SWEEP_HASH_ROWS = 136;      // i32 [V][2] count hash table of each action: first slot, shift (count_hash.ts)
 export const SWEEP_HASH_SLOTS = 140;     // i32 [slots][2] topic (-1 empty), n_{k,w}
 export const SWEEP_FIRST_SEQUENCE = 144; // u64 stream index of sequence 0 of this call (a corpus swept in chunks)
-export const SWEEP_BYTES = 152;
+export const SWEEP_LOOKAHEAD = 152;      // i32 0/1 (lla, hmm): the next topic's factor in each target
+export const SWEEP_TRANSITIONS = 156;    // f64 hmm: [(K+1)^order][K] p(k | the topics before), K the begin symbol; else 0
+export const SWEEP_TRANSITION_ORDER = 160; // i32 hmm: 1 or 2
+export const SWEEP_BYTES = 168;
 
 // Particle filter parameters.
 export const FILTER_MODE = 0;            // i32
@@ -87,6 +90,7 @@ export const ROWS_BYTES = 72;
 export const MODE_LDA = 0;
 export const MODE_LLA = 1;
 export const MODE_WORD_LLA = 2;
+export const MODE_HMM = 3;
 export const PROPOSAL_WORD = 1;
 export const PROPOSAL_SEQUENCE = 2;
 

@@ -112,9 +112,15 @@ export function matVec(matrix: usize, vector: usize, bias: usize, rows: i32, n: 
 
 /** One step with input symbol x: (h, c) <- cell((h, c), x). `gates` is scratch f32 [4H]. */
 export function cellStep(cell: Cell, x: i32, h: usize, c: usize, gates: usize): void {
+  matVec(cell.recurrent, h, 0, cell.hidden << 2, cell.hidden, gates);
+  cellUpdate(cell, x, gates, h, c);
+}
+
+/** The rest of a step given recurrentPart = recurrent . h (f32 [4H], only read): (h, c) <- cell((h, c), x). The
+ * lookahead shares one recurrent product among all candidate topics x. */
+export function cellUpdate(cell: Cell, x: i32, gates: usize, h: usize, c: usize): void {
   const H = cell.hidden;
   const width = H << 2;
-  matVec(cell.recurrent, h, 0, width, H, gates);
   const inputRow = cell.inputTable + (<usize>x * <usize>width << 2);
   const bias = cell.gateBias;
   const stride = <usize>H << 2;
@@ -152,6 +158,22 @@ export function cellStep(cell: Cell, x: i32, h: usize, c: usize, gates: usize): 
 /** All K logits into out f32 [K]. */
 export function allLogits(cell: Cell, h: usize, K: i32, out: usize): void {
   matVec(cell.outputWeights, h, cell.outputBias, K, cell.hidden, out);
+}
+
+/** log softmax(logits)[next] over logits f32 [K]: the lookahead factor of one candidate topic. Summed in four
+ * f32 lanes, then in f64; as native/sweep.cc's logSoftmaxAt to within float rounding. */
+export function logSoftmaxAt(logits: usize, K: i32, next: i32): f64 {
+  let largest: f32 = load<f32>(logits);
+  for (let k = 1; k < K; k++) largest = max(largest, load<f32>(logits + (<usize>k << 2)));
+  const shift = f32x4.splat(largest);
+  let lanes = f32x4.splat(0);
+  const vectorEnd = K & ~3;
+  let k = 0;
+  for (; k < vectorEnd; k += 4) lanes = f32x4.add(lanes, exp4(f32x4.sub(v128.load(logits + (<usize>k << 2)), shift)));
+  let total: f64 = (<f64>f32x4.extract_lane(lanes, 0) + <f64>f32x4.extract_lane(lanes, 1))
+    + (<f64>f32x4.extract_lane(lanes, 2) + <f64>f32x4.extract_lane(lanes, 3));
+  for (; k < K; k++) total += <f64>Mathf.exp(load<f32>(logits + (<usize>k << 2)) - largest);
+  return <f64>(load<f32>(logits + (<usize>next << 2)) - largest) - Math.log(total);
 }
 
 /** softmax of logits f32 [K] into probabilities f64 [K]. */

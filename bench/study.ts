@@ -18,6 +18,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lineChart, topicColour } from '../src/report/charts.js';
+import { DEFAULT_SETTINGS } from '../src/train/settings.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -136,10 +137,18 @@ for (const file of FILES) {
   charts.push(`![${file.name}: perplexity against parameters](bench/study/${name})`);
 }
 
+/** The defaults the runs used, as lla train --help states them (so that the text follows them when they change). */
+function describeDefaults(): string {
+  const d = DEFAULT_SETTINGS;
+  const init = d.contextStart ? `hmm:${d.initHmmSweeps} initialisation` : d.initLdaSweeps > 0 ? `lda:${d.initLdaSweeps} initialisation` : 'random topics';
+  return `${init}, lookahead ${d.lookahead ? 1 : 0}, --estep auto`;
+}
+
 const command = `npx tsx bench/study.ts${quick ? ' --quick' : ''}`;
 const section = [
   `Produced by \`${command}\` on ${new Date().toISOString().slice(0, 10)} (2-core machine, native kernels, TF.js ` +
-  `${'wasm'} backend for the LSTMs, seed 1, holdout 0.1, 15 iterations, every other setting at its default: lda:8 initialisation, exact E-step (K <= 100), 2 threads).`,
+  `${'wasm'} backend for the LSTMs, seed 1, holdout 0.1, 15 iterations, every other setting at its default: ` +
+  `${describeDefaults()}, 2 threads).`,
   '',
   '**A. Full vocabulary, K=50** (the training issue\'s settings):',
   '',

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "cluster.h"
+
 namespace lla {
 namespace {
 
@@ -334,6 +336,21 @@ Napi::Object limitsObject(Napi::Env env) {
   add("sequenceSmoothing", kSequenceSmoothingLimit.min, kSequenceSmoothingLimit.max);
   add("seed", static_cast<double>(kSeedLimit.min), static_cast<double>(kSeedLimit.max));
   return limits;
+}
+
+const double* Arguments::transitionTable(Napi::Value value, int32_t numTopics, int32_t order) {
+  if (value.IsUndefined() || value.IsNull()) {
+    fail("transitions", "are missing", "pass the transition table (Float64Array, (K+1)^order x K) for hmm mode");
+  }
+  const auto table = float64s(value, "transitions");
+  length("transitions", table.length, transitionCells(numTopics, order));
+  for (size_t i = 0; i < table.length; ++i) {
+    if (!(table.data[i] > 0) || !std::isfinite(table.data[i])) {
+      fail("transitions", "[" + std::to_string(i) + "] is not a finite number > 0",
+           "smooth the transition counts before normalising them (no zero entries)");
+    }
+  }
+  return table.data;
 }
 
 }  // namespace lla

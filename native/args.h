@@ -67,6 +67,8 @@ class Arguments {
                               int64_t low, int64_t high) const;
   // rows: the input symbols (K+1 for lla, V+1 for word-lla)
   CellView cell(Napi::Value value, int32_t numTopics, int32_t rows);
+  // hmm: a Float64Array of transitionCells(K, order) probabilities, every entry finite and > 0
+  const double* transitionTable(Napi::Value value, int32_t numTopics, int32_t order);
 
   // Throws unless each named output array shares no memory with any other typed array of the call: a kernel that
   // writes an array while it reads ids or offsets from the same memory would index with values never checked.

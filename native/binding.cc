@@ -22,12 +22,13 @@
 #include "pool.h"
 #include "rng.h"
 #include "sweep.h"
+#include "cluster.h"
 #include "transitions.h"
 
 namespace lla {
 namespace {
 
-const std::vector<std::string> kModeNames = {"lda", "lla", "word-lla"};              // index = mode code
+const std::vector<std::string> kModeNames = {"lda", "lla", "word-lla", "hmm"};       // index = mode code
 const std::vector<std::string> kProposalNames = {"word", "sequence", "cycle"};      // index + 1 = code
 
 bool cpuSupportsBuild() {
@@ -272,9 +273,18 @@ Napi::Value Sweep(const Napi::CallbackInfo& info) {
   p.beta = a.number(o.Get("beta"), "beta", kBetaLimit);
   p.alpha = p.mode == kModeLda ? a.number(o.Get("alpha"), "alpha", kAlphaLimit) : 0;  // lda's prior alone
   p.sequenceSmoothing = a.number(o.Get("sequenceSmoothing"), "sequenceSmoothing", kSequenceSmoothingLimit);
-  if (p.mode != kModeLda) {
+  p.lookahead = !o.Get("lookahead").IsUndefined() && a.boolean(o.Get("lookahead"), "lookahead");
+  if (p.lookahead && p.mode != kModeLla && p.mode != kModeHmm) {
+    a.fail("lookahead", "is set in " + kModeNames[p.mode] + " mode",
+           "lookahead applies to lla and hmm only (lda's and word-lla's conditionals need none): pass false");
+  }
+  if (p.mode == kModeLla || p.mode == kModeWordLla) {
     p.hasCell = true;
     p.cell = a.cell(o.Get("weights"), p.numTopics, (p.mode == kModeLla ? p.numTopics : p.vocabularySize) + 1);
+  }
+  if (p.mode == kModeHmm) {
+    p.transitionOrder = o.Get("transitionOrder").IsUndefined() ? 1 : a.integer(o.Get("transitionOrder"), "transitionOrder", 1, 2);
+    p.transitions = a.transitionTable(o.Get("transitions"), p.numTopics, p.transitionOrder);
   }
   p.seed = a.unsignedInteger(o.Get("seed"), "seed");
   p.iteration = a.unsignedInteger(o.Get("iteration"), "iteration");
@@ -290,6 +300,9 @@ Napi::Value Sweep(const Napi::CallbackInfo& info) {
 FilterParams filterParams(Arguments& a, Napi::Object o, Snapshot* snapshot = nullptr) {
   FilterParams p;
   p.mode = a.choice(o.Get("mode"), "mode", kModeNames);
+  if (p.mode == kModeHmm) {
+    a.fail("mode", "is hmm, an initialisation mode of the sweep only", "evaluate with lda, lla or word-lla");
+  }
   p.numTopics = a.integer(o.Get("numTopics"), "numTopics", kTopicsLimit);
   p.vocabularySize = a.integer(o.Get("vocabularySize"), "vocabularySize", kVocabularyLimit);
   p.counts = a.counts(o.Get("counts"), p.numTopics, p.vocabularySize, snapshot);
@@ -556,6 +569,76 @@ Napi::Value LstmTrain(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+Napi::Value TransitionTable(const Napi::CallbackInfo& info) {
+  Arguments a(info.Env(), "transitionTable");
+  const auto offsets = a.int32s(info[0], "offsets");
+  const auto topics = a.int32s(info[1], "topics");
+  const int32_t numTopics = a.integer(info[2], "numTopics", kTopicsLimit);
+  // the pseudo-count of every cell: any positive finite number (it keeps the hmm targets > 0)
+  const double smoothing = a.number(info[3], "smoothing", RealLimit{1e-100, 1e100});
+  const auto out = a.float64s(info[4], "out");
+  const int32_t order = info[5].IsUndefined() ? 1 : a.integer(info[5], "order", 1, 2);
+  const int32_t sequences = a.offsets("offsets", offsets, topics.length);
+  a.range("topics", topics.data, topics.length, 0, numTopics);
+  a.length("out", out.length, transitionCells(numTopics, order));
+  a.outputsApart({"out"});
+  transitionTable(offsets.data, sequences, topics.data, numTopics, order, smoothing, out.data);
+  return info.Env().Undefined();
+}
+
+Napi::Value ContextFeatures(const Napi::CallbackInfo& info) {
+  Arguments a(info.Env(), "contextFeatures");
+  const auto tokens = a.int32s(info[0], "tokens");
+  const auto offsets = a.int32s(info[1], "offsets");
+  const int32_t vocabularySize = a.integer(info[2], "vocabularySize", kVocabularyLimit);
+  // the projection per side: up to 4096 signs (features [V][2 dimensions])
+  const int32_t dimensions = a.integer(info[3], "dimensions", 1, 1 << 12);
+  const uint64_t seed = a.unsignedInteger(info[4], "seed");
+  const auto features = a.float32s(info[5], "features");
+  const int32_t threads = info[6].IsUndefined() ? 1 : a.integer(info[6], "threads", kThreadsLimit);
+  const int32_t sequences = a.offsets("offsets", offsets, tokens.length);
+  a.range("tokens", tokens.data, tokens.length, 0, vocabularySize);
+  a.length("features", features.length, static_cast<size_t>(vocabularySize) * 2 * dimensions);
+  a.outputsApart({"features"});
+  contextFeatures(tokens.data, static_cast<int64_t>(tokens.length), offsets.data, sequences, vocabularySize, dimensions,
+                  seed, features.data, threads);
+  return info.Env().Undefined();
+}
+
+Napi::Value KMeans(const Napi::CallbackInfo& info) {
+  Arguments a(info.Env(), "kmeans");
+  const auto points = a.float32s(info[0], "points");
+  const int32_t dimensions = a.integer(info[1], "dimensions", 1, 1 << 13);  // 2 x contextFeatures' 4096
+  const auto weights = a.float64s(info[2], "weights");
+  const int32_t clusters = a.integer(info[3], "clusters", kTopicsLimit);
+  const int32_t iterations = a.integer(info[4], "iterations", 1, 1 << 20);
+  const uint64_t seed = a.unsignedInteger(info[5], "seed");
+  const auto labels = a.int32s(info[6], "labels");
+  const int32_t threads = info[7].IsUndefined() ? 1 : a.integer(info[7], "threads", kThreadsLimit);
+  if (points.length % dimensions != 0) {
+    a.fail("points", "has length " + std::to_string(points.length) + ", not a multiple of dimensions " + std::to_string(dimensions),
+           "pass [n][dimensions] points");
+  }
+  const size_t n = points.length / dimensions;
+  if (n < 1 || n > static_cast<size_t>(kVocabularyLimit.max)) {
+    a.fail("points", "holds " + std::to_string(n) + " points", "pass 1 to " + std::to_string(kVocabularyLimit.max) + " (one per action)");
+  }
+  a.length("weights", weights.length, n);
+  a.length("labels", labels.length, n);
+  for (size_t i = 0; i < n; ++i) {
+    if (!(weights.data[i] > 0) || !std::isfinite(weights.data[i])) {
+      a.fail("weights", "[" + std::to_string(i) + "] is not a finite number > 0", "weigh every point, e.g. by its count + 1");
+    }
+  }
+  for (size_t i = 0; i < points.length; ++i) {
+    if (!std::isfinite(points.data[i])) a.fail("points", "[" + std::to_string(i) + "] is not finite", "pass finite coordinates");
+  }
+  a.outputsApart({"labels"});
+  const double objective = weightedKMeans(points.data, static_cast<int32_t>(n), dimensions, weights.data, clusters, iterations,
+                                          seed, labels.data, threads);
+  return Napi::Number::New(info.Env(), objective);
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -575,6 +658,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("lstmSteps", Napi::Function::New(env, LstmSteps, "lstmSteps"));
   exports.Set("topicTransitions", Napi::Function::New(env, TopicTransitions, "topicTransitions"));
   exports.Set("lstmTrain", Napi::Function::New(env, LstmTrain, "lstmTrain"));
+  exports.Set("transitionTable", Napi::Function::New(env, TransitionTable, "transitionTable"));
+  exports.Set("contextFeatures", Napi::Function::New(env, ContextFeatures, "contextFeatures"));
+  exports.Set("kmeans", Napi::Function::New(env, KMeans, "kmeans"));
   return exports;
 }
 

@@ -7,6 +7,8 @@ namespace lla {
 constexpr int32_t kModeLda = 0;
 constexpr int32_t kModeLla = 1;
 constexpr int32_t kModeWordLla = 2;
+// The initialisation's first-order stand-in for the LSTM: a transition table re-estimated from counts (sweep only).
+constexpr int32_t kModeHmm = 3;
 
 // A bit set: cycle (3) alternates word (even steps) and sequence (odd steps).
 constexpr int32_t kProposalWord = 1;

@@ -19,6 +19,9 @@ inline uint64_t mix(uint64_t x) { return scramble(x + kGoldenGamma); }
 // Stream offsets of the contract: randomTopics and the particle filter use their own "iterations".
 constexpr uint64_t kRandomTopicsIteration = 0xFFFFFFFFULL;
 constexpr uint64_t kFilterIterationBase = 0x80000000ULL;
+// The context-clustering start: the random signs of action b, and the k-means++ draws.
+constexpr uint64_t kContextIteration = 0xFFFFFFFEULL;
+constexpr uint64_t kKMeansIteration = 0xFFFFFFFDULL;
 
 class Stream {
  public:

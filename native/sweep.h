@@ -10,8 +10,10 @@
 namespace lla {
 
 struct SweepParams {
-  int32_t mode = 0;         // kModeLda / kModeLla / kModeWordLla
+  int32_t mode = 0;         // kModeLda / kModeLla / kModeWordLla / kModeHmm
   bool exact = false;
+  // lla and hmm: multiply each token's target by p(z_{t+1} | state after topic k), z_{t+1} from topicsPrev
+  bool lookahead = false;
   int32_t mhSteps = 2;
   int32_t proposals = 3;    // kProposal* bit set
   int32_t numTopics = 0;
@@ -28,6 +30,10 @@ struct SweepParams {
   double sequenceSmoothing = 0;
   bool hasCell = false;
   CellView cell;
+  // hmm: p(z_t | the topics before it), every entry > 0, K the begin symbol: order 1 [(K+1)][K] at [z_{t-1}][z_t],
+  // order 2 [(K+1)][(K+1)][K] at [z_{t-2}][z_{t-1}][z_t]
+  const double* transitions = nullptr;
+  int32_t transitionOrder = 1;
   uint64_t seed = 0;
   uint64_t iteration = 0;
   uint64_t firstSequence = 0;  // stream index of sequence 0 of this call (a corpus swept in chunks)

@@ -14,29 +14,33 @@ for (const backend of ['native', 'wasm'] as const) {
   api.before(async () => {
     corpus ??= await loadCorpus(new URL('../data/sample-events.tsv.gz', import.meta.url).pathname);
   });
-  api('a short run needs no initialisation setting: lda:N scales with the iterations', async () => {
+  api('a short run needs no initialisation setting: hmm:N scales with the iterations', async () => {
     const model = await LlaModel.create({ model: 'lla', topics: 6, iterations: 3, lstmTokens: 2000, backend, warn: () => undefined });
     assert.is(model.backend, backend);
-    assert.is(model.settings.initLdaSweeps, 2);
+    assert.equal([model.settings.contextStart, model.settings.initHmmSweeps, model.settings.initLdaSweeps], [true, 1, 0]);
     await model.train(corpus);
     assert.is(model.history.length, 3);
-    assert.equal(model.history.map((record) => record.mode), ['lda', 'lda', 'lla']);
+    assert.equal(model.history.map((record) => record.mode), ['hmm', 'lla', 'lla']);
     // lla's default engine is the kernels' trainer: no TF.js backend was started
     assert.is(model.lstmEngine, 'kernel');
     assert.is(model.tfBackend, null);
-    assert.equal(model.history.map((record) => record.lstmEngine), [null, 'kernel', 'kernel']);
+    // the LSTM's first M-step trains on the last initialisation sweep's topics: every record here names the engine
+    assert.equal(model.history.map((record) => record.lstmEngine), ['kernel', 'kernel', 'kernel']);
     // before any action the session predicts from the LSTM's begin symbol: a full distribution over actions
     const first = model.session().next(model.vocabulary.size);
     const total = first.reduce((sum, entry) => sum + entry.probability, 0);
     assert.ok(Math.abs(total - 1) < 1e-4, `begin-of-sequence next-action probabilities sum to ${total}`);
     model.dispose();
   });
-  api('lda has no initialisation sweeps; the defaults keep lda:21 of 40', async () => {
+  api('lda has no initialisation; the defaults keep hmm:10 of 40; an lda initialisation replaces the hmm one', async () => {
     const lda = await LlaModel.create({ model: 'lda', topics: 6, iterations: 3, backend, warn: () => undefined });
-    assert.is(lda.settings.initLdaSweeps, 0);
+    assert.equal([lda.settings.initLdaSweeps, lda.settings.initHmmSweeps, lda.settings.contextStart], [0, 0, false]);
     await lda.train(corpus);
     assert.is(lda.topicWords(0, 3).length, 3);
-    assert.is((await LlaModel.create({ backend, warn: () => undefined })).settings.initLdaSweeps, DEFAULT_SETTINGS.initLdaSweeps);
+    const defaults = (await LlaModel.create({ backend, warn: () => undefined })).settings;
+    assert.equal([defaults.initHmmSweeps, defaults.contextStart], [DEFAULT_SETTINGS.initHmmSweeps, DEFAULT_SETTINGS.contextStart]);
+    const withLda = (await LlaModel.create({ initLdaSweeps: 4, backend, warn: () => undefined })).settings;
+    assert.equal([withLda.initLdaSweeps, withLda.initHmmSweeps, withLda.contextStart], [4, 0, false]);
   });
   api.run();
 }

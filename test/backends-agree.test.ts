@@ -13,17 +13,19 @@ import type { Kernel } from '../src/kernels/types.js';
 let corpus: Corpus;
 const kernels = {} as Record<'native' | 'wasm', Kernel>;
 
-/** topics: [T] the assignments after 3 sweeps from the seed's random start (`initial`). */
-async function sweeps(kernel: Kernel, model: 'lda' | 'lla' | 'word-lla', exact: boolean):
+/** topics: [T] the assignments after 3 sweeps from the seed's random start (`initial`); `hmm`: 3 hmm sweeps (the
+ * initialisation of lla, with lookahead), `lookahead`: lla's lookahead. */
+async function sweeps(kernel: Kernel, model: 'lda' | 'lla' | 'word-lla' | 'hmm', exact: boolean, lookahead = false):
   Promise<{ initial: Int32Array; topics: Int32Array }> {
   const settings: SemSettings = {
-    model, numTopics: 16, vocabularySize: corpus.vocabulary.size, iterations: 3, initLdaSweeps: 0, mhSteps: 2, exact,
+    model: model === 'hmm' ? 'lla' : model, numTopics: 16, vocabularySize: corpus.vocabulary.size, iterations: 3,
+    initLdaSweeps: 0, initHmmSweeps: model === 'hmm' ? 3 : 0, initHmmOrder: 1, mhSteps: 2, exact, initExact: exact, lookahead,
     proposals: 'cycle', alpha: 0.1, beta: 0.01, sequenceSmoothing: 0.1, lstmTokens: 1, bptt: 1, batch: 1, seed: 9,
     threads: 2,
   };
   const state = new SemState(kernel, settings, { tokens: corpus.tokens, offsets: corpus.offsets });
   const initial = Int32Array.from(state.topics);
-  if (model !== 'lda') {
+  if (model === 'lla' || model === 'word-lla') {
     state.weights = randomCellWeights(model, 16, corpus.vocabulary.size, 16, 4);
   }
   for (let i = 0; i < 3; i++) await state.step(null);
@@ -57,10 +59,17 @@ for (const exact of [false, true]) {
     assert.is(wasm.length, native.length);
     assert.ok(native.every((z, t) => z === wasm[t]), 'assignments differ');
   });
-  for (const model of ['lla', 'word-lla'] as const) {
-    test(`${model} (${exact ? 'exact' : 'MH'}): at least 99% identical assignments after 3 sweeps`, async () => {
-      const native = (await sweeps(kernels.native, model, exact)).topics;
-      const wasm = (await sweeps(kernels.wasm, model, exact)).topics;
+  // the hmm's transition table and phi are double arithmetic over integer counts, as lda's prior is
+  test(`hmm (${exact ? 'exact' : 'MH'}, lookahead): identical assignments after 3 sweeps on 2 threads`, async () => {
+    const native = await sweeps(kernels.native, 'hmm', exact);
+    const wasm = (await sweeps(kernels.wasm, 'hmm', exact)).topics;
+    assert.ok(native.topics.every((z, t) => z === wasm[t]), 'assignments differ');
+    assert.ok(native.topics.some((z, t) => z !== native.initial[t]), 'the hmm sweeps moved nothing');
+  });
+  for (const [model, lookahead] of [['lla', false], ['word-lla', false], ['lla', true]] as const) {
+    test(`${model}${lookahead ? ' with lookahead' : ''} (${exact ? 'exact' : 'MH'}): at least 99% identical assignments after 3 sweeps`, async () => {
+      const native = (await sweeps(kernels.native, model, exact, lookahead)).topics;
+      const wasm = (await sweeps(kernels.wasm, model, exact, lookahead)).topics;
       let same = 0;
       for (let t = 0; t < native.length; t++) if (native[t] === wasm[t]) same++;
       assert.ok(same / native.length >= 0.99, `${((100 * same) / native.length).toFixed(2)}% identical`);

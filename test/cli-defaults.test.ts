@@ -46,8 +46,8 @@ test('model and backend flags: the shown defaults parse to what no flag gives, a
   const none = settingsFrom('train', parsed([]));
   assert.equal(settingsFrom('train', parsed(explicit)), none);
   assert.equal(backendFrom('train', parsed(explicit), {}), backendFrom('train', parsed([]), {}));
-  // --estep auto leaves `exact` to the model (exact up to EXACT_ESTEP_MAX_TOPICS topics)
-  assert.equal(none, { ...DEFAULT_SETTINGS, exact: undefined });
+  // --estep auto leaves `exact` and `initExact` to the model (by K: exactMaxTopics, EXACT_ESTEP_MAX_TOPICS)
+  assert.equal(none, { ...DEFAULT_SETTINGS, exact: undefined, initExact: undefined });
 });
 
 test('generate: the same corpus with and without the shown defaults', async () => {

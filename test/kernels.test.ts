@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { loadKernel } from '../src/kernels/loader.js';
 import { FILTER_ITERATION_BASE, RANDOM_TOPICS_ITERATION, ReferenceStream } from '../src/kernels/rng.js';
 import type {
-  AliasTables, BackendName, CellWeights, CountTables, FilterState, Kernel, KernelMode, ProposalSchedule, SweepArgs,
+  AliasTables, BackendName, CellWeights, CountTables, FilterState, Kernel, KernelMode, ProposalSchedule, SweepArgs, SweepMode,
 } from '../src/kernels/types.js';
 import {
   chain, exactTarget, largestGap, phiOf, randomCorpus, randomWeights as randomCellWeights, sweepArgs as kernelSweepArgs,
@@ -201,7 +201,7 @@ function copies(kernel: Kernel, sequence: number[], previous: number[], D: numbe
   return { tokens, topicsPrev, offsets, topicsNext: kernel.allocInt32(n * D) };
 }
 
-function sweepArgs(fixture: Fixture, mode: KernelMode, corpus: ReturnType<typeof copies>, extra: Partial<SweepArgs>): SweepArgs {
+function sweepArgs(fixture: Fixture, mode: SweepMode, corpus: ReturnType<typeof copies>, extra: Partial<SweepArgs>): SweepArgs {
   return {
     mode, exact: false, mhSteps: 2, proposals: 'cycle', numTopics: K, vocabularySize: V,
     ...corpus, counts: fixture.counts, alias: fixture.alias, beta: BETA, alpha: ALPHA, sequenceSmoothing: 0.1,
@@ -544,6 +544,243 @@ for (const backend of BACKENDS) {
     }
   });
 
+  // ---- lookahead (lla) and the hmm mode: one sweep over a 3-token sequence draws z0 given the previous sweep's
+  // z1 (lookahead) and z1 given the new z0 and the previous sweep's z2, so the joint of (z0, z1) checks the first
+  // and a middle position's factor, and (lla) that the next position steps from the accepted topic's state.
+
+  /** p(z0, z1) after one sweep: z_t from prior(history, k) phi_{k,w_t} factor(history, k), the factor reading the
+   * previous sweep's topics after t. */
+  function jointOfFirstTwo(phi: number[][], sequence: number[],
+    prior: (history: number[], k: number) => number, factor: ((history: number[], k: number) => number) | null): number[] {
+    const conditional = (history: number[]) => normalise(Array.from({ length: K }, (_, k) =>
+      prior(history, k) * phi[k][sequence[history.length]] * (factor ? factor(history, k) : 1)));
+    const p0 = conditional([]);
+    const joint: number[] = [];
+    for (let z0 = 0; z0 < K; z0++) {
+      const p1 = conditional([z0]);
+      for (let z1 = 0; z1 < K; z1++) joint.push(p0[z0] * p1[z1]);
+    }
+    return joint;
+  }
+
+  /** A transition table of `order` far from uniform ((K+1)^order rows of K; K the begin symbol). */
+  function transitionTable(k: Kernel, order: number): Float64Array {
+    const random = testRandom(17);
+    const rows = order === 2 ? (K + 1) ** 2 : K + 1;
+    const table = k.allocFloat64(rows * K);
+    for (let row = 0; row < rows; row++) {
+      const weights = Array.from({ length: K }, () => 0.05 + random() ** 3);
+      weights[(row + 2) % K] += 1.5;
+      normalise(weights).forEach((p, column) => { table[row * K + column] = p; });
+    }
+    return table;
+  }
+
+  for (const [mode, lookahead, order] of [['lla', true, 1], ['hmm', true, 1], ['hmm', false, 1], ['hmm', true, 2], ['hmm', false, 2]] as const) {
+    test(`${title}: ${mode}${mode === 'hmm' ? ` of order ${order}` : ''}${lookahead ? ' with lookahead' : ''}: joint of (z0, z1) matches the exact conditionals (every schedule)`, async () => {
+      const k = await kernel();
+      const fixture = fixtureModel(k);
+      const transitions = transitionTable(k, order);
+      // order 2 reads two topics after z1: a fourth token
+      const sequence = [1, 3, 2, 0];
+      const previous = [2, 4, 0, 3];
+      // p(z | context), the context's topics given oldest first, K before the sequence
+      const table = (context: number[], z: number) => {
+        const padded = [K, K, ...context];
+        return order === 1 ? transitions[padded[padded.length - 1] * K + z]
+          : transitions[(padded[padded.length - 2] * (K + 1) + padded[padded.length - 1]) * K + z];
+      };
+      const prior = mode === 'lla'
+        ? (history: number[], z: number) => piAfter(fixture.weights, [K, ...history])[z]
+        : (history: number[], z: number) => table(history, z);
+      // the lookahead factor: the previous sweep's topics after position t (= history.length) given z there
+      const factor = mode === 'lla'
+        ? (history: number[], z: number) => piAfter(fixture.weights, [K, ...history, z])[previous[history.length + 1]]
+        : (history: number[], z: number) => {
+          const t = history.length;
+          let value = table([...history, z], previous[t + 1]);
+          if (order === 2 && t + 2 < sequence.length) value *= table([...history, z, previous[t + 1]], previous[t + 2]);
+          return value;
+        };
+      const expected = jointOfFirstTwo(fixture.phi, sequence, prior, lookahead ? factor : null);
+      const other = jointOfFirstTwo(fixture.phi, sequence, prior, lookahead ? null : factor);
+      const D = 6000;
+      for (const schedule of schedules) {
+        const corpus = copies(k, sequence, previous, D);
+        await k.sweep(sweepArgs(fixture, mode, corpus, {
+          // the sequence proposal alone reaches the topics missing from the sequence with probability 0.04 a
+          // step: the hmm table's favourites among them need a longer chain
+          exact: schedule === 'exact', mhSteps: schedule === 'sequence' ? 200 : 40,
+          proposals: schedule === 'exact' ? 'cycle' : schedule, iteration: 13,
+          lookahead, ...(mode === 'hmm' ? { transitions, transitionOrder: order } : {}),
+        }));
+        const cells = Array.from({ length: D }, (_, d) => corpus.topicsNext[4 * d] * K + corpus.topicsNext[4 * d + 1]);
+        const observed = histogram(cells, K * K);
+        const fit = chiSquare(observed, expected);
+        assert.ok(fit.statistic < fit.critical, `${mode}/${schedule}: chi-square ${fit.statistic.toFixed(1)} >= ${fit.critical.toFixed(1)}`);
+        // power: the same chains with the factor dropped (or, without lookahead, added) would fail
+        const wrong = chiSquare(observed, other);
+        assert.ok(wrong.statistic > wrong.critical, `${mode}/${schedule}: the test cannot tell lookahead from none`);
+      }
+    });
+  }
+
+  // ---- the initialisation's kernels: transition table, context features, weighted k-means
+
+  test(`${title}: transitionTable counts each sequence's transitions from the begin symbol, smoothed by rows`, async () => {
+    const k = await kernel();
+    const offsets = Int32Array.from([0, 4, 4, 7]);
+    const topics = Int32Array.from([1, 1, 0, 2, 2, 0, 1]);
+    const out = k.allocFloat64(4 * 3);
+    k.transitionTable(offsets, topics, 3, 0.5, out);
+    // counts [(K+1)][K]: row 3 is the begin symbol
+    const counts = [[0, 0, 1], [1, 1, 0], [0, 0, 0], [0, 1, 1]];
+    counts[2][0] = 1; // 2 -> 0 in the third sequence
+    counts[0][1] = 1; // 0 -> 1 there
+    for (let j = 0; j <= 3; j++) {
+      const total = counts[j].reduce((a, b) => a + b, 0);
+      for (let z = 0; z < 3; z++) {
+        assert.ok(Math.abs(out[j * 3 + z] - (counts[j][z] + 0.5) / (total + 1.5)) < 1e-15, `[${j}][${z}] ${out[j * 3 + z]}`);
+      }
+    }
+    // order 2: the context of z_t is (z_{t-2}, z_{t-1}), row z_{t-2} (K+1) + z_{t-1}, with 3 the begin symbol
+    const second = k.allocFloat64(16 * 3);
+    k.transitionTable(offsets, topics, 3, 0.5, second, 2);
+    const pairCounts = new Map<number, number[]>();
+    for (let d = 0; d < 3; d++) {
+      let [before, previous] = [3, 3];
+      for (let t = offsets[d]; t < offsets[d + 1]; t++) {
+        const row = before * 4 + previous;
+        const cells = pairCounts.get(row) ?? [0, 0, 0];
+        cells[topics[t]]++;
+        pairCounts.set(row, cells);
+        [before, previous] = [previous, topics[t]];
+      }
+    }
+    for (let row = 0; row < 16; row++) {
+      const cells = pairCounts.get(row) ?? [0, 0, 0];
+      const total = cells.reduce((a, b) => a + b, 0);
+      for (let z = 0; z < 3; z++) {
+        assert.ok(Math.abs(second[row * 3 + z] - (cells[z] + 0.5) / (total + 1.5)) < 1e-15, `order 2 [${row}][${z}]`);
+      }
+    }
+    assert.ok(pairCounts.size >= 5, 'the sequences fill several pair rows');
+    assert.throws(() => k.transitionTable(offsets, topics, 3, 0.5, out, 2), /out/);
+    assert.throws(() => k.transitionTable(offsets, topics, 3, 0.5, second, 3), /order/);
+    assert.throws(() => k.transitionTable(offsets, Int32Array.from([1, 1, 0, 3, 2, 0, 1]), 3, 0.5, out), /topics/);
+    assert.throws(() => k.transitionTable(offsets, topics, 3, 0, out), /smoothing/);
+    assert.throws(() => k.transitionTable(offsets, topics, 3, 0.5, new Float64Array(9)), /out/);
+  });
+
+  test(`${title}: contextFeatures project each action's Hellinger-normalised neighbours on its documented signs`, async () => {
+    const k = await kernel();
+    const random = testRandom(5);
+    const V2 = 30;
+    const dimensions = 70; // two 64-bit words of signs per action, the second partly used
+    const lengths = [1, 2, 40, 17, 300, 5];
+    const offsets = Int32Array.from([0, ...lengths.map((_, d) => lengths.slice(0, d + 1).reduce((a, b) => a + b, 0))]);
+    const tokens = Int32Array.from({ length: offsets[lengths.length] }, () => Math.floor(random() ** 2 * (V2 - 2)));
+    const features = k.allocFloat32(V2 * 2 * dimensions);
+    k.contextFeatures(tokens, offsets, V2, dimensions, 77, features);
+    const sign = (b: number, j: number) => {
+      const stream = new ReferenceStream(77, 0xFFFFFFFE, b);
+      let word = 0n;
+      for (let i = 0; i <= j >> 6; i++) word = stream.next();
+      return ((word >> BigInt(j & 63)) & 1n) === 1n ? 1 : -1;
+    };
+    const signs = Array.from({ length: V2 }, (_, b) => Array.from({ length: dimensions }, (_, j) => sign(b, j)));
+    let largest = 0;
+    let nonZero = 0;
+    for (let a = 0; a < V2; a++) {
+      for (const side of [0, 1]) {
+        const counts = new Map<number, number>();
+        for (let d = 0; d < lengths.length; d++) {
+          for (let t = offsets[d]; t < offsets[d + 1]; t++) {
+            if (tokens[t] !== a) continue;
+            const neighbour = side === 0 ? t + 1 : t - 1;
+            if (neighbour < offsets[d] || neighbour >= offsets[d + 1]) continue;
+            counts.set(tokens[neighbour], (counts.get(tokens[neighbour]) ?? 0) + 1);
+          }
+        }
+        const total = Array.from(counts.values()).reduce((x, y) => x + y, 0);
+        for (let j = 0; j < dimensions; j++) {
+          let expected = 0;
+          for (const [b, n] of counts) expected += Math.sqrt(n / total) * signs[b][j];
+          const actual = features[(a * 2 + side) * dimensions + j];
+          largest = Math.max(largest, Math.abs(actual - expected));
+          if (actual !== 0) nonZero++;
+        }
+      }
+    }
+    assert.ok(largest < 1e-4, `largest difference ${largest}`);
+    assert.ok(nonZero > V2 * dimensions, 'most features are non-zero');
+    // the last two actions never occur: zero features
+    assert.ok(features.subarray((V2 - 2) * 2 * dimensions).every((v) => v === 0));
+    for (const threads of [2, 0]) {
+      const again = k.allocFloat32(V2 * 2 * dimensions);
+      k.contextFeatures(tokens, offsets, V2, dimensions, 77, again, threads);
+      assert.ok(again.every((v, i) => Object.is(v, features[i])), `threads ${threads}: the same features`);
+    }
+    assert.throws(() => k.contextFeatures(tokens, offsets, V2, dimensions, 77, new Float32Array(5)), /features/);
+    assert.throws(() => k.contextFeatures(tokens, offsets, 3, dimensions, 77, new Float32Array(3 * 2 * dimensions)), /tokens/);
+  });
+
+  test(`${title}: kmeans finds well-separated weighted clusters; one cluster's centre is the weighted mean`, async () => {
+    const k = await kernel();
+    const random = testRandom(9);
+    const dimensions = 12;
+    const groups = 6;
+    const n = 600;
+    const centres = Array.from({ length: groups }, () => Array.from({ length: dimensions }, () => 20 * random()));
+    const truth = Int32Array.from({ length: n }, () => Math.floor(random() * groups));
+    const points = k.allocFloat32(n * dimensions);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < dimensions; j++) points[i * dimensions + j] = centres[truth[i]][j] + (random() - 0.5) * 0.2;
+    }
+    const weights = k.allocFloat64(n);
+    for (let i = 0; i < n; i++) weights[i] = 1 + Math.floor(random() * 10);
+    const labels = k.allocInt32(n);
+    const objective = k.kmeans(points, dimensions, weights, groups, 50, 3, labels);
+    // the same partition up to naming: every true group maps to one label and back
+    const naming = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      if (!naming.has(truth[i])) naming.set(truth[i], labels[i]);
+      assert.is(labels[i], naming.get(truth[i]), `point ${i}`);
+    }
+    assert.is(new Set(naming.values()).size, groups);
+    // the objective is the weighted squared distance to the members' weighted means
+    let expected = 0;
+    for (let g = 0; g < groups; g++) {
+      const members = Array.from({ length: n }, (_, i) => i).filter((i) => truth[i] === g);
+      const weight = members.reduce((a, i) => a + weights[i], 0);
+      for (let j = 0; j < dimensions; j++) {
+        const mean = members.reduce((a, i) => a + weights[i] * points[i * dimensions + j], 0) / weight;
+        for (const i of members) expected += weights[i] * (points[i * dimensions + j] - mean) ** 2;
+      }
+    }
+    assert.ok(Math.abs(objective - expected) < 1e-3 * expected, `objective ${objective} vs ${expected}`);
+    // one cluster, one round: everything in it, measured from the weighted mean
+    const one = k.kmeans(points, dimensions, weights, 1, 1, 3, labels);
+    assert.ok(labels.every((label) => label === 0));
+    let spread = 0;
+    for (let j = 0; j < dimensions; j++) {
+      let mean = 0;
+      let total = 0;
+      for (let i = 0; i < n; i++) {
+        mean += weights[i] * points[i * dimensions + j];
+        total += weights[i];
+      }
+      mean /= total;
+      for (let i = 0; i < n; i++) spread += weights[i] * (points[i * dimensions + j] - mean) ** 2;
+    }
+    assert.ok(Math.abs(one - spread) < 1e-3 * spread, `one cluster: ${one} vs ${spread}`);
+    const again = k.allocInt32(n);
+    assert.is(k.kmeans(points, dimensions, weights, groups, 50, 3, again, 2), objective, 'threads change nothing');
+    assert.throws(() => k.kmeans(points, dimensions, Float64Array.from(weights, (w, i) => (i === 5 ? 0 : w)), groups, 50, 3, labels), /weights/);
+    assert.throws(() => k.kmeans(points.subarray(1), dimensions, weights, groups, 50, 3, labels), /points/);
+    assert.throws(() => k.kmeans(points, dimensions, weights, groups, 0, 3, labels), /iterations/);
+  });
+
   // a corpus with sequences of mixed lengths (one holds about a third of the tokens)
   function mixedCorpus(k: Kernel, numTopics: number, vocabulary: number, seed: number) {
     const random = testRandom(seed);
@@ -570,7 +807,13 @@ for (const backend of BACKENDS) {
     const tables = buildTables(k, tokens, topicsPrev, K2, V2, BETA);
     const weights = randomWeights(random, K2, K2 + 1, 16);
     const wordWeights = randomWeights(random, K2, V2 + 1, 16);
-    for (const mode of modes) {
+    const transitions = k.allocFloat64((K2 + 1) * K2);
+    for (let row = 0; row <= K2; row++) {
+      normalise(Array.from({ length: K2 }, () => 0.05 + random())).forEach((p, column) => { transitions[row * K2 + column] = p; });
+    }
+    const configurations: Array<[SweepMode, boolean]> = [...modes.map((m): [SweepMode, boolean] => [m, false]),
+      ['lla', true], ['hmm', true], ['hmm', false]];
+    for (const [mode, lookahead] of configurations) {
       for (const exact of [false, true]) {
         const outputs: Int32Array[] = [];
         const logPhis: number[] = [];
@@ -580,7 +823,7 @@ for (const backend of BACKENDS) {
             mode, exact, mhSteps: 3, proposals: 'cycle', numTopics: K2, vocabularySize: V2, tokens, offsets,
             topicsPrev, topicsNext, counts: tables.counts, alias: tables.alias, beta: BETA, alpha: ALPHA,
             sequenceSmoothing: 0.1, weights: mode === 'lla' ? weights : mode === 'word-lla' ? wordWeights : undefined,
-            seed: 5, iteration: 2, threads,
+            seed: 5, iteration: 2, threads, lookahead, ...(mode === 'hmm' ? { transitions } : {}),
           });
           outputs.push(topicsNext);
           logPhis.push(result.logPhi);
@@ -829,6 +1072,13 @@ for (const backend of BACKENDS) {
       await rejects(`sweep lda mode '${inherited}'`, () => k.sweep({ ...good, mode: inherited as KernelMode, weights: undefined }), /mode/);
       await rejects(`sweep proposals '${inherited}'`, () => k.sweep({ ...good, proposals: inherited as ProposalSchedule }), /proposals/);
     }
+    await rejects('sweep lookahead in word-lla', () => k.sweep({ ...good, mode: 'word-lla', weights: fixture.wordWeights, lookahead: true }), /lookahead/);
+    const transitions = new Float64Array((K + 1) * K).fill(1 / K);
+    await k.sweep({ ...good, mode: 'hmm', weights: undefined, transitions, lookahead: true });
+    await rejects('sweep hmm without transitions', () => k.sweep({ ...good, mode: 'hmm', weights: undefined }), /transitions/);
+    await rejects('sweep hmm short transitions', () => k.sweep({ ...good, mode: 'hmm', transitions: transitions.subarray(1) }), /transitions/);
+    await rejects('sweep hmm zero transition', () => k.sweep({ ...good, mode: 'hmm', transitions: Float64Array.from(transitions, (p, i) => (i === 7 ? 0 : p)) }), /transitions ?\[7\]/);
+    await rejects('sweep hmm NaN transition', () => k.sweep({ ...good, mode: 'hmm', transitions: Float64Array.from(transitions, (p, i) => (i === 3 ? NaN : p)) }), /transitions ?\[3\]/);
     const filter = {
       mode: 'lla' as KernelMode, numTopics: K, vocabularySize: V, tokens: corpus.tokens, offsets: corpus.offsets,
       counts: fixture.counts, beta: BETA, alpha: ALPHA, weights: fixture.weights, particles: 4, seed: 1, threads: 1,
@@ -839,6 +1089,7 @@ for (const backend of BACKENDS) {
     for (const inherited of ['toString', 'constructor', '__proto__']) {
       await rejects(`particleFilter mode '${inherited}'`, () => k.particleFilter({ ...filter, mode: inherited as KernelMode, weights: undefined }));
     }
+    await rejects('particleFilter hmm', () => k.particleFilter({ ...filter, mode: 'hmm' as KernelMode }), /hmm/);
     await rejects('particleFilter unsorted mixture positions', () => k.particleFilter({ ...filter, mixturePositions: Int32Array.from([3, 1]), mixtures: new Float32Array(2 * K) }));
     const state: FilterState = {
       position: new Int32Array(1), previousAction: Int32Array.from([-1]), weights: new Float64Array(4),

@@ -17,6 +17,9 @@ for (const backend of ['native', 'wasm'] as const) {
       const model = await LlaModel.load(new URL(`${kind}-model-0.1.0.lla`, folder).pathname, { backend, warn: () => undefined });
       assert.is(model.backend, backend);
       assert.is(model.model, kind);
+      // settings it predates take their meaning of then: the paper's sampler, no hmm initialisation
+      assert.equal([model.settings.lookahead, model.settings.contextStart, model.settings.initHmmSweeps], [false, false, 0]);
+      assert.is(model.settings.initExact, model.settings.exact);
       // counts are integers: topics are exact on every backend
       assert.equal(Array.from({ length: 4 }, (_, k) => model.topicWords(k, 5)), expected[kind].topicWords);
       assert.is(model.parameterCount, expected[kind].parameterCount);

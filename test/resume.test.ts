@@ -80,6 +80,9 @@ const LLA_ARGS = ['--model', 'lla', '--topics', '20', '--iterations', '10', '--i
 /** lla kept small for exact-equality runs (done three times): 8 topics, 2 lda sweeps then 4 lla iterations. */
 const LLA_EXACT_ARGS = ['--model', 'lla', '--topics', '8', '--iterations', '6', '--init', 'lda:2', '--lstm-tokens', '3000',
   '--hidden', '16', '--embedding', '8', '--particles', '4', '--seed', '5', '--threads', '1'];
+/** lla with the hmm initialisation, to be killed during it: the context start, 3 hmm sweeps, then 3 lla iterations. */
+const LLA_HMM_ARGS = ['--model', 'lla', '--topics', '8', '--iterations', '6', '--init', 'hmm:3', '--lstm-tokens', '3000',
+  '--hidden', '16', '--embedding', '8', '--particles', '4', '--seed', '5', '--threads', '1'];
 const LDA_ARGS = ['--model', 'lda', '--topics', '20', '--iterations', '12', '--particles', '4', '--seed', '5'];
 
 const resume = suite('checkpoints and --resume');
@@ -203,6 +206,38 @@ resume('lla: an interrupted (SIGKILL) then resumed run gives exactly the uninter
   assert.is.not(refused.code, 0);
   assert.match(refused.stderr, /lla-damaged\.lla\.ckpt.*trainer state/);
   assert.not.match(refused.stderr, /^\s+at /m, 'no stack trace');
+});
+
+resume('lla --init hmm:3: killed during the hmm sweeps, resumed, gives exactly the uninterrupted model; a checkpoint from before lookahead resumes only as what it was', async () => {
+  const whole = join(folder, 'hmm-whole.lla');
+  const uninterrupted = await runLla(['train', SAMPLE, ...LLA_HMM_ARGS, '--out', whole, '--json']);
+  assert.is(uninterrupted.code, 0, uninterrupted.stderr);
+  assert.equal(uninterrupted.iterations.map((record) => record.mode), ['hmm', 'hmm', 'hmm', 'lla', 'lla', 'lla']);
+  const pieces = join(folder, 'hmm-pieces.lla');
+  const argv = ['train', SAMPLE, ...LLA_HMM_ARGS, '--checkpoint-every', '1', '--out', pieces, '--json'];
+  const killed = await runLla(argv, (record, kill) => { if (record.iteration === 2) kill('SIGKILL'); });
+  assert.is(killed.signal, 'SIGKILL', killed.stderr);
+  // a copy of the checkpoint as lla wrote it before lookahead and the hmm start existed
+  const checkpoint = readModelFile(`${pieces}.ckpt`, { expectKind: 'checkpoint' });
+  const header = checkpoint.header as { settings: Record<string, unknown> };
+  const { lookahead: _l, contextStart: _c, initHmmSweeps: _h, initHmmOrder: _o, initExact: _e, ...olderSettings } = header.settings;
+  const older = join(folder, 'hmm-older.lla');
+  writeModelFile(`${older}.ckpt`, { kind: 'checkpoint', header: { ...header, settings: olderSettings }, sections: checkpoint.sections });
+
+  const resumed = await runLla([...argv, '--resume']);
+  assert.is(resumed.code, 0, resumed.stderr);
+  assert.ok(resumed.iterations[0].iteration <= 3, `resumed at iteration ${resumed.iterations[0].iteration}, inside the hmm sweeps`);
+  for (const record of resumed.iterations) {
+    assert.is(record.logLikelihoodPerToken, uninterrupted.iterations[record.iteration - 1].logLikelihoodPerToken, `iteration ${record.iteration}`);
+  }
+  const a = sectionBytes(whole);
+  const b = sectionBytes(pieces);
+  for (const name of Object.keys(a)) assert.ok(a[name].equals(b[name]), `section ${name} differs after a resume`);
+
+  // the older checkpoint meant no lookahead and no hmm start: the same arguments now differ from it, and say how
+  const refused = await runLla(['train', SAMPLE, ...LLA_HMM_ARGS, '--out', older, '--json', '--resume']);
+  assert.is(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /hmm-older\.lla\.ckpt.*other settings \(contextStart false there, true here; initHmmSweeps 0 there, 3 here; lookahead false there, true here\)/);
 });
 
 resume('Ctrl-C (SIGINT) finishes the sweep, writes the checkpoint, exits 130; --resume starts right after it', async () => {

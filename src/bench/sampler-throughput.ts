@@ -23,6 +23,8 @@ export const BENCH_DEFAULTS = Object.freeze({
   mode: 'lla' as KernelMode, topics: 100, threads: DEFAULT_SETTINGS.threads, iterations: 5, warmup: 1,
   seed: DEFAULT_SETTINGS.seed, hidden: DEFAULT_SETTINGS.hidden, mhSteps: DEFAULT_SETTINGS.mhSteps,
   alpha: DEFAULT_SETTINGS.alpha, beta: DEFAULT_SETTINGS.beta, sequenceSmoothing: DEFAULT_SETTINGS.sequenceSmoothing,
+  // the paper's sampler, so that the benchmark's figures stay comparable across versions (--lookahead 1 for train's)
+  lookahead: 0,
 });
 
 export interface BenchCorpus {
@@ -46,6 +48,8 @@ export interface BenchSettings {
   hidden: number;
   mhSteps: number;
   exact: boolean;
+  /** lla only: the E-step's lookahead factor (default false, the paper's sampler) */
+  lookahead?: boolean;
   proposals?: ProposalSchedule;
   alpha?: number;
   beta?: number;
@@ -84,6 +88,7 @@ export interface BenchResult {
   hidden: number | null;
   mhSteps: number;
   exact: boolean;
+  lookahead: boolean;
   sequences: number;
   vocabulary: number;
   tokens: number;
@@ -167,6 +172,9 @@ export function validateBenchSettings(settings: BenchSettings, corpus: BenchCorp
   whole('hidden', settings.hidden, 1);
   whole('mhSteps', settings.mhSteps, 1);
   whole('seed', settings.seed, 0);
+  if (settings.lookahead === true && settings.mode !== 'lla') {
+    throw new RangeError(`bench: lookahead applies to the lla mode only, not ${settings.mode}`);
+  }
   whole('vocabularySize', corpus.vocabularySize, 1);
   if (corpus.tokens.length === 0) throw new RangeError('bench: the corpus has no tokens');
 }
@@ -229,7 +237,7 @@ class BenchChain {
       numTopics, vocabularySize, tokens, offsets, topicsPrev: this.topicsPrev, topicsNext: this.topicsNext,
       counts: this.counts, alias: this.alias, beta: input.beta, alpha: input.alpha,
       sequenceSmoothing: settings.sequenceSmoothing ?? BENCH_DEFAULTS.sequenceSmoothing, weights: input.weights, seed: settings.seed,
-      iteration, threads: this.threads,
+      iteration, threads: this.threads, lookahead: settings.lookahead === true,
     });
     const swept = performance.now();
     [this.topicsPrev, this.topicsNext] = [this.topicsNext, this.topicsPrev];
@@ -317,6 +325,7 @@ export async function runSamplerBench(kernel: Kernel, corpus: BenchCorpus, setti
     hidden: mode === 'lda' ? null : settings.hidden,
     mhSteps: settings.mhSteps,
     exact: settings.exact,
+    lookahead: settings.lookahead === true,
     sequences: offsets.length - 1,
     vocabulary: vocabularySize,
     tokens: tokens.length,

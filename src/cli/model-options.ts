@@ -1,15 +1,15 @@
 /** The training flags shared by `train` (and read back from model files by the other commands). */
 import { UsageError } from '../errors.js';
 import {
-  DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, LSTM_ENGINE_CHOICES, MODEL_KINDS, defaultInitSweeps, lstmTokensProblem,
-  type LstmTokens, type ModelSettings,
+  DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, EXACT_LOOKAHEAD_MAX_TOPICS, LSTM_ENGINE_CHOICES, MODEL_KINDS,
+  defaultInitialisation, lstmTokensProblem, type Initialisation, type LstmTokens, type ModelSettings,
 } from '../train/settings.js';
 import { BACKEND_CHOICES, resolveBackendChoice } from '../kernels/loader.js';
 import { parseTfBackend, type TfBackendChoice } from '../lstm/tf-backend.js';
 import { choiceOption, intOption, limitOption, numberOption, stringOption, type OptionSpecs, type ParsedArgs } from './options.js';
 
 const d = DEFAULT_SETTINGS;
-/** `--estep auto`: the model chooses by K (exact up to EXACT_ESTEP_MAX_TOPICS) */
+/** `--estep auto`: the model chooses by K (exactMaxTopics in src/train/settings.ts) */
 const ESTEP_DEFAULT = 'auto';
 
 /** Kernel and TF.js backend flags (every command that runs a model). */
@@ -23,8 +23,13 @@ export const MODEL_OPTIONS: OptionSpecs = {
   model: { type: 'string', valueName: 'M', description: `model: ${MODEL_KINDS.join(', ')}`, default: d.model },
   topics: { type: 'string', short: 'k', valueName: 'K', description: 'number of topics', default: String(d.topics) },
   iterations: { type: 'string', short: 'n', valueName: 'N', description: 'SEM iterations (E-step sweeps, lda initialisation included)', default: String(d.iterations) },
-  init: { type: 'string', valueName: 'I', description: "initial topics: 'random' or 'lda:N' (the first N sweeps run as lda)",
-    default: `lda:${d.initLdaSweeps} (${d.initLdaSweeps}/${d.iterations} of --iterations)` },
+  init: { type: 'string', valueName: 'I', description: "initial topics: 'random', 'lda:N' (the first N sweeps run as lda), " +
+    "'hmm:N' (topics from clustering the actions by their neighbours, then the first N sweeps run a first-order hmm " +
+    "in place of the LSTM) or 'hmm2:N' (random topics, then N sweeps of a second-order hmm: for dynamics that the " +
+    'previous topic alone does not show; it needs about 100 sweeps)',
+    default: `hmm:${d.initHmmSweeps} (${d.initHmmSweeps}/${d.iterations} of --iterations)` },
+  lookahead: { type: 'string', valueName: '0|1', description: "lla's E-step: 1 multiplies each token's target by the next " +
+    "topic's probability after it (learns topics from their order), 0 is the paper's sampler", default: d.lookahead ? '1' : '0' },
   seed: { type: 'string', valueName: 'S', description: 'random seed (sampler, split, LSTM initialisation)', default: String(d.seed) },
   alpha: { type: 'string', valueName: 'A', description: "lda's prior on in-sequence topic counts", default: String(d.alpha) },
   beta: { type: 'string', valueName: 'B', description: 'Dirichlet prior of the topic-action distributions', default: String(d.beta) },
@@ -42,7 +47,8 @@ export const MODEL_OPTIONS: OptionSpecs = {
     '(relative) over the last iterations; 0 runs every iteration', default: String(d.tol) },
   'mh-steps': { type: 'string', valueName: 'M', description: 'Metropolis-Hastings steps per token', default: String(d.mhSteps) },
   estep: { type: 'string', valueName: 'E', description: "E-step sampler: 'mh' (alias-table Metropolis-Hastings), 'exact' (all K terms) or " +
-    `'auto' (exact up to ${EXACT_ESTEP_MAX_TOPICS} topics)`, default: ESTEP_DEFAULT },
+    `'auto' (exact up to ${EXACT_ESTEP_MAX_TOPICS} topics; lla with lookahead up to ${EXACT_LOOKAHEAD_MAX_TOPICS}, its ` +
+    `initialisation sweeps up to ${EXACT_ESTEP_MAX_TOPICS})`, default: ESTEP_DEFAULT },
   'sequence-smoothing': { type: 'string', valueName: 'A', description: 'the constant a of the sequence proposal', default: String(d.sequenceSmoothing) },
   particles: { type: 'string', valueName: 'S', description: 'particles of the held-out particle filter', default: String(d.particles) },
   'eval-every': { type: 'string', valueName: 'N', description: 'held-out perplexity every N iterations (0: at the end only)', default: String(d.evalEvery) },
@@ -66,20 +72,27 @@ export function backendFrom(command: string, args: ParsedArgs, env: NodeJS.Proce
   return { backend, tfBackend: tfBackendFrom(command, args), threads: limitOption(command, args, 'threads', 'threads', d.threads) };
 }
 
-/** The settings given by flags; `exact` is left undefined for `--estep auto` (the model decides by K). */
-export function settingsFrom(command: string, args: ParsedArgs): Omit<ModelSettings, 'exact'> & { exact: boolean | undefined } {
+/** The settings given by flags; `exact` and `initExact` are left undefined for `--estep auto` (the model decides
+ * by K). */
+export type FlagSettings = Omit<ModelSettings, 'exact' | 'initExact'> & { exact: boolean | undefined; initExact: boolean | undefined };
+
+export function settingsFrom(command: string, args: ParsedArgs): FlagSettings {
   const model = choiceOption(command, args, 'model', MODEL_KINDS, d.model);
   const iterations = intOption(command, args, 'iterations', d.iterations, 1, 1_000_000);
   const init = stringOption(command, args, 'init');
-  let initLdaSweeps: number;
-  const match = /^lda:(\d+)$/.exec((init ?? '').trim());
-  if (init === undefined) initLdaSweeps = defaultInitSweeps(model, iterations);
-  else if (init.trim() === 'random') initLdaSweeps = 0;
-  else if (match) initLdaSweeps = Number(match[1]);
-  else throw new UsageError(`lla ${command}: --init must be 'random' or 'lda:N' (e.g. lda:5), got '${init}'`);
-  if (model === 'lda' || model === 'lstm') initLdaSweeps = 0;
-  if (initLdaSweeps > iterations) {
-    throw new UsageError(`lla ${command}: --init lda:${initLdaSweeps} needs at least ${initLdaSweeps} --iterations, got ${iterations}`);
+  let initialisation: Initialisation;
+  const match = /^(lda|hmm|hmm2):(\d+)$/.exec((init ?? '').trim());
+  const none: Initialisation = { initLdaSweeps: 0, contextStart: false, initHmmSweeps: 0, initHmmOrder: 1 };
+  if (init === undefined) initialisation = defaultInitialisation(model, iterations);
+  else if (init.trim() === 'random') initialisation = none;
+  else if (match?.[1] === 'lda') initialisation = { ...none, initLdaSweeps: Number(match[2]) };
+  else if (match?.[1] === 'hmm') initialisation = { ...none, contextStart: true, initHmmSweeps: Number(match[2]) };
+  else if (match) initialisation = { ...none, initHmmSweeps: Number(match[2]), initHmmOrder: 2 };
+  else throw new UsageError(`lla ${command}: --init must be 'random', 'lda:N', 'hmm:N' or 'hmm2:N' (e.g. hmm:5), got '${init}'`);
+  if (model === 'lda' || model === 'lstm') initialisation = none;
+  const sweeps = Math.max(initialisation.initLdaSweeps, initialisation.initHmmSweeps);
+  if (sweeps > iterations) {
+    throw new UsageError(`lla ${command}: --init ${init} needs at least ${sweeps} --iterations, got ${iterations}`);
   }
   const estep = choiceOption(command, args, 'estep', ['auto', 'mh', 'exact'] as const, ESTEP_DEFAULT);
   const lstmEngine = choiceOption(command, args, 'lstm-engine', LSTM_ENGINE_CHOICES, d.lstmEngine);
@@ -91,13 +104,15 @@ export function settingsFrom(command: string, args: ParsedArgs): Omit<ModelSetti
     model,
     topics: limitOption(command, args, 'topics', 'topics', d.topics),
     iterations,
-    initLdaSweeps,
+    ...initialisation,
+    lookahead: choiceOption(command, args, 'lookahead', ['0', '1'] as const, d.lookahead ? '1' : '0') === '1',
     hidden: limitOption(command, args, 'hidden', 'hidden', d.hidden),
     embedding: intOption(command, args, 'embedding', d.embedding, 1, 4096),
     alpha: limitOption(command, args, 'alpha', 'alpha', d.alpha),
     beta: limitOption(command, args, 'beta', 'beta', d.beta),
     mhSteps: limitOption(command, args, 'mh-steps', 'mhSteps', d.mhSteps),
     exact: estep === 'auto' ? undefined : estep === 'exact',
+    initExact: estep === 'auto' ? undefined : estep === 'exact',
     sequenceSmoothing: limitOption(command, args, 'sequence-smoothing', 'sequenceSmoothing', d.sequenceSmoothing),
     particles: limitOption(command, args, 'particles', 'particles', d.particles),
     learningRate: numberOption(command, args, 'lr', d.learningRate, 0, 10, true),

@@ -6,6 +6,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { ModelSettings } from '../train/settings.js';
+import type { FlagSettings } from './model-options.js';
 
 /** Flags that define the saved model, and the setting each sets. */
 const MODEL_FLAGS: ReadonlyArray<[flag: string, key: keyof ModelSettings]> = [
@@ -20,14 +21,14 @@ const VOCABULARY_FLAGS = ['min-count', 'max-vocab', 'stopwords', 'max-df'] as co
 const RUN_FLAGS: ReadonlyArray<[flag: string, key: keyof ModelSettings]> = [
   ['lr', 'learningRate'], ['batch', 'batch'], ['bptt', 'bptt'], ['lstm-tokens', 'lstmTokens'], ['mh-steps', 'mhSteps'],
   ['estep', 'exact'], ['sequence-smoothing', 'sequenceSmoothing'], ['particles', 'particles'], ['eval-every', 'evalEvery'],
-  ['lstm-engine', 'lstmEngine'], ['tol', 'tol'],
+  ['lstm-engine', 'lstmEngine'], ['tol', 'tol'], ['lookahead', 'lookahead'],
 ];
 
 /**
  * The settings of training `saved` further: the saved ones, with the run flags given in `explicit` taken from
  * `flags`. Throws a UsageError naming every explicit flag that contradicts the saved model.
  */
-export function continuedSettings(path: string, saved: ModelSettings, flags: Omit<ModelSettings, 'exact'> & { exact: boolean | undefined },
+export function continuedSettings(path: string, saved: ModelSettings, flags: FlagSettings,
   explicit: ReadonlySet<string>, vocabularySize: number): ModelSettings {
   const conflicts: string[] = [];
   for (const [flag, key] of MODEL_FLAGS) {

@@ -8,7 +8,7 @@
  * Names are looked up as own properties only: `toString` or `__proto__` is a key of every object, not a mode.
  */
 import {
-  KERNEL_LIMITS, MODE_CODE, PROPOSAL_CODE, type Kernel, type KernelLimitName, type KernelMode, type ProposalSchedule,
+  KERNEL_LIMITS, MODE_CODE, PROPOSAL_CODE, type Kernel, type KernelLimitName, type ProposalSchedule, type SweepMode,
 } from './types.js';
 
 /** The bounds a backend was compiled with (native/limits.h, assembly/limits.ts), by limit: tests compare them. */
@@ -52,7 +52,7 @@ export function checkKernelLimits(values: Partial<Record<KernelLimitName, unknow
 
 /** The code of a mode, or undefined for anything that is not one of MODE_CODE's own names. */
 export function modeCode(name: unknown): number | undefined {
-  return typeof name === 'string' && Object.hasOwn(MODE_CODE, name) ? MODE_CODE[name as KernelMode] : undefined;
+  return typeof name === 'string' && Object.hasOwn(MODE_CODE, name) ? MODE_CODE[name as SweepMode] : undefined;
 }
 
 /** The code of a proposal schedule, or undefined for anything that is not one of PROPOSAL_CODE's own names. */
@@ -62,7 +62,7 @@ export function proposalCode(name: unknown): number | undefined {
 
 /** The entry points that take bounded scalars or names. */
 type CheckedEntry = 'randomStream' | 'randomTopics' | 'buildCounts' | 'buildAlias' | 'sweep' | 'particleFilter' |
-  'filterStep' | 'lstmSteps' | 'topicTransitions' | 'lstmTrain';
+  'filterStep' | 'lstmSteps' | 'topicTransitions' | 'lstmTrain' | 'transitionTable' | 'contextFeatures' | 'kmeans';
 
 /** For each entry point: throws on an argument outside the limits or an unknown name; takes the call's arguments. */
 export type KernelArgumentChecks = { readonly [E in CheckedEntry]: (...args: Parameters<Kernel[E]>) => void };
@@ -106,7 +106,15 @@ export function kernelArgumentChecks(prefix: string): KernelArgumentChecks {
     sweep(args) {
       const where = at('sweep');
       if (!isObject(args)) return;
-      checkModelArguments(where, args);
+      checkModelArguments(where, args, true);
+      if (args.lookahead !== undefined && typeof args.lookahead !== 'boolean') {
+        throw new Error(`${where}: lookahead must be a boolean, got ${describe(args.lookahead)}`);
+      }
+      if (args.transitionOrder !== undefined) checkWhole(where, 'transitionOrder', args.transitionOrder, 1, 2);
+      if (args.lookahead === true && args.mode !== 'lla' && args.mode !== 'hmm') {
+        throw new Error(`${where}: lookahead is set in ${String(args.mode)} mode: it applies to lla and hmm only ` +
+          "(lda's and word-lla's conditionals need none); pass false");
+      }
       if (proposalCode(args.proposals) === undefined) {
         throw new Error(`${where}: proposals must be one of ${Object.keys(PROPOSAL_CODE).join(', ')}, got ${describe(args.proposals)}`);
       }
@@ -161,6 +169,32 @@ export function kernelArgumentChecks(prefix: string): KernelArgumentChecks {
       checkOne(where, 'learningRate', 'learningRate', args.learningRate);
       checkOne(where, 'threads', 'threads', args.threads);
     },
+    // the initialisation's kernels: bounds outside the table are their own (types.ts)
+    transitionTable(offsets, topics, numTopics, smoothing, _out, order) {
+      const where = at('transitionTable');
+      checkCorpusLengths(where, topics, offsets);
+      checkOne(where, 'numTopics', 'topics', numTopics);
+      if (typeof smoothing !== 'number' || !(smoothing > 0) || !Number.isFinite(smoothing)) {
+        throw new RangeError(`${where}: smoothing must be a finite number > 0, got ${describe(smoothing)}`);
+      }
+      if (order !== undefined) checkWhole(where, 'order', order, 1, 2);
+    },
+    contextFeatures(tokens, offsets, vocabularySize, dimensions, seed, _features, threads) {
+      const where = at('contextFeatures');
+      checkCorpusLengths(where, tokens, offsets);
+      checkOne(where, 'vocabularySize', 'vocabulary', vocabularySize);
+      checkWhole(where, 'dimensions', dimensions, 1, CONTEXT_DIMENSIONS_MAX);
+      checkOne(where, 'seed', 'seed', seed);
+      if (threads !== undefined) checkOne(where, 'threads', 'threads', threads);
+    },
+    kmeans(_points, dimensions, _weights, clusters, iterations, seed, _labels, threads) {
+      const where = at('kmeans');
+      checkWhole(where, 'dimensions', dimensions, 1, 2 * CONTEXT_DIMENSIONS_MAX);
+      checkOne(where, 'clusters', 'topics', clusters);
+      checkWhole(where, 'iterations', iterations, 1, KMEANS_ITERATIONS_MAX);
+      checkOne(where, 'seed', 'seed', seed);
+      if (threads !== undefined) checkOne(where, 'threads', 'threads', threads);
+    },
   });
 }
 
@@ -170,17 +204,20 @@ export function kernelArgumentChecks(prefix: string): KernelArgumentChecks {
  */
 function checkModelArguments(where: string, args: {
   mode: unknown; numTopics: unknown; vocabularySize: unknown; beta: unknown; alpha: unknown; seed: unknown; weights?: unknown;
-}): void {
+}, sweep = false): void {
   if (modeCode(args.mode) === undefined) {
     throw new Error(`${where}: mode must be one of ${Object.keys(MODE_CODE).join(', ')}, got ${describe(args.mode)}`);
   }
-  const mode = args.mode as KernelMode;
+  if (args.mode === 'hmm' && !sweep) {
+    throw new Error(`${where}: mode hmm is an initialisation mode of the sweep only: evaluate with lda, lla or word-lla`);
+  }
+  const mode = args.mode as SweepMode;
   checkOne(where, 'numTopics', 'topics', args.numTopics);
   checkOne(where, 'vocabularySize', 'vocabulary', args.vocabularySize);
   checkOne(where, 'beta', 'beta', args.beta);
   if (mode === 'lda') checkOne(where, 'alpha', 'alpha', args.alpha);
   checkOne(where, 'seed', 'seed', args.seed);
-  if (mode !== 'lda') checkHidden(where, args.weights);
+  if (mode !== 'lda' && mode !== 'hmm') checkHidden(where, args.weights);
 }
 
 /** weights.hidden, when weights are an object (missing weights are the backend's to name). */
@@ -201,6 +238,17 @@ function checkCorpusLengths(where: string, tokens: unknown, offsets?: unknown): 
   if (ArrayBuffer.isView(tokens)) checkOne(where, 'the token count', 'tokens', (tokens as Int32Array).length);
   if (ArrayBuffer.isView(offsets) && (offsets as Int32Array).length > 0) {
     checkOne(where, 'the sequence count (offsets.length - 1)', 'sequences', (offsets as Int32Array).length - 1);
+  }
+}
+
+/** contextFeatures' projection size per side, and kmeans' rounds (as native/binding.cc bounds them). */
+const CONTEXT_DIMENSIONS_MAX = 4096;
+const KMEANS_ITERATIONS_MAX = 1 << 20;
+
+/** A whole number in [min, max] that the limits table does not bound. */
+function checkWhole(where: string, argument: string, value: unknown, min: number, max: number): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${where}: ${argument} must be a whole number in [${min}, ${max}], got ${describe(value)}`);
   }
 }
 

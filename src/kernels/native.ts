@@ -100,5 +100,17 @@ export function loadNativeKernel(): NativeKernel {
       check.lstmTrain(args);
       return binding.lstmTrain(args);
     },
+    transitionTable: (offsets, topics, numTopics, smoothing, out, order) => {
+      check.transitionTable(offsets, topics, numTopics, smoothing, out, order);
+      binding.transitionTable(offsets, topics, numTopics, smoothing, out, order);
+    },
+    contextFeatures: (tokens, offsets, vocabularySize, dimensions, seed, features, threads) => {
+      check.contextFeatures(tokens, offsets, vocabularySize, dimensions, seed, features, threads);
+      binding.contextFeatures(tokens, offsets, vocabularySize, dimensions, seed, features, threads);
+    },
+    kmeans: (points, dimensions, weights, clusters, iterations, seed, labels, threads) => {
+      check.kmeans(points, dimensions, weights, clusters, iterations, seed, labels, threads);
+      return binding.kmeans(points, dimensions, weights, clusters, iterations, seed, labels, threads);
+    },
   };
 }

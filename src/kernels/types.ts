@@ -25,6 +25,8 @@
  *   whole). In sweep and particleFilter, d is `firstSequence` (default 0) plus the sequence's index in the call,
  *   so a corpus run in chunks of sequences (each call given its first sequence's index) draws exactly what it
  *   draws in one call: the driver splits long calls so that an interrupt is seen between chunks.
+ *   `contextFeatures` uses stream(seed, 0xFFFFFFFE, b) for action b's random signs, `kmeans` stream(seed,
+ *   0xFFFFFFFD, 0).
  *
  * The sequence proposal (both backends; a deliberate departure from SPEC 3.2, see README): for the token at
  * offset t of a sequence of N, with one u = uniform() * ((N-1) + K a): if u < N-1, take the previous-sweep
@@ -48,11 +50,33 @@
  * - At position t of a sequence the input is the begin symbol for t = 0, else the previous topic (lla, the one
  *   just sampled in this sweep) or the previous action (word-lla). pi_t = softmax(l) computed from h after that
  *   step. A sequence's arithmetic never depends on which other sequences share its lock-step batch or thread.
+ *
+ * Sweep targets (unnormalised p(z_t = k), the chain's topics left of t from this sweep, right of t from topicsPrev)
+ * - lda: (n_{d,k}^{-t} + alpha) phi_{k,w}. word-lla: pi_t(k) phi_{k,w} (exact: topics are independent given the
+ *   actions). lla: pi_t(k) phi_{k,w}, the paper's factorisation.
+ * - lla with lookahead: pi_t(k) phi_{k,w} p(z_{t+1} | s_{t+1}(k)), z_{t+1} = topicsPrev[t+1] and s_{t+1}(k) the
+ *   cell state after consuming k from s_t: softmax(W h_{t+1}(k) + b)[z_{t+1}], whose normaliser depends on k.
+ *   The recurrent product of h_t is shared by every candidate (and by the next position, which steps from the
+ *   accepted topic's candidate state); a candidate costs the gate nonlinearities, the K x H output product and K
+ *   exponentials. MH keeps the current topic's factor, so a step evaluates at most one candidate: O(KH) per step
+ *   instead of O(H); exact mode O(K^2 H) per token.
+ * - hmm of order 1: A[z_{t-1}][k] phi_{k,w} (row K at t = 0), with lookahead times A[k][z_{t+1}]. Of order 2:
+ *   A[z_{t-2}][z_{t-1}][k] phi_{k,w} (K for a topic before the first), with lookahead times A[z_{t-1}][k][z_{t+1}]
+ *   (before the last position) and A[k][z_{t+1}][z_{t+2}] (before the last two).
+ * - The MH proposals and their streams are the same in every mode: lookahead changes only the acceptance ratios.
  */
 
 /** Model variants that the kernels sample. `lstm` (the action-level baseline) never reaches a kernel. */
 export type KernelMode = 'lda' | 'lla' | 'word-lla';
-export const MODE_CODE: Record<KernelMode, number> = { lda: 0, lla: 1, 'word-lla': 2 };
+/** What a sweep samples: a model variant, or `hmm`, the initialisation's first-order stand-in for the LSTM (a
+ * transition table re-estimated from counts; sweeps only, never the particle filter). */
+export type SweepMode = KernelMode | 'hmm';
+export const MODE_CODE: Record<SweepMode, number> = { lda: 0, lla: 1, 'word-lla': 2, hmm: 3 };
+
+/** The entries of an hmm transition table of `order` (1 or 2) over K topics: (K+1)^order rows of K. */
+export function transitionCells(numTopics: number, order = 1): number {
+  return (order === 2 ? (numTopics + 1) ** 2 : numTopics + 1) * numTopics;
+}
 
 /** Which MH proposals a sweep uses: cycle word, sequence, word, ... (default), or one kind only (tests). */
 export type ProposalSchedule = 'cycle' | 'word' | 'sequence';
@@ -112,9 +136,18 @@ export interface CellWeights {
 }
 
 export interface SweepArgs {
-  mode: KernelMode;
+  mode: SweepMode;
   /** exact: evaluate all K terms and draw by inverse CDF; else M Metropolis-Hastings steps. */
   exact: boolean;
+  /** lla and hmm only (default false): multiply each token's target by the probability of the next token's
+   * previous-sweep topic given k (see "Lookahead" above); no factor at a sequence's last position. */
+  lookahead?: boolean;
+  /** hmm only: p(z_t | the topics before it), every entry finite and > 0, K standing for the begin symbol before a
+   * sequence's first topic: order 1 [(K+1)][K] at [z_{t-1}][z_t], order 2 [(K+1)][(K+1)][K] at [z_{t-2}][z_{t-1}][z_t]
+   * (as transitionTable writes them). */
+  transitions?: Float64Array;
+  /** hmm only: 1 (default) or 2 */
+  transitionOrder?: number;
   mhSteps: number;
   proposals: ProposalSchedule;
   numTopics: number;
@@ -295,6 +328,38 @@ export interface Kernel {
   /** the fused LSTM trainer (block above): trains args.windows windows in place; the arrays must not be touched
    * until the Promise settles. */
   lstmTrain(args: LstmTrainArgs): Promise<void>;
+
+  // ---- the initialisation that sees dynamics (`--init hmm:N`)
+
+  /** The hmm sweep's transition table of `topics`, of `order` 1 (default) or 2: out [(K+1)^order][K], row j's entry k
+   * being (the times context j is followed by k + smoothing) / (row j's total + K smoothing); the context of z_t is
+   * z_{t-1} (order 1) or (z_{t-2}, z_{t-1}) at row z_{t-2} (K+1) + z_{t-1} (order 2), K standing for the begin symbol
+   * before each sequence's first topic. */
+  transitionTable(offsets: Int32Array, topics: Int32Array, numTopics: number, smoothing: number, out: Float64Array,
+    order?: number): void;
+  /**
+   * Context features of every action for the clustering start: features [V][2 dimensions] holds, for action a, the
+   * Hellinger-normalised distribution of the action that follows it, sqrt(n(a -> b) / n(a -> .)) over b, then that
+   * of the action before it, each projected on `dimensions` random signs of b: entry j of b's projection is +1 when
+   * bit (j mod 64) of draw floor(j / 64) of stream(seed, 0xFFFFFFFE, b) is set, else -1. Neighbours are within a
+   * sequence; an action with none on one side has zeros there. The sums run over b in the order of a's first
+   * occurrences, so the features do not depend on `threads` (default 1, 0 = all cores).
+   */
+  contextFeatures(tokens: Int32Array, offsets: Int32Array, vocabularySize: number, dimensions: number, seed: number,
+    features: Float32Array, threads?: number): void;
+  /**
+   * Weighted k-means of points [n][dimensions] with weights [n] (each finite, > 0) into `clusters` groups, labels
+   * [n] written. Greedy k-means++ seeding from stream(seed, 0xFFFFFFFD, 0): the first centre is point i with
+   * probability weight_i / total (one uniform() a draw, inverse CDF in index order); for each next centre,
+   * 2 + floor(ln K) candidates are drawn with probability proportional to weight_i times the squared distance to the
+   * nearest centre so far, and the one that leaves the least weighted sum of those distances is taken (the first
+   * on ties); then Lloyd rounds (the nearest
+   * centre, ties to the lower index; centres the weighted means, an empty cluster keeps its centre) until no label
+   * changes or `iterations` (>= 1) rounds ran. Returns the weighted sum of squared distances to the last centres.
+   * Float arithmetic differs between backends, so their labels can differ where distances nearly tie.
+   */
+  kmeans(points: Float32Array, dimensions: number, weights: Float64Array, clusters: number, iterations: number,
+    seed: number, labels: Int32Array, threads?: number): number;
 }
 
 // ---------------------------------------------------------------- kernel limits: one table for both backends

@@ -7,11 +7,11 @@
 import { modeCode, proposalCode } from './limits.js';
 import {
   KERNEL_LIMITS, PROPOSAL_CODE, type AliasTables, type CellWeights, type CountTables, type FilterArgs, type FilterState,
-  type Kernel, type KernelMode, type SweepArgs,
+  transitionCells, type Kernel, type KernelMode, type SweepArgs, type SweepMode,
 } from './types.js';
 import {
   type ContentChecks, describe, fail, inputRows, requireAlias, requireAliasShapes, requireArray, requireCounts, requireIds,
-  requireInteger, requireOffsets, requireRowsAscending, requireWeights,
+  requireInteger, requireOffsets, requireRowsAscending, requireTransitions, requireWeights,
 } from './wasm-validate.js';
 
 type FilterCommonArgs = Omit<FilterArgs, 'tokens' | 'offsets' | 'logLikelihood' | 'threads'>;
@@ -59,7 +59,7 @@ export function checkBuildAlias(checks: ContentChecks, counts: CountTables, K: n
 
 /** What a sweep writes into its parameter block, checked. */
 export interface SweepShape {
-  mode: KernelMode;
+  mode: SweepMode;
   modeCode: number;
   /** 0 in exact mode */
   proposals: number;
@@ -69,9 +69,11 @@ export interface SweepShape {
   T: number;
   D: number;
   nnz: number;
-  /** 0 for lda */
+  /** 0 for lda and hmm */
   H: number;
   alpha: number;
+  /** lla and hmm: the next topic's factor in each target */
+  lookahead: boolean;
   seed: bigint;
   iteration: bigint;
 }
@@ -90,11 +92,13 @@ export function checkSweep(checks: ContentChecks, args: SweepArgs): SweepShape {
   if (typeof args.exact !== 'boolean') fail(entry, `exact must be a boolean, got ${describe(args.exact)}`);
   const nnz = requireCounts(entry, args.counts, V, K, checks);
   if (!args.exact) requireAlias(entry, args.alias, V, K, nnz, checks);
-  const H = mode === 'lda' ? 0 : requireWeights(entry, args.weights, inputRows(mode, K, V), K, `${mode} mode samples with the LSTM`);
+  const H = mode === 'lda' || mode === 'hmm' ? 0
+    : requireWeights(entry, args.weights, inputRows(mode, K, V), K, `${mode} mode samples with the LSTM`);
+  if (mode === 'hmm') requireTransitions(entry, args.transitions, K, args.transitionOrder ?? 1);
   return {
     mode, modeCode: modeCode(mode)!, proposals: args.exact ? 0 : proposalCode(args.proposals)!,
     mhSteps: args.exact ? 0 : args.mhSteps, K, V, T, D, nnz, H, alpha: mode === 'lda' ? args.alpha : 0,
-    seed: BigInt(args.seed), iteration: BigInt(args.iteration),
+    lookahead: args.lookahead === true, seed: BigInt(args.seed), iteration: BigInt(args.iteration),
   };
 }
 
@@ -213,4 +217,48 @@ export function checkTopicTransitions(checks: ContentChecks, offsets: Int32Array
   requireArray(entry, 'sums', sums, Float64Array, K * K);
   requireArray(entry, 'rowCounts', rowCounts, Float64Array, K);
   return { D, H };
+}
+
+/** Ids in corpus layout (`name`: [T] below `limit`, sequence d at offsets[d] .. offsets[d+1]); returns D. */
+function requireCorpusIds(entry: string, checks: ContentChecks, offsets: Int32Array, ids: Int32Array, name: string,
+  limit: number): number {
+  requireArray(entry, name, ids, Int32Array);
+  const D = requireOffsets(entry, offsets, ids.length);
+  requireIds(entry, name, ids, limit, checks);
+  return D;
+}
+
+/** transitionTable: the topics of a corpus and the [(K+1)^order][K] output; returns D. */
+export function checkTransitionTable(checks: ContentChecks, offsets: Int32Array, topics: Int32Array, K: number,
+  out: Float64Array, order: number): number {
+  const D = requireCorpusIds('transitionTable', checks, offsets, topics, 'topics', K);
+  requireArray('transitionTable', 'out', out, Float64Array, transitionCells(K, order));
+  return D;
+}
+
+/** contextFeatures: the corpus and the [V][2 dimensions] output; returns D. */
+export function checkContextFeatures(checks: ContentChecks, tokens: Int32Array, offsets: Int32Array, V: number,
+  dimensions: number, features: Float32Array): number {
+  const D = requireCorpusIds('contextFeatures', checks, offsets, tokens, 'tokens', V);
+  requireArray('contextFeatures', 'features', features, Float32Array, V * 2 * dimensions);
+  return D;
+}
+
+/** kmeans: points [n][dimensions] finite, weights [n] finite and > 0, labels [n]; returns n. */
+export function checkKMeans(points: Float32Array, dimensions: number, weights: Float64Array, labels: Int32Array): number {
+  const entry = 'kmeans';
+  requireArray(entry, 'points', points, Float32Array);
+  const n = points.length / dimensions;
+  if (!Number.isInteger(n) || n < 1 || n > KERNEL_LIMITS.vocabulary.max) {
+    fail(entry, `points has ${points.length} floats: pass 1 to ${KERNEL_LIMITS.vocabulary.max} points (one per action) of ${dimensions} dimensions`);
+  }
+  for (let i = 0; i < points.length; i++) if (!Number.isFinite(points[i])) fail(entry, `points[${i}] = ${points[i]} must be finite`);
+  requireArray(entry, 'weights', weights, Float64Array, n);
+  for (let i = 0; i < n; i++) {
+    if (!(weights[i] > 0) || !Number.isFinite(weights[i])) {
+      fail(entry, `weights[${i}] = ${weights[i]} must be finite and > 0 (weigh every point, e.g. by its count + 1)`);
+    }
+  }
+  requireArray(entry, 'labels', labels, Int32Array, n);
+  return n;
 }

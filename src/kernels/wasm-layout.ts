@@ -14,8 +14,9 @@ export const SWEEP = {
   rowOffsets: 44, rowTopics: 48, rowCounts: 52, topicTotals: 56,
   sparseProb: 60, sparseAlias: 64, sparseMass: 68, denseProb: 72, denseAlias: 76, denseMass: 80,
   cell: 84, inverseTotals: 88, perSequence: 92,
-  beta: 96, alpha: 104, smoothing: 112, seed: 120, iteration: 128, hashRows: 136, hashSlots: 140, firstSequence: 144,
-  bytes: 152,
+  beta: 96, alpha: 104, smoothing: 112, seed: 120, iteration: 128, hashRows: 136, hashSlots: 140,
+  firstSequence: 144, lookahead: 152, transitions: 156, transitionOrder: 160,
+  bytes: 168,
 } as const;
 
 export const FILTER = {
@@ -56,6 +57,14 @@ export interface WasmExports {
   randomTopics(offsets: number, sequences: number, topics: number, numTopics: number, seed: bigint): void;
   checksum(values: number, count: number): number;
   countsScratchBytes(K: number): number;
+  transitionTable(offsets: number, sequences: number, topics: number, K: number, order: number, smoothing: number, out: number,
+    scratch: number): void;
+  contextScratchBytes(T: number, V: number, dimensions: number): number;
+  contextFeatures(tokens: number, T: number, offsets: number, sequences: number, V: number, dimensions: number,
+    seed: bigint, features: number, scratch: number): void;
+  kmeansScratchBytes(n: number, dimensions: number, K: number): number;
+  kmeans(points: number, n: number, dimensions: number, weights: number, K: number, iterations: number, seed: bigint,
+    labels: number, scratch: number): number;
   buildCounts(tokens: number, wordOffsets: number, V: number, wordTokens: number, topics: number, K: number,
     rowOffsets: number, rowTopics: number, rowCounts: number, capacity: number, topicTotals: number, scratch: number): number;
   countRowsRange(params: number, scratch: number, first: number, end: number): void;

@@ -5,7 +5,7 @@
  * and what to pass instead.
  */
 import { describe } from './limits.js';
-import type { AliasTables, CellWeights, CountTables, KernelMode } from './types.js';
+import { transitionCells, type AliasTables, type CellWeights, type CountTables, type KernelMode } from './types.js';
 import type { LinearMemory } from './wasm-memory.js';
 import type { WasmExports } from './wasm-layout.js';
 
@@ -191,6 +191,20 @@ export function requireWeights(entry: string, weights: unknown, rows: number, K:
     requireArray(entry, 'weights.outputBias', w.outputBias, Float32Array, K);
   }
   return H;
+}
+
+/** hmm's transition table: Float64Array [(K+1)^order][K], every entry finite and > 0 (the ratios divide by them). */
+export function requireTransitions(entry: string, transitions: unknown, K: number, order: number): void {
+  if (transitions === undefined || transitions === null) {
+    fail(entry, 'transitions are required in hmm mode: pass the transition table (Float64Array, (K+1)^order x K)');
+  }
+  requireArray(entry, 'transitions', transitions, Float64Array, transitionCells(K, order));
+  const table = transitions as Float64Array;
+  for (let i = 0; i < table.length; i++) {
+    if (!(table[i] > 0) || !Number.isFinite(table[i])) {
+      fail(entry, `transitions[${i}] = ${table[i]} must be finite and > 0: smooth the transition counts before normalising them`);
+    }
+  }
 }
 
 /** Input rows of the cell for a mode: topics + begin (lla) or actions + begin (word-lla). */

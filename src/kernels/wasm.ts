@@ -15,12 +15,14 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { kernelArgumentChecks, type BuiltLimits } from './limits.js';
-import type {
-  AliasTables, BuildInfo, CellWeights, CountTables, FilterArgs, Kernel, LstmTrainArgs, SweepArgs, SweepResult,
+import {
+  transitionCells, type AliasTables, type BuildInfo, type CellWeights, type CountTables, type FilterArgs, type Kernel,
+  type LstmTrainArgs, type SweepArgs, type SweepResult,
 } from './types.js';
 import {
   checkBuildAlias, checkBuildCounts, checkFilterStep, checkLstmSteps, checkParticleFilter, checkRandomTopics,
-  checkSweep, checkTopicTransitions, usesSequenceProposal, type FilterShape,
+  checkSweep, checkTopicTransitions, checkTransitionTable, checkContextFeatures, checkKMeans, usesSequenceProposal,
+  type FilterShape,
 } from './wasm-arguments.js';
 import { CallScope, LinearMemory, type KernelArray } from './wasm-memory.js';
 import { BlockWriter, CELL, FILTER, ROWS, SWEEP, builtLimitsOf, type WasmExports } from './wasm-layout.js';
@@ -239,8 +241,11 @@ export class WasmKernel implements Kernel {
         .float64(SWEEP.beta, args.beta).float64(SWEEP.alpha, shape.alpha)
         .float64(SWEEP.smoothing, usesSequenceProposal(shape) ? args.sequenceSmoothing : 1)
         .unsigned64(SWEEP.seed, shape.seed).unsigned64(SWEEP.iteration, shape.iteration)
+        .pointer(SWEEP.hashRows, hash.rows).pointer(SWEEP.hashSlots, hash.slots)
         .unsigned64(SWEEP.firstSequence, BigInt(args.firstSequence ?? 0))
-        .pointer(SWEEP.hashRows, hash.rows).pointer(SWEEP.hashSlots, hash.slots);
+        .int(SWEEP.lookahead, shape.lookahead ? 1 : 0)
+        .pointer(SWEEP.transitions, shape.mode === 'hmm' ? scope.bind(args.transitions!) : 0)
+        .int(SWEEP.transitionOrder, args.transitionOrder ?? 1);
       this.scheduler.runSequences(scope, 'sweepRange', params, args.offsets, D, threads, this.wasm.sweepScratchBytes(K, H));
       const stats = this.linear.view(Float64Array, perSequence, 3 * D);
       let logPhi = 0, made = 0, accepted = 0;
@@ -329,6 +334,43 @@ export class WasmKernel implements Kernel {
       threads: (requested, units) => this.scheduler.sequenceThreads(requested, units),
       runJob: (scope, job, parts, bytes) => this.scheduler.runJob(scope, job, parts, bytes),
     }, args);
+  }
+
+  transitionTable(offsets: Int32Array, topics: Int32Array, numTopics: number, smoothing: number, out: Float64Array,
+    order = 1): void {
+    this.check.transitionTable(offsets, topics, numTopics, smoothing, out, order);
+    const D = checkTransitionTable(this.checks, offsets, topics, numTopics, out, order);
+    this.withScope((scope) => {
+      this.wasm.transitionTable(scope.bind(offsets), D, scope.bind(topics), numTopics, order, smoothing, scope.bind(out, true),
+        scope.scratch(8 * transitionCells(numTopics, order)));
+      scope.finish();
+    });
+  }
+
+  // one thread here: the features never depend on `threads`
+  contextFeatures(tokens: Int32Array, offsets: Int32Array, vocabularySize: number, dimensions: number, seed: number,
+    features: Float32Array, threads?: number): void {
+    this.check.contextFeatures(tokens, offsets, vocabularySize, dimensions, seed, features, threads);
+    const D = checkContextFeatures(this.checks, tokens, offsets, vocabularySize, dimensions, features);
+    this.withScope((scope) => {
+      this.wasm.contextFeatures(scope.bind(tokens), tokens.length, scope.bind(offsets), D, vocabularySize, dimensions,
+        BigInt(seed), scope.bind(features, true),
+        scope.scratch(this.wasm.contextScratchBytes(tokens.length, vocabularySize, dimensions), false));
+      scope.finish();
+    });
+  }
+
+  // one thread here: the labels never depend on `threads`
+  kmeans(points: Float32Array, dimensions: number, weights: Float64Array, clusters: number, iterations: number,
+    seed: number, labels: Int32Array, threads?: number): number {
+    this.check.kmeans(points, dimensions, weights, clusters, iterations, seed, labels, threads);
+    const n = checkKMeans(points, dimensions, weights, labels);
+    return this.withScope((scope) => {
+      const objective = this.wasm.kmeans(scope.bind(points), n, dimensions, scope.bind(weights), clusters, iterations,
+        BigInt(seed), scope.bind(labels, true), scope.scratch(this.wasm.kmeansScratchBytes(n, dimensions, clusters), false));
+      scope.finish();
+      return objective;
+    });
   }
 
   // ---- helpers ----

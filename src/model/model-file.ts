@@ -11,7 +11,7 @@ import type { SectionArray } from '../io/format.js';
 import { readModelFile, requireSection } from '../io/format-read.js';
 import { writeModelFile } from '../io/format-write.js';
 import type { IterationRecord } from '../train/sem.js';
-import { DEFAULT_SETTINGS, validateSettings, type ModelSettings } from '../train/settings.js';
+import { DEFAULT_SETTINGS, validateSettings, withLegacyDefaults, type ModelSettings } from '../train/settings.js';
 import type { TopicTables, Trajectory } from '../train/trainer.js';
 import { InputError } from '../errors.js';
 import { validateModelFile } from './model-validation.js';
@@ -85,7 +85,8 @@ export function readModel(path: string, threads?: number):
   }
   // only the settings this lla knows: create() kept misspelt options in the model before it refused them
   const known = Object.fromEntries(Object.entries(header.settings).filter(([key]) => Object.hasOwn(DEFAULT_SETTINGS, key)));
-  const settings = { ...DEFAULT_SETTINGS, ...known, ...(threads !== undefined ? { threads } : {}) };
+  // a setting the file predates takes the meaning it had then (no lookahead, no hmm initialisation)
+  const settings = { ...DEFAULT_SETTINGS, ...withLegacyDefaults(known), ...(threads !== undefined ? { threads } : {}) };
   try {
     validateSettings(settings);
   } catch (error) {

@@ -21,8 +21,8 @@ export interface ModelFileParts {
 
 /** The largest count or topic total: a count of tokens, which the kernels hold below 2^31 - 1 on both backends. */
 const MAX_COUNT = KERNEL_LIMITS.tokens.max;
-/** The kernel modes an iteration record may name (the lstm baseline's records say lda). */
-const RECORD_MODES = ['lda', 'lla', 'word-lla'];
+/** The kernel modes an iteration record may name (the lstm baseline's records say lda; hmm: the initialisation). */
+const RECORD_MODES = ['lda', 'lla', 'word-lla', 'hmm'];
 
 /** Throws an InputError naming `path` and the first inconsistency of the model file, or returns. */
 export function validateModelFile(path: string, parts: ModelFileParts): void {

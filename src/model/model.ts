@@ -19,8 +19,8 @@ import { isCorpus, sequenceCorpus, vocabularyFromSequences, type SequenceInput, 
 import { trainTopicModel, type TopicTables, type TrainingLoopOptions, type Trajectory } from '../train/trainer.js';
 import { trainActionLstm } from '../train/action-lstm-trainer.js';
 import {
-  DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, SETTING_KEYS, checkOptionNames, defaultInitSweeps, resolveLstmEngine,
-  validateSettings, type LstmEngine, type ModelKind, type ModelSettings,
+  DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, SETTING_KEYS, checkOptionNames, defaultInitialisation, exactMaxTopics,
+  resolveLstmEngine, validateSettings, type LstmEngine, type ModelKind, type ModelSettings,
 } from '../train/settings.js';
 import {
   DEFAULT_PERPLEXITY, evaluateActionLstm, evaluateTopicModel, type EvaluationResult, type PerplexityProtocol,
@@ -123,8 +123,14 @@ export class LlaModel {
     for (const [key, value] of Object.entries(given)) {
       if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value;
     }
-    if (given.exact === undefined) settings.exact = settings.topics <= EXACT_ESTEP_MAX_TOPICS;
-    if (given.initLdaSweeps === undefined) settings.initLdaSweeps = defaultInitSweeps(settings.model, settings.iterations);
+    if (given.exact === undefined) settings.exact = settings.topics <= exactMaxTopics(settings.model, settings.lookahead);
+    // the initialisation sweeps (lda, hmm) cost O(K) per token: exact by the plain rule unless told otherwise
+    if (given.initExact === undefined) settings.initExact = given.exact ?? settings.topics <= EXACT_ESTEP_MAX_TOPICS;
+    const initialisation = defaultInitialisation(settings.model, settings.iterations);
+    if ((given.initLdaSweeps ?? 0) > 0) Object.assign(initialisation, { contextStart: false, initHmmSweeps: 0 }); // lda replaces it
+    for (const key of ['initLdaSweeps', 'contextStart', 'initHmmSweeps', 'initHmmOrder'] as const) {
+      if (given[key] === undefined) (settings as unknown as Record<string, unknown>)[key] = initialisation[key];
+    }
     validateSettings(settings);
     const kernel = await loadKernel({ ...(backend === undefined ? {} : { backend }), ...(warn ? { warn } : {}) });
     return new LlaModel(settings, kernel, tfBackend);

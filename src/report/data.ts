@@ -87,8 +87,9 @@ export function reportDataFromModel(model: LlaModel, options: ReportOptions): Re
       // a model file written without its transition section: the page says so instead of failing
       matrix = null;
     }
-    // the LSTM only exists once a sweep ran past the lda initialisation (src/train/trainer.ts: trainingTraces)
-    const fromLstm = settings.model === 'lla' && settings.iterations > settings.initLdaSweeps;
+    // the LSTM only exists once a sweep ran past the initialisation (src/train/trainer.ts: trainingTraces)
+    const fromLstm = settings.model === 'lla' &&
+      settings.iterations > Math.max(settings.initLdaSweeps, settings.initHmmSweeps);
     if (matrix) transitions = { matrix, source: fromLstm ? 'lstm' : 'empirical' };
   }
   const length = options.trajectoryLength ?? 200;

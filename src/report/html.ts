@@ -166,12 +166,13 @@ function trainedWith(data: ReportData): string {
   return `${kernel}, ${escapeHtml(mstepEngine(data))}`;
 }
 
-/** The shaded lda-initialisation sweeps of an lla or word-lla run (none for lda itself or the lstm baseline). */
+/** The shaded initialisation sweeps (lda or hmm) of an lla or word-lla run (none for lda itself or the lstm baseline). */
 function initialisationBands(data: ReportData): Array<{ from: number; to: number; label: string }> {
   if (data.model !== 'lla' && data.model !== 'word-lla') return [];
-  const initial = data.history.filter((record) => record.mode === 'lda').map((record) => record.iteration);
+  const initial = data.history.filter((record) => record.mode === 'lda' || record.mode === 'hmm');
   if (initial.length === 0) return [];
-  return [{ from: Math.min(...initial) - 0.5, to: Math.max(...initial) + 0.5, label: 'lda init' }];
+  const iterations = initial.map((record) => record.iteration);
+  return [{ from: Math.min(...iterations) - 0.5, to: Math.max(...iterations) + 0.5, label: `${initial[0].mode} init` }];
 }
 
 function seriesOf(history: IterationRecord[], name: string, colour: string, value: (record: IterationRecord) => number | null | undefined): ChartSeries {

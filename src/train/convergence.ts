@@ -2,8 +2,8 @@
  * When a training run has converged (`--tol`): the training log-likelihood per token, averaged over the last
  * CONVERGENCE_WINDOW iterations of the model itself, has improved by less than `tol` (relative to its size) on the
  * average of the CONVERGENCE_WINDOW iterations before. Averages, because a stochastic-EM chain's log-likelihood
- * moves by a little noise from sweep to sweep even once the model stops improving; the lda initialisation sweeps
- * of lla and word-lla are left out (their likelihood is another model's).
+ * moves by a little noise from sweep to sweep even once the model stops improving; the initialisation sweeps
+ * of lla and word-lla (lda or hmm) are left out (their likelihood is another model's).
  */
 import type { IterationRecord, StopRecord } from './sem.js';
 

@@ -7,6 +7,7 @@
 import { totalmem } from 'node:os';
 import { UsageError } from '../errors.js';
 import type { LstmEngine, ModelKind } from './settings.js';
+import { CONTEXT_DIMENSIONS } from './context-start.js';
 
 export interface MemoryInputs {
   model: ModelKind;
@@ -28,6 +29,8 @@ export interface MemoryInputs {
   threads: number;
   /** who trains the LSTM (its work space differs); null for lda */
   lstmEngine: LstmEngine | null;
+  /** the run starts from the context clustering (`--init hmm:N`) */
+  contextStart?: boolean;
 }
 
 /** Lanes per block of the kernels' trainer (native/lstm_train.h kLanesPerBlock, assembly/lstm_train.ts). */
@@ -85,6 +88,13 @@ export function estimateTrainingMemory(m: MemoryInputs): MemoryEstimate {
     // lda), the log-likelihood per sequence, plus the next-action mixtures of at most 2000 positions
     const perThread = m.particles * (2 * H * FLOAT + K * INT + 2 * DOUBLE + 2 * INT) + 4 * K * DOUBLE;
     add('held-out particle filter', Math.max(1, m.threads) * perThread + m.heldOutSequences * DOUBLE + 2000 * K * FLOAT);
+  }
+  if (m.contextStart && m.model !== 'lda' && m.model !== 'lstm') {
+    // features [V][2 x dimensions], and while they are built the neighbours [2][T], the positions by action [T]
+    // (64-bit) and the signs [V][2]; k-means' centres and sums [K][2 x dimensions], four distances per action, labels
+    const width = 2 * CONTEXT_DIMENSIONS;
+    add('context start (action features, k-means)', V * width * FLOAT + T * (2 * INT + DOUBLE) +
+      V * (2 * DOUBLE + 4 * DOUBLE + 3 * INT + DOUBLE) + K * width * (FLOAT + DOUBLE));
   }
   if (m.model !== 'lda') {
     const inputs = m.model === 'lla' ? K + 1 : V + 1;

@@ -45,7 +45,7 @@ export async function sampleTopicsWithFixedTables(args: FixedTablesSampling, chu
       await kernel.sweep({
         mode: args.mode, exact: s.exact, mhSteps: s.mhSteps, proposals: 'cycle', numTopics: s.topics,
         vocabularySize, tokens: chunk.tokens, offsets: chunk.offsets, topicsPrev: previous, topicsNext: next, counts, alias,
-        beta: s.beta, alpha: s.alpha, sequenceSmoothing: s.sequenceSmoothing,
+        beta: s.beta, alpha: s.alpha, sequenceSmoothing: s.sequenceSmoothing, lookahead: args.mode === 'lla' && s.lookahead,
         // iterations far above any training run's, so these sweeps draw from streams training never uses
         ...(args.weights ? { weights: args.weights } : {}), seed: s.seed, iteration: 1_000_000 + sweep,
         firstSequence: chunk.first, threads: s.threads,

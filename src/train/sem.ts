@@ -4,7 +4,8 @@
  * `topicsNext`), counts rebuilt from the new topics, then the LSTM M-step over a token budget (on the kernels'
  * fused trainer or on TF.js: the LstmTrainer seam), whose weights go back to the kernel as typed arrays.
  */
-import type { AliasTables, CellWeights, CountTables, Kernel, KernelMode, ProposalSchedule } from '../kernels/types.js';
+import { transitionCells, type AliasTables, type CellWeights, type CountTables, type Kernel, type ProposalSchedule, type SweepMode }
+  from '../kernels/types.js';
 import { allocAlias, allocCounts, groupTokensByAction, toKernelInt32 } from '../kernels/buffers.js';
 import type { LstmEngine } from './settings.js';
 
@@ -18,8 +19,15 @@ export interface SemSettings {
   iterations: number;
   /** the first `initLdaSweeps` sweeps run in lda mode (`--init lda:N`) */
   initLdaSweeps: number;
+  /** the first `initHmmSweeps` sweeps run in hmm mode (`--init hmm:N`), its transition table of `initHmmOrder` */
+  initHmmSweeps: number;
+  initHmmOrder: number;
   mhSteps: number;
+  /** the model's sweeps draw exactly; initExact: the lda and hmm initialisation sweeps do */
   exact: boolean;
+  initExact: boolean;
+  /** lla's sweeps multiply each target by the next topic's probability (the hmm sweeps always do) */
+  lookahead: boolean;
   proposals: ProposalSchedule;
   alpha: number;
   beta: number;
@@ -55,8 +63,8 @@ export interface TrainingData {
 
 export interface IterationRecord {
   iteration: number;
-  /** the kernel mode this sweep ran in (lda during initialisation) */
-  mode: KernelMode;
+  /** the kernel mode this sweep ran in (lda or hmm during initialisation) */
+  mode: SweepMode;
   seconds: number;
   estepSeconds: number;
   mstepSeconds: number;
@@ -100,6 +108,28 @@ function ldaTopicLogLikelihood(topics: Int32Array, offsets: Int32Array, numTopic
   return total;
 }
 
+/** The hmm's pseudo-count of every transition (the kernel needs targets > 0; rows hold thousands of transitions). */
+export const HMM_TRANSITION_SMOOTHING = 0.1;
+
+/** The hmm's complete-data topic term: sum_d sum_t log p(z_t | z_{t-1}) (order 1) or p(z_t | z_{t-2}, z_{t-1})
+ * (order 2), K standing for the begin symbol (the layout of kernel.transitionTable). */
+function hmmTopicLogLikelihood(topics: Int32Array, offsets: Int32Array, numTopics: number, transitions: Float64Array,
+  order: number): number {
+  const K = numTopics;
+  let total = 0;
+  for (let d = 0; d + 1 < offsets.length; d++) {
+    let previous = K;
+    let beforePrevious = K;
+    for (let t = offsets[d]; t < offsets[d + 1]; t++) {
+      const row = order === 2 ? beforePrevious * (K + 1) + previous : previous;
+      total += Math.log(transitions[row * K + topics[t]]);
+      beforePrevious = previous;
+      previous = topics[t];
+    }
+  }
+  return total;
+}
+
 /**
  * One training run's sampler state. The driver (trainer.ts) owns it; it is plain typed arrays so checkpoints can
  * save it and a resumed run continues from the same assignments and random streams.
@@ -119,6 +149,9 @@ export class SemState {
   readonly alias: AliasTables;
   /** weights the kernel's LSTM cell uses; undefined until the first M-step (or random for a cold lla start) */
   weights: CellWeights | undefined;
+  /** transitions: [(K+1)^initHmmOrder][K] the hmm's table (kernel.transitionTable's layout), re-estimated from
+   * `topics` before each hmm sweep; allocated at the first */
+  private transitions: Float64Array | undefined;
   /** iterations completed */
   iteration = 0;
   nonZeros = 0;
@@ -158,13 +191,17 @@ export class SemState {
   }
 
   /** the kernel mode of iteration `iteration` (0-based) */
-  modeOf(iteration: number): KernelMode {
-    return this.settings.model === 'lda' || iteration < this.settings.initLdaSweeps ? 'lda' : this.settings.model;
+  modeOf(iteration: number): SweepMode {
+    const { model, initLdaSweeps, initHmmSweeps } = this.settings;
+    if (model === 'lda' || iteration < initLdaSweeps) return 'lda';
+    return iteration < initHmmSweeps ? 'hmm' : model;
   }
 
-  /** Whether iteration `iteration` ends with an LSTM M-step (every LSTM iteration, and the last lda init sweep). */
+  /** Whether iteration `iteration` ends with an LSTM M-step (every LSTM iteration, and the last initialisation
+   * sweep: the LSTM's first M-step trains on the initialisation's topics). */
   trainsLstmAfter(iteration: number): boolean {
-    return this.settings.model !== 'lda' && iteration + 1 >= this.settings.initLdaSweeps;
+    const { model, initLdaSweeps, initHmmSweeps } = this.settings;
+    return model !== 'lda' && iteration + 1 >= Math.max(initLdaSweeps, initHmmSweeps);
   }
 
   /** One SEM iteration, never cut short (stops happen between iterations). `lstm` is required for lla and word-lla. */
@@ -173,17 +210,26 @@ export class SemState {
     const iteration = this.iteration;
     const mode = this.modeOf(iteration);
     const started = performance.now();
-    if (mode !== 'lda' && this.weights === undefined) {
+    const cellMode = mode === 'lla' || mode === 'word-lla';
+    if (cellMode && this.weights === undefined) {
       if (!lstm) throw new Error(`the ${mode} model needs its LSTM`);
       this.weights = await lstm.cellWeights();
     }
+    if (mode === 'hmm') {
+      this.transitions ??= this.kernel.allocFloat64(transitionCells(settings.numTopics, settings.initHmmOrder));
+      this.kernel.transitionTable(this.data.offsets, this.topics, settings.numTopics, HMM_TRANSITION_SMOOTHING,
+        this.transitions, settings.initHmmOrder);
+    }
     this.kernel.buildAlias(this.counts, settings.numTopics, settings.beta, this.alias, settings.threads);
+    const initialising = mode !== settings.model;
     const sweep = await this.kernel.sweep({
-      mode, exact: settings.exact, mhSteps: settings.mhSteps, proposals: settings.proposals,
+      mode, exact: initialising ? settings.initExact : settings.exact, mhSteps: settings.mhSteps, proposals: settings.proposals,
       numTopics: settings.numTopics, vocabularySize: settings.vocabularySize,
       tokens: this.data.tokens, offsets: this.data.offsets, topicsPrev: this.topics, topicsNext: this.spareTopics,
       counts: this.counts, alias: this.alias, beta: settings.beta, alpha: settings.alpha,
-      sequenceSmoothing: settings.sequenceSmoothing, weights: mode === 'lda' ? undefined : this.weights,
+      sequenceSmoothing: settings.sequenceSmoothing, weights: cellMode ? this.weights : undefined,
+      ...(mode === 'hmm' ? { transitions: this.transitions, transitionOrder: settings.initHmmOrder } : {}),
+      lookahead: mode === 'hmm' || (mode === 'lla' && settings.lookahead),
       seed: settings.seed, iteration, threads: settings.threads,
     });
     [this.topics, this.spareTopics] = [this.spareTopics, this.topics];
@@ -207,9 +253,15 @@ export class SemState {
     }
     const tokens = this.tokenCount;
     const logPhiPerToken = sweep.logPhi / Math.max(1, tokens);
-    const topicTerm = mode === 'lda' || lstmLoss === null
-      ? ldaTopicLogLikelihood(this.topics, this.data.offsets, settings.numTopics, settings.alpha) / Math.max(1, tokens)
-      : -lstmLoss;
+    let topicTerm: number;
+    if (mode === 'hmm') {
+      topicTerm = hmmTopicLogLikelihood(this.topics, this.data.offsets, settings.numTopics, this.transitions!,
+        settings.initHmmOrder) / Math.max(1, tokens);
+    } else if (mode === 'lda' || lstmLoss === null) {
+      topicTerm = ldaTopicLogLikelihood(this.topics, this.data.offsets, settings.numTopics, settings.alpha) / Math.max(1, tokens);
+    } else {
+      topicTerm = -lstmLoss;
+    }
     this.iteration++;
     return {
       iteration: this.iteration,

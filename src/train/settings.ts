@@ -27,6 +27,18 @@ export interface ModelSettings {
   iterations: number;
   /** the first N sweeps run in lda mode (`--init lda:N`; 0 = uniform random topics) */
   initLdaSweeps: number;
+  /** `--init hmm:N`: topics start from the context clustering of the actions (src/train/context-start.ts), then
+   * the first `initHmmSweeps` sweeps run the hmm, a transition table re-estimated from counts in place of the LSTM */
+  contextStart: boolean;
+  initHmmSweeps: number;
+  /** the hmm's order: 1 (`--init hmm:N`, the default) or 2 (`--init hmm2:N`: p(z_t | z_{t-2}, z_{t-1}), from random
+   * topics, for dynamics that the previous topic alone does not show) */
+  initHmmOrder: number;
+  /** the lda and hmm initialisation sweeps draw exactly (default: K <= EXACT_ESTEP_MAX_TOPICS; they cost O(K)) */
+  initExact: boolean;
+  /** lla's E-step multiplies each token's target by the next topic's probability after it (`--lookahead 1`);
+   * false is the paper's sampler */
+  lookahead: boolean;
   /** H */
   hidden: number;
   /** E */
@@ -37,7 +49,7 @@ export interface ModelSettings {
   beta: number;
   /** Metropolis-Hastings steps per token */
   mhSteps: number;
-  /** draw each topic exactly from all K terms instead of MH (default: exact when K <= EXACT_ESTEP_MAX_TOPICS) */
+  /** draw each topic exactly from all K terms instead of MH (default: exact when K <= exactMaxTopics(lookahead)) */
   exact: boolean;
   /** the constant a of the sequence proposal */
   sequenceSmoothing: number;
@@ -97,11 +109,29 @@ export function lstmTokensProblem(value: unknown): string | undefined {
  */
 export const EXACT_ESTEP_MAX_TOPICS = 100;
 
+/**
+ * With lookahead, lla's exact draw evaluates all K candidate next states, O(K^2 H) per token: up to this many topics
+ * it is still the default. On the generated first-order corpus (K=10) exact draws reached 149.3 against 154.9 with
+ * 2 MH steps (the true model 147.8); at K=50 they cost 14x the E-step time (0.02-0.03 against 0.34-0.41 M tokens/s on
+ * one thread) and the event log was no better for it (116.0 against 116.7). bench/RESULTS.md, issue 15.
+ */
+export const EXACT_LOOKAHEAD_MAX_TOPICS = 10;
+
+/** The most topics for which `--estep auto` draws exactly: fewer for lla with lookahead, whose exact draw is O(K^2 H). */
+export function exactMaxTopics(model: ModelKind, lookahead: boolean): number {
+  return model === 'lla' && lookahead ? EXACT_LOOKAHEAD_MAX_TOPICS : EXACT_ESTEP_MAX_TOPICS;
+}
+
 export const DEFAULT_SETTINGS: Readonly<ModelSettings> = Object.freeze({
   model: 'lla',
   topics: 50,
   iterations: 40,
-  initLdaSweeps: 21,
+  initLdaSweeps: 0,
+  contextStart: true,
+  initHmmSweeps: 10,
+  initHmmOrder: 1,
+  initExact: true,
+  lookahead: true,
   hidden: 64,
   embedding: 32,
   alpha: 0.1,
@@ -121,12 +151,26 @@ export const DEFAULT_SETTINGS: Readonly<ModelSettings> = Object.freeze({
   threads: 0,
 });
 
-/** Without an explicit initialisation, the same share of the iterations as the defaults (21 of 40) runs as lda,
- * leaving at least one sweep of the model itself; lda and the lstm baseline have none. */
-export function defaultInitSweeps(model: ModelKind, iterations: number): number {
-  if (model === 'lda' || model === 'lstm') return 0;
-  const share = DEFAULT_SETTINGS.initLdaSweeps / DEFAULT_SETTINGS.iterations;
-  return Math.max(0, Math.min(iterations - 1, Math.round(iterations * share)));
+/** The initialisation of a run (`--init`): random topics, lda sweeps, or the context start and hmm sweeps. */
+export type Initialisation = Pick<ModelSettings, 'initLdaSweeps' | 'contextStart' | 'initHmmSweeps' | 'initHmmOrder'>;
+
+/** Without an explicit initialisation, the defaults' (the context start, then hmm sweeps) with the same share of
+ * the iterations, leaving at least one sweep of the model itself; lda and the lstm baseline have none. */
+export function defaultInitialisation(model: ModelKind, iterations: number): Initialisation {
+  if (model === 'lda' || model === 'lstm') return { initLdaSweeps: 0, contextStart: false, initHmmSweeps: 0, initHmmOrder: 1 };
+  const share = DEFAULT_SETTINGS.initHmmSweeps / DEFAULT_SETTINGS.iterations;
+  return { initLdaSweeps: 0, contextStart: true, initHmmSweeps: Math.max(0, Math.min(iterations - 1, Math.round(iterations * share))),
+    initHmmOrder: 1 };
+}
+
+/**
+ * Settings saved before these keys existed meant: no lookahead (the paper's sampler), no context start or hmm
+ * sweeps, and the initialisation sweeps as exact as the model's. Model files and checkpoints fill a missing key
+ * from here, so that they load (and resume) as what they were.
+ */
+export function withLegacyDefaults(saved: Partial<ModelSettings>): Partial<ModelSettings> {
+  return { lookahead: false, contextStart: false, initHmmSweeps: 0, initHmmOrder: 1, initExact: saved.exact ?? DEFAULT_SETTINGS.exact,
+    ...saved };
 }
 
 /** The setting names, in DEFAULT_SETTINGS' order. */
@@ -185,7 +229,7 @@ export function validateSettings(settings: ModelSettings): void {
     const value = settings[key] as number;
     if (!Number.isInteger(value) || value < 1) fail(`${key} must be a whole number >= 1, got ${String(value)}`);
   }
-  for (const key of ['initLdaSweeps', 'evalEvery', 'threads'] as const) {
+  for (const key of ['initLdaSweeps', 'initHmmSweeps', 'evalEvery', 'threads'] as const) {
     if (!Number.isInteger(settings[key]) || settings[key] < 0) fail(`${key} must be a whole number >= 0, got ${settings[key]}`);
   }
   for (const key of ['alpha', 'beta', 'sequenceSmoothing', 'learningRate'] as const) {
@@ -202,8 +246,19 @@ export function validateSettings(settings: ModelSettings): void {
     fail((error as Error).message);
   }
   if (!(settings.tol >= 0 && settings.tol < 1)) fail(`tol must be a number in [0, 1) (0 runs every iteration), got ${settings.tol}`);
+  for (const key of ['contextStart', 'initExact', 'lookahead', 'exact'] as const) {
+    if (typeof settings[key] !== 'boolean') fail(`${key} must be true or false, got ${String(settings[key])}`);
+  }
   if (settings.initLdaSweeps > settings.iterations) {
     fail(`the lda initialisation (${settings.initLdaSweeps} sweeps) cannot exceed the iterations (${settings.iterations})`);
+  }
+  if (settings.initHmmSweeps > settings.iterations) {
+    fail(`the hmm initialisation (${settings.initHmmSweeps} sweeps) cannot exceed the iterations (${settings.iterations})`);
+  }
+  if (settings.initHmmOrder !== 1 && settings.initHmmOrder !== 2) fail(`initHmmOrder must be 1 or 2, got ${String(settings.initHmmOrder)}`);
+  if (settings.initLdaSweeps > 0 && (settings.initHmmSweeps > 0 || settings.contextStart)) {
+    fail('choose one initialisation: lda sweeps (initLdaSweeps) or the context start and hmm sweeps (contextStart, ' +
+      'initHmmSweeps), not both');
   }
   // and every setting a kernel takes, within the limits both backends honour: refused now, not after training
   for (const [key, limit] of Object.entries(KERNEL_LIMIT_OF) as Array<[keyof typeof KERNEL_LIMIT_OF, KernelLimitName]>) {

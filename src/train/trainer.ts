@@ -18,7 +18,8 @@ import { SemState, type IterationRecord, type LstmTrainer, type ModelVariant, ty
 import { convergenceTest } from './convergence.js';
 import { checkpointPath, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { sampleTopicsWithFixedTables } from './sample-topics.js';
-import { lstmTokenBudget, type ModelSettings } from './settings.js';
+import { contextStartTopics } from './context-start.js';
+import { SETTING_KEYS, lstmTokenBudget, withLegacyDefaults, type ModelSettings } from './settings.js';
 import { InputError, InterruptedError } from '../errors.js';
 
 /** The trained state of a topic model: its counts (phi) and how many non-zeros they hold. */
@@ -123,14 +124,22 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
       weights: input.previous.weights, tokens: train.tokens, offsets: train.offsets, sweeps: 2,
     });
   }
+  // a trained LSTM (--from) needs no initialisation
+  const initialising = !input.lstmTrainedBefore && model !== 'lda';
+  if (!initialTopics && initialising && s.contextStart) {
+    initialTopics = contextStartTopics({ kernel, tokens: train.tokens, offsets: train.offsets,
+      vocabularySize: input.vocabulary.size, numTopics: s.topics, seed: s.seed, threads: s.threads });
+  }
   const state = new SemState(kernel, {
-    model, numTopics: s.topics, vocabularySize: input.vocabulary.size,
-    iterations: s.iterations, initLdaSweeps: input.lstmTrainedBefore ? 0 : s.initLdaSweeps, mhSteps: s.mhSteps,
-    exact: s.exact, proposals: 'cycle', alpha: s.alpha, beta: s.beta, sequenceSmoothing: s.sequenceSmoothing,
+    model, numTopics: s.topics, vocabularySize: input.vocabulary.size, iterations: s.iterations,
+    initLdaSweeps: initialising ? s.initLdaSweeps : 0, initHmmSweeps: initialising ? s.initHmmSweeps : 0,
+    initHmmOrder: s.initHmmOrder,
+    mhSteps: s.mhSteps, exact: s.exact, initExact: s.initExact, lookahead: s.lookahead, proposals: 'cycle',
+    alpha: s.alpha, beta: s.beta, sequenceSmoothing: s.sequenceSmoothing,
     lstmTokens: lstmTokenBudget(s.lstmTokens, train.tokens.length), bptt: s.bptt, batch: s.batch, seed: s.seed, threads: s.threads,
   }, { tokens: train.tokens, offsets: train.offsets }, initialTopics);
   state.iteration = startIteration;
-  if (startIteration > 0 && lstm && state.modeOf(startIteration) !== 'lda') {
+  if (startIteration > 0 && lstm && state.modeOf(startIteration) === model) {
     state.weights = await lstm.cellWeights();
   }
   // the M-step engine behind SemState's LstmTrainer seam: the kernels' trainer or the TF.js topic LSTM
@@ -230,10 +239,17 @@ async function resumeFromCheckpoint(input: TopicTrainingInput, out: string):
   const file = checkpointPath(out);
   const header = saved.header as { settings?: ModelSettings; iteration?: number; history?: IterationRecord[];
     tokens?: number; vocabulary?: string[]; lstmTrainer?: unknown };
-  if (JSON.stringify(resumeKey(header.settings)) !== JSON.stringify(resumeKey(input.settings)) || header.tokens !== input.train.tokens.length ||
+  // a checkpoint that predates a setting was written with its old meaning (no lookahead, no hmm initialisation)
+  const savedSettings = withLegacyDefaults(header.settings ?? {});
+  const differing = SETTING_KEYS.filter((key) => !RESUME_FREE_KEYS.has(key) &&
+    JSON.stringify(savedSettings[key]) !== JSON.stringify(input.settings[key]));
+  if (differing.length > 0 || header.tokens !== input.train.tokens.length ||
     JSON.stringify(header.vocabulary) !== JSON.stringify(input.vocabulary.words)) {
-    throw new InputError('this checkpoint was written by a run with other settings or data; rerun with the ' +
-      'same arguments as the interrupted run, or delete the checkpoint to start over', file);
+    const what = differing.length > 0
+      ? `other settings (${differing.map((key) => `${key} ${JSON.stringify(savedSettings[key])} there, ${JSON.stringify(input.settings[key])} here`).join('; ')})`
+      : 'other data';
+    throw new InputError(`this checkpoint was written by a run with ${what}; rerun with the same arguments as the ` +
+      'interrupted run, or delete the checkpoint to start over', file);
   }
   const initialTopics = requireSection(saved, 'topics', 'int32', file);
   if (input.lstm && saved.sections.lstm) {
@@ -245,15 +261,10 @@ async function resumeFromCheckpoint(input: TopicTrainingInput, out: string):
 }
 
 /**
- * The settings a resumed run must share with the interrupted one: all but the M-step engine (either engine
- * continues the other's trainer state) and --tol (it only decides where to stop); checkpoints written before these
- * settings existed have neither.
+ * Settings a resumed run may change: the M-step engine (either engine continues the other's trainer state) and
+ * --tol (it only decides where to stop); checkpoints written before these settings existed have neither.
  */
-function resumeKey(settings: ModelSettings | undefined): Record<string, unknown> | undefined {
-  if (settings === undefined) return undefined;
-  const { lstmEngine: _engine, tol: _tol, ...rest } = settings;
-  return rest;
-}
+const RESUME_FREE_KEYS: ReadonlySet<string> = new Set(['lstmEngine', 'tol']);
 
 async function writeTrainingCheckpoint(input: TopicTrainingInput, out: string, state: SemState,
   history: IterationRecord[]): Promise<void> {

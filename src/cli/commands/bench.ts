@@ -9,6 +9,7 @@ import { BENCH_DEFAULTS, BENCH_MODES, runSamplerBench, type BenchResult } from '
 import type { KernelMode } from '../../kernels/types.js';
 import { runMstepCommand } from './bench-mstep.js';
 import { MSTEP_BENCH_DEFAULTS } from '../../bench/mstep-throughput.js';
+import { UsageError } from '../../errors.js';
 
 const NAME = 'bench';
 const d = BENCH_DEFAULTS;
@@ -22,7 +23,7 @@ export function formatBenchTable(result: BenchResult): string {
   const rows: [string, string][] = [
     ['backend', `${result.backend} (${result.instructionSet})`],
     ['model', `${result.model}${result.hidden === null ? '' : `, hidden ${result.hidden}`}, ` +
-      `${result.exact ? 'exact draws' : `${result.mhSteps} MH steps`}`],
+      `${result.exact ? 'exact draws' : `${result.mhSteps} MH steps`}${result.lookahead ? ', lookahead' : ''}`],
     ['topics', String(result.topics)],
     ['threads', `${result.threads === 0 ? 'all' : result.threads} (${result.threadsUsed} used)`],
     ['corpus', `${result.sequences} sequences, ${result.tokens} tokens, ${result.vocabulary} actions`],
@@ -78,6 +79,7 @@ export const command: Command = {
     hidden: { type: 'string', valueName: 'H', description: 'LSTM hidden units of the random weights', default: String(d.hidden) },
     'mh-steps': { type: 'string', valueName: 'M', description: 'Metropolis-Hastings steps per token', default: String(d.mhSteps) },
     exact: { type: 'boolean', description: 'draw every topic exactly from all K terms instead of MH' },
+    lookahead: { type: 'string', valueName: '0|1', description: "lla: 1 multiplies each token's target by the next topic's probability after it (train's default), 0 is the paper's sampler", default: String(d.lookahead) },
     alpha: { type: 'string', valueName: 'A', description: 'lda prior on in-sequence counts', default: String(d.alpha) },
     beta: { type: 'string', valueName: 'B', description: 'Dirichlet prior of the topic-action table', default: String(d.beta) },
     mstep: { type: 'boolean', description: 'time the LSTM M-step engines side by side instead (no input; see above)' },
@@ -105,6 +107,8 @@ export const command: Command = {
     const alpha = limitOption(NAME, args, 'alpha', 'alpha', d.alpha);
     const beta = limitOption(NAME, args, 'beta', 'beta', d.beta);
     const exact = args.values.exact === true;
+    const lookahead = choiceOption(NAME, args, 'lookahead', ['0', '1'] as const, String(d.lookahead) as '0' | '1') === '1';
+    if (lookahead && mode !== 'lla') throw new UsageError(`lla ${NAME}: --lookahead 1 applies to --model lla only, not ${mode}`);
     const settings = await corpusOptionsFrom(NAME, args);
 
     // the kernel first: a missing backend fails before minutes of loading
@@ -119,7 +123,7 @@ export const command: Command = {
     try {
       result = await runSamplerBench(kernel, {
         offsets: corpus.offsets, tokens: corpus.tokens, vocabularySize: corpus.vocabulary.size,
-      }, { mode, topics, threads, compareThreads, iterations, warmup, seed, hidden, mhSteps, exact, alpha, beta, signal: io.signal,
+      }, { mode, topics, threads, compareThreads, iterations, warmup, seed, hidden, mhSteps, exact, lookahead, alpha, beta, signal: io.signal,
         onIteration: progress });
     } finally {
       if (io.interactive) io.stderr.write('\r\x1b[2K');

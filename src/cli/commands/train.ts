@@ -22,6 +22,7 @@ import { checkTrainFiles, saveTrainedModel, type SaveOutcome } from '../train-ou
 import { checkMemory, defaultMemoryLimit, estimateTrainingMemory, formatBytes, parseMemorySize } from '../../train/memory.js';
 import { availableParallelism } from 'node:os';
 import { DEFAULT_PERPLEXITY, PERPLEXITY_PROTOCOLS } from '../../eval/model-evaluation.js';
+import { readTruth, recoveryReport } from '../../eval/recovery.js';
 
 /** The embedded default of `npm start`: a 376 KB sample of the shared event log (data/README.md). */
 export function demoFile(): string {
@@ -29,8 +30,8 @@ export function demoFile(): string {
 }
 
 /** Settings of the demo run: small enough for well under a minute on two cores, still a real training (the M-step
- * on the whole sample each iteration, as by default). Its lda initialisation is the plain default's share of the
- * iterations (11 of 20), so it scales with -n as theirs does. */
+ * on the whole sample each iteration, as by default). Its initialisation is the plain default's share of the
+ * iterations, so it scales with -n as theirs does. */
 const DEMO_DEFAULTS: Record<string, string> = { topics: '20', iterations: '20' };
 
 /** train's own flags unless asked otherwise (the model settings' defaults are DEFAULT_SETTINGS) */
@@ -84,6 +85,9 @@ export const command: Command = {
     from: { type: 'string', valueName: 'MODEL', description: 'continue training a saved model on this input (keeps its vocabulary and settings)' },
     top: { type: 'string', valueName: 'N', description: 'top actions printed per topic', default: String(TRAIN_DEFAULTS.top) },
     demo: { type: 'boolean', description: 'train on the embedded sample event log (what `npm start` runs)' },
+    truth: { type: 'string', valueName: 'FILE', description: 'the truth JSON of lla generate --truth: also report the generating ' +
+      "model's exact held-out perplexity and how far the learned topics are from the true ones (mean total variation, " +
+      'one-to-one matching)' },
     'max-memory': { type: 'string', valueName: 'SIZE', description: 'refuse a run whose estimated memory exceeds SIZE, e.g. 512M or 8G (default: 80% of this machine\'s memory)' },
   },
   async run(args: ParsedArgs, io: CommandIO): Promise<number> {
@@ -119,6 +123,7 @@ export const command: Command = {
     const resume = args.values.resume === true;
     const overwriteCheckpoint = args.values['overwrite-checkpoint'] === true;
     const from = stringOption('train', args, 'from');
+    const truthFile = stringOption('train', args, 'truth');
     const top = intOption('train', args, 'top', TRAIN_DEFAULTS.top, 0, 1000);
     const maxMemoryText = stringOption('train', args, 'max-memory');
     const maxMemory = maxMemoryText === undefined ? defaultMemoryLimit() : parseMemorySize(maxMemoryText);
@@ -132,8 +137,11 @@ export const command: Command = {
         ...(testFile !== undefined ? [{ path: testFile, name: '--test' }] : []),
         ...(stopwords !== undefined ? [{ path: stopwords, name: '--stopwords' }] : []),
         ...(from !== undefined ? [{ path: from, name: '--from' }] : []),
+        ...(truthFile !== undefined ? [{ path: truthFile, name: '--truth' }] : []),
       ] });
     }
+    // read before training: a file that is not a truth fails now (exit 2), not after the run
+    const truth = truthFile === undefined ? null : await readTruth(truthFile);
     if (resume && out && !existsSync(checkpointPath(out))) {
       io.stderr.write(`lla train: no checkpoint ${checkpointPath(out)} to resume from: starting from iteration 1\n`);
     }
@@ -173,6 +181,7 @@ export const command: Command = {
       vocabulary: data.vocabulary.size, topics: settings.topics, hidden: settings.hidden, embedding: settings.embedding,
       particles: settings.particles, batch: settings.batch, bptt: settings.bptt,
       threads: backends.threads > 0 ? backends.threads : availableParallelism(), lstmEngine: model.lstmEngine,
+      contextStart: model.settings.contextStart,
     });
     checkMemory(memory, maxMemory, maxMemoryText === undefined ? "80% of this machine's memory" : `--max-memory ${maxMemoryText}`);
     if (!json) io.stderr.write(`${startLine}; estimated memory ${formatBytes(memory.bytes)}\n`);
@@ -203,6 +212,8 @@ export const command: Command = {
     const saved: SaveOutcome = out ? await saveTrainedModel(model, out, io) : { savedTo: null, error: null };
 
     const heldOut = summary.heldOut;
+    const recovery = truth === null ? null
+      : recoveryReport(truth, data.vocabulary.words, data.test, settings.model === 'lstm' ? null : model.phi());
     const result = {
       model: settings.model,
       topics: settings.topics,
@@ -235,6 +246,7 @@ export const command: Command = {
       mstepShare: summary.trainingSeconds > 0 ? summary.mstepSeconds / summary.trainingSeconds : 0,
       resumedIterations: summary.resumedIterations,
       estimatedMemoryBytes: memory.bytes,
+      ...(recovery ? recovery : {}),
       out: saved.savedTo,
       ...(saved.error !== null ? { requestedOut: out, saveError: saved.error } : {}),
     };
@@ -265,6 +277,12 @@ export const command: Command = {
         `over ${heldOut.tokens.toLocaleString('en-US')} tokens of ${heldOut.sequences} sequences` +
         (data.heldOutOutOfVocabulary > 0 ? `, ${data.heldOutOutOfVocabulary.toLocaleString('en-US')} out-of-vocabulary tokens left out` : ''));
       lines.push(`next action         Recall@1 ${fixed(heldOut.recallAt1, 3)}, Recall@10 ${fixed(heldOut.recallAt10, 3)}, MRR ${fixed(heldOut.mrr, 3)} (${heldOut.nextActionPositions} positions)`);
+    }
+    if (recovery?.truePerplexity != null) {
+      lines.push(`true model          perplexity ${fixed(recovery.truePerplexity, 1)} on the same held-out tokens (the generating model, exact)`);
+    }
+    if (recovery?.meanTopicTotalVariation != null) {
+      lines.push(`topic recovery      mean total variation ${fixed(recovery.meanTopicTotalVariation, 3)} to the true topics (matched one to one)`);
     }
     lines.push(`parameters          ${model.denseParameters.toLocaleString('en-US')} dense + ${(model.parameterCount - model.denseParameters).toLocaleString('en-US')} count non-zeros`);
     if (saved.savedTo !== null) lines.push(`saved               ${saved.savedTo}`);

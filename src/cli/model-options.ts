@@ -1,6 +1,8 @@
 /** The training flags shared by `train` (and read back from model files by the other commands). */
 import { UsageError } from '../errors.js';
-import { DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, MODEL_KINDS, defaultInitSweeps, type ModelSettings } from '../train/settings.js';
+import {
+  COPY_CHOICES, DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, MODEL_KINDS, defaultInitSweeps, type ModelSettings,
+} from '../train/settings.js';
 import { BACKEND_CHOICES, resolveBackendChoice } from '../kernels/loader.js';
 import { parseTfBackend, type TfBackendChoice } from '../lstm/tf-backend.js';
 import { choiceOption, intOption, limitOption, numberOption, stringOption, type OptionSpecs, type ParsedArgs } from './options.js';
@@ -37,6 +39,8 @@ export const MODEL_OPTIONS: OptionSpecs = {
   'sequence-smoothing': { type: 'string', valueName: 'A', description: 'the constant a of the sequence proposal', default: String(d.sequenceSmoothing) },
   particles: { type: 'string', valueName: 'S', description: 'particles of the held-out particle filter', default: String(d.particles) },
   'eval-every': { type: 'string', valueName: 'N', description: 'held-out perplexity every N iterations (0: at the end only)', default: String(d.evalEvery) },
+  copy: { type: 'string', valueName: 'C', description: "copy component of lla, word-lla and lda: 'auto' (fitted on a held-in tenth " +
+    "of the training sequences, kept where it improves their score) or 'off'", default: d.copy },
 };
 
 /** `--tf-backend` of the command that ran (its name starts every message). */
@@ -68,7 +72,7 @@ export function settingsFrom(command: string, args: ParsedArgs): Omit<ModelSetti
   else if (init.trim() === 'random') initLdaSweeps = 0;
   else if (match) initLdaSweeps = Number(match[1]);
   else throw new UsageError(`lla ${command}: --init must be 'random' or 'lda:N' (e.g. lda:5), got '${init}'`);
-  if (model === 'lda' || model === 'lstm') initLdaSweeps = 0;
+  if (model === 'lda' || model === 'lstm' || model === 'cache') initLdaSweeps = 0;
   if (initLdaSweeps > iterations) {
     throw new UsageError(`lla ${command}: --init lda:${initLdaSweeps} needs at least ${initLdaSweeps} --iterations, got ${iterations}`);
   }
@@ -93,5 +97,6 @@ export function settingsFrom(command: string, args: ParsedArgs): Omit<ModelSetti
     evalEvery: intOption(command, args, 'eval-every', d.evalEvery, 0, 1_000_000),
     seed: limitOption(command, args, 'seed', 'seed', d.seed),
     threads: limitOption(command, args, 'threads', 'threads', d.threads),
+    copy: choiceOption(command, args, 'copy', COPY_CHOICES, d.copy),
   };
 }

@@ -5,11 +5,14 @@
 import { kernelLimitProblem } from '../kernels/limits.js';
 import type { KernelLimitName } from '../kernels/types.js';
 
-export const MODEL_KINDS = ['lla', 'word-lla', 'lda', 'lstm'] as const;
+export const MODEL_KINDS = ['lla', 'word-lla', 'lda', 'lstm', 'cache'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
+/** `--copy`: fit the copy component on held-in data and keep it where it improves the held-in score, or never. */
+export const COPY_CHOICES = ['auto', 'off'] as const;
+export type CopyChoice = (typeof COPY_CHOICES)[number];
 
 export interface ModelSettings {
-  /** lla (Topic-LLA), word-lla, lda (baseline), lstm (action-level baseline, evaluation only) */
+  /** lla (Topic-LLA), word-lla, lda (baseline), lstm (action-level baseline), cache (the recency cache) */
   model: ModelKind;
   /** K */
   topics: number;
@@ -46,6 +49,8 @@ export interface ModelSettings {
   seed: number;
   /** kernel threads; 0 = all cores */
   threads: number;
+  /** the copy component of lla, word-lla and lda (src/train/copy-fit.ts) */
+  copy: CopyChoice;
 }
 
 /**
@@ -75,12 +80,13 @@ export const DEFAULT_SETTINGS: Readonly<ModelSettings> = Object.freeze({
   evalEvery: 0,
   seed: 1,
   threads: 0,
+  copy: 'auto',
 });
 
 /** Without an explicit initialisation, the same share of the iterations as the defaults (8 of 15) runs as lda,
  * leaving at least one sweep of the model itself; lda and the lstm baseline have none. */
 export function defaultInitSweeps(model: ModelKind, iterations: number): number {
-  if (model === 'lda' || model === 'lstm') return 0;
+  if (model === 'lda' || model === 'lstm' || model === 'cache') return 0;
   const share = DEFAULT_SETTINGS.initLdaSweeps / DEFAULT_SETTINGS.iterations;
   return Math.max(0, Math.min(iterations - 1, Math.round(iterations * share)));
 }
@@ -154,6 +160,9 @@ export function validateSettings(settings: ModelSettings): void {
   for (const [key, limit] of Object.entries(KERNEL_LIMIT_OF) as Array<[keyof typeof KERNEL_LIMIT_OF, KernelLimitName]>) {
     const problem = kernelLimitProblem(limit, settings[key]);
     if (problem !== undefined) fail(`${key} ${problem}`);
+  }
+  if (!(COPY_CHOICES as readonly string[]).includes(settings.copy)) {
+    fail(`copy must be one of ${COPY_CHOICES.join(', ')}, got '${String(settings.copy)}'`);
   }
 }
 

@@ -165,7 +165,7 @@ export const command: Command = {
       heldOutTokens: data.test?.tokens.length ?? 0, heldOutSequences: data.test ? data.test.offsets.length - 1 : 0,
       vocabulary: data.vocabulary.size, topics: settings.topics, hidden: settings.hidden, embedding: settings.embedding,
       particles: settings.particles, batch: settings.batch, bptt: settings.bptt,
-      threads: backends.threads > 0 ? backends.threads : availableParallelism(),
+      threads: backends.threads > 0 ? backends.threads : availableParallelism(), copy: settings.copy === 'auto',
     });
     checkMemory(memory, maxMemory, maxMemoryText === undefined ? "80% of this machine's memory" : `--max-memory ${maxMemoryText}`);
     if (!json) io.stderr.write(`${startLine}; estimated memory ${formatBytes(memory.bytes)}\n`);
@@ -212,6 +212,8 @@ export const command: Command = {
       heldOutPerplexity: heldOut?.perplexity ?? null,
       perplexityMethod: heldOut?.perplexityMethod ?? null,
       unigramPerplexity: summary.unigramPerplexity,
+      cache: summary.cache,
+      copy: summary.copy,
       recallAt1: heldOut?.recallAt1 ?? null,
       recallAt10: heldOut?.recallAt10 ?? null,
       mrr: heldOut?.mrr ?? null,
@@ -235,7 +237,7 @@ export const command: Command = {
       return code;
     }
     const lines: string[] = [];
-    if (settings.model !== 'lstm' && top > 0) {
+    if (settings.model !== 'lstm' && settings.model !== 'cache' && top > 0) {
       lines.push(`Topics (top ${top} actions each):`);
       for (let k = 0; k < settings.topics; k++) {
         const words = model.topicWords(k, top).map((entry) => `${plainText(entry.action)} ${entry.probability.toFixed(3)}`);
@@ -252,6 +254,18 @@ export const command: Command = {
         `over ${heldOut.tokens.toLocaleString('en-US')} tokens of ${heldOut.sequences} sequences` +
         (data.heldOutOutOfVocabulary > 0 ? `, ${data.heldOutOutOfVocabulary.toLocaleString('en-US')} out-of-vocabulary tokens left out` : ''));
       lines.push(`next action         Recall@1 ${fixed(heldOut.recallAt1, 3)}, Recall@10 ${fixed(heldOut.recallAt10, 3)}, MRR ${fixed(heldOut.mrr, 3)} (${heldOut.nextActionPositions} positions)`);
+    }
+    const cache = summary.cache;
+    if (cache && settings.model !== 'cache') {
+      lines.push(`recency cache       perplexity ${fixed(cache.perplexity, 1)}, Recall@1 ${fixed(cache.recallAt1, 3)}, ` +
+        `Recall@10 ${fixed(cache.recallAt10, 3)}, MRR ${fixed(cache.mrr, 3)} (decay ${fixed(cache.decay, 3)}, unigram weight ` +
+        `${fixed(cache.mass, 2)}${cache.fitted ? ', fitted on a held-in tenth of the training sequences' : ', not fitted: too few sequences'})`);
+    }
+    if (summary.copy) {
+      const copy = summary.copy;
+      lines.push(`copy component      ${copy.kept ? 'kept' : 'dropped'}: held-in perplexity ${fixed(copy.heldInPerplexityWith, 1)} ` +
+        `with it, ${fixed(copy.heldInPerplexityWithout, 1)} without (form ${copy.form}, decay ${fixed(copy.decay, 3)}; ` +
+        `${copy.heldInTokens.toLocaleString('en-US')} tokens of ${copy.heldInSequences} held-in sequences)`);
     }
     lines.push(`parameters          ${model.denseParameters.toLocaleString('en-US')} dense + ${(model.parameterCount - model.denseParameters).toLocaleString('en-US')} count non-zeros`);
     if (saved.savedTo !== null) lines.push(`saved               ${saved.savedTo}`);

@@ -12,7 +12,9 @@
  *    for each form of lambda (COPY_FORMS): the decay on a grid with the topic-shared forms, then the per-topic
  *    forms at the best decay.
  * 3. The best form goes through the filter with copy (which also moves the topic posterior): kept when its
- *    held-in log-likelihood beats the one without copy (`--copy auto`), else the model has no copy component.
+ *    held-in log-likelihood beats the one without copy (`--copy auto`) by more than its number of constants
+ *    (Akaike's criterion: constants fitted on the same slice that judges them must pay for themselves), else the
+ *    model has no copy component. Forms are compared with the same penalty.
  */
 import type { CellWeights, CopyParameters, CountTables, KernelMode } from '../kernels/types.js';
 import { countsInKernel } from '../kernels/buffers.js';
@@ -38,6 +40,12 @@ const FORM_FREEDOM: Record<CopyForm, { rate: Freedom; mass: Freedom }> = {
   'topic-mass': { rate: 'fixed', mass: 'topic' },        // lambda = C / (C + mu_k)
 };
 const SHARED_FORMS: readonly CopyForm[] = ['constant', 'mass', 'scaled-mass'];
+
+/** The constants a form fits on K topics, the decay included (the penalty of its held-in log-likelihood). */
+export function copyFormConstants(form: CopyForm, numTopics: number): number {
+  const count = (freedom: Freedom) => (freedom === 'topic' ? numTopics : freedom === 'shared' ? 1 : 0);
+  return 1 + count(FORM_FREEDOM[form].rate) + count(FORM_FREEDOM[form].mass);
+}
 const TOPIC_FORMS: readonly CopyForm[] = ['topic', 'topic-mass'];
 /** Coordinate-ascent sweeps over the constants of a form. */
 const SWEEPS = 3;
@@ -304,7 +312,8 @@ export async function fitCopy(input: CopyFitInput): Promise<CopyFit> {
     forms.push({ form, perplexity: Math.exp(-result.value / T), parameters: { decay: result.decay,
       window: historyWindow(result.decay), rate: result.rate, mass: result.mass } });
   }
-  const best = COPY_FORMS.reduce((a, b) => (fitted.get(b)!.value > fitted.get(a)!.value ? b : a));
+  const penalised = (form: CopyForm) => fitted.get(form)!.value - copyFormConstants(form, K);
+  const best = COPY_FORMS.reduce((a, b) => (penalised(b) > penalised(a) ? b : a));
   const chosen = fitted.get(best)!;
   const parameters: CopyParameters = { decay: chosen.decay, window: historyWindow(chosen.decay), rate: chosen.rate,
     mass: chosen.mass };
@@ -315,7 +324,7 @@ export async function fitCopy(input: CopyFitInput): Promise<CopyFit> {
   const scoreWithout = sum(without);
   const scoreWith = sum(withCopy);
   return {
-    kept: scoreWith > scoreWithout, form: best, parameters,
+    kept: scoreWith - scoreWithout > copyFormConstants(best, K), form: best, parameters,
     heldInPerplexityWithout: Math.exp(-scoreWithout / T), heldInPerplexityWith: Math.exp(-scoreWith / T),
     heldInTokens: T, heldInSequences: slice.offsets.length - 1, forms,
   };
@@ -324,13 +333,16 @@ export async function fitCopy(input: CopyFitInput): Promise<CopyFit> {
 /** What training reports and saves of the copy component's fit: the scores and the chosen form, no typed arrays. */
 export type CopyFitSummary = Omit<CopyFit, 'parameters' | 'forms'> & {
   decay: number;
-  forms: Array<{ form: CopyForm; decay: number; perplexity: number }>;
+  /** each form's decay, held-in perplexity and mean rate_k and mass_k over the topics */
+  forms: Array<{ form: CopyForm; decay: number; perplexity: number; meanRate: number; meanMass: number }>;
 };
 
 export function copyFitSummary(fit: CopyFit): CopyFitSummary {
   const { parameters, forms, ...rest } = fit;
+  const mean = (values: Float64Array) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
   return { ...rest, decay: parameters.decay,
-    forms: forms.map((entry) => ({ form: entry.form, decay: entry.parameters.decay, perplexity: entry.perplexity })) };
+    forms: forms.map((entry) => ({ form: entry.form, decay: entry.parameters.decay, perplexity: entry.perplexity,
+      meanRate: mean(entry.parameters.rate), meanMass: mean(entry.parameters.mass) })) };
 }
 
 /**

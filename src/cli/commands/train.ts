@@ -156,7 +156,8 @@ export const command: Command = {
         : 'no training tokens: the vocabulary filters (--min-count, --max-vocab, --stopwords, --max-df) removed every action ' +
           'of the training split; relax them', file);
     }
-    const startLine = `lla train: ${settings.model}, K=${settings.topics}, ${data.train.offsets.length - 1} training sequences ` +
+    const topicModel = settings.model !== 'lstm' && settings.model !== 'cache';
+    const startLine = `lla train: ${settings.model}${topicModel ? `, K=${settings.topics}` : ''}, ${data.train.offsets.length - 1} training sequences ` +
       `(${data.train.tokens.length.toLocaleString('en-US')} tokens, ${data.vocabulary.size.toLocaleString('en-US')} actions), ` +
       `${data.test ? `${data.test.offsets.length - 1} held out` : 'no held-out split'}; kernel backend ${model.backend}`;
     // refuse a run too big for the machine before the sampler, tables and LSTM are allocated
@@ -237,7 +238,7 @@ export const command: Command = {
       return code;
     }
     const lines: string[] = [];
-    if (settings.model !== 'lstm' && settings.model !== 'cache' && top > 0) {
+    if (topicModel && top > 0) {
       lines.push(`Topics (top ${top} actions each):`);
       for (let k = 0; k < settings.topics; k++) {
         const words = model.topicWords(k, top).map((entry) => `${plainText(entry.action)} ${entry.probability.toFixed(3)}`);
@@ -245,10 +246,18 @@ export const command: Command = {
       }
       lines.push('');
     }
-    lines.push(`model               ${settings.model} (K=${settings.topics}, H=${settings.hidden}), kernel ${model.backend}, LSTM on TF.js ${model.tfBackend ?? 'n/a'}`);
-    lines.push(`training            ${summary.iterations} iterations in ${fixed(summary.trainingSeconds, 1)} s ` +
-      `(E-step ${fixed(summary.estepSeconds, 1)} s, M-step ${fixed(summary.mstepSeconds, 1)} s = ${fixed(100 * result.mstepShare, 0)}%` +
-      `${summary.resumedIterations > 0 ? `; ${summary.resumedIterations} of them in the run this one resumed` : ''})`);
+    if (settings.model === 'cache') {
+      const cache = model.cache!;
+      lines.push(`model               cache (the recency cache: decay ${fixed(cache.decay, 3)} over the last ${cache.window} ` +
+        `actions, unigram weight ${fixed(cache.mass, 2)})`);
+      lines.push(`training            ${cache.fitted ? 'constants fitted on a held-in tenth of the training sequences' :
+        'constants not fitted (fewer than two training sequences): the hand-set ones'} in ${fixed(summary.seconds, 1)} s`);
+    } else {
+      lines.push(`model               ${settings.model} (K=${settings.topics}, H=${settings.hidden}), kernel ${model.backend}, LSTM on TF.js ${model.tfBackend ?? 'n/a'}`);
+      lines.push(`training            ${summary.iterations} iterations in ${fixed(summary.trainingSeconds, 1)} s ` +
+        `(E-step ${fixed(summary.estepSeconds, 1)} s, M-step ${fixed(summary.mstepSeconds, 1)} s = ${fixed(100 * result.mstepShare, 0)}%` +
+        `${summary.resumedIterations > 0 ? `; ${summary.resumedIterations} of them in the run this one resumed` : ''})`);
+    }
     if (heldOut) {
       lines.push(`held-out perplexity ${fixed(heldOut.perplexity, 1)} (${heldOut.perplexityMethod}; unigram ${fixed(summary.unigramPerplexity ?? NaN, 1)}) ` +
         `over ${heldOut.tokens.toLocaleString('en-US')} tokens of ${heldOut.sequences} sequences` +

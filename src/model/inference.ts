@@ -177,6 +177,8 @@ export class ModelSession {
     this.mixture = kernel.allocFloat32(s.topics);
   }
 
+  /** ranks next actions (phi, and the copy component when the model has one); made on the first next() */
+  private ranker: CopyRanker | undefined;
   /** whether `mixture` holds the kernel's prediction (false before the first known action) */
   private ready = false;
 
@@ -234,8 +236,6 @@ export class ModelSession {
     return this.ranker.top(this.topicMixture(), this.copyHistory(), n)
       .map((entry) => ({ action: this.model.vocabulary.word(entry.action), probability: entry.probability }));
   }
-
-  private ranker: CopyRanker | undefined;
 
   /** The copy history's counts from the ring (oldest first in `recent`), null without the copy component. */
   private copyHistory() {

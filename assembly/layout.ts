@@ -64,7 +64,11 @@ export const FILTER_BETA = 64;           // f64
 export const FILTER_ALPHA = 72;          // f64
 export const FILTER_SEED = 80;           // u64
 export const FILTER_FIRST_SEQUENCE = 88; // u64 stream index of sequence 0 of this call (a corpus run in chunks)
-export const FILTER_BYTES = 96;
+export const FILTER_COPY_RATE = 96;      // f64 [K] rho_k of the copy component (copy.ts)
+export const FILTER_COPY_MASS = 100;     // f64 [K] mu_k
+export const FILTER_COPY_WINDOW = 104;   // i32 the copy history's length; 0: no copy component
+export const FILTER_COPY_DECAY = 112;    // f64
+export const FILTER_BYTES = 120;
 
 // Parameters of the row-range jobs (countRowsRange, aliasRowsRange, countHashRange): several threads each take
 // ranges of actions [first, end). One block layout serves the three; each reads only its own fields.

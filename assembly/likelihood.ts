@@ -5,11 +5,12 @@
 import { seedStream, uniform } from './rng';
 import { Cell, cellStep, allLogits, softmax } from './lstm_cell';
 import { phiColumn } from './counts';
+import { mixCopy, recordCopy } from './copy';
 import {
   FILTER_MODE, FILTER_TOPICS, FILTER_VOCABULARY, FILTER_TOKENS, FILTER_OFFSETS, FILTER_ROW_OFFSETS,
   FILTER_ROW_TOPICS, FILTER_ROW_COUNTS, FILTER_CELL, FILTER_INVERSE_TOTALS, FILTER_PARTICLES,
   FILTER_LOG_LIKELIHOOD, FILTER_MIXTURE_POSITIONS, FILTER_MIXTURE_COUNT, FILTER_MIXTURES, FILTER_BETA,
-  FILTER_ALPHA, FILTER_SEED, FILTER_FIRST_SEQUENCE, MODE_LDA, MODE_LLA, MODE_WORD_LLA,
+  FILTER_ALPHA, FILTER_SEED, FILTER_FIRST_SEQUENCE, FILTER_COPY_WINDOW, MODE_LDA, MODE_LLA, MODE_WORD_LLA,
 } from './layout';
 
 // @ts-ignore: decorator
@@ -57,9 +58,12 @@ export function filterTokenScratchBytes(K: i32, H: i32, S: i32, lda: bool): f64 
   return <f64>(<u64>copiesPart(0, H, K) + particleStateBytes(K, H, S, lda));
 }
 
-/** Scratch of particleFilter: the particle state followed by filterToken's scratch, in bytes (an f64, as above). */
-export function filterScratchBytes(K: i32, H: i32, S: i32, lda: bool): f64 {
-  return <f64>((particleStateBytes(K, H, S, lda) << 1) + <u64>copiesPart(0, H, K));
+/**
+ * Scratch of particleFilter: the particle state, the copy history ring (i32 [copyWindow], 0 without the copy
+ * component), then filterToken's scratch, in bytes (an f64, as above).
+ */
+export function filterScratchBytes(K: i32, H: i32, S: i32, lda: bool, copyWindow: i32): f64 {
+  return <f64>((particleStateBytes(K, H, S, lda) << 1) + align16Wide(<u64>copyWindow << 2) + <u64>copiesPart(0, H, K));
 }
 
 /** Particle filter over sequences [first, end): logLikelihood[d] and the requested mixtures. */
@@ -80,7 +84,9 @@ export function filterRange(params: usize, scratch: usize, first: i32, end: i32)
   const weights = cellState + stateBytes;
   const topics = weights + align16(<usize>S << 3);
   const counts = topics + align16(<usize>S << 2);
-  const tokenScratch = counts + (lda ? align16(<usize>S * <usize>K << 2) : 0);
+  // history: i32 [window] the copy component's ring of recent actions; a sequence reads only what it wrote
+  const history = counts + (lda ? align16(<usize>S * <usize>K << 2) : 0);
+  const tokenScratch = history + align16(<usize>load<i32>(params + FILTER_COPY_WINDOW) << 2);
   const firstSequence = load<u64>(params + FILTER_FIRST_SEQUENCE);
   for (let d = first; d < end; d++) {
     const start = load<i32>(offsets + (<usize>d << 2));
@@ -105,7 +111,7 @@ export function filterRange(params: usize, scratch: usize, first: i32, end: i32)
         p++;
       }
       const previousAction = t == start ? -1 : load<i32>(tokens + (<usize>(t - 1) << 2));
-      logLikelihood += filterToken(params, tokenScratch, hidden, cellState, weights, topics, counts,
+      logLikelihood += filterToken(params, tokenScratch, hidden, cellState, weights, topics, counts, history,
         load<i32>(tokens + (<usize>t << 2)), previousAction, t - start, firstSequence + <u64>d, mixtureOut);
     }
     store<f64>(load<usize>(params + FILTER_LOG_LIKELIHOOD) + (<usize>d << 3), logLikelihood);
@@ -115,10 +121,11 @@ export function filterRange(params: usize, scratch: usize, first: i32, end: i32)
 /**
  * One token for one sequence: returns log p(action | history), reweights, draws each particle's topic,
  * resamples when ESS < S/2. Writes the predictive mixture sum_s W_s pi_s before the action is seen into
- * mixtureOut (f32 [K]) when it is not 0.
+ * mixtureOut (f32 [K]) when it is not 0. With the copy component, `history` is its ring (copy.ts): read before
+ * the action, which is then recorded in it.
  */
 export function filterToken(params: usize, scratch: usize, hidden: usize, cellState: usize, weights: usize,
-  topics: usize, counts: usize, action: i32, previousAction: i32, position: i32, sequence: u64,
+  topics: usize, counts: usize, history: usize, action: i32, previousAction: i32, position: i32, sequence: u64,
   mixtureOut: usize): f64 {
   const mode = load<i32>(params + FILTER_MODE);
   const K = load<i32>(params + FILTER_TOPICS);
@@ -155,8 +162,10 @@ export function filterToken(params: usize, scratch: usize, hidden: usize, cellSt
   if (mixtureOut != 0) memory.fill(mixture, 0, <usize>K << 3);
   const rowBegin = load<i32>(rowOffsets + (<usize>action << 2));
   const rowEnd = load<i32>(rowOffsets + (<usize>(action + 1) << 2));
-  // phi_{., action} once per token, shared by every particle
+  // phi_{., action} once per token, shared by every particle (with copy: the copy mixture in its place)
   phiColumn(phi, K, beta, inverseTotals, rowTopics, rowCounts, rowBegin, rowEnd);
+  const copying = load<i32>(params + FILTER_COPY_WINDOW) > 0;
+  if (copying) mixCopy(params, history, position, action, phi, K);
   const priorScale = 1.0 / (<f64>position + <f64>K * alpha);
   let predictiveTotal: f64 = 0;
   for (let s = 0; s < S; s++) {
@@ -221,6 +230,7 @@ export function filterToken(params: usize, scratch: usize, hidden: usize, cellSt
     resample(S, H, K, lda, hidden, cellState, weights, topics, counts,
       hiddenCopy, cellCopy, weightsCopy, topicsCopy, countsCopy);
   }
+  if (copying) recordCopy(params, history, position, action);
   return Math.log(predictiveTotal);
 }
 

@@ -33,6 +33,10 @@ export const LIMIT_ALPHA_MIN: f64 = 1e-100;
 export const LIMIT_ALPHA_MAX: f64 = 1e100;
 export const LIMIT_SEQUENCE_SMOOTHING_MIN: f64 = 1e-100;
 export const LIMIT_SEQUENCE_SMOOTHING_MAX: f64 = 1e100;
+export const LIMIT_COPY_WINDOW_MIN: i32 = 1;
+export const LIMIT_COPY_WINDOW_MAX: i32 = 1 << 16;
+export const LIMIT_COPY_DECAY_MIN: f64 = 0;
+export const LIMIT_COPY_DECAY_MAX: f64 = 1;
 // seeds, iterations and stream indices
 export const LIMIT_SEED_MIN: i64 = 0;
 export const LIMIT_SEED_MAX: i64 = (<i64>1 << 53) - 1;

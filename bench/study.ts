@@ -45,6 +45,9 @@ interface Run {
   maxVocab: number | null;
   heldOutPerplexity: number;
   unigramPerplexity: number;
+  /** the recency cache's held-out perplexity and Recall@10 (reported by every run; NaN in runs before issue 13) */
+  cachePerplexity: number;
+  cacheRecallAt10: number;
   recallAt10: number;
   denseParameters: number;
   parameterCount: number;
@@ -72,11 +75,13 @@ function train(part: 'A' | 'B', file: { name: string; path: string }, model: str
   if (child.status !== 0) {
     throw new Error(`study: ${model} on ${file.name} failed (exit ${child.status}):\n${child.stderr.slice(-2000)}`);
   }
-  const last = JSON.parse(child.stdout.trim().split('\n').pop()!) as Record<string, number>;
+  const last = JSON.parse(child.stdout.trim().split('\n').pop()!) as Record<string, number> & {
+    cache: { perplexity: number; recallAt10: number } | null };
   const rssKiB = Number(child.stderr.trim().split('\n').pop());
   const run: Run = {
     part, file: file.name, model, topics: model === 'lstm' ? null : topics, hidden, maxVocab,
     heldOutPerplexity: last.heldOutPerplexity, unigramPerplexity: last.unigramPerplexity, recallAt10: last.recallAt10,
+    cachePerplexity: last.cache?.perplexity ?? NaN, cacheRecallAt10: last.cache?.recallAt10 ?? NaN,
     denseParameters: last.denseParameters, parameterCount: last.parameterCount, wallSeconds,
     mstepShare: last.mstepShare, vocabulary: last.vocabulary, heldOutTokens: last.heldOutTokens,
     peakRssMiB: Number.isFinite(rssKiB) ? rssKiB / 1024 : NaN,
@@ -107,10 +112,11 @@ writeFileSync(join(outFolder, 'results.json'), `${JSON.stringify({ quick, runs }
 const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 const int = (value: number) => Math.round(value).toLocaleString('en-US');
 function table(rows: Run[]): string {
-  const header = '| file | model | K | H | held-out perplexity | unigram | Recall@10 | dense parameters | parameters (dense + non-zeros) | wall time (s) | M-step share | peak RSS (MiB) |\n' +
-    '|---|---|---|---|---|---|---|---|---|---|---|---|';
+  const header = '| file | model | K | H | held-out perplexity | unigram | cache (Recall@10) | Recall@10 | dense parameters | parameters (dense + non-zeros) | wall time (s) | M-step share | peak RSS (MiB) |\n' +
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|';
   const body = rows.map((r) => `| ${r.file} | ${r.model} | ${r.topics ?? '-'} | ${r.model === 'lda' ? '-' : r.hidden} | ` +
-    `${fmt(r.heldOutPerplexity)} | ${fmt(r.unigramPerplexity)} | ${fmt(r.recallAt10, 3)} | ${int(r.denseParameters)} | ` +
+    `${fmt(r.heldOutPerplexity)} | ${fmt(r.unigramPerplexity)} | ${fmt(r.cachePerplexity ?? NaN)} (${fmt(r.cacheRecallAt10 ?? NaN, 3)}) | ` +
+    `${fmt(r.recallAt10, 3)} | ${int(r.denseParameters)} | ` +
     `${int(r.parameterCount)} | ${fmt(r.wallSeconds)} | ${fmt(100 * r.mstepShare, 0)}% | ${fmt(r.peakRssMiB, 0)} |`);
   return `${header}\n${body.join('\n')}`;
 }

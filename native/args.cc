@@ -334,6 +334,8 @@ Napi::Object limitsObject(Napi::Env env) {
   add("beta", kBetaLimit.min, kBetaLimit.max);
   add("alpha", kAlphaLimit.min, kAlphaLimit.max);
   add("sequenceSmoothing", kSequenceSmoothingLimit.min, kSequenceSmoothingLimit.max);
+  add("copyWindow", kCopyWindowLimit.min, kCopyWindowLimit.max);
+  add("copyDecay", kCopyDecayLimit.min, kCopyDecayLimit.max);
   add("seed", static_cast<double>(kSeedLimit.min), static_cast<double>(kSeedLimit.max));
   return limits;
 }

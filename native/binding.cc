@@ -295,6 +295,30 @@ Napi::Value Sweep(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+// The copy component (copy.h): decay and window inside their limits, rate [K] in [0, 1], mass [K] finite >= 0;
+// the arrays are copied, so an asynchronous filter never reads memory the caller may change meanwhile.
+CopyParams copyParams(Arguments& a, Napi::Object o, int32_t numTopics) {
+  CopyParams copy;
+  copy.enabled = true;
+  copy.decay = a.number(o.Get("decay"), "copy.decay", kCopyDecayLimit);
+  copy.window = a.integer(o.Get("window"), "copy.window", kCopyWindowLimit);
+  const auto rate = a.float64s(o.Get("rate"), "copy.rate");
+  const auto mass = a.float64s(o.Get("mass"), "copy.mass");
+  a.length("copy.rate", rate.length, numTopics);
+  a.length("copy.mass", mass.length, numTopics);
+  for (int32_t k = 0; k < numTopics; ++k) {
+    if (!(rate.data[k] >= 0 && rate.data[k] <= 1)) {
+      a.fail("copy.rate", "[" + std::to_string(k) + "] is not in [0, 1]", "pass each topic's copy rate rho_k in [0, 1]");
+    }
+    if (!(mass.data[k] >= 0 && std::isfinite(mass.data[k]))) {
+      a.fail("copy.mass", "[" + std::to_string(k) + "] is not a finite number >= 0", "pass each topic's history mass mu_k >= 0");
+    }
+  }
+  copy.rate.assign(rate.data, rate.data + numTopics);
+  copy.mass.assign(mass.data, mass.data + numTopics);
+  return copy;
+}
+
 // Fields shared by particleFilter and filterStep.
 // snapshot: for the asynchronous particleFilter, where the count tables are copied as they are checked (snapshot.h)
 FilterParams filterParams(Arguments& a, Napi::Object o, Snapshot* snapshot = nullptr) {
@@ -315,6 +339,8 @@ FilterParams filterParams(Arguments& a, Napi::Object o, Snapshot* snapshot = nul
   p.particles = a.integer(o.Get("particles"), "particles", kParticlesLimit);
   if (p.mode == kModeWordLla) p.particles = 1;  // exact: one deterministic "particle"
   p.seed = a.unsignedInteger(o.Get("seed"), "seed");
+  const Napi::Value copyValue = o.Get("copy");
+  if (!copyValue.IsUndefined() && !copyValue.IsNull()) p.copy = copyParams(a, a.object(copyValue, "copy"), p.numTopics);
   return p;
 }
 
@@ -404,7 +430,15 @@ Napi::Value FilterStep(const Napi::CallbackInfo& info) {
   a.range("state.position", position.data, 1, 0, kTokensLimit.max + 1);  // tokens consumed so far
   a.range("state.previousAction", previousAction.data, 1, -1, p.vocabularySize);
   a.range("state.previousTopic", previousTopic.data, S, -1, p.numTopics);
-  ParticleState state{position.data, previousAction.data, weights.data, previousTopic.data, nullptr, nullptr, nullptr};
+  ParticleState state{position.data, previousAction.data, weights.data, previousTopic.data, nullptr, nullptr, nullptr,
+                      nullptr};
+  if (p.copy.enabled) {
+    const auto copyHistory = a.int32s(stateObject.Get("copyHistory"), "state.copyHistory");
+    a.minimumLength("state.copyHistory", copyHistory.length, static_cast<size_t>(p.copy.window));
+    // -1 marks a slot not written yet (the session's start); a slot is read only once written
+    a.range("state.copyHistory", copyHistory.data, static_cast<size_t>(p.copy.window), -1, p.vocabularySize);
+    state.copyHistory = copyHistory.data;
+  }
   if (p.hasCell) {
     const auto hidden = a.float32s(stateObject.Get("hiddenState"), "state.hiddenState");
     const auto cellState = a.float32s(stateObject.Get("cellState"), "state.cellState");
@@ -435,7 +469,7 @@ Napi::Value FilterStep(const Napi::CallbackInfo& info) {
     mixtureOut = mixture.data;
   }
   a.outputsApart({"state.position", "state.previousAction", "state.weights", "state.previousTopic", "state.hiddenState",
-                  "state.cellState", "state.topicCounts", "mixtureOut"});
+                  "state.cellState", "state.topicCounts", "state.copyHistory", "mixtureOut"});
   const double logProbability = filterStep(p, state, action, sequenceIndex, mixtureOut);
   return Napi::Number::New(info.Env(), logProbability);
 }

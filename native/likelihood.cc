@@ -59,6 +59,7 @@ class Engine {
     if (t == 0) std::fill(state.weights, state.weights + S_, 1.0 / S_);
     if (shared_.prepared) stepCells(state, state.hidden, state.cellState);
     phiColumn(p_.counts, shared_.phiScale, p_.beta, action, phi_.data());
+    if (p_.copy.enabled) mixCopy(p_.copy, state.copyHistory, t, action, phi_.data(), K_);
     Stream rng(p_.seed, kFilterIterationBase + static_cast<uint64_t>(t), sequenceIndex);
     if (mixtureBefore) std::fill(mixture_.begin(), mixture_.end(), 0.0);
     double total = 0;
@@ -88,6 +89,7 @@ class Engine {
       for (int32_t s = 0; s < S_; ++s) squares += state.weights[s] * state.weights[s];
       if (1.0 / squares < 0.5 * S_) resample(state, rng);
     }
+    if (p_.copy.enabled) recordCopy(p_.copy, state.copyHistory, t, action);
     *state.position = t + 1;
     *state.previousAction = action;
     return std::log(total);
@@ -200,7 +202,7 @@ class Engine {
   const FilterParams& p_;
   const int32_t K_;
   const int32_t S_;
-  std::vector<double> phi_;       // [K] phi_{k,w} of the current action
+  std::vector<double> phi_;       // [K] phi_{k,w} of the current action (with copy: the copy mixture)
   std::vector<double> terms_;     // [K] pi numerators, then times phi
   std::vector<double> mixture_;   // [K]
   std::vector<int32_t> drawn_;    // [S] this step's topic per particle
@@ -234,8 +236,10 @@ void runParticleFilter(const FilterParams& params, const int32_t* tokens, const 
     std::vector<int32_t> previousTopic(S);
     std::vector<float> hidden(static_cast<size_t>(S) * H), cellState(static_cast<size_t>(S) * H);
     std::vector<int32_t> topicCounts(params.mode == kModeLda ? static_cast<size_t>(S) * K : 0);
+    // copyHistory: [window] the ring of recent actions (copy only); a sequence reads only what it wrote
+    std::vector<int32_t> copyHistory(params.copy.enabled ? params.copy.window : 0);
     ParticleState state{&position, &previousAction, weights.data(), previousTopic.data(), hidden.data(),
-                        cellState.data(), topicCounts.data()};
+                        cellState.data(), topicCounts.data(), copyHistory.data()};
     for (int32_t d; (d = queue.take()) >= 0;) {
       position = 0;
       previousAction = -1;

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 
+#include "copy.h"
 #include "counts.h"
 #include "lstm_cell.h"
 
@@ -20,6 +21,7 @@ struct FilterParams {
   int32_t particles = 1;  // S (1 for word-lla)
   uint64_t seed = 0;
   uint64_t firstSequence = 0;  // particleFilter: stream index of sequence 0 of this call (a corpus run in chunks)
+  CopyParams copy;        // copy.enabled: the copy component (copy.h)
 };
 
 // FilterState of src/kernels/types.ts, validated by the binding.
@@ -31,6 +33,7 @@ struct ParticleState {
   float* hidden;            // [S][H] state before reading the next input (lla, word-lla)
   float* cellState;         // [S][H]
   int32_t* topicCounts;     // [S][K] (lda)
+  int32_t* copyHistory;     // [copy.window] (copy only) ring of recent actions, position p at p mod window
 };
 
 // The whole corpus: logLikelihood [D]; mixtures [P][K] at the sorted global mixturePositions [P] (P may be 0).

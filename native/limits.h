@@ -36,6 +36,8 @@ constexpr IntegerLimit kThreadsLimit{0, 1024};
 constexpr RealLimit kBetaLimit{1e-100, 1e100};
 constexpr RealLimit kAlphaLimit{1e-100, 1e100};
 constexpr RealLimit kSequenceSmoothingLimit{1e-100, 1e100};
+constexpr IntegerLimit kCopyWindowLimit{1, int64_t{1} << 16};
+constexpr RealLimit kCopyDecayLimit{0, 1};
 // seeds, iterations and stream indices
 constexpr IntegerLimit kSeedLimit{0, (int64_t{1} << 53) - 1};
 

@@ -10,12 +10,14 @@
  */
 export { LlaModel } from './model/model.js';
 export type { ModelOptions, TrainOptions, TrainSummary, TopicWord } from './model/model.js';
+export type { CacheReference, FittedCache, References } from './model/references.js';
+export type { CopyFitSummary, CopyForm } from './train/copy-fit.js';
 export { ModelSession } from './model/inference.js';
 export type { NextAction } from './model/inference.js';
 export type { EvaluationResult } from './eval/model-evaluation.js';
 export type { Sequences, SequenceInput } from './train/data.js';
-export { DEFAULT_SETTINGS, MODEL_KINDS } from './train/settings.js';
-export type { ModelKind, ModelSettings } from './train/settings.js';
+export { DEFAULT_SETTINGS, MODEL_KINDS, COPY_CHOICES } from './train/settings.js';
+export type { ModelKind, ModelSettings, CopyChoice } from './train/settings.js';
 export type { IterationRecord } from './train/sem.js';
 export { prepareData } from './train/data.js';
 export type { PrepareOptions, PreparedData } from './train/data.js';
@@ -23,7 +25,7 @@ export { holdoutSplit } from './train/split.js';
 export { loadCorpus, readDocuments, toCorpus, buildVocabulary, Vocabulary, corpusStats } from './corpus/index.js';
 export type { Corpus, CorpusFormat, RawDocuments, ReadOptions, LoadCorpusOptions } from './corpus/index.js';
 export { loadKernel, resolveBackendChoice } from './kernels/loader.js';
-export type { Kernel, BuildInfo, BackendName, KernelLimit, KernelLimitName } from './kernels/types.js';
+export type { Kernel, BuildInfo, BackendName, CopyParameters, KernelLimit, KernelLimitName } from './kernels/types.js';
 export { KERNEL_LIMITS } from './kernels/types.js';
 export { checkKernelLimits, kernelLimitProblem, KernelLimitError } from './kernels/limits.js';
 export { generateSynthetic } from './generate/synthetic.js';

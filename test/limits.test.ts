@@ -149,7 +149,9 @@ test('kernelLimitProblem and checkKernelLimits accept each bound and refuse what
   for (const [name, limit] of Object.entries(KERNEL_LIMITS) as Array<[KernelLimitName, (typeof KERNEL_LIMITS)[KernelLimitName]]>) {
     assert.is(kernelLimitProblem(name, limit.min), undefined, `${name} = min`);
     assert.is(kernelLimitProblem(name, limit.max), undefined, `${name} = max`);
-    const outside = limit.integer ? [limit.min - 1, limit.max + 1, limit.min + 0.5] : [limit.min / 2, limit.max * 2, 0];
+    // a real limit from 0 (copyDecay) has nothing between 0 and its minimum: step below it instead
+    const outside = limit.integer ? [limit.min - 1, limit.max + 1, limit.min + 0.5]
+      : limit.min > 0 ? [limit.min / 2, limit.max * 2, 0] : [limit.min - 0.5, limit.max * 2];
     for (const value of [...outside, Number.NaN, Infinity, `${limit.min}`, undefined, null]) {
       const problem = kernelLimitProblem(name, value);
       assert.ok(problem !== undefined && problem.includes(`[${limit.min}, ${limit.max}]`) && problem.includes(limit.reason),

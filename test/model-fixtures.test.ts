@@ -1,5 +1,6 @@
 // Model files written by earlier versions keep loading and give the same results (SPEC section 6), on both
-// kernel backends. The fixtures were made once by test/fixtures/models/make-model-fixture.ts (lla 0.1.0).
+// kernel backends. The fixtures were made once by test/fixtures/models/make-model-fixture.ts (lla 0.1.0, header
+// schema 1) and make-schema-2-fixture.ts (schema 2: the copy component and the recency cache).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
@@ -29,6 +30,48 @@ for (const backend of ['native', 'wasm'] as const) {
       const next = model.predictNext(expected.probe[0], 5);
       assert.equal(next.map((entry) => entry.action), expected[kind].predictNext.map((entry) => entry.action));
       next.forEach((entry, i) => assert.ok(Math.abs(entry.probability - expected[kind].predictNext[i].probability) < 1e-4));
+      model.dispose();
+    });
+  }
+  test.run();
+}
+
+// Schema 1 (lla 0.1.0) predates the copy component and the recency cache: such files load without either.
+for (const kind of ['lla', 'lda'] as const) {
+  const test = suite(`model fixture of lla 0.1.0: no copy component (${kind})`);
+  test('loads as a model without a copy component, whose cache reference is unknown', async () => {
+    const model = await LlaModel.load(new URL(`${kind}-model-0.1.0.lla`, folder).pathname, { backend: 'native', warn: () => undefined });
+    assert.is(model.copy, null);
+    assert.is(model.cache, null);
+    const references = model.references(expected.probe);
+    assert.is(references.cache, null);
+    assert.ok(references.unigramPerplexity !== null && references.unigramPerplexity > 1, 'the unigram still comes from its counts');
+    model.dispose();
+  });
+  test.run();
+}
+
+// Schema 2 (issue 13): the copy component and the recency cache's constants, made once by make-schema-2-fixture.ts.
+const schema2 = JSON.parse(readFileSync(new URL('model-schema-2.expected.json', folder), 'utf8')) as { probe: string[][] } &
+  Record<'lla' | 'lda' | 'cache', { perplexity: number; predictNext: Array<{ action: string; probability: number }>;
+    parameterCount: number; copy: { decay: number; window: number; rate: number[]; mass: number[] } | null;
+    cache: unknown }>;
+for (const backend of ['native', 'wasm'] as const) {
+  const test = suite(`model fixtures of header schema 2 (${backend} kernels)`);
+  for (const kind of ['lla', 'lda', 'cache'] as const) {
+    test(`the ${kind} model of schema 2 loads with its copy component and cache, and predicts as it did`, async () => {
+      const model = await LlaModel.load(new URL(`${kind}-model-schema-2.lla`, folder).pathname, { backend, warn: () => undefined });
+      const saved = schema2[kind];
+      assert.is(model.model, kind);
+      assert.equal(model.copy === null ? null : { decay: model.copy.decay, window: model.copy.window,
+        rate: Array.from(model.copy.rate), mass: Array.from(model.copy.mass) }, saved.copy);
+      assert.equal(model.cache, saved.cache);
+      assert.is(model.parameterCount, saved.parameterCount);
+      const perplexity = await model.perplexity(schema2.probe);
+      assert.ok(Math.abs(perplexity / saved.perplexity - 1) < 1e-3, `perplexity ${perplexity} vs ${saved.perplexity}`);
+      const next = model.predictNext(schema2.probe[0], 5);
+      assert.equal(next.map((entry) => entry.action), saved.predictNext.map((entry) => entry.action));
+      next.forEach((entry, i) => assert.ok(Math.abs(entry.probability - saved.predictNext[i].probability) < 1e-4));
       model.dispose();
     });
   }

@@ -83,9 +83,13 @@ function fakeData(model: ModelKind, k: number, evaluations: number): ReportData 
     settings: { ...DEFAULT_SETTINGS, model, topics: k }, vocabularySize: HOSTILE.length,
     backends: { kernel: 'native', tf: model === 'lda' ? null : 'wasm' },
     parameters: { dense: 1000, total: 1500 },
-    heldOut: { model, perplexity: 230, perplexityMethod: 'left-to-right', logLikelihood: -1000, tokens: 200, sequences: 10,
-      outOfVocabulary: 3, recallAt1: 0.1, recallAt10: 0.4, mrr: 0.2, nextActionPositions: 150 },
+    heldOut: { model, copy: hasTopics, perplexity: 230, perplexityMethod: 'left-to-right', logLikelihood: -1000, tokens: 200,
+      sequences: 10, outOfVocabulary: 3, recallAt1: 0.1, recallAt10: 0.4, mrr: 0.2, nextActionPositions: 150 },
     unigramPerplexity: 800, coherence: hasTopics ? { umass: -1.5, npmi: 0.05 } : null,
+    cache: { perplexity: 412.5, recallAt1: 0.15, recallAt10: 0.35, mrr: 0.22, decay: 0.875, mass: 6.5, window: 104, fitted: true },
+    copy: hasTopics ? { decay: 0.8, window: 62, meanRate: 0.375, meanMass: 1.25 } : null,
+    copyFit: hasTopics ? { kept: true, form: 'topic', heldInPerplexityWith: 210.5, heldInPerplexityWithout: 290.25,
+      heldInTokens: 1234, heldInSequences: 12, decay: 0.8, forms: [] } : null,
     history,
     topics: hasTopics ? Array.from({ length: k }, (_, topic) => ({ topic, tokens: 10 + topic,
       actions: HOSTILE.map((action, i) => ({ action, probability: 0.3 / (i + 1) })) })) : null,
@@ -116,6 +120,9 @@ test('the page of a hand-made lla report: every section, every string escaped, n
   assert.ok(html.includes('lda init'), 'the initialisation sweeps are shaded');
   assert.ok(html.includes('class="empty-row"'), 'the empty transition row is drawn grey');
   assert.ok(html.includes("the LSTM's next-topic distribution"));
+  // the references and the copy component
+  assert.match(html, /recency-cache reference<\/td><td>412\.5; Recall@1 0\.150, Recall@10 0\.350, MRR 0\.220 \(decay 0\.875/);
+  assert.match(html, /copy component<\/td><td>decay 0\.800 over the last 62 actions, mean rate 0\.375, mean history mass 1\.25; kept \(form topic\): held-in perplexity 210\.5 with it, 290\.3 without/);
   // the transition data for the hover read-out round-trips
   const json = /<script type="application\/json" id="transition-data">([^<]*)<\/script>/.exec(html);
   assert.ok(json);

@@ -23,13 +23,15 @@ export async function loadModelFor(command: string, path: string, args: ParsedAr
 }
 
 /**
- * Refuses a model whose kind cannot do `what` (the lstm baseline has no topics, phi or topic transitions):
+ * Refuses a model whose kind cannot do `what` (the lstm and cache baselines have no topics, phi or topic transitions):
  * a usage error (exit 2) raised before anything is read or written.
  */
 export function requireTopicModel(command: string, model: LlaModel, path: string, what: string): void {
-  if (model.model === 'lstm') {
-    throw new UsageError(`lla ${command}: ${path} is an 'lstm' baseline model, which has no topics, so it cannot ${what}; ` +
-      `give a topic model (trained with --model lla, word-lla or lda), or use 'lla eval' for the lstm baseline`);
+  if (model.model === 'lstm' || model.model === 'cache') {
+    const kind = model.model === 'lstm' ? "an 'lstm' baseline model" : "a 'cache' model (the recency cache)";
+    throw new UsageError(`lla ${command}: ${path} is ${kind}, which has no topics, so it cannot ${what}; ` +
+      `give a topic model (trained with --model lla, word-lla or lda), or use 'lla eval' and 'lla predict' for the ` +
+      `${model.model} baseline`);
   }
 }
 

@@ -1,7 +1,7 @@
 /** The training flags shared by `train` (and read back from model files by the other commands). */
 import { UsageError } from '../errors.js';
 import {
-  DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, EXACT_LOOKAHEAD_MAX_TOPICS, LSTM_ENGINE_CHOICES, MODEL_KINDS,
+  COPY_CHOICES, DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, EXACT_LOOKAHEAD_MAX_TOPICS, LSTM_ENGINE_CHOICES, MODEL_KINDS,
   defaultInitialisation, lstmTokensProblem, type Initialisation, type LstmTokens, type ModelSettings,
 } from '../train/settings.js';
 import { BACKEND_CHOICES, resolveBackendChoice } from '../kernels/loader.js';
@@ -52,6 +52,8 @@ export const MODEL_OPTIONS: OptionSpecs = {
   'sequence-smoothing': { type: 'string', valueName: 'A', description: 'the constant a of the sequence proposal', default: String(d.sequenceSmoothing) },
   particles: { type: 'string', valueName: 'S', description: 'particles of the held-out particle filter', default: String(d.particles) },
   'eval-every': { type: 'string', valueName: 'N', description: 'held-out perplexity every N iterations (0: at the end only)', default: String(d.evalEvery) },
+  copy: { type: 'string', valueName: 'C', description: "copy component of lla, word-lla and lda: 'auto' (fitted on a held-in tenth " +
+    "of the training sequences, kept where it improves their score) or 'off'", default: d.copy },
 };
 
 /** `--tf-backend` of the command that ran (its name starts every message). */
@@ -89,7 +91,7 @@ export function settingsFrom(command: string, args: ParsedArgs): FlagSettings {
   else if (match?.[1] === 'hmm') initialisation = { ...none, contextStart: true, initHmmSweeps: Number(match[2]) };
   else if (match) initialisation = { ...none, initHmmSweeps: Number(match[2]), initHmmOrder: 2 };
   else throw new UsageError(`lla ${command}: --init must be 'random', 'lda:N', 'hmm:N' or 'hmm2:N' (e.g. hmm:5), got '${init}'`);
-  if (model === 'lda' || model === 'lstm') initialisation = none;
+  if (model === 'lda' || model === 'lstm' || model === 'cache') initialisation = none;
   const sweeps = Math.max(initialisation.initLdaSweeps, initialisation.initHmmSweeps);
   if (sweeps > iterations) {
     throw new UsageError(`lla ${command}: --init ${init} needs at least ${sweeps} --iterations, got ${iterations}`);
@@ -124,6 +126,7 @@ export function settingsFrom(command: string, args: ParsedArgs): FlagSettings {
     evalEvery: intOption(command, args, 'eval-every', d.evalEvery, 0, 1_000_000),
     seed: limitOption(command, args, 'seed', 'seed', d.seed),
     threads: limitOption(command, args, 'threads', 'threads', d.threads),
+    copy: choiceOption(command, args, 'copy', COPY_CHOICES, d.copy),
   };
 }
 

@@ -9,7 +9,8 @@
  *   `gibbsSweeps` (default 20) collapsed Gibbs sweeps of kernel.sweep (exact conditionals, lda mode) over a
  *   corpus holding only the first halves, from uniform random topics; after `burnIn` (default 10) sweeps every
  *   sweep's assignments are kept, theta_{d,k} = (mean count of k in the first half + alpha) / (N_1 + K alpha),
- *   and the second half is scored with that fixed theta: log p = sum_t log sum_k theta_k phi_{k,w_t}.
+ *   and the second half is scored with that fixed theta: log p = sum_t log sum_k theta_k phi_{k,w_t} (with the
+ *   copy component, its predictive with theta as the topic mixture; the history is every earlier token).
  * - `lla` and `word-lla`: the filter conditions on the first half and keeps running over the second, so
  *   log p(second | first) = log p(whole sequence) - log p(first half), both from kernel.particleFilter with the
  *   same seed and sequence index. The filter draws from a fresh stream per (sequence, position), so the run over
@@ -20,6 +21,8 @@ import type { AliasTables } from '../kernels/types.js';
 import { forEachSequenceChunk } from '../kernels/chunks.js';
 import { interruptionPoint } from '../errors.js';
 import { checkFilterOptions, sequenceLogLikelihoods, type HeldOutOptions } from './perplexity.js';
+import { CopyRanker } from './copy.js';
+import { historyCounts } from './history.js';
 import { checkInteger, MixtureScorer, type SequenceCorpus } from './phi.js';
 
 export interface CompletionOptions extends HeldOutOptions {
@@ -80,7 +83,8 @@ async function ldaCompletion(options: CompletionOptions, first: SequenceCorpus, 
   // start: [T1] uniform random topics of the first halves (their streams are per sequence, drawn once for all)
   const start = new Int32Array(first.tokens.length);
   kernel.randomTopics(first.offsets, start, K, options.seed);
-  const scorer = new MixtureScorer(counts, beta, K, V);
+  const ranker = new CopyRanker(new MixtureScorer(counts, beta, K, V), options.copy ?? null);
+  const copy = options.copy;
   const { tokens, offsets } = options.corpus;
   const theta = new Float64Array(K);
   // The tables are fixed, so each sequence's chain is its own: a chunk of sequences runs all its sweeps, then the
@@ -112,9 +116,12 @@ async function ldaCompletion(options: CompletionOptions, first: SequenceCorpus, 
       }
       const observed = to - from;
       for (let k = 0; k < K; k++) theta[k] = (theta[k] / kept.length + alpha) / (observed + K * alpha);
-      const dense = scorer.densePart(theta);
       let logLikelihood = 0;
-      for (let i = secondStart[d]; i < offsets[d + 1]; i++) logLikelihood += Math.log(dense + scorer.sparsePart(theta, tokens[i]));
+      for (let i = secondStart[d]; i < offsets[d + 1]; i++) {
+        // with the copy component, the history is everything before the token (the first half and the scored part)
+        const history = copy ? historyCounts(tokens, offsets[d], i, copy.decay, copy.window) : null;
+        logLikelihood += Math.log(ranker.probability(theta, history, tokens[i]));
+      }
       perSequence[d] = logLikelihood;
     }
   }, sweeps);

@@ -18,3 +18,9 @@ export { MixtureScorer, phiValue, countOf, inverseDenominators, densePhi } from 
 export { evaluateTopicModel, evaluateActionLstm, actionLstmNextAction, PERPLEXITY_PROTOCOLS, DEFAULT_PERPLEXITY } from './model-evaluation.js';
 export type { EvaluationResult, EvaluationCorpus, PerplexityProtocol } from './model-evaluation.js';
 export type { SequenceCorpus } from './phi.js';
+export { DecayedHistory, historyCounts, historyWindow, HISTORY_WEIGHT_FLOOR, MAX_HISTORY_WINDOW } from './history.js';
+export type { HistoryCounts } from './history.js';
+export { CacheRanker, cacheEvaluation, cacheLogLikelihoods, smoothedUnigram } from './cache.js';
+export type { CacheParameters, CacheEvaluation } from './cache.js';
+export { CopyRanker, copyRates } from './copy.js';
+export { evaluateCacheModel } from './model-evaluation.js';

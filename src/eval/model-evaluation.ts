@@ -6,7 +6,8 @@
 import type { Kernel } from '../kernels/types.js';
 import { countsInKernel } from '../kernels/buffers.js';
 import type { ActionLstm } from '../lstm/action-lstm.js';
-import { completionPerplexity } from './completion.js';
+import { cacheEvaluation, cacheLogLikelihoods, smoothedUnigram, type CacheParameters } from './cache.js';
+import { completionPerplexity, splitHalves } from './completion.js';
 import { heldOutPerplexity, type HeldOutOptions } from './perplexity.js';
 import { chooseNextActionPositions, nextActionEvaluation, type NextActionResult } from './next-action.js';
 import type { SequenceCorpus } from './phi.js';
@@ -17,8 +18,10 @@ export type PerplexityProtocol = (typeof PERPLEXITY_PROTOCOLS)[number];
 export const DEFAULT_PERPLEXITY: PerplexityProtocol = 'left-to-right';
 
 export interface EvaluationResult {
-  /** lla, word-lla, lda or lstm */
-  model: HeldOutOptions['mode'] | 'lstm';
+  /** lla, word-lla, lda, lstm or cache */
+  model: HeldOutOptions['mode'] | 'lstm' | 'cache';
+  /** whether the topic model's copy component took part (src/eval/copy.ts) */
+  copy: boolean;
   /** held-out perplexity (left to right, or document completion) */
   perplexity: number;
   perplexityMethod: string;
@@ -55,14 +58,48 @@ export async function evaluateTopicModel(options: TopicModelEvaluation): Promise
     ...(options.weights ? { weights: options.weights } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.chunkTokens !== undefined ? { chunkTokens: options.chunkTokens } : {}),
+    ...(options.copy ? { copy: options.copy } : {}),
   };
   const { perplexity, logLikelihood, tokens } = options.perplexity === 'completion'
     ? await completionPerplexity(common)
     : await heldOutPerplexity(common);
   const next = options.nextAction ? await nextActionEvaluation(common) : null;
   return {
-    model: options.mode, perplexity, perplexityMethod: options.perplexity, logLikelihood, tokens,
-    sequences: corpus.offsets.length - 1, outOfVocabulary: corpus.skippedTokens, ...nextActionFields(next),
+    model: options.mode, copy: options.copy !== undefined, perplexity, perplexityMethod: options.perplexity,
+    logLikelihood, tokens, sequences: corpus.offsets.length - 1, outOfVocabulary: corpus.skippedTokens,
+    ...nextActionFields(next),
+  };
+}
+
+export interface CacheModelEvaluation {
+  /** training counts n_w [V] of the vocabulary: the unigram the cache backs off to */
+  trainingCounts: ArrayLike<number>;
+  parameters: CacheParameters;
+  /** the model's kernel and seed: they draw the next-action positions, the same as every other model's */
+  kernel: Kernel;
+  seed: number;
+  corpus: EvaluationCorpus;
+  perplexity: PerplexityProtocol;
+  nextAction: boolean;
+}
+
+/** Perplexity and next-action metrics of the recency cache (src/eval/cache.ts): exact, no kernel filter. */
+export function evaluateCacheModel(options: CacheModelEvaluation): EvaluationResult {
+  const { corpus, parameters } = options;
+  const unigram = smoothedUnigram(options.trainingCounts);
+  const evaluation = cacheEvaluation(unigram, parameters, corpus,
+    options.nextAction ? { kernel: options.kernel, seed: options.seed } : undefined);
+  let { logLikelihood, tokens } = evaluation;
+  if (options.perplexity === 'completion') {
+    const { first, secondStart } = splitHalves(corpus);
+    tokens = corpus.tokens.length - first.tokens.length;
+    if (tokens === 0) throw new Error('evaluateCacheModel: the held-out corpus has no second halves to score');
+    logLikelihood = cacheLogLikelihoods(unigram, parameters, corpus, secondStart).reduce((a, b) => a + b, 0);
+  }
+  return {
+    model: 'cache', copy: false, perplexity: Math.exp(-logLikelihood / tokens), perplexityMethod: options.perplexity,
+    logLikelihood, tokens, sequences: corpus.offsets.length - 1, outOfVocabulary: corpus.skippedTokens,
+    ...nextActionFields(evaluation.nextAction),
   };
 }
 
@@ -88,7 +125,7 @@ export async function evaluateActionLstm(options: ActionLstmEvaluation): Promise
   const tokens = corpus.tokens.length;
   const next = options.nextAction ? await actionLstmNextAction(options) : null;
   return {
-    model: 'lstm', perplexity: Math.exp(-logLikelihood / Math.max(1, tokens)), perplexityMethod: 'exact',
+    model: 'lstm', copy: false, perplexity: Math.exp(-logLikelihood / Math.max(1, tokens)), perplexityMethod: 'exact',
     logLikelihood, tokens, sequences: corpus.offsets.length - 1, outOfVocabulary: corpus.skippedTokens,
     ...nextActionFields(next),
   };

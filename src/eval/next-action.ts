@@ -2,7 +2,8 @@
  * Next-action prediction (SPEC 4), the user-modelling metric. On held-out sequences, at every position t >= 5
  * (0-based, i.e. after the first 5 actions) — or at a seeded uniform sample of at most `maxPositions` of them —
  * all V actions are ranked by p(w_t | w_<t) = sum_k mix_k phi_{k,w}, where mix is the filter's predictive topic
- * mixture before w_t is seen (kernel.particleFilter's `mixtures`). Ties go to the smaller action id. Reported:
+ * mixture before w_t is seen (kernel.particleFilter's `mixtures`); with the copy component, by its predictive
+ * (copy.ts), the history being the sequence's actions before t. Ties go to the smaller action id. Reported:
  * Recall@1, Recall@10 (the true action ranks 1st / within the first 10) and MRR (mean of 1/rank).
  *
  * Cost: one filter run over the sequences that hold a sampled position, cut after their last sampled position,
@@ -10,6 +11,8 @@
  */
 import type { CountTables, Kernel } from '../kernels/types.js';
 import { checkFilterOptions, sequenceLogLikelihoods, type HeldOutOptions } from './perplexity.js';
+import { CopyRanker } from './copy.js';
+import { historyCounts } from './history.js';
 import { checkInteger, MixtureScorer } from './phi.js';
 import { TopN } from './top-n.js';
 
@@ -149,14 +152,20 @@ export async function nextActionEvaluation(options: NextActionOptions): Promise<
   await sequenceLogLikelihoods(options, { tokens: cutTokens, offsets: cutOffsets },
     { positions: cutPositions, mixtures });
 
-  const scorer = new MixtureScorer(options.counts, options.beta, K, options.vocabularySize);
+  const ranker = new CopyRanker(new MixtureScorer(options.counts, options.beta, K, options.vocabularySize),
+    options.copy ?? null);
+  const copy = options.copy;
   const mix = new Float64Array(K);
   let hits1 = 0;
   let hits10 = 0;
   let reciprocal = 0;
+  d = 0;
   for (let i = 0; i < positions; i++) {
     for (let k = 0; k < K; k++) mix[k] = mixtures[i * K + k];
-    const rank = scorer.rank(mix, tokens[scoredPositions[i]]);
+    const position = scoredPositions[i];
+    while (offsets[d + 1] <= position) d++;
+    const history = copy ? historyCounts(tokens, offsets[d], position, copy.decay, copy.window) : null;
+    const rank = ranker.rank(mix, history, tokens[position]);
     ranks[i] = rank;
     if (rank === 1) hits1++;
     if (rank <= 10) hits10++;

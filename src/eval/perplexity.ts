@@ -6,7 +6,7 @@
  * Out-of-vocabulary held-out tokens are dropped by the caller before this point (for every model alike); their
  * number is passed in and reported with the result.
  */
-import type { CellWeights, CountTables, Kernel, KernelMode } from '../kernels/types.js';
+import type { CellWeights, CopyParameters, CountTables, Kernel, KernelMode } from '../kernels/types.js';
 import { forEachSequenceChunk, positionsInChunk, type ChunkOptions } from '../kernels/chunks.js';
 import { checkCorpus, checkCounts, checkInteger, checkPositive, type SequenceCorpus } from './phi.js';
 
@@ -30,6 +30,8 @@ export interface HeldOutOptions extends ChunkOptions {
   vocabularySize: number;
   /** held-out tokens dropped before evaluation because their action is not in the training vocabulary */
   outOfVocabulary?: number;
+  /** the copy component (src/eval/copy.ts), when the model has one */
+  copy?: CopyParameters;
 }
 
 export interface PerplexityResult {
@@ -97,6 +99,7 @@ export async function sequenceLogLikelihoods(options: HeldOutOptions, corpus: Se
       firstSequence: chunk.first,
       threads: options.threads,
       logLikelihood: perSequence.subarray(chunk.first, chunk.end),
+      ...(options.copy ? { copy: options.copy } : {}),
       ...(record && chunkRecord && chunkRecord.local.length > 0 ? {
         mixturePositions: chunkRecord.local, mixtures: record.mixtures.subarray(chunkRecord.from * K, chunkRecord.to * K),
       } : {}),

@@ -162,13 +162,16 @@ export class MixtureScorer {
     return this.densePart(mix) + this.sparsePart(mix, w);
   }
 
-  /** sparseOut: [V] every action's sparse part (ordering actions by it is ordering them by p(w)). */
-  sparseParts(mix: ArrayLike<number>, sparseOut: Float64Array): void {
+  /**
+   * sparseOut: [V] every action's sparse part (ordering actions by it is ordering them by p(w)), plus bonus[w]
+   * when a bonus [V] is given (the copy component's share of p(w), src/eval/copy.ts).
+   */
+  sparseParts(mix: ArrayLike<number>, sparseOut: Float64Array, bonus?: Float64Array): void {
     const { rowOffsets, rowTopics } = this.counts;
     const scale = this.rowScale;
     let e = 0;
     for (let w = 0; w < this.vocabularySize; w++) {
-      let sum = 0;
+      let sum = bonus === undefined ? 0 : bonus[w];
       for (const end = rowOffsets[w + 1]; e < end; e++) sum += mix[rowTopics[e]] * scale[e];
       sparseOut[w] = sum;
     }
@@ -177,16 +180,17 @@ export class MixtureScorer {
   /**
    * 1-based rank of `target` among all V actions by p(w) under `mix`: 1 + the number of actions with a higher
    * probability + the number with an equal probability and a smaller id. Actions are compared by their sparse
-   * parts (the dense part is common), which keeps ties exact.
+   * parts (the dense part is common), which keeps ties exact; plus bonus[w] when a bonus [V] is given.
    */
-  rank(mix: ArrayLike<number>, target: number): number {
+  rank(mix: ArrayLike<number>, target: number, bonus?: Float64Array): number {
     const { rowOffsets, rowTopics } = this.counts;
     const scale = this.rowScale;
-    const targetScore = this.sparsePart(mix, target);
+    let targetScore = bonus === undefined ? 0 : bonus[target];
+    for (let e = rowOffsets[target]; e < rowOffsets[target + 1]; e++) targetScore += mix[rowTopics[e]] * scale[e];
     let ahead = 0;
     let e = 0;
     for (let w = 0; w < this.vocabularySize; w++) {
-      let sum = 0;
+      let sum = bonus === undefined ? 0 : bonus[w];
       for (const end = rowOffsets[w + 1]; e < end; e++) sum += mix[rowTopics[e]] * scale[e];
       if (sum > targetScore || (sum === targetScore && w < target)) ahead++;
     }

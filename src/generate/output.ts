@@ -67,6 +67,7 @@ export function* truthChunks(corpus: SyntheticCorpus): Generator<string> {
     seed: options.seed, topics: options.topics, vocabularySize: options.vocabulary,
     sequences: options.sequences, length: options.length, dynamics: options.dynamics,
     concentration: options.concentration, tokens: corpus.tokens.length,
+    copyRate: options.copyRate, copyDecay: options.copyDecay, copiedTokens: corpus.copiedTokens,
     phiLayout: 'phi[k][w]: probability of action actions[w] under topic k; rows sum to 1',
     transitions,
   };

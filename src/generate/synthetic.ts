@@ -15,10 +15,14 @@
  *   permutation `successor`; at t = 1, z_{t-2} is taken to be z_0), else uniform. Given z_{t-1} alone the next
  *   topic is spread over many values; given the last two it is nearly determined: a dependency an LSTM can
  *   carry in its state and a first-order Markov chain over topics cannot.
+ * Copies (copy.ts): with `copyRate` R > 0, each action after a sequence's first repeats one of its recent actions
+ * with probability R (decayed by `copyDecay` per step), else it is drawn from phi of its topic.
  * Sequence lengths are uniform integers in [round(L/2), round(3L/2)] (at least 1), mean about L.
  * Every draw comes from one GeneratorRandom seeded with `seed`: the same options give the same corpus.
  */
 import { GeneratorRandom } from './random.js';
+import { drawCopiedAction } from './copy.js';
+import { historyWindow } from '../kernels/history-window.js';
 
 export const DYNAMICS = ['first-order', 'second-order'] as const;
 export type Dynamics = (typeof DYNAMICS)[number];
@@ -33,7 +37,7 @@ export const SUPPORT_OVERLAP = 0.1;
 /** The settings of `lla generate` unless asked otherwise (concentration: also the library's default). */
 export const SYNTHETIC_DEFAULTS = Object.freeze({
   topics: 10, vocabulary: 1000, sequences: 1000, length: 50, seed: 1, dynamics: 'first-order' as Dynamics,
-  concentration: 0.5,
+  concentration: 0.5, copyRate: 0, copyDecay: 0.9,
 });
 
 export interface SyntheticOptions {
@@ -45,6 +49,10 @@ export interface SyntheticOptions {
   dynamics: Dynamics;
   /** Dirichlet concentration of phi_k over its support (default SYNTHETIC_DEFAULTS.concentration: sparse-ish) */
   concentration?: number;
+  /** probability that an action (after a sequence's first) repeats a recent one (default 0: none) */
+  copyRate?: number;
+  /** per-step decay of the history a copy is drawn from, in [0, 1] (default SYNTHETIC_DEFAULTS.copyDecay) */
+  copyDecay?: number;
   /** called every few thousand sequences with (generated, total) */
   onProgress?: (done: number, total: number) => void;
 }
@@ -76,6 +84,8 @@ export interface SyntheticCorpus {
   tokens: Int32Array;
   /** topics: [T] the true topic of every token */
   topics: Int32Array;
+  /** tokens copied from the history (copyRate > 0) */
+  copiedTokens: number;
 }
 
 /** The name written for action id `w` (white-space free, so it survives the text format). */
@@ -106,6 +116,10 @@ export function validateSyntheticOptions(options: SyntheticOptions): void {
   if (!(concentration > 0) || !Number.isFinite(concentration)) {
     throw new RangeError(`synthetic corpus: concentration must be a positive number, got ${concentration}`);
   }
+  const copyRate = options.copyRate ?? SYNTHETIC_DEFAULTS.copyRate;
+  const copyDecay = options.copyDecay ?? SYNTHETIC_DEFAULTS.copyDecay;
+  if (!(copyRate >= 0 && copyRate <= 1)) throw new RangeError(`synthetic corpus: copyRate must be in [0, 1], got ${copyRate}`);
+  if (!(copyDecay >= 0 && copyDecay <= 1)) throw new RangeError(`synthetic corpus: copyDecay must be in [0, 1], got ${copyDecay}`);
   const maxLength = Math.round(1.5 * options.length);
   if (options.sequences * maxLength > 2 ** 31 - 1) {
     throw new RangeError(`synthetic corpus: up to ${options.sequences} x ${maxLength} tokens would not fit in ` +
@@ -226,6 +240,10 @@ export function generateSynthetic(options: SyntheticOptions): SyntheticCorpus {
   validateSyntheticOptions(options);
   const concentration = options.concentration ?? SYNTHETIC_DEFAULTS.concentration;
   const { topics: numTopics, vocabulary, sequences, length, seed, dynamics } = options;
+  const copyRate = options.copyRate ?? SYNTHETIC_DEFAULTS.copyRate;
+  const copyDecay = options.copyDecay ?? SYNTHETIC_DEFAULTS.copyDecay;
+  const copyWindow = historyWindow(copyDecay);
+  let copiedTokens = 0;
   const random = new GeneratorRandom(seed);
   const topicModel = drawTopics(random, numTopics, vocabulary, concentration);
   const transitions = drawTransitions(random, numTopics, dynamics);
@@ -249,7 +267,13 @@ export function generateSynthetic(options: SyntheticOptions): SyntheticCorpus {
       if (previous < 0) z = random.below(numTopics);
       else z = drawNextTopic(random, transitions, numTopics, previous, beforePrevious < 0 ? previous : beforePrevious);
       topics[t] = z;
-      tokens[t] = drawAction(random, topicModel.supports[z]!, cumulative[z]!);
+      // no draw for copying at rate 0: corpora without copies stay what they were
+      if (copyRate > 0 && t > start && random.uniform() < copyRate) {
+        tokens[t] = drawCopiedAction(random, tokens, start, t, copyDecay, copyWindow);
+        copiedTokens += 1;
+      } else {
+        tokens[t] = drawAction(random, topicModel.supports[z]!, cumulative[z]!);
+      }
       beforePrevious = previous;
       previous = z;
     }
@@ -257,8 +281,8 @@ export function generateSynthetic(options: SyntheticOptions): SyntheticCorpus {
   }
   options.onProgress?.(sequences, sequences);
   return {
-    options: { topics: numTopics, vocabulary, sequences, length, seed, dynamics, concentration },
-    topicModel, transitions, offsets, tokens, topics,
+    options: { topics: numTopics, vocabulary, sequences, length, seed, dynamics, concentration, copyRate, copyDecay },
+    topicModel, transitions, offsets, tokens, topics, copiedTokens,
   };
 }
 

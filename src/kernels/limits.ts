@@ -133,6 +133,7 @@ export function kernelArgumentChecks(prefix: string): KernelArgumentChecks {
       if (args.firstSequence !== undefined) checkOne(where, 'firstSequence', 'seed', args.firstSequence);
       checkOne(where, 'threads', 'threads', args.threads);
       checkCorpusLengths(where, args.tokens, args.offsets);
+      checkCopy(where, args.copy);
     },
     filterStep(args) {
       const where = at('filterStep');
@@ -140,6 +141,7 @@ export function kernelArgumentChecks(prefix: string): KernelArgumentChecks {
       checkModelArguments(where, args);
       checkOne(where, 'particles', 'particles', args.particles);
       checkOne(where, 'sequenceIndex', 'seed', args.sequenceIndex);
+      checkCopy(where, args.copy);
     },
     lstmSteps(weights, inputs) {
       const where = at('lstmSteps');
@@ -218,6 +220,13 @@ function checkModelArguments(where: string, args: {
   if (mode === 'lda') checkOne(where, 'alpha', 'alpha', args.alpha);
   checkOne(where, 'seed', 'seed', args.seed);
   if (mode !== 'lda' && mode !== 'hmm') checkHidden(where, args.weights);
+}
+
+/** The copy component's decay and window, when it is given as an object (its arrays are the backend's to check). */
+function checkCopy(where: string, copy: unknown): void {
+  if (!isObject(copy)) return;
+  checkOne(where, 'copy.decay', 'copyDecay', copy.decay);
+  checkOne(where, 'copy.window', 'copyWindow', copy.window);
 }
 
 /** weights.hidden, when weights are an object (missing weights are the backend's to name). */

@@ -34,6 +34,18 @@
  * K-1). q_d(k) is proportional to c_{d,k}^{-t} + a, the histogram without the token's own previous topic: a
  * proposal that includes it depends on the chain's start state, which biases short chains by O(1/N_d).
  *
+ * The copy component (issue 13; lla, word-lla and lda): with probability lambda_{t,k} the action at position t
+ * repeats one of the sequence's own recent actions, drawn in proportion to their decayed counts, else it comes
+ * from phi_k. With the last n = min(t, window) actions, newest first (j = 1 is w_{t-1}):
+ *   c_t(w) = sum_{j=1..n} decay^(j-1) [w_{t-j} = w],   C_t = sum_w c_t(w),
+ *   lambda_{t,k} = rate[k] C_t / (C_t + mass[k])   (0 while C_t = 0, i.e. at t = 0; mass 0 makes it rate[k]),
+ *   p(w_t | z_t = k, w_<t) = lambda_{t,k} c_t(w_t) / C_t + (1 - lambda_{t,k}) phi_{k,w_t},
+ * which sums to one over the vocabulary. The filter uses it wherever it used phi_{k,w_t} (the predictive, the
+ * reweighting, the posterior draw of z_t). Both backends compute c_t(w_t) and C_t in one scan, newest first, the
+ * weight starting at 1 and multiplied by decay after each action, then lambda_{t,k} and the mixture above for
+ * each k, in double precision without fused multiply-adds: the two backends agree bit for bit on it, and a
+ * sequence fed to filterStep in pieces gives the same numbers as particleFilter on the whole.
+ *
  * Alias tables (Vose), shared definition
  * - A table over n slots has `prob: Float32Array [n]` and `alias: Int32Array [n]` (here holding topic ids).
  *   Draw: u = uniform() * n; i = floor(u); if (u - i < prob[i]) take slot i's own topic, else alias[i].
@@ -183,6 +195,17 @@ export interface SweepResult {
   proposalsAccepted: number;
 }
 
+/** The copy component's parameters (the definition above). */
+export interface CopyParameters {
+  /** per-step decay of the history counts, in [0, 1] (KERNEL_LIMITS.copyDecay) */
+  decay: number;
+  /** the history holds the last `window` actions (KERNEL_LIMITS.copyWindow): older ones are forgotten */
+  window: number;
+  /** rate: [K] rho_k in [0, 1]; mass: [K] mu_k >= 0 (finite): lambda_{t,k} = rho_k C_t / (C_t + mu_k) */
+  rate: Float64Array;
+  mass: Float64Array;
+}
+
 export interface FilterArgs {
   mode: KernelMode;
   numTopics: number;
@@ -201,6 +224,8 @@ export interface FilterArgs {
   threads: number;
   /** logLikelihood: [D] output: sum over the sequence of log p(w_t | w_<t). */
   logLikelihood: Float64Array;
+  /** the copy component; absent: none (p(w_t | z_t = k) = phi_{k,w_t}) */
+  copy?: CopyParameters;
   /** optional: sorted global token positions at which to record the predictive topic mixture
    * sum_s W_s pi_s (before w_t is seen) into mixtures [P][K]. */
   mixturePositions?: Int32Array;
@@ -221,6 +246,9 @@ export interface FilterState {
   cellState: Float32Array;
   /** topicCounts: [S][K] (lda) each particle's in-sequence topic counts. */
   topicCounts: Int32Array;
+  /** copyHistory: [copy.window] (with copy only) the recent actions as a ring: the action of position t at index
+   * t mod window, written by filterStep; -1 (or anything) where no action was written yet (never read). */
+  copyHistory?: Int32Array;
 }
 
 // ---- The fused LSTM trainer (SPEC 3 step 3) ------------------------------------------------------------------
@@ -414,6 +442,9 @@ export const KERNEL_LIMITS = Object.freeze({
     'lda: K alpha and (n + alpha) / (n_d + K alpha) stay normal float64 (5e-324 and 1e308 gave NaN likelihoods)'),
   sequenceSmoothing: limit(1e-100, 1e100, false,
     'a of the sequence proposal: (N - 1) + K a stays finite, and a > 0 keeps every topic reachable'),
+  copyWindow: limit(1, 2 ** 16, true,
+    'the copy history: the filter scans up to this many recent actions per token, and a session keeps them'),
+  copyDecay: limit(0, 1, false, 'the copy history\'s per-step decay: 1 keeps every action of the window alike'),
   seed: limit(0, Number.MAX_SAFE_INTEGER, true,
     'seeds, iterations, stream indices: u64 in the streams, passed as JS numbers, so exact up to 2^53 - 1'),
 });

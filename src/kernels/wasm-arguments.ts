@@ -120,6 +120,8 @@ export interface FilterShape {
   /** particles as given; particlesUsed: 1 for word-lla, whose likelihood is exact */
   particles: number;
   particlesUsed: number;
+  /** the copy component's history length; 0 without it */
+  copyWindow: number;
 }
 
 export function checkFilterCommon(entry: string, checks: ContentChecks, args: FilterCommonArgs): FilterShape {
@@ -129,7 +131,24 @@ export function checkFilterCommon(entry: string, checks: ContentChecks, args: Fi
   return {
     mode, modeCode: modeCode(mode)!, K, V, H, alpha: mode === 'lda' ? args.alpha : 0, seed: BigInt(args.seed),
     particles: args.particles, particlesUsed: mode === 'word-lla' ? 1 : args.particles,
+    copyWindow: checkCopy(entry, args.copy, K),
   };
+}
+
+/** The copy component (absent or null: none): rate [K] in [0, 1], mass [K] finite >= 0. Returns its window, or 0. */
+function checkCopy(entry: string, copy: unknown, K: number): number {
+  if (copy === undefined || copy === null) return 0;
+  if (typeof copy !== 'object') fail(entry, `copy must be CopyParameters (decay, window, rate, mass), got ${describe(copy)}`);
+  const { rate, mass, window } = copy as { rate: unknown; mass: unknown; window: number };
+  requireArray(entry, 'copy.rate', rate, Float64Array, K);
+  requireArray(entry, 'copy.mass', mass, Float64Array, K);
+  for (let k = 0; k < K; k++) {
+    const rho = (rate as Float64Array)[k];
+    const mu = (mass as Float64Array)[k];
+    if (!(rho >= 0 && rho <= 1)) fail(entry, `copy.rate[${k}] = ${rho} is not in [0, 1]: pass each topic's copy rate rho_k`);
+    if (!(mu >= 0 && Number.isFinite(mu))) fail(entry, `copy.mass[${k}] = ${mu} is not a finite number >= 0: pass each topic's history mass mu_k`);
+  }
+  return window;
 }
 
 /** particleFilter: the common arguments, the corpus, the outputs. P: the mixture positions (0 when none). */
@@ -176,6 +195,14 @@ export function checkFilterStep(checks: ContentChecks, args: FilterStepArgs):
   requireArray(entry, 'state.hiddenState', state.hiddenState, Float32Array, S * H, true);
   requireArray(entry, 'state.cellState', state.cellState, Float32Array, S * H, true);
   if (mode === 'lda') requireArray(entry, 'state.topicCounts', state.topicCounts, Int32Array, S * K, true);
+  if (common.copyWindow > 0) {
+    requireArray(entry, 'state.copyHistory', state.copyHistory, Int32Array, common.copyWindow, true);
+    // -1 marks a slot not written yet (a session's start); a slot is read only once written
+    const history = state.copyHistory!;
+    for (let i = 0; i < common.copyWindow; i++) {
+      if (!(history[i] >= -1 && history[i] < V)) fail(entry, `state.copyHistory[${i}] = ${history[i]} must be -1 or an action below ${V}`);
+    }
+  }
   // tokens consumed so far: a token count (the count after this step still fits int32)
   const position = requireInteger(entry, 'state.position[0]', state.position[0], 0, KERNEL_LIMITS.tokens.max);
   const previousAction = requireInteger(entry, 'state.previousAction[0]', state.previousAction[0], -1, V - 1);

@@ -23,8 +23,8 @@ export const FILTER = {
   mode: 0, topics: 4, vocabulary: 8, sequences: 12, tokens: 16, offsets: 20,
   rowOffsets: 24, rowTopics: 28, rowCounts: 32, cell: 36, inverseTotals: 40, particles: 44,
   logLikelihood: 48, mixturePositions: 52, mixtureCount: 56, mixtures: 60,
-  beta: 64, alpha: 72, seed: 80, firstSequence: 88,
-  bytes: 96,
+  beta: 64, alpha: 72, seed: 80, firstSequence: 88, copyRate: 96, copyMass: 100, copyWindow: 104, copyDecay: 112,
+  bytes: 120,
 } as const;
 
 /** The block of the row-range jobs (countRowsRange, aliasRowsRange, countHashRange): assembly/layout.ts ROWS_*. */
@@ -87,11 +87,12 @@ export interface WasmExports {
   sweepScratchBytes(K: number, H: number): number;
   filterRange(params: number, scratch: number, first: number, end: number): void;
   filterToken(params: number, scratch: number, hidden: number, cellState: number, weights: number, topics: number,
-    counts: number, action: number, previousAction: number, position: number, sequence: bigint, mixtureOut: number): number;
+    counts: number, history: number, action: number, previousAction: number, position: number, sequence: bigint,
+    mixtureOut: number): number;
   nextMixture(params: number, scratch: number, hidden: number, cellState: number, weights: number, topics: number,
     counts: number, action: number, position: number, mixtureOut: number): void;
   /** bytes as an f64: at the kernel limits they can pass 2^32 */
-  filterScratchBytes(K: number, H: number, S: number, lda: number): number;
+  filterScratchBytes(K: number, H: number, S: number, lda: number, copyWindow: number): number;
   filterTokenScratchBytes(K: number, H: number, S: number, lda: number): number;
   /** the LSTM trainer's block job (src/kernels/wasm-lstm-train.ts has its other exports) */
   trainBlocksRange(params: number, scratch: number, first: number, end: number): void;

@@ -275,7 +275,8 @@ export class WasmKernel implements Kernel {
         block.pointer(FILTER.mixturePositions, scope.bind(args.mixturePositions!))
           .pointer(FILTER.mixtures, scope.bind(args.mixtures!, true));
       }
-      const scratchBytes = this.wasm.filterScratchBytes(K, shape.H, shape.particlesUsed, shape.mode === 'lda' ? 1 : 0);
+      const scratchBytes = this.wasm.filterScratchBytes(K, shape.H, shape.particlesUsed, shape.mode === 'lda' ? 1 : 0,
+        shape.copyWindow);
       this.scheduler.runSequences(scope, 'filterRange', params, args.offsets, D, threads, scratchBytes);
       scope.finish();
     });
@@ -292,8 +293,9 @@ export class WasmKernel implements Kernel {
       const hidden = scope.bind(state.hiddenState, true), cellState = scope.bind(state.cellState, true);
       const weights = scope.bind(state.weights, true), topics = scope.bind(state.previousTopic, true);
       const counts = mode === 'lda' ? scope.bind(state.topicCounts, true) : 0;
+      const history = shape.copyWindow > 0 ? scope.bind(state.copyHistory!, true) : 0;
       const logProbability = this.wasm.filterToken(params, scratch, hidden, cellState, weights, topics, counts,
-        action, shape.previousAction, position, BigInt(args.sequenceIndex), 0);
+        history, action, shape.previousAction, position, BigInt(args.sequenceIndex), 0);
       if (args.mixtureOut !== undefined) {
         this.wasm.nextMixture(params, scratch, hidden, cellState, weights, topics, counts, action, position + 1,
           scope.bind(args.mixtureOut, true));
@@ -430,12 +432,19 @@ export class WasmKernel implements Kernel {
     const counts = args.counts;
     const inverseTotals = this.inverseTotals(scope, counts.topicTotals, shape.V, args.beta);
     const cell = shape.H > 0 ? this.bindCell(scope, args.weights!, shape.H) : 0;
-    new BlockWriter(this.memory.buffer, params, FILTER.bytes)
+    const block = new BlockWriter(this.memory.buffer, params, FILTER.bytes)
       .int(FILTER.mode, shape.modeCode).int(FILTER.topics, shape.K).int(FILTER.vocabulary, shape.V)
       .pointer(FILTER.rowOffsets, scope.bind(counts.rowOffsets)).pointer(FILTER.rowTopics, scope.bind(counts.rowTopics))
       .pointer(FILTER.rowCounts, scope.bind(counts.rowCounts)).pointer(FILTER.cell, cell)
       .pointer(FILTER.inverseTotals, inverseTotals).int(FILTER.particles, shape.particles)
       .float64(FILTER.beta, args.beta).float64(FILTER.alpha, shape.alpha).unsigned64(FILTER.seed, shape.seed);
+    if (shape.copyWindow > 0) {
+      const copy = args.copy!;
+      block.pointer(FILTER.copyRate, scope.bind(copy.rate)).pointer(FILTER.copyMass, scope.bind(copy.mass))
+        .int(FILTER.copyWindow, shape.copyWindow).float64(FILTER.copyDecay, copy.decay);
+    } else {
+      block.int(FILTER.copyWindow, 0);
+    }
     return params;
   }
 }

@@ -3,7 +3,7 @@
  * actions after many histories in one batched pass, and the serving session that advances one action at a
  * time. Functions over the trained tables, LSTM weights and kernel that LlaModel (model.ts) hands over.
  */
-import type { CellWeights, CountTables, FilterState, Kernel, KernelMode } from '../kernels/types.js';
+import type { CellWeights, CopyParameters, CountTables, FilterState, Kernel, KernelMode } from '../kernels/types.js';
 import { countsInKernel } from '../kernels/buffers.js';
 import type { ChunkOptions } from '../kernels/chunks.js';
 import type { Vocabulary } from '../corpus/vocabulary.js';
@@ -13,7 +13,10 @@ import { corpusFromSequences, type Sequences } from '../train/data.js';
 import { sampleTopicsWithFixedTables } from '../train/sample-topics.js';
 import type { ModelKind, ModelSettings } from '../train/settings.js';
 import { sequenceLogLikelihoods } from '../eval/perplexity.js';
-import { topNextActions } from '../eval/next-action.js';
+import { CacheRanker, smoothedUnigram, type CacheParameters } from '../eval/cache.js';
+import { CopyRanker } from '../eval/copy.js';
+import { historyCounts } from '../eval/history.js';
+import { MixtureScorer } from '../eval/phi.js';
 import { TopN } from '../eval/top-n.js';
 
 /** Next actions listed unless asked otherwise (predictNext, sessions, `lla predict`). */
@@ -34,6 +37,14 @@ export interface ServingModel {
   readonly model: ModelKind;
   /** the trained counts and (lla, word-lla) the LSTM's weights in the kernel layout */
   servingTables(): { counts: CountTables; weights: CellWeights | undefined };
+  /** the copy component (src/eval/copy.ts), null when the model has none */
+  readonly copy: CopyParameters | null;
+}
+
+/** The ranking of a topic model's next actions: its phi, with the copy component when it has one. */
+function rankerOf(model: ServingModel, counts: CountTables): CopyRanker {
+  const s = model.settings;
+  return new CopyRanker(new MixtureScorer(counts, s.beta, s.topics, model.vocabulary.size), model.copy);
 }
 
 /**
@@ -67,7 +78,8 @@ function withPlaceholder(vocabulary: Vocabulary, part: Sequences) {
 
 /**
  * The n most probable next actions after each history of a topic model: the particle filter runs over every
- * history at once and its predictive topic mixture after the last action ranks the actions.
+ * history at once and its predictive topic mixture after the last action ranks the actions (with the copy
+ * component, together with the history's decayed counts).
  */
 export async function predictNextManyTopics(model: ServingModel, histories: Sequences, n: number,
   chunks: ChunkOptions = {}): Promise<NextAction[][]> {
@@ -83,13 +95,29 @@ export async function predictNextManyTopics(model: ServingModel, histories: Sequ
     kernel: model.kernel, mode: model.model as KernelMode, counts, beta: s.beta, alpha: s.alpha,
     particles: s.particles, seed: s.seed, threads: s.threads, corpus: { tokens: extended.tokens, offsets: extended.offsets },
     numTopics: K, vocabularySize: vocabulary.size, ...(tables.weights ? { weights: tables.weights } : {}), ...chunks,
+    ...(model.copy ? { copy: model.copy } : {}),
   }, undefined, { positions, mixtures });
+  const ranker = rankerOf(model, counts);
+  const copy = model.copy;
   const results: NextAction[][] = [];
   for (let d = 0; d < histories.length; d++) {
-    results.push(topNextActions(mixtures.subarray(d * K, (d + 1) * K), counts, s.beta, n)
+    const history = copy ? historyCounts(extended.tokens, extended.offsets[d], positions[d], copy.decay, copy.window) : null;
+    results.push(ranker.top(mixtures.subarray(d * K, (d + 1) * K), history, n)
       .map((entry) => ({ action: vocabulary.word(entry.action), probability: entry.probability })));
   }
   return results;
+}
+
+/** The same for the recency cache: its own history counts and the training unigram (O(h + n) per history). */
+export function predictNextManyCached(parameters: CacheParameters, trainingCounts: ArrayLike<number>,
+  vocabulary: Vocabulary, histories: Sequences, n: number): NextAction[][] {
+  const corpus = corpusFromSequences(histories, vocabulary);
+  const ranker = new CacheRanker(smoothedUnigram(trainingCounts));
+  return histories.map((_, d) => {
+    const history = historyCounts(corpus.tokens, corpus.offsets[d], corpus.offsets[d + 1], parameters.decay, parameters.window);
+    return ranker.top(history, parameters.mass, Math.min(n, vocabulary.size))
+      .map((entry) => ({ action: vocabulary.word(entry.action), probability: entry.probability }));
+  });
 }
 
 /** The same for the lstm baseline, scored in TF.js in chunks so that the [chunk][V] score table stays near 64 MB. */
@@ -114,7 +142,8 @@ export async function predictNextManyActions(lstm: ActionLstm, vocabulary: Vocab
 
 /**
  * A serving session (SPEC section 9): the particle filter's state for one growing sequence, advanced one action
- * at a time by the kernel's filterStep.
+ * at a time by the kernel's filterStep. With the copy component the state also holds the last `window` actions
+ * (a ring the kernel writes), so its memory stays bounded however long the sequence grows.
  */
 export class ModelSession {
   private readonly model: ServingModel;
@@ -140,6 +169,7 @@ export class ModelSession {
       hiddenState: kernel.allocFloat32(particles * s.hidden),
       cellState: kernel.allocFloat32(particles * s.hidden),
       topicCounts: kernel.allocInt32(particles * s.topics),
+      ...(model.copy ? { copyHistory: kernel.allocInt32(model.copy.window).fill(-1) } : {}),
     };
     this.state.previousAction[0] = -1;
     this.state.previousTopic.fill(-1);
@@ -147,6 +177,8 @@ export class ModelSession {
     this.mixture = kernel.allocFloat32(s.topics);
   }
 
+  /** ranks next actions (phi, and the copy component when the model has one); made on the first next() */
+  private ranker: CopyRanker | undefined;
   /** whether `mixture` holds the kernel's prediction (false before the first known action) */
   private ready = false;
 
@@ -163,6 +195,7 @@ export class ModelSession {
       mode: this.model.model as KernelMode, numTopics: s.topics, vocabularySize: this.model.vocabulary.size,
       counts, beta: s.beta, alpha: s.alpha, ...(weights ? { weights } : {}), particles: this.state.weights.length,
       seed: s.seed, state: this.state, action: id, sequenceIndex: this.sequenceIndex, mixtureOut: this.mixture,
+      ...(this.model.copy ? { copy: this.model.copy } : {}),
     });
     this.ready = true;
     this.logLikelihood += logProbability;
@@ -199,8 +232,22 @@ export class ModelSession {
   /** The n most probable next actions with their probabilities. */
   next(n = DEFAULT_NEXT_ACTIONS): NextAction[] {
     const { counts } = this.model.servingTables();
-    return topNextActions(this.topicMixture(), counts, this.model.settings.beta, n)
+    this.ranker ??= rankerOf(this.model, counts);
+    return this.ranker.top(this.topicMixture(), this.copyHistory(), n)
       .map((entry) => ({ action: this.model.vocabulary.word(entry.action), probability: entry.probability }));
+  }
+
+  /** The copy history's counts from the ring (oldest first in `recent`), null without the copy component. */
+  private copyHistory() {
+    const copy = this.model.copy;
+    const ring = this.state.copyHistory;
+    if (!copy || !ring) return null;
+    const position = this.state.position[0];
+    const length = Math.min(position, copy.window);
+    // recent: [length] the last actions, oldest first (position p sits at p mod window)
+    const recent = new Int32Array(length);
+    for (let i = 0; i < length; i++) recent[i] = ring[(position - length + i) % copy.window];
+    return historyCounts(recent, 0, length, copy.decay, copy.window);
   }
 
   /** tokens consumed (known actions) */

@@ -2,7 +2,12 @@
  * What a model file holds (SPEC section 6) and how LlaModel's state goes into and comes out of the container
  * (src/io/format*.ts): the settings, vocabulary, history, results and report traces in the header; the count
  * tables, transitions and packed LSTM weights as sections. Every problem with a file is an InputError naming it.
+ *
+ * Header schema 2 (issue 13) adds the copy component of a topic model (`copy`: decay, window, rate [K], mass [K],
+ * or null) and the recency cache's constants (`cache`: decay, mass, window, fitted), and the `cache` model kind.
+ * Files of schema 1 still load: as models without a copy component, whose cache reference is unknown.
  */
+import { KERNEL_LIMITS, type CopyParameters } from '../kernels/types.js';
 import { Vocabulary } from '../corpus/vocabulary.js';
 import { actionLstmShape } from '../lstm/action-lstm.js';
 import { topicLstmShape } from '../lstm/topic-lstm.js';
@@ -15,9 +20,10 @@ import { DEFAULT_SETTINGS, validateSettings, withLegacyDefaults, type ModelSetti
 import type { TopicTables, Trajectory } from '../train/trainer.js';
 import { InputError } from '../errors.js';
 import { validateModelFile } from './model-validation.js';
+import type { FittedCache } from './references.js';
 
-/** The header layout this lla writes and reads (the container's own format version is separate). */
-const MODEL_FILE_SCHEMA = 1;
+/** The header layout this lla writes; it reads every schema from 1 up to it (the container's format version is separate). */
+export const MODEL_FILE_SCHEMA = 2;
 
 /** A trained model's state as it is saved and loaded. */
 export interface ModelState {
@@ -29,6 +35,10 @@ export interface ModelState {
   /** topic models: the counts, and the K x K topic-transition matrix when one was computed */
   tables: TopicTables | null;
   transitions: Float64Array | null;
+  /** the topic model's copy component, null for none */
+  copy: CopyParameters | null;
+  /** the recency cache's constants (the cache model's own, any other model's reference), null when unknown */
+  cache: FittedCache | null;
 }
 
 /** The backends that trained a model, as its file records them. */
@@ -61,6 +71,9 @@ export function writeModel(path: string, model: ModelState, writer: TrainedWith,
       history: model.history.map(finiteRecord), results: finiteJson(model.results) as Record<string, unknown>,
       trajectories: model.trajectories, backend: writer.backend, tfBackend: writer.tfBackend,
       nonZeros: model.tables?.nonZeros ?? 0,
+      copy: model.copy ? { decay: model.copy.decay, window: model.copy.window, rate: Array.from(model.copy.rate),
+        mass: Array.from(model.copy.mass) } : null,
+      cache: model.cache,
     },
     sections,
   });
@@ -76,9 +89,13 @@ export function readModel(path: string, threads?: number):
   const header = contents.header as {
     schema?: number; settings?: ModelSettings; vocabulary?: string[]; history?: IterationRecord[];
     results?: Record<string, unknown>; trajectories?: Trajectory[]; nonZeros?: number;
-    backend?: string; tfBackend?: string | null;
+    backend?: string; tfBackend?: string | null; copy?: unknown; cache?: unknown;
   };
-  if (header.schema !== MODEL_FILE_SCHEMA || typeof header.settings !== 'object' || header.settings === null ||
+  if (typeof header.schema === 'number' && header.schema > MODEL_FILE_SCHEMA) {
+    throw new InputError(`holds a model of header schema ${header.schema}, written by a newer lla (this one reads ` +
+      `schemas 1 to ${MODEL_FILE_SCHEMA}): upgrade lla`, path);
+  }
+  if (!(header.schema === 1 || header.schema === MODEL_FILE_SCHEMA) || typeof header.settings !== 'object' || header.settings === null ||
     Array.isArray(header.settings) || !Array.isArray(header.vocabulary)) {
     throw new InputError('is an lla container but not a model this version understands (missing settings or ' +
       'vocabulary); retrain the model', path);
@@ -99,7 +116,8 @@ export function readModel(path: string, threads?: number):
   const K = settings.topics;
   let tables: TopicTables | null = null;
   let transitions: Float64Array | null = null;
-  if (settings.model !== 'lstm') {
+  const topicModel = settings.model === 'lla' || settings.model === 'word-lla' || settings.model === 'lda';
+  if (topicModel) {
     const rowOffsets = requireSection(contents, 'rowOffsets', 'int32', path);
     const rowTopics = requireSection(contents, 'rowTopics', 'int32', path);
     const rowCounts = requireSection(contents, 'rowCounts', 'int32', path);
@@ -108,7 +126,7 @@ export function readModel(path: string, threads?: number):
     if (contents.sections.transitions instanceof Float64Array) transitions = contents.sections.transitions;
   }
   let lstm: LstmParameters | null = null;
-  if (settings.model !== 'lda') {
+  if (settings.model === 'lstm' || settings.model === 'lla' || settings.model === 'word-lla') {
     const packedLstm = requireSection(contents, 'lstm', 'float32', path);
     const shape = settings.model === 'lstm'
       ? actionLstmShape(V, settings.hidden, settings.embedding)
@@ -124,7 +142,44 @@ export function readModel(path: string, threads?: number):
     results: header.results ?? {}, trajectories: header.trajectories ?? [],
     trainedWith: typeof header.backend === 'string' ? { backend: header.backend, tfBackend: header.tfBackend ?? null } : null,
     tables, transitions, lstm,
+    copy: topicModel ? copyFromHeader(header.copy, K, path) : null,
+    cache: cacheFromHeader(header.cache, path, settings.model === 'cache'),
   };
+}
+
+/** The copy component of the header (schema 2), checked as the kernels will read it; null when absent. */
+function copyFromHeader(value: unknown, K: number, path: string): CopyParameters | null {
+  if (value === undefined || value === null) return null;
+  const copy = value as { decay?: unknown; window?: unknown; rate?: unknown; mass?: unknown };
+  const numbers = (array: unknown) => Array.isArray(array) && array.length === K && array.every((x) => typeof x === 'number');
+  const { decay, window } = copy;
+  if (!(typeof decay === 'number' && decay >= 0 && decay <= 1) || !Number.isInteger(window) ||
+    (window as number) < 1 || (window as number) > KERNEL_LIMITS.copyWindow.max || !numbers(copy.rate) || !numbers(copy.mass) ||
+    !(copy.rate as number[]).every((x) => x >= 0 && x <= 1) || !(copy.mass as number[]).every((x) => x >= 0)) {
+    throw new InputError(`malformed model: its copy component does not hold a decay in [0, 1], a window in [1, ` +
+      `${KERNEL_LIMITS.copyWindow.max}], ${K} rates in [0, 1] and ${K} masses >= 0; use the file lla wrote, or train ` +
+      'the model again', path);
+  }
+  return { decay, window: window as number, rate: Float64Array.from(copy.rate as number[]),
+    mass: Float64Array.from(copy.mass as number[]) };
+}
+
+/** The recency cache's constants of the header (schema 2); null when absent, which a cache model may not be. */
+function cacheFromHeader(value: unknown, path: string, required: boolean): FittedCache | null {
+  const fail = (problem: string): never => {
+    throw new InputError(`malformed model: ${problem}; use the file lla wrote, or train the model again`, path);
+  };
+  if (value === undefined || value === null) {
+    if (required) fail('a cache model without its constants');
+    return null;
+  }
+  const cache = value as Partial<FittedCache>;
+  if (!(typeof cache.decay === 'number' && cache.decay >= 0 && cache.decay <= 1) ||
+    !(typeof cache.mass === 'number' && cache.mass > 0 && Number.isFinite(cache.mass)) || !Number.isInteger(cache.window) ||
+    cache.window! < 1 || cache.window! > KERNEL_LIMITS.copyWindow.max) {
+    fail('its recency-cache constants are not a decay in [0, 1], a mass > 0 and a window');
+  }
+  return { decay: cache.decay!, mass: cache.mass!, window: cache.window!, fitted: cache.fitted === true };
 }
 
 /** JSON with non-finite numbers replaced by null (the model file's header must be finite). */

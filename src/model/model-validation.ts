@@ -41,7 +41,7 @@ export function validateModelFile(path: string, parts: ModelFileParts): void {
     const negative = vocabularyCounts.findIndex((count) => count < 0);
     if (negative >= 0) fail(`the vocabulary count of action ${negative} is ${vocabularyCounts[negative]}, below 0`);
   }
-  if (settings.model !== 'lstm') {
+  if (settings.model === 'lla' || settings.model === 'word-lla' || settings.model === 'lda') {
     checkCountTables(sections, V, K, fail);
     if (parts.header.nonZeros !== undefined && parts.header.nonZeros !== sections.rowTopics.length) {
       fail(`the header counts ${String(parts.header.nonZeros)} non-zeros but the count table holds ${sections.rowTopics.length}`);

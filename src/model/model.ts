@@ -5,7 +5,7 @@
  * action-lstm-trainer.ts), evaluation (src/eval/model-evaluation.ts), inference and serving (inference.ts),
  * the model file (model-file.ts). The per-token work always runs in the kernel.
  */
-import type { CellWeights, CountTables, Kernel, KernelMode } from '../kernels/types.js';
+import type { CellWeights, CopyParameters, CountTables, Kernel, KernelMode } from '../kernels/types.js';
 import { loadKernel } from '../kernels/loader.js';
 import { checkKernelLimits } from '../kernels/limits.js';
 import type { Vocabulary } from '../corpus/vocabulary.js';
@@ -18,65 +18,30 @@ import type { IterationRecord, StopRecord } from '../train/sem.js';
 import { isCorpus, sequenceCorpus, vocabularyFromSequences, type SequenceInput, type Sequences } from '../train/data.js';
 import { trainTopicModel, type TopicTables, type TrainingLoopOptions, type Trajectory } from '../train/trainer.js';
 import { trainActionLstm } from '../train/action-lstm-trainer.js';
+import { fitCache } from '../train/cache-fit.js';
+import { copyFitStage, copyFitSummary, type CopyFitSummary } from '../train/copy-fit.js';
+import { actionCounts, splitHeldIn } from '../train/held-in.js';
 import {
   DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, SETTING_KEYS, checkOptionNames, defaultInitialisation, exactMaxTopics,
   resolveLstmEngine, validateSettings, type LstmEngine, type ModelKind, type ModelSettings,
 } from '../train/settings.js';
 import {
-  DEFAULT_PERPLEXITY, evaluateActionLstm, evaluateTopicModel, type EvaluationResult, type PerplexityProtocol,
+  DEFAULT_PERPLEXITY, evaluateActionLstm, evaluateCacheModel, evaluateTopicModel, type EvaluationCorpus, type EvaluationResult,
+  type PerplexityProtocol,
 } from '../eval/model-evaluation.js';
-import { unigramPerplexity } from '../eval/perplexity.js';
 import { densePhi } from '../eval/phi.js';
 import { DEFAULT_TOPIC_ACTIONS, topicActions } from '../eval/topics.js';
 import {
-  DEFAULT_INFER_SWEEPS, DEFAULT_NEXT_ACTIONS, inferTopics, ModelSession, predictNextManyActions, predictNextManyTopics,
-  type NextAction,
+  DEFAULT_INFER_SWEEPS, DEFAULT_NEXT_ACTIONS, inferTopics, ModelSession, predictNextManyActions, predictNextManyCached,
+  predictNextManyTopics, type NextAction,
 } from './inference.js';
 import { readModel, writeModel } from './model-file.js';
+import { heldOutReferences, trainingCounts, type CacheReference, type FittedCache, type References } from './references.js';
 import { InputError, InterruptedError, UsageError } from '../errors.js';
 
-export interface ModelOptions extends Partial<ModelSettings> {
-  /** kernel backend: auto (default: native, else WASM), native or wasm; LLA_BACKEND when absent */
-  backend?: string;
-  /** TF.js backend for the LSTM: auto, node, wasm or cpu; LLA_TF_BACKEND when absent */
-  tfBackend?: TfBackendChoice;
-  /** receives the one kernel fallback warning (default: stderr) */
-  warn?: (message: string) => void;
-}
+import type { ModelOptions, TopicWord, TrainOptions, TrainSummary } from './model-types.js';
 
-export interface TrainOptions {
-  /** held-out data evaluated every `evalEvery` iterations and at the end */
-  heldOut?: SequenceInput;
-  onProgress?: (record: IterationRecord) => void;
-  signal?: AbortSignal;
-  /** write a checkpoint to `<checkpoint.out>.ckpt` every `every` iterations; `resume` continues from it */
-  checkpoint?: { out: string; every: number; resume: boolean; arguments?: unknown };
-  /** held-out perplexity protocol */
-  perplexity?: PerplexityProtocol;
-}
-
-export interface TrainSummary {
-  iterations: number;
-  /** this run's wall time (a resumed run: since it resumed) */
-  seconds: number;
-  tokens: number;
-  /** iterations that came from a checkpoint (--resume) */
-  resumedIterations: number;
-  /** trainingSeconds, estepSeconds, mstepSeconds: over every iteration of the model, those of the runs a resume
-   * continued included (the sums of the history's records), so that their ratios compare like with like */
-  trainingSeconds: number;
-  estepSeconds: number;
-  mstepSeconds: number;
-  heldOut: EvaluationResult | null;
-  unigramPerplexity: number | null;
-  /** why training stopped (also on the history's last record); null for the lstm baseline */
-  stop: StopRecord | null;
-}
-
-export interface TopicWord {
-  action: string;
-  probability: number;
-}
+export type { ModelOptions, TopicWord, TrainOptions, TrainSummary } from './model-types.js';
 
 /**
  * A corpus within the kernel limits (tokens T, sequences D and, for training, actions V), checked before any
@@ -101,6 +66,9 @@ export class LlaModel {
   history: IterationRecord[] = [];
   /** the K x K topic-transition matrix computed at the end of training (row = current topic) */
   private transitions: Float64Array | null = null;
+  /** the copy component of a topic model (null: none) and the recency cache's constants (null: never fitted) */
+  private copyParameters: CopyParameters | null = null;
+  private cacheParameters: FittedCache | null = null;
   /** a few training sequences' sampled topic paths, for reports */
   trajectories: Trajectory[] = [];
   /** metrics of the last held-out evaluation and of training, stored in the model file */
@@ -163,8 +131,14 @@ export class LlaModel {
   }
 
   get trained(): boolean {
+    if (this.model === 'cache') return this.cacheParameters !== null;
     return this.model === 'lstm' ? this.actionLstm !== null : this.tables !== null;
   }
+
+  /** The topic model's copy component (src/eval/copy.ts), or null when it has none. */
+  get copy(): CopyParameters | null { return this.copyParameters; }
+  /** The recency cache's constants (the cache model's own, or the reference's of any model); null if never fitted. */
+  get cache(): FittedCache | null { return this.cacheParameters; }
 
   get model(): ModelKind {
     return this.settings.model;
@@ -178,31 +152,32 @@ export class LlaModel {
   /** dense LSTM/softmax parameters */
   get denseParameters(): number {
     const s = this.settings;
-    if (this.model === 'lda') return 0;
+    if (this.model === 'lda' || this.model === 'cache') return 0;
     if (this.model === 'lstm') return parameterCount(actionLstmShape(this.vocabulary.size, s.hidden, s.embedding));
     return parameterCount(topicLstmShape(this.model, s.topics, this.vocabulary.size, s.hidden, s.embedding));
   }
 
-  /** dense parameters plus the non-zeros of the count table (SPEC section 2) */
+  /** dense parameters plus the non-zeros of the count table (SPEC section 2); the cache: its unigram and 2 constants */
   get parameterCount(): number {
-    return this.denseParameters + (this.tables?.nonZeros ?? 0);
+    if (this.model === 'cache') return this.vocabulary.size + 2;
+    return this.denseParameters + (this.tables?.nonZeros ?? 0) + (this.copyParameters ? 2 * this.settings.topics + 1 : 0);
   }
 
   private requireTrained(what: string): void {
     if (!this.trained) throw new Error(`${what}: the model is not trained: call train() or LlaModel.load() first`);
   }
 
-  /** What needs topics (phi, the tables, topic paths, the kernel's filter) is a usage error on the lstm baseline. */
+  /** What needs topics (phi, the tables, topic paths, the kernel's filter) is a usage error on the baselines. */
   private requireTopics(what: string, hint = ''): void {
-    if (this.model === 'lstm') {
-      throw new UsageError(`${what}: the lstm baseline has no topics; ${what} needs a topic model (model 'lla', ` +
-        `'word-lla' or 'lda')${hint}`);
+    if (this.model === 'lstm' || this.model === 'cache') {
+      throw new UsageError(`${what}: the ${this.model === 'lstm' ? 'lstm baseline' : 'recency cache'} has no topics; ` +
+        `${what} needs a topic model (model 'lla', 'word-lla' or 'lda')${hint}`);
     }
   }
 
   private async ensureLstm(parameters?: LstmParameters): Promise<void> {
     const s = this.settings;
-    if (this.model === 'lda') return;
+    if (this.model === 'lda' || this.model === 'cache') return;
     if (this.model !== 'lstm' && this.lstmEngine === 'kernel') {
       // the kernels' trainer: no TF.js at all
       this.topicLstm ??= new KernelTopicLstm({ kernel: this.kernel, variant: this.model, numTopics: s.topics,
@@ -219,7 +194,7 @@ export class LlaModel {
     };
     if (this.model === 'lstm') {
       this.actionLstm ??= await createActionLstm({ vocabularySize: this.vocabulary.size, ...common });
-    } else {
+    } else if (this.model === 'lla' || this.model === 'word-lla') {
       this.topicLstm ??= await createTopicLstm({ variant: this.model, numTopics: s.topics,
         vocabularySize: this.vocabulary.size, ...common });
     }
@@ -227,7 +202,10 @@ export class LlaModel {
 
   /**
    * Trains on `data` (a corpus, or sequences of action strings whose vocabulary is built here). A model that
-   * was trained or loaded before continues from its LSTM weights (`--from`), keeping its vocabulary.
+   * was trained or loaded before continues from its LSTM weights (`--from`), keeping its vocabulary. A held-in
+   * tenth of the training sequences fits the recency cache's constants (every model reports the cache; it is all
+   * the `cache` model learns) and, with `copy: 'auto'`, a topic model's copy component, for which phi and the
+   * LSTM train on the other sequences.
    */
   async train(data: SequenceInput, options: TrainOptions = {}): Promise<TrainSummary> {
     const started = performance.now();
@@ -239,10 +217,20 @@ export class LlaModel {
     const heldOut = options.heldOut === undefined ? null : sequenceCorpus(options.heldOut, this.vocabulary);
     checkCorpusLimits(train, 'the training data', this.vocabulary.size);
     if (heldOut) checkCorpusLimits(heldOut, 'the held-out data');
+    const perplexity = options.perplexity ?? DEFAULT_PERPLEXITY;
+    const { rest, heldIn } = splitHeldIn(train, this.settings.seed);
+    const cache = fitCache(actionCounts(rest, this.vocabulary.size), heldIn);
+    this.cacheParameters = { ...cache.parameters, fitted: cache.fitted };
+    const outcome = { started, tokens: train.tokens.length, heldOutCorpus: heldOut, perplexity };
+    if (this.model === 'cache') {
+      this.history = [];
+      const own = heldOut && heldOut.tokens.length > 0 ? await this.evaluateCorpus(heldOut, perplexity, true) : null;
+      return this.summarise({ ...outcome, iterations: 0, resumed: 0, estepSeconds: 0, mstepSeconds: 0, heldOut: own, stop: null });
+    }
     const previousParameters = this.topicLstm ? await this.topicLstm.getParameters() : undefined;
     await this.ensureLstm(previousParameters);
     const loop: TrainingLoopOptions = {
-      heldOut, perplexity: options.perplexity ?? DEFAULT_PERPLEXITY,
+      heldOut, perplexity,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
@@ -254,10 +242,16 @@ export class LlaModel {
         onIteration: (live) => { this.history = live.history; } });
       this.history = run.history;
       if (run.interrupted) throw new InterruptedError(`training interrupted after iteration ${run.iterations}`);
-      return this.summarise(started, run.iterations, 0, train.tokens.length, 0, run.mstepSeconds, run.heldOut, heldOut, null);
+      return this.summarise({ ...outcome, iterations: run.iterations, resumed: 0, estepSeconds: 0,
+        mstepSeconds: run.mstepSeconds, heldOut: run.heldOut, stop: null });
     }
+    const s = this.settings;
+    const copying = s.copy === 'auto' && heldIn !== null ? copyFitStage({ kernel: this.kernel, mode: this.kernelMode,
+      beta: s.beta, alpha: s.alpha, particles: s.particles, seed: s.seed, threads: s.threads, numTopics: s.topics,
+      vocabularySize: this.vocabulary.size, heldIn }) : null;
     const run = await trainTopicModel({
-      ...loop, kernel: this.kernel, settings: this.settings, vocabulary: this.vocabulary, train, lstm: this.topicLstm,
+      ...loop, kernel: this.kernel, settings: this.settings, vocabulary: this.vocabulary,
+      train: copying ? rest : train, lstm: this.topicLstm, ...(copying ? copying.hooks : {}),
       lstmTrainedBefore: previousParameters !== undefined,
       previous: this.tables ? { tables: this.tables, weights: this.weights } : null, history: this.history,
       onIteration: (live) => {
@@ -271,49 +265,53 @@ export class LlaModel {
     this.weights = run.weights;
     this.transitions = run.transitions;
     this.trajectories = run.trajectories;
-    this.results = { ...this.results, coherence: run.coherence, stop: run.stop };
+    this.copyParameters = run.copy;
+    const copyFit = copying?.result() ?? null;
+    this.results = { ...this.results, coherence: run.coherence, stop: run.stop, copy: copyFit ? copyFitSummary(copyFit) : null };
     if (run.interrupted) {
       const checkpoint = options.checkpoint;
       throw new InterruptedError(`training interrupted after iteration ${run.iterations}` +
         (checkpoint ? `; the checkpoint ${checkpoint.out}.ckpt holds it: rerun with the same arguments and --resume` : ''));
     }
-    return this.summarise(started, run.iterations, run.resumedIterations, train.tokens.length, run.estepSeconds,
-      run.mstepSeconds, run.heldOut, heldOut, run.stop);
+    return this.summarise({ ...outcome, iterations: run.iterations, resumed: run.resumedIterations,
+      estepSeconds: run.estepSeconds, mstepSeconds: run.mstepSeconds, heldOut: run.heldOut, stop: run.stop });
   }
 
-  private summarise(started: number, iterations: number, resumed: number, tokens: number, estepSeconds: number,
-    mstepSeconds: number, heldOut: EvaluationResult | null, heldOutCorpus: { tokens: Int32Array } | null,
-    stop: StopRecord | null): TrainSummary {
-    let unigram: number | null = null;
-    if (heldOutCorpus && heldOutCorpus.tokens.length > 0) {
-      const counts = this.trainingActionCounts;
-      if (counts) unigram = unigramPerplexity(counts, heldOutCorpus.tokens).perplexity;
-    }
+  private summarise(run: { started: number; iterations: number; resumed: number; tokens: number; estepSeconds: number;
+    mstepSeconds: number; heldOut: EvaluationResult | null; heldOutCorpus: EvaluationCorpus | null;
+    perplexity: PerplexityProtocol; stop: StopRecord | null }): TrainSummary {
+    const references: References = run.heldOutCorpus ? this.referencesOf(run.heldOutCorpus, run.perplexity)
+      : { unigramPerplexity: null, cache: null };
     this.results = {
       ...this.results,
-      ...(heldOut ? { heldOut } : {}),
-      ...(unigram !== null ? { unigramPerplexity: unigram } : {}),
+      ...(run.heldOut ? { heldOut: run.heldOut } : {}),
+      ...(references.unigramPerplexity !== null ? { unigramPerplexity: references.unigramPerplexity } : {}),
+      ...(references.cache !== null ? { cache: references.cache } : {}),
       parameterCount: this.parameterCount,
       denseParameters: this.denseParameters,
     };
     return {
-      iterations, seconds: (performance.now() - started) / 1000, tokens, resumedIterations: resumed,
-      trainingSeconds: this.history.reduce((total, record) => total + record.seconds, 0),
-      estepSeconds, mstepSeconds, heldOut, unigramPerplexity: unigram, stop,
+      iterations: run.iterations, seconds: (performance.now() - run.started) / 1000, tokens: run.tokens,
+      resumedIterations: run.resumed, trainingSeconds: this.history.reduce((total, record) => total + record.seconds, 0),
+      estepSeconds: run.estepSeconds, mstepSeconds: run.mstepSeconds, heldOut: run.heldOut, ...references, stop: run.stop,
+      copy: (this.results.copy as CopyFitSummary | null | undefined) ?? null,
     };
+  }
+
+  private referencesOf(corpus: EvaluationCorpus, perplexity: PerplexityProtocol): References {
+    return heldOutReferences({ trainingCounts: this.trainingActionCounts, cache: this.cacheParameters,
+      kernel: this.kernel, seed: this.settings.seed, corpus, perplexity });
+  }
+
+  /** The unigram and recency-cache references on `data` (what `lla eval` prints beside the model's scores). */
+  references(data: SequenceInput, options: { perplexity?: PerplexityProtocol } = {}): References {
+    this.requireTrained('references');
+    return this.referencesOf(sequenceCorpus(data, this.vocabulary), options.perplexity ?? DEFAULT_PERPLEXITY);
   }
 
   /** training frequency of each action (the unigram reference), from the vocabulary or the counts */
   private get trainingActionCounts(): Int32Array | null {
-    const fromVocabulary = this.vocabularyValue?.counts;
-    if (fromVocabulary) return fromVocabulary;
-    if (!this.tables) return null;
-    const { rowOffsets, rowCounts } = this.tables.counts;
-    const counts = new Int32Array(rowOffsets.length - 1);
-    for (let w = 0; w + 1 < rowOffsets.length; w++) {
-      for (let e = rowOffsets[w]; e < rowOffsets[w + 1]; e++) counts[w] += rowCounts[e];
-    }
-    return counts;
+    return trainingCounts(this.vocabularyValue, this.tables?.counts ?? null);
   }
 
   /**
@@ -328,10 +326,17 @@ export class LlaModel {
       throw new InputError(`nothing to evaluate: all ${corpus.skippedTokens} actions are outside the model's vocabulary`);
     }
     checkCorpusLimits(corpus, 'the data to evaluate');
+    return this.evaluateCorpus(corpus, options.perplexity ?? DEFAULT_PERPLEXITY, options.nextAction ?? true, options.signal);
+  }
+
+  private async evaluateCorpus(corpus: EvaluationCorpus, perplexity: PerplexityProtocol, nextAction: boolean,
+    stop?: AbortSignal): Promise<EvaluationResult> {
     const s = this.settings;
-    const perplexity = options.perplexity ?? DEFAULT_PERPLEXITY;
-    const nextAction = options.nextAction ?? true;
-    const signal = options.signal ? { signal: options.signal } : {};
+    const signal = stop ? { signal: stop } : {};
+    if (this.model === 'cache') {
+      return evaluateCacheModel({ trainingCounts: this.trainingActionCounts!, parameters: this.cacheParameters!,
+        kernel: this.kernel, seed: s.seed, corpus, perplexity, nextAction });
+    }
     if (this.model === 'lstm') {
       return evaluateActionLstm({ lstm: this.actionLstm!, kernel: this.kernel, seed: s.seed,
         vocabularySize: this.vocabulary.size, corpus, nextAction, ...signal });
@@ -340,6 +345,7 @@ export class LlaModel {
       kernel: this.kernel, mode: this.kernelMode, counts: this.tables!.counts, ...(this.weights ? { weights: this.weights } : {}),
       beta: s.beta, alpha: s.alpha, particles: s.particles, seed: s.seed, threads: s.threads, numTopics: s.topics,
       vocabularySize: this.vocabulary.size, corpus, perplexity, nextAction, ...signal,
+      ...(this.copyParameters ? { copy: this.copyParameters } : {}),
     });
   }
 
@@ -389,12 +395,16 @@ export class LlaModel {
   /** A serving session: push actions one at a time, ask for the next ones (no re-reading of the history). */
   session(options: { sequenceIndex?: number } = {}): ModelSession {
     this.requireTrained('session');
-    this.requireTopics('session', '; predictNextMany ranks the lstm baseline\'s next actions');
+    this.requireTopics('session', `; predictNextMany ranks the ${this.model} baseline's next actions`);
     return new ModelSession(this, options.sequenceIndex ?? 0);
   }
 
   /** The n most probable next actions after `history`. */
   predictNext(history: ReadonlyArray<string | number>, n = DEFAULT_NEXT_ACTIONS): NextAction[] {
+    if (this.model === 'cache') {
+      this.requireTrained('predictNext');
+      return predictNextManyCached(this.cacheParameters!, this.trainingActionCounts!, this.vocabulary, [history], n)[0];
+    }
     const session = this.session();
     for (const action of history) session.push(action);
     return session.next(n);
@@ -414,6 +424,9 @@ export class LlaModel {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`predictNextMany: n must be a whole number >= 0, got ${n}`);
     if (histories.length === 0) return [];
     if (this.model === 'lstm') return predictNextManyActions(this.actionLstm!, this.vocabulary, histories, n, options.signal);
+    if (this.model === 'cache') {
+      return predictNextManyCached(this.cacheParameters!, this.trainingActionCounts!, this.vocabulary, histories, n);
+    }
     return predictNextManyTopics(this, histories, n, options.signal ? { signal: options.signal } : {});
   }
 
@@ -430,7 +443,8 @@ export class LlaModel {
     const lstm = this.topicLstm ?? this.actionLstm;
     writeModel(path, {
       settings: this.settings, vocabulary: this.vocabulary, history: this.history, results: this.results,
-      trajectories: this.trajectories, tables: this.tables, transitions: this.transitions,
+      trajectories: this.trajectories, tables: this.tables, transitions: this.transitions, copy: this.copyParameters,
+      cache: this.cacheParameters,
     }, { backend: this.backend, tfBackend: this.tfBackendUsed }, lstm ? await lstm.packedParameters() : null);
   }
 
@@ -449,6 +463,8 @@ export class LlaModel {
     model.trainedWithValue = saved.trainedWith;
     model.tables = saved.tables;
     model.transitions = saved.transitions;
+    model.copyParameters = saved.copy;
+    model.cacheParameters = saved.cache;
     if (saved.lstm) {
       await model.ensureLstm(saved.lstm);
       if (model.topicLstm) model.weights = await model.topicLstm.cellWeights();

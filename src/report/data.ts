@@ -5,6 +5,8 @@
  */
 import type { LlaModel } from '../model/model.js';
 import type { EvaluationResult } from '../eval/model-evaluation.js';
+import type { CacheReference } from '../model/references.js';
+import type { CopyFitSummary } from '../train/copy-fit.js';
 import type { ModelKind, ModelSettings } from '../train/settings.js';
 import type { IterationRecord } from '../train/sem.js';
 import { packageVersion } from '../package-info.js';
@@ -40,6 +42,11 @@ export interface ReportData {
   parameters: { dense: number; total: number };
   heldOut: EvaluationResult | null;
   unigramPerplexity: number | null;
+  /** the recency cache on the same held-out data (null when unknown: no held-out data, or an older model file) */
+  cache: CacheReference | null;
+  /** the copy component: its constants (null when the model has none) and the fit that chose it (null: not fitted) */
+  copy: { decay: number; window: number; meanRate: number; meanMass: number } | null;
+  copyFit: CopyFitSummary | null;
   coherence: { umass: number; npmi: number } | null;
   history: IterationRecord[];
   /** null for the lstm baseline, which has no topics */
@@ -59,6 +66,10 @@ export interface ReportOptions {
   /** positions drawn per example sequence */
   trajectoryLength?: number;
   generatedAt?: string;
+}
+
+function mean(values: Float64Array): number {
+  return values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 }
 
 function finiteOrNull(value: unknown): number | null {
@@ -113,6 +124,10 @@ export function reportDataFromModel(model: LlaModel, options: ReportOptions): Re
     parameters: { dense: model.denseParameters, total: model.parameterCount },
     heldOut: (results.heldOut as EvaluationResult | undefined) ?? null,
     unigramPerplexity: finiteOrNull(results.unigramPerplexity),
+    cache: (results.cache as CacheReference | undefined) ?? null,
+    copy: model.copy ? { decay: model.copy.decay, window: model.copy.window, meanRate: mean(model.copy.rate),
+      meanMass: mean(model.copy.mass) } : null,
+    copyFit: (results.copy as CopyFitSummary | null | undefined) ?? null,
     coherence: umass !== null || npmi !== null ? { umass: umass ?? NaN, npmi: npmi ?? NaN } : null,
     history: model.history,
     topics,

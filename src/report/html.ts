@@ -119,6 +119,7 @@ function modelDescription(data: ReportData): string {
     case 'word-lla': return `Word-LLA: K = ${s.topics} topics, an LSTM over actions (H = ${s.hidden}, E = ${s.embedding})`;
     case 'lda': return `LDA baseline: K = ${s.topics} topics, no LSTM`;
     case 'lstm': return `LSTM baseline: an action-level language model (H = ${s.hidden}, E = ${s.embedding}), no topics`;
+    case 'cache': return 'recency cache: the sequence\'s own decayed history backed off to the training unigram, no topics';
   }
 }
 
@@ -138,6 +139,11 @@ function summarySection(data: ReportData): string {
       `${integer(heldOut.tokens)} tokens of ${integer(heldOut.sequences)} sequences; ${integer(heldOut.outOfVocabulary)} ` +
       'out-of-vocabulary tokens left out'));
     if (data.unigramPerplexity !== null) rows.push(row('unigram reference', fixed(data.unigramPerplexity, 1)));
+    if (data.cache !== null) {
+      rows.push(row('recency-cache reference', `${fixed(data.cache.perplexity, 1)}; Recall@1 ${fixed(data.cache.recallAt1, 3)}, ` +
+        `Recall@10 ${fixed(data.cache.recallAt10, 3)}, MRR ${fixed(data.cache.mrr, 3)} (decay ${fixed(data.cache.decay, 3)}, ` +
+        `unigram weight ${fixed(data.cache.mass, 2)}${data.cache.fitted ? ', fitted on held-in training data' : ', not fitted'})`));
+    }
     if (heldOut.nextActionPositions > 0) {
       rows.push(row('next action', `Recall@1 ${fixed(heldOut.recallAt1, 3)}, Recall@10 ${fixed(heldOut.recallAt10, 3)}, ` +
         `MRR ${fixed(heldOut.mrr, 3)} (${integer(heldOut.nextActionPositions)} positions)`));
@@ -145,6 +151,7 @@ function summarySection(data: ReportData): string {
   } else {
     rows.push(row('held-out perplexity', '<span class="muted">not evaluated (trained without a held-out split)</span>'));
   }
+  if (data.copy || data.copyFit) rows.push(row('copy component', copyDescription(data)));
   if (data.coherence) {
     rows.push(row('topic coherence', `UMass ${fixed(data.coherence.umass, 3)}, NPMI ${fixed(data.coherence.npmi, 3)} (mean over topics, top 10 actions)`));
   }
@@ -155,6 +162,24 @@ function summarySection(data: ReportData): string {
   const stop = data.history.at(-1)?.stop;
   if (stop) rows.push(row('training stopped', escapeHtml(describeStop(stop))));
   return `<section id="summary"><h2>Summary</h2><table class="metrics">${rows.join('')}</table></section>`;
+}
+
+/** The copy component: its constants and the held-in scores that kept (or dropped) it. */
+function copyDescription(data: ReportData): string {
+  const parts: string[] = [];
+  if (data.copy) {
+    parts.push(`decay ${fixed(data.copy.decay, 3)} over the last ${integer(data.copy.window)} actions, mean rate ` +
+      `${fixed(data.copy.meanRate, 3)}, mean history mass ${fixed(data.copy.meanMass, 2)}`);
+  } else {
+    parts.push('none');
+  }
+  const fit = data.copyFit;
+  if (fit) {
+    parts.push(`${fit.kept ? 'kept' : 'dropped'} (form ${escapeHtml(fit.form)}): held-in perplexity ` +
+      `${fixed(fit.heldInPerplexityWith, 1)} with it, ${fixed(fit.heldInPerplexityWithout, 1)} without, over ` +
+      `${integer(fit.heldInTokens)} tokens of ${integer(fit.heldInSequences)} held-in sequences`);
+  }
+  return parts.join('; ');
 }
 
 /** Which backends did the work: the lstm baseline runs no kernel, lda no TF.js. */

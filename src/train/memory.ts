@@ -8,6 +8,7 @@ import { totalmem } from 'node:os';
 import { UsageError } from '../errors.js';
 import type { LstmEngine, ModelKind } from './settings.js';
 import { CONTEXT_DIMENSIONS } from './context-start.js';
+import { COPY_FIT_BUDGET } from './copy-fit.js';
 
 export interface MemoryInputs {
   model: ModelKind;
@@ -31,6 +32,8 @@ export interface MemoryInputs {
   lstmEngine: LstmEngine | null;
   /** the run starts from the context clustering (`--init hmm:N`) */
   contextStart?: boolean;
+  /** a topic model's copy component is fitted (`--copy auto`) */
+  copy?: boolean;
 }
 
 /** Lanes per block of the kernels' trainer (native/lstm_train.h kLanesPerBlock, assembly/lstm_train.ts). */
@@ -70,8 +73,17 @@ export function estimateTrainingMemory(m: MemoryInputs): MemoryEstimate {
 
   // the prepared training and held-out corpora (tokens + offsets), and the sampler's own kernel copies of them
   const corpus = (T + D + 1) * INT + (m.heldOutTokens + m.heldOutSequences + 1) * INT;
-  add('corpus arrays (training and held-out tokens, offsets)', m.model === 'lstm' ? corpus : 2 * corpus);
+  add('corpus arrays (training and held-out tokens, offsets)', m.model === 'lstm' || m.model === 'cache' ? corpus : 2 * corpus);
+  // the recency cache's fit and scoring: per action a count, a step and an epoch; the held-in slice's statistics
+  add('recency cache (history per action, held-in statistics)', V * (DOUBLE + 2 * INT) + 3 * T * DOUBLE / 10);
+  if (m.model === 'cache') {
+    parts.sort((a, b) => b.bytes - a.bytes);
+    return { bytes: parts.reduce((sum, part) => sum + part.bytes, 0), parts };
+  }
   if (m.model !== 'lstm') {
+    // the copy component's fit: mixtures [T][K], then [K][T] mixture and phi, float32, at most the budget
+    const fitCells = m.copy ? Math.min(COPY_FIT_BUDGET, Math.ceil(T / 10) * K) : 0;
+    add('copy component fit (held-in mixtures and phi)', 3 * fitCells * FLOAT);
     const capacity = Math.min(T, V * K);
     // wordOffsets [V+1] + wordTokens [T]: token positions grouped by action (buildCounts' index)
     add('word index (token positions by action)', (V + 1 + T) * INT);

@@ -5,8 +5,11 @@
 import { kernelLimitProblem } from '../kernels/limits.js';
 import type { KernelLimitName } from '../kernels/types.js';
 
-export const MODEL_KINDS = ['lla', 'word-lla', 'lda', 'lstm'] as const;
+export const MODEL_KINDS = ['lla', 'word-lla', 'lda', 'lstm', 'cache'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
+/** `--copy`: fit the copy component on held-in data and keep it where it improves the held-in score, or never. */
+export const COPY_CHOICES = ['auto', 'off'] as const;
+export type CopyChoice = (typeof COPY_CHOICES)[number];
 
 /** Who trains the LSTM (the M-step): the kernels' fused trainer, TF.js, or auto (the kernels for lla and word-lla,
  * TF.js for the lstm baseline, whose V-way softmax the kernel trainer does not take). */
@@ -19,7 +22,7 @@ export type LstmEngine = Exclude<LstmEngineChoice, 'auto'>;
 export type LstmTokens = number | 'all';
 
 export interface ModelSettings {
-  /** lla (Topic-LLA), word-lla, lda (baseline), lstm (action-level baseline, evaluation only) */
+  /** lla (Topic-LLA), word-lla, lda (baseline), lstm (action-level baseline), cache (the recency cache) */
   model: ModelKind;
   /** K */
   topics: number;
@@ -73,11 +76,13 @@ export interface ModelSettings {
   seed: number;
   /** kernel threads; 0 = all cores */
   threads: number;
+  /** the copy component of lla, word-lla and lda (src/train/copy-fit.ts) */
+  copy: CopyChoice;
 }
 
 /** The engine that trains the LSTM of `model` (null for lda, which has none); throws for a choice the model cannot take. */
 export function resolveLstmEngine(model: ModelKind, choice: LstmEngineChoice): LstmEngine | null {
-  if (model === 'lda') return null;
+  if (model === 'lda' || model === 'cache') return null;
   if (model === 'lstm') {
     if (choice === 'kernel') {
       throw new RangeError("lstmEngine 'kernel' trains the topic LSTM of lla and word-lla; the lstm baseline's V-way " +
@@ -149,6 +154,7 @@ export const DEFAULT_SETTINGS: Readonly<ModelSettings> = Object.freeze({
   evalEvery: 0,
   seed: 1,
   threads: 0,
+  copy: 'auto',
 });
 
 /** The initialisation of a run (`--init`): random topics, lda sweeps, or the context start and hmm sweeps. */
@@ -157,7 +163,7 @@ export type Initialisation = Pick<ModelSettings, 'initLdaSweeps' | 'contextStart
 /** Without an explicit initialisation, the defaults' (the context start, then hmm sweeps) with the same share of
  * the iterations, leaving at least one sweep of the model itself; lda and the lstm baseline have none. */
 export function defaultInitialisation(model: ModelKind, iterations: number): Initialisation {
-  if (model === 'lda' || model === 'lstm') return { initLdaSweeps: 0, contextStart: false, initHmmSweeps: 0, initHmmOrder: 1 };
+  if (model === 'lda' || model === 'lstm' || model === 'cache') return { initLdaSweeps: 0, contextStart: false, initHmmSweeps: 0, initHmmOrder: 1 };
   const share = DEFAULT_SETTINGS.initHmmSweeps / DEFAULT_SETTINGS.iterations;
   return { initLdaSweeps: 0, contextStart: true, initHmmSweeps: Math.max(0, Math.min(iterations - 1, Math.round(iterations * share))),
     initHmmOrder: 1 };
@@ -264,6 +270,9 @@ export function validateSettings(settings: ModelSettings): void {
   for (const [key, limit] of Object.entries(KERNEL_LIMIT_OF) as Array<[keyof typeof KERNEL_LIMIT_OF, KernelLimitName]>) {
     const problem = kernelLimitProblem(limit, settings[key]);
     if (problem !== undefined) fail(`${key} ${problem}`);
+  }
+  if (!(COPY_CHOICES as readonly string[]).includes(settings.copy)) {
+    fail(`copy must be one of ${COPY_CHOICES.join(', ')}, got '${String(settings.copy)}'`);
   }
 }
 

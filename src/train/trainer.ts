@@ -4,7 +4,7 @@
  * iterations and at a stop, and what training leaves for reports (topic transitions, example trajectories,
  * coherence). The model facade (src/model/model.ts) keeps the results; nothing here reads it.
  */
-import type { CellWeights, CountTables, Kernel } from '../kernels/types.js';
+import type { CellWeights, CopyParameters, CountTables, Kernel } from '../kernels/types.js';
 import { compactCounts } from '../kernels/buffers.js';
 import type { Vocabulary } from '../corpus/vocabulary.js';
 import type { TopicLstmEngine } from '../lstm/topic-lstm.js';
@@ -19,6 +19,8 @@ import { convergenceTest } from './convergence.js';
 import { checkpointPath, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { sampleTopicsWithFixedTables } from './sample-topics.js';
 import { contextStartTopics } from './context-start.js';
+import { foldInHeldIn } from './fold-in.js';
+import type { SequenceSlice } from './held-in.js';
 import { SETTING_KEYS, lstmTokenBudget, withLegacyDefaults, type ModelSettings } from './settings.js';
 import { InputError, InterruptedError } from '../errors.js';
 
@@ -75,6 +77,11 @@ export interface TopicTrainingInput extends TrainingLoopOptions {
   /** sees the live tables, weights and history after each iteration, before onProgress (so that a progress
    * callback may read the model as it trains) */
   onIteration?: (live: { tables: TopicTables; weights: CellWeights | undefined; history: IterationRecord[] }) => void;
+  /** after the last iteration, before its held-out evaluation (which then uses it): the copy component fitted
+   * with the final tables (copy-fit.ts), or null for none */
+  fitCopy?: (final: { counts: CountTables; weights: CellWeights | undefined }) => Promise<CopyParameters | null>;
+  /** the held-in slice that fitCopy scores: folded into the final counts once it has (fold-in.ts) */
+  heldIn?: SequenceSlice;
 }
 
 export interface TopicTrainingResult {
@@ -93,6 +100,8 @@ export interface TopicTrainingResult {
   mstepSeconds: number;
   /** the last held-out evaluation (null when none ran) */
   heldOut: EvaluationResult | null;
+  /** the copy component that fitCopy returned (null: none, or no fit) */
+  copy: CopyParameters | null;
   /** the signal stopped training before the last iteration */
   interrupted: boolean;
   /** why training stopped (also on the last history record) */
@@ -152,15 +161,29 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     mstepSeconds += record.mstepSeconds;
   }
   let lastHeldOut: EvaluationResult | null = null;
+  let copy: CopyParameters | null = null;
+  // folded: the final counts with the held-in slice added, once the copy component is fitted
+  let folded: TopicTables | null = null;
   let interrupted = false;
   let stop: StopRecord = { reason: 'iterations', improvement: null, tol: s.tol };
+  // after the last iteration: the copy component fitted on the held-in slice, which then rejoins phi
+  const finish = async () => {
+    if (!input.fitCopy) return;
+    copy = await input.fitCopy({ counts: state.counts, weights: state.weights });
+    if (input.heldIn) {
+      folded = await foldInHeldIn({ kernel, mode: model, settings: s,
+        vocabularySize: input.vocabulary.size, train: state.data, topics: state.topics, counts: state.counts,
+        weights: state.weights, heldIn: input.heldIn });
+    }
+  };
   // during an lda initialisation an LSTM model has no trained weights yet: its perplexity starts afterwards
   const evaluable = () => heldOut !== null && heldOut.tokens.length > 0 && (model === 'lda' || state.weights !== undefined);
   // the held-out evaluation stops at a sequence boundary when the signal is aborted: undefined then
   const evaluate = async (last: boolean): Promise<EvaluationResult | undefined> => {
     try {
       return await evaluateTopicModel({
-        kernel, mode: model, counts: state.counts, ...(state.weights ? { weights: state.weights } : {}),
+        kernel, mode: model, counts: (last ? folded?.counts : undefined) ?? state.counts,
+        ...(state.weights ? { weights: state.weights } : {}), ...(last && copy ? { copy } : {}),
         beta: s.beta, alpha: s.alpha, particles: s.particles, seed: s.seed, threads: s.threads,
         numTopics: s.topics, vocabularySize: input.vocabulary.size, corpus: heldOut!,
         perplexity: input.perplexity, nextAction: last, ...(input.signal ? { signal: input.signal } : {}),
@@ -174,6 +197,7 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
   const finished = startIteration > 0 && (startIteration >= s.iterations || history.at(-1)?.stop?.reason === 'converged');
   if (finished && evaluable()) {
     // resumed after the last iteration (its final evaluation was interrupted): only that evaluation is left
+    await finish();
     const result = await evaluate(true);
     if (!result) throw finalEvaluationInterrupted(checkpoint?.out);
     lastHeldOut = result;
@@ -185,6 +209,7 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     mstepSeconds += record.mstepSeconds;
     const convergence = convergenceTest([...history, record], model, s.tol);
     const last = state.iteration === s.iterations || convergence.converged;
+    if (last) await finish();
     let evaluationInterrupted = false;
     if (evaluable() && heldOutDue(s.evalEvery, state.iteration, last)) {
       const result = await evaluate(last);
@@ -216,11 +241,11 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     }
   }
   // keep a compact copy of the tables: the sampler's buffers are sized for the worst case
-  const tables = { counts: compactCounts(state.counts, state.nonZeros), nonZeros: state.nonZeros };
+  const tables = folded ?? { counts: compactCounts(state.counts, state.nonZeros), nonZeros: state.nonZeros };
   return {
     tables, weights: state.weights, history, ...trainingTraces(input, state, tables.counts),
     iterations: state.iteration, resumedIterations: startIteration, estepSeconds, mstepSeconds,
-    heldOut: lastHeldOut, interrupted, stop: history.at(-1)?.stop ?? stop,
+    heldOut: lastHeldOut, copy, interrupted, stop: history.at(-1)?.stop ?? stop,
   };
 }
 

@@ -20,7 +20,8 @@ export const command: Command = {
   usage: '<model> <input> [options]',
   description: 'Scores every sequence of <input> with the model saved by `lla train --out`: perplexity ' +
     '(left-to-right particle filter for lla and lda, exact for word-lla and lstm; --perplexity completion for the ' +
-    'document-completion protocol), and next-action Recall@1, Recall@10 and MRR at positions after the first 5. ' +
+    'document-completion protocol), and next-action Recall@1, Recall@10 and MRR at positions after the first 5, ' +
+    'beside the unigram and the recency-cache references (the cache with the constants fitted in training). ' +
     "Actions outside the model's vocabulary are skipped and reported as outOfVocabulary. The same model, input " +
     'and flags give the same numbers on every run (for a given backend). Ctrl-C stops at the next chunk of ' +
     'sequences: exit 130, nothing written.',
@@ -55,6 +56,7 @@ export const command: Command = {
     }
     const started = performance.now();
     const result = await model.evaluate(corpus, { perplexity: protocol, nextAction: true, signal: io.signal });
+    const references = model.references(corpus, { perplexity: protocol });
     const seconds = (performance.now() - started) / 1000;
     const summary = {
       model: model.model,
@@ -67,11 +69,14 @@ export const command: Command = {
       recallAt10: result.recallAt10,
       mrr: result.mrr,
       nextActionPositions: result.nextActionPositions,
+      copy: result.copy,
+      unigramPerplexity: references.unigramPerplexity,
+      cache: references.cache,
       tokens: result.tokens,
       sequences: result.sequences,
       outOfVocabulary: corpus.skippedTokens,
       droppedSequences: corpus.droppedSequences,
-      topics: model.model === 'lstm' ? null : model.settings.topics,
+      topics: model.model === 'lstm' || model.model === 'cache' ? null : model.settings.topics,
       particles: model.settings.particles,
       backend: model.backend,
       tfBackend: model.tfBackend,
@@ -85,6 +90,11 @@ export const command: Command = {
       `model               ${modelPath} (${model.model}${summary.topics === null ? '' : `, K=${summary.topics}`}), kernel ${model.backend}`,
       `perplexity          ${fixed(result.perplexity, 2)} (${result.perplexityMethod}) over ${result.tokens.toLocaleString('en-US')} tokens of ${result.sequences.toLocaleString('en-US')} sequences`,
       `next action         Recall@1 ${fixed(result.recallAt1, 4)}, Recall@10 ${fixed(result.recallAt10, 4)}, MRR ${fixed(result.mrr, 4)} (${result.nextActionPositions.toLocaleString('en-US')} positions)`,
+      `unigram reference   ${references.unigramPerplexity === null ? 'n/a (the model file holds no training counts)' : fixed(references.unigramPerplexity, 2)}`,
+      `recency cache       ${references.cache === null ? 'n/a (a model file written before the cache was fitted)'
+        : `perplexity ${fixed(references.cache.perplexity, 2)}, Recall@1 ${fixed(references.cache.recallAt1, 4)}, ` +
+          `Recall@10 ${fixed(references.cache.recallAt10, 4)}, MRR ${fixed(references.cache.mrr, 4)} (decay ` +
+          `${fixed(references.cache.decay, 3)}, unigram weight ${fixed(references.cache.mass, 2)})`}`,
       `out of vocabulary   ${corpus.skippedTokens.toLocaleString('en-US')} tokens skipped` +
         (corpus.droppedSequences > 0 ? `, ${corpus.droppedSequences.toLocaleString('en-US')} sequences left empty and dropped` : ''),
       `time                ${fixed(seconds, 2)} s`,

@@ -49,7 +49,9 @@ export const command: Command = {
     'first-order: each topic moves to its primary successor with probability 0.7, to a secondary one with 0.2, ' +
     'else to a uniform topic. second-order: with probability 0.9 the next topic is ' +
     'successor[(previous + beforePrevious) mod K], else uniform. --truth writes phi (K x V), the transition ' +
-    'structure and every true topic sequence as JSON. Deterministic for a seed. Formats: text (one sequence per ' +
+    'structure and every true topic sequence as JSON. --copy-rate R makes each action after a sequence\'s first ' +
+    'repeat one of its recent actions with probability R (drawn by their counts decayed by --copy-decay per step), ' +
+    'else it comes from its topic, whose dynamics run either way. Deterministic for a seed. Formats: text (one sequence per ' +
     'line), jsonl ({"id": "s<d>", "tokens": [...]} per line), events (user<TAB>time<TAB>action with a header, ' +
     'the user being the sequence id s<d> and the time the position in the sequence); the default follows the ' +
     'name as the readers do (.jsonl: jsonl, .tsv: events, else text), and a .gz name is gzip-compressed. Both ' +
@@ -67,6 +69,8 @@ export const command: Command = {
     dynamics: { type: 'string', valueName: 'KIND', description: `topic dynamics: ${DYNAMICS.join(' or ')}`, default: d.dynamics },
     concentration: { type: 'string', valueName: 'A', description: 'Dirichlet concentration of each topic over its actions', default: String(d.concentration) },
     truth: { type: 'string', valueName: 'FILE', description: 'also write the truth (phi, transitions, topic sequences) as JSON' },
+    'copy-rate': { type: 'string', valueName: 'R', description: 'probability that an action repeats a recent one of its sequence (the copy component)', default: String(d.copyRate) },
+    'copy-decay': { type: 'string', valueName: 'G', description: 'per-step decay of the history a copy is drawn from', default: String(d.copyDecay) },
   },
 
   async run(args: ParsedArgs, io: CommandIO): Promise<number> {
@@ -82,6 +86,8 @@ export const command: Command = {
     const dynamics: Dynamics = choiceOption(NAME, args, 'dynamics', DYNAMICS, d.dynamics);
     const concentration = numberOption(NAME, args, 'concentration', d.concentration, 0, Infinity, true);
     const truth = stringOption(NAME, args, 'truth');
+    const copyRate = numberOption(NAME, args, 'copy-rate', d.copyRate, 0, 1);
+    const copyDecay = numberOption(NAME, args, 'copy-decay', d.copyDecay, 0, 1);
     if (vocabulary < topics) {
       throw new UsageError(`lla ${NAME}: --vocabulary ${vocabulary} is smaller than --topics ${topics}: every ` +
         `topic needs actions of its own; use --vocabulary ${topics} or more`);
@@ -95,7 +101,7 @@ export const command: Command = {
     const started = performance.now();
     const progress = progressLine(io);
     const corpus = generateSynthetic({
-      topics, vocabulary, sequences, length, seed, dynamics, concentration,
+      topics, vocabulary, sequences, length, seed, dynamics, concentration, copyRate, copyDecay,
       onProgress: (done, total) => progress(`lla generate: drawing sequences ${done}/${total}`),
     });
     const files: FileToWrite[] = [{ path: out, chunks: encoded(out, corpusChunks(corpus, format,
@@ -108,7 +114,8 @@ export const command: Command = {
     const seconds = (performance.now() - started) / 1000;
     const summary = {
       out, format, truth: truth ?? null, topics, vocabulary, sequences, tokens: corpus.tokens.length,
-      meanLength: corpus.tokens.length / sequences, dynamics, concentration, seed, seconds,
+      meanLength: corpus.tokens.length / sequences, dynamics, concentration, copyRate, copyDecay,
+      copiedTokens: corpus.copiedTokens, seed, seconds,
     };
     if (args.values.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
     else {

@@ -1,8 +1,8 @@
 /**
  * `lla predict <model> <input>`: for every sequence of an input file, the n most probable next actions after
  * the whole sequence, p(w | history) = sum_k mix_k phi_{k,w} with mix the particle filter's predictive topic
- * mixture after the last action (one batched kernel pass over the whole file); for the lstm baseline, its own
- * next-action softmax.
+ * mixture after the last action (one batched kernel pass over the whole file), plus the copy component's share
+ * when the model has one; for the lstm baseline, its own next-action softmax; for the recency cache, its own.
  */
 import type { Command, CommandIO } from '../command.js';
 import { intOption, limitOption, positionals, type ParsedArgs } from '../options.js';
@@ -20,8 +20,10 @@ export const command: Command = {
     'skipped (counted as "unknown"). With --json, one line per sequence: {"id": ..., "next": [{"action": ..., ' +
     '"probability": ...}, ...], "unknown": N}, most probable first (ties: the more frequent action first). ' +
     'A sequence with no known action gets the model\'s prediction for a sequence start. Topic models (lla, ' +
-    'word-lla, lda) predict p(w | history) = sum_k mix_k phi_{k,w} from the particle filter\'s topic mixture; ' +
-    'the lstm baseline gives its own softmax. Results repeat exactly for the same model, input and backend. ' +
+    'word-lla, lda) predict p(w | history) = sum_k mix_k phi_{k,w} from the particle filter\'s topic mixture, with ' +
+    'the copy component\'s share of the history\'s recent actions when the model has one; the lstm baseline gives its ' +
+    'own softmax; the recency cache (decayed history counts + mass x unigram) its own. Results repeat exactly for the ' +
+    'same model, input and backend. ' +
     'Plain-text output writes control characters in ids and actions as escapes (\\n, \\t, \\uXXXX), one line per ' +
     'sequence; --json gives the exact strings. Ctrl-C stops at the next chunk of sequences: exit 130, nothing written.',
   options: {

@@ -27,6 +27,7 @@ export const command: Command = {
     "model's held-out perplexity or training log-likelihood per iteration, E-step and M-step tokens/s, the K x K " +
     'topic-transition heatmap, the top actions of every topic, example sequences drawn as topic trajectories, and ' +
     'the settings and backends of the run. Works for every model kind (the lstm baseline has no topic sections). ' +
+    'A cache model (the recency cache) has nothing of its own to draw and is refused. ' +
     'The output path is checked before any work: a folder, a named pipe or a device there, or the model itself, ' +
     'is refused (exit 2); a symbolic link to a regular file writes the file it points to. The file is written atomically.',
   options: {
@@ -52,6 +53,11 @@ export const command: Command = {
       warn: (message: string) => io.stderr.write(`${message}\n`),
       ...(backends.tfBackend ? { tfBackend: backends.tfBackend } : {}),
     });
+    if (model.model === 'cache') {
+      throw new UsageError(`lla report: ${modelPath} is a 'cache' model (the recency cache): it has no training ` +
+        "history, topics or trajectories to report; 'lla eval' scores it and every other model's report shows it " +
+        'as a reference');
+    }
     let html: string;
     try {
       html = renderReport(reportDataFromModel(model, { title: basename(modelPath), topActions: top, trajectories }));

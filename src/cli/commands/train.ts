@@ -171,7 +171,8 @@ export const command: Command = {
         : 'no training tokens: the vocabulary filters (--min-count, --max-vocab, --stopwords, --max-df) removed every action ' +
           'of the training split; relax them', file);
     }
-    const startLine = `lla train: ${settings.model}, K=${settings.topics}, ${data.train.offsets.length - 1} training sequences ` +
+    const topicModel = settings.model !== 'lstm' && settings.model !== 'cache';
+    const startLine = `lla train: ${settings.model}${topicModel ? `, K=${settings.topics}` : ''}, ${data.train.offsets.length - 1} training sequences ` +
       `(${data.train.tokens.length.toLocaleString('en-US')} tokens, ${data.vocabulary.size.toLocaleString('en-US')} actions), ` +
       `${data.test ? `${data.test.offsets.length - 1} held out` : 'no held-out split'}; kernel backend ${model.backend}`;
     // refuse a run too big for the machine before the sampler, tables and LSTM are allocated
@@ -181,7 +182,7 @@ export const command: Command = {
       vocabulary: data.vocabulary.size, topics: settings.topics, hidden: settings.hidden, embedding: settings.embedding,
       particles: settings.particles, batch: settings.batch, bptt: settings.bptt,
       threads: backends.threads > 0 ? backends.threads : availableParallelism(), lstmEngine: model.lstmEngine,
-      contextStart: model.settings.contextStart,
+      contextStart: model.settings.contextStart, copy: settings.copy === 'auto',
     });
     checkMemory(memory, maxMemory, maxMemoryText === undefined ? "80% of this machine's memory" : `--max-memory ${maxMemoryText}`);
     if (!json) io.stderr.write(`${startLine}; estimated memory ${formatBytes(memory.bytes)}\n`);
@@ -233,6 +234,8 @@ export const command: Command = {
       heldOutPerplexity: heldOut?.perplexity ?? null,
       perplexityMethod: heldOut?.perplexityMethod ?? null,
       unigramPerplexity: summary.unigramPerplexity,
+      cache: summary.cache,
+      copy: summary.copy,
       recallAt1: heldOut?.recallAt1 ?? null,
       recallAt10: heldOut?.recallAt10 ?? null,
       mrr: heldOut?.mrr ?? null,
@@ -257,7 +260,7 @@ export const command: Command = {
       return code;
     }
     const lines: string[] = [];
-    if (settings.model !== 'lstm' && top > 0) {
+    if (topicModel && top > 0) {
       lines.push(`Topics (top ${top} actions each):`);
       for (let k = 0; k < settings.topics; k++) {
         const words = model.topicWords(k, top).map((entry) => `${plainText(entry.action)} ${entry.probability.toFixed(3)}`);
@@ -265,13 +268,21 @@ export const command: Command = {
       }
       lines.push('');
     }
-    const engine = model.lstmEngine === null ? 'no LSTM'
-      : model.lstmEngine === 'kernel' ? `LSTM on the ${model.backend} kernel trainer` : `LSTM on TF.js ${model.tfBackend ?? 'n/a'}`;
-    lines.push(`model               ${settings.model} (K=${settings.topics}, H=${settings.hidden}), kernel ${model.backend}, ${engine}`);
-    lines.push(`training            ${summary.iterations} iterations in ${fixed(summary.trainingSeconds, 1)} s ` +
-      `(E-step ${fixed(summary.estepSeconds, 1)} s, M-step ${fixed(summary.mstepSeconds, 1)} s = ${fixed(100 * result.mstepShare, 0)}%` +
-      `${summary.resumedIterations > 0 ? `; ${summary.resumedIterations} of them in the run this one resumed` : ''})`);
-    if (summary.stop) lines.push(`stopped             ${describeStop(summary.stop)}`);
+    if (settings.model === 'cache') {
+      const cache = model.cache!;
+      lines.push(`model               cache (the recency cache: decay ${fixed(cache.decay, 3)} over the last ${cache.window} ` +
+        `actions, unigram weight ${fixed(cache.mass, 2)})`);
+      lines.push(`training            ${cache.fitted ? 'constants fitted on a held-in tenth of the training sequences' :
+        'constants not fitted (fewer than two training sequences): the hand-set ones'} in ${fixed(summary.seconds, 1)} s`);
+    } else {
+      const engine = model.lstmEngine === null ? 'no LSTM'
+        : model.lstmEngine === 'kernel' ? `LSTM on the ${model.backend} kernel trainer` : `LSTM on TF.js ${model.tfBackend ?? 'n/a'}`;
+      lines.push(`model               ${settings.model} (K=${settings.topics}, H=${settings.hidden}), kernel ${model.backend}, ${engine}`);
+      lines.push(`training            ${summary.iterations} iterations in ${fixed(summary.trainingSeconds, 1)} s ` +
+        `(E-step ${fixed(summary.estepSeconds, 1)} s, M-step ${fixed(summary.mstepSeconds, 1)} s = ${fixed(100 * result.mstepShare, 0)}%` +
+        `${summary.resumedIterations > 0 ? `; ${summary.resumedIterations} of them in the run this one resumed` : ''})`);
+      if (summary.stop) lines.push(`stopped             ${describeStop(summary.stop)}`);
+    }
     if (heldOut) {
       lines.push(`held-out perplexity ${fixed(heldOut.perplexity, 1)} (${heldOut.perplexityMethod}; unigram ${fixed(summary.unigramPerplexity ?? NaN, 1)}) ` +
         `over ${heldOut.tokens.toLocaleString('en-US')} tokens of ${heldOut.sequences} sequences` +
@@ -283,6 +294,18 @@ export const command: Command = {
     }
     if (recovery?.meanTopicTotalVariation != null) {
       lines.push(`topic recovery      mean total variation ${fixed(recovery.meanTopicTotalVariation, 3)} to the true topics (matched one to one)`);
+    }
+    const cache = summary.cache;
+    if (cache && settings.model !== 'cache') {
+      lines.push(`recency cache       perplexity ${fixed(cache.perplexity, 1)}, Recall@1 ${fixed(cache.recallAt1, 3)}, ` +
+        `Recall@10 ${fixed(cache.recallAt10, 3)}, MRR ${fixed(cache.mrr, 3)} (decay ${fixed(cache.decay, 3)}, unigram weight ` +
+        `${fixed(cache.mass, 2)}${cache.fitted ? ', fitted on a held-in tenth of the training sequences' : ', not fitted: too few sequences'})`);
+    }
+    if (summary.copy) {
+      const copy = summary.copy;
+      lines.push(`copy component      ${copy.kept ? 'kept' : 'dropped'}: held-in perplexity ${fixed(copy.heldInPerplexityWith, 1)} ` +
+        `with it, ${fixed(copy.heldInPerplexityWithout, 1)} without (form ${copy.form}, decay ${fixed(copy.decay, 3)}; ` +
+        `${copy.heldInTokens.toLocaleString('en-US')} tokens of ${copy.heldInSequences} held-in sequences)`);
     }
     lines.push(`parameters          ${model.denseParameters.toLocaleString('en-US')} dense + ${(model.parameterCount - model.denseParameters).toLocaleString('en-US')} count non-zeros`);
     if (saved.savedTo !== null) lines.push(`saved               ${saved.savedTo}`);

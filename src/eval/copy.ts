@@ -1,0 +1,109 @@
+/**
+ * The copy component (issue 13) on the TypeScript side, with the kernels' definition (src/kernels/types.ts): with
+ * probability lambda_{t,k} = rate_k C_t / (C_t + mass_k) the action repeats one of the sequence's recent actions,
+ * in proportion to their decayed counts c_t(w) over the last `window` actions (history.ts), else it is drawn from
+ * phi_k. The kernels' filter scores and reweights with it; here it ranks next actions:
+ *
+ *   p(w | w_<t) = sum_k mix_k [lambda_{t,k} c_t(w) / C_t + (1 - lambda_{t,k}) phi_{k,w}]
+ *               = copyWeight c_t(w) / C_t + sum_k topicMix_k phi_{k,w},
+ *   copyWeight = sum_k mix_k lambda_{t,k},   topicMix_k = mix_k (1 - lambda_{t,k}),
+ *
+ * mix being the filter's predictive topic mixture. The second sum is MixtureScorer's (O(nnz + V)); the copy part
+ * touches only the few actions of the history.
+ */
+import type { CopyParameters } from '../kernels/types.js';
+import type { HistoryCounts } from './history.js';
+import type { MixtureScorer } from './phi.js';
+import { TopN } from './top-n.js';
+
+/** lambda_{t,k} = rate_k C / (C + mass_k) of every topic into out [K] (all 0 while C = 0, the empty history). */
+export function copyRates(copy: CopyParameters, total: number, out: Float64Array): Float64Array {
+  for (let k = 0; k < out.length; k++) out[k] = total > 0 ? copy.rate[k] * total / (total + copy.mass[k]) : 0;
+  return out;
+}
+
+/**
+ * Ranks next actions under the copy predictive (or, without a copy component, under sum_k mix_k phi_{k,w} alone).
+ * One per evaluation or session: it keeps [K] and [V] scratch.
+ */
+export class CopyRanker {
+  private readonly scorer: MixtureScorer;
+  private readonly copy: CopyParameters | null;
+  /** lambdas: [K] lambda_{t,k}; topicMix: [K] mix_k (1 - lambda_{t,k}) */
+  private readonly lambdas: Float64Array;
+  private readonly topicMix: Float64Array;
+  /** bonus: [V] copyWeight c_t(w) / C_t, non-zero only on the history's actions (cleared after each use) */
+  private readonly bonus: Float64Array;
+
+  constructor(scorer: MixtureScorer, copy: CopyParameters | null) {
+    this.scorer = scorer;
+    this.copy = copy;
+    this.lambdas = new Float64Array(scorer.numTopics);
+    this.topicMix = new Float64Array(scorer.numTopics);
+    this.bonus = new Float64Array(scorer.vocabularySize);
+  }
+
+  /** Fills topicMix and the bonus of the history's actions; returns the bonus array, or undefined without copy. */
+  private split(mix: ArrayLike<number>, history: HistoryCounts | null): Float64Array | undefined {
+    const K = this.scorer.numTopics;
+    if (this.copy === null || history === null || history.total <= 0) {
+      for (let k = 0; k < K; k++) this.topicMix[k] = mix[k];
+      return undefined;
+    }
+    copyRates(this.copy, history.total, this.lambdas);
+    let copyWeight = 0;
+    for (let k = 0; k < K; k++) {
+      copyWeight += mix[k] * this.lambdas[k];
+      this.topicMix[k] = mix[k] * (1 - this.lambdas[k]);
+    }
+    for (let i = 0; i < history.actions.length; i++) {
+      this.bonus[history.actions[i]] = copyWeight * history.counts[i] / history.total;
+    }
+    return this.bonus;
+  }
+
+  private clear(history: HistoryCounts | null): void {
+    if (history) for (const action of history.actions) this.bonus[action] = 0;
+  }
+
+  /** 1-based rank of `target` among all actions (ties: the smaller id first). */
+  rank(mix: ArrayLike<number>, history: HistoryCounts | null, target: number): number {
+    const bonus = this.split(mix, history);
+    try {
+      return this.scorer.rank(this.topicMix, target, bonus);
+    } finally {
+      this.clear(history);
+    }
+  }
+
+  /** p(w | history) of one action. */
+  probability(mix: ArrayLike<number>, history: HistoryCounts | null, w: number): number {
+    const bonus = this.split(mix, history);
+    const value = this.scorer.probability(this.topicMix, w) + (bonus === undefined ? 0 : bonus[w]);
+    this.clear(history);
+    return value;
+  }
+
+  /** p(w | history) of every action: probabilitiesOut [V]. */
+  probabilities(mix: ArrayLike<number>, history: HistoryCounts | null, probabilitiesOut: Float64Array): Float64Array {
+    const bonus = this.split(mix, history);
+    this.scorer.sparseParts(this.topicMix, probabilitiesOut, bonus);
+    const dense = this.scorer.densePart(this.topicMix);
+    for (let w = 0; w < probabilitiesOut.length; w++) probabilitiesOut[w] += dense;
+    this.clear(history);
+    return probabilitiesOut;
+  }
+
+  /** The n most probable next actions, best first (ties: the smaller id), with p(w | history). */
+  top(mix: ArrayLike<number>, history: HistoryCounts | null, n: number): Array<{ action: number; probability: number }> {
+    const V = this.scorer.vocabularySize;
+    const bonus = this.split(mix, history);
+    const sparse = new Float64Array(V);
+    this.scorer.sparseParts(this.topicMix, sparse, bonus);
+    this.clear(history);
+    const heap = new TopN(n);
+    for (let w = 0; w < V; w++) heap.push(sparse[w], w);
+    const dense = this.scorer.densePart(this.topicMix);
+    return heap.sorted().map(({ id, score }) => ({ action: id, probability: dense + score }));
+  }
+}

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OptionSpecs, ParsedArgs } from '../src/cli/options.js';
 import { BACKEND_OPTIONS, MODEL_OPTIONS, backendFrom, settingsFrom } from '../src/cli/model-options.js';
-import { DEFAULT_SETTINGS } from '../src/train/settings.js';
+import { DEFAULT_SETTINGS, LSTM_BASELINE_DEFAULTS } from '../src/train/settings.js';
+import { LlaModel } from '../src/model/model.js';
 import { lastJson, runCli } from './helpers/cli.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'lla-cli-defaults-'));
@@ -48,6 +49,22 @@ test('model and backend flags: the shown defaults parse to what no flag gives, a
   assert.equal(backendFrom('train', parsed(explicit), {}), backendFrom('train', parsed([]), {}));
   // --estep auto leaves `exact` and `initExact` to the model (by K: exactMaxTopics, EXACT_ESTEP_MAX_TOPICS)
   assert.equal(none, { ...DEFAULT_SETTINGS, exact: undefined, initExact: undefined });
+});
+
+test('the lstm baseline keeps its own TF.js budget unless told otherwise, in the CLI and the API', async () => {
+  const cli = settingsFrom('train', parsed(['--model', 'lstm']));
+  assert.is(cli.iterations, LSTM_BASELINE_DEFAULTS.iterations);
+  assert.is(cli.lstmTokens, LSTM_BASELINE_DEFAULTS.lstmTokens);
+  assert.ok(cli.iterations !== DEFAULT_SETTINGS.iterations && cli.lstmTokens !== DEFAULT_SETTINGS.lstmTokens);
+  const given = settingsFrom('train', parsed(['--model', 'lstm', '--iterations', '7', '--lstm-tokens', 'all']));
+  assert.is(given.iterations, 7);
+  assert.is(given.lstmTokens, 'all');
+  const api = await LlaModel.create({ model: 'lstm', backend: 'auto' });
+  assert.is(api.settings.iterations, LSTM_BASELINE_DEFAULTS.iterations);
+  assert.is(api.settings.lstmTokens, LSTM_BASELINE_DEFAULTS.lstmTokens);
+  const topicModel = await LlaModel.create({ model: 'lla', backend: 'auto' });
+  assert.is(topicModel.settings.iterations, DEFAULT_SETTINGS.iterations);
+  assert.is(topicModel.settings.lstmTokens, DEFAULT_SETTINGS.lstmTokens);
 });
 
 test('generate: the same corpus with and without the shown defaults', async () => {

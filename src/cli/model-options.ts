@@ -2,7 +2,7 @@
 import { UsageError } from '../errors.js';
 import {
   COPY_CHOICES, DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, EXACT_LOOKAHEAD_MAX_TOPICS, LSTM_ENGINE_CHOICES, MODEL_KINDS,
-  defaultInitialisation, lstmTokensProblem, type Initialisation, type LstmTokens, type ModelSettings,
+  defaultInitialisation, lstmTokensProblem, modelDefaults, LSTM_BASELINE_DEFAULTS, type Initialisation, type LstmTokens, type ModelSettings,
 } from '../train/settings.js';
 import { BACKEND_CHOICES, resolveBackendChoice } from '../kernels/loader.js';
 import { parseTfBackend, type TfBackendChoice } from '../lstm/tf-backend.js';
@@ -22,7 +22,8 @@ export const BACKEND_OPTIONS: OptionSpecs = {
 export const MODEL_OPTIONS: OptionSpecs = {
   model: { type: 'string', valueName: 'M', description: `model: ${MODEL_KINDS.join(', ')}`, default: d.model },
   topics: { type: 'string', short: 'k', valueName: 'K', description: 'number of topics', default: String(d.topics) },
-  iterations: { type: 'string', short: 'n', valueName: 'N', description: 'SEM iterations (E-step sweeps, lda initialisation included)', default: String(d.iterations) },
+  iterations: { type: 'string', short: 'n', valueName: 'N', description: 'SEM iterations (E-step sweeps, lda initialisation included)',
+    default: `${d.iterations} (the lstm baseline: ${LSTM_BASELINE_DEFAULTS.iterations})` },
   init: { type: 'string', valueName: 'I', description: "initial topics: 'random', 'lda:N' (the first N sweeps run as lda), " +
     "'hmm:N' (topics from clustering the actions by their neighbours, then the first N sweeps run a first-order hmm " +
     "in place of the LSTM) or 'hmm2:N' (random topics, then N sweeps of a second-order hmm: for dynamics that the " +
@@ -39,7 +40,8 @@ export const MODEL_OPTIONS: OptionSpecs = {
   batch: { type: 'string', valueName: 'N', description: 'sequences per LSTM minibatch', default: String(d.batch) },
   bptt: { type: 'string', valueName: 'L', description: 'truncated back-propagation window (tokens)', default: String(d.bptt) },
   'lstm-tokens': { type: 'string', valueName: 'N', description: "LSTM training tokens per iteration (M-step budget): a count, a share " +
-    "of the training tokens in (0, 1) (e.g. 0.25), or 'all'", default: String(d.lstmTokens) },
+    "of the training tokens in (0, 1) (e.g. 0.25), or 'all'",
+    default: `${d.lstmTokens} (the lstm baseline: ${LSTM_BASELINE_DEFAULTS.lstmTokens})` },
   'lstm-engine': { type: 'string', valueName: 'E', description: "who trains the LSTM: 'kernel' (the kernels' fused trainer, native or " +
     "WASM, all threads), 'tfjs' (TensorFlow.js, --tf-backend) or 'auto' (kernel for lla and word-lla, tfjs for the lstm " +
     'baseline); a model or checkpoint of either engine trains on under the other', default: d.lstmEngine },
@@ -80,7 +82,8 @@ export type FlagSettings = Omit<ModelSettings, 'exact' | 'initExact'> & { exact:
 
 export function settingsFrom(command: string, args: ParsedArgs): FlagSettings {
   const model = choiceOption(command, args, 'model', MODEL_KINDS, d.model);
-  const iterations = intOption(command, args, 'iterations', d.iterations, 1, 1_000_000);
+  const defaults = modelDefaults(model);
+  const iterations = intOption(command, args, 'iterations', defaults.iterations, 1, 1_000_000);
   const init = stringOption(command, args, 'init');
   let initialisation: Initialisation;
   const match = /^(lda|hmm|hmm2):(\d+)$/.exec((init ?? '').trim());
@@ -120,7 +123,7 @@ export function settingsFrom(command: string, args: ParsedArgs): FlagSettings {
     learningRate: numberOption(command, args, 'lr', d.learningRate, 0, 10, true),
     batch: intOption(command, args, 'batch', d.batch, 1, 100_000),
     bptt: intOption(command, args, 'bptt', d.bptt, 1, 100_000),
-    lstmTokens: lstmTokensOption(command, args),
+    lstmTokens: lstmTokensOption(command, args, defaults.lstmTokens),
     lstmEngine,
     tol: numberOption(command, args, 'tol', d.tol, 0, 0.5),
     evalEvery: intOption(command, args, 'eval-every', d.evalEvery, 0, 1_000_000),
@@ -131,9 +134,9 @@ export function settingsFrom(command: string, args: ParsedArgs): FlagSettings {
 }
 
 /** `--lstm-tokens`: a count, a share in (0, 1) or 'all' (settings.ts lstmTokenBudget). */
-function lstmTokensOption(command: string, args: ParsedArgs): LstmTokens {
+function lstmTokensOption(command: string, args: ParsedArgs, fallback: LstmTokens): LstmTokens {
   const raw = stringOption(command, args, 'lstm-tokens');
-  if (raw === undefined) return d.lstmTokens;
+  if (raw === undefined) return fallback;
   const text = raw.trim();
   const value: LstmTokens = text === 'all' ? 'all' : /^(\d+|\d*\.\d+)$/.test(text) ? Number(text) : Number.NaN;
   const problem = lstmTokensProblem(value);

@@ -22,7 +22,7 @@ import { fitCache } from '../train/cache-fit.js';
 import { copyFitStage, copyFitSummary, type CopyFitSummary } from '../train/copy-fit.js';
 import { actionCounts, splitHeldIn } from '../train/held-in.js';
 import {
-  DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, SETTING_KEYS, checkOptionNames, defaultInitialisation, exactMaxTopics,
+  DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, SETTING_KEYS, checkOptionNames, defaultInitialisation, exactMaxTopics, modelDefaults,
   resolveLstmEngine, validateSettings, type LstmEngine, type ModelKind, type ModelSettings,
 } from '../train/settings.js';
 import {
@@ -87,7 +87,7 @@ export class LlaModel {
   static async create(options: ModelOptions = {}): Promise<LlaModel> {
     checkOptionNames(options, [...SETTING_KEYS, 'backend', 'tfBackend', 'warn']);
     const { backend, tfBackend, warn, ...given } = options;
-    const settings: ModelSettings = { ...DEFAULT_SETTINGS };
+    const settings: ModelSettings = { ...modelDefaults(given.model ?? DEFAULT_SETTINGS.model) };
     for (const [key, value] of Object.entries(given)) {
       if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value;
     }

@@ -157,6 +157,22 @@ export const DEFAULT_SETTINGS: Readonly<ModelSettings> = Object.freeze({
   copy: 'auto',
 });
 
+/**
+ * The action-level lstm baseline trains on TF.js only (its V-way softmax has no kernel trainer), at 3-10 k tokens/s:
+ * the topic models' budget (the whole training corpus in each of 40 iterations) would take over an hour on the event
+ * log, so it keeps the budget it had before the kernel trainer: 15 iterations of 40,000 tokens (the yardstick of the
+ * study and of issue 13's tables). Explicit --iterations and --lstm-tokens override it.
+ */
+export const LSTM_BASELINE_DEFAULTS: Readonly<Pick<ModelSettings, 'iterations' | 'lstmTokens'>> = Object.freeze({
+  iterations: 15,
+  lstmTokens: 40_000,
+});
+
+/** The defaults of one model kind: DEFAULT_SETTINGS, with the lstm baseline's own budget. */
+export function modelDefaults(model: ModelKind): Readonly<ModelSettings> {
+  return model === 'lstm' ? { ...DEFAULT_SETTINGS, model, ...LSTM_BASELINE_DEFAULTS } : { ...DEFAULT_SETTINGS, model };
+}
+
 /** The initialisation of a run (`--init`): random topics, lda sweeps, or the context start and hmm sweeps. */
 export type Initialisation = Pick<ModelSettings, 'initLdaSweeps' | 'contextStart' | 'initHmmSweeps' | 'initHmmOrder'>;
 

@@ -62,7 +62,7 @@ export function fail(entry: string, problem: string): never {
 
 export function requireArray(entry: string, name: string, value: unknown, kind: Constructor,
   length?: number, minimum = false): void {
-  if (!(value instanceof (kind as unknown as Function))) {
+  if (!(value instanceof (kind as unknown as abstract new () => unknown))) {
     fail(entry, `${name} must be a ${kind.name}, got ${describe(value)}`);
   }
   const actual = (value as AnyTypedArray).length;

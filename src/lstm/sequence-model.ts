@@ -11,7 +11,7 @@ import {
   assignVariables, createVariables, forwardWindow, gatherRows, initialParameters, outputLogits, readVariables,
   type InputPath, type NetworkVariables,
 } from './network.js';
-import { validateSequenceData, WindowScheduler, type SequenceData, type TrainingWindow } from './sequence-windows.js';
+import type { TrainingWindow } from './sequence-windows.js';
 import { evaluateSequences, forwardStates, type EvaluateArgs, type EvaluateResult, type ForwardNetwork } from './sequence-evaluation.js';
 import {
   checkTrainArgs, checkTrainerState, trainOnBudget, TrainingStream, type TrainArgs, type TrainerState, type TrainResult,

@@ -36,7 +36,7 @@ import {
   predictNextManyTopics, type NextAction,
 } from './inference.js';
 import { readModel, writeModel } from './model-file.js';
-import { heldOutReferences, trainingCounts, type CacheReference, type FittedCache, type References } from './references.js';
+import { heldOutReferences, trainingCounts, type FittedCache, type References } from './references.js';
 import { InputError, InterruptedError, UsageError } from '../errors.js';
 
 import type { ModelOptions, TopicWord, TrainOptions, TrainSummary } from './model-types.js';

@@ -21,7 +21,7 @@ import { countsInKernel } from '../kernels/buffers.js';
 import { historyWindow } from '../eval/history.js';
 import { sequenceLogLikelihoods, type HeldOutOptions } from '../eval/perplexity.js';
 import { inverseDenominators } from '../eval/phi.js';
-import { historyStatistics, MASS_RANGE, MASS_STEPS, searchDecay } from './cache-fit.js';
+import { historyStatistics, MASS_RANGE, searchDecay } from './cache-fit.js';
 import type { SequenceSlice } from './held-in.js';
 import { maximiseOnInterval } from './line-search.js';
 

@@ -50,5 +50,6 @@ for (const [label, script, args] of steps) {
     console.error(`lint: ${label} failed (${result.error ? result.error.message : `exit ${result.status}`})`);
   }
 }
-if (failed > 0 && !write) console.error('lint: `npm run format` rewrites the formatting; eslint errors need a fix by hand');
+if (failed > 0 && !write)
+  console.error('lint: `npm run format` rewrites the formatting; eslint errors need a fix by hand');
 process.exit(failed > 0 ? 1 : 0);

@@ -1,4 +1,4 @@
-// The one limits table (KERNEL_LIMITS in src/kernels/types.ts): the C++ addon and both WASM builds were compiled
+// The one limits table (KERNEL_LIMITS in src/kernels/limits-table.ts): the C++ addon and both WASM builds were compiled
 // with the same bounds; every entry point works at each bound on both backends and refuses one step past it with an
 // Error that names the argument and the limit (checked once, in src/kernels/limits.ts, and again by the addon's own
 // C++ checks); at the bounds of the priors and the stream indices both backends still draw the same samples.

@@ -83,7 +83,7 @@ export function intOption(
 }
 
 /**
- * An option bounded by a kernel limit (KERNEL_LIMITS in src/kernels/types.ts, the one table both backends
+ * An option bounded by a kernel limit (KERNEL_LIMITS in src/kernels/limits-table.ts, the one table both backends
  * honour): whole or real as the limit is, within its bounds (`min` may raise the lower one, e.g. 1 thread), and
  * the limit's reason in the message, so that a run never fails inside a kernel after its work.
  */

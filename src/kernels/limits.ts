@@ -1,6 +1,6 @@
 /**
  * The argument checks that both kernel backends share, in one place: every scalar against KERNEL_LIMITS
- * (./types.ts), and the names of modes and proposal schedules. src/kernels/native.ts and the WASM wrapper run
+ * (./limits-table.ts), and the names of modes and proposal schedules. src/kernels/native.ts and the WASM wrapper run
  * `kernelArgumentChecks` before every kernel call, so a value outside a limit fails the same way on both; the CLI
  * and the API run `checkKernelLimits` (or `kernelLimitProblem`, to word their own message) on settings before
  * any work, so a run never fails inside a kernel after its training.

@@ -5,7 +5,8 @@
  * synchronisation words and chunk loop that the calling thread and the workers share.
  */
 import type { BuiltLimits } from './limits.js';
-import { KERNEL_LIMITS, type KernelLimitName } from './types.js';
+import { KERNEL_LIMITS, type CellWeights, type KernelLimitName } from './types.js';
+import type { CallScope } from './wasm-memory.js';
 import { drainWindows, type WindowTickets } from './wasm-train-windows.js';
 
 export const SWEEP = {
@@ -130,6 +131,24 @@ export class BlockWriter {
     this.data.setBigUint64(offset, value, true);
     return this;
   }
+}
+
+/** Writes the cell block (CELL) of `weights` into the scope; returns its address. */
+export function bindCell(memory: WebAssembly.Memory, scope: CallScope, weights: CellWeights, H: number): number {
+  const start = scope.scratch(CELL.bytes);
+  const inputTable = scope.bind(weights.inputTable),
+    recurrent = scope.bind(weights.recurrent);
+  const gateBias = scope.bind(weights.gateBias);
+  const outputWeights = weights.outputWeights instanceof Float32Array ? scope.bind(weights.outputWeights) : 0;
+  const outputBias = weights.outputBias instanceof Float32Array ? scope.bind(weights.outputBias) : 0;
+  new BlockWriter(memory.buffer, start, CELL.bytes)
+    .int(CELL.hidden, H)
+    .pointer(CELL.inputTable, inputTable)
+    .pointer(CELL.recurrent, recurrent)
+    .pointer(CELL.gateBias, gateBias)
+    .pointer(CELL.outputWeights, outputWeights)
+    .pointer(CELL.outputBias, outputBias);
+  return start;
 }
 
 /** The exports of assembly/index.ts (pointers are byte addresses; u64 arguments are BigInts). */

@@ -200,3 +200,13 @@ export class CallScope {
     this.temporaries.length = 0;
   }
 }
+
+/** Runs `body` with a fresh CallScope over `linear`, releasing its temporaries however the body ends. */
+export function withScope<T>(linear: LinearMemory, body: (scope: CallScope) => T): T {
+  const scope = new CallScope(linear);
+  try {
+    return body(scope);
+  } finally {
+    scope.release();
+  }
+}

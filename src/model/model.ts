@@ -1,20 +1,15 @@
 /**
  * The public model class (SPEC section 9), in the spirit of tomotopy: construct with settings, train on a
  * corpus, then infer, predict, evaluate, inspect and save. A thin facade: it owns the kernel backend, the TF.js
- * LSTM and the trained tables, and hands them to the code that does each job: training (src/train/trainer.ts,
+ * LSTM and the trained tables (model-state.ts), and hands them to the code that does each job: training (src/train/trainer.ts,
  * action-lstm-trainer.ts), evaluation (src/eval/model-evaluation.ts), inference and serving (inference.ts),
  * the model file (model-file.ts). The per-token work always runs in the kernel.
  */
-import type { CellWeights, CopyParameters, CountTables, Kernel, KernelMode } from '../kernels/types.js';
+import type { CellWeights, CountTables, Kernel } from '../kernels/types.js';
 import { loadKernel } from '../kernels/loader.js';
 import { checkKernelLimits } from '../kernels/limits.js';
-import type { Vocabulary } from '../corpus/vocabulary.js';
-import { actionLstmShape, createActionLstm, type ActionLstm } from '../lstm/action-lstm.js';
-import { createTopicLstm, topicLstmShape, type TopicLstmEngine } from '../lstm/topic-lstm.js';
-import { KernelTopicLstm } from '../lstm/kernel-trainer.js';
-import { ensureTf, type TfBackendChoice, type TfBackendName } from '../lstm/tf-backend.js';
-import { parameterCount, type LstmParameters } from '../lstm/weights.js';
-import type { IterationRecord, StopRecord } from '../train/sem.js';
+import type { TfBackendChoice } from '../lstm/tf-backend.js';
+import type { StopRecord } from '../train/sem.js';
 import {
   isCorpus,
   sequenceCorpus,
@@ -22,7 +17,7 @@ import {
   type SequenceInput,
   type Sequences,
 } from '../train/data.js';
-import { trainTopicModel, type TopicTables, type TrainingLoopOptions, type Trajectory } from '../train/trainer.js';
+import { trainTopicModel, type TrainingLoopOptions } from '../train/trainer.js';
 import { trainActionLstm } from '../train/action-lstm-trainer.js';
 import { fitCache } from '../train/cache-fit.js';
 import { copyFitStage, copyFitSummary, type CopyFitSummary } from '../train/copy-fit.js';
@@ -34,17 +29,11 @@ import {
   checkOptionNames,
   defaultInitialisation,
   exactMaxTopics,
-  resolveLstmEngine,
   validateSettings,
-  type LstmEngine,
-  type ModelKind,
   type ModelSettings,
 } from '../train/settings.js';
 import {
   DEFAULT_PERPLEXITY,
-  evaluateActionLstm,
-  evaluateCacheModel,
-  evaluateTopicModel,
   type EvaluationCorpus,
   type EvaluationResult,
   type PerplexityProtocol,
@@ -62,8 +51,9 @@ import {
   type NextAction,
 } from './inference.js';
 import { readModel, writeModel } from './model-file.js';
-import { heldOutReferences, trainingCounts, type FittedCache, type References } from './references.js';
-import { InputError, InterruptedError, UsageError } from '../errors.js';
+import type { References } from './references.js';
+import { ModelState } from './model-state.js';
+import { InputError, InterruptedError } from '../errors.js';
 
 import type { ModelOptions, TopicWord, TrainOptions, TrainSummary } from './model-types.js';
 
@@ -88,32 +78,9 @@ function checkCorpusLimits(
   );
 }
 
-export class LlaModel {
-  readonly settings: ModelSettings;
-  readonly kernel: Kernel;
-  private vocabularyValue: Vocabulary | null = null;
-  private tables: TopicTables | null = null;
-  private topicLstm: TopicLstmEngine | null = null;
-  private actionLstm: ActionLstm | null = null;
-  private weights: CellWeights | undefined;
-  private tfBackendChoice: TfBackendChoice | undefined;
-  private tfBackendUsed: TfBackendName | null = null;
-  /** training history, one record per iteration (kept in the model file for reports) */
-  history: IterationRecord[] = [];
-  /** the K x K topic-transition matrix computed at the end of training (row = current topic) */
-  private transitions: Float64Array | null = null;
-  /** the copy component of a topic model (null: none) and the recency cache's constants (null: never fitted) */
-  private copyParameters: CopyParameters | null = null;
-  private cacheParameters: FittedCache | null = null;
-  /** a few training sequences' sampled topic paths, for reports */
-  trajectories: Trajectory[] = [];
-  /** metrics of the last held-out evaluation and of training, stored in the model file */
-  results: Record<string, unknown> = {};
-
+export class LlaModel extends ModelState {
   private constructor(settings: ModelSettings, kernel: Kernel, tfBackend: TfBackendChoice | undefined) {
-    this.settings = settings;
-    this.kernel = kernel;
-    this.tfBackendChoice = tfBackend;
+    super(settings, kernel, tfBackend);
   }
 
   /**
@@ -139,126 +106,6 @@ export class LlaModel {
     validateSettings(settings);
     const kernel = await loadKernel({ ...(backend === undefined ? {} : { backend }), ...(warn ? { warn } : {}) });
     return new LlaModel(settings, kernel, tfBackend);
-  }
-
-  /** which kernel backend runs the per-token work */
-  get backend(): 'native' | 'wasm' {
-    return this.kernel.name;
-  }
-
-  /** which engine trains this model's LSTM (settings.lstmEngine resolved for its kind); null for lda */
-  get lstmEngine(): LstmEngine | null {
-    return resolveLstmEngine(this.model, this.settings.lstmEngine);
-  }
-
-  /** which TF.js backend trained (or would train) the LSTM; null before any TF.js work (the kernel engine has none) */
-  get tfBackend(): TfBackendName | null {
-    return this.tfBackendUsed;
-  }
-
-  /** the backends that trained this model: as recorded in its file after load(), else the ones in use here */
-  get trainedWith(): { backend: string; tfBackend: string | null } {
-    return this.trainedWithValue ?? { backend: this.backend, tfBackend: this.tfBackendUsed };
-  }
-  private trainedWithValue: { backend: string; tfBackend: string | null } | null = null;
-
-  get vocabulary(): Vocabulary {
-    if (!this.vocabularyValue) throw new Error('this model has no vocabulary yet: train it or load a saved one');
-    return this.vocabularyValue;
-  }
-
-  get trained(): boolean {
-    if (this.model === 'cache') return this.cacheParameters !== null;
-    return this.model === 'lstm' ? this.actionLstm !== null : this.tables !== null;
-  }
-
-  /** The topic model's copy component (src/eval/copy.ts), or null when it has none. */
-  get copy(): CopyParameters | null {
-    return this.copyParameters;
-  }
-  /** The recency cache's constants (the cache model's own, or the reference's of any model); null if never fitted. */
-  get cache(): FittedCache | null {
-    return this.cacheParameters;
-  }
-
-  get model(): ModelKind {
-    return this.settings.model;
-  }
-
-  private get kernelMode(): KernelMode {
-    this.requireTopics('kernelMode');
-    return this.model as KernelMode;
-  }
-
-  /** dense LSTM/softmax parameters */
-  get denseParameters(): number {
-    const s = this.settings;
-    if (this.model === 'lda' || this.model === 'cache') return 0;
-    if (this.model === 'lstm') return parameterCount(actionLstmShape(this.vocabulary.size, s.hidden, s.embedding));
-    return parameterCount(topicLstmShape(this.model, s.topics, this.vocabulary.size, s.hidden, s.embedding));
-  }
-
-  /** dense parameters plus the non-zeros of the count table (SPEC section 2); the cache: its unigram and 2 constants */
-  get parameterCount(): number {
-    if (this.model === 'cache') return this.vocabulary.size + 2;
-    return (
-      this.denseParameters + (this.tables?.nonZeros ?? 0) + (this.copyParameters ? 2 * this.settings.topics + 1 : 0)
-    );
-  }
-
-  private requireTrained(what: string): void {
-    if (!this.trained) throw new Error(`${what}: the model is not trained: call train() or LlaModel.load() first`);
-  }
-
-  /** What needs topics (phi, the tables, topic paths, the kernel's filter) is a usage error on the baselines. */
-  private requireTopics(what: string, hint = ''): void {
-    if (this.model === 'lstm' || this.model === 'cache') {
-      throw new UsageError(
-        `${what}: the ${this.model === 'lstm' ? 'lstm baseline' : 'recency cache'} has no topics; ` +
-          `${what} needs a topic model (model 'lla', 'word-lla' or 'lda')${hint}`,
-      );
-    }
-  }
-
-  private async ensureLstm(parameters?: LstmParameters): Promise<void> {
-    const s = this.settings;
-    if (this.model === 'lda' || this.model === 'cache') return;
-    if (this.model !== 'lstm' && this.lstmEngine === 'kernel') {
-      // the kernels' trainer: no TF.js at all
-      this.topicLstm ??= new KernelTopicLstm({
-        kernel: this.kernel,
-        variant: this.model,
-        numTopics: s.topics,
-        vocabularySize: this.vocabulary.size,
-        hidden: s.hidden,
-        embedding: s.embedding,
-        learningRate: s.learningRate,
-        seed: s.seed,
-        threads: s.threads,
-        ...(parameters ? { parameters } : {}),
-      });
-      return;
-    }
-    const runtime = await ensureTf(this.tfBackendChoice === undefined ? {} : { backend: this.tfBackendChoice });
-    this.tfBackendUsed = runtime.name;
-    const common = {
-      hidden: s.hidden,
-      embedding: s.embedding,
-      learningRate: s.learningRate,
-      seed: s.seed,
-      ...(this.tfBackendChoice === undefined ? {} : { tfBackend: this.tfBackendChoice }),
-      ...(parameters ? { parameters } : {}),
-    };
-    if (this.model === 'lstm') {
-      this.actionLstm ??= await createActionLstm({ vocabularySize: this.vocabulary.size, ...common });
-    } else if (this.model === 'lla' || this.model === 'word-lla') {
-      this.topicLstm ??= await createTopicLstm({
-        variant: this.model,
-        numTopics: s.topics,
-        vocabularySize: this.vocabulary.size,
-        ...common,
-      });
-    }
   }
 
   /**
@@ -434,26 +281,10 @@ export class LlaModel {
     };
   }
 
-  private referencesOf(corpus: EvaluationCorpus, perplexity: PerplexityProtocol): References {
-    return heldOutReferences({
-      trainingCounts: this.trainingActionCounts,
-      cache: this.cacheParameters,
-      kernel: this.kernel,
-      seed: this.settings.seed,
-      corpus,
-      perplexity,
-    });
-  }
-
   /** The unigram and recency-cache references on `data` (what `lla eval` prints beside the model's scores). */
   references(data: SequenceInput, options: { perplexity?: PerplexityProtocol } = {}): References {
     this.requireTrained('references');
     return this.referencesOf(sequenceCorpus(data, this.vocabulary), options.perplexity ?? DEFAULT_PERPLEXITY);
-  }
-
-  /** training frequency of each action (the unigram reference), from the vocabulary or the counts */
-  private get trainingActionCounts(): Int32Array | null {
-    return trainingCounts(this.vocabularyValue, this.tables?.counts ?? null);
   }
 
   /**
@@ -478,56 +309,6 @@ export class LlaModel {
       options.nextAction ?? true,
       options.signal,
     );
-  }
-
-  private async evaluateCorpus(
-    corpus: EvaluationCorpus,
-    perplexity: PerplexityProtocol,
-    nextAction: boolean,
-    stop?: AbortSignal,
-  ): Promise<EvaluationResult> {
-    const s = this.settings;
-    const signal = stop ? { signal: stop } : {};
-    if (this.model === 'cache') {
-      return evaluateCacheModel({
-        trainingCounts: this.trainingActionCounts!,
-        parameters: this.cacheParameters!,
-        kernel: this.kernel,
-        seed: s.seed,
-        corpus,
-        perplexity,
-        nextAction,
-      });
-    }
-    if (this.model === 'lstm') {
-      return evaluateActionLstm({
-        lstm: this.actionLstm!,
-        kernel: this.kernel,
-        seed: s.seed,
-        vocabularySize: this.vocabulary.size,
-        corpus,
-        nextAction,
-        ...signal,
-      });
-    }
-    return evaluateTopicModel({
-      kernel: this.kernel,
-      mode: this.kernelMode,
-      counts: this.tables!.counts,
-      ...(this.weights ? { weights: this.weights } : {}),
-      beta: s.beta,
-      alpha: s.alpha,
-      particles: s.particles,
-      seed: s.seed,
-      threads: s.threads,
-      numTopics: s.topics,
-      vocabularySize: this.vocabulary.size,
-      corpus,
-      perplexity,
-      nextAction,
-      ...signal,
-      ...(this.copyParameters ? { copy: this.copyParameters } : {}),
-    });
   }
 
   /** held-out perplexity exp(-sum log p(w_d) / sum N_d) of `data` */

@@ -1,4 +1,4 @@
-// The kernel limits of src/kernels/types.ts (KERNEL_LIMITS, where each bound's reason is given). The wrapper
+// The kernel limits of src/kernels/limits-table.ts (KERNEL_LIMITS, where each bound's reason is given). The wrapper
 // (src/kernels/limits.ts) refuses anything outside them before a call, so the kernels here may rely on them: ids
 // and positions fit i32, per-thread scratch of [K] and [S][H] stays well inside the 4 GiB memory. Exported so that
 // test/limits.test.ts can compare them with the TypeScript table: change a bound there and here together.

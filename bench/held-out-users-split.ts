@@ -51,9 +51,10 @@ export async function buildHeldOutUsersSplit(eventsFile: string, folder: string)
       header = line;
       continue;
     }
-    if (!Number.isFinite(time)) throw new Error(`${eventsFile}: line ${order + 2}: time '${timeText}' is not Unix seconds`);
+    if (!Number.isFinite(time))
+      throw new Error(`${eventsFile}: line ${order + 2}: time '${timeText}' is not Unix seconds`);
     let rows = rowsOf.get(user);
-    if (!rows) rowsOf.set(user, rows = []);
+    if (!rows) rowsOf.set(user, (rows = []));
     rows.push({ line, time, order: order++, action });
   }
   const users = [...rowsOf.keys()];
@@ -74,8 +75,10 @@ export async function buildHeldOutUsersSplit(eventsFile: string, folder: string)
       return;
     }
     // the reader sorts a user's actions by time, stable in file order: cut in that order
-    const kept = [...rows].sort((a, b) => a.time - b.time || a.order - b.order)
-      .filter((row) => vocabulary.has(row.action)).slice(0, TEST_ACTIONS);
+    const kept = [...rows]
+      .sort((a, b) => a.time - b.time || a.order - b.order)
+      .filter((row) => vocabulary.has(row.action))
+      .slice(0, TEST_ACTIONS);
     if (kept.length === 0) return;
     testUsers++;
     testLines.push(...kept.sort((a, b) => a.order - b.order));
@@ -89,8 +92,12 @@ export async function buildHeldOutUsersSplit(eventsFile: string, folder: string)
     return path;
   };
   return {
-    trainFile: write('train.tsv.gz', trainLines), testFile: write('test.tsv.gz', testLines),
-    trainUsers, trainActions: trainLines.length, testUsers, testActions: testLines.length,
+    trainFile: write('train.tsv.gz', trainLines),
+    testFile: write('test.tsv.gz', testLines),
+    trainUsers,
+    trainActions: trainLines.length,
+    testUsers,
+    testActions: testLines.length,
     trainVocabulary: vocabulary.size,
   };
 }

@@ -47,14 +47,24 @@ function positiveNumber(name: string, raw: string | undefined, fallback: number,
   return value;
 }
 
-export async function runPeer(options: { input: string; documents: number; topics: number; sweeps: number;
-  alpha: number; beta: number }): Promise<PeerResult> {
+export async function runPeer(options: {
+  input: string;
+  documents: number;
+  topics: number;
+  sweeps: number;
+  alpha: number;
+  beta: number;
+}): Promise<PeerResult> {
   const texts: string[] = [];
   await forEachLine(options.input, (line) => {
     if (texts.length < options.documents && line.trim() !== '') texts.push(line);
   });
   if (texts.length === 0) throw new Error(`peer-stdlib-lda: ${options.input} holds no document`);
-  const lda = require('@stdlib/nlp-lda') as (docs: string[], k: number, opts: { alpha: number; beta: number }) => PeerModel;
+  const lda = require('@stdlib/nlp-lda') as (
+    docs: string[],
+    k: number,
+    opts: { alpha: number; beta: number },
+  ) => PeerModel;
   const version = (require('@stdlib/nlp-lda/package.json') as { version: string }).version;
 
   const setupStarted = performance.now();
@@ -67,9 +77,19 @@ export async function runPeer(options: { input: string; documents: number; topic
   model.fit(options.sweeps, options.sweeps, 1);
   const seconds = (performance.now() - started) / 1000;
   return {
-    peer: '@stdlib/nlp-lda', version, input: options.input, documents: texts.length, tokens,
-    vocabulary: model.W, topics: options.topics, alpha: options.alpha, beta: options.beta,
-    iterations: options.sweeps, setupSeconds, seconds, tokensPerSecond: (tokens * options.sweeps) / seconds,
+    peer: '@stdlib/nlp-lda',
+    version,
+    input: options.input,
+    documents: texts.length,
+    tokens,
+    vocabulary: model.W,
+    topics: options.topics,
+    alpha: options.alpha,
+    beta: options.beta,
+    iterations: options.sweeps,
+    setupSeconds,
+    seconds,
+    tokensPerSecond: (tokens * options.sweeps) / seconds,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
   };
 }
@@ -77,8 +97,13 @@ export async function runPeer(options: { input: string; documents: number; topic
 async function cli(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      documents: { type: 'string' }, topics: { type: 'string' }, sweeps: { type: 'string' },
-      alpha: { type: 'string' }, beta: { type: 'string' }, input: { type: 'string' }, json: { type: 'boolean' },
+      documents: { type: 'string' },
+      topics: { type: 'string' },
+      sweeps: { type: 'string' },
+      alpha: { type: 'string' },
+      beta: { type: 'string' },
+      input: { type: 'string' },
+      json: { type: 'boolean' },
     },
     strict: true,
   });
@@ -93,10 +118,12 @@ async function cli(): Promise<void> {
   if (values.json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else {
-    process.stdout.write(`${result.peer} ${result.version}: ${result.documents} documents, ${result.tokens} tokens, ` +
-      `V=${result.vocabulary}, K=${result.topics}: ${result.iterations} sweeps in ${result.seconds.toFixed(2)} s = ` +
-      `${(result.tokensPerSecond / 1e6).toFixed(4)} M tokens/s (set-up ${result.setupSeconds.toFixed(1)} s, ` +
-      `peak memory ${(result.peakRssBytes / 1048576).toFixed(0)} MiB)\n`);
+    process.stdout.write(
+      `${result.peer} ${result.version}: ${result.documents} documents, ${result.tokens} tokens, ` +
+        `V=${result.vocabulary}, K=${result.topics}: ${result.iterations} sweeps in ${result.seconds.toFixed(2)} s = ` +
+        `${(result.tokensPerSecond / 1e6).toFixed(4)} M tokens/s (set-up ${result.setupSeconds.toFixed(1)} s, ` +
+        `peak memory ${(result.peakRssBytes / 1048576).toFixed(0)} MiB)\n`,
+    );
   }
 }
 

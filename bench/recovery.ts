@@ -31,7 +31,10 @@ const length = Number(option('length') ?? 50);
 /** the models, each at its defaults but --topics; lla-hmm2 is lla with --init hmm2:100 (random topics, 100 sweeps of a
  * second-order hmm, then the defaults' 10 lla iterations), the initialisation for dynamics the previous topic hides */
 const MODELS: Record<string, string[]> = {
-  lda: ['--model', 'lda'], lla: ['--model', 'lla'], 'word-lla': ['--model', 'word-lla'], lstm: ['--model', 'lstm', '--hidden', '32'],
+  lda: ['--model', 'lda'],
+  lla: ['--model', 'lla'],
+  'word-lla': ['--model', 'word-lla'],
+  lstm: ['--model', 'lstm', '--hidden', '32'],
   'lla-hmm2': ['--model', 'lla', '--init', 'hmm2:100', '--iterations', '110'],
 };
 const models = (option('models') ?? Object.keys(MODELS).join(',')).split(',');
@@ -42,8 +45,14 @@ for (const model of models) {
   }
 }
 const DYNAMICS = ['first-order', 'second-order'] as const;
-const SIZES = quick ? [{ topics: 10, vocabulary: 1000 }]
-  : [{ topics: 10, vocabulary: 1000 }, { topics: 10, vocabulary: 10000 }, { topics: 50, vocabulary: 1000 }, { topics: 50, vocabulary: 10000 }];
+const SIZES = quick
+  ? [{ topics: 10, vocabulary: 1000 }]
+  : [
+      { topics: 10, vocabulary: 1000 },
+      { topics: 10, vocabulary: 10000 },
+      { topics: 50, vocabulary: 1000 },
+      { topics: 50, vocabulary: 10000 },
+    ];
 const folder = join(root, 'bench', 'recovery', 'cache');
 mkdirSync(folder, { recursive: true });
 
@@ -60,8 +69,12 @@ interface Run {
 }
 
 function lla(argv: string[]): string {
-  const child = spawnSync(process.execPath, [join(root, 'bin', 'lla.js'), ...argv], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (child.status !== 0) throw new Error(`recovery: lla ${argv.join(' ')} failed (exit ${child.status}):\n${child.stderr.slice(-2000)}`);
+  const child = spawnSync(process.execPath, [join(root, 'bin', 'lla.js'), ...argv], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
+  if (child.status !== 0)
+    throw new Error(`recovery: lla ${argv.join(' ')} failed (exit ${child.status}):\n${child.stderr.slice(-2000)}`);
   return child.stdout;
 }
 
@@ -75,34 +88,73 @@ function corpus(dynamics: string, topics: number, vocabulary: number): { text: s
   const text = join(folder, `${name}.txt`);
   const truth = join(folder, `${name}.truth.json`);
   if (!existsSync(text) || !existsSync(truth)) {
-    lla(['generate', '--out', text, '--truth', truth, '--topics', String(topics), '--vocabulary', String(vocabulary),
-      '--sequences', String(sequences), '--length', String(length), '--dynamics', dynamics, '--seed', '1']);
+    lla([
+      'generate',
+      '--out',
+      text,
+      '--truth',
+      truth,
+      '--topics',
+      String(topics),
+      '--vocabulary',
+      String(vocabulary),
+      '--sequences',
+      String(sequences),
+      '--length',
+      String(length),
+      '--dynamics',
+      dynamics,
+      '--seed',
+      '1',
+    ]);
   }
   return { text, truth };
 }
 
 function train(dynamics: string, topics: number, vocabulary: number, model: string): Run {
   const files = corpus(dynamics, topics, vocabulary);
-  const modelArgs = !quick ? MODELS[model]
-    : model === 'lla-hmm2' ? ['--model', 'lla', '--init', 'hmm2:30', '--iterations', '33'] : [...MODELS[model], '--iterations', '3'];
-  const argv = ['train', files.text, ...modelArgs, '--truth', files.truth, '--seed', '1', '--json',
-    ...(model === 'lstm' ? [] : ['--topics', String(topics)])];
+  const modelArgs = !quick
+    ? MODELS[model]
+    : model === 'lla-hmm2'
+      ? ['--model', 'lla', '--init', 'hmm2:30', '--iterations', '33']
+      : [...MODELS[model], '--iterations', '3'];
+  const argv = [
+    'train',
+    files.text,
+    ...modelArgs,
+    '--truth',
+    files.truth,
+    '--seed',
+    '1',
+    '--json',
+    ...(model === 'lstm' ? [] : ['--topics', String(topics)]),
+  ];
   const cacheFile = join(folder, `${corpusName(dynamics, topics, vocabulary)}-${model}${quick ? '-quick' : ''}.json`);
   if (!args.includes('--fresh') && existsSync(cacheFile)) return JSON.parse(readFileSync(cacheFile, 'utf8')) as Run;
   const started = performance.now();
   const result = JSON.parse(lla(argv).trim().split('\n').pop()!) as Record<string, number | null>;
   const run: Run = {
-    dynamics, topics, vocabulary, model, heldOutPerplexity: result.heldOutPerplexity!, unigramPerplexity: result.unigramPerplexity!,
-    truePerplexity: result.truePerplexity!, meanTopicTotalVariation: result.meanTopicTotalVariation ?? null,
+    dynamics,
+    topics,
+    vocabulary,
+    model,
+    heldOutPerplexity: result.heldOutPerplexity!,
+    unigramPerplexity: result.unigramPerplexity!,
+    truePerplexity: result.truePerplexity!,
+    meanTopicTotalVariation: result.meanTopicTotalVariation ?? null,
     seconds: (performance.now() - started) / 1000,
   };
   writeFileSync(cacheFile, JSON.stringify(run));
-  console.error(`recovery: ${dynamics} K=${topics} V=${vocabulary} ${model}: perplexity ${run.heldOutPerplexity.toFixed(1)} ` +
-    `(true ${run.truePerplexity.toFixed(1)}) in ${run.seconds.toFixed(0)} s`);
+  console.error(
+    `recovery: ${dynamics} K=${topics} V=${vocabulary} ${model}: perplexity ${run.heldOutPerplexity.toFixed(1)} ` +
+      `(true ${run.truePerplexity.toFixed(1)}) in ${run.seconds.toFixed(0)} s`,
+  );
   return run;
 }
 
-const load = loadavg().map((value) => value.toFixed(2)).join(' / ');
+const load = loadavg()
+  .map((value) => value.toFixed(2))
+  .join(' / ');
 const started = performance.now();
 const runs: Run[] = [];
 for (const dynamics of DYNAMICS) {
@@ -111,21 +163,32 @@ for (const dynamics of DYNAMICS) {
   }
 }
 
-const cell = (run: Run | undefined) => run === undefined ? '' : run.meanTopicTotalVariation === null
-  ? run.heldOutPerplexity.toFixed(1) : `${run.heldOutPerplexity.toFixed(1)} (${run.meanTopicTotalVariation.toFixed(2)})`;
-const rows = [`| dynamics | K | V | true model | unigram | ${models.join(' | ')} |`, `|---|---|---|---|---|${models.map(() => '---|').join('')}`];
+const cell = (run: Run | undefined) =>
+  run === undefined
+    ? ''
+    : run.meanTopicTotalVariation === null
+      ? run.heldOutPerplexity.toFixed(1)
+      : `${run.heldOutPerplexity.toFixed(1)} (${run.meanTopicTotalVariation.toFixed(2)})`;
+const rows = [
+  `| dynamics | K | V | true model | unigram | ${models.join(' | ')} |`,
+  `|---|---|---|---|---|${models.map(() => '---|').join('')}`,
+];
 for (const dynamics of DYNAMICS) {
   for (const { topics, vocabulary } of SIZES) {
-    const mine = runs.filter((run) => run.dynamics === dynamics && run.topics === topics && run.vocabulary === vocabulary);
-    rows.push(`| ${dynamics} | ${topics} | ${vocabulary} | ${mine[0].truePerplexity.toFixed(1)} | ${mine[0].unigramPerplexity.toFixed(1)} | ` +
-      `${models.map((model) => cell(mine.find((run) => run.model === model))).join(' | ')} |`);
+    const mine = runs.filter(
+      (run) => run.dynamics === dynamics && run.topics === topics && run.vocabulary === vocabulary,
+    );
+    rows.push(
+      `| ${dynamics} | ${topics} | ${vocabulary} | ${mine[0].truePerplexity.toFixed(1)} | ${mine[0].unigramPerplexity.toFixed(1)} | ` +
+        `${models.map((model) => cell(mine.find((run) => run.model === model))).join(' | ')} |`,
+    );
   }
 }
 const section = [
   `Command: \`npx tsx bench/recovery.ts${quick ? ' --quick' : ''}\` (${sequences.toLocaleString('en-US')} sequences of mean length ` +
-  `${length} per corpus, \`lla generate --seed 1\`; each model at its defaults but --topics, the lstm baseline with --hidden 32, ` +
-  'lla-hmm2 lla with --init hmm2:100 --iterations 110; ' +
-  `holdout 0.1, seed 1). ${cpus().length} cores, load average before ${load}, ${((performance.now() - started) / 1000).toFixed(0)} s.`,
+    `${length} per corpus, \`lla generate --seed 1\`; each model at its defaults but --topics, the lstm baseline with --hidden 32, ` +
+    'lla-hmm2 lla with --init hmm2:100 --iterations 110; ' +
+    `holdout 0.1, seed 1). ${cpus().length} cores, load average before ${load}, ${((performance.now() - started) / 1000).toFixed(0)} s.`,
   '',
   'Held-out perplexity, and in brackets the mean total variation of the learned topics to the true ones (matched one to one):',
   '',
@@ -136,7 +199,10 @@ const text = readFileSync(results, 'utf8');
 const begin = '<!-- recovery:begin -->';
 const end = '<!-- recovery:end -->';
 if (text.includes(begin) && text.includes(end)) {
-  writeFileSync(results, `${text.slice(0, text.indexOf(begin) + begin.length)}\n${section}\n${text.slice(text.indexOf(end))}`);
+  writeFileSync(
+    results,
+    `${text.slice(0, text.indexOf(begin) + begin.length)}\n${section}\n${text.slice(text.indexOf(end))}`,
+  );
   console.error(`recovery: the table is in ${results}`);
 }
 console.log(section);

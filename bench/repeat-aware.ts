@@ -61,16 +61,32 @@ const lla = join(root, 'bin', 'lla.js');
 
 /** One training run; returns its --json result. */
 function train(input: string[], flags: string[], out?: string): Record<string, any> {
-  const argv = [lla, 'train', ...input, '--threads', '2', '--seed', '1', '--json', ...flags,
-    ...(quick ? ['--iterations', '3', '--lstm-tokens', '4000'] : []), ...(out ? ['--out', out] : [])];
+  const argv = [
+    lla,
+    'train',
+    ...input,
+    '--threads',
+    '2',
+    '--seed',
+    '1',
+    '--json',
+    ...flags,
+    ...(quick ? ['--iterations', '3', '--lstm-tokens', '4000'] : []),
+    ...(out ? ['--out', out] : []),
+  ];
   const started = performance.now();
   const child = spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 28 });
   const seconds = (performance.now() - started) / 1000;
-  if (child.status !== 0) throw new Error(`repeat-aware: ${argv.slice(1).join(' ')} failed (exit ${child.status}):\n${child.stderr.slice(-2000)}`);
+  if (child.status !== 0)
+    throw new Error(
+      `repeat-aware: ${argv.slice(1).join(' ')} failed (exit ${child.status}):\n${child.stderr.slice(-2000)}`,
+    );
   const result = JSON.parse(child.stdout.trim().split('\n').pop()!) as Record<string, any>;
   result.wallSeconds = seconds;
-  console.error(`repeat-aware: ${argv.slice(2).join(' ')}: perplexity ${Number(result.heldOutPerplexity).toFixed(1)}, ` +
-    `Recall@10 ${Number(result.recallAt10).toFixed(3)}, ${seconds.toFixed(1)} s`);
+  console.error(
+    `repeat-aware: ${argv.slice(2).join(' ')}: perplexity ${Number(result.heldOutPerplexity).toFixed(1)}, ` +
+      `Recall@10 ${Number(result.recallAt10).toFixed(3)}, ${seconds.toFixed(1)} s`,
+  );
   return result;
 }
 
@@ -78,8 +94,16 @@ function addRuns(file: string, part: 'A' | 'B', input: string[], extra: string[]
   const models: Array<{ label: string; flags: string[]; out?: string }> = [
     { label: 'lda', flags: ['--model', 'lda', '--copy', 'off'] },
     { label: 'lda+copy', flags: ['--model', 'lda', '--copy', 'auto'] },
-    { label: 'lla', flags: ['--model', 'lla', '--copy', 'off'], out: part === 'A' && file === 'gitdev' ? join(folder, 'lla.lla') : undefined },
-    { label: 'lla+copy', flags: ['--model', 'lla', '--copy', 'auto'], out: part === 'A' && file === 'gitdev' ? join(folder, 'lla-copy.lla') : undefined },
+    {
+      label: 'lla',
+      flags: ['--model', 'lla', '--copy', 'off'],
+      out: part === 'A' && file === 'gitdev' ? join(folder, 'lla.lla') : undefined,
+    },
+    {
+      label: 'lla+copy',
+      flags: ['--model', 'lla', '--copy', 'auto'],
+      out: part === 'A' && file === 'gitdev' ? join(folder, 'lla-copy.lla') : undefined,
+    },
     ...(part === 'B' && withLstm ? [{ label: 'lstm (action-level)', flags: ['--model', 'lstm'] }] : []),
   ];
   let first: Record<string, any> | null = null;
@@ -88,18 +112,46 @@ function addRuns(file: string, part: 'A' | 'B', input: string[], extra: string[]
     const result = train(input, [...flags, ...extra], out);
     first ??= result;
     const copy = result.copy as { kept: boolean; form: string; decay: number } | null;
-    runs.push({ file, part, model: label, perplexity: result.heldOutPerplexity, recallAt1: result.recallAt1,
-      recallAt10: result.recallAt10, mrr: result.mrr, seconds: result.wallSeconds,
-      note: copy ? `copy ${copy.kept ? 'kept' : 'dropped'} (${copy.form}, decay ${copy.decay.toFixed(3)})` : '' });
+    runs.push({
+      file,
+      part,
+      model: label,
+      perplexity: result.heldOutPerplexity,
+      recallAt1: result.recallAt1,
+      recallAt10: result.recallAt10,
+      mrr: result.mrr,
+      seconds: result.wallSeconds,
+      note: copy ? `copy ${copy.kept ? 'kept' : 'dropped'} (${copy.form}, decay ${copy.decay.toFixed(3)})` : '',
+    });
   }
   // the references every run reports (the same for all of them): the unigram and the fitted cache
   const reference = first!;
   const cache = reference.cache;
-  rows.push({ file, part, model: 'unigram', perplexity: reference.unigramPerplexity, recallAt1: NaN, recallAt10: NaN,
-    mrr: NaN, seconds: NaN, note: 'add-one training counts' }, { file, part, model: 'cache (fitted)',
-    perplexity: cache.perplexity, recallAt1: cache.recallAt1, recallAt10: cache.recallAt10, mrr: cache.mrr, seconds: NaN,
-    note: `decay ${cache.decay.toFixed(3)}, unigram weight ${cache.mass.toFixed(2)}, fitted on held-in training sequences` },
-  ...runs);
+  rows.push(
+    {
+      file,
+      part,
+      model: 'unigram',
+      perplexity: reference.unigramPerplexity,
+      recallAt1: NaN,
+      recallAt10: NaN,
+      mrr: NaN,
+      seconds: NaN,
+      note: 'add-one training counts',
+    },
+    {
+      file,
+      part,
+      model: 'cache (fitted)',
+      perplexity: cache.perplexity,
+      recallAt1: cache.recallAt1,
+      recallAt10: cache.recallAt10,
+      mrr: cache.mrr,
+      seconds: NaN,
+      note: `decay ${cache.decay.toFixed(3)}, unigram weight ${cache.mass.toFixed(2)}, fitted on held-in training sequences`,
+    },
+    ...runs,
+  );
   return reference;
 }
 
@@ -111,19 +163,38 @@ async function extraCaches(trainFile: string, testFile: string, part: 'A' | 'B',
   const test = data.test!;
   const oracle = fitCache(data.vocabulary.counts!, test).parameters;
   for (const [label, parameters, note] of [
-    ['cache (hand-set)', { decay: 0.95, mass: 10, window: historyWindow(0.95) }, 'decay 0.95, unigram weight 10 (the issue\'s)'],
-    ['cache (oracle)', oracle, `decay ${oracle.decay.toFixed(3)}, unigram weight ${oracle.mass.toFixed(2)}, fitted on the test users themselves`],
+    [
+      'cache (hand-set)',
+      { decay: 0.95, mass: 10, window: historyWindow(0.95) },
+      "decay 0.95, unigram weight 10 (the issue's)",
+    ],
+    [
+      'cache (oracle)',
+      oracle,
+      `decay ${oracle.decay.toFixed(3)}, unigram weight ${oracle.mass.toFixed(2)}, fitted on the test users themselves`,
+    ],
   ] as const) {
     const scored = cacheEvaluation(unigram, parameters, test, { kernel, seed: 1 });
-    rows.push({ file: 'gitdev', part, model: label, perplexity: scored.perplexity, recallAt1: scored.nextAction!.recallAt1,
-      recallAt10: scored.nextAction!.recallAt10, mrr: scored.nextAction!.meanReciprocalRank, seconds: NaN, note });
+    rows.push({
+      file: 'gitdev',
+      part,
+      model: label,
+      perplexity: scored.perplexity,
+      recallAt1: scored.nextAction!.recallAt1,
+      recallAt10: scored.nextAction!.recallAt10,
+      mrr: scored.nextAction!.meanReciprocalRank,
+      seconds: NaN,
+      note,
+    });
   }
 }
 
 function timePredict(model: string): number {
   const started = performance.now();
-  const child = spawnSync(process.execPath, [lla, 'predict', model, events, '--json', '--threads', '2'],
-    { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const child = spawnSync(process.execPath, [lla, 'predict', model, events, '--json', '--threads', '2'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
   if (child.status !== 0) throw new Error(`repeat-aware: predict with ${model} failed:\n${child.stderr.slice(-2000)}`);
   return (performance.now() - started) / 1000;
 }
@@ -145,8 +216,10 @@ try {
       times.copy.push(timePredict(join(folder, 'lla-copy.lla')));
     }
     const best = (values: number[]) => Math.min(...values);
-    predictTimes.push(`\`lla predict\` on the whole event log (2,621 users, best of 3 alternating runs): lla ` +
-      `${best(times.off).toFixed(1)} s, lla+copy ${best(times.copy).toFixed(1)} s (${(best(times.copy) / best(times.off)).toFixed(2)}x).`);
+    predictTimes.push(
+      `\`lla predict\` on the whole event log (2,621 users, best of 3 alternating runs): lla ` +
+        `${best(times.off).toFixed(1)} s, lla+copy ${best(times.copy).toFixed(1)} s (${(best(times.copy) / best(times.off)).toFixed(2)}x).`,
+    );
   }
   if (only !== 'gitdev') {
     addRuns('brown', 'A', [brown], []);
@@ -158,17 +231,23 @@ try {
 
 const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
 function table(part: 'A' | 'B'): string {
-  const header = '| file | model | held-out perplexity | Recall@1 | Recall@10 | MRR | wall time (s) | note |\n|---|---|---|---|---|---|---|---|';
-  const body = rows.filter((r) => r.part === part).map((r) => `| ${r.file} | ${r.model} | ${fmt(r.perplexity)} | ` +
-    `${fmt(r.recallAt1, 3)} | ${fmt(r.recallAt10, 3)} | ${fmt(r.mrr, 3)} | ${fmt(r.seconds)} | ${r.note} |`);
+  const header =
+    '| file | model | held-out perplexity | Recall@1 | Recall@10 | MRR | wall time (s) | note |\n|---|---|---|---|---|---|---|---|';
+  const body = rows
+    .filter((r) => r.part === part)
+    .map(
+      (r) =>
+        `| ${r.file} | ${r.model} | ${fmt(r.perplexity)} | ` +
+        `${fmt(r.recallAt1, 3)} | ${fmt(r.recallAt10, 3)} | ${fmt(r.mrr, 3)} | ${fmt(r.seconds)} | ${r.note} |`,
+    );
   return `${header}\n${body.join('\n')}`;
 }
 const command = `npx tsx bench/repeat-aware.ts${args.length ? ` ${args.join(' ')}` : ''}`;
 const section = [
   `Produced by \`${command}\` on ${new Date().toISOString().slice(0, 10)} (2-core machine, native kernels, TF.js ` +
-  'wasm for the LSTMs, seed 1, 2 threads, every other setting at its default). gitdev: the held-out-users split ' +
-  '(every 10th user in file order, cut to their first 2,000 actions that occur in training; the rest train); ' +
-  'brown: its default held-out tenth. Next-action metrics at the same positions for every model.',
+    'wasm for the LSTMs, seed 1, 2 threads, every other setting at its default). gitdev: the held-out-users split ' +
+    '(every 10th user in file order, cut to their first 2,000 actions that occur in training; the rest train); ' +
+    'brown: its default held-out tenth. Next-action metrics at the same positions for every model.',
   '',
   '**A. Full vocabulary:**',
   '',
@@ -180,12 +259,18 @@ const section = [
   '',
   ...predictTimes,
 ].join('\n');
-writeFileSync(join(root, 'bench', 'repeat-aware.json'), `${JSON.stringify({ command, rows, predictTimes }, null, 1)}\n`);
+writeFileSync(
+  join(root, 'bench', 'repeat-aware.json'),
+  `${JSON.stringify({ command, rows, predictTimes }, null, 1)}\n`,
+);
 for (const target of [join(root, 'bench', 'RESULTS.md'), join(root, 'README.md')]) {
   const text = readFileSync(target, 'utf8');
   const begin = '<!-- repeat-aware:begin -->';
   const end = '<!-- repeat-aware:end -->';
   if (!text.includes(begin) || !text.includes(end)) continue;
-  writeFileSync(target, text.slice(0, text.indexOf(begin) + begin.length) + `\n${section}\n` + text.slice(text.indexOf(end)));
+  writeFileSync(
+    target,
+    text.slice(0, text.indexOf(begin) + begin.length) + `\n${section}\n` + text.slice(text.indexOf(end)),
+  );
 }
 console.log(section);

@@ -58,38 +58,86 @@ interface Run {
   peakRssMiB: number;
 }
 
-function train(part: 'A' | 'B', file: { name: string; path: string }, model: string, topics: number, hidden: number,
-  maxVocab: number | null): Run {
+function train(
+  part: 'A' | 'B',
+  file: { name: string; path: string },
+  model: string,
+  topics: number,
+  hidden: number,
+  maxVocab: number | null,
+): Run {
   // the package's defaults (iterations and --tol included), so the table shows what a user gets; --quick: 3 iterations
-  const argv = [join(root, 'bin', 'lla.js'), 'train', file.path, '--model', model,
-    ...(model === 'lstm' ? [] : ['--topics', String(topics)]), '--hidden', String(hidden), ...(quick ? ['--iterations', '3'] : []),
-    '--threads', '2', '--seed', '1', '--holdout', '0.1', '--json'];
+  const argv = [
+    join(root, 'bin', 'lla.js'),
+    'train',
+    file.path,
+    '--model',
+    model,
+    ...(model === 'lstm' ? [] : ['--topics', String(topics)]),
+    '--hidden',
+    String(hidden),
+    ...(quick ? ['--iterations', '3'] : []),
+    '--threads',
+    '2',
+    '--seed',
+    '1',
+    '--holdout',
+    '0.1',
+    '--json',
+  ];
   if (maxVocab !== null) argv.push('--max-vocab', String(maxVocab));
   if (quick) argv.push('--lstm-tokens', '4000');
   // a finished run is kept in bench/study/cache/ (ignored by git) so an interrupted study resumes where it stopped
-  const cacheFile = join(root, 'bench', 'study', 'cache', `${argv.slice(2).join('_').replace(/[^\w.-]+/g, '_')}.json`);
+  const cacheFile = join(
+    root,
+    'bench',
+    'study',
+    'cache',
+    `${argv
+      .slice(2)
+      .join('_')
+      .replace(/[^\w.-]+/g, '_')}.json`,
+  );
   if (!args.includes('--fresh') && existsSync(cacheFile)) return JSON.parse(readFileSync(cacheFile, 'utf8')) as Run;
   const started = performance.now();
-  const child = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...argv], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const child = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...argv], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   const wallSeconds = (performance.now() - started) / 1000;
   if (child.status !== 0) {
     throw new Error(`study: ${model} on ${file.name} failed (exit ${child.status}):\n${child.stderr.slice(-2000)}`);
   }
   const last = JSON.parse(child.stdout.trim().split('\n').pop()!) as Record<string, number> & {
-    cache: { perplexity: number; recallAt10: number } | null };
+    cache: { perplexity: number; recallAt10: number } | null;
+  };
   const rssKiB = Number(child.stderr.trim().split('\n').pop());
   const run: Run = {
-    part, file: file.name, model, topics: model === 'lstm' ? null : topics, hidden, maxVocab,
-    heldOutPerplexity: last.heldOutPerplexity, unigramPerplexity: last.unigramPerplexity, recallAt10: last.recallAt10,
-    cachePerplexity: last.cache?.perplexity ?? NaN, cacheRecallAt10: last.cache?.recallAt10 ?? NaN,
-    denseParameters: last.denseParameters, parameterCount: last.parameterCount, wallSeconds,
-    mstepShare: last.mstepShare, vocabulary: last.vocabulary, heldOutTokens: last.heldOutTokens,
+    part,
+    file: file.name,
+    model,
+    topics: model === 'lstm' ? null : topics,
+    hidden,
+    maxVocab,
+    heldOutPerplexity: last.heldOutPerplexity,
+    unigramPerplexity: last.unigramPerplexity,
+    recallAt10: last.recallAt10,
+    cachePerplexity: last.cache?.perplexity ?? NaN,
+    cacheRecallAt10: last.cache?.recallAt10 ?? NaN,
+    denseParameters: last.denseParameters,
+    parameterCount: last.parameterCount,
+    wallSeconds,
+    mstepShare: last.mstepShare,
+    vocabulary: last.vocabulary,
+    heldOutTokens: last.heldOutTokens,
     peakRssMiB: Number.isFinite(rssKiB) ? rssKiB / 1024 : NaN,
   };
   mkdirSync(dirname(cacheFile), { recursive: true });
   writeFileSync(cacheFile, JSON.stringify(run));
-  console.error(`study: ${part} ${file.name} ${model} K=${topics} H=${hidden} V<=${maxVocab ?? 'all'}: ` +
-    `perplexity ${run.heldOutPerplexity.toFixed(1)}, Recall@10 ${run.recallAt10.toFixed(3)}, ${wallSeconds.toFixed(1)} s`);
+  console.error(
+    `study: ${part} ${file.name} ${model} K=${topics} H=${hidden} V<=${maxVocab ?? 'all'}: ` +
+      `perplexity ${run.heldOutPerplexity.toFixed(1)}, Recall@10 ${run.recallAt10.toFixed(3)}, ${wallSeconds.toFixed(1)} s`,
+  );
   return run;
 }
 
@@ -112,12 +160,16 @@ writeFileSync(join(outFolder, 'results.json'), `${JSON.stringify({ quick, runs }
 const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 const int = (value: number) => Math.round(value).toLocaleString('en-US');
 function table(rows: Run[]): string {
-  const header = '| file | model | K | H | held-out perplexity | unigram | cache (Recall@10) | Recall@10 | dense parameters | parameters (dense + non-zeros) | wall time (s) | M-step share | peak RSS (MiB) |\n' +
+  const header =
+    '| file | model | K | H | held-out perplexity | unigram | cache (Recall@10) | Recall@10 | dense parameters | parameters (dense + non-zeros) | wall time (s) | M-step share | peak RSS (MiB) |\n' +
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|';
-  const body = rows.map((r) => `| ${r.file} | ${r.model} | ${r.topics ?? '-'} | ${r.model === 'lda' ? '-' : r.hidden} | ` +
-    `${fmt(r.heldOutPerplexity)} | ${fmt(r.unigramPerplexity)} | ${fmt(r.cachePerplexity ?? NaN)} (${fmt(r.cacheRecallAt10 ?? NaN, 3)}) | ` +
-    `${fmt(r.recallAt10, 3)} | ${int(r.denseParameters)} | ` +
-    `${int(r.parameterCount)} | ${fmt(r.wallSeconds)} | ${fmt(100 * r.mstepShare, 0)}% | ${fmt(r.peakRssMiB, 0)} |`);
+  const body = rows.map(
+    (r) =>
+      `| ${r.file} | ${r.model} | ${r.topics ?? '-'} | ${r.model === 'lda' ? '-' : r.hidden} | ` +
+      `${fmt(r.heldOutPerplexity)} | ${fmt(r.unigramPerplexity)} | ${fmt(r.cachePerplexity ?? NaN)} (${fmt(r.cacheRecallAt10 ?? NaN, 3)}) | ` +
+      `${fmt(r.recallAt10, 3)} | ${int(r.denseParameters)} | ` +
+      `${int(r.parameterCount)} | ${fmt(r.wallSeconds)} | ${fmt(100 * r.mstepShare, 0)}% | ${fmt(r.peakRssMiB, 0)} |`,
+  );
   return `${header}\n${body.join('\n')}`;
 }
 
@@ -127,18 +179,28 @@ for (const file of FILES) {
   const series = ['lla', 'word-lla', 'lda', 'lstm'].map((model, i) => ({
     name: model,
     colour: topicColour(i * 3),
-    points: rows.filter((r) => r.model === model).sort((a, b) => a.parameterCount - b.parameterCount)
+    points: rows
+      .filter((r) => r.model === model)
+      .sort((a, b) => a.parameterCount - b.parameterCount)
       .map((r) => ({ x: Math.log10(r.parameterCount), y: r.heldOutPerplexity })),
   }));
-  const svg = lineChart({ title: `${file.name}: held-out perplexity against parameters (common vocabulary of ${COMMON_VOCABULARY})`,
-    xLabel: 'log10 parameters (dense + count non-zeros)', yLabel: 'held-out perplexity', series, width: 560, height: 320 });
+  const svg = lineChart({
+    title: `${file.name}: held-out perplexity against parameters (common vocabulary of ${COMMON_VOCABULARY})`,
+    xLabel: 'log10 parameters (dense + count non-zeros)',
+    yLabel: 'held-out perplexity',
+    series,
+    width: 560,
+    height: 320,
+  });
   const name = `perplexity-vs-parameters-${file.name}.svg`;
   // a standalone file: the chart's classes are styled by the report page's CSS, so bring a copy of it along
-  const style = '<style>text{font-family:sans-serif}.tick{font-size:11px;fill:#4a5561}.axis-title,.legend{font-size:12px;' +
+  const style =
+    '<style>text{font-family:sans-serif}.tick{font-size:11px;fill:#4a5561}.axis-title,.legend{font-size:12px;' +
     'fill:#1d232b}.grid{stroke:#e6e9ed}.axis{stroke:#8a939e}.frame{fill:none;stroke:#8a939e}</style>' +
     '<rect width="100%" height="100%" fill="#fff"/>';
-  const standalone = (svg.includes('xmlns=') ? svg : svg.replace('<svg', '<svg xmlns="http://www.w3.org/2000/svg"'))
-    .replace(/(<svg[^>]*>)/, `$1${style}`);
+  const standalone = (
+    svg.includes('xmlns=') ? svg : svg.replace('<svg', '<svg xmlns="http://www.w3.org/2000/svg"')
+  ).replace(/(<svg[^>]*>)/, `$1${style}`);
   writeFileSync(join(outFolder, name), standalone);
   charts.push(`![${file.name}: perplexity against parameters](bench/study/${name})`);
 }
@@ -146,7 +208,11 @@ for (const file of FILES) {
 /** The defaults the runs used, as lla train --help states them (so that the text follows them when they change). */
 function describeDefaults(): string {
   const d = DEFAULT_SETTINGS;
-  const init = d.contextStart ? `hmm:${d.initHmmSweeps} initialisation` : d.initLdaSweeps > 0 ? `lda:${d.initLdaSweeps} initialisation` : 'random topics';
+  const init = d.contextStart
+    ? `hmm:${d.initHmmSweeps} initialisation`
+    : d.initLdaSweeps > 0
+      ? `lda:${d.initLdaSweeps} initialisation`
+      : 'random topics';
   const iterations = quick ? '3 iterations' : `up to ${d.iterations} iterations, --tol ${d.tol}`;
   return `${iterations}, ${init}, lookahead ${d.lookahead ? 1 : 0}, --copy ${d.copy}, M-step tokens ${d.lstmTokens}, --estep auto`;
 }
@@ -154,10 +220,10 @@ function describeDefaults(): string {
 const command = `npx tsx bench/study.ts${quick ? ' --quick' : ''}`;
 const section = [
   `Produced by \`${command}\` on ${new Date().toISOString().slice(0, 10)} (2-core machine, native kernels, TF.js ` +
-  `${'wasm'} backend for the LSTMs, seed 1, holdout 0.1, every other setting at its default: ` +
-  `${describeDefaults()}, 2 threads).`,
+    `${'wasm'} backend for the LSTMs, seed 1, holdout 0.1, every other setting at its default: ` +
+    `${describeDefaults()}, 2 threads).`,
   '',
-  '**A. Full vocabulary, K=50** (the training issue\'s settings):',
+  "**A. Full vocabulary, K=50** (the training issue's settings):",
   '',
   table(runs.filter((r) => r.part === 'A')),
   '',
@@ -173,9 +239,10 @@ for (const target of [join(root, 'bench', 'RESULTS.md'), join(root, 'README.md')
   const begin = '<!-- study:begin -->';
   const end = '<!-- study:end -->';
   const block = `${begin}\n${target.endsWith('README.md') ? section.replaceAll('](bench/', '](bench/') : section.replaceAll('](bench/study/', '](study/')}\n${end}`;
-  const updated = text.includes(begin) && text.includes(end)
-    ? text.slice(0, text.indexOf(begin)) + block + text.slice(text.indexOf(end) + end.length)
-    : `${text.trimEnd()}\n\n## Study: LLA against LDA and the LSTM baseline\n\n${block}\n`;
+  const updated =
+    text.includes(begin) && text.includes(end)
+      ? text.slice(0, text.indexOf(begin)) + block + text.slice(text.indexOf(end) + end.length)
+      : `${text.trimEnd()}\n\n## Study: LLA against LDA and the LSTM baseline\n\n${block}\n`;
   writeFileSync(target, updated);
 }
 console.log(section);

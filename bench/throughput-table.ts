@@ -66,8 +66,13 @@ type Outcome = { config: Configuration; result?: BenchLine; error?: string; wall
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { cwd: root, maxBuffer: 1 << 26, env: { ...process.env, NO_COLOR: '1' } },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
+    execFile(
+      process.execPath,
+      args,
+      { cwd: root, maxBuffer: 1 << 26, env: { ...process.env, NO_COLOR: '1' } },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -78,10 +83,27 @@ function lastJsonLine<T>(stdout: string): T {
 
 async function runOnce(config: Configuration, hidden: number): Promise<Outcome> {
   const started = performance.now();
-  const { code, stdout, stderr } = await run([join(root, 'bin', 'lla.js'), 'bench', FILES[config.file]!,
-    '--model', config.mode, '--topics', String(config.topics), '--threads', String(config.threads),
-    '--backend', config.backend, '--iterations', String(config.iterations), '--hidden', String(hidden),
-    '--seed', '1', ...(config.compareThreads === undefined ? [] : ['--compare-threads', String(config.compareThreads)]), '--json']);
+  const { code, stdout, stderr } = await run([
+    join(root, 'bin', 'lla.js'),
+    'bench',
+    FILES[config.file]!,
+    '--model',
+    config.mode,
+    '--topics',
+    String(config.topics),
+    '--threads',
+    String(config.threads),
+    '--backend',
+    config.backend,
+    '--iterations',
+    String(config.iterations),
+    '--hidden',
+    String(hidden),
+    '--seed',
+    '1',
+    ...(config.compareThreads === undefined ? [] : ['--compare-threads', String(config.compareThreads)]),
+    '--json',
+  ]);
   const wallSeconds = (performance.now() - started) / 1000;
   if (code !== 0) return { config, error: (stderr.trim().split('\n')[0] ?? `exit ${code}`).slice(0, 160), wallSeconds };
   try {
@@ -93,13 +115,36 @@ async function runOnce(config: Configuration, hidden: number): Promise<Outcome> 
   }
 }
 
-interface PeerLine { tokens: number; documents: number; topics: number; tokensPerSecond: number; peakRssBytes: number;
-  seconds: number; version: string; iterations: number }
+interface PeerLine {
+  tokens: number;
+  documents: number;
+  topics: number;
+  tokensPerSecond: number;
+  peakRssBytes: number;
+  seconds: number;
+  version: string;
+  iterations: number;
+}
 
 async function runPeer(): Promise<PeerLine | string> {
   const script = join(here, `peer-stdlib-lda${extname(fileURLToPath(import.meta.url))}`);
-  const { code, stdout, stderr } = await run([...process.execArgv, script, '--documents', '200', '--topics', '1000',
-    '--sweeps', '2', '--alpha', '0.05', '--beta', '0.01', '--input', FILES.brown!, '--json']);
+  const { code, stdout, stderr } = await run([
+    ...process.execArgv,
+    script,
+    '--documents',
+    '200',
+    '--topics',
+    '1000',
+    '--sweeps',
+    '2',
+    '--alpha',
+    '0.05',
+    '--beta',
+    '0.01',
+    '--input',
+    FILES.brown!,
+    '--json',
+  ]);
   if (code !== 0) return stderr.trim().split('\n')[0] ?? `exit ${code}`;
   return lastJsonLine<PeerLine>(stdout);
 }
@@ -110,15 +155,28 @@ const ratio = (value: number | undefined, target: number) =>
   value === undefined ? 'n/a' : `${value.toFixed(2)}${value >= target ? '' : ' (below ' + target + ')'}`;
 
 function list(raw: string | undefined, fallback: string[]): string[] {
-  return raw === undefined ? fallback : raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return raw === undefined
+    ? fallback
+    : raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      backends: { type: 'string' }, modes: { type: 'string' }, topics: { type: 'string' }, threads: { type: 'string' },
-      files: { type: 'string' }, 'iterations-lda': { type: 'string' }, 'iterations-lstm': { type: 'string' },
-      hidden: { type: 'string' }, repeat: { type: 'string' }, 'no-peer': { type: 'boolean' }, 'json-out': { type: 'string' },
+      backends: { type: 'string' },
+      modes: { type: 'string' },
+      topics: { type: 'string' },
+      threads: { type: 'string' },
+      files: { type: 'string' },
+      'iterations-lda': { type: 'string' },
+      'iterations-lstm': { type: 'string' },
+      hidden: { type: 'string' },
+      repeat: { type: 'string' },
+      'no-peer': { type: 'boolean' },
+      'json-out': { type: 'string' },
       'no-side-by-side': { type: 'boolean' },
     },
     strict: true,
@@ -128,26 +186,39 @@ async function main(): Promise<void> {
   const topicsList = list(values.topics, ['100', '1000']).map(Number);
   const threadsList = list(values.threads, ['1', '2']).map(Number);
   const files = list(values.files, ['brown', 'gitdev']);
-  for (const file of files) if (!FILES[file]) throw new Error(`unknown file '${file}': use ${Object.keys(FILES).join(', ')}`);
+  for (const file of files)
+    if (!FILES[file]) throw new Error(`unknown file '${file}': use ${Object.keys(FILES).join(', ')}`);
   const iterationsLda = Number(values['iterations-lda'] ?? 10);
   const iterationsLstm = Number(values['iterations-lstm'] ?? 2);
   const hidden = Number(values.hidden ?? 64);
   const repeat = Number(values.repeat ?? 1);
-  if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a whole number >= 1, got ${values.repeat}`);
+  if (!Number.isInteger(repeat) || repeat < 1)
+    throw new Error(`--repeat must be a whole number >= 1, got ${values.repeat}`);
 
   const loadBefore = loadavg();
   const started = performance.now();
   const configurations: Configuration[] = [];
-  for (const file of files) for (const mode of modes) for (const topics of topicsList) for (const threads of threadsList) {
-    for (const backend of backends) {
-      const iterations = mode === 'lda' ? iterationsLda : iterationsLstm;
-      configurations.push({ file, backend, mode, topics, threads, iterations });
-      // lda side by side over 3x its iterations (cheap, and a single sweep of the event log takes only 12-25 ms)
-      if (threads > 1 && !values['no-side-by-side']) {
-        configurations.push({ file, backend, mode, topics, threads, iterations: mode === 'lda' ? 3 * iterations : iterations, compareThreads: 1 });
-      }
-    }
-  }
+  for (const file of files)
+    for (const mode of modes)
+      for (const topics of topicsList)
+        for (const threads of threadsList) {
+          for (const backend of backends) {
+            const iterations = mode === 'lda' ? iterationsLda : iterationsLstm;
+            configurations.push({ file, backend, mode, topics, threads, iterations });
+            // lda side by side over 3x its iterations (cheap, and a single sweep of the event log takes only 12-25 ms)
+            if (threads > 1 && !values['no-side-by-side']) {
+              configurations.push({
+                file,
+                backend,
+                mode,
+                topics,
+                threads,
+                iterations: mode === 'lda' ? 3 * iterations : iterations,
+                compareThreads: 1,
+              });
+            }
+          }
+        }
   // Repeats run in rounds over the whole table, not back to back: this machine's speed drifts over minutes (2-thread
   // runs of one configuration measured 3.0 then 3.7 M tokens/s a few minutes apart), so a slow spell then weighs
   // on every configuration of a round alike instead of on both runs of the 1-thread or the 2-thread configuration.
@@ -156,17 +227,25 @@ async function main(): Promise<void> {
   const speedups: number[][] = configurations.map(() => []);
   for (let round = 1; round <= repeat; round += 1) {
     for (const [index, config] of configurations.entries()) {
-      if (best[index] !== undefined && best[index]!.result === undefined) continue;  // failed: not retried
+      if (best[index] !== undefined && best[index]!.result === undefined) continue; // failed: not retried
       const outcome = await runOnce(config, hidden);
       if (outcome.result?.comparison !== undefined) speedups[index]!.push(outcome.result.comparison.speedup);
       const previous = best[index];
-      if (previous?.result === undefined || (outcome.result !== undefined && outcome.result.tokensPerSecond > previous.result.tokensPerSecond)) {
+      if (
+        previous?.result === undefined ||
+        (outcome.result !== undefined && outcome.result.tokensPerSecond > previous.result.tokensPerSecond)
+      ) {
         best[index] = outcome;
       }
-      process.stderr.write(`[round ${round}/${repeat}, ${index + 1}/${configurations.length}] ${config.file} ${config.backend} ` +
-        `${config.mode} K=${config.topics} threads=${config.threads}${config.compareThreads === undefined ? '' : ` beside ${config.compareThreads}`}: ` +
-        `${outcome.result ? `${mega(outcome.result.tokensPerSecond)} M tokens/s${outcome.result.comparison ? `, speed-up ${outcome.result.comparison.speedup.toFixed(2)}` : ''}` :
-          `FAILED ${outcome.error}`} (${outcome.wallSeconds.toFixed(1)} s)\n`);
+      process.stderr.write(
+        `[round ${round}/${repeat}, ${index + 1}/${configurations.length}] ${config.file} ${config.backend} ` +
+          `${config.mode} K=${config.topics} threads=${config.threads}${config.compareThreads === undefined ? '' : ` beside ${config.compareThreads}`}: ` +
+          `${
+            outcome.result
+              ? `${mega(outcome.result.tokensPerSecond)} M tokens/s${outcome.result.comparison ? `, speed-up ${outcome.result.comparison.speedup.toFixed(2)}` : ''}`
+              : `FAILED ${outcome.error}`
+          } (${outcome.wallSeconds.toFixed(1)} s)\n`,
+      );
     }
   }
   const outcomes = best.map((outcome) => outcome!);
@@ -179,9 +258,14 @@ async function main(): Promise<void> {
   const totalSeconds = (performance.now() - started) / 1000;
 
   const same = (config: Configuration, file: string, backend: string, mode: string, topics: number, threads: number) =>
-    config.file === file && config.backend === backend && config.mode === mode && config.topics === topics && config.threads === threads;
+    config.file === file &&
+    config.backend === backend &&
+    config.mode === mode &&
+    config.topics === topics &&
+    config.threads === threads;
   const find = (file: string, backend: string, mode: string, topics: number, threads: number) =>
-    outcomes.find((o) => o.config.compareThreads === undefined && same(o.config, file, backend, mode, topics, threads))?.result;
+    outcomes.find((o) => o.config.compareThreads === undefined && same(o.config, file, backend, mode, topics, threads))
+      ?.result;
   const median = (values: number[]) => {
     const sorted = [...values].sort((a, b) => a - b);
     const middle = sorted.length >> 1;
@@ -189,68 +273,95 @@ async function main(): Promise<void> {
   };
   /** the side-by-side speed-ups of one configuration over every round */
   const sideBySide = (file: string, backend: string, mode: string, topics: number, threads: number) =>
-    speedups[configurations.findIndex((c) => c.compareThreads === 1 && same(c, file, backend, mode, topics, threads))] ?? [];
+    speedups[
+      configurations.findIndex((c) => c.compareThreads === 1 && same(c, file, backend, mode, topics, threads))
+    ] ?? [];
   const out: string[] = [];
-  const instruction = outcomes.map((o) => o.result).filter((r): r is BenchLine => r !== undefined)
+  const instruction = outcomes
+    .map((o) => o.result)
+    .filter((r): r is BenchLine => r !== undefined)
     .map((r) => `${r.backend}: ${r.instructionSet}`);
-  out.push(`Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}; ` +
-    `${[...new Set(instruction)].join('; ')}.`);
-  out.push(`Load average (1/5/15 min) before: ${loadBefore.map((v) => v.toFixed(2)).join(' / ')}, after: ` +
-    `${loadAfter.map((v) => v.toFixed(2)).join(' / ')}. Total run time ${totalSeconds.toFixed(0)} s. ` +
-    `LSTM modes use random fixed weights, hidden ${hidden}; ${iterationsLda} timed iterations in lda, ` +
-    `${iterationsLstm} in lla/word-lla, each configuration after one untimed warm-up iteration (lla bench's default); MH steps 2; ` +
-    `${repeat === 1 ? 'one run per configuration' : `fastest of ${repeat} runs per configuration, in ${repeat} rounds over the whole table`}. ` +
-    (values['no-side-by-side'] ? '2t/1t: ratio of the separate runs.'
-      : `2t/1t: median of ${repeat} side-by-side speed-up${repeat === 1 ? '' : 's'} (lla bench --compare-threads 1, ${3 * iterationsLda} timed iterations in lda), ` +
-        'then in brackets the ratio of the separate runs.'));
+  out.push(
+    `Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}; ` +
+      `${[...new Set(instruction)].join('; ')}.`,
+  );
+  out.push(
+    `Load average (1/5/15 min) before: ${loadBefore.map((v) => v.toFixed(2)).join(' / ')}, after: ` +
+      `${loadAfter.map((v) => v.toFixed(2)).join(' / ')}. Total run time ${totalSeconds.toFixed(0)} s. ` +
+      `LSTM modes use random fixed weights, hidden ${hidden}; ${iterationsLda} timed iterations in lda, ` +
+      `${iterationsLstm} in lla/word-lla, each configuration after one untimed warm-up iteration (lla bench's default); MH steps 2; ` +
+      `${repeat === 1 ? 'one run per configuration' : `fastest of ${repeat} runs per configuration, in ${repeat} rounds over the whole table`}. ` +
+      (values['no-side-by-side']
+        ? '2t/1t: ratio of the separate runs.'
+        : `2t/1t: median of ${repeat} side-by-side speed-up${repeat === 1 ? '' : 's'} (lla bench --compare-threads 1, ${3 * iterationsLda} timed iterations in lda), ` +
+          'then in brackets the ratio of the separate runs.'),
+  );
   out.push('');
-  out.push('| file | mode | K | threads | native M tok/s | wasm M tok/s | wasm/native | native 2t/1t | wasm 2t/1t | ' +
-    'native lla-mode/lda | native MiB | wasm MiB | MH accept (native) |');
+  out.push(
+    '| file | mode | K | threads | native M tok/s | wasm M tok/s | wasm/native | native 2t/1t | wasm 2t/1t | ' +
+      'native lla-mode/lda | native MiB | wasm MiB | MH accept (native) |',
+  );
   out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const file of files) for (const mode of modes) for (const topics of topicsList) for (const threads of threadsList) {
-    const native = find(file, 'native', mode, topics, threads);
-    const wasm = find(file, 'wasm', mode, topics, threads);
-    const wasmTarget = mode === 'lda' ? 0.5 : 0.25;
-    const scaling = (backend: string) => {
-      if (threads === 1) return '';
-      const one = find(file, backend, mode, topics, 1);
-      const these = find(file, backend, mode, topics, threads);
-      const separate = one && these ? these.tokensPerSecond / one.tokensPerSecond : undefined;
-      if (values['no-side-by-side']) return ratio(separate, 1.8);
-      const measured = sideBySide(file, backend, mode, topics, threads);
-      if (measured.length === 0) return `n/a (${separate === undefined ? 'n/a' : separate.toFixed(2)})`;
-      return `${ratio(median(measured), 1.8)} (${separate === undefined ? 'n/a' : separate.toFixed(2)})`;
-    };
-    const lda = find(file, 'native', 'lda', topics, threads);
-    const lstmOverLda = mode === 'lda' ? '' : native && lda ? ratio(native.tokensPerSecond / lda.tokensPerSecond, 0.1) : 'n/a';
-    const failed = (backend: string) => {
-      const outcome = outcomes.find((o) => o.config.compareThreads === undefined && same(o.config, file, backend, mode, topics, threads));
-      return outcome?.error ? `failed: ${outcome.error.replace(/\|/g, '/')}` : '-';
-    };
-    out.push(`| ${file} | ${mode} | ${topics} | ${threads} | ${native ? mega(native.tokensPerSecond) : failed('native')} | ` +
-      `${wasm ? mega(wasm.tokensPerSecond) : failed('wasm')} | ` +
-      `${native && wasm ? ratio(wasm.tokensPerSecond / native.tokensPerSecond, wasmTarget) : 'n/a'} | ` +
-      `${scaling('native')} | ${scaling('wasm')} | ${lstmOverLda} | ${native ? mebi(native.peakRssBytes) : '-'} | ` +
-      `${wasm ? mebi(wasm.peakRssBytes) : '-'} | ` +
-      `${native?.acceptanceRate == null ? '-' : (100 * native.acceptanceRate).toFixed(1) + ' %'} |`);
-  }
+  for (const file of files)
+    for (const mode of modes)
+      for (const topics of topicsList)
+        for (const threads of threadsList) {
+          const native = find(file, 'native', mode, topics, threads);
+          const wasm = find(file, 'wasm', mode, topics, threads);
+          const wasmTarget = mode === 'lda' ? 0.5 : 0.25;
+          const scaling = (backend: string) => {
+            if (threads === 1) return '';
+            const one = find(file, backend, mode, topics, 1);
+            const these = find(file, backend, mode, topics, threads);
+            const separate = one && these ? these.tokensPerSecond / one.tokensPerSecond : undefined;
+            if (values['no-side-by-side']) return ratio(separate, 1.8);
+            const measured = sideBySide(file, backend, mode, topics, threads);
+            if (measured.length === 0) return `n/a (${separate === undefined ? 'n/a' : separate.toFixed(2)})`;
+            return `${ratio(median(measured), 1.8)} (${separate === undefined ? 'n/a' : separate.toFixed(2)})`;
+          };
+          const lda = find(file, 'native', 'lda', topics, threads);
+          const lstmOverLda =
+            mode === 'lda' ? '' : native && lda ? ratio(native.tokensPerSecond / lda.tokensPerSecond, 0.1) : 'n/a';
+          const failed = (backend: string) => {
+            const outcome = outcomes.find(
+              (o) => o.config.compareThreads === undefined && same(o.config, file, backend, mode, topics, threads),
+            );
+            return outcome?.error ? `failed: ${outcome.error.replace(/\|/g, '/')}` : '-';
+          };
+          out.push(
+            `| ${file} | ${mode} | ${topics} | ${threads} | ${native ? mega(native.tokensPerSecond) : failed('native')} | ` +
+              `${wasm ? mega(wasm.tokensPerSecond) : failed('wasm')} | ` +
+              `${native && wasm ? ratio(wasm.tokensPerSecond / native.tokensPerSecond, wasmTarget) : 'n/a'} | ` +
+              `${scaling('native')} | ${scaling('wasm')} | ${lstmOverLda} | ${native ? mebi(native.peakRssBytes) : '-'} | ` +
+              `${wasm ? mebi(wasm.peakRssBytes) : '-'} | ` +
+              `${native?.acceptanceRate == null ? '-' : (100 * native.acceptanceRate).toFixed(1) + ' %'} |`,
+          );
+        }
   if (peer !== undefined) {
     out.push('');
     if (typeof peer === 'string') out.push(`Peer @stdlib/nlp-lda failed: ${peer}`);
     else {
       const native = find('brown', 'native', 'lda', 1000, 1);
-      out.push(`Peer @stdlib/nlp-lda ${peer.version}: first ${peer.documents} Brown documents (${peer.tokens} tokens), ` +
-        `K=${peer.topics}, alpha 0.05, beta 0.01, ${peer.iterations} sweeps in ${peer.seconds.toFixed(1)} s: ` +
-        `${mega(peer.tokensPerSecond)} M tokens/s, peak ${mebi(peer.peakRssBytes)} MiB.`);
-      out.push(`native lda (Brown, K=1000, 1 thread) / peer = ` +
-        `${native ? ratio(native.tokensPerSecond / peer.tokensPerSecond, 150) : 'n/a'}.`);
+      out.push(
+        `Peer @stdlib/nlp-lda ${peer.version}: first ${peer.documents} Brown documents (${peer.tokens} tokens), ` +
+          `K=${peer.topics}, alpha 0.05, beta 0.01, ${peer.iterations} sweeps in ${peer.seconds.toFixed(1)} s: ` +
+          `${mega(peer.tokensPerSecond)} M tokens/s, peak ${mebi(peer.peakRssBytes)} MiB.`,
+      );
+      out.push(
+        `native lda (Brown, K=1000, 1 thread) / peer = ` +
+          `${native ? ratio(native.tokensPerSecond / peer.tokensPerSecond, 150) : 'n/a'}.`,
+      );
     }
   }
   process.stdout.write(`${out.join('\n')}\n`);
   if (values['json-out']) {
-    const sideBySideRuns = configurations.map((config, index) => ({ config, speedups: speedups[index] }))
+    const sideBySideRuns = configurations
+      .map((config, index) => ({ config, speedups: speedups[index] }))
       .filter((entry) => entry.config.compareThreads !== undefined);
-    writeFileSync(values['json-out'], `${JSON.stringify({ loadBefore, loadAfter, totalSeconds, outcomes, sideBySideRuns, peer }, null, 1)}\n`);
+    writeFileSync(
+      values['json-out'],
+      `${JSON.stringify({ loadBefore, loadAfter, totalSeconds, outcomes, sideBySideRuns, peer }, null, 1)}\n`,
+    );
   }
 }
 

@@ -30,9 +30,7 @@ void adamUpdate(float* parameters, float* firstMoments, float* secondMoments, co
   }
 }
 
-AdamPowers nextAdamPowers(AdamPowers powers) {
-  return {powers.beta1Power * kBeta1, powers.beta2Power * kBeta2};
-}
+AdamPowers nextAdamPowers(AdamPowers powers) { return {powers.beta1Power * kBeta1, powers.beta2Power * kBeta2}; }
 
 AdamPowers initialAdamPowers() { return {kBeta1, kBeta2}; }
 

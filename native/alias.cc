@@ -12,8 +12,8 @@ namespace lla {
 namespace {
 
 // scaled: [n] weights times n / total (consumed); small, large: scratch stacks of capacity n.
-void vose(double* scaled, int32_t n, const int32_t* ownTopics, float* prob, int32_t* alias,
-          std::vector<int32_t>& small, std::vector<int32_t>& large) {
+void vose(double* scaled, int32_t n, const int32_t* ownTopics, float* prob, int32_t* alias, std::vector<int32_t>& small,
+          std::vector<int32_t>& large) {
   small.clear();
   large.clear();
   for (int32_t i = 0; i < n; ++i) (scaled[i] < 1.0 ? small : large).push_back(i);

@@ -9,7 +9,7 @@
 namespace lla {
 
 struct AliasView {
-  const float* sparseProb = nullptr;    // [nnz] aligned with CountView::rowTopics
+  const float* sparseProb = nullptr;     // [nnz] aligned with CountView::rowTopics
   const int32_t* sparseAlias = nullptr;  // [nnz] topic ids
   const double* sparseMass = nullptr;    // [V] sum of the row's sparse weights
   const float* denseProb = nullptr;      // [K]
@@ -30,8 +30,7 @@ struct AliasOutput {
 void buildAlias(const CountView& counts, double beta, AliasOutput& out, int32_t threads = 1);
 
 // One draw from a table of n slots; ownTopics maps slot -> topic (nullptr: the slot is its topic).
-inline int32_t aliasDraw(const float* prob, const int32_t* alias, const int32_t* ownTopics, int32_t n,
-                         Stream& rng) {
+inline int32_t aliasDraw(const float* prob, const int32_t* alias, const int32_t* ownTopics, int32_t n, Stream& rng) {
   const double u = rng.uniform() * n;
   int32_t slot = static_cast<int32_t>(u);
   if (slot >= n) slot = n - 1;

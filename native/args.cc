@@ -46,7 +46,8 @@ void Arguments::fail(const std::string& name, const std::string& problem, const 
 
 Napi::Object Arguments::object(Napi::Value value, const std::string& name) {
   if (!value.IsObject() || value.IsTypedArray() || value.IsArray() || value.IsFunction()) {
-    fail(name, "must be an object (got " + describe(value) + ")", "pass the argument object the Kernel interface defines");
+    fail(name, "must be an object (got " + describe(value) + ")",
+         "pass the argument object the Kernel interface defines");
   }
   return value.As<Napi::Object>();
 }
@@ -89,12 +90,14 @@ Typed<uint32_t> Arguments::uint32s(Napi::Value value, const std::string& name) {
 }
 
 Typed<float> Arguments::float32s(Napi::Value value, const std::string& name) {
-  auto array = typed(value, name, napi_float32_array, "Float32Array", "kernel.allocFloat32(n)").As<Napi::Float32Array>();
+  auto array =
+      typed(value, name, napi_float32_array, "Float32Array", "kernel.allocFloat32(n)").As<Napi::Float32Array>();
   return {array.Data(), array.ElementLength()};
 }
 
 Typed<double> Arguments::float64s(Napi::Value value, const std::string& name) {
-  auto array = typed(value, name, napi_float64_array, "Float64Array", "kernel.allocFloat64(n)").As<Napi::Float64Array>();
+  auto array =
+      typed(value, name, napi_float64_array, "Float64Array", "kernel.allocFloat64(n)").As<Napi::Float64Array>();
   return {array.Data(), array.ElementLength()};
 }
 
@@ -103,9 +106,10 @@ int32_t Arguments::integer(Napi::Value value, const std::string& name, int64_t l
   const double number = value.As<Napi::Number>().DoubleValue();
   if (!std::isfinite(number) || std::floor(number) != number || number < static_cast<double>(low) ||
       number > static_cast<double>(high)) {
-    fail(name, "is " + describe(value) + ", not a whole number in [" + std::to_string(low) + ", " +
-                   std::to_string(high) + "]",
-         "pass a value in that range");
+    fail(
+        name,
+        "is " + describe(value) + ", not a whole number in [" + std::to_string(low) + ", " + std::to_string(high) + "]",
+        "pass a value in that range");
   }
   return static_cast<int32_t>(number);
 }
@@ -133,8 +137,9 @@ uint64_t Arguments::unsignedInteger(Napi::Value value, const std::string& name) 
 
 void Arguments::size(const std::string& name, size_t value, IntegerLimit limit) const {
   if (value < static_cast<uint64_t>(limit.min) || value > static_cast<uint64_t>(limit.max)) {
-    fail(name, "is " + std::to_string(value) + ", outside its kernel limit [" + std::to_string(limit.min) + ", " +
-                   std::to_string(limit.max) + "]",
+    fail(name,
+         "is " + std::to_string(value) + ", outside its kernel limit [" + std::to_string(limit.min) + ", " +
+             std::to_string(limit.max) + "]",
          "split the input or use fewer actions");
   }
 }
@@ -174,8 +179,9 @@ void Arguments::range(const std::string& name, const int32_t* values, size_t cou
                       int32_t threads) const {
   const size_t i = firstOutsideRange(values, count, low, high, threads);
   if (i < count) {
-    fail(name, "[" + std::to_string(i) + "] = " + std::to_string(values[i]) + " is outside [" + std::to_string(low) +
-                   ", " + std::to_string(high) + ")",
+    fail(name,
+         "[" + std::to_string(i) + "] = " + std::to_string(values[i]) + " is outside [" + std::to_string(low) + ", " +
+             std::to_string(high) + ")",
          "ids must be below the declared size (numTopics / vocabularySize)");
   }
 }
@@ -185,22 +191,24 @@ int32_t Arguments::offsets(const std::string& name, const Typed<int32_t>& offset
   if (offsets.length < 1) fail(name, "is empty", "pass D+1 sequence offsets starting at 0");
   size("the token count", tokenCount, kTokensLimit);
   size(name + ".length - 1", offsets.length - 1, countLimit);
-  if (offsets.data[0] != 0) fail(name, "[0] is " + std::to_string(offsets.data[0]) + ", not 0", "start the offsets at 0");
+  if (offsets.data[0] != 0)
+    fail(name, "[0] is " + std::to_string(offsets.data[0]) + ", not 0", "start the offsets at 0");
   for (size_t d = 1; d < offsets.length; ++d) {
     if (offsets.data[d] < offsets.data[d - 1]) {
       fail(name, "decreases at index " + std::to_string(d), "offsets must be non-decreasing sequence starts");
     }
   }
   if (static_cast<size_t>(offsets.data[offsets.length - 1]) != tokenCount) {
-    fail(name, "ends at " + std::to_string(offsets.data[offsets.length - 1]) + " but there are " +
-                   std::to_string(tokenCount) + " tokens",
+    fail(name,
+         "ends at " + std::to_string(offsets.data[offsets.length - 1]) + " but there are " +
+             std::to_string(tokenCount) + " tokens",
          "the last offset must equal tokens.length");
   }
   return static_cast<int32_t>(offsets.length - 1);
 }
 
-const int32_t* Arguments::checkedRange(Snapshot* snapshot, const std::string& name, const int32_t* values,
-                                      size_t count, int64_t low, int64_t high) const {
+const int32_t* Arguments::checkedRange(Snapshot* snapshot, const std::string& name, const int32_t* values, size_t count,
+                                       int64_t low, int64_t high) const {
   if (snapshot == nullptr) {
     range(name, values, count, low, high);
     return values;
@@ -223,12 +231,13 @@ CountView Arguments::counts(Napi::Value value, int32_t numTopics, int32_t vocabu
   const auto topicTotals = int32s(tables.Get("topicTotals"), "counts.topicTotals");
   length("counts.rowOffsets", rowOffsets.length, static_cast<size_t>(vocabularySize) + 1);
   length("counts.topicTotals", topicTotals.length, numTopics);
-  const int32_t* offsets = snapshot == nullptr ? rowOffsets.data
-                                               : snapshot->keep(rowOffsets.data, static_cast<size_t>(vocabularySize) + 1);
+  const int32_t* offsets =
+      snapshot == nullptr ? rowOffsets.data : snapshot->keep(rowOffsets.data, static_cast<size_t>(vocabularySize) + 1);
   if (offsets[0] != 0) fail("counts.rowOffsets", "[0] is not 0", "rebuild the tables with kernel.buildCounts");
   for (int32_t w = 0; w < vocabularySize; ++w) {
     if (offsets[w + 1] < offsets[w]) {
-      fail("counts.rowOffsets", "decreases at index " + std::to_string(w + 1), "rebuild the tables with kernel.buildCounts");
+      fail("counts.rowOffsets", "decreases at index " + std::to_string(w + 1),
+           "rebuild the tables with kernel.buildCounts");
     }
   }
   const size_t nnz = static_cast<size_t>(offsets[vocabularySize]);

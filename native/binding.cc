@@ -13,6 +13,7 @@
 
 #include "alias.h"
 #include "args.h"
+#include "cluster.h"
 #include "counts.h"
 #include "likelihood.h"
 #include "limits.h"
@@ -22,14 +23,13 @@
 #include "pool.h"
 #include "rng.h"
 #include "sweep.h"
-#include "cluster.h"
 #include "transitions.h"
 
 namespace lla {
 namespace {
 
-const std::vector<std::string> kModeNames = {"lda", "lla", "word-lla", "hmm"};       // index = mode code
-const std::vector<std::string> kProposalNames = {"word", "sequence", "cycle"};      // index + 1 = code
+const std::vector<std::string> kModeNames = {"lda", "lla", "word-lla", "hmm"};  // index = mode code
+const std::vector<std::string> kProposalNames = {"word", "sequence", "cycle"};  // index + 1 = code
 
 bool cpuSupportsBuild() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -110,7 +110,8 @@ Napi::Value BuildCounts(const Napi::CallbackInfo& info) {
   const int32_t threads = info[6].IsUndefined() ? 1 : a.integer(info[6], "threads", kThreadsLimit);
   a.length("topics", topics.length, tokens.length);
   a.length("wordTokens", wordTokens.length, tokens.length);
-  if (wordOffsets.length < 1) a.fail("wordOffsets", "is empty", "pass V+1 offsets of the token positions of each action");
+  if (wordOffsets.length < 1)
+    a.fail("wordOffsets", "is empty", "pass V+1 offsets of the token positions of each action");
   const int32_t vocabularySize = a.offsets("wordOffsets", wordOffsets, wordTokens.length, kVocabularyLimit);
   a.range("wordTokens", wordTokens.data, wordTokens.length, 0, static_cast<int64_t>(tokens.length), threads);
   a.range("topics", topics.data, topics.length, 0, numTopics, threads);
@@ -130,18 +131,21 @@ Napi::Value BuildCounts(const Napi::CallbackInfo& info) {
   if (misgrouped >= 0) {
     const size_t i = static_cast<size_t>(misgrouped);
     // the action whose range holds index i (the last offset <= i)
-    const int32_t w = static_cast<int32_t>(
-        std::upper_bound(wordOffsets.data, wordOffsets.data + vocabularySize + 1, static_cast<int32_t>(i)) -
-        wordOffsets.data) - 1;
+    const int32_t w = static_cast<int32_t>(std::upper_bound(wordOffsets.data, wordOffsets.data + vocabularySize + 1,
+                                                            static_cast<int32_t>(i)) -
+                                           wordOffsets.data) -
+                      1;
     const int32_t position = wordTokens.data[i];
     if (tokens.data[position] != w) {
-      a.fail("wordTokens", "[" + std::to_string(i) + "] is position " + std::to_string(position) + " whose action is " +
-                               std::to_string(tokens.data[position]) + ", not " + std::to_string(w),
+      a.fail("wordTokens",
+             "[" + std::to_string(i) + "] is position " + std::to_string(position) + " whose action is " +
+                 std::to_string(tokens.data[position]) + ", not " + std::to_string(w),
              "group the token positions by action (wordOffsets[w] .. wordOffsets[w+1] hold action w)");
     }
-    a.fail("wordTokens", "[" + std::to_string(i) + "] is position " + std::to_string(position) +
-                             ", not above the previous position " + std::to_string(wordTokens.data[i - 1]) +
-                             " of action " + std::to_string(w),
+    a.fail("wordTokens",
+           "[" + std::to_string(i) + "] is position " + std::to_string(position) +
+               ", not above the previous position " + std::to_string(wordTokens.data[i - 1]) + " of action " +
+               std::to_string(w),
            "list each action's token positions once, in ascending order");
   }
   if (nnz < 0) {
@@ -176,8 +180,10 @@ Napi::Value BuildAlias(const Napi::CallbackInfo& info) {
   a.length("out.denseProb", denseProb.length, numTopics);
   a.length("out.denseAlias", denseAlias.length, numTopics);
   a.minimumLength("out.denseMass", denseMass.length, 1);
-  a.outputsApart({"out.sparseProb", "out.sparseAlias", "out.sparseMass", "out.denseProb", "out.denseAlias", "out.denseMass"});
-  AliasOutput output{sparseProb.data, sparseAlias.data, sparseMass.data, denseProb.data, denseAlias.data, denseMass.data};
+  a.outputsApart(
+      {"out.sparseProb", "out.sparseAlias", "out.sparseMass", "out.denseProb", "out.denseAlias", "out.denseMass"});
+  AliasOutput output{sparseProb.data, sparseAlias.data, sparseMass.data,
+                     denseProb.data,  denseAlias.data,  denseMass.data};
   buildAlias(counts, beta, output, threads);
   return info.Env().Undefined();
 }
@@ -283,7 +289,8 @@ Napi::Value Sweep(const Napi::CallbackInfo& info) {
     p.cell = a.cell(o.Get("weights"), p.numTopics, (p.mode == kModeLla ? p.numTopics : p.vocabularySize) + 1);
   }
   if (p.mode == kModeHmm) {
-    p.transitionOrder = o.Get("transitionOrder").IsUndefined() ? 1 : a.integer(o.Get("transitionOrder"), "transitionOrder", 1, 2);
+    p.transitionOrder =
+        o.Get("transitionOrder").IsUndefined() ? 1 : a.integer(o.Get("transitionOrder"), "transitionOrder", 1, 2);
     p.transitions = a.transitionTable(o.Get("transitions"), p.numTopics, p.transitionOrder);
   }
   p.seed = a.unsignedInteger(o.Get("seed"), "seed");
@@ -308,10 +315,12 @@ CopyParams copyParams(Arguments& a, Napi::Object o, int32_t numTopics) {
   a.length("copy.mass", mass.length, numTopics);
   for (int32_t k = 0; k < numTopics; ++k) {
     if (!(rate.data[k] >= 0 && rate.data[k] <= 1)) {
-      a.fail("copy.rate", "[" + std::to_string(k) + "] is not in [0, 1]", "pass each topic's copy rate rho_k in [0, 1]");
+      a.fail("copy.rate", "[" + std::to_string(k) + "] is not in [0, 1]",
+             "pass each topic's copy rate rho_k in [0, 1]");
     }
     if (!(mass.data[k] >= 0 && std::isfinite(mass.data[k]))) {
-      a.fail("copy.mass", "[" + std::to_string(k) + "] is not a finite number >= 0", "pass each topic's history mass mu_k >= 0");
+      a.fail("copy.mass", "[" + std::to_string(k) + "] is not a finite number >= 0",
+             "pass each topic's history mass mu_k >= 0");
     }
   }
   copy.rate.assign(rate.data, rate.data + numTopics);
@@ -394,18 +403,19 @@ Napi::Value ParticleFilter(const Napi::CallbackInfo& info) {
   if (!positionsValue.IsUndefined() && !positionsValue.IsNull()) {
     positions = a.int32s(positionsValue, "mixturePositions");
     mixtures = a.float32s(o.Get("mixtures"), "mixtures");
-    positions.data = const_cast<int32_t*>(a.checkedRange(&snapshot, "mixturePositions", positions.data, positions.length, 0,
-                                                         static_cast<int64_t>(tokens.length)));
+    positions.data = const_cast<int32_t*>(a.checkedRange(&snapshot, "mixturePositions", positions.data,
+                                                         positions.length, 0, static_cast<int64_t>(tokens.length)));
     for (size_t i = 1; i < positions.length; ++i) {
       if (positions.data[i] <= positions.data[i - 1]) {
-        a.fail("mixturePositions", "is not strictly ascending at index " + std::to_string(i), "sort the positions and drop duplicates");
+        a.fail("mixturePositions", "is not strictly ascending at index " + std::to_string(i),
+               "sort the positions and drop duplicates");
       }
     }
     a.minimumLength("mixtures", mixtures.length, positions.length * static_cast<size_t>(p.numTopics));
   }
-  auto* worker = new FilterWorker(info.Env(), p, tokensCopy, offsetsCopy.data, sequences, logLikelihood.data,
-                                  positions.data, static_cast<int32_t>(positions.length), mixtures.data, threads,
-                                  a.held(), std::move(snapshot));
+  auto* worker =
+      new FilterWorker(info.Env(), p, tokensCopy, offsetsCopy.data, sequences, logLikelihood.data, positions.data,
+                       static_cast<int32_t>(positions.length), mixtures.data, threads, a.held(), std::move(snapshot));
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;
@@ -485,7 +495,8 @@ Napi::Value LstmSteps(const Napi::CallbackInfo& info) {
   const auto inputTable = a.float32s(weights.Get("inputTable"), "weights.inputTable");
   const auto outputBias = a.float32s(weights.Get("outputBias"), "weights.outputBias");
   if (inputTable.length == 0 || inputTable.length % (4 * static_cast<size_t>(hidden)) != 0) {
-    a.fail("weights.inputTable", "has length " + std::to_string(inputTable.length) + ", not a positive multiple of 4 * hidden",
+    a.fail("weights.inputTable",
+           "has length " + std::to_string(inputTable.length) + ", not a positive multiple of 4 * hidden",
            "pass the [R][4H] input table");
   }
   if (outputBias.length == 0) a.fail("weights.outputBias", "is empty", "pass the [K] output bias");
@@ -551,8 +562,10 @@ Napi::Value LstmTrain(const Napi::CallbackInfo& info) {
   const int64_t positions = static_cast<int64_t>(p.windows) * s.steps * s.lanes;
   const int64_t parameters = trainParameterCount(s);
   if (positions > kMaxTrainPositions || parameters > kMaxTrainPositions) {
-    a.fail("args", "describe " + std::to_string(positions) + " window positions and " + std::to_string(parameters) +
-                       " parameters, more than 2^30", "train fewer windows per call or a smaller network");
+    a.fail("args",
+           "describe " + std::to_string(positions) + " window positions and " + std::to_string(parameters) +
+               " parameters, more than 2^30",
+           "train fewer windows per call or a smaller network");
   }
   const auto inputs = a.int32s(o.Get("inputs"), "inputs");
   const auto targets = a.int32s(o.Get("targets"), "targets");
@@ -580,8 +593,10 @@ Napi::Value LstmTrain(const Napi::CallbackInfo& info) {
   }
   for (int i = 1; i <= 2; ++i) {
     if (!(adam.data[i] > 0 && adam.data[i] < 1)) {
-      a.fail("adam", "[" + std::to_string(i) + "] (a bias-correction power) is " + std::to_string(adam.data[i]) +
-                         ", not in (0, 1)", "pass [0, 0.9, 0.999] for a new trainer, or the array a previous call updated");
+      a.fail("adam",
+             "[" + std::to_string(i) + "] (a bias-correction power) is " + std::to_string(adam.data[i]) +
+                 ", not in (0, 1)",
+             "pass [0, 0.9, 0.999] for a new trainer, or the array a previous call updated");
     }
   }
   const Napi::Value gradient = o.Get("gradient");
@@ -650,26 +665,31 @@ Napi::Value KMeans(const Napi::CallbackInfo& info) {
   const auto labels = a.int32s(info[6], "labels");
   const int32_t threads = info[7].IsUndefined() ? 1 : a.integer(info[7], "threads", kThreadsLimit);
   if (points.length % dimensions != 0) {
-    a.fail("points", "has length " + std::to_string(points.length) + ", not a multiple of dimensions " + std::to_string(dimensions),
-           "pass [n][dimensions] points");
+    a.fail(
+        "points",
+        "has length " + std::to_string(points.length) + ", not a multiple of dimensions " + std::to_string(dimensions),
+        "pass [n][dimensions] points");
   }
   const size_t n = points.length / dimensions;
   if (n < 1 || n > static_cast<size_t>(kVocabularyLimit.max)) {
-    a.fail("points", "holds " + std::to_string(n) + " points", "pass 1 to " + std::to_string(kVocabularyLimit.max) + " (one per action)");
+    a.fail("points", "holds " + std::to_string(n) + " points",
+           "pass 1 to " + std::to_string(kVocabularyLimit.max) + " (one per action)");
   }
   a.length("weights", weights.length, n);
   a.length("labels", labels.length, n);
   for (size_t i = 0; i < n; ++i) {
     if (!(weights.data[i] > 0) || !std::isfinite(weights.data[i])) {
-      a.fail("weights", "[" + std::to_string(i) + "] is not a finite number > 0", "weigh every point, e.g. by its count + 1");
+      a.fail("weights", "[" + std::to_string(i) + "] is not a finite number > 0",
+             "weigh every point, e.g. by its count + 1");
     }
   }
   for (size_t i = 0; i < points.length; ++i) {
-    if (!std::isfinite(points.data[i])) a.fail("points", "[" + std::to_string(i) + "] is not finite", "pass finite coordinates");
+    if (!std::isfinite(points.data[i]))
+      a.fail("points", "[" + std::to_string(i) + "] is not finite", "pass finite coordinates");
   }
   a.outputsApart({"labels"});
-  const double objective = weightedKMeans(points.data, static_cast<int32_t>(n), dimensions, weights.data, clusters, iterations,
-                                          seed, labels.data, threads);
+  const double objective = weightedKMeans(points.data, static_cast<int32_t>(n), dimensions, weights.data, clusters,
+                                          iterations, seed, labels.data, threads);
   return Napi::Number::New(info.Env(), objective);
 }
 
@@ -678,9 +698,9 @@ Napi::Value KMeans(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo, "buildInfo"));
   exports.Set("cpuSupported", Napi::Function::New(env, CpuSupported, "cpuSupported"));
-  exports.Set("limits", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
-    return limitsObject(info.Env());
-  }, "limits"));
+  exports.Set("limits", Napi::Function::New(
+                            env, [](const Napi::CallbackInfo& info) -> Napi::Value { return limitsObject(info.Env()); },
+                            "limits"));
   exports.Set("checksum", Napi::Function::New(env, Checksum, "checksum"));
   exports.Set("randomStream", Napi::Function::New(env, RandomStream, "randomStream"));
   exports.Set("randomTopics", Napi::Function::New(env, RandomTopics, "randomTopics"));

@@ -85,7 +85,8 @@ void contextFeatures(const int32_t* tokens, int64_t tokenCount, const int32_t* o
           ++total;
         }
         for (const int32_t b : touched) {
-          const float weight = static_cast<float>(std::sqrt(static_cast<double>(counts[b]) / static_cast<double>(total)));
+          const float weight =
+              static_cast<float>(std::sqrt(static_cast<double>(counts[b]) / static_cast<double>(total)));
           counts[b] = 0;
           const uint64_t* bits = signs.data() + static_cast<size_t>(b) * words;
           for (int32_t j = 0; j < dimensions; ++j) out[j] += ((bits[j >> 6] >> (j & 63)) & 1) != 0 ? weight : -weight;
@@ -128,8 +129,8 @@ double weightedKMeans(const float* points, int32_t n, int32_t dimensions, const 
   // not leave them.)
   const int32_t candidates = 2 + static_cast<int32_t>(std::log(static_cast<double>(K)));
   Stream rng(seed, kKMeansIteration, 0);
-  std::vector<double> nearest(n);  // [n] squared distance to the nearest centre so far
-  std::vector<double> mass(n);     // [n] weight x nearest: the candidates' draw
+  std::vector<double> nearest(n);         // [n] squared distance to the nearest centre so far
+  std::vector<double> mass(n);            // [n] weight x nearest: the candidates' draw
   std::vector<double> trial(n), best(n);  // [n] nearest with a candidate added: the one being tried, the best so far
   double totalWeight = 0;
   for (int32_t i = 0; i < n; ++i) totalWeight += weights[i];
@@ -145,11 +146,12 @@ double weightedKMeans(const float* points, int32_t n, int32_t dimensions, const 
     double bestPotential = std::numeric_limits<double>::infinity();
     for (int32_t c = 0; c < candidates; ++c) {
       // every point sits on a centre (more clusters than distinct points): draw by weight
-      const int32_t candidate = total > 0 ? drawCategorical(mass.data(), n, total, rng)
-                                          : drawCategorical(weights, n, totalWeight, rng);
+      const int32_t candidate =
+          total > 0 ? drawCategorical(mass.data(), n, total, rng) : drawCategorical(weights, n, totalWeight, rng);
       double potential = 0;
       for (int32_t i = 0; i < n; ++i) {
-        trial[i] = std::min(nearest[i], static_cast<double>(squaredDistance(points + i * D, points + candidate * D, dimensions)));
+        trial[i] = std::min(nearest[i],
+                            static_cast<double>(squaredDistance(points + i * D, points + candidate * D, dimensions)));
         potential += weights[i] * trial[i];
       }
       if (potential < bestPotential) {
@@ -163,13 +165,14 @@ double weightedKMeans(const float* points, int32_t n, int32_t dimensions, const 
   }
   // Lloyd rounds: the nearest centre by |c|^2 - 2 x.c (|x|^2 is the same for every centre), the products batched
   const int32_t width = paddedWidth(K);
-  std::vector<float> centresT(D * width, 0.0f);  // [D][width] the centres transposed for batchedProduct
-  std::vector<float> norms(K);                   // [K] |c|^2
+  std::vector<float> centresT(D * width, 0.0f);          // [D][width] the centres transposed for batchedProduct
+  std::vector<float> norms(K);                           // [K] |c|^2
   std::vector<double> sums(static_cast<size_t>(K) * D);  // [K][D] weighted sums of the members
-  std::vector<double> members(K);                         // [K] their weights
+  std::vector<double> members(K);                        // [K] their weights
   std::fill(labels, labels + n, -1);
   const int32_t blocks = (n + kPointBlock - 1) / kPointBlock;
-  const int32_t participants = resolveThreads(threads, std::max<int64_t>(static_cast<int64_t>(n) * K * dimensions / (1 << 22), 1));
+  const int32_t participants =
+      resolveThreads(threads, std::max<int64_t>(static_cast<int64_t>(n) * K * dimensions / (1 << 22), 1));
   // per participant: the block's products [kPointBlock][width]
   std::vector<std::vector<float>> productScratch(participants);
   for (int32_t round = 0; round < iterations; ++round) {

@@ -10,7 +10,8 @@ namespace lla {
 
 // Cells of a transition table of `order` (1 or 2): (K+1)^order rows of K.
 inline size_t transitionCells(int32_t numTopics, int32_t order) {
-  return (order == 2 ? (static_cast<size_t>(numTopics) + 1) * (numTopics + 1) : static_cast<size_t>(numTopics) + 1) * numTopics;
+  return (order == 2 ? (static_cast<size_t>(numTopics) + 1) * (numTopics + 1) : static_cast<size_t>(numTopics) + 1) *
+         numTopics;
 }
 
 // out: [transitionCells(K, order)] (count of the row's context followed by k + smoothing) / (row total + K smoothing);

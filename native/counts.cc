@@ -105,8 +105,8 @@ int64_t buildCounts(const int32_t* tokens, const int32_t* wordOffsets, const int
   const int64_t totalTokens = wordOffsets[vocabularySize];
   // Several threads need room for T entries: each writes its range of rows where that range's tokens start (a
   // row has at most as many entries as tokens), and the ranges are then moved down back to back.
-  const int32_t parts = out.capacity >= totalTokens
-                            ? resolveThreads(threads, std::max<int64_t>(totalTokens / 65536, 1)) : 1;
+  const int32_t parts =
+      out.capacity >= totalTokens ? resolveThreads(threads, std::max<int64_t>(totalTokens / 65536, 1)) : 1;
   if (parts == 1) {
     return countRows(tokens, wordOffsets, wordTokens, 0, vocabularySize, topics, numTopics, out.rowTopics,
                      out.rowCounts, out.capacity, out.rowOffsets + 1, out.topicTotals, &misgrouped);
@@ -114,22 +114,23 @@ int64_t buildCounts(const int32_t* tokens, const int32_t* wordOffsets, const int
   // Rows are split into ranges of about equal token counts, several per thread, taken one at a time: a row of a
   // rare action costs more per token than one of a frequent action (per-row work, more entries per token), so one
   // range per thread left the thread with the frequent actions idle for half the time (Brown: 1.3 vs 2.8 ms).
-  const int32_t chunks = static_cast<int32_t>(std::min<int64_t>(int64_t{parts} * kRangesPerThread, std::max<int64_t>(totalTokens / 8192, parts)));
+  const int32_t chunks = static_cast<int32_t>(
+      std::min<int64_t>(int64_t{parts} * kRangesPerThread, std::max<int64_t>(totalTokens / 8192, parts)));
   // firstRow: [chunks+1] first row of each range; totals: [parts][K] per thread; written: [chunks] entries per range
   std::vector<int32_t> firstRow(chunks + 1, vocabularySize);
   firstRow[0] = 0;
   for (int32_t index = 1; index < chunks; ++index) {
     const int64_t target = totalTokens * index / chunks;
-    firstRow[index] = static_cast<int32_t>(
-        std::lower_bound(wordOffsets, wordOffsets + vocabularySize, target) - wordOffsets);
+    firstRow[index] =
+        static_cast<int32_t>(std::lower_bound(wordOffsets, wordOffsets + vocabularySize, target) - wordOffsets);
   }
   std::vector<int32_t> totals(static_cast<size_t>(parts) * numTopics, 0);
   // written: [chunks] entries per range; misgroupedAt: [chunks] each range's first misgrouped index, or -1
   std::vector<int64_t> written(chunks, 0), misgroupedAt(chunks, -1);
   runChunks(parts, chunks, [&](int64_t index, int32_t thread) {
     const int32_t start = wordOffsets[firstRow[index]];
-    written[index] = countRows(tokens, wordOffsets, wordTokens, firstRow[index], firstRow[index + 1], topics,
-                               numTopics, out.rowTopics + start, out.rowCounts + start, totalTokens - start,
+    written[index] = countRows(tokens, wordOffsets, wordTokens, firstRow[index], firstRow[index + 1], topics, numTopics,
+                               out.rowTopics + start, out.rowCounts + start, totalTokens - start,
                                out.rowOffsets + firstRow[index] + 1,
                                totals.data() + static_cast<size_t>(thread) * numTopics, &misgroupedAt[index]);
   });

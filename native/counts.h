@@ -7,8 +7,8 @@ namespace lla {
 
 // Read-only view of the previous sweep's counts.
 struct CountView {
-  int32_t numTopics = 0;       // K
-  int32_t vocabularySize = 0;  // V
+  int32_t numTopics = 0;                 // K
+  int32_t vocabularySize = 0;            // V
   const int32_t* rowOffsets = nullptr;   // [V+1] row w is entries rowOffsets[w] .. rowOffsets[w+1]
   const int32_t* rowTopics = nullptr;    // [nnz] topic k of each non-zero n_{k,w}, ascending within a row
   const int32_t* rowCounts = nullptr;    // [nnz] n_{k,w} > 0

@@ -53,13 +53,14 @@ void strip(const float* a, int32_t aStride, int32_t rows, const float* matrix, i
 
 }  // namespace
 
-void multiplyRows(const float* a, int32_t aStride, int32_t rows, const float* matrix, int32_t matrixStride, int32_t inner,
-                  int32_t width, float* out, int32_t outStride, bool accumulate) {
+void multiplyRows(const float* a, int32_t aStride, int32_t rows, const float* matrix, int32_t matrixStride,
+                  int32_t inner, int32_t width, float* out, int32_t outStride, bool accumulate) {
   int32_t column = 0;
   for (; column + 2 * kLanes <= width; column += 2 * kLanes) {
     strip<2>(a, aStride, rows, matrix + column, matrixStride, inner, out + column, outStride, accumulate);
   }
-  if (column < width) strip<1>(a, aStride, rows, matrix + column, matrixStride, inner, out + column, outStride, accumulate);
+  if (column < width)
+    strip<1>(a, aStride, rows, matrix + column, matrixStride, inner, out + column, outStride, accumulate);
 }
 
 void transpose(const float* in, int32_t inStride, int32_t rows, int32_t columns, float* out, int32_t outStride) {

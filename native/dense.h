@@ -14,8 +14,8 @@ inline int32_t paddedFloats(int32_t n) { return (n + kPadFloats - 1) / kPadFloat
 // out[r][c] = (accumulate ? out[r][c] : 0) + sum_{j < inner} a[r][j] * matrix[j][c] for r < rows, c < width.
 // Row strides in floats (a's is free; matrix's, out's and width are multiples of kPadFloats). Each output is one
 // fixed chain of multiply-adds over j = 0 .. inner-1, whatever rows share its tile.
-void multiplyRows(const float* a, int32_t aStride, int32_t rows, const float* matrix, int32_t matrixStride, int32_t inner,
-                  int32_t width, float* out, int32_t outStride, bool accumulate);
+void multiplyRows(const float* a, int32_t aStride, int32_t rows, const float* matrix, int32_t matrixStride,
+                  int32_t inner, int32_t width, float* out, int32_t outStride, bool accumulate);
 
 // out[c][r] = in[r][c] for r < rows, c < columns (strides in floats).
 void transpose(const float* in, int32_t inStride, int32_t rows, int32_t columns, float* out, int32_t outStride);

@@ -1,6 +1,7 @@
 // The particle filter. Each step: pi_s for every particle (the LSTM cells of all particles advance as one
 // lock-step batch), the predictive sum_k pi_{s,k} phi_{k,w}, reweighting, a posterior draw of z per particle
-// from stream(seed, 0x80000000 + t, firstSequence + d), and systematic resampling when the effective sample size is below S/2.
+// from stream(seed, 0x80000000 + t, firstSequence + d), and systematic resampling when the effective sample size is
+// below S/2.
 #include "likelihood.h"
 
 #include <algorithm>
@@ -179,7 +180,8 @@ class Engine {
       std::copy(state.cellState, state.cellState + static_cast<size_t>(S_) * H, cellCopy_.begin());
       for (int32_t i = 0; i < S_; ++i) {
         const size_t from = static_cast<size_t>(ancestors_[i]) * H;
-        std::copy(hiddenCopy_.begin() + from, hiddenCopy_.begin() + from + H, state.hidden + static_cast<size_t>(i) * H);
+        std::copy(hiddenCopy_.begin() + from, hiddenCopy_.begin() + from + H,
+                  state.hidden + static_cast<size_t>(i) * H);
         std::copy(cellCopy_.begin() + from, cellCopy_.begin() + from + H, state.cellState + static_cast<size_t>(i) * H);
       }
     }
@@ -202,14 +204,14 @@ class Engine {
   const FilterParams& p_;
   const int32_t K_;
   const int32_t S_;
-  std::vector<double> phi_;       // [K] phi_{k,w} of the current action (with copy: the copy mixture)
-  std::vector<double> terms_;     // [K] pi numerators, then times phi
-  std::vector<double> mixture_;   // [K]
-  std::vector<int32_t> drawn_;    // [S] this step's topic per particle
-  std::vector<int32_t> ancestors_;  // [S]
-  std::vector<float> gates_;      // [S][gateWidth]
-  std::vector<float> logits_;     // [S][logitWidth]
-  std::vector<float> scratch_;    // [4H]
+  std::vector<double> phi_;                   // [K] phi_{k,w} of the current action (with copy: the copy mixture)
+  std::vector<double> terms_;                 // [K] pi numerators, then times phi
+  std::vector<double> mixture_;               // [K]
+  std::vector<int32_t> drawn_;                // [S] this step's topic per particle
+  std::vector<int32_t> ancestors_;            // [S]
+  std::vector<float> gates_;                  // [S][gateWidth]
+  std::vector<float> logits_;                 // [S][logitWidth]
+  std::vector<float> scratch_;                // [4H]
   std::vector<float> hiddenCopy_, cellCopy_;  // [S][H]
   std::vector<int32_t> topicCopy_;            // [S]
   std::vector<int32_t> countsCopy_;           // [S][K]
@@ -220,9 +222,9 @@ class Engine {
 
 }  // namespace
 
-void runParticleFilter(const FilterParams& params, const int32_t* tokens, const int32_t* offsets,
-                       int32_t numSequences, double* logLikelihood, const int32_t* mixturePositions,
-                       int32_t mixtureCount, float* mixtures, int32_t threads) {
+void runParticleFilter(const FilterParams& params, const int32_t* tokens, const int32_t* offsets, int32_t numSequences,
+                       double* logLikelihood, const int32_t* mixturePositions, int32_t mixtureCount, float* mixtures,
+                       int32_t threads) {
   const FilterShared shared(params);
   SequenceQueue queue(offsets, numSequences);
   const int32_t K = params.numTopics;
@@ -238,8 +240,8 @@ void runParticleFilter(const FilterParams& params, const int32_t* tokens, const 
     std::vector<int32_t> topicCounts(params.mode == kModeLda ? static_cast<size_t>(S) * K : 0);
     // copyHistory: [window] the ring of recent actions (copy only); a sequence reads only what it wrote
     std::vector<int32_t> copyHistory(params.copy.enabled ? params.copy.window : 0);
-    ParticleState state{&position, &previousAction, weights.data(), previousTopic.data(), hidden.data(),
-                        cellState.data(), topicCounts.data(), copyHistory.data()};
+    ParticleState state{&position,     &previousAction,  weights.data(),     previousTopic.data(),
+                        hidden.data(), cellState.data(), topicCounts.data(), copyHistory.data()};
     for (int32_t d; (d = queue.take()) >= 0;) {
       position = 0;
       previousAction = -1;

@@ -21,7 +21,7 @@ struct FilterParams {
   int32_t particles = 1;  // S (1 for word-lla)
   uint64_t seed = 0;
   uint64_t firstSequence = 0;  // particleFilter: stream index of sequence 0 of this call (a corpus run in chunks)
-  CopyParams copy;        // copy.enabled: the copy component (copy.h)
+  CopyParams copy;             // copy.enabled: the copy component (copy.h)
 };
 
 // FilterState of src/kernels/types.ts, validated by the binding.
@@ -37,9 +37,9 @@ struct ParticleState {
 };
 
 // The whole corpus: logLikelihood [D]; mixtures [P][K] at the sorted global mixturePositions [P] (P may be 0).
-void runParticleFilter(const FilterParams& params, const int32_t* tokens, const int32_t* offsets,
-                       int32_t numSequences, double* logLikelihood, const int32_t* mixturePositions,
-                       int32_t mixtureCount, float* mixtures, int32_t threads);
+void runParticleFilter(const FilterParams& params, const int32_t* tokens, const int32_t* offsets, int32_t numSequences,
+                       double* logLikelihood, const int32_t* mixturePositions, int32_t mixtureCount, float* mixtures,
+                       int32_t threads);
 
 // One known action of a session; returns log p(action | history). mixtureOut ([K] or nullptr) receives the
 // predictive topic mixture of the next position.

@@ -1,4 +1,4 @@
-// The kernel limits of src/kernels/types.ts (KERNEL_LIMITS, where each bound's reason is given), for the checks
+// The kernel limits of src/kernels/limits-table.ts (KERNEL_LIMITS, where each bound's reason is given), for the checks
 // of the entry points (binding.cc, args.cc). The TypeScript wrapper checks the same table before every call;
 // these checks stay for any other caller of the addon. limits() exports them and test/limits.test.ts compares
 // them with the TypeScript table: change a bound there and here together.

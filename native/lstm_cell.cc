@@ -16,13 +16,15 @@ PreparedCell::PreparedCell(const CellView& cell, bool needAllLogits) : view(cell
   gateWidth = paddedWidth(gates);
   recurrentT.assign(static_cast<size_t>(hidden) * gateWidth, 0.0f);
   for (int32_t r = 0; r < gates; ++r) {
-    for (int32_t j = 0; j < hidden; ++j) recurrentT[static_cast<size_t>(j) * gateWidth + r] = cell.recurrent[static_cast<size_t>(r) * hidden + j];
+    for (int32_t j = 0; j < hidden; ++j)
+      recurrentT[static_cast<size_t>(j) * gateWidth + r] = cell.recurrent[static_cast<size_t>(r) * hidden + j];
   }
   if (needAllLogits) {
     logitWidth = paddedWidth(cell.numTopics);
     outputT.assign(static_cast<size_t>(hidden) * logitWidth, 0.0f);
     for (int32_t k = 0; k < cell.numTopics; ++k) {
-      for (int32_t j = 0; j < hidden; ++j) outputT[static_cast<size_t>(j) * logitWidth + k] = cell.outputWeights[static_cast<size_t>(k) * hidden + j];
+      for (int32_t j = 0; j < hidden; ++j)
+        outputT[static_cast<size_t>(j) * logitWidth + k] = cell.outputWeights[static_cast<size_t>(k) * hidden + j];
     }
   }
 }
@@ -51,7 +53,8 @@ void batchedProduct(const float* matrixT, int32_t inner, int32_t width, const fl
         const float* first = inputs[b];
         const float* second = inputs[b + 1];
         const float* third = inputs[b + 2];
-        Lanes a0 = {}, a1 = {}, a2 = {}, a3 = {}, c0 = {}, c1 = {}, c2 = {}, c3 = {}, e0 = {}, e1 = {}, e2 = {}, e3 = {};
+        Lanes a0 = {}, a1 = {}, a2 = {}, a3 = {}, c0 = {}, c1 = {}, c2 = {}, c3 = {}, e0 = {}, e1 = {}, e2 = {},
+              e3 = {};
         const float* row = matrixT + part;
         for (int32_t j = 0; j < inner; ++j, row += width) {
           const Lanes r0 = loadLanes(row), r1 = loadLanes(row + kLanes), r2 = loadLanes(row + 2 * kLanes),
@@ -173,8 +176,8 @@ float logitOf(const CellView& cell, const float* hidden, int32_t k) {
   }
   float tail = 0;
   for (; j < H; ++j) tail += row[j] * hidden[j];
-  return cell.outputBias[k] + (((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
-                               ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7])) + tail);
+  return cell.outputBias[k] +
+         (((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7])) + tail);
 }
 
 void allLogits(const PreparedCell& prepared, const float* const* hiddens, int32_t batch, float* const* logits) {

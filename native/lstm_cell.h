@@ -8,9 +8,9 @@
 namespace lla {
 
 struct CellView {
-  int32_t hidden = 0;      // H
-  int32_t inputRows = 0;   // R: K+1 (lla) or V+1 (word-lla); the begin symbol is the last row
-  int32_t numTopics = 0;   // K
+  int32_t hidden = 0;                    // H
+  int32_t inputRows = 0;                 // R: K+1 (lla) or V+1 (word-lla); the begin symbol is the last row
+  int32_t numTopics = 0;                 // K
   const float* inputTable = nullptr;     // [R][4H] embedding(x) . W_input
   const float* recurrent = nullptr;      // [4H][H] row r is gate unit r
   const float* gateBias = nullptr;       // [4H]
@@ -25,10 +25,10 @@ inline int32_t paddedWidth(int32_t n) { return (n + kColumnBlock - 1) / kColumnB
 // Transposed, zero-padded copies of the matrices for the batched product (built once per kernel call).
 struct PreparedCell {
   CellView view;
-  int32_t gateWidth = 0;            // 4H rounded up to the column block
-  std::vector<float> recurrentT;    // [H][gateWidth] recurrent transposed
-  int32_t logitWidth = 0;           // K rounded up (0 unless all logits are needed)
-  std::vector<float> outputT;       // [H][logitWidth] outputWeights transposed
+  int32_t gateWidth = 0;          // 4H rounded up to the column block
+  std::vector<float> recurrentT;  // [H][gateWidth] recurrent transposed
+  int32_t logitWidth = 0;         // K rounded up (0 unless all logits are needed)
+  std::vector<float> outputT;     // [H][logitWidth] outputWeights transposed
   PreparedCell(const CellView& cell, bool allLogits);
 };
 

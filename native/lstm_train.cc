@@ -125,27 +125,27 @@ double softmaxGradient(float* logits, const float* bias, int32_t K, int32_t targ
 // A block's working memory (floats, rows padded: Hp, Gp, Kp, Ep), reused window after window.
 struct BlockSpace {
   std::vector<float> storage;
-  float* hiddenBefore;       // [n][Hp] h entering each step (zero after a reset)
-  float* cellBefore;         // [n][Hp]
-  float* hidden;             // [n][Hp] h after each step
-  float* tanhCell;           // [n][Hp] tanh(c) after each step
-  float* gates;              // [n][Gp] activations i, f, cand, o
-  float* gateGradients;      // [n][Gp] d(loss)/d(pre-activations), read by finish()
-  float* logits;             // [n][Kp] logits, then their gradient
-  float* hiddenFromOutput;   // [n][Hp] d(loss)/dh through the softmax
-  float* transposed;         // [max(H, E)][n] a transposed operand of the weight gradients
-  float* cellNow;            // [lanes][Hp] the running cell state
-  float* hiddenCarry;        // [lanes][Hp] d(loss)/dh from the next step
-  float* cellCarry;          // [lanes][Hp]
-  float* embedded;           // gather: [n][Ep] each token's embedding row
-  float* embeddedGradients;  // gather: [n][Ep] d(loss)/d(embedding row), read by finish()
-  float* recurrentGradient;  // [H][Gp]
-  float* outputGradient;     // [H][Kp]
-  float* outputBiasGradient; // [Kp]
-  float* inputGradient;      // gather: [E][Gp]
-  float* biasGradient;       // gather: [Gp]
-  float* tableGradient;      // table: [R][Gp] the block's tokens' gate gradients added by input symbol
-  double loss = 0;           // sum of -log p over the block's real tokens
+  float* hiddenBefore;        // [n][Hp] h entering each step (zero after a reset)
+  float* cellBefore;          // [n][Hp]
+  float* hidden;              // [n][Hp] h after each step
+  float* tanhCell;            // [n][Hp] tanh(c) after each step
+  float* gates;               // [n][Gp] activations i, f, cand, o
+  float* gateGradients;       // [n][Gp] d(loss)/d(pre-activations), read by finish()
+  float* logits;              // [n][Kp] logits, then their gradient
+  float* hiddenFromOutput;    // [n][Hp] d(loss)/dh through the softmax
+  float* transposed;          // [max(H, E)][n] a transposed operand of the weight gradients
+  float* cellNow;             // [lanes][Hp] the running cell state
+  float* hiddenCarry;         // [lanes][Hp] d(loss)/dh from the next step
+  float* cellCarry;           // [lanes][Hp]
+  float* embedded;            // gather: [n][Ep] each token's embedding row
+  float* embeddedGradients;   // gather: [n][Ep] d(loss)/d(embedding row), read by finish()
+  float* recurrentGradient;   // [H][Gp]
+  float* outputGradient;      // [H][Kp]
+  float* outputBiasGradient;  // [Kp]
+  float* inputGradient;       // gather: [E][Gp]
+  float* biasGradient;        // gather: [Gp]
+  float* tableGradient;       // table: [R][Gp] the block's tokens' gate gradients added by input symbol
+  double loss = 0;            // sum of -log p over the block's real tokens
 };
 
 class Trainer {
@@ -210,7 +210,8 @@ class Trainer {
     if (!s_.table) {
       // gather: the window's embedding rows times inputKernel, plus the bias, in one product
       for (int32_t n = 0; n < rows; ++n) {
-        std::memcpy(row(b.embedded, n, Ep_), w + at_.embedding + static_cast<int64_t>(inputOf(n)) * E_, sizeof(float) * E_);
+        std::memcpy(row(b.embedded, n, Ep_), w + at_.embedding + static_cast<int64_t>(inputOf(n)) * E_,
+                    sizeof(float) * E_);
       }
       multiplyRows(b.embedded, Ep_, rows, inputPadded_.data(), Gp_, E_, Gp_, b.gates, Gp_, false);
       for (int32_t n = 0; n < rows; ++n) {
@@ -235,7 +236,8 @@ class Trainer {
           std::memcpy(hiddenBefore, row(b.hidden, n - lanes, Hp_), sizeof(float) * H_);
           std::memcpy(cellBefore, row(b.cellNow, lane, Hp_), sizeof(float) * H_);
         }
-        if (s_.table) std::memcpy(row(b.gates, n, Gp_), table_.data() + static_cast<int64_t>(x) * Gp_, sizeof(float) * Gp_);
+        if (s_.table)
+          std::memcpy(row(b.gates, n, Gp_), table_.data() + static_cast<int64_t>(x) * Gp_, sizeof(float) * Gp_);
       }
       multiplyRows(row(b.hiddenBefore, t * lanes, Hp_), Hp_, lanes, recurrentPadded_.data(), Gp_, H_, Gp_,
                    row(b.gates, t * lanes, Gp_), Gp_, true);
@@ -249,7 +251,8 @@ class Trainer {
     for (int32_t lane = 0; lane < lanes; ++lane) {
       std::memcpy(p_.hiddenState + static_cast<int64_t>(first + lane) * H_, row(b.hidden, (L_ - 1) * lanes + lane, Hp_),
                   sizeof(float) * H_);
-      std::memcpy(p_.cellState + static_cast<int64_t>(first + lane) * H_, row(b.cellNow, lane, Hp_), sizeof(float) * H_);
+      std::memcpy(p_.cellState + static_cast<int64_t>(first + lane) * H_, row(b.cellNow, lane, Hp_),
+                  sizeof(float) * H_);
     }
     // the softmax over all the block's steps at once
     multiplyRows(b.hidden, Hp_, rows, outputPadded_.data(), Kp_, H_, Kp_, b.logits, Kp_, false);
@@ -316,10 +319,11 @@ class Trainer {
                     sizeof(float) * E_);
       }
       transpose(w + at_.embedding, E_, R_, E_, embeddingTransposed_.data(), R_);
-      multiplyRows(embeddingTransposed_.data(), R_, E_, tableGradient_.data(), Gp_, R_, Gp_, foldInput_.data(), Gp_, false);
+      multiplyRows(embeddingTransposed_.data(), R_, E_, tableGradient_.data(), Gp_, R_, Gp_, foldInput_.data(), Gp_,
+                   false);
       for (int32_t e = 0; e < E_; ++e) {
-        std::memcpy(g + at_.inputKernel + static_cast<int64_t>(e) * G_, foldInput_.data() + static_cast<int64_t>(e) * Gp_,
-                    sizeof(float) * G_);
+        std::memcpy(g + at_.inputKernel + static_cast<int64_t>(e) * G_,
+                    foldInput_.data() + static_cast<int64_t>(e) * Gp_, sizeof(float) * G_);
       }
       columnSums(tableGradient_.data(), Gp_, R_, G_, g + at_.gateBias);
     } else {
@@ -356,19 +360,46 @@ class Trainer {
  private:
   void allocate(BlockSpace& b) {
     const size_t n = static_cast<size_t>(rows_), lanes = kLanesPerBlock;
-    const size_t sizes[] = {
-        n * Hp_, n * Hp_, n * Hp_, n * Hp_, n * Gp_, n * Gp_, n * Kp_, n * Hp_, static_cast<size_t>(std::max(H_, E_)) * n,
-        lanes * Hp_, lanes * Hp_, lanes * Hp_, s_.table ? 0 : n * Ep_, s_.table ? 0 : n * Ep_,
-        static_cast<size_t>(H_) * Gp_, static_cast<size_t>(H_) * Kp_, static_cast<size_t>(Kp_),
-        s_.table ? 0 : static_cast<size_t>(E_) * Gp_, s_.table ? 0 : static_cast<size_t>(Gp_),
-        s_.table ? static_cast<size_t>(R_) * Gp_ : 0};
-    float* BlockSpace::*fields[] = {
-        &BlockSpace::hiddenBefore, &BlockSpace::cellBefore, &BlockSpace::hidden, &BlockSpace::tanhCell,
-        &BlockSpace::gates, &BlockSpace::gateGradients, &BlockSpace::logits, &BlockSpace::hiddenFromOutput,
-        &BlockSpace::transposed, &BlockSpace::cellNow, &BlockSpace::hiddenCarry, &BlockSpace::cellCarry,
-        &BlockSpace::embedded, &BlockSpace::embeddedGradients, &BlockSpace::recurrentGradient,
-        &BlockSpace::outputGradient, &BlockSpace::outputBiasGradient, &BlockSpace::inputGradient,
-        &BlockSpace::biasGradient, &BlockSpace::tableGradient};
+    const size_t sizes[] = {n * Hp_,
+                            n * Hp_,
+                            n * Hp_,
+                            n * Hp_,
+                            n * Gp_,
+                            n * Gp_,
+                            n * Kp_,
+                            n * Hp_,
+                            static_cast<size_t>(std::max(H_, E_)) * n,
+                            lanes * Hp_,
+                            lanes * Hp_,
+                            lanes * Hp_,
+                            s_.table ? 0 : n * Ep_,
+                            s_.table ? 0 : n * Ep_,
+                            static_cast<size_t>(H_) * Gp_,
+                            static_cast<size_t>(H_) * Kp_,
+                            static_cast<size_t>(Kp_),
+                            s_.table ? 0 : static_cast<size_t>(E_) * Gp_,
+                            s_.table ? 0 : static_cast<size_t>(Gp_),
+                            s_.table ? static_cast<size_t>(R_) * Gp_ : 0};
+    float* BlockSpace::*fields[] = {&BlockSpace::hiddenBefore,
+                                    &BlockSpace::cellBefore,
+                                    &BlockSpace::hidden,
+                                    &BlockSpace::tanhCell,
+                                    &BlockSpace::gates,
+                                    &BlockSpace::gateGradients,
+                                    &BlockSpace::logits,
+                                    &BlockSpace::hiddenFromOutput,
+                                    &BlockSpace::transposed,
+                                    &BlockSpace::cellNow,
+                                    &BlockSpace::hiddenCarry,
+                                    &BlockSpace::cellCarry,
+                                    &BlockSpace::embedded,
+                                    &BlockSpace::embeddedGradients,
+                                    &BlockSpace::recurrentGradient,
+                                    &BlockSpace::outputGradient,
+                                    &BlockSpace::outputBiasGradient,
+                                    &BlockSpace::inputGradient,
+                                    &BlockSpace::biasGradient,
+                                    &BlockSpace::tableGradient};
     size_t total = 0;
     for (size_t size : sizes) total += size;
     b.storage.assign(total, 0.0f);  // zero: the pads of every padded row stay zero for good
@@ -395,8 +426,8 @@ class Trainer {
   const TrainShape s_;
   const ParameterOffsets at_;
   const int32_t R_, E_, H_, K_, G_, B_, L_;
-  const int32_t Hp_, Gp_, Kp_, Ep_;  // padded row lengths
-  const int32_t rows_;               // rows of a full block: L x kLanesPerBlock
+  const int32_t Hp_, Gp_, Kp_, Ep_;         // padded row lengths
+  const int32_t rows_;                      // rows of a full block: L x kLanesPerBlock
   std::vector<float> recurrentPadded_;      // [H][Gp] recurrentKernel
   std::vector<float> recurrentTransposed_;  // [4H][Hp]
   std::vector<float> outputPadded_;         // [H][Kp] outputKernel
@@ -413,7 +444,6 @@ class Trainer {
   int64_t tokens_ = 0;  // real tokens of the current window
   float scale_ = 1;     // 1 / max(1, tokens_)
 };
-
 
 }  // namespace
 
@@ -435,7 +465,9 @@ void runLstmTraining(const TrainParams& params) {
   BlockTickets tickets(blocks);
   runShared(threads, [&](int32_t participant) {
     if (participant != 0) {
-      tickets.help([&](uint32_t window, uint32_t block) { trainer.runBlock(static_cast<int32_t>(window), static_cast<int32_t>(block)); });
+      tickets.help([&](uint32_t window, uint32_t block) {
+        trainer.runBlock(static_cast<int32_t>(window), static_cast<int32_t>(block));
+      });
       return;
     }
     for (int32_t window = 0; window < params.windows; ++window) {

@@ -21,8 +21,8 @@ struct TrainShape {
   // input side: true folds embedding . inputKernel into an [R][4H] table once per window (lla's K+1 symbols);
   // false gathers each token's E-wide embedding row and multiplies it (word-lla's V+1 symbols)
   bool table = true;
-  int32_t lanes = 0;         // B
-  int32_t steps = 0;         // L
+  int32_t lanes = 0;  // B
+  int32_t steps = 0;  // L
 };
 
 // Floats of the packed parameters: embedding [R][E], inputKernel [E][4H], recurrentKernel [H][4H], gateBias [4H],
@@ -42,7 +42,7 @@ struct TrainParams {
   double* losses = nullptr;          // [N] each window's mean cross-entropy over its real tokens
   float* gradient = nullptr;         // [P] the last window's gradient, or null
   float learningRate = 0;
-  int32_t threads = 1;               // 0 = all cores
+  int32_t threads = 1;  // 0 = all cores
 };
 
 // Arguments already validated by the binding.

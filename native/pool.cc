@@ -111,8 +111,8 @@ class Helper {
   std::thread thread_;
 };
 
-// Idle helpers. Concurrent (or nested) runParallel and runShared calls each take helpers of their own; a call that finds too
-// few idle makes new ones, so the pool grows to the largest number ever busy at once and no call waits for
+// Idle helpers. Concurrent (or nested) runParallel and runShared calls each take helpers of their own; a call that
+// finds too few idle makes new ones, so the pool grows to the largest number ever busy at once and no call waits for
 // another. Never freed: helpers may still be parked on their condition variables at process exit.
 std::mutex idleLock;
 std::vector<Helper*>* idle = new std::vector<Helper*>();

@@ -26,8 +26,7 @@ constexpr uint64_t kKMeansIteration = 0xFFFFFFFDULL;
 class Stream {
  public:
   Stream() : state_(0) {}
-  Stream(uint64_t seed, uint64_t iteration, uint64_t index)
-      : state_(mix(mix(mix(seed) ^ iteration) ^ index)) {}
+  Stream(uint64_t seed, uint64_t iteration, uint64_t index) : state_(mix(mix(mix(seed) ^ iteration) ^ index)) {}
   uint64_t next() {
     state_ += kGoldenGamma;
     return scramble(state_);

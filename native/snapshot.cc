@@ -87,8 +87,8 @@ Snapshot::~Snapshot() {
   auto& pool = freeBuffers();
   for (auto& buffer : buffers_) pool.emplace_back(std::move(buffer.values), buffer.capacity);
   while (pool.size() > kPoolLimit) {
-    auto smallest = std::min_element(pool.begin(), pool.end(),
-                                     [](const auto& a, const auto& b) { return a.second < b.second; });
+    auto smallest =
+        std::min_element(pool.begin(), pool.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
     pool.erase(smallest);
   }
 }
@@ -136,8 +136,8 @@ const int32_t* Snapshot::keepChecked(const int32_t* data, size_t length, int64_t
                                      size_t& firstOutside) {
   int32_t* copy = take(length);
   // a range's copy stops at its first bad value; the caller's check reports the first one overall
-  firstOutside = firstInRanges(length, threads_,
-                               [&](size_t begin, size_t end) { return copyChecked(data, copy, begin, end, low, high); });
+  firstOutside = firstInRanges(
+      length, threads_, [&](size_t begin, size_t end) { return copyChecked(data, copy, begin, end, low, high); });
   return copy;
 }
 

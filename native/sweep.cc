@@ -5,8 +5,8 @@
 #include "sweep.h"
 
 #include <algorithm>
-#include <cmath>
 #include <climits>
+#include <cmath>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -47,9 +47,7 @@ struct CountSlot {
 };
 
 // Multiplicative (Fibonacci) hash of a topic to a slot of a 2^(32 - shift)-slot table.
-inline uint32_t hashSlot(int32_t topic, int32_t shift) {
-  return (static_cast<uint32_t>(topic) * 0x9E3779B1u) >> shift;
-}
+inline uint32_t hashSlot(int32_t topic, int32_t shift) { return (static_cast<uint32_t>(topic) * 0x9E3779B1u) >> shift; }
 
 // The packed tables' storage, kept between sweeps: re-allocating ~10 MB per sweep cost page faults on every
 // call (the kernel zero-fills fresh pages, and the faults serialise the threads that pack the tables).
@@ -100,12 +98,12 @@ struct ParkOnExit {
 
 struct Shared {
   const SweepParams& params;
-  std::vector<WordRow>& wordRows;  // [V]
-  PackedEntry* entries;            // [nnz] (uninitialised until packed: filled by the threads)
-  CountSlot* countSlots;           // [sum over rows of 2^ceil(log2(2 length))] row hash tables
-  std::vector<double> phiScale;              // [K] 1 / (n_k + V beta)
-  std::unique_ptr<PreparedCell> prepared;    // lla, word-lla
-  std::vector<double> logPhiOfSequence;      // [D] summed in index order at the end (thread-count independent)
+  std::vector<WordRow>& wordRows;          // [V]
+  PackedEntry* entries;                    // [nnz] (uninitialised until packed: filled by the threads)
+  CountSlot* countSlots;                   // [sum over rows of 2^ceil(log2(2 length))] row hash tables
+  std::vector<double> phiScale;            // [K] 1 / (n_k + V beta)
+  std::unique_ptr<PreparedCell> prepared;  // lla, word-lla
+  std::vector<double> logPhiOfSequence;    // [D] summed in index order at the end (thread-count independent)
 };
 
 // Sum of logs as a running product, with one log per ~30 tokens instead of one per token (phi >= ~1e-9, so
@@ -142,7 +140,7 @@ constexpr int kPriorLogits = 2;       // lla, word-lla: in log space, the logit 
 struct Chain {
   int32_t sequence = -1;  // -1: the slot is free
   int32_t length = 0;
-  int32_t offset = 0;  // position of the current token in the sequence
+  int32_t offset = 0;                 // position of the current token in the sequence
   const int32_t* tokens = nullptr;    // [length] the sequence's actions
   const int32_t* previous = nullptr;  // [length] previous-sweep topics
   int32_t* next = nullptr;            // [length] this sweep's topics
@@ -164,9 +162,9 @@ struct Chain {
   double currentPhi = -1;  // -1: not computed yet
   // the pending proposal of `step`
   bool wordStep = false;
-  int32_t proposal = 0;                  // -1 while a sparse word draw waits for its entry
-  const PackedEntry* entry = nullptr;    // that entry: its prob decides between its own topic and its alias
-  double slotFraction = 0;               // u - slot of that draw
+  int32_t proposal = 0;                // -1 while a sparse word draw waits for its entry
+  const PackedEntry* entry = nullptr;  // that entry: its prob decides between its own topic and its alias
+  double slotFraction = 0;             // u - slot of that draw
 };
 
 // A cell-mode sequence in a lock-step batch: its LSTM state and its chain. Each state buffer is [2H], h then c.
@@ -190,11 +188,11 @@ struct Slot {
   int32_t spareTopic = -1;         // the topic whose candidate proposalState holds (-1: none), and its log f
   double spareFactor = 0;
   // the pending MH step of a looking slot, decided once its candidate's factor is known
-  double pendingLogit = 0;         // the proposal's logit
-  double pendingSequence = 1;      // the sequence step's part of the ratio (1 for a word step)
-  double pendingRest = 0;          // the ratio but for f (its bound, f <= 1): exp(logit - current prior) x that part
-  double pendingPhi = -1;          // the proposal's phi (sequence steps)
-  double pendingUniform = -1;      // the step's uniform when it was drawn before the factor, else -1
+  double pendingLogit = 0;     // the proposal's logit
+  double pendingSequence = 1;  // the sequence step's part of the ratio (1 for a word step)
+  double pendingRest = 0;      // the ratio but for f (its bound, f <= 1): exp(logit - current prior) x that part
+  double pendingPhi = -1;      // the proposal's phi (sequence steps)
+  double pendingUniform = -1;  // the step's uniform when it was drawn before the factor, else -1
   Chain chain;                 // rng, histogram ([K] previous-sweep topics of the sequence) and the MH state
 };
 
@@ -369,8 +367,8 @@ class Worker {
         const int32_t position = slot.begin + slot.position;
         cellUpdate(p_.cell, inputOf(slot), slot.gates, slot.hidden, slot.cellState, scratch.data());
         if (p_.exact) {
-          slot.chain.current = exactDraw<kPriorLogits>(slot.chain.rng, p_.tokens[position], slot.chain, nullptr,
-                                                       slot.chain.currentPhi);
+          slot.chain.current =
+              exactDraw<kPriorLogits>(slot.chain.rng, p_.tokens[position], slot.chain, nullptr, slot.chain.currentPhi);
           tokenDone[i] = true;
         } else {
           slot.chain.currentPrior = prior<kPriorLogits>(slot.chain, slot.chain.current);
@@ -478,7 +476,8 @@ class Worker {
           for (int32_t k = 0; k < K_; ++k) candidateState(slot, k, candidates.data() + static_cast<size_t>(k) * 2 * H);
           allLogits(prepared, candidateOf.data(), K_, candidateLogitsOf.data());
           for (int32_t k = 0; k < K_; ++k) logFactor[k] = logSoftmaxAt(candidateLogitsOf[k], K_, slot.chain.nextTopic);
-          const int32_t z = exactDraw<kPriorLogits>(slot.chain.rng, w, slot.chain, logFactor.data(), slot.chain.currentPhi);
+          const int32_t z =
+              exactDraw<kPriorLogits>(slot.chain.rng, w, slot.chain, logFactor.data(), slot.chain.currentPhi);
           slot.chain.current = z;
           std::copy(candidateOf[z], candidateOf[z] + 2 * H, slot.currentState);
         }
@@ -527,7 +526,8 @@ class Worker {
             Chain& chain = slot.chain;
             const int32_t proposal = resolveProposal(chain);
             if (!slot.looking || proposal == chain.current) {
-              tokenDone[i] = completeStep<kPriorLogits>(chain, proposal == chain.current ? 0 : logitOf(p_.cell, slot.hidden, proposal));
+              tokenDone[i] = completeStep<kPriorLogits>(
+                  chain, proposal == chain.current ? 0 : logitOf(p_.cell, slot.hidden, proposal));
             } else {
               slot.pendingLogit = logitOf(p_.cell, slot.hidden, proposal);
               slot.pendingSequence = sequenceRatio(chain, slot.pendingPhi);
@@ -565,7 +565,8 @@ class Worker {
             // the ratio as evaluateStep computes it, the uniform drawn now unless it was drawn above
             const double proposedPrior = slot.pendingLogit + slot.spareFactor;
             const double ratio = std::exp(proposedPrior - chain.currentPrior) * slot.pendingSequence;
-            const bool accept = slot.pendingUniform >= 0 ? slot.pendingUniform < ratio : (ratio >= 1.0 || chain.rng.uniform() < ratio);
+            const bool accept =
+                slot.pendingUniform >= 0 ? slot.pendingUniform < ratio : (ratio >= 1.0 || chain.rng.uniform() < ratio);
             if (accept) {
               // the old current's candidate becomes the spare one
               std::swap(slot.currentState, slot.proposalState);
@@ -596,7 +597,7 @@ class Worker {
     const WordRow& row = shared_.wordRows[w];
     if (row.length == 0) return 0;
     const CountSlot* table = shared_.countSlots + row.hashBegin;
-    const uint32_t mask = (0xFFFFFFFFu >> row.hashShift) ;
+    const uint32_t mask = (0xFFFFFFFFu >> row.hashShift);
     for (uint32_t slot = hashSlot(k, row.hashShift);; slot = (slot + 1) & mask) {
       const CountSlot& entry = table[slot];
       if (entry.topic == k) return entry.count;
@@ -613,7 +614,7 @@ class Worker {
 
   // the cell's input at a slot's position: the begin symbol, else the previous topic (lla) or action (word-lla)
   int32_t inputOf(const Slot& slot) const {
-    return slot.position == 0 ? (p_.mode == kModeLla ? K_ : p_.vocabularySize)
+    return slot.position == 0    ? (p_.mode == kModeLla ? K_ : p_.vocabularySize)
            : p_.mode == kModeLla ? slot.previousTopic
                                  : p_.tokens[slot.begin + slot.position - 1];
   }
@@ -766,7 +767,8 @@ class Worker {
 
   // The pending proposal's topic (a sparse word draw reads its alias entry now).
   static int32_t resolveProposal(Chain& chain) {
-    if (chain.proposal < 0) chain.proposal = chain.slotFraction < chain.entry->prob ? chain.entry->topic : chain.entry->alias;
+    if (chain.proposal < 0)
+      chain.proposal = chain.slotFraction < chain.entry->prob ? chain.entry->topic : chain.entry->alias;
     return chain.proposal;
   }
 
@@ -894,7 +896,12 @@ SweepTotals runSweep(const SweepParams& params) {
   const int32_t V = params.vocabularySize;
   const int64_t nonZeros = counts.rowOffsets[V];
   buffers.buffers->wordRows.resize(V);
-  Shared shared{params, buffers.buffers->wordRows, nullptr, nullptr, phiScales(params.counts, params.beta), nullptr,
+  Shared shared{params,
+                buffers.buffers->wordRows,
+                nullptr,
+                nullptr,
+                phiScales(params.counts, params.beta),
+                nullptr,
                 std::vector<double>(params.numSequences, 0.0)};
   // Row headers and the hash tables' places (O(V)); then the entries and hash tables, by ranges of actions
   // holding about equal numbers of entries, on the sweep's threads.
@@ -904,8 +911,13 @@ SweepTotals runSweep(const SweepParams& params) {
     const int32_t end = counts.rowOffsets[w + 1];
     // slots: the smallest power of two >= 2 length, and at least 2
     const int32_t bits = end - begin <= 1 ? 1 : 64 - __builtin_clzll(2 * static_cast<uint64_t>(end - begin) - 1);
-    if (hashSlots > INT32_MAX) throw std::length_error("sweep: the count hash tables exceed 2^31 slots; use fewer topics or a smaller corpus");
-    shared.wordRows[w] = {begin, end - begin, static_cast<int32_t>(hashSlots), 32 - bits, params.alias.sparseMass[w],
+    if (hashSlots > INT32_MAX)
+      throw std::length_error("sweep: the count hash tables exceed 2^31 slots; use fewer topics or a smaller corpus");
+    shared.wordRows[w] = {begin,
+                          end - begin,
+                          static_cast<int32_t>(hashSlots),
+                          32 - bits,
+                          params.alias.sparseMass[w],
                           params.alias.sparseMass[w] + params.alias.denseMass};
     if (end > begin) hashSlots += int64_t{1} << bits;
   }
@@ -920,7 +932,8 @@ SweepTotals runSweep(const SweepParams& params) {
     // actions [first, last): the first row whose entries start at or after index/packThreads of all entries
     auto rowAt = [&](int32_t part) {
       const int64_t target = nonZeros * part / packThreads;
-      return static_cast<int32_t>(std::lower_bound(counts.rowOffsets, counts.rowOffsets + V, target) - counts.rowOffsets);
+      return static_cast<int32_t>(std::lower_bound(counts.rowOffsets, counts.rowOffsets + V, target) -
+                                  counts.rowOffsets);
     };
     const int32_t first = index == 0 ? 0 : rowAt(index);
     const int32_t last = index + 1 == packThreads ? V : rowAt(index + 1);

@@ -10,16 +10,16 @@
 namespace lla {
 
 struct SweepParams {
-  int32_t mode = 0;         // kModeLda / kModeLla / kModeWordLla / kModeHmm
+  int32_t mode = 0;  // kModeLda / kModeLla / kModeWordLla / kModeHmm
   bool exact = false;
   // lla and hmm: multiply each token's target by p(z_{t+1} | state after topic k), z_{t+1} from topicsPrev
   bool lookahead = false;
   int32_t mhSteps = 2;
-  int32_t proposals = 3;    // kProposal* bit set
+  int32_t proposals = 3;  // kProposal* bit set
   int32_t numTopics = 0;
   int32_t vocabularySize = 0;
-  const int32_t* tokens = nullptr;      // [T]
-  const int32_t* offsets = nullptr;     // [D+1]
+  const int32_t* tokens = nullptr;   // [T]
+  const int32_t* offsets = nullptr;  // [D+1]
   int32_t numSequences = 0;
   const int32_t* topicsPrev = nullptr;  // [T] chain start states and the sequence proposal
   int32_t* topicsNext = nullptr;        // [T] output

@@ -35,11 +35,15 @@ export function buildWasm({ quiet = false } = {}) {
   }
   mkdirSync(join(root, 'wasm'), { recursive: true });
   for (const { outFile, extra } of variants) {
-    const result = spawnSync(process.execPath, [asc, ...common, ...extra, '--outFile', outFile],
-      { cwd: root, stdio: quiet ? 'pipe' : 'inherit' });
+    const result = spawnSync(process.execPath, [asc, ...common, ...extra, '--outFile', outFile], {
+      cwd: root,
+      stdio: quiet ? 'pipe' : 'inherit',
+    });
     if (result.status !== 0) {
       const output = quiet ? `\n${result.stdout}${result.stderr}` : '';
-      throw new Error(`compiling ${outFile} from assembly/ failed (exit ${result.status}): fix the errors above${output}`);
+      throw new Error(
+        `compiling ${outFile} from assembly/ failed (exit ${result.status}): fix the errors above${output}`,
+      );
     }
     if (!quiet) console.log(`built ${outFile}`);
   }

@@ -15,7 +15,9 @@ const only = [];
 for (let i = 2; i < process.argv.length; i++) {
   if (process.argv[i] === '--only' && process.argv[i + 1]) only.push(process.argv[++i]);
   else {
-    console.error(`build: unknown argument '${process.argv[i]}'. Usage: node scripts/build.mjs [--only native|wasm|ts]`);
+    console.error(
+      `build: unknown argument '${process.argv[i]}'. Usage: node scripts/build.mjs [--only native|wasm|ts]`,
+    );
     process.exit(2);
   }
 }
@@ -30,7 +32,9 @@ function run(label, command, args) {
     return true;
   }
   const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-25).join('\n');
-  console.error(`lla build: ${label} failed (${result.error ? result.error.message : `exit ${result.status}`}):\n${output}`);
+  console.error(
+    `lla build: ${label} failed (${result.error ? result.error.message : `exit ${result.status}`}):\n${output}`,
+  );
   return false;
 }
 
@@ -44,13 +48,20 @@ let failed = false;
 if (wanted('native')) {
   let ok = false;
   try {
-    ok = run('native addon (cmake-js)', process.execPath, [binOf('cmake-js', 'cmake-js'), 'compile', '--log-level', 'error']);
+    ok = run('native addon (cmake-js)', process.execPath, [
+      binOf('cmake-js', 'cmake-js'),
+      'compile',
+      '--log-level',
+      'error',
+    ]);
   } catch (error) {
     console.error(`lla build: native addon: cmake-js is not available (${error.message})`);
   }
   if (!ok) {
-    console.error('lla build: the native addon could not be built; lla will use the WASM kernels ' +
-      '(slower). Install cmake and a C++17 compiler, then run `npm run build:native`.');
+    console.error(
+      'lla build: the native addon could not be built; lla will use the WASM kernels ' +
+        '(slower). Install cmake and a C++17 compiler, then run `npm run build:native`.',
+    );
   }
 }
 if (wanted('wasm')) {
@@ -58,6 +69,7 @@ if (wanted('wasm')) {
   if (!existsSync(script) || !run('WASM kernels (AssemblyScript)', process.execPath, [script])) failed = true;
 }
 if (wanted('ts')) {
-  if (!run('TypeScript (tsc)', process.execPath, [binOf('typescript', 'tsc'), '-p', join(root, 'tsconfig.json')])) failed = true;
+  if (!run('TypeScript (tsc)', process.execPath, [binOf('typescript', 'tsc'), '-p', join(root, 'tsconfig.json')]))
+    failed = true;
 }
 process.exit(failed ? 1 : 0);

@@ -16,7 +16,13 @@ export { ModelSession } from './model/inference.js';
 export type { NextAction } from './model/inference.js';
 export type { EvaluationResult } from './eval/model-evaluation.js';
 export type { Sequences, SequenceInput } from './train/data.js';
-export { DEFAULT_SETTINGS, LSTM_BASELINE_DEFAULTS, MODEL_KINDS, COPY_CHOICES, modelDefaults } from './train/settings.js';
+export {
+  DEFAULT_SETTINGS,
+  LSTM_BASELINE_DEFAULTS,
+  MODEL_KINDS,
+  COPY_CHOICES,
+  modelDefaults,
+} from './train/settings.js';
 export type { ModelKind, ModelSettings, CopyChoice } from './train/settings.js';
 export type { IterationRecord } from './train/sem.js';
 export { prepareData } from './train/data.js';

@@ -10,7 +10,10 @@ function locate(): { root: string; version: string } {
   let folder = dirname(fileURLToPath(import.meta.url));
   for (let depth = 0; depth < 4; depth++) {
     try {
-      const parsed = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      const parsed = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (parsed.name === 'lla' && parsed.version) {
         cached = { root: folder, version: parsed.version };
         return cached;

@@ -60,7 +60,11 @@ const name = (file: string) => relative(root, file).split(sep).join('/');
 test('every file under src/ sits in a listed layer', () => {
   assert.ok(files.length > 50, `found only ${files.length} files under src/`);
   const unlisted = [...new Set(files.map(unitOf))].filter((unit) => layerOf(unit) < 0);
-  assert.equal(unlisted, [], `src/ units in no layer: ${unlisted.join(', ')}; add them to LAYERS here and to the README`);
+  assert.equal(
+    unlisted,
+    [],
+    `src/ units in no layer: ${unlisted.join(', ')}; add them to LAYERS here and to the README`,
+  );
 });
 
 test('imports point down the layers only (cli -> report/model -> train/eval/lstm/bench -> kernels/io/corpus/generate)', () => {
@@ -86,8 +90,14 @@ test("the README's architecture section lists the same layers", () => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const line = /^Layers, top to bottom: (.+)$/m.exec(readme);
   assert.ok(line, "README.md has no 'Layers, top to bottom: ...' line in its architecture section");
-  const listed = line[1].replace(/\.$/, '').split(' -> ').map((layer) => layer.split(', ').map((unit) => unit.replace(/`/g, '')));
-  assert.equal(listed, LAYERS.map((layer) => [...layer]));
+  const listed = line[1]
+    .replace(/\.$/, '')
+    .split(' -> ')
+    .map((layer) => layer.split(', ').map((unit) => unit.replace(/`/g, '')));
+  assert.equal(
+    listed,
+    LAYERS.map((layer) => [...layer]),
+  );
 });
 
 test(`no file under src/ is longer than ${MAX_LINES} lines`, () => {

@@ -15,12 +15,32 @@ const kernels = {} as Record<'native' | 'wasm', Kernel>;
 
 /** topics: [T] the assignments after 3 sweeps from the seed's random start (`initial`); `hmm`: 3 hmm sweeps (the
  * initialisation of lla, with lookahead), `lookahead`: lla's lookahead. */
-async function sweeps(kernel: Kernel, model: 'lda' | 'lla' | 'word-lla' | 'hmm', exact: boolean, lookahead = false):
-  Promise<{ initial: Int32Array; topics: Int32Array }> {
+async function sweeps(
+  kernel: Kernel,
+  model: 'lda' | 'lla' | 'word-lla' | 'hmm',
+  exact: boolean,
+  lookahead = false,
+): Promise<{ initial: Int32Array; topics: Int32Array }> {
   const settings: SemSettings = {
-    model: model === 'hmm' ? 'lla' : model, numTopics: 16, vocabularySize: corpus.vocabulary.size, iterations: 3,
-    initLdaSweeps: 0, initHmmSweeps: model === 'hmm' ? 3 : 0, initHmmOrder: 1, mhSteps: 2, exact, initExact: exact, lookahead,
-    proposals: 'cycle', alpha: 0.1, beta: 0.01, sequenceSmoothing: 0.1, lstmTokens: 1, bptt: 1, batch: 1, seed: 9,
+    model: model === 'hmm' ? 'lla' : model,
+    numTopics: 16,
+    vocabularySize: corpus.vocabulary.size,
+    iterations: 3,
+    initLdaSweeps: 0,
+    initHmmSweeps: model === 'hmm' ? 3 : 0,
+    initHmmOrder: 1,
+    mhSteps: 2,
+    exact,
+    initExact: exact,
+    lookahead,
+    proposals: 'cycle',
+    alpha: 0.1,
+    beta: 0.01,
+    sequenceSmoothing: 0.1,
+    lstmTokens: 1,
+    bptt: 1,
+    batch: 1,
+    seed: 9,
     threads: 2,
   };
   const state = new SemState(kernel, settings, { tokens: corpus.tokens, offsets: corpus.offsets });
@@ -49,7 +69,10 @@ test('two different kernels (a Node-API addon and a wasm32 module), and each one
     let moved = 0;
     for (let t = 0; t < topics.length; t++) if (topics[t] !== initial[t]) moved++;
     // about 86% of the tokens change topic in 3 sweeps from a random start at K = 16
-    assert.ok(moved / topics.length > 0.5, `${kernel.name}: only ${((100 * moved) / topics.length).toFixed(1)}% of the topics changed`);
+    assert.ok(
+      moved / topics.length > 0.5,
+      `${kernel.name}: only ${((100 * moved) / topics.length).toFixed(1)}% of the topics changed`,
+    );
   }
 });
 for (const exact of [false, true]) {
@@ -57,16 +80,29 @@ for (const exact of [false, true]) {
     const native = (await sweeps(kernels.native, 'lda', exact)).topics;
     const wasm = (await sweeps(kernels.wasm, 'lda', exact)).topics;
     assert.is(wasm.length, native.length);
-    assert.ok(native.every((z, t) => z === wasm[t]), 'assignments differ');
+    assert.ok(
+      native.every((z, t) => z === wasm[t]),
+      'assignments differ',
+    );
   });
   // the hmm's transition table and phi are double arithmetic over integer counts, as lda's prior is
   test(`hmm (${exact ? 'exact' : 'MH'}, lookahead): identical assignments after 3 sweeps on 2 threads`, async () => {
     const native = await sweeps(kernels.native, 'hmm', exact);
     const wasm = (await sweeps(kernels.wasm, 'hmm', exact)).topics;
-    assert.ok(native.topics.every((z, t) => z === wasm[t]), 'assignments differ');
-    assert.ok(native.topics.some((z, t) => z !== native.initial[t]), 'the hmm sweeps moved nothing');
+    assert.ok(
+      native.topics.every((z, t) => z === wasm[t]),
+      'assignments differ',
+    );
+    assert.ok(
+      native.topics.some((z, t) => z !== native.initial[t]),
+      'the hmm sweeps moved nothing',
+    );
   });
-  for (const [model, lookahead] of [['lla', false], ['word-lla', false], ['lla', true]] as const) {
+  for (const [model, lookahead] of [
+    ['lla', false],
+    ['word-lla', false],
+    ['lla', true],
+  ] as const) {
     test(`${model}${lookahead ? ' with lookahead' : ''} (${exact ? 'exact' : 'MH'}): at least 99% identical assignments after 3 sweeps`, async () => {
       const native = (await sweeps(kernels.native, model, exact, lookahead)).topics;
       const wasm = (await sweeps(kernels.wasm, model, exact, lookahead)).topics;

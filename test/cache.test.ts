@@ -22,8 +22,8 @@ test('the cache perplexity of a hand-made corpus equals a direct computation', (
   //   t=2: c(a0) = 0, C = 1 + 0.5:    (0 + 12/11) / (1.5 + 2)
   // sequence 1 (its own history): a2 a1
   //   t=0: (0 + 2/11) / 2;   t=1: c(a1) = 0, C = 1: (0 + 8/11) / 3
-  const first = Math.log((2 / 11) / 2) + Math.log((1 + 2 / 11) / 3) + Math.log((12 / 11) / 3.5);
-  const second = Math.log((2 / 11) / 2) + Math.log((8 / 11) / 3);
+  const first = Math.log(2 / 11 / 2) + Math.log((1 + 2 / 11) / 3) + Math.log(12 / 11 / 3.5);
+  const second = Math.log(2 / 11 / 2) + Math.log(8 / 11 / 3);
   const perSequence = cacheLogLikelihoods(unigram, parameters, corpus);
   assert.ok(Math.abs(perSequence[0] - first) < 1e-12, `${perSequence[0]} vs ${first}`);
   assert.ok(Math.abs(perSequence[1] - second) < 1e-12, `${perSequence[1]} vs ${second}`);
@@ -31,7 +31,7 @@ test('the cache perplexity of a hand-made corpus equals a direct computation', (
   assert.ok(Math.abs(evaluation.perplexity - Math.exp(-(first + second) / 5)) < 1e-9);
   // a window of 1 forgets all but the last action: at t=2 of sequence 0, C = 1 and c(a0) = 0
   const short = cacheLogLikelihoods(unigram, { ...parameters, window: 1 }, corpus);
-  const firstShort = Math.log((2 / 11) / 2) + Math.log((1 + 2 / 11) / 3) + Math.log((12 / 11) / 3);
+  const firstShort = Math.log(2 / 11 / 2) + Math.log((1 + 2 / 11) / 3) + Math.log(12 / 11 / 3);
   assert.ok(Math.abs(short[0] - firstShort) < 1e-12, `window 1: ${short[0]} vs ${firstShort}`);
 });
 
@@ -55,7 +55,13 @@ test('the forward history equals the scan, inside and past its window, for every
   const random = mulberry32(9);
   const V = 6;
   const tokens = Int32Array.from({ length: 80 }, () => Math.floor(random() * V));
-  for (const [decay, window] of [[0.8, 5], [1, 7], [0, 1], [0.95, 300], [0.5, 3]] as const) {
+  for (const [decay, window] of [
+    [0.8, 5],
+    [1, 7],
+    [0, 1],
+    [0.95, 300],
+    [0.5, 3],
+  ] as const) {
     const history = new DecayedHistory(V, decay, window);
     history.reset();
     for (let t = 0; t <= tokens.length; t++) {
@@ -64,7 +70,10 @@ test('the forward history equals the scan, inside and past its window, for every
       for (let v = 0; v < V; v++) {
         const i = scanned.actions.indexOf(v);
         const expected = i < 0 ? 0 : scanned.counts[i];
-        assert.ok(Math.abs(history.count(v) - expected) < 1e-9, `decay ${decay}, window ${window}, t ${t}, action ${v}`);
+        assert.ok(
+          Math.abs(history.count(v) - expected) < 1e-9,
+          `decay ${decay}, window ${window}, t ${t}, action ${v}`,
+        );
       }
       if (t < tokens.length) history.push(tokens[t]);
     }
@@ -98,7 +107,7 @@ test('the cache ranking equals ranking every action (ties: the smaller id), and 
     for (let w = 0; w < V; w++) if (score(w) > score(target) || (score(w) === score(target) && w < target)) expected++;
     assert.is(ranker.rank(history, mass, target), expected, `trial ${trial}`);
     const top = ranker.top(history, mass, 5).map((entry) => entry.action);
-    const all = Array.from({ length: V }, (_, w) => w).sort((a, b) => (score(b) - score(a)) || (a - b));
+    const all = Array.from({ length: V }, (_, w) => w).sort((a, b) => score(b) - score(a) || a - b);
     assert.equal(top, all.slice(0, 5), `trial ${trial}: top 5`);
   }
 });

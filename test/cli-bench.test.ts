@@ -12,58 +12,133 @@ const folder = mkdtempSync(join(tmpdir(), 'lla-bench-'));
 const corpusPath = join(folder, 'small.txt');
 const SEQUENCES = 300;
 
-const REQUIRED_KEYS = ['backend', 'model', 'topics', 'threads', 'tokens', 'iterations', 'tokensPerSecond', 'peakRssBytes',
-  'hidden', 'seconds', 'acceptanceRate', 'instructionSet'];
+const REQUIRED_KEYS = [
+  'backend',
+  'model',
+  'topics',
+  'threads',
+  'tokens',
+  'iterations',
+  'tokensPerSecond',
+  'peakRssBytes',
+  'hidden',
+  'seconds',
+  'acceptanceRate',
+  'instructionSet',
+];
 
 const cli = suite('bench: command line');
 
 let corpusTokens = 0;
 cli.before(async () => {
-  const made = await runCli(['generate', '--out', corpusPath, '--topics', '8', '--vocabulary', '400',
-    '--sequences', String(SEQUENCES), '--length', '40', '--seed', '5', '--json']);
+  const made = await runCli([
+    'generate',
+    '--out',
+    corpusPath,
+    '--topics',
+    '8',
+    '--vocabulary',
+    '400',
+    '--sequences',
+    String(SEQUENCES),
+    '--length',
+    '40',
+    '--seed',
+    '5',
+    '--json',
+  ]);
   assert.is(made.code, 0, made.stderr);
   corpusTokens = JSON.parse(made.stdout.trim().split('\n').pop()!).tokens;
 });
 
 for (const backend of ['native', 'wasm']) {
-  for (const [model, threads] of [['lda', '1'], ['lla', '2'], ['word-lla', '1']] as const) {
-    cli(`${backend} ${model} (${threads} thread${threads === '1' ? '' : 's'}): the last line has every key, positive tokens/s`, async () => {
-      const result = await runCli(['bench', corpusPath, '--backend', backend, '--model', model, '--topics', '8',
-        '--threads', threads, '--iterations', '3', '--hidden', '16', '--seed', '2', '--json']);
-      assert.is(result.code, 0, result.stderr);
-      const last = JSON.parse(result.stdout.trim().split('\n').pop()!);
-      for (const key of REQUIRED_KEYS) assert.ok(key in last, `missing key ${key}`);
-      assert.is(last.backend, backend);
-      assert.is(last.model, model);
-      assert.is(last.topics, 8);
-      assert.is(last.threads, Number(threads));
-      assert.is(last.iterations, 3);
-      assert.is(last.warmupIterations, 1);
-      assert.ok(last.phases.warmup > 0, 'the warm-up iteration ran, untimed');
-      assert.is(last.tokens, corpusTokens);
-      assert.is(last.sequences, SEQUENCES);
-      assert.is(last.hidden, model === 'lda' ? null : 16);
-      assert.ok(last.tokensPerSecond > 0 && Number.isFinite(last.tokensPerSecond));
-      // throughput is tokens x iterations over the timed phases, which add up to `seconds`
-      const phases = last.phases.counts + last.phases.alias + last.phases.sweep;
-      assert.ok(Math.abs(phases - last.seconds) < 1e-9, `phases ${phases} vs seconds ${last.seconds}`);
-      assert.ok(Math.abs(last.tokensPerSecond - (last.tokens * 3) / last.seconds) / last.tokensPerSecond < 1e-9);
-      assert.ok(last.acceptanceRate > 0 && last.acceptanceRate <= 1, `acceptance ${last.acceptanceRate}`);
-      assert.ok(last.peakRssBytes > 10 * 1048576, `peak RSS ${last.peakRssBytes}`);
-      assert.ok(typeof last.instructionSet === 'string' && last.instructionSet.length > 0);
-      assert.ok(last.countNonZeros > 0 && last.countNonZeros <= corpusTokens);
-    });
+  for (const [model, threads] of [
+    ['lda', '1'],
+    ['lla', '2'],
+    ['word-lla', '1'],
+  ] as const) {
+    cli(
+      `${backend} ${model} (${threads} thread${threads === '1' ? '' : 's'}): the last line has every key, positive tokens/s`,
+      async () => {
+        const result = await runCli([
+          'bench',
+          corpusPath,
+          '--backend',
+          backend,
+          '--model',
+          model,
+          '--topics',
+          '8',
+          '--threads',
+          threads,
+          '--iterations',
+          '3',
+          '--hidden',
+          '16',
+          '--seed',
+          '2',
+          '--json',
+        ]);
+        assert.is(result.code, 0, result.stderr);
+        const last = JSON.parse(result.stdout.trim().split('\n').pop()!);
+        for (const key of REQUIRED_KEYS) assert.ok(key in last, `missing key ${key}`);
+        assert.is(last.backend, backend);
+        assert.is(last.model, model);
+        assert.is(last.topics, 8);
+        assert.is(last.threads, Number(threads));
+        assert.is(last.iterations, 3);
+        assert.is(last.warmupIterations, 1);
+        assert.ok(last.phases.warmup > 0, 'the warm-up iteration ran, untimed');
+        assert.is(last.tokens, corpusTokens);
+        assert.is(last.sequences, SEQUENCES);
+        assert.is(last.hidden, model === 'lda' ? null : 16);
+        assert.ok(last.tokensPerSecond > 0 && Number.isFinite(last.tokensPerSecond));
+        // throughput is tokens x iterations over the timed phases, which add up to `seconds`
+        const phases = last.phases.counts + last.phases.alias + last.phases.sweep;
+        assert.ok(Math.abs(phases - last.seconds) < 1e-9, `phases ${phases} vs seconds ${last.seconds}`);
+        assert.ok(Math.abs(last.tokensPerSecond - (last.tokens * 3) / last.seconds) / last.tokensPerSecond < 1e-9);
+        assert.ok(last.acceptanceRate > 0 && last.acceptanceRate <= 1, `acceptance ${last.acceptanceRate}`);
+        assert.ok(last.peakRssBytes > 10 * 1048576, `peak RSS ${last.peakRssBytes}`);
+        assert.ok(typeof last.instructionSet === 'string' && last.instructionSet.length > 0);
+        assert.ok(last.countNonZeros > 0 && last.countNonZeros <= corpusTokens);
+      },
+    );
   }
 }
 
 cli('--exact reports no acceptance rate; the human table names the backend', async () => {
-  const exact = await runCli(['bench', corpusPath, '--backend', 'native', '--model', 'lla', '--topics', '8',
-    '--iterations', '1', '--hidden', '8', '--exact', '--json']);
+  const exact = await runCli([
+    'bench',
+    corpusPath,
+    '--backend',
+    'native',
+    '--model',
+    'lla',
+    '--topics',
+    '8',
+    '--iterations',
+    '1',
+    '--hidden',
+    '8',
+    '--exact',
+    '--json',
+  ]);
   assert.is(exact.code, 0, exact.stderr);
   const last = JSON.parse(exact.stdout.trim().split('\n').pop()!);
   assert.is(last.acceptanceRate, null);
   assert.is(last.exact, true);
-  const human = await runCli(['bench', corpusPath, '--backend', 'wasm', '--model', 'lda', '--topics', '8', '--iterations', '1']);
+  const human = await runCli([
+    'bench',
+    corpusPath,
+    '--backend',
+    'wasm',
+    '--model',
+    'lda',
+    '--topics',
+    '8',
+    '--iterations',
+    '1',
+  ]);
   assert.is(human.code, 0, human.stderr);
   assert.match(human.stdout, /backend\s+wasm/);
   assert.match(human.stdout, /tokens\/s\s+\d+\.\d+ M/);
@@ -153,7 +228,8 @@ warm('warm-up iterations are real, untimed iterations: warmup 2 + 1 timed ends w
     assert.is(byDefault.warmupIterations, 1);
     await runSamplerBench(kernel, corpus, { ...base, iterations: 1, warmup: -1 }).then(
       () => assert.unreachable('a negative warm-up must be refused'),
-      (error: Error) => assert.match(error.message, /warmup must be a whole number >= 0/));
+      (error: Error) => assert.match(error.message, /warmup must be a whole number >= 0/),
+    );
   }
 });
 
@@ -161,36 +237,54 @@ warm.run();
 
 const compare = suite('bench: a comparison chain on other threads, turn about');
 
-compare('--compare-threads times a second chain side by side; it samples the same topics, and a kernel that does not is caught', async () => {
-  const { runSamplerBench } = await import('../src/bench/sampler-throughput.js');
-  for await (const { kernel, corpus } of backendsWithCorpus()) {
-    const base = { mode: 'lda' as const, topics: 6, threads: 2, seed: 4, hidden: 8, mhSteps: 2, exact: false, iterations: 3 };
-    const alone = await runSamplerBench(kernel, corpus, base);
-    assert.is(alone.comparison, undefined);
-    const both = await runSamplerBench(kernel, corpus, { ...base, compareThreads: 1 });
-    // the main chain is the same chain with or without a comparison beside it
-    assert.is(both.logPhiPerToken, alone.logPhiPerToken);
-    assert.is(both.countNonZeros, alone.countNonZeros);
-    const comparison = both.comparison!;
-    assert.is(comparison.threads, 1);
-    assert.is(comparison.threadsUsed, 1);
-    assert.ok(Math.abs(comparison.tokensPerSecond - both.tokens * 3 / comparison.seconds) / comparison.tokensPerSecond < 1e-9);
-    assert.ok(Math.abs(comparison.speedup - both.tokensPerSecond / comparison.tokensPerSecond) < 1e-9);
-    assert.ok(comparison.phases.sweep > 0 && comparison.phases.warmup > 0);
-    // a kernel whose 1-thread sweep differs from its 2-thread sweep is reported, not timed
-    const skewed = Object.create(kernel) as typeof kernel;
-    skewed.sweep = async (args) => {
-      const result = await kernel.sweep(args);
-      if (args.threads === 1) args.topicsNext[5] = (args.topicsNext[5]! + 1) % 6;
-      return result;
-    };
-    await runSamplerBench(skewed, corpus, { ...base, compareThreads: 1 }).then(
-      () => assert.unreachable('different topics must be refused'),
-      (error: Error) => assert.match(error.message, /2 and 1 threads sampled different topics \(token \d+\)/, error.message));
-    await runSamplerBench(kernel, corpus, { ...base, compareThreads: -1 }).then(
-      () => assert.unreachable('a negative thread count must be refused'),
-      (error: Error) => assert.match(error.message, /compareThreads must be a whole number >= 0/));
-  }
-});
+compare(
+  '--compare-threads times a second chain side by side; it samples the same topics, and a kernel that does not is caught',
+  async () => {
+    const { runSamplerBench } = await import('../src/bench/sampler-throughput.js');
+    for await (const { kernel, corpus } of backendsWithCorpus()) {
+      const base = {
+        mode: 'lda' as const,
+        topics: 6,
+        threads: 2,
+        seed: 4,
+        hidden: 8,
+        mhSteps: 2,
+        exact: false,
+        iterations: 3,
+      };
+      const alone = await runSamplerBench(kernel, corpus, base);
+      assert.is(alone.comparison, undefined);
+      const both = await runSamplerBench(kernel, corpus, { ...base, compareThreads: 1 });
+      // the main chain is the same chain with or without a comparison beside it
+      assert.is(both.logPhiPerToken, alone.logPhiPerToken);
+      assert.is(both.countNonZeros, alone.countNonZeros);
+      const comparison = both.comparison!;
+      assert.is(comparison.threads, 1);
+      assert.is(comparison.threadsUsed, 1);
+      assert.ok(
+        Math.abs(comparison.tokensPerSecond - (both.tokens * 3) / comparison.seconds) / comparison.tokensPerSecond <
+          1e-9,
+      );
+      assert.ok(Math.abs(comparison.speedup - both.tokensPerSecond / comparison.tokensPerSecond) < 1e-9);
+      assert.ok(comparison.phases.sweep > 0 && comparison.phases.warmup > 0);
+      // a kernel whose 1-thread sweep differs from its 2-thread sweep is reported, not timed
+      const skewed = Object.create(kernel) as typeof kernel;
+      skewed.sweep = async (args) => {
+        const result = await kernel.sweep(args);
+        if (args.threads === 1) args.topicsNext[5] = (args.topicsNext[5]! + 1) % 6;
+        return result;
+      };
+      await runSamplerBench(skewed, corpus, { ...base, compareThreads: 1 }).then(
+        () => assert.unreachable('different topics must be refused'),
+        (error: Error) =>
+          assert.match(error.message, /2 and 1 threads sampled different topics \(token \d+\)/, error.message),
+      );
+      await runSamplerBench(kernel, corpus, { ...base, compareThreads: -1 }).then(
+        () => assert.unreachable('a negative thread count must be refused'),
+        (error: Error) => assert.match(error.message, /compareThreads must be a whole number >= 0/),
+      );
+    }
+  },
+);
 
 compare.run();

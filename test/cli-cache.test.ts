@@ -24,8 +24,28 @@ const cli = suite('recency cache and copy component: command line');
 let trained: { cache: Record<string, any>; lda: Record<string, any> };
 
 cli.before(async () => {
-  const made = await runCli(['generate', '--out', generated, '--truth', truth, '--topics', '5', '--vocabulary', '300',
-    '--sequences', '200', '--length', '40', '--seed', '5', '--copy-rate', '0.4', '--copy-decay', '0.8', '--json']);
+  const made = await runCli([
+    'generate',
+    '--out',
+    generated,
+    '--truth',
+    truth,
+    '--topics',
+    '5',
+    '--vocabulary',
+    '300',
+    '--sequences',
+    '200',
+    '--length',
+    '40',
+    '--seed',
+    '5',
+    '--copy-rate',
+    '0.4',
+    '--copy-decay',
+    '0.8',
+    '--json',
+  ]);
   assert.is(made.code, 0, made.stderr);
   const summary = lastJson(made);
   assert.is(summary.copyRate, 0.4);
@@ -38,7 +58,21 @@ cli.before(async () => {
   writeFileSync(testPath, `${lines.slice(170).join('\n')}\n`);
   const [cache, lda] = await Promise.all([
     runCli(['train', trainPath, '--test', testPath, '--model', 'cache', '--out', cachePath, '--json']),
-    runCli(['train', trainPath, '--test', testPath, '--model', 'lda', '--topics', '5', '--iterations', '8', '--out', ldaPath, '--json']),
+    runCli([
+      'train',
+      trainPath,
+      '--test',
+      testPath,
+      '--model',
+      'lda',
+      '--topics',
+      '5',
+      '--iterations',
+      '8',
+      '--out',
+      ldaPath,
+      '--json',
+    ]),
   ]);
   assert.is(cache.code, 0, cache.stderr);
   assert.is(lda.code, 0, lda.stderr);
@@ -77,11 +111,20 @@ cli('eval scores a cache model and prints both references; predict ranks its nex
   assert.match(text.stdout, /unigram reference\s+\d/);
   assert.match(text.stdout, /recency cache\s+perplexity \d/);
   assert.is(predicted.code, 0, predicted.stderr);
-  const lines = predicted.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  const lines = predicted.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   assert.is(lines.length, 30);
-  const lastActions = readFileSync(testPath, 'utf8').trim().split('\n').map((line) => line.split(/\s+/).at(-1));
+  const lastActions = readFileSync(testPath, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => line.split(/\s+/).at(-1));
   // the most recent action has the largest decayed count: it leads unless the unigram outweighs it
-  assert.ok(lines.filter((line, d) => line.next[0].action === lastActions[d]).length > 15, 'the last action leads most lists');
+  assert.ok(
+    lines.filter((line, d) => line.next[0].action === lastActions[d]).length > 15,
+    'the last action leads most lists',
+  );
   for (const line of lines) {
     assert.is(line.next.length, 3);
     assert.ok(line.next[0].probability >= line.next[1].probability);
@@ -104,7 +147,7 @@ cli('topics, export, infer and report refuse a cache model with exit 2 and write
   assert.not.ok(existsSync(`${out}.json`) || existsSync(`${out}.html`));
 });
 
-cli('--copy and the generator\'s copy flags refuse bad values', async () => {
+cli("--copy and the generator's copy flags refuse bad values", async () => {
   const runs = await Promise.all([
     runCli(['train', trainPath, '--copy', 'sometimes']),
     runCli(['generate', '--out', join(folder, 'x.txt'), '--copy-rate', '1.5']),

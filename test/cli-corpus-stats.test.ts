@@ -14,7 +14,12 @@ const FIXTURES = 'test/fixtures/corpus';
 const scratch = mkdtempSync(join(tmpdir(), 'lla-corpus-cli-'));
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
 
-interface Run { code: number | null; stdout: string; stderr: string; seconds: number }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+}
 
 function lla(...args: string[]): Promise<Run> {
   const started = performance.now();
@@ -25,8 +30,12 @@ function lla(...args: string[]): Promise<Run> {
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk) => { stdout += chunk; });
-    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr, seconds: (performance.now() - started) / 1000 }));
   });
@@ -67,7 +76,7 @@ test('human output: an aligned table of the counts and length quantiles', async 
   // Labels end before one shared value column; every row has a value there.
   const column = rows[0].indexOf(`${FIXTURES}/events.tsv`);
   for (const line of rows) {
-    assert.match(line.slice(0, column), /^[a-z ]*  $/, `label column: '${line}'`);
+    assert.match(line.slice(0, column), /^[a-z ]* {2}$/, `label column: '${line}'`);
     assert.ok(line.slice(column).trim() !== '', `a value: '${line}'`);
   }
   assert.is(rows[0][column - 1], ' ');
@@ -75,7 +84,10 @@ test('human output: an aligned table of the counts and length quantiles', async 
   const quantileHeader = rows.findIndex((line) => line.startsWith('length '));
   assert.match(rows[quantileHeader], /min\s+10%\s+median\s+90%\s+99%\s+max$/);
   const ends = (line: string) => [...line.matchAll(/\S+/g)].map((match) => (match.index ?? 0) + match[0].length);
-  assert.equal(ends(rows[quantileHeader + 1]), ends(rows[quantileHeader].slice(column)).map((end) => end + column));
+  assert.equal(
+    ends(rows[quantileHeader + 1]),
+    ends(rows[quantileHeader].slice(column)).map((end) => end + column),
+  );
   assert.equal(rows[quantileHeader + 1].trim().split(/\s+/), ['2', '2', '3', '4', '4', '4']);
 });
 
@@ -159,8 +171,22 @@ test('bad input: a line over 64 MiB is refused without reading it whole', async 
 
 test('shared corpus flags: parsed, validated, stopwords read up front', async () => {
   const parse = (...argv: string[]) => corpusOptionsFrom('train', parseCommandArgs('train', argv, CORPUS_OPTIONS));
-  const settings = await parse('--format', 'events', '--session-gap', '2h', '--min-count', '5', '--max-vocab', '1000',
-    '--max-df', '0.5', '--max-length', '200', '--stopwords', `${FIXTURES}/stopwords.txt`);
+  const settings = await parse(
+    '--format',
+    'events',
+    '--session-gap',
+    '2h',
+    '--min-count',
+    '5',
+    '--max-vocab',
+    '1000',
+    '--max-df',
+    '0.5',
+    '--max-length',
+    '200',
+    '--stopwords',
+    `${FIXTURES}/stopwords.txt`,
+  );
   assert.equal(settings.read, { format: 'events', sessionGap: 7200 });
   assert.is(settings.vocabulary.minCount, 5);
   assert.is(settings.vocabulary.maxVocab, 1000);
@@ -170,8 +196,15 @@ test('shared corpus flags: parsed, validated, stopwords read up front', async ()
   const defaults = await parse();
   assert.equal(defaults, { read: {}, vocabulary: { minCount: 1 }, corpus: {} });
   assert.is(parseDuration('train', 'session-gap', '1.5d'), 129600);
-  for (const bad of [['--min-count', '0'], ['--max-df', '0'], ['--max-df', '1.5'], ['--max-length', '-3'],
-    ['--max-vocab', 'many'], ['--session-gap', '-5'], ['--format', 'csv']]) {
+  for (const bad of [
+    ['--min-count', '0'],
+    ['--max-df', '0'],
+    ['--max-df', '1.5'],
+    ['--max-length', '-3'],
+    ['--max-vocab', 'many'],
+    ['--session-gap', '-5'],
+    ['--format', 'csv'],
+  ]) {
     try {
       await parse(...bad);
       assert.unreachable(`${bad.join(' ')} should be refused`);
@@ -193,8 +226,10 @@ test('real data: corpus-stats --json gives the README counts', async () => {
   const events = '../shared/data/gitdev-events.tsv.gz';
   const brown = '../shared/data/brown.txt.gz';
   if (!existsSync(events) || !existsSync(brown)) {
-    throw new Error('the real data is missing: expected ../shared/data/gitdev-events.tsv.gz and brown.txt.gz ' +
-      'relative to the project root (run the tests from the project root)');
+    throw new Error(
+      'the real data is missing: expected ../shared/data/gitdev-events.tsv.gz and brown.txt.gz ' +
+        'relative to the project root (run the tests from the project root)',
+    );
   }
   const log = await lla('corpus-stats', events, '--json');
   assert.is(log.code, 0, log.stderr);
@@ -213,8 +248,10 @@ test('real data: corpus-stats --json gives the README counts', async () => {
   assert.is(textStats.sequences, 500);
   assert.is(textStats.tokens, 1013640);
   assert.is(textStats.vocabulary, 43202);
-  console.log(`      corpus-stats: event log read in ${logStats.seconds} s (process ${log.seconds.toFixed(2)} s), ` +
-    `Brown in ${textStats.seconds} s (process ${text.seconds.toFixed(2)} s)`);
+  console.log(
+    `      corpus-stats: event log read in ${logStats.seconds} s (process ${log.seconds.toFixed(2)} s), ` +
+      `Brown in ${textStats.seconds} s (process ${text.seconds.toFixed(2)} s)`,
+  );
 });
 
 test.run();

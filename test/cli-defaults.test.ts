@@ -18,7 +18,8 @@ const model = join(folder, 'model.lla');
 /** `--name value` for every option whose help shows a default (its first word: `lda:8 (8/15 ...)` gives lda:8). */
 function shownDefaults(specs: OptionSpecs): string[] {
   return Object.entries(specs).flatMap(([name, spec]) =>
-    (typeof spec.default === 'string' ? [`--${name}`, spec.default.split(' ')[0]] : []));
+    typeof spec.default === 'string' ? [`--${name}`, spec.default.split(' ')[0]] : [],
+  );
 }
 
 async function optionsOf(name: string): Promise<OptionSpecs> {
@@ -33,10 +34,34 @@ function parsed(argv: string[]): ParsedArgs {
 }
 
 test.before(async () => {
-  const made = await runCli(['generate', '--out', corpus, '--topics', '4', '--vocabulary', '60', '--sequences', '80',
-    '--length', '20', '--seed', '3']);
+  const made = await runCli([
+    'generate',
+    '--out',
+    corpus,
+    '--topics',
+    '4',
+    '--vocabulary',
+    '60',
+    '--sequences',
+    '80',
+    '--length',
+    '20',
+    '--seed',
+    '3',
+  ]);
   assert.is(made.code, 0, made.stderr);
-  const trained = await runCli(['train', corpus, '--model', 'lda', '--topics', '4', '--iterations', '2', '--out', model]);
+  const trained = await runCli([
+    'train',
+    corpus,
+    '--model',
+    'lda',
+    '--topics',
+    '4',
+    '--iterations',
+    '2',
+    '--out',
+    model,
+  ]);
   assert.is(trained.code, 0, trained.stderr);
 });
 test.after(() => rmSync(folder, { recursive: true, force: true }));
@@ -86,10 +111,25 @@ test('bench: the same settings and the same sampled chain with and without the s
   const spelled = await runCli(['bench', corpus, '--json', ...explicit]);
   assert.is(plain.code, 0, plain.stderr);
   assert.is(spelled.code, 0, spelled.stderr);
-  const same = ['model', 'topics', 'threads', 'iterations', 'warmupIterations', 'hidden', 'mhSteps', 'exact',
-    'tokens', 'vocabulary', 'countNonZeros', 'acceptanceRate'];
+  const same = [
+    'model',
+    'topics',
+    'threads',
+    'iterations',
+    'warmupIterations',
+    'hidden',
+    'mhSteps',
+    'exact',
+    'tokens',
+    'vocabulary',
+    'countNonZeros',
+    'acceptanceRate',
+  ];
   const pick = (result: Record<string, unknown>) => Object.fromEntries(same.map((key) => [key, result[key]]));
-  assert.ok(same.every((key) => key in lastJson(plain)), Object.keys(lastJson(plain)).join(', '));
+  assert.ok(
+    same.every((key) => key in lastJson(plain)),
+    Object.keys(lastJson(plain)).join(', '),
+  );
   assert.equal(pick(lastJson(spelled)), pick(lastJson(plain)));
 });
 

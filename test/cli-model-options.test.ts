@@ -21,7 +21,11 @@ test('a bad --tf-backend names the command that ran, whichever it is', () => {
     const args = parseCommandArgs(command, ['--tf-backend', 'gpu'], BACKEND_OPTIONS);
     const error = failure(() => backendFrom(command, args, {}));
     assert.is(error.name, 'UsageError');
-    assert.match(error.message, new RegExp(`^lla ${command}: --tf-backend="gpu" is not a TensorFlow.js backend`), error.message);
+    assert.match(
+      error.message,
+      new RegExp(`^lla ${command}: --tf-backend="gpu" is not a TensorFlow.js backend`),
+      error.message,
+    );
   }
 });
 

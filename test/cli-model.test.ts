@@ -33,7 +33,10 @@ delete env.LLA_TF_BACKEND;
 const runCli = (argv: string[]): Promise<Run> => runHelper(argv, env);
 
 function jsonLines(run: Run): Array<Record<string, any>> {
-  return run.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  return run.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
 }
 
 let trainVocabulary = new Set<string>();
@@ -42,8 +45,21 @@ let testSequences: string[][] = [];
 const cli = suite('model commands: command line');
 
 cli.before(async () => {
-  const made = await runCli(['generate', '--out', generated, '--topics', String(K), '--vocabulary', '150',
-    '--sequences', '230', '--length', '30', '--seed', '11']);
+  const made = await runCli([
+    'generate',
+    '--out',
+    generated,
+    '--topics',
+    String(K),
+    '--vocabulary',
+    '150',
+    '--sequences',
+    '230',
+    '--length',
+    '30',
+    '--seed',
+    '11',
+  ]);
   assert.is(made.code, 0, made.stderr);
   const lines = readFileSync(generated, 'utf8').trim().split('\n');
   const train = lines.slice(0, lines.length - TEST_SEQUENCES);
@@ -53,10 +69,48 @@ cli.before(async () => {
   writeFileSync(testPath, `${testSequences.map((sequence) => sequence.join(' ')).join('\n')}\n`);
   trainVocabulary = new Set(train.flatMap((line) => line.split(/\s+/)));
   const [topicModel, lstmModel] = await Promise.all([
-    runCli(['train', trainPath, '--topics', String(K), '--iterations', '4', '--init', 'lda:2', '--lstm-tokens', '3000',
-      '--hidden', '16', '--embedding', '8', '--holdout', '0', '--seed', '3', '--out', modelPath, '--json']),
-    runCli(['train', trainPath, '--model', 'lstm', '--iterations', '1', '--lstm-tokens', '300', '--hidden', '8',
-      '--embedding', '4', '--holdout', '0', '--out', lstmPath, '--json']),
+    runCli([
+      'train',
+      trainPath,
+      '--topics',
+      String(K),
+      '--iterations',
+      '4',
+      '--init',
+      'lda:2',
+      '--lstm-tokens',
+      '3000',
+      '--hidden',
+      '16',
+      '--embedding',
+      '8',
+      '--holdout',
+      '0',
+      '--seed',
+      '3',
+      '--out',
+      modelPath,
+      '--json',
+    ]),
+    runCli([
+      'train',
+      trainPath,
+      '--model',
+      'lstm',
+      '--iterations',
+      '1',
+      '--lstm-tokens',
+      '300',
+      '--hidden',
+      '8',
+      '--embedding',
+      '4',
+      '--holdout',
+      '0',
+      '--out',
+      lstmPath,
+      '--json',
+    ]),
   ]);
   assert.is(topicModel.code, 0, topicModel.stderr);
   assert.is(lstmModel.code, 0, lstmModel.stderr);
@@ -69,39 +123,65 @@ function expectedOutOfVocabulary(): number {
   return testSequences.flat().filter((action) => !trainVocabulary.has(action)).length;
 }
 
-const EVAL_KEYS = ['perplexity', 'recallAt1', 'recallAt10', 'mrr', 'tokens', 'sequences', 'outOfVocabulary', 'model', 'backend'];
+const EVAL_KEYS = [
+  'perplexity',
+  'recallAt1',
+  'recallAt10',
+  'mrr',
+  'tokens',
+  'sequences',
+  'outOfVocabulary',
+  'model',
+  'backend',
+];
 
-cli('eval: every key, on both kernel backends, each reporting the backend it ran; identical numbers when repeated', async () => {
-  const [native, nativeAgain, wasm] = await Promise.all([
-    runCli(['eval', modelPath, testPath, '--backend', 'native', '--json']),
-    runCli(['eval', modelPath, testPath, '--backend', 'native', '--json']),
-    runCli(['eval', modelPath, testPath, '--backend', 'wasm', '--json']),
-  ]);
-  for (const run of [native, nativeAgain, wasm]) assert.is(run.code, 0, run.stderr);
-  const first = lastJson(native);
-  const second = lastJson(nativeAgain);
-  const onWasm = lastJson(wasm);
-  for (const key of EVAL_KEYS) assert.ok(key in first, `missing key ${key}`);
-  assert.is(first.backend, 'native');
-  assert.is(onWasm.backend, 'wasm');
-  assert.is(first.model, 'lla');
-  const oov = expectedOutOfVocabulary();
-  assert.ok(oov >= UNKNOWN.length);
-  assert.is(first.outOfVocabulary, oov);
-  assert.is(first.tokens + first.outOfVocabulary, testSequences.flat().length);
-  assert.is(first.sequences, TEST_SEQUENCES);
-  assert.ok(Number.isFinite(first.perplexity) && first.perplexity > 1 && first.perplexity < trainVocabulary.size,
-    `perplexity ${first.perplexity} should lie between 1 and V`);
-  for (const key of ['recallAt1', 'recallAt10', 'mrr']) assert.ok(first[key] >= 0 && first[key] <= 1, `${key} ${first[key]}`);
-  assert.ok(first.recallAt10 >= first.recallAt1);
-  for (const key of ['perplexity', 'recallAt1', 'recallAt10', 'mrr', 'logLikelihood', 'tokens', 'nextActionPositions']) {
-    assert.is(second[key], first[key], `${key} differs between two identical runs`);
-  }
-  // the backends share one definition; their float arithmetic may differ slightly, not the estimate
-  assert.ok(Math.abs(onWasm.perplexity - first.perplexity) / first.perplexity < 0.05,
-    `native ${first.perplexity} vs wasm ${onWasm.perplexity}`);
-  assert.is(onWasm.tokens, first.tokens);
-});
+cli(
+  'eval: every key, on both kernel backends, each reporting the backend it ran; identical numbers when repeated',
+  async () => {
+    const [native, nativeAgain, wasm] = await Promise.all([
+      runCli(['eval', modelPath, testPath, '--backend', 'native', '--json']),
+      runCli(['eval', modelPath, testPath, '--backend', 'native', '--json']),
+      runCli(['eval', modelPath, testPath, '--backend', 'wasm', '--json']),
+    ]);
+    for (const run of [native, nativeAgain, wasm]) assert.is(run.code, 0, run.stderr);
+    const first = lastJson(native);
+    const second = lastJson(nativeAgain);
+    const onWasm = lastJson(wasm);
+    for (const key of EVAL_KEYS) assert.ok(key in first, `missing key ${key}`);
+    assert.is(first.backend, 'native');
+    assert.is(onWasm.backend, 'wasm');
+    assert.is(first.model, 'lla');
+    const oov = expectedOutOfVocabulary();
+    assert.ok(oov >= UNKNOWN.length);
+    assert.is(first.outOfVocabulary, oov);
+    assert.is(first.tokens + first.outOfVocabulary, testSequences.flat().length);
+    assert.is(first.sequences, TEST_SEQUENCES);
+    assert.ok(
+      Number.isFinite(first.perplexity) && first.perplexity > 1 && first.perplexity < trainVocabulary.size,
+      `perplexity ${first.perplexity} should lie between 1 and V`,
+    );
+    for (const key of ['recallAt1', 'recallAt10', 'mrr'])
+      assert.ok(first[key] >= 0 && first[key] <= 1, `${key} ${first[key]}`);
+    assert.ok(first.recallAt10 >= first.recallAt1);
+    for (const key of [
+      'perplexity',
+      'recallAt1',
+      'recallAt10',
+      'mrr',
+      'logLikelihood',
+      'tokens',
+      'nextActionPositions',
+    ]) {
+      assert.is(second[key], first[key], `${key} differs between two identical runs`);
+    }
+    // the backends share one definition; their float arithmetic may differ slightly, not the estimate
+    assert.ok(
+      Math.abs(onWasm.perplexity - first.perplexity) / first.perplexity < 0.05,
+      `native ${first.perplexity} vs wasm ${onWasm.perplexity}`,
+    );
+    assert.is(onWasm.tokens, first.tokens);
+  },
+);
 
 cli('eval: the completion protocol and a human-readable report', async () => {
   const [completion, human] = await Promise.all([
@@ -171,11 +251,15 @@ cli('predict: top-n next actions per sequence, probabilities in (0, 1] and sorte
       if (i > 0) assert.ok(entry.probability <= line.next[i - 1].probability, 'sorted, most probable first');
     });
   });
-  lines.forEach((line, d) => assert.is(line.unknown, testSequences[d].filter((action) => !trainVocabulary.has(action)).length));
+  lines.forEach((line, d) =>
+    assert.is(line.unknown, testSequences[d].filter((action) => !trainVocabulary.has(action)).length),
+  );
   assert.ok(lines[0].unknown >= UNKNOWN.length);
   // different histories lead to different predictions (the sequence is actually read)
-  assert.ok(new Set(lines.map((line) => line.next[0].action)).size > 1 ||
-    new Set(lines.map((line) => line.next[0].probability)).size > 1);
+  assert.ok(
+    new Set(lines.map((line) => line.next[0].action)).size > 1 ||
+      new Set(lines.map((line) => line.next[0].probability)).size > 1,
+  );
 });
 
 /** predict -n V lists every action once: its probabilities form the whole next-action distribution */
@@ -211,51 +295,56 @@ cli('topics: K topics of n actions, sorted, shares adding up to 1', async () => 
   assert.ok(Math.abs(share - 1) < 1e-9, `shares add up to ${share}`);
 });
 
-cli('export JSON: dense phi K x V with rows summing to 1, sparse phi reconstructs it, topics and transitions', async () => {
-  const dense = join(folder, 'export-dense.json');
-  const sparse = join(folder, 'export-sparse.json');
-  const [denseRun, sparseRun] = await Promise.all([
-    runCli(['export', modelPath, '--out', dense, '-n', '5', '--json']),
-    runCli(['export', modelPath, '--out', sparse, '--phi', 'sparse']),
-  ]);
-  assert.is(denseRun.code, 0, denseRun.stderr);
-  assert.is(sparseRun.code, 0, sparseRun.stderr);
-  assert.equal(lastJson(denseRun).files, [dense]);
-  const exported = JSON.parse(readFileSync(dense, 'utf8'));
-  const V = exported.numActions;
-  assert.is(V, trainVocabulary.size);
-  assert.is(exported.numTopics, K);
-  assert.is(exported.actions.length, V);
-  assert.is(exported.phi.layout, 'dense');
-  assert.is(exported.phi.rows.length, K);
-  for (const row of exported.phi.rows) {
-    assert.is(row.length, V);
-    const total = row.reduce((a: number, b: number) => a + b, 0);
-    assert.ok(Math.abs(total - 1) < 1e-9, `phi row sums to ${total}`);
-  }
-  assert.is(exported.topics.length, K);
-  for (const topic of exported.topics) {
-    assert.is(topic.actions.length, 5);
-    // the top actions are phi's largest entries of the row
-    const row: number[] = exported.phi.rows[topic.topic];
-    assert.is(topic.actions[0].probability, Math.max(...row));
-    assert.is(row[exported.actions.indexOf(topic.actions[0].action)], topic.actions[0].probability);
-  }
-  assert.is(exported.transitions.length, K);
-  for (const row of exported.transitions) {
-    assert.is(row.length, K);
-    assert.ok(Math.abs(row.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-6);
-  }
-  const compact = JSON.parse(readFileSync(sparse, 'utf8'));
-  assert.is(compact.phi.layout, 'sparse');
-  assert.is(compact.phi.rows.length, K);
-  compact.phi.rows.forEach((row: { actions: number[]; probabilities: number[] }, k: number) => {
-    const rebuilt = new Array(V).fill(compact.phi.floor[k]);
-    row.actions.forEach((w, i) => { rebuilt[w] = row.probabilities[i]; });
-    assert.equal(rebuilt, exported.phi.rows[k]);
-    assert.ok(row.actions.length < V, 'sparse rows list only the actions with a count');
-  });
-});
+cli(
+  'export JSON: dense phi K x V with rows summing to 1, sparse phi reconstructs it, topics and transitions',
+  async () => {
+    const dense = join(folder, 'export-dense.json');
+    const sparse = join(folder, 'export-sparse.json');
+    const [denseRun, sparseRun] = await Promise.all([
+      runCli(['export', modelPath, '--out', dense, '-n', '5', '--json']),
+      runCli(['export', modelPath, '--out', sparse, '--phi', 'sparse']),
+    ]);
+    assert.is(denseRun.code, 0, denseRun.stderr);
+    assert.is(sparseRun.code, 0, sparseRun.stderr);
+    assert.equal(lastJson(denseRun).files, [dense]);
+    const exported = JSON.parse(readFileSync(dense, 'utf8'));
+    const V = exported.numActions;
+    assert.is(V, trainVocabulary.size);
+    assert.is(exported.numTopics, K);
+    assert.is(exported.actions.length, V);
+    assert.is(exported.phi.layout, 'dense');
+    assert.is(exported.phi.rows.length, K);
+    for (const row of exported.phi.rows) {
+      assert.is(row.length, V);
+      const total = row.reduce((a: number, b: number) => a + b, 0);
+      assert.ok(Math.abs(total - 1) < 1e-9, `phi row sums to ${total}`);
+    }
+    assert.is(exported.topics.length, K);
+    for (const topic of exported.topics) {
+      assert.is(topic.actions.length, 5);
+      // the top actions are phi's largest entries of the row
+      const row: number[] = exported.phi.rows[topic.topic];
+      assert.is(topic.actions[0].probability, Math.max(...row));
+      assert.is(row[exported.actions.indexOf(topic.actions[0].action)], topic.actions[0].probability);
+    }
+    assert.is(exported.transitions.length, K);
+    for (const row of exported.transitions) {
+      assert.is(row.length, K);
+      assert.ok(Math.abs(row.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-6);
+    }
+    const compact = JSON.parse(readFileSync(sparse, 'utf8'));
+    assert.is(compact.phi.layout, 'sparse');
+    assert.is(compact.phi.rows.length, K);
+    compact.phi.rows.forEach((row: { actions: number[]; probabilities: number[] }, k: number) => {
+      const rebuilt = new Array(V).fill(compact.phi.floor[k]);
+      row.actions.forEach((w, i) => {
+        rebuilt[w] = row.probabilities[i];
+      });
+      assert.equal(rebuilt, exported.phi.rows[k]);
+      assert.ok(row.actions.length < V, 'sparse rows list only the actions with a count');
+    });
+  },
+);
 
 cli('export CSV: three files with --what all (K rows, V columns), one exact file with --what', async () => {
   const base = join(folder, 'tables.csv');
@@ -290,7 +379,10 @@ cli('export CSV: three files with --what all (K rows, V columns), one exact file
   assert.is(floors.length, K, 'one floor row per topic');
   // sparse rows plus the floor for the unlisted actions add up to 1 per topic
   for (let k = 0; k < K; k++) {
-    const rows = sparse.slice(1).map((line) => line.split(',')).filter((cells) => Number(cells[0]) === k);
+    const rows = sparse
+      .slice(1)
+      .map((line) => line.split(','))
+      .filter((cells) => Number(cells[0]) === k);
     const listed = rows.filter((cells) => cells[1] !== '-1');
     const floor = Number(rows.find((cells) => cells[1] === '-1')![3]);
     const total = listed.reduce((sum, cells) => sum + Number(cells[3]), 0) + (V - listed.length) * floor;
@@ -340,41 +432,46 @@ cli('bad inputs: exit 2 with the file named, no stack trace, nothing written', a
   assert.not.ok(existsSync(out));
 });
 
-cli('a model of the wrong kind: topic commands on the lstm baseline exit 2 with a clear message; eval and predict work', async () => {
-  const out = join(folder, 'lstm-export.json');
-  const runs = await Promise.all([
-    runCli(['topics', lstmPath]),
-    runCli(['infer', lstmPath, testPath, '--json']),
-    runCli(['export', lstmPath, '--out', out]),
-  ]);
-  runs.forEach((run, index) => {
-    assert.is(run.code, 2, run.stderr);
-    assert.match(run.stderr, /'lstm' baseline model, which has no topics/);
-    assert.ok(run.stderr.includes(lstmPath));
-    if (index === 1) {
-      // with --json the outcome is the last stdout line: an error object
-      const error = JSON.parse(run.stdout);
-      assert.is(error.exitCode, 2);
-      assert.match(error.error, /'lstm' baseline model, which has no topics/);
-    } else {
-      assert.is(run.stdout, '');
-    }
-  });
-  assert.not.ok(existsSync(out));
-  const [evaluated, predicted] = await Promise.all([
-    runCli(['eval', lstmPath, testPath, '--json']),
-    runCli(['predict', lstmPath, testPath, '-n', String(trainVocabulary.size), '--json']),
-  ]);
-  assert.is(evaluated.code, 0, evaluated.stderr);
-  const result = lastJson(evaluated);
-  assert.is(result.model, 'lstm');
-  assert.ok(Number.isFinite(result.perplexity) && result.perplexity > 1);
-  assert.is(predicted.code, 0, predicted.stderr);
-  assertFullDistributions(jsonLines(predicted));
-});
+cli(
+  'a model of the wrong kind: topic commands on the lstm baseline exit 2 with a clear message; eval and predict work',
+  async () => {
+    const out = join(folder, 'lstm-export.json');
+    const runs = await Promise.all([
+      runCli(['topics', lstmPath]),
+      runCli(['infer', lstmPath, testPath, '--json']),
+      runCli(['export', lstmPath, '--out', out]),
+    ]);
+    runs.forEach((run, index) => {
+      assert.is(run.code, 2, run.stderr);
+      assert.match(run.stderr, /'lstm' baseline model, which has no topics/);
+      assert.ok(run.stderr.includes(lstmPath));
+      if (index === 1) {
+        // with --json the outcome is the last stdout line: an error object
+        const error = JSON.parse(run.stdout);
+        assert.is(error.exitCode, 2);
+        assert.match(error.error, /'lstm' baseline model, which has no topics/);
+      } else {
+        assert.is(run.stdout, '');
+      }
+    });
+    assert.not.ok(existsSync(out));
+    const [evaluated, predicted] = await Promise.all([
+      runCli(['eval', lstmPath, testPath, '--json']),
+      runCli(['predict', lstmPath, testPath, '-n', String(trainVocabulary.size), '--json']),
+    ]);
+    assert.is(evaluated.code, 0, evaluated.stderr);
+    const result = lastJson(evaluated);
+    assert.is(result.model, 'lstm');
+    assert.ok(Number.isFinite(result.perplexity) && result.perplexity > 1);
+    assert.is(predicted.code, 0, predicted.stderr);
+    assertFullDistributions(jsonLines(predicted));
+  },
+);
 
 cli('--help on every command', async () => {
-  const runs = await Promise.all(['eval', 'infer', 'predict', 'topics', 'export'].map((name) => runCli([name, '--help'])));
+  const runs = await Promise.all(
+    ['eval', 'infer', 'predict', 'topics', 'export'].map((name) => runCli([name, '--help'])),
+  );
   runs.forEach((run, i) => {
     assert.is(run.code, 0, run.stderr);
     assert.match(run.stdout, /^Usage: lla \w+ <model>/);

@@ -12,36 +12,115 @@ import { LlaModel } from '../src/model/model.js';
 const folder = mkdtempSync(join(tmpdir(), 'lla-cli-order-'));
 const corpus = join(folder, 'corpus.txt');
 const truth = join(folder, 'truth.json');
-const SMALL = ['--topics', '4', '--hidden', '8', '--embedding', '4', '--lstm-tokens', '2000', '--particles', '8',
-  '--threads', '1'];
+const SMALL = [
+  '--topics',
+  '4',
+  '--hidden',
+  '8',
+  '--embedding',
+  '4',
+  '--lstm-tokens',
+  '2000',
+  '--particles',
+  '8',
+  '--threads',
+  '1',
+];
 
 test.before(async () => {
-  const made = await runCli(['generate', '--out', corpus, '--truth', truth, '--topics', '4', '--vocabulary', '60',
-    '--sequences', '300', '--length', '20', '--seed', '2']);
+  const made = await runCli([
+    'generate',
+    '--out',
+    corpus,
+    '--truth',
+    truth,
+    '--topics',
+    '4',
+    '--vocabulary',
+    '60',
+    '--sequences',
+    '300',
+    '--length',
+    '20',
+    '--seed',
+    '2',
+  ]);
   assert.is(made.code, 0, made.stderr);
 });
 test.after(() => rmSync(folder, { recursive: true, force: true }));
 
 test('train --init hmm:2 --truth: hmm sweeps first, the true model and the topic distance reported', async () => {
-  const run = await runCli(['train', corpus, ...SMALL, '--iterations', '4', '--init', 'hmm:2', '--truth', truth, '--json']);
+  const run = await runCli([
+    'train',
+    corpus,
+    ...SMALL,
+    '--iterations',
+    '4',
+    '--init',
+    'hmm:2',
+    '--truth',
+    truth,
+    '--json',
+  ]);
   assert.is(run.code, 0, run.stderr);
-  const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
-  assert.equal(lines.slice(0, -1).map((record) => record.mode), ['hmm', 'hmm', 'lla', 'lla']);
+  const lines = run.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+  assert.equal(
+    lines.slice(0, -1).map((record) => record.mode),
+    ['hmm', 'hmm', 'lla', 'lla'],
+  );
   const result = lastJson(run);
-  assert.ok(result.truePerplexity > 1 && result.truePerplexity < result.unigramPerplexity,
-    `true ${result.truePerplexity} vs unigram ${result.unigramPerplexity}`);
+  assert.ok(
+    result.truePerplexity > 1 && result.truePerplexity < result.unigramPerplexity,
+    `true ${result.truePerplexity} vs unigram ${result.unigramPerplexity}`,
+  );
   // no model beats the generating one by more than the filter's noise on 2,000 tokens
-  assert.ok(result.heldOutPerplexity > 0.95 * result.truePerplexity, `lla ${result.heldOutPerplexity} vs true ${result.truePerplexity}`);
-  assert.ok(result.meanTopicTotalVariation >= 0 && result.meanTopicTotalVariation <= 1, String(result.meanTopicTotalVariation));
-  const text = await runCli(['train', corpus, ...SMALL, '--iterations', '2', '--init', 'hmm:1', '--truth', truth, '--top', '0']);
+  assert.ok(
+    result.heldOutPerplexity > 0.95 * result.truePerplexity,
+    `lla ${result.heldOutPerplexity} vs true ${result.truePerplexity}`,
+  );
+  assert.ok(
+    result.meanTopicTotalVariation >= 0 && result.meanTopicTotalVariation <= 1,
+    String(result.meanTopicTotalVariation),
+  );
+  const text = await runCli([
+    'train',
+    corpus,
+    ...SMALL,
+    '--iterations',
+    '2',
+    '--init',
+    'hmm:1',
+    '--truth',
+    truth,
+    '--top',
+    '0',
+  ]);
   assert.is(text.code, 0, text.stderr);
   assert.match(text.stdout, /true model +perplexity [\d.]+ on the same held-out tokens/);
   assert.match(text.stdout, /topic recovery +mean total variation 0\.\d{3} to the true topics/);
 });
 
 test('the lstm baseline with --truth: the true perplexity, no topic distance', async () => {
-  const run = await runCli(['train', corpus, '--model', 'lstm', '--hidden', '8', '--embedding', '4', '--iterations', '1',
-    '--lstm-tokens', '1000', '--truth', truth, '--json']);
+  const run = await runCli([
+    'train',
+    corpus,
+    '--model',
+    'lstm',
+    '--hidden',
+    '8',
+    '--embedding',
+    '4',
+    '--iterations',
+    '1',
+    '--lstm-tokens',
+    '1000',
+    '--truth',
+    truth,
+    '--json',
+  ]);
   assert.is(run.code, 0, run.stderr);
   const result = lastJson(run);
   assert.ok(result.truePerplexity > 1);
@@ -50,21 +129,72 @@ test('the lstm baseline with --truth: the true perplexity, no topic distance', a
 
 test('--lookahead 0 and --init hmm2:N are saved with the model; lda ignores --init', async () => {
   const out = join(folder, 'paper.lla');
-  const run = await runCli(['train', corpus, ...SMALL, '--iterations', '2', '--lookahead', '0', '--out', out, '--json']);
+  const run = await runCli([
+    'train',
+    corpus,
+    ...SMALL,
+    '--iterations',
+    '2',
+    '--lookahead',
+    '0',
+    '--out',
+    out,
+    '--json',
+  ]);
   assert.is(run.code, 0, run.stderr);
   const model = await LlaModel.load(out, { warn: () => undefined });
   assert.equal([model.settings.lookahead, model.settings.contextStart, model.settings.initHmmSweeps], [false, true, 1]);
   model.dispose();
   const second = join(folder, 'second.lla');
-  const hmm2 = await runCli(['train', corpus, ...SMALL, '--iterations', '3', '--init', 'hmm2:2', '--out', second, '--json']);
+  const hmm2 = await runCli([
+    'train',
+    corpus,
+    ...SMALL,
+    '--iterations',
+    '3',
+    '--init',
+    'hmm2:2',
+    '--out',
+    second,
+    '--json',
+  ]);
   assert.is(hmm2.code, 0, hmm2.stderr);
-  assert.equal(hmm2.stdout.trim().split('\n').slice(0, -1).map((line) => JSON.parse(line).mode), ['hmm', 'hmm', 'lla']);
+  assert.equal(
+    hmm2.stdout
+      .trim()
+      .split('\n')
+      .slice(0, -1)
+      .map((line) => JSON.parse(line).mode),
+    ['hmm', 'hmm', 'lla'],
+  );
   const secondModel = await LlaModel.load(second, { warn: () => undefined });
-  assert.equal([secondModel.settings.contextStart, secondModel.settings.initHmmSweeps, secondModel.settings.initHmmOrder], [false, 2, 2]);
+  assert.equal(
+    [secondModel.settings.contextStart, secondModel.settings.initHmmSweeps, secondModel.settings.initHmmOrder],
+    [false, 2, 2],
+  );
   secondModel.dispose();
-  const lda = await runCli(['train', corpus, '--model', 'lda', '--topics', '4', '--iterations', '2', '--init', 'hmm:2', '--json']);
+  const lda = await runCli([
+    'train',
+    corpus,
+    '--model',
+    'lda',
+    '--topics',
+    '4',
+    '--iterations',
+    '2',
+    '--init',
+    'hmm:2',
+    '--json',
+  ]);
   assert.is(lda.code, 0, lda.stderr);
-  assert.equal(lda.stdout.trim().split('\n').slice(0, -1).map((line) => JSON.parse(line).mode), ['lda', 'lda']);
+  assert.equal(
+    lda.stdout
+      .trim()
+      .split('\n')
+      .slice(0, -1)
+      .map((line) => JSON.parse(line).mode),
+    ['lda', 'lda'],
+  );
 });
 
 test('bad --init, --lookahead and --truth: exit 2, the problem named, nothing written', async () => {
@@ -76,7 +206,10 @@ test('bad --init, --lookahead and --truth: exit 2, the problem named, nothing wr
     [['--init', 'hmm'], /--init must be 'random', 'lda:N', 'hmm:N' or 'hmm2:N'/],
     [['--lookahead', '2'], /--lookahead/],
     [['--truth', join(folder, 'missing.json')], /missing\.json: cannot be read \(ENOENT\)/],
-    [['--truth', notTruth], /not-truth\.json: is not a truth file of lla generate: its format is not lla-synthetic-truth/],
+    [
+      ['--truth', notTruth],
+      /not-truth\.json: is not a truth file of lla generate: its format is not lla-synthetic-truth/,
+    ],
   ];
   for (const [flags, message] of cases) {
     const run = await runCli(['train', corpus, ...SMALL, '--out', out, ...flags]);

@@ -14,14 +14,25 @@ import { lastJson, projectRoot, runCli } from './helpers/cli.js';
 const SAMPLE = join(projectRoot, 'data', 'sample-events.tsv.gz');
 
 function history(values: number[], mode = 'lla', lda = 0): IterationRecord[] {
-  return [...Array.from({ length: lda }, () => -9), ...values].map((value, index) => ({
-    iteration: index + 1, mode: index < lda ? 'lda' : mode, seconds: 0, estepSeconds: 0, mstepSeconds: 0,
-    estepTokensPerSecond: 0, mstepTokensPerSecond: null, logLikelihoodPerToken: value, logPhiPerToken: 0,
-    lstmLoss: null, acceptanceRate: null,
-  }) as IterationRecord);
+  return [...Array.from({ length: lda }, () => -9), ...values].map(
+    (value, index) =>
+      ({
+        iteration: index + 1,
+        mode: index < lda ? 'lda' : mode,
+        seconds: 0,
+        estepSeconds: 0,
+        mstepSeconds: 0,
+        estepTokensPerSecond: 0,
+        mstepTokensPerSecond: null,
+        logLikelihoodPerToken: value,
+        logPhiPerToken: 0,
+        lstmLoss: null,
+        acceptanceRate: null,
+      }) as IterationRecord,
+  );
 }
 
-test('the improvement compares the mean of the last window with the window before, over the model\'s iterations only', () => {
+test("the improvement compares the mean of the last window with the window before, over the model's iterations only", () => {
   const W = CONVERGENCE_WINDOW;
   // too few iterations of the model: no verdict (the lda initialisation sweeps do not count)
   assert.is(likelihoodImprovement(history(Array(2 * W - 1).fill(-5), 'lla', 10), 'lla'), null);
@@ -42,8 +53,30 @@ test('the improvement compares the mean of the last window with the window befor
 test('lla train --tol stops once converged and says why; --tol 0 runs every iteration', async () => {
   const folder = mkdtempSync(join(tmpdir(), 'lla-tol-'));
   try {
-    const args = ['train', SAMPLE, '--model', 'lla', '--topics', '8', '--iterations', '30', '--init', 'lda:2',
-      '--lstm-tokens', '3000', '--hidden', '16', '--embedding', '8', '--particles', '4', '--seed', '5', '--top', '0'];
+    const args = [
+      'train',
+      SAMPLE,
+      '--model',
+      'lla',
+      '--topics',
+      '8',
+      '--iterations',
+      '30',
+      '--init',
+      'lda:2',
+      '--lstm-tokens',
+      '3000',
+      '--hidden',
+      '16',
+      '--embedding',
+      '8',
+      '--particles',
+      '4',
+      '--seed',
+      '5',
+      '--top',
+      '0',
+    ];
     const out = join(folder, 'converged.lla');
     const converged = await runCli([...args, '--tol', '0.2', '--out', out, '--json']);
     assert.is(converged.code, 0, converged.stderr);
@@ -54,11 +87,14 @@ test('lla train --tol stops once converged and says why; --tol 0 runs every iter
     assert.ok(result.stop.improvement < 0.2, `improvement ${result.stop.improvement}`);
     const saved = readModelFile(out).header as { history: IterationRecord[] };
     assert.is(saved.history.length, result.iterations);
-    assert.is(saved.history.at(-1)!.stop?.reason, 'converged', 'the model\'s history says why training stopped');
+    assert.is(saved.history.at(-1)!.stop?.reason, 'converged', "the model's history says why training stopped");
 
     const text = await runCli([...args, '--tol', '0.2']);
     assert.is(text.code, 0, text.stderr);
-    assert.match(text.stdout, /stopped\s+converged: log-likelihood per token [+-][\d.]+% over the last 3 iterations < --tol 20%/);
+    assert.match(
+      text.stdout,
+      /stopped\s+converged: log-likelihood per token [+-][\d.]+% over the last 3 iterations < --tol 20%/,
+    );
 
     const all = await runCli([...args, '--iterations', '10', '--tol', '0', '--json']);
     assert.is(all.code, 0, all.stderr);

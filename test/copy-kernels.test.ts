@@ -13,7 +13,10 @@ import { MixtureScorer } from '../src/eval/phi.js';
 import { randomCorpus, randomWeights, tables } from './helpers/kernel-data.js';
 import { mulberry32 } from './helpers/mulberry32.js';
 
-const BACKENDS: BackendName[] = (process.env.LLA_TEST_BACKENDS?.split(',') as BackendName[] | undefined) ?? ['native', 'wasm'];
+const BACKENDS: BackendName[] = (process.env.LLA_TEST_BACKENDS?.split(',') as BackendName[] | undefined) ?? [
+  'native',
+  'wasm',
+];
 const K = 3;
 const V = 5;
 const H = 6;
@@ -24,9 +27,18 @@ const MODES: KernelMode[] = ['lda', 'lla', 'word-lla'];
 
 /** A few copy components: per-topic rates and masses, a short window that the sequences overrun, no decay. */
 const COPIES: Array<{ label: string; copy: CopyParameters }> = [
-  { label: 'per-topic rate and mass, window 3', copy: { decay: 0.7, window: 3, rate: Float64Array.of(0.2, 0.9, 0.5), mass: Float64Array.of(0, 2, 0.5) } },
-  { label: 'no decay, mass 0', copy: { decay: 1, window: 16, rate: Float64Array.of(0.6, 0.6, 0.6), mass: Float64Array.of(0, 0, 0) } },
-  { label: 'decay 0 (the last action only)', copy: { decay: 0, window: 4, rate: Float64Array.of(1, 0.3, 0), mass: Float64Array.of(1, 1, 1) } },
+  {
+    label: 'per-topic rate and mass, window 3',
+    copy: { decay: 0.7, window: 3, rate: Float64Array.of(0.2, 0.9, 0.5), mass: Float64Array.of(0, 2, 0.5) },
+  },
+  {
+    label: 'no decay, mass 0',
+    copy: { decay: 1, window: 16, rate: Float64Array.of(0.6, 0.6, 0.6), mass: Float64Array.of(0, 0, 0) },
+  },
+  {
+    label: 'decay 0 (the last action only)',
+    copy: { decay: 0, window: 4, rate: Float64Array.of(1, 0.3, 0), mass: Float64Array.of(1, 1, 1) },
+  },
 ];
 
 function model(k: Kernel) {
@@ -39,8 +51,13 @@ function model(k: Kernel) {
 
 function newState(k: Kernel, window: number): FilterState {
   const state: FilterState = {
-    position: k.allocInt32(1), previousAction: k.allocInt32(1), weights: k.allocFloat64(S), previousTopic: k.allocInt32(S),
-    hiddenState: k.allocFloat32(S * H), cellState: k.allocFloat32(S * H), topicCounts: k.allocInt32(S * K),
+    position: k.allocInt32(1),
+    previousAction: k.allocInt32(1),
+    weights: k.allocFloat64(S),
+    previousTopic: k.allocInt32(S),
+    hiddenState: k.allocFloat32(S * H),
+    cellState: k.allocFloat32(S * H),
+    topicCounts: k.allocInt32(S * K),
     copyHistory: k.allocInt32(window),
   };
   state.previousAction[0] = -1;
@@ -52,15 +69,25 @@ function newState(k: Kernel, window: number): FilterState {
 
 function cloneState(k: Kernel, state: FilterState): FilterState {
   const copyOf = <T extends Int32Array | Float32Array | Float64Array>(array: T): T => {
-    const out = (array instanceof Int32Array ? k.allocInt32(array.length)
-      : array instanceof Float32Array ? k.allocFloat32(array.length) : k.allocFloat64(array.length)) as T;
+    const out = (
+      array instanceof Int32Array
+        ? k.allocInt32(array.length)
+        : array instanceof Float32Array
+          ? k.allocFloat32(array.length)
+          : k.allocFloat64(array.length)
+    ) as T;
     out.set(array as never);
     return out;
   };
   return {
-    position: copyOf(state.position), previousAction: copyOf(state.previousAction), weights: copyOf(state.weights),
-    previousTopic: copyOf(state.previousTopic), hiddenState: copyOf(state.hiddenState), cellState: copyOf(state.cellState),
-    topicCounts: copyOf(state.topicCounts), copyHistory: copyOf(state.copyHistory!),
+    position: copyOf(state.position),
+    previousAction: copyOf(state.previousAction),
+    weights: copyOf(state.weights),
+    previousTopic: copyOf(state.previousTopic),
+    hiddenState: copyOf(state.hiddenState),
+    cellState: copyOf(state.cellState),
+    topicCounts: copyOf(state.topicCounts),
+    copyHistory: copyOf(state.copyHistory!),
   };
 }
 
@@ -76,24 +103,43 @@ for (const backend of BACKENDS) {
     const scorer = new MixtureScorer(m.counts, BETA, K, V);
     for (const mode of MODES) {
       for (const { label, copy } of COPIES) {
-        const common = { mode, numTopics: K, vocabularySize: V, counts: m.counts, beta: BETA, alpha: ALPHA,
+        const common = {
+          mode,
+          numTopics: K,
+          vocabularySize: V,
+          counts: m.counts,
+          beta: BETA,
+          alpha: ALPHA,
           weights: mode === 'lla' ? m.weights : mode === 'word-lla' ? m.wordWeights : undefined,
-          particles: mode === 'word-lla' ? 1 : S, seed: 3, copy };
+          particles: mode === 'word-lla' ? 1 : S,
+          seed: 3,
+          copy,
+        };
         const ranker = new CopyRanker(scorer, copy);
         const state = newState(k, copy.window);
         const mixture = k.allocFloat32(K);
         for (let t = 0; t <= sequence.length; t++) {
           const probabilities = Array.from({ length: V }, (_, w) =>
-            Math.exp(k.filterStep({ ...common, state: cloneState(k, state), action: w, sequenceIndex: 5 })));
+            Math.exp(k.filterStep({ ...common, state: cloneState(k, state), action: w, sequenceIndex: 5 })),
+          );
           const sum = probabilities.reduce((a, b) => a + b, 0);
           assert.ok(Math.abs(sum - 1) < 1e-12, `${mode}, ${label}: position ${t} sums to ${sum}`);
           if (t > 0) {
             // the same predictive from the filter's topic mixture (float32) and the history, as rankings use it
-            const expected = ranker.probabilities(mixture, historyCounts(sequence, 0, t, copy.decay, copy.window), new Float64Array(V));
-            probabilities.forEach((p, w) => assert.ok(Math.abs(p - expected[w]) < 1e-6 * Math.max(1, p),
-              `${mode}, ${label}: position ${t}, action ${w}: kernel ${p}, formula ${expected[w]}`));
+            const expected = ranker.probabilities(
+              mixture,
+              historyCounts(sequence, 0, t, copy.decay, copy.window),
+              new Float64Array(V),
+            );
+            probabilities.forEach((p, w) =>
+              assert.ok(
+                Math.abs(p - expected[w]) < 1e-6 * Math.max(1, p),
+                `${mode}, ${label}: position ${t}, action ${w}: kernel ${p}, formula ${expected[w]}`,
+              ),
+            );
           }
-          if (t < sequence.length) k.filterStep({ ...common, state, action: sequence[t], sequenceIndex: 5, mixtureOut: mixture });
+          if (t < sequence.length)
+            k.filterStep({ ...common, state, action: sequence[t], sequenceIndex: 5, mixtureOut: mixture });
         }
       }
     }
@@ -106,23 +152,54 @@ for (const backend of BACKENDS) {
     const D = corpus.offsets.length - 1;
     for (const mode of MODES) {
       for (const { label, copy } of COPIES) {
-        const common = { mode, numTopics: K, vocabularySize: V, counts: m.counts, beta: BETA, alpha: ALPHA,
-          weights: mode === 'lla' ? m.weights : mode === 'word-lla' ? m.wordWeights : undefined, particles: S, seed: 9 };
+        const common = {
+          mode,
+          numTopics: K,
+          vocabularySize: V,
+          counts: m.counts,
+          beta: BETA,
+          alpha: ALPHA,
+          weights: mode === 'lla' ? m.weights : mode === 'word-lla' ? m.wordWeights : undefined,
+          particles: S,
+          seed: 9,
+        };
         const whole = k.allocFloat64(D);
-        await k.particleFilter({ ...common, copy, tokens: corpus.tokens, offsets: corpus.offsets, threads: 2, logLikelihood: whole });
+        await k.particleFilter({
+          ...common,
+          copy,
+          tokens: corpus.tokens,
+          offsets: corpus.offsets,
+          threads: 2,
+          logLikelihood: whole,
+        });
         for (let d = 0; d < D; d++) {
           const state = newState(k, copy.window);
           let total = 0;
           for (let i = corpus.offsets[d]; i < corpus.offsets[d + 1]; i++) {
             total += k.filterStep({ ...common, copy, state, action: corpus.tokens[i], sequenceIndex: d });
           }
-          assert.ok(Math.abs(total - whole[d]) < 1e-9, `${mode}, ${label}, sequence ${d}: pieces ${total}, whole ${whole[d]}`);
+          assert.ok(
+            Math.abs(total - whole[d]) < 1e-9,
+            `${mode}, ${label}, sequence ${d}: pieces ${total}, whole ${whole[d]}`,
+          );
         }
         const none = k.allocFloat64(D);
         const zero = k.allocFloat64(D);
-        await k.particleFilter({ ...common, tokens: corpus.tokens, offsets: corpus.offsets, threads: 1, logLikelihood: none });
-        await k.particleFilter({ ...common, copy: { ...copy, rate: new Float64Array(K) }, tokens: corpus.tokens,
-          offsets: corpus.offsets, threads: 1, logLikelihood: zero });
+        await k.particleFilter({
+          ...common,
+          tokens: corpus.tokens,
+          offsets: corpus.offsets,
+          threads: 1,
+          logLikelihood: none,
+        });
+        await k.particleFilter({
+          ...common,
+          copy: { ...copy, rate: new Float64Array(K) },
+          tokens: corpus.tokens,
+          offsets: corpus.offsets,
+          threads: 1,
+          logLikelihood: zero,
+        });
         assert.equal(Array.from(zero), Array.from(none), `${mode}, ${label}: rate 0 is the filter without copy`);
         assert.not.equal(Array.from(whole), Array.from(none), `${mode}, ${label}: copy changes the likelihood`);
       }
@@ -135,14 +212,26 @@ for (const backend of BACKENDS) {
     const tokens = Int32Array.from({ length: 60 }, (_, i) => [2, 4][i % 2]);
     const offsets = Int32Array.of(0, 30, 60);
     for (const mode of MODES) {
-      const common = { mode, numTopics: K, vocabularySize: V, counts: m.counts, beta: BETA, alpha: ALPHA,
-        weights: mode === 'lla' ? m.weights : mode === 'word-lla' ? m.wordWeights : undefined, particles: S, seed: 1,
-        tokens, offsets, threads: 1 };
+      const common = {
+        mode,
+        numTopics: K,
+        vocabularySize: V,
+        counts: m.counts,
+        beta: BETA,
+        alpha: ALPHA,
+        weights: mode === 'lla' ? m.weights : mode === 'word-lla' ? m.wordWeights : undefined,
+        particles: S,
+        seed: 1,
+        tokens,
+        offsets,
+        threads: 1,
+      };
       const without = k.allocFloat64(2);
       const with_ = k.allocFloat64(2);
       await k.particleFilter({ ...common, logLikelihood: without });
       await k.particleFilter({ ...common, logLikelihood: with_, copy: COPIES[0].copy });
-      for (let d = 0; d < 2; d++) assert.ok(with_[d] > without[d] + 5, `${mode}: ${with_[d]} against ${without[d]} without copy`);
+      for (let d = 0; d < 2; d++)
+        assert.ok(with_[d] > without[d] + 5, `${mode}: ${with_[d]} against ${without[d]} without copy`);
     }
   });
 
@@ -150,10 +239,26 @@ for (const backend of BACKENDS) {
     const k = await kernel();
     const m = model(k);
     const copy = COPIES[0].copy;
-    const common = { mode: 'lla' as KernelMode, numTopics: K, vocabularySize: V, counts: m.counts, beta: BETA, alpha: ALPHA,
-      weights: m.weights, particles: S, seed: 1 };
-    const filter = (bad: Partial<CopyParameters>) => k.particleFilter({ ...common, copy: { ...copy, ...bad },
-      tokens: Int32Array.of(1, 2), offsets: Int32Array.of(0, 2), threads: 1, logLikelihood: new Float64Array(1) });
+    const common = {
+      mode: 'lla' as KernelMode,
+      numTopics: K,
+      vocabularySize: V,
+      counts: m.counts,
+      beta: BETA,
+      alpha: ALPHA,
+      weights: m.weights,
+      particles: S,
+      seed: 1,
+    };
+    const filter = (bad: Partial<CopyParameters>) =>
+      k.particleFilter({
+        ...common,
+        copy: { ...copy, ...bad },
+        tokens: Int32Array.of(1, 2),
+        offsets: Int32Array.of(0, 2),
+        threads: 1,
+        logLikelihood: new Float64Array(1),
+      });
     const cases: Array<[string, Partial<CopyParameters>, RegExp]> = [
       ['rate above 1', { rate: Float64Array.of(0.2, 1.5, 0) }, /copy\.rate/],
       ['negative mass', { mass: Float64Array.of(0, -1, 0) }, /copy\.mass/],
@@ -180,11 +285,23 @@ for (const backend of BACKENDS) {
     const state = newState(k, copy.window);
     const step = { ...common, copy, state, action: 1, sequenceIndex: 0 };
     assert.ok(Number.isFinite(k.filterStep(step)), 'a good filterStep works');
-    assert.throws(() => k.filterStep({ ...step, state: { ...state, copyHistory: undefined } }), /copyHistory/, 'no history');
-    assert.throws(() => k.filterStep({ ...step, state: { ...state, copyHistory: k.allocInt32(copy.window - 1) } }), /copyHistory/, 'short history');
+    assert.throws(
+      () => k.filterStep({ ...step, state: { ...state, copyHistory: undefined } }),
+      /copyHistory/,
+      'no history',
+    );
+    assert.throws(
+      () => k.filterStep({ ...step, state: { ...state, copyHistory: k.allocInt32(copy.window - 1) } }),
+      /copyHistory/,
+      'short history',
+    );
     const wrong = k.allocInt32(copy.window);
     wrong.fill(V);
-    assert.throws(() => k.filterStep({ ...step, state: { ...state, copyHistory: wrong } }), /copyHistory/, 'an action outside V');
+    assert.throws(
+      () => k.filterStep({ ...step, state: { ...state, copyHistory: wrong } }),
+      /copyHistory/,
+      'an action outside V',
+    );
   });
 }
 
@@ -198,15 +315,32 @@ test('copy kernels: native and WASM give the same numbers (lda within 1e-12, the
     for (const k of [native, wasm]) {
       const m = model(k);
       const out = k.allocFloat64(D);
-      await k.particleFilter({ mode, numTopics: K, vocabularySize: V, counts: m.counts, beta: BETA, alpha: ALPHA,
-        weights: mode === 'lla' ? m.weights : mode === 'word-lla' ? m.wordWeights : undefined, particles: S, seed: 4,
-        copy: COPIES[0].copy, tokens: corpus.tokens, offsets: corpus.offsets, threads: 2, logLikelihood: out });
+      await k.particleFilter({
+        mode,
+        numTopics: K,
+        vocabularySize: V,
+        counts: m.counts,
+        beta: BETA,
+        alpha: ALPHA,
+        weights: mode === 'lla' ? m.weights : mode === 'word-lla' ? m.wordWeights : undefined,
+        particles: S,
+        seed: 4,
+        copy: COPIES[0].copy,
+        tokens: corpus.tokens,
+        offsets: corpus.offsets,
+        threads: 2,
+        logLikelihood: out,
+      });
       results.push(Array.from(out));
     }
     // the draws agree; the log of each step's sum comes from each backend's own libm (as without copy)
     const tolerance = mode === 'lda' ? 1e-12 : 1e-4;
-    results[0].forEach((value, d) => assert.ok(Math.abs(value - results[1][d]) < tolerance * Math.max(1, Math.abs(value)),
-      `${mode}: sequence ${d}: ${value} against ${results[1][d]}`));
+    results[0].forEach((value, d) =>
+      assert.ok(
+        Math.abs(value - results[1][d]) < tolerance * Math.max(1, Math.abs(value)),
+        `${mode}: sequence ${d}: ${value} against ${results[1][d]}`,
+      ),
+    );
   }
 });
 

@@ -75,7 +75,11 @@ test('events: grouped by first appearance, time-sorted, stable for equal times, 
   const raw = await readDocuments(`${FIXTURES}/events.tsv`);
   assert.is(raw.format, 'events');
   assert.equal(raw.ids, ['bob', 'alice', 'carol']);
-  assert.equal(sequences(raw), [['b0', 'b1', 'b2', 'b3'], ['a0', 'a1', 'a2'], ['c0', 'c1']]);
+  assert.equal(sequences(raw), [
+    ['b0', 'b1', 'b2', 'b3'],
+    ['a0', 'a1', 'a2'],
+    ['c0', 'c1'],
+  ]);
   assert.is(raw.users, 3);
   assert.is(raw.lines, 11);
 });
@@ -83,7 +87,10 @@ test('events: grouped by first appearance, time-sorted, stable for equal times, 
 test('events: no header, CRLF line ends, decimal and exponent times', async () => {
   const raw = await readDocuments(`${FIXTURES}/events-noheader.tsv`);
   assert.equal(raw.ids, ['u2', 'u1']);
-  assert.equal(sequences(raw), [['z', 'x'], ['y', 'x']]);
+  assert.equal(sequences(raw), [
+    ['z', 'x'],
+    ['y', 'x'],
+  ]);
   assert.equal(raw.tokenStrings, ['x', 'y', 'z']);
 });
 
@@ -123,7 +130,11 @@ test('text: one sequence per line, blank lines skipped, ids are line numbers', a
   const raw = await readDocuments(`${FIXTURES}/text.txt`);
   assert.is(raw.format, 'text');
   assert.equal(raw.ids, ['1', '3', '4']);
-  assert.equal(sequences(raw), [['the', 'cat', 'sat', 'on', 'the', 'mat'], ['dog', 'cat', 'the'], ['the', 'end']]);
+  assert.equal(sequences(raw), [
+    ['the', 'cat', 'sat', 'on', 'the', 'mat'],
+    ['dog', 'cat', 'the'],
+    ['the', 'end'],
+  ]);
   assert.is(raw.lines, 4);
 });
 
@@ -143,7 +154,14 @@ test('gzip is detected by magic bytes, whatever the name', async () => {
   for (const name of ['plain.gz', 'compressed.txt.gz', 'compressed-without-suffix.txt']) {
     const path = write(name, name === 'plain.gz' ? text : gzipSync(text));
     const raw = await readDocuments(path, { format: 'text' });
-    assert.equal(sequences(raw), [['alpha', 'beta'], ['gamma', 'alpha']], name);
+    assert.equal(
+      sequences(raw),
+      [
+        ['alpha', 'beta'],
+        ['gamma', 'alpha'],
+      ],
+      name,
+    );
   }
   const events = write('events.tsv.gz', gzipSync('user\ttime\taction\nu\t2\tb\nu\t1\ta\n'));
   assert.equal(sequences(await readDocuments(events)), [['a', 'b']]);
@@ -211,13 +229,28 @@ test('vocabulary: --min-count, --max-vocab, stopwords, --max-df', async () => {
   const withoutStopwords = buildVocabulary(text, undefined, { stopwords }).vocabulary;
   assert.equal(withoutStopwords.toJSON(), ['cat', 'sat', 'mat', 'dog', 'end']);
   // 'the' is in 3 of 3 sequences, 'cat' in 2 of 3.
-  assert.equal(buildVocabulary(text, undefined, { maxDf: 0.7 }).vocabulary.toJSON(), ['cat', 'sat', 'on', 'mat', 'dog', 'end']);
-  assert.equal(buildVocabulary(text, undefined, { maxDf: 0.5 }).vocabulary.toJSON(), ['sat', 'on', 'mat', 'dog', 'end']);
+  assert.equal(buildVocabulary(text, undefined, { maxDf: 0.7 }).vocabulary.toJSON(), [
+    'cat',
+    'sat',
+    'on',
+    'mat',
+    'dog',
+    'end',
+  ]);
+  assert.equal(buildVocabulary(text, undefined, { maxDf: 0.5 }).vocabulary.toJSON(), [
+    'sat',
+    'on',
+    'mat',
+    'dog',
+    'end',
+  ]);
   const corpus = toCorpus(text, undefined, withoutStopwords);
   assert.is(corpus.skippedTokens, 5);
   assert.equal(Array.from(corpus.offsets), [0, 3, 5, 6]);
-  assert.throws(() => buildVocabulary(text, undefined, { minCount: 100 }), (error: unknown) =>
-    error instanceof InputError && /no action is left/.test(error.message));
+  assert.throws(
+    () => buildVocabulary(text, undefined, { minCount: 100 }),
+    (error: unknown) => error instanceof InputError && /no action is left/.test(error.message),
+  );
 });
 
 test('vocabulary from a training split; held-out tokens outside it are skipped and counted', async () => {
@@ -240,7 +273,10 @@ test('--max-length chunks long sequences into pieces of at most L', async () => 
   assert.equal(Array.from(corpus.sourceIndex), [0, 0, 1, 1, 2]);
   assert.is(corpus.chunkedSequences, 2);
   const words = corpus.vocabulary.words;
-  assert.equal(Array.from(corpus.tokens, (id) => words[id]), ['b0', 'b1', 'b2', 'b3', 'a0', 'a1', 'a2', 'c0', 'c1']);
+  assert.equal(
+    Array.from(corpus.tokens, (id) => words[id]),
+    ['b0', 'b1', 'b2', 'b3', 'a0', 'a1', 'a2', 'c0', 'c1'],
+  );
   assert.throws(() => toCorpus(raw, undefined, corpus.vocabulary, { maxLength: 0 }), /maxLength/);
 });
 
@@ -257,8 +293,9 @@ test('the allocator callback provides the final arrays (zero-copy into kernel me
   assert.ok(corpus.tokens === allocated[0]);
   assert.ok(corpus.offsets === allocated[1]);
   assert.is(corpus.tokens.length, 11);
-  assert.throws(() => toCorpus(corpus as unknown as RawDocuments, undefined, corpus.vocabulary,
-    { allocInt32: () => new Int32Array(0) }));
+  assert.throws(() =>
+    toCorpus(corpus as unknown as RawDocuments, undefined, corpus.vocabulary, { allocInt32: () => new Int32Array(0) }),
+  );
 });
 
 test('lengthSummary: nearest-rank quantiles and mean', () => {
@@ -273,8 +310,12 @@ test('bad input: missing file, directory, empty corpus', async () => {
   mkdirSync(join(scratch, 'folder.tsv'));
   error = await inputError(() => readDocuments(join(scratch, 'folder.tsv')));
   assert.match(error.message, /is a directory/);
-  for (const [name, content, format] of [['empty.txt', '', 'text'], ['blank.txt', '\n  \n\t\n', 'text'],
-    ['header-only.tsv', 'user\ttime\taction\n', 'events'], ['empty-tokens.jsonl', '{"id":1,"tokens":[]}\n', 'jsonl']]) {
+  for (const [name, content, format] of [
+    ['empty.txt', '', 'text'],
+    ['blank.txt', '\n  \n\t\n', 'text'],
+    ['header-only.tsv', 'user\ttime\taction\n', 'events'],
+    ['empty-tokens.jsonl', '{"id":1,"tokens":[]}\n', 'jsonl'],
+  ]) {
     error = await inputError(() => readDocuments(write(name, content)));
     assert.ok(error.message.startsWith(`${join(scratch, name)}: empty corpus`), error.message);
     assert.ok(error.message.includes(format), error.message);
@@ -317,7 +358,10 @@ test('bad input: broken JSON lines name the line', async () => {
 
 test('bad input: invalid UTF-8, NUL bytes, UTF-16, over-long lines', async () => {
   // 0xC3 0x28: a two-byte lead followed by a byte that cannot continue it.
-  const invalid = write('latin.txt', Buffer.concat([Buffer.from('fine line\nbad '), Buffer.from([0xc3, 0x28]), Buffer.from(' here\n')]));
+  const invalid = write(
+    'latin.txt',
+    Buffer.concat([Buffer.from('fine line\nbad '), Buffer.from([0xc3, 0x28]), Buffer.from(' here\n')]),
+  );
   let error = await inputError(() => readDocuments(invalid));
   assert.ok(error.message.startsWith(`${invalid}:2: invalid UTF-8 (byte 5 of the line)`), error.message);
   // An invalid byte far into a gzip stream (past the first chunks) still gets its right line number.
@@ -325,7 +369,10 @@ test('bad input: invalid UTF-8, NUL bytes, UTF-16, over-long lines', async () =>
   const lateInvalid = write('late.txt.gz', gzipSync(Buffer.concat([Buffer.from(many), Buffer.from([0xff, 0x0a])])));
   error = await inputError(() => readDocuments(lateInvalid, { format: 'text' }));
   assert.is(error.line, 5001);
-  const binary = write('binary.txt', Buffer.concat([Buffer.from('a b\nc d\nx'), Buffer.from([0, 1, 2]), Buffer.from('\n')]));
+  const binary = write(
+    'binary.txt',
+    Buffer.concat([Buffer.from('a b\nc d\nx'), Buffer.from([0, 1, 2]), Buffer.from('\n')]),
+  );
   error = await inputError(() => readDocuments(binary));
   assert.ok(error.message.startsWith(`${binary}:3: binary data`), error.message);
   const utf16 = write('utf16.txt', Buffer.from('\ufeffa b\n', 'utf16le'));
@@ -372,8 +419,10 @@ test('real data: the event log and Brown load with the README counts', async () 
   const brown = '../shared/data/brown.txt.gz';
   const { existsSync } = await import('node:fs');
   if (!existsSync(events) || !existsSync(brown)) {
-    throw new Error('the real data is missing: expected ../shared/data/gitdev-events.tsv.gz and brown.txt.gz ' +
-      'relative to the project root (run the tests from the project root)');
+    throw new Error(
+      'the real data is missing: expected ../shared/data/gitdev-events.tsv.gz and brown.txt.gz ' +
+        'relative to the project root (run the tests from the project root)',
+    );
   }
   let started = performance.now();
   const log = await readDocuments(events);
@@ -393,7 +442,9 @@ test('real data: the event log and Brown load with the README counts', async () 
   // Generous bounds (the machine is shared): a regression to per-event objects or quadratic work fails them.
   assert.ok(eventSeconds < 5, `event log loaded in ${eventSeconds.toFixed(2)} s`);
   assert.ok(brownSeconds < 5, `Brown loaded in ${brownSeconds.toFixed(2)} s`);
-  const corpus = toCorpus(log, undefined, buildVocabulary(log, undefined, { minCount: 5 }).vocabulary, { maxLength: 1000 });
+  const corpus = toCorpus(log, undefined, buildVocabulary(log, undefined, { minCount: 5 }).vocabulary, {
+    maxLength: 1000,
+  });
   assert.ok(corpus.vocabulary.size < 14011);
   for (let d = 0; d + 1 < corpus.offsets.length; d += 1) assert.ok(corpus.offsets[d + 1] - corpus.offsets[d] <= 1000);
   assert.is(corpus.tokens.length + corpus.skippedTokens, 408870);

@@ -11,7 +11,10 @@ import { MixtureScorer, phiValue } from '../src/eval/phi.js';
 import { nextActionEvaluation, samplePositions, topNextActions } from '../src/eval/next-action.js';
 import { coherenceOfTopLists, normalisedPmi, topicCoherence } from '../src/eval/coherence.js';
 import {
-  empiricalTransitions, topicTransitionMatrix, trajectory, trajectorySegments,
+  empiricalTransitions,
+  topicTransitionMatrix,
+  trajectory,
+  trajectorySegments,
 } from '../src/eval/transitions.js';
 import { topActionsPerTopic, topicActions } from '../src/eval/topics.js';
 import { mulberry32 } from './helpers/mulberry32.js';
@@ -40,21 +43,28 @@ function countsFromDense(dense: number[][], K: number, V: number): CountTables {
 
 /** Random n_{k,w}: each cell non-zero with probability `density`, values 1..maxCount. */
 function randomDense(random: () => number, K: number, V: number, density: number, maxCount: number): number[][] {
-  return Array.from({ length: K }, () => Array.from({ length: V }, () =>
-    (random() < density ? 1 + Math.floor(random() * maxCount) : 0)));
+  return Array.from({ length: K }, () =>
+    Array.from({ length: V }, () => (random() < density ? 1 + Math.floor(random() * maxCount) : 0)),
+  );
 }
 
 function randomWeights(random: () => number, rows: number, K: number, H: number, scale: number): CellWeights {
   const fill = (n: number) => Float32Array.from({ length: n }, () => (2 * random() - 1) * scale);
   return {
-    hidden: H, inputTable: fill(rows * 4 * H), recurrent: fill(4 * H * H), gateBias: fill(4 * H),
-    outputWeights: fill(K * H), outputBias: fill(K),
+    hidden: H,
+    inputTable: fill(rows * 4 * H),
+    recurrent: fill(4 * H * H),
+    gateBias: fill(4 * H),
+    outputWeights: fill(K * H),
+    outputBias: fill(K),
   };
 }
 
 function randomCorpus(random: () => number, lengths: number[], V: number): { tokens: Int32Array; offsets: Int32Array } {
   const offsets = new Int32Array(lengths.length + 1);
-  lengths.forEach((n, d) => { offsets[d + 1] = offsets[d] + n; });
+  lengths.forEach((n, d) => {
+    offsets[d + 1] = offsets[d] + n;
+  });
   const tokens = Int32Array.from({ length: offsets[lengths.length] }, () => Math.floor(random() * V));
   return { tokens, offsets };
 }
@@ -89,7 +99,7 @@ function cellStep(weights: CellWeights, K: number, input: number, h: Float64Arra
   const top = Math.max(...logits);
   let total = 0;
   const pi = new Float64Array(K);
-  for (let k = 0; k < K; k++) total += (pi[k] = Math.exp(logits[k] - top));
+  for (let k = 0; k < K; k++) total += pi[k] = Math.exp(logits[k] - top);
   for (let k = 0; k < K; k++) pi[k] /= total;
   return { h: nextH, c: nextC, pi };
 }
@@ -147,7 +157,12 @@ function wordLlaSteps(sequence: Int32Array, weights: CellWeights, K: number, V: 
 const sum = (values: ArrayLike<number>) => Array.from(values).reduce((a, b) => a + b, 0);
 
 /** 1-based rank of target under dense p(w) = sum_k mix_k phi_{k,w}, computed independently of MixtureScorer. */
-function denseRanks(mix: ArrayLike<number>, phi: Phi, K: number, V: number): { scores: number[]; rankOf: (w: number) => number } {
+function denseRanks(
+  mix: ArrayLike<number>,
+  phi: Phi,
+  K: number,
+  V: number,
+): { scores: number[]; rankOf: (w: number) => number } {
   // sparse-free dense scores: the tie rule needs exact equality for identical rows, which a dense sum in the
   // same topic order gives for identical columns of phi
   const scores: number[] = [];
@@ -156,9 +171,11 @@ function denseRanks(mix: ArrayLike<number>, phi: Phi, K: number, V: number): { s
     for (let k = 0; k < K; k++) s += mix[k] * phi(k, w);
     scores.push(s);
   }
-  const order = Array.from({ length: V }, (_, w) => w).sort((a, b) => (scores[b] - scores[a]) || (a - b));
+  const order = Array.from({ length: V }, (_, w) => w).sort((a, b) => scores[b] - scores[a] || a - b);
   const rank = new Array<number>(V);
-  order.forEach((w, i) => { rank[w] = i + 1; });
+  order.forEach((w, i) => {
+    rank[w] = i + 1;
+  });
   return { scores, rankOf: (w) => rank[w] };
 }
 
@@ -219,15 +236,23 @@ pure('topActionsPerTopic and topicActions equal a dense sort of phi, padded with
   const all = topActionsPerTopic(counts, beta, 10, K, V);
   for (let k = 0; k < K; k++) {
     const order = Array.from({ length: V }, (_, w) => w)
-      .sort((a, b) => (dense[k][b] - dense[k][a]) || (a - b)).slice(0, 10);
-    assert.equal(all[k].map((e) => e.action), order, `topic ${k}`);
+      .sort((a, b) => dense[k][b] - dense[k][a] || a - b)
+      .slice(0, 10);
+    assert.equal(
+      all[k].map((e) => e.action),
+      order,
+      `topic ${k}`,
+    );
     all[k].forEach((e) => {
       assert.is(e.count, dense[k][e.action]);
       assert.ok(Math.abs(e.phi - phiValue(counts, beta, V, k, e.action)) < 1e-15);
     });
     assert.equal(topicActions(counts, beta, k, 10, K, V), all[k]);
   }
-  assert.equal(all[5].map((e) => e.action), [7, 30, 0, 1, 2, 3, 4, 5, 6, 8]);
+  assert.equal(
+    all[5].map((e) => e.action),
+    [7, 30, 0, 1, 2, 3, 4, 5, 6, 8],
+  );
   assert.throws(() => topicActions(counts, beta, K, 3, K, V), /topic 6 does not exist/);
 });
 
@@ -238,7 +263,11 @@ pure('coherence (UMass, NPMI) equals a brute force over document sets', () => {
   const corpus = randomCorpus(random, lengths, V);
   // skew the corpus so that co-occurrence varies
   for (let i = 0; i < corpus.tokens.length; i++) corpus.tokens[i] = Math.floor(V * random() * random());
-  const lists = [[0, 1, 2, 3, 4], [5, 9, 0, 17, 29], [28, 27, 26, 3, 1]];
+  const lists = [
+    [0, 1, 2, 3, 4],
+    [5, 9, 0, 17, 29],
+    [28, 27, 26, 3, 1],
+  ];
   const documents = lengths.map((_, d) => new Set(corpus.tokens.subarray(corpus.offsets[d], corpus.offsets[d + 1])));
   const D = documents.length;
   const has = (w: number) => documents.filter((s) => s.has(w)).length;
@@ -253,13 +282,19 @@ pure('coherence (UMass, NPMI) equals a brute force over document sets', () => {
       for (let j = 0; j < i; j++) {
         const dij = both(list[i], list[j]);
         const dj = has(list[j]);
-        if (dj > 0) { umass += Math.log((dij + 1) / dj); umassPairs++; }
+        if (dj > 0) {
+          umass += Math.log((dij + 1) / dj);
+          umassPairs++;
+        }
         const pij = dij / D;
         npmi += dij === 0 ? -1 : Math.log(pij / ((has(list[i]) / D) * (dj / D))) / -Math.log(pij);
         pairs++;
       }
     }
-    assert.ok(Math.abs(result.umass[k] - umass / umassPairs) < 1e-12, `umass topic ${k}: ${result.umass[k]} vs ${umass / umassPairs}`);
+    assert.ok(
+      Math.abs(result.umass[k] - umass / umassPairs) < 1e-12,
+      `umass topic ${k}: ${result.umass[k]} vs ${umass / umassPairs}`,
+    );
     assert.ok(Math.abs(result.npmi[k] - npmi / pairs) < 1e-12, `npmi topic ${k}`);
   });
   assert.ok(Math.abs(result.meanUmass - sum(result.umass) / 3) < 1e-12);
@@ -276,9 +311,14 @@ pure('topicCoherence ranks a planted coherent topic above a scattered one', () =
   for (let d = 0; d < 20; d++) sequences.push([5 + (d % 5), 10 + (d % 5)]);
   const tokens = Int32Array.from(sequences.flat());
   const offsets = new Int32Array(sequences.length + 1);
-  sequences.forEach((s, d) => { offsets[d + 1] = offsets[d] + s.length; });
+  sequences.forEach((s, d) => {
+    offsets[d + 1] = offsets[d] + s.length;
+  });
   const V = 15;
-  const dense = [Array.from({ length: V }, (_, w) => (w < 5 ? 20 - w : 0)), Array.from({ length: V }, (_, w) => (w >= 5 && w < 10 ? 20 - w : 0))];
+  const dense = [
+    Array.from({ length: V }, (_, w) => (w < 5 ? 20 - w : 0)),
+    Array.from({ length: V }, (_, w) => (w >= 5 && w < 10 ? 20 - w : 0)),
+  ];
   const result = topicCoherence(countsFromDense(dense, 2, V), 0.01, { tokens, offsets }, 2, V, 5);
   assert.ok(result.npmi[0] > 0.99 && result.npmi[1] === -1, `npmi ${Array.from(result.npmi)}`);
   assert.ok(result.umass[0] > result.umass[1]);
@@ -301,15 +341,21 @@ pure('samplePositions draws distinct sorted indices; splitHalves; trajectories; 
   assert.is(new Set(chosen).size, 50);
   for (let i = 1; i < chosen.length; i++) assert.ok(chosen[i] > chosen[i - 1]);
   assert.ok(chosen[0] >= 0 && chosen[49] < 400);
-  const { first, secondStart } = splitHalves({ tokens: Int32Array.from([1, 2, 3, 4, 5, 6]), offsets: Int32Array.from([0, 1, 4, 6]) });
+  const { first, secondStart } = splitHalves({
+    tokens: Int32Array.from([1, 2, 3, 4, 5, 6]),
+    offsets: Int32Array.from([0, 1, 4, 6]),
+  });
   assert.equal(Array.from(first.offsets), [0, 0, 1, 2]);
   assert.equal(Array.from(first.tokens), [2, 5]);
   assert.equal(Array.from(secondStart), [0, 2, 5]);
   const offsets = Int32Array.from([0, 6, 9]);
   const topics = Int32Array.from([2, 2, 0, 0, 0, 2, 1, 1, 1]);
   assert.equal(Array.from(trajectory(offsets, topics, 0)), [2, 2, 0, 0, 0, 2]);
-  assert.equal(trajectorySegments(trajectory(offsets, topics, 0)),
-    [{ topic: 2, start: 0, length: 2 }, { topic: 0, start: 2, length: 3 }, { topic: 2, start: 5, length: 1 }]);
+  assert.equal(trajectorySegments(trajectory(offsets, topics, 0)), [
+    { topic: 2, start: 0, length: 2 },
+    { topic: 0, start: 2, length: 3 },
+    { topic: 2, start: 5, length: 1 },
+  ]);
   const empirical = empiricalTransitions(offsets, topics, 4);
   // from 2: 2->2, 2->0 ; from 0: 0->0 twice, 0->2 ; from 1: 1->1 twice; 3 never
   assert.equal(Array.from(empirical.matrix.subarray(8, 12)), [0.5, 0, 0.5, 0]);
@@ -348,8 +394,23 @@ for (const backend of BACKENDS) {
   const llaWeights = randomWeights(random, K + 1, K, H, 1.5);
   const wordWeights = randomWeights(random, V + 1, K, H, 1.5);
   const small = randomCorpus(random, [1, 2, 3, 4, 5, 6, 6, 6], V);
-  const base = (mode: KernelMode, weights: CellWeights | undefined, particles: number, seed: number): HeldOutOptions => ({
-    kernel, mode, counts, weights, beta, alpha, particles, seed, threads: 1, corpus: small, numTopics: K,
+  const base = (
+    mode: KernelMode,
+    weights: CellWeights | undefined,
+    particles: number,
+    seed: number,
+  ): HeldOutOptions => ({
+    kernel,
+    mode,
+    counts,
+    weights,
+    beta,
+    alpha,
+    particles,
+    seed,
+    threads: 1,
+    corpus: small,
+    numTopics: K,
     vocabularySize: V,
   });
   const sequenceOf = (corpus: { tokens: Int32Array; offsets: Int32Array }, d: number) =>
@@ -358,9 +419,11 @@ for (const backend of BACKENDS) {
   for (const mode of ['lla', 'lda'] as const) {
     test(`${backend}: ${mode} particle estimate of log p(w) matches exact enumeration over all topic paths`, async () => {
       const D = small.offsets.length - 1;
-      const exact = Array.from({ length: D }, (_, d) => (mode === 'lla'
-        ? exactLla(sequenceOf(small, d), llaWeights, K, phi)
-        : exactLda(sequenceOf(small, d), K, alpha, phi)));
+      const exact = Array.from({ length: D }, (_, d) =>
+        mode === 'lla'
+          ? exactLla(sequenceOf(small, d), llaWeights, K, phi)
+          : exactLda(sequenceOf(small, d), K, alpha, phi),
+      );
       const seeds = [1, 2, 3, 4];
       const mean = new Float64Array(D);
       for (const seed of seeds) {
@@ -379,7 +442,10 @@ for (const backend of BACKENDS) {
       // and the exact values differ from the unigram-like product of marginals, so the test can tell
       const expected = Math.exp(-sum(exact) / small.tokens.length);
       const mixed = await heldOutPerplexity(base(mode, mode === 'lla' ? llaWeights : undefined, 1000, 9));
-      assert.ok(Math.abs(mixed.perplexity - expected) / expected < 0.01, `perplexity ${mixed.perplexity} vs ${expected}`);
+      assert.ok(
+        Math.abs(mixed.perplexity - expected) / expected < 0.01,
+        `perplexity ${mixed.perplexity} vs ${expected}`,
+      );
     });
   }
 
@@ -393,7 +459,11 @@ for (const backend of BACKENDS) {
   });
 
   test(`${backend}: the perplexity of a uniform phi is V for every mode and protocol`, async () => {
-    const uniformCounts = countsFromDense(Array.from({ length: K }, () => new Array(V).fill(3)), K, V);
+    const uniformCounts = countsFromDense(
+      Array.from({ length: K }, () => new Array(V).fill(3)),
+      K,
+      V,
+    );
     const corpus = randomCorpus(mulberry32(7), [3, 0, 8, 1, 12], V); // an empty sequence scores 0
     for (const mode of ['lla', 'lda', 'word-lla'] as const) {
       const weights = mode === 'lla' ? llaWeights : mode === 'word-lla' ? wordWeights : undefined;
@@ -415,7 +485,10 @@ for (const backend of BACKENDS) {
       const sequence = sequenceOf(small, d);
       const logs = wordLlaSteps(sequence, wordWeights, K, V, phi).logs;
       const expected = sum(logs.slice(sequence.length >> 1));
-      assert.ok(Math.abs(result.perSequence[d] - expected) < 1e-4, `sequence ${d}: ${result.perSequence[d]} vs ${expected}`);
+      assert.ok(
+        Math.abs(result.perSequence[d] - expected) < 1e-4,
+        `sequence ${d}: ${result.perSequence[d]} vs ${expected}`,
+      );
     }
   });
 
@@ -439,13 +512,31 @@ for (const backend of BACKENDS) {
     // topic 0 owns actions 0..2, topic 1 owns 3..5, tiny beta: every first-half token is surely topic 0
     const Vp = 6;
     const Kp = 2;
-    const planted = countsFromDense([[50, 30, 20, 0, 0, 0], [0, 0, 0, 40, 40, 20]], Kp, Vp);
+    const planted = countsFromDense(
+      [
+        [50, 30, 20, 0, 0, 0],
+        [0, 0, 0, 40, 40, 20],
+      ],
+      Kp,
+      Vp,
+    );
     const betaP = 1e-6;
     const alphaP = 0.5;
     const corpus = { tokens: Int32Array.from([0, 1, 2, 0, 1, 2, 4, 0, 3, 1]), offsets: Int32Array.from([0, 6, 10]) };
     const result = await completionPerplexity({
-      kernel, mode: 'lda', counts: planted, beta: betaP, alpha: alphaP, particles: 1, seed: 4, threads: 1, corpus,
-      numTopics: Kp, vocabularySize: Vp, gibbsSweeps: 12, burnIn: 4,
+      kernel,
+      mode: 'lda',
+      counts: planted,
+      beta: betaP,
+      alpha: alphaP,
+      particles: 1,
+      seed: 4,
+      threads: 1,
+      corpus,
+      numTopics: Kp,
+      vocabularySize: Vp,
+      gibbsSweeps: 12,
+      burnIn: 4,
     });
     assert.is(result.method, 'lda-fitted-mix');
     const p = (k: number, w: number) => phiValue(planted, betaP, Vp, k, w);
@@ -464,21 +555,41 @@ for (const backend of BACKENDS) {
     const Kn = 4;
     const Vn = 40;
     const dense = randomDense(r, Kn, Vn, 0.3, 8);
-    for (let k = 0; k < Kn; k++) { dense[k][11] = dense[k][3]; dense[k][20] = 0; dense[k][21] = 0; }
+    for (let k = 0; k < Kn; k++) {
+      dense[k][11] = dense[k][3];
+      dense[k][20] = 0;
+      dense[k][21] = 0;
+    }
     const countsN = countsFromDense(dense, Kn, Vn);
     const weights = randomWeights(r, Vn + 1, Kn, 6, 1.2);
     const corpus = randomCorpus(r, [4, 12, 30, 7, 5, 25], Vn);
     const options = {
-      kernel, mode: 'word-lla' as const, counts: countsN, weights, beta: 0.05, alpha: 0.1, particles: 1, seed: 2,
-      threads: 1, corpus, numTopics: Kn, vocabularySize: Vn,
+      kernel,
+      mode: 'word-lla' as const,
+      counts: countsN,
+      weights,
+      beta: 0.05,
+      alpha: 0.1,
+      particles: 1,
+      seed: 2,
+      threads: 1,
+      corpus,
+      numTopics: Kn,
+      vocabularySize: Vn,
     };
     const all = await nextActionEvaluation(options);
     assert.is(all.sampled, false);
     assert.is(all.positions, 0 + 7 + 25 + 2 + 0 + 20);
     // the mixtures at the scored positions, from a plain filter run over the whole corpus
     const mixtures = new Float32Array(all.positions * Kn);
-    await kernel.particleFilter({ ...options, tokens: corpus.tokens, offsets: corpus.offsets,
-      logLikelihood: new Float64Array(6), mixturePositions: all.scoredPositions, mixtures });
+    await kernel.particleFilter({
+      ...options,
+      tokens: corpus.tokens,
+      offsets: corpus.offsets,
+      logLikelihood: new Float64Array(6),
+      mixturePositions: all.scoredPositions,
+      mixtures,
+    });
     const phiN: Phi = (k, w) => phiValue(countsN, 0.05, Vn, k, w);
     let reciprocal = 0;
     let top10 = 0;
@@ -488,7 +599,13 @@ for (const backend of BACKENDS) {
       const d = corpus.offsets.findIndex((o, j) => o <= position && position < corpus.offsets[j + 1]);
       assert.ok(position - corpus.offsets[d] >= 5, `position ${position} is among the first 5 of its sequence`);
       // the kernel's mixture is word-lla's exact pi at that position
-      const exact = wordLlaSteps(corpus.tokens.subarray(corpus.offsets[d], position + 1), weights, Kn, Vn, phiN).mixtures;
+      const exact = wordLlaSteps(
+        corpus.tokens.subarray(corpus.offsets[d], position + 1),
+        weights,
+        Kn,
+        Vn,
+        phiN,
+      ).mixtures;
       const pi = exact[exact.length - 1];
       for (let k = 0; k < Kn; k++) assert.ok(Math.abs(mix[k] - pi[k]) < 1e-5);
       const rank = denseRanks(mix, phiN, Kn, Vn).rankOf(corpus.tokens[position]);
@@ -520,8 +637,14 @@ for (const backend of BACKENDS) {
     const positions = Int32Array.from({ length: small.tokens.length }, (_, i) => i);
     const mixtures = new Float32Array(positions.length * K);
     const logLikelihood = new Float64Array(small.offsets.length - 1);
-    await kernel.particleFilter({ ...options, tokens: small.tokens, offsets: small.offsets, logLikelihood,
-      mixturePositions: positions, mixtures });
+    await kernel.particleFilter({
+      ...options,
+      tokens: small.tokens,
+      offsets: small.offsets,
+      logLikelihood,
+      mixturePositions: positions,
+      mixtures,
+    });
     const scorer = new MixtureScorer(counts, beta, K, V);
     for (let d = 0; d < small.offsets.length - 1; d++) {
       let total = 0;
@@ -552,10 +675,12 @@ for (const backend of BACKENDS) {
       let h = new Float64Array(5);
       let c = new Float64Array(5);
       let step = cellStep(weights, Kt, Kt, h, c);
-      h = step.h; c = step.c;
+      h = step.h;
+      c = step.c;
       for (let t = offsets[d]; t + 1 < offsets[d + 1]; t++) {
         step = cellStep(weights, Kt, topics[t], h, c);
-        h = step.h; c = step.c;
+        h = step.h;
+        c = step.c;
         for (let k = 0; k < Kt; k++) expected[topics[t] * Kt + k] += step.pi[k];
         rowPositions[topics[t]]++;
       }
@@ -581,11 +706,15 @@ for (const backend of BACKENDS) {
     };
     await bad({ ...base('lla', undefined, 8, 1) }, /needs the LSTM weights/);
     await bad({ ...base('lda', undefined, 8, 1), numTopics: 4 }, /topicTotals has 3 entries but numTopics is 4/);
-    await bad({ ...base('lda', undefined, 8, 1), corpus: { tokens: Int32Array.from([7]), offsets: Int32Array.from([0, 1]) } },
-      /outside the vocabulary/);
+    await bad(
+      { ...base('lda', undefined, 8, 1), corpus: { tokens: Int32Array.from([7]), offsets: Int32Array.from([0, 1]) } },
+      /outside the vocabulary/,
+    );
     await bad({ ...base('lda', undefined, 0, 1) }, /particles is 0/);
-    await bad({ ...base('lda', undefined, 8, 1), corpus: { tokens: new Int32Array(0), offsets: Int32Array.from([0]) } },
-      /no tokens to score/);
+    await bad(
+      { ...base('lda', undefined, 8, 1), corpus: { tokens: new Int32Array(0), offsets: Int32Array.from([0]) } },
+      /no tokens to score/,
+    );
   });
 
   test.run();

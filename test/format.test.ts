@@ -206,7 +206,10 @@ roundTrip('encoding rejects what it cannot store faithfully, naming it', () => {
   const base = { kind: 'model' as const, sections: {} };
   assert.throws(() => encodeModelFile({ ...base, header: { sections: 1 } }), /"sections" is reserved/);
   assert.throws(() => encodeModelFile({ ...base, header: { kind: 'x' } }), /"kind" is reserved/);
-  assert.throws(() => encodeModelFile({ ...base, header: { history: [{ perplexity: NaN }] } }), /header\.history\[0\]\.perplexity \(NaN\)/);
+  assert.throws(
+    () => encodeModelFile({ ...base, header: { history: [{ perplexity: NaN }] } }),
+    /header\.history\[0\]\.perplexity \(NaN\)/,
+  );
   assert.throws(() => encodeModelFile({ ...base, header: { limit: Infinity } }), /header\.limit \(Infinity\)/);
   assert.throws(
     () => encodeModelFile({ ...base, header: {}, sections: { wide: new Uint16Array(3) as unknown as Uint8Array } }),
@@ -222,7 +225,11 @@ roundTrip('requireSection returns a typed section or names what is missing', () 
   const contents = decodeModelFile(concat(encodeModelFile(allDtypesInput(13))), 'm.lla');
   assert.instance(requireSection(contents, 'float64', 'float64', 'm.lla'), Float64Array);
   expectInputError(() => requireSection(contents, 'absent', 'int32', 'm.lla'), 'm.lla', /no section "absent"/);
-  expectInputError(() => requireSection(contents, 'int32', 'float32', 'm.lla'), 'm.lla', /holds int32 values where float32/);
+  expectInputError(
+    () => requireSection(contents, 'int32', 'float32', 'm.lla'),
+    'm.lla',
+    /holds int32 values where float32/,
+  );
 });
 
 roundTrip.run();
@@ -304,7 +311,15 @@ damage('wrong magic: not an lla model file', () => {
 damage('consistent files with a malformed header: each problem named', () => {
   const path = join(freshFolder(), 'malformed.lla');
   const data = new Uint8Array(24);
-  const good = { kind: 'model', llaVersion: '0.0.1', sections: [{ name: 'a', dtype: 'int32', count: 2, offset: 0 }, { name: 'b', dtype: 'float64', count: 2, offset: 8 }], dataBytes: 24 };
+  const good = {
+    kind: 'model',
+    llaVersion: '0.0.1',
+    sections: [
+      { name: 'a', dtype: 'int32', count: 2, offset: 0 },
+      { name: 'b', dtype: 'float64', count: 2, offset: 8 },
+    ],
+    dataBytes: 24,
+  };
   // The independent assembler agrees with the reader on a good file.
   writeFileSync(path, assembleVersion1(good, data));
   const loaded = readModelFile(path);
@@ -312,11 +327,35 @@ damage('consistent files with a malformed header: each problem named', () => {
   assert.is(loaded.llaVersion, '0.0.1');
 
   const cases: [unknown, RegExp][] = [
-    [{ ...good, sections: [{ name: 'a', dtype: 'int32', count: 7, offset: 0 }] }, /section "a" is out of bounds: it ends at byte 28 of a 24-byte data region/],
-    [{ ...good, sections: [{ name: 'a', dtype: 'int32', count: 1, offset: 4 }] }, /section "a" has an invalid offset 4/],
-    [{ ...good, sections: [{ name: 'a', dtype: 'int32', count: 4, offset: 0 }, { name: 'b', dtype: 'uint8', count: 1, offset: 8 }] }, /sections "a" and "b" overlap/],
+    [
+      { ...good, sections: [{ name: 'a', dtype: 'int32', count: 7, offset: 0 }] },
+      /section "a" is out of bounds: it ends at byte 28 of a 24-byte data region/,
+    ],
+    [
+      { ...good, sections: [{ name: 'a', dtype: 'int32', count: 1, offset: 4 }] },
+      /section "a" has an invalid offset 4/,
+    ],
+    [
+      {
+        ...good,
+        sections: [
+          { name: 'a', dtype: 'int32', count: 4, offset: 0 },
+          { name: 'b', dtype: 'uint8', count: 1, offset: 8 },
+        ],
+      },
+      /sections "a" and "b" overlap/,
+    ],
     [{ ...good, sections: [{ name: 'a', dtype: 'int64', count: 1, offset: 0 }] }, /unknown dtype "int64"/],
-    [{ ...good, sections: [{ name: 'a', dtype: 'int32', count: 1, offset: 0 }, { name: 'a', dtype: 'int32', count: 1, offset: 8 }] }, /section "a" appears twice/],
+    [
+      {
+        ...good,
+        sections: [
+          { name: 'a', dtype: 'int32', count: 1, offset: 0 },
+          { name: 'a', dtype: 'int32', count: 1, offset: 8 },
+        ],
+      },
+      /section "a" appears twice/,
+    ],
     [{ ...good, sections: [{ name: 'a', dtype: 'int32', count: -1, offset: 0 }] }, /invalid element count -1/],
     [{ ...good, kind: 'weights' }, /kind is "weights"/],
     [{ ...good, dataBytes: 16 }, /out of bounds/],
@@ -345,8 +384,16 @@ damage('wrong kind, missing file, folder', () => {
   const checkpoint = join(folder, 'run.lla.ckpt');
   writeModelFile(model, fixtureModel());
   writeModelFile(checkpoint, fixtureCheckpoint());
-  expectInputError(() => readModelFile(checkpoint, { expectKind: 'model' }), checkpoint, /is a training checkpoint, not a model/);
-  expectInputError(() => readModelFile(model, { expectKind: 'checkpoint' }), model, /is a model file, not a training checkpoint/);
+  expectInputError(
+    () => readModelFile(checkpoint, { expectKind: 'model' }),
+    checkpoint,
+    /is a training checkpoint, not a model/,
+  );
+  expectInputError(
+    () => readModelFile(model, { expectKind: 'checkpoint' }),
+    model,
+    /is a model file, not a training checkpoint/,
+  );
   assert.is(readModelFile(checkpoint).kind, 'checkpoint', 'without expectKind either kind loads');
   const missing = join(folder, 'absent.lla');
   expectInputError(() => readModelFile(missing), missing, /no such file; check the path/);
@@ -396,7 +443,12 @@ atomic('a section getter that throws leaves the previous model intact', () => {
   writeModelFile(path, fixtureModel());
   const before = readFileSync(path);
   const sections = {} as Record<string, SectionArray>;
-  Object.defineProperty(sections, 'broken', { enumerable: true, get: () => { throw new Error('section unavailable'); } });
+  Object.defineProperty(sections, 'broken', {
+    enumerable: true,
+    get: () => {
+      throw new Error('section unavailable');
+    },
+  });
   assert.throws(() => writeModelFile(path, { kind: 'model', header: {}, sections }), /section unavailable/);
   assert.equal(readFileSync(path), before);
   assert.equal(temporaries(folder), []);
@@ -405,7 +457,11 @@ atomic('a section getter that throws leaves the previous model intact', () => {
 atomic('a missing folder, a folder as target, no permission: InputError naming the path and the fix', () => {
   const folder = freshFolder();
   const nowhere = join(folder, 'no', 'such', 'model.lla');
-  expectInputError(() => writeFileAtomic(nowhere, ['x']), nowhere, /folder .*no[/\\]such does not exist; create it first \(mkdir -p/);
+  expectInputError(
+    () => writeFileAtomic(nowhere, ['x']),
+    nowhere,
+    /folder .*no[/\\]such does not exist; create it first \(mkdir -p/,
+  );
   const asFolder = join(folder, 'sub');
   mkdirSync(asFolder);
   expectInputError(() => writeFileAtomic(asFolder, ['x']), asFolder, /this path is a folder/);
@@ -424,7 +480,11 @@ atomic('a read-only folder: permission error, previous file intact, no temporary
       return;
     }
     const path = '/sys/lla-format-test.lla';
-    expectInputError(() => writeFileAtomic(path, ['x']), path, /no permission to create files in \/sys; choose a folder you can write to/);
+    expectInputError(
+      () => writeFileAtomic(path, ['x']),
+      path,
+      /no permission to create files in \/sys; choose a folder you can write to/,
+    );
     return;
   }
   const folder = freshFolder();

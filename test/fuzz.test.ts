@@ -88,14 +88,27 @@ function makeProblem(kernel: Kernel, chooser: Chooser): Problem {
   const cursor = Int32Array.from(wordOffsets.subarray(0, V));
   const wordTokens = kernel.allocInt32(T);
   for (let t = 0; t < T; t++) wordTokens[cursor[tokens[t]]++] = t;
-  return { K, V, H: chooser.between(1, 4), S: chooser.between(1, 4), T, tokens, offsets, topics, wordOffsets, wordTokens };
+  return {
+    K,
+    V,
+    H: chooser.between(1, 4),
+    S: chooser.between(1, 4),
+    T,
+    tokens,
+    offsets,
+    topics,
+    wordOffsets,
+    wordTokens,
+  };
 }
 
 function makeCounts(kernel: Kernel, p: Problem) {
   const capacity = Math.max(1, p.T);
   const counts = {
-    rowOffsets: kernel.allocInt32(p.V + 1), rowTopics: kernel.allocInt32(capacity),
-    rowCounts: kernel.allocInt32(capacity), topicTotals: kernel.allocInt32(p.K),
+    rowOffsets: kernel.allocInt32(p.V + 1),
+    rowTopics: kernel.allocInt32(capacity),
+    rowCounts: kernel.allocInt32(capacity),
+    topicTotals: kernel.allocInt32(p.K),
   };
   kernel.buildCounts(p.tokens, p.wordOffsets, p.wordTokens, p.topics, p.K, counts);
   return counts;
@@ -104,8 +117,11 @@ function makeCounts(kernel: Kernel, p: Problem) {
 function makeAlias(kernel: Kernel, p: Problem, counts: ReturnType<typeof makeCounts>) {
   const capacity = Math.max(1, p.T);
   const alias = {
-    sparseProb: kernel.allocFloat32(capacity), sparseAlias: kernel.allocInt32(capacity),
-    sparseMass: kernel.allocFloat64(p.V), denseProb: kernel.allocFloat32(p.K), denseAlias: kernel.allocInt32(p.K),
+    sparseProb: kernel.allocFloat32(capacity),
+    sparseAlias: kernel.allocInt32(capacity),
+    sparseMass: kernel.allocFloat64(p.V),
+    denseProb: kernel.allocFloat32(p.K),
+    denseAlias: kernel.allocInt32(p.K),
     denseMass: kernel.allocFloat64(1),
   };
   kernel.buildAlias(counts, p.K, 0.01, alias);
@@ -115,8 +131,11 @@ function makeAlias(kernel: Kernel, p: Problem, counts: ReturnType<typeof makeCou
 function makeWeights(kernel: Kernel, chooser: Chooser, p: Problem, rows: number) {
   const H = p.H;
   return {
-    hidden: H, inputTable: randomFloats(kernel, chooser, rows * 4 * H), recurrent: randomFloats(kernel, chooser, 4 * H * H),
-    gateBias: randomFloats(kernel, chooser, 4 * H), outputWeights: randomFloats(kernel, chooser, p.K * H),
+    hidden: H,
+    inputTable: randomFloats(kernel, chooser, rows * 4 * H),
+    recurrent: randomFloats(kernel, chooser, 4 * H * H),
+    gateBias: randomFloats(kernel, chooser, 4 * H),
+    outputWeights: randomFloats(kernel, chooser, p.K * H),
     outputBias: randomFloats(kernel, chooser, p.K),
   };
 }
@@ -129,8 +148,21 @@ interface Call {
   args: unknown[];
 }
 
-const ENTRIES = ['allocInt32', 'allocFloat32', 'allocFloat64', 'checksum', 'randomStream', 'randomTopics', 'buildCounts',
-  'buildAlias', 'sweep', 'particleFilter', 'filterStep', 'lstmSteps', 'topicTransitions'] as const;
+const ENTRIES = [
+  'allocInt32',
+  'allocFloat32',
+  'allocFloat64',
+  'checksum',
+  'randomStream',
+  'randomTopics',
+  'buildCounts',
+  'buildAlias',
+  'sweep',
+  'particleFilter',
+  'filterStep',
+  'lstmSteps',
+  'topicTransitions',
+] as const;
 
 function validCall(kernel: Kernel, chooser: Chooser, entry: string): Call {
   const p = makeProblem(kernel, chooser);
@@ -143,31 +175,73 @@ function validCall(kernel: Kernel, chooser: Chooser, entry: string): Call {
     case 'checksum':
       return { entry, args: [p.tokens] };
     case 'randomStream':
-      return { entry, args: [chooser.below(1e6), chooser.below(100), chooser.below(100), new Uint32Array(chooser.between(0, 16))] };
+      return {
+        entry,
+        args: [chooser.below(1e6), chooser.below(100), chooser.below(100), new Uint32Array(chooser.between(0, 16))],
+      };
     case 'randomTopics':
       return { entry, args: [p.offsets, kernel.allocInt32(p.T), p.K, chooser.below(1000)] };
     case 'buildCounts': {
       const capacity = Math.max(1, p.T);
-      return { entry, args: [p.tokens, p.wordOffsets, p.wordTokens, p.topics, p.K, {
-        rowOffsets: kernel.allocInt32(p.V + 1), rowTopics: kernel.allocInt32(capacity),
-        rowCounts: kernel.allocInt32(capacity), topicTotals: kernel.allocInt32(p.K) }] };
+      return {
+        entry,
+        args: [
+          p.tokens,
+          p.wordOffsets,
+          p.wordTokens,
+          p.topics,
+          p.K,
+          {
+            rowOffsets: kernel.allocInt32(p.V + 1),
+            rowTopics: kernel.allocInt32(capacity),
+            rowCounts: kernel.allocInt32(capacity),
+            topicTotals: kernel.allocInt32(p.K),
+          },
+        ],
+      };
     }
     case 'buildAlias': {
       const counts = makeCounts(kernel, p);
       const capacity = Math.max(1, p.T);
-      return { entry, args: [counts, p.K, 0.01 + chooser.next(), {
-        sparseProb: kernel.allocFloat32(capacity), sparseAlias: kernel.allocInt32(capacity),
-        sparseMass: kernel.allocFloat64(p.V), denseProb: kernel.allocFloat32(p.K), denseAlias: kernel.allocInt32(p.K),
-        denseMass: kernel.allocFloat64(1) }] };
+      return {
+        entry,
+        args: [
+          counts,
+          p.K,
+          0.01 + chooser.next(),
+          {
+            sparseProb: kernel.allocFloat32(capacity),
+            sparseAlias: kernel.allocInt32(capacity),
+            sparseMass: kernel.allocFloat64(p.V),
+            denseProb: kernel.allocFloat32(p.K),
+            denseAlias: kernel.allocInt32(p.K),
+            denseMass: kernel.allocFloat64(1),
+          },
+        ],
+      };
     }
     case 'sweep': {
       const counts = makeCounts(kernel, p);
       const alias = makeAlias(kernel, p, counts);
       const args: Record<string, unknown> = {
-        mode, exact: chooser.chance(0.3), mhSteps: chooser.between(1, 3), proposals: chooser.pick(['cycle', 'word', 'sequence']),
-        numTopics: p.K, vocabularySize: p.V, tokens: p.tokens, offsets: p.offsets, topicsPrev: p.topics,
-        topicsNext: kernel.allocInt32(p.T), counts, alias, beta: 0.01, alpha: 0.1, sequenceSmoothing: 0.1,
-        seed: chooser.below(1000), iteration: chooser.below(10), threads: chooser.below(3),
+        mode,
+        exact: chooser.chance(0.3),
+        mhSteps: chooser.between(1, 3),
+        proposals: chooser.pick(['cycle', 'word', 'sequence']),
+        numTopics: p.K,
+        vocabularySize: p.V,
+        tokens: p.tokens,
+        offsets: p.offsets,
+        topicsPrev: p.topics,
+        topicsNext: kernel.allocInt32(p.T),
+        counts,
+        alias,
+        beta: 0.01,
+        alpha: 0.1,
+        sequenceSmoothing: 0.1,
+        seed: chooser.below(1000),
+        iteration: chooser.below(10),
+        threads: chooser.below(3),
       };
       if (mode !== 'lda') args.weights = makeWeights(kernel, chooser, p, rowsOf(mode, p));
       return { entry, args: [args] };
@@ -176,8 +250,18 @@ function validCall(kernel: Kernel, chooser: Chooser, entry: string): Call {
       const counts = makeCounts(kernel, p);
       const D = p.offsets.length - 1;
       const args: Record<string, unknown> = {
-        mode, numTopics: p.K, vocabularySize: p.V, tokens: p.tokens, offsets: p.offsets, counts, beta: 0.01, alpha: 0.1,
-        particles: p.S, seed: chooser.below(1000), threads: chooser.below(3), logLikelihood: kernel.allocFloat64(D),
+        mode,
+        numTopics: p.K,
+        vocabularySize: p.V,
+        tokens: p.tokens,
+        offsets: p.offsets,
+        counts,
+        beta: 0.01,
+        alpha: 0.1,
+        particles: p.S,
+        seed: chooser.below(1000),
+        threads: chooser.below(3),
+        logLikelihood: kernel.allocFloat64(D),
       };
       if (mode !== 'lda') args.weights = makeWeights(kernel, chooser, p, rowsOf(mode, p));
       if (p.T > 0 && chooser.chance(0.5)) {
@@ -191,13 +275,26 @@ function validCall(kernel: Kernel, chooser: Chooser, entry: string): Call {
       const counts = makeCounts(kernel, p);
       const S = p.S;
       const state = {
-        position: kernel.allocInt32(1), previousAction: Int32Array.of(-1), weights: kernel.allocFloat64(S).fill(1 / S),
-        previousTopic: kernel.allocInt32(S).fill(-1), hiddenState: kernel.allocFloat32(S * p.H),
-        cellState: kernel.allocFloat32(S * p.H), topicCounts: kernel.allocInt32(S * p.K),
+        position: kernel.allocInt32(1),
+        previousAction: Int32Array.of(-1),
+        weights: kernel.allocFloat64(S).fill(1 / S),
+        previousTopic: kernel.allocInt32(S).fill(-1),
+        hiddenState: kernel.allocFloat32(S * p.H),
+        cellState: kernel.allocFloat32(S * p.H),
+        topicCounts: kernel.allocInt32(S * p.K),
       };
       const args: Record<string, unknown> = {
-        mode, numTopics: p.K, vocabularySize: p.V, counts, beta: 0.01, alpha: 0.1, particles: S, seed: chooser.below(1000),
-        state, action: chooser.below(p.V), sequenceIndex: chooser.below(50),
+        mode,
+        numTopics: p.K,
+        vocabularySize: p.V,
+        counts,
+        beta: 0.01,
+        alpha: 0.1,
+        particles: S,
+        seed: chooser.below(1000),
+        state,
+        action: chooser.below(p.V),
+        sequenceIndex: chooser.below(50),
       };
       if (mode !== 'lda') args.weights = makeWeights(kernel, chooser, p, rowsOf(mode, p));
       if (chooser.chance(0.5)) args.mixtureOut = kernel.allocFloat32(p.K);
@@ -207,11 +304,28 @@ function validCall(kernel: Kernel, chooser: Chooser, entry: string): Call {
       const rows = rowsOf(mode === 'lda' ? 'lla' : mode, p);
       const steps = chooser.between(0, 6);
       const inputs = Int32Array.from({ length: steps }, () => chooser.below(rows));
-      return { entry, args: [makeWeights(kernel, chooser, p, rows), inputs, new Float32Array(steps * p.H), new Float32Array(steps * p.H)] };
+      return {
+        entry,
+        args: [
+          makeWeights(kernel, chooser, p, rows),
+          inputs,
+          new Float32Array(steps * p.H),
+          new Float32Array(steps * p.H),
+        ],
+      };
     }
     case 'topicTransitions':
-      return { entry, args: [p.offsets, p.topics, makeWeights(kernel, chooser, p, p.K + 1), p.K,
-        new Float64Array(p.K * p.K), new Float64Array(p.K)] };
+      return {
+        entry,
+        args: [
+          p.offsets,
+          p.topics,
+          makeWeights(kernel, chooser, p, p.K + 1),
+          p.K,
+          new Float64Array(p.K * p.K),
+          new Float64Array(p.K),
+        ],
+      };
     default:
       throw new Error(`no such entry ${entry}`);
   }
@@ -255,11 +369,52 @@ function typedArraysOf(args: unknown[]): AnyArray[] {
   return found;
 }
 
-const CONSTRUCTORS = [Int32Array, Uint32Array, Float32Array, Float64Array, Uint8Array, Int16Array, BigInt64Array] as const;
-const WEIRD_NUMBERS = [NaN, -1, -0, Infinity, -Infinity, 0, 1.5, 2 ** 31, -(2 ** 31), 2 ** 32 + 3, 2 ** 53 + 2, 1e300, -1e300,
-  2 ** 30, 0x7fffffff, 4097, 65537];
-const WEIRD_VALUES: unknown[] = [undefined, null, '', '3', 'lla', true, false, {}, [], [1, 2, 3], 7n, Symbol('x'), () => 1,
-  new Map(), new ArrayBuffer(8), new DataView(new ArrayBuffer(8))];
+const CONSTRUCTORS = [
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  Uint8Array,
+  Int16Array,
+  BigInt64Array,
+] as const;
+const WEIRD_NUMBERS = [
+  NaN,
+  -1,
+  -0,
+  Infinity,
+  -Infinity,
+  0,
+  1.5,
+  2 ** 31,
+  -(2 ** 31),
+  2 ** 32 + 3,
+  2 ** 53 + 2,
+  1e300,
+  -1e300,
+  2 ** 30,
+  0x7fffffff,
+  4097,
+  65537,
+];
+const WEIRD_VALUES: unknown[] = [
+  undefined,
+  null,
+  '',
+  '3',
+  'lla',
+  true,
+  false,
+  {},
+  [],
+  [1, 2, 3],
+  7n,
+  Symbol('x'),
+  () => 1,
+  new Map(),
+  new ArrayBuffer(8),
+  new DataView(new ArrayBuffer(8)),
+];
 
 function detachedCopy(array: AnyArray): AnyArray {
   const copy = new (array.constructor as new (n: number) => AnyArray)(array.length);
@@ -278,28 +433,37 @@ function sharedCopy(array: AnyArray): AnyArray {
 
 function mutateArray(chooser: Chooser, array: AnyArray, others: AnyArray[]): unknown {
   // an array detached by an earlier mutation cannot be copied any more
-  if (array.buffer.byteLength === 0 && array.length === 0 && !(array.buffer instanceof SharedArrayBuffer)) return chooser.pick(WEIRD_VALUES);
+  if (array.buffer.byteLength === 0 && array.length === 0 && !(array.buffer instanceof SharedArrayBuffer))
+    return chooser.pick(WEIRD_VALUES);
   // a BigInt64Array put in by an earlier mutation holds bigints: replace it outright
   if ((array as unknown) instanceof BigInt64Array) return chooser.pick(WEIRD_VALUES);
   switch (chooser.below(12)) {
-    case 0: { // another element type, same length
+    case 0: {
+      // another element type, same length
       const Type = chooser.pick(CONSTRUCTORS);
-      return Type === BigInt64Array ? new BigInt64Array(array.length) : new (Type as new (n: number) => AnyArray)(array.length);
+      return Type === BigInt64Array
+        ? new BigInt64Array(array.length)
+        : new (Type as new (n: number) => AnyArray)(array.length);
     }
-    case 1: return array.slice(0, Math.max(0, array.length - chooser.between(1, 3)));
+    case 1:
+      return array.slice(0, Math.max(0, array.length - chooser.between(1, 3)));
     case 2: {
       const longer = new (array.constructor as new (n: number) => AnyArray)(array.length + chooser.between(1, 5));
       longer.set(array as never);
       return longer;
     }
-    case 3: return Array.from(array as ArrayLike<number>);
-    case 4: case 5: { // a value out of range (or NaN for floats)
+    case 3:
+      return Array.from(array as ArrayLike<number>);
+    case 4:
+    case 5: {
+      // a value out of range (or NaN for floats)
       if (array.length === 0) return new (array.constructor as new (n: number) => AnyArray)(0);
       const copy = array.slice() as AnyArray;
       copy[chooser.below(copy.length)] = chooser.pick(WEIRD_NUMBERS);
       return copy;
     }
-    case 6: { // two entries swapped (offsets out of order)
+    case 6: {
+      // two entries swapped (offsets out of order)
       const copy = array.slice() as AnyArray;
       if (copy.length >= 2) {
         const i = chooser.below(copy.length);
@@ -311,18 +475,29 @@ function mutateArray(chooser: Chooser, array: AnyArray, others: AnyArray[]): unk
       }
       return copy;
     }
-    case 7: return detachedCopy(array);
-    case 8: return sharedCopy(array);
-    case 9: return others.length > 0 ? chooser.pick(others) : array;
-    case 10: return array.subarray(chooser.below(array.length + 1));
-    default: return chooser.pick(WEIRD_VALUES);
+    case 7:
+      return detachedCopy(array);
+    case 8:
+      return sharedCopy(array);
+    case 9:
+      return others.length > 0 ? chooser.pick(others) : array;
+    case 10:
+      return array.subarray(chooser.below(array.length + 1));
+    default:
+      return chooser.pick(WEIRD_VALUES);
   }
 }
 
 function throwingGetter(value: object, key: string): object {
   const copy: Record<string, unknown> = {};
-  for (const name of Object.keys(value)) Object.defineProperty(copy, name, Object.getOwnPropertyDescriptor(value, name)!);
-  Object.defineProperty(copy, key, { get() { throw new Error(`fuzz: getter of ${key} throws`); }, enumerable: true });
+  for (const name of Object.keys(value))
+    Object.defineProperty(copy, name, Object.getOwnPropertyDescriptor(value, name)!);
+  Object.defineProperty(copy, key, {
+    get() {
+      throw new Error(`fuzz: getter of ${key} throws`);
+    },
+    enumerable: true,
+  });
   return copy;
 }
 
@@ -354,7 +529,8 @@ function mutate(chooser: Chooser, call: Call): void {
       const choice = chooser.below(4);
       if (choice === 0 && keys.length > 0) {
         const copy: Record<string, unknown> = {};
-        for (const name of Object.keys(value)) Object.defineProperty(copy, name, Object.getOwnPropertyDescriptor(value, name)!);
+        for (const name of Object.keys(value))
+          Object.defineProperty(copy, name, Object.getOwnPropertyDescriptor(value, name)!);
         delete copy[chooser.pick(keys)];
         replaceSlot(container, key, copy);
       } else if (choice === 1 && keys.length > 0) {
@@ -372,7 +548,8 @@ function mutate(chooser: Chooser, call: Call): void {
 function scribbleOn(chooser: Chooser, arrays: AnyArray[]): void {
   for (const array of arrays) {
     if (array.length === 0 || (array as unknown) instanceof BigInt64Array) continue;
-    for (let j = 0; j < array.length; j += 1 + chooser.below(3)) array[j] = chooser.pick([-1, 0x7fffffff, -(2 ** 31), 1e9]);
+    for (let j = 0; j < array.length; j += 1 + chooser.below(3))
+      array[j] = chooser.pick([-1, 0x7fffffff, -(2 ** 31), 1e9]);
   }
 }
 
@@ -381,13 +558,18 @@ function describeArgs(value: unknown, depth = 0): string {
   if (isTyped(value)) {
     const array = value as AnyArray;
     const shared = array.buffer instanceof SharedArrayBuffer ? ' shared' : '';
-    return `${array.constructor.name}${shared}(${array.length})[${Array.from(array as ArrayLike<number>).slice(0, 24).map(String).join(',')}]`;
+    return `${array.constructor.name}${shared}(${array.length})[${Array.from(array as ArrayLike<number>)
+      .slice(0, 24)
+      .map(String)
+      .join(',')}]`;
   }
   if (value !== null && typeof value === 'object' && depth < 3) {
-    return `{${Object.keys(value).map((key) => {
-      const descriptor = Object.getOwnPropertyDescriptor(value, key)!;
-      return `${key}: ${descriptor.get ? '<throwing getter>' : describeArgs(descriptor.value, depth + 1)}`;
-    }).join(', ')}}`;
+    return `{${Object.keys(value)
+      .map((key) => {
+        const descriptor = Object.getOwnPropertyDescriptor(value, key)!;
+        return `${key}: ${descriptor.get ? '<throwing getter>' : describeArgs(descriptor.value, depth + 1)}`;
+      })
+      .join(', ')}}`;
   }
   return typeof value === 'bigint' ? `${value}n` : typeof value === 'symbol' ? 'Symbol' : String(value);
 }
@@ -395,9 +577,10 @@ function describeArgs(value: unknown, depth = 0): string {
 // ---- the child: the fuzz loop ------------------------------------------------------------------------------------
 
 async function fuzzChild(backend: string, seed: number, calls: number): Promise<void> {
-  const kernel: Kernel = backend === 'native'
-    ? (await import('../src/kernels/native.js')).loadNativeKernel()
-    : await (await import('../src/kernels/wasm.js')).loadWasmKernel();
+  const kernel: Kernel =
+    backend === 'native'
+      ? (await import('../src/kernels/native.js')).loadNativeKernel()
+      : await (await import('../src/kernels/wasm.js')).loadWasmKernel();
   if (kernel.name !== backend) throw new Error(`asked for the ${backend} kernel, got ${kernel.name}`);
   const chooser = new Chooser(seed);
   const tally: Record<string, { ok: number; errors: number }> = {};
@@ -413,8 +596,11 @@ async function fuzzChild(backend: string, seed: number, calls: number): Promise<
     const record = (tally[entry] ??= { ok: 0, errors: 0 });
     // LLA_FUZZ_TRACE=1: name each call before making it, to find the one that crashes
     if (process.env.LLA_FUZZ_TRACE) {
-      process.stderr.write(`call ${i} ${entry} mutated=${mutated} scribble=${scribble}` +
-        (Number(process.env.LLA_FUZZ_TRACE) === i ? ` ${describeArgs(call.args)}` : '') + '\n');
+      process.stderr.write(
+        `call ${i} ${entry} mutated=${mutated} scribble=${scribble}` +
+          (Number(process.env.LLA_FUZZ_TRACE) === i ? ` ${describeArgs(call.args)}` : '') +
+          '\n',
+      );
     }
     try {
       const method = (kernel as unknown as Record<string, (...args: unknown[]) => unknown>)[entry];
@@ -431,7 +617,9 @@ async function fuzzChild(backend: string, seed: number, calls: number): Promise<
     made++;
   }
   const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(`${JSON.stringify({ backend: kernel.name, calls: made, seconds, tally, failures: failures.slice(0, 20), failureCount: failures.length })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ backend: kernel.name, calls: made, seconds, tally, failures: failures.slice(0, 20), failureCount: failures.length })}\n`,
+  );
   // the WASM worker pool keeps the event loop alive: leave explicitly once the summary is out
   process.exit(0);
 }
@@ -439,39 +627,52 @@ async function fuzzChild(backend: string, seed: number, calls: number): Promise<
 const childBackend = process.env.LLA_FUZZ_CHILD;
 if (childBackend) {
   // no top-level await: uvu loads test files as CommonJS
-  fuzzChild(childBackend, Number(process.env.LLA_FUZZ_SEED ?? SEED), Number(process.env.LLA_FUZZ_CALLS ?? CALLS)).catch((error) => {
-    process.stderr.write(`fuzz child failed: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exit(1);
-  });
+  fuzzChild(childBackend, Number(process.env.LLA_FUZZ_SEED ?? SEED), Number(process.env.LLA_FUZZ_CALLS ?? CALLS)).catch(
+    (error) => {
+      process.stderr.write(`fuzz child failed: ${(error as Error)?.stack ?? String(error)}\n`);
+      process.exit(1);
+    },
+  );
 } else {
   const here = fileURLToPath(import.meta.url);
   const root = join(dirname(here), '..');
 
-  const runChild = (backend: string) => new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', here], {
-      cwd: root, env: { ...process.env, LLA_FUZZ_CHILD: backend, LLA_FUZZ_SEED: String(SEED), LLA_FUZZ_CALLS: String(CALLS) },
+  const runChild = (backend: string) =>
+    new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', here], {
+        cwd: root,
+        env: { ...process.env, LLA_FUZZ_CHILD: backend, LLA_FUZZ_SEED: String(SEED), LLA_FUZZ_CALLS: String(CALLS) },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, stdout, stderr });
+      });
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
 
   for (const backend of ['native', 'wasm'] as const) {
-    const fuzz = suite(`fuzz: ${CALLS.toLocaleString('en-US')} random and mutated calls on the ${backend} kernel backend`);
+    const fuzz = suite(
+      `fuzz: ${CALLS.toLocaleString('en-US')} random and mutated calls on the ${backend} kernel backend`,
+    );
     fuzz(`every ${backend} kernel entry point succeeds or throws a JS Error; the process never crashes`, async () => {
       const run = await runChild(backend);
       assert.is(run.signal, null, `the fuzz process died of ${run.signal}: ${run.stderr.slice(-2000)}`);
       assert.is(run.code, 0, `the fuzz process exited with ${run.code}: ${run.stderr.slice(-2000)}`);
       const summary = JSON.parse(run.stdout.trim().split('\n').pop()!);
-      console.log(`  fuzz ${summary.backend}: ${summary.calls} calls in ${summary.seconds.toFixed(1)} s: ` +
-        Object.entries(summary.tally as Record<string, { ok: number; errors: number }>)
-          .map(([entry, t]) => `${entry} ${t.ok} ok/${t.errors} errors`).join(', '));
+      console.log(
+        `  fuzz ${summary.backend}: ${summary.calls} calls in ${summary.seconds.toFixed(1)} s: ` +
+          Object.entries(summary.tally as Record<string, { ok: number; errors: number }>)
+            .map(([entry, t]) => `${entry} ${t.ok} ok/${t.errors} errors`)
+            .join(', '),
+      );
       assert.is(summary.backend, backend, 'the child ran the backend it was asked for (kernel.name)');
       assert.ok(summary.calls >= CALLS, `calls made: ${summary.calls}`);
       assert.equal(summary.failures, [], `${summary.failureCount} calls broke the contract`);

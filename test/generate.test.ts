@@ -6,8 +6,13 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateSynthetic, nextTopicDistribution, actionName, type SyntheticOptions, type TransitionStructure }
-  from '../src/generate/synthetic.js';
+import {
+  generateSynthetic,
+  nextTopicDistribution,
+  actionName,
+  type SyntheticOptions,
+  type TransitionStructure,
+} from '../src/generate/synthetic.js';
 import { readDocuments } from '../src/corpus/documents.js';
 // the real executable in a child process (in-process, uvu's CommonJS loading and main.ts's dynamic imports would
 // give two copies of the error classes)
@@ -49,7 +54,7 @@ function chiSquare(observed: ArrayLike<number>, probabilities: ArrayLike<number>
 
 /** Upper 0.1% point of chi-square with df degrees of freedom (Wilson-Hilferty approximation). */
 function chiSquareCritical(df: number): number {
-  const z = 3.090; // standard normal 99.9% quantile
+  const z = 3.09; // standard normal 99.9% quantile
   const a = 2 / (9 * df);
   return df * (1 - a + z * Math.sqrt(a)) ** 3;
 }
@@ -66,7 +71,7 @@ function checkTransitions(sequences: number[][], transitions: TransitionStructur
       const before = t >= 2 ? sequence[t - 2] : previous;
       const key = transitions.kind === 'first-order' ? previous : before * numTopics + previous;
       let row = contexts.get(key);
-      if (!row) contexts.set(key, row = new Float64Array(numTopics));
+      if (!row) contexts.set(key, (row = new Float64Array(numTopics)));
       row[sequence[t]]++;
     }
   }
@@ -78,14 +83,23 @@ function checkTransitions(sequences: number[][], transitions: TransitionStructur
     const before = transitions.kind === 'first-order' ? previous : Math.floor(key / numTopics);
     const expected = nextTopicDistribution(transitions, numTopics, previous, before);
     const { statistic, df } = chiSquare(row, expected);
-    assert.ok(statistic < chiSquareCritical(df),
-      `transitions from context ${key}: chi-square ${statistic.toFixed(1)} with ${df} df exceeds ${chiSquareCritical(df).toFixed(1)}`);
+    assert.ok(
+      statistic < chiSquareCritical(df),
+      `transitions from context ${key}: chi-square ${statistic.toFixed(1)} with ${df} df exceeds ${chiSquareCritical(df).toFixed(1)}`,
+    );
     tested++;
   }
   return tested;
 }
 
-const options: SyntheticOptions = { topics: 6, vocabulary: 120, sequences: 800, length: 60, seed: 7, dynamics: 'first-order' };
+const options: SyntheticOptions = {
+  topics: 6,
+  vocabulary: 120,
+  sequences: 800,
+  length: 60,
+  seed: 7,
+  dynamics: 'first-order',
+};
 
 const library = suite('generate: library');
 
@@ -122,23 +136,29 @@ library('lengths are around L, phi rows are distributions on their block, transi
   // following the primary successors from topic 0 visits every topic once before returning
   const seen = new Set<number>();
   let topic = 0;
-  for (let i = 0; i < 6; i++) { seen.add(topic); topic = transitions.primary[topic]; }
+  for (let i = 0; i < 6; i++) {
+    seen.add(topic);
+    topic = transitions.primary[topic];
+  }
   assert.is(topic, 0);
   assert.is(seen.size, 6);
-  for (let k = 0; k < 6; k++) assert.ok(transitions.secondary[k] !== k && transitions.secondary[k] !== transitions.primary[k]);
+  for (let k = 0; k < 6; k++)
+    assert.ok(transitions.secondary[k] !== k && transitions.secondary[k] !== transitions.primary[k]);
 });
 
 library('first-order: empirical topic transitions match the truth (chi-square per topic)', () => {
   const corpus = generateSynthetic(options);
   const sequences: number[][] = [];
-  for (let d = 0; d + 1 < corpus.offsets.length; d++) sequences.push(Array.from(corpus.topics.subarray(corpus.offsets[d], corpus.offsets[d + 1])));
+  for (let d = 0; d + 1 < corpus.offsets.length; d++)
+    sequences.push(Array.from(corpus.topics.subarray(corpus.offsets[d], corpus.offsets[d + 1])));
   assert.is(checkTransitions(sequences, corpus.transitions, 6), 6);
 });
 
 library('second-order: the pair rule holds and the previous topic alone does not predict the next one', () => {
   const corpus = generateSynthetic({ ...options, dynamics: 'second-order', sequences: 3000 });
   const sequences: number[][] = [];
-  for (let d = 0; d + 1 < corpus.offsets.length; d++) sequences.push(Array.from(corpus.topics.subarray(corpus.offsets[d], corpus.offsets[d + 1])));
+  for (let d = 0; d + 1 < corpus.offsets.length; d++)
+    sequences.push(Array.from(corpus.topics.subarray(corpus.offsets[d], corpus.offsets[d + 1])));
   const tested = checkTransitions(sequences, corpus.transitions, 6);
   assert.ok(tested >= 20, `only ${tested} pair contexts had enough data`);
   // a first-order predictor (most frequent next topic given the previous one) is clearly worse than the pair rule
@@ -162,7 +182,10 @@ library('second-order: the pair rule holds and the previous topic alone does not
 library('invalid options are rejected with the reason', () => {
   assert.throws(() => generateSynthetic({ ...options, vocabulary: 3 }), /vocabulary 3 is smaller than topics 6/);
   assert.throws(() => generateSynthetic({ ...options, topics: 0 }), /topics must be a whole number/);
-  assert.throws(() => generateSynthetic({ ...options, dynamics: 'third-order' as never }), /dynamics 'third-order' is unknown/);
+  assert.throws(
+    () => generateSynthetic({ ...options, dynamics: 'third-order' as never }),
+    /dynamics 'third-order' is unknown/,
+  );
   assert.throws(() => generateSynthetic({ ...options, concentration: -1 }), /concentration must be a positive number/);
 });
 
@@ -171,72 +194,115 @@ library.run();
 const cli = suite('generate: written files');
 
 interface Truth {
-  topics: number; vocabularySize: number; actions: string[]; phi: number[][];
-  transitions: TransitionStructure; topicSequences: number[][]; tokens: number; seed: number;
+  topics: number;
+  vocabularySize: number;
+  actions: string[];
+  phi: number[][];
+  transitions: TransitionStructure;
+  topicSequences: number[][];
+  tokens: number;
+  seed: number;
 }
 
 for (const format of ['text', 'jsonl'] as const) {
-  cli(`${format}: the file parses back, matches the library's corpus, and its action frequencies follow phi`, async () => {
-    const out = join(folder, `corpus.${format === 'text' ? 'txt' : 'jsonl'}.gz`);
-    const truthPath = join(folder, `truth-${format}.json`);
-    const result = await runCli(['generate', '--out', out, '--truth', truthPath, '--topics', '6', '--vocabulary', '120',
-      '--sequences', '800', '--length', '60', '--seed', '7', '--json']);
-    assert.is(result.code, 0, result.stderr);
-    const summary = JSON.parse(result.stdout.trim().split('\n').pop()!);
-    assert.is(summary.format, format);
-    const raw = await readDocuments(out);
-    assert.is(raw.format, format);
-    const truth = JSON.parse(readFileSync(truthPath, 'utf8')) as Truth;
-    const expected = generateSynthetic(options);
-    assert.is(raw.tokens.length, expected.tokens.length);
-    assert.is(truth.tokens, expected.tokens.length);
-    assert.equal(Array.from(raw.offsets), Array.from(expected.offsets));
-    // the same actions, by name, as the library draws for this seed
-    for (let t = 0; t < raw.tokens.length; t++) {
-      if (raw.tokenStrings[raw.tokens[t]] !== actionName(expected.tokens[t])) {
-        assert.unreachable(`token ${t} is ${raw.tokenStrings[raw.tokens[t]]}, expected ${actionName(expected.tokens[t])}`);
+  cli(
+    `${format}: the file parses back, matches the library's corpus, and its action frequencies follow phi`,
+    async () => {
+      const out = join(folder, `corpus.${format === 'text' ? 'txt' : 'jsonl'}.gz`);
+      const truthPath = join(folder, `truth-${format}.json`);
+      const result = await runCli([
+        'generate',
+        '--out',
+        out,
+        '--truth',
+        truthPath,
+        '--topics',
+        '6',
+        '--vocabulary',
+        '120',
+        '--sequences',
+        '800',
+        '--length',
+        '60',
+        '--seed',
+        '7',
+        '--json',
+      ]);
+      assert.is(result.code, 0, result.stderr);
+      const summary = JSON.parse(result.stdout.trim().split('\n').pop()!);
+      assert.is(summary.format, format);
+      const raw = await readDocuments(out);
+      assert.is(raw.format, format);
+      const truth = JSON.parse(readFileSync(truthPath, 'utf8')) as Truth;
+      const expected = generateSynthetic(options);
+      assert.is(raw.tokens.length, expected.tokens.length);
+      assert.is(truth.tokens, expected.tokens.length);
+      assert.equal(Array.from(raw.offsets), Array.from(expected.offsets));
+      // the same actions, by name, as the library draws for this seed
+      for (let t = 0; t < raw.tokens.length; t++) {
+        if (raw.tokenStrings[raw.tokens[t]] !== actionName(expected.tokens[t])) {
+          assert.unreachable(
+            `token ${t} is ${raw.tokenStrings[raw.tokens[t]]}, expected ${actionName(expected.tokens[t])}`,
+          );
+        }
       }
-    }
-    if (format === 'jsonl') assert.equal(raw.ids.slice(0, 2), ['s0', 's1']);
-    assert.is(truth.phi.length, 6);
-    assert.is(truth.phi[0].length, 120);
-    assert.is(truth.topicSequences.length, raw.offsets.length - 1);
-    // per topic, the actions written at the positions the truth assigns to it follow phi_k
-    const column = new Map(truth.actions.map((name, w) => [name, w]));
-    const observed = Array.from({ length: 6 }, () => new Float64Array(120));
-    for (let d = 0; d + 1 < raw.offsets.length; d++) {
-      const topics = truth.topicSequences[d];
-      assert.is(topics.length, raw.offsets[d + 1] - raw.offsets[d]);
-      for (let t = raw.offsets[d]; t < raw.offsets[d + 1]; t++) {
-        observed[topics[t - raw.offsets[d]]][column.get(raw.tokenStrings[raw.tokens[t]])!]++;
+      if (format === 'jsonl') assert.equal(raw.ids.slice(0, 2), ['s0', 's1']);
+      assert.is(truth.phi.length, 6);
+      assert.is(truth.phi[0].length, 120);
+      assert.is(truth.topicSequences.length, raw.offsets.length - 1);
+      // per topic, the actions written at the positions the truth assigns to it follow phi_k
+      const column = new Map(truth.actions.map((name, w) => [name, w]));
+      const observed = Array.from({ length: 6 }, () => new Float64Array(120));
+      for (let d = 0; d + 1 < raw.offsets.length; d++) {
+        const topics = truth.topicSequences[d];
+        assert.is(topics.length, raw.offsets[d + 1] - raw.offsets[d]);
+        for (let t = raw.offsets[d]; t < raw.offsets[d + 1]; t++) {
+          observed[topics[t - raw.offsets[d]]][column.get(raw.tokenStrings[raw.tokens[t]])!]++;
+        }
       }
-    }
-    for (let k = 0; k < 6; k++) {
-      const sum = truth.phi[k].reduce((s, p) => s + p, 0);
-      assert.ok(Math.abs(sum - 1) < 1e-9, `phi row ${k} sums to ${sum}`);
-      const { statistic, df } = chiSquare(observed[k], truth.phi[k]);
-      assert.ok(statistic < chiSquareCritical(df), `topic ${k}: chi-square ${statistic.toFixed(1)} with ${df} df`);
-    }
-    assert.is(checkTransitions(truth.topicSequences, truth.transitions, 6), 6);
-  });
+      for (let k = 0; k < 6; k++) {
+        const sum = truth.phi[k].reduce((s, p) => s + p, 0);
+        assert.ok(Math.abs(sum - 1) < 1e-9, `phi row ${k} sums to ${sum}`);
+        const { statistic, df } = chiSquare(observed[k], truth.phi[k]);
+        assert.ok(statistic < chiSquareCritical(df), `topic ${k}: chi-square ${statistic.toFixed(1)} with ${df} df`);
+      }
+      assert.is(checkTransitions(truth.topicSequences, truth.transitions, 6), 6);
+    },
+  );
 }
 
 cli('the same command twice writes byte-identical files', async () => {
   const a = join(folder, 'same-a.txt');
   const b = join(folder, 'same-b.txt');
   for (const out of [a, b]) {
-    const result = await runCli(['generate', '--out', out, '--sequences', '50', '--seed', '3', '--dynamics', 'second-order']);
+    const result = await runCli([
+      'generate',
+      '--out',
+      out,
+      '--sequences',
+      '50',
+      '--seed',
+      '3',
+      '--dynamics',
+      'second-order',
+    ]);
     assert.is(result.code, 0, result.stderr);
   }
   assert.ok(readFileSync(a).equals(readFileSync(b)));
-  assert.match((await runCli(['generate', '--out', a, '--sequences', '50', '--seed', '3'])).stdout, /wrote 50 sequences/);
+  assert.match(
+    (await runCli(['generate', '--out', a, '--sequences', '50', '--seed', '3'])).stdout,
+    /wrote 50 sequences/,
+  );
 });
 
 cli('bad flags exit 2 with a message and write nothing', async () => {
   const before = readdirSync(folder).length;
   const cases: [string[], RegExp][] = [
     [['generate', '--out', join(folder, 'x.txt'), '--topics', '0'], /--topics must be between 1/],
-    [['generate', '--out', join(folder, 'x.txt'), '--topics', '10', '--vocabulary', '5'], /--vocabulary 5 is smaller than --topics 10/],
+    [
+      ['generate', '--out', join(folder, 'x.txt'), '--topics', '10', '--vocabulary', '5'],
+      /--vocabulary 5 is smaller than --topics 10/,
+    ],
     [['generate', '--out', join(folder, 'x.txt'), '--format', 'csv'], /--format must be one of text, jsonl, events/],
     [['generate', '--out', join(folder, 'x.txt'), '--dynamics', 'chaos'], /--dynamics must be one of/],
     [['generate', '--out', join(folder, 'x.txt'), '--length', 'ten'], /--length must be a whole number/],

@@ -21,7 +21,13 @@ import { generateSynthetic, nextTopicDistribution, type SyntheticCorpus } from '
 import { runCli } from './helpers/cli.js';
 import { topicTransitionMatrix } from '../src/eval/transitions.js';
 import type { Kernel, LstmInputPath } from '../src/kernels/types.js';
-import { glorotScaleParameters, kernelBackend, largestDifference, randomSequences, skippedNotice } from './helpers/lstm-fixtures.js';
+import {
+  glorotScaleParameters,
+  kernelBackend,
+  largestDifference,
+  randomSequences,
+  skippedNotice,
+} from './helpers/lstm-fixtures.js';
 
 const backend = kernelBackend;
 const skipped = (name: string, why: string) => skippedNotice('kernel trainer test', name, why);
@@ -78,7 +84,10 @@ for (const name of ['native', 'wasm'] as const) {
         const firstReference = await reference.train({ ...args, tokenBudget: tokens });
         assert.is(first.windows, 1);
         assert.is(firstReference.windows, 1);
-        assert.ok(Math.abs(first.meanLoss - firstReference.meanLoss) < 1e-5, `${variant.name}: first loss ${first.meanLoss} vs ${firstReference.meanLoss}`);
+        assert.ok(
+          Math.abs(first.meanLoss - firstReference.meanLoss) < 1e-5,
+          `${variant.name}: first loss ${first.meanLoss} vs ${firstReference.meanLoss}`,
+        );
         const moved = largestDifference(packParameters(parameters), trainer.packedParameters());
         assert.ok(moved > 0.5 * LEARNING_RATE, `${variant.name}: the step moved the weights by ${moved}`);
         const one = largestDifference(trainer.packedParameters(), packParameters(await reference.getParameters()));
@@ -88,8 +97,14 @@ for (const name of ['native', 'wasm'] as const) {
         assert.is(later.windows, 19);
         const twenty = largestDifference(trainer.packedParameters(), packParameters(await reference.getParameters()));
         assert.ok(twenty < 1e-3, `${name} ${variant.name}: after 20 steps the weights differ by ${twenty}`);
-        assert.ok(Math.abs(later.meanLoss - laterReference.meanLoss) < 1e-3, `${variant.name}: losses ${later.meanLoss} vs ${laterReference.meanLoss}`);
-        assert.ok(later.meanLoss < first.meanLoss, `${variant.name}: the loss falls (${first.meanLoss} -> ${later.meanLoss})`);
+        assert.ok(
+          Math.abs(later.meanLoss - laterReference.meanLoss) < 1e-3,
+          `${variant.name}: losses ${later.meanLoss} vs ${laterReference.meanLoss}`,
+        );
+        assert.ok(
+          later.meanLoss < first.meanLoss,
+          `${variant.name}: the loss falls (${first.meanLoss} -> ${later.meanLoss})`,
+        );
       } finally {
         reference.dispose();
       }
@@ -126,7 +141,10 @@ for (const name of ['native', 'wasm'] as const) {
       await reference.setTrainerState(saved);
       const fromKernel = await first.train({ ...args, tokenBudget: tokens });
       const fromReference = await reference.train({ ...args, tokenBudget: tokens });
-      assert.ok(Math.abs(fromKernel.meanLoss - fromReference.meanLoss) < 1e-5, `the same window: losses ${fromKernel.meanLoss} vs ${fromReference.meanLoss}`);
+      assert.ok(
+        Math.abs(fromKernel.meanLoss - fromReference.meanLoss) < 1e-5,
+        `the same window: losses ${fromKernel.meanLoss} vs ${fromReference.meanLoss}`,
+      );
       const step = largestDifference(first.packedParameters(), packParameters(await reference.getParameters()));
       assert.ok(step < 1e-5, `${name}: the step after the hand-over differs by ${step}`);
       // and back: a new kernel trainer continues from TF.js's state
@@ -188,15 +206,36 @@ async function generatedTruth(): Promise<WrittenTruth> {
   if (written !== null) return written;
   const folder = mkdtempSync(join(tmpdir(), 'lla-truth-'));
   try {
-    const run = await runCli(['generate', '--out', join(folder, 'corpus.tsv'), '--truth', join(folder, 'truth.json'),
-      '--topics', String(TRUTH.topics), '--vocabulary', String(TRUTH.vocabulary), '--sequences', String(TRUTH.sequences),
-      '--length', String(TRUTH.length), '--seed', String(TRUTH.seed), '--dynamics', TRUTH.dynamics]);
+    const run = await runCli([
+      'generate',
+      '--out',
+      join(folder, 'corpus.tsv'),
+      '--truth',
+      join(folder, 'truth.json'),
+      '--topics',
+      String(TRUTH.topics),
+      '--vocabulary',
+      String(TRUTH.vocabulary),
+      '--sequences',
+      String(TRUTH.sequences),
+      '--length',
+      String(TRUTH.length),
+      '--seed',
+      String(TRUTH.seed),
+      '--dynamics',
+      TRUTH.dynamics,
+    ]);
     assert.is(run.code, 0, run.stderr);
-    const truth = JSON.parse(readFileSync(join(folder, 'truth.json'), 'utf8')) as
-      { topicSequences: number[][]; transitions: SyntheticCorpus['transitions']; topics: number };
+    const truth = JSON.parse(readFileSync(join(folder, 'truth.json'), 'utf8')) as {
+      topicSequences: number[][];
+      transitions: SyntheticCorpus['transitions'];
+      topics: number;
+    };
     assert.is(truth.topics, TRUTH.topics);
     const offsets = new Int32Array(truth.topicSequences.length + 1);
-    truth.topicSequences.forEach((row, d) => { offsets[d + 1] = offsets[d]! + row.length; });
+    truth.topicSequences.forEach((row, d) => {
+      offsets[d + 1] = offsets[d]! + row.length;
+    });
     written = { offsets, topics: Int32Array.from(truth.topicSequences.flat()), transitions: truth.transitions };
     return written;
   } finally {
@@ -207,13 +246,29 @@ async function generatedTruth(): Promise<WrittenTruth> {
 async function recoveryError(kernel: Kernel, engine: 'kernel' | 'tfjs'): Promise<number> {
   const truth = await generatedTruth();
   const K = TRUTH.topics;
-  const options = { variant: 'lla' as const, numTopics: K, vocabularySize: TRUTH.vocabulary, hidden: RECOVERY.hidden,
-    embedding: RECOVERY.embedding, learningRate: RECOVERY.learningRate, seed: 2 };
-  const lstm = engine === 'kernel' ? new KernelTopicLstm({ ...options, kernel }) : await createTopicLstm({ ...options, tfBackend: 'wasm' });
+  const options = {
+    variant: 'lla' as const,
+    numTopics: K,
+    vocabularySize: TRUTH.vocabulary,
+    hidden: RECOVERY.hidden,
+    embedding: RECOVERY.embedding,
+    learningRate: RECOVERY.learningRate,
+    seed: 2,
+  };
+  const lstm =
+    engine === 'kernel'
+      ? new KernelTopicLstm({ ...options, kernel })
+      : await createTopicLstm({ ...options, tfBackend: 'wasm' });
   try {
     // the M-step alone: a next-topic language model on the true topic sequences
-    const result = await lstm.train({ inputs: truth.topics, targets: truth.topics, offsets: truth.offsets,
-      tokenBudget: RECOVERY.tokens, bptt: RECOVERY.bptt, batch: RECOVERY.batch });
+    const result = await lstm.train({
+      inputs: truth.topics,
+      targets: truth.topics,
+      offsets: truth.offsets,
+      tokenBudget: RECOVERY.tokens,
+      bptt: RECOVERY.bptt,
+      batch: RECOVERY.batch,
+    });
     assert.ok(result.tokens >= RECOVERY.tokens);
     const learned = topicTransitionMatrix(kernel, truth.offsets, truth.topics, await lstm.cellWeights(), K);
     assert.is(learned.emptyRows.length, 0);
@@ -235,10 +290,28 @@ for (const name of ['native', 'wasm'] as const) {
     // the written truth is the generator's: same sequences as the in-process corpus of the same options
     const synthetic = generateSynthetic(TRUTH);
     assert.equal(Array.from(truth.topics.subarray(0, 200)), Array.from(synthetic.topics.subarray(0, 200)));
-    const untrained = new KernelTopicLstm({ variant: 'lla', numTopics: TRUTH.topics, vocabularySize: TRUTH.vocabulary,
-      hidden: RECOVERY.hidden, embedding: RECOVERY.embedding, learningRate: RECOVERY.learningRate, seed: 2, kernel });
-    const before = topicTransitionMatrix(kernel, truth.offsets, truth.topics, await untrained.cellWeights(), TRUTH.topics);
-    const far = meanTotalVariation(before.matrix, (j) => nextTopicDistribution(truth.transitions, TRUTH.topics, j, j), TRUTH.topics);
+    const untrained = new KernelTopicLstm({
+      variant: 'lla',
+      numTopics: TRUTH.topics,
+      vocabularySize: TRUTH.vocabulary,
+      hidden: RECOVERY.hidden,
+      embedding: RECOVERY.embedding,
+      learningRate: RECOVERY.learningRate,
+      seed: 2,
+      kernel,
+    });
+    const before = topicTransitionMatrix(
+      kernel,
+      truth.offsets,
+      truth.topics,
+      await untrained.cellWeights(),
+      TRUTH.topics,
+    );
+    const far = meanTotalVariation(
+      before.matrix,
+      (j) => nextTopicDistribution(truth.transitions, TRUTH.topics, j, j),
+      TRUTH.topics,
+    );
     assert.ok(far > 0.5, `untrained: mean total variation ${far}`);
   });
 }

@@ -7,14 +7,32 @@ import * as assert from 'uvu/assert';
 import { loadKernel } from '../src/kernels/loader.js';
 import { FILTER_ITERATION_BASE, RANDOM_TOPICS_ITERATION, ReferenceStream } from '../src/kernels/rng.js';
 import type {
-  AliasTables, BackendName, CellWeights, CountTables, FilterState, Kernel, KernelMode, ProposalSchedule, SweepArgs, SweepMode,
+  AliasTables,
+  BackendName,
+  CellWeights,
+  CountTables,
+  FilterState,
+  Kernel,
+  KernelMode,
+  ProposalSchedule,
+  SweepArgs,
+  SweepMode,
 } from '../src/kernels/types.js';
 import {
-  chain, exactTarget, largestGap, phiOf, randomCorpus, randomWeights as randomCellWeights, sweepArgs as kernelSweepArgs,
+  chain,
+  exactTarget,
+  largestGap,
+  phiOf,
+  randomCorpus,
+  randomWeights as randomCellWeights,
+  sweepArgs as kernelSweepArgs,
 } from './helpers/kernel-data.js';
 import { mulberry32 as testRandom } from './helpers/mulberry32.js';
 
-const BACKENDS: BackendName[] = (process.env.LLA_TEST_BACKENDS?.split(',') as BackendName[] | undefined) ?? ['native', 'wasm'];
+const BACKENDS: BackendName[] = (process.env.LLA_TEST_BACKENDS?.split(',') as BackendName[] | undefined) ?? [
+  'native',
+  'wasm',
+];
 
 // ---------------------------------------------------------------- small deterministic helpers (not the kernel's)
 
@@ -31,14 +49,25 @@ function rebuildCorpus(k: Kernel, T: number, V: number, K: number, draw: () => [
   for (let w = 0; w < V; w++) wordOffsets[w + 1] += wordOffsets[w];
   const fill = Int32Array.from(wordOffsets);
   const wordTokens = k.allocInt32(T);
-  tokens.forEach((w, i) => { wordTokens[fill[w]++] = i; });
+  tokens.forEach((w, i) => {
+    wordTokens[fill[w]++] = i;
+  });
   const countTables = (): CountTables => ({
-    rowOffsets: k.allocInt32(V + 1), rowTopics: k.allocInt32(T), rowCounts: k.allocInt32(T), topicTotals: k.allocInt32(K),
+    rowOffsets: k.allocInt32(V + 1),
+    rowTopics: k.allocInt32(T),
+    rowCounts: k.allocInt32(T),
+    topicTotals: k.allocInt32(K),
   });
   return { tokens, topics, wordOffsets, wordTokens, countTables };
 }
 
-function randomWeights(random: () => number, numTopics: number, rows: number, hidden: number, outputScale = 1): CellWeights {
+function randomWeights(
+  random: () => number,
+  numTopics: number,
+  rows: number,
+  hidden: number,
+  outputScale = 1,
+): CellWeights {
   const uniform = (length: number, scale: number) => Float32Array.from({ length }, () => (2 * random() - 1) * scale);
   return {
     hidden,
@@ -94,30 +123,53 @@ function piAfter(weights: CellWeights, inputs: number[]): Float64Array {
 
 // ---------------------------------------------------------------- counts, phi, tables
 
-interface Tables { counts: CountTables; alias: AliasTables; nnz: number; phi: number[][] /* [K][V] */ }
+interface Tables {
+  counts: CountTables;
+  alias: AliasTables;
+  nnz: number;
+  phi: number[][]; /* [K][V] */
+}
 
 /** Kernel tables from an assignment, plus phi computed here from dense counts. */
-function buildTables(kernel: Kernel, tokens: Int32Array, topics: Int32Array, K: number, V: number, beta: number): Tables {
+function buildTables(
+  kernel: Kernel,
+  tokens: Int32Array,
+  topics: Int32Array,
+  K: number,
+  V: number,
+  beta: number,
+): Tables {
   const T = tokens.length;
   const wordOffsets = kernel.allocInt32(V + 1);
   for (const w of tokens) wordOffsets[w + 1]++;
   for (let w = 0; w < V; w++) wordOffsets[w + 1] += wordOffsets[w];
   const fill = Int32Array.from(wordOffsets);
   const wordTokens = kernel.allocInt32(T);
-  tokens.forEach((w, i) => { wordTokens[fill[w]++] = i; });
+  tokens.forEach((w, i) => {
+    wordTokens[fill[w]++] = i;
+  });
   const counts: CountTables = {
-    rowOffsets: kernel.allocInt32(V + 1), rowTopics: kernel.allocInt32(T), rowCounts: kernel.allocInt32(T),
+    rowOffsets: kernel.allocInt32(V + 1),
+    rowTopics: kernel.allocInt32(T),
+    rowCounts: kernel.allocInt32(T),
     topicTotals: kernel.allocInt32(K),
   };
   const nnz = kernel.buildCounts(tokens, wordOffsets, wordTokens, topics, K, counts);
   const alias: AliasTables = {
-    sparseProb: kernel.allocFloat32(T), sparseAlias: kernel.allocInt32(T), sparseMass: kernel.allocFloat64(V),
-    denseProb: kernel.allocFloat32(K), denseAlias: kernel.allocInt32(K), denseMass: kernel.allocFloat64(1),
+    sparseProb: kernel.allocFloat32(T),
+    sparseAlias: kernel.allocInt32(T),
+    sparseMass: kernel.allocFloat64(V),
+    denseProb: kernel.allocFloat32(K),
+    denseAlias: kernel.allocInt32(K),
+    denseMass: kernel.allocFloat64(1),
   };
   kernel.buildAlias(counts, K, beta, alias);
   const dense = Array.from({ length: K }, () => new Float64Array(V));
   const totals = new Float64Array(K);
-  tokens.forEach((w, i) => { dense[topics[i]][w]++; totals[topics[i]]++; });
+  tokens.forEach((w, i) => {
+    dense[topics[i]][w]++;
+    totals[topics[i]]++;
+  });
   const phi = dense.map((row, k) => Array.from(row, (n) => (n + beta) / (totals[k] + V * beta)));
   return { counts, alias, nnz, phi };
 }
@@ -201,12 +253,30 @@ function copies(kernel: Kernel, sequence: number[], previous: number[], D: numbe
   return { tokens, topicsPrev, offsets, topicsNext: kernel.allocInt32(n * D) };
 }
 
-function sweepArgs(fixture: Fixture, mode: SweepMode, corpus: ReturnType<typeof copies>, extra: Partial<SweepArgs>): SweepArgs {
+function sweepArgs(
+  fixture: Fixture,
+  mode: SweepMode,
+  corpus: ReturnType<typeof copies>,
+  extra: Partial<SweepArgs>,
+): SweepArgs {
   return {
-    mode, exact: false, mhSteps: 2, proposals: 'cycle', numTopics: K, vocabularySize: V,
-    ...corpus, counts: fixture.counts, alias: fixture.alias, beta: BETA, alpha: ALPHA, sequenceSmoothing: 0.1,
+    mode,
+    exact: false,
+    mhSteps: 2,
+    proposals: 'cycle',
+    numTopics: K,
+    vocabularySize: V,
+    ...corpus,
+    counts: fixture.counts,
+    alias: fixture.alias,
+    beta: BETA,
+    alpha: ALPHA,
+    sequenceSmoothing: 0.1,
     weights: mode === 'lla' ? fixture.weights : mode === 'word-lla' ? fixture.wordWeights : undefined,
-    seed: 42, iteration: 3, threads: 2, ...extra,
+    seed: 42,
+    iteration: 3,
+    threads: 2,
+    ...extra,
   };
 }
 
@@ -246,11 +316,20 @@ for (const backend of BACKENDS) {
 
   test(`${title}: random streams equal the BigInt reference`, async () => {
     const k = await kernel();
-    for (const [seed, iteration, index] of [[0, 0, 0], [1, 2, 3], [123456789, 0xFFFFFFFF, 77], [2 ** 53 - 1, 0x80000005, 2 ** 40]]) {
+    for (const [seed, iteration, index] of [
+      [0, 0, 0],
+      [1, 2, 3],
+      [123456789, 0xffffffff, 77],
+      [2 ** 53 - 1, 0x80000005, 2 ** 40],
+    ]) {
       const out = new Uint32Array(40);
       k.randomStream(seed, iteration, index, out);
       const reference = new ReferenceStream(seed, iteration, index);
-      assert.equal(Array.from(out), Array.from({ length: 40 }, () => reference.nextHigh32()), `stream ${seed}/${iteration}/${index}`);
+      assert.equal(
+        Array.from(out),
+        Array.from({ length: 40 }, () => reference.nextHigh32()),
+        `stream ${seed}/${iteration}/${index}`,
+      );
     }
     const offsets = Int32Array.from([0, 3, 3, 10]);
     const topics = k.allocInt32(10);
@@ -306,21 +385,33 @@ for (const backend of BACKENDS) {
       for (let i = 0; i < K; i++) assert.ok(Math.abs(q[i] - target[i]) < 1e-6, `q_${w}(${i}) ${q[i]} vs ${target[i]}`);
     }
     assert.is(total, 80);
-    assert.is(Array.from(counts.topicTotals).reduce((a, b) => a + b, 0), 80);
+    assert.is(
+      Array.from(counts.topicTotals).reduce((a, b) => a + b, 0),
+      80,
+    );
   });
 
   test(`${title}: on a skewed corpus, counts equal a plain count and each alias row reproduces its weights`, async () => {
     const k = await kernel();
     // rows from one entry to many, SIMD lanes and scalar tails alike
     const random = testRandom(1);
-    const T = 2400, V = 40, K = 50, beta = 0.05;
-    const { tokens, topics, wordOffsets, wordTokens, countTables } = rebuildCorpus(k, T, V, K,
-      () => [Math.min(V - 1, Math.floor(V * random() * random())), Math.floor(random() * random() * K)]);
+    const T = 2400,
+      V = 40,
+      K = 50,
+      beta = 0.05;
+    const { tokens, topics, wordOffsets, wordTokens, countTables } = rebuildCorpus(k, T, V, K, () => [
+      Math.min(V - 1, Math.floor(V * random() * random())),
+      Math.floor(random() * random() * K),
+    ]);
     const counts = countTables();
     const nnz = k.buildCounts(tokens, wordOffsets, wordTokens, topics, K, counts);
     const alias: AliasTables = {
-      sparseProb: k.allocFloat32(T), sparseAlias: k.allocInt32(T), sparseMass: k.allocFloat64(V),
-      denseProb: k.allocFloat32(K), denseAlias: k.allocInt32(K), denseMass: k.allocFloat64(1),
+      sparseProb: k.allocFloat32(T),
+      sparseAlias: k.allocInt32(T),
+      sparseMass: k.allocFloat64(V),
+      denseProb: k.allocFloat32(K),
+      denseAlias: k.allocInt32(K),
+      denseMass: k.allocFloat64(1),
     };
     k.buildAlias(counts, K, beta, alias);
     const dense = new Map<number, number>();
@@ -338,10 +429,12 @@ for (const backend of BACKENDS) {
     }
     assert.is(counts.rowOffsets[V], entry);
     assert.is(nnz, entry);
-    for (let topic = 0; topic < K; topic++) assert.is(counts.topicTotals[topic], topics.filter((z) => z === topic).length);
+    for (let topic = 0; topic < K; topic++)
+      assert.is(counts.topicTotals[topic], topics.filter((z) => z === topic).length);
     // each sparse row implies (prob_i [own = k] + (1 - prob_i) [alias = k]) / n, its weights normalised
     for (let w = 0; w < V; w++) {
-      const begin = counts.rowOffsets[w], n = counts.rowOffsets[w + 1] - begin;
+      const begin = counts.rowOffsets[w],
+        n = counts.rowOffsets[w + 1] - begin;
       let mass = 0;
       const weights = new Map<number, number>();
       for (let i = begin; i < begin + n; i++) {
@@ -352,7 +445,9 @@ for (const backend of BACKENDS) {
       assert.ok(Math.abs(alias.sparseMass[w] - mass) < 1e-12 * Math.max(1, mass), `sparseMass[${w}]`);
       const implied = new Map<number, number>();
       for (let i = begin; i < begin + n; i++) {
-        const own = counts.rowTopics[i], other = alias.sparseAlias[i], p = alias.sparseProb[i];
+        const own = counts.rowTopics[i],
+          other = alias.sparseAlias[i],
+          p = alias.sparseProb[i];
         implied.set(own, (implied.get(own) ?? 0) + p / n);
         implied.set(other, (implied.get(other) ?? 0) + (1 - p) / n);
       }
@@ -369,7 +464,10 @@ for (const backend of BACKENDS) {
       implied[alias.denseAlias[i]] += (1 - alias.denseProb[i]) / K;
     }
     for (let topic = 0; topic < K; topic++) {
-      assert.ok(Math.abs(implied[topic] - beta / (counts.topicTotals[topic] + V * beta) / denseMass) < 1e-6, `dense topic ${topic}`);
+      assert.ok(
+        Math.abs(implied[topic] - beta / (counts.topicTotals[topic] + V * beta) / denseMass) < 1e-6,
+        `dense topic ${topic}`,
+      );
     }
   });
 
@@ -384,14 +482,21 @@ for (const backend of BACKENDS) {
       const D = 4000;
       for (const schedule of schedules) {
         const corpus = copies(k, sequence, previous, D);
-        const result = await k.sweep(sweepArgs(fixture, mode, corpus, {
-          exact: schedule === 'exact', mhSteps: 40, proposals: schedule === 'exact' ? 'cycle' : schedule,
-          iteration: schedules.indexOf(schedule),
-        }));
+        const result = await k.sweep(
+          sweepArgs(fixture, mode, corpus, {
+            exact: schedule === 'exact',
+            mhSteps: 40,
+            proposals: schedule === 'exact' ? 'cycle' : schedule,
+            iteration: schedules.indexOf(schedule),
+          }),
+        );
         const firsts = Array.from({ length: D }, (_, d) => corpus.topicsNext[d * sequence.length]);
         const observed = histogram(firsts, K);
         const fit = chiSquare(observed, expected);
-        assert.ok(fit.statistic < fit.critical, `${mode}/${schedule}: chi-square ${fit.statistic.toFixed(1)} >= ${fit.critical.toFixed(1)} (observed ${observed}, expected ${expected.map((p) => (p * D).toFixed(0))})`);
+        assert.ok(
+          fit.statistic < fit.critical,
+          `${mode}/${schedule}: chi-square ${fit.statistic.toFixed(1)} >= ${fit.critical.toFixed(1)} (observed ${observed}, expected ${expected.map((p) => (p * D).toFixed(0))})`,
+        );
         // power: the same sample is far from the proposal alone
         const wrong = chiSquare(observed, wordOnly);
         assert.ok(wrong.statistic > wrong.critical, `${mode}/${schedule}: the test cannot tell the target from q_w`);
@@ -439,14 +544,20 @@ for (const backend of BACKENDS) {
     const V = 5_000;
     const K = 300;
     const random = testRandom(41);
-    const { tokens, topics, wordOffsets, wordTokens, countTables } = rebuildCorpus(k, T, V, K,
-      () => [Math.min(V - 1, Math.floor(Math.exp(random() * Math.log(V + 1))) - 1), Math.floor(random() * random() * K)]);
+    const { tokens, topics, wordOffsets, wordTokens, countTables } = rebuildCorpus(k, T, V, K, () => [
+      Math.min(V - 1, Math.floor(Math.exp(random() * Math.log(V + 1))) - 1),
+      Math.floor(random() * random() * K),
+    ]);
     const build = (threads: number | undefined) => {
       const counts = countTables();
       const nnz = k.buildCounts(tokens, wordOffsets, wordTokens, topics, K, counts, threads);
       const alias: AliasTables = {
-        sparseProb: k.allocFloat32(T), sparseAlias: k.allocInt32(T), sparseMass: k.allocFloat64(V),
-        denseProb: k.allocFloat32(K), denseAlias: k.allocInt32(K), denseMass: k.allocFloat64(1),
+        sparseProb: k.allocFloat32(T),
+        sparseAlias: k.allocInt32(T),
+        sparseMass: k.allocFloat64(V),
+        denseProb: k.allocFloat32(K),
+        denseAlias: k.allocInt32(K),
+        denseMass: k.allocFloat64(1),
       };
       k.buildAlias(counts, K, 0.01, alias, threads);
       return { nnz, counts, alias };
@@ -460,7 +571,9 @@ for (const backend of BACKENDS) {
       const other = build(threads);
       assert.is(other.nnz, one.nnz, `nnz with ${threads} threads`);
       const same = (name: string, a: ArrayLike<number>, b: ArrayLike<number>, length: number) => {
-        for (let i = 0; i < length; i++) if (!Object.is(a[i], b[i])) assert.unreachable(`${name}[${i}] differs with ${threads} threads: ${a[i]} vs ${b[i]}`);
+        for (let i = 0; i < length; i++)
+          if (!Object.is(a[i], b[i]))
+            assert.unreachable(`${name}[${i}] differs with ${threads} threads: ${a[i]} vs ${b[i]}`);
       };
       same('rowOffsets', one.counts.rowOffsets, other.counts.rowOffsets, V + 1);
       same('rowTopics', one.counts.rowTopics, other.counts.rowTopics, one.nnz);
@@ -482,13 +595,18 @@ for (const backend of BACKENDS) {
     const V = 3_000;
     const K = 50;
     const random = testRandom(43);
-    const { tokens, topics, wordOffsets, wordTokens, countTables } = rebuildCorpus(k, T, V, K,
-      () => [Math.floor(random() * V), Math.floor(random() * K)]);
+    const { tokens, topics, wordOffsets, wordTokens, countTables } = rebuildCorpus(k, T, V, K, () => [
+      Math.floor(random() * V),
+      Math.floor(random() * K),
+    ]);
     const counts = countTables();
     const refuse = (label: string, index: Int32Array, pattern: RegExp) => {
       for (const threads of [1, 2]) {
-        assert.throws(() => k.buildCounts(tokens, wordOffsets, index, topics, K, counts, threads),
-          (error: Error) => pattern.test(error.message), `${label}, ${threads} thread(s)`);
+        assert.throws(
+          () => k.buildCounts(tokens, wordOffsets, index, topics, K, counts, threads),
+          (error: Error) => pattern.test(error.message),
+          `${label}, ${threads} thread(s)`,
+        );
       }
     };
     // in a late row (the last thread's range) and an early one
@@ -498,15 +616,31 @@ for (const backend of BACKENDS) {
     // two positions of different actions swapped
     const swapped = Int32Array.from(wordTokens);
     [swapped[early], swapped[late]] = [swapped[late], swapped[early]];
-    refuse('swapped', swapped, new RegExp(`wordTokens \\[${early}\\] is position ${wordTokens[late]} whose action is ${w}, not 7`));
+    refuse(
+      'swapped',
+      swapped,
+      new RegExp(`wordTokens \\[${early}\\] is position ${wordTokens[late]} whose action is ${w}, not 7`),
+    );
     // a position of the row listed twice, so another is missing: every listed position is still of its row's action
     const repeated = Int32Array.from(wordTokens);
     repeated[late] = repeated[late - 1];
-    refuse('repeated', repeated, new RegExp(`wordTokens \\[${late}\\] is position ${wordTokens[late - 1]}, not above the previous position ${wordTokens[late - 1]} of action ${w}`));
+    refuse(
+      'repeated',
+      repeated,
+      new RegExp(
+        `wordTokens \\[${late}\\] is position ${wordTokens[late - 1]}, not above the previous position ${wordTokens[late - 1]} of action ${w}`,
+      ),
+    );
     // two positions of one row out of order
     const unordered = Int32Array.from(wordTokens);
     [unordered[late - 1], unordered[late]] = [unordered[late], unordered[late - 1]];
-    refuse('unordered', unordered, new RegExp(`wordTokens \\[${late}\\] is position ${wordTokens[late - 1]}, not above the previous position ${wordTokens[late]}`));
+    refuse(
+      'unordered',
+      unordered,
+      new RegExp(
+        `wordTokens \\[${late}\\] is position ${wordTokens[late - 1]}, not above the previous position ${wordTokens[late]}`,
+      ),
+    );
     // and the right index is counted, every token once
     for (const threads of [1, 2]) {
       assert.ok(k.buildCounts(tokens, wordOffsets, wordTokens, topics, K, counts, threads) > 0);
@@ -530,14 +664,24 @@ for (const backend of BACKENDS) {
     const D = 6000;
     for (const schedule of schedules) {
       const corpus = copies(k, sequence, previous, D);
-      await k.sweep(sweepArgs(fixture, 'lla', corpus, {
-        exact: schedule === 'exact', mhSteps: 40, proposals: schedule === 'exact' ? 'cycle' : schedule, iteration: 11,
-      }));
+      await k.sweep(
+        sweepArgs(fixture, 'lla', corpus, {
+          exact: schedule === 'exact',
+          mhSteps: 40,
+          proposals: schedule === 'exact' ? 'cycle' : schedule,
+          iteration: 11,
+        }),
+      );
       const cells = Array.from({ length: D }, (_, d) => corpus.topicsNext[2 * d] * K + corpus.topicsNext[2 * d + 1]);
       const fit = chiSquare(histogram(cells, K * K), joint);
-      assert.ok(fit.statistic < fit.critical, `lla joint/${schedule}: chi-square ${fit.statistic.toFixed(1)} >= ${fit.critical.toFixed(1)}`);
+      assert.ok(
+        fit.statistic < fit.critical,
+        `lla joint/${schedule}: chi-square ${fit.statistic.toFixed(1)} >= ${fit.critical.toFixed(1)}`,
+      );
       // power: z1 drawn as if independent of z0 would fail
-      const p1Marginal = normalise(Array.from({ length: K }, (_, z1) => joint.filter((_, i) => i % K === z1).reduce((a, b) => a + b, 0)));
+      const p1Marginal = normalise(
+        Array.from({ length: K }, (_, z1) => joint.filter((_, i) => i % K === z1).reduce((a, b) => a + b, 0)),
+      );
       const independent = Array.from({ length: K * K }, (_, i) => p0[Math.floor(i / K)] * p1Marginal[i % K]);
       const wrong = chiSquare(histogram(cells, K * K), independent);
       assert.ok(wrong.statistic > wrong.critical, 'the test cannot tell dependence from independence');
@@ -550,10 +694,19 @@ for (const backend of BACKENDS) {
 
   /** p(z0, z1) after one sweep: z_t from prior(history, k) phi_{k,w_t} factor(history, k), the factor reading the
    * previous sweep's topics after t. */
-  function jointOfFirstTwo(phi: number[][], sequence: number[],
-    prior: (history: number[], k: number) => number, factor: ((history: number[], k: number) => number) | null): number[] {
-    const conditional = (history: number[]) => normalise(Array.from({ length: K }, (_, k) =>
-      prior(history, k) * phi[k][sequence[history.length]] * (factor ? factor(history, k) : 1)));
+  function jointOfFirstTwo(
+    phi: number[][],
+    sequence: number[],
+    prior: (history: number[], k: number) => number,
+    factor: ((history: number[], k: number) => number) | null,
+  ): number[] {
+    const conditional = (history: number[]) =>
+      normalise(
+        Array.from(
+          { length: K },
+          (_, k) => prior(history, k) * phi[k][sequence[history.length]] * (factor ? factor(history, k) : 1),
+        ),
+      );
     const p0 = conditional([]);
     const joint: number[] = [];
     for (let z0 = 0; z0 < K; z0++) {
@@ -571,12 +724,20 @@ for (const backend of BACKENDS) {
     for (let row = 0; row < rows; row++) {
       const weights = Array.from({ length: K }, () => 0.05 + random() ** 3);
       weights[(row + 2) % K] += 1.5;
-      normalise(weights).forEach((p, column) => { table[row * K + column] = p; });
+      normalise(weights).forEach((p, column) => {
+        table[row * K + column] = p;
+      });
     }
     return table;
   }
 
-  for (const [mode, lookahead, order] of [['lla', true, 1], ['hmm', true, 1], ['hmm', false, 1], ['hmm', true, 2], ['hmm', false, 2]] as const) {
+  for (const [mode, lookahead, order] of [
+    ['lla', true, 1],
+    ['hmm', true, 1],
+    ['hmm', false, 1],
+    ['hmm', true, 2],
+    ['hmm', false, 2],
+  ] as const) {
     test(`${title}: ${mode}${mode === 'hmm' ? ` of order ${order}` : ''}${lookahead ? ' with lookahead' : ''}: joint of (z0, z1) matches the exact conditionals (every schedule)`, async () => {
       const k = await kernel();
       const fixture = fixtureModel(k);
@@ -587,37 +748,49 @@ for (const backend of BACKENDS) {
       // p(z | context), the context's topics given oldest first, K before the sequence
       const table = (context: number[], z: number) => {
         const padded = [K, K, ...context];
-        return order === 1 ? transitions[padded[padded.length - 1] * K + z]
+        return order === 1
+          ? transitions[padded[padded.length - 1] * K + z]
           : transitions[(padded[padded.length - 2] * (K + 1) + padded[padded.length - 1]) * K + z];
       };
-      const prior = mode === 'lla'
-        ? (history: number[], z: number) => piAfter(fixture.weights, [K, ...history])[z]
-        : (history: number[], z: number) => table(history, z);
+      const prior =
+        mode === 'lla'
+          ? (history: number[], z: number) => piAfter(fixture.weights, [K, ...history])[z]
+          : (history: number[], z: number) => table(history, z);
       // the lookahead factor: the previous sweep's topics after position t (= history.length) given z there
-      const factor = mode === 'lla'
-        ? (history: number[], z: number) => piAfter(fixture.weights, [K, ...history, z])[previous[history.length + 1]]
-        : (history: number[], z: number) => {
-          const t = history.length;
-          let value = table([...history, z], previous[t + 1]);
-          if (order === 2 && t + 2 < sequence.length) value *= table([...history, z, previous[t + 1]], previous[t + 2]);
-          return value;
-        };
+      const factor =
+        mode === 'lla'
+          ? (history: number[], z: number) => piAfter(fixture.weights, [K, ...history, z])[previous[history.length + 1]]
+          : (history: number[], z: number) => {
+              const t = history.length;
+              let value = table([...history, z], previous[t + 1]);
+              if (order === 2 && t + 2 < sequence.length)
+                value *= table([...history, z, previous[t + 1]], previous[t + 2]);
+              return value;
+            };
       const expected = jointOfFirstTwo(fixture.phi, sequence, prior, lookahead ? factor : null);
       const other = jointOfFirstTwo(fixture.phi, sequence, prior, lookahead ? null : factor);
       const D = 6000;
       for (const schedule of schedules) {
         const corpus = copies(k, sequence, previous, D);
-        await k.sweep(sweepArgs(fixture, mode, corpus, {
-          // the sequence proposal alone reaches the topics missing from the sequence with probability 0.04 a
-          // step: the hmm table's favourites among them need a longer chain
-          exact: schedule === 'exact', mhSteps: schedule === 'sequence' ? 200 : 40,
-          proposals: schedule === 'exact' ? 'cycle' : schedule, iteration: 13,
-          lookahead, ...(mode === 'hmm' ? { transitions, transitionOrder: order } : {}),
-        }));
+        await k.sweep(
+          sweepArgs(fixture, mode, corpus, {
+            // the sequence proposal alone reaches the topics missing from the sequence with probability 0.04 a
+            // step: the hmm table's favourites among them need a longer chain
+            exact: schedule === 'exact',
+            mhSteps: schedule === 'sequence' ? 200 : 40,
+            proposals: schedule === 'exact' ? 'cycle' : schedule,
+            iteration: 13,
+            lookahead,
+            ...(mode === 'hmm' ? { transitions, transitionOrder: order } : {}),
+          }),
+        );
         const cells = Array.from({ length: D }, (_, d) => corpus.topicsNext[4 * d] * K + corpus.topicsNext[4 * d + 1]);
         const observed = histogram(cells, K * K);
         const fit = chiSquare(observed, expected);
-        assert.ok(fit.statistic < fit.critical, `${mode}/${schedule}: chi-square ${fit.statistic.toFixed(1)} >= ${fit.critical.toFixed(1)}`);
+        assert.ok(
+          fit.statistic < fit.critical,
+          `${mode}/${schedule}: chi-square ${fit.statistic.toFixed(1)} >= ${fit.critical.toFixed(1)}`,
+        );
         // power: the same chains with the factor dropped (or, without lookahead, added) would fail
         const wrong = chiSquare(observed, other);
         assert.ok(wrong.statistic > wrong.critical, `${mode}/${schedule}: the test cannot tell lookahead from none`);
@@ -634,13 +807,21 @@ for (const backend of BACKENDS) {
     const out = k.allocFloat64(4 * 3);
     k.transitionTable(offsets, topics, 3, 0.5, out);
     // counts [(K+1)][K]: row 3 is the begin symbol
-    const counts = [[0, 0, 1], [1, 1, 0], [0, 0, 0], [0, 1, 1]];
+    const counts = [
+      [0, 0, 1],
+      [1, 1, 0],
+      [0, 0, 0],
+      [0, 1, 1],
+    ];
     counts[2][0] = 1; // 2 -> 0 in the third sequence
     counts[0][1] = 1; // 0 -> 1 there
     for (let j = 0; j <= 3; j++) {
       const total = counts[j].reduce((a, b) => a + b, 0);
       for (let z = 0; z < 3; z++) {
-        assert.ok(Math.abs(out[j * 3 + z] - (counts[j][z] + 0.5) / (total + 1.5)) < 1e-15, `[${j}][${z}] ${out[j * 3 + z]}`);
+        assert.ok(
+          Math.abs(out[j * 3 + z] - (counts[j][z] + 0.5) / (total + 1.5)) < 1e-15,
+          `[${j}][${z}] ${out[j * 3 + z]}`,
+        );
       }
     }
     // order 2: the context of z_t is (z_{t-2}, z_{t-1}), row z_{t-2} (K+1) + z_{t-1}, with 3 the begin symbol
@@ -683,7 +864,7 @@ for (const backend of BACKENDS) {
     const features = k.allocFloat32(V2 * 2 * dimensions);
     k.contextFeatures(tokens, offsets, V2, dimensions, 77, features);
     const sign = (b: number, j: number) => {
-      const stream = new ReferenceStream(77, 0xFFFFFFFE, b);
+      const stream = new ReferenceStream(77, 0xfffffffe, b);
       let word = 0n;
       for (let i = 0; i <= j >> 6; i++) word = stream.next();
       return ((word >> BigInt(j & 63)) & 1n) === 1n ? 1 : -1;
@@ -719,10 +900,16 @@ for (const backend of BACKENDS) {
     for (const threads of [2, 0]) {
       const again = k.allocFloat32(V2 * 2 * dimensions);
       k.contextFeatures(tokens, offsets, V2, dimensions, 77, again, threads);
-      assert.ok(again.every((v, i) => Object.is(v, features[i])), `threads ${threads}: the same features`);
+      assert.ok(
+        again.every((v, i) => Object.is(v, features[i])),
+        `threads ${threads}: the same features`,
+      );
     }
     assert.throws(() => k.contextFeatures(tokens, offsets, V2, dimensions, 77, new Float32Array(5)), /features/);
-    assert.throws(() => k.contextFeatures(tokens, offsets, 3, dimensions, 77, new Float32Array(3 * 2 * dimensions)), /tokens/);
+    assert.throws(
+      () => k.contextFeatures(tokens, offsets, 3, dimensions, 77, new Float32Array(3 * 2 * dimensions)),
+      /tokens/,
+    );
   });
 
   test(`${title}: kmeans finds well-separated weighted clusters; one cluster's centre is the weighted mean`, async () => {
@@ -776,7 +963,19 @@ for (const backend of BACKENDS) {
     assert.ok(Math.abs(one - spread) < 1e-3 * spread, `one cluster: ${one} vs ${spread}`);
     const again = k.allocInt32(n);
     assert.is(k.kmeans(points, dimensions, weights, groups, 50, 3, again, 2), objective, 'threads change nothing');
-    assert.throws(() => k.kmeans(points, dimensions, Float64Array.from(weights, (w, i) => (i === 5 ? 0 : w)), groups, 50, 3, labels), /weights/);
+    assert.throws(
+      () =>
+        k.kmeans(
+          points,
+          dimensions,
+          Float64Array.from(weights, (w, i) => (i === 5 ? 0 : w)),
+          groups,
+          50,
+          3,
+          labels,
+        ),
+      /weights/,
+    );
     assert.throws(() => k.kmeans(points.subarray(1), dimensions, weights, groups, 50, 3, labels), /points/);
     assert.throws(() => k.kmeans(points, dimensions, weights, groups, 0, 3, labels), /iterations/);
   });
@@ -787,7 +986,9 @@ for (const backend of BACKENDS) {
     const lengths = Array.from({ length: 150 }, () => Math.floor(random() * 40));
     lengths[17] = 1500;
     const offsets = k.allocInt32(lengths.length + 1);
-    lengths.forEach((n, d) => { offsets[d + 1] = offsets[d] + n; });
+    lengths.forEach((n, d) => {
+      offsets[d + 1] = offsets[d] + n;
+    });
     const T = offsets[lengths.length];
     const tokens = k.allocInt32(T);
     const topicsPrev = k.allocInt32(T);
@@ -809,10 +1010,16 @@ for (const backend of BACKENDS) {
     const wordWeights = randomWeights(random, K2, V2 + 1, 16);
     const transitions = k.allocFloat64((K2 + 1) * K2);
     for (let row = 0; row <= K2; row++) {
-      normalise(Array.from({ length: K2 }, () => 0.05 + random())).forEach((p, column) => { transitions[row * K2 + column] = p; });
+      normalise(Array.from({ length: K2 }, () => 0.05 + random())).forEach((p, column) => {
+        transitions[row * K2 + column] = p;
+      });
     }
-    const configurations: Array<[SweepMode, boolean]> = [...modes.map((m): [SweepMode, boolean] => [m, false]),
-      ['lla', true], ['hmm', true], ['hmm', false]];
+    const configurations: Array<[SweepMode, boolean]> = [
+      ...modes.map((m): [SweepMode, boolean] => [m, false]),
+      ['lla', true],
+      ['hmm', true],
+      ['hmm', false],
+    ];
     for (const [mode, lookahead] of configurations) {
       for (const exact of [false, true]) {
         const outputs: Int32Array[] = [];
@@ -820,10 +1027,27 @@ for (const backend of BACKENDS) {
         for (const threads of [1, 2]) {
           const topicsNext = k.allocInt32(T);
           const result = await k.sweep({
-            mode, exact, mhSteps: 3, proposals: 'cycle', numTopics: K2, vocabularySize: V2, tokens, offsets,
-            topicsPrev, topicsNext, counts: tables.counts, alias: tables.alias, beta: BETA, alpha: ALPHA,
-            sequenceSmoothing: 0.1, weights: mode === 'lla' ? weights : mode === 'word-lla' ? wordWeights : undefined,
-            seed: 5, iteration: 2, threads, lookahead, ...(mode === 'hmm' ? { transitions } : {}),
+            mode,
+            exact,
+            mhSteps: 3,
+            proposals: 'cycle',
+            numTopics: K2,
+            vocabularySize: V2,
+            tokens,
+            offsets,
+            topicsPrev,
+            topicsNext,
+            counts: tables.counts,
+            alias: tables.alias,
+            beta: BETA,
+            alpha: ALPHA,
+            sequenceSmoothing: 0.1,
+            weights: mode === 'lla' ? weights : mode === 'word-lla' ? wordWeights : undefined,
+            seed: 5,
+            iteration: 2,
+            threads,
+            lookahead,
+            ...(mode === 'hmm' ? { transitions } : {}),
           });
           outputs.push(topicsNext);
           logPhis.push(result.logPhi);
@@ -834,9 +1058,15 @@ for (const backend of BACKENDS) {
         let expectedLogPhi = 0;
         for (let i = 0; i < T; i++) expectedLogPhi += Math.log(tables.phi[next[i]][tokens[i]]);
         assert.ok(Math.abs(logPhis[0] - expectedLogPhi) < 1e-9 * Math.abs(expectedLogPhi), `${mode}: logPhi`);
-        assert.ok(next.some((z, i) => z !== topicsPrev[i]), `${mode}: the sweep changed nothing`);
+        assert.ok(
+          next.some((z, i) => z !== topicsPrev[i]),
+          `${mode}: the sweep changed nothing`,
+        );
         const rebuilt = buildTables(k, tokens, next, K2, V2, BETA);
-        assert.is(Array.from(rebuilt.counts.topicTotals).reduce((a, b) => a + b, 0), T);
+        assert.is(
+          Array.from(rebuilt.counts.topicTotals).reduce((a, b) => a + b, 0),
+          T,
+        );
         const dense = new Map<number, number>();
         for (let i = 0; i < T; i++) dense.set(tokens[i] * K2 + next[i], (dense.get(tokens[i] * K2 + next[i]) ?? 0) + 1);
         assert.is(rebuilt.nnz, dense.size);
@@ -864,11 +1094,18 @@ for (const backend of BACKENDS) {
       inputs.forEach((x, t) => {
         referenceStep(weights, x, h, c);
         for (let j = 0; j < hidden; j++) {
-          largest = Math.max(largest, Math.abs(h[j] - hiddenOut[t * hidden + j]), Math.abs(c[j] - cellOut[t * hidden + j]));
+          largest = Math.max(
+            largest,
+            Math.abs(h[j] - hiddenOut[t * hidden + j]),
+            Math.abs(c[j] - cellOut[t * hidden + j]),
+          );
         }
       });
       assert.ok(largest < 1e-5, `H=${hidden}: largest difference ${largest}`);
-      assert.ok(Array.from(cellOut).some((v) => Math.abs(v) > 0.1), 'the cell state moved');
+      assert.ok(
+        Array.from(cellOut).some((v) => Math.abs(v) > 0.1),
+        'the cell state moved',
+      );
     }
   });
 
@@ -904,7 +1141,13 @@ for (const backend of BACKENDS) {
     const trainTokens = Int32Array.from({ length: 40 }, () => Math.floor(random() * V3));
     const trainTopics = Int32Array.from(trainTokens, (w) => (random() < 0.7 ? w % K3 : Math.floor(random() * K3)));
     const tables = buildTables(k, trainTokens, trainTopics, K3, V3, BETA);
-    return { K3, V3, ...tables, weights: randomWeights(random, K3, K3 + 1, 6, 3), wordWeights: randomWeights(random, K3, V3 + 1, 6, 3) };
+    return {
+      K3,
+      V3,
+      ...tables,
+      weights: randomWeights(random, K3, K3 + 1, 6, 3),
+      wordWeights: randomWeights(random, K3, V3 + 1, 6, 3),
+    };
   }
 
   function exactLogLikelihood(model: ReturnType<typeof filterModel>, mode: KernelMode, sequence: number[]): number {
@@ -946,9 +1189,19 @@ for (const backend of BACKENDS) {
       for (const threads of [1, 2]) {
         const logLikelihood = k.allocFloat64(D);
         await k.particleFilter({
-          mode, numTopics: model.K3, vocabularySize: model.V3, tokens, offsets, counts: model.counts, beta: BETA,
-          alpha: ALPHA, weights: mode === 'lla' ? model.weights : mode === 'word-lla' ? model.wordWeights : undefined,
-          particles: 256, seed: 8, threads, logLikelihood,
+          mode,
+          numTopics: model.K3,
+          vocabularySize: model.V3,
+          tokens,
+          offsets,
+          counts: model.counts,
+          beta: BETA,
+          alpha: ALPHA,
+          weights: mode === 'lla' ? model.weights : mode === 'word-lla' ? model.wordWeights : undefined,
+          particles: 256,
+          seed: 8,
+          threads,
+          logLikelihood,
         });
         results.push(logLikelihood);
       }
@@ -960,7 +1213,10 @@ for (const backend of BACKENDS) {
       }
       // the particle estimate of p(w) is unbiased: the mean over independent runs is close to the truth
       const meanProbability = estimates.reduce((a, e) => a + Math.exp(e), 0) / D;
-      assert.ok(Math.abs(Math.log(meanProbability) - exact) < 0.01, `${mode}: ${Math.log(meanProbability)} vs exact ${exact}`);
+      assert.ok(
+        Math.abs(Math.log(meanProbability) - exact) < 0.01,
+        `${mode}: ${Math.log(meanProbability)} vs exact ${exact}`,
+      );
       for (const e of estimates) assert.ok(Math.abs(e - exact) < 0.1, `${mode}: single run ${e} vs exact ${exact}`);
       assert.ok(new Set(estimates).size > 1, `${mode}: the runs should differ (own streams)`);
     }
@@ -977,18 +1233,33 @@ for (const backend of BACKENDS) {
       const logLikelihood = k.allocFloat64(2);
       const mixturePositions = Int32Array.from([3, 4, 5, 6, 7]);
       const mixtures = k.allocFloat32(5 * model.K3);
-      const common = { mode, numTopics: model.K3, vocabularySize: model.V3, counts: model.counts, beta: BETA, alpha: ALPHA, weights, particles: S, seed: 12 };
+      const common = {
+        mode,
+        numTopics: model.K3,
+        vocabularySize: model.V3,
+        counts: model.counts,
+        beta: BETA,
+        alpha: ALPHA,
+        weights,
+        particles: S,
+        seed: 12,
+      };
       await k.particleFilter({ ...common, tokens, offsets, threads: 1, logLikelihood, mixturePositions, mixtures });
       const state: FilterState = {
-        position: k.allocInt32(1), previousAction: Int32Array.from([-1]), weights: k.allocFloat64(S),
-        previousTopic: Int32Array.from({ length: S }, () => -1), hiddenState: k.allocFloat32(S * 6),
-        cellState: k.allocFloat32(S * 6), topicCounts: k.allocInt32(S * model.K3),
+        position: k.allocInt32(1),
+        previousAction: Int32Array.from([-1]),
+        weights: k.allocFloat64(S),
+        previousTopic: Int32Array.from({ length: S }, () => -1),
+        hiddenState: k.allocFloat32(S * 6),
+        cellState: k.allocFloat32(S * 6),
+        topicCounts: k.allocInt32(S * model.K3),
       };
       let total = 0;
       const mixtureOut = k.allocFloat32(model.K3);
       for (let i = 3; i < 8; i++) {
         if (i > 3) {
-          for (let j = 0; j < model.K3; j++) assert.ok(Math.abs(mixtureOut[j] - mixtures[(i - 3) * model.K3 + j]) < 1e-6, `${mode}: mixture at ${i}`);
+          for (let j = 0; j < model.K3; j++)
+            assert.ok(Math.abs(mixtureOut[j] - mixtures[(i - 3) * model.K3 + j]) < 1e-6, `${mode}: mixture at ${i}`);
         }
         total += k.filterStep({ ...common, state, action: tokens[i], sequenceIndex: 1, mixtureOut });
       }
@@ -1004,13 +1275,29 @@ for (const backend of BACKENDS) {
     const k = await kernel();
     const model = filterModel(k);
     const state: FilterState = {
-      position: k.allocInt32(1), previousAction: Int32Array.from([-1]), weights: k.allocFloat64(1),
-      previousTopic: Int32Array.from([-1]), hiddenState: k.allocFloat32(6), cellState: k.allocFloat32(6),
+      position: k.allocInt32(1),
+      previousAction: Int32Array.from([-1]),
+      weights: k.allocFloat64(1),
+      previousTopic: Int32Array.from([-1]),
+      hiddenState: k.allocFloat32(6),
+      cellState: k.allocFloat32(6),
       topicCounts: k.allocInt32(model.K3),
     };
     const action = 2;
-    k.filterStep({ mode: 'lda', numTopics: model.K3, vocabularySize: model.V3, counts: model.counts, beta: BETA, alpha: ALPHA, particles: 1, seed: 4, state, action, sequenceIndex: 9 });
-    const terms = model.phi.map((row) => row[action] * ALPHA / (model.K3 * ALPHA));
+    k.filterStep({
+      mode: 'lda',
+      numTopics: model.K3,
+      vocabularySize: model.V3,
+      counts: model.counts,
+      beta: BETA,
+      alpha: ALPHA,
+      particles: 1,
+      seed: 4,
+      state,
+      action,
+      sequenceIndex: 9,
+    });
+    const terms = model.phi.map((row) => (row[action] * ALPHA) / (model.K3 * ALPHA));
     const total = terms.reduce((a, b) => a + b, 0);
     const u = new ReferenceStream(4, FILTER_ITERATION_BASE, 9).uniform() * total;
     let cumulative = 0;
@@ -1026,7 +1313,11 @@ for (const backend of BACKENDS) {
     const good = sweepArgs(fixture, 'lla', corpus, {});
     // an Error; where `names` is given, its message names the argument (the same words on both backends)
     const throwsSync = (label: string, run: () => unknown, names?: RegExp) => {
-      assert.throws(run, (error: unknown) => error instanceof Error && (names === undefined || names.test(error.message)), label);
+      assert.throws(
+        run,
+        (error: unknown) => error instanceof Error && (names === undefined || names.test(error.message)),
+        label,
+      );
     };
     const rejects = async (label: string, run: () => Promise<unknown>, names?: RegExp) => {
       let failure: unknown;
@@ -1041,72 +1332,229 @@ for (const backend of BACKENDS) {
     throwsSync('allocInt32(-1)', () => k.allocInt32(-1));
     throwsSync('checksum(Float32Array)', () => k.checksum(new Float32Array(3) as unknown as Int32Array));
     throwsSync('randomStream negative seed', () => k.randomStream(-1, 0, 0, new Uint32Array(2)), /seed/);
-    throwsSync('randomStream Int32Array out', () => k.randomStream(1, 0, 0, new Int32Array(2) as unknown as Uint32Array));
-    throwsSync('randomTopics offsets past the end', () => k.randomTopics(Int32Array.from([0, 5]), new Int32Array(3), 4, 1));
+    throwsSync('randomStream Int32Array out', () =>
+      k.randomStream(1, 0, 0, new Int32Array(2) as unknown as Uint32Array),
+    );
+    throwsSync('randomTopics offsets past the end', () =>
+      k.randomTopics(Int32Array.from([0, 5]), new Int32Array(3), 4, 1),
+    );
     throwsSync('randomTopics zero topics', () => k.randomTopics(Int32Array.from([0, 3]), new Int32Array(3), 0, 1));
     const tokens = Int32Array.from([0, 1, 1]);
-    const counts = { rowOffsets: new Int32Array(3), rowTopics: new Int32Array(3), rowCounts: new Int32Array(3), topicTotals: new Int32Array(2) };
-    throwsSync('buildCounts position of another action', () => k.buildCounts(tokens, Int32Array.from([0, 1, 3]), Int32Array.from([1, 0, 2]), Int32Array.from([0, 1, 1]), 2, counts));
-    throwsSync('buildCounts topic out of range', () => k.buildCounts(tokens, Int32Array.from([0, 1, 3]), Int32Array.from([0, 1, 2]), Int32Array.from([0, 5, 1]), 2, counts));
-    throwsSync('buildCounts threads -1', () => k.buildCounts(tokens, Int32Array.from([0, 1, 3]), Int32Array.from([0, 1, 2]), Int32Array.from([0, 1, 1]), 2, counts, -1));
+    const counts = {
+      rowOffsets: new Int32Array(3),
+      rowTopics: new Int32Array(3),
+      rowCounts: new Int32Array(3),
+      topicTotals: new Int32Array(2),
+    };
+    throwsSync('buildCounts position of another action', () =>
+      k.buildCounts(
+        tokens,
+        Int32Array.from([0, 1, 3]),
+        Int32Array.from([1, 0, 2]),
+        Int32Array.from([0, 1, 1]),
+        2,
+        counts,
+      ),
+    );
+    throwsSync('buildCounts topic out of range', () =>
+      k.buildCounts(
+        tokens,
+        Int32Array.from([0, 1, 3]),
+        Int32Array.from([0, 1, 2]),
+        Int32Array.from([0, 5, 1]),
+        2,
+        counts,
+      ),
+    );
+    throwsSync('buildCounts threads -1', () =>
+      k.buildCounts(
+        tokens,
+        Int32Array.from([0, 1, 3]),
+        Int32Array.from([0, 1, 2]),
+        Int32Array.from([0, 1, 1]),
+        2,
+        counts,
+        -1,
+      ),
+    );
     throwsSync('buildAlias threads 1.5', () => k.buildAlias(fixture.counts, K, 0.01, fixture.alias, 1.5));
-    throwsSync('buildCounts rows of too small a capacity', () => k.buildCounts(tokens, Int32Array.from([0, 1, 3]), Int32Array.from([0, 1, 2]), Int32Array.from([0, 1, 0]), 2, { ...counts, rowTopics: new Int32Array(1), rowCounts: new Int32Array(1) }), /rowTopics/);
-    throwsSync('buildCounts short out', () => k.buildCounts(tokens, Int32Array.from([0, 1, 3]), Int32Array.from([0, 1, 2]), Int32Array.from([0, 1, 1]), 2, { ...counts, topicTotals: new Int32Array(1) }));
-    throwsSync('buildAlias short out', () => k.buildAlias(fixture.counts, K, BETA, { ...fixture.alias, denseProb: new Float32Array(1) }));
+    throwsSync(
+      'buildCounts rows of too small a capacity',
+      () =>
+        k.buildCounts(tokens, Int32Array.from([0, 1, 3]), Int32Array.from([0, 1, 2]), Int32Array.from([0, 1, 0]), 2, {
+          ...counts,
+          rowTopics: new Int32Array(1),
+          rowCounts: new Int32Array(1),
+        }),
+      /rowTopics/,
+    );
+    throwsSync('buildCounts short out', () =>
+      k.buildCounts(tokens, Int32Array.from([0, 1, 3]), Int32Array.from([0, 1, 2]), Int32Array.from([0, 1, 1]), 2, {
+        ...counts,
+        topicTotals: new Int32Array(1),
+      }),
+    );
+    throwsSync('buildAlias short out', () =>
+      k.buildAlias(fixture.counts, K, BETA, { ...fixture.alias, denseProb: new Float32Array(1) }),
+    );
     throwsSync('buildAlias zero beta', () => k.buildAlias(fixture.counts, K, 0, fixture.alias));
-    throwsSync('buildAlias corrupt rows', () => k.buildAlias({ ...fixture.counts, rowOffsets: Int32Array.from([0, 99, 1, 2, 3]) }, K, BETA, fixture.alias));
+    throwsSync('buildAlias corrupt rows', () =>
+      k.buildAlias({ ...fixture.counts, rowOffsets: Int32Array.from([0, 99, 1, 2, 3]) }, K, BETA, fixture.alias),
+    );
     await k.sweep(good); // the good arguments work, so each rejection below is the one changed field
     await rejects('sweep unknown mode', () => k.sweep({ ...good, mode: 'plsa' as KernelMode }));
-    await rejects('sweep token out of range', () => k.sweep({ ...good, tokens: Int32Array.from([0, 1, 9, 0, 1, 2, 0, 1, 2]) }), /tokens ?\[2\] = 9 is outside \[0, 4\)/);
+    await rejects(
+      'sweep token out of range',
+      () => k.sweep({ ...good, tokens: Int32Array.from([0, 1, 9, 0, 1, 2, 0, 1, 2]) }),
+      /tokens ?\[2\] = 9 is outside \[0, 4\)/,
+    );
     await rejects('sweep short topicsNext', () => k.sweep({ ...good, topicsNext: new Int32Array(2) }));
     await rejects('sweep topic out of range', () => k.sweep({ ...good, topicsPrev: new Int32Array(9).fill(K) }));
     await rejects('sweep missing weights', () => k.sweep({ ...good, weights: undefined }), /weights/);
     await rejects('sweep wrong weight shape', () => k.sweep({ ...good, weights: { ...fixture.weights, hidden: 7 } }));
     await rejects('sweep bad offsets', () => k.sweep({ ...good, offsets: Int32Array.from([0, 5, 3, 9]) }), /offsets/);
-    await rejects('sweep Float32 tokens', () => k.sweep({ ...good, tokens: new Float32Array(9) as unknown as Int32Array }), /tokens must be a.* Int32Array/);
-    await rejects('sweep corrupt alias', () => k.sweep({ ...good, alias: { ...fixture.alias, denseAlias: new Int32Array(K).fill(99) } }));
+    await rejects(
+      'sweep Float32 tokens',
+      () => k.sweep({ ...good, tokens: new Float32Array(9) as unknown as Int32Array }),
+      /tokens must be a.* Int32Array/,
+    );
+    await rejects('sweep corrupt alias', () =>
+      k.sweep({ ...good, alias: { ...fixture.alias, denseAlias: new Int32Array(K).fill(99) } }),
+    );
     await rejects('sweep negative threads', () => k.sweep({ ...good, threads: -1 }), /threads/);
     // names inherited from Object.prototype are no modes or schedules (a lookup must use own properties only)
     for (const inherited of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf']) {
       await rejects(`sweep mode '${inherited}'`, () => k.sweep({ ...good, mode: inherited as KernelMode }), /mode/);
-      await rejects(`sweep lda mode '${inherited}'`, () => k.sweep({ ...good, mode: inherited as KernelMode, weights: undefined }), /mode/);
-      await rejects(`sweep proposals '${inherited}'`, () => k.sweep({ ...good, proposals: inherited as ProposalSchedule }), /proposals/);
+      await rejects(
+        `sweep lda mode '${inherited}'`,
+        () => k.sweep({ ...good, mode: inherited as KernelMode, weights: undefined }),
+        /mode/,
+      );
+      await rejects(
+        `sweep proposals '${inherited}'`,
+        () => k.sweep({ ...good, proposals: inherited as ProposalSchedule }),
+        /proposals/,
+      );
     }
-    await rejects('sweep lookahead in word-lla', () => k.sweep({ ...good, mode: 'word-lla', weights: fixture.wordWeights, lookahead: true }), /lookahead/);
+    await rejects(
+      'sweep lookahead in word-lla',
+      () => k.sweep({ ...good, mode: 'word-lla', weights: fixture.wordWeights, lookahead: true }),
+      /lookahead/,
+    );
     const transitions = new Float64Array((K + 1) * K).fill(1 / K);
     await k.sweep({ ...good, mode: 'hmm', weights: undefined, transitions, lookahead: true });
-    await rejects('sweep hmm without transitions', () => k.sweep({ ...good, mode: 'hmm', weights: undefined }), /transitions/);
-    await rejects('sweep hmm short transitions', () => k.sweep({ ...good, mode: 'hmm', transitions: transitions.subarray(1) }), /transitions/);
-    await rejects('sweep hmm zero transition', () => k.sweep({ ...good, mode: 'hmm', transitions: Float64Array.from(transitions, (p, i) => (i === 7 ? 0 : p)) }), /transitions ?\[7\]/);
-    await rejects('sweep hmm NaN transition', () => k.sweep({ ...good, mode: 'hmm', transitions: Float64Array.from(transitions, (p, i) => (i === 3 ? NaN : p)) }), /transitions ?\[3\]/);
+    await rejects(
+      'sweep hmm without transitions',
+      () => k.sweep({ ...good, mode: 'hmm', weights: undefined }),
+      /transitions/,
+    );
+    await rejects(
+      'sweep hmm short transitions',
+      () => k.sweep({ ...good, mode: 'hmm', transitions: transitions.subarray(1) }),
+      /transitions/,
+    );
+    await rejects(
+      'sweep hmm zero transition',
+      () => k.sweep({ ...good, mode: 'hmm', transitions: Float64Array.from(transitions, (p, i) => (i === 7 ? 0 : p)) }),
+      /transitions ?\[7\]/,
+    );
+    await rejects(
+      'sweep hmm NaN transition',
+      () =>
+        k.sweep({ ...good, mode: 'hmm', transitions: Float64Array.from(transitions, (p, i) => (i === 3 ? NaN : p)) }),
+      /transitions ?\[3\]/,
+    );
     const filter = {
-      mode: 'lla' as KernelMode, numTopics: K, vocabularySize: V, tokens: corpus.tokens, offsets: corpus.offsets,
-      counts: fixture.counts, beta: BETA, alpha: ALPHA, weights: fixture.weights, particles: 4, seed: 1, threads: 1,
+      mode: 'lla' as KernelMode,
+      numTopics: K,
+      vocabularySize: V,
+      tokens: corpus.tokens,
+      offsets: corpus.offsets,
+      counts: fixture.counts,
+      beta: BETA,
+      alpha: ALPHA,
+      weights: fixture.weights,
+      particles: 4,
+      seed: 1,
+      threads: 1,
       logLikelihood: new Float64Array(3),
     };
-    await rejects('particleFilter short output', () => k.particleFilter({ ...filter, logLikelihood: new Float64Array(2) }));
+    await rejects('particleFilter short output', () =>
+      k.particleFilter({ ...filter, logLikelihood: new Float64Array(2) }),
+    );
     await rejects('particleFilter zero particles', () => k.particleFilter({ ...filter, particles: 0 }));
     for (const inherited of ['toString', 'constructor', '__proto__']) {
-      await rejects(`particleFilter mode '${inherited}'`, () => k.particleFilter({ ...filter, mode: inherited as KernelMode, weights: undefined }));
+      await rejects(`particleFilter mode '${inherited}'`, () =>
+        k.particleFilter({ ...filter, mode: inherited as KernelMode, weights: undefined }),
+      );
     }
     await rejects('particleFilter hmm', () => k.particleFilter({ ...filter, mode: 'hmm' as KernelMode }), /hmm/);
-    await rejects('particleFilter unsorted mixture positions', () => k.particleFilter({ ...filter, mixturePositions: Int32Array.from([3, 1]), mixtures: new Float32Array(2 * K) }));
+    await rejects('particleFilter unsorted mixture positions', () =>
+      k.particleFilter({ ...filter, mixturePositions: Int32Array.from([3, 1]), mixtures: new Float32Array(2 * K) }),
+    );
     const state: FilterState = {
-      position: new Int32Array(1), previousAction: Int32Array.from([-1]), weights: new Float64Array(4),
-      previousTopic: Int32Array.from([-1, -1, -1, -1]), hiddenState: new Float32Array(4 * H), cellState: new Float32Array(4 * H),
+      position: new Int32Array(1),
+      previousAction: Int32Array.from([-1]),
+      weights: new Float64Array(4),
+      previousTopic: Int32Array.from([-1, -1, -1, -1]),
+      hiddenState: new Float32Array(4 * H),
+      cellState: new Float32Array(4 * H),
       topicCounts: new Int32Array(4 * K),
     };
-    const step = { mode: 'lla' as KernelMode, numTopics: K, vocabularySize: V, counts: fixture.counts, beta: BETA, alpha: ALPHA, weights: fixture.weights, particles: 4, seed: 1, state, action: 1, sequenceIndex: 0 };
+    const step = {
+      mode: 'lla' as KernelMode,
+      numTopics: K,
+      vocabularySize: V,
+      counts: fixture.counts,
+      beta: BETA,
+      alpha: ALPHA,
+      weights: fixture.weights,
+      particles: 4,
+      seed: 1,
+      state,
+      action: 1,
+      sequenceIndex: 0,
+    };
     assert.ok(Number.isFinite(k.filterStep(step)), 'a good filterStep works');
     throwsSync('filterStep action out of range', () => k.filterStep({ ...step, action: V }));
-    throwsSync("filterStep mode 'toString'", () => k.filterStep({ ...step, mode: 'toString' as KernelMode, weights: undefined }));
-    throwsSync('filterStep short hidden state', () => k.filterStep({ ...step, state: { ...state, hiddenState: new Float32Array(3) } }));
-    throwsSync('filterStep previous topic out of range', () => k.filterStep({ ...step, state: { ...state, previousTopic: Int32Array.from([0, 9, 0, 0]) } }));
+    throwsSync("filterStep mode 'toString'", () =>
+      k.filterStep({ ...step, mode: 'toString' as KernelMode, weights: undefined }),
+    );
+    throwsSync('filterStep short hidden state', () =>
+      k.filterStep({ ...step, state: { ...state, hiddenState: new Float32Array(3) } }),
+    );
+    throwsSync('filterStep previous topic out of range', () =>
+      k.filterStep({ ...step, state: { ...state, previousTopic: Int32Array.from([0, 9, 0, 0]) } }),
+    );
     throwsSync('filterStep wrong mixtureOut', () => k.filterStep({ ...step, mixtureOut: new Float32Array(K + 1) }));
-    throwsSync('lstmSteps input out of range', () => k.lstmSteps(fixture.weights, Int32Array.from([K + 1]), new Float32Array(H), new Float32Array(H)), /inputs ?\[0\] = 6/);
-    throwsSync('lstmSteps short output', () => k.lstmSteps(fixture.weights, Int32Array.from([0, 1]), new Float32Array(H), new Float32Array(2 * H)));
-    throwsSync('topicTransitions short sums', () => k.topicTransitions(Int32Array.from([0, 2]), Int32Array.from([0, 1]), fixture.weights, K, new Float64Array(3), new Float64Array(K)));
-    throwsSync('topicTransitions topic out of range', () => k.topicTransitions(Int32Array.from([0, 2]), Int32Array.from([0, 7]), fixture.weights, K, new Float64Array(K * K), new Float64Array(K)));
+    throwsSync(
+      'lstmSteps input out of range',
+      () => k.lstmSteps(fixture.weights, Int32Array.from([K + 1]), new Float32Array(H), new Float32Array(H)),
+      /inputs ?\[0\] = 6/,
+    );
+    throwsSync('lstmSteps short output', () =>
+      k.lstmSteps(fixture.weights, Int32Array.from([0, 1]), new Float32Array(H), new Float32Array(2 * H)),
+    );
+    throwsSync('topicTransitions short sums', () =>
+      k.topicTransitions(
+        Int32Array.from([0, 2]),
+        Int32Array.from([0, 1]),
+        fixture.weights,
+        K,
+        new Float64Array(3),
+        new Float64Array(K),
+      ),
+    );
+    throwsSync('topicTransitions topic out of range', () =>
+      k.topicTransitions(
+        Int32Array.from([0, 2]),
+        Int32Array.from([0, 7]),
+        fixture.weights,
+        K,
+        new Float64Array(K * K),
+        new Float64Array(K),
+      ),
+    );
     // and after every refusal the kernel still works
     const after = await k.sweep({ ...good, topicsNext: k.allocInt32(good.tokens.length) });
     assert.ok(Number.isFinite(after.logPhi) && after.logPhi < 0, 'a good sweep after the refusals');

@@ -10,12 +10,19 @@ import type { BackendName, BuildInfo, Kernel } from '../src/kernels/types.js';
 /** A kernel object that only answers buildInfo(): enough for the loader, which never samples. */
 function fakeKernel(name: BackendName, overrides: Partial<BuildInfo> = {}): Kernel {
   const info: BuildInfo = {
-    backend: name, version: packageVersion(), napiVersion: name === 'native' ? 8 : null,
-    instructionSet: 'test', threads: true, maxThreads: 2, ...overrides,
+    backend: name,
+    version: packageVersion(),
+    napiVersion: name === 'native' ? 8 : null,
+    instructionSet: 'test',
+    threads: true,
+    maxThreads: 2,
+    ...overrides,
   };
   return { name, buildInfo: () => info } as unknown as Kernel;
 }
-const broken = (reason: string) => () => { throw new Error(reason); };
+const broken = (reason: string) => () => {
+  throw new Error(reason);
+};
 
 const choice = suite('loader: backend choice');
 choice('--backend wins over LLA_BACKEND; default auto', () => {
@@ -41,16 +48,22 @@ const paths = suite('loader: fallback and forced backends');
 paths('auto takes native when it loads, without a warning', async () => {
   resetFallbackWarning();
   const warnings: string[] = [];
-  const kernel = await loadKernel({ env: {}, warn: (m) => warnings.push(m),
-    candidates: { native: () => fakeKernel('native'), wasm: () => fakeKernel('wasm') } });
+  const kernel = await loadKernel({
+    env: {},
+    warn: (m) => warnings.push(m),
+    candidates: { native: () => fakeKernel('native'), wasm: () => fakeKernel('wasm') },
+  });
   assert.is(kernel.name, 'native');
   assert.equal(warnings, []);
 });
 paths('auto falls back to wasm with exactly one warning per process', async () => {
   resetFallbackWarning();
   const warnings: string[] = [];
-  const options = { env: {}, warn: (m: string) => warnings.push(m),
-    candidates: { native: broken('addon file missing'), wasm: () => fakeKernel('wasm') } };
+  const options = {
+    env: {},
+    warn: (m: string) => warnings.push(m),
+    candidates: { native: broken('addon file missing'), wasm: () => fakeKernel('wasm') },
+  };
   assert.is((await loadKernel(options)).name, 'wasm');
   assert.is((await loadKernel(options)).name, 'wasm');
   assert.is(warnings.length, 1);
@@ -60,8 +73,16 @@ paths('auto falls back to wasm with exactly one warning per process', async () =
 paths('a forced backend never falls back and lists the attempt with its fix', async () => {
   let tried = 0;
   try {
-    await loadKernel({ env: { LLA_BACKEND: 'native' },
-      candidates: { native: broken('addon file missing'), wasm: () => { tried++; return fakeKernel('wasm'); } } });
+    await loadKernel({
+      env: { LLA_BACKEND: 'native' },
+      candidates: {
+        native: broken('addon file missing'),
+        wasm: () => {
+          tried++;
+          return fakeKernel('wasm');
+        },
+      },
+    });
     assert.unreachable('should throw');
   } catch (error) {
     assert.instance(error, BackendError);
@@ -83,14 +104,26 @@ paths('auto with nothing loadable lists every attempt', async () => {
   }
 });
 paths('a stale or inconsistent build is rejected through buildInfo', async () => {
-  assert.throws(() => validateBuildInfo('native', fakeKernel('native', { version: '0.0.0-old' }), packageVersion()), /stale build/);
-  assert.throws(() => validateBuildInfo('native', fakeKernel('native', { napiVersion: 999 }), packageVersion()), /Node-API 999/);
+  assert.throws(
+    () => validateBuildInfo('native', fakeKernel('native', { version: '0.0.0-old' }), packageVersion()),
+    /stale build/,
+  );
+  assert.throws(
+    () => validateBuildInfo('native', fakeKernel('native', { napiVersion: 999 }), packageVersion()),
+    /Node-API 999/,
+  );
   assert.throws(() => validateBuildInfo('wasm', fakeKernel('native'), packageVersion()), /calls itself 'native'/);
-  assert.throws(() => validateBuildInfo('native', fakeKernel('native', { maxThreads: 0 }), packageVersion()), /maxThreads/);
+  assert.throws(
+    () => validateBuildInfo('native', fakeKernel('native', { maxThreads: 0 }), packageVersion()),
+    /maxThreads/,
+  );
   resetFallbackWarning();
   const warnings: string[] = [];
-  const kernel = await loadKernel({ env: {}, warn: (m) => warnings.push(m),
-    candidates: { native: () => fakeKernel('native', { version: '0.0.0-old' }), wasm: () => fakeKernel('wasm') } });
+  const kernel = await loadKernel({
+    env: {},
+    warn: (m) => warnings.push(m),
+    candidates: { native: () => fakeKernel('native', { version: '0.0.0-old' }), wasm: () => fakeKernel('wasm') },
+  });
   assert.is(kernel.name, 'wasm');
   assert.match(warnings[0], /stale build/);
 });

@@ -8,7 +8,13 @@ import { initTf, tfBackendName, type TfBackendName } from '../src/lstm/tf-backen
 import { createTopicLstm, type TopicLstm } from '../src/lstm/topic-lstm.js';
 import { createActionLstm } from '../src/lstm/action-lstm.js';
 import { referenceLogits, referenceSteps } from '../src/lstm/reference-cell.js';
-import { packParameters, toCellWeights, unpackParameters, type LstmParameters, type NetworkShape } from '../src/lstm/weights.js';
+import {
+  packParameters,
+  toCellWeights,
+  unpackParameters,
+  type LstmParameters,
+  type NetworkShape,
+} from '../src/lstm/weights.js';
 import { SeededRandom } from '../src/lstm/seeded-random.js';
 import { gatherRows } from '../src/lstm/network.js';
 import type * as tfTypes from '@tensorflow/tfjs';
@@ -104,8 +110,10 @@ backend('forcing tfjs-node: runs when installed, else a clear error (visible ski
     await initTf({ backend: 'wasm' });
     return;
   }
-  console.log('  NOTICE: @tensorflow/tfjs-node is not installed (its install script needs internet access), so its ' +
-    'training path is SKIPPED here; checking the forced-backend error instead');
+  console.log(
+    '  NOTICE: @tensorflow/tfjs-node is not installed (its install script needs internet access), so its ' +
+      'training path is SKIPPED here; checking the forced-backend error instead',
+  );
   try {
     await withEnv('node', () => initTf());
     assert.unreachable('forcing an uninstalled tfjs-node must fail');
@@ -143,28 +151,37 @@ parity.before(async () => {
 for (const variant of ['lla', 'word-lla'] as const) {
   for (const tfBackend of ['wasm', 'cpu'] as const) {
     for (const path of ['table', 'window'] as const) {
-      parity(`${variant} on tfjs ${tfBackend} (${path} input path): TF.js cell vs reference over 50 steps < 1e-5`, async () => {
-        await initTf({ backend: tfBackend });
-        const model = await createTopicLstm({
-          variant, numTopics: 12, vocabularySize: 30, hidden: 16, embedding: 8, learningRate: 0.01, seed: 3,
-        });
-        try {
-          model.model.inputPath = path;
-          model.setParameters(glorotScaleParameters(model.shape, 11));
-          const inputs = randomInputs(50, model.beginSymbol, model.beginSymbol, 5);
-          const trained = await model.forwardStates(inputs);
-          const reference = referenceSteps(await model.cellWeights(), inputs);
-          const hidden = maxDifference(trained.hidden, reference.hidden);
-          const cell = maxDifference(trained.cell, reference.cell);
-          assert.ok(hidden < 1e-5, `max |h| difference ${hidden}`);
-          assert.ok(cell < 1e-5, `max |c| difference ${cell}`);
-          // the states must actually move (not a trivially equal zero run)
-          assert.ok(maxDifference(reference.cell, new Float64Array(reference.cell.length)) > 0.1);
-        } finally {
-          model.dispose();
-          await initTf({ backend: 'wasm' });
-        }
-      });
+      parity(
+        `${variant} on tfjs ${tfBackend} (${path} input path): TF.js cell vs reference over 50 steps < 1e-5`,
+        async () => {
+          await initTf({ backend: tfBackend });
+          const model = await createTopicLstm({
+            variant,
+            numTopics: 12,
+            vocabularySize: 30,
+            hidden: 16,
+            embedding: 8,
+            learningRate: 0.01,
+            seed: 3,
+          });
+          try {
+            model.model.inputPath = path;
+            model.setParameters(glorotScaleParameters(model.shape, 11));
+            const inputs = randomInputs(50, model.beginSymbol, model.beginSymbol, 5);
+            const trained = await model.forwardStates(inputs);
+            const reference = referenceSteps(await model.cellWeights(), inputs);
+            const hidden = maxDifference(trained.hidden, reference.hidden);
+            const cell = maxDifference(trained.cell, reference.cell);
+            assert.ok(hidden < 1e-5, `max |h| difference ${hidden}`);
+            assert.ok(cell < 1e-5, `max |c| difference ${cell}`);
+            // the states must actually move (not a trivially equal zero run)
+            assert.ok(maxDifference(reference.cell, new Float64Array(reference.cell.length)) > 0.1);
+          } finally {
+            model.dispose();
+            await initTf({ backend: 'wasm' });
+          }
+        },
+      );
     }
   }
 }
@@ -182,7 +199,10 @@ parity('the exported layout: inputTable = embedding · inputKernel, transposed r
   };
   const weights = toCellWeights(parameters);
   assert.equal(Array.from(weights.inputTable), [1, 2, 2, 1, 3, 4, 4, 3, 5, 6, 6, 5]);
-  assert.equal(Array.from(weights.recurrent), [0.1, 0.2, 0.3, 0.4].map((v) => Math.fround(v)));
+  assert.equal(
+    Array.from(weights.recurrent),
+    [0.1, 0.2, 0.3, 0.4].map((v) => Math.fround(v)),
+  );
   assert.equal(Array.from(weights.outputWeights), [7, 8]);
   assert.is(weights.hidden, 1);
   assert.equal(Array.from(weights.outputBias), [0.5, -0.5]);
@@ -212,7 +232,13 @@ for (const name of ['native', 'wasm'] as const) {
     await initTf({ backend: 'wasm' });
     for (const variant of ['lla', 'word-lla'] as const) {
       const model = await createTopicLstm({
-        variant, numTopics: 10, vocabularySize: 25, hidden: 24, embedding: 8, learningRate: 0.01, seed: 4,
+        variant,
+        numTopics: 10,
+        vocabularySize: 25,
+        hidden: 24,
+        embedding: 8,
+        learningRate: 0.01,
+        seed: 4,
       });
       try {
         model.setParameters(glorotScaleParameters(model.shape, 21));
@@ -246,10 +272,23 @@ training('lla learns z_{t+1} = z_t + 1 mod K (10% noise): loss far below log K, 
   const K = 8;
   const { topics, offsets } = successorTopics(K, 60, 120, 0.1, 1);
   const model = await createTopicLstm({
-    variant: 'lla', numTopics: K, vocabularySize: 50, hidden: 16, embedding: 8, learningRate: 0.02, seed: 7,
+    variant: 'lla',
+    numTopics: K,
+    vocabularySize: 50,
+    hidden: 16,
+    embedding: 8,
+    learningRate: 0.02,
+    seed: 7,
   });
   try {
-    const first = await model.train({ inputs: topics, targets: topics, offsets, tokenBudget: 2000, bptt: 20, batch: 16 });
+    const first = await model.train({
+      inputs: topics,
+      targets: topics,
+      offsets,
+      tokenBudget: 2000,
+      bptt: 20,
+      batch: 16,
+    });
     assert.ok(first.meanLoss > 0.8 * Math.log(K), `an untrained model starts near log K, got ${first.meanLoss}`);
     let last = first;
     for (let call = 0; call < 8; call++) {
@@ -291,7 +330,13 @@ training('word-lla learns topics that the previous action determines', async () 
     }
   }
   const model = await createTopicLstm({
-    variant: 'word-lla', numTopics: K, vocabularySize: V, hidden: 16, embedding: 8, learningRate: 0.02, seed: 8,
+    variant: 'word-lla',
+    numTopics: K,
+    vocabularySize: V,
+    hidden: 16,
+    embedding: 8,
+    learningRate: 0.02,
+    seed: 8,
   });
   try {
     let last = await model.train({ inputs: actions, targets: topics, offsets, tokenBudget: 2000, bptt: 16, batch: 16 });
@@ -308,11 +353,22 @@ training('a fixed seed reproduces training exactly on one backend', async () => 
   const K = 6;
   const { topics, offsets } = successorTopics(K, 20, 33, 0.2, 9);
   const run = async () => {
-    const model = await createTopicLstm({ variant: 'lla', numTopics: K, vocabularySize: 9, hidden: 8, embedding: 4, learningRate: 0.02, seed: 12 });
+    const model = await createTopicLstm({
+      variant: 'lla',
+      numTopics: K,
+      vocabularySize: 9,
+      hidden: 8,
+      embedding: 4,
+      learningRate: 0.02,
+      seed: 12,
+    });
     try {
       const losses: number[] = [];
       for (let call = 0; call < 3; call++) {
-        losses.push((await model.train({ inputs: topics, targets: topics, offsets, tokenBudget: 200, bptt: 7, batch: 5 })).meanLoss);
+        losses.push(
+          (await model.train({ inputs: topics, targets: topics, offsets, tokenBudget: 200, bptt: 7, batch: 5 }))
+            .meanLoss,
+        );
       }
       return { losses, weights: Array.from(await model.packedParameters()) };
     } finally {
@@ -327,10 +383,20 @@ training('a fixed seed reproduces training exactly on one backend', async () => 
 
 training('row lookups have a working gradient on WASM (duplicates summed), unlike tf.gather there', async () => {
   const { tf } = await initTf({ backend: 'wasm' });
-  const table = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+  const table = tf.tensor2d([
+    [1, 2],
+    [3, 4],
+    [5, 6],
+  ]);
   const indices = tf.tensor1d([2, 0, 2], 'int32');
-  const weights = tf.tensor2d([[1, 10], [100, 1000], [2, 20]]);
-  const gradient = tf.grad((x: tfTypes.Tensor) => tf.sum(tf.mul(gatherRows(tf, x as tfTypes.Tensor2D, indices), weights)))(table);
+  const weights = tf.tensor2d([
+    [1, 10],
+    [100, 1000],
+    [2, 20],
+  ]);
+  const gradient = tf.grad((x: tfTypes.Tensor) =>
+    tf.sum(tf.mul(gatherRows(tf, x as tfTypes.Tensor2D, indices), weights)),
+  )(table);
   assert.equal(Array.from(await gradient.data()), [100, 1000, 0, 0, 3, 30]);
   assert.throws(() => tf.grad((x: tfTypes.Tensor) => tf.sum(tf.gather(x, indices)))(table), /UnsortedSegmentSum/);
   tf.dispose([table, indices, weights, gradient]);
@@ -341,30 +407,106 @@ training('the table and window input paths train identically', async () => {
   const { topics, offsets } = successorTopics(K, 9, 31, 0.2, 10);
   const losses: Record<string, number[]> = {};
   for (const path of ['table', 'window'] as const) {
-    const model = await createTopicLstm({ variant: 'lla', numTopics: K, vocabularySize: 9, hidden: 8, embedding: 4, learningRate: 0.05, seed: 6 });
+    const model = await createTopicLstm({
+      variant: 'lla',
+      numTopics: K,
+      vocabularySize: 9,
+      hidden: 8,
+      embedding: 4,
+      learningRate: 0.05,
+      seed: 6,
+    });
     model.model.inputPath = path;
     losses[path] = [];
     for (let call = 0; call < 4; call++) {
-      losses[path]!.push((await model.train({ inputs: topics, targets: topics, offsets, tokenBudget: 150, bptt: 6, batch: 4 })).meanLoss);
+      losses[path]!.push(
+        (await model.train({ inputs: topics, targets: topics, offsets, tokenBudget: 150, bptt: 6, batch: 4 })).meanLoss,
+      );
     }
     model.dispose();
   }
   for (let call = 0; call < 4; call++) {
-    assert.ok(Math.abs(losses.table![call]! - losses.window![call]!) < 1e-4, `call ${call}: ${losses.table![call]} vs ${losses.window![call]}`);
+    assert.ok(
+      Math.abs(losses.table![call]! - losses.window![call]!) < 1e-4,
+      `call ${call}: ${losses.table![call]} vs ${losses.window![call]}`,
+    );
   }
   assert.ok(losses.table![3]! < losses.table![0]!, 'and the loss goes down');
 });
 
 training('rejects bad arguments with messages that name them', async () => {
-  const model = await createTopicLstm({ variant: 'lla', numTopics: 4, vocabularySize: 9, hidden: 4, embedding: 2, learningRate: 0.01, seed: 1 });
+  const model = await createTopicLstm({
+    variant: 'lla',
+    numTopics: 4,
+    vocabularySize: 9,
+    hidden: 4,
+    embedding: 2,
+    learningRate: 0.01,
+    seed: 1,
+  });
   try {
     const offsets = Int32Array.from([0, 3]);
     const cases: Array<[() => Promise<unknown>, RegExp]> = [
-      [() => model.train({ inputs: Int32Array.from([0, 1, 4]), targets: Int32Array.from([0, 1, 2]), offsets, tokenBudget: 5, bptt: 2, batch: 1 }), /input symbol 4 .* reserved for the sequence begin/],
-      [() => model.train({ inputs: Int32Array.from([0, 1, 2]), targets: Int32Array.from([0, 1, 9]), offsets, tokenBudget: 5, bptt: 2, batch: 1 }), /target 9 at token 2/],
-      [() => model.train({ inputs: Int32Array.from([0, 1, 2]), targets: Int32Array.from([0, 1, 2]), offsets: Int32Array.from([0, 2]), tokenBudget: 5, bptt: 2, batch: 1 }), /offsets must start at 0 and end at the token count 3/],
-      [() => model.train({ inputs: Int32Array.from([0, 1, 2]), targets: Int32Array.from([0, 1, 2]), offsets, tokenBudget: 5, bptt: 0, batch: 1 }), /bptt must be a positive integer/],
-      [() => model.train({ inputs: new Int32Array(0), targets: new Int32Array(0), offsets: Int32Array.from([0, 0]), tokenBudget: 5, bptt: 2, batch: 1 }), /no tokens to train on/],
+      [
+        () =>
+          model.train({
+            inputs: Int32Array.from([0, 1, 4]),
+            targets: Int32Array.from([0, 1, 2]),
+            offsets,
+            tokenBudget: 5,
+            bptt: 2,
+            batch: 1,
+          }),
+        /input symbol 4 .* reserved for the sequence begin/,
+      ],
+      [
+        () =>
+          model.train({
+            inputs: Int32Array.from([0, 1, 2]),
+            targets: Int32Array.from([0, 1, 9]),
+            offsets,
+            tokenBudget: 5,
+            bptt: 2,
+            batch: 1,
+          }),
+        /target 9 at token 2/,
+      ],
+      [
+        () =>
+          model.train({
+            inputs: Int32Array.from([0, 1, 2]),
+            targets: Int32Array.from([0, 1, 2]),
+            offsets: Int32Array.from([0, 2]),
+            tokenBudget: 5,
+            bptt: 2,
+            batch: 1,
+          }),
+        /offsets must start at 0 and end at the token count 3/,
+      ],
+      [
+        () =>
+          model.train({
+            inputs: Int32Array.from([0, 1, 2]),
+            targets: Int32Array.from([0, 1, 2]),
+            offsets,
+            tokenBudget: 5,
+            bptt: 0,
+            batch: 1,
+          }),
+        /bptt must be a positive integer/,
+      ],
+      [
+        () =>
+          model.train({
+            inputs: new Int32Array(0),
+            targets: new Int32Array(0),
+            offsets: Int32Array.from([0, 0]),
+            tokenBudget: 5,
+            bptt: 2,
+            batch: 1,
+          }),
+        /no tokens to train on/,
+      ],
     ];
     for (const [call, pattern] of cases) {
       try {
@@ -377,7 +519,15 @@ training('rejects bad arguments with messages that name them', async () => {
     const controller = new AbortController();
     controller.abort();
     const before = await model.packedParameters();
-    const stopped = await model.train({ inputs: Int32Array.from([0, 1, 2]), targets: Int32Array.from([0, 1, 2]), offsets, tokenBudget: 5, bptt: 2, batch: 1, signal: controller.signal });
+    const stopped = await model.train({
+      inputs: Int32Array.from([0, 1, 2]),
+      targets: Int32Array.from([0, 1, 2]),
+      offsets,
+      tokenBudget: 5,
+      bptt: 2,
+      batch: 1,
+      signal: controller.signal,
+    });
     assert.is(stopped.interrupted, true);
     assert.is(stopped.tokens, 0);
     assert.equal(Array.from(await model.packedParameters()), Array.from(before), 'no update after the abort');
@@ -391,7 +541,15 @@ training('tensor count stays flat across train, evaluate and forward calls', asy
   const K = 6;
   const { topics, offsets } = successorTopics(K, 10, 37, 0.2, 3);
   const before = tf.memory().numTensors;
-  const model = await createTopicLstm({ variant: 'lla', numTopics: K, vocabularySize: 9, hidden: 8, embedding: 4, learningRate: 0.01, seed: 2 });
+  const model = await createTopicLstm({
+    variant: 'lla',
+    numTopics: K,
+    vocabularySize: 9,
+    hidden: 8,
+    embedding: 4,
+    learningRate: 0.01,
+    seed: 2,
+  });
   await model.train({ inputs: topics, targets: topics, offsets, tokenBudget: 300, bptt: 10, batch: 4 });
   const afterFirst = tf.memory().numTensors;
   for (let call = 0; call < 4; call++) {
@@ -425,7 +583,8 @@ training('the windows stream every token once per pass: begin symbol and zero st
     assert.is(window.targets[n], targets[position]);
   }
   assert.is(window.tokens, 18);
-  for (let position = 0; position < 9; position++) assert.is(seen.get(position), 2, `position ${position} twice in two passes`);
+  for (let position = 0; position < 9; position++)
+    assert.is(seen.get(position), 2, `position ${position} twice in two passes`);
 });
 
 training.run();
@@ -437,13 +596,29 @@ persistence('packed weights load back exactly and training continues from them',
   await initTf({ backend: 'wasm' });
   const K = 5;
   const { topics, offsets } = successorTopics(K, 12, 40, 0.1, 4);
-  const original = await createTopicLstm({ variant: 'lla', numTopics: K, vocabularySize: 9, hidden: 8, embedding: 4, learningRate: 0.02, seed: 5 });
+  const original = await createTopicLstm({
+    variant: 'lla',
+    numTopics: K,
+    vocabularySize: 9,
+    hidden: 8,
+    embedding: 4,
+    learningRate: 0.02,
+    seed: 5,
+  });
   let copy: TopicLstm | null = null;
   try {
     await original.train({ inputs: topics, targets: topics, offsets, tokenBudget: 400, bptt: 10, batch: 4 });
     const packed = await original.packedParameters();
     // a different seed: every value must come from the packed weights
-    copy = await createTopicLstm({ variant: 'lla', numTopics: K, vocabularySize: 9, hidden: 8, embedding: 4, learningRate: 0.02, seed: 99 });
+    copy = await createTopicLstm({
+      variant: 'lla',
+      numTopics: K,
+      vocabularySize: 9,
+      hidden: 8,
+      embedding: 4,
+      learningRate: 0.02,
+      seed: 99,
+    });
     copy.loadPackedParameters(packed);
     assert.equal(Array.from(await copy.packedParameters()), Array.from(packed));
     const a = await original.cellWeights();
@@ -452,9 +627,15 @@ persistence('packed weights load back exactly and training continues from them',
       assert.equal(Array.from(b[key]), Array.from(a[key]), key);
     }
     const inputs = Int32Array.from([K, 0, 1, 2, 3]);
-    assert.equal(Array.from((await copy.forwardStates(inputs)).hidden), Array.from((await original.forwardStates(inputs)).hidden));
+    assert.equal(
+      Array.from((await copy.forwardStates(inputs)).hidden),
+      Array.from((await original.forwardStates(inputs)).hidden),
+    );
     const more = await copy.train({ inputs: topics, targets: topics, offsets, tokenBudget: 400, bptt: 10, batch: 4 });
-    assert.ok(Number.isFinite(more.meanLoss) && more.meanLoss < Math.log(K), `continued training loss ${more.meanLoss}`);
+    assert.ok(
+      Number.isFinite(more.meanLoss) && more.meanLoss < Math.log(K),
+      `continued training loss ${more.meanLoss}`,
+    );
     // unpack/pack are inverse and reject a wrong length
     const unpacked = unpackParameters(original.shape, packed);
     assert.equal(Array.from(packParameters(unpacked)), Array.from(packed));
@@ -476,7 +657,9 @@ baseline('exact log-likelihood and next-action scores agree with the reference c
   const random = new SeededRandom(6);
   const lengths = [1, 9, 23, 4, 15];
   const offsets = new Int32Array(lengths.length + 1);
-  lengths.forEach((n, d) => { offsets[d + 1] = offsets[d]! + n; });
+  lengths.forEach((n, d) => {
+    offsets[d + 1] = offsets[d]! + n;
+  });
   const tokens = new Int32Array(offsets[lengths.length]!);
   for (let t = 0; t < tokens.length; t++) tokens[t] = random.below(V);
   const model = await createActionLstm({ vocabularySize: V, hidden: 8, embedding: 4, learningRate: 0.01, seed: 3 });
@@ -506,10 +689,19 @@ baseline('exact log-likelihood and next-action scores agree with the reference c
           }
         }
       }
-      assert.ok(Math.abs(whole.logLikelihood[d]! - expected) < 1e-4, `sequence ${d}: ${whole.logLikelihood[d]} vs ${expected}`);
-      assert.ok(Math.abs(pieces.logLikelihood[d]! - expected) < 1e-4, `sequence ${d} in small batches: ${pieces.logLikelihood[d]} vs ${expected}`);
+      assert.ok(
+        Math.abs(whole.logLikelihood[d]! - expected) < 1e-4,
+        `sequence ${d}: ${whole.logLikelihood[d]} vs ${expected}`,
+      );
+      assert.ok(
+        Math.abs(pieces.logLikelihood[d]! - expected) < 1e-4,
+        `sequence ${d} in small batches: ${pieces.logLikelihood[d]} vs ${expected}`,
+      );
     }
-    assert.equal(Array.from(pieces.scores).map((v) => v.toFixed(5)), Array.from(whole.scores).map((v) => v.toFixed(5)));
+    assert.equal(
+      Array.from(pieces.scores).map((v) => v.toFixed(5)),
+      Array.from(whole.scores).map((v) => v.toFixed(5)),
+    );
   } finally {
     model.dispose();
   }

@@ -41,32 +41,74 @@ async function measureChild(): Promise<void> {
       offsets[d + 1] = offsets[d] + length;
       for (let t = 0; t < length; t++) tokens[d * length + t] = Math.min(V - 1, Math.floor(V ** next()) - 1);
     }
-    return { file: 'memory-probe', format: 'text' as const, vocabulary, tokens, offsets,
-      ids: Array.from({ length: count }, (_, d) => `s${d}`), sourceIndex: Int32Array.from({ length: count }, (_, d) => d),
-      skippedTokens: 0, droppedSequences: 0, chunkedSequences: 0 };
+    return {
+      file: 'memory-probe',
+      format: 'text' as const,
+      vocabulary,
+      tokens,
+      offsets,
+      ids: Array.from({ length: count }, (_, d) => `s${d}`),
+      sourceIndex: Int32Array.from({ length: count }, (_, d) => d),
+      skippedTokens: 0,
+      droppedSequences: 0,
+      chunkedSequences: 0,
+    };
   };
   const vocabulary = new Vocabulary(words, new Int32Array(V).fill(1));
   const train = makeCorpus(sequences, vocabulary);
   const heldOut = makeCorpus(heldOutSequences, vocabulary);
-  const settings = { model: 'lda' as const, topics: K, iterations: 2, initLdaSweeps: 0, particles: 4, threads: 2, seed: 3 };
+  const settings = {
+    model: 'lda' as const,
+    topics: K,
+    iterations: 2,
+    initLdaSweeps: 0,
+    particles: 4,
+    threads: 2,
+    seed: 3,
+  };
   const estimate = estimateTrainingMemory({
-    model: 'lda', tokens: train.tokens.length, sequences, heldOutTokens: heldOut.tokens.length, heldOutSequences,
-    vocabulary: V, topics: K, hidden: 64, embedding: 32, particles: 4, batch: 32, bptt: 32, threads: 2, lstmEngine: null,
+    model: 'lda',
+    tokens: train.tokens.length,
+    sequences,
+    heldOutTokens: heldOut.tokens.length,
+    heldOutSequences,
+    vocabulary: V,
+    topics: K,
+    hidden: 64,
+    embedding: 32,
+    particles: 4,
+    batch: 32,
+    bptt: 32,
+    threads: 2,
+    lstmEngine: null,
   });
   let peak = process.memoryUsage().rss;
-  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 5);
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 5);
   const model = await LlaModel.create({ ...settings, backend: 'native' });
   await model.train(train, { heldOut });
   peak = Math.max(peak, process.memoryUsage().rss);
   clearInterval(sampler);
-  process.stdout.write(`${JSON.stringify({ estimate, before, peak, growth: peak - before, tokens: train.tokens.length })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ estimate, before, peak, growth: peak - before, tokens: train.tokens.length })}\n`,
+  );
   process.exit(0);
 }
 
-function run(command: string, argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(command, argv, { cwd: root, maxBuffer: 1 << 24, env: { ...process.env, NO_COLOR: '1', ...env } },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
+    execFile(
+      command,
+      argv,
+      { cwd: root, maxBuffer: 1 << 24, env: { ...process.env, NO_COLOR: '1', ...env } },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -91,38 +133,89 @@ if (process.env.LLA_MEMORY_CHILD) {
   });
 
   memory('the estimate grows with the corpus, the topics and the LSTM', () => {
-    const base = { model: 'lla' as const, tokens: 1e6, sequences: 1e4, heldOutTokens: 1e5, heldOutSequences: 1e3,
-      vocabulary: 1e4, topics: 50, hidden: 64, embedding: 32, particles: 32, batch: 32, bptt: 32, threads: 2,
-      lstmEngine: 'kernel' as const };
+    const base = {
+      model: 'lla' as const,
+      tokens: 1e6,
+      sequences: 1e4,
+      heldOutTokens: 1e5,
+      heldOutSequences: 1e3,
+      vocabulary: 1e4,
+      topics: 50,
+      hidden: 64,
+      embedding: 32,
+      particles: 32,
+      batch: 32,
+      bptt: 32,
+      threads: 2,
+      lstmEngine: 'kernel' as const,
+    };
     const reference = estimateTrainingMemory(base).bytes;
     assert.ok(estimateTrainingMemory({ ...base, tokens: 4e6 }).bytes > 2 * reference);
     assert.ok(estimateTrainingMemory({ ...base, topics: 500 }).bytes > reference);
     assert.ok(estimateTrainingMemory({ ...base, hidden: 512 }).bytes > reference);
     assert.ok(estimateTrainingMemory({ ...base, model: 'lda', lstmEngine: null }).bytes < reference, 'lda has no LSTM');
     // each engine's work space is counted: the kernel trainer's per-block gradients, TF.js's window activations
-    const named = (engine: 'kernel' | 'tfjs') => estimateTrainingMemory({ ...base, lstmEngine: engine }).parts.map((part) => part.name);
+    const named = (engine: 'kernel' | 'tfjs') =>
+      estimateTrainingMemory({ ...base, lstmEngine: engine }).parts.map((part) => part.name);
     assert.ok(named('kernel').some((name) => name.includes('kernel engine')));
     assert.ok(named('tfjs').some((name) => name.startsWith('TF.js training window')));
     const parts = estimateTrainingMemory(base).parts;
-    assert.ok(parts.every((part, i) => i === 0 || part.bytes <= parts[i - 1].bytes), 'largest part first');
+    assert.ok(
+      parts.every((part, i) => i === 0 || part.bytes <= parts[i - 1].bytes),
+      'largest part first',
+    );
   });
 
-  memory('lla train refuses a run above --max-memory (exit 2, estimate and biggest parts named, nothing written)', async () => {
-    const out = join(folder, 'refused.lla');
-    const refused = await run(process.execPath, [join(root, 'bin', 'lla.js'), 'train', sample, '--model', 'lda', '--topics', '20',
-      '--iterations', '2', '--max-memory', '1M', '--out', out, '--checkpoint-every', '1']);
-    assert.is(refused.code, 2, refused.stderr);
-    assert.match(refused.stderr, /needs about [\d.]+ MiB, more than --max-memory 1M/);
-    assert.match(refused.stderr, /biggest parts: .*count tables/);
-    assert.match(refused.stderr, /Raise --max-memory/);
-    assert.not.match(refused.stderr, /^\s+at /m);
-    assert.not.ok(existsSync(out) || existsSync(`${out}.ckpt`), 'nothing written');
-  });
+  memory(
+    'lla train refuses a run above --max-memory (exit 2, estimate and biggest parts named, nothing written)',
+    async () => {
+      const out = join(folder, 'refused.lla');
+      const refused = await run(process.execPath, [
+        join(root, 'bin', 'lla.js'),
+        'train',
+        sample,
+        '--model',
+        'lda',
+        '--topics',
+        '20',
+        '--iterations',
+        '2',
+        '--max-memory',
+        '1M',
+        '--out',
+        out,
+        '--checkpoint-every',
+        '1',
+      ]);
+      assert.is(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /needs about [\d.]+ MiB, more than --max-memory 1M/);
+      assert.match(refused.stderr, /biggest parts: .*count tables/);
+      assert.match(refused.stderr, /Raise --max-memory/);
+      assert.not.match(refused.stderr, /^\s+at /m);
+      assert.not.ok(existsSync(out) || existsSync(`${out}.ckpt`), 'nothing written');
+    },
+  );
 
   memory('lla train runs under a generous --max-memory and reports its estimate', async () => {
     const out = join(folder, 'accepted.lla');
-    const accepted = await run(process.execPath, [join(root, 'bin', 'lla.js'), 'train', sample, '--model', 'lda', '--topics', '20',
-      '--iterations', '2', '--max-memory', '64G', '--out', out, '--json', '--particles', '4']);
+    const accepted = await run(process.execPath, [
+      join(root, 'bin', 'lla.js'),
+      'train',
+      sample,
+      '--model',
+      'lda',
+      '--topics',
+      '20',
+      '--iterations',
+      '2',
+      '--max-memory',
+      '64G',
+      '--out',
+      out,
+      '--json',
+      '--particles',
+      '4',
+    ]);
     assert.is(accepted.code, 0, accepted.stderr);
     const result = JSON.parse(accepted.stdout.trim().split('\n').pop()!);
     assert.ok(result.estimatedMemoryBytes > 1024 * 1024, `estimate ${result.estimatedMemoryBytes}`);
@@ -134,11 +227,15 @@ if (process.env.LLA_MEMORY_CHILD) {
     assert.is(measured.code, 0, measured.stderr);
     const { estimate, growth, tokens } = JSON.parse(measured.stdout.trim().split('\n').pop()!);
     const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-    console.log(`  memory: ${tokens.toLocaleString('en-US')} tokens, K=100, V=20,000 lda: estimate ${mib(estimate.bytes)}, ` +
-      `measured RSS growth ${mib(growth)} (ratio ${(growth / estimate.bytes).toFixed(2)}); parts: ` +
-      estimate.parts.map((part: { name: string; bytes: number }) => `${part.name} ${mib(part.bytes)}`).join('; '));
-    assert.ok(growth <= 2 * estimate.bytes && growth >= estimate.bytes / 2,
-      `estimate ${mib(estimate.bytes)} vs measured growth ${mib(growth)}`);
+    console.log(
+      `  memory: ${tokens.toLocaleString('en-US')} tokens, K=100, V=20,000 lda: estimate ${mib(estimate.bytes)}, ` +
+        `measured RSS growth ${mib(growth)} (ratio ${(growth / estimate.bytes).toFixed(2)}); parts: ` +
+        estimate.parts.map((part: { name: string; bytes: number }) => `${part.name} ${mib(part.bytes)}`).join('; '),
+    );
+    assert.ok(
+      growth <= 2 * estimate.bytes && growth >= estimate.bytes / 2,
+      `estimate ${mib(estimate.bytes)} vs measured growth ${mib(growth)}`,
+    );
   });
 
   memory.run();

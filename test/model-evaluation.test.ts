@@ -37,13 +37,34 @@ for (const backend of ['native', 'wasm'] as BackendName[]) {
   test.before(async () => {
     lstm ??= await createActionLstm({ vocabularySize: V, hidden: 4, embedding: 4, learningRate: 0.01, seed: 1 });
   });
-  for (const [sequences, sampled] of [[60, true], [20, false]] as const) {
+  for (const [sequences, sampled] of [
+    [60, true],
+    [20, false],
+  ] as const) {
     test(`the lstm baseline ranks at the topic models' positions (${sampled ? 'a seeded sample of' : 'all'} eligible)`, async () => {
       const kernel = await loadKernel({ backend });
       const heldOut = corpus(sequences, 50, 11);
-      const topic = await nextActionEvaluation({ kernel, mode: 'lda', counts: flatCounts(), beta: 0.01, alpha: 0.1,
-        particles: 4, seed: SEED, threads: 1, corpus: heldOut, numTopics: K, vocabularySize: V });
-      const baseline = await actionLstmNextAction({ lstm, kernel, seed: SEED, vocabularySize: V, corpus: heldOut, nextAction: true });
+      const topic = await nextActionEvaluation({
+        kernel,
+        mode: 'lda',
+        counts: flatCounts(),
+        beta: 0.01,
+        alpha: 0.1,
+        particles: 4,
+        seed: SEED,
+        threads: 1,
+        corpus: heldOut,
+        numTopics: K,
+        vocabularySize: V,
+      });
+      const baseline = await actionLstmNextAction({
+        lstm,
+        kernel,
+        seed: SEED,
+        vocabularySize: V,
+        corpus: heldOut,
+        nextAction: true,
+      });
       assert.is(topic.sampled, sampled);
       assert.is(baseline.sampled, sampled);
       assert.is(baseline.eligiblePositions, topic.eligiblePositions);

@@ -56,9 +56,23 @@ const test = Array.from(split.test, (d) => sequences[d]);
 // the M-step on the kernels' trainer (the default engine of lla); every iteration runs (tol 0). The data has no
 // repeats of its own, so a copy component would be dropped (test/copy-model.test.ts checks that); `copy: 'off'`
 // keeps its held-in tenth in the chain, which this test of topic recovery is about.
-const common = { topics: 6, iterations: 40, initLdaSweeps: 10, hidden: 16, embedding: 8, lstmTokens: 6_000,
-  batch: 16, bptt: 20, learningRate: 0.02, threads: 1, particles: 32, lstmEngine: 'kernel', tol: 0, copy: 'off',
-  warn: () => undefined } as const;
+const common = {
+  topics: 6,
+  iterations: 40,
+  initLdaSweeps: 10,
+  hidden: 16,
+  embedding: 8,
+  lstmTokens: 6_000,
+  batch: 16,
+  bptt: 20,
+  learningRate: 0.02,
+  threads: 1,
+  particles: 32,
+  lstmEngine: 'kernel',
+  tol: 0,
+  copy: 'off',
+  warn: () => undefined,
+} as const;
 /**
  * SEM, like collapsed Gibbs for LDA, can stop in a local optimum that merges two topics and splits another; the
  * usual remedy is restarts, keeping the run with the best training likelihood (what a user would do). On this
@@ -76,20 +90,24 @@ function matchedTopicDistance(model: LlaModel): number {
   const distances: number[][] = [];
   for (let j = 0; j < K; j++) {
     const truth = truePhi[j];
-    distances.push(Array.from({ length: K }, (_, k) => {
-      let total = 0;
-      let covered = 0;
-      for (let w = 0; w < V; w++) {
-        total += Math.abs(learned[k * V + w] - truth[trueIds[w]]);
-        covered += truth[trueIds[w]];
-      }
-      return 0.5 * (total + (1 - covered));
-    }));
+    distances.push(
+      Array.from({ length: K }, (_, k) => {
+        let total = 0;
+        let covered = 0;
+        for (let w = 0; w < V; w++) {
+          total += Math.abs(learned[k * V + w] - truth[trueIds[w]]);
+          covered += truth[trueIds[w]];
+        }
+        return 0.5 * (total + (1 - covered));
+      }),
+    );
   }
   const usedLearned = new Set<number>();
   const usedTrue = new Set<number>();
   let sum = 0;
-  const pairs = distances.flatMap((row, j) => row.map((value, k) => ({ j, k, value }))).sort((a, b) => a.value - b.value);
+  const pairs = distances
+    .flatMap((row, j) => row.map((value, k) => ({ j, k, value })))
+    .sort((a, b) => a.value - b.value);
   for (const { j, k, value } of pairs) {
     if (usedTrue.has(j) || usedLearned.has(k)) continue;
     usedTrue.add(j);
@@ -128,7 +146,10 @@ for (const backend of ['native', 'wasm'] as const) {
     assert.is(lla.lstmEngine, 'kernel');
     assert.is(lla.tfBackend, null, 'the kernel engine runs no TF.js');
     const trained = lla.history.filter((record) => record.mstepTokensPerSecond !== null);
-    assert.ok(trained.length >= 30 && trained.every((record) => record.lstmEngine === 'kernel'), 'every M-step ran on the kernel engine');
+    assert.ok(
+      trained.length >= 30 && trained.every((record) => record.lstmEngine === 'kernel'),
+      'every M-step ran on the kernel engine',
+    );
   });
 
   run('training on data from a known LLA recovers its topics (mean TV of matched topics < 0.2)', () => {
@@ -152,7 +173,10 @@ for (const backend of ['native', 'wasm'] as const) {
     }
     // the truth stays in its topic with probability 0.9: the diagonal dominates every row
     const diagonal = matrix.map((row, k) => row[k]);
-    assert.ok(diagonal.every((value) => value > 0.6), `diagonal ${diagonal.map((v) => v.toFixed(2)).join(' ')}`);
+    assert.ok(
+      diagonal.every((value) => value > 0.6),
+      `diagonal ${diagonal.map((v) => v.toFixed(2)).join(' ')}`,
+    );
   });
 
   run('save and load give identical perplexity, predictions and topics', async () => {
@@ -191,8 +215,10 @@ for (const backend of ['native', 'wasm'] as const) {
       assert.equal(session.next(15), model.predictNext(history, 15));
       // the session's summed log p(action | history) is the filter's log-likelihood of the same sequence
       const whole = await model.evaluate([history], { nextAction: false });
-      assert.ok(Math.abs(session.logLikelihood - whole.logLikelihood) < 1e-6,
-        `${model.model}: session ${session.logLikelihood} vs filter ${whole.logLikelihood}`);
+      assert.ok(
+        Math.abs(session.logLikelihood - whole.logLikelihood) < 1e-6,
+        `${model.model}: session ${session.logLikelihood} vs filter ${whole.logLikelihood}`,
+      );
       const probabilities = session.next(V_TRUE).map((entry) => entry.probability);
       const total = probabilities.reduce((a, b) => a + b, 0);
       assert.ok(Math.abs(total - 1) < 1e-4, `next-action probabilities sum to ${total}`);

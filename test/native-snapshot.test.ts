@@ -34,9 +34,24 @@ function corpus() {
 
 function sweepArgs(c: ReturnType<typeof corpus>, topicsNext: Int32Array) {
   return {
-    mode: 'lda' as const, exact: false, mhSteps: 2, proposals: 'cycle' as const, numTopics: K, vocabularySize: V,
-    tokens: c.tokens, offsets: c.offsets, topicsPrev: c.topicsPrev, topicsNext, counts: c.counts, alias: c.alias,
-    beta: 0.01, alpha: 0.1, sequenceSmoothing: 0.1, seed: 3, iteration: 1, threads: 2,
+    mode: 'lda' as const,
+    exact: false,
+    mhSteps: 2,
+    proposals: 'cycle' as const,
+    numTopics: K,
+    vocabularySize: V,
+    tokens: c.tokens,
+    offsets: c.offsets,
+    topicsPrev: c.topicsPrev,
+    topicsNext,
+    counts: c.counts,
+    alias: c.alias,
+    beta: 0.01,
+    alpha: 0.1,
+    sequenceSmoothing: 0.1,
+    seed: 3,
+    iteration: 1,
+    threads: 2,
   };
 }
 
@@ -52,7 +67,7 @@ async function rejection(run: () => Promise<unknown>): Promise<string> {
 test('a bad id in the second thread range is reported at its index, by the sweep and by buildCounts', async () => {
   const c = corpus();
   const topicsNext = new Int32Array(T);
-  const at = T - 5;  // in the last range
+  const at = T - 5; // in the last range
   const saved = c.tokens[at];
   c.tokens[at] = V;
   const tokenError = await rejection(() => kernel.sweep(sweepArgs(c, topicsNext)));
@@ -65,8 +80,10 @@ test('a bad id in the second thread range is reported at its index, by the sweep
   c.topicsPrev[10] = K;
   const firstError = await rejection(() => kernel.sweep(sweepArgs(c, topicsNext)));
   assert.ok(firstError.includes(`topicsPrev [10] = ${K} is outside`), firstError);
-  assert.throws(() => kernel.buildCounts(c.tokens, c.wordOffsets, c.wordTokens, c.topicsPrev, K, c.counts, 2),
-    (error: Error) => error.message.includes(`topics [10] = ${K} is outside [0, ${K})`));
+  assert.throws(
+    () => kernel.buildCounts(c.tokens, c.wordOffsets, c.wordTokens, c.topicsPrev, K, c.counts, 2),
+    (error: Error) => error.message.includes(`topics [10] = ${K} is outside [0, ${K})`),
+  );
 });
 
 test('repeated sweeps on pooled buffers give the same topics as the first', async () => {
@@ -80,7 +97,10 @@ test('repeated sweeps on pooled buffers give the same topics as the first', asyn
     const again = new Int32Array(T);
     const result = await kernel.sweep(sweepArgs(c, again));
     assert.equal(result.logPhi, firstResult.logPhi);
-    assert.ok(again.every((value, i) => value === first[i]), `sweep ${repeat + 2} differs from the first`);
+    assert.ok(
+      again.every((value, i) => value === first[i]),
+      `sweep ${repeat + 2} differs from the first`,
+    );
   }
 });
 
@@ -91,11 +111,14 @@ test('writing into the arguments after the call returns does not change the swee
   const topicsNext = new Int32Array(T);
   const running = kernel.sweep(sweepArgs(c, topicsNext));
   const tokens = c.tokens.slice();
-  c.tokens.fill(V - 1);  // valid ids, but different ones: only the copy taken at the call may be used
+  c.tokens.fill(V - 1); // valid ids, but different ones: only the copy taken at the call may be used
   c.counts.rowTopics.fill(K - 1);
   await running;
   c.tokens.set(tokens);
-  assert.ok(topicsNext.every((value, i) => value === expected[i]), 'the sweep used values written after the call');
+  assert.ok(
+    topicsNext.every((value, i) => value === expected[i]),
+    'the sweep used values written after the call',
+  );
 });
 
 test.run();

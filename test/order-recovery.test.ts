@@ -12,15 +12,33 @@ import { holdoutSplit } from '../src/train/split.js';
 import { sequenceCorpus } from '../src/train/data.js';
 
 const K = 5;
-const corpus = generateSynthetic({ topics: K, vocabulary: 150, sequences: 500, length: 30, seed: 3, dynamics: 'first-order' });
+const corpus = generateSynthetic({
+  topics: K,
+  vocabulary: 150,
+  sequences: 500,
+  length: 30,
+  seed: 3,
+  dynamics: 'first-order',
+});
 const truth = parseTruth(JSON.parse(Array.from(truthChunks(corpus)).join('')), 'the generated truth');
 const sequences = Array.from({ length: corpus.offsets.length - 1 }, (_, d) =>
-  Array.from(corpus.tokens.subarray(corpus.offsets[d], corpus.offsets[d + 1]), actionName));
+  Array.from(corpus.tokens.subarray(corpus.offsets[d], corpus.offsets[d + 1]), actionName),
+);
 const split = holdoutSplit(sequences.length, 0.1, 1);
 const train = Array.from(split.train, (d) => sequences[d]);
 const test = Array.from(split.test, (d) => sequences[d]);
-const common = { topics: K, hidden: 16, embedding: 8, lstmTokens: 8_000, batch: 16, bptt: 20, learningRate: 0.02,
-  threads: 1, seed: 1, warn: () => undefined } as const;
+const common = {
+  topics: K,
+  hidden: 16,
+  embedding: 8,
+  lstmTokens: 8_000,
+  batch: 16,
+  bptt: 20,
+  learningRate: 0.02,
+  threads: 1,
+  seed: 1,
+  warn: () => undefined,
+} as const;
 
 for (const backend of ['native', 'wasm'] as const) {
   const run = suite(`order-defined topics (${backend} kernels)`);
@@ -32,10 +50,19 @@ for (const backend of ['native', 'wasm'] as const) {
       const model = await LlaModel.create({ ...common, ...options, backend });
       const summary = await model.train(train, { heldOut: test });
       // the true model scored on the same held-out tokens (those in the model's vocabulary)
-      const recovery = recoveryReport(truth, model.vocabulary.words, sequenceCorpus(test, model.vocabulary), model.phi());
+      const recovery = recoveryReport(
+        truth,
+        model.vocabulary.words,
+        sequenceCorpus(test, model.vocabulary),
+        model.phi(),
+      );
       model.dispose();
-      return { perplexity: summary.heldOut!.perplexity, unigram: summary.unigramPerplexity!,
-        distance: recovery.meanTopicTotalVariation!, truth: recovery.truePerplexity! };
+      return {
+        perplexity: summary.heldOut!.perplexity,
+        unigram: summary.unigramPerplexity!,
+        distance: recovery.meanTopicTotalVariation!,
+        truth: recovery.truePerplexity!,
+      };
     };
     lla = await trainModel({ model: 'lla', iterations: 8, initHmmSweeps: 4 });
     lda = await trainModel({ model: 'lda', iterations: 20 });
@@ -47,9 +74,18 @@ for (const backend of ['native', 'wasm'] as const) {
   });
 
   run('lla beats lda and the unigram by a wide margin and comes within 10% of the true model', () => {
-    assert.ok(lla.perplexity < 0.6 * lda.perplexity, `lla ${lla.perplexity.toFixed(1)} vs lda ${lda.perplexity.toFixed(1)}`);
-    assert.ok(lla.perplexity < 0.6 * lla.unigram, `lla ${lla.perplexity.toFixed(1)} vs unigram ${lla.unigram.toFixed(1)}`);
-    assert.ok(lla.perplexity < 1.1 * lla.truth, `lla ${lla.perplexity.toFixed(1)} vs the true model ${lla.truth.toFixed(1)}`);
+    assert.ok(
+      lla.perplexity < 0.6 * lda.perplexity,
+      `lla ${lla.perplexity.toFixed(1)} vs lda ${lda.perplexity.toFixed(1)}`,
+    );
+    assert.ok(
+      lla.perplexity < 0.6 * lla.unigram,
+      `lla ${lla.perplexity.toFixed(1)} vs unigram ${lla.unigram.toFixed(1)}`,
+    );
+    assert.ok(
+      lla.perplexity < 1.1 * lla.truth,
+      `lla ${lla.perplexity.toFixed(1)} vs the true model ${lla.truth.toFixed(1)}`,
+    );
   });
 
   run.run();

@@ -8,8 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSynthetic, nextTopicDistribution, type Dynamics } from '../src/generate/synthetic.js';
 import { truthChunks } from '../src/generate/output.js';
-import { optimalAssignment, parseTruth, readTruth, topicRecovery, trueLogLikelihood, type Truth }
-  from '../src/eval/recovery.js';
+import {
+  optimalAssignment,
+  parseTruth,
+  readTruth,
+  topicRecovery,
+  trueLogLikelihood,
+  type Truth,
+} from '../src/eval/recovery.js';
 import { InputError } from '../src/errors.js';
 
 /** A truth as lla generate writes it (through the JSON it writes), for K topics over V actions. */
@@ -50,7 +56,9 @@ for (const dynamics of ['first-order', 'second-order'] as const) {
     // a vocabulary in another order, with an action the truth lacks never used: the same likelihood
     const shuffled = [...words].reverse().concat(['unknown']);
     const remapped = Int32Array.from(tokens, (w) => shuffled.indexOf(words[w]));
-    assert.ok(Math.abs(trueLogLikelihood(truth, shuffled, { tokens: remapped, offsets }).logLikelihood - expected) < 1e-9);
+    assert.ok(
+      Math.abs(trueLogLikelihood(truth, shuffled, { tokens: remapped, offsets }).logLikelihood - expected) < 1e-9,
+    );
   });
 }
 
@@ -66,9 +74,13 @@ test('the dynamics matter: the forward pass tells second-order from first-order 
 
 test('optimalAssignment finds the least total cost (all permutations), rectangular both ways', () => {
   let state = 12345;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const permutations = (n: number): number[][] => n === 0 ? [[]]
-    : permutations(n - 1).flatMap((p) => Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)]));
+  const random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const permutations = (n: number): number[][] =>
+    n === 0
+      ? [[]]
+      : permutations(n - 1).flatMap((p) =>
+          Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)]),
+        );
   for (let trial = 0; trial < 20; trial++) {
     const n = 1 + (trial % 6);
     const cost = Array.from({ length: n }, () => Array.from({ length: n }, () => Math.floor(random() * 100)));
@@ -79,7 +91,11 @@ test('optimalAssignment finds the least total cost (all permutations), rectangul
     assert.is(new Set(assignment).size, n, 'one to one');
   }
   // 3 rows, 2 columns: the two cheapest distinct pairs; one row unmatched
-  const wide = optimalAssignment([[5, 1], [1, 9], [0, 0]]);
+  const wide = optimalAssignment([
+    [5, 1],
+    [1, 9],
+    [0, 0],
+  ]);
   assert.equal(Array.from(wide).filter((j) => j >= 0).length, 2);
   assert.is(wide[0], 1);
   assert.ok(wide[1] === 0 || wide[2] === 0);
@@ -114,11 +130,33 @@ test('readTruth refuses files that are not truths, naming the file and the probl
     const cases: Array<[string, string, RegExp]> = [
       ['not-json.json', '{"format":', /is not JSON/],
       ['other.json', '{"format":"something"}', /format is not lla-synthetic-truth/],
-      ['rows.json', JSON.stringify({ format: 'lla-synthetic-truth', topics: 2, actions: ['a0'], phi: [[1]] }), /phi does not hold 2 rows/],
-      ['sum.json', JSON.stringify({ format: 'lla-synthetic-truth', topics: 1, actions: ['a0', 'a1'], phi: [[0.5, 0.4]],
-        transitions: { kind: 'first-order', primary: [0], secondary: [0] } }), /sums to 0\.9/],
-      ['kind.json', JSON.stringify({ format: 'lla-synthetic-truth', topics: 1, actions: ['a0'], phi: [[1]],
-        transitions: { kind: 'third-order' } }), /neither first-order nor second-order/],
+      [
+        'rows.json',
+        JSON.stringify({ format: 'lla-synthetic-truth', topics: 2, actions: ['a0'], phi: [[1]] }),
+        /phi does not hold 2 rows/,
+      ],
+      [
+        'sum.json',
+        JSON.stringify({
+          format: 'lla-synthetic-truth',
+          topics: 1,
+          actions: ['a0', 'a1'],
+          phi: [[0.5, 0.4]],
+          transitions: { kind: 'first-order', primary: [0], secondary: [0] },
+        }),
+        /sums to 0\.9/,
+      ],
+      [
+        'kind.json',
+        JSON.stringify({
+          format: 'lla-synthetic-truth',
+          topics: 1,
+          actions: ['a0'],
+          phi: [[1]],
+          transitions: { kind: 'third-order' },
+        }),
+        /neither first-order nor second-order/,
+      ],
     ];
     for (const [name, text, pattern] of cases) {
       const path = join(folder, name);
@@ -132,8 +170,10 @@ test('readTruth refuses files that are not truths, naming the file and the probl
         assert.ok((error as Error).message.includes(path), 'names the file');
       }
     }
-    await readTruth(join(folder, 'missing.json')).then(() => assert.unreachable('a missing file'),
-      (error: Error) => assert.match(error.message, /cannot be read \(ENOENT\)/));
+    await readTruth(join(folder, 'missing.json')).then(
+      () => assert.unreachable('a missing file'),
+      (error: Error) => assert.match(error.message, /cannot be read \(ENOENT\)/),
+    );
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }

@@ -8,7 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { escapeHtml, jsonForScript } from '../src/report/escape.js';
-import { formatNumber, heatmap, heatmapCellSize, labelStride, lineChart, niceTicks, sequentialColour, trajectoryStrip } from '../src/report/charts.js';
+import {
+  formatNumber,
+  heatmap,
+  heatmapCellSize,
+  labelStride,
+  lineChart,
+  niceTicks,
+  sequentialColour,
+  trajectoryStrip,
+} from '../src/report/charts.js';
 import { renderReport, SECTION_IDS } from '../src/report/html.js';
 import { reportDataFromModel, type ReportData } from '../src/report/data.js';
 import { defaultReportPath } from '../src/cli/commands/report.js';
@@ -24,7 +33,7 @@ test.after(() => rmSync(scratch, { recursive: true, force: true }));
 const HOSTILE = [
   '<script>window.pwned = 1</script>',
   '"><img src=x onerror="window.pwned = 2">',
-  "it's & \"quoted\"",
+  'it\'s & "quoted"',
   'https://evil.example/x.js',
   '</script><script>window.pwned = 3</script>',
 ];
@@ -33,13 +42,15 @@ const HOSTILE = [
 
 /** Every <script> tag of a report is one of the page's own three (error capture, transition data, page script). */
 function foreignScripts(html: string): string[] {
-  return (html.match(/<script[^>]*>/gi) ?? []).filter((tag) => tag !== '<script>' &&
-    tag !== '<script type="application/json" id="transition-data">');
+  return (html.match(/<script[^>]*>/gi) ?? []).filter(
+    (tag) => tag !== '<script>' && tag !== '<script type="application/json" id="transition-data">',
+  );
 }
 
 /** src/href/xlink:href attributes and CSS url() that point at the network (http, https or protocol-relative). */
 function externalReferences(html: string): string[] {
-  const attributes = html.match(/\s(?:src|href|xlink:href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?\/\/[^"'\s>]*/gi) ?? [];
+  const attributes =
+    html.match(/\s(?:src|href|xlink:href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?\/\/[^"'\s>]*/gi) ?? [];
   const css = html.match(/url\(\s*["']?\s*(?:https?:)?\/\/[^)]*\)/gi) ?? [];
   const imports = html.match(/@import/gi) ?? [];
   return [...attributes, ...css, ...imports];
@@ -52,16 +63,31 @@ function assertCleanPage(html: string, label: string): void {
   assert.ok(!/<img\b/i.test(html), `${label}: an <img> element (from unescaped data)`);
   // exactly the page's own two inline scripts: a data string that became markup would add one
   assert.is((html.match(/<script>/g) ?? []).length, 2, `${label}: a data string became a script`);
-  assert.ok(html.includes("Content-Security-Policy\" content=\"default-src 'none'"), `${label}: no CSP forbidding network loads`);
+  assert.ok(
+    html.includes('Content-Security-Policy" content="default-src \'none\''),
+    `${label}: no CSP forbidding network loads`,
+  );
 }
 
 // ------------------------------------------------------------------------------------------------ hand-made data
 
-function record(iteration: number, mode: IterationRecord['mode'], extra: Partial<IterationRecord> = {}): IterationRecord {
+function record(
+  iteration: number,
+  mode: IterationRecord['mode'],
+  extra: Partial<IterationRecord> = {},
+): IterationRecord {
   return {
-    iteration, mode, seconds: 1, estepSeconds: 0.1, mstepSeconds: mode === 'lda' ? 0 : 0.9,
-    estepTokensPerSecond: 1e6 + iteration * 1e4, mstepTokensPerSecond: mode === 'lda' ? null : 2e4 + iteration * 100,
-    logLikelihoodPerToken: -9 + iteration * 0.2, logPhiPerToken: -8, lstmLoss: mode === 'lda' ? null : 2, acceptanceRate: 0.5,
+    iteration,
+    mode,
+    seconds: 1,
+    estepSeconds: 0.1,
+    mstepSeconds: mode === 'lda' ? 0 : 0.9,
+    estepTokensPerSecond: 1e6 + iteration * 1e4,
+    mstepTokensPerSecond: mode === 'lda' ? null : 2e4 + iteration * 100,
+    logLikelihoodPerToken: -9 + iteration * 0.2,
+    logPhiPerToken: -8,
+    lstmLoss: mode === 'lda' ? null : 2,
+    acceptanceRate: 0.5,
     ...extra,
   };
 }
@@ -69,33 +95,83 @@ function record(iteration: number, mode: IterationRecord['mode'], extra: Partial
 /** A report of a K-topic model whose action names are all hostile strings (or an lstm baseline's). */
 function fakeData(model: ModelKind, k: number, evaluations: number): ReportData {
   const hasTopics = model !== 'lstm';
-  const history = Array.from({ length: 8 }, (_, i) => record(i + 1, i < 3 && model !== 'lda' ? 'lda' : model === 'lstm' ? 'lda' : model as 'lla',
-    {
+  const history = Array.from({ length: 8 }, (_, i) =>
+    record(i + 1, i < 3 && model !== 'lda' ? 'lda' : model === 'lstm' ? 'lda' : (model as 'lla'), {
       ...(i >= 8 - evaluations ? { heldOutPerplexity: 300 - i * 10 } : {}),
       // the lstm baseline records its iterations as mode 'lda' with no E-step (src/train/action-lstm-trainer.ts)
       ...(model === 'lstm' ? { estepTokensPerSecond: 0, mstepTokensPerSecond: 1500 } : {}),
-    }));
+    }),
+  );
   // a diagonal-heavy transition matrix with one empty row (a topic no position held)
-  const matrix = Array.from({ length: k }, (_, row) => Array.from({ length: k }, (_, column) =>
-    row === 1 ? 0 : row === column ? 0.5 : 0.5 / (k - 1)));
+  const matrix = Array.from({ length: k }, (_, row) =>
+    Array.from({ length: k }, (_, column) => (row === 1 ? 0 : row === column ? 0.5 : 0.5 / (k - 1))),
+  );
   return {
-    title: HOSTILE[0], llaVersion: '0.0.0-test', generatedAt: '2024-01-01T00:00:00.000Z', model,
-    settings: { ...DEFAULT_SETTINGS, model, topics: k }, vocabularySize: HOSTILE.length,
+    title: HOSTILE[0],
+    llaVersion: '0.0.0-test',
+    generatedAt: '2024-01-01T00:00:00.000Z',
+    model,
+    settings: { ...DEFAULT_SETTINGS, model, topics: k },
+    vocabularySize: HOSTILE.length,
     backends: { kernel: 'native', tf: model === 'lda' ? null : 'wasm' },
     parameters: { dense: 1000, total: 1500 },
-    heldOut: { model, copy: hasTopics, perplexity: 230, perplexityMethod: 'left-to-right', logLikelihood: -1000, tokens: 200,
-      sequences: 10, outOfVocabulary: 3, recallAt1: 0.1, recallAt10: 0.4, mrr: 0.2, nextActionPositions: 150 },
-    unigramPerplexity: 800, coherence: hasTopics ? { umass: -1.5, npmi: 0.05 } : null,
-    cache: { perplexity: 412.5, recallAt1: 0.15, recallAt10: 0.35, mrr: 0.22, decay: 0.875, mass: 6.5, window: 104, fitted: true },
+    heldOut: {
+      model,
+      copy: hasTopics,
+      perplexity: 230,
+      perplexityMethod: 'left-to-right',
+      logLikelihood: -1000,
+      tokens: 200,
+      sequences: 10,
+      outOfVocabulary: 3,
+      recallAt1: 0.1,
+      recallAt10: 0.4,
+      mrr: 0.2,
+      nextActionPositions: 150,
+    },
+    unigramPerplexity: 800,
+    coherence: hasTopics ? { umass: -1.5, npmi: 0.05 } : null,
+    cache: {
+      perplexity: 412.5,
+      recallAt1: 0.15,
+      recallAt10: 0.35,
+      mrr: 0.22,
+      decay: 0.875,
+      mass: 6.5,
+      window: 104,
+      fitted: true,
+    },
     copy: hasTopics ? { decay: 0.8, window: 62, meanRate: 0.375, meanMass: 1.25 } : null,
-    copyFit: hasTopics ? { kept: true, form: 'topic', heldInPerplexityWith: 210.5, heldInPerplexityWithout: 290.25,
-      heldInTokens: 1234, heldInSequences: 12, decay: 0.8, forms: [] } : null,
+    copyFit: hasTopics
+      ? {
+          kept: true,
+          form: 'topic',
+          heldInPerplexityWith: 210.5,
+          heldInPerplexityWithout: 290.25,
+          heldInTokens: 1234,
+          heldInSequences: 12,
+          decay: 0.8,
+          forms: [],
+        }
+      : null,
     history,
-    topics: hasTopics ? Array.from({ length: k }, (_, topic) => ({ topic, tokens: 10 + topic,
-      actions: HOSTILE.map((action, i) => ({ action, probability: 0.3 / (i + 1) })) })) : null,
+    topics: hasTopics
+      ? Array.from({ length: k }, (_, topic) => ({
+          topic,
+          tokens: 10 + topic,
+          actions: HOSTILE.map((action, i) => ({ action, probability: 0.3 / (i + 1) })),
+        }))
+      : null,
     transitions: hasTopics ? { matrix, source: model === 'lla' ? 'lstm' : 'empirical' } : null,
-    trajectories: hasTopics ? [{ id: HOSTILE[1], actions: Array.from({ length: 120 }, (_, t) => HOSTILE[t % HOSTILE.length]),
-      topics: Array.from({ length: 120 }, (_, t) => Math.floor(t / 10) % k) }] : [],
+    trajectories: hasTopics
+      ? [
+          {
+            id: HOSTILE[1],
+            actions: Array.from({ length: 120 }, (_, t) => HOSTILE[t % HOSTILE.length]),
+            topics: Array.from({ length: 120 }, (_, t) => Math.floor(t / 10) % k),
+          },
+        ]
+      : [],
   };
 }
 
@@ -121,8 +197,14 @@ test('the page of a hand-made lla report: every section, every string escaped, n
   assert.ok(html.includes('class="empty-row"'), 'the empty transition row is drawn grey');
   assert.ok(html.includes("the LSTM's next-topic distribution"));
   // the references and the copy component
-  assert.match(html, /recency-cache reference<\/td><td>412\.5; Recall@1 0\.150, Recall@10 0\.350, MRR 0\.220 \(decay 0\.875/);
-  assert.match(html, /copy component<\/td><td>decay 0\.800 over the last 62 actions, mean rate 0\.375, mean history mass 1\.25; kept \(form topic\): held-in perplexity 210\.5 with it, 290\.3 without/);
+  assert.match(
+    html,
+    /recency-cache reference<\/td><td>412\.5; Recall@1 0\.150, Recall@10 0\.350, MRR 0\.220 \(decay 0\.875/,
+  );
+  assert.match(
+    html,
+    /copy component<\/td><td>decay 0\.800 over the last 62 actions, mean rate 0\.375, mean history mass 1\.25; kept \(form topic\): held-in perplexity 210\.5 with it, 290\.3 without/,
+  );
   // the transition data for the hover read-out round-trips
   const json = /<script type="application\/json" id="transition-data">([^<]*)<\/script>/.exec(html);
   assert.ok(json);
@@ -182,7 +264,12 @@ test('SVG renderer: ticks, colours, heatmap size and labels up to K = 100, traje
   assert.is((strip.match(/<g>/g) ?? []).length, 5);
   assert.match(strip, />5<\/text>/, 'the third row starts at position 5');
   assert.ok(strip.includes('position 5: &lt;e&gt; (topic 4)'));
-  const empty = lineChart({ title: 'x', xLabel: 'x', yLabel: 'y', series: [{ name: 's', colour: '#000', points: [{ x: 1, y: null }] }] });
+  const empty = lineChart({
+    title: 'x',
+    xLabel: 'x',
+    yLabel: 'y',
+    series: [{ name: 's', colour: '#000', points: [{ x: 1, y: null }] }],
+  });
   assert.match(empty, /no data/);
 });
 
@@ -203,27 +290,52 @@ function corpus(sequences: number, length: number, seed: number): string[][] {
 }
 
 // evalEvery 2 with one lda sweep: evaluating during an lla model's lda initialisation fails (no LSTM weights yet)
-const SMALL = { topics: 4, iterations: 4, initLdaSweeps: 1, hidden: 8, embedding: 4, lstmTokens: 1500, batch: 8,
-  bptt: 8, particles: 8, evalEvery: 2, seed: 3, threads: 1 };
+const SMALL = {
+  topics: 4,
+  iterations: 4,
+  initLdaSweeps: 1,
+  hidden: 8,
+  embedding: 4,
+  lstmTokens: 1500,
+  batch: 8,
+  bptt: 8,
+  particles: 8,
+  evalEvery: 2,
+  seed: 3,
+  threads: 1,
+};
 
 async function trainSaved(model: ModelKind): Promise<{ path: string; model: LlaModel }> {
   const data = corpus(60, 30, 11);
-  const trained = await LlaModel.create({ ...SMALL, model, ...(model === 'lstm' ? { lstmTokens: 600 } : {}), warn: () => {} });
+  const trained = await LlaModel.create({
+    ...SMALL,
+    model,
+    ...(model === 'lstm' ? { lstmTokens: 600 } : {}),
+    warn: () => {},
+  });
   await trained.train(data.slice(0, 50), { heldOut: data.slice(50) });
   const path = join(scratch, `${model}.lla`);
   await trained.save(path);
   return { path, model: trained };
 }
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function lla(...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['bin/lla.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk) => { stdout += chunk; });
-    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
@@ -236,7 +348,10 @@ test('reportDataFromModel on a model trained here: topics, transitions, trajecto
   const data = reportDataFromModel(model, { title: 'in-process', topActions: 3, trajectories: 2 });
   assert.is(data.topics!.length, 4);
   assert.ok(data.topics!.every((topic) => topic.actions.length === 3));
-  assert.is(data.topics!.reduce((sum, topic) => sum + topic.tokens, 0), 50 * 30);
+  assert.is(
+    data.topics!.reduce((sum, topic) => sum + topic.tokens, 0),
+    50 * 30,
+  );
   assert.is(data.transitions!.source, 'lstm');
   for (const row of data.transitions!.matrix) {
     const total = row.reduce((a, b) => a + b, 0);
@@ -247,7 +362,11 @@ test('reportDataFromModel on a model trained here: topics, transitions, trajecto
   assert.ok(data.trajectories[0].actions.every((action) => typeof action === 'string' && !action.startsWith('#')));
   assert.is(data.backends.kernel, model.backend);
   assert.is(data.history.length, 4);
-  assert.equal(data.history.map((r) => Number.isFinite(r.heldOutPerplexity)), [false, true, false, true], 'evalEvery 2');
+  assert.equal(
+    data.history.map((r) => Number.isFinite(r.heldOutPerplexity)),
+    [false, true, false, true],
+    'evalEvery 2',
+  );
   model.dispose();
 });
 
@@ -297,34 +416,63 @@ test('lla report: usage errors exit 2 and write nothing', async () => {
 const BROWSER_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 // LLA_CHROMIUM names another browser binary (or a missing one, to see the skip and CI-failure paths)
 const chosen = process.env.LLA_CHROMIUM;
-const browser = chosen !== undefined ? (existsSync(chosen) ? chosen : undefined)
-  : BROWSER_CANDIDATES.find((candidate) => existsSync(candidate));
+const browser =
+  chosen !== undefined
+    ? existsSync(chosen)
+      ? chosen
+      : undefined
+    : BROWSER_CANDIDATES.find((candidate) => existsSync(candidate));
 
-interface SelfCheck { loaded: boolean; charts: Array<{ chart: string; width: number; height: number }>; errors: string[] }
+interface SelfCheck {
+  loaded: boolean;
+  charts: Array<{ chart: string; width: number; height: number }>;
+  errors: string[];
+}
 
 /** Loads the page in headless Chromium and returns what its self-check wrote into <pre id="self-check">. */
 function renderInBrowser(file: string): Promise<SelfCheck & { dom: string }> {
   const profile = mkdtempSync(join(tmpdir(), 'lla-report-chromium-'));
-  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-quic', `--user-data-dir=${profile}`,
-    '--window-size=1280,1000', '--dump-dom', pathToFileURL(file).href];
+  const args = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-quic',
+    `--user-data-dir=${profile}`,
+    '--window-size=1280,1000',
+    '--dump-dom',
+    pathToFileURL(file).href,
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(browser!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let dom = '';
     let log = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.stdout.on('data', (chunk) => { dom += chunk; });
-    child.stderr.on('data', (chunk) => { log += chunk; });
+    child.stdout.on('data', (chunk) => {
+      dom += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      log += chunk;
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
       rmSync(profile, { recursive: true, force: true });
       const match = /<pre id="self-check">([^<]*)<\/pre>/.exec(dom);
       if (!match || match[1] === '') {
-        reject(new Error(`Chromium (exit ${code}) returned no self-check for ${file}; its log ends:\n${log.slice(-1500)}`));
+        reject(
+          new Error(`Chromium (exit ${code}) returned no self-check for ${file}; its log ends:\n${log.slice(-1500)}`),
+        );
         return;
       }
-      const text = match[1].replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+      const text = match[1]
+        .replace(/&quot;/g, '"')
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&amp;/g, '&');
       if (/<img\b/i.test(dom)) reject(new Error('the rendered DOM holds an <img>: data was not escaped'));
       else resolve({ ...(JSON.parse(text) as SelfCheck), dom });
     });
@@ -337,7 +485,10 @@ function assertRendered(check: SelfCheck, html: string, label: string): void {
   assert.is(check.charts.length, (html.match(/<svg /g) ?? []).length, `${label}: charts counted in the DOM`);
   assert.ok(check.charts.length > 0);
   for (const chart of check.charts) {
-    assert.ok(chart.width > 0 && chart.height > 0, `${label}: chart '${chart.chart}' is ${chart.width} x ${chart.height}`);
+    assert.ok(
+      chart.width > 0 && chart.height > 0,
+      `${label}: chart '${chart.chart}' is ${chart.width} x ${chart.height}`,
+    );
   }
 }
 
@@ -372,21 +523,33 @@ if (browser) {
   });
 
   test('headless Chromium: the self-check does report a script error and a zero-size chart', async () => {
-    const broken = renderReport(fakeData('lda', 5, 0))
-      .replace('</main>', '<svg width="0" height="0"></svg><script>undefinedFunction()</script></main>');
+    const broken = renderReport(fakeData('lda', 5, 0)).replace(
+      '</main>',
+      '<svg width="0" height="0"></svg><script>undefinedFunction()</script></main>',
+    );
     const file = join(scratch, 'broken.html');
     writeFileSync(file, broken);
     const check = await renderInBrowser(file);
-    assert.ok(check.errors.some((error) => /undefinedFunction/.test(error)), JSON.stringify(check.errors));
-    assert.ok(check.charts.some((chart) => chart.width === 0), 'the zero-size svg is measured as such');
+    assert.ok(
+      check.errors.some((error) => /undefinedFunction/.test(error)),
+      JSON.stringify(check.errors),
+    );
+    assert.ok(
+      check.charts.some((chart) => chart.width === 0),
+      'the zero-size svg is measured as such',
+    );
   });
 } else if (process.env.CI === 'true') {
   test('headless Chromium is installed (required under CI)', () => {
-    assert.unreachable(`no Chromium at ${chosen ?? BROWSER_CANDIDATES.join(', ')}: .ci/run installs it (apt-get install -y chromium)`);
+    assert.unreachable(
+      `no Chromium at ${chosen ?? BROWSER_CANDIDATES.join(', ')}: .ci/run installs it (apt-get install -y chromium)`,
+    );
   });
 } else {
-  console.warn(`NOTICE report.test.ts: skipping the browser tests: no Chromium at ${chosen ?? BROWSER_CANDIDATES.join(', ')} ` +
-    '(install it with apt-get install -y chromium)');
+  console.warn(
+    `NOTICE report.test.ts: skipping the browser tests: no Chromium at ${chosen ?? BROWSER_CANDIDATES.join(', ')} ` +
+      '(install it with apt-get install -y chromium)',
+  );
   test.skip('headless Chromium: every report loads without script errors and every chart has a size', () => {});
 }
 

@@ -9,8 +9,20 @@ import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  chmodSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync,
-  symlinkSync, writeFileSync, writeSync,
+  chmodSync,
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -68,7 +80,9 @@ const badInputs: BadInput[] = [
   { name: 'missing file', file: at('missing.tsv'), problem: /no such file/i },
   { name: 'empty file', file: at('empty.tsv'), problem: /empty/i, write: () => writeFileSync(at('empty.tsv'), '') },
   {
-    name: 'binary data', file: at('binary.txt'), problem: /binary|UTF-8/i,
+    name: 'binary data',
+    file: at('binary.txt'),
+    problem: /binary|UTF-8/i,
     write: () => {
       // seeded bytes with NULs and high bytes, as from an image or an executable
       const bytes = Buffer.alloc(4096);
@@ -83,7 +97,9 @@ const badInputs: BadInput[] = [
   },
   {
     // gzip is recognised by its magic bytes (a plain file named .gz reads as plain text): corrupt after them
-    name: 'corrupt gzip data', file: at('corrupt.tsv.gz'), problem: /gzip/i,
+    name: 'corrupt gzip data',
+    file: at('corrupt.tsv.gz'),
+    problem: /gzip/i,
     write: () => {
       const whole = gzipSync(Buffer.from(goodEvents()));
       for (let i = 12; i < whole.length - 8; i += 7) whole[i] ^= 0xa5;
@@ -91,34 +107,58 @@ const badInputs: BadInput[] = [
     },
   },
   {
-    name: 'truncated gzip', file: at('truncated.tsv.gz'), problem: /gzip/i,
+    name: 'truncated gzip',
+    file: at('truncated.tsv.gz'),
+    problem: /gzip/i,
     write: () => {
       const whole = gzipSync(Buffer.from(goodEvents()));
       writeFileSync(at('truncated.tsv.gz'), whole.subarray(0, Math.floor(whole.length / 2)));
     },
   },
   {
-    name: 'TSV row with the wrong number of fields', file: at('fields.tsv'), line: 3, problem: /field/i,
+    name: 'TSV row with the wrong number of fields',
+    file: at('fields.tsv'),
+    line: 3,
+    problem: /field/i,
     write: () => writeFileSync(at('fields.tsv'), 'user\ttime\taction\nu1\t10\ta\nu1\t11\n'),
   },
   {
-    name: 'TSV row with an unreadable time', file: at('time.tsv'), line: 4, problem: /time/i,
+    name: 'TSV row with an unreadable time',
+    file: at('time.tsv'),
+    line: 4,
+    problem: /time/i,
     write: () => writeFileSync(at('time.tsv'), 'user\ttime\taction\nu1\t10\ta\nu1\t11\tb\nu2\tyesterday\tc\n'),
   },
   {
-    name: 'broken JSON line', file: at('broken.jsonl'), line: 2, problem: /JSON/i,
+    name: 'broken JSON line',
+    file: at('broken.jsonl'),
+    line: 2,
+    problem: /JSON/i,
     write: () => writeFileSync(at('broken.jsonl'), '{"id": "a", "tokens": ["x", "y"]}\n{"id": "b", "tokens": ["x",\n'),
   },
   {
-    name: 'JSON line without tokens', file: at('shape.jsonl'), line: 1, problem: /tokens/i,
+    name: 'JSON line without tokens',
+    file: at('shape.jsonl'),
+    line: 1,
+    problem: /tokens/i,
     write: () => writeFileSync(at('shape.jsonl'), '{"id": "a", "actions": ["x"]}\n'),
   },
   {
-    name: 'invalid UTF-8', file: at('latin1.txt'), line: 2, problem: /UTF-8/i,
-    write: () => writeFileSync(at('latin1.txt'), Buffer.concat([Buffer.from('a b c\nd '), Buffer.from([0xe9, 0xff]), Buffer.from(' f\n')])),
+    name: 'invalid UTF-8',
+    file: at('latin1.txt'),
+    line: 2,
+    problem: /UTF-8/i,
+    write: () =>
+      writeFileSync(
+        at('latin1.txt'),
+        Buffer.concat([Buffer.from('a b c\nd '), Buffer.from([0xe9, 0xff]), Buffer.from(' f\n')]),
+      ),
   },
   {
-    name: 'a line over 64 MiB', file: at('long.txt'), line: 2, problem: /longer than/i,
+    name: 'a line over 64 MiB',
+    file: at('long.txt'),
+    line: 2,
+    problem: /longer than/i,
     write: () => {
       // written in 1 MiB pieces: the test never holds the 64 MiB line itself
       const fd = openSync(at('long.txt'), 'w');
@@ -140,15 +180,34 @@ interface BadModel {
 }
 
 const badModels: BadModel[] = [
-  { name: 'missing model file', file: at('absent.lla'), problem: /no such file|does not exist|not found/i, make: () => null },
-  { name: 'empty model file', file: at('empty.lla'), problem: /empty|truncated|not an lla model/i, make: () => Buffer.alloc(0) },
-  { name: 'not a model (an event log)', file: at('events-as-model.lla'), problem: /not an lla model/i, make: () => Buffer.from(goodEvents()) },
   {
-    name: 'truncated model file', file: at('truncated.lla'), problem: /truncated|ends|short/i,
+    name: 'missing model file',
+    file: at('absent.lla'),
+    problem: /no such file|does not exist|not found/i,
+    make: () => null,
+  },
+  {
+    name: 'empty model file',
+    file: at('empty.lla'),
+    problem: /empty|truncated|not an lla model/i,
+    make: () => Buffer.alloc(0),
+  },
+  {
+    name: 'not a model (an event log)',
+    file: at('events-as-model.lla'),
+    problem: /not an lla model/i,
+    make: () => Buffer.from(goodEvents()),
+  },
+  {
+    name: 'truncated model file',
+    file: at('truncated.lla'),
+    problem: /truncated|ends|short/i,
     make: (good) => good.subarray(0, Math.floor(good.length * 0.6)),
   },
   {
-    name: 'damaged model file (a flipped byte)', file: at('damaged.lla'), problem: /damaged|checksum|corrupt/i,
+    name: 'damaged model file (a flipped byte)',
+    file: at('damaged.lla'),
+    problem: /damaged|checksum|corrupt/i,
     make: (good) => {
       const copy = Buffer.from(good);
       copy[copy.length - 40] ^= 0x5a;
@@ -156,7 +215,9 @@ const badModels: BadModel[] = [
     },
   },
   {
-    name: 'future-version model file', file: at('future.lla'), problem: /format 99|upgrade/i,
+    name: 'future-version model file',
+    file: at('future.lla'),
+    problem: /format 99|upgrade/i,
     make: (good) => {
       const copy = Buffer.from(good);
       copy.writeUInt32LE(99, 8);
@@ -189,7 +250,21 @@ const OUT_CHECKS = (out: string) => [out, `${out}.ckpt`];
 function argvFor(command: CommandName, input: string, out: string, extra: string[] = [], model = MODEL): string[] {
   switch (command) {
     case 'train':
-      return ['train', input, '--model', 'lda', '--topics', '3', '--iterations', '2', '--out', out, '--checkpoint-every', '1', ...extra];
+      return [
+        'train',
+        input,
+        '--model',
+        'lda',
+        '--topics',
+        '3',
+        '--iterations',
+        '2',
+        '--out',
+        out,
+        '--checkpoint-every',
+        '1',
+        ...extra,
+      ];
     case 'corpus-stats':
       return ['corpus-stats', input, ...extra];
     default:
@@ -199,11 +274,26 @@ function argvFor(command: CommandName, input: string, out: string, extra: string
 
 /** per command: an option value that is out of range, a negative one and one that is not a number */
 const BAD_OPTIONS: Record<CommandName, { zero: string[]; negative: string[]; notNumber: string[]; name: string }> = {
-  train: { zero: ['--topics', '0'], negative: ['--iterations', '-3'], notNumber: ['--topics', 'many'], name: 'topics|iterations' },
-  eval: { zero: ['--particles', '0'], negative: ['--max-length', '-1'], notNumber: ['--particles', 'lots'], name: 'particles|max-length' },
+  train: {
+    zero: ['--topics', '0'],
+    negative: ['--iterations', '-3'],
+    notNumber: ['--topics', 'many'],
+    name: 'topics|iterations',
+  },
+  eval: {
+    zero: ['--particles', '0'],
+    negative: ['--max-length', '-1'],
+    notNumber: ['--particles', 'lots'],
+    name: 'particles|max-length',
+  },
   infer: { zero: ['--sweeps', '0'], negative: ['--sweeps', '-2'], notNumber: ['--sweeps', 'ten'], name: 'sweeps' },
   predict: { zero: ['--top', '0'], negative: ['--particles', '-5'], notNumber: ['--top', '1e'], name: 'top|particles' },
-  'corpus-stats': { zero: ['--format', 'csv'], negative: ['--session-gap', '-5'], notNumber: ['--session-gap', 'soon'], name: 'format|session-gap' },
+  'corpus-stats': {
+    zero: ['--format', 'csv'],
+    negative: ['--session-gap', '-5'],
+    notNumber: ['--session-gap', 'soon'],
+    name: 'format|session-gap',
+  },
 };
 
 const cases: Case[] = [];
@@ -213,26 +303,40 @@ for (const command of COMMANDS) {
   for (const input of badInputs) {
     const out = nextOut();
     cases.push({
-      title: `${command}: ${input.name}`, argv: argvFor(command, input.file, out),
-      names: [basename(input.file)], ...(input.line !== undefined ? { line: input.line } : {}), problem: input.problem,
+      title: `${command}: ${input.name}`,
+      argv: argvFor(command, input.file, out),
+      names: [basename(input.file)],
+      ...(input.line !== undefined ? { line: input.line } : {}),
+      problem: input.problem,
       noWrite: OUT_CHECKS(out),
     });
   }
   const options = BAD_OPTIONS[command];
-  for (const [label, extra] of [['an out-of-range option value', options.zero], ['a negative option value', options.negative],
-    ['a non-numeric option value', options.notNumber], ['an unknown flag', ['--bogus-flag']]] as const) {
+  for (const [label, extra] of [
+    ['an out-of-range option value', options.zero],
+    ['a negative option value', options.negative],
+    ['a non-numeric option value', options.notNumber],
+    ['an unknown flag', ['--bogus-flag']],
+  ] as const) {
     const out = nextOut();
     const flag = label === 'an unknown flag' ? 'bogus-flag' : options.name;
     cases.push({
-      title: `${command}: ${label} (${extra.join(' ')})`, argv: argvFor(command, GOOD, out, [...extra]),
-      names: [], problem: new RegExp(`--?(${flag})`), noWrite: OUT_CHECKS(out),
+      title: `${command}: ${label} (${extra.join(' ')})`,
+      argv: argvFor(command, GOOD, out, [...extra]),
+      names: [],
+      problem: new RegExp(`--?(${flag})`),
+      noWrite: OUT_CHECKS(out),
     });
   }
   if (command !== 'corpus-stats') {
     const out = nextOut();
     cases.push({
-      title: `${command}: an unknown LLA_BACKEND`, argv: argvFor(command, GOOD, out), env: { LLA_BACKEND: 'gpu' },
-      names: [], problem: /LLA_BACKEND.*gpu|gpu.*LLA_BACKEND/, noWrite: OUT_CHECKS(out),
+      title: `${command}: an unknown LLA_BACKEND`,
+      argv: argvFor(command, GOOD, out),
+      env: { LLA_BACKEND: 'gpu' },
+      names: [],
+      problem: /LLA_BACKEND.*gpu|gpu.*LLA_BACKEND/,
+      noWrite: OUT_CHECKS(out),
     });
   }
 }
@@ -240,10 +344,17 @@ for (const command of COMMANDS) {
 for (const command of ['eval', 'infer', 'predict', 'train'] as const) {
   for (const bad of badModels) {
     const out = at(`out-${command}-${counter++}.lla`);
-    const argv = command === 'train'
-      ? ['train', GOOD, '--model', 'lda', '--from', bad.file, '--iterations', '1', '--out', out]
-      : argvFor(command, GOOD, out, [], bad.file);
-    cases.push({ title: `${command}: ${bad.name}`, argv, names: [basename(bad.file)], problem: bad.problem, noWrite: OUT_CHECKS(out) });
+    const argv =
+      command === 'train'
+        ? ['train', GOOD, '--model', 'lda', '--from', bad.file, '--iterations', '1', '--out', out]
+        : argvFor(command, GOOD, out, [], bad.file);
+    cases.push({
+      title: `${command}: ${bad.name}`,
+      argv,
+      names: [basename(bad.file)],
+      problem: bad.problem,
+      noWrite: OUT_CHECKS(out),
+    });
   }
 }
 
@@ -264,7 +375,19 @@ const matrix = suite('robustness: bad input to every command exits 2 with a clea
 
 matrix.before(async () => {
   writeFileSync(GOOD, goodEvents());
-  const trained = await runCli(['train', GOOD, '--model', 'lda', '--topics', '3', '--iterations', '3', '--out', MODEL, '--json']);
+  const trained = await runCli([
+    'train',
+    GOOD,
+    '--model',
+    'lda',
+    '--topics',
+    '3',
+    '--iterations',
+    '3',
+    '--out',
+    MODEL,
+    '--json',
+  ]);
   assert.is(trained.code, 0, `training the reference model failed: ${trained.stderr}`);
   for (const input of badInputs) input.write?.();
   const good = readFileSync(MODEL);
@@ -289,11 +412,17 @@ for (const item of cases) {
     assert.not.match(run.stderr, /^\s+at /m, `a stack trace on stderr${context}`);
     assert.not.match(run.stderr, /unexpected failure|bug in lla/i, `reported as an internal failure${context}`);
     const message = run.stderr.trim();
-    assert.ok(message.length > 0 && message.length <= 700 && message.split('\n').length <= 3,
-      `the message should be short (at most 3 lines, 700 characters)${context}`);
+    assert.ok(
+      message.length > 0 && message.length <= 700 && message.split('\n').length <= 3,
+      `the message should be short (at most 3 lines, 700 characters)${context}`,
+    );
     for (const name of item.names) assert.ok(message.includes(name), `the message should name ${name}${context}`);
     if (item.line !== undefined) {
-      assert.match(message, new RegExp(`:${item.line}:|line ${item.line}\\b`), `the message should name line ${item.line}${context}`);
+      assert.match(
+        message,
+        new RegExp(`:${item.line}:|line ${item.line}\\b`),
+        `the message should name line ${item.line}${context}`,
+      );
     }
     assert.match(message, item.problem, `the message should say what is wrong (${item.problem})${context}`);
     assert.is(run.stdout.trim(), '', `no results on stdout${context}`);
@@ -337,7 +466,10 @@ function snapshot(dir: string): Record<string, string> {
       else if (stats.isDirectory()) {
         entries[relative] = 'folder';
         walk(relative);
-      } else entries[relative] = `file ${createHash('sha256').update(readFileSync(join(dir, relative))).digest('hex')}`;
+      } else
+        entries[relative] = `file ${createHash('sha256')
+          .update(readFileSync(join(dir, relative)))
+          .digest('hex')}`;
     }
   };
   walk('');
@@ -380,58 +512,128 @@ const pipe = (path: string) => execFileSync('mkfifo', [path]);
 const outputCases: OutputCase[] = [
   // 1. targets that are not regular files
   {
-    title: 'train --out a named pipe: refused before any work, the pipe left as it is', code: 2, problem: /named pipe/,
-    setup: (dir) => { inputEvents(dir); pipe(join(dir, 'out.lla')); },
+    title: 'train --out a named pipe: refused before any work, the pipe left as it is',
+    code: 2,
+    problem: /named pipe/,
+    setup: (dir) => {
+      inputEvents(dir);
+      pipe(join(dir, 'out.lla'));
+    },
     argv: (dir) => ['train', join(dir, 'in.tsv'), ...TRAIN, '--out', join(dir, 'out.lla')],
   },
   {
-    title: 'train: the checkpoint <out>.ckpt a named pipe: refused before any work', code: 2, problem: /named pipe/,
-    setup: (dir) => { inputEvents(dir); pipe(join(dir, 'out.lla.ckpt')); },
+    title: 'train: the checkpoint <out>.ckpt a named pipe: refused before any work',
+    code: 2,
+    problem: /named pipe/,
+    setup: (dir) => {
+      inputEvents(dir);
+      pipe(join(dir, 'out.lla.ckpt'));
+    },
     argv: (dir) => ['train', join(dir, 'in.tsv'), ...TRAIN, '--out', join(dir, 'out.lla'), '--checkpoint-every', '1'],
   },
   {
-    title: 'train --out a symbolic link to a named pipe (as /proc/self/fd/1 is): refused', code: 2, problem: /named pipe/,
-    setup: (dir) => { inputEvents(dir); pipe(join(dir, 'pipe')); symlinkSync('pipe', join(dir, 'out.lla')); },
+    title: 'train --out a symbolic link to a named pipe (as /proc/self/fd/1 is): refused',
+    code: 2,
+    problem: /named pipe/,
+    setup: (dir) => {
+      inputEvents(dir);
+      pipe(join(dir, 'pipe'));
+      symlinkSync('pipe', join(dir, 'out.lla'));
+    },
     argv: (dir) => ['train', join(dir, 'in.tsv'), ...TRAIN, '--out', join(dir, 'out.lla')],
   },
   {
-    title: 'train --out a dangling symbolic link: refused, the link kept', code: 2, problem: /symbolic link.*does not exist/,
-    setup: (dir) => { inputEvents(dir); symlinkSync('nowhere/model.lla', join(dir, 'out.lla')); },
+    title: 'train --out a dangling symbolic link: refused, the link kept',
+    code: 2,
+    problem: /symbolic link.*does not exist/,
+    setup: (dir) => {
+      inputEvents(dir);
+      symlinkSync('nowhere/model.lla', join(dir, 'out.lla'));
+    },
     argv: (dir) => ['train', join(dir, 'in.tsv'), ...TRAIN, '--out', join(dir, 'out.lla')],
   },
   {
-    title: "generate --out - (standard output): refused, no file named '-'", code: 2, problem: /standard output/, inFolder: true,
+    title: "generate --out - (standard output): refused, no file named '-'",
+    code: 2,
+    problem: /standard output/,
+    inFolder: true,
     setup: () => undefined,
     argv: () => ['generate', '--out', '-', '-k', '2', '--vocabulary', '10', '--sequences', '5', '--length', '4'],
   },
   {
-    title: 'export --out a named pipe: refused', code: 2, problem: /named pipe/,
-    setup: (dir) => { copyModel(dir); pipe(join(dir, 'e.json')); },
+    title: 'export --out a named pipe: refused',
+    code: 2,
+    problem: /named pipe/,
+    setup: (dir) => {
+      copyModel(dir);
+      pipe(join(dir, 'e.json'));
+    },
     argv: (dir) => ['export', join(dir, 'm.lla'), '--out', join(dir, 'e.json')],
   },
   {
-    title: 'export CSV: one derived name (<out>.topics.csv) a named pipe: refused, no other file written', code: 2, problem: /named pipe/,
-    setup: (dir) => { copyModel(dir); pipe(join(dir, 'e.topics.csv')); },
+    title: 'export CSV: one derived name (<out>.topics.csv) a named pipe: refused, no other file written',
+    code: 2,
+    problem: /named pipe/,
+    setup: (dir) => {
+      copyModel(dir);
+      pipe(join(dir, 'e.topics.csv'));
+    },
     argv: (dir) => ['export', join(dir, 'm.lla'), '--out', join(dir, 'e.csv')],
   },
   {
-    title: 'report --out a named pipe: refused', code: 2, problem: /named pipe/,
-    setup: (dir) => { copyModel(dir); pipe(join(dir, 'r.html')); },
+    title: 'report --out a named pipe: refused',
+    code: 2,
+    problem: /named pipe/,
+    setup: (dir) => {
+      copyModel(dir);
+      pipe(join(dir, 'r.html'));
+    },
     argv: (dir) => ['report', join(dir, 'm.lla'), '--out', join(dir, 'r.html')],
   },
   {
-    title: 'generate --out a named pipe: refused', code: 2, problem: /named pipe/,
+    title: 'generate --out a named pipe: refused',
+    code: 2,
+    problem: /named pipe/,
     setup: (dir) => pipe(join(dir, 'c.txt')),
-    argv: (dir) => ['generate', '--out', join(dir, 'c.txt'), '-k', '2', '--vocabulary', '10', '--sequences', '5', '--length', '4'],
+    argv: (dir) => [
+      'generate',
+      '--out',
+      join(dir, 'c.txt'),
+      '-k',
+      '2',
+      '--vocabulary',
+      '10',
+      '--sequences',
+      '5',
+      '--length',
+      '4',
+    ],
   },
   {
-    title: 'generate --truth a named pipe: refused, the corpus not written either', code: 2, problem: /named pipe/,
+    title: 'generate --truth a named pipe: refused, the corpus not written either',
+    code: 2,
+    problem: /named pipe/,
     setup: (dir) => pipe(join(dir, 't.json')),
-    argv: (dir) => ['generate', '--out', join(dir, 'c.txt'), '--truth', join(dir, 't.json'), '-k', '2', '--vocabulary', '10',
-      '--sequences', '5', '--length', '4'],
+    argv: (dir) => [
+      'generate',
+      '--out',
+      join(dir, 'c.txt'),
+      '--truth',
+      join(dir, 't.json'),
+      '-k',
+      '2',
+      '--vocabulary',
+      '10',
+      '--sequences',
+      '5',
+      '--length',
+      '4',
+    ],
   },
   {
-    title: 'train --out a symbolic link to a regular file: writes the file it points to, keeps the link', code: 0, problem: /saved/,
+    title: 'train --out a symbolic link to a regular file: writes the file it points to, keeps the link',
+    code: 0,
+    problem: /saved/,
     setup: (dir) => {
       inputEvents(dir);
       mkdirSync(join(dir, 'real'));
@@ -446,7 +648,9 @@ const outputCases: OutputCase[] = [
     },
   },
   {
-    title: 'export --out a symbolic link to a regular file: writes the file it points to, keeps the link', code: 0, problem: /wrote/,
+    title: 'export --out a symbolic link to a regular file: writes the file it points to, keeps the link',
+    code: 0,
+    problem: /wrote/,
     setup: (dir) => {
       copyModel(dir);
       mkdirSync(join(dir, 'real'));
@@ -461,97 +665,225 @@ const outputCases: OutputCase[] = [
   },
   // 2. outputs that are the command's own inputs
   {
-    title: 'train same.tsv --out same.tsv: refused, the input kept', code: 2, problem: /same file/,
+    title: 'train same.tsv --out same.tsv: refused, the input kept',
+    code: 2,
+    problem: /same file/,
     setup: (dir) => inputEvents(dir, 'same.tsv'),
     argv: (dir) => ['train', join(dir, 'same.tsv'), ...TRAIN, '--out', join(dir, 'same.tsv')],
   },
   {
-    title: 'train x/in.tsv --out ./x/../x/in.tsv (another spelling): refused', code: 2, problem: /same file/, inFolder: true,
-    setup: (dir) => { mkdirSync(join(dir, 'x')); inputEvents(join(dir, 'x')); },
+    title: 'train x/in.tsv --out ./x/../x/in.tsv (another spelling): refused',
+    code: 2,
+    problem: /same file/,
+    inFolder: true,
+    setup: (dir) => {
+      mkdirSync(join(dir, 'x'));
+      inputEvents(join(dir, 'x'));
+    },
     argv: () => ['train', 'x/in.tsv', ...TRAIN, '--out', './x/../x/in.tsv'],
   },
   {
-    title: 'train --test x/t.tsv --out x/t.tsv: refused', code: 2, problem: /same file.*--test|--test.*same file/,
-    setup: (dir) => { inputEvents(dir); inputEvents(dir, 't.tsv'); },
+    title: 'train --test x/t.tsv --out x/t.tsv: refused',
+    code: 2,
+    problem: /same file.*--test|--test.*same file/,
+    setup: (dir) => {
+      inputEvents(dir);
+      inputEvents(dir, 't.tsv');
+    },
     argv: (dir) => ['train', join(dir, 'in.tsv'), ...TRAIN, '--test', join(dir, 't.tsv'), '--out', join(dir, 't.tsv')],
   },
   {
-    title: 'train --stopwords x/s.txt --out x/s.txt: refused', code: 2, problem: /same file.*--stopwords|--stopwords.*same file/,
-    setup: (dir) => { inputEvents(dir); writeFileSync(join(dir, 's.txt'), 'a1\n'); },
-    argv: (dir) => ['train', join(dir, 'in.tsv'), ...TRAIN, '--stopwords', join(dir, 's.txt'), '--out', join(dir, 's.txt')],
+    title: 'train --stopwords x/s.txt --out x/s.txt: refused',
+    code: 2,
+    problem: /same file.*--stopwords|--stopwords.*same file/,
+    setup: (dir) => {
+      inputEvents(dir);
+      writeFileSync(join(dir, 's.txt'), 'a1\n');
+    },
+    argv: (dir) => [
+      'train',
+      join(dir, 'in.tsv'),
+      ...TRAIN,
+      '--stopwords',
+      join(dir, 's.txt'),
+      '--out',
+      join(dir, 's.txt'),
+    ],
   },
   {
-    title: 'train --from m.lla --out m.lla: refused', code: 2, problem: /same file.*--from|--from.*same file/,
-    setup: (dir) => { inputEvents(dir); copyModel(dir); },
-    argv: (dir) => ['train', join(dir, 'in.tsv'), '--model', 'lda', '--iterations', '2', '--from', join(dir, 'm.lla'), '--out', join(dir, 'm.lla')],
+    title: 'train --from m.lla --out m.lla: refused',
+    code: 2,
+    problem: /same file.*--from|--from.*same file/,
+    setup: (dir) => {
+      inputEvents(dir);
+      copyModel(dir);
+    },
+    argv: (dir) => [
+      'train',
+      join(dir, 'in.tsv'),
+      '--model',
+      'lda',
+      '--iterations',
+      '2',
+      '--from',
+      join(dir, 'm.lla'),
+      '--out',
+      join(dir, 'm.lla'),
+    ],
   },
   {
-    title: 'train: the checkpoint <out>.ckpt is the training file: refused', code: 2, problem: /checkpoint.*same file|same file.*checkpoint/,
+    title: 'train: the checkpoint <out>.ckpt is the training file: refused',
+    code: 2,
+    problem: /checkpoint.*same file|same file.*checkpoint/,
     setup: (dir) => inputEvents(dir, 'ev.tsv.ckpt'),
-    argv: (dir) => ['train', join(dir, 'ev.tsv.ckpt'), '--format', 'events', ...TRAIN, '--out', join(dir, 'ev.tsv'), '--checkpoint-every', '1'],
+    argv: (dir) => [
+      'train',
+      join(dir, 'ev.tsv.ckpt'),
+      '--format',
+      'events',
+      ...TRAIN,
+      '--out',
+      join(dir, 'ev.tsv'),
+      '--checkpoint-every',
+      '1',
+    ],
   },
   {
-    title: 'train --out a symbolic link to the training file: refused', code: 2, problem: /same file/,
-    setup: (dir) => { inputEvents(dir); symlinkSync('in.tsv', join(dir, 'out.lla')); },
+    title: 'train --out a symbolic link to the training file: refused',
+    code: 2,
+    problem: /same file/,
+    setup: (dir) => {
+      inputEvents(dir);
+      symlinkSync('in.tsv', join(dir, 'out.lla'));
+    },
     argv: (dir) => ['train', join(dir, 'in.tsv'), ...TRAIN, '--out', join(dir, 'out.lla')],
   },
   {
-    title: 'export x/m.phi.csv --out x/m.csv: a derived name is the model: refused, nothing written', code: 2, problem: /same file/,
+    title: 'export x/m.phi.csv --out x/m.csv: a derived name is the model: refused, nothing written',
+    code: 2,
+    problem: /same file/,
     setup: (dir) => copyModel(dir, 'm.phi.csv'),
     argv: (dir) => ['export', join(dir, 'm.phi.csv'), '--out', join(dir, 'm.csv')],
   },
   {
-    title: 'export --out a symbolic link to the model: refused', code: 2, problem: /same file/,
-    setup: (dir) => { copyModel(dir); symlinkSync('m.lla', join(dir, 'e.json')); },
+    title: 'export --out a symbolic link to the model: refused',
+    code: 2,
+    problem: /same file/,
+    setup: (dir) => {
+      copyModel(dir);
+      symlinkSync('m.lla', join(dir, 'e.json'));
+    },
     argv: (dir) => ['export', join(dir, 'm.lla'), '--out', join(dir, 'e.json')],
   },
   {
-    title: 'report --out a symbolic link to the model: refused', code: 2, problem: /same file/,
-    setup: (dir) => { copyModel(dir); symlinkSync('m.lla', join(dir, 'r.html')); },
+    title: 'report --out a symbolic link to the model: refused',
+    code: 2,
+    problem: /same file/,
+    setup: (dir) => {
+      copyModel(dir);
+      symlinkSync('m.lla', join(dir, 'r.html'));
+    },
     argv: (dir) => ['report', join(dir, 'm.lla'), '--out', join(dir, 'r.html')],
   },
   {
-    title: 'generate --out c.txt --truth ./c.txt: refused, nothing written', code: 2, problem: /same file/, inFolder: true,
+    title: 'generate --out c.txt --truth ./c.txt: refused, nothing written',
+    code: 2,
+    problem: /same file/,
+    inFolder: true,
     setup: () => undefined,
-    argv: () => ['generate', '--out', 'c.txt', '--truth', './c.txt', '-k', '2', '--vocabulary', '10', '--sequences', '5', '--length', '4'],
+    argv: () => [
+      'generate',
+      '--out',
+      'c.txt',
+      '--truth',
+      './c.txt',
+      '-k',
+      '2',
+      '--vocabulary',
+      '10',
+      '--sequences',
+      '5',
+      '--length',
+      '4',
+    ],
   },
   // 3. a destination that cannot be written is found before the first iteration
   {
-    title: 'train --out in a missing folder: refused before any work', code: 2, problem: /does not exist/,
+    title: 'train --out in a missing folder: refused before any work',
+    code: 2,
+    problem: /does not exist/,
     setup: (dir) => inputEvents(dir),
     argv: (dir) => ['train', join(dir, 'in.tsv'), ...TRAIN, '--out', join(dir, 'no', 'such', 'out.lla')],
   },
   {
-    title: 'train --out a folder: refused before any work', code: 2, problem: /is a folder/,
-    setup: (dir) => { inputEvents(dir); mkdirSync(join(dir, 'out.lla')); },
+    title: 'train --out a folder: refused before any work',
+    code: 2,
+    problem: /is a folder/,
+    setup: (dir) => {
+      inputEvents(dir);
+      mkdirSync(join(dir, 'out.lla'));
+    },
     argv: (dir) => ['train', join(dir, 'in.tsv'), ...TRAIN, '--out', join(dir, 'out.lla')],
   },
   {
-    title: 'train: <out>.ckpt a folder: refused before any work, an error object as the --json result', code: 2, problem: /is a folder/,
-    setup: (dir) => { inputEvents(dir); mkdirSync(join(dir, 'out.lla.ckpt')); },
+    title: 'train: <out>.ckpt a folder: refused before any work, an error object as the --json result',
+    code: 2,
+    problem: /is a folder/,
+    setup: (dir) => {
+      inputEvents(dir);
+      mkdirSync(join(dir, 'out.lla.ckpt'));
+    },
     argv: (dir) => ['train', join(dir, 'in.tsv'), ...TRAIN, '--out', join(dir, 'out.lla'), '--json'],
   },
   {
-    title: 'train: <out>.ckpt a symbolic link: refused before any work (lla writes and deletes its checkpoint itself)', code: 2,
+    title: 'train: <out>.ckpt a symbolic link: refused before any work (lla writes and deletes its checkpoint itself)',
+    code: 2,
     problem: /checkpoint.*is a symbolic link/,
-    setup: (dir) => { inputEvents(dir); writeFileSync(join(dir, 'other'), 'a file of the user'); symlinkSync('other', join(dir, 'out.lla.ckpt')); },
+    setup: (dir) => {
+      inputEvents(dir);
+      writeFileSync(join(dir, 'other'), 'a file of the user');
+      symlinkSync('other', join(dir, 'out.lla.ckpt'));
+    },
     argv: (dir) => ['train', join(dir, 'in.tsv'), ...TRAIN, '--out', join(dir, 'out.lla'), '--overwrite-checkpoint'],
   },
   // 5. a checkpoint left by an interrupted run
   {
-    title: 'train --out with a stale <out>.ckpt and no --resume: refused before any work, the checkpoint kept', code: 2,
-    problem: /a checkpoint of an interrupted run exists: --resume to continue it, or --overwrite-checkpoint to start over/,
-    setup: (dir) => { inputEvents(dir); writeFileSync(join(dir, 'out.lla.ckpt'), 'the checkpoint of an interrupted run'); },
+    title: 'train --out with a stale <out>.ckpt and no --resume: refused before any work, the checkpoint kept',
+    code: 2,
+    problem:
+      /a checkpoint of an interrupted run exists: --resume to continue it, or --overwrite-checkpoint to start over/,
+    setup: (dir) => {
+      inputEvents(dir);
+      writeFileSync(join(dir, 'out.lla.ckpt'), 'the checkpoint of an interrupted run');
+    },
     argv: (dir) => ['train', join(dir, 'in.tsv'), ...TRAIN, '--out', join(dir, 'out.lla')],
   },
   {
-    title: 'train --resume --overwrite-checkpoint: refused (they contradict each other)', code: 2, problem: /--resume.*--overwrite-checkpoint/,
-    setup: (dir) => { inputEvents(dir); writeFileSync(join(dir, 'out.lla.ckpt'), 'the checkpoint of an interrupted run'); },
-    argv: (dir) => ['train', join(dir, 'in.tsv'), ...TRAIN, '--out', join(dir, 'out.lla'), '--resume', '--overwrite-checkpoint'],
+    title: 'train --resume --overwrite-checkpoint: refused (they contradict each other)',
+    code: 2,
+    problem: /--resume.*--overwrite-checkpoint/,
+    setup: (dir) => {
+      inputEvents(dir);
+      writeFileSync(join(dir, 'out.lla.ckpt'), 'the checkpoint of an interrupted run');
+    },
+    argv: (dir) => [
+      'train',
+      join(dir, 'in.tsv'),
+      ...TRAIN,
+      '--out',
+      join(dir, 'out.lla'),
+      '--resume',
+      '--overwrite-checkpoint',
+    ],
   },
   {
-    title: 'train --overwrite-checkpoint starts over: the model saved, the stale checkpoint gone', code: 0, problem: /saved/,
-    setup: (dir) => { inputEvents(dir); writeFileSync(join(dir, 'out.lla.ckpt'), 'the checkpoint of an interrupted run'); },
+    title: 'train --overwrite-checkpoint starts over: the model saved, the stale checkpoint gone',
+    code: 0,
+    problem: /saved/,
+    setup: (dir) => {
+      inputEvents(dir);
+      writeFileSync(join(dir, 'out.lla.ckpt'), 'the checkpoint of an interrupted run');
+    },
     argv: (dir) => ['train', join(dir, 'in.tsv'), ...TRAIN, '--out', join(dir, 'out.lla'), '--overwrite-checkpoint'],
     check: (dir) => {
       assert.ok(isModelFile(join(dir, 'out.lla')));
@@ -563,8 +895,14 @@ const outputCases: OutputCase[] = [
 // a read-only folder stops root only through the fault hook (root ignores permissions): the real case for others
 if (process.getuid?.() !== 0 && process.platform !== 'win32') {
   outputCases.push({
-    title: 'train --out in a read-only folder: refused before any work', code: 2, problem: /no permission/,
-    setup: (dir) => { inputEvents(dir); mkdirSync(join(dir, 'locked')); chmodSync(join(dir, 'locked'), 0o555); },
+    title: 'train --out in a read-only folder: refused before any work',
+    code: 2,
+    problem: /no permission/,
+    setup: (dir) => {
+      inputEvents(dir);
+      mkdirSync(join(dir, 'locked'));
+      chmodSync(join(dir, 'locked'), 0o555);
+    },
     argv: (dir) => ['train', join(dir, 'in.tsv'), ...TRAIN, '--out', join(dir, 'locked', 'out.lla')],
   });
 }
@@ -583,13 +921,24 @@ async function runWithFault(argv: string[], fault: (target: string, step: string
   const { fileFaults } = await import('../src/io/faults.js');
   let stdout = '';
   let stderr = '';
-  const sink = (append: (text: string) => void) => ({ write: (chunk: string | Uint8Array) => { append(String(chunk)); return true; } });
+  const sink = (append: (text: string) => void) => ({
+    write: (chunk: string | Uint8Array) => {
+      append(String(chunk));
+      return true;
+    },
+  });
   fileFaults.inject = fault;
   try {
     const code = await main(argv, {
-      stdout: sink((text) => { stdout += text; }) as unknown as NodeJS.WritableStream,
-      stderr: sink((text) => { stderr += text; }) as unknown as NodeJS.WritableStream,
-      interactive: false, env: baseEnv, signal: new AbortController().signal,
+      stdout: sink((text) => {
+        stdout += text;
+      }) as unknown as NodeJS.WritableStream,
+      stderr: sink((text) => {
+        stderr += text;
+      }) as unknown as NodeJS.WritableStream,
+      interactive: false,
+      env: baseEnv,
+      signal: new AbortController().signal,
     });
     return { code, stdout, stderr };
   } finally {
@@ -621,12 +970,14 @@ outputs.before(async () => {
     item.before = snapshot(item.dir);
   });
   let next = 0;
-  await Promise.all(Array.from({ length: 3 }, async () => {
-    while (next < outputCases.length) {
-      const item = outputCases[next++];
-      item.result = await runIn(item.argv(item.dir!), item.inFolder ? item.dir! : place);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 3 }, async () => {
+      while (next < outputCases.length) {
+        const item = outputCases[next++];
+        item.result = await runIn(item.argv(item.dir!), item.inFolder ? item.dir! : place);
+      }
+    }),
+  );
 });
 
 outputs.after(() => {
@@ -668,99 +1019,157 @@ outputs('train --help documents --overwrite-checkpoint and how links are written
   assert.match(run.stdout, /symbolic link/);
 });
 
-outputs('train --out in a read-only folder (EACCES when the probe file is created): refused before any work', async () => {
-  const dir = faultFolder();
-  inputEvents(dir);
-  const before = snapshot(dir);
-  const run = await runWithFault(['train', join(dir, 'in.tsv'), ...TRAIN, '--out', join(dir, 'out.lla')], (target, step) => {
-    if (step === 'probe') throw fileSystemError('EACCES', target);
-  });
-  assert.is(run.code, 2, run.stderr);
-  assert.match(run.stderr, /no permission to create files in/);
-  assert.not.match(run.stderr, /iteration 1\/|training sequences/, 'refused before any work');
-  assert.equal(snapshot(dir), before);
-});
+outputs(
+  'train --out in a read-only folder (EACCES when the probe file is created): refused before any work',
+  async () => {
+    const dir = faultFolder();
+    inputEvents(dir);
+    const before = snapshot(dir);
+    const run = await runWithFault(
+      ['train', join(dir, 'in.tsv'), ...TRAIN, '--out', join(dir, 'out.lla')],
+      (target, step) => {
+        if (step === 'probe') throw fileSystemError('EACCES', target);
+      },
+    );
+    assert.is(run.code, 2, run.stderr);
+    assert.match(run.stderr, /no permission to create files in/);
+    assert.not.match(run.stderr, /iteration 1\/|training sequences/, 'refused before any work');
+    assert.equal(snapshot(dir), before);
+  },
+);
 
-outputs('train: the final save fails (disk full): the model goes to <out>.fallback, exit 1, the old model kept', async () => {
-  const dir = faultFolder();
-  inputEvents(dir);
-  writeFileSync(join(dir, 'out.lla'), 'the previous model');
-  const run = await runWithFault(['train', join(dir, 'in.tsv'), ...TRAIN, '--out', join(dir, 'out.lla'), '--json'], (target, step) => {
-    if (basename(target) === 'out.lla' && step === 'write') throw fileSystemError('ENOSPC', target);
-  });
-  assert.is(run.code, 1, run.stderr);
-  const fallback = join(dir, 'out.lla.fallback');
-  assert.ok(run.stderr.includes(join(dir, 'out.lla')) && run.stderr.includes(fallback), `stderr names both files: ${run.stderr}`);
-  assert.match(run.stderr, /disk .*full/);
-  assert.ok(isModelFile(fallback), 'the fallback holds the model');
-  assert.is(readFileSync(join(dir, 'out.lla'), 'utf8'), 'the previous model', 'the old model is kept');
-  const lines = run.stdout.trim().split('\n');
-  const result = JSON.parse(lines[lines.length - 1]);
-  assert.is(result.out, fallback, 'the result says where the model is');
-  assert.ok(Number.isFinite(result.heldOutPerplexity), 'the result object is complete');
-  assert.equal(temporariesIn(dir), []);
-});
+outputs(
+  'train: the final save fails (disk full): the model goes to <out>.fallback, exit 1, the old model kept',
+  async () => {
+    const dir = faultFolder();
+    inputEvents(dir);
+    writeFileSync(join(dir, 'out.lla'), 'the previous model');
+    const run = await runWithFault(
+      ['train', join(dir, 'in.tsv'), ...TRAIN, '--out', join(dir, 'out.lla'), '--json'],
+      (target, step) => {
+        if (basename(target) === 'out.lla' && step === 'write') throw fileSystemError('ENOSPC', target);
+      },
+    );
+    assert.is(run.code, 1, run.stderr);
+    const fallback = join(dir, 'out.lla.fallback');
+    assert.ok(
+      run.stderr.includes(join(dir, 'out.lla')) && run.stderr.includes(fallback),
+      `stderr names both files: ${run.stderr}`,
+    );
+    assert.match(run.stderr, /disk .*full/);
+    assert.ok(isModelFile(fallback), 'the fallback holds the model');
+    assert.is(readFileSync(join(dir, 'out.lla'), 'utf8'), 'the previous model', 'the old model is kept');
+    const lines = run.stdout.trim().split('\n');
+    const result = JSON.parse(lines[lines.length - 1]);
+    assert.is(result.out, fallback, 'the result says where the model is');
+    assert.ok(Number.isFinite(result.heldOutPerplexity), 'the result object is complete');
+    assert.equal(temporariesIn(dir), []);
+  },
+);
 
-outputs('train: the final save and its fallback fail: stderr says where the last checkpoint is, which is kept', async () => {
-  const dir = faultFolder();
-  inputEvents(dir);
-  const run = await runWithFault(['train', join(dir, 'in.tsv'), '--model', 'lda', '--topics', '3', '--iterations', '3',
-    '--checkpoint-every', '1', '--out', join(dir, 'out.lla')], (target, step) => {
-    if (step === 'write' && !target.endsWith('.ckpt')) throw fileSystemError('ENOSPC', target);
-  });
-  assert.is(run.code, 1, run.stderr);
-  const checkpoint = join(dir, 'out.lla.ckpt');
-  assert.ok(run.stderr.includes(checkpoint), `stderr names the checkpoint: ${run.stderr}`);
-  assert.match(run.stderr, /--resume/);
-  assert.match(run.stderr, /iteration 2\b/, 'says which iteration the checkpoint holds');
-  assert.ok(isModelFile(checkpoint), 'the checkpoint is kept');
-  assert.equal(Object.keys(snapshot(dir)).sort(), ['in.tsv', 'out.lla.ckpt']);
-});
+outputs(
+  'train: the final save and its fallback fail: stderr says where the last checkpoint is, which is kept',
+  async () => {
+    const dir = faultFolder();
+    inputEvents(dir);
+    const run = await runWithFault(
+      [
+        'train',
+        join(dir, 'in.tsv'),
+        '--model',
+        'lda',
+        '--topics',
+        '3',
+        '--iterations',
+        '3',
+        '--checkpoint-every',
+        '1',
+        '--out',
+        join(dir, 'out.lla'),
+      ],
+      (target, step) => {
+        if (step === 'write' && !target.endsWith('.ckpt')) throw fileSystemError('ENOSPC', target);
+      },
+    );
+    assert.is(run.code, 1, run.stderr);
+    const checkpoint = join(dir, 'out.lla.ckpt');
+    assert.ok(run.stderr.includes(checkpoint), `stderr names the checkpoint: ${run.stderr}`);
+    assert.match(run.stderr, /--resume/);
+    assert.match(run.stderr, /iteration 2\b/, 'says which iteration the checkpoint holds');
+    assert.ok(isModelFile(checkpoint), 'the checkpoint is kept');
+    assert.equal(Object.keys(snapshot(dir)).sort(), ['in.tsv', 'out.lla.ckpt']);
+  },
+);
 
-outputs('export CSV: the disk fills while writing the second file: no file written or replaced, no temporaries', async () => {
-  const dir = faultFolder();
-  copyModel(dir);
-  writeFileSync(join(dir, 'e.phi.csv'), 'an earlier export');
-  const before = snapshot(dir);
-  const run = await runWithFault(['export', join(dir, 'm.lla'), '--out', join(dir, 'e.csv')], (target, step) => {
-    if (basename(target) === 'e.topics.csv' && step === 'write') throw fileSystemError('ENOSPC', target);
-  });
-  assert.is(run.code, 2, run.stderr);
-  assert.match(run.stderr, /e\.topics\.csv.*disk .*full/);
-  assert.equal(snapshot(dir), before, 'every file as before');
-  assert.is(run.stdout, '');
-});
+outputs(
+  'export CSV: the disk fills while writing the second file: no file written or replaced, no temporaries',
+  async () => {
+    const dir = faultFolder();
+    copyModel(dir);
+    writeFileSync(join(dir, 'e.phi.csv'), 'an earlier export');
+    const before = snapshot(dir);
+    const run = await runWithFault(['export', join(dir, 'm.lla'), '--out', join(dir, 'e.csv')], (target, step) => {
+      if (basename(target) === 'e.topics.csv' && step === 'write') throw fileSystemError('ENOSPC', target);
+    });
+    assert.is(run.code, 2, run.stderr);
+    assert.match(run.stderr, /e\.topics\.csv.*disk .*full/);
+    assert.equal(snapshot(dir), before, 'every file as before');
+    assert.is(run.stdout, '');
+  },
+);
 
-outputs('generate --out --truth: the disk fills while writing the truth: the corpus is not written either', async () => {
-  const dir = faultFolder();
-  const run = await runWithFault(['generate', '--out', join(dir, 'c.txt'), '--truth', join(dir, 't.json'), '-k', '2',
-    '--vocabulary', '10', '--sequences', '5', '--length', '4'], (target, step) => {
-    if (basename(target) === 't.json' && step === 'write') throw fileSystemError('ENOSPC', target);
-  });
-  assert.is(run.code, 2, run.stderr);
-  assert.match(run.stderr, /t\.json.*disk .*full/);
-  assert.equal(readdirSync(dir), []);
-});
+outputs(
+  'generate --out --truth: the disk fills while writing the truth: the corpus is not written either',
+  async () => {
+    const dir = faultFolder();
+    const run = await runWithFault(
+      [
+        'generate',
+        '--out',
+        join(dir, 'c.txt'),
+        '--truth',
+        join(dir, 't.json'),
+        '-k',
+        '2',
+        '--vocabulary',
+        '10',
+        '--sequences',
+        '5',
+        '--length',
+        '4',
+      ],
+      (target, step) => {
+        if (basename(target) === 't.json' && step === 'write') throw fileSystemError('ENOSPC', target);
+      },
+    );
+    assert.is(run.code, 2, run.stderr);
+    assert.match(run.stderr, /t\.json.*disk .*full/);
+    assert.equal(readdirSync(dir), []);
+  },
+);
 
-outputs('generate --out x.tsv writes an events file (user<TAB>time<TAB>action) that reads back as the same sequences', async () => {
-  const dir = faultFolder();
-  const common = ['-k', '3', '--vocabulary', '30', '--sequences', '40', '--length', '12', '--seed', '4'];
-  const [tsv, jsonl] = await Promise.all([
-    runIn(['generate', '--out', join(dir, 'x.tsv'), ...common], dir),
-    runIn(['generate', '--out', join(dir, 'x.jsonl'), ...common], dir),
-  ]);
-  assert.is(tsv.code, 0, tsv.stderr);
-  assert.is(jsonl.code, 0, jsonl.stderr);
-  const lines = readFileSync(join(dir, 'x.tsv'), 'utf8').trim().split('\n');
-  assert.is(lines[0], 'user\ttime\taction');
-  for (const line of lines.slice(1)) assert.match(line, /^s\d+\t\d+\ta\d+$/);
-  const { readDocuments } = await import('../src/corpus/documents.js');
-  const events = await readDocuments(join(dir, 'x.tsv'));
-  const reference = await readDocuments(join(dir, 'x.jsonl'));
-  assert.equal(events.ids, reference.ids);
-  const strings = (raw: typeof events) => Array.from(raw.tokens, (token) => raw.tokenStrings[token]);
-  assert.equal(strings(events), strings(reference));
-  assert.equal(Array.from(events.offsets), Array.from(reference.offsets));
-});
+outputs(
+  'generate --out x.tsv writes an events file (user<TAB>time<TAB>action) that reads back as the same sequences',
+  async () => {
+    const dir = faultFolder();
+    const common = ['-k', '3', '--vocabulary', '30', '--sequences', '40', '--length', '12', '--seed', '4'];
+    const [tsv, jsonl] = await Promise.all([
+      runIn(['generate', '--out', join(dir, 'x.tsv'), ...common], dir),
+      runIn(['generate', '--out', join(dir, 'x.jsonl'), ...common], dir),
+    ]);
+    assert.is(tsv.code, 0, tsv.stderr);
+    assert.is(jsonl.code, 0, jsonl.stderr);
+    const lines = readFileSync(join(dir, 'x.tsv'), 'utf8').trim().split('\n');
+    assert.is(lines[0], 'user\ttime\taction');
+    for (const line of lines.slice(1)) assert.match(line, /^s\d+\t\d+\ta\d+$/);
+    const { readDocuments } = await import('../src/corpus/documents.js');
+    const events = await readDocuments(join(dir, 'x.tsv'));
+    const reference = await readDocuments(join(dir, 'x.jsonl'));
+    assert.equal(events.ids, reference.ids);
+    const strings = (raw: typeof events) => Array.from(raw.tokens, (token) => raw.tokenStrings[token]);
+    assert.equal(strings(events), strings(reference));
+    assert.equal(Array.from(events.offsets), Array.from(reference.offsets));
+  },
+);
 
 outputs.run();

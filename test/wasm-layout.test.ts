@@ -9,7 +9,11 @@ import { CELL, FILTER, ROWS, SWEEP } from '../src/kernels/wasm-layout.js';
 import { TRAIN } from '../src/kernels/wasm-train-windows.js';
 
 /** topicsPrev -> TOPICS_PREV, word-lla -> WORD_LLA */
-const constantName = (key: string) => key.replace(/-/g, '_').replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase();
+const constantName = (key: string) =>
+  key
+    .replace(/-/g, '_')
+    .replace(/[A-Z]/g, (letter) => `_${letter}`)
+    .toUpperCase();
 
 /** The exported i32 globals of a compiled module, by name. */
 function exportedConstants(file: string, shared: boolean): Map<string, number> {
@@ -23,21 +27,33 @@ function exportedConstants(file: string, shared: boolean): Map<string, number> {
   return constants;
 }
 
-for (const [file, shared] of [['lla.wasm', false], ['lla-threads.wasm', true]] as const) {
+for (const [file, shared] of [
+  ['lla.wasm', false],
+  ['lla-threads.wasm', true],
+] as const) {
   test(`${file}: every block field of the wrapper is the module's, at the same offset, and none is missing`, () => {
     const constants = exportedConstants(file, shared);
-    const groups: Array<[string, Record<string, number>]> = [['SWEEP', SWEEP], ['FILTER', FILTER], ['ROWS', ROWS], ['CELL', CELL], ['TRAIN', TRAIN]];
+    const groups: Array<[string, Record<string, number>]> = [
+      ['SWEEP', SWEEP],
+      ['FILTER', FILTER],
+      ['ROWS', ROWS],
+      ['CELL', CELL],
+      ['TRAIN', TRAIN],
+    ];
     for (const [prefix, block] of groups) {
       const wrapper = new Map(Object.entries(block).map(([key, offset]) => [`${prefix}_${constantName(key)}`, offset]));
       const module = new Map([...constants].filter(([name]) => name.startsWith(`${prefix}_`)));
-      for (const [name, offset] of wrapper) assert.is(module.get(name), offset, `${name}: the wrapper writes ${offset}`);
-      for (const name of module.keys()) assert.ok(wrapper.has(name), `${name} of assembly/layout.ts has no field in the wrapper's ${prefix}`);
+      for (const [name, offset] of wrapper)
+        assert.is(module.get(name), offset, `${name}: the wrapper writes ${offset}`);
+      for (const name of module.keys())
+        assert.ok(wrapper.has(name), `${name} of assembly/layout.ts has no field in the wrapper's ${prefix}`);
     }
   });
 
   test(`${file}: the mode and proposal codes are the module's`, () => {
     const constants = exportedConstants(file, shared);
-    for (const [mode, code] of Object.entries(MODE_CODE)) assert.is(constants.get(`MODE_${constantName(mode)}`), code, mode);
+    for (const [mode, code] of Object.entries(MODE_CODE))
+      assert.is(constants.get(`MODE_${constantName(mode)}`), code, mode);
     assert.is(constants.get('PROPOSAL_WORD'), PROPOSAL_CODE.word);
     assert.is(constants.get('PROPOSAL_SEQUENCE'), PROPOSAL_CODE.sequence);
     // cycle is both kinds, alternating

@@ -13,19 +13,29 @@ import { rejects } from './helpers/rejects.js';
 
 const test = suite('wasm kernel');
 let kernel: WasmKernel;
-test.before(async () => { kernel = await loadWasmKernel(); });
-test.after(async () => { await kernel.close(); });
+test.before(async () => {
+  kernel = await loadWasmKernel();
+});
+test.after(async () => {
+  await kernel.close();
+});
 
 for (const mode of ['lda', 'lla', 'word-lla'] as KernelMode[]) {
   test(`${mode}: results identical for 1 and 2 threads and with a plain (copied) memory`, async () => {
-    const K = 20, H = 12;
+    const K = 20,
+      H = 12;
     const corpus = randomCorpus(generator(21), 300, 40, 60);
-    const weights = mode === 'lda' ? undefined : randomWeights(generator(22), mode === 'lla' ? K + 1 : corpus.V + 1, K, H);
+    const weights =
+      mode === 'lda' ? undefined : randomWeights(generator(22), mode === 'lla' ? K + 1 : corpus.V + 1, K, H);
     const args = sweepArgs(kernel, corpus, K, mode, { weights, iteration: 3 });
     const runs: Array<{ topics: number[]; logPhi: number }> = [];
     const plain = await loadWasmKernel({ shared: false });
     assert.is(plain.buildInfo().threads, false);
-    for (const [k, threads] of [[kernel, 1], [kernel, 2], [plain, 2]] as Array<[WasmKernel, number]>) {
+    for (const [k, threads] of [
+      [kernel, 1],
+      [kernel, 2],
+      [plain, 2],
+    ] as Array<[WasmKernel, number]>) {
       const topicsNext = k.allocInt32(corpus.tokens.length);
       const result = await k.sweep({ ...args, threads, topicsNext });
       runs.push({ topics: Array.from(topicsNext), logPhi: result.logPhi });
@@ -33,7 +43,10 @@ for (const mode of ['lda', 'lla', 'word-lla'] as KernelMode[]) {
     }
     assert.equal(runs[1], runs[0]);
     assert.equal(runs[2], runs[0]);
-    assert.ok(runs[0].topics.some((z, t) => z !== args.topicsPrev[t]), 'the sweep changed some topics');
+    assert.ok(
+      runs[0].topics.some((z, t) => z !== args.topicsPrev[t]),
+      'the sweep changed some topics',
+    );
     // Same seed, other iteration: other draws.
     const other = new Int32Array(corpus.tokens.length);
     await kernel.sweep({ ...args, iteration: 4, topicsNext: other });
@@ -42,7 +55,7 @@ for (const mode of ['lda', 'lla', 'word-lla'] as KernelMode[]) {
 }
 
 test('checks run in WebAssembly on arrays in linear memory reject what the TypeScript checks reject, and name it', async () => {
-  if (!kernel.buildInfo().threads) return;  // without shared memory no array lives in linear memory
+  if (!kernel.buildInfo().threads) return; // without shared memory no array lives in linear memory
   const corpus = randomCorpus(generator(43), 4, 6, 5);
   const T = corpus.tokens.length;
   const args = sweepArgs(kernel, corpus, 3, 'lda', {});
@@ -55,33 +68,59 @@ test('checks run in WebAssembly on arrays in linear memory reject what the TypeS
   const topicsPrev = inMemory(args.topicsPrev);
   assert.ok(Number.isFinite((await kernel.sweep({ ...args, tokens, topicsPrev })).logPhi), 'valid arrays pass');
   // the first SIMD lane, an inner lane, the scalar tail; too large and negative
-  for (const [position, value] of [[0, 5], [5, 7], [T - 1, 5], [T - 2, -1]]) {
+  for (const [position, value] of [
+    [0, 5],
+    [5, 7],
+    [T - 1, 5],
+    [T - 2, -1],
+  ]) {
     const bad = inMemory(corpus.tokens);
     bad[position] = value;
-    await rejects(() => kernel.sweep({ ...args, tokens: bad, topicsPrev }),
-      new RegExp(`tokens\\[${position}\\] = ${value} is outside \\[0, 5\\)`));
+    await rejects(
+      () => kernel.sweep({ ...args, tokens: bad, topicsPrev }),
+      new RegExp(`tokens\\[${position}\\] = ${value} is outside \\[0, 5\\)`),
+    );
     const badTopics = inMemory(args.topicsPrev);
     badTopics[position] = value < 0 ? value : 3;
-    await rejects(() => kernel.sweep({ ...args, tokens, topicsPrev: badTopics }),
-      new RegExp(`topicsPrev\\[${position}\\] = ${value < 0 ? value : 3} is outside \\[0, 3\\)`));
+    await rejects(
+      () => kernel.sweep({ ...args, tokens, topicsPrev: badTopics }),
+      new RegExp(`topicsPrev\\[${position}\\] = ${value < 0 ? value : 3} is outside \\[0, 3\\)`),
+    );
   }
   // count rows: a topic out of order, a zero count; alias: an alias topic out of range, a NaN mass
-  const row = Array.from({ length: corpus.V }, (_, w) => w).find((w) => args.counts.rowOffsets[w + 1] - args.counts.rowOffsets[w] >= 2)!;
+  const row = Array.from({ length: corpus.V }, (_, w) => w).find(
+    (w) => args.counts.rowOffsets[w + 1] - args.counts.rowOffsets[w] >= 2,
+  )!;
   const first = args.counts.rowOffsets[row];
-  const counts = { ...args.counts, rowTopics: inMemory(args.counts.rowTopics), rowCounts: inMemory(args.counts.rowCounts) };
+  const counts = {
+    ...args.counts,
+    rowTopics: inMemory(args.counts.rowTopics),
+    rowCounts: inMemory(args.counts.rowCounts),
+  };
   counts.rowTopics[first + 1] = counts.rowTopics[first];
-  await rejects(() => kernel.sweep({ ...args, tokens, topicsPrev, counts }), new RegExp(`ascending within action ${row}`));
+  await rejects(
+    () => kernel.sweep({ ...args, tokens, topicsPrev, counts }),
+    new RegExp(`ascending within action ${row}`),
+  );
   counts.rowTopics.set(args.counts.rowTopics);
   counts.rowCounts[first] = 0;
-  await rejects(() => kernel.sweep({ ...args, tokens, topicsPrev, counts }), new RegExp(`rowCounts\\[${first}\\] = 0 must be > 0`));
+  await rejects(
+    () => kernel.sweep({ ...args, tokens, topicsPrev, counts }),
+    new RegExp(`rowCounts\\[${first}\\] = 0 must be > 0`),
+  );
   const alias = { ...args.alias, sparseAlias: inMemory(args.alias.sparseAlias) };
   alias.sparseAlias[first] = 3;
-  await rejects(() => kernel.sweep({ ...args, tokens, topicsPrev, alias }), new RegExp(`sparseAlias\\[${first}\\] = 3 is outside`));
+  await rejects(
+    () => kernel.sweep({ ...args, tokens, topicsPrev, alias }),
+    new RegExp(`sparseAlias\\[${first}\\] = 3 is outside`),
+  );
   const sparseMass = kernel.allocFloat64(corpus.V);
   sparseMass.set(args.alias.sparseMass);
   sparseMass[corpus.V - 1] = Number.NaN;
-  await rejects(() => kernel.sweep({ ...args, tokens, topicsPrev, alias: { ...args.alias, sparseMass } }),
-    new RegExp(`sparseMass\\[${corpus.V - 1}\\] = NaN must be finite`));
+  await rejects(
+    () => kernel.sweep({ ...args, tokens, topicsPrev, alias: { ...args.alias, sparseMass } }),
+    new RegExp(`sparseMass\\[${corpus.V - 1}\\] = NaN must be finite`),
+  );
 });
 
 test('allocations are reused: repeated calls do not grow the memory in use', async () => {
@@ -107,8 +146,13 @@ test('a caller overwriting its arrays during an asynchronous sweep gets a settle
     tokens.fill(garbage);
     let timer: NodeJS.Timeout | undefined;
     const settled = await Promise.race([
-      running.then(() => 'resolved', () => 'rejected'),
-      new Promise<string>((resolve) => { timer = setTimeout(() => resolve('hung'), 20000); }),
+      running.then(
+        () => 'resolved',
+        () => 'rejected',
+      ),
+      new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve('hung'), 20000);
+      }),
     ]);
     clearTimeout(timer);
     assert.ok(settled === 'resolved' || settled === 'rejected', `sweep with ids overwritten by ${garbage}: ${settled}`);
@@ -118,27 +162,41 @@ test('a caller overwriting its arrays during an asynchronous sweep gets a settle
 });
 
 // last: its 100k-element arrays, once collected, would change the memory in use that the test above compares
-test('row rebuilds on 2 threads (counts, alias, the sweep\'s hash tables) equal the 1-thread ones, workers joining or not', async () => {
+test("row rebuilds on 2 threads (counts, alias, the sweep's hash tables) equal the 1-thread ones, workers joining or not", async () => {
   if (!kernel.buildInfo().threads) return;
   // large enough for two threads (32768 tokens or entries per thread)
   const random = generator(61);
   const corpus = randomCorpus(random, 400, 600, 20000);
-  const T = corpus.tokens.length, K = 64, V = corpus.V;
+  const T = corpus.tokens.length,
+    K = 64,
+    V = corpus.V;
   assert.ok(T >= 2 * 32768, `corpus of ${T} tokens`);
   const { wordOffsets, wordTokens } = groupByAction(corpus.tokens, V);
-  const countTables = (): CountTables => ({ rowOffsets: kernel.allocInt32(V + 1), rowTopics: kernel.allocInt32(T),
-    rowCounts: kernel.allocInt32(T), topicTotals: kernel.allocInt32(K) });
-  const aliasTables = (): AliasTables => ({ sparseProb: kernel.allocFloat32(T), sparseAlias: kernel.allocInt32(T),
-    sparseMass: kernel.allocFloat64(V), denseProb: kernel.allocFloat32(K), denseAlias: kernel.allocInt32(K),
-    denseMass: kernel.allocFloat64(1) });
-  const one = countTables(), two = countTables();
-  const aliasOne = aliasTables(), aliasTwo = aliasTables();
+  const countTables = (): CountTables => ({
+    rowOffsets: kernel.allocInt32(V + 1),
+    rowTopics: kernel.allocInt32(T),
+    rowCounts: kernel.allocInt32(T),
+    topicTotals: kernel.allocInt32(K),
+  });
+  const aliasTables = (): AliasTables => ({
+    sparseProb: kernel.allocFloat32(T),
+    sparseAlias: kernel.allocInt32(T),
+    sparseMass: kernel.allocFloat64(V),
+    denseProb: kernel.allocFloat32(K),
+    denseAlias: kernel.allocInt32(K),
+    denseMass: kernel.allocFloat64(1),
+  });
+  const one = countTables(),
+    two = countTables();
+  const aliasOne = aliasTables(),
+    aliasTwo = aliasTables();
   const topics = kernel.allocInt32(T);
   // element by element, naming the first difference (uvu's diff of 100k-element arrays takes minutes)
   const same = (name: string, actual: ArrayLike<number>, expected: ArrayLike<number>) => {
     assert.is(actual.length, expected.length, `${name} length`);
     for (let i = 0; i < expected.length; i++) {
-      if (!Object.is(actual[i], expected[i])) assert.unreachable(`${name}[${i}] is ${actual[i]} on 2 threads, ${expected[i]} on 1`);
+      if (!Object.is(actual[i], expected[i]))
+        assert.unreachable(`${name}[${i}] is ${actual[i]} on 2 threads, ${expected[i]} on 1`);
     }
   };
   const before = kernel.threadedJobs;
@@ -162,9 +220,26 @@ test('row rebuilds on 2 threads (counts, alias, the sweep\'s hash tables) equal 
     same('denseMass', aliasTwo.denseMass, aliasOne.denseMass);
     if (attempts % 10 === 0) {
       // the sweep builds its count hash tables on the sweep's threads: identical draws either way
-      const base: SweepArgs = { mode: 'lda', exact: false, mhSteps: 2, proposals: 'cycle', numTopics: K, vocabularySize: V,
-        tokens: corpus.tokens, offsets: corpus.offsets, topicsPrev: topics, topicsNext: new Int32Array(T), counts: one,
-        alias: aliasOne, beta: 0.05, alpha: 0.5, sequenceSmoothing: 0.1, seed: 3, iteration: attempts, threads: 1 };
+      const base: SweepArgs = {
+        mode: 'lda',
+        exact: false,
+        mhSteps: 2,
+        proposals: 'cycle',
+        numTopics: K,
+        vocabularySize: V,
+        tokens: corpus.tokens,
+        offsets: corpus.offsets,
+        topicsPrev: topics,
+        topicsNext: new Int32Array(T),
+        counts: one,
+        alias: aliasOne,
+        beta: 0.05,
+        alpha: 0.5,
+        sequenceSmoothing: 0.1,
+        seed: 3,
+        iteration: attempts,
+        threads: 1,
+      };
       // threaded first: the hash tables are not zeroed between calls, so a 1-thread build just before would
       // leave the right tables in the memory the threaded build reuses
       const threaded = { ...base, topicsNext: new Int32Array(T), threads: 2 };
@@ -174,32 +249,58 @@ test('row rebuilds on 2 threads (counts, alias, the sweep\'s hash tables) equal 
     }
   }
   const after = kernel.threadedJobs;
-  assert.ok(after.jobs - before.jobs >= 2 * attempts, `${after.jobs - before.jobs} threaded rebuilds in ${attempts} rounds`);
-  assert.ok(after.workerJoins > before.workerJoins, `a worker joined a threaded rebuild at least once in ${attempts} rounds`);
+  assert.ok(
+    after.jobs - before.jobs >= 2 * attempts,
+    `${after.jobs - before.jobs} threaded rebuilds in ${attempts} rounds`,
+  );
+  assert.ok(
+    after.workerJoins > before.workerJoins,
+    `a worker joined a threaded rebuild at least once in ${attempts} rounds`,
+  );
   // a wrongly grouped word index is still refused on the threaded path
   const misgrouped = wordTokens.slice();
   [misgrouped[0], misgrouped[T - 1]] = [misgrouped[T - 1], misgrouped[0]];
-  assert.throws(() => kernel.buildCounts(corpus.tokens, wordOffsets, misgrouped, topics, K, two, 2), /wordTokens \[0\] is position \d+ whose action is \d+, not 0/);
+  assert.throws(
+    () => kernel.buildCounts(corpus.tokens, wordOffsets, misgrouped, topics, K, two, 2),
+    /wordTokens \[0\] is position \d+ whose action is \d+, not 0/,
+  );
 });
 
 test('the row-ascent check in WebAssembly accepts every right index and refuses a drop inside a row at any lane', () => {
-  if (!kernel.buildInfo().threads) return;  // without shared memory no array lives in linear memory
+  if (!kernel.buildInfo().threads) return; // without shared memory no array lives in linear memory
   const random = generator(71);
-  for (const [D, V] of [[30, 7], [200, 40], [5, 300]]) {
+  for (const [D, V] of [
+    [30, 7],
+    [200, 40],
+    [5, 300],
+  ]) {
     const corpus = randomCorpus(random, D, 12, V);
-    const T = corpus.tokens.length, K = 4;
+    const T = corpus.tokens.length,
+      K = 4;
     const grouped = groupByAction(corpus.tokens, V);
     const wordOffsets = kernel.allocInt32(V + 1);
     wordOffsets.set(grouped.wordOffsets);
     const wordTokens = kernel.allocInt32(T);
     const topics = kernel.allocInt32(T);
-    const counts: CountTables = { rowOffsets: kernel.allocInt32(V + 1), rowTopics: kernel.allocInt32(T),
-      rowCounts: kernel.allocInt32(T), topicTotals: kernel.allocInt32(K) };
+    const counts: CountTables = {
+      rowOffsets: kernel.allocInt32(V + 1),
+      rowTopics: kernel.allocInt32(T),
+      rowCounts: kernel.allocInt32(T),
+      topicTotals: kernel.allocInt32(K),
+    };
     wordTokens.set(grouped.wordTokens);
     // the WebAssembly check itself (a wrong "fail" would only send the wrapper to its TypeScript loop, unseen)
-    const internals = kernel as unknown as { wasm: WasmExports; linear: { addressOf(values: Int32Array): number | undefined } };
-    const ascending = () => internals.wasm.rowsAscending(internals.linear.addressOf(wordOffsets)!, V,
-      internals.linear.addressOf(wordTokens)!, T);
+    const internals = kernel as unknown as {
+      wasm: WasmExports;
+      linear: { addressOf(values: Int32Array): number | undefined };
+    };
+    const ascending = () =>
+      internals.wasm.rowsAscending(
+        internals.linear.addressOf(wordOffsets)!,
+        V,
+        internals.linear.addressOf(wordTokens)!,
+        T,
+      );
     assert.is(ascending(), 1, 'a right index passes');
     assert.ok(kernel.buildCounts(corpus.tokens, wordOffsets, wordTokens, topics, K, counts) > 0, 'and is counted');
     // every place inside a row where two neighbours can be swapped: first lane, inner lanes, the scalar tail
@@ -208,8 +309,12 @@ test('the row-ascent check in WebAssembly accepts every right index and refuses 
         wordTokens.set(grouped.wordTokens);
         [wordTokens[i - 1], wordTokens[i]] = [wordTokens[i], wordTokens[i - 1]];
         assert.is(ascending(), 0, `a swap at ${i}`);
-        assert.throws(() => kernel.buildCounts(corpus.tokens, wordOffsets, wordTokens, topics, K, counts),
-          new RegExp(`wordTokens \\[${i}\\] is position ${grouped.wordTokens[i - 1]}, not above the previous position ${grouped.wordTokens[i]} of action ${w}`));
+        assert.throws(
+          () => kernel.buildCounts(corpus.tokens, wordOffsets, wordTokens, topics, K, counts),
+          new RegExp(
+            `wordTokens \\[${i}\\] is position ${grouped.wordTokens[i - 1]}, not above the previous position ${grouped.wordTokens[i]} of action ${w}`,
+          ),
+        );
       }
     }
   }
@@ -220,21 +325,50 @@ test('a worker whose view of the memory is stale stays out of every job; the cal
   if (pool === undefined) return;
   const random = generator(67);
   const corpus = randomCorpus(random, 300, 400, 20000);
-  const T = corpus.tokens.length, K = 32, V = corpus.V;
+  const T = corpus.tokens.length,
+    K = 32,
+    V = corpus.V;
   const { wordOffsets, wordTokens } = groupByAction(corpus.tokens, V);
   const topics = kernel.allocInt32(T);
   for (let i = 0; i < T; i++) topics[i] = Math.floor(random() * K);
-  const tables = (): CountTables => ({ rowOffsets: kernel.allocInt32(V + 1), rowTopics: kernel.allocInt32(T),
-    rowCounts: kernel.allocInt32(T), topicTotals: kernel.allocInt32(K) });
-  const counts = tables(), staleCounts = tables();
-  const alias: AliasTables = { sparseProb: kernel.allocFloat32(T), sparseAlias: kernel.allocInt32(T),
-    sparseMass: kernel.allocFloat64(V), denseProb: kernel.allocFloat32(K), denseAlias: kernel.allocInt32(K),
-    denseMass: kernel.allocFloat64(1) };
+  const tables = (): CountTables => ({
+    rowOffsets: kernel.allocInt32(V + 1),
+    rowTopics: kernel.allocInt32(T),
+    rowCounts: kernel.allocInt32(T),
+    topicTotals: kernel.allocInt32(K),
+  });
+  const counts = tables(),
+    staleCounts = tables();
+  const alias: AliasTables = {
+    sparseProb: kernel.allocFloat32(T),
+    sparseAlias: kernel.allocInt32(T),
+    sparseMass: kernel.allocFloat64(V),
+    denseProb: kernel.allocFloat32(K),
+    denseAlias: kernel.allocInt32(K),
+    denseMass: kernel.allocFloat64(1),
+  };
   const nnz = kernel.buildCounts(corpus.tokens, wordOffsets, wordTokens, topics, K, counts, 2);
   kernel.buildAlias(counts, K, 0.05, alias, 2);
-  const args = (topicsNext: Int32Array): SweepArgs => ({ mode: 'lda', exact: false, mhSteps: 2, proposals: 'cycle',
-    numTopics: K, vocabularySize: V, tokens: corpus.tokens, offsets: corpus.offsets, topicsPrev: topics, topicsNext,
-    counts, alias, beta: 0.05, alpha: 0.5, sequenceSmoothing: 0.1, seed: 5, iteration: 1, threads: 2 });
+  const args = (topicsNext: Int32Array): SweepArgs => ({
+    mode: 'lda',
+    exact: false,
+    mhSteps: 2,
+    proposals: 'cycle',
+    numTopics: K,
+    vocabularySize: V,
+    tokens: corpus.tokens,
+    offsets: corpus.offsets,
+    topicsPrev: topics,
+    topicsNext,
+    counts,
+    alias,
+    beta: 0.05,
+    alpha: 0.5,
+    sequenceSmoothing: 0.1,
+    seed: 5,
+    iteration: 1,
+    threads: 2,
+  });
   const expected = new Int32Array(T);
   await kernel.sweep({ ...args(expected), threads: 1 });
   const joinsBefore = kernel.threadedJobs.workerJoins;
@@ -244,11 +378,13 @@ test('a worker whose view of the memory is stale stays out of every job; the cal
     for (let round = 0; round < 20; round++) {
       const stale = new Int32Array(T);
       await kernel.sweep(args(stale));
-      for (let i = 0; i < T; i++) if (stale[i] !== expected[i]) assert.unreachable(`topicsNext[${i}] is ${stale[i]}, not ${expected[i]}`);
+      for (let i = 0; i < T; i++)
+        if (stale[i] !== expected[i]) assert.unreachable(`topicsNext[${i}] is ${stale[i]}, not ${expected[i]}`);
       assert.is(kernel.buildCounts(corpus.tokens, wordOffsets, wordTokens, topics, K, staleCounts, 2), nnz);
     }
     assert.is(kernel.threadedJobs.workerJoins, joinsBefore, 'no worker joined a job whose memory it could not see');
-    for (let w = 0; w <= V; w++) if (staleCounts.rowOffsets[w] !== counts.rowOffsets[w]) assert.unreachable(`rowOffsets[${w}] differs`);
+    for (let w = 0; w <= V; w++)
+      if (staleCounts.rowOffsets[w] !== counts.rowOffsets[w]) assert.unreachable(`rowOffsets[${w}] differs`);
     for (let e = 0; e < nnz; e++) {
       if (staleCounts.rowTopics[e] !== counts.rowTopics[e] || staleCounts.rowCounts[e] !== counts.rowCounts[e]) {
         assert.unreachable(`count entry ${e} differs`);
@@ -262,7 +398,8 @@ test('a worker whose view of the memory is stale stays out of every job; the cal
   for (; attempts < 200 && kernel.threadedJobs.workerJoins === joinsBefore; attempts++) {
     const again = new Int32Array(T);
     await kernel.sweep(args(again));
-    for (let i = 0; i < T; i++) if (again[i] !== expected[i]) assert.unreachable(`topicsNext[${i}] differs once workers join`);
+    for (let i = 0; i < T; i++)
+      if (again[i] !== expected[i]) assert.unreachable(`topicsNext[${i}] differs once workers join`);
   }
   assert.ok(kernel.threadedJobs.workerJoins > joinsBefore, `a worker joined a sweep within ${attempts} attempts`);
 });

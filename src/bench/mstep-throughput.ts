@@ -24,9 +24,19 @@ export const MSTEP_ENGINES = ['native', 'wasm', 'tfjs'] as const;
 export type MstepEngineName = (typeof MSTEP_ENGINES)[number];
 
 export const MSTEP_BENCH_DEFAULTS = Object.freeze({
-  topics: [50, 500], hidden: [64, 128], threads: [1, 2], engines: [...MSTEP_ENGINES] as MstepEngineName[],
-  embedding: DEFAULT_SETTINGS.embedding, batch: DEFAULT_SETTINGS.batch, bptt: DEFAULT_SETTINGS.bptt,
-  learningRate: DEFAULT_SETTINGS.learningRate, rounds: 3, seconds: 2, sequences: 2000, length: 100, seed: 1,
+  topics: [50, 500],
+  hidden: [64, 128],
+  threads: [1, 2],
+  engines: [...MSTEP_ENGINES] as MstepEngineName[],
+  embedding: DEFAULT_SETTINGS.embedding,
+  batch: DEFAULT_SETTINGS.batch,
+  bptt: DEFAULT_SETTINGS.bptt,
+  learningRate: DEFAULT_SETTINGS.learningRate,
+  rounds: 3,
+  seconds: 2,
+  sequences: 2000,
+  length: 100,
+  seed: 1,
 });
 
 export interface MstepBenchSettings {
@@ -103,32 +113,76 @@ export async function runMstepBench(settings: MstepBenchSettings): Promise<Mstep
     tfName = (await ensureTf(settings.tfBackend === undefined ? {} : { backend: settings.tfBackend })).name;
   }
   for (const K of settings.topics) {
-    const corpus = generateSynthetic({ topics: K, vocabulary: 10 * K, sequences: settings.sequences, length: settings.length,
-      seed: settings.seed, dynamics: 'first-order' });
-    const data = { inputs: corpus.topics, targets: corpus.topics, offsets: corpus.offsets, bptt: settings.bptt, batch: settings.batch };
+    const corpus = generateSynthetic({
+      topics: K,
+      vocabulary: 10 * K,
+      sequences: settings.sequences,
+      length: settings.length,
+      seed: settings.seed,
+      dynamics: 'first-order',
+    });
+    const data = {
+      inputs: corpus.topics,
+      targets: corpus.topics,
+      offsets: corpus.offsets,
+      bptt: settings.bptt,
+      batch: settings.batch,
+    };
     for (const H of settings.hidden) {
-      const options = { variant: 'lla' as const, numTopics: K, vocabularySize: 10 * K, hidden: H, embedding: settings.embedding,
-        learningRate: settings.learningRate, seed: settings.seed };
+      const options = {
+        variant: 'lla' as const,
+        numTopics: K,
+        vocabularySize: 10 * K,
+        hidden: H,
+        embedding: settings.embedding,
+        learningRate: settings.learningRate,
+        seed: settings.seed,
+      };
       const contenders: Contender[] = [];
-      const warmUp = async (contender: Omit<Contender, 'tokensPerCall' | 'rounds' | 'residentGrowthBytes'>, rssBefore: number) => {
+      const warmUp = async (
+        contender: Omit<Contender, 'tokensPerCall' | 'rounds' | 'residentGrowthBytes'>,
+        rssBefore: number,
+      ) => {
         const probe = await contender.train(settings.bptt * settings.batch * 8);
         const speed = probe.tokens / Math.max(1e-6, probe.seconds);
         const tokensPerCall = Math.max(settings.bptt * settings.batch, Math.round(speed * settings.seconds));
-        contenders.push({ ...contender, tokensPerCall, rounds: [], residentGrowthBytes: Math.max(0, process.memoryUsage().rss - rssBefore) });
+        contenders.push({
+          ...contender,
+          tokensPerCall,
+          rounds: [],
+          residentGrowthBytes: Math.max(0, process.memoryUsage().rss - rssBefore),
+        });
       };
       for (const [name, kernel] of kernels) {
         for (const threads of settings.threads) {
           const before = process.memoryUsage().rss;
           const lstm = new KernelTopicLstm({ ...options, kernel, threads });
-          await warmUp({ engine: `kernel-${name}`, threads, train: (tokens) => lstm.train({ ...data, tokenBudget: tokens }),
-            dispose: () => lstm.dispose() }, before);
+          await warmUp(
+            {
+              engine: `kernel-${name}`,
+              threads,
+              train: (tokens) => lstm.train({ ...data, tokenBudget: tokens }),
+              dispose: () => lstm.dispose(),
+            },
+            before,
+          );
         }
       }
       if (tfName !== null) {
         const before = process.memoryUsage().rss;
-        const lstm = await createTopicLstm({ ...options, ...(settings.tfBackend === undefined ? {} : { tfBackend: settings.tfBackend }) });
-        await warmUp({ engine: `tfjs-${tfName}`, threads: null, train: (tokens) => lstm.train({ ...data, tokenBudget: tokens }),
-          dispose: () => lstm.dispose() }, before);
+        const lstm = await createTopicLstm({
+          ...options,
+          ...(settings.tfBackend === undefined ? {} : { tfBackend: settings.tfBackend }),
+        });
+        await warmUp(
+          {
+            engine: `tfjs-${tfName}`,
+            threads: null,
+            train: (tokens) => lstm.train({ ...data, tokenBudget: tokens }),
+            dispose: () => lstm.dispose(),
+          },
+          before,
+        );
       }
       for (let round = 0; round < settings.rounds; round++) {
         for (const contender of contenders) {
@@ -138,9 +192,16 @@ export async function runMstepBench(settings: MstepBenchSettings): Promise<Mstep
         }
       }
       for (const contender of contenders) {
-        const cell: MstepBenchCell = { topics: K, hidden: H, engine: contender.engine, threads: contender.threads,
-          tokensPerSecond: median(contender.rounds), rounds: contender.rounds, tokensPerCall: contender.tokensPerCall,
-          residentGrowthBytes: contender.residentGrowthBytes };
+        const cell: MstepBenchCell = {
+          topics: K,
+          hidden: H,
+          engine: contender.engine,
+          threads: contender.threads,
+          tokensPerSecond: median(contender.rounds),
+          rounds: contender.rounds,
+          tokensPerCall: contender.tokensPerCall,
+          residentGrowthBytes: contender.residentGrowthBytes,
+        };
         cells.push(cell);
         settings.onCell?.(cell);
         contender.dispose();
@@ -148,7 +209,13 @@ export async function runMstepBench(settings: MstepBenchSettings): Promise<Mstep
     }
   }
   const { signal: _signal, onCell: _onCell, ...kept } = settings;
-  return { settings: kept, cells, unavailable, peakRssBytes: process.resourceUsage().maxRSS * 1024, loadAverage: loadavg() };
+  return {
+    settings: kept,
+    cells,
+    unavailable,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    loadAverage: loadavg(),
+  };
 }
 
 function median(values: number[]): number {
@@ -158,12 +225,23 @@ function median(values: number[]): number {
 }
 
 /** The ratios issue 12 targets, from the cells of one size (NaN where an engine is missing). */
-export function mstepRatios(cells: MstepBenchCell[], topics: number, hidden: number): {
-  nativeOverTfjs: number; wasmOverTfjs: number; nativeTwoOverOne: number; wasmTwoOverOne: number;
+export function mstepRatios(
+  cells: MstepBenchCell[],
+  topics: number,
+  hidden: number,
+): {
+  nativeOverTfjs: number;
+  wasmOverTfjs: number;
+  nativeTwoOverOne: number;
+  wasmTwoOverOne: number;
 } {
-  const speed = (engine: string, threads: number | null) => cells.find((cell) => cell.topics === topics &&
-    cell.hidden === hidden && cell.engine === engine && cell.threads === threads)?.tokensPerSecond ?? Number.NaN;
-  const tfjs = cells.find((cell) => cell.topics === topics && cell.hidden === hidden && cell.engine.startsWith('tfjs'))?.tokensPerSecond ?? Number.NaN;
+  const speed = (engine: string, threads: number | null) =>
+    cells.find(
+      (cell) => cell.topics === topics && cell.hidden === hidden && cell.engine === engine && cell.threads === threads,
+    )?.tokensPerSecond ?? Number.NaN;
+  const tfjs =
+    cells.find((cell) => cell.topics === topics && cell.hidden === hidden && cell.engine.startsWith('tfjs'))
+      ?.tokensPerSecond ?? Number.NaN;
   return {
     nativeOverTfjs: speed('kernel-native', 1) / tfjs,
     wasmOverTfjs: speed('kernel-wasm', 1) / tfjs,

@@ -20,9 +20,17 @@ export const BENCH_MODES: readonly KernelMode[] = ['lda', 'lla', 'word-lla'];
 
 /** The benchmark's settings unless asked otherwise (`lla bench`); the priors and sampler steps are training's. */
 export const BENCH_DEFAULTS = Object.freeze({
-  mode: 'lla' as KernelMode, topics: 100, threads: DEFAULT_SETTINGS.threads, iterations: 5, warmup: 1,
-  seed: DEFAULT_SETTINGS.seed, hidden: DEFAULT_SETTINGS.hidden, mhSteps: DEFAULT_SETTINGS.mhSteps,
-  alpha: DEFAULT_SETTINGS.alpha, beta: DEFAULT_SETTINGS.beta, sequenceSmoothing: DEFAULT_SETTINGS.sequenceSmoothing,
+  mode: 'lla' as KernelMode,
+  topics: 100,
+  threads: DEFAULT_SETTINGS.threads,
+  iterations: 5,
+  warmup: 1,
+  seed: DEFAULT_SETTINGS.seed,
+  hidden: DEFAULT_SETTINGS.hidden,
+  mhSteps: DEFAULT_SETTINGS.mhSteps,
+  alpha: DEFAULT_SETTINGS.alpha,
+  beta: DEFAULT_SETTINGS.beta,
+  sequenceSmoothing: DEFAULT_SETTINGS.sequenceSmoothing,
   // the paper's sampler, so that the benchmark's figures stay comparable across versions (--lookahead 1 for train's)
   lookahead: 0,
 });
@@ -132,8 +140,14 @@ function glorotLimit(fanIn: number, fanOut: number): number {
  * (lla) or V+1 (word-lla), recurrent [4H][H], gateBias [4H] (forget gate 1, as Keras' unitForgetBias),
  * outputWeights [K][H], outputBias [K] zero. `alloc` places them where the kernel reads them in place.
  */
-export function randomCellWeights(mode: KernelMode, numTopics: number, vocabularySize: number, hidden: number,
-  seed: number, alloc: (length: number) => Float32Array = (n) => new Float32Array(n)): CellWeights {
+export function randomCellWeights(
+  mode: KernelMode,
+  numTopics: number,
+  vocabularySize: number,
+  hidden: number,
+  seed: number,
+  alloc: (length: number) => Float32Array = (n) => new Float32Array(n),
+): CellWeights {
   if (mode === 'lda') throw new Error('randomCellWeights: the lda mode has no LSTM');
   if (!Number.isInteger(hidden) || hidden < 1) throw new Error(`randomCellWeights: hidden size ${hidden} must be >= 1`);
   const random = new GeneratorRandom(seed);
@@ -161,9 +175,11 @@ export function randomCellWeights(mode: KernelMode, numTopics: number, vocabular
 
 export function validateBenchSettings(settings: BenchSettings, corpus: BenchCorpus): void {
   const whole = (name: string, value: number, min: number) => {
-    if (!Number.isInteger(value) || value < min) throw new RangeError(`bench: ${name} must be a whole number >= ${min}, got ${value}`);
+    if (!Number.isInteger(value) || value < min)
+      throw new RangeError(`bench: ${name} must be a whole number >= ${min}, got ${value}`);
   };
-  if (!BENCH_MODES.includes(settings.mode)) throw new RangeError(`bench: unknown mode '${settings.mode}'; use ${BENCH_MODES.join(', ')}`);
+  if (!BENCH_MODES.includes(settings.mode))
+    throw new RangeError(`bench: unknown mode '${settings.mode}'; use ${BENCH_MODES.join(', ')}`);
   whole('topics', settings.topics, 1);
   whole('threads', settings.threads, 0);
   if (settings.compareThreads !== undefined) whole('compareThreads', settings.compareThreads, 0);
@@ -184,7 +200,11 @@ export function peakRssBytes(): number {
 }
 
 /** The time of each phase of one E-step iteration, in seconds. */
-interface IterationTimes { counts: number; alias: number; sweep: number }
+interface IterationTimes {
+  counts: number;
+  alias: number;
+  sweep: number;
+}
 
 /**
  * One Markov chain of the benchmark: its topic buffers and tables, stepped one E-step iteration at a time. The
@@ -202,8 +222,12 @@ class BenchChain {
   proposalsAccepted = 0;
   logPhi = 0;
 
-  constructor(private readonly kernel: Kernel, private readonly input: BenchInput, private readonly settings: BenchSettings,
-    readonly threads: number) {
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly input: BenchInput,
+    private readonly settings: BenchSettings,
+    readonly threads: number,
+  ) {
     const { tokens, offsets, wordOffsets, wordTokens, vocabularySize } = input;
     const numTopics = settings.topics;
     this.topicsPrev = kernel.allocInt32(tokens.length);
@@ -228,16 +252,39 @@ class BenchChain {
     const { tokens, offsets, wordOffsets, wordTokens, vocabularySize } = input;
     const numTopics = settings.topics;
     const started = performance.now();
-    this.nonZeros = kernel.buildCounts(tokens, wordOffsets, wordTokens, this.topicsPrev, numTopics, this.counts, this.threads);
+    this.nonZeros = kernel.buildCounts(
+      tokens,
+      wordOffsets,
+      wordTokens,
+      this.topicsPrev,
+      numTopics,
+      this.counts,
+      this.threads,
+    );
     const rebuilt = performance.now();
     kernel.buildAlias(this.counts, numTopics, input.beta, this.alias, this.threads);
     const aliased = performance.now();
     const result = await kernel.sweep({
-      mode: settings.mode, exact: settings.exact, mhSteps: settings.mhSteps, proposals: settings.proposals ?? 'cycle',
-      numTopics, vocabularySize, tokens, offsets, topicsPrev: this.topicsPrev, topicsNext: this.topicsNext,
-      counts: this.counts, alias: this.alias, beta: input.beta, alpha: input.alpha,
-      sequenceSmoothing: settings.sequenceSmoothing ?? BENCH_DEFAULTS.sequenceSmoothing, weights: input.weights, seed: settings.seed,
-      iteration, threads: this.threads, lookahead: settings.lookahead === true,
+      mode: settings.mode,
+      exact: settings.exact,
+      mhSteps: settings.mhSteps,
+      proposals: settings.proposals ?? 'cycle',
+      numTopics,
+      vocabularySize,
+      tokens,
+      offsets,
+      topicsPrev: this.topicsPrev,
+      topicsNext: this.topicsNext,
+      counts: this.counts,
+      alias: this.alias,
+      beta: input.beta,
+      alpha: input.alpha,
+      sequenceSmoothing: settings.sequenceSmoothing ?? BENCH_DEFAULTS.sequenceSmoothing,
+      weights: input.weights,
+      seed: settings.seed,
+      iteration,
+      threads: this.threads,
+      lookahead: settings.lookahead === true,
     });
     const swept = performance.now();
     [this.topicsPrev, this.topicsNext] = [this.topicsNext, this.topicsPrev];
@@ -267,7 +314,11 @@ function threadsUsed(kernel: Kernel, threads: number): number {
   return !info.threads ? 1 : threads === 0 ? info.maxThreads : threads;
 }
 
-export async function runSamplerBench(kernel: Kernel, corpus: BenchCorpus, settings: BenchSettings): Promise<BenchResult> {
+export async function runSamplerBench(
+  kernel: Kernel,
+  corpus: BenchCorpus,
+  settings: BenchSettings,
+): Promise<BenchResult> {
   validateBenchSettings(settings, corpus);
   const { mode, topics: numTopics, iterations } = settings;
   const vocabularySize = corpus.vocabularySize;
@@ -279,15 +330,27 @@ export async function runSamplerBench(kernel: Kernel, corpus: BenchCorpus, setti
   const offsets = toKernelInt32(kernel, corpus.offsets);
   const { wordOffsets, wordTokens } = groupTokensByAction(tokens, vocabularySize, (n) => kernel.allocInt32(n));
   const input: BenchInput = {
-    tokens, offsets, wordOffsets, wordTokens, vocabularySize, alpha: settings.alpha ?? BENCH_DEFAULTS.alpha, beta: settings.beta ?? BENCH_DEFAULTS.beta,
+    tokens,
+    offsets,
+    wordOffsets,
+    wordTokens,
+    vocabularySize,
+    alpha: settings.alpha ?? BENCH_DEFAULTS.alpha,
+    beta: settings.beta ?? BENCH_DEFAULTS.beta,
     weights: undefined,
   };
   const chain = new BenchChain(kernel, input, settings, settings.threads);
   // the comparison chain: the same seed, so the same topics at every step, whatever the thread counts
-  const comparison = settings.compareThreads === undefined ? undefined
-    : new BenchChain(kernel, input, settings, settings.compareThreads);
-  input.weights = mode === 'lda' ? undefined
-    : randomCellWeights(mode, numTopics, vocabularySize, settings.hidden, settings.seed, (n) => kernel.allocFloat32(n));
+  const comparison =
+    settings.compareThreads === undefined
+      ? undefined
+      : new BenchChain(kernel, input, settings, settings.compareThreads);
+  input.weights =
+    mode === 'lda'
+      ? undefined
+      : randomCellWeights(mode, numTopics, vocabularySize, settings.hidden, settings.seed, (n) =>
+          kernel.allocFloat32(n),
+        );
   const setup = (performance.now() - setupStarted) / 1000;
 
   const phases: PhaseSeconds = { setup, warmup: 0, counts: 0, alias: 0, sweep: 0 };
@@ -310,7 +373,8 @@ export async function runSamplerBench(kernel: Kernel, corpus: BenchCorpus, setti
     if (comparisonFirst) add(comparisonPhases, await comparison.step(iteration + 1, timed), timed);
     const times = await chain.step(iteration + 1, timed);
     add(phases, times, timed);
-    if (comparison !== undefined && !comparisonFirst) add(comparisonPhases, await comparison.step(iteration + 1, timed), timed);
+    if (comparison !== undefined && !comparisonFirst)
+      add(comparisonPhases, await comparison.step(iteration + 1, timed), timed);
     if (timed) settings.onIteration?.(iteration + 1 - warmup, times.counts + times.alias + times.sweep);
   }
   const seconds = phases.counts + phases.alias + phases.sweep;
@@ -344,8 +408,10 @@ export async function runSamplerBench(kernel: Kernel, corpus: BenchCorpus, setti
     // the kernels promise the same topics for any thread count: a difference is a bug, not a slower run
     const mismatch = chain.topics.findIndex((topic, i) => topic !== comparison.topics[i]);
     if (mismatch >= 0) {
-      throw new Error(`lla bench: ${settings.threads} and ${settings.compareThreads} threads sampled different topics ` +
-        `(token ${mismatch}); the kernel's results must not depend on the thread count, so this is a bug: please report it`);
+      throw new Error(
+        `lla bench: ${settings.threads} and ${settings.compareThreads} threads sampled different topics ` +
+          `(token ${mismatch}); the kernel's results must not depend on the thread count, so this is a bug: please report it`,
+      );
     }
     const comparisonSeconds = comparisonPhases.counts + comparisonPhases.alias + comparisonPhases.sweep;
     const comparisonTokensPerSecond = sampled / Math.max(1e-9, comparisonSeconds);

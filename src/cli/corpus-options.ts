@@ -11,19 +11,42 @@ import { choiceOption, intOption, numberOption, stringOption, type OptionSpecs, 
 
 /** How to read the input file. */
 export const READ_OPTIONS: OptionSpecs = {
-  format: { type: 'string', valueName: 'FORMAT', description: `input format: ${CORPUS_FORMATS.join(', ')} ` +
-    '(default: events for .tsv[.gz], jsonl for .jsonl[.gz], text otherwise)' },
-  'session-gap': { type: 'string', valueName: 'S', description: 'events: split a user\'s actions into separate ' +
-    'sequences at time gaps longer than S seconds (suffixes m, h, d allowed: 30m, 2h)' },
+  format: {
+    type: 'string',
+    valueName: 'FORMAT',
+    description:
+      `input format: ${CORPUS_FORMATS.join(', ')} ` +
+      '(default: events for .tsv[.gz], jsonl for .jsonl[.gz], text otherwise)',
+  },
+  'session-gap': {
+    type: 'string',
+    valueName: 'S',
+    description:
+      "events: split a user's actions into separate " +
+      'sequences at time gaps longer than S seconds (suffixes m, h, d allowed: 30m, 2h)',
+  },
 };
 
 /** What to keep of the input: vocabulary filters and sequence chunking. */
 export const FILTER_OPTIONS: OptionSpecs = {
-  'min-count': { type: 'string', valueName: 'N', default: String(DEFAULT_MIN_COUNT), description: 'drop actions seen fewer than N times in training' },
+  'min-count': {
+    type: 'string',
+    valueName: 'N',
+    default: String(DEFAULT_MIN_COUNT),
+    description: 'drop actions seen fewer than N times in training',
+  },
   'max-vocab': { type: 'string', valueName: 'N', description: 'keep only the N most frequent actions' },
   stopwords: { type: 'string', valueName: 'FILE', description: 'drop the actions listed in FILE (one per line)' },
-  'max-df': { type: 'string', valueName: 'F', description: 'drop actions found in more than fraction F of the training sequences' },
-  'max-length': { type: 'string', valueName: 'L', description: 'split sequences longer than L into pieces of at most L (default: no limit)' },
+  'max-df': {
+    type: 'string',
+    valueName: 'F',
+    description: 'drop actions found in more than fraction F of the training sequences',
+  },
+  'max-length': {
+    type: 'string',
+    valueName: 'L',
+    description: 'split sequences longer than L into pieces of at most L (default: no limit)',
+  },
 };
 
 export const CORPUS_OPTIONS: OptionSpecs = { ...READ_OPTIONS, ...FILTER_OPTIONS };

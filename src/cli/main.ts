@@ -12,16 +12,46 @@ import { packageVersion } from '../package-info.js';
 
 /** Commands load lazily so that `lla --help` does not pay for TF.js or the kernels. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
-  'corpus-stats': { summary: 'count sequences, tokens and distinct actions of an input file', load: () => import('./commands/corpus-stats.js') },
-  train: { summary: 'train a model (lla, word-lla, lda, lstm) and report held-out perplexity', load: () => import('./commands/train.js') },
-  eval: { summary: 'perplexity and next-action Recall@1/@10, MRR of a saved model on an input file', load: () => import('./commands/eval.js') },
-  infer: { summary: 'topic paths of unseen sequences (JSON lines with --json)', load: () => import('./commands/infer.js') },
-  predict: { summary: 'the most probable next actions after each sequence (JSON lines with --json)', load: () => import('./commands/predict.js') },
-  topics: { summary: 'top actions per topic of a saved model, with their probabilities', load: () => import('./commands/topics.js') },
-  export: { summary: 'write phi, top actions per topic and the topic-transition matrix as JSON or CSV', load: () => import('./commands/export.js') },
-  report: { summary: 'write a self-contained HTML report of a trained model (curves, transitions, topics)', load: () => import('./commands/report.js') },
-  bench: { summary: 'measure sampler throughput (tokens/s) and peak memory on a corpus', load: () => import('./commands/bench.js') },
-  generate: { summary: 'write a synthetic corpus from a known LLA (known topics and dynamics)', load: () => import('./commands/generate.js') },
+  'corpus-stats': {
+    summary: 'count sequences, tokens and distinct actions of an input file',
+    load: () => import('./commands/corpus-stats.js'),
+  },
+  train: {
+    summary: 'train a model (lla, word-lla, lda, lstm) and report held-out perplexity',
+    load: () => import('./commands/train.js'),
+  },
+  eval: {
+    summary: 'perplexity and next-action Recall@1/@10, MRR of a saved model on an input file',
+    load: () => import('./commands/eval.js'),
+  },
+  infer: {
+    summary: 'topic paths of unseen sequences (JSON lines with --json)',
+    load: () => import('./commands/infer.js'),
+  },
+  predict: {
+    summary: 'the most probable next actions after each sequence (JSON lines with --json)',
+    load: () => import('./commands/predict.js'),
+  },
+  topics: {
+    summary: 'top actions per topic of a saved model, with their probabilities',
+    load: () => import('./commands/topics.js'),
+  },
+  export: {
+    summary: 'write phi, top actions per topic and the topic-transition matrix as JSON or CSV',
+    load: () => import('./commands/export.js'),
+  },
+  report: {
+    summary: 'write a self-contained HTML report of a trained model (curves, transitions, topics)',
+    load: () => import('./commands/report.js'),
+  },
+  bench: {
+    summary: 'measure sampler throughput (tokens/s) and peak memory on a corpus',
+    load: () => import('./commands/bench.js'),
+  },
+  generate: {
+    summary: 'write a synthetic corpus from a known LLA (known topics and dynamics)',
+    load: () => import('./commands/generate.js'),
+  },
 };
 
 /**
@@ -29,8 +59,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
  * modules twice (tsx under uvu) makes two LlaError classes, and an error must not turn into a crash report.
  */
 function isLlaError(error: unknown): error is LlaError {
-  return error instanceof LlaError ||
-    (error instanceof Error && Number.isInteger((error as { exitCode?: unknown }).exitCode));
+  return (
+    error instanceof LlaError ||
+    (error instanceof Error && Number.isInteger((error as { exitCode?: unknown }).exitCode))
+  );
 }
 
 /** A KernelLimitError (src/kernels/limits.ts), by class or, as for LlaError, by name. */
@@ -41,10 +73,12 @@ function isKernelLimitError(error: unknown): error is Error {
 function topLevelHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length)) + 2;
   const rows = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}${entry.summary}`);
-  return `lla ${packageVersion()}: Latent LSTM Allocation for sequences of actions\n\n` +
+  return (
+    `lla ${packageVersion()}: Latent LSTM Allocation for sequences of actions\n\n` +
     `Usage: lla <command> <input> [options]\n\nCommands:\n${rows.join('\n')}\n\n` +
     `Run 'lla <command> --help' for a command's options.\n` +
-    `Environment: LLA_BACKEND=native|wasm|auto selects the kernel backend; LLA_TF_BACKEND=node|wasm|cpu the LSTM backend.\n`;
+    `Environment: LLA_BACKEND=native|wasm|auto selects the kernel backend; LLA_TF_BACKEND=node|wasm|cpu the LSTM backend.\n`
+  );
 }
 
 export async function main(argv: string[], io: CommandIO): Promise<number> {
@@ -68,8 +102,9 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     // own keys only: `toString` or `constructor` is a key of every object, not a command
     const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
     if (!entry) {
-      throw new UsageError(`lla: unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(', ')}. ` +
-        `Run 'lla --help'.`);
+      throw new UsageError(
+        `lla: unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(', ')}. ` + `Run 'lla --help'.`,
+      );
     }
     const { command } = await entry.load();
     const specs = { ...command.options, ...COMMON_OPTIONS };
@@ -85,8 +120,11 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     // a value outside the kernel limits is bad input wherever it was found (settings, a model file, a corpus)
     if (isKernelLimitError(error)) return fail(`lla ${name}: ${error.message}`, 2);
     const err = error as Error;
-    return fail(`lla ${name}: unexpected failure: ${err?.stack ?? String(error)}\n` +
-      'This is a bug in lla; please report it with the command you ran.', 1,
-    `lla ${name}: unexpected failure: ${err?.message ?? String(error)} (a bug in lla)`);
+    return fail(
+      `lla ${name}: unexpected failure: ${err?.stack ?? String(error)}\n` +
+        'This is a bug in lla; please report it with the command you ran.',
+      1,
+      `lla ${name}: unexpected failure: ${err?.message ?? String(error)} (a bug in lla)`,
+    );
   }
 }

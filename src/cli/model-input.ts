@@ -29,9 +29,11 @@ export async function loadModelFor(command: string, path: string, args: ParsedAr
 export function requireTopicModel(command: string, model: LlaModel, path: string, what: string): void {
   if (model.model === 'lstm' || model.model === 'cache') {
     const kind = model.model === 'lstm' ? "an 'lstm' baseline model" : "a 'cache' model (the recency cache)";
-    throw new UsageError(`lla ${command}: ${path} is ${kind}, which has no topics, so it cannot ${what}; ` +
-      `give a topic model (trained with --model lla, word-lla or lda), or use 'lla eval' and 'lla predict' for the ` +
-      `${model.model} baseline`);
+    throw new UsageError(
+      `lla ${command}: ${path} is ${kind}, which has no topics, so it cannot ${what}; ` +
+        `give a topic model (trained with --model lla, word-lla or lda), or use 'lla eval' and 'lla predict' for the ` +
+        `${model.model} baseline`,
+    );
   }
 }
 
@@ -47,7 +49,8 @@ export async function readSequences(path: string, read: ReadOptions): Promise<In
   const sequences: string[][] = [];
   for (let d = 0; d + 1 < raw.offsets.length; d++) {
     const sequence: string[] = new Array(raw.offsets[d + 1] - raw.offsets[d]);
-    for (let t = raw.offsets[d]; t < raw.offsets[d + 1]; t++) sequence[t - raw.offsets[d]] = raw.tokenStrings[raw.tokens[t]];
+    for (let t = raw.offsets[d]; t < raw.offsets[d + 1]; t++)
+      sequence[t - raw.offsets[d]] = raw.tokenStrings[raw.tokens[t]];
     sequences.push(sequence);
   }
   return { raw, ids: raw.ids, sequences };

@@ -1,12 +1,31 @@
 /** The training flags shared by `train` (and read back from model files by the other commands). */
 import { UsageError } from '../errors.js';
 import {
-  COPY_CHOICES, DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, EXACT_LOOKAHEAD_MAX_TOPICS, LSTM_ENGINE_CHOICES, MODEL_KINDS,
-  defaultInitialisation, lstmTokensProblem, modelDefaults, LSTM_BASELINE_DEFAULTS, type Initialisation, type LstmTokens, type ModelSettings,
+  COPY_CHOICES,
+  DEFAULT_SETTINGS,
+  EXACT_ESTEP_MAX_TOPICS,
+  EXACT_LOOKAHEAD_MAX_TOPICS,
+  LSTM_ENGINE_CHOICES,
+  MODEL_KINDS,
+  defaultInitialisation,
+  lstmTokensProblem,
+  modelDefaults,
+  LSTM_BASELINE_DEFAULTS,
+  type Initialisation,
+  type LstmTokens,
+  type ModelSettings,
 } from '../train/settings.js';
 import { BACKEND_CHOICES, resolveBackendChoice } from '../kernels/loader.js';
 import { parseTfBackend, type TfBackendChoice } from '../lstm/tf-backend.js';
-import { choiceOption, intOption, limitOption, numberOption, stringOption, type OptionSpecs, type ParsedArgs } from './options.js';
+import {
+  choiceOption,
+  intOption,
+  limitOption,
+  numberOption,
+  stringOption,
+  type OptionSpecs,
+  type ParsedArgs,
+} from './options.js';
 
 const d = DEFAULT_SETTINGS;
 /** `--estep auto`: the model chooses by K (exactMaxTopics in src/train/settings.ts) */
@@ -14,48 +33,151 @@ const ESTEP_DEFAULT = 'auto';
 
 /** Kernel and TF.js backend flags (every command that runs a model). */
 export const BACKEND_OPTIONS: OptionSpecs = {
-  backend: { type: 'string', valueName: 'B', description: `kernel backend: ${BACKEND_CHOICES.join(', ')} (default: LLA_BACKEND, else auto)` },
-  'tf-backend': { type: 'string', valueName: 'B', description: 'TF.js backend for the LSTM: auto, node, wasm, cpu (default: LLA_TF_BACKEND, else auto)' },
-  threads: { type: 'string', valueName: 'N', description: 'kernel threads (0 = all cores)', default: String(d.threads) },
+  backend: {
+    type: 'string',
+    valueName: 'B',
+    description: `kernel backend: ${BACKEND_CHOICES.join(', ')} (default: LLA_BACKEND, else auto)`,
+  },
+  'tf-backend': {
+    type: 'string',
+    valueName: 'B',
+    description: 'TF.js backend for the LSTM: auto, node, wasm, cpu (default: LLA_TF_BACKEND, else auto)',
+  },
+  threads: {
+    type: 'string',
+    valueName: 'N',
+    description: 'kernel threads (0 = all cores)',
+    default: String(d.threads),
+  },
 };
 
 export const MODEL_OPTIONS: OptionSpecs = {
   model: { type: 'string', valueName: 'M', description: `model: ${MODEL_KINDS.join(', ')}`, default: d.model },
   topics: { type: 'string', short: 'k', valueName: 'K', description: 'number of topics', default: String(d.topics) },
-  iterations: { type: 'string', short: 'n', valueName: 'N', description: 'SEM iterations (E-step sweeps, lda initialisation included)',
-    default: `${d.iterations} (the lstm baseline: ${LSTM_BASELINE_DEFAULTS.iterations})` },
-  init: { type: 'string', valueName: 'I', description: "initial topics: 'random', 'lda:N' (the first N sweeps run as lda), " +
-    "'hmm:N' (topics from clustering the actions by their neighbours, then the first N sweeps run a first-order hmm " +
-    "in place of the LSTM) or 'hmm2:N' (random topics, then N sweeps of a second-order hmm: for dynamics that the " +
-    'previous topic alone does not show; it needs about 100 sweeps)',
-    default: `hmm:${d.initHmmSweeps} (${d.initHmmSweeps}/${d.iterations} of --iterations)` },
-  lookahead: { type: 'string', valueName: '0|1', description: "lla's E-step: 1 multiplies each token's target by the next " +
-    "topic's probability after it (learns topics from their order), 0 is the paper's sampler", default: d.lookahead ? '1' : '0' },
-  seed: { type: 'string', valueName: 'S', description: 'random seed (sampler, split, LSTM initialisation)', default: String(d.seed) },
-  alpha: { type: 'string', valueName: 'A', description: "lda's prior on in-sequence topic counts", default: String(d.alpha) },
-  beta: { type: 'string', valueName: 'B', description: 'Dirichlet prior of the topic-action distributions', default: String(d.beta) },
+  iterations: {
+    type: 'string',
+    short: 'n',
+    valueName: 'N',
+    description: 'SEM iterations (E-step sweeps, lda initialisation included)',
+    default: `${d.iterations} (the lstm baseline: ${LSTM_BASELINE_DEFAULTS.iterations})`,
+  },
+  init: {
+    type: 'string',
+    valueName: 'I',
+    description:
+      "initial topics: 'random', 'lda:N' (the first N sweeps run as lda), " +
+      "'hmm:N' (topics from clustering the actions by their neighbours, then the first N sweeps run a first-order hmm " +
+      "in place of the LSTM) or 'hmm2:N' (random topics, then N sweeps of a second-order hmm: for dynamics that the " +
+      'previous topic alone does not show; it needs about 100 sweeps)',
+    default: `hmm:${d.initHmmSweeps} (${d.initHmmSweeps}/${d.iterations} of --iterations)`,
+  },
+  lookahead: {
+    type: 'string',
+    valueName: '0|1',
+    description:
+      "lla's E-step: 1 multiplies each token's target by the next " +
+      "topic's probability after it (learns topics from their order), 0 is the paper's sampler",
+    default: d.lookahead ? '1' : '0',
+  },
+  seed: {
+    type: 'string',
+    valueName: 'S',
+    description: 'random seed (sampler, split, LSTM initialisation)',
+    default: String(d.seed),
+  },
+  alpha: {
+    type: 'string',
+    valueName: 'A',
+    description: "lda's prior on in-sequence topic counts",
+    default: String(d.alpha),
+  },
+  beta: {
+    type: 'string',
+    valueName: 'B',
+    description: 'Dirichlet prior of the topic-action distributions',
+    default: String(d.beta),
+  },
   hidden: { type: 'string', valueName: 'H', description: 'LSTM hidden units', default: String(d.hidden) },
   embedding: { type: 'string', valueName: 'E', description: 'LSTM input embedding size', default: String(d.embedding) },
-  lr: { type: 'string', valueName: 'R', description: 'Adam learning rate of the LSTM', default: String(d.learningRate) },
+  lr: {
+    type: 'string',
+    valueName: 'R',
+    description: 'Adam learning rate of the LSTM',
+    default: String(d.learningRate),
+  },
   batch: { type: 'string', valueName: 'N', description: 'sequences per LSTM minibatch', default: String(d.batch) },
-  bptt: { type: 'string', valueName: 'L', description: 'truncated back-propagation window (tokens)', default: String(d.bptt) },
-  'lstm-tokens': { type: 'string', valueName: 'N', description: "LSTM training tokens per iteration (M-step budget): a count, a share " +
-    "of the training tokens in (0, 1) (e.g. 0.25), or 'all'",
-    default: `${d.lstmTokens} (the lstm baseline: ${LSTM_BASELINE_DEFAULTS.lstmTokens})` },
-  'lstm-engine': { type: 'string', valueName: 'E', description: "who trains the LSTM: 'kernel' (the kernels' fused trainer, native or " +
-    "WASM, all threads), 'tfjs' (TensorFlow.js, --tf-backend) or 'auto' (kernel for lla and word-lla, tfjs for the lstm " +
-    'baseline); a model or checkpoint of either engine trains on under the other', default: d.lstmEngine },
-  tol: { type: 'string', valueName: 'T', description: 'stop once the training log-likelihood per token improves by less than T ' +
-    '(relative) over the last iterations; 0 runs every iteration', default: String(d.tol) },
-  'mh-steps': { type: 'string', valueName: 'M', description: 'Metropolis-Hastings steps per token', default: String(d.mhSteps) },
-  estep: { type: 'string', valueName: 'E', description: "E-step sampler: 'mh' (alias-table Metropolis-Hastings), 'exact' (all K terms) or " +
-    `'auto' (exact up to ${EXACT_ESTEP_MAX_TOPICS} topics; lla with lookahead up to ${EXACT_LOOKAHEAD_MAX_TOPICS}, its ` +
-    `initialisation sweeps up to ${EXACT_ESTEP_MAX_TOPICS})`, default: ESTEP_DEFAULT },
-  'sequence-smoothing': { type: 'string', valueName: 'A', description: 'the constant a of the sequence proposal', default: String(d.sequenceSmoothing) },
-  particles: { type: 'string', valueName: 'S', description: 'particles of the held-out particle filter', default: String(d.particles) },
-  'eval-every': { type: 'string', valueName: 'N', description: 'held-out perplexity every N iterations (0: at the end only)', default: String(d.evalEvery) },
-  copy: { type: 'string', valueName: 'C', description: "copy component of lla, word-lla and lda: 'auto' (fitted on a held-in tenth " +
-    "of the training sequences, kept where it improves their score) or 'off'", default: d.copy },
+  bptt: {
+    type: 'string',
+    valueName: 'L',
+    description: 'truncated back-propagation window (tokens)',
+    default: String(d.bptt),
+  },
+  'lstm-tokens': {
+    type: 'string',
+    valueName: 'N',
+    description:
+      'LSTM training tokens per iteration (M-step budget): a count, a share ' +
+      "of the training tokens in (0, 1) (e.g. 0.25), or 'all'",
+    default: `${d.lstmTokens} (the lstm baseline: ${LSTM_BASELINE_DEFAULTS.lstmTokens})`,
+  },
+  'lstm-engine': {
+    type: 'string',
+    valueName: 'E',
+    description:
+      "who trains the LSTM: 'kernel' (the kernels' fused trainer, native or " +
+      "WASM, all threads), 'tfjs' (TensorFlow.js, --tf-backend) or 'auto' (kernel for lla and word-lla, tfjs for the lstm " +
+      'baseline); a model or checkpoint of either engine trains on under the other',
+    default: d.lstmEngine,
+  },
+  tol: {
+    type: 'string',
+    valueName: 'T',
+    description:
+      'stop once the training log-likelihood per token improves by less than T ' +
+      '(relative) over the last iterations; 0 runs every iteration',
+    default: String(d.tol),
+  },
+  'mh-steps': {
+    type: 'string',
+    valueName: 'M',
+    description: 'Metropolis-Hastings steps per token',
+    default: String(d.mhSteps),
+  },
+  estep: {
+    type: 'string',
+    valueName: 'E',
+    description:
+      "E-step sampler: 'mh' (alias-table Metropolis-Hastings), 'exact' (all K terms) or " +
+      `'auto' (exact up to ${EXACT_ESTEP_MAX_TOPICS} topics; lla with lookahead up to ${EXACT_LOOKAHEAD_MAX_TOPICS}, its ` +
+      `initialisation sweeps up to ${EXACT_ESTEP_MAX_TOPICS})`,
+    default: ESTEP_DEFAULT,
+  },
+  'sequence-smoothing': {
+    type: 'string',
+    valueName: 'A',
+    description: 'the constant a of the sequence proposal',
+    default: String(d.sequenceSmoothing),
+  },
+  particles: {
+    type: 'string',
+    valueName: 'S',
+    description: 'particles of the held-out particle filter',
+    default: String(d.particles),
+  },
+  'eval-every': {
+    type: 'string',
+    valueName: 'N',
+    description: 'held-out perplexity every N iterations (0: at the end only)',
+    default: String(d.evalEvery),
+  },
+  copy: {
+    type: 'string',
+    valueName: 'C',
+    description:
+      "copy component of lla, word-lla and lda: 'auto' (fitted on a held-in tenth " +
+      "of the training sequences, kept where it improves their score) or 'off'",
+    default: d.copy,
+  },
 };
 
 /** `--tf-backend` of the command that ran (its name starts every message). */
@@ -70,15 +192,25 @@ export function tfBackendFrom(command: string, args: ParsedArgs): TfBackendChoic
 }
 
 /** Backend flags, validated (an unknown --backend or LLA_BACKEND is a usage error). */
-export function backendFrom(command: string, args: ParsedArgs, env: NodeJS.ProcessEnv):
-  { backend: string; tfBackend: TfBackendChoice | undefined; threads: number } {
+export function backendFrom(
+  command: string,
+  args: ParsedArgs,
+  env: NodeJS.ProcessEnv,
+): { backend: string; tfBackend: TfBackendChoice | undefined; threads: number } {
   const backend = resolveBackendChoice(stringOption(command, args, 'backend'), env);
-  return { backend, tfBackend: tfBackendFrom(command, args), threads: limitOption(command, args, 'threads', 'threads', d.threads) };
+  return {
+    backend,
+    tfBackend: tfBackendFrom(command, args),
+    threads: limitOption(command, args, 'threads', 'threads', d.threads),
+  };
 }
 
 /** The settings given by flags; `exact` and `initExact` are left undefined for `--estep auto` (the model decides
  * by K). */
-export type FlagSettings = Omit<ModelSettings, 'exact' | 'initExact'> & { exact: boolean | undefined; initExact: boolean | undefined };
+export type FlagSettings = Omit<ModelSettings, 'exact' | 'initExact'> & {
+  exact: boolean | undefined;
+  initExact: boolean | undefined;
+};
 
 export function settingsFrom(command: string, args: ParsedArgs): FlagSettings {
   const model = choiceOption(command, args, 'model', MODEL_KINDS, d.model);
@@ -93,7 +225,10 @@ export function settingsFrom(command: string, args: ParsedArgs): FlagSettings {
   else if (match?.[1] === 'lda') initialisation = { ...none, initLdaSweeps: Number(match[2]) };
   else if (match?.[1] === 'hmm') initialisation = { ...none, contextStart: true, initHmmSweeps: Number(match[2]) };
   else if (match) initialisation = { ...none, initHmmSweeps: Number(match[2]), initHmmOrder: 2 };
-  else throw new UsageError(`lla ${command}: --init must be 'random', 'lda:N', 'hmm:N' or 'hmm2:N' (e.g. hmm:5), got '${init}'`);
+  else
+    throw new UsageError(
+      `lla ${command}: --init must be 'random', 'lda:N', 'hmm:N' or 'hmm2:N' (e.g. hmm:5), got '${init}'`,
+    );
   if (model === 'lda' || model === 'lstm' || model === 'cache') initialisation = none;
   const sweeps = Math.max(initialisation.initLdaSweeps, initialisation.initHmmSweeps);
   if (sweeps > iterations) {
@@ -102,8 +237,10 @@ export function settingsFrom(command: string, args: ParsedArgs): FlagSettings {
   const estep = choiceOption(command, args, 'estep', ['auto', 'mh', 'exact'] as const, ESTEP_DEFAULT);
   const lstmEngine = choiceOption(command, args, 'lstm-engine', LSTM_ENGINE_CHOICES, d.lstmEngine);
   if (model === 'lstm' && lstmEngine === 'kernel') {
-    throw new UsageError(`lla ${command}: --lstm-engine kernel trains the topic LSTM of lla and word-lla; the lstm baseline's ` +
-      'V-way softmax trains on TF.js only: use --lstm-engine auto or tfjs');
+    throw new UsageError(
+      `lla ${command}: --lstm-engine kernel trains the topic LSTM of lla and word-lla; the lstm baseline's ` +
+        'V-way softmax trains on TF.js only: use --lstm-engine auto or tfjs',
+    );
   }
   return {
     model,
@@ -140,6 +277,7 @@ function lstmTokensOption(command: string, args: ParsedArgs, fallback: LstmToken
   const text = raw.trim();
   const value: LstmTokens = text === 'all' ? 'all' : /^(\d+|\d*\.\d+)$/.test(text) ? Number(text) : Number.NaN;
   const problem = lstmTokensProblem(value);
-  if (problem !== undefined) throw new UsageError(`lla ${command}: --lstm-tokens ${problem.replace(/got .*$/, `got '${raw}'`)}`);
+  if (problem !== undefined)
+    throw new UsageError(`lla ${command}: --lstm-tokens ${problem.replace(/got .*$/, `got '${raw}'`)}`);
   return value;
 }

@@ -60,8 +60,14 @@ function requireString(command: string, name: string, value: unknown): string | 
 }
 
 /** An integer option within [min, max]; `fallback` when absent. */
-export function intOption(command: string, args: ParsedArgs, name: string, fallback: number,
-  min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
+export function intOption(
+  command: string,
+  args: ParsedArgs,
+  name: string,
+  fallback: number,
+  min = Number.MIN_SAFE_INTEGER,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const raw = requireString(command, name, args.values[name]);
   if (raw === undefined) return fallback;
   const value = Number(raw.trim());
@@ -77,12 +83,18 @@ export function intOption(command: string, args: ParsedArgs, name: string, fallb
 }
 
 /**
- * An option bounded by a kernel limit (KERNEL_LIMITS in src/kernels/types.ts, the one table both backends
+ * An option bounded by a kernel limit (KERNEL_LIMITS in src/kernels/limits-table.ts, the one table both backends
  * honour): whole or real as the limit is, within its bounds (`min` may raise the lower one, e.g. 1 thread), and
  * the limit's reason in the message, so that a run never fails inside a kernel after its work.
  */
-export function limitOption(command: string, args: ParsedArgs, name: string, limit: KernelLimitName, fallback: number,
-  min?: number): number {
+export function limitOption(
+  command: string,
+  args: ParsedArgs,
+  name: string,
+  limit: KernelLimitName,
+  fallback: number,
+  min?: number,
+): number {
   const bounds = KERNEL_LIMITS[limit];
   const low = Math.max(bounds.min, min ?? bounds.min);
   const raw = requireString(command, name, args.values[name]);
@@ -93,15 +105,24 @@ export function limitOption(command: string, args: ParsedArgs, name: string, lim
     throw new UsageError(`lla ${command}: --${name} must be ${kind}, got '${raw}'`);
   }
   if (value < low || value > bounds.max || (bounds.integer && !Number.isSafeInteger(value))) {
-    throw new UsageError(`lla ${command}: --${name} must be between ${low} and ${bounds.max}, got ${raw.trim()} ` +
-      `(the kernel limit on ${limit}: ${bounds.reason})`);
+    throw new UsageError(
+      `lla ${command}: --${name} must be between ${low} and ${bounds.max}, got ${raw.trim()} ` +
+        `(the kernel limit on ${limit}: ${bounds.reason})`,
+    );
   }
   return value;
 }
 
 /** A finite number option within [min, max] (inclusive unless `exclusiveMin`). */
-export function numberOption(command: string, args: ParsedArgs, name: string, fallback: number,
-  min = -Infinity, max = Infinity, exclusiveMin = false): number {
+export function numberOption(
+  command: string,
+  args: ParsedArgs,
+  name: string,
+  fallback: number,
+  min = -Infinity,
+  max = Infinity,
+  exclusiveMin = false,
+): number {
   const raw = requireString(command, name, args.values[name]);
   if (raw === undefined) return fallback;
   const value = Number(raw.trim());
@@ -117,12 +138,27 @@ export function numberOption(command: string, args: ParsedArgs, name: string, fa
 }
 
 /** A string option restricted to `choices`. */
-export function choiceOption<T extends string>(command: string, args: ParsedArgs, name: string,
-  choices: readonly T[], fallback: T): T;
-export function choiceOption<T extends string>(command: string, args: ParsedArgs, name: string,
-  choices: readonly T[], fallback?: T): T | undefined;
-export function choiceOption<T extends string>(command: string, args: ParsedArgs, name: string,
-  choices: readonly T[], fallback?: T): T | undefined {
+export function choiceOption<T extends string>(
+  command: string,
+  args: ParsedArgs,
+  name: string,
+  choices: readonly T[],
+  fallback: T,
+): T;
+export function choiceOption<T extends string>(
+  command: string,
+  args: ParsedArgs,
+  name: string,
+  choices: readonly T[],
+  fallback?: T,
+): T | undefined;
+export function choiceOption<T extends string>(
+  command: string,
+  args: ParsedArgs,
+  name: string,
+  choices: readonly T[],
+  fallback?: T,
+): T | undefined {
   const raw = requireString(command, name, args.values[name]);
   if (raw === undefined) return fallback;
   if (!(choices as readonly string[]).includes(raw)) {
@@ -139,8 +175,9 @@ export function stringOption(command: string, args: ParsedArgs, name: string): s
 export function positionals(command: string, args: ParsedArgs, names: string[]): string[] {
   if (args.positionals.length !== names.length) {
     const got = args.positionals.length === 0 ? 'none' : args.positionals.map((p) => `'${p}'`).join(' ');
-    throw new UsageError(`lla ${command}: expected ${names.map((n) => `<${n}>`).join(' ')}, got ${got}. ` +
-      `Run 'lla ${command} --help'.`);
+    throw new UsageError(
+      `lla ${command}: expected ${names.map((n) => `<${n}>`).join(' ')}, got ${got}. ` + `Run 'lla ${command} --help'.`,
+    );
   }
   return args.positionals;
 }

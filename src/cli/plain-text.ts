@@ -9,5 +9,6 @@ const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t'
 
 export function plainText(text: string): string {
   return text.replace(CONTROL, (character) =>
-    (Object.hasOwn(NAMED, character) ? NAMED[character] : `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`));
+    Object.hasOwn(NAMED, character) ? NAMED[character] : `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

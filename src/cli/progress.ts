@@ -10,13 +10,16 @@ export interface Progress {
 /** cli-progress draws a clean single-line bar with ETA and redraw throttling: no need to write our own. */
 export function progressBar(io: CommandIO, total: number, label: string): Progress {
   if (!io.interactive) return { update: () => undefined, stop: () => undefined };
-  const bar = new cliProgress.SingleBar({
-    stream: io.stderr as NodeJS.WriteStream,
-    format: `${label} [{bar}] {value}/{total} | {detail} | ETA {eta_formatted}`,
-    hideCursor: true,
-    clearOnComplete: true,
-    etaBuffer: 4,
-  }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: io.stderr as NodeJS.WriteStream,
+      format: `${label} [{bar}] {value}/{total} | {detail} | ETA {eta_formatted}`,
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 4,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   bar.start(total, 0, { detail: 'starting' });
   return {
     update: (done, detail) => bar.update(done, { detail }),

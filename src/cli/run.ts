@@ -6,8 +6,10 @@ let interrupts = 0;
 process.on('SIGINT', () => {
   interrupts += 1;
   if (interrupts > 1) process.exit(130);
-  process.stderr.write('\nlla: interrupt received: stopping after the current step (a training iteration, or a ' +
-    'chunk of sequences) and writing nothing partial; Ctrl-C again to quit at once\n');
+  process.stderr.write(
+    '\nlla: interrupt received: stopping after the current step (a training iteration, or a ' +
+      'chunk of sequences) and writing nothing partial; Ctrl-C again to quit at once\n',
+  );
   controller.abort();
 });
 // A closed pipe (`lla ... | head`) is not a failure.

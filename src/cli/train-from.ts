@@ -10,7 +10,11 @@ import type { FlagSettings } from './model-options.js';
 
 /** Flags that define the saved model, and the setting each sets. */
 const MODEL_FLAGS: ReadonlyArray<[flag: string, key: keyof ModelSettings]> = [
-  ['model', 'model'], ['topics', 'topics'], ['hidden', 'hidden'], ['embedding', 'embedding'], ['alpha', 'alpha'],
+  ['model', 'model'],
+  ['topics', 'topics'],
+  ['hidden', 'hidden'],
+  ['embedding', 'embedding'],
+  ['alpha', 'alpha'],
   ['beta', 'beta'],
 ];
 
@@ -19,29 +23,48 @@ const VOCABULARY_FLAGS = ['min-count', 'max-vocab', 'stopwords', 'max-df'] as co
 
 /** Flags of the run that the continued training takes (iterations, seed and threads always do). */
 const RUN_FLAGS: ReadonlyArray<[flag: string, key: keyof ModelSettings]> = [
-  ['lr', 'learningRate'], ['batch', 'batch'], ['bptt', 'bptt'], ['lstm-tokens', 'lstmTokens'], ['mh-steps', 'mhSteps'],
-  ['estep', 'exact'], ['sequence-smoothing', 'sequenceSmoothing'], ['particles', 'particles'], ['eval-every', 'evalEvery'],
-  ['lstm-engine', 'lstmEngine'], ['tol', 'tol'], ['lookahead', 'lookahead'],
+  ['lr', 'learningRate'],
+  ['batch', 'batch'],
+  ['bptt', 'bptt'],
+  ['lstm-tokens', 'lstmTokens'],
+  ['mh-steps', 'mhSteps'],
+  ['estep', 'exact'],
+  ['sequence-smoothing', 'sequenceSmoothing'],
+  ['particles', 'particles'],
+  ['eval-every', 'evalEvery'],
+  ['lstm-engine', 'lstmEngine'],
+  ['tol', 'tol'],
+  ['lookahead', 'lookahead'],
 ];
 
 /**
  * The settings of training `saved` further: the saved ones, with the run flags given in `explicit` taken from
  * `flags`. Throws a UsageError naming every explicit flag that contradicts the saved model.
  */
-export function continuedSettings(path: string, saved: ModelSettings, flags: FlagSettings,
-  explicit: ReadonlySet<string>, vocabularySize: number): ModelSettings {
+export function continuedSettings(
+  path: string,
+  saved: ModelSettings,
+  flags: FlagSettings,
+  explicit: ReadonlySet<string>,
+  vocabularySize: number,
+): ModelSettings {
   const conflicts: string[] = [];
   for (const [flag, key] of MODEL_FLAGS) {
-    if (explicit.has(flag) && flags[key] !== saved[key]) conflicts.push(`--${flag} ${flags[key]} (the model has ${saved[key]})`);
+    if (explicit.has(flag) && flags[key] !== saved[key])
+      conflicts.push(`--${flag} ${flags[key]} (the model has ${saved[key]})`);
   }
   for (const flag of VOCABULARY_FLAGS) {
-    if (explicit.has(flag)) conflicts.push(`--${flag} (the model keeps its vocabulary of ${vocabularySize.toLocaleString('en-US')} actions)`);
+    if (explicit.has(flag))
+      conflicts.push(`--${flag} (the model keeps its vocabulary of ${vocabularySize.toLocaleString('en-US')} actions)`);
   }
   // the saved LSTM continues, so there is no initialisation to choose
-  if (explicit.has('init')) conflicts.push('--init (a continued training starts from the model, not from an initialisation)');
+  if (explicit.has('init'))
+    conflicts.push('--init (a continued training starts from the model, not from an initialisation)');
   if (conflicts.length > 0) {
-    throw new UsageError(`lla train: --from ${path} continues that model, which these options contradict: ` +
-      `${conflicts.join('; ')}. Drop them, or train a new model without --from`);
+    throw new UsageError(
+      `lla train: --from ${path} continues that model, which these options contradict: ` +
+        `${conflicts.join('; ')}. Drop them, or train a new model without --from`,
+    );
   }
   const settings: ModelSettings = { ...saved, iterations: flags.iterations, seed: flags.seed, threads: flags.threads };
   for (const [flag, key] of RUN_FLAGS) {

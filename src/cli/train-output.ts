@@ -24,8 +24,10 @@ export interface TrainFiles {
 export function checkTrainFiles(files: TrainFiles): void {
   const checkpoint = checkpointPath(files.out);
   if (files.resume && files.overwriteCheckpoint) {
-    throw new UsageError('lla train: --resume continues the checkpoint of an interrupted run and --overwrite-checkpoint ' +
-      'discards it: give one of them');
+    throw new UsageError(
+      'lla train: --resume continues the checkpoint of an interrupted run and --overwrite-checkpoint ' +
+        'discards it: give one of them',
+    );
   }
   let stats;
   try {
@@ -35,14 +37,25 @@ export function checkTrainFiles(files: TrainFiles): void {
   }
   // lla writes and deletes <out>.ckpt itself: through a link it would delete the link and leave a stale file behind
   if (stats !== undefined && !stats.isFile()) {
-    throw new UsageError(`lla train: ${checkpoint}, where this run keeps its checkpoint (<out>.ckpt), is ` +
-      `${stats.isSymbolicLink() ? 'a symbolic link' : kindOf(stats)}; the checkpoint is lla's own working file ` +
-      '(written, then deleted once the model is saved): move that away, or choose another --out');
+    throw new UsageError(
+      `lla train: ${checkpoint}, where this run keeps its checkpoint (<out>.ckpt), is ` +
+        `${stats.isSymbolicLink() ? 'a symbolic link' : kindOf(stats)}; the checkpoint is lla's own working file ` +
+        '(written, then deleted once the model is saved): move that away, or choose another --out',
+    );
   }
-  checkOutputs('train', [{ path: files.out, name: '--out' }, { path: checkpoint, name: 'the checkpoint' }], files.inputs);
+  checkOutputs(
+    'train',
+    [
+      { path: files.out, name: '--out' },
+      { path: checkpoint, name: 'the checkpoint' },
+    ],
+    files.inputs,
+  );
   if (stats !== undefined && !files.resume && !files.overwriteCheckpoint) {
-    throw new UsageError(`lla train: ${checkpoint}: a checkpoint of an interrupted run exists: --resume to continue it, ` +
-      'or --overwrite-checkpoint to start over');
+    throw new UsageError(
+      `lla train: ${checkpoint}: a checkpoint of an interrupted run exists: --resume to continue it, ` +
+        'or --overwrite-checkpoint to start over',
+    );
   }
 }
 
@@ -95,7 +108,8 @@ async function saveToFallback(model: LlaModel, out: string, reason: string, io: 
     io.stderr.write(`lla train: ${message}\n`);
     return { savedTo: null, error: message };
   }
-  const message = `${failed}; the trained model was written to ${fallback} instead: move it into place ` +
+  const message =
+    `${failed}; the trained model was written to ${fallback} instead: move it into place ` +
     `(mv '${fallback}' '${out}') or use it from there`;
   io.stderr.write(`lla train: ${message}\n`);
   try {
@@ -118,6 +132,8 @@ function lastCheckpoint(out: string): string {
   if (checkpoint === null) {
     return 'no checkpoint was written (--checkpoint-every N keeps one), so the trained model is lost';
   }
-  return `the last checkpoint ${path} (iteration ${String(checkpoint.header.iteration)}) is kept: free some space, then rerun the ` +
-    'same command with --resume to finish from there';
+  return (
+    `the last checkpoint ${path} (iteration ${String(checkpoint.header.iteration)}) is kept: free some space, then rerun the ` +
+    'same command with --resume to finish from there'
+  );
 }

@@ -28,7 +28,9 @@ export class DocumentBuilder {
 
   finish(file: string, format: CorpusFormat, lines: number): RawDocuments {
     return checkNotEmpty({
-      file, format, lines,
+      file,
+      format,
+      lines,
       offsets: this.offsets.view().slice(),
       tokens: this.tokens.view().slice(),
       tokenStrings: this.interner.strings,
@@ -40,9 +42,13 @@ export class DocumentBuilder {
 /** An input without a single token cannot be a corpus: say so instead of training on nothing. */
 export function checkNotEmpty(raw: RawDocuments): RawDocuments {
   if (raw.tokens.length === 0) {
-    const what = raw.lines === 0 ? 'the file is empty' : `${raw.lines} line${raw.lines === 1 ? '' : 's'} but not one token`;
-    throw new InputError(`empty corpus (${what}): a ${raw.format} corpus needs at least one sequence with ` +
-      `tokens${raw.format === 'text' ? '' : `; is --format ${raw.format} right for this file?`}`, raw.file);
+    const what =
+      raw.lines === 0 ? 'the file is empty' : `${raw.lines} line${raw.lines === 1 ? '' : 's'} but not one token`;
+    throw new InputError(
+      `empty corpus (${what}): a ${raw.format} corpus needs at least one sequence with ` +
+        `tokens${raw.format === 'text' ? '' : `; is --format ${raw.format} right for this file?`}`,
+      raw.file,
+    );
   }
   return raw;
 }

@@ -43,8 +43,12 @@ export function vocabularyIds(raw: RawDocuments, vocabulary: Vocabulary): Int32A
 /**
  * The sequences `indices` of `raw` (all when omitted, in file order) mapped through `vocabulary`.
  */
-export function toCorpus(raw: RawDocuments, indices: ArrayLike<number> | undefined, vocabulary: Vocabulary,
-  options: CorpusOptions = {}): Corpus {
+export function toCorpus(
+  raw: RawDocuments,
+  indices: ArrayLike<number> | undefined,
+  vocabulary: Vocabulary,
+  options: CorpusOptions = {},
+): Corpus {
   const maxLength = options.maxLength ?? Infinity;
   if (!(maxLength >= 1) || (maxLength !== Infinity && !Number.isInteger(maxLength))) {
     throw new Error(`toCorpus: maxLength must be a whole number >= 1, got ${maxLength}`);
@@ -62,7 +66,8 @@ export function toCorpus(raw: RawDocuments, indices: ArrayLike<number> | undefin
   let chunkedSequences = 0;
   for (let at = 0; at < selected; at += 1) {
     const document = indices === undefined ? at : indices[at];
-    if (!(document >= 0 && document < documents)) throw new Error(`toCorpus: sequence index ${document} out of range [0, ${documents})`);
+    if (!(document >= 0 && document < documents))
+      throw new Error(`toCorpus: sequence index ${document} out of range [0, ${documents})`);
     let kept = 0;
     for (let position = raw.offsets[document]; position < raw.offsets[document + 1]; position += 1) {
       if (rawToId[raw.tokens[position]] >= 0) kept += 1;
@@ -85,8 +90,10 @@ export function toCorpus(raw: RawDocuments, indices: ArrayLike<number> | undefin
   const offsets = allocate(totalPieces + 1);
   // A WASM allocator that grows its memory detaches views handed out before: catch that here, not later.
   if (tokens.length !== totalTokens || offsets.length !== totalPieces + 1) {
-    throw new Error(`toCorpus: the allocator returned arrays of length ${tokens.length} and ${offsets.length}, ` +
-      `expected ${totalTokens} and ${totalPieces + 1} (did a later allocation detach an earlier view?)`);
+    throw new Error(
+      `toCorpus: the allocator returned arrays of length ${tokens.length} and ${offsets.length}, ` +
+        `expected ${totalTokens} and ${totalPieces + 1} (did a later allocation detach an earlier view?)`,
+    );
   }
   const ids: string[] = [];
   const sourceIndex = new Int32Array(totalPieces);
@@ -120,8 +127,16 @@ export function toCorpus(raw: RawDocuments, indices: ArrayLike<number> | undefin
     offsets[piece] = written;
   }
   return {
-    file: raw.file, format: raw.format, vocabulary, offsets, tokens, ids, sourceIndex,
-    skippedTokens, droppedSequences, chunkedSequences,
+    file: raw.file,
+    format: raw.format,
+    vocabulary,
+    offsets,
+    tokens,
+    ids,
+    sourceIndex,
+    skippedTokens,
+    droppedSequences,
+    chunkedSequences,
   };
 }
 

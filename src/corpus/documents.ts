@@ -16,13 +16,19 @@ export function formatFromName(path: string): CorpusFormat {
 export async function readDocuments(path: string, options: ReadOptions = {}): Promise<RawDocuments> {
   const format = options.format ?? formatFromName(path);
   if (options.sessionGap !== undefined && format !== 'events') {
-    throw new UsageError(`--session-gap splits event logs by time, but ${path} is read as ${format}; ` +
-      'drop the flag or pass --format events');
+    throw new UsageError(
+      `--session-gap splits event logs by time, but ${path} is read as ${format}; ` +
+        'drop the flag or pass --format events',
+    );
   }
   switch (format) {
-    case 'events': return readEvents(path, options);
-    case 'jsonl': return readJsonl(path, options);
-    case 'text': return readText(path, options);
-    default: throw new UsageError(`unknown corpus format '${String(format)}': use one of text, events, jsonl`);
+    case 'events':
+      return readEvents(path, options);
+    case 'jsonl':
+      return readJsonl(path, options);
+    case 'text':
+      return readText(path, options);
+    default:
+      throw new UsageError(`unknown corpus format '${String(format)}': use one of text, events, jsonl`);
   }
 }

@@ -30,38 +30,58 @@ export async function readEvents(path: string, options: EventsOptions = {}): Pro
   const eventAction = new GrowableInt32(1 << 16);
   let seenRow = false;
 
-  const { lines } = await forEachLine(path, (line, lineNumber) => {
-    if (line.trim() === '') return;
-    const firstTab = line.indexOf('\t');
-    const secondTab = firstTab === -1 ? -1 : line.indexOf('\t', firstTab + 1);
-    if (secondTab === -1 || line.indexOf('\t', secondTab + 1) !== -1) {
-      const fields = line.split('\t').length;
-      throw new InputError(`${fields} tab-separated field${fields === 1 ? '' : 's'}, ${ROW}` +
-        (fields === 1 ? ' (is this a text corpus? then pass --format text)' : ''), path, lineNumber);
-    }
-    const user = line.slice(0, firstTab);
-    const timeText = line.slice(firstTab + 1, secondTab);
-    const action = line.slice(secondTab + 1);
-    const time = parseTime(timeText);
-    if (Number.isNaN(time)) {
-      const first = !seenRow;
+  const { lines } = await forEachLine(
+    path,
+    (line, lineNumber) => {
+      if (line.trim() === '') return;
+      const firstTab = line.indexOf('\t');
+      const secondTab = firstTab === -1 ? -1 : line.indexOf('\t', firstTab + 1);
+      if (secondTab === -1 || line.indexOf('\t', secondTab + 1) !== -1) {
+        const fields = line.split('\t').length;
+        throw new InputError(
+          `${fields} tab-separated field${fields === 1 ? '' : 's'}, ${ROW}` +
+            (fields === 1 ? ' (is this a text corpus? then pass --format text)' : ''),
+          path,
+          lineNumber,
+        );
+      }
+      const user = line.slice(0, firstTab);
+      const timeText = line.slice(firstTab + 1, secondTab);
+      const action = line.slice(secondTab + 1);
+      const time = parseTime(timeText);
+      if (Number.isNaN(time)) {
+        const first = !seenRow;
+        seenRow = true;
+        if (first && isTimeColumnName(timeText)) return;
+        throw new InputError(
+          `unreadable time '${timeText}', ${ROW}` +
+            (first
+              ? ` (the first row is skipped as a header only when its time column is named, e.g. 'time', 'timestamp' or 'date')`
+              : ''),
+          path,
+          lineNumber,
+        );
+      }
       seenRow = true;
-      if (first && isTimeColumnName(timeText)) return;
-      throw new InputError(`unreadable time '${timeText}', ${ROW}` +
-        (first ? ` (the first row is skipped as a header only when its time column is named, e.g. 'time', 'timestamp' or 'date')` : ''),
-      path, lineNumber);
-    }
-    seenRow = true;
-    if (user === '' || action === '') {
-      throw new InputError(`empty ${user === '' ? 'user' : 'action'} field, ${ROW}`, path, lineNumber);
-    }
-    eventUser.push(users.intern(user));
-    eventTime.push(time);
-    eventAction.push(actions.intern(action));
-  }, options);
+      if (user === '' || action === '') {
+        throw new InputError(`empty ${user === '' ? 'user' : 'action'} field, ${ROW}`, path, lineNumber);
+      }
+      eventUser.push(users.intern(user));
+      eventTime.push(time);
+      eventAction.push(actions.intern(action));
+    },
+    options,
+  );
 
   const raw = groupEvents(eventUser.view(), eventTime.view(), eventAction.view(), users.strings, options.sessionGap);
-  return checkNotEmpty({ file: path, format: 'events', lines, tokenStrings: actions.strings, users: users.size, ...raw });
+  return checkNotEmpty({
+    file: path,
+    format: 'events',
+    lines,
+    tokenStrings: actions.strings,
+    users: users.size,
+    ...raw,
+  });
 }
 
 /**
@@ -72,15 +92,22 @@ export async function readEvents(path: string, options: EventsOptions = {}): Pro
  */
 export function isTimeColumnName(field: string): boolean {
   const name = field.trim().toLowerCase();
-  return /^[\p{L}\p{N}_.\- ]+$/u.test(name) && (/time|date|stamp/.test(name) || ['ts', 't', 'when', 'at'].includes(name));
+  return (
+    /^[\p{L}\p{N}_.\- ]+$/u.test(name) && (/time|date|stamp/.test(name) || ['ts', 't', 'when', 'at'].includes(name))
+  );
 }
 
 /**
  * Groups events by user (users in order of first appearance), sorts each user's events by time keeping file
  * order for equal times, and cuts sessions at gaps > sessionGap.
  */
-export function groupEvents(eventUser: Int32Array, eventTime: Float64Array, eventAction: Int32Array,
-  userNames: string[], sessionGap?: number): { offsets: Int32Array; tokens: Int32Array; ids: string[] } {
+export function groupEvents(
+  eventUser: Int32Array,
+  eventTime: Float64Array,
+  eventAction: Int32Array,
+  userNames: string[],
+  sessionGap?: number,
+): { offsets: Int32Array; tokens: Int32Array; ids: string[] } {
   const eventCount = eventUser.length;
   const userCount = userNames.length;
   // userStart: [U+1] start of each user's events in `order` (counting sort keeps file order within a user)

@@ -55,7 +55,8 @@ async function openInput(path: string): Promise<{ handle: FileHandle; size: numb
     handle = await open(path, 'r');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError('no such file: check the path (relative paths start at the current directory)', path);
+    if (code === 'ENOENT')
+      throw new InputError('no such file: check the path (relative paths start at the current directory)', path);
     if (code === 'EACCES' || code === 'EPERM') throw new InputError('permission denied: make the file readable', path);
     if (code === 'EISDIR') throw new InputError('is a directory, not a corpus file: name a file inside it', path);
     throw new InputError(`cannot open the file (${(error as Error).message})`, path);
@@ -84,8 +85,11 @@ async function startsWithGzipMagic(handle: FileHandle): Promise<boolean> {
  * Calls `onLine` for every line (without its `\n` or `\r\n`), with its 1-based number. `onLine` may throw
  * (an InputError for a malformed line); reading stops and the file is closed.
  */
-export async function forEachLine(path: string, onLine: (line: string, lineNumber: number) => void,
-  options: LineReaderOptions = {}): Promise<LineReaderResult> {
+export async function forEachLine(
+  path: string,
+  onLine: (line: string, lineNumber: number) => void,
+  options: LineReaderOptions = {},
+): Promise<LineReaderResult> {
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const { handle, size } = await openInput(path);
   let gzip: boolean;
@@ -112,9 +116,14 @@ export async function forEachLine(path: string, onLine: (line: string, lineNumbe
   let carry: Buffer[] = [];
   let carryBytes = 0;
 
-  const tooLong = (line: number) => new InputError(`line longer than ${formatBytes(maxLineBytes)}: no corpus line ` +
-    'is that long, so this is probably not a text corpus (binary or wrongly compressed?); check the file, ' +
-    'or split the sequence across lines', path, line);
+  const tooLong = (line: number) =>
+    new InputError(
+      `line longer than ${formatBytes(maxLineBytes)}: no corpus line ` +
+        'is that long, so this is probably not a text corpus (binary or wrongly compressed?); check the file, ' +
+        'or split the sequence across lines',
+      path,
+      line,
+    );
 
   /** Decodes and emits the complete lines of `block`, which ends with a newline unless it is the file's end. */
   const emitBlock = (block: Buffer) => {
@@ -139,8 +148,12 @@ export async function forEachLine(path: string, onLine: (line: string, lineNumbe
         if (end === -1) end = block.length;
         const piece = block.subarray(start, end);
         if (!isUtf8(piece)) {
-          throw new InputError(`invalid UTF-8 (byte ${validPrefixLength(piece) + 1} of the line): lla reads ` +
-            'UTF-8 text; convert the file, e.g. iconv -f latin1 -t utf-8', path, line);
+          throw new InputError(
+            `invalid UTF-8 (byte ${validPrefixLength(piece) + 1} of the line): lla reads ` +
+              'UTF-8 text; convert the file, e.g. iconv -f latin1 -t utf-8',
+            path,
+            line,
+          );
         }
         if (end >= block.length) break;
         start = end + 1;
@@ -166,17 +179,28 @@ export async function forEachLine(path: string, onLine: (line: string, lineNumbe
       textBytes += chunk.length;
       if (atStart) {
         atStart = false;
-        if (chunk.length >= 2 && ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff))) {
-          throw new InputError('the file is UTF-16 (byte-order mark): lla reads UTF-8 text; convert it, ' +
-            'e.g. iconv -f utf-16 -t utf-8', path, 1);
+        if (
+          chunk.length >= 2 &&
+          ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff))
+        ) {
+          throw new InputError(
+            'the file is UTF-16 (byte-order mark): lla reads UTF-8 text; convert it, ' +
+              'e.g. iconv -f utf-16 -t utf-8',
+            path,
+            1,
+          );
         }
         // A UTF-8 byte-order mark is not part of the first token.
         if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
       }
       const zero = chunk.indexOf(0);
       if (zero !== -1) {
-        throw new InputError('binary data (a NUL byte): lla reads UTF-8 text, one sequence or event per line; ' +
-          'is this the right file?', path, lineNumber + 1 + countNewlines(chunk, zero));
+        throw new InputError(
+          'binary data (a NUL byte): lla reads UTF-8 text, one sequence or event per line; ' +
+            'is this the right file?',
+          path,
+          lineNumber + 1 + countNewlines(chunk, zero),
+        );
       }
       const lastNewline = chunk.lastIndexOf(NEWLINE);
       if (lastNewline === -1) {
@@ -199,12 +223,18 @@ export async function forEachLine(path: string, onLine: (line: string, lineNumbe
     if (error instanceof InputError || error instanceof InterruptedError) throw error;
     const zlibCode = (error as NodeJS.ErrnoException).code;
     if (zlibCode === 'Z_BUF_ERROR') {
-      throw new InputError('the gzip data ends early (a truncated download or copy?): fetch or compress the ' +
-        'file again', path, lineNumber + 1);
+      throw new InputError(
+        'the gzip data ends early (a truncated download or copy?): fetch or compress the ' + 'file again',
+        path,
+        lineNumber + 1,
+      );
     }
     if (typeof zlibCode === 'string' && zlibCode.startsWith('Z_')) {
-      throw new InputError(`corrupt gzip data (${(error as Error).message}): fetch or compress the file again`,
-        path, lineNumber + 1);
+      throw new InputError(
+        `corrupt gzip data (${(error as Error).message}): fetch or compress the file again`,
+        path,
+        lineNumber + 1,
+      );
     }
     if (zlibCode === 'EISDIR') throw new InputError('is a directory, not a corpus file: name a file inside it', path);
     throw new InputError(`cannot read the file (${(error as Error).message})`, path, lineNumber + 1);
@@ -221,8 +251,16 @@ function validPrefixLength(bytes: Buffer): number {
   let at = 0;
   while (at < bytes.length) {
     const lead = bytes[at];
-    const width = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3
-      : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    const width =
+      lead < 0x80
+        ? 1
+        : lead >= 0xc2 && lead <= 0xdf
+          ? 2
+          : lead >= 0xe0 && lead <= 0xef
+            ? 3
+            : lead >= 0xf0 && lead <= 0xf4
+              ? 4
+              : 0;
     if (width === 0 || at + width > bytes.length || !isUtf8(bytes.subarray(at, at + width))) return at;
     at += width;
   }

@@ -13,11 +13,15 @@ export function splitTokens(line: string): string[] {
 
 export async function readText(path: string, options: LineReaderOptions = {}): Promise<RawDocuments> {
   const builder = new DocumentBuilder();
-  const { lines } = await forEachLine(path, (line, lineNumber) => {
-    const tokens = splitTokens(line);
-    if (tokens.length === 0) return;
-    for (const token of tokens) builder.addToken(token);
-    builder.endDocument(String(lineNumber));
-  }, options);
+  const { lines } = await forEachLine(
+    path,
+    (line, lineNumber) => {
+      const tokens = splitTokens(line);
+      if (tokens.length === 0) return;
+      for (const token of tokens) builder.addToken(token);
+      builder.endDocument(String(lineNumber));
+    },
+    options,
+  );
   return builder.finish(path, 'text', lines);
 }

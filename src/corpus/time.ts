@@ -3,7 +3,8 @@
 const UNIX_SECONDS = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 // date, optional time (with optional seconds and fraction), optional zone; a missing zone means UTC so that a
 // file reads the same on every machine.
-const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?(?:([Zz])|([+-])(\d{2}):?(\d{2})?)?$/;
+const ISO_8601 =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?(?:([Zz])|([+-])(\d{2}):?(\d{2})?)?$/;
 
 /** seconds since 1970-01-01T00:00:00Z, or NaN when `text` is neither a number nor an ISO 8601 date-time */
 export function parseTime(text: string): number {
@@ -14,7 +15,8 @@ export function parseTime(text: string): number {
   }
   const match = ISO_8601.exec(value);
   if (!match) return NaN;
-  const [, year, month, day, hour = '0', minute = '0', second = '0', fraction, , sign, zoneHours, zoneMinutes = '0'] = match;
+  const [, year, month, day, hour = '0', minute = '0', second = '0', fraction, , sign, zoneHours, zoneMinutes = '0'] =
+    match;
   const y = Number(year);
   const mo = Number(month);
   const d = Number(day);

@@ -34,7 +34,8 @@ export class Vocabulary {
     this.index = new Map();
     words.forEach((word, id) => {
       if (typeof word !== 'string') throw new Error(`Vocabulary: entry ${id} is not a string`);
-      if (this.index.has(word)) throw new Error(`Vocabulary: '${word}' appears twice (ids ${this.index.get(word)} and ${id})`);
+      if (this.index.has(word))
+        throw new Error(`Vocabulary: '${word}' appears twice (ids ${this.index.get(word)} and ${id})`);
       this.index.set(word, id);
     });
     this.words = words.slice();
@@ -78,12 +79,16 @@ export interface VocabularyBuild {
 /**
  * Builds the vocabulary from the sequences `trainIndices` of `raw` (all sequences when omitted).
  */
-export function buildVocabulary(raw: RawDocuments, trainIndices?: ArrayLike<number>,
-  options: VocabularyOptions = {}): VocabularyBuild {
+export function buildVocabulary(
+  raw: RawDocuments,
+  trainIndices?: ArrayLike<number>,
+  options: VocabularyOptions = {},
+): VocabularyBuild {
   const minCount = options.minCount ?? DEFAULT_MIN_COUNT;
   const maxVocab = options.maxVocab ?? Infinity;
   const maxDf = options.maxDf ?? 1;
-  if (!Number.isInteger(minCount) || minCount < 1) throw new Error(`buildVocabulary: minCount must be an integer >= 1, got ${minCount}`);
+  if (!Number.isInteger(minCount) || minCount < 1)
+    throw new Error(`buildVocabulary: minCount must be an integer >= 1, got ${minCount}`);
   if (!(maxVocab >= 1)) throw new Error(`buildVocabulary: maxVocab must be >= 1, got ${maxVocab}`);
   if (!(maxDf > 0 && maxDf <= 1)) throw new Error(`buildVocabulary: maxDf must be in (0, 1], got ${maxDf}`);
   const documents = raw.offsets.length - 1;
@@ -96,7 +101,8 @@ export function buildVocabulary(raw: RawDocuments, trainIndices?: ArrayLike<numb
   const trainCount = trainIndices?.length ?? documents;
   for (let at = 0; at < trainCount; at += 1) {
     const document = trainIndices === undefined ? at : trainIndices[at];
-    if (!(document >= 0 && document < documents)) throw new Error(`buildVocabulary: sequence index ${document} out of range [0, ${documents})`);
+    if (!(document >= 0 && document < documents))
+      throw new Error(`buildVocabulary: sequence index ${document} out of range [0, ${documents})`);
     for (let position = raw.offsets[document]; position < raw.offsets[document + 1]; position += 1) {
       const token = raw.tokens[position];
       counts[token] += 1;
@@ -123,8 +129,11 @@ export function buildVocabulary(raw: RawDocuments, trainIndices?: ArrayLike<numb
     kept.length = maxVocab;
   }
   if (kept.length === 0) {
-    throw new InputError(`no action is left in the vocabulary (removed: ${removed.stopwords} stopwords, ` +
-      `${removed.maxDf} above --max-df, ${removed.minCount} below --min-count ${minCount}); relax those options`, raw.file);
+    throw new InputError(
+      `no action is left in the vocabulary (removed: ${removed.stopwords} stopwords, ` +
+        `${removed.maxDf} above --max-df, ${removed.minCount} below --min-count ${minCount}); relax those options`,
+      raw.file,
+    );
   }
   const words = kept.map((token) => raw.tokenStrings[token]);
   const vocabularyCounts = Int32Array.from(kept, (token) => counts[token]);

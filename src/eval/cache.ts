@@ -44,16 +44,22 @@ export function smoothedUnigram(counts: ArrayLike<number>): Float64Array {
 export function checkCacheParameters(caller: string, parameters: CacheParameters): void {
   const { decay, mass, window } = parameters ?? {};
   if (!(decay >= 0 && decay <= 1)) throw new RangeError(`${caller}: the cache decay must be in [0, 1], got ${decay}`);
-  if (!(mass > 0 && Number.isFinite(mass))) throw new RangeError(`${caller}: the cache mass must be a number > 0, got ${mass}`);
-  if (!(Number.isInteger(window) && window >= 1)) throw new RangeError(`${caller}: the cache window must be a whole number >= 1, got ${window}`);
+  if (!(mass > 0 && Number.isFinite(mass)))
+    throw new RangeError(`${caller}: the cache mass must be a number > 0, got ${mass}`);
+  if (!(Number.isInteger(window) && window >= 1))
+    throw new RangeError(`${caller}: the cache window must be a whole number >= 1, got ${window}`);
 }
 
 /**
  * log p(w_d) of every sequence under the cache: [D]; with `scoredFrom` [D], only the tokens from that global
  * position on are scored (the earlier ones are history: document completion).
  */
-export function cacheLogLikelihoods(unigram: Float64Array, parameters: CacheParameters, corpus: SequenceCorpus,
-  scoredFrom?: Int32Array): Float64Array {
+export function cacheLogLikelihoods(
+  unigram: Float64Array,
+  parameters: CacheParameters,
+  corpus: SequenceCorpus,
+  scoredFrom?: Int32Array,
+): Float64Array {
   checkCacheParameters('cacheLogLikelihoods', parameters);
   checkCorpus('cacheLogLikelihoods', corpus, unigram.length);
   const { tokens, offsets } = corpus;
@@ -82,8 +88,9 @@ export class CacheRanker {
 
   constructor(unigram: Float64Array) {
     this.unigram = unigram;
-    this.order = Int32Array.from({ length: unigram.length }, (_, w) => w)
-      .sort((a, b) => (unigram[b] - unigram[a]) || (a - b));
+    this.order = Int32Array.from({ length: unigram.length }, (_, w) => w).sort(
+      (a, b) => unigram[b] - unigram[a] || a - b,
+    );
   }
 
   /** How many actions w have mass p_uni(w) above `score`, or equal to it with w < target: a prefix of `order`. */
@@ -152,8 +159,12 @@ export interface CacheEvaluation {
  * Perplexity of the cache on held-out sequences and, with `kernel` and `seed` (which draw the positions, as for
  * every model), Recall@1, Recall@10 and MRR.
  */
-export function cacheEvaluation(unigram: Float64Array, parameters: CacheParameters, corpus: SequenceCorpus,
-  positionsFrom?: { kernel: Pick<Kernel, 'randomStream'>; seed: number }): CacheEvaluation {
+export function cacheEvaluation(
+  unigram: Float64Array,
+  parameters: CacheParameters,
+  corpus: SequenceCorpus,
+  positionsFrom?: { kernel: Pick<Kernel, 'randomStream'>; seed: number },
+): CacheEvaluation {
   const perSequence = cacheLogLikelihoods(unigram, parameters, corpus);
   let logLikelihood = 0;
   for (const value of perSequence) logLikelihood += value;
@@ -161,7 +172,11 @@ export function cacheEvaluation(unigram: Float64Array, parameters: CacheParamete
   if (tokens === 0) throw new Error('cacheEvaluation: there are no held-out tokens to score');
   let nextAction: NextActionResult | null = null;
   if (positionsFrom) {
-    const { positions, eligible, sampled } = chooseNextActionPositions(positionsFrom.kernel, positionsFrom.seed, corpus.offsets);
+    const { positions, eligible, sampled } = chooseNextActionPositions(
+      positionsFrom.kernel,
+      positionsFrom.seed,
+      corpus.offsets,
+    );
     const ranker = new CacheRanker(unigram);
     const ranks = new Int32Array(positions.length);
     let hits1 = 0;
@@ -179,9 +194,14 @@ export function cacheEvaluation(unigram: Float64Array, parameters: CacheParamete
     });
     const count = positions.length;
     nextAction = {
-      recallAt1: count > 0 ? hits1 / count : NaN, recallAt10: count > 0 ? hits10 / count : NaN,
-      meanReciprocalRank: count > 0 ? reciprocal / count : NaN, positions: count, eligiblePositions: eligible, sampled,
-      scoredPositions: positions, ranks,
+      recallAt1: count > 0 ? hits1 / count : NaN,
+      recallAt10: count > 0 ? hits10 / count : NaN,
+      meanReciprocalRank: count > 0 ? reciprocal / count : NaN,
+      positions: count,
+      eligiblePositions: eligible,
+      sampled,
+      scoredPositions: positions,
+      ranks,
     };
   }
   return { perplexity: Math.exp(-logLikelihood / tokens), logLikelihood, tokens, nextAction };

@@ -29,8 +29,11 @@ export interface CoherenceResult {
 }
 
 /** Coherence of given top-action lists (each best first) over a corpus of sequences as documents. */
-export function coherenceOfTopLists(topLists: ReadonlyArray<ArrayLike<number>>, corpus: SequenceCorpus,
-  vocabularySize: number): CoherenceResult {
+export function coherenceOfTopLists(
+  topLists: ReadonlyArray<ArrayLike<number>>,
+  corpus: SequenceCorpus,
+  vocabularySize: number,
+): CoherenceResult {
   checkCorpus('coherence', corpus, vocabularySize);
   const { tokens, offsets } = corpus;
   const documents = offsets.length - 1;
@@ -132,10 +135,17 @@ function meanOfDefined(values: Float64Array): number {
 }
 
 /** UMass and NPMI of every topic's top-N actions (by phi from the counts) over the training sequences. */
-export function topicCoherence(counts: CountTables, beta: number, corpus: SequenceCorpus, numTopics: number,
-  vocabularySize: number, topN = 10): CoherenceResult {
+export function topicCoherence(
+  counts: CountTables,
+  beta: number,
+  corpus: SequenceCorpus,
+  numTopics: number,
+  vocabularySize: number,
+  topN = 10,
+): CoherenceResult {
   checkInteger('topicCoherence', 'topN', topN, 2);
   const lists = topActionsPerTopic(counts, beta, topN, numTopics, vocabularySize).map((topic) =>
-    topic.map((entry) => entry.action));
+    topic.map((entry) => entry.action),
+  );
   return coherenceOfTopLists(lists, corpus, vocabularySize);
 }

@@ -63,21 +63,31 @@ export function splitHalves(corpus: SequenceCorpus): { first: SequenceCorpus; se
   return { first: { tokens: firstTokens, offsets: firstOffsets }, secondStart };
 }
 
-async function ldaCompletion(options: CompletionOptions, first: SequenceCorpus, secondStart: Int32Array,
-  perSequence: Float64Array): Promise<void> {
+async function ldaCompletion(
+  options: CompletionOptions,
+  first: SequenceCorpus,
+  secondStart: Int32Array,
+  perSequence: Float64Array,
+): Promise<void> {
   const { kernel, counts, numTopics: K, vocabularySize: V, beta, alpha } = options;
   const sweeps = options.gibbsSweeps ?? 20;
   const burnIn = options.burnIn ?? 10;
   checkInteger('completionPerplexity', 'gibbsSweeps', sweeps, 1);
   checkInteger('completionPerplexity', 'burnIn', burnIn, 0);
   if (burnIn >= sweeps) {
-    throw new Error(`completionPerplexity: burnIn (${burnIn}) must be below gibbsSweeps (${sweeps}) so that ` +
-      'some sweeps are kept');
+    throw new Error(
+      `completionPerplexity: burnIn (${burnIn}) must be below gibbsSweeps (${sweeps}) so that ` +
+        'some sweeps are kept',
+    );
   }
   const capacity = counts.rowTopics.length;
   const alias: AliasTables = {
-    sparseProb: new Float32Array(capacity), sparseAlias: new Int32Array(capacity), sparseMass: new Float64Array(V),
-    denseProb: new Float32Array(K), denseAlias: new Int32Array(K), denseMass: new Float64Array(1),
+    sparseProb: new Float32Array(capacity),
+    sparseAlias: new Int32Array(capacity),
+    sparseMass: new Float64Array(V),
+    denseProb: new Float32Array(K),
+    denseAlias: new Int32Array(K),
+    denseMass: new Float64Array(1),
   };
   kernel.buildAlias(counts, K, beta, alias);
   // start: [T1] uniform random topics of the first halves (their streams are per sequence, drawn once for all)
@@ -89,42 +99,62 @@ async function ldaCompletion(options: CompletionOptions, first: SequenceCorpus, 
   const theta = new Float64Array(K);
   // The tables are fixed, so each sequence's chain is its own: a chunk of sequences runs all its sweeps, then the
   // next chunk (the same draws as every sweep over the whole corpus, src/kernels/chunks.ts).
-  await forEachSequenceChunk(first, options, async (chunk) => {
-    let current = start.slice(chunk.tokenStart, chunk.tokenStart + chunk.tokens.length);
-    let next = new Int32Array(current.length);
-    // kept: one copy of the chunk's assignments per sweep after the burn-in
-    const kept: Int32Array[] = [];
-    for (let sweep = 0; sweep < sweeps; sweep++) {
-      if (current.length > 0) {
-        if (sweep > 0) await interruptionPoint(options.signal);
-        await kernel.sweep({
-          mode: 'lda', exact: true, mhSteps: 2, proposals: 'cycle', numTopics: K, vocabularySize: V,
-          tokens: chunk.tokens, offsets: chunk.offsets, topicsPrev: current, topicsNext: next, counts, alias, beta,
-          alpha, sequenceSmoothing: 0.1, seed: options.seed, iteration: sweep, firstSequence: chunk.first,
-          threads: options.threads,
-        });
-        [current, next] = [next, current];
+  await forEachSequenceChunk(
+    first,
+    options,
+    async (chunk) => {
+      let current = start.slice(chunk.tokenStart, chunk.tokenStart + chunk.tokens.length);
+      let next = new Int32Array(current.length);
+      // kept: one copy of the chunk's assignments per sweep after the burn-in
+      const kept: Int32Array[] = [];
+      for (let sweep = 0; sweep < sweeps; sweep++) {
+        if (current.length > 0) {
+          if (sweep > 0) await interruptionPoint(options.signal);
+          await kernel.sweep({
+            mode: 'lda',
+            exact: true,
+            mhSteps: 2,
+            proposals: 'cycle',
+            numTopics: K,
+            vocabularySize: V,
+            tokens: chunk.tokens,
+            offsets: chunk.offsets,
+            topicsPrev: current,
+            topicsNext: next,
+            counts,
+            alias,
+            beta,
+            alpha,
+            sequenceSmoothing: 0.1,
+            seed: options.seed,
+            iteration: sweep,
+            firstSequence: chunk.first,
+            threads: options.threads,
+          });
+          [current, next] = [next, current];
+        }
+        if (sweep >= burnIn) kept.push(current.slice());
       }
-      if (sweep >= burnIn) kept.push(current.slice());
-    }
-    for (let d = chunk.first; d < chunk.end; d++) {
-      theta.fill(0);
-      const from = chunk.offsets[d - chunk.first];
-      const to = chunk.offsets[d + 1 - chunk.first];
-      for (const sample of kept) {
-        for (let i = from; i < to; i++) theta[sample[i]]++;
+      for (let d = chunk.first; d < chunk.end; d++) {
+        theta.fill(0);
+        const from = chunk.offsets[d - chunk.first];
+        const to = chunk.offsets[d + 1 - chunk.first];
+        for (const sample of kept) {
+          for (let i = from; i < to; i++) theta[sample[i]]++;
+        }
+        const observed = to - from;
+        for (let k = 0; k < K; k++) theta[k] = (theta[k] / kept.length + alpha) / (observed + K * alpha);
+        let logLikelihood = 0;
+        for (let i = secondStart[d]; i < offsets[d + 1]; i++) {
+          // with the copy component, the history is everything before the token (the first half and the scored part)
+          const history = copy ? historyCounts(tokens, offsets[d], i, copy.decay, copy.window) : null;
+          logLikelihood += Math.log(ranker.probability(theta, history, tokens[i]));
+        }
+        perSequence[d] = logLikelihood;
       }
-      const observed = to - from;
-      for (let k = 0; k < K; k++) theta[k] = (theta[k] / kept.length + alpha) / (observed + K * alpha);
-      let logLikelihood = 0;
-      for (let i = secondStart[d]; i < offsets[d + 1]; i++) {
-        // with the copy component, the history is everything before the token (the first half and the scored part)
-        const history = copy ? historyCounts(tokens, offsets[d], i, copy.decay, copy.window) : null;
-        logLikelihood += Math.log(ranker.probability(theta, history, tokens[i]));
-      }
-      perSequence[d] = logLikelihood;
-    }
-  }, sweeps);
+    },
+    sweeps,
+  );
 }
 
 /** Document-completion perplexity of a topic model (lla, word-lla, lda). */
@@ -134,8 +164,10 @@ export async function completionPerplexity(options: CompletionOptions): Promise<
   const { first, secondStart } = splitHalves(corpus);
   const scored = corpus.tokens.length - first.tokens.length;
   if (scored === 0) {
-    throw new Error('completionPerplexity: the held-out corpus has no tokens to score: use a larger --holdout or ' +
-      'another --test file');
+    throw new Error(
+      'completionPerplexity: the held-out corpus has no tokens to score: use a larger --holdout or ' +
+        'another --test file',
+    );
   }
   const numSequences = corpus.offsets.length - 1;
   let perSequence: Float64Array = new Float64Array(numSequences);
@@ -153,8 +185,10 @@ export async function completionPerplexity(options: CompletionOptions): Promise<
   let logLikelihood = 0;
   for (let d = 0; d < numSequences; d++) logLikelihood += perSequence[d];
   if (!Number.isFinite(logLikelihood)) {
-    throw new Error(`completionPerplexity: the log-likelihood came out ${logLikelihood}; the counts or weights are ` +
-      'probably damaged (NaN or infinite values)');
+    throw new Error(
+      `completionPerplexity: the log-likelihood came out ${logLikelihood}; the counts or weights are ` +
+        'probably damaged (NaN or infinite values)',
+    );
   }
   return {
     perplexity: Math.exp(-logLikelihood / scored),

@@ -18,7 +18,7 @@ import { TopN } from './top-n.js';
 
 /** lambda_{t,k} = rate_k C / (C + mass_k) of every topic into out [K] (all 0 while C = 0, the empty history). */
 export function copyRates(copy: CopyParameters, total: number, out: Float64Array): Float64Array {
-  for (let k = 0; k < out.length; k++) out[k] = total > 0 ? copy.rate[k] * total / (total + copy.mass[k]) : 0;
+  for (let k = 0; k < out.length; k++) out[k] = total > 0 ? (copy.rate[k] * total) / (total + copy.mass[k]) : 0;
   return out;
 }
 
@@ -57,7 +57,7 @@ export class CopyRanker {
       this.topicMix[k] = mix[k] * (1 - this.lambdas[k]);
     }
     for (let i = 0; i < history.actions.length; i++) {
-      this.bonus[history.actions[i]] = copyWeight * history.counts[i] / history.total;
+      this.bonus[history.actions[i]] = (copyWeight * history.counts[i]) / history.total;
     }
     return this.bonus;
   }
@@ -95,7 +95,11 @@ export class CopyRanker {
   }
 
   /** The n most probable next actions, best first (ties: the smaller id), with p(w | history). */
-  top(mix: ArrayLike<number>, history: HistoryCounts | null, n: number): Array<{ action: number; probability: number }> {
+  top(
+    mix: ArrayLike<number>,
+    history: HistoryCounts | null,
+    n: number,
+  ): Array<{ action: number; probability: number }> {
     const V = this.scorer.vocabularySize;
     const bonus = this.split(mix, history);
     const sparse = new Float64Array(V);

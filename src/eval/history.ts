@@ -23,8 +23,13 @@ export interface HistoryCounts {
  * c_t and C_t after the actions history[start .. end): the last min(window, end - start) of them, newest first,
  * the weight starting at 1 and multiplied by `decay` after each (the kernels' scan, so the numbers agree).
  */
-export function historyCounts(history: ArrayLike<number>, start: number, end: number, decay: number,
-  window: number): HistoryCounts {
+export function historyCounts(
+  history: ArrayLike<number>,
+  start: number,
+  end: number,
+  decay: number,
+  window: number,
+): HistoryCounts {
   const first = Math.max(start, end - window);
   const index = new Map<number, number>();
   const actions: number[] = [];
@@ -35,7 +40,7 @@ export function historyCounts(history: ArrayLike<number>, start: number, end: nu
     const action = history[i];
     let slot = index.get(action);
     if (slot === undefined) {
-      index.set(action, slot = actions.length);
+      index.set(action, (slot = actions.length));
       actions.push(action);
       counts.push(0);
     }

@@ -4,8 +4,13 @@ export type { HeldOutOptions, PerplexityResult, UnigramResult } from './perplexi
 export { completionPerplexity, splitHalves } from './completion.js';
 export type { CompletionOptions, CompletionResult } from './completion.js';
 export {
-  nextActionEvaluation, topNextActions, samplePositions, chooseNextActionPositions, NEXT_ACTION_STREAM,
-  NEXT_ACTION_MIN_POSITION, NEXT_ACTION_MAX_POSITIONS,
+  nextActionEvaluation,
+  topNextActions,
+  samplePositions,
+  chooseNextActionPositions,
+  NEXT_ACTION_STREAM,
+  NEXT_ACTION_MIN_POSITION,
+  NEXT_ACTION_MAX_POSITIONS,
 } from './next-action.js';
 export type { NextActionOptions, NextActionResult, PredictedAction, ChosenPositions } from './next-action.js';
 export { topicCoherence, coherenceOfTopLists, normalisedPmi } from './coherence.js';
@@ -15,7 +20,13 @@ export type { TransitionMatrix, TrajectorySegment } from './transitions.js';
 export { topActionsPerTopic, topicActions } from './topics.js';
 export type { TopicAction } from './topics.js';
 export { MixtureScorer, phiValue, countOf, inverseDenominators, densePhi } from './phi.js';
-export { evaluateTopicModel, evaluateActionLstm, actionLstmNextAction, PERPLEXITY_PROTOCOLS, DEFAULT_PERPLEXITY } from './model-evaluation.js';
+export {
+  evaluateTopicModel,
+  evaluateActionLstm,
+  actionLstmNextAction,
+  PERPLEXITY_PROTOCOLS,
+  DEFAULT_PERPLEXITY,
+} from './model-evaluation.js';
 export type { EvaluationResult, EvaluationCorpus, PerplexityProtocol } from './model-evaluation.js';
 export type { SequenceCorpus } from './phi.js';
 export { DecayedHistory, historyCounts, historyWindow, HISTORY_WEIGHT_FLOOR, MAX_HISTORY_WINDOW } from './history.js';

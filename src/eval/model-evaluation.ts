@@ -51,22 +51,35 @@ export interface TopicModelEvaluation extends Omit<HeldOutOptions, 'corpus' | 'o
 export async function evaluateTopicModel(options: TopicModelEvaluation): Promise<EvaluationResult> {
   const { corpus, kernel } = options;
   const common: HeldOutOptions = {
-    kernel, mode: options.mode, counts: countsInKernel(kernel, options.counts), beta: options.beta,
-    alpha: options.alpha, particles: options.particles, seed: options.seed, threads: options.threads,
-    corpus: { tokens: corpus.tokens, offsets: corpus.offsets }, numTopics: options.numTopics,
-    vocabularySize: options.vocabularySize, outOfVocabulary: corpus.skippedTokens,
+    kernel,
+    mode: options.mode,
+    counts: countsInKernel(kernel, options.counts),
+    beta: options.beta,
+    alpha: options.alpha,
+    particles: options.particles,
+    seed: options.seed,
+    threads: options.threads,
+    corpus: { tokens: corpus.tokens, offsets: corpus.offsets },
+    numTopics: options.numTopics,
+    vocabularySize: options.vocabularySize,
+    outOfVocabulary: corpus.skippedTokens,
     ...(options.weights ? { weights: options.weights } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.chunkTokens !== undefined ? { chunkTokens: options.chunkTokens } : {}),
     ...(options.copy ? { copy: options.copy } : {}),
   };
-  const { perplexity, logLikelihood, tokens } = options.perplexity === 'completion'
-    ? await completionPerplexity(common)
-    : await heldOutPerplexity(common);
+  const { perplexity, logLikelihood, tokens } =
+    options.perplexity === 'completion' ? await completionPerplexity(common) : await heldOutPerplexity(common);
   const next = options.nextAction ? await nextActionEvaluation(common) : null;
   return {
-    model: options.mode, copy: options.copy !== undefined, perplexity, perplexityMethod: options.perplexity,
-    logLikelihood, tokens, sequences: corpus.offsets.length - 1, outOfVocabulary: corpus.skippedTokens,
+    model: options.mode,
+    copy: options.copy !== undefined,
+    perplexity,
+    perplexityMethod: options.perplexity,
+    logLikelihood,
+    tokens,
+    sequences: corpus.offsets.length - 1,
+    outOfVocabulary: corpus.skippedTokens,
     ...nextActionFields(next),
   };
 }
@@ -87,8 +100,12 @@ export interface CacheModelEvaluation {
 export function evaluateCacheModel(options: CacheModelEvaluation): EvaluationResult {
   const { corpus, parameters } = options;
   const unigram = smoothedUnigram(options.trainingCounts);
-  const evaluation = cacheEvaluation(unigram, parameters, corpus,
-    options.nextAction ? { kernel: options.kernel, seed: options.seed } : undefined);
+  const evaluation = cacheEvaluation(
+    unigram,
+    parameters,
+    corpus,
+    options.nextAction ? { kernel: options.kernel, seed: options.seed } : undefined,
+  );
   let { logLikelihood, tokens } = evaluation;
   if (options.perplexity === 'completion') {
     const { first, secondStart } = splitHalves(corpus);
@@ -97,8 +114,14 @@ export function evaluateCacheModel(options: CacheModelEvaluation): EvaluationRes
     logLikelihood = cacheLogLikelihoods(unigram, parameters, corpus, secondStart).reduce((a, b) => a + b, 0);
   }
   return {
-    model: 'cache', copy: false, perplexity: Math.exp(-logLikelihood / tokens), perplexityMethod: options.perplexity,
-    logLikelihood, tokens, sequences: corpus.offsets.length - 1, outOfVocabulary: corpus.skippedTokens,
+    model: 'cache',
+    copy: false,
+    perplexity: Math.exp(-logLikelihood / tokens),
+    perplexityMethod: options.perplexity,
+    logLikelihood,
+    tokens,
+    sequences: corpus.offsets.length - 1,
+    outOfVocabulary: corpus.skippedTokens,
     ...nextActionFields(evaluation.nextAction),
   };
 }
@@ -118,15 +141,24 @@ export interface ActionLstmEvaluation {
 /** Exact perplexity and next-action metrics of the action-level LSTM baseline (TF.js, no kernel sweep). */
 export async function evaluateActionLstm(options: ActionLstmEvaluation): Promise<EvaluationResult> {
   const { corpus } = options;
-  const { logLikelihood: perSequence } = await options.lstm.evaluate({ tokens: corpus.tokens, offsets: corpus.offsets,
-    ...(options.signal ? { signal: options.signal } : {}) });
+  const { logLikelihood: perSequence } = await options.lstm.evaluate({
+    tokens: corpus.tokens,
+    offsets: corpus.offsets,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   let logLikelihood = 0;
   for (const value of perSequence) logLikelihood += value;
   const tokens = corpus.tokens.length;
   const next = options.nextAction ? await actionLstmNextAction(options) : null;
   return {
-    model: 'lstm', copy: false, perplexity: Math.exp(-logLikelihood / Math.max(1, tokens)), perplexityMethod: 'exact',
-    logLikelihood, tokens, sequences: corpus.offsets.length - 1, outOfVocabulary: corpus.skippedTokens,
+    model: 'lstm',
+    copy: false,
+    perplexity: Math.exp(-logLikelihood / Math.max(1, tokens)),
+    perplexityMethod: 'exact',
+    logLikelihood,
+    tokens,
+    sequences: corpus.offsets.length - 1,
+    outOfVocabulary: corpus.skippedTokens,
     ...nextActionFields(next),
   };
 }
@@ -137,15 +169,28 @@ export async function evaluateActionLstm(options: ActionLstmEvaluation): Promise
  */
 export async function actionLstmNextAction(options: ActionLstmEvaluation): Promise<NextActionResult> {
   const { corpus, vocabularySize: V } = options;
-  const { positions: scoredPositions, eligible, sampled } = chooseNextActionPositions(options.kernel, options.seed,
-    corpus.offsets);
+  const {
+    positions: scoredPositions,
+    eligible,
+    sampled,
+  } = chooseNextActionPositions(options.kernel, options.seed, corpus.offsets);
   const ranks = new Int32Array(scoredPositions.length);
   if (scoredPositions.length === 0) {
-    return { recallAt1: NaN, recallAt10: NaN, meanReciprocalRank: NaN, positions: 0, eligiblePositions: 0, sampled,
-      scoredPositions, ranks };
+    return {
+      recallAt1: NaN,
+      recallAt10: NaN,
+      meanReciprocalRank: NaN,
+      positions: 0,
+      eligiblePositions: 0,
+      sampled,
+      scoredPositions,
+      ranks,
+    };
   }
-  const scores = await options.lstm.nextActionScores({ tokens: corpus.tokens, offsets: corpus.offsets,
-    ...(options.signal ? { signal: options.signal } : {}) }, scoredPositions);
+  const scores = await options.lstm.nextActionScores(
+    { tokens: corpus.tokens, offsets: corpus.offsets, ...(options.signal ? { signal: options.signal } : {}) },
+    scoredPositions,
+  );
   let hits1 = 0;
   let hits10 = 0;
   let reciprocal = 0;
@@ -161,14 +206,27 @@ export async function actionLstmNextAction(options: ActionLstmEvaluation): Promi
     reciprocal += 1 / rank;
   });
   const positions = scoredPositions.length;
-  return { recallAt1: hits1 / positions, recallAt10: hits10 / positions, meanReciprocalRank: reciprocal / positions,
-    positions, eligiblePositions: eligible, sampled, scoredPositions, ranks };
+  return {
+    recallAt1: hits1 / positions,
+    recallAt10: hits10 / positions,
+    meanReciprocalRank: reciprocal / positions,
+    positions,
+    eligiblePositions: eligible,
+    sampled,
+    scoredPositions,
+    ranks,
+  };
 }
 
 /** The next-action part of an EvaluationResult (NaN and 0 positions when not asked or nothing qualified). */
-function nextActionFields(next: NextActionResult | null):
-  Pick<EvaluationResult, 'recallAt1' | 'recallAt10' | 'mrr' | 'nextActionPositions'> {
+function nextActionFields(
+  next: NextActionResult | null,
+): Pick<EvaluationResult, 'recallAt1' | 'recallAt10' | 'mrr' | 'nextActionPositions'> {
   if (next === null) return { recallAt1: NaN, recallAt10: NaN, mrr: NaN, nextActionPositions: 0 };
-  return { recallAt1: next.recallAt1, recallAt10: next.recallAt10, mrr: next.meanReciprocalRank,
-    nextActionPositions: next.positions };
+  return {
+    recallAt1: next.recallAt1,
+    recallAt10: next.recallAt10,
+    mrr: next.meanReciprocalRank,
+    nextActionPositions: next.positions,
+  };
 }

@@ -70,8 +70,13 @@ export interface ChosenPositions {
  * baseline through its softmax), so that their Recall@k compare: every position t >= minPosition of each
  * sequence, or a uniform sample of maxPositions of them drawn from the seed's NEXT_ACTION_STREAM.
  */
-export function chooseNextActionPositions(kernel: Pick<Kernel, 'randomStream'>, seed: number, offsets: Int32Array,
-  minPosition = NEXT_ACTION_MIN_POSITION, maxPositions = NEXT_ACTION_MAX_POSITIONS): ChosenPositions {
+export function chooseNextActionPositions(
+  kernel: Pick<Kernel, 'randomStream'>,
+  seed: number,
+  offsets: Int32Array,
+  minPosition = NEXT_ACTION_MIN_POSITION,
+  maxPositions = NEXT_ACTION_MAX_POSITIONS,
+): ChosenPositions {
   checkInteger('chooseNextActionPositions', 'minPosition', minPosition, 0);
   checkInteger('chooseNextActionPositions', 'maxPositions', maxPositions, 1);
   const numSequences = offsets.length - 1;
@@ -117,8 +122,16 @@ export async function nextActionEvaluation(options: NextActionOptions): Promise<
   const positions = scoredPositions.length;
   const ranks = new Int32Array(positions);
   if (positions === 0) {
-    return { recallAt1: NaN, recallAt10: NaN, meanReciprocalRank: NaN, positions: 0, eligiblePositions: 0, sampled,
-      scoredPositions, ranks };
+    return {
+      recallAt1: NaN,
+      recallAt10: NaN,
+      meanReciprocalRank: NaN,
+      positions: 0,
+      eligiblePositions: 0,
+      sampled,
+      scoredPositions,
+      ranks,
+    };
   }
 
   // The cut corpus for the filter: only the sequences with a chosen position, each ending right after its last
@@ -149,11 +162,16 @@ export async function nextActionEvaluation(options: NextActionOptions): Promise<
   }
   // mixtures: [P][K] the predictive topic mixture before each chosen token is seen
   const mixtures = new Float32Array(positions * K);
-  await sequenceLogLikelihoods(options, { tokens: cutTokens, offsets: cutOffsets },
-    { positions: cutPositions, mixtures });
+  await sequenceLogLikelihoods(
+    options,
+    { tokens: cutTokens, offsets: cutOffsets },
+    { positions: cutPositions, mixtures },
+  );
 
-  const ranker = new CopyRanker(new MixtureScorer(options.counts, options.beta, K, options.vocabularySize),
-    options.copy ?? null);
+  const ranker = new CopyRanker(
+    new MixtureScorer(options.counts, options.beta, K, options.vocabularySize),
+    options.copy ?? null,
+  );
   const copy = options.copy;
   const mix = new Float64Array(K);
   let hits1 = 0;
@@ -190,7 +208,12 @@ export interface PredictedAction {
 }
 
 /** The n most probable next actions under a predictive topic mixture mix [K], best first (ties: smaller id). */
-export function topNextActions(mix: ArrayLike<number>, counts: CountTables, beta: number, n: number): PredictedAction[] {
+export function topNextActions(
+  mix: ArrayLike<number>,
+  counts: CountTables,
+  beta: number,
+  n: number,
+): PredictedAction[] {
   const numTopics = counts?.topicTotals?.length ?? 0;
   const vocabularySize = (counts?.rowOffsets?.length ?? 1) - 1;
   const scorer = new MixtureScorer(counts, beta, numTopics, vocabularySize);

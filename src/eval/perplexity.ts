@@ -57,8 +57,10 @@ export function checkFilterOptions(caller: string, options: HeldOutOptions): voi
     throw new Error(`${caller}: kernel is missing: pass the object from \`await loadKernel()\``);
   }
   if (mode !== 'lla' && mode !== 'lda' && mode !== 'word-lla') {
-    throw new Error(`${caller}: mode '${String(mode)}' has no kernel likelihood (use lla, word-lla or lda; the ` +
-      'lstm baseline is evaluated by its own network)');
+    throw new Error(
+      `${caller}: mode '${String(mode)}' has no kernel likelihood (use lla, word-lla or lda; the ` +
+        'lstm baseline is evaluated by its own network)',
+    );
   }
   checkCounts(caller, counts, numTopics, vocabularySize);
   checkPositive(caller, 'beta', options.beta);
@@ -78,8 +80,11 @@ export function checkFilterOptions(caller: string, options: HeldOutOptions): voi
  * topic mixtures [P][K] at the sorted global token positions [P]. The corpus goes in chunks of sequences
  * (src/kernels/chunks.ts): `options.signal` stops it between two, and the numbers are those of one call.
  */
-export async function sequenceLogLikelihoods(options: HeldOutOptions, corpus: SequenceCorpus = options.corpus,
-  record?: { positions: Int32Array; mixtures: Float32Array }): Promise<Float64Array> {
+export async function sequenceLogLikelihoods(
+  options: HeldOutOptions,
+  corpus: SequenceCorpus = options.corpus,
+  record?: { positions: Int32Array; mixtures: Float32Array },
+): Promise<Float64Array> {
   const perSequence = new Float64Array(corpus.offsets.length - 1);
   const K = options.numTopics;
   await forEachSequenceChunk(corpus, options, async (chunk) => {
@@ -100,9 +105,12 @@ export async function sequenceLogLikelihoods(options: HeldOutOptions, corpus: Se
       threads: options.threads,
       logLikelihood: perSequence.subarray(chunk.first, chunk.end),
       ...(options.copy ? { copy: options.copy } : {}),
-      ...(record && chunkRecord && chunkRecord.local.length > 0 ? {
-        mixturePositions: chunkRecord.local, mixtures: record.mixtures.subarray(chunkRecord.from * K, chunkRecord.to * K),
-      } : {}),
+      ...(record && chunkRecord && chunkRecord.local.length > 0
+        ? {
+            mixturePositions: chunkRecord.local,
+            mixtures: record.mixtures.subarray(chunkRecord.from * K, chunkRecord.to * K),
+          }
+        : {}),
     });
   });
   return perSequence;
@@ -113,15 +121,19 @@ export async function heldOutPerplexity(options: HeldOutOptions): Promise<Perple
   checkFilterOptions('heldOutPerplexity', options);
   const tokens = options.corpus.tokens.length;
   if (tokens === 0) {
-    throw new Error('heldOutPerplexity: the held-out corpus has no tokens to score (every held-out action may be ' +
-      'out of vocabulary): use a larger --holdout or another --test file');
+    throw new Error(
+      'heldOutPerplexity: the held-out corpus has no tokens to score (every held-out action may be ' +
+        'out of vocabulary): use a larger --holdout or another --test file',
+    );
   }
   const perSequence = await sequenceLogLikelihoods(options);
   let logLikelihood = 0;
   for (let d = 0; d < perSequence.length; d++) logLikelihood += perSequence[d];
   if (!Number.isFinite(logLikelihood)) {
-    throw new Error(`heldOutPerplexity: the ${options.kernel.name} kernel returned a log-likelihood of ` +
-      `${logLikelihood}; the counts or weights are probably damaged (NaN or infinite values)`);
+    throw new Error(
+      `heldOutPerplexity: the ${options.kernel.name} kernel returned a log-likelihood of ` +
+        `${logLikelihood}; the counts or weights are probably damaged (NaN or infinite values)`,
+    );
   }
   const exact = options.mode === 'word-lla';
   return {
@@ -146,8 +158,11 @@ export interface UnigramResult {
  * The unigram reference: p(w) = (c_w + 1) / (N + V) from the training counts c_w (add-one smoothing over the
  * vocabulary), scored on the held-out tokens (already restricted to the vocabulary).
  */
-export function unigramPerplexity(trainCounts: ArrayLike<number>, heldOutTokens: Int32Array,
-  outOfVocabulary = 0): UnigramResult {
+export function unigramPerplexity(
+  trainCounts: ArrayLike<number>,
+  heldOutTokens: Int32Array,
+  outOfVocabulary = 0,
+): UnigramResult {
   const vocabularySize = trainCounts.length;
   if (vocabularySize < 1) throw new Error('unigramPerplexity: the training counts cover no actions (empty vocabulary)');
   checkInteger('unigramPerplexity', 'outOfVocabulary', outOfVocabulary, 0);
@@ -160,15 +175,19 @@ export function unigramPerplexity(trainCounts: ArrayLike<number>, heldOutTokens:
     total += c;
   }
   if (heldOutTokens.length === 0) {
-    throw new Error('unigramPerplexity: there are no held-out tokens to score: use a larger --holdout or another --test file');
+    throw new Error(
+      'unigramPerplexity: there are no held-out tokens to score: use a larger --holdout or another --test file',
+    );
   }
   const logDenominator = Math.log(total + vocabularySize);
   let logLikelihood = 0;
   for (let i = 0; i < heldOutTokens.length; i++) {
     const w = heldOutTokens[i];
     if (w < 0 || w >= vocabularySize) {
-      throw new Error(`unigramPerplexity: held-out token ${i} is action ${w}, outside the vocabulary of ` +
-        `${vocabularySize} (drop out-of-vocabulary tokens first and pass their number)`);
+      throw new Error(
+        `unigramPerplexity: held-out token ${i} is action ${w}, outside the vocabulary of ` +
+          `${vocabularySize} (drop out-of-vocabulary tokens first and pass their number)`,
+      );
     }
     logLikelihood += Math.log(trainCounts[w] + 1) - logDenominator;
   }

@@ -15,7 +15,9 @@ export interface SequenceCorpus {
 /** Throws unless `value` is a finite number > 0 (beta, alpha) or an integer >= minimum (counts of things). */
 export function checkPositive(caller: string, name: string, value: number): void {
   if (!(typeof value === 'number' && Number.isFinite(value) && value > 0)) {
-    throw new Error(`${caller}: ${name} is ${String(value)}, but it must be a finite number > 0 (pass the model's ${name})`);
+    throw new Error(
+      `${caller}: ${name} is ${String(value)}, but it must be a finite number > 0 (pass the model's ${name})`,
+    );
   }
 }
 
@@ -29,23 +31,35 @@ export function checkInteger(caller: string, name: string, value: number, minimu
 export function checkCounts(caller: string, counts: CountTables, numTopics: number, vocabularySize: number): void {
   checkInteger(caller, 'numTopics', numTopics, 1);
   checkInteger(caller, 'vocabularySize', vocabularySize, 1);
-  if (!(counts?.rowOffsets instanceof Int32Array) || !(counts.rowTopics instanceof Int32Array) ||
-    !(counts.rowCounts instanceof Int32Array) || !(counts.topicTotals instanceof Int32Array)) {
-    throw new Error(`${caller}: counts must be CountTables of Int32Arrays (rowOffsets, rowTopics, rowCounts, ` +
-      'topicTotals), as built by kernel.buildCounts');
+  if (
+    !(counts?.rowOffsets instanceof Int32Array) ||
+    !(counts.rowTopics instanceof Int32Array) ||
+    !(counts.rowCounts instanceof Int32Array) ||
+    !(counts.topicTotals instanceof Int32Array)
+  ) {
+    throw new Error(
+      `${caller}: counts must be CountTables of Int32Arrays (rowOffsets, rowTopics, rowCounts, ` +
+        'topicTotals), as built by kernel.buildCounts',
+    );
   }
   if (counts.rowOffsets.length !== vocabularySize + 1) {
-    throw new Error(`${caller}: counts.rowOffsets has ${counts.rowOffsets.length} entries but the vocabulary has ` +
-      `${vocabularySize} actions (expected V+1 = ${vocabularySize + 1}): the counts belong to another vocabulary`);
+    throw new Error(
+      `${caller}: counts.rowOffsets has ${counts.rowOffsets.length} entries but the vocabulary has ` +
+        `${vocabularySize} actions (expected V+1 = ${vocabularySize + 1}): the counts belong to another vocabulary`,
+    );
   }
   if (counts.topicTotals.length !== numTopics) {
-    throw new Error(`${caller}: counts.topicTotals has ${counts.topicTotals.length} entries but numTopics is ` +
-      `${numTopics}: the counts belong to another model`);
+    throw new Error(
+      `${caller}: counts.topicTotals has ${counts.topicTotals.length} entries but numTopics is ` +
+        `${numTopics}: the counts belong to another model`,
+    );
   }
   const nnz = counts.rowOffsets[vocabularySize];
   if (counts.rowOffsets[0] !== 0 || nnz > counts.rowTopics.length || nnz > counts.rowCounts.length) {
-    throw new Error(`${caller}: counts.rowOffsets is malformed (starts at ${counts.rowOffsets[0]}, ends at ${nnz} ` +
-      `with room for ${Math.min(counts.rowTopics.length, counts.rowCounts.length)} entries)`);
+    throw new Error(
+      `${caller}: counts.rowOffsets is malformed (starts at ${counts.rowOffsets[0]}, ends at ${nnz} ` +
+        `with room for ${Math.min(counts.rowTopics.length, counts.rowCounts.length)} entries)`,
+    );
   }
 }
 
@@ -64,8 +78,10 @@ export function checkCorpus(caller: string, corpus: SequenceCorpus, vocabularySi
   for (let i = 0; i < tokens.length; i++) {
     const w = tokens[i];
     if (w < 0 || w >= vocabularySize) {
-      throw new Error(`${caller}: token ${i} is action ${w}, outside the vocabulary of ${vocabularySize} actions ` +
-        '(drop out-of-vocabulary actions before evaluating and pass their number as outOfVocabulary)');
+      throw new Error(
+        `${caller}: token ${i} is action ${w}, outside the vocabulary of ${vocabularySize} actions ` +
+          '(drop out-of-vocabulary actions before evaluating and pass their number as outOfVocabulary)',
+      );
     }
   }
 }
@@ -86,7 +102,8 @@ export function countOf(counts: CountTables, k: number, w: number): number {
     const middle = (low + high) >>> 1;
     const topic = counts.rowTopics[middle];
     if (topic === k) return counts.rowCounts[middle];
-    if (topic < k) low = middle + 1; else high = middle - 1;
+    if (topic < k) low = middle + 1;
+    else high = middle - 1;
   }
   return 0;
 }

@@ -27,14 +27,20 @@ export async function readTruth(path: string): Promise<Truth> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new InputError(`cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): pass the ` +
-      'JSON file that lla generate --truth wrote', path);
+    throw new InputError(
+      `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): pass the ` +
+        'JSON file that lla generate --truth wrote',
+      path,
+    );
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new InputError(`is not JSON (${(error as Error).message}): pass the file that lla generate --truth wrote`, path);
+    throw new InputError(
+      `is not JSON (${(error as Error).message}): pass the file that lla generate --truth wrote`,
+      path,
+    );
   }
   return parseTruth(value, path);
 }
@@ -43,11 +49,19 @@ export function parseTruth(value: unknown, source: string): Truth {
   const fail = (problem: string): never => {
     throw new InputError(`is not a truth file of lla generate: ${problem}`, source);
   };
-  const object = value as { format?: unknown; topics?: unknown; actions?: unknown; phi?: unknown; transitions?: unknown };
-  if (typeof value !== 'object' || value === null || object.format !== 'lla-synthetic-truth') fail('its format is not lla-synthetic-truth');
+  const object = value as {
+    format?: unknown;
+    topics?: unknown;
+    actions?: unknown;
+    phi?: unknown;
+    transitions?: unknown;
+  };
+  if (typeof value !== 'object' || value === null || object.format !== 'lla-synthetic-truth')
+    fail('its format is not lla-synthetic-truth');
   const K = object.topics;
   if (typeof K !== 'number' || !Number.isInteger(K) || K < 1) return fail('topics is not a whole number >= 1');
-  if (!Array.isArray(object.actions) || !object.actions.every((a) => typeof a === 'string')) fail('actions is not a list of names');
+  if (!Array.isArray(object.actions) || !object.actions.every((a) => typeof a === 'string'))
+    fail('actions is not a list of names');
   const actions = object.actions as string[];
   if (!Array.isArray(object.phi) || object.phi.length !== K) fail(`phi does not hold ${K} rows`);
   const phi = (object.phi as unknown[]).map((row, k) => {
@@ -175,16 +189,20 @@ export function topicRecovery(truth: Truth, words: readonly string[], phi: Float
   const emission = emissionsOf(truth, words);
   const outside = new Float64Array(K).fill(1); // each true topic's mass outside the vocabulary
   for (let w = 0; w < V; w++) for (let k = 0; k < K; k++) outside[k] -= emission[w * K + k];
-  const cost = Array.from({ length: learned }, (_, l) => Array.from({ length: K }, (_, k) => {
-    let distance = Math.max(0, outside[k]);
-    for (let w = 0; w < V; w++) distance += Math.abs(phi[l * V + w] - emission[w * K + k]);
-    return distance / 2;
-  }));
+  const cost = Array.from({ length: learned }, (_, l) =>
+    Array.from({ length: K }, (_, k) => {
+      let distance = Math.max(0, outside[k]);
+      for (let w = 0; w < V; w++) distance += Math.abs(phi[l * V + w] - emission[w * K + k]);
+      return distance / 2;
+    }),
+  );
   const matchedTruth = optimalAssignment(cost);
   const totalVariation = Float64Array.from(matchedTruth, (k, l) => (k < 0 ? Number.NaN : cost[l][k]));
   const matched = Array.from(totalVariation).filter((value) => !Number.isNaN(value));
   return {
-    meanTotalVariation: matched.reduce((a, b) => a + b, 0) / Math.max(1, matched.length), matchedTruth, totalVariation,
+    meanTotalVariation: matched.reduce((a, b) => a + b, 0) / Math.max(1, matched.length),
+    matchedTruth,
+    totalVariation,
   };
 }
 
@@ -200,7 +218,9 @@ export function optimalAssignment(cost: readonly (readonly number[])[]): Int32Ar
     const transposed = Array.from({ length: columns }, (_, j) => Array.from({ length: rows }, (_, i) => cost[i][j]));
     const columnToRow = optimalAssignment(transposed);
     const result = new Int32Array(rows).fill(-1);
-    columnToRow.forEach((row, column) => { result[row] = column; });
+    columnToRow.forEach((row, column) => {
+      result[row] = column;
+    });
     return result;
   }
   // 1-based arrays of the classic formulation: rowOf[j] is the row holding column j (0 = none)
@@ -258,8 +278,12 @@ export interface RecoveryReport {
   meanTopicTotalVariation: number | null;
 }
 
-export function recoveryReport(truth: Truth, words: readonly string[], heldOut: SequenceCorpus | null,
-  phi: Float64Array | null): RecoveryReport {
+export function recoveryReport(
+  truth: Truth,
+  words: readonly string[],
+  heldOut: SequenceCorpus | null,
+  phi: Float64Array | null,
+): RecoveryReport {
   return {
     truePerplexity: heldOut && heldOut.tokens.length > 0 ? trueLogLikelihood(truth, words, heldOut).perplexity : null,
     meanTopicTotalVariation: phi ? topicRecovery(truth, words, phi).meanTotalVariation : null,

@@ -62,7 +62,7 @@ export class TopN {
   sorted(): Array<{ id: number; score: number }> {
     const out: Array<{ id: number; score: number }> = [];
     for (let i = 0; i < this.size; i++) out.push({ id: this.heapIds[i], score: this.heapScores[i] });
-    out.sort((a, b) => (b.score - a.score) || (a.id - b.id));
+    out.sort((a, b) => b.score - a.score || a.id - b.id);
     return out;
   }
 }

@@ -20,10 +20,20 @@ export interface TopicAction {
   count: number;
 }
 
-function complete(counts: CountTables, k: number, beta: number, vocabularySize: number, n: number,
-  kept: Array<{ id: number; score: number }>): TopicAction[] {
+function complete(
+  counts: CountTables,
+  k: number,
+  beta: number,
+  vocabularySize: number,
+  n: number,
+  kept: Array<{ id: number; score: number }>,
+): TopicAction[] {
   const denominator = counts.topicTotals[k] + vocabularySize * beta;
-  const out: TopicAction[] = kept.map(({ id, score }) => ({ action: id, count: score, phi: (score + beta) / denominator }));
+  const out: TopicAction[] = kept.map(({ id, score }) => ({
+    action: id,
+    count: score,
+    phi: (score + beta) / denominator,
+  }));
   const wanted = Math.min(n, vocabularySize);
   if (out.length < wanted) {
     const taken = new Set(out.map((entry) => entry.action));
@@ -35,8 +45,13 @@ function complete(counts: CountTables, k: number, beta: number, vocabularySize: 
 }
 
 /** The n most probable actions of every topic, best first: result[k] for topic k. */
-export function topActionsPerTopic(counts: CountTables, beta: number, n: number, numTopics: number,
-  vocabularySize: number): TopicAction[][] {
+export function topActionsPerTopic(
+  counts: CountTables,
+  beta: number,
+  n: number,
+  numTopics: number,
+  vocabularySize: number,
+): TopicAction[][] {
   checkCounts('topActionsPerTopic', counts, numTopics, vocabularySize);
   checkPositive('topActionsPerTopic', 'beta', beta);
   checkInteger('topActionsPerTopic', 'n', n, 0);
@@ -56,8 +71,14 @@ export function topActionsPerTopic(counts: CountTables, beta: number, n: number,
 }
 
 /** The n most probable actions of one topic (O(nnz) too: a binary search per row is not cheaper in practice). */
-export function topicActions(counts: CountTables, beta: number, k: number, n: number, numTopics: number,
-  vocabularySize: number): TopicAction[] {
+export function topicActions(
+  counts: CountTables,
+  beta: number,
+  k: number,
+  n: number,
+  numTopics: number,
+  vocabularySize: number,
+): TopicAction[] {
   checkCounts('topicActions', counts, numTopics, vocabularySize);
   checkPositive('topicActions', 'beta', beta);
   checkInteger('topicActions', 'n', n, 0);

@@ -58,11 +58,18 @@ function normaliseRows(numTopics: number, sums: Float64Array, rowPositions: Floa
 }
 
 /** The LSTM's average next-topic distribution grouped by the sampled current topic (lla). */
-export function topicTransitionMatrix(kernel: Kernel, offsets: Int32Array, topics: Int32Array, weights: CellWeights,
-  numTopics: number): TransitionMatrix {
+export function topicTransitionMatrix(
+  kernel: Kernel,
+  offsets: Int32Array,
+  topics: Int32Array,
+  weights: CellWeights,
+  numTopics: number,
+): TransitionMatrix {
   checkAssignments('topicTransitionMatrix', offsets, topics, numTopics);
   if (weights === undefined || weights === null) {
-    throw new Error('topicTransitionMatrix: the LSTM weights are missing (an lda model has none: use empiricalTransitions)');
+    throw new Error(
+      'topicTransitionMatrix: the LSTM weights are missing (an lda model has none: use empiricalTransitions)',
+    );
   }
   const sums = new Float64Array(numTopics * numTopics);
   const rowPositions = new Float64Array(numTopics);

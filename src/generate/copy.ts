@@ -8,8 +8,14 @@
 import type { GeneratorRandom } from './random.js';
 
 /** The action copied at position `position` from tokens[start .. position): one uniform draw, newest first. */
-export function drawCopiedAction(random: GeneratorRandom, tokens: Int32Array, start: number, position: number,
-  decay: number, window: number): number {
+export function drawCopiedAction(
+  random: GeneratorRandom,
+  tokens: Int32Array,
+  start: number,
+  position: number,
+  decay: number,
+  window: number,
+): number {
   const first = Math.max(start, position - window);
   let total = 0;
   let weight = 1;

@@ -34,8 +34,11 @@ export function sequenceId(d: number): string {
  * back, and no --session-gap of a second or more splits them). `onSequence(done)` is called after every
  * sequence so a caller can report progress.
  */
-export function* corpusChunks(corpus: SyntheticCorpus, format: OutputFormat,
-  onSequence?: (done: number) => void): Generator<string> {
+export function* corpusChunks(
+  corpus: SyntheticCorpus,
+  format: OutputFormat,
+  onSequence?: (done: number) => void,
+): Generator<string> {
   const names = new Array<string>(corpus.options.vocabulary);
   for (let w = 0; w < names.length; w += 1) names[w] = actionName(w);
   const quoted = format === 'jsonl' ? names.map((name) => JSON.stringify(name)) : names;
@@ -63,11 +66,19 @@ export function* corpusChunks(corpus: SyntheticCorpus, format: OutputFormat,
 export function* truthChunks(corpus: SyntheticCorpus): Generator<string> {
   const { options, topicModel, transitions } = corpus;
   const header = {
-    format: 'lla-synthetic-truth', version: 1,
-    seed: options.seed, topics: options.topics, vocabularySize: options.vocabulary,
-    sequences: options.sequences, length: options.length, dynamics: options.dynamics,
-    concentration: options.concentration, tokens: corpus.tokens.length,
-    copyRate: options.copyRate, copyDecay: options.copyDecay, copiedTokens: corpus.copiedTokens,
+    format: 'lla-synthetic-truth',
+    version: 1,
+    seed: options.seed,
+    topics: options.topics,
+    vocabularySize: options.vocabulary,
+    sequences: options.sequences,
+    length: options.length,
+    dynamics: options.dynamics,
+    concentration: options.concentration,
+    tokens: corpus.tokens.length,
+    copyRate: options.copyRate,
+    copyDecay: options.copyDecay,
+    copiedTokens: corpus.copiedTokens,
     phiLayout: 'phi[k][w]: probability of action actions[w] under topic k; rows sum to 1',
     transitions,
   };

@@ -36,8 +36,15 @@ export const SUPPORT_OVERLAP = 0.1;
 
 /** The settings of `lla generate` unless asked otherwise (concentration: also the library's default). */
 export const SYNTHETIC_DEFAULTS = Object.freeze({
-  topics: 10, vocabulary: 1000, sequences: 1000, length: 50, seed: 1, dynamics: 'first-order' as Dynamics,
-  concentration: 0.5, copyRate: 0, copyDecay: 0.9,
+  topics: 10,
+  vocabulary: 1000,
+  sequences: 1000,
+  length: 50,
+  seed: 1,
+  dynamics: 'first-order' as Dynamics,
+  concentration: 0.5,
+  copyRate: 0,
+  copyDecay: 0.9,
 });
 
 export interface SyntheticOptions {
@@ -58,12 +65,21 @@ export interface SyntheticOptions {
 }
 
 export type TransitionStructure =
-  | { kind: 'first-order'; primaryProbability: number; secondaryProbability: number; uniformProbability: number;
+  | {
+      kind: 'first-order';
+      primaryProbability: number;
+      secondaryProbability: number;
+      uniformProbability: number;
       /** primary: [K] each topic's primary successor */ primary: number[];
-      /** secondary: [K] each topic's secondary successor */ secondary: number[] }
-  | { kind: 'second-order'; pairProbability: number; uniformProbability: number;
+      /** secondary: [K] each topic's secondary successor */ secondary: number[];
+    }
+  | {
+      kind: 'second-order';
+      pairProbability: number;
+      uniformProbability: number;
       rule: string;
-      /** successor: [K] next = successor[(previous + beforePrevious) mod K] */ successor: number[] };
+      /** successor: [K] next = successor[(previous + beforePrevious) mod K] */ successor: number[];
+    };
 
 export interface SyntheticTopics {
   numTopics: number;
@@ -106,8 +122,10 @@ export function validateSyntheticOptions(options: SyntheticOptions): void {
   checkWhole('length', options.length, 1, 1 << 26);
   checkWhole('seed', options.seed, 0, Number.MAX_SAFE_INTEGER);
   if (options.vocabulary < options.topics) {
-    throw new RangeError(`synthetic corpus: vocabulary ${options.vocabulary} is smaller than topics ` +
-      `${options.topics}: every topic needs actions of its own; use a vocabulary of at least ${options.topics}`);
+    throw new RangeError(
+      `synthetic corpus: vocabulary ${options.vocabulary} is smaller than topics ` +
+        `${options.topics}: every topic needs actions of its own; use a vocabulary of at least ${options.topics}`,
+    );
   }
   if (!(DYNAMICS as readonly string[]).includes(options.dynamics)) {
     throw new RangeError(`synthetic corpus: dynamics '${options.dynamics}' is unknown; use ${DYNAMICS.join(' or ')}`);
@@ -118,12 +136,16 @@ export function validateSyntheticOptions(options: SyntheticOptions): void {
   }
   const copyRate = options.copyRate ?? SYNTHETIC_DEFAULTS.copyRate;
   const copyDecay = options.copyDecay ?? SYNTHETIC_DEFAULTS.copyDecay;
-  if (!(copyRate >= 0 && copyRate <= 1)) throw new RangeError(`synthetic corpus: copyRate must be in [0, 1], got ${copyRate}`);
-  if (!(copyDecay >= 0 && copyDecay <= 1)) throw new RangeError(`synthetic corpus: copyDecay must be in [0, 1], got ${copyDecay}`);
+  if (!(copyRate >= 0 && copyRate <= 1))
+    throw new RangeError(`synthetic corpus: copyRate must be in [0, 1], got ${copyRate}`);
+  if (!(copyDecay >= 0 && copyDecay <= 1))
+    throw new RangeError(`synthetic corpus: copyDecay must be in [0, 1], got ${copyDecay}`);
   const maxLength = Math.round(1.5 * options.length);
   if (options.sequences * maxLength > 2 ** 31 - 1) {
-    throw new RangeError(`synthetic corpus: up to ${options.sequences} x ${maxLength} tokens would not fit in ` +
-      ' 32-bit offsets; use fewer sequences or a shorter length');
+    throw new RangeError(
+      `synthetic corpus: up to ${options.sequences} x ${maxLength} tokens would not fit in ` +
+        ' 32-bit offsets; use fewer sequences or a shorter length',
+    );
   }
 }
 
@@ -131,8 +153,12 @@ function blockStart(k: number, numTopics: number, vocabularySize: number): numbe
   return Math.floor((k * vocabularySize) / numTopics);
 }
 
-function drawTopics(random: GeneratorRandom, numTopics: number, vocabularySize: number,
-  concentration: number): SyntheticTopics {
+function drawTopics(
+  random: GeneratorRandom,
+  numTopics: number,
+  vocabularySize: number,
+  concentration: number,
+): SyntheticTopics {
   const supports: Int32Array[] = [];
   const weights: Float64Array[] = [];
   for (let k = 0; k < numTopics; k += 1) {
@@ -155,9 +181,11 @@ function drawTopics(random: GeneratorRandom, numTopics: number, vocabularySize: 
 function drawTransitions(random: GeneratorRandom, numTopics: number, dynamics: Dynamics): TransitionStructure {
   if (dynamics === 'second-order') {
     return {
-      kind: 'second-order', pairProbability: SECOND_ORDER_PROBABILITIES.pair,
+      kind: 'second-order',
+      pairProbability: SECOND_ORDER_PROBABILITIES.pair,
       uniformProbability: SECOND_ORDER_PROBABILITIES.uniform,
-      rule: 'next = successor[(previous + beforePrevious) mod K] with pairProbability, else uniform; ' +
+      rule:
+        'next = successor[(previous + beforePrevious) mod K] with pairProbability, else uniform; ' +
         'beforePrevious = previous at the second position; the first topic is uniform',
       successor: Array.from(random.permutation(numTopics)),
     };
@@ -173,13 +201,17 @@ function drawTransitions(random: GeneratorRandom, numTopics: number, dynamics: D
       continue;
     }
     let candidate: number;
-    do candidate = random.below(numTopics); while (candidate === k || candidate === primary[k]);
+    do candidate = random.below(numTopics);
+    while (candidate === k || candidate === primary[k]);
     secondary[k] = candidate;
   }
   return {
-    kind: 'first-order', primaryProbability: FIRST_ORDER_PROBABILITIES.primary,
+    kind: 'first-order',
+    primaryProbability: FIRST_ORDER_PROBABILITIES.primary,
     secondaryProbability: FIRST_ORDER_PROBABILITIES.secondary,
-    uniformProbability: FIRST_ORDER_PROBABILITIES.uniform, primary, secondary,
+    uniformProbability: FIRST_ORDER_PROBABILITIES.uniform,
+    primary,
+    secondary,
   };
 }
 
@@ -187,8 +219,13 @@ function drawTransitions(random: GeneratorRandom, numTopics: number, dynamics: D
  * The true distribution of the next topic: given the previous topic (and, second-order, the one before it;
  * pass `previous` again at the second position). Writes [K] into `out`.
  */
-export function nextTopicDistribution(transitions: TransitionStructure, numTopics: number, previous: number,
-  beforePrevious: number, out: Float64Array = new Float64Array(numTopics)): Float64Array {
+export function nextTopicDistribution(
+  transitions: TransitionStructure,
+  numTopics: number,
+  previous: number,
+  beforePrevious: number,
+  out: Float64Array = new Float64Array(numTopics),
+): Float64Array {
   out.fill(transitions.uniformProbability / numTopics);
   if (transitions.kind === 'first-order') {
     out[transitions.primary[previous]!]! += transitions.primaryProbability;
@@ -199,8 +236,13 @@ export function nextTopicDistribution(transitions: TransitionStructure, numTopic
   return out;
 }
 
-function drawNextTopic(random: GeneratorRandom, transitions: TransitionStructure, numTopics: number,
-  previous: number, beforePrevious: number): number {
+function drawNextTopic(
+  random: GeneratorRandom,
+  transitions: TransitionStructure,
+  numTopics: number,
+  previous: number,
+  beforePrevious: number,
+): number {
   const u = random.uniform();
   if (transitions.kind === 'first-order') {
     if (u < transitions.primaryProbability) return transitions.primary[previous]!;
@@ -282,7 +324,12 @@ export function generateSynthetic(options: SyntheticOptions): SyntheticCorpus {
   options.onProgress?.(sequences, sequences);
   return {
     options: { topics: numTopics, vocabulary, sequences, length, seed, dynamics, concentration, copyRate, copyDecay },
-    topicModel, transitions, offsets, tokens, topics, copiedTokens,
+    topicModel,
+    transitions,
+    offsets,
+    tokens,
+    topics,
+    copiedTokens,
   };
 }
 

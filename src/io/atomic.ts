@@ -48,7 +48,12 @@ export function writeFilesAtomic(files: FileToWrite[]): void {
     temporaries.slice(renamed).forEach(removeQuietly);
     const explained = explainWriteError(error, targets[renamed].path, targets[renamed].folder);
     if (renamed === 0 || !(explained instanceof InputError)) throw explained;
-    throw new InputError(`${explained.message}; already replaced: ${targets.slice(0, renamed).map((t) => t.path).join(', ')}`);
+    throw new InputError(
+      `${explained.message}; already replaced: ${targets
+        .slice(0, renamed)
+        .map((t) => t.path)
+        .join(', ')}`,
+    );
   }
   for (const folder of new Set(targets.map((target) => target.folder))) syncFolder(folder);
 }

@@ -7,9 +7,25 @@ import { InputError } from '../errors.js';
 import { crc32 } from './crc32.js';
 import { packageVersion } from '../package-info.js';
 import {
-  ALIGNMENT, DTYPES, KINDS, MAGIC, MAGIC_BYTES, NEWEST_READABLE_FORMAT_VERSION, PREFIX_BYTES, RESERVED_KEYS,
-  TRAILER_BYTES, align, dtypeOf, hostIsLittleEndian, swapBytes, type ModelFileContents, type ModelFileKind,
-  type ReadModelFileOptions, type SectionArray, type SectionDtype, type SectionEntry,
+  ALIGNMENT,
+  DTYPES,
+  KINDS,
+  MAGIC,
+  MAGIC_BYTES,
+  NEWEST_READABLE_FORMAT_VERSION,
+  PREFIX_BYTES,
+  RESERVED_KEYS,
+  TRAILER_BYTES,
+  align,
+  dtypeOf,
+  hostIsLittleEndian,
+  swapBytes,
+  type ModelFileContents,
+  type ModelFileKind,
+  type ReadModelFileOptions,
+  type SectionArray,
+  type SectionDtype,
+  type SectionEntry,
 } from './format.js';
 
 /** Random-access reads from a file or from bytes in memory. */
@@ -57,8 +73,18 @@ export function readModelFile(path: string, options: ReadModelFileOptions = {}):
         let filled = 0;
         while (filled < target.length) {
           // at most 1 GiB per call: readSync rejects lengths above 2^31 - 1
-          const count = readSync(descriptor, target, filled, Math.min(target.length - filled, 1 << 30), position + filled);
-          if (count === 0) throw new InputError('is truncated: the file shrank while it was being read; make sure nothing else is writing it, then retry', path);
+          const count = readSync(
+            descriptor,
+            target,
+            filled,
+            Math.min(target.length - filled, 1 << 30),
+            position + filled,
+          );
+          if (count === 0)
+            throw new InputError(
+              'is truncated: the file shrank while it was being read; make sure nothing else is writing it, then retry',
+              path,
+            );
           filled += count;
         }
       },
@@ -70,7 +96,11 @@ export function readModelFile(path: string, options: ReadModelFileOptions = {}):
 }
 
 /** Decodes a model file held in memory (e.g. shipped inside the package); `name` is used in error messages. */
-export function decodeModelFile(bytes: Uint8Array, name: string, options: ReadModelFileOptions = {}): ModelFileContents {
+export function decodeModelFile(
+  bytes: Uint8Array,
+  name: string,
+  options: ReadModelFileOptions = {},
+): ModelFileContents {
   const source: ByteSource = {
     size: bytes.length,
     read(target, position) {
@@ -89,13 +119,24 @@ export function requireSection(contents: ModelFileContents, name: string, dtype:
 export function requireSection(contents: ModelFileContents, name: string, dtype: 'float32', file: string): Float32Array;
 export function requireSection(contents: ModelFileContents, name: string, dtype: 'float64', file: string): Float64Array;
 export function requireSection(contents: ModelFileContents, name: string, dtype: 'uint8', file: string): Uint8Array;
-export function requireSection(contents: ModelFileContents, name: string, dtype: SectionDtype, file: string): SectionArray {
+export function requireSection(
+  contents: ModelFileContents,
+  name: string,
+  dtype: SectionDtype,
+  file: string,
+): SectionArray {
   const section = Object.hasOwn(contents.sections, name) ? contents.sections[name] : undefined;
   if (section === undefined) {
-    throw new InputError(`has no section "${name}" (it has: ${Object.keys(contents.sections).join(', ') || 'none'}); it was not written as a ${contents.kind} with this content: write it again with this lla`, file);
+    throw new InputError(
+      `has no section "${name}" (it has: ${Object.keys(contents.sections).join(', ') || 'none'}); it was not written as a ${contents.kind} with this content: write it again with this lla`,
+      file,
+    );
   }
   if (dtypeOf(section) !== dtype) {
-    throw new InputError(`section "${name}" holds ${dtypeOf(section)} values where ${dtype} is expected; write the file again with this lla`, file);
+    throw new InputError(
+      `section "${name}" holds ${dtypeOf(section)} values where ${dtype} is expected; write the file again with this lla`,
+      file,
+    );
   }
   return section;
 }
@@ -121,10 +162,16 @@ function decode(source: ByteSource, file: string, options: ReadModelFileOptions)
   source.read(prefix, 0);
   const magicSeen = prefix.subarray(0, Math.min(available, MAGIC_BYTES.length));
   if (!magicSeen.every((byte, index) => byte === MAGIC_BYTES[index])) {
-    throw new InputError(`is not an lla model file (it does not start with "${MAGIC}"); give the path of a file written by \`lla train\``, file);
+    throw new InputError(
+      `is not an lla model file (it does not start with "${MAGIC}"); give the path of a file written by \`lla train\``,
+      file,
+    );
   }
   if (source.size < PREFIX_BYTES) {
-    throw new InputError(`is truncated: ${source.size} bytes, shorter than the ${PREFIX_BYTES}-byte start of every model file; the write was cut off: write it again or restore it from a backup`, file);
+    throw new InputError(
+      `is truncated: ${source.size} bytes, shorter than the ${PREFIX_BYTES}-byte start of every model file; the write was cut off: write it again or restore it from a backup`,
+      file,
+    );
   }
   const view = new DataView(prefix.buffer);
   const formatVersion = view.getUint32(8, true);
@@ -161,7 +208,12 @@ function decodeVersion1(context: DecodeContext): ModelFileContents {
   const { source, file, flags, headerBytes, prefix, options } = context;
   const headerEnd = PREFIX_BYTES + headerBytes;
   if (headerEnd + TRAILER_BYTES > source.size) {
-    throw brokenFile(source, file, `the header length (${headerBytes} bytes) reaches past the end of the file`, headerEnd + TRAILER_BYTES);
+    throw brokenFile(
+      source,
+      file,
+      `the header length (${headerBytes} bytes) reaches past the end of the file`,
+      headerEnd + TRAILER_BYTES,
+    );
   }
   if (flags !== 0) {
     throw brokenFile(source, file, `flags 0x${flags.toString(16)} are set, which format 1 does not define`);
@@ -183,8 +235,11 @@ function decodeVersion1(context: DecodeContext): ModelFileContents {
   const declaredTotal = dataStart + dataBytes + TRAILER_BYTES;
   if (source.size !== declaredTotal) {
     throw brokenFile(
-      source, file,
-      source.size > declaredTotal ? `${source.size - declaredTotal} bytes follow the declared end of the file` : 'the file is shorter than its layout',
+      source,
+      file,
+      source.size > declaredTotal
+        ? `${source.size - declaredTotal} bytes follow the declared end of the file`
+        : 'the file is shorter than its layout',
       declaredTotal,
     );
   }
@@ -250,12 +305,15 @@ interface HeaderV1 {
 
 /** Checks the version-1 header's own fields; returns what is wrong as a string, or the parsed structure. */
 function checkHeaderV1(parsed: unknown): HeaderV1 | string {
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return 'the header is JSON but not an object';
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    return 'the header is JSON but not an object';
   const record = parsed as Record<string, unknown>;
   const { kind, llaVersion, sections, dataBytes } = record;
-  if (typeof kind !== 'string' || !KINDS.includes(kind as ModelFileKind)) return `the header's kind is ${JSON.stringify(kind)}, not "model" or "checkpoint"`;
+  if (typeof kind !== 'string' || !KINDS.includes(kind as ModelFileKind))
+    return `the header's kind is ${JSON.stringify(kind)}, not "model" or "checkpoint"`;
   if (typeof llaVersion !== 'string') return 'the header has no llaVersion string';
-  if (!Number.isSafeInteger(dataBytes) || (dataBytes as number) < 0) return `the header's dataBytes (${JSON.stringify(dataBytes)}) is not a byte count`;
+  if (!Number.isSafeInteger(dataBytes) || (dataBytes as number) < 0)
+    return `the header's dataBytes (${JSON.stringify(dataBytes)}) is not a byte count`;
   if (!Array.isArray(sections)) return 'the header has no section table';
   const table: SectionEntry[] = [];
   const names = new Set<string>();
@@ -266,8 +324,10 @@ function checkHeaderV1(parsed: unknown): HeaderV1 | string {
     if (typeof name !== 'string' || name.length === 0) return 'a section has no name';
     if (names.has(name)) return `section "${name}" appears twice`;
     names.add(name);
-    if (typeof dtype !== 'string' || !Object.hasOwn(DTYPES, dtype)) return `section "${name}" has unknown dtype ${JSON.stringify(dtype)}`;
-    if (!Number.isSafeInteger(count) || (count as number) < 0) return `section "${name}" has an invalid element count ${JSON.stringify(count)}`;
+    if (typeof dtype !== 'string' || !Object.hasOwn(DTYPES, dtype))
+      return `section "${name}" has unknown dtype ${JSON.stringify(dtype)}`;
+    if (!Number.isSafeInteger(count) || (count as number) < 0)
+      return `section "${name}" has an invalid element count ${JSON.stringify(count)}`;
     if (!Number.isSafeInteger(offset) || (offset as number) < 0 || (offset as number) % ALIGNMENT !== 0) {
       return `section "${name}" has an invalid offset ${JSON.stringify(offset)} (must be a multiple of ${ALIGNMENT})`;
     }
@@ -310,7 +370,10 @@ function damaged(file: string, size: number): InputError {
 function brokenFile(source: ByteSource, file: string, problem: string, declaredTotal?: number): InputError {
   const trailer = checkTrailer(source);
   if (trailer.lengthMatches && trailer.checksumMatches) {
-    return new InputError(`is malformed: ${problem}, yet its checksum matches (it was written by a faulty program); write it again with this lla`, file);
+    return new InputError(
+      `is malformed: ${problem}, yet its checksum matches (it was written by a faulty program); write it again with this lla`,
+      file,
+    );
   }
   // A file cut short ends in arbitrary bytes; one that still ends in a trailer naming its own size was not cut.
   if (!trailer.lengthMatches && declaredTotal !== undefined && source.size < declaredTotal) {

@@ -6,8 +6,19 @@ import { crc32 } from './crc32.js';
 import { writeFileAtomic } from './atomic.js';
 import { packageVersion } from '../package-info.js';
 import {
-  CURRENT_FORMAT_VERSION, KINDS, MAGIC_BYTES, PREFIX_BYTES, RESERVED_KEYS, TRAILER_BYTES, align, dtypeOf,
-  hostIsLittleEndian, swapBytes, type ModelFileInput, type SectionArray, type SectionEntry,
+  CURRENT_FORMAT_VERSION,
+  KINDS,
+  MAGIC_BYTES,
+  PREFIX_BYTES,
+  RESERVED_KEYS,
+  TRAILER_BYTES,
+  align,
+  dtypeOf,
+  hostIsLittleEndian,
+  swapBytes,
+  type ModelFileInput,
+  type SectionArray,
+  type SectionEntry,
 } from './format.js';
 
 /**
@@ -17,7 +28,8 @@ import {
  */
 export function encodeModelFile(input: ModelFileInput): Uint8Array[] {
   const { kind, header, sections } = input;
-  if (!KINDS.includes(kind)) throw new Error(`encodeModelFile: kind must be 'model' or 'checkpoint', got ${JSON.stringify(kind)}`);
+  if (!KINDS.includes(kind))
+    throw new Error(`encodeModelFile: kind must be 'model' or 'checkpoint', got ${JSON.stringify(kind)}`);
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
     throw new Error('encodeModelFile: header must be a plain object of caller fields');
   }
@@ -28,7 +40,9 @@ export function encodeModelFile(input: ModelFileInput): Uint8Array[] {
   }
   const nonFinite = findNonFiniteNumber(header, 'header');
   if (nonFinite !== undefined) {
-    throw new Error(`encodeModelFile: ${nonFinite} is not a finite number and JSON cannot hold it; store it in a float section or as a string`);
+    throw new Error(
+      `encodeModelFile: ${nonFinite} is not a finite number and JSON cannot hold it; store it in a float section or as a string`,
+    );
   }
 
   // Section table: each section starts at the next multiple of 8 after the previous one's end.
@@ -39,7 +53,9 @@ export function encodeModelFile(input: ModelFileInput): Uint8Array[] {
     if (name.length === 0) throw new Error('encodeModelFile: a section name is empty; give every section a name');
     const dtype = dtypeOf(array);
     if (dtype === undefined) {
-      throw new Error(`encodeModelFile: section "${name}" is a ${describe(array)}; use Int32Array, Float32Array, Float64Array or Uint8Array`);
+      throw new Error(
+        `encodeModelFile: section "${name}" is a ${describe(array)}; use Int32Array, Float32Array, Float64Array or Uint8Array`,
+      );
     }
     const offset = align(cursor);
     table.push({ name, dtype, count: array.length, offset });
@@ -52,10 +68,13 @@ export function encodeModelFile(input: ModelFileInput): Uint8Array[] {
   try {
     headerJson = JSON.stringify({ kind, llaVersion: packageVersion(), ...header, sections: table, dataBytes });
   } catch (error) {
-    throw new Error(`encodeModelFile: the header cannot be written as JSON (${(error as Error).message}); remove cycles and BigInts`);
+    throw new Error(
+      `encodeModelFile: the header cannot be written as JSON (${(error as Error).message}); remove cycles and BigInts`,
+    );
   }
   const headerBytes = new TextEncoder().encode(headerJson);
-  if (headerBytes.length > 0xffffffff) throw new Error('encodeModelFile: the header exceeds 4 GiB; move large tables into sections');
+  if (headerBytes.length > 0xffffffff)
+    throw new Error('encodeModelFile: the header exceeds 4 GiB; move large tables into sections');
 
   const dataStart = align(PREFIX_BYTES + headerBytes.length);
   const totalBytes = dataStart + dataBytes + TRAILER_BYTES;

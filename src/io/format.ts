@@ -31,7 +31,10 @@ export type SectionDtype = 'int32' | 'float32' | 'float64' | 'uint8';
 export type SectionArray = Int32Array | Float32Array | Float64Array | Uint8Array;
 
 /** Bytes per element and how to view a fresh buffer, per dtype. */
-export const DTYPES: Record<SectionDtype, { bytes: number; view: (buffer: ArrayBuffer, count: number) => SectionArray }> = {
+export const DTYPES: Record<
+  SectionDtype,
+  { bytes: number; view: (buffer: ArrayBuffer, count: number) => SectionArray }
+> = {
   int32: { bytes: 4, view: (buffer, count) => new Int32Array(buffer, 0, count) },
   float32: { bytes: 4, view: (buffer, count) => new Float32Array(buffer, 0, count) },
   float64: { bytes: 8, view: (buffer, count) => new Float64Array(buffer, 0, count) },

@@ -53,13 +53,17 @@ export function checkOutputs(command: string, outputs: NamedFile[], inputs: Name
     const identity = outputIdentities[index];
     const input = inputs.findIndex((_, at) => sameFile(identity, inputIdentities[at]));
     if (input >= 0) {
-      throw new UsageError(`lla ${command}: ${output.name} ${output.path} is the same file as ${inputs[input].name} ` +
-        `${inputs[input].path}; writing it would replace that input; choose another output path`);
+      throw new UsageError(
+        `lla ${command}: ${output.name} ${output.path} is the same file as ${inputs[input].name} ` +
+          `${inputs[input].path}; writing it would replace that input; choose another output path`,
+      );
     }
     const other = outputs.findIndex((_, at) => at < index && sameFile(identity, outputIdentities[at]));
     if (other >= 0) {
-      throw new UsageError(`lla ${command}: ${output.name} ${output.path} is the same file as ${outputs[other].name} ` +
-        `${outputs[other].path}; give each output its own path`);
+      throw new UsageError(
+        `lla ${command}: ${output.name} ${output.path} is the same file as ${outputs[other].name} ` +
+          `${outputs[other].path}; give each output its own path`,
+      );
     }
   });
   targets.forEach(probeTarget);

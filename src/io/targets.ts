@@ -44,11 +44,17 @@ export function kindOf(stats: Stats): string {
 function refuseKind(path: string, stats: Stats, through: string): InputError {
   const kind = kindOf(stats);
   if (stats.isDirectory()) {
-    return new InputError(`cannot write here: this path is ${through}a folder; give a file name instead (e.g. append /model.lla)`, path);
+    return new InputError(
+      `cannot write here: this path is ${through}a folder; give a file name instead (e.g. append /model.lla)`,
+      path,
+    );
   }
-  return new InputError(`cannot write here: this path is ${through}${kind}, not a regular file; lla writes a temporary ` +
-    `file and renames it over its target, which would replace ${kind === 'not a regular file' ? 'it' : `the ${kind.slice(2)}`} ` +
-    'instead of writing into it; give the path of a regular file', path);
+  return new InputError(
+    `cannot write here: this path is ${through}${kind}, not a regular file; lla writes a temporary ` +
+      `file and renames it over its target, which would replace ${kind === 'not a regular file' ? 'it' : `the ${kind.slice(2)}`} ` +
+      'instead of writing into it; give the path of a regular file',
+    path,
+  );
 }
 
 /**
@@ -57,8 +63,10 @@ function refuseKind(path: string, stats: Stats, through: string): InputError {
  */
 export function writeTarget(path: string): WriteTarget {
   if (path === '-') {
-    throw new UsageError("cannot write to '-': writing to standard output is not supported (lla writes files " +
-      "atomically, through a temporary file and a rename); give a file name (./- for a file named '-')");
+    throw new UsageError(
+      "cannot write to '-': writing to standard output is not supported (lla writes files " +
+        "atomically, through a temporary file and a rename); give a file name (./- for a file named '-')",
+    );
   }
   let real = resolve(path);
   let mode: number | undefined;
@@ -74,10 +82,13 @@ export function writeTarget(path: string): WriteTarget {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       const points = readLinkText(path);
-      throw new InputError(code === 'ELOOP'
-        ? `cannot write here: this path is a symbolic link in a loop (${points}); remove it or give another path`
-        : `cannot write here: this path is a symbolic link to ${points}, which does not exist; lla writes through a ` +
-          'link only to an existing file: create that file first, or give another path', path);
+      throw new InputError(
+        code === 'ELOOP'
+          ? `cannot write here: this path is a symbolic link in a loop (${points}); remove it or give another path`
+          : `cannot write here: this path is a symbolic link to ${points}, which does not exist; lla writes through a ` +
+              'link only to an existing file: create that file first, or give another path',
+        path,
+      );
     }
     const stats = statSync(real);
     if (!stats.isFile()) throw refuseKind(path, stats, `a symbolic link to ${real}, which is `);
@@ -132,17 +143,29 @@ export function explainWriteError(error: unknown, path: string, folder: string):
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
     case 'ENOENT':
-      return new InputError(`cannot write: the folder ${folder} does not exist; create it first (mkdir -p ${folder}) or choose another output path`, path);
+      return new InputError(
+        `cannot write: the folder ${folder} does not exist; create it first (mkdir -p ${folder}) or choose another output path`,
+        path,
+      );
     case 'ENOTDIR':
-      return new InputError(`cannot write: part of the folder path ${folder} is a file, not a folder; choose another output path`, path);
+      return new InputError(
+        `cannot write: part of the folder path ${folder} is a file, not a folder; choose another output path`,
+        path,
+      );
     case 'EACCES':
     case 'EPERM':
-      return new InputError(`cannot write: no permission to create files in ${folder}; choose a folder you can write to, or change its permissions`, path);
+      return new InputError(
+        `cannot write: no permission to create files in ${folder}; choose a folder you can write to, or change its permissions`,
+        path,
+      );
     case 'EROFS':
       return new InputError(`cannot write: ${folder} is on a read-only file system; choose another output path`, path);
     case 'ENOSPC':
     case 'EDQUOT':
-      return new InputError(`cannot write: the disk holding ${folder} is full (or over quota); free some space or choose another output path`, path);
+      return new InputError(
+        `cannot write: the disk holding ${folder} is full (or over quota); free some space or choose another output path`,
+        path,
+      );
     case 'EISDIR':
       return new InputError('cannot write: this path is a folder; give a file name instead', path);
     case 'ENAMETOOLONG':

@@ -5,8 +5,11 @@
 import type { AliasTables, CountTables, Kernel } from './types.js';
 
 /** Token positions grouped by action, ascending within each action: the kernel's buildCounts index. */
-export function groupTokensByAction(tokens: Int32Array, vocabularySize: number, alloc: (n: number) => Int32Array):
-  { wordOffsets: Int32Array; wordTokens: Int32Array } {
+export function groupTokensByAction(
+  tokens: Int32Array,
+  vocabularySize: number,
+  alloc: (n: number) => Int32Array,
+): { wordOffsets: Int32Array; wordTokens: Int32Array } {
   // wordOffsets: [V+1] where action w's token positions start in wordTokens; wordTokens: [T] positions
   const wordOffsets = alloc(vocabularySize + 1);
   for (let t = 0; t < tokens.length; t++) wordOffsets[tokens[t] + 1]++;

@@ -42,8 +42,12 @@ const MAX_GROWTH = 4;
  * of inference, each over the same chunk); the chunk is sized so that each call takes about CHUNK_SECONDS, and
  * `run` checks the signal between its calls itself (interruptionPoint in src/errors.ts).
  */
-export async function forEachSequenceChunk(corpus: { tokens: Int32Array; offsets: Int32Array }, options: ChunkOptions,
-  run: (chunk: SequenceChunk) => Promise<void>, callsPerChunk = 1): Promise<void> {
+export async function forEachSequenceChunk(
+  corpus: { tokens: Int32Array; offsets: Int32Array },
+  options: ChunkOptions,
+  run: (chunk: SequenceChunk) => Promise<void>,
+  callsPerChunk = 1,
+): Promise<void> {
   const { tokens, offsets } = corpus;
   const numSequences = offsets.length - 1;
   const fixed = options.chunkTokens;
@@ -78,7 +82,10 @@ export async function forEachSequenceChunk(corpus: { tokens: Int32Array; offsets
  * The part of sorted global token `positions` [P] that falls in a chunk: the index range [from, to) into
  * `positions`, and those positions relative to the chunk's first token.
  */
-export function positionsInChunk(positions: Int32Array, chunk: SequenceChunk): { from: number; to: number; local: Int32Array } {
+export function positionsInChunk(
+  positions: Int32Array,
+  chunk: SequenceChunk,
+): { from: number; to: number; local: Int32Array } {
   const start = chunk.tokenStart;
   const stop = start + chunk.tokens.length;
   const from = lowerBound(positions, start);

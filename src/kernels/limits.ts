@@ -1,6 +1,6 @@
 /**
  * The argument checks that both kernel backends share, in one place: every scalar against KERNEL_LIMITS
- * (./types.ts), and the names of modes and proposal schedules. src/kernels/native.ts and the WASM wrapper run
+ * (./limits-table.ts), and the names of modes and proposal schedules. src/kernels/native.ts and the WASM wrapper run
  * `kernelArgumentChecks` before every kernel call, so a value outside a limit fails the same way on both; the CLI
  * and the API run `checkKernelLimits` (or `kernelLimitProblem`, to word their own message) on settings before
  * any work, so a run never fails inside a kernel after its training.
@@ -8,7 +8,13 @@
  * Names are looked up as own properties only: `toString` or `__proto__` is a key of every object, not a mode.
  */
 import {
-  KERNEL_LIMITS, MODE_CODE, PROPOSAL_CODE, type Kernel, type KernelLimitName, type ProposalSchedule, type SweepMode,
+  KERNEL_LIMITS,
+  MODE_CODE,
+  PROPOSAL_CODE,
+  type Kernel,
+  type KernelLimitName,
+  type ProposalSchedule,
+  type SweepMode,
 } from './types.js';
 
 /** The bounds a backend was compiled with (native/limits.h, assembly/limits.ts), by limit: tests compare them. */
@@ -31,10 +37,17 @@ export class KernelLimitError extends RangeError {
 /** What is wrong with `value` as limit `name`, or undefined when it is inside the limit. */
 export function kernelLimitProblem(name: KernelLimitName, value: unknown): string | undefined {
   const limit = KERNEL_LIMITS[name];
-  if (typeof value === 'number' && (limit.integer ? Number.isInteger(value) : Number.isFinite(value)) &&
-    value >= limit.min && value <= limit.max) return undefined;
-  return `must be ${limit.integer ? 'a whole number' : 'a number'} in [${limit.min}, ${limit.max}], got ` +
-    `${describe(value)} (the kernel limit on ${name}: ${limit.reason})`;
+  if (
+    typeof value === 'number' &&
+    (limit.integer ? Number.isInteger(value) : Number.isFinite(value)) &&
+    value >= limit.min &&
+    value <= limit.max
+  )
+    return undefined;
+  return (
+    `must be ${limit.integer ? 'a whole number' : 'a number'} in [${limit.min}, ${limit.max}], got ` +
+    `${describe(value)} (the kernel limit on ${name}: ${limit.reason})`
+  );
 }
 
 /**
@@ -44,7 +57,9 @@ export function kernelLimitProblem(name: KernelLimitName, value: unknown): strin
 export function checkKernelLimits(values: Partial<Record<KernelLimitName, unknown>>, where = 'lla'): void {
   for (const [name, value] of Object.entries(values)) {
     if (!Object.hasOwn(KERNEL_LIMITS, name)) {
-      throw new TypeError(`${where}: '${name}' is not a kernel limit (the limits are ${Object.keys(KERNEL_LIMITS).join(', ')})`);
+      throw new TypeError(
+        `${where}: '${name}' is not a kernel limit (the limits are ${Object.keys(KERNEL_LIMITS).join(', ')})`,
+      );
     }
     checkOne(where, name, name as KernelLimitName, value);
   }
@@ -57,12 +72,26 @@ export function modeCode(name: unknown): number | undefined {
 
 /** The code of a proposal schedule, or undefined for anything that is not one of PROPOSAL_CODE's own names. */
 export function proposalCode(name: unknown): number | undefined {
-  return typeof name === 'string' && Object.hasOwn(PROPOSAL_CODE, name) ? PROPOSAL_CODE[name as ProposalSchedule] : undefined;
+  return typeof name === 'string' && Object.hasOwn(PROPOSAL_CODE, name)
+    ? PROPOSAL_CODE[name as ProposalSchedule]
+    : undefined;
 }
 
 /** The entry points that take bounded scalars or names. */
-type CheckedEntry = 'randomStream' | 'randomTopics' | 'buildCounts' | 'buildAlias' | 'sweep' | 'particleFilter' |
-  'filterStep' | 'lstmSteps' | 'topicTransitions' | 'lstmTrain' | 'transitionTable' | 'contextFeatures' | 'kmeans';
+type CheckedEntry =
+  | 'randomStream'
+  | 'randomTopics'
+  | 'buildCounts'
+  | 'buildAlias'
+  | 'sweep'
+  | 'particleFilter'
+  | 'filterStep'
+  | 'lstmSteps'
+  | 'topicTransitions'
+  | 'lstmTrain'
+  | 'transitionTable'
+  | 'contextFeatures'
+  | 'kmeans';
 
 /** For each entry point: throws on an argument outside the limits or an unknown name; takes the call's arguments. */
 export type KernelArgumentChecks = { readonly [E in CheckedEntry]: (...args: Parameters<Kernel[E]>) => void };
@@ -112,11 +141,15 @@ export function kernelArgumentChecks(prefix: string): KernelArgumentChecks {
       }
       if (args.transitionOrder !== undefined) checkWhole(where, 'transitionOrder', args.transitionOrder, 1, 2);
       if (args.lookahead === true && args.mode !== 'lla' && args.mode !== 'hmm') {
-        throw new Error(`${where}: lookahead is set in ${String(args.mode)} mode: it applies to lla and hmm only ` +
-          "(lda's and word-lla's conditionals need none); pass false");
+        throw new Error(
+          `${where}: lookahead is set in ${String(args.mode)} mode: it applies to lla and hmm only ` +
+            "(lda's and word-lla's conditionals need none); pass false",
+        );
       }
       if (proposalCode(args.proposals) === undefined) {
-        throw new Error(`${where}: proposals must be one of ${Object.keys(PROPOSAL_CODE).join(', ')}, got ${describe(args.proposals)}`);
+        throw new Error(
+          `${where}: proposals must be one of ${Object.keys(PROPOSAL_CODE).join(', ')}, got ${describe(args.proposals)}`,
+        );
       }
       if (args.exact !== true || args.mhSteps !== undefined) checkOne(where, 'mhSteps', 'mhSteps', args.mhSteps);
       checkOne(where, 'sequenceSmoothing', 'sequenceSmoothing', args.sequenceSmoothing);
@@ -160,7 +193,8 @@ export function kernelArgumentChecks(prefix: string): KernelArgumentChecks {
       const shape = args.shape as unknown;
       if (isObject(shape)) {
         // R - 1 symbols besides the begin symbol: the K topics (lla) or the V actions (word-lla)
-        if (typeof shape.inputSymbols === 'number') checkOne(where, 'shape.inputSymbols - 1', 'vocabulary', shape.inputSymbols - 1);
+        if (typeof shape.inputSymbols === 'number')
+          checkOne(where, 'shape.inputSymbols - 1', 'vocabulary', shape.inputSymbols - 1);
         else checkOne(where, 'shape.inputSymbols', 'vocabulary', shape.inputSymbols);
         checkOne(where, 'shape.embedding', 'embedding', shape.embedding);
         checkOne(where, 'shape.hidden', 'hidden', shape.hidden);
@@ -204,14 +238,26 @@ export function kernelArgumentChecks(prefix: string): KernelArgumentChecks {
  * The arguments sweep, particleFilter and filterStep share: the mode by name, K, V, the priors (alpha only where
  * lda uses it), the seed, and H where the mode runs the LSTM.
  */
-function checkModelArguments(where: string, args: {
-  mode: unknown; numTopics: unknown; vocabularySize: unknown; beta: unknown; alpha: unknown; seed: unknown; weights?: unknown;
-}, sweep = false): void {
+function checkModelArguments(
+  where: string,
+  args: {
+    mode: unknown;
+    numTopics: unknown;
+    vocabularySize: unknown;
+    beta: unknown;
+    alpha: unknown;
+    seed: unknown;
+    weights?: unknown;
+  },
+  sweep = false,
+): void {
   if (modeCode(args.mode) === undefined) {
     throw new Error(`${where}: mode must be one of ${Object.keys(MODE_CODE).join(', ')}, got ${describe(args.mode)}`);
   }
   if (args.mode === 'hmm' && !sweep) {
-    throw new Error(`${where}: mode hmm is an initialisation mode of the sweep only: evaluate with lda, lla or word-lla`);
+    throw new Error(
+      `${where}: mode hmm is an initialisation mode of the sweep only: evaluate with lda, lla or word-lla`,
+    );
   }
   const mode = args.mode as SweepMode;
   checkOne(where, 'numTopics', 'topics', args.numTopics);

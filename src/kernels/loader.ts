@@ -26,7 +26,8 @@ export interface LoadKernelOptions {
 }
 
 const FIXES: Record<BackendName, string> = {
-  native: 'rebuild the addon with `npm run build:native` (needs cmake, a C++17 compiler and Node-API headers ' +
+  native:
+    'rebuild the addon with `npm run build:native` (needs cmake, a C++17 compiler and Node-API headers ' +
     'from the node-api-headers package), or use LLA_BACKEND=wasm',
   wasm: 'rebuild the WebAssembly module with `npm run build:wasm`, or reinstall the package',
 };
@@ -106,15 +107,19 @@ export async function loadKernel(options: LoadKernelOptions = {}): Promise<Kerne
       if (failures.length > 0 && !warnedFallback) {
         warnedFallback = true;
         const warn = options.warn ?? ((message: string) => process.stderr.write(`${message}\n`));
-        warn(`lla: warning: using the ${name} kernel backend because ${failures.join('; ')}. ` +
-          `Set LLA_BACKEND=${name} to silence this warning.`);
+        warn(
+          `lla: warning: using the ${name} kernel backend because ${failures.join('; ')}. ` +
+            `Set LLA_BACKEND=${name} to silence this warning.`,
+        );
       }
       return kernel;
     } catch (error) {
       failures.push(`the ${name} backend failed to load: ${describe(error)} (fix: ${FIXES[name]})`);
     }
   }
-  const how = choice === 'auto' ? 'no kernel backend could be loaded' :
-    `the ${choice} kernel backend was requested (${options.backend ? '--backend' : 'LLA_BACKEND'}) and does not fall back`;
+  const how =
+    choice === 'auto'
+      ? 'no kernel backend could be loaded'
+      : `the ${choice} kernel backend was requested (${options.backend ? '--backend' : 'LLA_BACKEND'}) and does not fall back`;
   throw new BackendError(`${how}:\n  - ${failures.join('\n  - ')}`);
 }

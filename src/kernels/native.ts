@@ -13,8 +13,10 @@ import { packageRoot } from '../package-info.js';
 
 /** The raw exports of lla_native.node (see native/binding.cc): the kernel entry points of the contract with the
  * same signatures, plus the CPU check; the allocators are this wrapper's. */
-type NativeBinding = Omit<Kernel, 'name' | 'allocInt32' | 'allocFloat32' | 'allocFloat64'> &
-  { cpuSupported(): boolean; limits(): BuiltLimits };
+type NativeBinding = Omit<Kernel, 'name' | 'allocInt32' | 'allocFloat32' | 'allocFloat64'> & {
+  cpuSupported(): boolean;
+  limits(): BuiltLimits;
+};
 
 /** The native kernel, with the limits its C++ checks were compiled with (native/limits.h; tests compare them). */
 export interface NativeKernel extends Kernel {
@@ -42,13 +44,18 @@ export function loadNativeKernel(): NativeKernel {
     const cause = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw new Error(`the native addon ${file} failed to load: ${cause}`);
   }
-  if (typeof binding.cpuSupported !== 'function' || typeof binding.sweep !== 'function' ||
-    typeof binding.limits !== 'function') {
+  if (
+    typeof binding.cpuSupported !== 'function' ||
+    typeof binding.sweep !== 'function' ||
+    typeof binding.limits !== 'function'
+  ) {
     throw new Error(`the native addon ${file} does not export the lla kernel entry points (a foreign or stale build)`);
   }
   if (!binding.cpuSupported()) {
-    throw new Error(`the native addon was built for ${binding.buildInfo().instructionSet}, which this CPU does not ` +
-      'support (rebuild it on this machine, or with -DLLA_ISA=baseline)');
+    throw new Error(
+      `the native addon was built for ${binding.buildInfo().instructionSet}, which this CPU does not ` +
+        'support (rebuild it on this machine, or with -DLLA_ISA=baseline)',
+    );
   }
   const check = kernelArgumentChecks('lla native');
   return {

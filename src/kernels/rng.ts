@@ -3,16 +3,16 @@
  * it exists so that tests can check both kernel backends bit for bit, never for production sampling.
  */
 const MASK = (1n << 64n) - 1n;
-const GOLDEN_GAMMA = 0x9E3779B97F4A7C15n;
+const GOLDEN_GAMMA = 0x9e3779b97f4a7c15n;
 
 /** Stream "iterations" of the contract for randomTopics and the particle filter. */
-export const RANDOM_TOPICS_ITERATION = 0xFFFFFFFF;
+export const RANDOM_TOPICS_ITERATION = 0xffffffff;
 export const FILTER_ITERATION_BASE = 0x80000000;
 
 function scramble(value: bigint): bigint {
   let z = value;
-  z = ((z ^ (z >> 30n)) * 0xBF58476D1CE4E5B9n) & MASK;
-  z = ((z ^ (z >> 27n)) * 0x94D049BB133111EBn) & MASK;
+  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK;
+  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK;
   return z ^ (z >> 31n);
 }
 
@@ -23,7 +23,8 @@ export function mix(value: bigint): bigint {
 
 function toU64(value: number | bigint, name: string): bigint {
   const big = typeof value === 'bigint' ? value : Number.isSafeInteger(value) ? BigInt(value) : -1n;
-  if (big < 0n || big > MASK) throw new RangeError(`rng: ${name} must be a whole number in [0, 2^64), got ${String(value)}`);
+  if (big < 0n || big > MASK)
+    throw new RangeError(`rng: ${name} must be a whole number in [0, 2^64), got ${String(value)}`);
   return big;
 }
 

@@ -6,12 +6,34 @@
  */
 import { modeCode, proposalCode } from './limits.js';
 import {
-  KERNEL_LIMITS, PROPOSAL_CODE, type AliasTables, type CellWeights, type CountTables, type FilterArgs, type FilterState,
-  transitionCells, type Kernel, type KernelMode, type SweepArgs, type SweepMode,
+  KERNEL_LIMITS,
+  PROPOSAL_CODE,
+  type AliasTables,
+  type CellWeights,
+  type CountTables,
+  type FilterArgs,
+  type FilterState,
+  transitionCells,
+  type Kernel,
+  type KernelMode,
+  type SweepArgs,
+  type SweepMode,
 } from './types.js';
 import {
-  type ContentChecks, describe, fail, inputRows, requireAlias, requireAliasShapes, requireArray, requireCounts, requireIds,
-  requireInteger, requireOffsets, requireRowsAscending, requireTransitions, requireWeights,
+  type ContentChecks,
+  describe,
+  fail,
+  inputRows,
+  requireAlias,
+  requireAliasShapes,
+  requireArray,
+  requireCounts,
+  requireIds,
+  requireInteger,
+  requireOffsets,
+  requireRowsAscending,
+  requireTransitions,
+  requireWeights,
 } from './wasm-validate.js';
 
 type FilterCommonArgs = Omit<FilterArgs, 'tokens' | 'offsets' | 'logLikelihood' | 'threads'>;
@@ -24,8 +46,15 @@ export function checkRandomTopics(offsets: Int32Array, topics: Int32Array): numb
 }
 
 /** buildCounts: the word index, the assignments and the output tables. */
-export function checkBuildCounts(checks: ContentChecks, tokens: Int32Array, wordOffsets: Int32Array,
-  wordTokens: Int32Array, topics: Int32Array, K: number, out: CountTables): { T: number; V: number; capacity: number } {
+export function checkBuildCounts(
+  checks: ContentChecks,
+  tokens: Int32Array,
+  wordOffsets: Int32Array,
+  wordTokens: Int32Array,
+  topics: Int32Array,
+  K: number,
+  out: CountTables,
+): { T: number; V: number; capacity: number } {
   const entry = 'buildCounts';
   requireArray(entry, 'tokens', tokens, Int32Array);
   const T = tokens.length;
@@ -45,7 +74,12 @@ export function checkBuildCounts(checks: ContentChecks, tokens: Int32Array, word
 }
 
 /** buildAlias: the count tables and the output tables. */
-export function checkBuildAlias(checks: ContentChecks, counts: CountTables, K: number, out: AliasTables): { V: number; nnz: number } {
+export function checkBuildAlias(
+  checks: ContentChecks,
+  counts: CountTables,
+  K: number,
+  out: AliasTables,
+): { V: number; nnz: number } {
   const entry = 'buildAlias';
   if (typeof counts !== 'object' || counts === null || !(counts.rowOffsets instanceof Int32Array)) {
     fail(entry, `counts must be a CountTables object with an Int32Array rowOffsets, got ${describe(counts)}`);
@@ -81,7 +115,9 @@ export interface SweepShape {
 export function checkSweep(checks: ContentChecks, args: SweepArgs): SweepShape {
   const entry = 'sweep';
   if (typeof args !== 'object' || args === null) fail(entry, `args must be a SweepArgs object, got ${describe(args)}`);
-  const mode = args.mode, K = args.numTopics, V = args.vocabularySize;
+  const mode = args.mode,
+    K = args.numTopics,
+    V = args.vocabularySize;
   requireArray(entry, 'tokens', args.tokens, Int32Array);
   const T = args.tokens.length;
   requireIds(entry, 'tokens', args.tokens, V, checks);
@@ -92,13 +128,26 @@ export function checkSweep(checks: ContentChecks, args: SweepArgs): SweepShape {
   if (typeof args.exact !== 'boolean') fail(entry, `exact must be a boolean, got ${describe(args.exact)}`);
   const nnz = requireCounts(entry, args.counts, V, K, checks);
   if (!args.exact) requireAlias(entry, args.alias, V, K, nnz, checks);
-  const H = mode === 'lda' || mode === 'hmm' ? 0
-    : requireWeights(entry, args.weights, inputRows(mode, K, V), K, `${mode} mode samples with the LSTM`);
+  const H =
+    mode === 'lda' || mode === 'hmm'
+      ? 0
+      : requireWeights(entry, args.weights, inputRows(mode, K, V), K, `${mode} mode samples with the LSTM`);
   if (mode === 'hmm') requireTransitions(entry, args.transitions, K, args.transitionOrder ?? 1);
   return {
-    mode, modeCode: modeCode(mode)!, proposals: args.exact ? 0 : proposalCode(args.proposals)!,
-    mhSteps: args.exact ? 0 : args.mhSteps, K, V, T, D, nnz, H, alpha: mode === 'lda' ? args.alpha : 0,
-    lookahead: args.lookahead === true, seed: BigInt(args.seed), iteration: BigInt(args.iteration),
+    mode,
+    modeCode: modeCode(mode)!,
+    proposals: args.exact ? 0 : proposalCode(args.proposals)!,
+    mhSteps: args.exact ? 0 : args.mhSteps,
+    K,
+    V,
+    T,
+    D,
+    nnz,
+    H,
+    alpha: mode === 'lda' ? args.alpha : 0,
+    lookahead: args.lookahead === true,
+    seed: BigInt(args.seed),
+    iteration: BigInt(args.iteration),
   };
 }
 
@@ -125,12 +174,24 @@ export interface FilterShape {
 }
 
 export function checkFilterCommon(entry: string, checks: ContentChecks, args: FilterCommonArgs): FilterShape {
-  const mode = args.mode, K = args.numTopics, V = args.vocabularySize;
+  const mode = args.mode,
+    K = args.numTopics,
+    V = args.vocabularySize;
   requireCounts(entry, args.counts, V, K, checks);
-  const H = mode === 'lda' ? 0 : requireWeights(entry, args.weights, inputRows(mode, K, V), K, `${mode} likelihood runs the LSTM`);
+  const H =
+    mode === 'lda'
+      ? 0
+      : requireWeights(entry, args.weights, inputRows(mode, K, V), K, `${mode} likelihood runs the LSTM`);
   return {
-    mode, modeCode: modeCode(mode)!, K, V, H, alpha: mode === 'lda' ? args.alpha : 0, seed: BigInt(args.seed),
-    particles: args.particles, particlesUsed: mode === 'word-lla' ? 1 : args.particles,
+    mode,
+    modeCode: modeCode(mode)!,
+    K,
+    V,
+    H,
+    alpha: mode === 'lda' ? args.alpha : 0,
+    seed: BigInt(args.seed),
+    particles: args.particles,
+    particlesUsed: mode === 'word-lla' ? 1 : args.particles,
     copyWindow: checkCopy(entry, args.copy, K),
   };
 }
@@ -138,15 +199,18 @@ export function checkFilterCommon(entry: string, checks: ContentChecks, args: Fi
 /** The copy component (absent or null: none): rate [K] in [0, 1], mass [K] finite >= 0. Returns its window, or 0. */
 function checkCopy(entry: string, copy: unknown, K: number): number {
   if (copy === undefined || copy === null) return 0;
-  if (typeof copy !== 'object') fail(entry, `copy must be CopyParameters (decay, window, rate, mass), got ${describe(copy)}`);
+  if (typeof copy !== 'object')
+    fail(entry, `copy must be CopyParameters (decay, window, rate, mass), got ${describe(copy)}`);
   const { rate, mass, window } = copy as { rate: unknown; mass: unknown; window: number };
   requireArray(entry, 'copy.rate', rate, Float64Array, K);
   requireArray(entry, 'copy.mass', mass, Float64Array, K);
   for (let k = 0; k < K; k++) {
     const rho = (rate as Float64Array)[k];
     const mu = (mass as Float64Array)[k];
-    if (!(rho >= 0 && rho <= 1)) fail(entry, `copy.rate[${k}] = ${rho} is not in [0, 1]: pass each topic's copy rate rho_k`);
-    if (!(mu >= 0 && Number.isFinite(mu))) fail(entry, `copy.mass[${k}] = ${mu} is not a finite number >= 0: pass each topic's history mass mu_k`);
+    if (!(rho >= 0 && rho <= 1))
+      fail(entry, `copy.rate[${k}] = ${rho} is not in [0, 1]: pass each topic's copy rate rho_k`);
+    if (!(mu >= 0 && Number.isFinite(mu)))
+      fail(entry, `copy.mass[${k}] = ${mu} is not a finite number >= 0: pass each topic's history mass mu_k`);
   }
   return window;
 }
@@ -168,7 +232,10 @@ export function checkParticleFilter(checks: ContentChecks, args: FilterArgs): Fi
     P = positions.length;
     for (let p = 0; p < P; p++) {
       if (!(positions[p] >= 0 && positions[p] < T) || (p > 0 && positions[p] <= positions[p - 1])) {
-        fail(entry, `mixturePositions must be strictly ascending token positions in [0, ${T}); entry ${p} is ${positions[p]}`);
+        fail(
+          entry,
+          `mixturePositions must be strictly ascending token positions in [0, ${T}); entry ${p} is ${positions[p]}`,
+        );
       }
     }
     requireArray(entry, 'mixtures', args.mixtures, Float32Array, P * common.K);
@@ -179,15 +246,18 @@ export function checkParticleFilter(checks: ContentChecks, args: FilterArgs): Fi
 }
 
 /** filterStep: the common arguments, the action and the session state. */
-export function checkFilterStep(checks: ContentChecks, args: FilterStepArgs):
-  FilterShape & { action: number; position: number; previousAction: number } {
+export function checkFilterStep(
+  checks: ContentChecks,
+  args: FilterStepArgs,
+): FilterShape & { action: number; position: number; previousAction: number } {
   const entry = 'filterStep';
   if (typeof args !== 'object' || args === null) fail(entry, `args must be an object, got ${describe(args)}`);
   const common = checkFilterCommon(entry, checks, args);
   const { mode, K, V, H, particlesUsed: S } = common;
   const action = requireInteger(entry, 'action', args.action, 0, V - 1);
   const state = args.state as FilterState;
-  if (typeof state !== 'object' || state === null) fail(entry, `state must be a FilterState object, got ${describe(state)}`);
+  if (typeof state !== 'object' || state === null)
+    fail(entry, `state must be a FilterState object, got ${describe(state)}`);
   requireArray(entry, 'state.position', state.position, Int32Array, 1);
   requireArray(entry, 'state.previousAction', state.previousAction, Int32Array, 1);
   requireArray(entry, 'state.weights', state.weights, Float64Array, S, true);
@@ -200,7 +270,8 @@ export function checkFilterStep(checks: ContentChecks, args: FilterStepArgs):
     // -1 marks a slot not written yet (a session's start); a slot is read only once written
     const history = state.copyHistory!;
     for (let i = 0; i < common.copyWindow; i++) {
-      if (!(history[i] >= -1 && history[i] < V)) fail(entry, `state.copyHistory[${i}] = ${history[i]} must be -1 or an action below ${V}`);
+      if (!(history[i] >= -1 && history[i] < V))
+        fail(entry, `state.copyHistory[${i}] = ${history[i]} must be -1 or an action below ${V}`);
     }
   }
   // tokens consumed so far: a token count (the count after this step still fits int32)
@@ -215,10 +286,16 @@ export function checkFilterStep(checks: ContentChecks, args: FilterStepArgs):
 }
 
 /** lstmSteps: the cell (its input rows taken from the input table) and the outputs. Returns H. */
-export function checkLstmSteps(checks: ContentChecks, weights: CellWeights, inputs: Int32Array, hiddenOut: Float32Array,
-  cellOut: Float32Array): number {
+export function checkLstmSteps(
+  checks: ContentChecks,
+  weights: CellWeights,
+  inputs: Int32Array,
+  hiddenOut: Float32Array,
+  cellOut: Float32Array,
+): number {
   const entry = 'lstmSteps';
-  if (typeof weights !== 'object' || weights === null) fail(entry, `weights must be CellWeights, got ${describe(weights)}`);
+  if (typeof weights !== 'object' || weights === null)
+    fail(entry, `weights must be CellWeights, got ${describe(weights)}`);
   const H = weights.hidden;
   requireArray(entry, 'weights.inputTable', weights.inputTable, Float32Array);
   const rows = weights.inputTable.length / (4 * H);
@@ -234,8 +311,15 @@ export function checkLstmSteps(checks: ContentChecks, weights: CellWeights, inpu
 }
 
 /** topicTransitions: the topics, the lla cell and the outputs. */
-export function checkTopicTransitions(checks: ContentChecks, offsets: Int32Array, topics: Int32Array, weights: CellWeights,
-  K: number, sums: Float64Array, rowCounts: Float64Array): { D: number; H: number } {
+export function checkTopicTransitions(
+  checks: ContentChecks,
+  offsets: Int32Array,
+  topics: Int32Array,
+  weights: CellWeights,
+  K: number,
+  sums: Float64Array,
+  rowCounts: Float64Array,
+): { D: number; H: number } {
   const entry = 'topicTransitions';
   requireArray(entry, 'topics', topics, Int32Array);
   const D = requireOffsets(entry, offsets, topics.length);
@@ -247,8 +331,14 @@ export function checkTopicTransitions(checks: ContentChecks, offsets: Int32Array
 }
 
 /** Ids in corpus layout (`name`: [T] below `limit`, sequence d at offsets[d] .. offsets[d+1]); returns D. */
-function requireCorpusIds(entry: string, checks: ContentChecks, offsets: Int32Array, ids: Int32Array, name: string,
-  limit: number): number {
+function requireCorpusIds(
+  entry: string,
+  checks: ContentChecks,
+  offsets: Int32Array,
+  ids: Int32Array,
+  name: string,
+  limit: number,
+): number {
   requireArray(entry, name, ids, Int32Array);
   const D = requireOffsets(entry, offsets, ids.length);
   requireIds(entry, name, ids, limit, checks);
@@ -256,30 +346,51 @@ function requireCorpusIds(entry: string, checks: ContentChecks, offsets: Int32Ar
 }
 
 /** transitionTable: the topics of a corpus and the [(K+1)^order][K] output; returns D. */
-export function checkTransitionTable(checks: ContentChecks, offsets: Int32Array, topics: Int32Array, K: number,
-  out: Float64Array, order: number): number {
+export function checkTransitionTable(
+  checks: ContentChecks,
+  offsets: Int32Array,
+  topics: Int32Array,
+  K: number,
+  out: Float64Array,
+  order: number,
+): number {
   const D = requireCorpusIds('transitionTable', checks, offsets, topics, 'topics', K);
   requireArray('transitionTable', 'out', out, Float64Array, transitionCells(K, order));
   return D;
 }
 
 /** contextFeatures: the corpus and the [V][2 dimensions] output; returns D. */
-export function checkContextFeatures(checks: ContentChecks, tokens: Int32Array, offsets: Int32Array, V: number,
-  dimensions: number, features: Float32Array): number {
+export function checkContextFeatures(
+  checks: ContentChecks,
+  tokens: Int32Array,
+  offsets: Int32Array,
+  V: number,
+  dimensions: number,
+  features: Float32Array,
+): number {
   const D = requireCorpusIds('contextFeatures', checks, offsets, tokens, 'tokens', V);
   requireArray('contextFeatures', 'features', features, Float32Array, V * 2 * dimensions);
   return D;
 }
 
 /** kmeans: points [n][dimensions] finite, weights [n] finite and > 0, labels [n]; returns n. */
-export function checkKMeans(points: Float32Array, dimensions: number, weights: Float64Array, labels: Int32Array): number {
+export function checkKMeans(
+  points: Float32Array,
+  dimensions: number,
+  weights: Float64Array,
+  labels: Int32Array,
+): number {
   const entry = 'kmeans';
   requireArray(entry, 'points', points, Float32Array);
   const n = points.length / dimensions;
   if (!Number.isInteger(n) || n < 1 || n > KERNEL_LIMITS.vocabulary.max) {
-    fail(entry, `points has ${points.length} floats: pass 1 to ${KERNEL_LIMITS.vocabulary.max} points (one per action) of ${dimensions} dimensions`);
+    fail(
+      entry,
+      `points has ${points.length} floats: pass 1 to ${KERNEL_LIMITS.vocabulary.max} points (one per action) of ${dimensions} dimensions`,
+    );
   }
-  for (let i = 0; i < points.length; i++) if (!Number.isFinite(points[i])) fail(entry, `points[${i}] = ${points[i]} must be finite`);
+  for (let i = 0; i < points.length; i++)
+    if (!Number.isFinite(points[i])) fail(entry, `points[${i}] = ${points[i]} must be finite`);
   requireArray(entry, 'weights', weights, Float64Array, n);
   for (let i = 0; i < n; i++) {
     if (!(weights[i] > 0) || !Number.isFinite(weights[i])) {

@@ -13,7 +13,8 @@ const PAGE_BYTES = 65536;
 const ALIGN = 16;
 
 export type KernelArray = Int32Array | Uint32Array | Float32Array | Float64Array;
-type ArrayConstructor = Int32ArrayConstructor | Uint32ArrayConstructor | Float32ArrayConstructor | Float64ArrayConstructor;
+type ArrayConstructor =
+  Int32ArrayConstructor | Uint32ArrayConstructor | Float32ArrayConstructor | Float64ArrayConstructor;
 
 interface FreeBlock {
   start: number;
@@ -44,7 +45,9 @@ export class LinearMemory {
   /** Reserve `bytes` (zero-filled), growing the memory when needed; returns the byte address. */
   allocate(bytes: number, zeroed = true): number {
     if (!Number.isSafeInteger(bytes) || bytes < 0) {
-      throw new Error(`WASM kernel: cannot allocate ${bytes} bytes (not a byte count): this is a bug in lla; please report it`);
+      throw new Error(
+        `WASM kernel: cannot allocate ${bytes} bytes (not a byte count): this is a bug in lla; please report it`,
+      );
     }
     const size = Math.max(ALIGN, alignUp(bytes));
     let start = -1;
@@ -53,15 +56,20 @@ export class LinearMemory {
       if (block.bytes < size) continue;
       start = block.start;
       if (block.bytes === size) this.free.splice(i, 1);
-      else { block.start += size; block.bytes -= size; }
+      else {
+        block.start += size;
+        block.bytes -= size;
+      }
       break;
     }
     if (start < 0) {
       start = this.top;
       const end = start + size;
       if (end > this.maximumBytes) {
-        throw new Error(`WASM kernel: cannot allocate ${bytes} bytes: the linear memory would exceed its maximum of ` +
-          `${this.maximumBytes} bytes; use a smaller corpus or topic count, or the native backend (LLA_BACKEND=native)`);
+        throw new Error(
+          `WASM kernel: cannot allocate ${bytes} bytes: the linear memory would exceed its maximum of ` +
+            `${this.maximumBytes} bytes; use a smaller corpus or topic count, or the native backend (LLA_BACKEND=native)`,
+        );
       }
       const have = this.memory.buffer.byteLength;
       if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE_BYTES));
@@ -99,14 +107,19 @@ export class LinearMemory {
   }
 
   /** A fresh view of [start, start + length) elements (valid until the next growth on a plain memory). */
-  view<T extends KernelArray>(kind: new (buffer: ArrayBufferLike, byteOffset: number, length: number) => T,
-    start: number, length: number): T {
+  view<T extends KernelArray>(
+    kind: new (buffer: ArrayBufferLike, byteOffset: number, length: number) => T,
+    start: number,
+    length: number,
+  ): T {
     return new kind(this.memory.buffer, start, length);
   }
 
   /** alloc* of the Kernel: a view into linear memory (shared) or an ordinary array (plain memory). */
-  allocArray<T extends KernelArray>(kind: ArrayConstructor & (new (buffer: ArrayBufferLike, byteOffset: number, length: number) => T),
-    length: number): T {
+  allocArray<T extends KernelArray>(
+    kind: ArrayConstructor & (new (buffer: ArrayBufferLike, byteOffset: number, length: number) => T),
+    length: number,
+  ): T {
     if (!Number.isSafeInteger(length) || length < 0) {
       throw new Error(`WASM kernel: alloc length must be a non-negative integer, got ${length}`);
     }
@@ -151,7 +164,11 @@ export class CallScope {
     if (inPlace !== undefined) return inPlace;
     const start = this.scratch(array.byteLength);
     if (!output || array.length > 0) {
-      const kind = array.constructor as new (buffer: ArrayBufferLike, byteOffset: number, length: number) => KernelArray;
+      const kind = array.constructor as new (
+        buffer: ArrayBufferLike,
+        byteOffset: number,
+        length: number,
+      ) => KernelArray;
       (this.linear.view(kind, start, array.length) as Int32Array).set(array as Int32Array);
     }
     if (output) this.copyBack.push({ array, start });
@@ -168,7 +185,11 @@ export class CallScope {
   /** Copy outputs back into the caller's arrays (after the kernel finished). */
   finish(): void {
     for (const { array, start } of this.copyBack) {
-      const kind = array.constructor as new (buffer: ArrayBufferLike, byteOffset: number, length: number) => KernelArray;
+      const kind = array.constructor as new (
+        buffer: ArrayBufferLike,
+        byteOffset: number,
+        length: number,
+      ) => KernelArray;
       (array as Int32Array).set(this.linear.view(kind, start, array.length) as Int32Array);
     }
     this.copyBack.length = 0;
@@ -177,5 +198,15 @@ export class CallScope {
   release(): void {
     for (const start of this.temporaries) this.linear.release(start);
     this.temporaries.length = 0;
+  }
+}
+
+/** Runs `body` with a fresh CallScope over `linear`, releasing its temporaries however the body ends. */
+export function withScope<T>(linear: LinearMemory, body: (scope: CallScope) => T): T {
+  const scope = new CallScope(linear);
+  try {
+    return body(scope);
+  } finally {
+    scope.release();
   }
 }

@@ -47,9 +47,14 @@ function startWorker(workerData: unknown): Worker {
     return new Worker(new URL('./wasm-worker.js', import.meta.url), { workerData });
   }
   // The ESM entry of tsx's API (its CommonJS entry cannot be imported from an ESM worker).
-  const tsxApi = typeof import.meta.resolve === 'function'
-    ? import.meta.resolve('tsx/esm/api')
-    : pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const tsxApi =
+    typeof import.meta.resolve === 'function'
+      ? import.meta.resolve('tsx/esm/api')
+      : pathToFileURL(
+          createRequire(import.meta.url)
+            .resolve('tsx/esm/api')
+            .replace(/\.cjs$/, '.mjs'),
+        ).href;
   const script = new URL('./wasm-worker.ts', import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(script)}); });`;
   return new Worker(bootstrap, { eval: true, workerData });
@@ -69,8 +74,12 @@ export class WorkerPool {
   announcedExtraBytes = 0;
 
   /** control: byte address of controlWords(maxWorkers) i32 words of zeroed shared memory, kept for the pool's life */
-  constructor(private readonly module: WebAssembly.Module, private readonly memory: WebAssembly.Memory,
-    private readonly control: number, private readonly maxWorkers: number) {}
+  constructor(
+    private readonly module: WebAssembly.Module,
+    private readonly memory: WebAssembly.Memory,
+    private readonly control: number,
+    private readonly maxWorkers: number,
+  ) {}
 
   get size(): number {
     return this.workers.length;
@@ -87,13 +96,18 @@ export class WorkerPool {
     while (this.workers.length < helpers) this.workers.push(this.spawn());
     const states = new Int32Array(this.memory.buffer, this.control, controlWords(this.maxWorkers));
     const errorWord = this.maxWorkers;
-    this.generation = this.generation % (GENERATIONS - 1) + 1;
+    this.generation = (this.generation % (GENERATIONS - 1)) + 1;
     const g = this.generation;
     const invited = this.workers.slice(0, helpers);
     invited.forEach((worker, i) => {
       Atomics.store(states, i, open(g));
       const message: SyncMessage = {
-        ...job, sync: g, worker: i, control: this.control, errorWord, scratch: scratch[1 + i],
+        ...job,
+        sync: g,
+        worker: i,
+        control: this.control,
+        errorWord,
+        scratch: scratch[1 + i],
         memoryBytes: this.memory.buffer.byteLength + this.announcedExtraBytes,
       };
       worker.postMessage(message);
@@ -113,7 +127,9 @@ export class WorkerPool {
     });
     if (failure !== undefined) throw failure;
     if (Atomics.exchange(states, errorWord, 0) !== 0) {
-      throw new Error(`WASM kernel worker failed in ${job.entry} (a WebAssembly trap): the arguments passed the checks, so this is a bug; please report it`);
+      throw new Error(
+        `WASM kernel worker failed in ${job.entry} (a WebAssembly trap): the arguments passed the checks, so this is a bug; please report it`,
+      );
     }
   }
 

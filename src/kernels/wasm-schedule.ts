@@ -23,8 +23,13 @@ export class WasmScheduler {
   private pool: WorkerPool | undefined;
 
   /** maxThreads: threads a call may use (the cores; 1 without shared memory, where no worker can join). */
-  constructor(private readonly module: WebAssembly.Module, private readonly memory: WebAssembly.Memory,
-    private readonly wasm: WasmExports, private readonly linear: LinearMemory, readonly maxThreads: number) {}
+  constructor(
+    private readonly module: WebAssembly.Module,
+    private readonly memory: WebAssembly.Memory,
+    private readonly wasm: WasmExports,
+    private readonly linear: LinearMemory,
+    readonly maxThreads: number,
+  ) {}
 
   /** Jobs run on several threads so far, and how often a worker joined one (diagnostics). */
   get threadedJobs(): { jobs: number; workerJoins: number } {
@@ -63,8 +68,15 @@ export class WasmScheduler {
    * ranges of about equal `weight` (a non-decreasing prefix over actions: weight(V) = the total).
    * Returns the ranges' first actions [chunks+1] and the scratch of each participant (caller's first).
    */
-  runRowRanges(scope: CallScope, entry: RangeJob['entry'], params: number, parts: number, scratchBytes: number,
-    V: number, weight: (action: number) => number): { boundaries: Int32Array; scratch: number[] } {
+  runRowRanges(
+    scope: CallScope,
+    entry: RangeJob['entry'],
+    params: number,
+    parts: number,
+    scratchBytes: number,
+    V: number,
+    weight: (action: number) => number,
+  ): { boundaries: Int32Array; scratch: number[] } {
     const chunks = parts === 1 ? 1 : Math.min(V, parts * CHUNKS_PER_THREAD);
     const total = weight(V);
     const boundaries = new Int32Array(chunks + 1);
@@ -72,24 +84,39 @@ export class WasmScheduler {
     // first action whose prefix reaches c / chunks of the total (binary search: weight is non-decreasing)
     for (let c = 1; c < chunks; c++) {
       const target = (total * c) / chunks;
-      let low = boundaries[c - 1], high = V;
+      let low = boundaries[c - 1],
+        high = V;
       while (low < high) {
         const middle = (low + high) >>> 1;
-        if (weight(middle) < target) low = middle + 1; else high = middle;
+        if (weight(middle) < target) low = middle + 1;
+        else high = middle;
       }
       boundaries[c] = low;
     }
-    return { boundaries, scratch: this.runJob(scope, { entry, params, counter: scope.scratch(4), boundaries }, parts, scratchBytes) };
+    return {
+      boundaries,
+      scratch: this.runJob(scope, { entry, params, counter: scope.scratch(4), boundaries }, parts, scratchBytes),
+    };
   }
 
   /** Run `entry` over all sequences in chunks of about equal tokens on `threads` threads (runJob). */
-  runSequences(scope: CallScope, entry: RangeJob['entry'], params: number, offsets: Int32Array,
-    D: number, threads: number, scratchBytes: number): void {
+  runSequences(
+    scope: CallScope,
+    entry: RangeJob['entry'],
+    params: number,
+    offsets: Int32Array,
+    D: number,
+    threads: number,
+    scratchBytes: number,
+  ): void {
     const boundaries = chunkBoundaries(offsets, D, threads);
     // largest chunks first: one long sequence (the event log's longest holds 5% of its tokens) taken last would
     // leave the other threads idle while it runs
-    const order = Int32Array.from({ length: boundaries.length - 1 }, (_, c) => c)
-      .sort((a, b) => (offsets[boundaries[b + 1]] - offsets[boundaries[b]]) - (offsets[boundaries[a + 1]] - offsets[boundaries[a]]) || a - b);
+    const order = Int32Array.from({ length: boundaries.length - 1 }, (_, c) => c).sort(
+      (a, b) =>
+        offsets[boundaries[b + 1]] - offsets[boundaries[b]] - (offsets[boundaries[a + 1]] - offsets[boundaries[a]]) ||
+        a - b,
+    );
     this.runJob(scope, { entry, params, counter: scope.scratch(4), boundaries, order }, threads, scratchBytes);
   }
 
@@ -109,8 +136,12 @@ export class WasmScheduler {
   }
 
   private workerPool(): WorkerPool {
-    this.pool ??= new WorkerPool(this.module, this.memory, this.linear.allocate(4 * controlWords(this.maxThreads)),
-      this.maxThreads);
+    this.pool ??= new WorkerPool(
+      this.module,
+      this.memory,
+      this.linear.allocate(4 * controlWords(this.maxThreads)),
+      this.maxThreads,
+    );
     return this.pool;
   }
 }

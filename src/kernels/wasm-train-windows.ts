@@ -12,9 +12,29 @@ import type { RangeJob, WasmExports } from './wasm-layout.js';
 
 /** The trainer's parameter block: a mirror of assembly/layout.ts TRAIN_* (test/wasm-layout.test.ts compares them). */
 export const TRAIN = {
-  symbols: 0, embedding: 4, hidden: 8, outputs: 12, table: 16, lanes: 20, steps: 24, window: 28, inputs: 32,
-  targets: 36, parameters: 40, moments: 44, adam: 48, hiddenState: 52, cellState: 56, losses: 60, gradient: 64,
-  shared: 68, blocks: 72, windows: 76, tokens: 80, scale: 84, learningRate: 88,
+  symbols: 0,
+  embedding: 4,
+  hidden: 8,
+  outputs: 12,
+  table: 16,
+  lanes: 20,
+  steps: 24,
+  window: 28,
+  inputs: 32,
+  targets: 36,
+  parameters: 40,
+  moments: 44,
+  adam: 48,
+  hiddenState: 52,
+  cellState: 56,
+  losses: 60,
+  gradient: 64,
+  shared: 68,
+  blocks: 72,
+  windows: 76,
+  tokens: 80,
+  scale: 84,
+  learningRate: 88,
   bytes: 96,
 } as const;
 

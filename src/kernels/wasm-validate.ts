@@ -39,7 +39,9 @@ export function linearMemoryChecks(linear: LinearMemory, wasm: WasmExports): Con
       return address === undefined ? undefined : wasm.idsInRange(address, count, limit) === 1;
     },
     counts(counts, V, K) {
-      const addresses = [counts.rowOffsets, counts.rowTopics, counts.rowCounts, counts.topicTotals].map((a) => linear.addressOf(a));
+      const addresses = [counts.rowOffsets, counts.rowTopics, counts.rowCounts, counts.topicTotals].map((a) =>
+        linear.addressOf(a),
+      );
       if (addresses.some((a) => a === undefined)) return undefined;
       const [rowOffsets, rowTopics, rowCounts, topicTotals] = addresses as number[];
       return wasm.countsValid(rowOffsets, rowTopics, rowCounts, topicTotals, V, K) === 1;
@@ -49,7 +51,8 @@ export function linearMemoryChecks(linear: LinearMemory, wasm: WasmExports): Con
       return address === undefined ? undefined : wasm.finiteNonNegative(address, values.length) === 1;
     },
     rowsAscending(wordOffsets, wordTokens) {
-      const offsets = linear.addressOf(wordOffsets), positions = linear.addressOf(wordTokens);
+      const offsets = linear.addressOf(wordOffsets),
+        positions = linear.addressOf(wordTokens);
       if (offsets === undefined || positions === undefined) return undefined;
       return wasm.rowsAscending(offsets, wordOffsets.length - 1, positions, wordTokens.length) === 1;
     },
@@ -60,9 +63,15 @@ export function fail(entry: string, problem: string): never {
   throw new Error(`WASM kernel ${entry}: ${problem}`);
 }
 
-export function requireArray(entry: string, name: string, value: unknown, kind: Constructor,
-  length?: number, minimum = false): void {
-  if (!(value instanceof (kind as unknown as Function))) {
+export function requireArray(
+  entry: string,
+  name: string,
+  value: unknown,
+  kind: Constructor,
+  length?: number,
+  minimum = false,
+): void {
+  if (!(value instanceof (kind as unknown as abstract new () => unknown))) {
     fail(entry, `${name} must be a ${kind.name}, got ${describe(value)}`);
   }
   const actual = (value as AnyTypedArray).length;
@@ -71,7 +80,13 @@ export function requireArray(entry: string, name: string, value: unknown, kind: 
   }
 }
 
-export function requireInteger(entry: string, name: string, value: unknown, minimum: number, maximum = Number.MAX_SAFE_INTEGER): number {
+export function requireInteger(
+  entry: string,
+  name: string,
+  value: unknown,
+  minimum: number,
+  maximum = Number.MAX_SAFE_INTEGER,
+): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum || value > maximum) {
     fail(entry, `${name} must be an integer in [${minimum}, ${maximum}], got ${describe(value)}`);
   }
@@ -79,8 +94,14 @@ export function requireInteger(entry: string, name: string, value: unknown, mini
 }
 
 /** Every value of values[0 .. count) in [0, limit). */
-export function requireIds(entry: string, name: string, values: Int32Array, limit: number, checks?: ContentChecks,
-  count = values.length): void {
+export function requireIds(
+  entry: string,
+  name: string,
+  values: Int32Array,
+  limit: number,
+  checks?: ContentChecks,
+  count = values.length,
+): void {
   if (checks?.ids(values, limit, count) === true) return;
   for (let i = 0; i < count; i++) {
     const v = values[i];
@@ -92,13 +113,21 @@ export function requireIds(entry: string, name: string, values: Int32Array, limi
  * The positions of each row of a word index (wordOffsets already checked) strictly ascending: with the grouping
  * that buildCounts checks while counting, every position is then listed exactly once.
  */
-export function requireRowsAscending(entry: string, wordOffsets: Int32Array, wordTokens: Int32Array, checks?: ContentChecks): void {
+export function requireRowsAscending(
+  entry: string,
+  wordOffsets: Int32Array,
+  wordTokens: Int32Array,
+  checks?: ContentChecks,
+): void {
   if (checks?.rowsAscending(wordOffsets, wordTokens) === true) return;
   for (let w = 0; w + 1 < wordOffsets.length; w++) {
     for (let i = wordOffsets[w] + 1; i < wordOffsets[w + 1]; i++) {
       if (wordTokens[i] <= wordTokens[i - 1]) {
-        fail(entry, `wordTokens [${i}] is position ${wordTokens[i]}, not above the previous position ${wordTokens[i - 1]} ` +
-          `of action ${w}: list each action's token positions once, in ascending order`);
+        fail(
+          entry,
+          `wordTokens [${i}] is position ${wordTokens[i]}, not above the previous position ${wordTokens[i - 1]} ` +
+            `of action ${w}: list each action's token positions once, in ascending order`,
+        );
       }
     }
   }
@@ -121,7 +150,8 @@ export function requireOffsets(entry: string, offsets: unknown, tokenCount: numb
 
 /** CountTables over V actions and K topics: shapes, ascending topics in range, positive counts. Returns nnz. */
 export function requireCounts(entry: string, counts: unknown, V: number, K: number, checks?: ContentChecks): number {
-  if (typeof counts !== 'object' || counts === null) fail(entry, `counts must be a CountTables object, got ${describe(counts)}`);
+  if (typeof counts !== 'object' || counts === null)
+    fail(entry, `counts must be a CountTables object, got ${describe(counts)}`);
   const c = counts as CountTables;
   requireArray(entry, 'counts.rowOffsets', c.rowOffsets, Int32Array, V + 1);
   requireArray(entry, 'counts.rowTopics', c.rowTopics, Int32Array);
@@ -130,17 +160,22 @@ export function requireCounts(entry: string, counts: unknown, V: number, K: numb
   const nnz = c.rowOffsets[V];
   if (c.rowOffsets[0] !== 0) fail(entry, `counts.rowOffsets[0] must be 0, got ${c.rowOffsets[0]}`);
   if (nnz > c.rowTopics.length || nnz > c.rowCounts.length) {
-    fail(entry, `counts.rowOffsets[V] = ${nnz} exceeds the capacity of counts.rowTopics/rowCounts (${Math.min(c.rowTopics.length, c.rowCounts.length)})`);
+    fail(
+      entry,
+      `counts.rowOffsets[V] = ${nnz} exceeds the capacity of counts.rowTopics/rowCounts (${Math.min(c.rowTopics.length, c.rowCounts.length)})`,
+    );
   }
   if (checks?.counts(c, V, K) === true) return nnz;
   for (let w = 0; w < V; w++) {
-    const begin = c.rowOffsets[w], end = c.rowOffsets[w + 1];
+    const begin = c.rowOffsets[w],
+      end = c.rowOffsets[w + 1];
     if (end < begin) fail(entry, `counts.rowOffsets must be non-decreasing (action ${w})`);
     if (end - begin > K) fail(entry, `counts row of action ${w} has ${end - begin} entries, more than K = ${K}`);
     let previous = -1;
     for (let i = begin; i < end; i++) {
       const k = c.rowTopics[i];
-      if (!(k > previous && k < K)) fail(entry, `counts.rowTopics[${i}] = ${k} must be ascending within action ${w}'s row and below K = ${K}`);
+      if (!(k > previous && k < K))
+        fail(entry, `counts.rowTopics[${i}] = ${k} must be ascending within action ${w}'s row and below K = ${K}`);
       if (!(c.rowCounts[i] > 0)) fail(entry, `counts.rowCounts[${i}] = ${c.rowCounts[i]} must be > 0`);
       previous = k;
     }
@@ -152,8 +187,16 @@ export function requireCounts(entry: string, counts: unknown, V: number, K: numb
 }
 
 /** The arrays of AliasTables over V actions, K topics and nnz entries, named `name`.sparseProb and so on. */
-export function requireAliasShapes(entry: string, name: string, tables: unknown, V: number, K: number, nnz: number): AliasTables {
-  if (typeof tables !== 'object' || tables === null) fail(entry, `${name} must be an AliasTables object, got ${describe(tables)}`);
+export function requireAliasShapes(
+  entry: string,
+  name: string,
+  tables: unknown,
+  V: number,
+  K: number,
+  nnz: number,
+): AliasTables {
+  if (typeof tables !== 'object' || tables === null)
+    fail(entry, `${name} must be an AliasTables object, got ${describe(tables)}`);
   const a = tables as AliasTables;
   requireArray(entry, `${name}.sparseProb`, a.sparseProb, Float32Array, nnz, true);
   requireArray(entry, `${name}.sparseAlias`, a.sparseAlias, Int32Array, nnz, true);
@@ -165,22 +208,37 @@ export function requireAliasShapes(entry: string, name: string, tables: unknown,
 }
 
 /** Alias tables to sample from: their shapes, topic ids and masses. */
-export function requireAlias(entry: string, alias: unknown, V: number, K: number, nnz: number,
-  checks?: ContentChecks): void {
+export function requireAlias(
+  entry: string,
+  alias: unknown,
+  V: number,
+  K: number,
+  nnz: number,
+  checks?: ContentChecks,
+): void {
   const a = requireAliasShapes(entry, 'alias', alias, V, K, nnz);
   requireIds(entry, 'alias.sparseAlias', a.sparseAlias, K, checks, nnz);
   requireIds(entry, 'alias.denseAlias', a.denseAlias, K, checks);
   if (checks?.finiteNonNegative(a.sparseMass) !== true) {
     for (let w = 0; w < V; w++) {
-      if (!(a.sparseMass[w] >= 0 && Number.isFinite(a.sparseMass[w]))) fail(entry, `alias.sparseMass[${w}] = ${a.sparseMass[w]} must be finite and >= 0`);
+      if (!(a.sparseMass[w] >= 0 && Number.isFinite(a.sparseMass[w])))
+        fail(entry, `alias.sparseMass[${w}] = ${a.sparseMass[w]} must be finite and >= 0`);
     }
   }
-  if (!(a.denseMass[0] > 0 && Number.isFinite(a.denseMass[0]))) fail(entry, `alias.denseMass[0] = ${a.denseMass[0]} must be finite and > 0: rebuild with buildAlias`);
+  if (!(a.denseMass[0] > 0 && Number.isFinite(a.denseMass[0])))
+    fail(entry, `alias.denseMass[0] = ${a.denseMass[0]} must be finite and > 0: rebuild with buildAlias`);
 }
 
 /** CellWeights with `rows` input symbols and K outputs (weights.hidden already checked by limits.ts). Returns H. */
-export function requireWeights(entry: string, weights: unknown, rows: number, K: number | undefined, what: string): number {
-  if (typeof weights !== 'object' || weights === null) fail(entry, `weights are required (${what}), got ${describe(weights)}`);
+export function requireWeights(
+  entry: string,
+  weights: unknown,
+  rows: number,
+  K: number | undefined,
+  what: string,
+): number {
+  if (typeof weights !== 'object' || weights === null)
+    fail(entry, `weights are required (${what}), got ${describe(weights)}`);
   const w = weights as CellWeights;
   const H = w.hidden;
   requireArray(entry, 'weights.inputTable', w.inputTable, Float32Array, rows * 4 * H);
@@ -202,7 +260,10 @@ export function requireTransitions(entry: string, transitions: unknown, K: numbe
   const table = transitions as Float64Array;
   for (let i = 0; i < table.length; i++) {
     if (!(table[i] > 0) || !Number.isFinite(table[i])) {
-      fail(entry, `transitions[${i}] = ${table[i]} must be finite and > 0: smooth the transition counts before normalising them`);
+      fail(
+        entry,
+        `transitions[${i}] = ${table[i]} must be finite and > 0: smooth the transition counts before normalising them`,
+      );
     }
   }
 }
@@ -222,8 +283,10 @@ export function wordIndexProblem(tokens: Int32Array, wordOffsets: Int32Array, wo
     for (let i = wordOffsets[w]; i < wordOffsets[w + 1]; i++) {
       const position = wordTokens[i];
       if (tokens[position] !== w) {
-        return `wordTokens [${i}] is position ${position} whose action is ${tokens[position]}, not ${w}: group the ` +
-          'token positions by action (wordOffsets[w] .. wordOffsets[w+1] hold action w)';
+        return (
+          `wordTokens [${i}] is position ${position} whose action is ${tokens[position]}, not ${w}: group the ` +
+          'token positions by action (wordOffsets[w] .. wordOffsets[w+1] hold action w)'
+        );
       }
     }
   }

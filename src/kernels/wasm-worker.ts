@@ -37,7 +37,8 @@ function join(message: SyncMessage): void {
   const g = message.sync;
   // a worker that cannot see the job's memory stays out: the caller runs the chunks
   if (!viewCovers(message.memoryBytes)) return;
-  if (Atomics.compareExchange(states, message.worker, SYNC_STATE.open(g), SYNC_STATE.joined(g)) !== SYNC_STATE.open(g)) return;
+  if (Atomics.compareExchange(states, message.worker, SYNC_STATE.open(g), SYNC_STATE.joined(g)) !== SYNC_STATE.open(g))
+    return;
   try {
     drainChunks(exports, memory, message, message.scratch);
   } catch {

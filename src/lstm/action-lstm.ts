@@ -28,8 +28,13 @@ export interface ActionSequences {
 }
 
 export function actionLstmShape(vocabularySize: number, hidden: number, embedding: number): NetworkShape {
-  for (const [name, value] of [['vocabularySize', vocabularySize], ['hidden', hidden], ['embedding', embedding]] as const) {
-    if (!Number.isInteger(value) || value < 1) throw new RangeError(`action LSTM: ${name} must be a positive integer, got ${value}`);
+  for (const [name, value] of [
+    ['vocabularySize', vocabularySize],
+    ['hidden', hidden],
+    ['embedding', embedding],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1)
+      throw new RangeError(`action LSTM: ${name} must be a positive integer, got ${value}`);
   }
   return { inputSymbols: vocabularySize + 1, embedding, hidden, outputs: vocabularySize };
 }
@@ -43,7 +48,9 @@ export class ActionLstm extends LstmModel {
   }
 
   /** train as a next-action model on `tokenBudget` tokens */
-  train(args: ActionSequences & { tokenBudget: number; bptt: number; batch: number; signal?: AbortSignal }): Promise<TrainResult> {
+  train(
+    args: ActionSequences & { tokenBudget: number; bptt: number; batch: number; signal?: AbortSignal },
+  ): Promise<TrainResult> {
     const { tokens, ...rest } = args;
     return this.model.train({ ...rest, inputs: tokens, targets: tokens });
   }
@@ -53,8 +60,9 @@ export class ActionLstm extends LstmModel {
    * global token positions), also the log-probabilities of every action there: scores [P][V] (rank them for
    * next-action prediction; position t's row conditions on the tokens before t only).
    */
-  evaluate(sequences: ActionSequences & { positions?: Int32Array; batch?: number; window?: number; signal?: AbortSignal }):
-    Promise<EvaluateResult> {
+  evaluate(
+    sequences: ActionSequences & { positions?: Int32Array; batch?: number; window?: number; signal?: AbortSignal },
+  ): Promise<EvaluateResult> {
     const { tokens, ...rest } = sequences;
     return this.model.evaluate({ ...rest, inputs: tokens, targets: tokens });
   }
@@ -64,7 +72,10 @@ export class ActionLstm extends LstmModel {
   }
 
   /** next-action log-probabilities [P][V] at the given sorted positions */
-  async nextActionScores(sequences: ActionSequences & { signal?: AbortSignal }, positions: Int32Array): Promise<Float32Array> {
+  async nextActionScores(
+    sequences: ActionSequences & { signal?: AbortSignal },
+    positions: Int32Array,
+  ): Promise<Float32Array> {
     return (await this.evaluate({ ...sequences, positions })).scores;
   }
 }

@@ -10,11 +10,23 @@ import { initialParameters } from './network.js';
 import type { TrainingWindow } from './sequence-windows.js';
 import { topicLstmShape, type TopicLstmEngine, type TopicLstmOptions } from './topic-lstm.js';
 import {
-  checkTrainArgs, checkTrainerState, trainOnBudget, TrainingStream, type TrainArgs, type TrainerState, type TrainResult,
+  checkTrainArgs,
+  checkTrainerState,
+  trainOnBudget,
+  TrainingStream,
+  type TrainArgs,
+  type TrainerState,
+  type TrainResult,
 } from './training-stream.js';
 import {
-  packParameters, parameterCount, toCellWeights, unpackParameters, validateParameters, validateShape,
-  type LstmParameters, type NetworkShape,
+  packParameters,
+  parameterCount,
+  toCellWeights,
+  unpackParameters,
+  validateParameters,
+  validateShape,
+  type LstmParameters,
+  type NetworkShape,
 } from './weights.js';
 
 export interface KernelTrainerOptions {
@@ -57,8 +69,14 @@ export class KernelSequenceTrainer {
   private cell: Float32Array | null = null;
   private readonly stream: TrainingStream;
   /** the window group of a call: inputs, targets [G][L][B]; losses [G] (reallocated when G, L or B change) */
-  private group: { windows: number; steps: number; lanes: number; inputs: Int32Array; targets: Int32Array;
-    losses: Float64Array } | null = null;
+  private group: {
+    windows: number;
+    steps: number;
+    lanes: number;
+    inputs: Int32Array;
+    targets: Int32Array;
+    losses: Float64Array;
+  } | null = null;
 
   constructor(options: KernelTrainerOptions) {
     validateShape(options.shape);
@@ -67,7 +85,8 @@ export class KernelSequenceTrainer {
     }
     if (!Number.isInteger(options.seed)) throw new RangeError(`LSTM seed must be an integer, got ${options.seed}`);
     const threads = options.threads ?? 0;
-    if (!Number.isInteger(threads) || threads < 0) throw new RangeError(`LSTM threads must be a whole number >= 0, got ${threads}`);
+    if (!Number.isInteger(threads) || threads < 0)
+      throw new RangeError(`LSTM threads must be a whole number >= 0, got ${threads}`);
     this.kernel = options.kernel;
     this.shape = { ...options.shape };
     this.learningRate = options.learningRate;
@@ -111,12 +130,21 @@ export class KernelSequenceTrainer {
       }
       const whole = count === group.windows;
       await this.kernel.lstmTrain({
-        shape: this.shape, inputPath, lanes: B, steps: bptt, windows: count,
+        shape: this.shape,
+        inputPath,
+        lanes: B,
+        steps: bptt,
+        windows: count,
         inputs: whole ? group.inputs : group.inputs.subarray(0, count * bptt * B),
         targets: whole ? group.targets : group.targets.subarray(0, count * bptt * B),
-        parameters: this.parameters, moments: this.moments, adam: this.adam, hiddenState: this.hidden!,
-        cellState: this.cell!, learningRate: this.learningRate,
-        losses: whole ? group.losses : group.losses.subarray(0, count), threads: this.threads,
+        parameters: this.parameters,
+        moments: this.moments,
+        adam: this.adam,
+        hiddenState: this.hidden!,
+        cellState: this.cell!,
+        learningRate: this.learningRate,
+        losses: whole ? group.losses : group.losses.subarray(0, count),
+        threads: this.threads,
       });
       let lossSum = 0;
       for (let w = 0; w < count; w++) lossSum += group.losses[w]! * windowTokens[w]!;
@@ -163,10 +191,16 @@ export class KernelSequenceTrainer {
       adam,
       adamMoments: adam === null ? new Float32Array(0) : this.moments.slice(),
       schedulersCreated: this.stream.schedulersCreated,
-      scheduler: position === null ? null : {
-        offsets: position.offsets, batch: position.batch, ...position.state,
-        hidden: this.hidden!.slice(), cell: this.cell!.slice(),
-      },
+      scheduler:
+        position === null
+          ? null
+          : {
+              offsets: position.offsets,
+              batch: position.batch,
+              ...position.state,
+              hidden: this.hidden!.slice(),
+              cell: this.cell!.slice(),
+            },
     };
   }
 
@@ -196,18 +230,27 @@ export class KernelSequenceTrainer {
     const { inputSymbols, embedding, hidden, outputs } = parameters.shape;
     const s = this.shape;
     if (inputSymbols !== s.inputSymbols || embedding !== s.embedding || hidden !== s.hidden || outputs !== s.outputs) {
-      throw new RangeError(`LSTM weights are for R=${inputSymbols} E=${embedding} H=${hidden} O=${outputs} but the ` +
-        `model has R=${s.inputSymbols} E=${s.embedding} H=${s.hidden} O=${s.outputs}: load weights saved with the same sizes`);
+      throw new RangeError(
+        `LSTM weights are for R=${inputSymbols} E=${embedding} H=${hidden} O=${outputs} but the ` +
+          `model has R=${s.inputSymbols} E=${s.embedding} H=${s.hidden} O=${s.outputs}: load weights saved with the same sizes`,
+      );
     }
     this.parameters.set(packParameters(parameters));
   }
 
   private groupFor(windows: number, steps: number, lanes: number): NonNullable<KernelSequenceTrainer['group']> {
     const current = this.group;
-    if (current !== null && current.windows === windows && current.steps === steps && current.lanes === lanes) return current;
+    if (current !== null && current.windows === windows && current.steps === steps && current.lanes === lanes)
+      return current;
     const size = windows * steps * lanes;
-    this.group = { windows, steps, lanes, inputs: this.kernel.allocInt32(size), targets: this.kernel.allocInt32(size),
-      losses: this.kernel.allocFloat64(windows) };
+    this.group = {
+      windows,
+      steps,
+      lanes,
+      inputs: this.kernel.allocInt32(size),
+      targets: this.kernel.allocInt32(size),
+      losses: this.kernel.allocFloat64(windows),
+    };
     return this.group;
   }
 
@@ -240,7 +283,13 @@ export class KernelTopicLstm extends KernelSequenceTrainer implements TopicLstmE
   constructor(options: KernelTopicLstmOptions) {
     super({
       kernel: options.kernel,
-      shape: topicLstmShape(options.variant, options.numTopics, options.vocabularySize, options.hidden, options.embedding),
+      shape: topicLstmShape(
+        options.variant,
+        options.numTopics,
+        options.vocabularySize,
+        options.hidden,
+        options.embedding,
+      ),
       learningRate: options.learningRate,
       seed: options.seed,
       ...(options.parameters === undefined ? {} : { parameters: options.parameters }),

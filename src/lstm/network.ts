@@ -8,8 +8,13 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from './tf-backend.js';
 import { SeededRandom } from './seeded-random.js';
 import {
-  PARAMETER_ORDER, parameterShapes, validateParameters, validateShape,
-  type LstmParameters, type NetworkShape, type ParameterName,
+  PARAMETER_ORDER,
+  parameterShapes,
+  validateParameters,
+  validateShape,
+  type LstmParameters,
+  type NetworkShape,
+  type ParameterName,
 } from './weights.js';
 
 type Tensor = tfTypes.Tensor;
@@ -75,7 +80,7 @@ export function assignVariables(tf: Tf, variables: NetworkVariables, parameters:
 
 export async function readVariables(variables: NetworkVariables, shape: NetworkShape): Promise<LstmParameters> {
   const out: Partial<Record<ParameterName, Float32Array>> = {};
-  for (const name of PARAMETER_ORDER) out[name] = Float32Array.from(await variables[name].data() as Float32Array);
+  for (const name of PARAMETER_ORDER) out[name] = Float32Array.from((await variables[name].data()) as Float32Array);
   return { shape: { ...shape }, ...(out as Record<ParameterName, Float32Array>) };
 }
 
@@ -99,8 +104,13 @@ export function gatherRows(tf: Tf, table: Tensor2D, indices: tfTypes.Tensor1D): 
  * g = gateInputs + h · recurrentKernel; i, f, cand, o = split(g); c' = sig(f) c + sig(i) tanh(cand);
  * h' = sig(o) tanh(c').
  */
-export function cellStep(tf: Tf, recurrentKernel: Tensor2D, gateInputs: Tensor2D, h: Tensor2D, c: Tensor2D):
-  { h: Tensor2D; c: Tensor2D } {
+export function cellStep(
+  tf: Tf,
+  recurrentKernel: Tensor2D,
+  gateInputs: Tensor2D,
+  h: Tensor2D,
+  c: Tensor2D,
+): { h: Tensor2D; c: Tensor2D } {
   const gates = tf.add(gateInputs, tf.matMul(h, recurrentKernel)) as Tensor2D;
   const [i, f, candidate, o] = tf.split(gates, 4, 1) as Tensor2D[];
   const cNext = tf.add(tf.mul(tf.sigmoid(f!), c), tf.mul(tf.sigmoid(i!), tf.tanh(candidate!))) as Tensor2D;
@@ -139,17 +149,26 @@ export function chooseInputPath(shape: NetworkShape, lanes: number): InputPath {
  * Runs the network over one window from states (h, c) [B][H]. Returns the hidden state after every step,
  * concatenated time-major [L*B][H], and the final states. Call inside tidy / a gradient scope.
  */
-export function forwardWindow(tf: Tf, variables: NetworkVariables, shape: NetworkShape, window: WindowData,
-  h0: Tensor2D, c0: Tensor2D, path: InputPath = chooseInputPath(shape, window.lanes),
-  recordCells = false): { hiddenStates: Tensor2D; cellStates: Tensor2D | null; h: Tensor2D; c: Tensor2D } {
+export function forwardWindow(
+  tf: Tf,
+  variables: NetworkVariables,
+  shape: NetworkShape,
+  window: WindowData,
+  h0: Tensor2D,
+  c0: Tensor2D,
+  path: InputPath = chooseInputPath(shape, window.lanes),
+  recordCells = false,
+): { hiddenStates: Tensor2D; cellStates: Tensor2D | null; h: Tensor2D; c: Tensor2D } {
   const { lanes: B, steps: L } = window;
   const G = 4 * shape.hidden;
   const recurrentKernel = variables.recurrentKernel as Tensor2D;
   let stepInputs: Tensor2D[];
   const allInputs = tf.tensor1d(window.inputs, 'int32');
   if (path === 'table') {
-    const table = tf.add(tf.matMul(variables.embedding as Tensor2D, variables.inputKernel as Tensor2D),
-      variables.gateBias) as Tensor2D;
+    const table = tf.add(
+      tf.matMul(variables.embedding as Tensor2D, variables.inputKernel as Tensor2D),
+      variables.gateBias,
+    ) as Tensor2D;
     const perStep = tf.unstack(tf.reshape(allInputs, [L, B])) as tfTypes.Tensor1D[];
     stepInputs = perStep.map((indices) => gatherRows(tf, table, indices));
   } else {
@@ -158,7 +177,7 @@ export function forwardWindow(tf: Tf, variables: NetworkVariables, shape: Networ
     stepInputs = tf.unstack(tf.reshape(products, [L, B, G])) as Tensor2D[];
   }
   const keep = window.stepHasReset.some((v) => v !== 0) ? tf.tensor2d(window.keep, [L * B, 1]) : null;
-  const keepPerStep = keep === null ? null : tf.unstack(tf.reshape(keep, [L, B, 1])) as Tensor2D[];
+  const keepPerStep = keep === null ? null : (tf.unstack(tf.reshape(keep, [L, B, 1])) as Tensor2D[]);
   let h = h0;
   let c = c0;
   const hiddenStates: Tensor2D[] = [];

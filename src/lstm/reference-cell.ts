@@ -18,9 +18,12 @@ export interface ReferenceStates {
 export function referenceSteps(weights: CellWeights, inputs: Int32Array): ReferenceStates {
   const H = weights.hidden;
   const G = 4 * H;
-  if (!Number.isInteger(H) || H < 1) throw new RangeError(`referenceSteps: hidden must be a positive integer, got ${H}`);
+  if (!Number.isInteger(H) || H < 1)
+    throw new RangeError(`referenceSteps: hidden must be a positive integer, got ${H}`);
   if (weights.inputTable.length % G !== 0) {
-    throw new RangeError(`referenceSteps: inputTable length ${weights.inputTable.length} is not a multiple of 4H = ${G}`);
+    throw new RangeError(
+      `referenceSteps: inputTable length ${weights.inputTable.length} is not a multiple of 4H = ${G}`,
+    );
   }
   if (weights.recurrent.length !== G * H || weights.gateBias.length !== G) {
     throw new RangeError(`referenceSteps: recurrent must be [4H][H] = ${G * H} and gateBias [4H] = ${G} values`);

@@ -20,7 +20,9 @@ export class SeededRandom {
   /** continues the stream from a state read with `state32` */
   static fromState(state: number): SeededRandom {
     if (!Number.isInteger(state) || state < 0 || state > 0xffffffff) {
-      throw new RangeError(`SeededRandom.fromState: the state must be a uint32, got ${state}; pass a value read from state32`);
+      throw new RangeError(
+        `SeededRandom.fromState: the state must be a uint32, got ${state}; pass a value read from state32`,
+      );
     }
     const random = new SeededRandom(0);
     random.state = state >>> 0;

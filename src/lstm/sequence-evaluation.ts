@@ -43,7 +43,10 @@ export interface EvaluateResult {
 const EVALUATION_WINDOW_FLOATS = 4 << 20;
 
 /** h and c [steps][H] after every step from the zero state, through the same TF.js ops as training. */
-export async function forwardStates(network: ForwardNetwork, inputs: Int32Array): Promise<{ hidden: Float32Array; cell: Float32Array }> {
+export async function forwardStates(
+  network: ForwardNetwork,
+  inputs: Int32Array,
+): Promise<{ hidden: Float32Array; cell: Float32Array }> {
   const { tf, variables, shape } = network;
   for (let t = 0; t < inputs.length; t++) {
     if (inputs[t]! < 0 || inputs[t]! >= shape.inputSymbols) {
@@ -53,11 +56,23 @@ export async function forwardStates(network: ForwardNetwork, inputs: Int32Array)
   const H = shape.hidden;
   if (inputs.length === 0) return { hidden: new Float32Array(0), cell: new Float32Array(0) };
   const window: WindowData = {
-    lanes: 1, steps: inputs.length, inputs, keep: new Float32Array(inputs.length).fill(1),
+    lanes: 1,
+    steps: inputs.length,
+    inputs,
+    keep: new Float32Array(inputs.length).fill(1),
     stepHasReset: new Uint8Array(inputs.length),
   };
   const [hidden, cell] = tf.tidy(() => {
-    const forward = forwardWindow(tf, variables, shape, window, tf.zeros([1, H]), tf.zeros([1, H]), network.inputPath, true);
+    const forward = forwardWindow(
+      tf,
+      variables,
+      shape,
+      window,
+      tf.zeros([1, H]),
+      tf.zeros([1, H]),
+      network.inputPath,
+      true,
+    );
     return [forward.hiddenStates, forward.cellStates!];
   });
   const result = { hidden: (await hidden!.data()) as Float32Array, cell: (await cell!.data()) as Float32Array };
@@ -72,14 +87,17 @@ export async function evaluateSequences(network: ForwardNetwork, args: EvaluateA
   validateSequenceData(args, shape.inputSymbols, shape.outputs, 'LSTM evaluate');
   const lanes = args.batch ?? 64;
   // a window holds [B*L][O] log-probabilities: keep it near 4M floats for a large softmax (V-way baseline)
-  const steps = args.window ?? Math.max(1, Math.min(64, Math.floor(EVALUATION_WINDOW_FLOATS / (lanes * shape.outputs))));
+  const steps =
+    args.window ?? Math.max(1, Math.min(64, Math.floor(EVALUATION_WINDOW_FLOATS / (lanes * shape.outputs))));
   if (!Number.isInteger(lanes) || lanes < 1 || !Number.isInteger(steps) || steps < 1) {
     throw new RangeError(`LSTM evaluate: batch and window must be positive integers, got ${lanes} and ${steps}`);
   }
   const positions = args.positions ?? new Int32Array(0);
   for (let p = 0; p < positions.length; p++) {
     if (positions[p]! < 0 || positions[p]! >= args.targets.length || (p > 0 && positions[p]! <= positions[p - 1]!)) {
-      throw new RangeError(`LSTM evaluate: positions must be strictly increasing token positions below ${args.targets.length}`);
+      throw new RangeError(
+        `LSTM evaluate: positions must be strictly increasing token positions below ${args.targets.length}`,
+      );
     }
   }
   const O = shape.outputs;
@@ -113,7 +131,10 @@ export async function evaluateSequences(network: ForwardNetwork, args: EvaluateA
         const logProbabilities = tf.logSoftmax(outputLogits(tf, variables, forward.hiddenStates));
         const flatIndex = new Int32Array(window.targets.length);
         for (let n = 0; n < flatIndex.length; n++) flatIndex[n] = n * O + window.targets[n]!;
-        const pickedValues = tf.gather(tf.reshape(logProbabilities, [flatIndex.length * O]), tf.tensor1d(flatIndex, 'int32'));
+        const pickedValues = tf.gather(
+          tf.reshape(logProbabilities, [flatIndex.length * O]),
+          tf.tensor1d(flatIndex, 'int32'),
+        );
         const selectedRows = rows.length > 0 ? tf.gather(logProbabilities, tf.tensor1d(rows, 'int32')) : tf.zeros([0]);
         return [pickedValues, selectedRows, forward.h, forward.c];
       });

@@ -8,15 +8,40 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import { ensureTf, type TfBackendChoice, type TfRuntime, type Tf } from './tf-backend.js';
 import {
-  assignVariables, createVariables, forwardWindow, gatherRows, initialParameters, outputLogits, readVariables,
-  type InputPath, type NetworkVariables,
+  assignVariables,
+  createVariables,
+  forwardWindow,
+  gatherRows,
+  initialParameters,
+  outputLogits,
+  readVariables,
+  type InputPath,
+  type NetworkVariables,
 } from './network.js';
-import { validateSequenceData, WindowScheduler, type SequenceData, type TrainingWindow } from './sequence-windows.js';
-import { evaluateSequences, forwardStates, type EvaluateArgs, type EvaluateResult, type ForwardNetwork } from './sequence-evaluation.js';
+import type { TrainingWindow } from './sequence-windows.js';
 import {
-  checkTrainArgs, checkTrainerState, trainOnBudget, TrainingStream, type TrainArgs, type TrainerState, type TrainResult,
+  evaluateSequences,
+  forwardStates,
+  type EvaluateArgs,
+  type EvaluateResult,
+  type ForwardNetwork,
+} from './sequence-evaluation.js';
+import {
+  checkTrainArgs,
+  checkTrainerState,
+  trainOnBudget,
+  TrainingStream,
+  type TrainArgs,
+  type TrainerState,
+  type TrainResult,
 } from './training-stream.js';
-import { parameterCount, validateParameters, validateShape, type LstmParameters, type NetworkShape } from './weights.js';
+import {
+  parameterCount,
+  validateParameters,
+  validateShape,
+  type LstmParameters,
+  type NetworkShape,
+} from './weights.js';
 
 export type { TrainArgs, TrainerState, TrainResult } from './training-stream.js';
 
@@ -43,10 +68,16 @@ interface AdamPowers {
 
 function adamPowers(optimizer: tfTypes.Optimizer): AdamPowers {
   const powers = optimizer as unknown as Partial<AdamPowers>;
-  if (!(powers.accBeta1 instanceof Object) || !(powers.accBeta2 instanceof Object) ||
-    typeof powers.accBeta1.assign !== 'function' || typeof powers.accBeta2.assign !== 'function') {
-    throw new Error('TF.js AdamOptimizer has no accBeta1/accBeta2 variables (a TF.js version other than 4.x?): ' +
-      'the optimizer state cannot be saved or restored exactly; use the TF.js version in package.json');
+  if (
+    !(powers.accBeta1 instanceof Object) ||
+    !(powers.accBeta2 instanceof Object) ||
+    typeof powers.accBeta1.assign !== 'function' ||
+    typeof powers.accBeta2.assign !== 'function'
+  ) {
+    throw new Error(
+      'TF.js AdamOptimizer has no accBeta1/accBeta2 variables (a TF.js version other than 4.x?): ' +
+        'the optimizer state cannot be saved or restored exactly; use the TF.js version in package.json',
+    );
   }
   return powers as AdamPowers;
 }
@@ -102,19 +133,30 @@ export class SequenceModel {
     }
     if (scheduler.sequences === 0) throw new RangeError('LSTM train: the corpus has no tokens to train on');
     const tf = this.tf;
-    const optimizer = this.optimizer ??= tf.train.adam(this.learningRate);
+    const optimizer = (this.optimizer ??= tf.train.adam(this.learningRate));
     const variableList = Object.values(this.variables);
     return trainOnBudget(args, started, async () => {
       const window = scheduler.next(args.bptt);
       let nextHidden: Tensor2D | null = null;
       let nextCell: Tensor2D | null = null;
-      const loss = optimizer.minimize(() => {
-        const forward = forwardWindow(tf, this.variables, this.shape, window, this.hidden!, this.cell!,
-          this.inputPath ?? undefined);
-        nextHidden = tf.keep(forward.h);
-        nextCell = tf.keep(forward.c);
-        return this.windowLoss(window, forward.hiddenStates);
-      }, true, variableList);
+      const loss = optimizer.minimize(
+        () => {
+          const forward = forwardWindow(
+            tf,
+            this.variables,
+            this.shape,
+            window,
+            this.hidden!,
+            this.cell!,
+            this.inputPath ?? undefined,
+          );
+          nextHidden = tf.keep(forward.h);
+          nextCell = tf.keep(forward.c);
+          return this.windowLoss(window, forward.hiddenStates);
+        },
+        true,
+        variableList,
+      );
       this.replaceState(nextHidden!, nextCell!);
       const value = (await loss!.data())[0]!;
       loss!.dispose();
@@ -215,16 +257,25 @@ export class SequenceModel {
           adamMoments.set(values, at);
           at += values.length;
         }
-        if (at !== adamMoments.length) throw new Error(`Adam's moments hold ${at} values, expected ${adamMoments.length}`);
+        if (at !== adamMoments.length)
+          throw new Error(`Adam's moments hold ${at} values, expected ${adamMoments.length}`);
       } else if (moments.length !== 0) {
-        throw new Error(`Adam holds ${moments.length} moments for ${variableList.length} variables: cannot save its state`);
+        throw new Error(
+          `Adam holds ${moments.length} moments for ${variableList.length} variables: cannot save its state`,
+        );
       }
     }
     const position = this.stream.position();
-    const scheduler: TrainerState['scheduler'] = position === null ? null : {
-      offsets: position.offsets, batch: position.batch, ...position.state,
-      hidden: (await this.hidden!.data() as Float32Array).slice(), cell: (await this.cell!.data() as Float32Array).slice(),
-    };
+    const scheduler: TrainerState['scheduler'] =
+      position === null
+        ? null
+        : {
+            offsets: position.offsets,
+            batch: position.batch,
+            ...position.state,
+            hidden: ((await this.hidden!.data()) as Float32Array).slice(),
+            cell: ((await this.cell!.data()) as Float32Array).slice(),
+          };
     return { adam, adamMoments, schedulersCreated: this.stream.schedulersCreated, scheduler };
   }
 
@@ -242,12 +293,17 @@ export class SequenceModel {
     this.optimizer = tf.train.adam(this.learningRate);
     if (state.adam !== null) {
       const variableList = Object.values(this.variables);
-      const named: Array<{ name: string; tensor: tfTypes.Tensor }> = [{ name: 'iter', tensor: tf.scalar(state.adam.steps, 'int32') }];
+      const named: Array<{ name: string; tensor: tfTypes.Tensor }> = [
+        { name: 'iter', tensor: tf.scalar(state.adam.steps, 'int32') },
+      ];
       for (const kind of ['m', 'v'] as const) {
         let at = kind === 'm' ? 0 : P;
         for (const variable of variableList) {
           const size = variable.size;
-          named.push({ name: `${variable.name}/${kind}`, tensor: tf.tensor(state.adamMoments.subarray(at, at + size), variable.shape, 'float32') });
+          named.push({
+            name: `${variable.name}/${kind}`,
+            tensor: tf.tensor(state.adamMoments.subarray(at, at + size), variable.shape, 'float32'),
+          });
           at += size;
         }
       }
@@ -263,7 +319,10 @@ export class SequenceModel {
     this.stream.restore(state);
     if (state.scheduler !== null) {
       const B = state.scheduler.lanes.length / 2;
-      this.replaceState(tf.tensor2d(state.scheduler.hidden, [B, H], 'float32'), tf.tensor2d(state.scheduler.cell, [B, H], 'float32'));
+      this.replaceState(
+        tf.tensor2d(state.scheduler.hidden, [B, H], 'float32'),
+        tf.tensor2d(state.scheduler.cell, [B, H], 'float32'),
+      );
     } else {
       this.replaceState(null, null);
     }
@@ -283,8 +342,15 @@ export class SequenceModel {
 }
 
 function checkSameShape(a: NetworkShape, b: NetworkShape): void {
-  if (a.inputSymbols !== b.inputSymbols || a.embedding !== b.embedding || a.hidden !== b.hidden || a.outputs !== b.outputs) {
-    throw new RangeError(`LSTM weights are for R=${a.inputSymbols} E=${a.embedding} H=${a.hidden} O=${a.outputs} but the ` +
-      `model has R=${b.inputSymbols} E=${b.embedding} H=${b.hidden} O=${b.outputs}: load weights saved with the same sizes`);
+  if (
+    a.inputSymbols !== b.inputSymbols ||
+    a.embedding !== b.embedding ||
+    a.hidden !== b.hidden ||
+    a.outputs !== b.outputs
+  ) {
+    throw new RangeError(
+      `LSTM weights are for R=${a.inputSymbols} E=${a.embedding} H=${a.hidden} O=${a.outputs} but the ` +
+        `model has R=${b.inputSymbols} E=${b.embedding} H=${b.hidden} O=${b.outputs}: load weights saved with the same sizes`,
+    );
   }
 }

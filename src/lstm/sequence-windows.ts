@@ -37,7 +37,9 @@ export function validateSequenceData(data: SequenceData, inputSymbols: number, o
     throw new TypeError(`${what}: inputs, targets and offsets must be Int32Arrays`);
   }
   if (inputs.length !== targets.length) {
-    throw new RangeError(`${what}: inputs has ${inputs.length} tokens but targets has ${targets.length}: they must align`);
+    throw new RangeError(
+      `${what}: inputs has ${inputs.length} tokens but targets has ${targets.length}: they must align`,
+    );
   }
   if (offsets.length < 1 || offsets[0] !== 0 || offsets[offsets.length - 1] !== targets.length) {
     throw new RangeError(`${what}: offsets must start at 0 and end at the token count ${targets.length}`);
@@ -49,7 +51,9 @@ export function validateSequenceData(data: SequenceData, inputSymbols: number, o
   for (let t = 0; t < inputs.length; t++) {
     const x = inputs[t]!;
     if (x < 0 || x >= begin) {
-      throw new RangeError(`${what}: input symbol ${x} at token ${t} is outside 0..${begin - 1} (symbol ${begin} is reserved for the sequence begin)`);
+      throw new RangeError(
+        `${what}: input symbol ${x} at token ${t} is outside 0..${begin - 1} (symbol ${begin} is reserved for the sequence begin)`,
+      );
     }
     const y = targets[t]!;
     if (y < 0 || y >= outputs) throw new RangeError(`${what}: target ${y} at token ${t} is outside 0..${outputs - 1}`);
@@ -86,7 +90,12 @@ export class WindowScheduler {
    * @param lanes B, at most the number of non-empty sequences for training (a lane never waits).
    * @param shuffleSeed training: seed of the rotating cursor; null: evaluation order, each sequence once.
    */
-  constructor(private data: SequenceData, inputSymbols: number, lanes: number, shuffleSeed: number | null) {
+  constructor(
+    private data: SequenceData,
+    inputSymbols: number,
+    lanes: number,
+    shuffleSeed: number | null,
+  ) {
     this.begin = inputSymbols - 1;
     const nonEmpty: number[] = [];
     for (let d = 0; d + 1 < data.offsets.length; d++) if (data.offsets[d + 1]! > data.offsets[d]!) nonEmpty.push(d);
@@ -94,7 +103,8 @@ export class WindowScheduler {
     this.random = shuffleSeed === null ? null : new SeededRandom(shuffleSeed);
     if (this.random !== null) this.random.shuffle(this.order);
     this.cursor = 0;
-    this.lanes = shuffleSeed === null ? Math.max(1, Math.min(lanes, this.order.length)) : Math.min(lanes, this.order.length);
+    this.lanes =
+      shuffleSeed === null ? Math.max(1, Math.min(lanes, this.order.length)) : Math.min(lanes, this.order.length);
     this.laneState = [];
     for (let b = 0; b < this.lanes; b++) this.laneState.push({ sequence: -1, position: -1 });
     for (const lane of this.laneState) this.takeNext(lane);
@@ -102,7 +112,8 @@ export class WindowScheduler {
 
   /** A copy of a training scheduler's position (evaluation schedulers have nothing worth saving). */
   saveState(): SchedulerState {
-    if (this.random === null) throw new Error('WindowScheduler.saveState: only a training scheduler (with a shuffle seed) has a state to save');
+    if (this.random === null)
+      throw new Error('WindowScheduler.saveState: only a training scheduler (with a shuffle seed) has a state to save');
     const lanes = new Int32Array(2 * this.lanes);
     this.laneState.forEach((lane, b) => {
       lanes[2 * b] = lane.sequence;
@@ -118,26 +129,38 @@ export class WindowScheduler {
   static restore(data: SequenceData, inputSymbols: number, state: SchedulerState): WindowScheduler {
     const B = state.lanes.length / 2;
     if (!Number.isInteger(B) || B < 1) {
-      throw new RangeError(`WindowScheduler.restore: lanes must hold a (sequence, position) pair per lane, got ${state.lanes.length} values`);
+      throw new RangeError(
+        `WindowScheduler.restore: lanes must hold a (sequence, position) pair per lane, got ${state.lanes.length} values`,
+      );
     }
     const scheduler = new WindowScheduler(data, inputSymbols, B, 0);
     const { offsets } = data;
     const fail = (why: string): never => {
       throw new RangeError(`WindowScheduler.restore: ${why}; the saved state belongs to another corpus or batch size`);
     };
-    if (scheduler.lanes !== B) fail(`${B} lanes were saved but this corpus has only ${scheduler.lanes} non-empty sequences`);
-    if (state.order.length !== scheduler.order.length) fail(`the order has ${state.order.length} sequences, the corpus ${scheduler.order.length} non-empty ones`);
+    if (scheduler.lanes !== B)
+      fail(`${B} lanes were saved but this corpus has only ${scheduler.lanes} non-empty sequences`);
+    if (state.order.length !== scheduler.order.length)
+      fail(`the order has ${state.order.length} sequences, the corpus ${scheduler.order.length} non-empty ones`);
     const seen = new Uint8Array(offsets.length);
     for (const d of state.order) {
-      if (d < 0 || d + 1 >= offsets.length || offsets[d + 1]! <= offsets[d]! || seen[d] === 1) fail(`sequence ${d} in the order is empty, repeated or out of range`);
+      if (d < 0 || d + 1 >= offsets.length || offsets[d + 1]! <= offsets[d]! || seen[d] === 1)
+        fail(`sequence ${d} in the order is empty, repeated or out of range`);
       seen[d] = 1;
     }
-    if (!Number.isInteger(state.cursor) || state.cursor < 0 || state.cursor > state.order.length) fail(`cursor ${state.cursor} is outside 0..${state.order.length}`);
+    if (!Number.isInteger(state.cursor) || state.cursor < 0 || state.cursor > state.order.length)
+      fail(`cursor ${state.cursor} is outside 0..${state.order.length}`);
     for (let b = 0; b < B; b++) {
       const sequence = state.lanes[2 * b]!;
       const position = state.lanes[2 * b + 1]!;
       const idle = sequence === -1 && position === -1;
-      if (!idle && (sequence < 0 || sequence + 1 >= offsets.length || position < 0 || position >= offsets[sequence + 1]! - offsets[sequence]!)) {
+      if (
+        !idle &&
+        (sequence < 0 ||
+          sequence + 1 >= offsets.length ||
+          position < 0 ||
+          position >= offsets[sequence + 1]! - offsets[sequence]!)
+      ) {
         fail(`lane ${b} is at position ${position} of sequence ${sequence}`);
       }
       scheduler.laneState[b] = { sequence, position };

@@ -50,7 +50,9 @@ export function tfBackendName(): TfBackendName | null {
 export function parseTfBackend(value: string, source: string): TfBackendChoice {
   const v = value.trim().toLowerCase();
   if (v === 'node' || v === 'wasm' || v === 'cpu' || v === 'auto') return v;
-  throw new UsageError(`${source}=${JSON.stringify(value)} is not a TensorFlow.js backend: use node, wasm, cpu or auto`);
+  throw new UsageError(
+    `${source}=${JSON.stringify(value)} is not a TensorFlow.js backend: use node, wasm, cpu or auto`,
+  );
 }
 
 /**
@@ -73,8 +75,8 @@ export function ensureTf(options: TfBackendOptions = {}): Promise<TfRuntime> {
 async function initNow(options: TfBackendOptions): Promise<TfRuntime> {
   if (tf === undefined) tf = await import('@tensorflow/tfjs');
   const fromEnv = process.env.LLA_TF_BACKEND;
-  const choice: TfBackendChoice = options.backend
-    ?? (fromEnv !== undefined && fromEnv !== '' ? parseTfBackend(fromEnv, 'LLA_TF_BACKEND') : 'auto');
+  const choice: TfBackendChoice =
+    options.backend ?? (fromEnv !== undefined && fromEnv !== '' ? parseTfBackend(fromEnv, 'LLA_TF_BACKEND') : 'auto');
   if (!(options.verbose ?? false)) {
     // PROD only gates TF.js's console.warn/console.log calls (the "install tfjs-node" banner and the like).
     tf.env().set('PROD', true);
@@ -82,7 +84,9 @@ async function initNow(options: TfBackendOptions): Promise<TfRuntime> {
   if (choice !== 'auto') {
     const failure = await tryBackend(choice);
     if (failure !== null) {
-      throw new BackendError(`TensorFlow.js backend '${choice}' was forced (by ${options.backend !== undefined ? 'option' : 'LLA_TF_BACKEND'}) but could not start: ${failure}`);
+      throw new BackendError(
+        `TensorFlow.js backend '${choice}' was forced (by ${options.backend !== undefined ? 'option' : 'LLA_TF_BACKEND'}) but could not start: ${failure}`,
+      );
     }
     current = { tf, name: choice, skipped: [] };
     return current;
@@ -133,15 +137,21 @@ async function loadNodeBinding(): Promise<string | null> {
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      return '@tensorflow/tfjs-node is not installed (its install script downloads libtensorflow, which needs ' +
-        'internet access); fix: `npm install @tensorflow/tfjs-node` on a machine with access, or use LLA_TF_BACKEND=wasm';
+      return (
+        '@tensorflow/tfjs-node is not installed (its install script downloads libtensorflow, which needs ' +
+        'internet access); fix: `npm install @tensorflow/tfjs-node` on a machine with access, or use LLA_TF_BACKEND=wasm'
+      );
     }
-    return `@tensorflow/tfjs-node is installed but failed to load (${(error as Error).message}); fix: reinstall it ` +
-      '(`npm rebuild @tensorflow/tfjs-node`) or use LLA_TF_BACKEND=wasm';
+    return (
+      `@tensorflow/tfjs-node is installed but failed to load (${(error as Error).message}); fix: reinstall it ` +
+      '(`npm rebuild @tensorflow/tfjs-node`) or use LLA_TF_BACKEND=wasm'
+    );
   }
   if (tf.findBackend(TF_BACKEND_ID.node) === null) {
-    return '@tensorflow/tfjs-node loaded but registered no \'tensorflow\' backend on this @tensorflow/tfjs ' +
-      `(version ${tf.version.tfjs}): its @tensorflow/tfjs copy differs; fix: install matching versions`;
+    return (
+      "@tensorflow/tfjs-node loaded but registered no 'tensorflow' backend on this @tensorflow/tfjs " +
+      `(version ${tf.version.tfjs}): its @tensorflow/tfjs copy differs; fix: install matching versions`
+    );
   }
   return null;
 }

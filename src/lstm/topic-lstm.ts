@@ -61,13 +61,24 @@ export interface TopicLstmEngine {
   dispose(): void;
 }
 
-export function topicLstmShape(variant: TopicLstmVariant, numTopics: number, vocabularySize: number,
-  hidden: number, embedding: number): NetworkShape {
+export function topicLstmShape(
+  variant: TopicLstmVariant,
+  numTopics: number,
+  vocabularySize: number,
+  hidden: number,
+  embedding: number,
+): NetworkShape {
   if (variant !== 'lla' && variant !== 'word-lla') {
     throw new RangeError(`topic LSTM variant must be 'lla' or 'word-lla', got ${JSON.stringify(variant)}`);
   }
-  for (const [name, value] of [['numTopics', numTopics], ['vocabularySize', vocabularySize], ['hidden', hidden], ['embedding', embedding]] as const) {
-    if (!Number.isInteger(value) || value < 1) throw new RangeError(`topic LSTM: ${name} must be a positive integer, got ${value}`);
+  for (const [name, value] of [
+    ['numTopics', numTopics],
+    ['vocabularySize', vocabularySize],
+    ['hidden', hidden],
+    ['embedding', embedding],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1)
+      throw new RangeError(`topic LSTM: ${name} must be a positive integer, got ${value}`);
   }
   return {
     inputSymbols: (variant === 'lla' ? numTopics : vocabularySize) + 1,
@@ -122,7 +133,13 @@ export class TopicLstm extends LstmModel implements TopicLstmEngine {
 }
 
 export async function createTopicLstm(options: TopicLstmOptions): Promise<TopicLstm> {
-  const shape = topicLstmShape(options.variant, options.numTopics, options.vocabularySize, options.hidden, options.embedding);
+  const shape = topicLstmShape(
+    options.variant,
+    options.numTopics,
+    options.vocabularySize,
+    options.hidden,
+    options.embedding,
+  );
   const model = await SequenceModel.create({
     shape,
     learningRate: options.learningRate,

@@ -30,7 +30,10 @@ const SECTIONS = {
 } as const;
 
 /** Header field and sections to add to a checkpoint. */
-export function trainerStateToCheckpoint(state: TrainerState): { header: TrainerHeader; sections: Record<string, SectionArray> } {
+export function trainerStateToCheckpoint(state: TrainerState): {
+  header: TrainerHeader;
+  sections: Record<string, SectionArray>;
+} {
   const sections: Record<string, SectionArray> = {};
   if (state.adam !== null) sections[SECTIONS.adamMoments] = state.adamMoments;
   let scheduler: TrainerHeader['scheduler'] = null;
@@ -51,15 +54,22 @@ export function trainerStateToCheckpoint(state: TrainerState): { header: Trainer
  * loaded); false when the checkpoint predates it. A state that does not fit this network or corpus is reported
  * as an InputError naming `file`.
  */
-export async function restoreTrainerState(lstm: { setTrainerState(state: TrainerState): Promise<void> }, header: unknown,
-  contents: ModelFileContents, file: string): Promise<boolean> {
+export async function restoreTrainerState(
+  lstm: { setTrainerState(state: TrainerState): Promise<void> },
+  header: unknown,
+  contents: ModelFileContents,
+  file: string,
+): Promise<boolean> {
   const state = trainerStateFromCheckpoint(header, contents, file);
   if (state === null) return false;
   try {
     await lstm.setTrainerState(state);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    throw new InputError(`its LSTM trainer state does not fit this run (${error.message}); delete the checkpoint to start over`, file);
+    throw new InputError(
+      `its LSTM trainer state does not fit this run (${error.message}); delete the checkpoint to start over`,
+      file,
+    );
   }
   return true;
 }
@@ -68,7 +78,11 @@ export async function restoreTrainerState(lstm: { setTrainerState(state: Trainer
  * The trainer state of a checkpoint whose header field `lstmTrainer` is `header`; null for a checkpoint written
  * without it (older lla). Throws an InputError naming `file` when the field or its sections are damaged.
  */
-export function trainerStateFromCheckpoint(header: unknown, contents: ModelFileContents, file: string): TrainerState | null {
+export function trainerStateFromCheckpoint(
+  header: unknown,
+  contents: ModelFileContents,
+  file: string,
+): TrainerState | null {
   if (header === undefined) return null;
   const damaged = (why: string): never => {
     throw new InputError(`its LSTM trainer state is damaged (${why}); delete the checkpoint to start over`, file);
@@ -81,7 +95,12 @@ export function trainerStateFromCheckpoint(header: unknown, contents: ModelFileC
   let adamMoments: Float32Array = new Float32Array(0);
   if (fields.adam !== null) {
     const saved = fields.adam;
-    if (typeof saved !== 'object' || !isCount(saved.steps) || typeof saved.beta1Power !== 'number' || typeof saved.beta2Power !== 'number') {
+    if (
+      typeof saved !== 'object' ||
+      !isCount(saved.steps) ||
+      typeof saved.beta1Power !== 'number' ||
+      typeof saved.beta2Power !== 'number'
+    ) {
       return damaged('adam lacks steps or beta powers');
     }
     adam = { steps: saved.steps, beta1Power: saved.beta1Power, beta2Power: saved.beta2Power };
@@ -94,7 +113,9 @@ export function trainerStateFromCheckpoint(header: unknown, contents: ModelFileC
       return damaged('scheduler lacks batch, cursor or randomState');
     }
     scheduler = {
-      batch: saved.batch, cursor: saved.cursor, randomState: saved.randomState,
+      batch: saved.batch,
+      cursor: saved.cursor,
+      randomState: saved.randomState,
       offsets: requireSection(contents, SECTIONS.offsets, 'int32', file),
       order: requireSection(contents, SECTIONS.order, 'int32', file),
       lanes: requireSection(contents, SECTIONS.lanes, 'int32', file),

@@ -36,7 +36,8 @@ export interface TrainResult {
 export function checkTrainArgs(args: TrainArgs, shape: NetworkShape): void {
   for (const name of ['tokenBudget', 'bptt', 'batch'] as const) {
     const value = args[name];
-    if (!Number.isInteger(value) || value < 1) throw new RangeError(`LSTM train: ${name} must be a positive integer, got ${value}`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new RangeError(`LSTM train: ${name} must be a positive integer, got ${value}`);
   }
   validateSequenceData(args, shape.inputSymbols, shape.outputs, 'LSTM train');
 }
@@ -46,8 +47,11 @@ export function checkTrainArgs(args: TrainArgs, shape: NetworkShape): void {
  * the next window or windows and reports their tokens and summed loss (loss x tokens). `started`: performance.now()
  * when the call began.
  */
-export async function trainOnBudget(args: TrainArgs, started: number,
-  step: (tokensSoFar: number) => Promise<{ tokens: number; lossSum: number; windows: number }>): Promise<TrainResult> {
+export async function trainOnBudget(
+  args: TrainArgs,
+  started: number,
+  step: (tokensSoFar: number) => Promise<{ tokens: number; lossSum: number; windows: number }>,
+): Promise<TrainResult> {
   let tokens = 0;
   let lossSum = 0;
   let windows = 0;
@@ -62,8 +66,13 @@ export async function trainOnBudget(args: TrainArgs, started: number,
     lossSum += done.lossSum;
     windows += done.windows;
   }
-  return { meanLoss: tokens > 0 ? lossSum / tokens : Number.NaN, tokens, seconds: (performance.now() - started) / 1000,
-    windows, interrupted };
+  return {
+    meanLoss: tokens > 0 ? lossSum / tokens : Number.NaN,
+    tokens,
+    seconds: (performance.now() - started) / 1000,
+    windows,
+    interrupted,
+  };
 }
 
 /**
@@ -113,7 +122,10 @@ export class TrainingStream {
   /** a restored position, taken up by the next call when its corpus has these offsets and this batch */
   private pending: StreamPosition | null = null;
 
-  constructor(private readonly inputSymbols: number, private readonly seed: number) {}
+  constructor(
+    private readonly inputSymbols: number,
+    private readonly seed: number,
+  ) {}
 
   /** corpora streamed so far */
   get schedulersCreated(): number {
@@ -133,12 +145,22 @@ export class TrainingStream {
       this.batch = batch;
       return { scheduler: this.scheduler, fresh: false };
     }
-    if (this.scheduler !== null && this.batch === batch && this.offsets !== null && equalArrays(this.offsets, data.offsets)) {
+    if (
+      this.scheduler !== null &&
+      this.batch === batch &&
+      this.offsets !== null &&
+      equalArrays(this.offsets, data.offsets)
+    ) {
       this.scheduler.replaceData(data);
       return { scheduler: this.scheduler, fresh: false };
     }
     // a new corpus: seed the cursor from the model seed and how many corpora came before (reproducible)
-    this.scheduler = new WindowScheduler(data, this.inputSymbols, batch, (this.seed ^ Math.imul(++this.created, 0x2545f491)) | 0);
+    this.scheduler = new WindowScheduler(
+      data,
+      this.inputSymbols,
+      batch,
+      (this.seed ^ Math.imul(++this.created, 0x2545f491)) | 0,
+    );
     this.offsets = data.offsets.slice();
     this.batch = batch;
     return { scheduler: this.scheduler, fresh: true };
@@ -155,7 +177,11 @@ export class TrainingStream {
   position(): StreamPosition | null {
     if (this.pending !== null) {
       const { offsets, batch, state } = this.pending;
-      return { offsets: offsets.slice(), batch, state: { ...state, order: state.order.slice(), lanes: state.lanes.slice() } };
+      return {
+        offsets: offsets.slice(),
+        batch,
+        state: { ...state, order: state.order.slice(), lanes: state.lanes.slice() },
+      };
     }
     if (this.scheduler === null || this.offsets === null) return null;
     return { offsets: this.offsets.slice(), batch: this.batch, state: this.scheduler.saveState() };
@@ -167,7 +193,11 @@ export class TrainingStream {
     this.reset();
     if (state.scheduler !== null) {
       const { offsets, batch, cursor, randomState, order, lanes } = state.scheduler;
-      this.pending = { offsets: offsets.slice(), batch, state: { cursor, randomState, order: order.slice(), lanes: lanes.slice() } };
+      this.pending = {
+        offsets: offsets.slice(),
+        batch,
+        state: { cursor, randomState, order: order.slice(), lanes: lanes.slice() },
+      };
     }
   }
 }
@@ -177,26 +207,43 @@ export function checkTrainerState(state: TrainerState, shape: NetworkShape): voi
   const P = parameterCount(shape);
   const H = shape.hidden;
   if (!Number.isInteger(state.schedulersCreated) || state.schedulersCreated < 0) {
-    throw new RangeError(`LSTM trainer state: schedulersCreated must be a non-negative integer, got ${state.schedulersCreated}`);
+    throw new RangeError(
+      `LSTM trainer state: schedulersCreated must be a non-negative integer, got ${state.schedulersCreated}`,
+    );
   }
   if (state.adam !== null) {
     const { steps, beta1Power, beta2Power } = state.adam;
-    if (!Number.isInteger(steps) || steps < 1 || !(beta1Power > 0 && beta1Power < 1) || !(beta2Power > 0 && beta2Power < 1)) {
-      throw new RangeError(`LSTM trainer state: Adam's steps ${steps} and powers ${beta1Power}, ${beta2Power} are not a saved Adam state`);
+    if (
+      !Number.isInteger(steps) ||
+      steps < 1 ||
+      !(beta1Power > 0 && beta1Power < 1) ||
+      !(beta2Power > 0 && beta2Power < 1)
+    ) {
+      throw new RangeError(
+        `LSTM trainer state: Adam's steps ${steps} and powers ${beta1Power}, ${beta2Power} are not a saved Adam state`,
+      );
     }
     if (state.adamMoments.length !== 2 * P) {
-      throw new RangeError(`LSTM trainer state: ${state.adamMoments.length} Adam moment values for ${P} parameters (expected ${2 * P}); it was saved for another network size`);
+      throw new RangeError(
+        `LSTM trainer state: ${state.adamMoments.length} Adam moment values for ${P} parameters (expected ${2 * P}); it was saved for another network size`,
+      );
     }
   }
   if (state.scheduler !== null) {
     const { offsets, batch, lanes, hidden, cell } = state.scheduler;
     const B = lanes.length / 2;
     if (!Number.isInteger(batch) || batch < B || hidden.length !== B * H || cell.length !== B * H) {
-      throw new RangeError(`LSTM trainer state: carried states hold ${hidden.length} and ${cell.length} values for ${B} lanes ` +
-        `of ${H} units (batch ${batch})`);
+      throw new RangeError(
+        `LSTM trainer state: carried states hold ${hidden.length} and ${cell.length} values for ${B} lanes ` +
+          `of ${H} units (batch ${batch})`,
+      );
     }
     // check the position against the corpus it was saved for now, not at the next training call
-    WindowScheduler.restore({ inputs: new Int32Array(0), targets: new Int32Array(0), offsets }, shape.inputSymbols, state.scheduler);
+    WindowScheduler.restore(
+      { inputs: new Int32Array(0), targets: new Int32Array(0), offsets },
+      shape.inputSymbols,
+      state.scheduler,
+    );
   }
 }
 

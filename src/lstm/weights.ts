@@ -33,11 +33,18 @@ export interface LstmParameters {
   outputBias: Float32Array;
 }
 
-export type ParameterName = 'embedding' | 'inputKernel' | 'recurrentKernel' | 'gateBias' | 'outputKernel' | 'outputBias';
+export type ParameterName =
+  'embedding' | 'inputKernel' | 'recurrentKernel' | 'gateBias' | 'outputKernel' | 'outputBias';
 
 /** The fixed order in which parameters are packed (the model file depends on it: append, never reorder). */
-export const PARAMETER_ORDER: readonly ParameterName[] =
-  ['embedding', 'inputKernel', 'recurrentKernel', 'gateBias', 'outputKernel', 'outputBias'];
+export const PARAMETER_ORDER: readonly ParameterName[] = [
+  'embedding',
+  'inputKernel',
+  'recurrentKernel',
+  'gateBias',
+  'outputKernel',
+  'outputBias',
+];
 
 /** The [rows, columns] of each parameter. */
 export function parameterShapes(shape: NetworkShape): Record<ParameterName, [number, number]> {
@@ -68,7 +75,9 @@ export function validateShape(shape: NetworkShape, what = 'LSTM shape'): void {
     }
   }
   if (shape.inputSymbols < 2) {
-    throw new RangeError(`${what}: inputSymbols must count at least one symbol plus the begin symbol, got ${shape.inputSymbols}`);
+    throw new RangeError(
+      `${what}: inputSymbols must count at least one symbol plus the begin symbol, got ${shape.inputSymbols}`,
+    );
   }
 }
 
@@ -81,8 +90,10 @@ export function validateParameters(parameters: LstmParameters): void {
     const expected = shapes[name][0] * shapes[name][1];
     if (!(values instanceof Float32Array)) throw new TypeError(`LSTM parameter ${name} must be a Float32Array`);
     if (values.length !== expected) {
-      throw new RangeError(`LSTM parameter ${name} has ${values.length} values, expected ${expected} ` +
-        `(${shapes[name][0]} x ${shapes[name][1]}): the weights do not match the model's sizes`);
+      throw new RangeError(
+        `LSTM parameter ${name} has ${values.length} values, expected ${expected} ` +
+          `(${shapes[name][0]} x ${shapes[name][1]}): the weights do not match the model's sizes`,
+      );
     }
   }
 }
@@ -104,8 +115,10 @@ export function unpackParameters(shape: NetworkShape, packed: Float32Array): Lst
   validateShape(shape);
   const expected = parameterCount(shape);
   if (!(packed instanceof Float32Array) || packed.length !== expected) {
-    throw new RangeError(`packed LSTM weights have ${packed?.length} values, expected ${expected} for ` +
-      `R=${shape.inputSymbols} E=${shape.embedding} H=${shape.hidden} O=${shape.outputs}: the model file's weights section does not match its header`);
+    throw new RangeError(
+      `packed LSTM weights have ${packed?.length} values, expected ${expected} for ` +
+        `R=${shape.inputSymbols} E=${shape.embedding} H=${shape.hidden} O=${shape.outputs}: the model file's weights section does not match its header`,
+    );
   }
   const shapes = parameterShapes(shape);
   const out: Partial<Record<ParameterName, Float32Array>> = {};

@@ -51,15 +51,29 @@ function rankerOf(model: ServingModel, counts: CountTables): CopyRanker {
  * Topic sequences of unseen sequences: `sweeps` E-step sweeps with the trained tables fixed. Unknown actions are
  * skipped and get no topic (-1 in place).
  */
-export async function inferTopics(model: ServingModel, data: Sequences, sweeps: number, chunks: ChunkOptions = {}):
-  Promise<number[][]> {
+export async function inferTopics(
+  model: ServingModel,
+  data: Sequences,
+  sweeps: number,
+  chunks: ChunkOptions = {},
+): Promise<number[][]> {
   const vocabulary = model.vocabulary;
   const corpus = corpusFromSequences(data, vocabulary);
   const { counts, weights } = model.servingTables();
-  const previous = await sampleTopicsWithFixedTables({
-    kernel: model.kernel, mode: model.model as KernelMode, settings: model.settings, vocabularySize: vocabulary.size,
-    counts, weights, tokens: corpus.tokens, offsets: corpus.offsets, sweeps,
-  }, chunks);
+  const previous = await sampleTopicsWithFixedTables(
+    {
+      kernel: model.kernel,
+      mode: model.model as KernelMode,
+      settings: model.settings,
+      vocabularySize: vocabulary.size,
+      counts,
+      weights,
+      tokens: corpus.tokens,
+      offsets: corpus.offsets,
+      sweeps,
+    },
+    chunks,
+  );
   const offsets = corpus.offsets;
   const result: number[][] = [];
   data.forEach((sequence, d) => {
@@ -71,7 +85,10 @@ export async function inferTopics(model: ServingModel, data: Sequences, sweeps: 
 
 /** Each history plus one placeholder action: what a model predicts at the placeholder is the next action. */
 function withPlaceholder(vocabulary: Vocabulary, part: Sequences) {
-  const extended = corpusFromSequences(part.map((history) => [...history, vocabulary.word(0)]), vocabulary);
+  const extended = corpusFromSequences(
+    part.map((history) => [...history, vocabulary.word(0)]),
+    vocabulary,
+  );
   const positions = Int32Array.from(part, (_, d) => extended.offsets[d + 1] - 1);
   return { extended, positions };
 }
@@ -81,8 +98,12 @@ function withPlaceholder(vocabulary: Vocabulary, part: Sequences) {
  * history at once and its predictive topic mixture after the last action ranks the actions (with the copy
  * component, together with the history's decayed counts).
  */
-export async function predictNextManyTopics(model: ServingModel, histories: Sequences, n: number,
-  chunks: ChunkOptions = {}): Promise<NextAction[][]> {
+export async function predictNextManyTopics(
+  model: ServingModel,
+  histories: Sequences,
+  n: number,
+  chunks: ChunkOptions = {},
+): Promise<NextAction[][]> {
   const s = model.settings;
   const K = s.topics;
   const vocabulary = model.vocabulary;
@@ -91,50 +112,90 @@ export async function predictNextManyTopics(model: ServingModel, histories: Sequ
   const counts = countsInKernel(model.kernel, tables.counts);
   // mixtures: [D][K] the filter's predictive topic mixture at each placeholder (before it is seen)
   const mixtures = new Float32Array(histories.length * K);
-  await sequenceLogLikelihoods({
-    kernel: model.kernel, mode: model.model as KernelMode, counts, beta: s.beta, alpha: s.alpha,
-    particles: s.particles, seed: s.seed, threads: s.threads, corpus: { tokens: extended.tokens, offsets: extended.offsets },
-    numTopics: K, vocabularySize: vocabulary.size, ...(tables.weights ? { weights: tables.weights } : {}), ...chunks,
-    ...(model.copy ? { copy: model.copy } : {}),
-  }, undefined, { positions, mixtures });
+  await sequenceLogLikelihoods(
+    {
+      kernel: model.kernel,
+      mode: model.model as KernelMode,
+      counts,
+      beta: s.beta,
+      alpha: s.alpha,
+      particles: s.particles,
+      seed: s.seed,
+      threads: s.threads,
+      corpus: { tokens: extended.tokens, offsets: extended.offsets },
+      numTopics: K,
+      vocabularySize: vocabulary.size,
+      ...(tables.weights ? { weights: tables.weights } : {}),
+      ...chunks,
+      ...(model.copy ? { copy: model.copy } : {}),
+    },
+    undefined,
+    { positions, mixtures },
+  );
   const ranker = rankerOf(model, counts);
   const copy = model.copy;
   const results: NextAction[][] = [];
   for (let d = 0; d < histories.length; d++) {
-    const history = copy ? historyCounts(extended.tokens, extended.offsets[d], positions[d], copy.decay, copy.window) : null;
-    results.push(ranker.top(mixtures.subarray(d * K, (d + 1) * K), history, n)
-      .map((entry) => ({ action: vocabulary.word(entry.action), probability: entry.probability })));
+    const history = copy
+      ? historyCounts(extended.tokens, extended.offsets[d], positions[d], copy.decay, copy.window)
+      : null;
+    results.push(
+      ranker
+        .top(mixtures.subarray(d * K, (d + 1) * K), history, n)
+        .map((entry) => ({ action: vocabulary.word(entry.action), probability: entry.probability })),
+    );
   }
   return results;
 }
 
 /** The same for the recency cache: its own history counts and the training unigram (O(h + n) per history). */
-export function predictNextManyCached(parameters: CacheParameters, trainingCounts: ArrayLike<number>,
-  vocabulary: Vocabulary, histories: Sequences, n: number): NextAction[][] {
+export function predictNextManyCached(
+  parameters: CacheParameters,
+  trainingCounts: ArrayLike<number>,
+  vocabulary: Vocabulary,
+  histories: Sequences,
+  n: number,
+): NextAction[][] {
   const corpus = corpusFromSequences(histories, vocabulary);
   const ranker = new CacheRanker(smoothedUnigram(trainingCounts));
   return histories.map((_, d) => {
-    const history = historyCounts(corpus.tokens, corpus.offsets[d], corpus.offsets[d + 1], parameters.decay, parameters.window);
-    return ranker.top(history, parameters.mass, Math.min(n, vocabulary.size))
+    const history = historyCounts(
+      corpus.tokens,
+      corpus.offsets[d],
+      corpus.offsets[d + 1],
+      parameters.decay,
+      parameters.window,
+    );
+    return ranker
+      .top(history, parameters.mass, Math.min(n, vocabulary.size))
       .map((entry) => ({ action: vocabulary.word(entry.action), probability: entry.probability }));
   });
 }
 
 /** The same for the lstm baseline, scored in TF.js in chunks so that the [chunk][V] score table stays near 64 MB. */
-export async function predictNextManyActions(lstm: ActionLstm, vocabulary: Vocabulary, histories: Sequences,
-  n: number, signal?: AbortSignal): Promise<NextAction[][]> {
+export async function predictNextManyActions(
+  lstm: ActionLstm,
+  vocabulary: Vocabulary,
+  histories: Sequences,
+  n: number,
+  signal?: AbortSignal,
+): Promise<NextAction[][]> {
   const V = vocabulary.size;
   const results: NextAction[][] = [];
   const chunk = Math.max(1, Math.floor((1 << 24) / V));
   for (let start = 0; start < histories.length; start += chunk) {
     const part = histories.slice(start, start + chunk);
     const { extended, positions } = withPlaceholder(vocabulary, part);
-    const scores = await lstm.nextActionScores({ tokens: extended.tokens, offsets: extended.offsets,
-      ...(signal ? { signal } : {}) }, positions);
+    const scores = await lstm.nextActionScores(
+      { tokens: extended.tokens, offsets: extended.offsets, ...(signal ? { signal } : {}) },
+      positions,
+    );
     part.forEach((_, d) => {
       const best = new TopN(Math.min(n, V));
       for (let w = 0; w < V; w++) best.push(scores[d * V + w], w);
-      results.push(best.sorted().map(({ id, score }) => ({ action: vocabulary.word(id), probability: Math.exp(score) })));
+      results.push(
+        best.sorted().map(({ id, score }) => ({ action: vocabulary.word(id), probability: Math.exp(score) })),
+      );
     });
   }
   return results;
@@ -192,9 +253,19 @@ export class ModelSession {
     const s = this.model.settings;
     const { counts, weights } = this.model.servingTables();
     const logProbability = this.model.kernel.filterStep({
-      mode: this.model.model as KernelMode, numTopics: s.topics, vocabularySize: this.model.vocabulary.size,
-      counts, beta: s.beta, alpha: s.alpha, ...(weights ? { weights } : {}), particles: this.state.weights.length,
-      seed: s.seed, state: this.state, action: id, sequenceIndex: this.sequenceIndex, mixtureOut: this.mixture,
+      mode: this.model.model as KernelMode,
+      numTopics: s.topics,
+      vocabularySize: this.model.vocabulary.size,
+      counts,
+      beta: s.beta,
+      alpha: s.alpha,
+      ...(weights ? { weights } : {}),
+      particles: this.state.weights.length,
+      seed: s.seed,
+      state: this.state,
+      action: id,
+      sequenceIndex: this.sequenceIndex,
+      mixtureOut: this.mixture,
       ...(this.model.copy ? { copy: this.model.copy } : {}),
     });
     this.ready = true;
@@ -224,7 +295,7 @@ export class ModelSession {
     const logits = referenceLogits(weights, hidden);
     const max = Math.max(...logits);
     let total = 0;
-    for (let k = 0; k < s.topics; k++) total += (logits[k] = Math.exp(logits[k] - max));
+    for (let k = 0; k < s.topics; k++) total += logits[k] = Math.exp(logits[k] - max);
     for (let k = 0; k < s.topics; k++) mix[k] = logits[k] / total;
     return mix;
   }
@@ -233,7 +304,8 @@ export class ModelSession {
   next(n = DEFAULT_NEXT_ACTIONS): NextAction[] {
     const { counts } = this.model.servingTables();
     this.ranker ??= rankerOf(this.model, counts);
-    return this.ranker.top(this.topicMixture(), this.copyHistory(), n)
+    return this.ranker
+      .top(this.topicMixture(), this.copyHistory(), n)
       .map((entry) => ({ action: this.model.vocabulary.word(entry.action), probability: entry.probability }));
   }
 

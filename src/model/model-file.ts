@@ -67,12 +67,23 @@ export function writeModel(path: string, model: ModelState, writer: TrainedWith,
   writeModelFile(path, {
     kind: 'model',
     header: {
-      schema: MODEL_FILE_SCHEMA, settings: model.settings, vocabulary: model.vocabulary.words,
-      history: model.history.map(finiteRecord), results: finiteJson(model.results) as Record<string, unknown>,
-      trajectories: model.trajectories, backend: writer.backend, tfBackend: writer.tfBackend,
+      schema: MODEL_FILE_SCHEMA,
+      settings: model.settings,
+      vocabulary: model.vocabulary.words,
+      history: model.history.map(finiteRecord),
+      results: finiteJson(model.results) as Record<string, unknown>,
+      trajectories: model.trajectories,
+      backend: writer.backend,
+      tfBackend: writer.tfBackend,
       nonZeros: model.tables?.nonZeros ?? 0,
-      copy: model.copy ? { decay: model.copy.decay, window: model.copy.window, rate: Array.from(model.copy.rate),
-        mass: Array.from(model.copy.mass) } : null,
+      copy: model.copy
+        ? {
+            decay: model.copy.decay,
+            window: model.copy.window,
+            rate: Array.from(model.copy.rate),
+            mass: Array.from(model.copy.mass),
+          }
+        : null,
       cache: model.cache,
     },
     sections,
@@ -83,25 +94,48 @@ export function writeModel(path: string, model: ModelState, writer: TrainedWith,
  * Reads and checks a model file. `threads` replaces the saved thread count. `trainedWith` is null for a file
  * written before the backends were recorded; `lstm` is null for lda.
  */
-export function readModel(path: string, threads?: number):
-  ModelState & { trainedWith: TrainedWith | null; lstm: LstmParameters | null } {
+export function readModel(
+  path: string,
+  threads?: number,
+): ModelState & { trainedWith: TrainedWith | null; lstm: LstmParameters | null } {
   const contents = readModelFile(path, { expectKind: 'model' });
   const header = contents.header as {
-    schema?: number; settings?: ModelSettings; vocabulary?: string[]; history?: IterationRecord[];
-    results?: Record<string, unknown>; trajectories?: Trajectory[]; nonZeros?: number;
-    backend?: string; tfBackend?: string | null; copy?: unknown; cache?: unknown;
+    schema?: number;
+    settings?: ModelSettings;
+    vocabulary?: string[];
+    history?: IterationRecord[];
+    results?: Record<string, unknown>;
+    trajectories?: Trajectory[];
+    nonZeros?: number;
+    backend?: string;
+    tfBackend?: string | null;
+    copy?: unknown;
+    cache?: unknown;
   };
   if (typeof header.schema === 'number' && header.schema > MODEL_FILE_SCHEMA) {
-    throw new InputError(`holds a model of header schema ${header.schema}, written by a newer lla (this one reads ` +
-      `schemas 1 to ${MODEL_FILE_SCHEMA}): upgrade lla`, path);
+    throw new InputError(
+      `holds a model of header schema ${header.schema}, written by a newer lla (this one reads ` +
+        `schemas 1 to ${MODEL_FILE_SCHEMA}): upgrade lla`,
+      path,
+    );
   }
-  if (!(header.schema === 1 || header.schema === MODEL_FILE_SCHEMA) || typeof header.settings !== 'object' || header.settings === null ||
-    Array.isArray(header.settings) || !Array.isArray(header.vocabulary)) {
-    throw new InputError('is an lla container but not a model this version understands (missing settings or ' +
-      'vocabulary); retrain the model', path);
+  if (
+    !(header.schema === 1 || header.schema === MODEL_FILE_SCHEMA) ||
+    typeof header.settings !== 'object' ||
+    header.settings === null ||
+    Array.isArray(header.settings) ||
+    !Array.isArray(header.vocabulary)
+  ) {
+    throw new InputError(
+      'is an lla container but not a model this version understands (missing settings or ' +
+        'vocabulary); retrain the model',
+      path,
+    );
   }
   // only the settings this lla knows: create() kept misspelt options in the model before it refused them
-  const known = Object.fromEntries(Object.entries(header.settings).filter(([key]) => Object.hasOwn(DEFAULT_SETTINGS, key)));
+  const known = Object.fromEntries(
+    Object.entries(header.settings).filter(([key]) => Object.hasOwn(DEFAULT_SETTINGS, key)),
+  );
   // a setting the file predates takes the meaning it had then (no lookahead, no hmm initialisation)
   const settings = { ...DEFAULT_SETTINGS, ...withLegacyDefaults(known), ...(threads !== undefined ? { threads } : {}) };
   try {
@@ -111,7 +145,8 @@ export function readModel(path: string, threads?: number):
   }
   // the whole file, before any of it is used (model-validation.ts)
   validateModelFile(path, { header, sections: contents.sections, settings });
-  const counts = contents.sections.vocabularyCounts instanceof Int32Array ? contents.sections.vocabularyCounts : undefined;
+  const counts =
+    contents.sections.vocabularyCounts instanceof Int32Array ? contents.sections.vocabularyCounts : undefined;
   const V = header.vocabulary.length;
   const K = settings.topics;
   let tables: TopicTables | null = null;
@@ -128,9 +163,10 @@ export function readModel(path: string, threads?: number):
   let lstm: LstmParameters | null = null;
   if (settings.model === 'lstm' || settings.model === 'lla' || settings.model === 'word-lla') {
     const packedLstm = requireSection(contents, 'lstm', 'float32', path);
-    const shape = settings.model === 'lstm'
-      ? actionLstmShape(V, settings.hidden, settings.embedding)
-      : topicLstmShape(settings.model, K, V, settings.hidden, settings.embedding);
+    const shape =
+      settings.model === 'lstm'
+        ? actionLstmShape(V, settings.hidden, settings.embedding)
+        : topicLstmShape(settings.model, K, V, settings.hidden, settings.embedding);
     try {
       lstm = unpackParameters(shape, packedLstm);
     } catch (error) {
@@ -138,10 +174,16 @@ export function readModel(path: string, threads?: number):
     }
   }
   return {
-    settings, vocabulary: new Vocabulary(header.vocabulary, counts), history: header.history ?? [],
-    results: header.results ?? {}, trajectories: header.trajectories ?? [],
-    trainedWith: typeof header.backend === 'string' ? { backend: header.backend, tfBackend: header.tfBackend ?? null } : null,
-    tables, transitions, lstm,
+    settings,
+    vocabulary: new Vocabulary(header.vocabulary, counts),
+    history: header.history ?? [],
+    results: header.results ?? {},
+    trajectories: header.trajectories ?? [],
+    trainedWith:
+      typeof header.backend === 'string' ? { backend: header.backend, tfBackend: header.tfBackend ?? null } : null,
+    tables,
+    transitions,
+    lstm,
     copy: topicModel ? copyFromHeader(header.copy, K, path) : null,
     cache: cacheFromHeader(header.cache, path, settings.model === 'cache'),
   };
@@ -151,17 +193,32 @@ export function readModel(path: string, threads?: number):
 function copyFromHeader(value: unknown, K: number, path: string): CopyParameters | null {
   if (value === undefined || value === null) return null;
   const copy = value as { decay?: unknown; window?: unknown; rate?: unknown; mass?: unknown };
-  const numbers = (array: unknown) => Array.isArray(array) && array.length === K && array.every((x) => typeof x === 'number');
+  const numbers = (array: unknown) =>
+    Array.isArray(array) && array.length === K && array.every((x) => typeof x === 'number');
   const { decay, window } = copy;
-  if (!(typeof decay === 'number' && decay >= 0 && decay <= 1) || !Number.isInteger(window) ||
-    (window as number) < 1 || (window as number) > KERNEL_LIMITS.copyWindow.max || !numbers(copy.rate) || !numbers(copy.mass) ||
-    !(copy.rate as number[]).every((x) => x >= 0 && x <= 1) || !(copy.mass as number[]).every((x) => x >= 0)) {
-    throw new InputError(`malformed model: its copy component does not hold a decay in [0, 1], a window in [1, ` +
-      `${KERNEL_LIMITS.copyWindow.max}], ${K} rates in [0, 1] and ${K} masses >= 0; use the file lla wrote, or train ` +
-      'the model again', path);
+  if (
+    !(typeof decay === 'number' && decay >= 0 && decay <= 1) ||
+    !Number.isInteger(window) ||
+    (window as number) < 1 ||
+    (window as number) > KERNEL_LIMITS.copyWindow.max ||
+    !numbers(copy.rate) ||
+    !numbers(copy.mass) ||
+    !(copy.rate as number[]).every((x) => x >= 0 && x <= 1) ||
+    !(copy.mass as number[]).every((x) => x >= 0)
+  ) {
+    throw new InputError(
+      `malformed model: its copy component does not hold a decay in [0, 1], a window in [1, ` +
+        `${KERNEL_LIMITS.copyWindow.max}], ${K} rates in [0, 1] and ${K} masses >= 0; use the file lla wrote, or train ` +
+        'the model again',
+      path,
+    );
   }
-  return { decay, window: window as number, rate: Float64Array.from(copy.rate as number[]),
-    mass: Float64Array.from(copy.mass as number[]) };
+  return {
+    decay,
+    window: window as number,
+    rate: Float64Array.from(copy.rate as number[]),
+    mass: Float64Array.from(copy.mass as number[]),
+  };
 }
 
 /** The recency cache's constants of the header (schema 2); null when absent, which a cache model may not be. */
@@ -174,9 +231,13 @@ function cacheFromHeader(value: unknown, path: string, required: boolean): Fitte
     return null;
   }
   const cache = value as Partial<FittedCache>;
-  if (!(typeof cache.decay === 'number' && cache.decay >= 0 && cache.decay <= 1) ||
-    !(typeof cache.mass === 'number' && cache.mass > 0 && Number.isFinite(cache.mass)) || !Number.isInteger(cache.window) ||
-    cache.window! < 1 || cache.window! > KERNEL_LIMITS.copyWindow.max) {
+  if (
+    !(typeof cache.decay === 'number' && cache.decay >= 0 && cache.decay <= 1) ||
+    !(typeof cache.mass === 'number' && cache.mass > 0 && Number.isFinite(cache.mass)) ||
+    !Number.isInteger(cache.window) ||
+    cache.window! < 1 ||
+    cache.window! > KERNEL_LIMITS.copyWindow.max
+  ) {
     fail('its recency-cache constants are not a decay in [0, 1], a mass > 0 and a window');
   }
   return { decay: cache.decay!, mass: cache.mass!, window: cache.window!, fitted: cache.fitted === true };

@@ -27,8 +27,11 @@ const RECORD_MODES = ['lda', 'lla', 'word-lla', 'hmm'];
 /** Throws an InputError naming `path` and the first inconsistency of the model file, or returns. */
 export function validateModelFile(path: string, parts: ModelFileParts): void {
   const fail = (problem: string): never => {
-    throw new InputError(`malformed model: ${problem}; the file was changed after lla wrote it: use the file lla wrote, ` +
-      'or train the model again', path);
+    throw new InputError(
+      `malformed model: ${problem}; the file was changed after lla wrote it: use the file lla wrote, ` +
+        'or train the model again',
+      path,
+    );
   };
   const V = checkVocabulary(parts.header.vocabulary, fail);
   const { settings, sections } = parts;
@@ -44,7 +47,9 @@ export function validateModelFile(path: string, parts: ModelFileParts): void {
   if (settings.model === 'lla' || settings.model === 'word-lla' || settings.model === 'lda') {
     checkCountTables(sections, V, K, fail);
     if (parts.header.nonZeros !== undefined && parts.header.nonZeros !== sections.rowTopics.length) {
-      fail(`the header counts ${String(parts.header.nonZeros)} non-zeros but the count table holds ${sections.rowTopics.length}`);
+      fail(
+        `the header counts ${String(parts.header.nonZeros)} non-zeros but the count table holds ${sections.rowTopics.length}`,
+      );
     }
     const transitions = sections.transitions;
     if (transitions !== undefined) {
@@ -80,7 +85,8 @@ function checkVocabulary(vocabulary: unknown, fail: Fail): number {
   }
   const seen = new Map<string, number>();
   vocabulary.forEach((word: unknown, id) => {
-    if (typeof word !== 'string') fail(`vocabulary entry ${id} is ${word === null ? 'null' : typeof word}, not a string`);
+    if (typeof word !== 'string')
+      fail(`vocabulary entry ${id} is ${word === null ? 'null' : typeof word}, not a string`);
     const earlier = seen.get(word as string);
     if (earlier !== undefined) fail(`vocabulary entries ${earlier} and ${id} are both ${JSON.stringify(word)}`);
     seen.set(word as string, id);
@@ -118,9 +124,12 @@ function checkCountTables(sections: Record<string, SectionArray>, V: number, K: 
     for (let e = rowOffsets[w]; e < rowOffsets[w + 1]; e++) {
       const k = rowTopics[e];
       if (k < 0 || k >= K) fail(`the count table's entry ${e} (action ${w}) names topic ${k}, outside 0..${K - 1}`);
-      if (e > rowOffsets[w] && k <= rowTopics[e - 1]) fail(`the topics of action ${w}'s counts are not strictly ascending`);
+      if (e > rowOffsets[w] && k <= rowTopics[e - 1])
+        fail(`the topics of action ${w}'s counts are not strictly ascending`);
       if (rowCounts[e] < 1 || rowCounts[e] > MAX_COUNT) {
-        fail(`the count of action ${w} in topic ${k} is ${rowCounts[e]}, outside 1..${MAX_COUNT} (the kernel limit on tokens)`);
+        fail(
+          `the count of action ${w} in topic ${k} is ${rowCounts[e]}, outside 1..${MAX_COUNT} (the kernel limit on tokens)`,
+        );
       }
       sums[k] += rowCounts[e];
     }
@@ -139,9 +148,11 @@ function checkHistory(history: unknown, fail: Fail): void {
   if (history === undefined) return;
   if (!Array.isArray(history)) fail('its training history is not a list');
   (history as unknown[]).forEach((record, index) => {
-    if (record === null || typeof record !== 'object' || Array.isArray(record)) fail(`history entry ${index} is not an object`);
+    if (record === null || typeof record !== 'object' || Array.isArray(record))
+      fail(`history entry ${index} is not an object`);
     const { iteration, mode, lstmEngine, stop, ...rest } = record as Record<string, unknown>;
-    if (!Number.isInteger(iteration) || (iteration as number) < 1) fail(`history entry ${index} has no iteration number`);
+    if (!Number.isInteger(iteration) || (iteration as number) < 1)
+      fail(`history entry ${index} has no iteration number`);
     if (typeof mode !== 'string' || !RECORD_MODES.includes(mode)) fail(`history entry ${index} has no kernel mode`);
     if (lstmEngine !== undefined && lstmEngine !== null && lstmEngine !== 'kernel' && lstmEngine !== 'tfjs') {
       fail(`history entry ${index}'s lstmEngine is neither 'kernel' nor 'tfjs'`);
@@ -156,8 +167,11 @@ function checkHistory(history: unknown, fail: Fail): void {
 function isStopRecord(value: unknown): boolean {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const { reason, improvement, tol } = value as Record<string, unknown>;
-  return ['iterations', 'converged', 'interrupted'].includes(reason as string) &&
-    (improvement === null || typeof improvement === 'number') && typeof tol === 'number';
+  return (
+    ['iterations', 'converged', 'interrupted'].includes(reason as string) &&
+    (improvement === null || typeof improvement === 'number') &&
+    typeof tol === 'number'
+  );
 }
 
 /** Example trajectories: each an id, and actions and topics of one length, within V and K (K 0: no topics). */
@@ -169,10 +183,12 @@ function checkTrajectories(trajectories: unknown, V: number, K: number, fail: Fa
     if (typeof id !== 'string' || !Array.isArray(actions) || !Array.isArray(topics)) {
       fail(`trajectory ${index} lacks its id, actions or topics`);
     }
-    const inRange = (values: unknown[], size: number) => values.every((value) => Number.isInteger(value) && (value as number) >= 0 &&
-      (value as number) < size);
+    const inRange = (values: unknown[], size: number) =>
+      values.every((value) => Number.isInteger(value) && (value as number) >= 0 && (value as number) < size);
     if ((actions as unknown[]).length !== (topics as unknown[]).length) {
-      fail(`trajectory ${index} has ${(actions as unknown[]).length} actions but ${(topics as unknown[]).length} topics`);
+      fail(
+        `trajectory ${index} has ${(actions as unknown[]).length} actions but ${(topics as unknown[]).length} topics`,
+      );
     }
     if (!inRange(actions as unknown[], V)) fail(`trajectory ${index} holds an action outside the vocabulary`);
     if (!inRange(topics as unknown[], K)) fail(`trajectory ${index} holds a topic outside 0..${K - 1}`);

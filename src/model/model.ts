@@ -1,43 +1,60 @@
 /**
  * The public model class (SPEC section 9), in the spirit of tomotopy: construct with settings, train on a
  * corpus, then infer, predict, evaluate, inspect and save. A thin facade: it owns the kernel backend, the TF.js
- * LSTM and the trained tables, and hands them to the code that does each job: training (src/train/trainer.ts,
+ * LSTM and the trained tables (model-state.ts), and hands them to the code that does each job: training (src/train/trainer.ts,
  * action-lstm-trainer.ts), evaluation (src/eval/model-evaluation.ts), inference and serving (inference.ts),
  * the model file (model-file.ts). The per-token work always runs in the kernel.
  */
-import type { CellWeights, CopyParameters, CountTables, Kernel, KernelMode } from '../kernels/types.js';
+import type { CellWeights, CountTables, Kernel } from '../kernels/types.js';
 import { loadKernel } from '../kernels/loader.js';
 import { checkKernelLimits } from '../kernels/limits.js';
-import type { Vocabulary } from '../corpus/vocabulary.js';
-import { actionLstmShape, createActionLstm, type ActionLstm } from '../lstm/action-lstm.js';
-import { createTopicLstm, topicLstmShape, type TopicLstmEngine } from '../lstm/topic-lstm.js';
-import { KernelTopicLstm } from '../lstm/kernel-trainer.js';
-import { ensureTf, type TfBackendChoice, type TfBackendName } from '../lstm/tf-backend.js';
-import { parameterCount, type LstmParameters } from '../lstm/weights.js';
-import type { IterationRecord, StopRecord } from '../train/sem.js';
-import { isCorpus, sequenceCorpus, vocabularyFromSequences, type SequenceInput, type Sequences } from '../train/data.js';
-import { trainTopicModel, type TopicTables, type TrainingLoopOptions, type Trajectory } from '../train/trainer.js';
+import type { TfBackendChoice } from '../lstm/tf-backend.js';
+import type { StopRecord } from '../train/sem.js';
+import {
+  isCorpus,
+  sequenceCorpus,
+  vocabularyFromSequences,
+  type SequenceInput,
+  type Sequences,
+} from '../train/data.js';
+import { trainTopicModel, type TrainingLoopOptions } from '../train/trainer.js';
 import { trainActionLstm } from '../train/action-lstm-trainer.js';
 import { fitCache } from '../train/cache-fit.js';
 import { copyFitStage, copyFitSummary, type CopyFitSummary } from '../train/copy-fit.js';
 import { actionCounts, splitHeldIn } from '../train/held-in.js';
 import {
-  DEFAULT_SETTINGS, EXACT_ESTEP_MAX_TOPICS, SETTING_KEYS, checkOptionNames, defaultInitialisation, exactMaxTopics, modelDefaults,
-  resolveLstmEngine, validateSettings, type LstmEngine, type ModelKind, type ModelSettings,
+  DEFAULT_SETTINGS,
+  EXACT_ESTEP_MAX_TOPICS,
+  SETTING_KEYS,
+  checkOptionNames,
+  defaultInitialisation,
+  exactMaxTopics,
+  modelDefaults,
+  validateSettings,
+  type ModelSettings,
 } from '../train/settings.js';
 import {
-  DEFAULT_PERPLEXITY, evaluateActionLstm, evaluateCacheModel, evaluateTopicModel, type EvaluationCorpus, type EvaluationResult,
+  DEFAULT_PERPLEXITY,
+  type EvaluationCorpus,
+  type EvaluationResult,
   type PerplexityProtocol,
 } from '../eval/model-evaluation.js';
 import { densePhi } from '../eval/phi.js';
 import { DEFAULT_TOPIC_ACTIONS, topicActions } from '../eval/topics.js';
 import {
-  DEFAULT_INFER_SWEEPS, DEFAULT_NEXT_ACTIONS, inferTopics, ModelSession, predictNextManyActions, predictNextManyCached,
-  predictNextManyTopics, type NextAction,
+  DEFAULT_INFER_SWEEPS,
+  DEFAULT_NEXT_ACTIONS,
+  inferTopics,
+  ModelSession,
+  predictNextManyActions,
+  predictNextManyCached,
+  predictNextManyTopics,
+  type NextAction,
 } from './inference.js';
 import { readModel, writeModel } from './model-file.js';
-import { heldOutReferences, trainingCounts, type CacheReference, type FittedCache, type References } from './references.js';
-import { InputError, InterruptedError, UsageError } from '../errors.js';
+import type { References } from './references.js';
+import { ModelState } from './model-state.js';
+import { InputError, InterruptedError } from '../errors.js';
 
 import type { ModelOptions, TopicWord, TrainOptions, TrainSummary } from './model-types.js';
 
@@ -47,37 +64,24 @@ export type { ModelOptions, TopicWord, TrainOptions, TrainSummary } from './mode
  * A corpus within the kernel limits (tokens T, sequences D and, for training, actions V), checked before any
  * work: throws a KernelLimitError naming `what`.
  */
-function checkCorpusLimits(corpus: { tokens: Int32Array; offsets: Int32Array }, what: string, vocabularySize?: number): void {
-  checkKernelLimits({ tokens: corpus.tokens.length, sequences: corpus.offsets.length - 1,
-    ...(vocabularySize === undefined ? {} : { vocabulary: vocabularySize }) }, what);
+function checkCorpusLimits(
+  corpus: { tokens: Int32Array; offsets: Int32Array },
+  what: string,
+  vocabularySize?: number,
+): void {
+  checkKernelLimits(
+    {
+      tokens: corpus.tokens.length,
+      sequences: corpus.offsets.length - 1,
+      ...(vocabularySize === undefined ? {} : { vocabulary: vocabularySize }),
+    },
+    what,
+  );
 }
 
-export class LlaModel {
-  readonly settings: ModelSettings;
-  readonly kernel: Kernel;
-  private vocabularyValue: Vocabulary | null = null;
-  private tables: TopicTables | null = null;
-  private topicLstm: TopicLstmEngine | null = null;
-  private actionLstm: ActionLstm | null = null;
-  private weights: CellWeights | undefined;
-  private tfBackendChoice: TfBackendChoice | undefined;
-  private tfBackendUsed: TfBackendName | null = null;
-  /** training history, one record per iteration (kept in the model file for reports) */
-  history: IterationRecord[] = [];
-  /** the K x K topic-transition matrix computed at the end of training (row = current topic) */
-  private transitions: Float64Array | null = null;
-  /** the copy component of a topic model (null: none) and the recency cache's constants (null: never fitted) */
-  private copyParameters: CopyParameters | null = null;
-  private cacheParameters: FittedCache | null = null;
-  /** a few training sequences' sampled topic paths, for reports */
-  trajectories: Trajectory[] = [];
-  /** metrics of the last held-out evaluation and of training, stored in the model file */
-  results: Record<string, unknown> = {};
-
+export class LlaModel extends ModelState {
   private constructor(settings: ModelSettings, kernel: Kernel, tfBackend: TfBackendChoice | undefined) {
-    this.settings = settings;
-    this.kernel = kernel;
-    this.tfBackendChoice = tfBackend;
+    super(settings, kernel, tfBackend);
   }
 
   /**
@@ -91,7 +95,8 @@ export class LlaModel {
     for (const [key, value] of Object.entries(given)) {
       if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value;
     }
-    if (given.exact === undefined) settings.exact = settings.topics <= exactMaxTopics(settings.model, settings.lookahead);
+    if (given.exact === undefined)
+      settings.exact = settings.topics <= exactMaxTopics(settings.model, settings.lookahead);
     // the initialisation sweeps (lda, hmm) cost O(K) per token: exact by the plain rule unless told otherwise
     if (given.initExact === undefined) settings.initExact = given.exact ?? settings.topics <= EXACT_ESTEP_MAX_TOPICS;
     const initialisation = defaultInitialisation(settings.model, settings.iterations);
@@ -102,102 +107,6 @@ export class LlaModel {
     validateSettings(settings);
     const kernel = await loadKernel({ ...(backend === undefined ? {} : { backend }), ...(warn ? { warn } : {}) });
     return new LlaModel(settings, kernel, tfBackend);
-  }
-
-  /** which kernel backend runs the per-token work */
-  get backend(): 'native' | 'wasm' {
-    return this.kernel.name;
-  }
-
-  /** which engine trains this model's LSTM (settings.lstmEngine resolved for its kind); null for lda */
-  get lstmEngine(): LstmEngine | null {
-    return resolveLstmEngine(this.model, this.settings.lstmEngine);
-  }
-
-  /** which TF.js backend trained (or would train) the LSTM; null before any TF.js work (the kernel engine has none) */
-  get tfBackend(): TfBackendName | null {
-    return this.tfBackendUsed;
-  }
-
-  /** the backends that trained this model: as recorded in its file after load(), else the ones in use here */
-  get trainedWith(): { backend: string; tfBackend: string | null } {
-    return this.trainedWithValue ?? { backend: this.backend, tfBackend: this.tfBackendUsed };
-  }
-  private trainedWithValue: { backend: string; tfBackend: string | null } | null = null;
-
-  get vocabulary(): Vocabulary {
-    if (!this.vocabularyValue) throw new Error('this model has no vocabulary yet: train it or load a saved one');
-    return this.vocabularyValue;
-  }
-
-  get trained(): boolean {
-    if (this.model === 'cache') return this.cacheParameters !== null;
-    return this.model === 'lstm' ? this.actionLstm !== null : this.tables !== null;
-  }
-
-  /** The topic model's copy component (src/eval/copy.ts), or null when it has none. */
-  get copy(): CopyParameters | null { return this.copyParameters; }
-  /** The recency cache's constants (the cache model's own, or the reference's of any model); null if never fitted. */
-  get cache(): FittedCache | null { return this.cacheParameters; }
-
-  get model(): ModelKind {
-    return this.settings.model;
-  }
-
-  private get kernelMode(): KernelMode {
-    this.requireTopics('kernelMode');
-    return this.model as KernelMode;
-  }
-
-  /** dense LSTM/softmax parameters */
-  get denseParameters(): number {
-    const s = this.settings;
-    if (this.model === 'lda' || this.model === 'cache') return 0;
-    if (this.model === 'lstm') return parameterCount(actionLstmShape(this.vocabulary.size, s.hidden, s.embedding));
-    return parameterCount(topicLstmShape(this.model, s.topics, this.vocabulary.size, s.hidden, s.embedding));
-  }
-
-  /** dense parameters plus the non-zeros of the count table (SPEC section 2); the cache: its unigram and 2 constants */
-  get parameterCount(): number {
-    if (this.model === 'cache') return this.vocabulary.size + 2;
-    return this.denseParameters + (this.tables?.nonZeros ?? 0) + (this.copyParameters ? 2 * this.settings.topics + 1 : 0);
-  }
-
-  private requireTrained(what: string): void {
-    if (!this.trained) throw new Error(`${what}: the model is not trained: call train() or LlaModel.load() first`);
-  }
-
-  /** What needs topics (phi, the tables, topic paths, the kernel's filter) is a usage error on the baselines. */
-  private requireTopics(what: string, hint = ''): void {
-    if (this.model === 'lstm' || this.model === 'cache') {
-      throw new UsageError(`${what}: the ${this.model === 'lstm' ? 'lstm baseline' : 'recency cache'} has no topics; ` +
-        `${what} needs a topic model (model 'lla', 'word-lla' or 'lda')${hint}`);
-    }
-  }
-
-  private async ensureLstm(parameters?: LstmParameters): Promise<void> {
-    const s = this.settings;
-    if (this.model === 'lda' || this.model === 'cache') return;
-    if (this.model !== 'lstm' && this.lstmEngine === 'kernel') {
-      // the kernels' trainer: no TF.js at all
-      this.topicLstm ??= new KernelTopicLstm({ kernel: this.kernel, variant: this.model, numTopics: s.topics,
-        vocabularySize: this.vocabulary.size, hidden: s.hidden, embedding: s.embedding, learningRate: s.learningRate,
-        seed: s.seed, threads: s.threads, ...(parameters ? { parameters } : {}) });
-      return;
-    }
-    const runtime = await ensureTf(this.tfBackendChoice === undefined ? {} : { backend: this.tfBackendChoice });
-    this.tfBackendUsed = runtime.name;
-    const common = {
-      hidden: s.hidden, embedding: s.embedding, learningRate: s.learningRate, seed: s.seed,
-      ...(this.tfBackendChoice === undefined ? {} : { tfBackend: this.tfBackendChoice }),
-      ...(parameters ? { parameters } : {}),
-    };
-    if (this.model === 'lstm') {
-      this.actionLstm ??= await createActionLstm({ vocabularySize: this.vocabulary.size, ...common });
-    } else if (this.model === 'lla' || this.model === 'word-lla') {
-      this.topicLstm ??= await createTopicLstm({ variant: this.model, numTopics: s.topics,
-        vocabularySize: this.vocabulary.size, ...common });
-    }
   }
 
   /**
@@ -225,35 +134,77 @@ export class LlaModel {
     if (this.model === 'cache') {
       this.history = [];
       const own = heldOut && heldOut.tokens.length > 0 ? await this.evaluateCorpus(heldOut, perplexity, true) : null;
-      return this.summarise({ ...outcome, iterations: 0, resumed: 0, estepSeconds: 0, mstepSeconds: 0, heldOut: own, stop: null });
+      return this.summarise({
+        ...outcome,
+        iterations: 0,
+        resumed: 0,
+        estepSeconds: 0,
+        mstepSeconds: 0,
+        heldOut: own,
+        stop: null,
+      });
     }
     const previousParameters = this.topicLstm ? await this.topicLstm.getParameters() : undefined;
     await this.ensureLstm(previousParameters);
     const loop: TrainingLoopOptions = {
-      heldOut, perplexity,
+      heldOut,
+      perplexity,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
     };
 
     if (this.model === 'lstm') {
-      const run = await trainActionLstm({ ...loop, kernel: this.kernel, settings: this.settings,
-        vocabularySize: this.vocabulary.size, lstm: this.actionLstm!, train,
-        onIteration: (live) => { this.history = live.history; } });
+      const run = await trainActionLstm({
+        ...loop,
+        kernel: this.kernel,
+        settings: this.settings,
+        vocabularySize: this.vocabulary.size,
+        lstm: this.actionLstm!,
+        train,
+        onIteration: (live) => {
+          this.history = live.history;
+        },
+      });
       this.history = run.history;
       if (run.interrupted) throw new InterruptedError(`training interrupted after iteration ${run.iterations}`);
-      return this.summarise({ ...outcome, iterations: run.iterations, resumed: 0, estepSeconds: 0,
-        mstepSeconds: run.mstepSeconds, heldOut: run.heldOut, stop: null });
+      return this.summarise({
+        ...outcome,
+        iterations: run.iterations,
+        resumed: 0,
+        estepSeconds: 0,
+        mstepSeconds: run.mstepSeconds,
+        heldOut: run.heldOut,
+        stop: null,
+      });
     }
     const s = this.settings;
-    const copying = s.copy === 'auto' && heldIn !== null ? copyFitStage({ kernel: this.kernel, mode: this.kernelMode,
-      beta: s.beta, alpha: s.alpha, particles: s.particles, seed: s.seed, threads: s.threads, numTopics: s.topics,
-      vocabularySize: this.vocabulary.size, heldIn }) : null;
+    const copying =
+      s.copy === 'auto' && heldIn !== null
+        ? copyFitStage({
+            kernel: this.kernel,
+            mode: this.kernelMode,
+            beta: s.beta,
+            alpha: s.alpha,
+            particles: s.particles,
+            seed: s.seed,
+            threads: s.threads,
+            numTopics: s.topics,
+            vocabularySize: this.vocabulary.size,
+            heldIn,
+          })
+        : null;
     const run = await trainTopicModel({
-      ...loop, kernel: this.kernel, settings: this.settings, vocabulary: this.vocabulary,
-      train: copying ? rest : train, lstm: this.topicLstm, ...(copying ? copying.hooks : {}),
+      ...loop,
+      kernel: this.kernel,
+      settings: this.settings,
+      vocabulary: this.vocabulary,
+      train: copying ? rest : train,
+      lstm: this.topicLstm,
+      ...(copying ? copying.hooks : {}),
       lstmTrainedBefore: previousParameters !== undefined,
-      previous: this.tables ? { tables: this.tables, weights: this.weights } : null, history: this.history,
+      previous: this.tables ? { tables: this.tables, weights: this.weights } : null,
+      history: this.history,
       onIteration: (live) => {
         this.tables = live.tables;
         this.weights = live.weights;
@@ -267,20 +218,46 @@ export class LlaModel {
     this.trajectories = run.trajectories;
     this.copyParameters = run.copy;
     const copyFit = copying?.result() ?? null;
-    this.results = { ...this.results, coherence: run.coherence, stop: run.stop, copy: copyFit ? copyFitSummary(copyFit) : null };
+    this.results = {
+      ...this.results,
+      coherence: run.coherence,
+      stop: run.stop,
+      copy: copyFit ? copyFitSummary(copyFit) : null,
+    };
     if (run.interrupted) {
       const checkpoint = options.checkpoint;
-      throw new InterruptedError(`training interrupted after iteration ${run.iterations}` +
-        (checkpoint ? `; the checkpoint ${checkpoint.out}.ckpt holds it: rerun with the same arguments and --resume` : ''));
+      throw new InterruptedError(
+        `training interrupted after iteration ${run.iterations}` +
+          (checkpoint
+            ? `; the checkpoint ${checkpoint.out}.ckpt holds it: rerun with the same arguments and --resume`
+            : ''),
+      );
     }
-    return this.summarise({ ...outcome, iterations: run.iterations, resumed: run.resumedIterations,
-      estepSeconds: run.estepSeconds, mstepSeconds: run.mstepSeconds, heldOut: run.heldOut, stop: run.stop });
+    return this.summarise({
+      ...outcome,
+      iterations: run.iterations,
+      resumed: run.resumedIterations,
+      estepSeconds: run.estepSeconds,
+      mstepSeconds: run.mstepSeconds,
+      heldOut: run.heldOut,
+      stop: run.stop,
+    });
   }
 
-  private summarise(run: { started: number; iterations: number; resumed: number; tokens: number; estepSeconds: number;
-    mstepSeconds: number; heldOut: EvaluationResult | null; heldOutCorpus: EvaluationCorpus | null;
-    perplexity: PerplexityProtocol; stop: StopRecord | null }): TrainSummary {
-    const references: References = run.heldOutCorpus ? this.referencesOf(run.heldOutCorpus, run.perplexity)
+  private summarise(run: {
+    started: number;
+    iterations: number;
+    resumed: number;
+    tokens: number;
+    estepSeconds: number;
+    mstepSeconds: number;
+    heldOut: EvaluationResult | null;
+    heldOutCorpus: EvaluationCorpus | null;
+    perplexity: PerplexityProtocol;
+    stop: StopRecord | null;
+  }): TrainSummary {
+    const references: References = run.heldOutCorpus
+      ? this.referencesOf(run.heldOutCorpus, run.perplexity)
       : { unigramPerplexity: null, cache: null };
     this.results = {
       ...this.results,
@@ -291,16 +268,18 @@ export class LlaModel {
       denseParameters: this.denseParameters,
     };
     return {
-      iterations: run.iterations, seconds: (performance.now() - run.started) / 1000, tokens: run.tokens,
-      resumedIterations: run.resumed, trainingSeconds: this.history.reduce((total, record) => total + record.seconds, 0),
-      estepSeconds: run.estepSeconds, mstepSeconds: run.mstepSeconds, heldOut: run.heldOut, ...references, stop: run.stop,
+      iterations: run.iterations,
+      seconds: (performance.now() - run.started) / 1000,
+      tokens: run.tokens,
+      resumedIterations: run.resumed,
+      trainingSeconds: this.history.reduce((total, record) => total + record.seconds, 0),
+      estepSeconds: run.estepSeconds,
+      mstepSeconds: run.mstepSeconds,
+      heldOut: run.heldOut,
+      ...references,
+      stop: run.stop,
       copy: (this.results.copy as CopyFitSummary | null | undefined) ?? null,
     };
-  }
-
-  private referencesOf(corpus: EvaluationCorpus, perplexity: PerplexityProtocol): References {
-    return heldOutReferences({ trainingCounts: this.trainingActionCounts, cache: this.cacheParameters,
-      kernel: this.kernel, seed: this.settings.seed, corpus, perplexity });
   }
 
   /** The unigram and recency-cache references on `data` (what `lla eval` prints beside the model's scores). */
@@ -309,44 +288,28 @@ export class LlaModel {
     return this.referencesOf(sequenceCorpus(data, this.vocabulary), options.perplexity ?? DEFAULT_PERPLEXITY);
   }
 
-  /** training frequency of each action (the unigram reference), from the vocabulary or the counts */
-  private get trainingActionCounts(): Int32Array | null {
-    return trainingCounts(this.vocabularyValue, this.tables?.counts ?? null);
-  }
-
   /**
    * Held-out perplexity and next-action metrics of `data` (SPEC section 4). `signal`: an abort stops the
    * evaluation at the next sequence boundary with an InterruptedError (no partial result).
    */
-  async evaluate(data: SequenceInput, options: { perplexity?: PerplexityProtocol; nextAction?: boolean; signal?: AbortSignal } = {}):
-    Promise<EvaluationResult> {
+  async evaluate(
+    data: SequenceInput,
+    options: { perplexity?: PerplexityProtocol; nextAction?: boolean; signal?: AbortSignal } = {},
+  ): Promise<EvaluationResult> {
     this.requireTrained('evaluate');
     const corpus = sequenceCorpus(data, this.vocabulary);
     if (corpus.tokens.length === 0) {
-      throw new InputError(`nothing to evaluate: all ${corpus.skippedTokens} actions are outside the model's vocabulary`);
+      throw new InputError(
+        `nothing to evaluate: all ${corpus.skippedTokens} actions are outside the model's vocabulary`,
+      );
     }
     checkCorpusLimits(corpus, 'the data to evaluate');
-    return this.evaluateCorpus(corpus, options.perplexity ?? DEFAULT_PERPLEXITY, options.nextAction ?? true, options.signal);
-  }
-
-  private async evaluateCorpus(corpus: EvaluationCorpus, perplexity: PerplexityProtocol, nextAction: boolean,
-    stop?: AbortSignal): Promise<EvaluationResult> {
-    const s = this.settings;
-    const signal = stop ? { signal: stop } : {};
-    if (this.model === 'cache') {
-      return evaluateCacheModel({ trainingCounts: this.trainingActionCounts!, parameters: this.cacheParameters!,
-        kernel: this.kernel, seed: s.seed, corpus, perplexity, nextAction });
-    }
-    if (this.model === 'lstm') {
-      return evaluateActionLstm({ lstm: this.actionLstm!, kernel: this.kernel, seed: s.seed,
-        vocabularySize: this.vocabulary.size, corpus, nextAction, ...signal });
-    }
-    return evaluateTopicModel({
-      kernel: this.kernel, mode: this.kernelMode, counts: this.tables!.counts, ...(this.weights ? { weights: this.weights } : {}),
-      beta: s.beta, alpha: s.alpha, particles: s.particles, seed: s.seed, threads: s.threads, numTopics: s.topics,
-      vocabularySize: this.vocabulary.size, corpus, perplexity, nextAction, ...signal,
-      ...(this.copyParameters ? { copy: this.copyParameters } : {}),
-    });
+    return this.evaluateCorpus(
+      corpus,
+      options.perplexity ?? DEFAULT_PERPLEXITY,
+      options.nextAction ?? true,
+      options.signal,
+    );
   }
 
   /** held-out perplexity exp(-sum log p(w_d) / sum N_d) of `data` */
@@ -361,8 +324,9 @@ export class LlaModel {
     if (!Number.isInteger(k) || k < 0 || k >= this.settings.topics) {
       throw new RangeError(`topicWords: topic ${k} does not exist (0..${this.settings.topics - 1})`);
     }
-    return topicActions(this.tables!.counts, this.settings.beta, k, n, this.settings.topics, this.vocabulary.size)
-      .map((entry) => ({ action: this.vocabulary.word(entry.action), probability: entry.phi }));
+    return topicActions(this.tables!.counts, this.settings.beta, k, n, this.settings.topics, this.vocabulary.size).map(
+      (entry) => ({ action: this.vocabulary.word(entry.action), probability: entry.phi }),
+    );
   }
 
   /** The K x K topic-transition matrix (row = current topic, columns the next topic's distribution). */
@@ -389,7 +353,12 @@ export class LlaModel {
   async infer(data: Sequences, options: { sweeps?: number; signal?: AbortSignal } = {}): Promise<number[][]> {
     this.requireTrained('infer');
     this.requireTopics('infer');
-    return inferTopics(this, data, options.sweeps ?? DEFAULT_INFER_SWEEPS, options.signal ? { signal: options.signal } : {});
+    return inferTopics(
+      this,
+      data,
+      options.sweeps ?? DEFAULT_INFER_SWEEPS,
+      options.signal ? { signal: options.signal } : {},
+    );
   }
 
   /** A serving session: push actions one at a time, ask for the next ones (no re-reading of the history). */
@@ -418,12 +387,16 @@ export class LlaModel {
    * id (the more frequent action) first. History d uses the filter's random streams of sequence index d.
    * `signal`: an abort stops at the next sequence boundary with an InterruptedError (no partial result).
    */
-  async predictNextMany(histories: Sequences, n = DEFAULT_NEXT_ACTIONS, options: { signal?: AbortSignal } = {}):
-    Promise<NextAction[][]> {
+  async predictNextMany(
+    histories: Sequences,
+    n = DEFAULT_NEXT_ACTIONS,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<NextAction[][]> {
     this.requireTrained('predictNextMany');
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`predictNextMany: n must be a whole number >= 0, got ${n}`);
     if (histories.length === 0) return [];
-    if (this.model === 'lstm') return predictNextManyActions(this.actionLstm!, this.vocabulary, histories, n, options.signal);
+    if (this.model === 'lstm')
+      return predictNextManyActions(this.actionLstm!, this.vocabulary, histories, n, options.signal);
     if (this.model === 'cache') {
       return predictNextManyCached(this.cacheParameters!, this.trainingActionCounts!, this.vocabulary, histories, n);
     }
@@ -441,21 +414,38 @@ export class LlaModel {
   async save(path: string): Promise<void> {
     this.requireTrained('save');
     const lstm = this.topicLstm ?? this.actionLstm;
-    writeModel(path, {
-      settings: this.settings, vocabulary: this.vocabulary, history: this.history, results: this.results,
-      trajectories: this.trajectories, tables: this.tables, transitions: this.transitions, copy: this.copyParameters,
-      cache: this.cacheParameters,
-    }, { backend: this.backend, tfBackend: this.tfBackendUsed }, lstm ? await lstm.packedParameters() : null);
+    writeModel(
+      path,
+      {
+        settings: this.settings,
+        vocabulary: this.vocabulary,
+        history: this.history,
+        results: this.results,
+        trajectories: this.trajectories,
+        tables: this.tables,
+        transitions: this.transitions,
+        copy: this.copyParameters,
+        cache: this.cacheParameters,
+      },
+      { backend: this.backend, tfBackend: this.tfBackendUsed },
+      lstm ? await lstm.packedParameters() : null,
+    );
   }
 
   /** Loads a model file; the kernel backend is chosen as in create(). */
-  static async load(path: string, options: Pick<ModelOptions, 'backend' | 'tfBackend' | 'warn' | 'threads' | 'lstmEngine'> = {}):
-    Promise<LlaModel> {
+  static async load(
+    path: string,
+    options: Pick<ModelOptions, 'backend' | 'tfBackend' | 'warn' | 'threads' | 'lstmEngine'> = {},
+  ): Promise<LlaModel> {
     const saved = readModel(path, options.threads);
     // the engine that trains it from here: a model of either engine loads, evaluates and trains on under the other
     if (options.lstmEngine !== undefined) saved.settings.lstmEngine = options.lstmEngine;
-    const model = await LlaModel.create({ ...saved.settings, ...(options.backend ? { backend: options.backend } : {}),
-      ...(options.tfBackend ? { tfBackend: options.tfBackend } : {}), ...(options.warn ? { warn: options.warn } : {}) });
+    const model = await LlaModel.create({
+      ...saved.settings,
+      ...(options.backend ? { backend: options.backend } : {}),
+      ...(options.tfBackend ? { tfBackend: options.tfBackend } : {}),
+      ...(options.warn ? { warn: options.warn } : {}),
+    });
     model.vocabularyValue = saved.vocabulary;
     model.history = saved.history;
     model.results = saved.results;

@@ -45,12 +45,24 @@ export function heldOutReferences(input: ReferenceInput): References {
   if (corpus.tokens.length === 0) return { unigramPerplexity: null, cache: null };
   const unigram = trainingCounts ? unigramPerplexity(trainingCounts, corpus.tokens).perplexity : null;
   if (!trainingCounts || !cache) return { unigramPerplexity: unigram, cache: null };
-  const scored = evaluateCacheModel({ trainingCounts, parameters: cache, kernel: input.kernel, seed: input.seed, corpus,
-    perplexity: input.perplexity, nextAction: true });
+  const scored = evaluateCacheModel({
+    trainingCounts,
+    parameters: cache,
+    kernel: input.kernel,
+    seed: input.seed,
+    corpus,
+    perplexity: input.perplexity,
+    nextAction: true,
+  });
   return {
     unigramPerplexity: unigram,
-    cache: { ...cache, perplexity: scored.perplexity, recallAt1: scored.recallAt1, recallAt10: scored.recallAt10,
-      mrr: scored.mrr },
+    cache: {
+      ...cache,
+      perplexity: scored.perplexity,
+      recallAt1: scored.recallAt1,
+      recallAt10: scored.recallAt10,
+      mrr: scored.mrr,
+    },
   };
 }
 

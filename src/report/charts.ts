@@ -45,8 +45,15 @@ const round = (value: number) => Math.round(value * 10) / 10;
 
 /** Viridis (perceptually uniform, readable in grey and by most colour-blind readers), sampled at 9 stops. */
 const SEQUENTIAL_STOPS: Array<[number, number, number]> = [
-  [0x44, 0x01, 0x54], [0x48, 0x28, 0x78], [0x3e, 0x49, 0x89], [0x31, 0x68, 0x8e], [0x26, 0x82, 0x8e],
-  [0x1f, 0x9e, 0x89], [0x35, 0xb7, 0x79], [0x6e, 0xce, 0x58], [0xfd, 0xe7, 0x25],
+  [0x44, 0x01, 0x54],
+  [0x48, 0x28, 0x78],
+  [0x3e, 0x49, 0x89],
+  [0x31, 0x68, 0x8e],
+  [0x26, 0x82, 0x8e],
+  [0x1f, 0x9e, 0x89],
+  [0x35, 0xb7, 0x79],
+  [0x6e, 0xce, 0x58],
+  [0xfd, 0xe7, 0x25],
 ];
 
 /** The sequential colour at t in [0, 1] (clamped), as #rrggbb. */
@@ -57,7 +64,10 @@ export function sequentialColour(t: number): string {
   const fraction = position - low;
   const a = SEQUENTIAL_STOPS[low];
   const b = SEQUENTIAL_STOPS[low + 1];
-  const channel = (i: number) => Math.round(a[i] + (b[i] - a[i]) * fraction).toString(16).padStart(2, '0');
+  const channel = (i: number) =>
+    Math.round(a[i] + (b[i] - a[i]) * fraction)
+      .toString(16)
+      .padStart(2, '0');
   return `#${channel(0)}${channel(1)}${channel(2)}`;
 }
 
@@ -114,8 +124,10 @@ export function lineChart(options: LineChartOptions): string {
   const plotHeight = height - margin.top - margin.bottom;
   const points = options.series.flatMap((series) => series.points.filter((p) => p.y !== null && Number.isFinite(p.y)));
   const parts: string[] = [];
-  parts.push(`<svg class="chart" width="${width}" height="${height}" ` +
-    `viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(options.title)}">`);
+  parts.push(
+    `<svg class="chart" width="${width}" height="${height}" ` +
+      `viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(options.title)}">`,
+  );
   parts.push(`<title>${escapeHtml(options.title)}</title>`);
   if (points.length === 0) {
     parts.push(`<text x="${width / 2}" y="${height / 2}" text-anchor="middle" class="muted">no data</text></svg>`);
@@ -138,8 +150,9 @@ export function lineChart(options: LineChartOptions): string {
   yMax += pad;
   // throughput and perplexity are positive: an axis that starts below zero would only waste room
   if ((yMin < 0 || options.zeroBased) && points.every((p) => (p.y as number) >= 0)) yMin = 0;
-  const xTicks = niceTicks(xMin, xMax, Math.min(8, Math.max(2, Math.floor(plotWidth / 60))))
-    .filter((tick) => !options.integerX || Number.isInteger(tick));
+  const xTicks = niceTicks(xMin, xMax, Math.min(8, Math.max(2, Math.floor(plotWidth / 60)))).filter(
+    (tick) => !options.integerX || Number.isInteger(tick),
+  );
   const yTicks = niceTicks(yMin, yMax, 5);
   const xOf = (x: number) => round(margin.left + ((x - xMin) / (xMax - xMin)) * plotWidth);
   const yOf = (y: number) => round(margin.top + plotHeight - ((y - yMin) / (yMax - yMin)) * plotHeight);
@@ -147,25 +160,39 @@ export function lineChart(options: LineChartOptions): string {
   for (const band of options.bands ?? []) {
     const x0 = xOf(band.from);
     const x1 = xOf(band.to);
-    parts.push(`<rect x="${x0}" y="${margin.top}" width="${round(Math.max(1, x1 - x0))}" height="${plotHeight}" class="band"/>`);
-    parts.push(`<text x="${round((x0 + x1) / 2)}" y="${margin.top + 12}" text-anchor="middle" class="band-label">` +
-      `${escapeHtml(band.label)}</text>`);
+    parts.push(
+      `<rect x="${x0}" y="${margin.top}" width="${round(Math.max(1, x1 - x0))}" height="${plotHeight}" class="band"/>`,
+    );
+    parts.push(
+      `<text x="${round((x0 + x1) / 2)}" y="${margin.top + 12}" text-anchor="middle" class="band-label">` +
+        `${escapeHtml(band.label)}</text>`,
+    );
   }
   for (const tick of yTicks) {
     const y = yOf(tick);
     parts.push(`<line x1="${margin.left}" x2="${margin.left + plotWidth}" y1="${y}" y2="${y}" class="grid"/>`);
-    parts.push(`<text x="${margin.left - 6}" y="${y + 4}" text-anchor="end" class="tick">${escapeHtml(formatNumber(tick))}</text>`);
+    parts.push(
+      `<text x="${margin.left - 6}" y="${y + 4}" text-anchor="end" class="tick">${escapeHtml(formatNumber(tick))}</text>`,
+    );
   }
   for (const tick of xTicks) {
     const x = xOf(tick);
-    parts.push(`<line x1="${x}" x2="${x}" y1="${margin.top + plotHeight}" y2="${margin.top + plotHeight + 4}" class="axis"/>`);
-    parts.push(`<text x="${x}" y="${margin.top + plotHeight + 16}" text-anchor="middle" class="tick">${escapeHtml(formatNumber(tick))}</text>`);
+    parts.push(
+      `<line x1="${x}" x2="${x}" y1="${margin.top + plotHeight}" y2="${margin.top + plotHeight + 4}" class="axis"/>`,
+    );
+    parts.push(
+      `<text x="${x}" y="${margin.top + plotHeight + 16}" text-anchor="middle" class="tick">${escapeHtml(formatNumber(tick))}</text>`,
+    );
   }
   parts.push(`<rect x="${margin.left}" y="${margin.top}" width="${plotWidth}" height="${plotHeight}" class="frame"/>`);
-  parts.push(`<text x="${margin.left + plotWidth / 2}" y="${height - 6}" text-anchor="middle" class="axis-title">` +
-    `${escapeHtml(options.xLabel)}</text>`);
-  parts.push(`<text transform="translate(14 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle" ` +
-    `class="axis-title">${escapeHtml(options.yLabel)}</text>`);
+  parts.push(
+    `<text x="${margin.left + plotWidth / 2}" y="${height - 6}" text-anchor="middle" class="axis-title">` +
+      `${escapeHtml(options.xLabel)}</text>`,
+  );
+  parts.push(
+    `<text transform="translate(14 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle" ` +
+      `class="axis-title">${escapeHtml(options.yLabel)}</text>`,
+  );
 
   for (const series of options.series) {
     // a path broken at every missing value
@@ -182,8 +209,10 @@ export function lineChart(options: LineChartOptions): string {
     if (path) parts.push(`<path d="${path}" fill="none" stroke="${series.colour}" stroke-width="2"/>`);
     for (const point of series.points) {
       if (point.y === null || !Number.isFinite(point.y)) continue;
-      parts.push(`<circle cx="${xOf(point.x)}" cy="${yOf(point.y)}" r="3" fill="${series.colour}">` +
-        `<title>${escapeHtml(`${series.name}: ${formatNumber(point.y, 4)} at ${options.xLabel.toLowerCase()} ${point.x}`)}</title></circle>`);
+      parts.push(
+        `<circle cx="${xOf(point.x)}" cy="${yOf(point.y)}" r="3" fill="${series.colour}">` +
+          `<title>${escapeHtml(`${series.name}: ${formatNumber(point.y, 4)} at ${options.xLabel.toLowerCase()} ${point.x}`)}</title></circle>`,
+      );
     }
   }
   // legend, above the plot
@@ -241,11 +270,15 @@ export function heatmap(matrix: number[][], options: HeatmapOptions): string {
   const colourOf = (value: number) =>
     sequentialColour(Math.round(Math.sqrt(Math.max(0, value) / max) * HEATMAP_LEVELS) / HEATMAP_LEVELS);
   const background = colourOf(0);
-  const data = options.dataId ? ` data-heatmap="${escapeHtml(options.dataId)}" data-cell="${cell}" ` +
-    `data-left="${margin.left}" data-top="${margin.top}" data-size="${k}"` : '';
+  const data = options.dataId
+    ? ` data-heatmap="${escapeHtml(options.dataId)}" data-cell="${cell}" ` +
+      `data-left="${margin.left}" data-top="${margin.top}" data-size="${k}"`
+    : '';
   const parts: string[] = [];
-  parts.push(`<svg class="heatmap" width="${width}" height="${height}" ` +
-    `viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(options.title)}"${data}>`);
+  parts.push(
+    `<svg class="heatmap" width="${width}" height="${height}" ` +
+      `viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(options.title)}"${data}>`,
+  );
   parts.push(`<title>${escapeHtml(options.title)}</title>`);
   parts.push(`<rect x="${margin.left}" y="${margin.top}" width="${side}" height="${side}" fill="${background}"/>`);
   for (let row = 0; row < k; row++) {
@@ -253,7 +286,9 @@ export function heatmap(matrix: number[][], options: HeatmapOptions): string {
     const empty = values.every((value) => !(value > 0));
     if (empty) {
       // no position had this topic: a grey row, not a row of zero probabilities
-      parts.push(`<rect x="${margin.left}" y="${margin.top + row * cell}" width="${side}" height="${cell}" class="empty-row"/>`);
+      parts.push(
+        `<rect x="${margin.left}" y="${margin.top + row * cell}" width="${side}" height="${cell}" class="empty-row"/>`,
+      );
       continue;
     }
     // runs of one colour become one rect, and the background colour is already painted: keeps K = 100 small
@@ -262,8 +297,10 @@ export function heatmap(matrix: number[][], options: HeatmapOptions): string {
       let end = column + 1;
       while (end < k && colourOf(values[end]) === colour) end++;
       if (colour !== background) {
-        parts.push(`<rect x="${margin.left + column * cell}" y="${margin.top + row * cell}" width="${(end - column) * cell}" ` +
-          `height="${cell}" fill="${colour}"/>`);
+        parts.push(
+          `<rect x="${margin.left + column * cell}" y="${margin.top + row * cell}" width="${(end - column) * cell}" ` +
+            `height="${cell}" fill="${colour}"/>`,
+        );
       }
       column = end;
     }
@@ -271,13 +308,21 @@ export function heatmap(matrix: number[][], options: HeatmapOptions): string {
   parts.push(`<rect x="${margin.left}" y="${margin.top}" width="${side}" height="${side}" class="frame"/>`);
   for (let index = 0; index < k; index += stride) {
     const centre = index * cell + cell / 2;
-    parts.push(`<text x="${margin.left - 4}" y="${round(margin.top + centre + 4)}" text-anchor="end" class="tick">${index}</text>`);
-    parts.push(`<text x="${round(margin.left + centre)}" y="${margin.top + side + 14}" text-anchor="middle" class="tick">${index}</text>`);
+    parts.push(
+      `<text x="${margin.left - 4}" y="${round(margin.top + centre + 4)}" text-anchor="end" class="tick">${index}</text>`,
+    );
+    parts.push(
+      `<text x="${round(margin.left + centre)}" y="${margin.top + side + 14}" text-anchor="middle" class="tick">${index}</text>`,
+    );
   }
-  parts.push(`<text x="${margin.left + side / 2}" y="${height - 6}" text-anchor="middle" class="axis-title">` +
-    `${escapeHtml(options.columnLabel)}</text>`);
-  parts.push(`<text transform="translate(14 ${margin.top + side / 2}) rotate(-90)" text-anchor="middle" ` +
-    `class="axis-title">${escapeHtml(options.rowLabel)}</text>`);
+  parts.push(
+    `<text x="${margin.left + side / 2}" y="${height - 6}" text-anchor="middle" class="axis-title">` +
+      `${escapeHtml(options.columnLabel)}</text>`,
+  );
+  parts.push(
+    `<text transform="translate(14 ${margin.top + side / 2}) rotate(-90)" text-anchor="middle" ` +
+      `class="axis-title">${escapeHtml(options.rowLabel)}</text>`,
+  );
 
   // colour scale: 48 bands from the top (max) to the bottom (0), labelled with values
   const scaleX = margin.left + side + 18;
@@ -285,8 +330,10 @@ export function heatmap(matrix: number[][], options: HeatmapOptions): string {
   const bands = 48;
   for (let band = 0; band < bands; band++) {
     const t = 1 - (band + 0.5) / bands;
-    parts.push(`<rect x="${scaleX}" y="${round(margin.top + (band * scaleHeight) / bands)}" width="14" ` +
-      `height="${round(scaleHeight / bands + 0.6)}" fill="${sequentialColour(t)}"/>`);
+    parts.push(
+      `<rect x="${scaleX}" y="${round(margin.top + (band * scaleHeight) / bands)}" width="14" ` +
+        `height="${round(scaleHeight / bands + 0.6)}" fill="${sequentialColour(t)}"/>`,
+    );
   }
   parts.push(`<rect x="${scaleX}" y="${margin.top}" width="14" height="${scaleHeight}" class="frame"/>`);
   for (const tick of niceTicks(0, max, 5)) {
@@ -311,7 +358,11 @@ export interface TrajectoryOptions {
  * One sequence's sampled topics as a strip of coloured cells (one per position, the topic number inside),
  * wrapped into rows; each row starts with its first position. Hovering a cell names its action and topic.
  */
-export function trajectoryStrip(topics: readonly number[], actions: readonly string[], options: TrajectoryOptions = {}): string {
+export function trajectoryStrip(
+  topics: readonly number[],
+  actions: readonly string[],
+  options: TrajectoryOptions = {},
+): string {
   const perRow = options.perRow ?? 50;
   const cell = options.cell ?? 20;
   const left = 40;
@@ -319,20 +370,26 @@ export function trajectoryStrip(topics: readonly number[], actions: readonly str
   const width = left + perRow * cell + 2;
   const height = rows * (cell + 4) + 2;
   const parts: string[] = [];
-  parts.push(`<svg class="trajectory" width="${width}" height="${height}" ` +
-    `viewBox="0 0 ${width} ${height}" role="img" aria-label="topic per position">`);
+  parts.push(
+    `<svg class="trajectory" width="${width}" height="${height}" ` +
+      `viewBox="0 0 ${width} ${height}" role="img" aria-label="topic per position">`,
+  );
   for (let row = 0; row < rows; row++) {
     const y = 1 + row * (cell + 4);
-    parts.push(`<text x="${left - 6}" y="${y + cell / 2 + 4}" text-anchor="end" class="tick">${row * perRow + 1}</text>`);
+    parts.push(
+      `<text x="${left - 6}" y="${y + cell / 2 + 4}" text-anchor="end" class="tick">${row * perRow + 1}</text>`,
+    );
   }
   topics.forEach((topic, position) => {
     const x = left + (position % perRow) * cell;
     const y = 1 + Math.floor(position / perRow) * (cell + 4);
     const action = actions[position] ?? '';
-    parts.push(`<g><rect x="${x}" y="${y}" width="${cell - 1}" height="${cell}" fill="${topicColour(topic)}"/>` +
-      `<text x="${x + (cell - 1) / 2}" y="${y + cell / 2 + 3}" text-anchor="middle" class="cell-label" ` +
-      `fill="${topicTextColour(topic)}">${topic}</text>` +
-      `<title>${escapeHtml(`position ${position + 1}: ${action} (topic ${topic})`)}</title></g>`);
+    parts.push(
+      `<g><rect x="${x}" y="${y}" width="${cell - 1}" height="${cell}" fill="${topicColour(topic)}"/>` +
+        `<text x="${x + (cell - 1) / 2}" y="${y + cell / 2 + 3}" text-anchor="middle" class="cell-label" ` +
+        `fill="${topicTextColour(topic)}">${topic}</text>` +
+        `<title>${escapeHtml(`position ${position + 1}: ${action} (topic ${topic})`)}</title></g>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('');

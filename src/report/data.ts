@@ -88,7 +88,8 @@ export function reportDataFromModel(model: LlaModel, options: ReportOptions): Re
     const { counts } = model.servingTables();
     const n = options.topActions ?? DEFAULT_TOPIC_ACTIONS;
     topics = Array.from({ length: settings.topics }, (_, k) => ({
-      topic: k, tokens: counts.topicTotals[k],
+      topic: k,
+      tokens: counts.topicTotals[k],
       actions: model.topicWords(k, n).map(({ action, probability }) => ({ action, probability })),
     }));
     let matrix: number[][] | null = null;
@@ -99,14 +100,16 @@ export function reportDataFromModel(model: LlaModel, options: ReportOptions): Re
       matrix = null;
     }
     // the LSTM only exists once a sweep ran past the initialisation (src/train/trainer.ts: trainingTraces)
-    const fromLstm = settings.model === 'lla' &&
-      settings.iterations > Math.max(settings.initLdaSweeps, settings.initHmmSweeps);
+    const fromLstm =
+      settings.model === 'lla' && settings.iterations > Math.max(settings.initLdaSweeps, settings.initHmmSweeps);
     if (matrix) transitions = { matrix, source: fromLstm ? 'lstm' : 'empirical' };
   }
   const length = options.trajectoryLength ?? 200;
   const trajectories = model.trajectories.slice(0, options.trajectories ?? TRAJECTORIES_KEPT).map((entry) => ({
     id: entry.id,
-    actions: entry.actions.slice(0, length).map((id) => (id >= 0 && id < vocabulary.size ? vocabulary.word(id) : `#${id}`)),
+    actions: entry.actions
+      .slice(0, length)
+      .map((id) => (id >= 0 && id < vocabulary.size ? vocabulary.word(id) : `#${id}`)),
     topics: entry.topics.slice(0, length),
   }));
   const coherence = results.coherence as { umass?: unknown; npmi?: unknown } | undefined;
@@ -125,8 +128,14 @@ export function reportDataFromModel(model: LlaModel, options: ReportOptions): Re
     heldOut: (results.heldOut as EvaluationResult | undefined) ?? null,
     unigramPerplexity: finiteOrNull(results.unigramPerplexity),
     cache: (results.cache as CacheReference | undefined) ?? null,
-    copy: model.copy ? { decay: model.copy.decay, window: model.copy.window, meanRate: mean(model.copy.rate),
-      meanMass: mean(model.copy.mass) } : null,
+    copy: model.copy
+      ? {
+          decay: model.copy.decay,
+          window: model.copy.window,
+          meanRate: mean(model.copy.rate),
+          meanMass: mean(model.copy.mass),
+        }
+      : null,
     copyFit: (results.copy as CopyFitSummary | null | undefined) ?? null,
     coherence: umass !== null || npmi !== null ? { umass: umass ?? NaN, npmi: npmi ?? NaN } : null,
     history: model.history,

@@ -9,104 +9,22 @@
 import { escapeHtml, jsonForScript } from './escape.js';
 import { heatmap, lineChart, topicColour, topicTextColour, trajectoryStrip, type ChartSeries } from './charts.js';
 import type { ReportData, ReportTopic, ReportTrajectory } from './data.js';
+import { ERROR_CAPTURE, PAGE_SCRIPT, STYLE } from './page-assets.js';
 import type { IterationRecord } from '../train/sem.js';
 import { describeStop } from '../train/convergence.js';
 
 /** The page's sections, in order (ids of the <section> elements; tests check that each is present). */
-export const SECTION_IDS = ['summary', 'training', 'throughput', 'transitions', 'topics', 'trajectories', 'settings'] as const;
+export const SECTION_IDS = [
+  'summary',
+  'training',
+  'throughput',
+  'transitions',
+  'topics',
+  'trajectories',
+  'settings',
+] as const;
 
 const COLOURS = { primary: '#1f77b4', secondary: '#d62728', estep: '#2a9d8f', mstep: '#e76f51' };
-
-const STYLE = `
-:root { color-scheme: light; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; background: #f6f7f9; color: #1d232b; }
-main { max-width: 1240px; margin: 0 auto; padding: 16px 24px 48px; }
-h1 { font-size: 22px; margin: 8px 0 2px; }
-h2 { font-size: 17px; margin: 0 0 8px; }
-h3 { font-size: 14px; margin: 12px 0 4px; }
-section { background: #fff; border: 1px solid #dde1e6; border-radius: 8px; padding: 14px 18px; margin: 14px 0; }
-.subtitle, .note, .muted { color: #5b6470; }
-.note { font-size: 13px; margin: 4px 0 8px; }
-.charts { display: flex; flex-wrap: wrap; gap: 12px 28px; align-items: flex-start; }
-figure { margin: 0; }
-figcaption { font-size: 13px; color: #5b6470; max-width: 640px; }
-svg { max-width: 100%; height: auto; font-family: inherit; }
-svg text { font-size: 11px; fill: #3a424d; }
-svg .axis-title { font-size: 12px; fill: #1d232b; }
-svg .legend { font-size: 12px; fill: #1d232b; }
-svg .grid { stroke: #e6e9ed; }
-svg .axis { stroke: #8a939e; }
-svg .frame { fill: none; stroke: #8a939e; }
-svg .band { fill: #eef1f5; }
-svg .band-label { font-size: 10px; fill: #6b7480; }
-svg .empty-row { fill: #d9dce0; }
-svg text.cell-label { font-size: 10px; }
-table { border-collapse: collapse; }
-td, th { padding: 3px 10px 3px 0; text-align: left; vertical-align: top; }
-th { font-weight: 600; color: #3a424d; }
-table.metrics td:first-child, table.settings td:first-child { color: #5b6470; white-space: nowrap; }
-.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.topics { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 10px; }
-.topic { border: 1px solid #e3e6ea; border-radius: 6px; padding: 6px 8px; }
-.topic h3 { margin: 0 0 4px; display: flex; align-items: center; gap: 6px; }
-.swatch { display: inline-block; min-width: 22px; padding: 0 4px; border-radius: 3px; text-align: center; font-size: 12px; }
-.action { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; word-break: break-all; }
-.bar { width: 70px; }
-.bar span { display: block; height: 8px; background: #7a9cc6; border-radius: 2px; }
-.topic table { width: 100%; }
-.readout { min-height: 1.4em; font-variant-numeric: tabular-nums; }
-.trajectory-legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 12px; margin: 4px 0 12px; }
-.trajectory-legend .action { font-size: 11px; }
-#self-check { display: none; }
-`;
-
-/**
- * Runs first (in <head>): records script errors and blocked network loads, so the self-check can report them.
- * Plain ES5 so it runs in any browser that opens the file.
- */
-const ERROR_CAPTURE = `
-window.__reportErrors = [];
-window.addEventListener('error', function (event) {
-  window.__reportErrors.push(String(event.message || (event.target && event.target.outerHTML) || 'error'));
-}, true);
-window.addEventListener('securitypolicyviolation', function (event) {
-  window.__reportErrors.push('blocked load of ' + event.blockedURI + ' (' + event.violatedDirective + ')');
-});
-`;
-
-/** Runs last: the heatmap's hover read-out and the self-check. */
-const PAGE_SCRIPT = `
-(function () {
-  var maps = document.querySelectorAll('svg[data-heatmap]');
-  Array.prototype.forEach.call(maps, function (svg) {
-    var source = document.getElementById(svg.getAttribute('data-heatmap'));
-    var readout = document.getElementById(svg.getAttribute('data-heatmap') + '-readout');
-    if (!source || !readout) return;
-    var matrix = JSON.parse(source.textContent);
-    var cell = Number(svg.getAttribute('data-cell'));
-    var left = Number(svg.getAttribute('data-left'));
-    var top = Number(svg.getAttribute('data-top'));
-    var size = Number(svg.getAttribute('data-size'));
-    svg.addEventListener('mousemove', function (event) {
-      var box = svg.getBoundingClientRect();
-      var scale = svg.viewBox.baseVal.width / box.width;
-      var column = Math.floor(((event.clientX - box.left) * scale - left) / cell);
-      var row = Math.floor(((event.clientY - box.top) * scale - top) / cell);
-      if (row < 0 || column < 0 || row >= size || column >= size) { readout.textContent = ''; return; }
-      var value = matrix[row][column];
-      readout.textContent = 'from topic ' + row + ' to topic ' + column + ': ' + (value === null ? 'n/a' : value.toPrecision(3));
-    });
-  });
-  function selfCheck() {
-    var charts = Array.prototype.map.call(document.querySelectorAll('svg'), function (svg) {
-      var box = svg.getBoundingClientRect();
-      return { chart: svg.getAttribute('aria-label') || svg.getAttribute('class') || 'svg', width: box.width, height: box.height };
-    });
-    document.getElementById('self-check').textContent = JSON.stringify({ loaded: true, charts: charts, errors: window.__reportErrors });
-  }
-  if (document.readyState === 'complete') selfCheck(); else window.addEventListener('load', selfCheck);
-})();
-`;
 
 const integer = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a');
 const fixed = (value: number | null | undefined, digits: number) =>
@@ -115,11 +33,16 @@ const fixed = (value: number | null | undefined, digits: number) =>
 function modelDescription(data: ReportData): string {
   const s = data.settings;
   switch (data.model) {
-    case 'lla': return `Topic-LLA: K = ${s.topics} topics, an LSTM over topics (H = ${s.hidden}, E = ${s.embedding})`;
-    case 'word-lla': return `Word-LLA: K = ${s.topics} topics, an LSTM over actions (H = ${s.hidden}, E = ${s.embedding})`;
-    case 'lda': return `LDA baseline: K = ${s.topics} topics, no LSTM`;
-    case 'lstm': return `LSTM baseline: an action-level language model (H = ${s.hidden}, E = ${s.embedding}), no topics`;
-    case 'cache': return 'recency cache: the sequence\'s own decayed history backed off to the training unigram, no topics';
+    case 'lla':
+      return `Topic-LLA: K = ${s.topics} topics, an LSTM over topics (H = ${s.hidden}, E = ${s.embedding})`;
+    case 'word-lla':
+      return `Word-LLA: K = ${s.topics} topics, an LSTM over actions (H = ${s.hidden}, E = ${s.embedding})`;
+    case 'lda':
+      return `LDA baseline: K = ${s.topics} topics, no LSTM`;
+    case 'lstm':
+      return `LSTM baseline: an action-level language model (H = ${s.hidden}, E = ${s.embedding}), no topics`;
+    case 'cache':
+      return "recency cache: the sequence's own decayed history backed off to the training unigram, no topics";
   }
 }
 
@@ -135,29 +58,57 @@ function summarySection(data: ReportData): string {
   rows.push(row('training', `${data.history.length} iterations in ${fixed(seconds, 1)} s`));
   const heldOut = data.heldOut;
   if (heldOut) {
-    rows.push(row('held-out perplexity', `<b>${fixed(heldOut.perplexity, 1)}</b> (${escapeHtml(heldOut.perplexityMethod)}) over ` +
-      `${integer(heldOut.tokens)} tokens of ${integer(heldOut.sequences)} sequences; ${integer(heldOut.outOfVocabulary)} ` +
-      'out-of-vocabulary tokens left out'));
+    rows.push(
+      row(
+        'held-out perplexity',
+        `<b>${fixed(heldOut.perplexity, 1)}</b> (${escapeHtml(heldOut.perplexityMethod)}) over ` +
+          `${integer(heldOut.tokens)} tokens of ${integer(heldOut.sequences)} sequences; ${integer(heldOut.outOfVocabulary)} ` +
+          'out-of-vocabulary tokens left out',
+      ),
+    );
     if (data.unigramPerplexity !== null) rows.push(row('unigram reference', fixed(data.unigramPerplexity, 1)));
     if (data.cache !== null) {
-      rows.push(row('recency-cache reference', `${fixed(data.cache.perplexity, 1)}; Recall@1 ${fixed(data.cache.recallAt1, 3)}, ` +
-        `Recall@10 ${fixed(data.cache.recallAt10, 3)}, MRR ${fixed(data.cache.mrr, 3)} (decay ${fixed(data.cache.decay, 3)}, ` +
-        `unigram weight ${fixed(data.cache.mass, 2)}${data.cache.fitted ? ', fitted on held-in training data' : ', not fitted'})`));
+      rows.push(
+        row(
+          'recency-cache reference',
+          `${fixed(data.cache.perplexity, 1)}; Recall@1 ${fixed(data.cache.recallAt1, 3)}, ` +
+            `Recall@10 ${fixed(data.cache.recallAt10, 3)}, MRR ${fixed(data.cache.mrr, 3)} (decay ${fixed(data.cache.decay, 3)}, ` +
+            `unigram weight ${fixed(data.cache.mass, 2)}${data.cache.fitted ? ', fitted on held-in training data' : ', not fitted'})`,
+        ),
+      );
     }
     if (heldOut.nextActionPositions > 0) {
-      rows.push(row('next action', `Recall@1 ${fixed(heldOut.recallAt1, 3)}, Recall@10 ${fixed(heldOut.recallAt10, 3)}, ` +
-        `MRR ${fixed(heldOut.mrr, 3)} (${integer(heldOut.nextActionPositions)} positions)`));
+      rows.push(
+        row(
+          'next action',
+          `Recall@1 ${fixed(heldOut.recallAt1, 3)}, Recall@10 ${fixed(heldOut.recallAt10, 3)}, ` +
+            `MRR ${fixed(heldOut.mrr, 3)} (${integer(heldOut.nextActionPositions)} positions)`,
+        ),
+      );
     }
   } else {
-    rows.push(row('held-out perplexity', '<span class="muted">not evaluated (trained without a held-out split)</span>'));
+    rows.push(
+      row('held-out perplexity', '<span class="muted">not evaluated (trained without a held-out split)</span>'),
+    );
   }
   if (data.copy || data.copyFit) rows.push(row('copy component', copyDescription(data)));
   if (data.coherence) {
-    rows.push(row('topic coherence', `UMass ${fixed(data.coherence.umass, 3)}, NPMI ${fixed(data.coherence.npmi, 3)} (mean over topics, top 10 actions)`));
+    rows.push(
+      row(
+        'topic coherence',
+        `UMass ${fixed(data.coherence.umass, 3)}, NPMI ${fixed(data.coherence.npmi, 3)} (mean over topics, top 10 actions)`,
+      ),
+    );
   }
-  rows.push(row('parameters', data.model === 'lstm' ? `${integer(data.parameters.total)} (dense LSTM and softmax)`
-    : `${integer(data.parameters.total)} (${integer(data.parameters.dense)} dense + ` +
-      `${integer(data.parameters.total - data.parameters.dense)} count non-zeros)`));
+  rows.push(
+    row(
+      'parameters',
+      data.model === 'lstm'
+        ? `${integer(data.parameters.total)} (dense LSTM and softmax)`
+        : `${integer(data.parameters.total)} (${integer(data.parameters.dense)} dense + ` +
+            `${integer(data.parameters.total - data.parameters.dense)} count non-zeros)`,
+    ),
+  );
   rows.push(row('trained with', trainedWith(data)));
   const stop = data.history.at(-1)?.stop;
   if (stop) rows.push(row('training stopped', escapeHtml(describeStop(stop))));
@@ -168,16 +119,20 @@ function summarySection(data: ReportData): string {
 function copyDescription(data: ReportData): string {
   const parts: string[] = [];
   if (data.copy) {
-    parts.push(`decay ${fixed(data.copy.decay, 3)} over the last ${integer(data.copy.window)} actions, mean rate ` +
-      `${fixed(data.copy.meanRate, 3)}, mean history mass ${fixed(data.copy.meanMass, 2)}`);
+    parts.push(
+      `decay ${fixed(data.copy.decay, 3)} over the last ${integer(data.copy.window)} actions, mean rate ` +
+        `${fixed(data.copy.meanRate, 3)}, mean history mass ${fixed(data.copy.meanMass, 2)}`,
+    );
   } else {
     parts.push('none');
   }
   const fit = data.copyFit;
   if (fit) {
-    parts.push(`${fit.kept ? 'kept' : 'dropped'} (form ${escapeHtml(fit.form)}): held-in perplexity ` +
-      `${fixed(fit.heldInPerplexityWith, 1)} with it, ${fixed(fit.heldInPerplexityWithout, 1)} without, over ` +
-      `${integer(fit.heldInTokens)} tokens of ${integer(fit.heldInSequences)} held-in sequences`);
+    parts.push(
+      `${fit.kept ? 'kept' : 'dropped'} (form ${escapeHtml(fit.form)}): held-in perplexity ` +
+        `${fixed(fit.heldInPerplexityWith, 1)} with it, ${fixed(fit.heldInPerplexityWithout, 1)} without, over ` +
+        `${integer(fit.heldInTokens)} tokens of ${integer(fit.heldInSequences)} held-in sequences`,
+    );
   }
   return parts.join('; ');
 }
@@ -200,9 +155,15 @@ function initialisationBands(data: ReportData): Array<{ from: number; to: number
   return [{ from: Math.min(...iterations) - 0.5, to: Math.max(...iterations) + 0.5, label: `${initial[0].mode} init` }];
 }
 
-function seriesOf(history: IterationRecord[], name: string, colour: string, value: (record: IterationRecord) => number | null | undefined): ChartSeries {
+function seriesOf(
+  history: IterationRecord[],
+  name: string,
+  colour: string,
+  value: (record: IterationRecord) => number | null | undefined,
+): ChartSeries {
   return {
-    name, colour,
+    name,
+    colour,
     points: history.map((record) => {
       const y = value(record);
       return { x: record.iteration, y: y === undefined || y === null || !Number.isFinite(y) ? null : y };
@@ -222,38 +183,77 @@ function trainingSection(data: ReportData): string {
   if (history.length === 0) {
     return '<section id="training"><h2>Training</h2><p class="note">This model holds no training history.</p></section>';
   }
-  const evaluated = history.filter((record) => record.heldOutPerplexity !== undefined && record.heldOutPerplexity !== null &&
-    Number.isFinite(record.heldOutPerplexity));
+  const evaluated = history.filter(
+    (record) =>
+      record.heldOutPerplexity !== undefined &&
+      record.heldOutPerplexity !== null &&
+      Number.isFinite(record.heldOutPerplexity),
+  );
   if (evaluated.length >= 2) {
-    figures.push(figure(lineChart({
-      title: 'Held-out perplexity per iteration', xLabel: 'Iteration', yLabel: 'held-out perplexity', integerX: true, bands,
-      series: [seriesOf(evaluated, 'held-out perplexity', COLOURS.secondary, (record) => record.heldOutPerplexity)],
-    }), 'Held-out perplexity (lower is better), at the iterations where it was evaluated (<code>--eval-every</code>).'));
+    figures.push(
+      figure(
+        lineChart({
+          title: 'Held-out perplexity per iteration',
+          xLabel: 'Iteration',
+          yLabel: 'held-out perplexity',
+          integerX: true,
+          bands,
+          series: [seriesOf(evaluated, 'held-out perplexity', COLOURS.secondary, (record) => record.heldOutPerplexity)],
+        }),
+        'Held-out perplexity (lower is better), at the iterations where it was evaluated (<code>--eval-every</code>).',
+      ),
+    );
   } else if (evaluated.length === 1) {
-    notes.push(`Held-out perplexity was evaluated once, after iteration ${evaluated[0].iteration}: ` +
-      `<b>${fixed(evaluated[0].heldOutPerplexity, 1)}</b>. Train with <code>--eval-every N</code> for a curve; ` +
-      'the training log-likelihood below is recorded every iteration.');
+    notes.push(
+      `Held-out perplexity was evaluated once, after iteration ${evaluated[0].iteration}: ` +
+        `<b>${fixed(evaluated[0].heldOutPerplexity, 1)}</b>. Train with <code>--eval-every N</code> for a curve; ` +
+        'the training log-likelihood below is recorded every iteration.',
+    );
   } else {
-    notes.push('No held-out perplexity was recorded (no held-out split): the chart shows the training log-likelihood per token.');
+    notes.push(
+      'No held-out perplexity was recorded (no held-out split): the chart shows the training log-likelihood per token.',
+    );
   }
-  const likelihoodLabel = data.model === 'lstm'
-    ? 'Mean log-likelihood per token of the LSTM M-step (minus its cross-entropy, nats); higher is better.'
-    : 'Complete-data log-likelihood per training token (log phi of the sampled topic plus the log-probability of ' +
-      'that topic under the model), in nats; higher is better.' + (bands.length ? ' Shaded: the lda initialisation sweeps.' : '');
-  figures.push(figure(lineChart({
-    title: 'Training log-likelihood per token', xLabel: 'Iteration', yLabel: 'log-likelihood / token', integerX: true, bands,
-    series: [seriesOf(history, 'training log-likelihood / token', COLOURS.primary, (record) => record.logLikelihoodPerToken)],
-  }), likelihoodLabel));
-  return `<section id="training"><h2>Training</h2>${notes.map((note) => `<p class="note">${note}</p>`).join('')}` +
-    `<div class="charts">${figures.join('')}</div></section>`;
+  const likelihoodLabel =
+    data.model === 'lstm'
+      ? 'Mean log-likelihood per token of the LSTM M-step (minus its cross-entropy, nats); higher is better.'
+      : 'Complete-data log-likelihood per training token (log phi of the sampled topic plus the log-probability of ' +
+        'that topic under the model), in nats; higher is better.' +
+        (bands.length ? ' Shaded: the lda initialisation sweeps.' : '');
+  figures.push(
+    figure(
+      lineChart({
+        title: 'Training log-likelihood per token',
+        xLabel: 'Iteration',
+        yLabel: 'log-likelihood / token',
+        integerX: true,
+        bands,
+        series: [
+          seriesOf(
+            history,
+            'training log-likelihood / token',
+            COLOURS.primary,
+            (record) => record.logLikelihoodPerToken,
+          ),
+        ],
+      }),
+      likelihoodLabel,
+    ),
+  );
+  return (
+    `<section id="training"><h2>Training</h2>${notes.map((note) => `<p class="note">${note}</p>`).join('')}` +
+    `<div class="charts">${figures.join('')}</div></section>`
+  );
 }
 
 /** Who trained the LSTM, from the records (older ones name no engine: those trained on TF.js). */
 function mstepEngine(data: ReportData): string {
-  const engines = new Set(data.history.filter((record) => record.mstepTokensPerSecond !== null)
-    .map((record) => record.lstmEngine ?? 'tfjs'));
-  const names = [...engines].map((engine) => engine === 'kernel' ? `the ${data.backends.kernel} kernel trainer`
-    : `LSTM on TF.js ${data.backends.tf ?? 'n/a'}`);
+  const engines = new Set(
+    data.history.filter((record) => record.mstepTokensPerSecond !== null).map((record) => record.lstmEngine ?? 'tfjs'),
+  );
+  const names = [...engines].map((engine) =>
+    engine === 'kernel' ? `the ${data.backends.kernel} kernel trainer` : `LSTM on TF.js ${data.backends.tf ?? 'n/a'}`,
+  );
   return names.length > 0 ? names.join(', then ') : 'no M-step recorded';
 }
 
@@ -262,21 +262,58 @@ function throughputSection(data: ReportData): string {
   const figures: string[] = [];
   const bands = initialisationBands(data);
   if (data.model !== 'lstm' && history.length > 0) {
-    figures.push(figure(lineChart({
-      title: 'E-step tokens per second', xLabel: 'Iteration', yLabel: 'tokens / s', integerX: true, zeroBased: true, bands,
-      series: [seriesOf(history, `E-step (${data.backends.kernel} kernel)`, COLOURS.estep, (record) => record.estepTokensPerSecond)],
-    }), 'Topic sampling throughput of each sweep (the kernel).'));
+    figures.push(
+      figure(
+        lineChart({
+          title: 'E-step tokens per second',
+          xLabel: 'Iteration',
+          yLabel: 'tokens / s',
+          integerX: true,
+          zeroBased: true,
+          bands,
+          series: [
+            seriesOf(
+              history,
+              `E-step (${data.backends.kernel} kernel)`,
+              COLOURS.estep,
+              (record) => record.estepTokensPerSecond,
+            ),
+          ],
+        }),
+        'Topic sampling throughput of each sweep (the kernel).',
+      ),
+    );
   }
-  const hasMstep = history.some((record) => record.mstepTokensPerSecond !== null && record.mstepTokensPerSecond !== undefined);
+  const hasMstep = history.some(
+    (record) => record.mstepTokensPerSecond !== null && record.mstepTokensPerSecond !== undefined,
+  );
   if (hasMstep) {
-    figures.push(figure(lineChart({
-      title: 'M-step tokens per second', xLabel: 'Iteration', yLabel: 'tokens / s', integerX: true, zeroBased: true, bands,
-      series: [seriesOf(history, `M-step (${mstepEngine(data)})`, COLOURS.mstep, (record) => record.mstepTokensPerSecond)],
-    }), 'LSTM training throughput of each iteration' + (bands.length ? ' (none during the lda initialisation).' : '.')));
+    figures.push(
+      figure(
+        lineChart({
+          title: 'M-step tokens per second',
+          xLabel: 'Iteration',
+          yLabel: 'tokens / s',
+          integerX: true,
+          zeroBased: true,
+          bands,
+          series: [
+            seriesOf(history, `M-step (${mstepEngine(data)})`, COLOURS.mstep, (record) => record.mstepTokensPerSecond),
+          ],
+        }),
+        'LSTM training throughput of each iteration' + (bands.length ? ' (none during the lda initialisation).' : '.'),
+      ),
+    );
   }
-  const note = data.model === 'lda' ? '<p class="note">The lda baseline trains no LSTM: it has no M-step beyond the counts.</p>'
-    : data.model === 'lstm' ? '<p class="note">The lstm baseline has no topic sampling (E-step): only its training throughput is shown.</p>' : '';
-  const body = figures.length ? `<div class="charts">${figures.join('')}</div>` : '<p class="note">No throughput was recorded.</p>';
+  const note =
+    data.model === 'lda'
+      ? '<p class="note">The lda baseline trains no LSTM: it has no M-step beyond the counts.</p>'
+      : data.model === 'lstm'
+        ? '<p class="note">The lstm baseline has no topic sampling (E-step): only its training throughput is shown.</p>'
+        : '';
+  const body = figures.length
+    ? `<div class="charts">${figures.join('')}</div>`
+    : '<p class="note">No throughput was recorded.</p>';
   return `<section id="throughput"><h2>Throughput</h2>${note}${body}</section>`;
 }
 
@@ -290,20 +327,32 @@ function transitionsSection(data: ReportData): string {
   }
   const { matrix, source } = data.transitions;
   const emptyRows = matrix.map((values, k) => (values.every((value) => !(value > 0)) ? k : -1)).filter((k) => k >= 0);
-  const what = source === 'lstm'
-    ? "Row j: the LSTM's next-topic distribution pi<sub>t+1</sub>, averaged over the training positions whose sampled topic z<sub>t</sub> is j."
-    : 'Row j: how often a position with sampled topic j is followed by each topic (counted over the training sequences, rows normalised)' +
-      (data.model === 'lda' ? '; lda has no topic dynamics of its own, so this is what its sampled paths show.' : '.');
-  const svg = heatmap(matrix.map((values) => values.map((value) => (Number.isFinite(value) ? value : 0))), {
-    title: `Topic-transition matrix (${matrix.length} x ${matrix.length})`, rowLabel: 'current topic z_t',
-    columnLabel: 'next topic z_t+1', dataId: 'transition-data',
-  });
-  const rounded = matrix.map((values) => values.map((value) => (Number.isFinite(value) ? Number(value.toPrecision(4)) : null)));
+  const what =
+    source === 'lstm'
+      ? "Row j: the LSTM's next-topic distribution pi<sub>t+1</sub>, averaged over the training positions whose sampled topic z<sub>t</sub> is j."
+      : 'Row j: how often a position with sampled topic j is followed by each topic (counted over the training sequences, rows normalised)' +
+        (data.model === 'lda'
+          ? '; lda has no topic dynamics of its own, so this is what its sampled paths show.'
+          : '.');
+  const svg = heatmap(
+    matrix.map((values) => values.map((value) => (Number.isFinite(value) ? value : 0))),
+    {
+      title: `Topic-transition matrix (${matrix.length} x ${matrix.length})`,
+      rowLabel: 'current topic z_t',
+      columnLabel: 'next topic z_t+1',
+      dataId: 'transition-data',
+    },
+  );
+  const rounded = matrix.map((values) =>
+    values.map((value) => (Number.isFinite(value) ? Number(value.toPrecision(4)) : null)),
+  );
   const empty = emptyRows.length ? ` Grey rows: topics that no training position held (${emptyRows.length}).` : '';
-  return `${head}<figure>${svg}<figcaption>${what} Colour follows the square root of the probability so that small ` +
+  return (
+    `${head}<figure>${svg}<figcaption>${what} Colour follows the square root of the probability so that small ` +
     `transitions stay visible; the scale is labelled with probabilities.${empty}</figcaption></figure>` +
     '<p class="readout note" id="transition-data-readout"></p>' +
-    `<script type="application/json" id="transition-data">${jsonForScript(rounded)}</script></section>`;
+    `<script type="application/json" id="transition-data">${jsonForScript(rounded)}</script></section>`
+  );
 }
 
 function topicSwatch(topic: number): string {
@@ -313,21 +362,29 @@ function topicSwatch(topic: number): string {
 function topicCard(topic: ReportTopic, totalTokens: number): string {
   const share = totalTokens > 0 ? (100 * topic.tokens) / totalTokens : 0;
   const top = topic.actions.length ? Math.max(...topic.actions.map((entry) => entry.probability)) : 1;
-  const rows = topic.actions.map((entry) =>
-    `<tr><td class="action">${escapeHtml(entry.action)}</td>` +
-    `<td class="bar"><span style="width:${(100 * entry.probability / (top || 1)).toFixed(1)}%"></span></td>` +
-    `<td class="num">${entry.probability.toFixed(3)}</td></tr>`).join('');
-  return `<div class="topic"><h3>${topicSwatch(topic.topic)} topic ${topic.topic} ` +
-    `<span class="muted">${share.toFixed(1)}% of tokens</span></h3><table>${rows}</table></div>`;
+  const rows = topic.actions
+    .map(
+      (entry) =>
+        `<tr><td class="action">${escapeHtml(entry.action)}</td>` +
+        `<td class="bar"><span style="width:${((100 * entry.probability) / (top || 1)).toFixed(1)}%"></span></td>` +
+        `<td class="num">${entry.probability.toFixed(3)}</td></tr>`,
+    )
+    .join('');
+  return (
+    `<div class="topic"><h3>${topicSwatch(topic.topic)} topic ${topic.topic} ` +
+    `<span class="muted">${share.toFixed(1)}% of tokens</span></h3><table>${rows}</table></div>`
+  );
 }
 
 function topicsSection(data: ReportData): string {
   const head = '<section id="topics"><h2>Top actions per topic</h2>';
   if (!data.topics) return `${head}<p class="note">The lstm baseline has no topics.</p></section>`;
   const total = data.topics.reduce((sum, topic) => sum + topic.tokens, 0);
-  return `${head}<p class="note">phi<sub>k,w</sub> = (n<sub>k,w</sub> + beta) / (n<sub>k</sub> + V beta) of each topic's ` +
+  return (
+    `${head}<p class="note">phi<sub>k,w</sub> = (n<sub>k,w</sub> + beta) / (n<sub>k</sub> + V beta) of each topic's ` +
     `most probable actions; the share is the topic's fraction of the training tokens.</p>` +
-    `<div class="topics">${data.topics.map((topic) => topicCard(topic, total)).join('')}</div></section>`;
+    `<div class="topics">${data.topics.map((topic) => topicCard(topic, total)).join('')}</div></section>`
+  );
 }
 
 function trajectoryFigure(trajectory: ReportTrajectory, topics: ReportTopic[] | null): string {
@@ -335,47 +392,68 @@ function trajectoryFigure(trajectory: ReportTrajectory, topics: ReportTopic[] | 
   const frequency = new Map<number, number>();
   for (const topic of trajectory.topics) frequency.set(topic, (frequency.get(topic) ?? 0) + 1);
   const visited = [...frequency.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-  const legend = visited.map(([topic, count]) => {
-    const top = topics?.[topic]?.actions[0]?.action;
-    return `<span>${topicSwatch(topic)} ${count}x${top === undefined ? '' : ` <span class="action">${escapeHtml(top)}</span>`}</span>`;
-  }).join('');
-  return `<h3>sequence ${escapeHtml(trajectory.id)} <span class="muted">(${trajectory.topics.length} positions shown, ` +
+  const legend = visited
+    .map(([topic, count]) => {
+      const top = topics?.[topic]?.actions[0]?.action;
+      return `<span>${topicSwatch(topic)} ${count}x${top === undefined ? '' : ` <span class="action">${escapeHtml(top)}</span>`}</span>`;
+    })
+    .join('');
+  return (
+    `<h3>sequence ${escapeHtml(trajectory.id)} <span class="muted">(${trajectory.topics.length} positions shown, ` +
     `${visited.length} topics)</span></h3>${trajectoryStrip(trajectory.topics, trajectory.actions)}` +
-    `<div class="trajectory-legend">${legend}</div>`;
+    `<div class="trajectory-legend">${legend}</div>`
+  );
 }
 
 function trajectoriesSection(data: ReportData): string {
   const head = '<section id="trajectories"><h2>Example topic trajectories</h2>';
-  if (data.model === 'lstm') return `${head}<p class="note">The lstm baseline has no topics, so no trajectories.</p></section>`;
-  if (data.trajectories.length === 0) return `${head}<p class="note">This model file holds no example sequences.</p></section>`;
-  return `${head}<p class="note">The sampled topic of each position of a few training sequences (the longest ones, ` +
+  if (data.model === 'lstm')
+    return `${head}<p class="note">The lstm baseline has no topics, so no trajectories.</p></section>`;
+  if (data.trajectories.length === 0)
+    return `${head}<p class="note">This model file holds no example sequences.</p></section>`;
+  return (
+    `${head}<p class="note">The sampled topic of each position of a few training sequences (the longest ones, ` +
     'up to 200 positions), read left to right in rows of 50; hover a cell for its action. Below each strip: the topics ' +
-    `it visits, how often, and each topic's top action.</p>${data.trajectories.map((t) => trajectoryFigure(t, data.topics)).join('')}</section>`;
+    `it visits, how often, and each topic's top action.</p>${data.trajectories.map((t) => trajectoryFigure(t, data.topics)).join('')}</section>`
+  );
 }
 
 function settingsSection(data: ReportData): string {
-  const rows = Object.entries(data.settings).map(([key, value]) => row(key, escapeHtml(typeof value === 'number' ? String(value) : JSON.stringify(value))));
+  const rows = Object.entries(data.settings).map(([key, value]) =>
+    row(key, escapeHtml(typeof value === 'number' ? String(value) : JSON.stringify(value))),
+  );
   const backends = [
     row('kernel backend (training)', escapeHtml(data.backends.kernel)),
     row('TF.js backend (training)', escapeHtml(data.backends.tf ?? 'n/a (no LSTM)')),
     row('lla version (report)', escapeHtml(data.llaVersion)),
   ];
   if (data.generatedAt) backends.push(row('report written', escapeHtml(data.generatedAt)));
-  return '<section id="settings"><h2>Settings and backends</h2><div class="charts">' +
+  return (
+    '<section id="settings"><h2>Settings and backends</h2><div class="charts">' +
     `<table class="settings"><tr><th colspan="2">training settings</th></tr>${rows.join('')}</table>` +
-    `<table class="settings"><tr><th colspan="2">backends</th></tr>${backends.join('')}</table></div></section>`;
+    `<table class="settings"><tr><th colspan="2">backends</th></tr>${backends.join('')}</table></div></section>`
+  );
 }
 
 /** The whole page. */
 export function renderReport(data: ReportData): string {
-  const sections = [summarySection(data), trainingSection(data), throughputSection(data), transitionsSection(data),
-    topicsSection(data), trajectoriesSection(data), settingsSection(data)];
-  return '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">' +
+  const sections = [
+    summarySection(data),
+    trainingSection(data),
+    throughputSection(data),
+    transitionsSection(data),
+    topicsSection(data),
+    trajectoriesSection(data),
+    settingsSection(data),
+  ];
+  return (
+    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">' +
     // nothing may load from anywhere: styles and scripts are inline, charts are inline SVG
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">` +
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
     `<title>lla report: ${escapeHtml(data.title)}</title><style>${STYLE}</style><script>${ERROR_CAPTURE}</script></head>` +
     `<body><main><h1>lla report: ${escapeHtml(data.title)}</h1>` +
     `<p class="subtitle">${escapeHtml(modelDescription(data))}</p>${sections.join('\n')}` +
-    `<pre id="self-check"></pre></main><script>${PAGE_SCRIPT}</script></body></html>\n`;
+    `<pre id="self-check"></pre></main><script>${PAGE_SCRIPT}</script></body></html>\n`
+  );
 }

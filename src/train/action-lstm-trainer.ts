@@ -43,25 +43,49 @@ export async function trainActionLstm(input: ActionLstmTrainingInput): Promise<A
       return { history, iterations: iteration - 1, mstepSeconds, heldOut: lastHeldOut, interrupted: true };
     }
     const t0 = performance.now();
-    const result = await lstm.train({ tokens: train.tokens, offsets: train.offsets, tokenBudget: lstmTokenBudget(s.lstmTokens, train.tokens.length),
-      bptt: s.bptt, batch: s.batch, ...(signal ? { signal } : {}) });
+    const result = await lstm.train({
+      tokens: train.tokens,
+      offsets: train.offsets,
+      tokenBudget: lstmTokenBudget(s.lstmTokens, train.tokens.length),
+      bptt: s.bptt,
+      batch: s.batch,
+      ...(signal ? { signal } : {}),
+    });
     const seconds = (performance.now() - t0) / 1000;
     mstepSeconds += seconds;
     const record: IterationRecord = {
-      iteration, mode: 'lda', seconds, estepSeconds: 0, mstepSeconds: seconds, estepTokensPerSecond: 0,
-      mstepTokensPerSecond: result.tokens / Math.max(1e-9, seconds), lstmEngine: 'tfjs', logLikelihoodPerToken: -result.meanLoss,
-      logPhiPerToken: 0, lstmLoss: result.meanLoss, acceptanceRate: null,
+      iteration,
+      mode: 'lda',
+      seconds,
+      estepSeconds: 0,
+      mstepSeconds: seconds,
+      estepTokensPerSecond: 0,
+      mstepTokensPerSecond: result.tokens / Math.max(1e-9, seconds),
+      lstmEngine: 'tfjs',
+      logLikelihoodPerToken: -result.meanLoss,
+      logPhiPerToken: 0,
+      lstmLoss: result.meanLoss,
+      acceptanceRate: null,
     };
     const last = iteration === s.iterations;
     if (heldOut && heldOut.tokens.length > 0 && heldOutDue(s.evalEvery, iteration, last)) {
       try {
-        lastHeldOut = await evaluateActionLstm({ lstm, kernel: input.kernel, seed: s.seed,
-          vocabularySize: input.vocabularySize, corpus: heldOut, nextAction: last, ...(signal ? { signal } : {}) });
+        lastHeldOut = await evaluateActionLstm({
+          lstm,
+          kernel: input.kernel,
+          seed: s.seed,
+          vocabularySize: input.vocabularySize,
+          corpus: heldOut,
+          nextAction: last,
+          ...(signal ? { signal } : {}),
+        });
       } catch (error) {
         if (!(error instanceof InterruptedError)) throw error;
         if (last) {
-          throw new InterruptedError('training finished, but its final held-out evaluation was interrupted: nothing ' +
-            'was saved (the lstm baseline keeps no checkpoint)');
+          throw new InterruptedError(
+            'training finished, but its final held-out evaluation was interrupted: nothing ' +
+              'was saved (the lstm baseline keeps no checkpoint)',
+          );
         }
         history.push(record);
         return { history, iterations: iteration, mstepSeconds, heldOut: lastHeldOut, interrupted: true };

@@ -57,7 +57,9 @@ export function searchDecay(score: (decay: number) => number): { decay: number; 
   const low = DECAY_GRID[Math.max(0, best.index - 1)];
   const high = DECAY_GRID[Math.min(DECAY_GRID.length - 1, best.index + 1)];
   const refined = maximiseOnInterval(score, low, high, DECAY_REFINE_STEPS);
-  return refined.value > best.value ? { decay: refined.x, value: refined.value } : { decay: best.decay, value: best.value };
+  return refined.value > best.value
+    ? { decay: refined.x, value: refined.value }
+    : { decay: best.decay, value: best.value };
 }
 
 export interface CacheFit {
@@ -77,8 +79,12 @@ export function fitCache(trainCounts: ArrayLike<number>, heldIn: SequenceSlice |
   const V = trainCounts.length;
   const tokens = heldIn?.tokens.length ?? 0;
   if (heldIn === null || tokens === 0) {
-    return { parameters: { ...UNFITTED_CACHE, window: historyWindow(UNFITTED_CACHE.decay) }, fitted: false,
-      heldInPerplexity: NaN, heldInTokens: 0 };
+    return {
+      parameters: { ...UNFITTED_CACHE, window: historyWindow(UNFITTED_CACHE.decay) },
+      fitted: false,
+      heldInPerplexity: NaN,
+      heldInTokens: 0,
+    };
   }
   const unigram = smoothedUnigram(trainCounts);
   // unigramOf: [T] p_uni(w_t) of each held-in token
@@ -91,14 +97,20 @@ export function fitCache(trainCounts: ArrayLike<number>, heldIn: SequenceSlice |
       for (let i = 0; i < tokens; i++) sum += Math.log((count[i] + mass * unigramOf[i]) / (total[i] + mass));
       return sum;
     };
-    const best = maximiseOnInterval((logMass) => logLikelihood(Math.exp(logMass)), Math.log(MASS_RANGE.low),
-      Math.log(MASS_RANGE.high), MASS_STEPS);
+    const best = maximiseOnInterval(
+      (logMass) => logLikelihood(Math.exp(logMass)),
+      Math.log(MASS_RANGE.low),
+      Math.log(MASS_RANGE.high),
+      MASS_STEPS,
+    );
     massAt.set(decay, Math.exp(best.x));
     return best.value;
   };
   const { decay, value } = searchDecay(score);
   return {
-    parameters: { decay, mass: massAt.get(decay)!, window: historyWindow(decay) }, fitted: true,
-    heldInPerplexity: Math.exp(-value / tokens), heldInTokens: tokens,
+    parameters: { decay, mass: massAt.get(decay)!, window: historyWindow(decay) },
+    fitted: true,
+    heldInPerplexity: Math.exp(-value / tokens),
+    heldInTokens: tokens,
   };
 }

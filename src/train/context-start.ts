@@ -41,8 +41,16 @@ export function contextStartTopics(args: ContextStartArgs): Int32Array {
   let best = Infinity;
   for (let restart = 0; restart < KMEANS_RESTARTS; restart++) {
     // the restarts' seeds: seed, seed + 1, ... (wrapping inside the kernels' seed range)
-    const objective = kernel.kmeans(features, 2 * CONTEXT_DIMENSIONS, weights, numTopics, KMEANS_ROUNDS,
-      (seed + restart) % Number.MAX_SAFE_INTEGER, trial, threads);
+    const objective = kernel.kmeans(
+      features,
+      2 * CONTEXT_DIMENSIONS,
+      weights,
+      numTopics,
+      KMEANS_ROUNDS,
+      (seed + restart) % Number.MAX_SAFE_INTEGER,
+      trial,
+      threads,
+    );
     if (objective < best) {
       best = objective;
       labels.set(trial);

@@ -23,15 +23,19 @@ export function likelihoodImprovement(history: readonly IterationRecord[], mode:
     values.push(record.logLikelihoodPerToken);
   }
   if (values.length < 2 * CONVERGENCE_WINDOW || !values.every(Number.isFinite)) return null;
-  const mean = (from: number) => values.slice(from, from + CONVERGENCE_WINDOW).reduce((a, b) => a + b, 0) / CONVERGENCE_WINDOW;
+  const mean = (from: number) =>
+    values.slice(from, from + CONVERGENCE_WINDOW).reduce((a, b) => a + b, 0) / CONVERGENCE_WINDOW;
   const recent = mean(0);
   const before = mean(CONVERGENCE_WINDOW);
   return (recent - before) / Math.max(1e-12, Math.abs(recent));
 }
 
 /** Whether a run with tolerance `tol` (0: never) stops after `history`, and the record of that test. */
-export function convergenceTest(history: readonly IterationRecord[], mode: string, tol: number):
-  { converged: boolean; improvement: number | null } {
+export function convergenceTest(
+  history: readonly IterationRecord[],
+  mode: string,
+  tol: number,
+): { converged: boolean; improvement: number | null } {
   const improvement = likelihoodImprovement(history, mode);
   return { converged: tol > 0 && improvement !== null && improvement < tol, improvement };
 }
@@ -39,8 +43,11 @@ export function convergenceTest(history: readonly IterationRecord[], mode: strin
 /** What a stop record says, for the text output: e.g. 'converged (log-likelihood per token +0.04% < --tol 0.1%)'. */
 export function describeStop(stop: StopRecord): string {
   const percent = (value: number) => `${(100 * value).toPrecision(2)}%`;
-  const test = stop.improvement === null ? '' : `log-likelihood per token ${stop.improvement >= 0 ? '+' : ''}${percent(stop.improvement)} ` +
-    `over the last ${CONVERGENCE_WINDOW} iterations`;
+  const test =
+    stop.improvement === null
+      ? ''
+      : `log-likelihood per token ${stop.improvement >= 0 ? '+' : ''}${percent(stop.improvement)} ` +
+        `over the last ${CONVERGENCE_WINDOW} iterations`;
   switch (stop.reason) {
     case 'converged':
       return `converged: ${test} < --tol ${percent(stop.tol)}`;

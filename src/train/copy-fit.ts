@@ -21,7 +21,7 @@ import { countsInKernel } from '../kernels/buffers.js';
 import { historyWindow } from '../eval/history.js';
 import { sequenceLogLikelihoods, type HeldOutOptions } from '../eval/perplexity.js';
 import { inverseDenominators } from '../eval/phi.js';
-import { historyStatistics, MASS_RANGE, MASS_STEPS, searchDecay } from './cache-fit.js';
+import { historyStatistics, MASS_RANGE, searchDecay } from './cache-fit.js';
 import type { SequenceSlice } from './held-in.js';
 import { maximiseOnInterval } from './line-search.js';
 
@@ -33,11 +33,11 @@ export const COPY_FORMS = ['constant', 'mass', 'scaled-mass', 'topic', 'topic-ma
 export type CopyForm = (typeof COPY_FORMS)[number];
 type Freedom = 'fixed' | 'shared' | 'topic';
 const FORM_FREEDOM: Record<CopyForm, { rate: Freedom; mass: Freedom }> = {
-  constant: { rate: 'shared', mass: 'fixed' },           // lambda = rho (mass 0)
-  mass: { rate: 'fixed', mass: 'shared' },               // lambda = C / (C + mu)  (the cache's own form)
-  'scaled-mass': { rate: 'shared', mass: 'shared' },     // lambda = rho C / (C + mu)
-  topic: { rate: 'topic', mass: 'fixed' },               // lambda = rho_k
-  'topic-mass': { rate: 'fixed', mass: 'topic' },        // lambda = C / (C + mu_k)
+  constant: { rate: 'shared', mass: 'fixed' }, // lambda = rho (mass 0)
+  mass: { rate: 'fixed', mass: 'shared' }, // lambda = C / (C + mu)  (the cache's own form)
+  'scaled-mass': { rate: 'shared', mass: 'shared' }, // lambda = rho C / (C + mu)
+  topic: { rate: 'topic', mass: 'fixed' }, // lambda = rho_k
+  'topic-mass': { rate: 'fixed', mass: 'topic' }, // lambda = C / (C + mu_k)
 };
 const SHARED_FORMS: readonly CopyForm[] = ['constant', 'mass', 'scaled-mass'];
 
@@ -137,15 +137,20 @@ function fitTables(input: CopyFitInput, slice: SequenceSlice, mixtures: Float32A
 
 /** lambda of one topic at a position with history mass C. */
 function lambdaOf(rate: number, mass: number, total: number): number {
-  return total > 0 ? rate * total / (total + mass) : 0;
+  return total > 0 ? (rate * total) / (total + mass) : 0;
 }
 
 /**
  * The fitted constants of one form at one decay (share and total per token), starting from `start`; returns them
  * and the held-in log-likelihood. Shared forms cost O(T) per evaluation, per-topic constants O(T) each.
  */
-function fitForm(tables: FitTables, form: CopyForm, share: Float64Array, total: Float64Array,
-  start: { rate: number; mass: number }): { rate: Float64Array; mass: Float64Array; value: number } {
+function fitForm(
+  tables: FitTables,
+  form: CopyForm,
+  share: Float64Array,
+  total: Float64Array,
+  start: { rate: number; mass: number },
+): { rate: Float64Array; mass: Float64Array; value: number } {
   const { T, K, mixture, phi, topicPart, mixtureSum } = tables;
   const freedom = FORM_FREEDOM[form];
   const rate = new Float64Array(K).fill(freedom.rate === 'fixed' ? 1 : start.rate);
@@ -194,7 +199,13 @@ function fitForm(tables: FitTables, form: CopyForm, share: Float64Array, total: 
    * lambda_{t,k} at every position for topic k's free constant x (rate_k, or log mass_k) into lambdaOut [T], with its
    * first two derivatives in x into slopeOut and curvatureOut when given.
    */
-  const lambdas = (k: number, x: number, lambdaOut: Float64Array, slopeOut?: Float64Array, curvatureOut?: Float64Array) => {
+  const lambdas = (
+    k: number,
+    x: number,
+    lambdaOut: Float64Array,
+    slopeOut?: Float64Array,
+    curvatureOut?: Float64Array,
+  ) => {
     const r = rateFree ? x : rate[k];
     const m = rateFree ? mass[k] : Math.exp(x);
     for (let t = 0; t < T; t++) {
@@ -235,7 +246,9 @@ function fitForm(tables: FitTables, form: CopyForm, share: Float64Array, total: 
         }
         return { value, slope: first, curvature: second };
       };
-      const found = rateFree ? newtonMaximise(evaluate, x0, 0, 1) : newtonMaximise(evaluate, x0, logRange[0], logRange[1]);
+      const found = rateFree
+        ? newtonMaximise(evaluate, x0, 0, 1)
+        : newtonMaximise(evaluate, x0, logRange[0], logRange[1]);
       if (found.value <= best) continue;
       lambdas(k, found.x, lambda);
       for (let t = 0; t < T; t++) copyPart[t] += weight[t] * (lambda[t] - before[t]);
@@ -251,12 +264,17 @@ function fitForm(tables: FitTables, form: CopyForm, share: Float64Array, total: 
  * Newton's method on a concave-ish function of one variable in [low, high], each step halved until it raises the
  * value (at most 6 times); stops when a step moves less than 1e-7 or after NEWTON_STEPS steps.
  */
-function newtonMaximise(evaluate: (x: number) => { value: number; slope: number; curvature: number }, start: number,
-  low: number, high: number): { x: number; value: number } {
+function newtonMaximise(
+  evaluate: (x: number) => { value: number; slope: number; curvature: number },
+  start: number,
+  low: number,
+  high: number,
+): { x: number; value: number } {
   let x = Math.min(high, Math.max(low, start));
   let current = evaluate(x);
   for (let step = 0; step < NEWTON_STEPS; step++) {
-    const move = current.curvature < 0 ? -current.slope / current.curvature : Math.sign(current.slope) * 0.1 * (high - low);
+    const move =
+      current.curvature < 0 ? -current.slope / current.curvature : Math.sign(current.slope) * 0.1 * (high - low);
     let next = Math.min(high, Math.max(low, x + move));
     if (!(Math.abs(next - x) > 1e-7)) break;
     let candidate = evaluate(next);
@@ -309,14 +327,21 @@ export async function fitCopy(input: CopyFitInput): Promise<CopyFit> {
   }
   for (const form of COPY_FORMS) {
     const result = fitted.get(form)!;
-    forms.push({ form, perplexity: Math.exp(-result.value / T), parameters: { decay: result.decay,
-      window: historyWindow(result.decay), rate: result.rate, mass: result.mass } });
+    forms.push({
+      form,
+      perplexity: Math.exp(-result.value / T),
+      parameters: { decay: result.decay, window: historyWindow(result.decay), rate: result.rate, mass: result.mass },
+    });
   }
   const penalised = (form: CopyForm) => fitted.get(form)!.value - copyFormConstants(form, K);
   const best = COPY_FORMS.reduce((a, b) => (penalised(b) > penalised(a) ? b : a));
   const chosen = fitted.get(best)!;
-  const parameters: CopyParameters = { decay: chosen.decay, window: historyWindow(chosen.decay), rate: chosen.rate,
-    mass: chosen.mass };
+  const parameters: CopyParameters = {
+    decay: chosen.decay,
+    window: historyWindow(chosen.decay),
+    rate: chosen.rate,
+    mass: chosen.mass,
+  };
 
   // step 3: the chosen form through the filter with copy
   const withCopy = await sequenceLogLikelihoods({ ...options, copy: parameters }, slice);
@@ -324,9 +349,14 @@ export async function fitCopy(input: CopyFitInput): Promise<CopyFit> {
   const scoreWithout = sum(without);
   const scoreWith = sum(withCopy);
   return {
-    kept: scoreWith - scoreWithout > copyFormConstants(best, K), form: best, parameters,
-    heldInPerplexityWithout: Math.exp(-scoreWithout / T), heldInPerplexityWith: Math.exp(-scoreWith / T),
-    heldInTokens: T, heldInSequences: slice.offsets.length - 1, forms,
+    kept: scoreWith - scoreWithout > copyFormConstants(best, K),
+    form: best,
+    parameters,
+    heldInPerplexityWithout: Math.exp(-scoreWithout / T),
+    heldInPerplexityWith: Math.exp(-scoreWith / T),
+    heldInTokens: T,
+    heldInSequences: slice.offsets.length - 1,
+    forms,
   };
 }
 
@@ -340,9 +370,17 @@ export type CopyFitSummary = Omit<CopyFit, 'parameters' | 'forms'> & {
 export function copyFitSummary(fit: CopyFit): CopyFitSummary {
   const { parameters, forms, ...rest } = fit;
   const mean = (values: Float64Array) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
-  return { ...rest, decay: parameters.decay,
-    forms: forms.map((entry) => ({ form: entry.form, decay: entry.parameters.decay, perplexity: entry.perplexity,
-      meanRate: mean(entry.parameters.rate), meanMass: mean(entry.parameters.mass) })) };
+  return {
+    ...rest,
+    decay: parameters.decay,
+    forms: forms.map((entry) => ({
+      form: entry.form,
+      decay: entry.parameters.decay,
+      perplexity: entry.perplexity,
+      meanRate: mean(entry.parameters.rate),
+      meanMass: mean(entry.parameters.mass),
+    })),
+  };
 }
 
 /**
@@ -350,7 +388,10 @@ export function copyFitSummary(fit: CopyFit): CopyFitSummary {
  * iteration with the final counts and weights), `result()` the fit once it ran (null before).
  */
 export function copyFitStage(input: Omit<CopyFitInput, 'counts' | 'weights'>): {
-  hooks: { heldIn: SequenceSlice; fitCopy: (final: { counts: CountTables; weights: CellWeights | undefined }) => Promise<CopyParameters | null> };
+  hooks: {
+    heldIn: SequenceSlice;
+    fitCopy: (final: { counts: CountTables; weights: CellWeights | undefined }) => Promise<CopyParameters | null>;
+  };
   result: () => CopyFit | null;
 } {
   let fit: CopyFit | null = null;

@@ -38,7 +38,7 @@ export interface PreparedData {
 
 export async function prepareData(file: string, options: PrepareOptions = {}): Promise<PreparedData> {
   const raw = await readDocuments(file, options.read ?? {});
-  const holdout = options.testFile !== undefined ? 0 : options.holdout ?? DEFAULT_HOLDOUT;
+  const holdout = options.testFile !== undefined ? 0 : (options.holdout ?? DEFAULT_HOLDOUT);
   const split = holdoutSplit(raw.offsets.length - 1, holdout, options.seed ?? 1);
   const vocabulary = options.fixedVocabulary ?? buildVocabulary(raw, split.train, options.vocabulary ?? {}).vocabulary;
   const train = toCorpus(raw, split.train, vocabulary, options.corpus ?? {});
@@ -51,7 +51,9 @@ export async function prepareData(file: string, options: PrepareOptions = {}): P
     test = toCorpus(raw, split.test, vocabulary, options.corpus ?? {});
   }
   return {
-    train, test, vocabulary,
+    train,
+    test,
+    vocabulary,
     heldOutOutOfVocabulary: test?.skippedTokens ?? 0,
     rawSequences: raw.offsets.length - 1 + (testRaw ? testRaw.offsets.length - 1 : 0),
     rawTokens: raw.tokens.length + (testRaw ? testRaw.tokens.length : 0),
@@ -64,15 +66,19 @@ export type Sequences = ReadonlyArray<ReadonlyArray<string | number>>;
 export type SequenceInput = Corpus | Sequences;
 
 export function isCorpus(input: SequenceInput): input is Corpus {
-  return !Array.isArray(input) && typeof input === 'object' && input !== null && 'tokens' in input && 'offsets' in input;
+  return (
+    !Array.isArray(input) && typeof input === 'object' && input !== null && 'tokens' in input && 'offsets' in input
+  );
 }
 
 /**
  * Library input in the kernel layout through `vocabulary`: sequences mapped by action string, a corpus built with
  * another vocabulary remapped by action string, a corpus of this vocabulary as it is. Unknown actions skipped.
  */
-export function sequenceCorpus(input: SequenceInput, vocabulary: Vocabulary):
-  { tokens: Int32Array; offsets: Int32Array; skippedTokens: number; ids: string[] } {
+export function sequenceCorpus(
+  input: SequenceInput,
+  vocabulary: Vocabulary,
+): { tokens: Int32Array; offsets: Int32Array; skippedTokens: number; ids: string[] } {
   if (isCorpus(input)) {
     if (input.vocabulary !== vocabulary) {
       const words = input.vocabulary.words;
@@ -90,8 +96,10 @@ export function sequenceCorpus(input: SequenceInput, vocabulary: Vocabulary):
 }
 
 /** Sequences of action strings (the library API's input) mapped through a vocabulary; unknown actions skipped. */
-export function corpusFromSequences(sequences: Sequences, vocabulary: Vocabulary):
-  { tokens: Int32Array; offsets: Int32Array; skippedTokens: number } {
+export function corpusFromSequences(
+  sequences: Sequences,
+  vocabulary: Vocabulary,
+): { tokens: Int32Array; offsets: Int32Array; skippedTokens: number } {
   if (!Array.isArray(sequences)) throw new TypeError('expected an array of sequences (arrays of action strings)');
   const offsets = new Int32Array(sequences.length + 1);
   const ids: number[] = [];
@@ -109,17 +117,20 @@ export function corpusFromSequences(sequences: Sequences, vocabulary: Vocabulary
 }
 
 /** A vocabulary built from in-memory sequences (library use without a file). */
-export function vocabularyFromSequences(sequences: Sequences,
-  options: VocabularyOptions = {}): Vocabulary {
+export function vocabularyFromSequences(sequences: Sequences, options: VocabularyOptions = {}): Vocabulary {
   const counts = new Map<string, number>();
-  for (const sequence of sequences) for (const action of sequence) {
-    const key = String(action);
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
+  for (const sequence of sequences)
+    for (const action of sequence) {
+      const key = String(action);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
   const minCount = options.minCount ?? DEFAULT_MIN_COUNT;
   const kept = [...counts.entries()].filter(([word, count]) => count >= minCount && !options.stopwords?.has(word));
   // descending frequency, ties by first appearance (Map keeps insertion order; sort is stable)
   kept.sort((a, b) => b[1] - a[1]);
   const limited = kept.slice(0, options.maxVocab ?? kept.length);
-  return new Vocabulary(limited.map(([word]) => word), Int32Array.from(limited, ([, count]) => count));
+  return new Vocabulary(
+    limited.map(([word]) => word),
+    Int32Array.from(limited, ([, count]) => count),
+  );
 }

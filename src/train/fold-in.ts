@@ -30,8 +30,17 @@ export interface FoldInInput {
 /** Compact count tables of the training tokens and the held-in slice together, and their non-zeros. */
 export async function foldInHeldIn(input: FoldInInput): Promise<{ counts: CountTables; nonZeros: number }> {
   const { kernel, settings: s, vocabularySize: V, train, heldIn } = input;
-  const heldInTopics = await sampleTopicsWithFixedTables({ kernel, mode: input.mode, settings: s, vocabularySize: V,
-    counts: input.counts, weights: input.weights, tokens: heldIn.tokens, offsets: heldIn.offsets, sweeps: FOLD_IN_SWEEPS });
+  const heldInTopics = await sampleTopicsWithFixedTables({
+    kernel,
+    mode: input.mode,
+    settings: s,
+    vocabularySize: V,
+    counts: input.counts,
+    weights: input.weights,
+    tokens: heldIn.tokens,
+    offsets: heldIn.offsets,
+    sweeps: FOLD_IN_SWEEPS,
+  });
   // tokens, topics: [T + T_heldIn] the training corpus followed by the slice
   const T = train.tokens.length + heldIn.tokens.length;
   const tokens = kernel.allocInt32(T);

@@ -36,13 +36,19 @@ export function selectSequences<C extends SequenceSlice>(corpus: C, indices: Int
  * Which training sequences are held in (ascending indices) and which train the model; null when there are fewer
  * than two sequences (nothing could be held in and still leave training data).
  */
-export function heldInIndices(sequenceCount: number, seed: number, fraction = HELD_IN_FRACTION):
-  { train: Int32Array; heldIn: Int32Array } | null {
+export function heldInIndices(
+  sequenceCount: number,
+  seed: number,
+  fraction = HELD_IN_FRACTION,
+): { train: Int32Array; heldIn: Int32Array } | null {
   if (sequenceCount < 2) return null;
   const split = holdoutSplit(sequenceCount, fraction, (seed + HELD_IN_SALT) % Number.MAX_SAFE_INTEGER);
   if (split.test.length === 0) {
     // a tiny corpus: hold in its last sequence rather than none
-    return { train: Int32Array.from({ length: sequenceCount - 1 }, (_, d) => d), heldIn: Int32Array.of(sequenceCount - 1) };
+    return {
+      train: Int32Array.from({ length: sequenceCount - 1 }, (_, d) => d),
+      heldIn: Int32Array.of(sequenceCount - 1),
+    };
   }
   return { train: split.train, heldIn: split.test };
 }
@@ -63,7 +69,10 @@ export interface IdentifiedSlice extends SequenceSlice {
  * The training sequences split for the fits: `rest` (the sequences outside the held-in slice) and `heldIn`
  * (null when there are fewer than two sequences, and `rest` is then everything).
  */
-export function splitHeldIn(corpus: IdentifiedSlice, seed: number): { rest: IdentifiedSlice; heldIn: SequenceSlice | null } {
+export function splitHeldIn(
+  corpus: IdentifiedSlice,
+  seed: number,
+): { rest: IdentifiedSlice; heldIn: SequenceSlice | null } {
   const split = heldInIndices(corpus.offsets.length - 1, seed);
   if (split === null) return { rest: corpus, heldIn: null };
   return {

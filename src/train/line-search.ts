@@ -10,8 +10,12 @@ export const LINE_SEARCH_STEPS = 30;
 const INVERSE_GOLDEN = (Math.sqrt(5) - 1) / 2;
 
 /** The x in [low, high] with the largest f(x) that golden-section search finds, and f there. */
-export function maximiseOnInterval(f: (x: number) => number, low: number, high: number,
-  steps = LINE_SEARCH_STEPS): { x: number; value: number } {
+export function maximiseOnInterval(
+  f: (x: number) => number,
+  low: number,
+  high: number,
+  steps = LINE_SEARCH_STEPS,
+): { x: number; value: number } {
   let a = low;
   let b = high;
   let c = b - INVERSE_GOLDEN * (b - a);

@@ -59,7 +59,9 @@ const DOUBLE = 8;
 
 /** Trainable LSTM parameters: embedding [R][E], input kernel [E][4H], recurrent [H][4H], bias [4H], output [H][O] + [O]. */
 export function lstmParameterCount(inputSymbols: number, embedding: number, hidden: number, outputs: number): number {
-  return inputSymbols * embedding + embedding * 4 * hidden + hidden * 4 * hidden + 4 * hidden + hidden * outputs + outputs;
+  return (
+    inputSymbols * embedding + embedding * 4 * hidden + hidden * 4 * hidden + 4 * hidden + hidden * outputs + outputs
+  );
 }
 
 export function estimateTrainingMemory(m: MemoryInputs): MemoryEstimate {
@@ -69,13 +71,18 @@ export function estimateTrainingMemory(m: MemoryInputs): MemoryEstimate {
   const K = m.topics;
   const H = m.hidden;
   const parts: MemoryPart[] = [];
-  const add = (name: string, bytes: number) => { if (bytes > 0) parts.push({ name, bytes: Math.ceil(bytes) }); };
+  const add = (name: string, bytes: number) => {
+    if (bytes > 0) parts.push({ name, bytes: Math.ceil(bytes) });
+  };
 
   // the prepared training and held-out corpora (tokens + offsets), and the sampler's own kernel copies of them
   const corpus = (T + D + 1) * INT + (m.heldOutTokens + m.heldOutSequences + 1) * INT;
-  add('corpus arrays (training and held-out tokens, offsets)', m.model === 'lstm' || m.model === 'cache' ? corpus : 2 * corpus);
+  add(
+    'corpus arrays (training and held-out tokens, offsets)',
+    m.model === 'lstm' || m.model === 'cache' ? corpus : 2 * corpus,
+  );
   // the recency cache's fit and scoring: per action a count, a step and an epoch; the held-in slice's statistics
-  add('recency cache (history per action, held-in statistics)', V * (DOUBLE + 2 * INT) + 3 * T * DOUBLE / 10);
+  add('recency cache (history per action, held-in statistics)', V * (DOUBLE + 2 * INT) + (3 * T * DOUBLE) / 10);
   if (m.model === 'cache') {
     parts.sort((a, b) => b.bytes - a.bytes);
     return { bytes: parts.reduce((sum, part) => sum + part.bytes, 0), parts };
@@ -91,7 +98,10 @@ export function estimateTrainingMemory(m: MemoryInputs): MemoryEstimate {
     add(`topic assignments (2 x ${T.toLocaleString('en-US')} tokens)`, 2 * T * INT);
     // rowOffsets [V+1], rowTopics/rowCounts [min(T, VK)], topicTotals [K]; a compact copy is kept in the model,
     // and the native sweep packs the rows once more (prob, alias, topic, count per entry)
-    add('count tables n_{k,w} (sparse rows, model copy, sweep packing)', (V + 1 + 2 * capacity + K) * INT + 2 * capacity * INT + 4 * capacity * INT + V * 16);
+    add(
+      'count tables n_{k,w} (sparse rows, model copy, sweep packing)',
+      (V + 1 + 2 * capacity + K) * INT + 2 * capacity * INT + 4 * capacity * INT + V * 16,
+    );
     // sparse Vose tables aligned with the rows, the dense table over K, masses
     add('alias tables (word proposals)', capacity * (FLOAT + INT) + V * DOUBLE + K * (FLOAT + INT) + DOUBLE);
     // the native kernel snapshots the ids it indexes with (tokens, offsets, previous topics) for each sweep
@@ -99,14 +109,22 @@ export function estimateTrainingMemory(m: MemoryInputs): MemoryEstimate {
     // the held-out particle filter: per thread S particles with an LSTM state [S][H] x2 (and [S][K] counts for
     // lda), the log-likelihood per sequence, plus the next-action mixtures of at most 2000 positions
     const perThread = m.particles * (2 * H * FLOAT + K * INT + 2 * DOUBLE + 2 * INT) + 4 * K * DOUBLE;
-    add('held-out particle filter', Math.max(1, m.threads) * perThread + m.heldOutSequences * DOUBLE + 2000 * K * FLOAT);
+    add(
+      'held-out particle filter',
+      Math.max(1, m.threads) * perThread + m.heldOutSequences * DOUBLE + 2000 * K * FLOAT,
+    );
   }
   if (m.contextStart && m.model !== 'lda' && m.model !== 'lstm') {
     // features [V][2 x dimensions], and while they are built the neighbours [2][T], the positions by action [T]
     // (64-bit) and the signs [V][2]; k-means' centres and sums [K][2 x dimensions], four distances per action, labels
     const width = 2 * CONTEXT_DIMENSIONS;
-    add('context start (action features, k-means)', V * width * FLOAT + T * (2 * INT + DOUBLE) +
-      V * (2 * DOUBLE + 4 * DOUBLE + 3 * INT + DOUBLE) + K * width * (FLOAT + DOUBLE));
+    add(
+      'context start (action features, k-means)',
+      V * width * FLOAT +
+        T * (2 * INT + DOUBLE) +
+        V * (2 * DOUBLE + 4 * DOUBLE + 3 * INT + DOUBLE) +
+        K * width * (FLOAT + DOUBLE),
+    );
   }
   if (m.model !== 'lda') {
     const inputs = m.model === 'lla' ? K + 1 : V + 1;
@@ -114,7 +132,10 @@ export function estimateTrainingMemory(m: MemoryInputs): MemoryEstimate {
     const parameters = lstmParameterCount(inputs, m.embedding, H, outputs);
     // weights, Adam's two moments, a gradient of each, and the kernel's fused copy (inputTable [R][4H] ...)
     const cell = inputs * 4 * H + 4 * H * H + 4 * H + outputs * H + outputs;
-    add(`LSTM weights, gradients and Adam state (${parameters.toLocaleString('en-US')} parameters)`, 4 * parameters * FLOAT + 2 * cell * FLOAT);
+    add(
+      `LSTM weights, gradients and Adam state (${parameters.toLocaleString('en-US')} parameters)`,
+      4 * parameters * FLOAT + 2 * cell * FLOAT,
+    );
     const rows = Math.max(1, m.batch) * Math.max(1, m.bptt);
     if (m.lstmEngine === 'kernel') {
       // the kernels' trainer: padded and transposed weight copies and a gradient [P] shared by the call, lla's
@@ -123,9 +144,13 @@ export function estimateTrainingMemory(m: MemoryInputs): MemoryEstimate {
       const table = m.model === 'lla';
       const shared = 3 * parameters + (table ? 2 * inputs * 4 * H : 0);
       const steps = Math.max(1, m.bptt) * TRAINER_LANES_PER_BLOCK;
-      const block = steps * (13 * H + outputs) + 4 * H * H + H * outputs + (table ? inputs * 4 * H : 2 * steps * m.embedding);
+      const block =
+        steps * (13 * H + outputs) + 4 * H * H + H * outputs + (table ? inputs * 4 * H : 2 * steps * m.embedding);
       const blocks = Math.ceil(Math.max(1, m.batch) / TRAINER_LANES_PER_BLOCK);
-      add('LSTM trainer work space (kernel engine)', (shared + blocks * block) * FLOAT + 2 * Math.max(rows, TRAINER_TOKENS_PER_CALL) * INT);
+      add(
+        'LSTM trainer work space (kernel engine)',
+        (shared + blocks * block) * FLOAT + 2 * Math.max(rows, TRAINER_TOKENS_PER_CALL) * INT,
+      );
     } else {
       // one TF.js training window of B lanes x L steps: one-hot inputs [BL][R], the logits, softmax and their
       // gradients [BL][O] x4, the gates and states kept for back-propagation [BL][H] x12
@@ -166,8 +191,13 @@ export function defaultMemoryLimit(): number {
  */
 export function checkMemory(estimate: MemoryEstimate, limit: number, limitSource: string): void {
   if (estimate.bytes <= limit) return;
-  const biggest = estimate.parts.slice(0, 3).map((part) => `${part.name} ${formatBytes(part.bytes)}`).join(', ');
-  throw new UsageError(`lla train: this run needs about ${formatBytes(estimate.bytes)}, more than ${limitSource} ` +
-    `(${formatBytes(limit)}); the biggest parts: ${biggest}. Raise --max-memory if the machine has the memory, or ` +
-    'shrink the run: --max-vocab, --min-count, fewer --topics, a smaller --hidden/--batch/--bptt, or a smaller input');
+  const biggest = estimate.parts
+    .slice(0, 3)
+    .map((part) => `${part.name} ${formatBytes(part.bytes)}`)
+    .join(', ');
+  throw new UsageError(
+    `lla train: this run needs about ${formatBytes(estimate.bytes)}, more than ${limitSource} ` +
+      `(${formatBytes(limit)}); the biggest parts: ${biggest}. Raise --max-memory if the machine has the memory, or ` +
+      'shrink the run: --max-vocab, --min-count, fewer --topics, a smaller --hidden/--batch/--bptt, or a smaller input',
+  );
 }

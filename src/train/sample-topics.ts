@@ -29,7 +29,10 @@ export interface FixedTablesSampling {
  * its own: the corpus goes in chunks of sequences, each through all its sweeps (src/kernels/chunks.ts), which
  * draws what sweeping the whole corpus would; `chunks.signal` stops the run between two chunks.
  */
-export async function sampleTopicsWithFixedTables(args: FixedTablesSampling, chunks: ChunkOptions = {}): Promise<Int32Array> {
+export async function sampleTopicsWithFixedTables(
+  args: FixedTablesSampling,
+  chunks: ChunkOptions = {},
+): Promise<Int32Array> {
   const { kernel, settings: s, vocabularySize } = args;
   const counts = countsInKernel(kernel, args.counts);
   const alias = allocAlias(kernel, vocabularySize, s.topics, counts.rowTopics.length);
@@ -37,22 +40,43 @@ export async function sampleTopicsWithFixedTables(args: FixedTablesSampling, chu
   // topics: [T] random start states (per-sequence streams, drawn once for the whole corpus), then the results
   const topics = new Int32Array(args.tokens.length);
   kernel.randomTopics(args.offsets, topics, s.topics, s.seed);
-  await forEachSequenceChunk({ tokens: args.tokens, offsets: args.offsets }, chunks, async (chunk) => {
-    let previous = topics.slice(chunk.tokenStart, chunk.tokenStart + chunk.tokens.length);
-    let next = new Int32Array(previous.length);
-    for (let sweep = 0; sweep < args.sweeps && previous.length > 0; sweep++) {
-      if (sweep > 0) await interruptionPoint(chunks.signal);
-      await kernel.sweep({
-        mode: args.mode, exact: s.exact, mhSteps: s.mhSteps, proposals: 'cycle', numTopics: s.topics,
-        vocabularySize, tokens: chunk.tokens, offsets: chunk.offsets, topicsPrev: previous, topicsNext: next, counts, alias,
-        beta: s.beta, alpha: s.alpha, sequenceSmoothing: s.sequenceSmoothing, lookahead: args.mode === 'lla' && s.lookahead,
-        // iterations far above any training run's, so these sweeps draw from streams training never uses
-        ...(args.weights ? { weights: args.weights } : {}), seed: s.seed, iteration: 1_000_000 + sweep,
-        firstSequence: chunk.first, threads: s.threads,
-      });
-      [previous, next] = [next, previous];
-    }
-    topics.set(previous, chunk.tokenStart);
-  }, args.sweeps);
+  await forEachSequenceChunk(
+    { tokens: args.tokens, offsets: args.offsets },
+    chunks,
+    async (chunk) => {
+      let previous = topics.slice(chunk.tokenStart, chunk.tokenStart + chunk.tokens.length);
+      let next = new Int32Array(previous.length);
+      for (let sweep = 0; sweep < args.sweeps && previous.length > 0; sweep++) {
+        if (sweep > 0) await interruptionPoint(chunks.signal);
+        await kernel.sweep({
+          mode: args.mode,
+          exact: s.exact,
+          mhSteps: s.mhSteps,
+          proposals: 'cycle',
+          numTopics: s.topics,
+          vocabularySize,
+          tokens: chunk.tokens,
+          offsets: chunk.offsets,
+          topicsPrev: previous,
+          topicsNext: next,
+          counts,
+          alias,
+          beta: s.beta,
+          alpha: s.alpha,
+          sequenceSmoothing: s.sequenceSmoothing,
+          lookahead: args.mode === 'lla' && s.lookahead,
+          // iterations far above any training run's, so these sweeps draw from streams training never uses
+          ...(args.weights ? { weights: args.weights } : {}),
+          seed: s.seed,
+          iteration: 1_000_000 + sweep,
+          firstSequence: chunk.first,
+          threads: s.threads,
+        });
+        [previous, next] = [next, previous];
+      }
+      topics.set(previous, chunk.tokenStart);
+    },
+    args.sweeps,
+  );
   return topics;
 }

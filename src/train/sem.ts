@@ -4,8 +4,15 @@
  * `topicsNext`), counts rebuilt from the new topics, then the LSTM M-step over a token budget (on the kernels'
  * fused trainer or on TF.js: the LstmTrainer seam), whose weights go back to the kernel as typed arrays.
  */
-import { transitionCells, type AliasTables, type CellWeights, type CountTables, type Kernel, type ProposalSchedule, type SweepMode }
-  from '../kernels/types.js';
+import {
+  transitionCells,
+  type AliasTables,
+  type CellWeights,
+  type CountTables,
+  type Kernel,
+  type ProposalSchedule,
+  type SweepMode,
+} from '../kernels/types.js';
 import { allocAlias, allocCounts, groupTokensByAction, toKernelInt32 } from '../kernels/buffers.js';
 import type { LstmEngine } from './settings.js';
 
@@ -50,8 +57,14 @@ export interface LstmTrainer {
   /** which engine trains: recorded in each iteration's record */
   readonly engine: LstmEngine;
   /** inputs: [T] lla: the sampled topics, word-lla: the actions; targets: [T] the sampled topics; offsets: [D+1] */
-  train(args: { inputs: Int32Array; targets: Int32Array; offsets: Int32Array; tokenBudget: number; bptt: number;
-    batch: number }): Promise<{ meanLoss: number; tokens: number; seconds: number }>;
+  train(args: {
+    inputs: Int32Array;
+    targets: Int32Array;
+    offsets: Int32Array;
+    tokenBudget: number;
+    bptt: number;
+    batch: number;
+  }): Promise<{ meanLoss: number; tokens: number; seconds: number }>;
   cellWeights(): Promise<CellWeights>;
 }
 
@@ -113,8 +126,13 @@ export const HMM_TRANSITION_SMOOTHING = 0.1;
 
 /** The hmm's complete-data topic term: sum_d sum_t log p(z_t | z_{t-1}) (order 1) or p(z_t | z_{t-2}, z_{t-1})
  * (order 2), K standing for the begin symbol (the layout of kernel.transitionTable). */
-function hmmTopicLogLikelihood(topics: Int32Array, offsets: Int32Array, numTopics: number, transitions: Float64Array,
-  order: number): number {
+function hmmTopicLogLikelihood(
+  topics: Int32Array,
+  offsets: Int32Array,
+  numTopics: number,
+  transitions: Float64Array,
+  order: number,
+): number {
   const K = numTopics;
   let total = 0;
   for (let d = 0; d + 1 < offsets.length; d++) {
@@ -186,8 +204,15 @@ export class SemState {
   }
 
   rebuildCounts(): void {
-    this.nonZeros = this.kernel.buildCounts(this.data.tokens, this.wordOffsets, this.wordTokens, this.topics,
-      this.settings.numTopics, this.counts, this.settings.threads);
+    this.nonZeros = this.kernel.buildCounts(
+      this.data.tokens,
+      this.wordOffsets,
+      this.wordTokens,
+      this.topics,
+      this.settings.numTopics,
+      this.counts,
+      this.settings.threads,
+    );
   }
 
   /** the kernel mode of iteration `iteration` (0-based) */
@@ -217,20 +242,39 @@ export class SemState {
     }
     if (mode === 'hmm') {
       this.transitions ??= this.kernel.allocFloat64(transitionCells(settings.numTopics, settings.initHmmOrder));
-      this.kernel.transitionTable(this.data.offsets, this.topics, settings.numTopics, HMM_TRANSITION_SMOOTHING,
-        this.transitions, settings.initHmmOrder);
+      this.kernel.transitionTable(
+        this.data.offsets,
+        this.topics,
+        settings.numTopics,
+        HMM_TRANSITION_SMOOTHING,
+        this.transitions,
+        settings.initHmmOrder,
+      );
     }
     this.kernel.buildAlias(this.counts, settings.numTopics, settings.beta, this.alias, settings.threads);
     const initialising = mode !== settings.model;
     const sweep = await this.kernel.sweep({
-      mode, exact: initialising ? settings.initExact : settings.exact, mhSteps: settings.mhSteps, proposals: settings.proposals,
-      numTopics: settings.numTopics, vocabularySize: settings.vocabularySize,
-      tokens: this.data.tokens, offsets: this.data.offsets, topicsPrev: this.topics, topicsNext: this.spareTopics,
-      counts: this.counts, alias: this.alias, beta: settings.beta, alpha: settings.alpha,
-      sequenceSmoothing: settings.sequenceSmoothing, weights: cellMode ? this.weights : undefined,
+      mode,
+      exact: initialising ? settings.initExact : settings.exact,
+      mhSteps: settings.mhSteps,
+      proposals: settings.proposals,
+      numTopics: settings.numTopics,
+      vocabularySize: settings.vocabularySize,
+      tokens: this.data.tokens,
+      offsets: this.data.offsets,
+      topicsPrev: this.topics,
+      topicsNext: this.spareTopics,
+      counts: this.counts,
+      alias: this.alias,
+      beta: settings.beta,
+      alpha: settings.alpha,
+      sequenceSmoothing: settings.sequenceSmoothing,
+      weights: cellMode ? this.weights : undefined,
       ...(mode === 'hmm' ? { transitions: this.transitions, transitionOrder: settings.initHmmOrder } : {}),
       lookahead: mode === 'hmm' || (mode === 'lla' && settings.lookahead),
-      seed: settings.seed, iteration, threads: settings.threads,
+      seed: settings.seed,
+      iteration,
+      threads: settings.threads,
     });
     [this.topics, this.spareTopics] = [this.spareTopics, this.topics];
     this.rebuildCounts();
@@ -244,8 +288,14 @@ export class SemState {
       engine = lstm.engine;
       const mstepStarted = performance.now();
       const inputs = settings.model === 'word-lla' ? this.data.tokens : this.topics;
-      const result = await lstm.train({ inputs, targets: this.topics, offsets: this.data.offsets,
-        tokenBudget: settings.lstmTokens, bptt: settings.bptt, batch: settings.batch });
+      const result = await lstm.train({
+        inputs,
+        targets: this.topics,
+        offsets: this.data.offsets,
+        tokenBudget: settings.lstmTokens,
+        bptt: settings.bptt,
+        batch: settings.batch,
+      });
       this.weights = await lstm.cellWeights();
       lstmLoss = result.meanLoss;
       mstepTokens = result.tokens;
@@ -255,10 +305,17 @@ export class SemState {
     const logPhiPerToken = sweep.logPhi / Math.max(1, tokens);
     let topicTerm: number;
     if (mode === 'hmm') {
-      topicTerm = hmmTopicLogLikelihood(this.topics, this.data.offsets, settings.numTopics, this.transitions!,
-        settings.initHmmOrder) / Math.max(1, tokens);
+      topicTerm =
+        hmmTopicLogLikelihood(
+          this.topics,
+          this.data.offsets,
+          settings.numTopics,
+          this.transitions!,
+          settings.initHmmOrder,
+        ) / Math.max(1, tokens);
     } else if (mode === 'lda' || lstmLoss === null) {
-      topicTerm = ldaTopicLogLikelihood(this.topics, this.data.offsets, settings.numTopics, settings.alpha) / Math.max(1, tokens);
+      topicTerm =
+        ldaTopicLogLikelihood(this.topics, this.data.offsets, settings.numTopics, settings.alpha) / Math.max(1, tokens);
     } else {
       topicTerm = -lstmLoss;
     }

@@ -85,8 +85,10 @@ export function resolveLstmEngine(model: ModelKind, choice: LstmEngineChoice): L
   if (model === 'lda' || model === 'cache') return null;
   if (model === 'lstm') {
     if (choice === 'kernel') {
-      throw new RangeError("lstmEngine 'kernel' trains the topic LSTM of lla and word-lla; the lstm baseline's V-way " +
-        "softmax trains on TF.js only: use lstmEngine 'auto' or 'tfjs'");
+      throw new RangeError(
+        "lstmEngine 'kernel' trains the topic LSTM of lla and word-lla; the lstm baseline's V-way " +
+          "softmax trains on TF.js only: use lstmEngine 'auto' or 'tfjs'",
+      );
     }
     return 'tfjs';
   }
@@ -103,7 +105,11 @@ export function lstmTokenBudget(lstmTokens: LstmTokens, trainTokens: number): nu
 /** What is wrong with `value` as an M-step budget, or undefined. */
 export function lstmTokensProblem(value: unknown): string | undefined {
   if (value === 'all') return undefined;
-  if (typeof value === 'number' && ((Number.isInteger(value) && value >= 1 && value <= 1e12) || (value > 0 && value < 1))) return undefined;
+  if (
+    typeof value === 'number' &&
+    ((Number.isInteger(value) && value >= 1 && value <= 1e12) || (value > 0 && value < 1))
+  )
+    return undefined;
   return `must be a whole number of tokens >= 1, a share of the training tokens in (0, 1), or 'all', got ${JSON.stringify(value)}`;
 }
 
@@ -179,10 +185,15 @@ export type Initialisation = Pick<ModelSettings, 'initLdaSweeps' | 'contextStart
 /** Without an explicit initialisation, the defaults' (the context start, then hmm sweeps) with the same share of
  * the iterations, leaving at least one sweep of the model itself; lda and the lstm baseline have none. */
 export function defaultInitialisation(model: ModelKind, iterations: number): Initialisation {
-  if (model === 'lda' || model === 'lstm' || model === 'cache') return { initLdaSweeps: 0, contextStart: false, initHmmSweeps: 0, initHmmOrder: 1 };
+  if (model === 'lda' || model === 'lstm' || model === 'cache')
+    return { initLdaSweeps: 0, contextStart: false, initHmmSweeps: 0, initHmmOrder: 1 };
   const share = DEFAULT_SETTINGS.initHmmSweeps / DEFAULT_SETTINGS.iterations;
-  return { initLdaSweeps: 0, contextStart: true, initHmmSweeps: Math.max(0, Math.min(iterations - 1, Math.round(iterations * share))),
-    initHmmOrder: 1 };
+  return {
+    initLdaSweeps: 0,
+    contextStart: true,
+    initHmmSweeps: Math.max(0, Math.min(iterations - 1, Math.round(iterations * share))),
+    initHmmOrder: 1,
+  };
 }
 
 /**
@@ -191,8 +202,14 @@ export function defaultInitialisation(model: ModelKind, iterations: number): Ini
  * from here, so that they load (and resume) as what they were.
  */
 export function withLegacyDefaults(saved: Partial<ModelSettings>): Partial<ModelSettings> {
-  return { lookahead: false, contextStart: false, initHmmSweeps: 0, initHmmOrder: 1, initExact: saved.exact ?? DEFAULT_SETTINGS.exact,
-    ...saved };
+  return {
+    lookahead: false,
+    contextStart: false,
+    initHmmSweeps: 0,
+    initHmmOrder: 1,
+    initExact: saved.exact ?? DEFAULT_SETTINGS.exact,
+    ...saved,
+  };
 }
 
 /** The setting names, in DEFAULT_SETTINGS' order. */
@@ -206,8 +223,10 @@ export function checkOptionNames(given: object, known: readonly string[]): void 
   for (const key of Object.keys(given)) {
     if (known.includes(key)) continue;
     const meant = closestName(key, known);
-    throw new RangeError(`lla settings: unknown option '${key}'${meant ? ` (did you mean '${meant}'?)` : ''}; ` +
-      `the options are ${known.join(', ')}`);
+    throw new RangeError(
+      `lla settings: unknown option '${key}'${meant ? ` (did you mean '${meant}'?)` : ''}; ` +
+        `the options are ${known.join(', ')}`,
+    );
   }
 }
 
@@ -245,17 +264,27 @@ export function validateSettings(settings: ModelSettings): void {
   if (!(MODEL_KINDS as readonly string[]).includes(settings.model)) {
     fail(`model must be one of ${MODEL_KINDS.join(', ')}, got '${String(settings.model)}'`);
   }
-  const positiveIntegers: Array<keyof ModelSettings> = ['topics', 'iterations', 'hidden', 'embedding', 'mhSteps',
-    'particles', 'batch', 'bptt'];
+  const positiveIntegers: Array<keyof ModelSettings> = [
+    'topics',
+    'iterations',
+    'hidden',
+    'embedding',
+    'mhSteps',
+    'particles',
+    'batch',
+    'bptt',
+  ];
   for (const key of positiveIntegers) {
     const value = settings[key] as number;
     if (!Number.isInteger(value) || value < 1) fail(`${key} must be a whole number >= 1, got ${String(value)}`);
   }
   for (const key of ['initLdaSweeps', 'initHmmSweeps', 'evalEvery', 'threads'] as const) {
-    if (!Number.isInteger(settings[key]) || settings[key] < 0) fail(`${key} must be a whole number >= 0, got ${settings[key]}`);
+    if (!Number.isInteger(settings[key]) || settings[key] < 0)
+      fail(`${key} must be a whole number >= 0, got ${settings[key]}`);
   }
   for (const key of ['alpha', 'beta', 'sequenceSmoothing', 'learningRate'] as const) {
-    if (!(settings[key] > 0) || !Number.isFinite(settings[key])) fail(`${key} must be a number > 0, got ${settings[key]}`);
+    if (!(settings[key] > 0) || !Number.isFinite(settings[key]))
+      fail(`${key} must be a number > 0, got ${settings[key]}`);
   }
   const budgetProblem = lstmTokensProblem(settings.lstmTokens);
   if (budgetProblem !== undefined) fail(`lstmTokens ${budgetProblem}`);
@@ -267,23 +296,33 @@ export function validateSettings(settings: ModelSettings): void {
   } catch (error) {
     fail((error as Error).message);
   }
-  if (!(settings.tol >= 0 && settings.tol < 1)) fail(`tol must be a number in [0, 1) (0 runs every iteration), got ${settings.tol}`);
+  if (!(settings.tol >= 0 && settings.tol < 1))
+    fail(`tol must be a number in [0, 1) (0 runs every iteration), got ${settings.tol}`);
   for (const key of ['contextStart', 'initExact', 'lookahead', 'exact'] as const) {
     if (typeof settings[key] !== 'boolean') fail(`${key} must be true or false, got ${String(settings[key])}`);
   }
   if (settings.initLdaSweeps > settings.iterations) {
-    fail(`the lda initialisation (${settings.initLdaSweeps} sweeps) cannot exceed the iterations (${settings.iterations})`);
+    fail(
+      `the lda initialisation (${settings.initLdaSweeps} sweeps) cannot exceed the iterations (${settings.iterations})`,
+    );
   }
   if (settings.initHmmSweeps > settings.iterations) {
-    fail(`the hmm initialisation (${settings.initHmmSweeps} sweeps) cannot exceed the iterations (${settings.iterations})`);
+    fail(
+      `the hmm initialisation (${settings.initHmmSweeps} sweeps) cannot exceed the iterations (${settings.iterations})`,
+    );
   }
-  if (settings.initHmmOrder !== 1 && settings.initHmmOrder !== 2) fail(`initHmmOrder must be 1 or 2, got ${String(settings.initHmmOrder)}`);
+  if (settings.initHmmOrder !== 1 && settings.initHmmOrder !== 2)
+    fail(`initHmmOrder must be 1 or 2, got ${String(settings.initHmmOrder)}`);
   if (settings.initLdaSweeps > 0 && (settings.initHmmSweeps > 0 || settings.contextStart)) {
-    fail('choose one initialisation: lda sweeps (initLdaSweeps) or the context start and hmm sweeps (contextStart, ' +
-      'initHmmSweeps), not both');
+    fail(
+      'choose one initialisation: lda sweeps (initLdaSweeps) or the context start and hmm sweeps (contextStart, ' +
+        'initHmmSweeps), not both',
+    );
   }
   // and every setting a kernel takes, within the limits both backends honour: refused now, not after training
-  for (const [key, limit] of Object.entries(KERNEL_LIMIT_OF) as Array<[keyof typeof KERNEL_LIMIT_OF, KernelLimitName]>) {
+  for (const [key, limit] of Object.entries(KERNEL_LIMIT_OF) as Array<
+    [keyof typeof KERNEL_LIMIT_OF, KernelLimitName]
+  >) {
     const problem = kernelLimitProblem(limit, settings[key]);
     if (problem !== undefined) fail(`${key} ${problem}`);
   }
@@ -294,6 +333,13 @@ export function validateSettings(settings: ModelSettings): void {
 
 /** The settings that reach a kernel, and the kernel limit (KERNEL_LIMITS) that bounds each. */
 const KERNEL_LIMIT_OF = {
-  topics: 'topics', hidden: 'hidden', particles: 'particles', mhSteps: 'mhSteps', threads: 'threads', alpha: 'alpha',
-  beta: 'beta', sequenceSmoothing: 'sequenceSmoothing', seed: 'seed',
+  topics: 'topics',
+  hidden: 'hidden',
+  particles: 'particles',
+  mhSteps: 'mhSteps',
+  threads: 'threads',
+  alpha: 'alpha',
+  beta: 'beta',
+  sequenceSmoothing: 'sequenceSmoothing',
+  seed: 'seed',
 } as const satisfies Partial<Record<keyof ModelSettings, KernelLimitName>>;

@@ -13,7 +13,12 @@ import type { SectionArray } from '../io/format.js';
 import { requireSection } from '../io/format-read.js';
 import { topicCoherence } from '../eval/coherence.js';
 import { empiricalTransitions, topicTransitionMatrix } from '../eval/transitions.js';
-import { evaluateTopicModel, type EvaluationCorpus, type EvaluationResult, type PerplexityProtocol } from '../eval/model-evaluation.js';
+import {
+  evaluateTopicModel,
+  type EvaluationCorpus,
+  type EvaluationResult,
+  type PerplexityProtocol,
+} from '../eval/model-evaluation.js';
 import { SemState, type IterationRecord, type LstmTrainer, type ModelVariant, type StopRecord } from './sem.js';
 import { convergenceTest } from './convergence.js';
 import { checkpointPath, readCheckpoint, writeCheckpoint } from './checkpoint.js';
@@ -129,24 +134,57 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
   if (!initialTopics && input.previous) {
     // --from: the new data starts from topics drawn with the saved model, not from random topics
     initialTopics = await sampleTopicsWithFixedTables({
-      kernel, mode: model, settings: s, vocabularySize: input.vocabulary.size, counts: input.previous.tables.counts,
-      weights: input.previous.weights, tokens: train.tokens, offsets: train.offsets, sweeps: 2,
+      kernel,
+      mode: model,
+      settings: s,
+      vocabularySize: input.vocabulary.size,
+      counts: input.previous.tables.counts,
+      weights: input.previous.weights,
+      tokens: train.tokens,
+      offsets: train.offsets,
+      sweeps: 2,
     });
   }
   // a trained LSTM (--from) needs no initialisation
   const initialising = !input.lstmTrainedBefore && model !== 'lda';
   if (!initialTopics && initialising && s.contextStart) {
-    initialTopics = contextStartTopics({ kernel, tokens: train.tokens, offsets: train.offsets,
-      vocabularySize: input.vocabulary.size, numTopics: s.topics, seed: s.seed, threads: s.threads });
+    initialTopics = contextStartTopics({
+      kernel,
+      tokens: train.tokens,
+      offsets: train.offsets,
+      vocabularySize: input.vocabulary.size,
+      numTopics: s.topics,
+      seed: s.seed,
+      threads: s.threads,
+    });
   }
-  const state = new SemState(kernel, {
-    model, numTopics: s.topics, vocabularySize: input.vocabulary.size, iterations: s.iterations,
-    initLdaSweeps: initialising ? s.initLdaSweeps : 0, initHmmSweeps: initialising ? s.initHmmSweeps : 0,
-    initHmmOrder: s.initHmmOrder,
-    mhSteps: s.mhSteps, exact: s.exact, initExact: s.initExact, lookahead: s.lookahead, proposals: 'cycle',
-    alpha: s.alpha, beta: s.beta, sequenceSmoothing: s.sequenceSmoothing,
-    lstmTokens: lstmTokenBudget(s.lstmTokens, train.tokens.length), bptt: s.bptt, batch: s.batch, seed: s.seed, threads: s.threads,
-  }, { tokens: train.tokens, offsets: train.offsets }, initialTopics);
+  const state = new SemState(
+    kernel,
+    {
+      model,
+      numTopics: s.topics,
+      vocabularySize: input.vocabulary.size,
+      iterations: s.iterations,
+      initLdaSweeps: initialising ? s.initLdaSweeps : 0,
+      initHmmSweeps: initialising ? s.initHmmSweeps : 0,
+      initHmmOrder: s.initHmmOrder,
+      mhSteps: s.mhSteps,
+      exact: s.exact,
+      initExact: s.initExact,
+      lookahead: s.lookahead,
+      proposals: 'cycle',
+      alpha: s.alpha,
+      beta: s.beta,
+      sequenceSmoothing: s.sequenceSmoothing,
+      lstmTokens: lstmTokenBudget(s.lstmTokens, train.tokens.length),
+      bptt: s.bptt,
+      batch: s.batch,
+      seed: s.seed,
+      threads: s.threads,
+    },
+    { tokens: train.tokens, offsets: train.offsets },
+    initialTopics,
+  );
   state.iteration = startIteration;
   if (startIteration > 0 && lstm && state.modeOf(startIteration) === model) {
     state.weights = await lstm.cellWeights();
@@ -171,22 +209,42 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     if (!input.fitCopy) return;
     copy = await input.fitCopy({ counts: state.counts, weights: state.weights });
     if (input.heldIn) {
-      folded = await foldInHeldIn({ kernel, mode: model, settings: s,
-        vocabularySize: input.vocabulary.size, train: state.data, topics: state.topics, counts: state.counts,
-        weights: state.weights, heldIn: input.heldIn });
+      folded = await foldInHeldIn({
+        kernel,
+        mode: model,
+        settings: s,
+        vocabularySize: input.vocabulary.size,
+        train: state.data,
+        topics: state.topics,
+        counts: state.counts,
+        weights: state.weights,
+        heldIn: input.heldIn,
+      });
     }
   };
   // during an lda initialisation an LSTM model has no trained weights yet: its perplexity starts afterwards
-  const evaluable = () => heldOut !== null && heldOut.tokens.length > 0 && (model === 'lda' || state.weights !== undefined);
+  const evaluable = () =>
+    heldOut !== null && heldOut.tokens.length > 0 && (model === 'lda' || state.weights !== undefined);
   // the held-out evaluation stops at a sequence boundary when the signal is aborted: undefined then
   const evaluate = async (last: boolean): Promise<EvaluationResult | undefined> => {
     try {
       return await evaluateTopicModel({
-        kernel, mode: model, counts: (last ? folded?.counts : undefined) ?? state.counts,
-        ...(state.weights ? { weights: state.weights } : {}), ...(last && copy ? { copy } : {}),
-        beta: s.beta, alpha: s.alpha, particles: s.particles, seed: s.seed, threads: s.threads,
-        numTopics: s.topics, vocabularySize: input.vocabulary.size, corpus: heldOut!,
-        perplexity: input.perplexity, nextAction: last, ...(input.signal ? { signal: input.signal } : {}),
+        kernel,
+        mode: model,
+        counts: (last ? folded?.counts : undefined) ?? state.counts,
+        ...(state.weights ? { weights: state.weights } : {}),
+        ...(last && copy ? { copy } : {}),
+        beta: s.beta,
+        alpha: s.alpha,
+        particles: s.particles,
+        seed: s.seed,
+        threads: s.threads,
+        numTopics: s.topics,
+        vocabularySize: input.vocabulary.size,
+        corpus: heldOut!,
+        perplexity: input.perplexity,
+        nextAction: last,
+        ...(input.signal ? { signal: input.signal } : {}),
       });
     } catch (error) {
       if (error instanceof InterruptedError) return undefined;
@@ -194,7 +252,8 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     }
   };
   // a resumed run whose training had ended (all iterations, or converged) before its final evaluation was interrupted
-  const finished = startIteration > 0 && (startIteration >= s.iterations || history.at(-1)?.stop?.reason === 'converged');
+  const finished =
+    startIteration > 0 && (startIteration >= s.iterations || history.at(-1)?.stop?.reason === 'converged');
   if (finished && evaluable()) {
     // resumed after the last iteration (its final evaluation was interrupted): only that evaluation is left
     await finish();
@@ -222,17 +281,26 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     }
     const aborted = input.signal?.aborted === true;
     if (last || aborted) {
-      stop = { reason: convergence.converged ? 'converged' : last ? 'iterations' : 'interrupted',
-        improvement: convergence.improvement, tol: s.tol };
+      stop = {
+        reason: convergence.converged ? 'converged' : last ? 'iterations' : 'interrupted',
+        improvement: convergence.improvement,
+        tol: s.tol,
+      };
       record.stop = stop;
     }
     history.push(record);
-    input.onIteration?.({ tables: { counts: state.counts, nonZeros: state.nonZeros }, weights: state.weights, history });
+    input.onIteration?.({
+      tables: { counts: state.counts, nonZeros: state.nonZeros },
+      weights: state.weights,
+      history,
+    });
     input.onProgress?.(record);
-    const due = checkpoint !== undefined && ((checkpoint.every > 0 && state.iteration % checkpoint.every === 0) || aborted);
+    const due =
+      checkpoint !== undefined && ((checkpoint.every > 0 && state.iteration % checkpoint.every === 0) || aborted);
     // after the last iteration the model is saved instead, unless the final evaluation was interrupted: the
     // checkpoint then keeps the finished training, and --resume runs only the evaluation
-    if (checkpoint && due && (!last || evaluationInterrupted)) await writeTrainingCheckpoint(input, checkpoint.out, state, history);
+    if (checkpoint && due && (!last || evaluationInterrupted))
+      await writeTrainingCheckpoint(input, checkpoint.out, state, history);
     if (last && evaluationInterrupted) throw finalEvaluationInterrupted(checkpoint?.out);
     if (last) break;
     if (aborted) {
@@ -243,38 +311,66 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
   // keep a compact copy of the tables: the sampler's buffers are sized for the worst case
   const tables = folded ?? { counts: compactCounts(state.counts, state.nonZeros), nonZeros: state.nonZeros };
   return {
-    tables, weights: state.weights, history, ...trainingTraces(input, state, tables.counts),
-    iterations: state.iteration, resumedIterations: startIteration, estepSeconds, mstepSeconds,
-    heldOut: lastHeldOut, copy, interrupted, stop: history.at(-1)?.stop ?? stop,
+    tables,
+    weights: state.weights,
+    history,
+    ...trainingTraces(input, state, tables.counts),
+    iterations: state.iteration,
+    resumedIterations: startIteration,
+    estepSeconds,
+    mstepSeconds,
+    heldOut: lastHeldOut,
+    copy,
+    interrupted,
+    stop: history.at(-1)?.stop ?? stop,
   };
 }
 
 /** The stop of a run whose training finished but whose final held-out evaluation was interrupted. */
 function finalEvaluationInterrupted(out: string | undefined): InterruptedError {
-  return new InterruptedError('training finished, but its final held-out evaluation was interrupted' + (out === undefined
-    ? ': nothing was saved (without --out there is no checkpoint)'
-    : `; the checkpoint ${checkpointPath(out)} holds the trained state: rerun with the same arguments and --resume to evaluate and save it`));
+  return new InterruptedError(
+    'training finished, but its final held-out evaluation was interrupted' +
+      (out === undefined
+        ? ': nothing was saved (without --out there is no checkpoint)'
+        : `; the checkpoint ${checkpointPath(out)} holds the trained state: rerun with the same arguments and --resume to evaluate and save it`),
+  );
 }
 
 /** The sampler state of `<out>.ckpt`, with the LSTM weights and trainer state restored; null without one. */
-async function resumeFromCheckpoint(input: TopicTrainingInput, out: string):
-  Promise<{ initialTopics: Int32Array; startIteration: number; history: IterationRecord[] } | null> {
+async function resumeFromCheckpoint(
+  input: TopicTrainingInput,
+  out: string,
+): Promise<{ initialTopics: Int32Array; startIteration: number; history: IterationRecord[] } | null> {
   const saved = readCheckpoint(out);
   if (!saved) return null;
   const file = checkpointPath(out);
-  const header = saved.header as { settings?: ModelSettings; iteration?: number; history?: IterationRecord[];
-    tokens?: number; vocabulary?: string[]; lstmTrainer?: unknown };
+  const header = saved.header as {
+    settings?: ModelSettings;
+    iteration?: number;
+    history?: IterationRecord[];
+    tokens?: number;
+    vocabulary?: string[];
+    lstmTrainer?: unknown;
+  };
   // a checkpoint that predates a setting was written with its old meaning (no lookahead, no hmm initialisation)
   const savedSettings = withLegacyDefaults(header.settings ?? {});
-  const differing = SETTING_KEYS.filter((key) => !RESUME_FREE_KEYS.has(key) &&
-    JSON.stringify(savedSettings[key]) !== JSON.stringify(input.settings[key]));
-  if (differing.length > 0 || header.tokens !== input.train.tokens.length ||
-    JSON.stringify(header.vocabulary) !== JSON.stringify(input.vocabulary.words)) {
-    const what = differing.length > 0
-      ? `other settings (${differing.map((key) => `${key} ${JSON.stringify(savedSettings[key])} there, ${JSON.stringify(input.settings[key])} here`).join('; ')})`
-      : 'other data';
-    throw new InputError(`this checkpoint was written by a run with ${what}; rerun with the same arguments as the ` +
-      'interrupted run, or delete the checkpoint to start over', file);
+  const differing = SETTING_KEYS.filter(
+    (key) => !RESUME_FREE_KEYS.has(key) && JSON.stringify(savedSettings[key]) !== JSON.stringify(input.settings[key]),
+  );
+  if (
+    differing.length > 0 ||
+    header.tokens !== input.train.tokens.length ||
+    JSON.stringify(header.vocabulary) !== JSON.stringify(input.vocabulary.words)
+  ) {
+    const what =
+      differing.length > 0
+        ? `other settings (${differing.map((key) => `${key} ${JSON.stringify(savedSettings[key])} there, ${JSON.stringify(input.settings[key])} here`).join('; ')})`
+        : 'other data';
+    throw new InputError(
+      `this checkpoint was written by a run with ${what}; rerun with the same arguments as the ` +
+        'interrupted run, or delete the checkpoint to start over',
+      file,
+    );
   }
   const initialTopics = requireSection(saved, 'topics', 'int32', file);
   if (input.lstm && saved.sections.lstm) {
@@ -291,11 +387,20 @@ async function resumeFromCheckpoint(input: TopicTrainingInput, out: string):
  */
 const RESUME_FREE_KEYS: ReadonlySet<string> = new Set(['lstmEngine', 'tol']);
 
-async function writeTrainingCheckpoint(input: TopicTrainingInput, out: string, state: SemState,
-  history: IterationRecord[]): Promise<void> {
+async function writeTrainingCheckpoint(
+  input: TopicTrainingInput,
+  out: string,
+  state: SemState,
+  history: IterationRecord[],
+): Promise<void> {
   const sections: Record<string, SectionArray> = { topics: Int32Array.from(state.topics) };
-  const header: Record<string, unknown> = { settings: input.settings, iteration: state.iteration, history,
-    tokens: input.train.tokens.length, vocabulary: input.vocabulary.words };
+  const header: Record<string, unknown> = {
+    settings: input.settings,
+    iteration: state.iteration,
+    history,
+    tokens: input.train.tokens.length,
+    vocabulary: input.vocabulary.words,
+  };
   if (input.lstm) {
     sections.lstm = await input.lstm.packedParameters();
     const trainer = trainerStateToCheckpoint(await input.lstm.trainerState());
@@ -306,24 +411,42 @@ async function writeTrainingCheckpoint(input: TopicTrainingInput, out: string, s
 }
 
 /** What training leaves for reports: the topic-transition matrix, a few sampled paths, topic coherence. */
-function trainingTraces(input: TopicTrainingInput, state: SemState, counts: CountTables):
-  Pick<TopicTrainingResult, 'transitions' | 'trajectories' | 'coherence'> {
+function trainingTraces(
+  input: TopicTrainingInput,
+  state: SemState,
+  counts: CountTables,
+): Pick<TopicTrainingResult, 'transitions' | 'trajectories' | 'coherence'> {
   const s = input.settings;
   const offsets = state.data.offsets;
   const topics = state.topics;
-  const transitions = s.model === 'lla' && state.weights
-    ? topicTransitionMatrix(input.kernel, offsets, topics, state.weights, s.topics)
-    : empiricalTransitions(offsets, topics, s.topics);
+  const transitions =
+    s.model === 'lla' && state.weights
+      ? topicTransitionMatrix(input.kernel, offsets, topics, state.weights, s.topics)
+      : empiricalTransitions(offsets, topics, s.topics);
   // example trajectories: the longest few sequences, for reports
-  const order = Array.from({ length: offsets.length - 1 }, (_, d) => d)
-    .sort((a, b) => (offsets[b + 1] - offsets[b]) - (offsets[a + 1] - offsets[a]) || a - b);
+  const order = Array.from({ length: offsets.length - 1 }, (_, d) => d).sort(
+    (a, b) => offsets[b + 1] - offsets[b] - (offsets[a + 1] - offsets[a]) || a - b,
+  );
   const trajectories = order.slice(0, TRAJECTORIES_KEPT).map((d) => {
     const end = Math.min(offsets[d + 1], offsets[d] + TRAJECTORY_POSITIONS);
-    return { id: input.train.ids[d] ?? String(d), actions: Array.from(state.data.tokens.subarray(offsets[d], end)),
-      topics: Array.from(topics.subarray(offsets[d], end)) };
+    return {
+      id: input.train.ids[d] ?? String(d),
+      actions: Array.from(state.data.tokens.subarray(offsets[d], end)),
+      topics: Array.from(topics.subarray(offsets[d], end)),
+    };
   });
   const vocabularySize = input.vocabulary.size;
-  const coherence = topicCoherence(counts, s.beta, { tokens: state.data.tokens, offsets },
-    s.topics, vocabularySize, Math.min(10, Math.max(2, vocabularySize)));
-  return { transitions: transitions.matrix, trajectories, coherence: { umass: coherence.meanUmass, npmi: coherence.meanNpmi } };
+  const coherence = topicCoherence(
+    counts,
+    s.beta,
+    { tokens: state.data.tokens, offsets },
+    s.topics,
+    vocabularySize,
+    Math.min(10, Math.max(2, vocabularySize)),
+  );
+  return {
+    transitions: transitions.matrix,
+    trajectories,
+    coherence: { umass: coherence.meanUmass, npmi: coherence.meanNpmi },
+  };
 }

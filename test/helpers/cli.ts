@@ -17,11 +17,19 @@ export interface CliRun {
 
 /** `lla ...argv` from `cwd` (default: the project root); `env` replaces the environment (default: this one, without
  * colours). */
-export function runCli(argv: string[], env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' }, cwd = projectRoot):
-  Promise<CliRun> {
+export function runCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' },
+  cwd = projectRoot,
+): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(projectRoot, 'bin', 'lla.js'), ...argv], { cwd, maxBuffer: 1 << 28, env },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
+    execFile(
+      process.execPath,
+      [join(projectRoot, 'bin', 'lla.js'), ...argv],
+      { cwd, maxBuffer: 1 << 28, env },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
   });
 }
 

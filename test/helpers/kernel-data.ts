@@ -6,7 +6,11 @@ import { mulberry32 } from './mulberry32.js';
 import { groupTokensByAction } from '../../src/kernels/buffers.js';
 
 /** tokens [T] over V actions in sequences offsets [D+1] */
-export interface Corpus { tokens: Int32Array; offsets: Int32Array; V: number }
+export interface Corpus {
+  tokens: Int32Array;
+  offsets: Int32Array;
+  V: number;
+}
 
 /** D sequences of 1 .. maxLength tokens, actions skewed towards low ids so that rows differ in length. */
 export function randomCorpus(random: () => number, D: number, maxLength: number, V: number): Corpus {
@@ -28,20 +32,41 @@ export function groupByAction(tokens: Int32Array, V: number): { wordOffsets: Int
 /** Cell weights with `rows` input symbols and K outputs, every value uniform in [-scale, scale]. */
 export function randomWeights(random: () => number, rows: number, K: number, H: number, scale = 0.8): CellWeights {
   const fill = (n: number) => Float32Array.from({ length: n }, () => (random() * 2 - 1) * scale);
-  return { hidden: H, inputTable: fill(rows * 4 * H), recurrent: fill(4 * H * H), gateBias: fill(4 * H),
-    outputWeights: fill(K * H), outputBias: fill(K) };
+  return {
+    hidden: H,
+    inputTable: fill(rows * 4 * H),
+    recurrent: fill(4 * H * H),
+    gateBias: fill(4 * H),
+    outputWeights: fill(K * H),
+    outputBias: fill(K),
+  };
 }
 
 /** Count and alias tables of a corpus under an assignment, built by the kernel under test. */
-export function tables(kernel: Kernel, corpus: Corpus, topics: Int32Array, K: number, beta: number): { counts: CountTables; alias: AliasTables } {
+export function tables(
+  kernel: Kernel,
+  corpus: Corpus,
+  topics: Int32Array,
+  K: number,
+  beta: number,
+): { counts: CountTables; alias: AliasTables } {
   const T = corpus.tokens.length;
-  const counts: CountTables = { rowOffsets: kernel.allocInt32(corpus.V + 1), rowTopics: kernel.allocInt32(T),
-    rowCounts: kernel.allocInt32(T), topicTotals: kernel.allocInt32(K) };
+  const counts: CountTables = {
+    rowOffsets: kernel.allocInt32(corpus.V + 1),
+    rowTopics: kernel.allocInt32(T),
+    rowCounts: kernel.allocInt32(T),
+    topicTotals: kernel.allocInt32(K),
+  };
   const { wordOffsets, wordTokens } = groupByAction(corpus.tokens, corpus.V);
   kernel.buildCounts(corpus.tokens, wordOffsets, wordTokens, topics, K, counts);
-  const alias: AliasTables = { sparseProb: kernel.allocFloat32(T), sparseAlias: kernel.allocInt32(T),
-    sparseMass: kernel.allocFloat64(corpus.V), denseProb: kernel.allocFloat32(K), denseAlias: kernel.allocInt32(K),
-    denseMass: kernel.allocFloat64(1) };
+  const alias: AliasTables = {
+    sparseProb: kernel.allocFloat32(T),
+    sparseAlias: kernel.allocInt32(T),
+    sparseMass: kernel.allocFloat64(corpus.V),
+    denseProb: kernel.allocFloat32(K),
+    denseAlias: kernel.allocInt32(K),
+    denseMass: kernel.allocFloat64(1),
+  };
   kernel.buildAlias(counts, K, beta, alias);
   return { counts, alias };
 }
@@ -60,19 +85,44 @@ export function phiOf(counts: CountTables, K: number, V: number, beta: number): 
 }
 
 /** Sweep arguments over a corpus with seeded initial topics and their tables (beta 0.1, alpha 0.5, seed 7). */
-export function sweepArgs(kernel: Kernel, corpus: Corpus, K: number, mode: KernelMode, extra: Partial<SweepArgs>): SweepArgs {
+export function sweepArgs(
+  kernel: Kernel,
+  corpus: Corpus,
+  K: number,
+  mode: KernelMode,
+  extra: Partial<SweepArgs>,
+): SweepArgs {
   const beta = 0.1;
   const random = mulberry32(99);
   const initial = Int32Array.from(corpus.tokens, () => Math.floor(random() * K));
   const { counts, alias } = tables(kernel, corpus, initial, K, beta);
-  return { mode, exact: false, mhSteps: 2, proposals: 'cycle', numTopics: K, vocabularySize: corpus.V,
-    tokens: corpus.tokens, offsets: corpus.offsets, topicsPrev: initial.slice(), topicsNext: new Int32Array(corpus.tokens.length),
-    counts, alias, beta, alpha: 0.5, sequenceSmoothing: 0.1, seed: 7, iteration: 0, threads: 1, ...extra };
+  return {
+    mode,
+    exact: false,
+    mhSteps: 2,
+    proposals: 'cycle',
+    numTopics: K,
+    vocabularySize: corpus.V,
+    tokens: corpus.tokens,
+    offsets: corpus.offsets,
+    topicsPrev: initial.slice(),
+    topicsNext: new Int32Array(corpus.tokens.length),
+    counts,
+    alias,
+    beta,
+    alpha: 0.5,
+    sequenceSmoothing: 0.1,
+    seed: 7,
+    iteration: 0,
+    threads: 1,
+    ...extra,
+  };
 }
 
 /** Run `iterations` chained sweeps; returns per-position topic frequencies [T][K]. */
 export async function chain(kernel: Kernel, args: SweepArgs, iterations: number): Promise<Float64Array> {
-  const T = args.tokens.length, K = args.numTopics;
+  const T = args.tokens.length,
+    K = args.numTopics;
   const frequencies = new Float64Array(T * K);
   let previous = args.topicsPrev.slice();
   for (let it = 0; it < iterations; it++) {
@@ -85,7 +135,14 @@ export async function chain(kernel: Kernel, args: SweepArgs, iterations: number)
 }
 
 /** Target of a token whose LSTM input does not depend on sampled topics: softmax(l) phi, normalised. */
-export function exactTarget(weights: CellWeights, inputs: Int32Array, w: number, phi: Float64Array, K: number, V: number): Float64Array {
+export function exactTarget(
+  weights: CellWeights,
+  inputs: Int32Array,
+  w: number,
+  phi: Float64Array,
+  K: number,
+  V: number,
+): Float64Array {
   const { hidden } = referenceSteps(weights, inputs);
   const H = weights.hidden;
   const logits = referenceLogits(weights, hidden.subarray((inputs.length - 1) * H));

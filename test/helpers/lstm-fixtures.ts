@@ -38,7 +38,8 @@ const loaded = new Map<BackendLabel, Kernel | string>();
 export async function kernelBackend(label: BackendLabel): Promise<Kernel | string> {
   if (!loaded.has(label)) {
     try {
-      const kernel = label === 'wasm-plain' ? await loadWasmKernel({ shared: false }) : await loadKernel({ backend: label });
+      const kernel =
+        label === 'wasm-plain' ? await loadWasmKernel({ shared: false }) : await loadKernel({ backend: label });
       loaded.set(label, kernel);
     } catch (error) {
       loaded.set(label, (error as Error).message.split('\n')[0]!);
@@ -62,8 +63,13 @@ export function skippedNotice(what: string, label: string, why: string): void {
  * `sequences` random sequences of `shortest` .. shortest + spread - 1 inputs below `symbols`, drawn from `random`
  * (offsets first, then the inputs, so a caller may go on drawing its targets from the same generator).
  */
-export function randomSequences(random: SeededRandom, sequences: number, shortest: number, spread: number, symbols: number):
-  { offsets: Int32Array; inputs: Int32Array } {
+export function randomSequences(
+  random: SeededRandom,
+  sequences: number,
+  shortest: number,
+  spread: number,
+  symbols: number,
+): { offsets: Int32Array; inputs: Int32Array } {
   const offsets = new Int32Array(sequences + 1);
   for (let d = 0; d < sequences; d++) offsets[d + 1] = offsets[d]! + shortest + random.below(spread);
   const inputs = Int32Array.from({ length: offsets[sequences]! }, () => random.below(symbols));

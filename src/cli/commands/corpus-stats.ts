@@ -31,8 +31,14 @@ export function formatStats(stats: CorpusStats, seconds: number): string {
   ];
   if (stats.users !== undefined) rows.push(['users', integer(stats.users)]);
   rows.push(['tokens', integer(stats.tokens)], ['distinct tokens', integer(stats.vocabulary)]);
-  const quantiles: [string, number][] = [['min', lengths.min], ['10%', lengths.p10], ['median', lengths.median],
-    ['90%', lengths.p90], ['99%', lengths.p99], ['max', lengths.max]];
+  const quantiles: [string, number][] = [
+    ['min', lengths.min],
+    ['10%', lengths.p10],
+    ['median', lengths.median],
+    ['90%', lengths.p90],
+    ['99%', lengths.p99],
+    ['max', lengths.max],
+  ];
   const cells = quantiles.map(([name, value]) => [name, integer(value)]);
   const widths = cells.map(([name, value]) => Math.max(name.length, value.length));
   rows.push(['length', cells.map(([name], at) => name.padStart(widths[at])).join('  ')]);
@@ -44,7 +50,8 @@ export function formatStats(stats: CorpusStats, seconds: number): string {
 
 export const command: Command = {
   usage: '<file> [options]',
-  description: 'Reads a corpus (text, events or jsonl; .gz transparently) and prints its sequences, tokens, ' +
+  description:
+    'Reads a corpus (text, events or jsonl; .gz transparently) and prints its sequences, tokens, ' +
     'distinct tokens and the quantiles of the sequence lengths, counted before any vocabulary filtering.',
   options: READ_OPTIONS,
   async run(args: ParsedArgs, io: CommandIO): Promise<number> {

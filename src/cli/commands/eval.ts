@@ -18,7 +18,8 @@ const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value
 
 export const command: Command = {
   usage: '<model> <input> [options]',
-  description: 'Scores every sequence of <input> with the model saved by `lla train --out`: perplexity ' +
+  description:
+    'Scores every sequence of <input> with the model saved by `lla train --out`: perplexity ' +
     '(left-to-right particle filter for lla and lda, exact for word-lla and lstm; --perplexity completion for the ' +
     'document-completion protocol), and next-action Recall@1, Recall@10 and MRR at positions after the first 5, ' +
     'beside the unigram and the recency-cache references (the cache with the constants fitted in training). ' +
@@ -28,8 +29,17 @@ export const command: Command = {
   options: {
     ...READ_OPTIONS,
     'max-length': FILTER_OPTIONS['max-length'],
-    perplexity: { type: 'string', valueName: 'P', description: `protocol: ${PERPLEXITY_PROTOCOLS.map((name) => `'${name}'`).join(' or ')}`, default: DEFAULT_PERPLEXITY },
-    particles: { type: 'string', valueName: 'S', description: 'particles of the filter (default: the value the model was trained with)' },
+    perplexity: {
+      type: 'string',
+      valueName: 'P',
+      description: `protocol: ${PERPLEXITY_PROTOCOLS.map((name) => `'${name}'`).join(' or ')}`,
+      default: DEFAULT_PERPLEXITY,
+    },
+    particles: {
+      type: 'string',
+      valueName: 'S',
+      description: 'particles of the filter (default: the value the model was trained with)',
+    },
     ...BACKEND_OPTIONS,
   },
   async run(args: ParsedArgs, io: CommandIO): Promise<number> {
@@ -38,21 +48,28 @@ export const command: Command = {
     const read = readOptionsFrom('eval', args);
     const maxLength = intOption('eval', args, 'max-length', 0, 1);
     const protocol = choiceOption('eval', args, 'perplexity', PERPLEXITY_PROTOCOLS, DEFAULT_PERPLEXITY);
-    const particles = args.values.particles === undefined ? undefined
-      : limitOption('eval', args, 'particles', 'particles', DEFAULT_SETTINGS.particles);
+    const particles =
+      args.values.particles === undefined
+        ? undefined
+        : limitOption('eval', args, 'particles', 'particles', DEFAULT_SETTINGS.particles);
 
     const model = await loadModelFor('eval', modelPath, args, io);
     if (particles !== undefined) model.settings.particles = particles;
     const raw = await readDocuments(input, { ...read, signal: io.signal });
     const corpus = toCorpus(raw, undefined, model.vocabulary, maxLength > 0 ? { maxLength } : {});
     if (corpus.tokens.length === 0) {
-      throw new InputError(`none of its ${raw.tokens.length.toLocaleString('en-US')} actions is in the model's ` +
-        `vocabulary (${model.vocabulary.size.toLocaleString('en-US')} actions from ${modelPath}): nothing to evaluate; ` +
-        'check that the input is the kind of data the model was trained on (and its --format)', input);
+      throw new InputError(
+        `none of its ${raw.tokens.length.toLocaleString('en-US')} actions is in the model's ` +
+          `vocabulary (${model.vocabulary.size.toLocaleString('en-US')} actions from ${modelPath}): nothing to evaluate; ` +
+          'check that the input is the kind of data the model was trained on (and its --format)',
+        input,
+      );
     }
     if (!json) {
-      io.stderr.write(`lla eval: scoring ${(corpus.offsets.length - 1).toLocaleString('en-US')} sequences ` +
-        `(${corpus.tokens.length.toLocaleString('en-US')} tokens) with ${modelPath}, kernel ${model.backend}\n`);
+      io.stderr.write(
+        `lla eval: scoring ${(corpus.offsets.length - 1).toLocaleString('en-US')} sequences ` +
+          `(${corpus.tokens.length.toLocaleString('en-US')} tokens) with ${modelPath}, kernel ${model.backend}\n`,
+      );
     }
     const started = performance.now();
     const result = await model.evaluate(corpus, { perplexity: protocol, nextAction: true, signal: io.signal });
@@ -91,12 +108,17 @@ export const command: Command = {
       `perplexity          ${fixed(result.perplexity, 2)} (${result.perplexityMethod}) over ${result.tokens.toLocaleString('en-US')} tokens of ${result.sequences.toLocaleString('en-US')} sequences`,
       `next action         Recall@1 ${fixed(result.recallAt1, 4)}, Recall@10 ${fixed(result.recallAt10, 4)}, MRR ${fixed(result.mrr, 4)} (${result.nextActionPositions.toLocaleString('en-US')} positions)`,
       `unigram reference   ${references.unigramPerplexity === null ? 'n/a (the model file holds no training counts)' : fixed(references.unigramPerplexity, 2)}`,
-      `recency cache       ${references.cache === null ? 'n/a (a model file written before the cache was fitted)'
-        : `perplexity ${fixed(references.cache.perplexity, 2)}, Recall@1 ${fixed(references.cache.recallAt1, 4)}, ` +
-          `Recall@10 ${fixed(references.cache.recallAt10, 4)}, MRR ${fixed(references.cache.mrr, 4)} (decay ` +
-          `${fixed(references.cache.decay, 3)}, unigram weight ${fixed(references.cache.mass, 2)})`}`,
+      `recency cache       ${
+        references.cache === null
+          ? 'n/a (a model file written before the cache was fitted)'
+          : `perplexity ${fixed(references.cache.perplexity, 2)}, Recall@1 ${fixed(references.cache.recallAt1, 4)}, ` +
+            `Recall@10 ${fixed(references.cache.recallAt10, 4)}, MRR ${fixed(references.cache.mrr, 4)} (decay ` +
+            `${fixed(references.cache.decay, 3)}, unigram weight ${fixed(references.cache.mass, 2)})`
+      }`,
       `out of vocabulary   ${corpus.skippedTokens.toLocaleString('en-US')} tokens skipped` +
-        (corpus.droppedSequences > 0 ? `, ${corpus.droppedSequences.toLocaleString('en-US')} sequences left empty and dropped` : ''),
+        (corpus.droppedSequences > 0
+          ? `, ${corpus.droppedSequences.toLocaleString('en-US')} sequences left empty and dropped`
+          : ''),
       `time                ${fixed(seconds, 2)} s`,
     ];
     io.stdout.write(`${lines.join('\n')}\n`);

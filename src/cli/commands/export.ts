@@ -94,8 +94,10 @@ function* jsonChunks(plan: ExportPlan): Generator<string> {
   const { model } = plan;
   const K = model.settings.topics;
   const V = model.vocabulary.size;
-  yield `{"format":"lla-export","version":1,"model":${JSON.stringify(model.model)},"numTopics":${K},` +
-    `"numActions":${V},"beta":${model.settings.beta}`;
+  yield (
+    `{"format":"lla-export","version":1,"model":${JSON.stringify(model.model)},"numTopics":${K},` +
+    `"numActions":${V},"beta":${model.settings.beta}`
+  );
   if (plan.phi) {
     const phi = plan.phi;
     yield `,"actions":${JSON.stringify(model.vocabulary.words)},"phi":{"layout":"${plan.layout}"`;
@@ -108,8 +110,10 @@ function* jsonChunks(plan: ExportPlan): Generator<string> {
       for (let k = 0; k < K; k++) {
         const start = phi.topicOffsets[k];
         const end = phi.topicOffsets[k + 1];
-        yield `${k > 0 ? ',' : ''}{"actions":[${phi.actions.subarray(start, end).join(',')}],` +
-          `"probabilities":[${phi.probabilities.subarray(start, end).join(',')}]}`;
+        yield (
+          `${k > 0 ? ',' : ''}{"actions":[${phi.actions.subarray(start, end).join(',')}],` +
+          `"probabilities":[${phi.probabilities.subarray(start, end).join(',')}]}`
+        );
       }
       yield ']}';
     }
@@ -143,7 +147,9 @@ function* phiCsv(plan: ExportPlan): Generator<string> {
 function* topicsCsv(plan: ExportPlan): Generator<string> {
   yield 'topic,rank,action,probability,topic_tokens\n';
   for (const entry of plan.topics!) {
-    yield entry.actions.map((word, rank) => `${entry.topic},${rank + 1},${csvField(word.action)},${word.probability},${entry.tokens}\n`).join('');
+    yield entry.actions
+      .map((word, rank) => `${entry.topic},${rank + 1},${csvField(word.action)},${word.probability},${entry.tokens}\n`)
+      .join('');
   }
 }
 
@@ -160,7 +166,8 @@ export function csvPathFor(out: string, table: Table): string {
 
 export const command: Command = {
   usage: '<model> --out FILE [options]',
-  description: 'Exports the tables of a topic model (lla, word-lla or lda). JSON (the default, or when --out ' +
+  description:
+    'Exports the tables of a topic model (lla, word-lla or lda). JSON (the default, or when --out ' +
     'does not end in .csv): one file {"format": "lla-export", "model", "numTopics", "numActions", "beta", ' +
     '"actions": [V], "phi": {"layout": "dense", "rows": [K][V]} or {"layout": "sparse", "floor": [K], "rows": ' +
     '[K] of {"actions": [ids], "probabilities": [...]}}, "topics": [{"topic", "tokens", "actions": [{"action", ' +
@@ -168,7 +175,7 @@ export const command: Command = {
     'the files are <out>.phi.csv, <out>.topics.csv and <out>.transitions.csv (a .csv ending of --out is dropped ' +
     'first), with one --what table the file is --out itself. Dense phi CSV: a header of the action strings, then ' +
     'one row per topic; sparse phi CSV: topic,action_id,action,probability for the actions with a training count, ' +
-    'plus a row with action_id -1 holding the topic\'s floor, the probability of every unlisted action. An action ' +
+    "plus a row with action_id -1 holding the topic's floor, the probability of every unlisted action. An action " +
     'name that a spreadsheet would run as a formula (one starting with =, +, -, @, a tab or a carriage return) is ' +
     'written with an apostrophe in front, as is a name that starts with an apostrophe: remove the first apostrophe ' +
     'of a name that has one to get the name back. phi is ' +
@@ -177,12 +184,42 @@ export const command: Command = {
     'model itself, is refused (exit 2); a symbolic link to a regular file writes the file it points to. The files ' +
     'are written atomically and as a whole: on any error (a full disk on the last file) none is written or replaced.',
   options: {
-    out: { type: 'string', short: 'o', valueName: 'FILE', description: 'output file (CSV with --what all: the base name of three files)' },
-    format: { type: 'string', valueName: 'F', description: "'json' or 'csv' (default: csv when --out ends in .csv, else json)" },
-    what: { type: 'string', valueName: 'T', description: "what to export: 'phi', 'topics', 'transitions' or 'all'", default: DEFAULT_WHAT },
-    top: { type: 'string', short: 'n', valueName: 'N', description: 'actions per topic in the topics table', default: String(DEFAULT_TOPIC_ACTIONS) },
-    phi: { type: 'string', valueName: 'L', description: "phi layout: 'auto', 'dense' or 'sparse'", default: DEFAULT_LAYOUT },
-    'max-dense': { type: 'string', valueName: 'N', description: 'largest K x V written as a dense phi', default: String(DEFAULT_MAX_DENSE) },
+    out: {
+      type: 'string',
+      short: 'o',
+      valueName: 'FILE',
+      description: 'output file (CSV with --what all: the base name of three files)',
+    },
+    format: {
+      type: 'string',
+      valueName: 'F',
+      description: "'json' or 'csv' (default: csv when --out ends in .csv, else json)",
+    },
+    what: {
+      type: 'string',
+      valueName: 'T',
+      description: "what to export: 'phi', 'topics', 'transitions' or 'all'",
+      default: DEFAULT_WHAT,
+    },
+    top: {
+      type: 'string',
+      short: 'n',
+      valueName: 'N',
+      description: 'actions per topic in the topics table',
+      default: String(DEFAULT_TOPIC_ACTIONS),
+    },
+    phi: {
+      type: 'string',
+      valueName: 'L',
+      description: "phi layout: 'auto', 'dense' or 'sparse'",
+      default: DEFAULT_LAYOUT,
+    },
+    'max-dense': {
+      type: 'string',
+      valueName: 'N',
+      description: 'largest K x V written as a dense phi',
+      default: String(DEFAULT_MAX_DENSE),
+    },
     ...BACKEND_OPTIONS,
   },
   async run(args: ParsedArgs, io: CommandIO): Promise<number> {
@@ -192,12 +229,19 @@ export const command: Command = {
     if (out === undefined || out.trim() === '') {
       throw new UsageError("lla export: --out FILE is required (where to write the export). Run 'lla export --help'.");
     }
-    const format = choiceOption('export', args, 'format', ['json', 'csv'] as const, /\.csv$/i.test(out) ? 'csv' : 'json');
+    const format = choiceOption(
+      'export',
+      args,
+      'format',
+      ['json', 'csv'] as const,
+      /\.csv$/i.test(out) ? 'csv' : 'json',
+    );
     const what = choiceOption('export', args, 'what', [...TABLES, 'all'] as const, DEFAULT_WHAT);
     const pathOf = (table: Table) => (format === 'csv' && what === 'all' ? csvPathFor(out, table) : out);
-    const outputs = format === 'csv' && what === 'all'
-      ? TABLES.map((table) => ({ path: pathOf(table), name: `the ${table} table file (from --out ${out})` }))
-      : [{ path: out, name: '--out' }];
+    const outputs =
+      format === 'csv' && what === 'all'
+        ? TABLES.map((table) => ({ path: pathOf(table), name: `the ${table} table file (from --out ${out})` }))
+        : [{ path: out, name: '--out' }];
     const top = intOption('export', args, 'top', DEFAULT_TOPIC_ACTIONS, 1, 1_000_000);
     const layoutChoice = choiceOption('export', args, 'phi', ['auto', 'dense', 'sparse'] as const, DEFAULT_LAYOUT);
     const maxDense = intOption('export', args, 'max-dense', DEFAULT_MAX_DENSE, 0);
@@ -215,27 +259,39 @@ export const command: Command = {
         transitions = model.transitionMatrix();
       } catch {
         if (what === 'transitions') {
-          throw new UsageError(`lla export: ${modelPath} holds no topic-transition matrix (written by an older lla); ` +
-            'retrain it, or export --what phi or topics');
+          throw new UsageError(
+            `lla export: ${modelPath} holds no topic-transition matrix (written by an older lla); ` +
+              'retrain it, or export --what phi or topics',
+          );
         }
         io.stderr.write(`lla export: ${modelPath} holds no topic-transition matrix; exporting phi and topics only\n`);
         tables = tables.filter((table) => table !== 'transitions');
       }
     }
     const entries = K * V;
-    let layout: 'dense' | 'sparse' = layoutChoice === 'auto' ? (entries <= maxDense ? 'dense' : 'sparse') : layoutChoice;
+    let layout: 'dense' | 'sparse' =
+      layoutChoice === 'auto' ? (entries <= maxDense ? 'dense' : 'sparse') : layoutChoice;
     if (tables.includes('phi') && layout === 'dense' && entries > maxDense) {
-      throw new UsageError(`lla export: a dense phi of ${K} topics x ${V.toLocaleString('en-US')} actions = ` +
-        `${entries.toLocaleString('en-US')} entries is above --max-dense ${maxDense.toLocaleString('en-US')}; ` +
-        'use --phi sparse (only entries with a training count, plus one floor value per topic), or raise --max-dense');
+      throw new UsageError(
+        `lla export: a dense phi of ${K} topics x ${V.toLocaleString('en-US')} actions = ` +
+          `${entries.toLocaleString('en-US')} entries is above --max-dense ${maxDense.toLocaleString('en-US')}; ` +
+          'use --phi sparse (only entries with a training count, plus one floor value per topic), or raise --max-dense',
+      );
     }
     if (!tables.includes('phi')) layout = 'sparse';
     const { counts } = model.servingTables();
     const plan: ExportPlan = {
-      model, tables, layout, top,
+      model,
+      tables,
+      layout,
+      top,
       phi: tables.includes('phi') ? phiByTopic(model) : null,
       topics: tables.includes('topics')
-        ? Array.from({ length: K }, (_, k) => ({ topic: k, tokens: counts.topicTotals[k], actions: model.topicWords(k, top) }))
+        ? Array.from({ length: K }, (_, k) => ({
+            topic: k,
+            tokens: counts.topicTotals[k],
+            actions: model.topicWords(k, top),
+          }))
         : null,
       transitions,
     };
@@ -244,19 +300,41 @@ export const command: Command = {
     if (format === 'json') {
       files.push({ path: out, table: 'all', chunks: jsonChunks(plan) });
     } else {
-      const writers: Record<Table, (p: ExportPlan) => Generator<string>> = { phi: phiCsv, topics: topicsCsv, transitions: transitionsCsv };
+      const writers: Record<Table, (p: ExportPlan) => Generator<string>> = {
+        phi: phiCsv,
+        topics: topicsCsv,
+        transitions: transitionsCsv,
+      };
       for (const table of tables) files.push({ path: pathOf(table), table, chunks: writers[table](plan) });
     }
     writeFilesAtomic(files);
     const result = {
-      model: model.model, modelFile: modelPath, format, what, tables, phiLayout: tables.includes('phi') ? layout : null,
-      numTopics: K, numActions: V, top, files: files.map((file) => file.path), backend: model.backend,
+      model: model.model,
+      modelFile: modelPath,
+      format,
+      what,
+      tables,
+      phiLayout: tables.includes('phi') ? layout : null,
+      numTopics: K,
+      numActions: V,
+      top,
+      files: files.map((file) => file.path),
+      backend: model.backend,
     };
     if (json) {
       io.stdout.write(`${JSON.stringify(result)}\n`);
     } else {
-      io.stdout.write(`${files.map((file) => `wrote ${file.path}` +
-        (file.table === 'phi' || (file.table === 'all' && plan.phi) ? ` (phi ${layout}, ${K} x ${V.toLocaleString('en-US')})` : '')).join('\n')}\n`);
+      io.stdout.write(
+        `${files
+          .map(
+            (file) =>
+              `wrote ${file.path}` +
+              (file.table === 'phi' || (file.table === 'all' && plan.phi)
+                ? ` (phi ${layout}, ${K} x ${V.toLocaleString('en-US')})`
+                : ''),
+          )
+          .join('\n')}\n`,
+      );
     }
     return 0;
   },

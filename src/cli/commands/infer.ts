@@ -26,8 +26,9 @@ export function topicRuns(topics: readonly number[]): string {
 
 export const command: Command = {
   usage: '<model> <input> [options]',
-  description: 'Samples the topics of every sequence of <input> with the trained topic-action table and LSTM ' +
-    'fixed: --sweeps E-step sweeps from random topics (seeded by the model\'s seed, so runs repeat), as in ' +
+  description:
+    'Samples the topics of every sequence of <input> with the trained topic-action table and LSTM ' +
+    "fixed: --sweeps E-step sweeps from random topics (seeded by the model's seed, so runs repeat), as in " +
     'training. Output per sequence: its id and its topic path as runs, e.g. `3x4 7x2` (topic 3 for four ' +
     'actions, then topic 7 for two). With --json, one line per sequence: {"id": ..., "topics": [...], ' +
     '"unknown": N}, one entry per action of the input, null where the action is outside the model\'s ' +
@@ -36,7 +37,12 @@ export const command: Command = {
     'stops at the next chunk of sequences: exit 130, nothing written.',
   options: {
     ...READ_OPTIONS,
-    sweeps: { type: 'string', valueName: 'N', description: 'E-step sweeps with the tables fixed', default: String(DEFAULT_INFER_SWEEPS) },
+    sweeps: {
+      type: 'string',
+      valueName: 'N',
+      description: 'E-step sweeps with the tables fixed',
+      default: String(DEFAULT_INFER_SWEEPS),
+    },
     ...BACKEND_OPTIONS,
   },
   async run(args: ParsedArgs, io: CommandIO): Promise<number> {
@@ -49,8 +55,10 @@ export const command: Command = {
     requireTopicModel('infer', model, modelPath, 'infer topic paths');
     const { ids, sequences } = await readSequences(input, { ...read, signal: io.signal });
     if (!json) {
-      io.stderr.write(`lla infer: sampling the topics of ${sequences.length.toLocaleString('en-US')} sequences ` +
-        `(${sweeps} sweeps) with ${modelPath}, kernel ${model.backend}\n`);
+      io.stderr.write(
+        `lla infer: sampling the topics of ${sequences.length.toLocaleString('en-US')} sequences ` +
+          `(${sweeps} sweeps) with ${modelPath}, kernel ${model.backend}\n`,
+      );
     }
     const paths = await model.infer(sequences, { sweeps, signal: io.signal });
     let unknownTotal = 0;
@@ -69,8 +77,13 @@ export const command: Command = {
     });
     if (out.length > 0) io.stdout.write(`${out.join('\n')}\n`);
     if (!json) {
-      io.stderr.write(`lla infer: ${paths.length.toLocaleString('en-US')} sequences, ${sweeps} sweeps, kernel ${model.backend}` +
-        (unknownTotal > 0 ? `; ${unknownTotal.toLocaleString('en-US')} actions outside the vocabulary (shown as ?)` : '') + '\n');
+      io.stderr.write(
+        `lla infer: ${paths.length.toLocaleString('en-US')} sequences, ${sweeps} sweeps, kernel ${model.backend}` +
+          (unknownTotal > 0
+            ? `; ${unknownTotal.toLocaleString('en-US')} actions outside the vocabulary (shown as ?)`
+            : '') +
+          '\n',
+      );
     }
     return 0;
   },

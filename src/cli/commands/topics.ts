@@ -11,12 +11,19 @@ import { DEFAULT_TOPIC_ACTIONS } from '../../eval/topics.js';
 
 export const command: Command = {
   usage: '<model> [options]',
-  description: 'Lists every topic of the model with its share of the training tokens and its -n most probable ' +
+  description:
+    'Lists every topic of the model with its share of the training tokens and its -n most probable ' +
     'actions, phi_{k,w} = (n_{k,w} + beta) / (n_k + V beta). With --json, one object: {"model", "numTopics", ' +
     '"topics": [{"topic", "tokens", "share", "actions": [{"action", "probability"}]}]}. Needs a topic model ' +
     '(lla, word-lla or lda).',
   options: {
-    top: { type: 'string', short: 'n', valueName: 'N', description: 'actions listed per topic', default: String(DEFAULT_TOPIC_ACTIONS) },
+    top: {
+      type: 'string',
+      short: 'n',
+      valueName: 'N',
+      description: 'actions listed per topic',
+      default: String(DEFAULT_TOPIC_ACTIONS),
+    },
     ...BACKEND_OPTIONS,
   },
   async run(args: ParsedArgs, io: CommandIO): Promise<number> {
@@ -38,15 +45,28 @@ export const command: Command = {
       actions: model.topicWords(k, top),
     }));
     if (json) {
-      io.stdout.write(`${JSON.stringify({ model: model.model, modelFile: modelPath, numTopics: K,
-        vocabulary: model.vocabulary.size, top, topics, backend: model.backend })}\n`);
+      io.stdout.write(
+        `${JSON.stringify({
+          model: model.model,
+          modelFile: modelPath,
+          numTopics: K,
+          vocabulary: model.vocabulary.size,
+          top,
+          topics,
+          backend: model.backend,
+        })}\n`,
+      );
       return 0;
     }
-    const lines = [`${modelPath}: ${model.model}, ${K} topics over ${model.vocabulary.size.toLocaleString('en-US')} actions ` +
-      `(top ${top} each; share = the topic's fraction of the training tokens)`];
+    const lines = [
+      `${modelPath}: ${model.model}, ${K} topics over ${model.vocabulary.size.toLocaleString('en-US')} actions ` +
+        `(top ${top} each; share = the topic's fraction of the training tokens)`,
+    ];
     for (const entry of topics) {
-      lines.push(`  ${String(entry.topic).padStart(3)}  ${(100 * entry.share).toFixed(1).padStart(5)}%  ` +
-        entry.actions.map((word) => `${plainText(word.action)} ${word.probability.toFixed(4)}`).join('  '));
+      lines.push(
+        `  ${String(entry.topic).padStart(3)}  ${(100 * entry.share).toFixed(1).padStart(5)}%  ` +
+          entry.actions.map((word) => `${plainText(word.action)} ${word.probability.toFixed(4)}`).join('  '),
+      );
     }
     io.stdout.write(`${lines.join('\n')}\n`);
     return 0;

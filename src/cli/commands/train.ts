@@ -19,7 +19,13 @@ import { continuedSettings } from '../train-from.js';
 import { plainText } from '../plain-text.js';
 import { checkpointPath } from '../../train/checkpoint.js';
 import { checkTrainFiles, saveTrainedModel, type SaveOutcome } from '../train-output.js';
-import { checkMemory, defaultMemoryLimit, estimateTrainingMemory, formatBytes, parseMemorySize } from '../../train/memory.js';
+import {
+  checkMemory,
+  defaultMemoryLimit,
+  estimateTrainingMemory,
+  formatBytes,
+  parseMemorySize,
+} from '../../train/memory.js';
 import { availableParallelism } from 'node:os';
 import { DEFAULT_PERPLEXITY, PERPLEXITY_PROTOCOLS } from '../../eval/model-evaluation.js';
 import { readTruth, recoveryReport } from '../../eval/recovery.js';
@@ -35,15 +41,25 @@ export function demoFile(): string {
 const DEMO_DEFAULTS: Record<string, string> = { topics: '20', iterations: '20' };
 
 /** train's own flags unless asked otherwise (the model settings' defaults are DEFAULT_SETTINGS) */
-const TRAIN_DEFAULTS = { holdout: DEFAULT_HOLDOUT, perplexity: DEFAULT_PERPLEXITY, checkpointEvery: 0, top: 5 } as const;
+const TRAIN_DEFAULTS = {
+  holdout: DEFAULT_HOLDOUT,
+  perplexity: DEFAULT_PERPLEXITY,
+  checkpointEvery: 0,
+  top: 5,
+} as const;
 
 const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
 function describeIteration(record: IterationRecord, total: number): string {
-  const parts = [`iteration ${record.iteration}/${total} (${record.mode})`, `${fixed(record.seconds)} s`,
-    `E-step ${Math.round(record.estepTokensPerSecond).toLocaleString('en-US')} tokens/s`];
+  const parts = [
+    `iteration ${record.iteration}/${total} (${record.mode})`,
+    `${fixed(record.seconds)} s`,
+    `E-step ${Math.round(record.estepTokensPerSecond).toLocaleString('en-US')} tokens/s`,
+  ];
   if (record.mstepTokensPerSecond !== null) {
-    parts.push(`M-step ${Math.round(record.mstepTokensPerSecond).toLocaleString('en-US')} tokens/s${record.lstmEngine ? ` (${record.lstmEngine})` : ''}`);
+    parts.push(
+      `M-step ${Math.round(record.mstepTokensPerSecond).toLocaleString('en-US')} tokens/s${record.lstmEngine ? ` (${record.lstmEngine})` : ''}`,
+    );
   }
   parts.push(`train log-lik/token ${fixed(record.logLikelihoodPerToken, 3)}`);
   if (record.heldOutPerplexity !== undefined) parts.push(`held-out perplexity ${fixed(record.heldOutPerplexity, 1)}`);
@@ -52,8 +68,9 @@ function describeIteration(record: IterationRecord, total: number): string {
 
 export const command: Command = {
   usage: '<input> [options]   |   lla train --demo',
-  description: 'Trains by stochastic EM: each iteration samples every topic in the kernel (native or WASM), ' +
-    'then trains the LSTM on the sampled topic sequences (--lstm-engine: the kernels\' fused trainer by default, or ' +
+  description:
+    'Trains by stochastic EM: each iteration samples every topic in the kernel (native or WASM), ' +
+    "then trains the LSTM on the sampled topic sequences (--lstm-engine: the kernels' fused trainer by default, or " +
     'TensorFlow.js). --tol stops once the training log-likelihood has converged; the result says why the run stopped. ' +
     'A seeded fraction of the sequences ' +
     '(--holdout) is held out and scored at the end: held-out perplexity, the unigram reference, next-action ' +
@@ -67,28 +84,73 @@ export const command: Command = {
     'the final held-out evaluation stops it at the next chunk of sequences and keeps the finished training in ' +
     '<out>.ckpt: --resume then runs only the evaluation. --from continues a saved model: flags that contradict it ' +
     '(--model, --topics, --hidden, --embedding, --alpha, --beta with another value; --init; the vocabulary filters) ' +
-    'are refused, the run\'s own flags apply. With --json, the result\'s seconds is this run\'s wall time, while ' +
+    "are refused, the run's own flags apply. With --json, the result's seconds is this run's wall time, while " +
     'trainingSeconds, estepSeconds, mstepSeconds and mstepShare (= mstepSeconds / trainingSeconds) cover every ' +
     'iteration of the model, those of a run that --resume continued included.',
   options: {
     ...MODEL_OPTIONS,
     ...BACKEND_OPTIONS,
     ...CORPUS_OPTIONS,
-    holdout: { type: 'string', valueName: 'F', description: 'fraction of sequences held out for evaluation (chosen from the seed)', default: String(TRAIN_DEFAULTS.holdout) },
+    holdout: {
+      type: 'string',
+      valueName: 'F',
+      description: 'fraction of sequences held out for evaluation (chosen from the seed)',
+      default: String(TRAIN_DEFAULTS.holdout),
+    },
     test: { type: 'string', valueName: 'FILE', description: 'evaluate on this file instead of a held-out split' },
-    perplexity: { type: 'string', valueName: 'P', description: `held-out protocol: ${PERPLEXITY_PROTOCOLS.map((name) => `'${name}'`).join(' or ')}`,
-      default: TRAIN_DEFAULTS.perplexity },
-    out: { type: 'string', short: 'o', valueName: 'FILE', description: 'save the trained model to FILE (written atomically)' },
-    'checkpoint-every': { type: 'string', valueName: 'N', description: 'with --out: write <out>.ckpt every N iterations', default: String(TRAIN_DEFAULTS.checkpointEvery) },
-    resume: { type: 'boolean', description: 'continue from <out>.ckpt of an interrupted run (give the same arguments)' },
-    'overwrite-checkpoint': { type: 'boolean', description: 'start over although <out>.ckpt of an interrupted run exists (it is replaced, and removed once the model is saved)' },
-    from: { type: 'string', valueName: 'MODEL', description: 'continue training a saved model on this input (keeps its vocabulary and settings)' },
-    top: { type: 'string', valueName: 'N', description: 'top actions printed per topic', default: String(TRAIN_DEFAULTS.top) },
+    perplexity: {
+      type: 'string',
+      valueName: 'P',
+      description: `held-out protocol: ${PERPLEXITY_PROTOCOLS.map((name) => `'${name}'`).join(' or ')}`,
+      default: TRAIN_DEFAULTS.perplexity,
+    },
+    out: {
+      type: 'string',
+      short: 'o',
+      valueName: 'FILE',
+      description: 'save the trained model to FILE (written atomically)',
+    },
+    'checkpoint-every': {
+      type: 'string',
+      valueName: 'N',
+      description: 'with --out: write <out>.ckpt every N iterations',
+      default: String(TRAIN_DEFAULTS.checkpointEvery),
+    },
+    resume: {
+      type: 'boolean',
+      description: 'continue from <out>.ckpt of an interrupted run (give the same arguments)',
+    },
+    'overwrite-checkpoint': {
+      type: 'boolean',
+      description:
+        'start over although <out>.ckpt of an interrupted run exists (it is replaced, and removed once the model is saved)',
+    },
+    from: {
+      type: 'string',
+      valueName: 'MODEL',
+      description: 'continue training a saved model on this input (keeps its vocabulary and settings)',
+    },
+    top: {
+      type: 'string',
+      valueName: 'N',
+      description: 'top actions printed per topic',
+      default: String(TRAIN_DEFAULTS.top),
+    },
     demo: { type: 'boolean', description: 'train on the embedded sample event log (what `npm start` runs)' },
-    truth: { type: 'string', valueName: 'FILE', description: 'the truth JSON of lla generate --truth: also report the generating ' +
-      "model's exact held-out perplexity and how far the learned topics are from the true ones (mean total variation, " +
-      'one-to-one matching)' },
-    'max-memory': { type: 'string', valueName: 'SIZE', description: 'refuse a run whose estimated memory exceeds SIZE, e.g. 512M or 8G (default: 80% of this machine\'s memory)' },
+    truth: {
+      type: 'string',
+      valueName: 'FILE',
+      description:
+        'the truth JSON of lla generate --truth: also report the generating ' +
+        "model's exact held-out perplexity and how far the learned topics are from the true ones (mean total variation, " +
+        'one-to-one matching)',
+    },
+    'max-memory': {
+      type: 'string',
+      valueName: 'SIZE',
+      description:
+        "refuse a run whose estimated memory exceeds SIZE, e.g. 512M or 8G (default: 80% of this machine's memory)",
+    },
   },
   async run(args: ParsedArgs, io: CommandIO): Promise<number> {
     const demo = args.values.demo === true;
@@ -104,8 +166,10 @@ export const command: Command = {
     } else if (args.positionals.length === 1) {
       file = args.positionals[0];
     } else {
-      throw new UsageError(`lla train: expected one <input> file (or --demo), got ${args.positionals.length}. ` +
-        "Run 'lla train --help'.");
+      throw new UsageError(
+        `lla train: expected one <input> file (or --demo), got ${args.positionals.length}. ` +
+          "Run 'lla train --help'.",
+      );
     }
     const json = args.values.json === true;
     let settings = settingsFrom('train', args);
@@ -114,8 +178,10 @@ export const command: Command = {
     const holdout = numberOption('train', args, 'holdout', TRAIN_DEFAULTS.holdout, 0, 0.9);
     const testFile = stringOption('train', args, 'test');
     if (testFile !== undefined && explicit.has('holdout')) {
-      throw new UsageError('lla train: --holdout and --test both choose the held-out data (a fraction of the input, or ' +
-        'another file): give one of them');
+      throw new UsageError(
+        'lla train: --holdout and --test both choose the held-out data (a fraction of the input, or ' +
+          'another file): give one of them',
+      );
     }
     const protocol = choiceOption('train', args, 'perplexity', PERPLEXITY_PROTOCOLS, TRAIN_DEFAULTS.perplexity);
     const out = stringOption('train', args, 'out');
@@ -128,66 +194,113 @@ export const command: Command = {
     const maxMemoryText = stringOption('train', args, 'max-memory');
     const maxMemory = maxMemoryText === undefined ? defaultMemoryLimit() : parseMemorySize(maxMemoryText);
     if ((checkpointEvery > 0 || resume || overwriteCheckpoint) && !out) {
-      throw new UsageError('lla train: --checkpoint-every, --resume and --overwrite-checkpoint need --out FILE (the checkpoint is <out>.ckpt)');
+      throw new UsageError(
+        'lla train: --checkpoint-every, --resume and --overwrite-checkpoint need --out FILE (the checkpoint is <out>.ckpt)',
+      );
     }
     if (out) {
       const stopwords = stringOption('train', args, 'stopwords');
-      checkTrainFiles({ out, resume, overwriteCheckpoint, inputs: [
-        { path: file, name: demo ? 'the demo data' : 'the training file' },
-        ...(testFile !== undefined ? [{ path: testFile, name: '--test' }] : []),
-        ...(stopwords !== undefined ? [{ path: stopwords, name: '--stopwords' }] : []),
-        ...(from !== undefined ? [{ path: from, name: '--from' }] : []),
-        ...(truthFile !== undefined ? [{ path: truthFile, name: '--truth' }] : []),
-      ] });
+      checkTrainFiles({
+        out,
+        resume,
+        overwriteCheckpoint,
+        inputs: [
+          { path: file, name: demo ? 'the demo data' : 'the training file' },
+          ...(testFile !== undefined ? [{ path: testFile, name: '--test' }] : []),
+          ...(stopwords !== undefined ? [{ path: stopwords, name: '--stopwords' }] : []),
+          ...(from !== undefined ? [{ path: from, name: '--from' }] : []),
+          ...(truthFile !== undefined ? [{ path: truthFile, name: '--truth' }] : []),
+        ],
+      });
     }
     // read before training: a file that is not a truth fails now (exit 2), not after the run
     const truth = truthFile === undefined ? null : await readTruth(truthFile);
     if (resume && out && !existsSync(checkpointPath(out))) {
       io.stderr.write(`lla train: no checkpoint ${checkpointPath(out)} to resume from: starting from iteration 1\n`);
     }
-    if (testFile !== undefined && !existsSync(testFile)) throw new UsageError(`lla train: --test file '${testFile}' does not exist`);
+    if (testFile !== undefined && !existsSync(testFile))
+      throw new UsageError(`lla train: --test file '${testFile}' does not exist`);
 
     const warn = (message: string) => io.stderr.write(`${message}\n`);
     let model: LlaModel;
     if (from) {
-      model = await LlaModel.load(from, { backend: backends.backend, threads: backends.threads, warn,
+      model = await LlaModel.load(from, {
+        backend: backends.backend,
+        threads: backends.threads,
+        warn,
         ...(explicit.has('lstm-engine') ? { lstmEngine: settings.lstmEngine } : {}),
-        ...(backends.tfBackend ? { tfBackend: backends.tfBackend } : {}) });
-      settings = continuedSettings(from, model.settings, { ...settings, threads: backends.threads }, explicit, model.vocabulary.size);
+        ...(backends.tfBackend ? { tfBackend: backends.tfBackend } : {}),
+      });
+      settings = continuedSettings(
+        from,
+        model.settings,
+        { ...settings, threads: backends.threads },
+        explicit,
+        model.vocabulary.size,
+      );
       Object.assign(model.settings, settings);
     } else {
-      model = await LlaModel.create({ ...settings, threads: backends.threads, backend: backends.backend, warn,
-        ...(backends.tfBackend ? { tfBackend: backends.tfBackend } : {}) });
+      model = await LlaModel.create({
+        ...settings,
+        threads: backends.threads,
+        backend: backends.backend,
+        warn,
+        ...(backends.tfBackend ? { tfBackend: backends.tfBackend } : {}),
+      });
     }
     const data = await prepareData(file, {
-      read: { ...corpusSettings.read, signal: io.signal }, vocabulary: corpusSettings.vocabulary, corpus: corpusSettings.corpus,
-      holdout, seed: settings.seed, ...(testFile !== undefined ? { testFile } : {}),
+      read: { ...corpusSettings.read, signal: io.signal },
+      vocabulary: corpusSettings.vocabulary,
+      corpus: corpusSettings.corpus,
+      holdout,
+      seed: settings.seed,
+      ...(testFile !== undefined ? { testFile } : {}),
       ...(from ? { fixedVocabulary: model.vocabulary } : {}),
     });
     if (data.train.tokens.length === 0) {
-      throw new InputError(from
-        ? `no training tokens: none of its actions is in the vocabulary of ${from} (${model.vocabulary.size.toLocaleString('en-US')} ` +
-          'actions), which --from keeps; check that the input is the kind of data the model was trained on (and its --format)'
-        : 'no training tokens: the vocabulary filters (--min-count, --max-vocab, --stopwords, --max-df) removed every action ' +
-          'of the training split; relax them', file);
+      throw new InputError(
+        from
+          ? `no training tokens: none of its actions is in the vocabulary of ${from} (${model.vocabulary.size.toLocaleString('en-US')} ` +
+              'actions), which --from keeps; check that the input is the kind of data the model was trained on (and its --format)'
+          : 'no training tokens: the vocabulary filters (--min-count, --max-vocab, --stopwords, --max-df) removed every action ' +
+              'of the training split; relax them',
+        file,
+      );
     }
     const topicModel = settings.model !== 'lstm' && settings.model !== 'cache';
-    const startLine = `lla train: ${settings.model}${topicModel ? `, K=${settings.topics}` : ''}, ${data.train.offsets.length - 1} training sequences ` +
+    const startLine =
+      `lla train: ${settings.model}${topicModel ? `, K=${settings.topics}` : ''}, ${data.train.offsets.length - 1} training sequences ` +
       `(${data.train.tokens.length.toLocaleString('en-US')} tokens, ${data.vocabulary.size.toLocaleString('en-US')} actions), ` +
       `${data.test ? `${data.test.offsets.length - 1} held out` : 'no held-out split'}; kernel backend ${model.backend}`;
     // refuse a run too big for the machine before the sampler, tables and LSTM are allocated
     const memory = estimateTrainingMemory({
-      model: settings.model, tokens: data.train.tokens.length, sequences: data.train.offsets.length - 1,
-      heldOutTokens: data.test?.tokens.length ?? 0, heldOutSequences: data.test ? data.test.offsets.length - 1 : 0,
-      vocabulary: data.vocabulary.size, topics: settings.topics, hidden: settings.hidden, embedding: settings.embedding,
-      particles: settings.particles, batch: settings.batch, bptt: settings.bptt,
-      threads: backends.threads > 0 ? backends.threads : availableParallelism(), lstmEngine: model.lstmEngine,
-      contextStart: model.settings.contextStart, copy: settings.copy === 'auto',
+      model: settings.model,
+      tokens: data.train.tokens.length,
+      sequences: data.train.offsets.length - 1,
+      heldOutTokens: data.test?.tokens.length ?? 0,
+      heldOutSequences: data.test ? data.test.offsets.length - 1 : 0,
+      vocabulary: data.vocabulary.size,
+      topics: settings.topics,
+      hidden: settings.hidden,
+      embedding: settings.embedding,
+      particles: settings.particles,
+      batch: settings.batch,
+      bptt: settings.bptt,
+      threads: backends.threads > 0 ? backends.threads : availableParallelism(),
+      lstmEngine: model.lstmEngine,
+      contextStart: model.settings.contextStart,
+      copy: settings.copy === 'auto',
     });
-    checkMemory(memory, maxMemory, maxMemoryText === undefined ? "80% of this machine's memory" : `--max-memory ${maxMemoryText}`);
+    checkMemory(
+      memory,
+      maxMemory,
+      maxMemoryText === undefined ? "80% of this machine's memory" : `--max-memory ${maxMemoryText}`,
+    );
     if (!json) io.stderr.write(`${startLine}; estimated memory ${formatBytes(memory.bytes)}\n`);
 
-    const bar = json ? { update: () => undefined, stop: () => undefined } : progressBar(io, settings.iterations, 'training');
+    const bar = json
+      ? { update: () => undefined, stop: () => undefined }
+      : progressBar(io, settings.iterations, 'training');
     let summary: TrainSummary;
     try {
       summary = await model.train(data.train, {
@@ -213,8 +326,10 @@ export const command: Command = {
     const saved: SaveOutcome = out ? await saveTrainedModel(model, out, io) : { savedTo: null, error: null };
 
     const heldOut = summary.heldOut;
-    const recovery = truth === null ? null
-      : recoveryReport(truth, data.vocabulary.words, data.test, settings.model === 'lstm' ? null : model.phi());
+    const recovery =
+      truth === null
+        ? null
+        : recoveryReport(truth, data.vocabulary.words, data.test, settings.model === 'lstm' ? null : model.phi());
     const result = {
       model: settings.model,
       topics: settings.topics,
@@ -256,58 +371,93 @@ export const command: Command = {
     // the run is kept (results printed, model in a fallback or the checkpoint) but --out was not written: exit 1
     const code = saved.error === null ? 0 : 1;
     if (json) {
-      io.stdout.write(`${JSON.stringify(result, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))}\n`);
+      io.stdout.write(
+        `${JSON.stringify(result, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))}\n`,
+      );
       return code;
     }
     const lines: string[] = [];
     if (topicModel && top > 0) {
       lines.push(`Topics (top ${top} actions each):`);
       for (let k = 0; k < settings.topics; k++) {
-        const words = model.topicWords(k, top).map((entry) => `${plainText(entry.action)} ${entry.probability.toFixed(3)}`);
+        const words = model
+          .topicWords(k, top)
+          .map((entry) => `${plainText(entry.action)} ${entry.probability.toFixed(3)}`);
         lines.push(`  ${String(k).padStart(3)}  ${words.join('  ')}`);
       }
       lines.push('');
     }
     if (settings.model === 'cache') {
       const cache = model.cache!;
-      lines.push(`model               cache (the recency cache: decay ${fixed(cache.decay, 3)} over the last ${cache.window} ` +
-        `actions, unigram weight ${fixed(cache.mass, 2)})`);
-      lines.push(`training            ${cache.fitted ? 'constants fitted on a held-in tenth of the training sequences' :
-        'constants not fitted (fewer than two training sequences): the hand-set ones'} in ${fixed(summary.seconds, 1)} s`);
+      lines.push(
+        `model               cache (the recency cache: decay ${fixed(cache.decay, 3)} over the last ${cache.window} ` +
+          `actions, unigram weight ${fixed(cache.mass, 2)})`,
+      );
+      lines.push(
+        `training            ${
+          cache.fitted
+            ? 'constants fitted on a held-in tenth of the training sequences'
+            : 'constants not fitted (fewer than two training sequences): the hand-set ones'
+        } in ${fixed(summary.seconds, 1)} s`,
+      );
     } else {
-      const engine = model.lstmEngine === null ? 'no LSTM'
-        : model.lstmEngine === 'kernel' ? `LSTM on the ${model.backend} kernel trainer` : `LSTM on TF.js ${model.tfBackend ?? 'n/a'}`;
-      lines.push(`model               ${settings.model} (K=${settings.topics}, H=${settings.hidden}), kernel ${model.backend}, ${engine}`);
-      lines.push(`training            ${summary.iterations} iterations in ${fixed(summary.trainingSeconds, 1)} s ` +
-        `(E-step ${fixed(summary.estepSeconds, 1)} s, M-step ${fixed(summary.mstepSeconds, 1)} s = ${fixed(100 * result.mstepShare, 0)}%` +
-        `${summary.resumedIterations > 0 ? `; ${summary.resumedIterations} of them in the run this one resumed` : ''})`);
+      const engine =
+        model.lstmEngine === null
+          ? 'no LSTM'
+          : model.lstmEngine === 'kernel'
+            ? `LSTM on the ${model.backend} kernel trainer`
+            : `LSTM on TF.js ${model.tfBackend ?? 'n/a'}`;
+      lines.push(
+        `model               ${settings.model} (K=${settings.topics}, H=${settings.hidden}), kernel ${model.backend}, ${engine}`,
+      );
+      lines.push(
+        `training            ${summary.iterations} iterations in ${fixed(summary.trainingSeconds, 1)} s ` +
+          `(E-step ${fixed(summary.estepSeconds, 1)} s, M-step ${fixed(summary.mstepSeconds, 1)} s = ${fixed(100 * result.mstepShare, 0)}%` +
+          `${summary.resumedIterations > 0 ? `; ${summary.resumedIterations} of them in the run this one resumed` : ''})`,
+      );
       if (summary.stop) lines.push(`stopped             ${describeStop(summary.stop)}`);
     }
     if (heldOut) {
-      lines.push(`held-out perplexity ${fixed(heldOut.perplexity, 1)} (${heldOut.perplexityMethod}; unigram ${fixed(summary.unigramPerplexity ?? NaN, 1)}) ` +
-        `over ${heldOut.tokens.toLocaleString('en-US')} tokens of ${heldOut.sequences} sequences` +
-        (data.heldOutOutOfVocabulary > 0 ? `, ${data.heldOutOutOfVocabulary.toLocaleString('en-US')} out-of-vocabulary tokens left out` : ''));
-      lines.push(`next action         Recall@1 ${fixed(heldOut.recallAt1, 3)}, Recall@10 ${fixed(heldOut.recallAt10, 3)}, MRR ${fixed(heldOut.mrr, 3)} (${heldOut.nextActionPositions} positions)`);
+      lines.push(
+        `held-out perplexity ${fixed(heldOut.perplexity, 1)} (${heldOut.perplexityMethod}; unigram ${fixed(summary.unigramPerplexity ?? NaN, 1)}) ` +
+          `over ${heldOut.tokens.toLocaleString('en-US')} tokens of ${heldOut.sequences} sequences` +
+          (data.heldOutOutOfVocabulary > 0
+            ? `, ${data.heldOutOutOfVocabulary.toLocaleString('en-US')} out-of-vocabulary tokens left out`
+            : ''),
+      );
+      lines.push(
+        `next action         Recall@1 ${fixed(heldOut.recallAt1, 3)}, Recall@10 ${fixed(heldOut.recallAt10, 3)}, MRR ${fixed(heldOut.mrr, 3)} (${heldOut.nextActionPositions} positions)`,
+      );
     }
     if (recovery?.truePerplexity != null) {
-      lines.push(`true model          perplexity ${fixed(recovery.truePerplexity, 1)} on the same held-out tokens (the generating model, exact)`);
+      lines.push(
+        `true model          perplexity ${fixed(recovery.truePerplexity, 1)} on the same held-out tokens (the generating model, exact)`,
+      );
     }
     if (recovery?.meanTopicTotalVariation != null) {
-      lines.push(`topic recovery      mean total variation ${fixed(recovery.meanTopicTotalVariation, 3)} to the true topics (matched one to one)`);
+      lines.push(
+        `topic recovery      mean total variation ${fixed(recovery.meanTopicTotalVariation, 3)} to the true topics (matched one to one)`,
+      );
     }
     const cache = summary.cache;
     if (cache && settings.model !== 'cache') {
-      lines.push(`recency cache       perplexity ${fixed(cache.perplexity, 1)}, Recall@1 ${fixed(cache.recallAt1, 3)}, ` +
-        `Recall@10 ${fixed(cache.recallAt10, 3)}, MRR ${fixed(cache.mrr, 3)} (decay ${fixed(cache.decay, 3)}, unigram weight ` +
-        `${fixed(cache.mass, 2)}${cache.fitted ? ', fitted on a held-in tenth of the training sequences' : ', not fitted: too few sequences'})`);
+      lines.push(
+        `recency cache       perplexity ${fixed(cache.perplexity, 1)}, Recall@1 ${fixed(cache.recallAt1, 3)}, ` +
+          `Recall@10 ${fixed(cache.recallAt10, 3)}, MRR ${fixed(cache.mrr, 3)} (decay ${fixed(cache.decay, 3)}, unigram weight ` +
+          `${fixed(cache.mass, 2)}${cache.fitted ? ', fitted on a held-in tenth of the training sequences' : ', not fitted: too few sequences'})`,
+      );
     }
     if (summary.copy) {
       const copy = summary.copy;
-      lines.push(`copy component      ${copy.kept ? 'kept' : 'dropped'}: held-in perplexity ${fixed(copy.heldInPerplexityWith, 1)} ` +
-        `with it, ${fixed(copy.heldInPerplexityWithout, 1)} without (form ${copy.form}, decay ${fixed(copy.decay, 3)}; ` +
-        `${copy.heldInTokens.toLocaleString('en-US')} tokens of ${copy.heldInSequences} held-in sequences)`);
+      lines.push(
+        `copy component      ${copy.kept ? 'kept' : 'dropped'}: held-in perplexity ${fixed(copy.heldInPerplexityWith, 1)} ` +
+          `with it, ${fixed(copy.heldInPerplexityWithout, 1)} without (form ${copy.form}, decay ${fixed(copy.decay, 3)}; ` +
+          `${copy.heldInTokens.toLocaleString('en-US')} tokens of ${copy.heldInSequences} held-in sequences)`,
+      );
     }
-    lines.push(`parameters          ${model.denseParameters.toLocaleString('en-US')} dense + ${(model.parameterCount - model.denseParameters).toLocaleString('en-US')} count non-zeros`);
+    lines.push(
+      `parameters          ${model.denseParameters.toLocaleString('en-US')} dense + ${(model.parameterCount - model.denseParameters).toLocaleString('en-US')} count non-zeros`,
+    );
     if (saved.savedTo !== null) lines.push(`saved               ${saved.savedTo}`);
     if (saved.error !== null) lines.push(`not saved to        ${out} (see the message above)`);
     io.stdout.write(`${lines.join('\n')}\n`);

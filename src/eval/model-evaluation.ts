@@ -9,7 +9,12 @@ import type { ActionLstm } from '../lstm/action-lstm.js';
 import { cacheEvaluation, cacheLogLikelihoods, smoothedUnigram, type CacheParameters } from './cache.js';
 import { completionPerplexity, splitHalves } from './completion.js';
 import { heldOutPerplexity, type HeldOutOptions } from './perplexity.js';
-import { chooseNextActionPositions, nextActionEvaluation, type NextActionResult } from './next-action.js';
+import {
+  chooseNextActionPositions,
+  nextActionEvaluation,
+  noNextActionPositions,
+  type NextActionResult,
+} from './next-action.js';
 import type { SequenceCorpus } from './phi.js';
 
 /** The held-out protocols (SPEC section 4): the filter left to right, or document completion. */
@@ -175,18 +180,7 @@ export async function actionLstmNextAction(options: ActionLstmEvaluation): Promi
     sampled,
   } = chooseNextActionPositions(options.kernel, options.seed, corpus.offsets);
   const ranks = new Int32Array(scoredPositions.length);
-  if (scoredPositions.length === 0) {
-    return {
-      recallAt1: NaN,
-      recallAt10: NaN,
-      meanReciprocalRank: NaN,
-      positions: 0,
-      eligiblePositions: 0,
-      sampled,
-      scoredPositions,
-      ranks,
-    };
-  }
+  if (scoredPositions.length === 0) return noNextActionPositions(sampled, scoredPositions);
   const scores = await options.lstm.nextActionScores(
     { tokens: corpus.tokens, offsets: corpus.offsets, ...(options.signal ? { signal: options.signal } : {}) },
     scoredPositions,

@@ -44,6 +44,20 @@ export interface NextActionResult {
   ranks: Int32Array;
 }
 
+/** The result when no position qualifies: NaN metrics (no evidence either way), no ranks. */
+export function noNextActionPositions(sampled: boolean, scoredPositions: Int32Array): NextActionResult {
+  return {
+    recallAt1: NaN,
+    recallAt10: NaN,
+    meanReciprocalRank: NaN,
+    positions: 0,
+    eligiblePositions: 0,
+    sampled,
+    scoredPositions,
+    ranks: new Int32Array(0),
+  };
+}
+
 /** Chooses `count` distinct integers of 0..total-1 uniformly (Floyd's algorithm), ascending. */
 export function samplePositions(draws: Uint32Array, total: number, count: number): Int32Array {
   const chosen = new Set<number>();
@@ -121,18 +135,7 @@ export async function nextActionEvaluation(options: NextActionOptions): Promise<
   const scoredPositions = chosen.positions;
   const positions = scoredPositions.length;
   const ranks = new Int32Array(positions);
-  if (positions === 0) {
-    return {
-      recallAt1: NaN,
-      recallAt10: NaN,
-      meanReciprocalRank: NaN,
-      positions: 0,
-      eligiblePositions: 0,
-      sampled,
-      scoredPositions,
-      ranks,
-    };
-  }
+  if (positions === 0) return noNextActionPositions(sampled, scoredPositions);
 
   // The cut corpus for the filter: only the sequences with a chosen position, each ending right after its last
   // chosen position; cutPositions: [P] the chosen positions within it.

@@ -128,28 +128,7 @@ const LLA_EXACT_ARGS = [
   '1',
 ];
 /** lla with the hmm initialisation, to be killed during it: the context start, 3 hmm sweeps, then 3 lla iterations. */
-const LLA_HMM_ARGS = [
-  '--model',
-  'lla',
-  '--topics',
-  '8',
-  '--iterations',
-  '6',
-  '--init',
-  'hmm:3',
-  '--lstm-tokens',
-  '3000',
-  '--hidden',
-  '16',
-  '--embedding',
-  '8',
-  '--particles',
-  '4',
-  '--seed',
-  '5',
-  '--threads',
-  '1',
-];
+const LLA_HMM_ARGS = LLA_EXACT_ARGS.map((arg, i) => (LLA_EXACT_ARGS[i - 1] === '--init' ? 'hmm:3' : arg));
 const LDA_ARGS = ['--model', 'lda', '--topics', '20', '--iterations', '12', '--particles', '4', '--seed', '5'];
 
 const resume = suite('checkpoints and --resume');

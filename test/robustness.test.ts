@@ -453,6 +453,8 @@ const outputs = suite('robustness: outputs never replace what they must not, and
 const place = mkdtempSync(join(tmpdir(), 'lla-outputs-'));
 const REFERENCE_MODEL = join(place, 'reference.lla');
 const TRAIN = ['--model', 'lda', '--topics', '3', '--iterations', '2'];
+/** `lla generate`'s flags for a corpus too small to take any time (5 sequences of 4 actions) */
+const TINY_GENERATE = ['-k', '2', '--vocabulary', '10', '--sequences', '5', '--length', '4'];
 
 /** Every entry under `dir` (recursively): its kind and, for files, a hash of its bytes; for links, the link text. */
 function snapshot(dir: string): Record<string, string> {
@@ -595,40 +597,14 @@ const outputCases: OutputCase[] = [
     code: 2,
     problem: /named pipe/,
     setup: (dir) => pipe(join(dir, 'c.txt')),
-    argv: (dir) => [
-      'generate',
-      '--out',
-      join(dir, 'c.txt'),
-      '-k',
-      '2',
-      '--vocabulary',
-      '10',
-      '--sequences',
-      '5',
-      '--length',
-      '4',
-    ],
+    argv: (dir) => ['generate', '--out', join(dir, 'c.txt'), ...TINY_GENERATE],
   },
   {
     title: 'generate --truth a named pipe: refused, the corpus not written either',
     code: 2,
     problem: /named pipe/,
     setup: (dir) => pipe(join(dir, 't.json')),
-    argv: (dir) => [
-      'generate',
-      '--out',
-      join(dir, 'c.txt'),
-      '--truth',
-      join(dir, 't.json'),
-      '-k',
-      '2',
-      '--vocabulary',
-      '10',
-      '--sequences',
-      '5',
-      '--length',
-      '4',
-    ],
+    argv: (dir) => ['generate', '--out', join(dir, 'c.txt'), '--truth', join(dir, 't.json'), ...TINY_GENERATE],
   },
   {
     title: 'train --out a symbolic link to a regular file: writes the file it points to, keeps the link',
@@ -791,21 +767,7 @@ const outputCases: OutputCase[] = [
     problem: /same file/,
     inFolder: true,
     setup: () => undefined,
-    argv: () => [
-      'generate',
-      '--out',
-      'c.txt',
-      '--truth',
-      './c.txt',
-      '-k',
-      '2',
-      '--vocabulary',
-      '10',
-      '--sequences',
-      '5',
-      '--length',
-      '4',
-    ],
+    argv: () => ['generate', '--out', 'c.txt', '--truth', './c.txt', ...TINY_GENERATE],
   },
   // 3. a destination that cannot be written is found before the first iteration
   {
@@ -1123,21 +1085,7 @@ outputs(
   async () => {
     const dir = faultFolder();
     const run = await runWithFault(
-      [
-        'generate',
-        '--out',
-        join(dir, 'c.txt'),
-        '--truth',
-        join(dir, 't.json'),
-        '-k',
-        '2',
-        '--vocabulary',
-        '10',
-        '--sequences',
-        '5',
-        '--length',
-        '4',
-      ],
+      ['generate', '--out', join(dir, 'c.txt'), '--truth', join(dir, 't.json'), ...TINY_GENERATE],
       (target, step) => {
         if (basename(target) === 't.json' && step === 'write') throw fileSystemError('ENOSPC', target);
       },

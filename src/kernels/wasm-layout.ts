@@ -136,8 +136,8 @@ export class BlockWriter {
 /** Writes the cell block (CELL) of `weights` into the scope; returns its address. */
 export function bindCell(memory: WebAssembly.Memory, scope: CallScope, weights: CellWeights, H: number): number {
   const start = scope.scratch(CELL.bytes);
-  const inputTable = scope.bind(weights.inputTable),
-    recurrent = scope.bind(weights.recurrent);
+  const inputTable = scope.bind(weights.inputTable);
+  const recurrent = scope.bind(weights.recurrent);
   const gateBias = scope.bind(weights.gateBias);
   const outputWeights = weights.outputWeights instanceof Float32Array ? scope.bind(weights.outputWeights) : 0;
   const outputBias = weights.outputBias instanceof Float32Array ? scope.bind(weights.outputBias) : 0;

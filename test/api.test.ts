@@ -26,21 +26,22 @@ for (const backend of ['native', 'wasm'] as const) {
     assert.is(model.backend, backend);
     assert.equal(
       [model.settings.contextStart, model.settings.initHmmSweeps, model.settings.initLdaSweeps],
-      [true, 1, 0],
+      [true, 2, 0],
     );
     await model.train(corpus);
     assert.is(model.history.length, 3);
     assert.equal(
       model.history.map((record) => record.mode),
-      ['hmm', 'lla', 'lla'],
+      ['hmm', 'hmm', 'lla'],
     );
     // lla's default engine is the kernels' trainer: no TF.js backend was started
     assert.is(model.lstmEngine, 'kernel');
     assert.is(model.tfBackend, null);
-    // the LSTM's first M-step trains on the last initialisation sweep's topics: every record here names the engine
+    // the LSTM's first M-step trains on the last initialisation sweep's topics: from that sweep on, every record
+    // names the engine (the sweeps before it train no LSTM)
     assert.equal(
       model.history.map((record) => record.lstmEngine),
-      ['kernel', 'kernel', 'kernel'],
+      [null, 'kernel', 'kernel'],
     );
     // before any action the session predicts from the LSTM's begin symbol: a full distribution over actions
     const first = model.session().next(model.vocabulary.size);
@@ -49,7 +50,7 @@ for (const backend of ['native', 'wasm'] as const) {
     model.dispose();
   });
   api(
-    'lda has no initialisation; the defaults keep hmm:10 of 40; an lda initialisation replaces the hmm one',
+    'lda has no initialisation; the defaults keep hmm:20 of 40; an lda initialisation replaces the hmm one',
     async () => {
       const lda = await LlaModel.create({ model: 'lda', topics: 6, iterations: 3, backend, warn: () => undefined });
       assert.equal([lda.settings.initLdaSweeps, lda.settings.initHmmSweeps, lda.settings.contextStart], [0, 0, false]);

@@ -139,7 +139,7 @@ export const DEFAULT_SETTINGS: Readonly<ModelSettings> = Object.freeze({
   iterations: 40,
   initLdaSweeps: 0,
   contextStart: true,
-  initHmmSweeps: 10,
+  initHmmSweeps: 20,
   initHmmOrder: 1,
   initExact: true,
   lookahead: true,

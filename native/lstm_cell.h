@@ -21,18 +21,21 @@ struct CellView {
 // Column block of the batched product: 64 floats are 8 AVX2 registers of accumulators.
 constexpr int32_t kColumnBlock = 64;
 inline int32_t paddedWidth(int32_t n) { return (n + kColumnBlock - 1) / kColumnBlock * kColumnBlock; }
+// The narrowest width the batched product takes: one register (kLanes in lanes.h) of 8 floats.
+constexpr int32_t kLaneWidth = 8;
+inline int32_t laneWidth(int32_t n) { return (n + kLaneWidth - 1) / kLaneWidth * kLaneWidth; }
 
 // Transposed, zero-padded copies of the matrices for the batched product (built once per kernel call).
 struct PreparedCell {
   CellView view;
   int32_t gateWidth = 0;          // 4H rounded up to the column block
   std::vector<float> recurrentT;  // [H][gateWidth] recurrent transposed
-  int32_t logitWidth = 0;         // K rounded up (0 unless all logits are needed)
+  int32_t logitWidth = 0;         // K rounded up to 8 (0 unless all logits are needed)
   std::vector<float> outputT;     // [H][logitWidth] outputWeights transposed
   PreparedCell(const CellView& cell, bool allLogits);
 };
 
-// outputs[b][r] = sum_j inputs[b][j] * matrixT[j][r] for r < width (width a multiple of kColumnBlock).
+// outputs[b][r] = sum_j inputs[b][j] * matrixT[j][r] for r < width (width a multiple of kLaneWidth).
 void batchedProduct(const float* matrixT, int32_t inner, int32_t width, const float* const* inputs, int32_t batch,
                     float* const* outputs);
 

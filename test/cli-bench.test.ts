@@ -287,4 +287,42 @@ compare(
   },
 );
 
+compare(
+  '--compare-lookahead times a chain of the other lookahead setting side by side; each chain is the one it would be alone',
+  async () => {
+    const { runSamplerBench } = await import('../src/bench/sampler-throughput.js');
+    for await (const { kernel, corpus } of backendsWithCorpus()) {
+      const base = {
+        mode: 'lla' as const,
+        topics: 6,
+        threads: 1,
+        seed: 4,
+        hidden: 8,
+        mhSteps: 2,
+        exact: false,
+        iterations: 2,
+      };
+      const withLookahead = await runSamplerBench(kernel, corpus, { ...base, lookahead: true });
+      const without = await runSamplerBench(kernel, corpus, { ...base, lookahead: false });
+      // lookahead changes what is sampled, so the two lone chains differ and the pairing below is informative
+      assert.is.not(withLookahead.logPhiPerToken, without.logPhiPerToken);
+      const both = await runSamplerBench(kernel, corpus, { ...base, lookahead: true, compareLookahead: true });
+      assert.is(both.logPhiPerToken, withLookahead.logPhiPerToken);
+      assert.is(both.lookahead, true);
+      const comparison = both.comparison!;
+      assert.is(comparison.lookahead, false);
+      assert.is(comparison.threads, 1);
+      assert.ok(Math.abs(comparison.speedup - both.tokensPerSecond / comparison.tokensPerSecond) < 1e-9);
+      await runSamplerBench(kernel, corpus, { ...base, mode: 'lda', compareLookahead: true }).then(
+        () => assert.unreachable('lookahead outside lla must be refused'),
+        (error: Error) => assert.match(error.message, /lookahead applies to the lla mode only, not lda/),
+      );
+      await runSamplerBench(kernel, corpus, { ...base, compareLookahead: true, compareThreads: 2 }).then(
+        () => assert.unreachable('two comparison chains must be refused'),
+        (error: Error) => assert.match(error.message, /compare either threads or lookahead in one run, not both/),
+      );
+    }
+  },
+);
+
 compare.run();

@@ -69,6 +69,12 @@ export interface BenchSettings {
    * the same topics (checked at the end); the peak memory is that of both.
    */
   compareThreads?: number;
+  /**
+   * lla only: also run a second chain with the other lookahead setting (same threads and seed), turn about as with
+   * compareThreads, so that the cost of lookahead is a ratio measured side by side. The chains sample different
+   * topics (their conditionals differ), so only the speed is compared.
+   */
+  compareLookahead?: boolean;
   signal?: AbortSignal;
   /** called after each timed iteration */
   onIteration?: (iteration: number, seconds: number) => void;
@@ -115,13 +121,16 @@ export interface BenchResult {
   /** mean log phi_{z,w} per token of the last sweep (a sanity figure: it rises as topics form) */
   logPhiPerToken: number;
   peakRssBytes: number;
-  /** with compareThreads: the comparison chain's figures, timed over the same iterations, turn about */
+  /** with compareThreads or compareLookahead: the comparison chain's figures, timed over the same iterations, turn
+   * about */
   comparison?: ComparisonResult;
 }
 
 export interface ComparisonResult {
   threads: number;
   threadsUsed: number;
+  /** the comparison chain's lookahead (the other setting with compareLookahead, else the main chain's) */
+  lookahead: boolean;
   seconds: number;
   tokensPerSecond: number;
   sweepTokensPerSecond: number;
@@ -188,8 +197,11 @@ export function validateBenchSettings(settings: BenchSettings, corpus: BenchCorp
   whole('hidden', settings.hidden, 1);
   whole('mhSteps', settings.mhSteps, 1);
   whole('seed', settings.seed, 0);
-  if (settings.lookahead === true && settings.mode !== 'lla') {
+  if ((settings.lookahead === true || settings.compareLookahead === true) && settings.mode !== 'lla') {
     throw new RangeError(`bench: lookahead applies to the lla mode only, not ${settings.mode}`);
+  }
+  if (settings.compareLookahead === true && settings.compareThreads !== undefined) {
+    throw new RangeError('bench: compare either threads or lookahead in one run, not both');
   }
   whole('vocabularySize', corpus.vocabularySize, 1);
   if (corpus.tokens.length === 0) throw new RangeError('bench: the corpus has no tokens');
@@ -227,6 +239,7 @@ class BenchChain {
     private readonly input: BenchInput,
     private readonly settings: BenchSettings,
     readonly threads: number,
+    readonly lookahead: boolean,
   ) {
     const { tokens, offsets, wordOffsets, wordTokens, vocabularySize } = input;
     const numTopics = settings.topics;
@@ -284,7 +297,7 @@ class BenchChain {
       seed: settings.seed,
       iteration,
       threads: this.threads,
-      lookahead: settings.lookahead === true,
+      lookahead: this.lookahead,
     });
     const swept = performance.now();
     [this.topicsPrev, this.topicsNext] = [this.topicsNext, this.topicsPrev];
@@ -339,12 +352,16 @@ export async function runSamplerBench(
     beta: settings.beta ?? BENCH_DEFAULTS.beta,
     weights: undefined,
   };
-  const chain = new BenchChain(kernel, input, settings, settings.threads);
-  // the comparison chain: the same seed, so the same topics at every step, whatever the thread counts
+  const lookahead = settings.lookahead === true;
+  const chain = new BenchChain(kernel, input, settings, settings.threads, lookahead);
+  // the comparison chain: the same seed, so the same topics at every step, whatever the thread counts (with the
+  // other lookahead setting, other topics)
   const comparison =
-    settings.compareThreads === undefined
-      ? undefined
-      : new BenchChain(kernel, input, settings, settings.compareThreads);
+    settings.compareThreads !== undefined
+      ? new BenchChain(kernel, input, settings, settings.compareThreads, lookahead)
+      : settings.compareLookahead === true
+        ? new BenchChain(kernel, input, settings, settings.threads, !lookahead)
+        : undefined;
   input.weights =
     mode === 'lda'
       ? undefined
@@ -406,7 +423,8 @@ export async function runSamplerBench(
   };
   if (comparison !== undefined) {
     // the kernels promise the same topics for any thread count: a difference is a bug, not a slower run
-    const mismatch = chain.topics.findIndex((topic, i) => topic !== comparison.topics[i]);
+    const mismatch =
+      comparison.lookahead !== lookahead ? -1 : chain.topics.findIndex((topic, i) => topic !== comparison.topics[i]);
     if (mismatch >= 0) {
       throw new Error(
         `lla bench: ${settings.threads} and ${settings.compareThreads} threads sampled different topics ` +
@@ -418,6 +436,7 @@ export async function runSamplerBench(
     result.comparison = {
       threads: comparison.threads,
       threadsUsed: threadsUsed(kernel, comparison.threads),
+      lookahead: comparison.lookahead,
       seconds: comparisonSeconds,
       tokensPerSecond: comparisonTokensPerSecond,
       sweepTokensPerSecond: sampled / Math.max(1e-9, comparisonPhases.sweep),

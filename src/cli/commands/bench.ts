@@ -47,9 +47,12 @@ export function formatBenchTable(result: BenchResult): string {
     rows.push(
       [
         'compared with',
-        `${comparison.threads === 0 ? 'all threads' : comparison.threads === 1 ? '1 thread' : `${comparison.threads} threads`} ` +
-          `(${comparison.threadsUsed} used), ` +
-          'a second chain run turn about with the first, same seed and topics',
+        comparison.lookahead !== result.lookahead
+          ? `${comparison.lookahead ? 'lookahead' : 'no lookahead'}, a second chain run turn about with the first, ` +
+            'same seed and threads'
+          : `${comparison.threads === 0 ? 'all threads' : comparison.threads === 1 ? '1 thread' : `${comparison.threads} threads`} ` +
+            `(${comparison.threadsUsed} used), ` +
+            'a second chain run turn about with the first, same seed and topics',
       ],
       [
         'its tokens/s',
@@ -72,7 +75,9 @@ export const command: Command = {
     'set-up and warm-up excluded), the time of each phase, the Metropolis-Hastings acceptance rate and the peak resident ' +
     'memory of the process. --compare-threads N runs a second chain with N threads, the two taking turns iteration ' +
     'by iteration, and reports the speed-up of --threads over N measured side by side (the chains share the seed, so ' +
-    'they must sample the same topics; this is checked). With --json the last line is one JSON object. ' +
+    'they must sample the same topics; this is checked). --compare-lookahead (lla) does the same with a chain of the ' +
+    'other --lookahead setting, so that its speed-up is the cost of lookahead measured side by side. With --json the ' +
+    'last line is one JSON object. ' +
     "--mstep times the LSTM M-step alone instead, with no input: lla's topic LSTM trained on the topic sequences of " +
     'a synthetic first-order LLA, by the kernel trainer (native and WASM, at each of --threads) and by TF.js ' +
     '(--tf-backend), engines taking turns round by round, at each K of --topics and H of --hidden (comma-separated ' +
@@ -138,6 +143,11 @@ export const command: Command = {
         "lla: 1 multiplies each token's target by the next topic's probability after it (train's default), 0 is the paper's sampler",
       default: String(d.lookahead),
     },
+    'compare-lookahead': {
+      type: 'boolean',
+      description:
+        'lla: also time a chain with the other --lookahead setting, turn about, and report the ratio (the cost of lookahead side by side)',
+    },
     alpha: { type: 'string', valueName: 'A', description: 'lda prior on in-sequence counts', default: String(d.alpha) },
     beta: {
       type: 'string',
@@ -195,6 +205,13 @@ export const command: Command = {
       choiceOption(NAME, args, 'lookahead', ['0', '1'] as const, String(d.lookahead) as '0' | '1') === '1';
     if (lookahead && mode !== 'lla')
       throw new UsageError(`lla ${NAME}: --lookahead 1 applies to --model lla only, not ${mode}`);
+    const compareLookahead = args.values['compare-lookahead'] === true;
+    if (compareLookahead && mode !== 'lla')
+      throw new UsageError(`lla ${NAME}: --compare-lookahead applies to --model lla only, not ${mode}`);
+    if (compareLookahead && compareThreads !== undefined)
+      throw new UsageError(
+        `lla ${NAME}: --compare-lookahead and --compare-threads each add a second chain: give one of them per run`,
+      );
     const settings = await corpusOptionsFrom(NAME, args);
 
     // the kernel first: a missing backend fails before minutes of loading
@@ -223,6 +240,7 @@ export const command: Command = {
           topics,
           threads,
           compareThreads,
+          compareLookahead,
           iterations,
           warmup,
           seed,

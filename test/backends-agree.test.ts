@@ -20,10 +20,11 @@ async function sweeps(
   model: 'lda' | 'lla' | 'word-lla' | 'hmm',
   exact: boolean,
   lookahead = false,
+  numTopics = 16,
 ): Promise<{ initial: Int32Array; topics: Int32Array }> {
   const settings: SemSettings = {
     model: model === 'hmm' ? 'lla' : model,
-    numTopics: 16,
+    numTopics,
     vocabularySize: corpus.vocabulary.size,
     iterations: 3,
     initLdaSweeps: 0,
@@ -46,7 +47,7 @@ async function sweeps(
   const state = new SemState(kernel, settings, { tokens: corpus.tokens, offsets: corpus.offsets });
   const initial = Int32Array.from(state.topics);
   if (model === 'lla' || model === 'word-lla') {
-    state.weights = randomCellWeights(model, 16, corpus.vocabulary.size, 16, 4);
+    state.weights = randomCellWeights(model, numTopics, corpus.vocabulary.size, 16, 4);
   }
   for (let i = 0; i < 3; i++) await state.step(null);
   return { initial, topics: Int32Array.from(state.topics) };
@@ -98,14 +99,16 @@ for (const exact of [false, true]) {
       'the hmm sweeps moved nothing',
     );
   });
-  for (const [model, lookahead] of [
-    ['lla', false],
-    ['word-lla', false],
-    ['lla', true],
+  // K=40: the native kernel's candidate logits run one 32-column part and one 8-column tail (K=16: the tail alone)
+  for (const [model, lookahead, numTopics] of [
+    ['lla', false, 16],
+    ['word-lla', false, 16],
+    ['lla', true, 16],
+    ['lla', true, 40],
   ] as const) {
-    test(`${model}${lookahead ? ' with lookahead' : ''} (${exact ? 'exact' : 'MH'}): at least 99% identical assignments after 3 sweeps`, async () => {
-      const native = (await sweeps(kernels.native, model, exact, lookahead)).topics;
-      const wasm = (await sweeps(kernels.wasm, model, exact, lookahead)).topics;
+    test(`${model}${lookahead ? ' with lookahead' : ''} (${exact ? 'exact' : 'MH'}, K=${numTopics}): at least 99% identical assignments after 3 sweeps`, async () => {
+      const native = (await sweeps(kernels.native, model, exact, lookahead, numTopics)).topics;
+      const wasm = (await sweeps(kernels.wasm, model, exact, lookahead, numTopics)).topics;
       let same = 0;
       for (let t = 0; t < native.length; t++) if (native[t] === wasm[t]) same++;
       assert.ok(same / native.length >= 0.99, `${((100 * same) / native.length).toFixed(2)}% identical`);

@@ -220,4 +220,39 @@ test('bad --init, --lookahead and --truth: exit 2, the problem named, nothing wr
   }
 });
 
+test('train: a hmm start that finds no first-order structure says so and names --init hmm2; one that does, does not', async () => {
+  const secondOrder = join(folder, 'second-order.txt');
+  const made = await runCli([
+    'generate',
+    '--out',
+    secondOrder,
+    '--dynamics',
+    'second-order',
+    '--topics',
+    '10',
+    '--vocabulary',
+    '1000',
+    '--sequences',
+    '3000',
+    '--length',
+    '30',
+    '--seed',
+    '3',
+  ]);
+  assert.is(made.code, 0, made.stderr);
+  const flat = await runCli(['train', secondOrder, ...SMALL, '--topics', '10', '--iterations', '3', '--init', 'hmm:2']);
+  assert.is(flat.code, 0, flat.stderr);
+  assert.match(flat.stdout, /initialisation\s+found no first-order structure: the hmm's log-likelihood per token -\d/);
+  assert.match(flat.stdout, /try --init hmm2:100 --iterations 110/);
+  const ordered = await runCli(['train', corpus, ...SMALL, '--iterations', '3', '--init', 'hmm:2', '--json']);
+  assert.is(ordered.code, 0, ordered.stderr);
+  const start = lastJson(ordered).start as { foundStructure: boolean; hmmLogLikelihoodPerToken: number };
+  assert.is(start.foundStructure, true);
+  const text = await runCli(['train', corpus, ...SMALL, '--iterations', '3', '--init', 'hmm:2']);
+  assert.not.match(text.stdout, /initialisation/);
+  // other starts have no check
+  const random = await runCli(['train', corpus, ...SMALL, '--iterations', '3', '--init', 'random', '--json']);
+  assert.is(lastJson(random).start, null);
+});
+
 test.run();

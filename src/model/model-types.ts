@@ -3,6 +3,7 @@ import type { TfBackendChoice } from '../lstm/tf-backend.js';
 import type { IterationRecord, StopRecord } from '../train/sem.js';
 import type { SequenceInput } from '../train/data.js';
 import type { CopyFitSummary } from '../train/copy-fit.js';
+import type { StartCheck } from '../train/start-check.js';
 import type { ModelSettings } from '../train/settings.js';
 import type { EvaluationResult, PerplexityProtocol } from '../eval/model-evaluation.js';
 import type { CacheReference } from './references.js';
@@ -43,6 +44,9 @@ export interface TrainSummary {
   unigramPerplexity: number | null;
   /** why training stopped (also on the history's last record); null for the lstm baseline */
   stop: StopRecord | null;
+  /** whether a first-order hmm start found structure in the topics' order (src/train/start-check.ts); null for
+   * other starts and for models without one */
+  start: StartCheck | null;
   /** the recency cache on the held-out data (null without); the copy fit (null: --copy off, lstm, cache, too few sequences) */
   cache: CacheReference | null;
   copy: CopyFitSummary | null;

@@ -10,6 +10,7 @@ import { loadKernel } from '../kernels/loader.js';
 import { checkKernelLimits } from '../kernels/limits.js';
 import type { TfBackendChoice } from '../lstm/tf-backend.js';
 import type { StopRecord } from '../train/sem.js';
+import type { StartCheck } from '../train/start-check.js';
 import {
   isCorpus,
   sequenceCorpus,
@@ -241,6 +242,7 @@ export class LlaModel extends ModelState {
       mstepSeconds: run.mstepSeconds,
       heldOut: run.heldOut,
       stop: run.stop,
+      start: run.start,
     });
   }
 
@@ -255,6 +257,8 @@ export class LlaModel extends ModelState {
     heldOutCorpus: EvaluationCorpus | null;
     perplexity: PerplexityProtocol;
     stop: StopRecord | null;
+    /** the first-order hmm start's check (topic models only) */
+    start?: StartCheck | null;
   }): TrainSummary {
     const references: References = run.heldOutCorpus
       ? this.referencesOf(run.heldOutCorpus, run.perplexity)
@@ -278,6 +282,7 @@ export class LlaModel extends ModelState {
       heldOut: run.heldOut,
       ...references,
       stop: run.stop,
+      start: run.start ?? null,
       copy: (this.results.copy as CopyFitSummary | null | undefined) ?? null,
     };
   }

@@ -25,6 +25,7 @@ import { checkpointPath, readCheckpoint, writeCheckpoint } from './checkpoint.js
 import { sampleTopicsWithFixedTables } from './sample-topics.js';
 import { contextStartTopics } from './context-start.js';
 import { foldInHeldIn } from './fold-in.js';
+import { checkStart, type StartCheck } from './start-check.js';
 import type { SequenceSlice } from './held-in.js';
 import { SETTING_KEYS, lstmTokenBudget, withLegacyDefaults, type ModelSettings } from './settings.js';
 import { InputError, InterruptedError } from '../errors.js';
@@ -111,6 +112,8 @@ export interface TopicTrainingResult {
   interrupted: boolean;
   /** why training stopped (also on the last history record) */
   stop: StopRecord;
+  /** whether a first-order hmm start found structure (start-check.ts); null for other starts */
+  start: StartCheck | null;
 }
 
 /** Whether iteration `iteration` (1-based) scores the held-out data: every `evalEvery` (0: never), and the last. */
@@ -323,6 +326,7 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     copy,
     interrupted,
     stop: history.at(-1)?.stop ?? stop,
+    start: checkStart(history, initialising ? s.initHmmSweeps : 0, s.initHmmOrder, train.tokens, input.vocabulary.size),
   };
 }
 

@@ -13,6 +13,7 @@ import { DEFAULT_HOLDOUT, prepareData } from '../../train/data.js';
 import { LlaModel, type TrainSummary } from '../../model/model.js';
 import type { IterationRecord } from '../../train/sem.js';
 import { describeStop } from '../../train/convergence.js';
+import { describeStartCheck } from '../../train/start-check.js';
 import { packageRoot } from '../../package-info.js';
 import { InputError, UsageError } from '../../errors.js';
 import { continuedSettings } from '../train-from.js';
@@ -340,6 +341,7 @@ export const command: Command = {
       threads: settings.threads,
       stopReason: summary.stop?.reason ?? 'iterations',
       stop: summary.stop,
+      start: summary.start,
       trainSequences: data.train.offsets.length - 1,
       trainTokens: data.train.tokens.length,
       vocabulary: data.vocabulary.size,
@@ -416,6 +418,8 @@ export const command: Command = {
           `${summary.resumedIterations > 0 ? `; ${summary.resumedIterations} of them in the run this one resumed` : ''})`,
       );
       if (summary.stop) lines.push(`stopped             ${describeStop(summary.stop)}`);
+      const startWarning = describeStartCheck(summary.start, settings.iterations);
+      if (startWarning) lines.push(`initialisation      ${startWarning}`);
     }
     if (heldOut) {
       lines.push(

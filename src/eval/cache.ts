@@ -14,7 +14,7 @@
  */
 import type { Kernel } from '../kernels/types.js';
 import { DecayedHistory, historyCounts, type HistoryCounts } from './history.js';
-import { chooseNextActionPositions, type NextActionResult } from './next-action.js';
+import { chooseNextActionPositions, nextActionFromRanks, type NextActionResult } from './next-action.js';
 import { checkCorpus, type SequenceCorpus } from './phi.js';
 import { TopN } from './top-n.js';
 
@@ -179,30 +179,13 @@ export function cacheEvaluation(
     );
     const ranker = new CacheRanker(unigram);
     const ranks = new Int32Array(positions.length);
-    let hits1 = 0;
-    let hits10 = 0;
-    let reciprocal = 0;
     let d = 0;
     positions.forEach((position, i) => {
       while (corpus.offsets[d + 1] <= position) d++;
       const history = historyCounts(corpus.tokens, corpus.offsets[d], position, parameters.decay, parameters.window);
-      const rank = ranker.rank(history, parameters.mass, corpus.tokens[position]);
-      ranks[i] = rank;
-      if (rank === 1) hits1++;
-      if (rank <= 10) hits10++;
-      reciprocal += 1 / rank;
+      ranks[i] = ranker.rank(history, parameters.mass, corpus.tokens[position]);
     });
-    const count = positions.length;
-    nextAction = {
-      recallAt1: count > 0 ? hits1 / count : NaN,
-      recallAt10: count > 0 ? hits10 / count : NaN,
-      meanReciprocalRank: count > 0 ? reciprocal / count : NaN,
-      positions: count,
-      eligiblePositions: eligible,
-      sampled,
-      scoredPositions: positions,
-      ranks,
-    };
+    nextAction = nextActionFromRanks(ranks, eligible, sampled, positions);
   }
   return { perplexity: Math.exp(-logLikelihood / tokens), logLikelihood, tokens, nextAction };
 }

@@ -12,6 +12,7 @@ import { heldOutPerplexity, type HeldOutOptions } from './perplexity.js';
 import {
   chooseNextActionPositions,
   nextActionEvaluation,
+  nextActionFromRanks,
   noNextActionPositions,
   type NextActionResult,
 } from './next-action.js';
@@ -185,9 +186,6 @@ export async function actionLstmNextAction(options: ActionLstmEvaluation): Promi
     { tokens: corpus.tokens, offsets: corpus.offsets, ...(options.signal ? { signal: options.signal } : {}) },
     scoredPositions,
   );
-  let hits1 = 0;
-  let hits10 = 0;
-  let reciprocal = 0;
   scoredPositions.forEach((position, i) => {
     const row = scores.subarray(i * V, (i + 1) * V);
     const truth = corpus.tokens[position];
@@ -195,21 +193,8 @@ export async function actionLstmNextAction(options: ActionLstmEvaluation): Promi
     let rank = 1;
     for (let w = 0; w < V; w++) if (row[w] > target || (row[w] === target && w < truth)) rank++;
     ranks[i] = rank;
-    if (rank === 1) hits1++;
-    if (rank <= 10) hits10++;
-    reciprocal += 1 / rank;
   });
-  const positions = scoredPositions.length;
-  return {
-    recallAt1: hits1 / positions,
-    recallAt10: hits10 / positions,
-    meanReciprocalRank: reciprocal / positions,
-    positions,
-    eligiblePositions: eligible,
-    sampled,
-    scoredPositions,
-    ranks,
-  };
+  return nextActionFromRanks(ranks, eligible, sampled, scoredPositions);
 }
 
 /** The next-action part of an EvaluationResult (NaN and 0 positions when not asked or nothing qualified). */

@@ -58,6 +58,35 @@ export function noNextActionPositions(sampled: boolean, scoredPositions: Int32Ar
   };
 }
 
+/** Recall@1, Recall@10 and MRR of `ranks` ([P] the true action's rank at each scored position, 1 = first); NaN
+ * without positions. */
+export function nextActionFromRanks(
+  ranks: Int32Array,
+  eligiblePositions: number,
+  sampled: boolean,
+  scoredPositions: Int32Array,
+): NextActionResult {
+  let hits1 = 0;
+  let hits10 = 0;
+  let reciprocal = 0;
+  for (const rank of ranks) {
+    if (rank === 1) hits1++;
+    if (rank <= 10) hits10++;
+    reciprocal += 1 / rank;
+  }
+  const positions = ranks.length;
+  return {
+    recallAt1: positions > 0 ? hits1 / positions : NaN,
+    recallAt10: positions > 0 ? hits10 / positions : NaN,
+    meanReciprocalRank: positions > 0 ? reciprocal / positions : NaN,
+    positions,
+    eligiblePositions,
+    sampled,
+    scoredPositions,
+    ranks,
+  };
+}
+
 /** Chooses `count` distinct integers of 0..total-1 uniformly (Floyd's algorithm), ascending. */
 export function samplePositions(draws: Uint32Array, total: number, count: number): Int32Array {
   const chosen = new Set<number>();
@@ -177,31 +206,15 @@ export async function nextActionEvaluation(options: NextActionOptions): Promise<
   );
   const copy = options.copy;
   const mix = new Float64Array(K);
-  let hits1 = 0;
-  let hits10 = 0;
-  let reciprocal = 0;
   d = 0;
   for (let i = 0; i < positions; i++) {
     for (let k = 0; k < K; k++) mix[k] = mixtures[i * K + k];
     const position = scoredPositions[i];
     while (offsets[d + 1] <= position) d++;
     const history = copy ? historyCounts(tokens, offsets[d], position, copy.decay, copy.window) : null;
-    const rank = ranker.rank(mix, history, tokens[position]);
-    ranks[i] = rank;
-    if (rank === 1) hits1++;
-    if (rank <= 10) hits10++;
-    reciprocal += 1 / rank;
+    ranks[i] = ranker.rank(mix, history, tokens[position]);
   }
-  return {
-    recallAt1: hits1 / positions,
-    recallAt10: hits10 / positions,
-    meanReciprocalRank: reciprocal / positions,
-    positions,
-    eligiblePositions: eligible,
-    sampled,
-    scoredPositions,
-    ranks,
-  };
+  return nextActionFromRanks(ranks, eligible, sampled, scoredPositions);
 }
 
 export interface PredictedAction {

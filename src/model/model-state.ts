@@ -13,7 +13,13 @@ import { ensureTf, type TfBackendChoice, type TfBackendName } from '../lstm/tf-b
 import { parameterCount, type LstmParameters } from '../lstm/weights.js';
 import type { IterationRecord } from '../train/sem.js';
 import type { TopicTables, Trajectory } from '../train/trainer.js';
-import { resolveLstmEngine, type LstmEngine, type ModelKind, type ModelSettings } from '../train/settings.js';
+import {
+  filterSettings,
+  resolveLstmEngine,
+  type LstmEngine,
+  type ModelKind,
+  type ModelSettings,
+} from '../train/settings.js';
 import {
   evaluateActionLstm,
   evaluateCacheModel,
@@ -225,12 +231,7 @@ export abstract class ModelState {
       mode: this.kernelMode,
       counts: this.tables!.counts,
       ...(this.weights ? { weights: this.weights } : {}),
-      beta: s.beta,
-      alpha: s.alpha,
-      particles: s.particles,
-      seed: s.seed,
-      threads: s.threads,
-      numTopics: s.topics,
+      ...filterSettings(s),
       vocabularySize: this.vocabulary.size,
       corpus,
       perplexity,

@@ -30,6 +30,7 @@ import {
   checkOptionNames,
   defaultInitialisation,
   exactMaxTopics,
+  filterSettings,
   modelDefaults,
   validateSettings,
   type ModelSettings,
@@ -185,12 +186,7 @@ export class LlaModel extends ModelState {
         ? copyFitStage({
             kernel: this.kernel,
             mode: this.kernelMode,
-            beta: s.beta,
-            alpha: s.alpha,
-            particles: s.particles,
-            seed: s.seed,
-            threads: s.threads,
-            numTopics: s.topics,
+            ...filterSettings(s),
             vocabularySize: this.vocabulary.size,
             heldIn,
           })

@@ -80,6 +80,26 @@ export interface ModelSettings {
   copy: CopyChoice;
 }
 
+/** What the held-out particle filter takes from the settings (src/eval/perplexity.ts HeldOutOptions), wherever it
+ * runs: the final evaluation, the copy fit, `lla eval`, inference. */
+export function filterSettings(s: ModelSettings): {
+  beta: number;
+  alpha: number;
+  particles: number;
+  seed: number;
+  threads: number;
+  numTopics: number;
+} {
+  return {
+    beta: s.beta,
+    alpha: s.alpha,
+    particles: s.particles,
+    seed: s.seed,
+    threads: s.threads,
+    numTopics: s.topics,
+  };
+}
+
 /** The engine that trains the LSTM of `model` (null for lda, which has none); throws for a choice the model cannot take. */
 export function resolveLstmEngine(model: ModelKind, choice: LstmEngineChoice): LstmEngine | null {
   if (model === 'lda' || model === 'cache') return null;

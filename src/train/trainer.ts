@@ -27,7 +27,7 @@ import { contextStartTopics } from './context-start.js';
 import { foldInHeldIn } from './fold-in.js';
 import { checkStart, type StartCheck } from './start-check.js';
 import type { SequenceSlice } from './held-in.js';
-import { SETTING_KEYS, lstmTokenBudget, withLegacyDefaults, type ModelSettings } from './settings.js';
+import { SETTING_KEYS, filterSettings, lstmTokenBudget, withLegacyDefaults, type ModelSettings } from './settings.js';
 import { InputError, InterruptedError } from '../errors.js';
 
 /** The trained state of a topic model: its counts (phi) and how many non-zeros they hold. */
@@ -237,12 +237,7 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
         counts: (last ? folded?.counts : undefined) ?? state.counts,
         ...(state.weights ? { weights: state.weights } : {}),
         ...(last && copy ? { copy } : {}),
-        beta: s.beta,
-        alpha: s.alpha,
-        particles: s.particles,
-        seed: s.seed,
-        threads: s.threads,
-        numTopics: s.topics,
+        ...filterSettings(s),
         vocabularySize: input.vocabulary.size,
         corpus: heldOut!,
         perplexity: input.perplexity,

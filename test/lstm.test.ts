@@ -445,69 +445,29 @@ training('rejects bad arguments with messages that name them', async () => {
     seed: 1,
   });
   try {
-    const offsets = Int32Array.from([0, 3]);
-    const cases: Array<[() => Promise<unknown>, RegExp]> = [
+    // a valid call, each case breaking one thing of it
+    const valid = {
+      inputs: Int32Array.from([0, 1, 2]),
+      targets: Int32Array.from([0, 1, 2]),
+      offsets: Int32Array.from([0, 3]),
+      tokenBudget: 5,
+      bptt: 2,
+      batch: 1,
+    };
+    const broken: Array<[Partial<typeof valid>, RegExp]> = [
+      [{ inputs: Int32Array.from([0, 1, 4]) }, /input symbol 4 .* reserved for the sequence begin/],
+      [{ targets: Int32Array.from([0, 1, 9]) }, /target 9 at token 2/],
+      [{ offsets: Int32Array.from([0, 2]) }, /offsets must start at 0 and end at the token count 3/],
+      [{ bptt: 0 }, /bptt must be a positive integer/],
       [
-        () =>
-          model.train({
-            inputs: Int32Array.from([0, 1, 4]),
-            targets: Int32Array.from([0, 1, 2]),
-            offsets,
-            tokenBudget: 5,
-            bptt: 2,
-            batch: 1,
-          }),
-        /input symbol 4 .* reserved for the sequence begin/,
-      ],
-      [
-        () =>
-          model.train({
-            inputs: Int32Array.from([0, 1, 2]),
-            targets: Int32Array.from([0, 1, 9]),
-            offsets,
-            tokenBudget: 5,
-            bptt: 2,
-            batch: 1,
-          }),
-        /target 9 at token 2/,
-      ],
-      [
-        () =>
-          model.train({
-            inputs: Int32Array.from([0, 1, 2]),
-            targets: Int32Array.from([0, 1, 2]),
-            offsets: Int32Array.from([0, 2]),
-            tokenBudget: 5,
-            bptt: 2,
-            batch: 1,
-          }),
-        /offsets must start at 0 and end at the token count 3/,
-      ],
-      [
-        () =>
-          model.train({
-            inputs: Int32Array.from([0, 1, 2]),
-            targets: Int32Array.from([0, 1, 2]),
-            offsets,
-            tokenBudget: 5,
-            bptt: 0,
-            batch: 1,
-          }),
-        /bptt must be a positive integer/,
-      ],
-      [
-        () =>
-          model.train({
-            inputs: new Int32Array(0),
-            targets: new Int32Array(0),
-            offsets: Int32Array.from([0, 0]),
-            tokenBudget: 5,
-            bptt: 2,
-            batch: 1,
-          }),
+        { inputs: new Int32Array(0), targets: new Int32Array(0), offsets: Int32Array.from([0, 0]) },
         /no tokens to train on/,
       ],
     ];
+    const cases: Array<[() => Promise<unknown>, RegExp]> = broken.map(([change, pattern]) => [
+      () => model.train({ ...valid, ...change }),
+      pattern,
+    ]);
     for (const [call, pattern] of cases) {
       try {
         await call();
@@ -519,15 +479,7 @@ training('rejects bad arguments with messages that name them', async () => {
     const controller = new AbortController();
     controller.abort();
     const before = await model.packedParameters();
-    const stopped = await model.train({
-      inputs: Int32Array.from([0, 1, 2]),
-      targets: Int32Array.from([0, 1, 2]),
-      offsets,
-      tokenBudget: 5,
-      bptt: 2,
-      batch: 1,
-      signal: controller.signal,
-    });
+    const stopped = await model.train({ ...valid, signal: controller.signal });
     assert.is(stopped.interrupted, true);
     assert.is(stopped.tokens, 0);
     assert.equal(Array.from(await model.packedParameters()), Array.from(before), 'no update after the abort');

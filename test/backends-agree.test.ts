@@ -30,6 +30,7 @@ async function sweeps(
     initLdaSweeps: 0,
     initHmmSweeps: model === 'hmm' ? 3 : 0,
     initHmmOrder: 1,
+    initFallbackSweeps: 0,
     mhSteps: 2,
     exact,
     initExact: exact,

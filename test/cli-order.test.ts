@@ -197,13 +197,15 @@ test('--lookahead 0 and --init hmm2:N are saved with the model; lda ignores --in
   );
 });
 
-test('bad --init, --lookahead and --truth: exit 2, the problem named, nothing written', async () => {
+test('bad --init, --init-fallback, --lookahead and --truth: exit 2, the problem named, nothing written', async () => {
   const out = join(folder, 'never.lla');
   const notTruth = join(folder, 'not-truth.json');
   writeFileSync(notTruth, '{"format": "something else"}');
   const cases: Array<[string[], RegExp]> = [
     [['--init', 'hmm:5', '--iterations', '3'], /--init hmm:5 needs at least 5 --iterations, got 3/],
     [['--init', 'hmm'], /--init must be 'random', 'lda:N', 'hmm:N' or 'hmm2:N'/],
+    [['--init-fallback=-1'], /--init-fallback must be between 0 and 1000000, got -1/],
+    [['--init-fallback', 'many'], /--init-fallback must be a whole number, got 'many'/],
     [['--lookahead', '2'], /--lookahead/],
     [['--truth', join(folder, 'missing.json')], /missing\.json: cannot be read \(ENOENT\)/],
     [
@@ -220,7 +222,7 @@ test('bad --init, --lookahead and --truth: exit 2, the problem named, nothing wr
   }
 });
 
-test('train: a hmm start that finds no first-order structure says so and names --init hmm2; one that does, does not', async () => {
+test('train: a hmm start that finds no first-order structure says so and runs the second-order fallback (or names --init hmm2 without it); one that does, does not', async () => {
   const secondOrder = join(folder, 'second-order.txt');
   const made = await runCli([
     'generate',
@@ -240,14 +242,29 @@ test('train: a hmm start that finds no first-order structure says so and names -
     '3',
   ]);
   assert.is(made.code, 0, made.stderr);
-  const flat = await runCli(['train', secondOrder, ...SMALL, '--topics', '10', '--iterations', '3', '--init', 'hmm:2']);
+  const flatArgs = ['train', secondOrder, ...SMALL, '--topics', '10', '--iterations', '3', '--init', 'hmm:2'];
+  const flat = await runCli([...flatArgs, '--init-fallback', '0']);
   assert.is(flat.code, 0, flat.stderr);
   assert.match(flat.stdout, /initialisation\s+found no first-order structure: the hmm's log-likelihood per token -\d/);
-  assert.match(flat.stdout, /try --init hmm2:100 --iterations 110/);
+  assert.match(flat.stdout, /try --init hmm2:200 --iterations 220/);
+  assert.match(flat.stdout, /training\s+3 iterations/);
+  const fallback = await runCli([...flatArgs, '--init-fallback', '5']);
+  assert.is(fallback.code, 0, fallback.stderr);
+  assert.match(
+    fallback.stdout,
+    /found no first-order structure.*; 5 second-order hmm sweeps followed \(--init-fallback\)/,
+  );
+  assert.match(fallback.stdout, /training\s+8 iterations/, 'the fallback grows the run by its sweeps');
+  assert.match(fallback.stderr, /iteration 1\/3 \(hmm\)/);
+  assert.match(fallback.stderr, /iteration 2\/8 \(hmm\)/, 'the plan grows at the last first-order sweep');
+  assert.match(fallback.stderr, /iteration 3\/8 \(hmm2\)/);
+  assert.match(fallback.stderr, /iteration 8\/8 \(lla\)/);
   const ordered = await runCli(['train', corpus, ...SMALL, '--iterations', '3', '--init', 'hmm:2', '--json']);
   assert.is(ordered.code, 0, ordered.stderr);
-  const start = lastJson(ordered).start as { foundStructure: boolean; hmmLogLikelihoodPerToken: number };
+  const start = lastJson(ordered).start as { foundStructure: boolean; fallback: unknown };
   assert.is(start.foundStructure, true);
+  assert.is(start.fallback, null);
+  assert.is(lastJson(ordered).iterations, 3, 'no fallback after a start that found structure');
   const text = await runCli(['train', corpus, ...SMALL, '--iterations', '3', '--init', 'hmm:2']);
   assert.not.match(text.stdout, /initialisation/);
   // other starts have no check

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { estimateTrainingMemory, parseMemorySize } from '../src/train/memory.js';
+import { FALLBACK_MAX_TOPICS, hmmOrderNeeded } from '../src/train/settings.js';
 
 const here = fileURLToPath(import.meta.url);
 const root = join(here, '..', '..');
@@ -154,6 +155,31 @@ if (process.env.LLA_MEMORY_CHILD) {
     assert.ok(estimateTrainingMemory({ ...base, topics: 500 }).bytes > reference);
     assert.ok(estimateTrainingMemory({ ...base, hidden: 512 }).bytes > reference);
     assert.ok(estimateTrainingMemory({ ...base, model: 'lda', lstmEngine: null }).bytes < reference, 'lda has no LSTM');
+    // the hmm's transition table, [(K+1)^order][K] doubles and the WASM kernels' copy: K^3 at order 2
+    const table = (hmmOrder: number) =>
+      estimateTrainingMemory({ ...base, hmmOrder }).parts.find((part) => part.name === 'hmm transition table')?.bytes;
+    assert.is(table(0), undefined);
+    assert.is(table(1), 2 * 51 * 50 * 8);
+    assert.is(table(2), 2 * 51 * 51 * 50 * 8);
+    // which order a run may need: 2 where the second-order fallback may run (at most FALLBACK_MAX_TOPICS topics)
+    const run = {
+      model: 'lla' as const,
+      topics: 50,
+      initHmmSweeps: 20,
+      initHmmOrder: 1,
+      initFallbackSweeps: 200,
+    };
+    assert.equal(
+      [
+        hmmOrderNeeded(run),
+        hmmOrderNeeded({ ...run, initFallbackSweeps: 0 }),
+        hmmOrderNeeded({ ...run, topics: FALLBACK_MAX_TOPICS + 1 }),
+        hmmOrderNeeded({ ...run, initHmmOrder: 2, topics: FALLBACK_MAX_TOPICS + 1 }),
+        hmmOrderNeeded({ ...run, initHmmSweeps: 0 }),
+        hmmOrderNeeded({ ...run, model: 'lda' }),
+      ],
+      [2, 1, 1, 2, 0, 0],
+    );
     // each engine's work space is counted: the kernel trainer's per-block gradients, TF.js's window activations
     const named = (engine: 'kernel' | 'tfjs') =>
       estimateTrainingMemory({ ...base, lstmEngine: engine }).parts.map((part) => part.name);

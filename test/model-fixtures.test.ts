@@ -29,10 +29,15 @@ for (const backend of ['native', 'wasm'] as const) {
       });
       assert.is(model.backend, backend);
       assert.is(model.model, kind);
-      // settings it predates take their meaning of then: the paper's sampler, no hmm initialisation
+      // settings it predates take their meaning of then: the paper's sampler, no hmm initialisation or fallback
       assert.equal(
-        [model.settings.lookahead, model.settings.contextStart, model.settings.initHmmSweeps],
-        [false, false, 0],
+        [
+          model.settings.lookahead,
+          model.settings.contextStart,
+          model.settings.initHmmSweeps,
+          model.settings.initFallbackSweeps,
+        ],
+        [false, false, 0, 0],
       );
       assert.is(model.settings.initExact, model.settings.exact);
       // counts are integers: topics are exact on every backend

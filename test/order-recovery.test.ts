@@ -1,7 +1,8 @@
 // Topics defined by their order alone (issue 15): in a first-order corpus of lla generate every sequence visits
 // every topic, so LDA's co-occurrence sees nothing and stays at the unigram, while lla at test settings (the
 // context start, hmm sweeps, lookahead) recovers the true topics and comes close to the generating model's own
-// perplexity. On both kernel backends.
+// perplexity; on a second-order corpus, where the first-order start finds nothing, the second-order fallback is what
+// leaves the unigram. On both kernel backends.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LlaModel } from '../src/model/model.js';
@@ -38,9 +39,12 @@ const secondOrder = generateSynthetic({
   seed: 3,
   dynamics: 'second-order',
 });
-const secondOrderTrain = Array.from({ length: secondOrder.offsets.length - 1 }, (_, d) =>
+const secondOrderSequences = Array.from({ length: secondOrder.offsets.length - 1 }, (_, d) =>
   Array.from(secondOrder.tokens.subarray(secondOrder.offsets[d], secondOrder.offsets[d + 1]), actionName),
 );
+const secondOrderSplit = holdoutSplit(secondOrderSequences.length, 0.1, 1);
+const secondOrderTrain = Array.from(secondOrderSplit.train, (d) => secondOrderSequences[d]);
+const secondOrderTest = Array.from(secondOrderSplit.test, (d) => secondOrderSequences[d]);
 const common = {
   topics: K,
   hidden: 16,
@@ -57,7 +61,10 @@ const common = {
 for (const backend of ['native', 'wasm'] as const) {
   const run = suite(`order-defined topics (${backend} kernels)`);
   let lla: { perplexity: number; unigram: number; truth: number; distance: number; start: StartCheck | null };
-  let secondOrderStart: StartCheck | null;
+  // the second-order corpus with the default fallback (200 second-order hmm sweeps) and without it
+  const secondOrderRuns: Partial<
+    Record<'fallback' | 'none', { perplexity: number; unigram: number; start: StartCheck | null }>
+  > = {};
   let lda: { perplexity: number; distance: number };
 
   run.before(async () => {
@@ -82,22 +89,50 @@ for (const backend of ['native', 'wasm'] as const) {
     };
     lla = await trainModel({ model: 'lla', iterations: 8, initHmmSweeps: 4 });
     lda = await trainModel({ model: 'lda', iterations: 20 });
-    const second = await LlaModel.create({
-      ...common,
-      model: 'lla',
-      topics: 10,
-      iterations: 5,
-      initHmmSweeps: 4,
-      backend,
-    });
-    secondOrderStart = (await second.train(secondOrderTrain)).start;
-    second.dispose();
+    for (const [name, initFallbackSweeps] of [
+      ['fallback', undefined],
+      ['none', 0],
+    ] as const) {
+      const second = await LlaModel.create({
+        ...common,
+        model: 'lla',
+        topics: 10,
+        iterations: 5,
+        initHmmSweeps: 4,
+        ...(initFallbackSweeps === undefined ? {} : { initFallbackSweeps }),
+        backend,
+      });
+      const summary = await second.train(secondOrderTrain, { heldOut: secondOrderTest });
+      secondOrderRuns[name] = {
+        perplexity: summary.heldOut!.perplexity,
+        unigram: summary.unigramPerplexity!,
+        start: summary.start,
+      };
+      second.dispose();
+    }
   });
 
   run('the start check: the hmm start finds first-order structure here, none in the second-order corpus', () => {
     assert.ok(lla.start?.foundStructure, `first-order: ${JSON.stringify(lla.start)}`);
     assert.ok(lla.start!.hmmLogLikelihoodPerToken > lla.start!.unigramLogLikelihoodPerToken + 0.5);
-    assert.is(secondOrderStart?.foundStructure, false, `second-order: ${JSON.stringify(secondOrderStart)}`);
+    for (const { start } of Object.values(secondOrderRuns))
+      assert.is(start?.foundStructure, false, `second-order: ${JSON.stringify(start)}`);
+  });
+
+  run('where the start found nothing, the second-order fallback leaves the unigram; without it lla stays there', () => {
+    const fallback = secondOrderRuns.fallback!;
+    const none = secondOrderRuns.none!;
+    assert.equal(fallback.start?.fallback?.sweeps, 200, JSON.stringify(fallback.start));
+    assert.is(fallback.start?.fallback?.foundStructure, true, JSON.stringify(fallback.start));
+    assert.ok(
+      fallback.perplexity < 0.85 * fallback.unigram,
+      `with the fallback ${fallback.perplexity.toFixed(1)} vs unigram ${fallback.unigram.toFixed(1)}`,
+    );
+    assert.is(none.start?.fallback, null);
+    assert.ok(
+      none.perplexity > 0.95 * none.unigram,
+      `without it ${none.perplexity.toFixed(1)} vs unigram ${none.unigram.toFixed(1)}`,
+    );
   });
 
   run('lla recovers the order-defined topics (mean matched total variation < 0.2); lda does not', () => {

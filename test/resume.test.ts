@@ -421,6 +421,78 @@ for (const backend of ['native', 'wasm'] as const) {
   );
 }
 
+/** lla on a second-order corpus whose 2 first-order hmm sweeps find no structure: 4 second-order fallback sweeps
+ * follow, then 2 lla iterations (the run grows from 4 iterations to 8). */
+const FALLBACK_ARGS = [
+  ...['--model', 'lla', '--topics', '10', '--iterations', '4', '--init', 'hmm:2', '--init-fallback', '4'],
+  ...[
+    '--lstm-tokens',
+    '3000',
+    '--hidden',
+    '16',
+    '--embedding',
+    '8',
+    '--particles',
+    '4',
+    '--seed',
+    '5',
+    '--threads',
+    '1',
+  ],
+];
+
+for (const [backend, killAt] of [
+  ['native', 2],
+  ['wasm', 4],
+] as const) {
+  resume(
+    `lla with the second-order fallback (${backend}): killed at iteration ${killAt}, resumed, gives exactly the uninterrupted model`,
+    async () => {
+      const secondOrder = join(folder, 'second-order.txt');
+      if (!existsSync(secondOrder)) {
+        const made = await runLla([
+          ...['generate', '--out', secondOrder, '--dynamics', 'second-order', '--topics', '10'],
+          ...['--vocabulary', '1000', '--sequences', '3000', '--length', '30', '--seed', '3'],
+        ]);
+        assert.is(made.code, 0, made.stderr);
+      }
+      const args = [...FALLBACK_ARGS, '--backend', backend];
+      const whole = join(folder, `fallback-${backend}-whole.lla`);
+      const uninterrupted = await runLla(['train', secondOrder, ...args, '--out', whole, '--json']);
+      assert.is(uninterrupted.code, 0, uninterrupted.stderr);
+      assert.equal(
+        uninterrupted.iterations.map((record) => `${record.mode}${record.hmmOrder ?? ''}/${record.plannedIterations}`),
+        ['hmm1/4', 'hmm1/8', 'hmm2/8', 'hmm2/8', 'hmm2/8', 'hmm2/8', 'lla/8', 'lla/8'],
+      );
+      assert.is(uninterrupted.result!.start.foundStructure, false);
+      assert.is(uninterrupted.result!.start.fallback.sweeps, 4);
+      assert.is(uninterrupted.result!.iterations, 8);
+
+      const pieces = join(folder, `fallback-${backend}-pieces.lla`);
+      const argv = ['train', secondOrder, ...args, '--checkpoint-every', '1', '--out', pieces, '--json'];
+      const killed = await runLla(argv, (record, kill) => {
+        if (record.iteration === killAt) kill('SIGKILL');
+      });
+      assert.is(killed.signal, 'SIGKILL', killed.stderr);
+      const resumed = await runLla([...argv, '--resume']);
+      assert.is(resumed.code, 0, resumed.stderr);
+      assert.ok(resumed.iterations[0].iteration >= killAt, `resumed at ${resumed.iterations[0].iteration}`);
+      assert.is(resumed.iterations.at(-1)!.iteration, 8, 'the resumed run knows the fallback grew it');
+      for (const record of resumed.iterations) {
+        assert.is(
+          record.logLikelihoodPerToken,
+          uninterrupted.iterations[record.iteration - 1].logLikelihoodPerToken,
+          `log-likelihood of iteration ${record.iteration}`,
+        );
+      }
+      const a = sectionBytes(whole);
+      const b = sectionBytes(pieces);
+      assert.equal(Object.keys(b).sort(), Object.keys(a).sort());
+      for (const name of Object.keys(a)) assert.ok(a[name].equals(b[name]), `section ${name} differs after a resume`);
+    },
+  );
+}
+
 for (const [first, second] of [
   ['tfjs', 'kernel'],
   ['kernel', 'tfjs'],

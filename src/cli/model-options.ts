@@ -71,6 +71,15 @@ export const MODEL_OPTIONS: OptionSpecs = {
       'previous topic alone does not show; it needs about 100 sweeps)',
     default: `hmm:${d.initHmmSweeps} (${d.initHmmSweeps}/${d.iterations} of --iterations)`,
   },
+  'init-fallback': {
+    type: 'string',
+    valueName: 'N',
+    description:
+      "when the first-order hmm start finds no structure (its log-likelihood no better than the unigram's), run N " +
+      "second-order hmm sweeps from random topics before the model's own iterations, which grow by N " +
+      '(topics that show only in longer-range order leave the unigram this way); 0: never',
+    default: String(d.initFallbackSweeps),
+  },
   lookahead: {
     type: 'string',
     valueName: '0|1',
@@ -247,6 +256,10 @@ export function settingsFrom(command: string, args: ParsedArgs): FlagSettings {
     topics: limitOption(command, args, 'topics', 'topics', d.topics),
     iterations,
     ...initialisation,
+    initFallbackSweeps:
+      model === 'lda' || model === 'lstm' || model === 'cache'
+        ? 0
+        : intOption(command, args, 'init-fallback', d.initFallbackSweeps, 0, 1_000_000),
     lookahead: choiceOption(command, args, 'lookahead', ['0', '1'] as const, d.lookahead ? '1' : '0') === '1',
     hidden: limitOption(command, args, 'hidden', 'hidden', d.hidden),
     embedding: intOption(command, args, 'embedding', d.embedding, 1, 4096),

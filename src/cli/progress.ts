@@ -4,12 +4,14 @@ import type { CommandIO } from './command.js';
 
 export interface Progress {
   update(done: number, detail: string): void;
+  /** the work grew (or shrank) while running */
+  setTotal(total: number): void;
   stop(): void;
 }
 
 /** cli-progress draws a clean single-line bar with ETA and redraw throttling: no need to write our own. */
 export function progressBar(io: CommandIO, total: number, label: string): Progress {
-  if (!io.interactive) return { update: () => undefined, stop: () => undefined };
+  if (!io.interactive) return { update: () => undefined, setTotal: () => undefined, stop: () => undefined };
   const bar = new cliProgress.SingleBar(
     {
       stream: io.stderr as NodeJS.WriteStream,
@@ -23,6 +25,7 @@ export function progressBar(io: CommandIO, total: number, label: string): Progre
   bar.start(total, 0, { detail: 'starting' });
   return {
     update: (done, detail) => bar.update(done, { detail }),
+    setTotal: (total) => bar.setTotal(total),
     stop: () => bar.stop(),
   };
 }

@@ -32,6 +32,8 @@ export interface MemoryInputs {
   lstmEngine: LstmEngine | null;
   /** the run starts from the context clustering (`--init hmm:N`) */
   contextStart?: boolean;
+  /** the largest order of hmm table its sweeps may use (settings.ts hmmOrderNeeded; 0: no hmm sweeps) */
+  hmmOrder?: number;
   /** a topic model's copy component is fitted (`--copy auto`) */
   copy?: boolean;
 }
@@ -125,6 +127,10 @@ export function estimateTrainingMemory(m: MemoryInputs): MemoryEstimate {
         V * (2 * DOUBLE + 4 * DOUBLE + 3 * INT + DOUBLE) +
         K * width * (FLOAT + DOUBLE),
     );
+  }
+  if ((m.hmmOrder ?? 0) > 0) {
+    // the transition table [(K+1)^order][K] doubles, and the WASM kernels' copy of it
+    add('hmm transition table', 2 * (K + 1) ** (m.hmmOrder ?? 0) * K * DOUBLE);
   }
   if (m.model !== 'lda') {
     const inputs = m.model === 'lla' ? K + 1 : V + 1;

@@ -14,7 +14,8 @@ import {
   type SweepMode,
 } from '../kernels/types.js';
 import { allocAlias, allocCounts, groupTokensByAction, toKernelInt32 } from '../kernels/buffers.js';
-import type { LstmEngine } from './settings.js';
+import { FALLBACK_MAX_TOPICS, type LstmEngine } from './settings.js';
+import { hmmFoundStructure, unigramLogLikelihoodPerToken } from './start-check.js';
 
 export type ModelVariant = 'lla' | 'word-lla' | 'lda';
 
@@ -29,6 +30,9 @@ export interface SemSettings {
   /** the first `initHmmSweeps` sweeps run in hmm mode (`--init hmm:N`), its transition table of `initHmmOrder` */
   initHmmSweeps: number;
   initHmmOrder: number;
+  /** after first-order hmm sweeps that found no structure (start-check.ts), this many second-order hmm sweeps from
+   * random topics, the run's iterations extended by as many (0: never) */
+  initFallbackSweeps: number;
   mhSteps: number;
   /** the model's sweeps draw exactly; initExact: the lda and hmm initialisation sweeps do */
   exact: boolean;
@@ -78,6 +82,11 @@ export interface IterationRecord {
   iteration: number;
   /** the kernel mode this sweep ran in (lda or hmm during initialisation) */
   mode: SweepMode;
+  /** hmm sweeps: the order of their transition table (1 or 2); older records lack it */
+  hmmOrder?: number;
+  /** the iterations this run will take as planned after this one: --iterations, plus the second-order fallback's
+   * sweeps once it is taken; older records lack it */
+  plannedIterations?: number;
   seconds: number;
   estepSeconds: number;
   mstepSeconds: number;
@@ -167,9 +176,18 @@ export class SemState {
   readonly alias: AliasTables;
   /** weights the kernel's LSTM cell uses; undefined until the first M-step (or random for a cold lla start) */
   weights: CellWeights | undefined;
-  /** transitions: [(K+1)^initHmmOrder][K] the hmm's table (kernel.transitionTable's layout), re-estimated from
-   * `topics` before each hmm sweep; allocated at the first */
+  /** transitions: [(K+1)^order][K] the hmm's table (kernel.transitionTable's layout), re-estimated from `topics`
+   * before each hmm sweep; allocated at the first sweep of each order */
   private transitions: Float64Array | undefined;
+  private transitionsOrder = 0;
+  /** the first-order hmm start found no structure, so the second-order fallback's sweeps run (or ran): decided
+   * after the last first-order hmm sweep; a resumed run restores it from its history (plannedIterations) */
+  fallbackTaken = false;
+  /** fallbackStartTopics: [T] the topics of the last first-order hmm sweep, kept while the fallback runs: where it
+   * finds nothing either, the model continues from them (its random topics would only be worse). Checkpoints save it. */
+  fallbackStartTopics: Int32Array | undefined;
+  /** the training tokens' unigram log-likelihood per token (start-check.ts), computed once */
+  private unigramValue: number | undefined;
   /** iterations completed */
   iteration = 0;
   nonZeros = 0;
@@ -215,18 +233,55 @@ export class SemState {
     );
   }
 
-  /** the kernel mode of iteration `iteration` (0-based) */
-  modeOf(iteration: number): SweepMode {
-    const { model, initLdaSweeps, initHmmSweeps } = this.settings;
-    if (model === 'lda' || iteration < initLdaSweeps) return 'lda';
-    return iteration < initHmmSweeps ? 'hmm' : model;
+  /** the iterations of this run: --iterations, plus the second-order fallback's sweeps once it is taken */
+  get plannedIterations(): number {
+    return this.settings.iterations + (this.fallbackTaken ? this.settings.initFallbackSweeps : 0);
   }
 
-  /** Whether iteration `iteration` ends with an LSTM M-step (every LSTM iteration, and the last initialisation
-   * sweep: the LSTM's first M-step trains on the initialisation's topics). */
+  /** the hmm sweeps of this run: the initialisation's, then the fallback's once it is taken */
+  private get hmmSweeps(): number {
+    return this.settings.initHmmSweeps + (this.fallbackTaken ? this.settings.initFallbackSweeps : 0);
+  }
+
+  /** the kernel mode of iteration `iteration` (0-based) */
+  modeOf(iteration: number): SweepMode {
+    const { model, initLdaSweeps } = this.settings;
+    if (model === 'lda' || iteration < initLdaSweeps) return 'lda';
+    return iteration < this.hmmSweeps ? 'hmm' : model;
+  }
+
+  /** the order of the hmm's transition table at hmm iteration `iteration` (0-based): the fallback's are second-order */
+  hmmOrderOf(iteration: number): number {
+    return iteration < this.settings.initHmmSweeps ? this.settings.initHmmOrder : 2;
+  }
+
+  /** Whether iteration `iteration` (0-based) ends with an LSTM M-step (every LSTM iteration, and the last
+   * initialisation sweep: the LSTM's first M-step trains on the initialisation's topics). */
   trainsLstmAfter(iteration: number): boolean {
-    const { model, initLdaSweeps, initHmmSweeps } = this.settings;
-    return model !== 'lda' && iteration + 1 >= Math.max(initLdaSweeps, initHmmSweeps);
+    const { model, initLdaSweeps } = this.settings;
+    return model !== 'lda' && iteration + 1 >= Math.max(initLdaSweeps, this.hmmSweeps);
+  }
+
+  /** The start check and the fallback's end, after hmm sweep `iteration` (0-based) with complete-data log-likelihood
+   * per token `logLikelihoodPerToken`: after the last first-order sweep, a start that found no structure takes the
+   * fallback (keeping its topics); after the fallback's last sweep, one that found none either gives them back. */
+  private afterHmmSweep(iteration: number, logLikelihoodPerToken: number): void {
+    const { initHmmSweeps, initHmmOrder, initFallbackSweeps, vocabularySize, numTopics } = this.settings;
+    if (initFallbackSweeps === 0 || initHmmOrder !== 1 || numTopics > FALLBACK_MAX_TOPICS) return;
+    const lastFirstOrder = iteration + 1 === initHmmSweeps && !this.fallbackTaken;
+    const lastFallback = this.fallbackTaken && iteration + 1 === this.hmmSweeps;
+    if (!lastFirstOrder && !lastFallback) return;
+    this.unigramValue ??= unigramLogLikelihoodPerToken(this.data.tokens, vocabularySize);
+    if (hmmFoundStructure(logLikelihoodPerToken, this.unigramValue)) {
+      this.fallbackStartTopics = undefined;
+    } else if (lastFirstOrder) {
+      this.fallbackTaken = true;
+      this.fallbackStartTopics = Int32Array.from(this.topics);
+    } else if (this.fallbackStartTopics) {
+      this.topics.set(this.fallbackStartTopics);
+      this.rebuildCounts();
+      this.fallbackStartTopics = undefined;
+    }
   }
 
   /** One SEM iteration, never cut short (stops happen between iterations). `lstm` is required for lla and word-lla. */
@@ -240,15 +295,25 @@ export class SemState {
       if (!lstm) throw new Error(`the ${mode} model needs its LSTM`);
       this.weights = await lstm.cellWeights();
     }
+    const hmmOrder = this.hmmOrderOf(iteration);
+    if (mode === 'hmm' && iteration === settings.initHmmSweeps) {
+      // the fallback starts from random topics, as --init hmm2:N does: from the first-order start's topics (a fixed
+      // point at the unigram) it left the unigram later or not at all (bench/RESULTS.md)
+      this.kernel.randomTopics(this.data.offsets, this.topics, settings.numTopics, settings.seed);
+      this.rebuildCounts();
+    }
     if (mode === 'hmm') {
-      this.transitions ??= this.kernel.allocFloat64(transitionCells(settings.numTopics, settings.initHmmOrder));
+      if (this.transitionsOrder !== hmmOrder) {
+        this.transitions = this.kernel.allocFloat64(transitionCells(settings.numTopics, hmmOrder));
+        this.transitionsOrder = hmmOrder;
+      }
       this.kernel.transitionTable(
         this.data.offsets,
         this.topics,
         settings.numTopics,
         HMM_TRANSITION_SMOOTHING,
-        this.transitions,
-        settings.initHmmOrder,
+        this.transitions!,
+        hmmOrder,
       );
     }
     this.kernel.buildAlias(this.counts, settings.numTopics, settings.beta, this.alias, settings.threads);
@@ -270,7 +335,7 @@ export class SemState {
       alpha: settings.alpha,
       sequenceSmoothing: settings.sequenceSmoothing,
       weights: cellMode ? this.weights : undefined,
-      ...(mode === 'hmm' ? { transitions: this.transitions, transitionOrder: settings.initHmmOrder } : {}),
+      ...(mode === 'hmm' ? { transitions: this.transitions, transitionOrder: hmmOrder } : {}),
       lookahead: mode === 'hmm' || (mode === 'lla' && settings.lookahead),
       seed: settings.seed,
       iteration,
@@ -279,6 +344,15 @@ export class SemState {
     [this.topics, this.spareTopics] = [this.spareTopics, this.topics];
     this.rebuildCounts();
     const estepSeconds = (performance.now() - started) / 1000;
+    const tokens = this.tokenCount;
+    const logPhiPerToken = sweep.logPhi / Math.max(1, tokens);
+    // the hmm's topic term needs no M-step: known before it, so that the start check decides whether one runs now
+    const hmmTopicTerm =
+      mode === 'hmm'
+        ? hmmTopicLogLikelihood(this.topics, this.data.offsets, settings.numTopics, this.transitions!, hmmOrder) /
+          Math.max(1, tokens)
+        : null;
+    if (hmmTopicTerm !== null) this.afterHmmSweep(iteration, logPhiPerToken + hmmTopicTerm);
 
     let lstmLoss: number | null = null;
     let mstepSeconds = 0;
@@ -301,18 +375,9 @@ export class SemState {
       mstepTokens = result.tokens;
       mstepSeconds = (performance.now() - mstepStarted) / 1000;
     }
-    const tokens = this.tokenCount;
-    const logPhiPerToken = sweep.logPhi / Math.max(1, tokens);
     let topicTerm: number;
-    if (mode === 'hmm') {
-      topicTerm =
-        hmmTopicLogLikelihood(
-          this.topics,
-          this.data.offsets,
-          settings.numTopics,
-          this.transitions!,
-          settings.initHmmOrder,
-        ) / Math.max(1, tokens);
+    if (hmmTopicTerm !== null) {
+      topicTerm = hmmTopicTerm;
     } else if (mode === 'lda' || lstmLoss === null) {
       topicTerm =
         ldaTopicLogLikelihood(this.topics, this.data.offsets, settings.numTopics, settings.alpha) / Math.max(1, tokens);
@@ -323,6 +388,8 @@ export class SemState {
     return {
       iteration: this.iteration,
       mode,
+      ...(mode === 'hmm' ? { hmmOrder } : {}),
+      plannedIterations: this.plannedIterations,
       seconds: (performance.now() - started) / 1000,
       estepSeconds,
       mstepSeconds,

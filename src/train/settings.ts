@@ -37,6 +37,10 @@ export interface ModelSettings {
   /** the hmm's order: 1 (`--init hmm:N`, the default) or 2 (`--init hmm2:N`: p(z_t | z_{t-2}, z_{t-1}), from random
    * topics, for dynamics that the previous topic alone does not show) */
   initHmmOrder: number;
+  /** when a first-order hmm start finds no structure (start-check.ts), this many second-order hmm sweeps from random
+   * topics follow it before the model's own iterations, which the run then extends by as many (`--init-fallback N`;
+   * 0: never). Topics that show only in longer-range order leave the unigram that way and in no other. */
+  initFallbackSweeps: number;
   /** the lda and hmm initialisation sweeps draw exactly (default: K <= EXACT_ESTEP_MAX_TOPICS; they cost O(K)) */
   initExact: boolean;
   /** lla's E-step multiplies each token's target by the next topic's probability after it (`--lookahead 1`);
@@ -161,6 +165,7 @@ export const DEFAULT_SETTINGS: Readonly<ModelSettings> = Object.freeze({
   contextStart: true,
   initHmmSweeps: 20,
   initHmmOrder: 1,
+  initFallbackSweeps: 200,
   initExact: true,
   lookahead: true,
   hidden: 64,
@@ -218,7 +223,7 @@ export function defaultInitialisation(model: ModelKind, iterations: number): Ini
 
 /**
  * Settings saved before these keys existed meant: no lookahead (the paper's sampler), no context start or hmm
- * sweeps, and the initialisation sweeps as exact as the model's. Model files and checkpoints fill a missing key
+ * sweeps, no second-order fallback, and the initialisation sweeps as exact as the model's. Model files and checkpoints fill a missing key
  * from here, so that they load (and resume) as what they were.
  */
 export function withLegacyDefaults(saved: Partial<ModelSettings>): Partial<ModelSettings> {
@@ -227,9 +232,27 @@ export function withLegacyDefaults(saved: Partial<ModelSettings>): Partial<Model
     contextStart: false,
     initHmmSweeps: 0,
     initHmmOrder: 1,
+    initFallbackSweeps: 0,
     initExact: saved.exact ?? DEFAULT_SETTINGS.exact,
     ...saved,
   };
+}
+
+/**
+ * The second-order fallback's table has (K+1)^2 x K entries, growing as K^3: 8 MB at 100 topics, 8 GB at 1,000. Above
+ * this many topics the fallback does not run (the run says what it found and advises instead).
+ */
+export const FALLBACK_MAX_TOPICS = 100;
+
+/** The largest hmm order a run of `settings` may sweep: its initialisation's, or 2 when the fallback may run. */
+export function hmmOrderNeeded(
+  settings: Pick<ModelSettings, 'model' | 'topics' | 'initHmmSweeps' | 'initHmmOrder' | 'initFallbackSweeps'>,
+): number {
+  if (settings.model === 'lda' || settings.model === 'lstm' || settings.model === 'cache') return 0;
+  if (settings.initHmmSweeps === 0) return 0;
+  if (settings.initHmmOrder === 1 && settings.initFallbackSweeps > 0 && settings.topics <= FALLBACK_MAX_TOPICS)
+    return 2;
+  return settings.initHmmOrder;
 }
 
 /** The setting names, in DEFAULT_SETTINGS' order. */
@@ -298,7 +321,7 @@ export function validateSettings(settings: ModelSettings): void {
     const value = settings[key] as number;
     if (!Number.isInteger(value) || value < 1) fail(`${key} must be a whole number >= 1, got ${String(value)}`);
   }
-  for (const key of ['initLdaSweeps', 'initHmmSweeps', 'evalEvery', 'threads'] as const) {
+  for (const key of ['initLdaSweeps', 'initHmmSweeps', 'initFallbackSweeps', 'evalEvery', 'threads'] as const) {
     if (!Number.isInteger(settings[key]) || settings[key] < 0)
       fail(`${key} must be a whole number >= 0, got ${settings[key]}`);
   }

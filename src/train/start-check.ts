@@ -5,9 +5,11 @@
  * that from its held-out score alone, but its training likelihood can: after the hmm sweeps, the hmm's complete-data
  * log-likelihood per token (log phi_{z,w} + log A[z_{t-1}][z_t]) is no better than the unigram's, while on every
  * corpus with first-order structure it was far better (at the defaults: the first-order corpus 1.24 nats, the event log
- * 1.96, Brown 0.47; the second-order corpus 0.017 worse: bench/RESULTS.md, "The defaults now").
+ * 1.96, Brown 0.47; the second-order corpus 0.017 worse: bench/RESULTS.md, "The defaults now"). When it finds
+ * nothing, SemState runs the second-order fallback (`--init-fallback N`, settings.ts) on the same test.
  */
 import type { IterationRecord } from './sem.js';
+import { FALLBACK_MAX_TOPICS } from './settings.js';
 
 /** The hmm must beat the unigram by this much log-likelihood per token (nats) to count as having found structure. */
 export const START_STRUCTURE_MARGIN = 0.01;
@@ -19,6 +21,15 @@ export interface StartCheck {
   unigramLogLikelihoodPerToken: number;
   /** hmmLogLikelihoodPerToken exceeds the unigram's by at least START_STRUCTURE_MARGIN */
   foundStructure: boolean;
+  /** when it found none and the run had a fallback (`--init-fallback N`): its second-order hmm sweeps, the last
+   * one's log-likelihood per token (null until it has run) and whether that beat the unigram (if not, the model went
+   * on from the first-order start's topics); null otherwise */
+  fallback: { sweeps: number; hmmLogLikelihoodPerToken: number | null; foundStructure: boolean | null } | null;
+}
+
+/** Whether an hmm whose complete-data log-likelihood per token is `hmm` found structure beyond the unigram's. */
+export function hmmFoundStructure(hmm: number, unigram: number): boolean {
+  return Number.isFinite(hmm) && hmm > unigram + START_STRUCTURE_MARGIN;
 }
 
 /** The mean log-likelihood of `tokens` ([T] action ids below `vocabularySize`) under their own frequencies. */
@@ -36,33 +47,57 @@ export function unigramLogLikelihoodPerToken(tokens: Int32Array, vocabularySize:
 
 /**
  * The check of a run whose initialisation was `hmmSweeps` first-order hmm sweeps (null for any other start, or
- * before the last of them has run). `history` is the run's records, those of a resumed run included.
+ * before the last of them has run), and of the `fallbackSweeps` second-order hmm sweeps that followed when it found
+ * nothing at `numTopics` <= FALLBACK_MAX_TOPICS (SemState takes the fallback on the same test). `history` is the run's records, those of a resumed run included.
  */
 export function checkStart(
   history: readonly IterationRecord[],
-  hmmSweeps: number,
-  hmmOrder: number,
+  start: { hmmSweeps: number; hmmOrder: number; fallbackSweeps: number; numTopics: number },
   tokens: Int32Array,
   vocabularySize: number,
 ): StartCheck | null {
+  const { hmmSweeps, hmmOrder, fallbackSweeps, numTopics } = start;
   if (hmmSweeps === 0 || hmmOrder !== 1) return null;
-  const last = history.filter((record) => record.mode === 'hmm').at(-1);
-  if (!last || last.iteration < hmmSweeps || !Number.isFinite(last.logLikelihoodPerToken)) return null;
+  const last = history.find((record) => record.mode === 'hmm' && record.iteration === hmmSweeps);
+  if (!last || !Number.isFinite(last.logLikelihoodPerToken)) return null;
   const unigram = unigramLogLikelihoodPerToken(tokens, vocabularySize);
+  const foundStructure = hmmFoundStructure(last.logLikelihoodPerToken, unigram);
+  let fallback: StartCheck['fallback'] = null;
+  if (!foundStructure && fallbackSweeps > 0 && numTopics <= FALLBACK_MAX_TOPICS) {
+    const end = history.find((record) => record.mode === 'hmm' && record.iteration === hmmSweeps + fallbackSweeps);
+    fallback = {
+      sweeps: fallbackSweeps,
+      hmmLogLikelihoodPerToken: end?.logLikelihoodPerToken ?? null,
+      foundStructure: end ? hmmFoundStructure(end.logLikelihoodPerToken, unigram) : null,
+    };
+  }
   return {
     hmmLogLikelihoodPerToken: last.logLikelihoodPerToken,
     unigramLogLikelihoodPerToken: unigram,
-    foundStructure: last.logLikelihoodPerToken > unigram + START_STRUCTURE_MARGIN,
+    foundStructure,
+    fallback,
   };
 }
 
 /** The text output's line when the start found nothing, else null. */
 export function describeStartCheck(check: StartCheck | null, iterations: number): string | null {
   if (!check || check.foundStructure) return null;
-  return (
+  const found =
     `found no first-order structure: the hmm's log-likelihood per token ` +
-    `${check.hmmLogLikelihoodPerToken.toFixed(3)} against the unigram's ${check.unigramLogLikelihoodPerToken.toFixed(3)}, ` +
-    `so the model is likely to stay near the unigram; if the order of the actions matters over more than one ` +
-    `step, try --init hmm2:100 --iterations ${Math.max(iterations, 100) + 10}`
+    `${check.hmmLogLikelihoodPerToken.toFixed(3)} against the unigram's ${check.unigramLogLikelihoodPerToken.toFixed(3)}`;
+  const fallback = check.fallback;
+  if (fallback === null) {
+    return (
+      `${found}, so the model is likely to stay near the unigram; if the order of the actions matters over more than ` +
+      `one step, try --init hmm2:200 --iterations ${Math.max(iterations, 200) + 20}`
+    );
+  }
+  if (fallback.hmmLogLikelihoodPerToken === null) return `${found}; ${fallback.sweeps} second-order hmm sweeps follow`;
+  return (
+    `${found}; ${fallback.sweeps} second-order hmm sweeps followed (--init-fallback) and ` +
+    (fallback.foundStructure
+      ? `found structure (log-likelihood per token ${fallback.hmmLogLikelihoodPerToken.toFixed(3)})`
+      : `found none either (${fallback.hmmLogLikelihoodPerToken.toFixed(3)}), so the model went on from the ` +
+        `first-order start's topics and is likely near the unigram; more sweeps (--init-fallback N) may leave it`)
   );
 }

@@ -127,10 +127,11 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
   let history = input.history;
   // resume: the checkpoint holds the sampler state (topics, iteration), the LSTM weights and the history
   let initialTopics: Int32Array | undefined;
+  let fallbackStartTopics: Int32Array | undefined;
   let startIteration = 0;
   if (checkpoint?.resume) {
     const resumed = await resumeFromCheckpoint(input, checkpoint.out);
-    if (resumed) ({ initialTopics, startIteration, history } = resumed);
+    if (resumed) ({ initialTopics, fallbackStartTopics, startIteration, history } = resumed);
   } else {
     history = [];
   }
@@ -171,6 +172,7 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
       initLdaSweeps: initialising ? s.initLdaSweeps : 0,
       initHmmSweeps: initialising ? s.initHmmSweeps : 0,
       initHmmOrder: s.initHmmOrder,
+      initFallbackSweeps: initialising ? s.initFallbackSweeps : 0,
       mhSteps: s.mhSteps,
       exact: s.exact,
       initExact: s.initExact,
@@ -189,6 +191,9 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     initialTopics,
   );
   state.iteration = startIteration;
+  // the fallback decision was taken at the last first-order hmm sweep: its record says whether the plan grew
+  state.fallbackTaken = history.some((record) => (record.plannedIterations ?? s.iterations) > s.iterations);
+  state.fallbackStartTopics = fallbackStartTopics;
   if (startIteration > 0 && lstm && state.modeOf(startIteration) === model) {
     state.weights = await lstm.cellWeights();
   }
@@ -251,7 +256,7 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
   };
   // a resumed run whose training had ended (all iterations, or converged) before its final evaluation was interrupted
   const finished =
-    startIteration > 0 && (startIteration >= s.iterations || history.at(-1)?.stop?.reason === 'converged');
+    startIteration > 0 && (startIteration >= state.plannedIterations || history.at(-1)?.stop?.reason === 'converged');
   if (finished && evaluable()) {
     // resumed after the last iteration (its final evaluation was interrupted): only that evaluation is left
     await finish();
@@ -260,12 +265,12 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     lastHeldOut = result;
     if (history.length > 0) history[history.length - 1].heldOutPerplexity = result.perplexity;
   }
-  while (!finished && state.iteration < s.iterations) {
+  while (!finished && state.iteration < state.plannedIterations) {
     const record = await state.step(trainer);
     estepSeconds += record.estepSeconds;
     mstepSeconds += record.mstepSeconds;
     const convergence = convergenceTest([...history, record], model, s.tol);
-    const last = state.iteration === s.iterations || convergence.converged;
+    const last = state.iteration === state.plannedIterations || convergence.converged;
     if (last) await finish();
     let evaluationInterrupted = false;
     if (evaluable() && heldOutDue(s.evalEvery, state.iteration, last)) {
@@ -321,7 +326,17 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     copy,
     interrupted,
     stop: history.at(-1)?.stop ?? stop,
-    start: checkStart(history, initialising ? s.initHmmSweeps : 0, s.initHmmOrder, train.tokens, input.vocabulary.size),
+    start: checkStart(
+      history,
+      {
+        hmmSweeps: initialising ? s.initHmmSweeps : 0,
+        hmmOrder: s.initHmmOrder,
+        fallbackSweeps: initialising ? s.initFallbackSweeps : 0,
+        numTopics: s.topics,
+      },
+      train.tokens,
+      input.vocabulary.size,
+    ),
   };
 }
 
@@ -339,7 +354,12 @@ function finalEvaluationInterrupted(out: string | undefined): InterruptedError {
 async function resumeFromCheckpoint(
   input: TopicTrainingInput,
   out: string,
-): Promise<{ initialTopics: Int32Array; startIteration: number; history: IterationRecord[] } | null> {
+): Promise<{
+  initialTopics: Int32Array;
+  fallbackStartTopics: Int32Array | undefined;
+  startIteration: number;
+  history: IterationRecord[];
+} | null> {
   const saved = readCheckpoint(out);
   if (!saved) return null;
   const file = checkpointPath(out);
@@ -377,7 +397,11 @@ async function resumeFromCheckpoint(
     // Adam's moments, visiting order and carried states: without them (older checkpoints) training restarts those
     await restoreTrainerState(input.lstm, header.lstmTrainer, saved, file);
   }
-  return { initialTopics, startIteration: header.iteration ?? 0, history: header.history ?? [] };
+  // during the second-order fallback: the first-order start's topics, which it gives back if it finds nothing
+  const fallbackStartTopics = saved.sections.fallbackStartTopics
+    ? requireSection(saved, 'fallbackStartTopics', 'int32', file)
+    : undefined;
+  return { initialTopics, fallbackStartTopics, startIteration: header.iteration ?? 0, history: header.history ?? [] };
 }
 
 /**
@@ -393,6 +417,7 @@ async function writeTrainingCheckpoint(
   history: IterationRecord[],
 ): Promise<void> {
   const sections: Record<string, SectionArray> = { topics: Int32Array.from(state.topics) };
+  if (state.fallbackStartTopics) sections.fallbackStartTopics = Int32Array.from(state.fallbackStartTopics);
   const header: Record<string, unknown> = {
     settings: input.settings,
     iteration: state.iteration,

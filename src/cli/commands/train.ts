@@ -17,6 +17,7 @@ import { describeStartCheck } from '../../train/start-check.js';
 import { packageRoot } from '../../package-info.js';
 import { InputError, UsageError } from '../../errors.js';
 import { continuedSettings } from '../train-from.js';
+import { hmmOrderNeeded } from '../../train/settings.js';
 import { plainText } from '../plain-text.js';
 import { checkpointPath } from '../../train/checkpoint.js';
 import { checkTrainFiles, saveTrainedModel, type SaveOutcome } from '../train-output.js';
@@ -53,7 +54,7 @@ const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toF
 
 function describeIteration(record: IterationRecord, total: number): string {
   const parts = [
-    `iteration ${record.iteration}/${total} (${record.mode})`,
+    `iteration ${record.iteration}/${record.plannedIterations ?? total} (${record.mode}${record.hmmOrder === 2 ? '2' : ''})`,
     `${fixed(record.seconds)} s`,
     `E-step ${Math.round(record.estepTokensPerSecond).toLocaleString('en-US')} tokens/s`,
   ];
@@ -290,6 +291,7 @@ export const command: Command = {
       threads: backends.threads > 0 ? backends.threads : availableParallelism(),
       lstmEngine: model.lstmEngine,
       contextStart: model.settings.contextStart,
+      hmmOrder: hmmOrderNeeded(model.settings),
       copy: settings.copy === 'auto',
     });
     checkMemory(
@@ -300,7 +302,7 @@ export const command: Command = {
     if (!json) io.stderr.write(`${startLine}; estimated memory ${formatBytes(memory.bytes)}\n`);
 
     const bar = json
-      ? { update: () => undefined, stop: () => undefined }
+      ? { update: () => undefined, setTotal: () => undefined, stop: () => undefined }
       : progressBar(io, settings.iterations, 'training');
     let summary: TrainSummary;
     try {
@@ -313,6 +315,8 @@ export const command: Command = {
           if (json) {
             io.stdout.write(`${JSON.stringify({ ...record, tfBackend: model.tfBackend, backend: model.backend })}\n`);
           } else if (io.interactive) {
+            // the second-order fallback grows the run: the bar's total follows the plan
+            if (record.plannedIterations !== undefined) bar.setTotal(record.plannedIterations);
             bar.update(record.iteration, describeIteration(record, settings.iterations).replace(/^iteration \S+ /, ''));
           } else {
             io.stderr.write(`${describeIteration(record, settings.iterations)}\n`);

@@ -19,6 +19,7 @@ export type { Sequences, SequenceInput } from './train/data.js';
 export {
   DEFAULT_SETTINGS,
   LSTM_BASELINE_DEFAULTS,
+  LDA_DEFAULTS,
   MODEL_KINDS,
   COPY_CHOICES,
   modelDefaults,

@@ -4,7 +4,15 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LlaModel, loadCorpus, DEFAULT_SETTINGS, UsageError, type Corpus, type ModelOptions } from '../src/index.js';
+import {
+  LlaModel,
+  loadCorpus,
+  DEFAULT_SETTINGS,
+  LDA_DEFAULTS,
+  UsageError,
+  type Corpus,
+  type ModelOptions,
+} from '../src/index.js';
 import { readModelFile } from '../src/io/format-read.js';
 import { writeModelFile } from '../src/io/format-write.js';
 
@@ -50,10 +58,13 @@ for (const backend of ['native', 'wasm'] as const) {
     model.dispose();
   });
   api(
-    'lda has no initialisation; the defaults keep hmm:20 of 40; an lda initialisation replaces the hmm one',
+    'lda has no initialisation and its own iterations; the defaults keep their hmm sweeps; an lda initialisation replaces the hmm one',
     async () => {
       const lda = await LlaModel.create({ model: 'lda', topics: 6, iterations: 3, backend, warn: () => undefined });
       assert.equal([lda.settings.initLdaSweeps, lda.settings.initHmmSweeps, lda.settings.contextStart], [0, 0, false]);
+      const ldaDefaults = (await LlaModel.create({ model: 'lda', backend, warn: () => undefined })).settings;
+      assert.is(ldaDefaults.iterations, LDA_DEFAULTS.iterations);
+      assert.ok(LDA_DEFAULTS.iterations < DEFAULT_SETTINGS.iterations, 'lda runs no hmm sweeps, so fewer iterations');
       await lda.train(corpus);
       assert.is(lda.topicWords(0, 3).length, 3);
       const defaults = (await LlaModel.create({ backend, warn: () => undefined })).settings;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OptionSpecs, ParsedArgs } from '../src/cli/options.js';
 import { BACKEND_OPTIONS, MODEL_OPTIONS, backendFrom, settingsFrom } from '../src/cli/model-options.js';
-import { DEFAULT_SETTINGS, LSTM_BASELINE_DEFAULTS } from '../src/train/settings.js';
+import { DEFAULT_SETTINGS, LDA_DEFAULTS, LSTM_BASELINE_DEFAULTS } from '../src/train/settings.js';
 import { LlaModel } from '../src/model/model.js';
 import { lastJson, runCli } from './helpers/cli.js';
 
@@ -76,7 +76,7 @@ test('model and backend flags: the shown defaults parse to what no flag gives, a
   assert.equal(none, { ...DEFAULT_SETTINGS, exact: undefined, initExact: undefined });
 });
 
-test('the lstm baseline keeps its own TF.js budget unless told otherwise, in the CLI and the API', async () => {
+test('the lstm baseline keeps its own TF.js budget and lda its own iterations unless told otherwise, in the CLI and the API', async () => {
   const cli = settingsFrom('train', parsed(['--model', 'lstm']));
   assert.is(cli.iterations, LSTM_BASELINE_DEFAULTS.iterations);
   assert.is(cli.lstmTokens, LSTM_BASELINE_DEFAULTS.lstmTokens);
@@ -89,6 +89,9 @@ test('the lstm baseline keeps its own TF.js budget unless told otherwise, in the
   assert.is(api.settings.lstmTokens, LSTM_BASELINE_DEFAULTS.lstmTokens);
   const topicModel = await LlaModel.create({ model: 'lla', backend: 'auto' });
   assert.is(topicModel.settings.iterations, DEFAULT_SETTINGS.iterations);
+  // lda has no hmm sweeps: it keeps its own iterations, in the CLI as in the API
+  assert.is(settingsFrom('train', parsed(['--model', 'lda'])).iterations, LDA_DEFAULTS.iterations);
+  assert.is((await LlaModel.create({ model: 'lda', backend: 'auto' })).settings.iterations, LDA_DEFAULTS.iterations);
   assert.is(topicModel.settings.lstmTokens, DEFAULT_SETTINGS.lstmTokens);
 });
 

@@ -11,6 +11,7 @@ import {
   lstmTokensProblem,
   modelDefaults,
   LSTM_BASELINE_DEFAULTS,
+  LDA_DEFAULTS,
   type Initialisation,
   type LstmTokens,
   type ModelSettings,
@@ -59,7 +60,7 @@ export const MODEL_OPTIONS: OptionSpecs = {
     short: 'n',
     valueName: 'N',
     description: 'SEM iterations (E-step sweeps, lda initialisation included)',
-    default: `${d.iterations} (the lstm baseline: ${LSTM_BASELINE_DEFAULTS.iterations})`,
+    default: `${d.iterations} (lda: ${LDA_DEFAULTS.iterations}, the lstm baseline: ${LSTM_BASELINE_DEFAULTS.iterations})`,
   },
   init: {
     type: 'string',

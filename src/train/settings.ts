@@ -160,10 +160,10 @@ export function exactMaxTopics(model: ModelKind, lookahead: boolean): number {
 export const DEFAULT_SETTINGS: Readonly<ModelSettings> = Object.freeze({
   model: 'lla',
   topics: 50,
-  iterations: 40,
+  iterations: 120,
   initLdaSweeps: 0,
   contextStart: true,
-  initHmmSweeps: 20,
+  initHmmSweeps: 100,
   initHmmOrder: 1,
   initFallbackSweeps: 200,
   initExact: true,
@@ -199,9 +199,17 @@ export const LSTM_BASELINE_DEFAULTS: Readonly<Pick<ModelSettings, 'iterations' |
   lstmTokens: 40_000,
 });
 
-/** The defaults of one model kind: DEFAULT_SETTINGS, with the lstm baseline's own budget. */
+/**
+ * lda has no initialisation: the topic models' 120 iterations are 100 cheap hmm sweeps and 20 of the model, and lda
+ * keeps the 40 sweeps it had (with --tol it stops once converged). Explicit --iterations overrides it.
+ */
+export const LDA_DEFAULTS: Readonly<Pick<ModelSettings, 'iterations'>> = Object.freeze({ iterations: 40 });
+
+/** The defaults of one model kind: DEFAULT_SETTINGS, with the lstm baseline's own budget and lda's iterations. */
 export function modelDefaults(model: ModelKind): Readonly<ModelSettings> {
-  return model === 'lstm' ? { ...DEFAULT_SETTINGS, model, ...LSTM_BASELINE_DEFAULTS } : { ...DEFAULT_SETTINGS, model };
+  if (model === 'lstm') return { ...DEFAULT_SETTINGS, model, ...LSTM_BASELINE_DEFAULTS };
+  if (model === 'lda') return { ...DEFAULT_SETTINGS, model, ...LDA_DEFAULTS };
+  return { ...DEFAULT_SETTINGS, model };
 }
 
 /** The initialisation of a run (`--init`): random topics, lda sweeps, or the context start and hmm sweeps. */

@@ -40,7 +40,7 @@ export function demoFile(): string {
 /** Settings of the demo run: small enough for well under a minute on two cores, still a real training (the M-step
  * on the whole sample each iteration, as by default). Its initialisation is the plain default's share of the
  * iterations, so it scales with -n as theirs does. */
-const DEMO_DEFAULTS: Record<string, string> = { topics: '20', iterations: '20' };
+const DEMO_DEFAULTS: Record<string, string> = { topics: '20', iterations: '60' };
 
 /** train's own flags unless asked otherwise (the model settings' defaults are DEFAULT_SETTINGS) */
 const TRAIN_DEFAULTS = {

@@ -5,36 +5,29 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadKernel, type BackendName } from '../src/kernels/loader.js';
-import { SemState, type SemSettings } from '../src/train/sem.js';
+import { SemState } from '../src/train/sem.js';
+import { semSettings } from './helpers/sem-settings.js';
+import { FALLBACK_MAX_TOPICS } from '../src/train/settings.js';
 import { generateSynthetic } from '../src/generate/synthetic.js';
 import { contextStartTopics } from '../src/train/context-start.js';
 import { mulberry32 } from './helpers/mulberry32.js';
 
 const V = 40;
 const K = 4;
-const settings = (vocabularySize: number): SemSettings => ({
-  model: 'lla',
-  numTopics: K,
-  vocabularySize,
-  iterations: 4,
-  initLdaSweeps: 0,
-  initHmmSweeps: 2,
-  initHmmOrder: 1,
-  initFallbackSweeps: 3,
-  mhSteps: 2,
-  exact: true,
-  initExact: true,
-  lookahead: true,
-  proposals: 'cycle',
-  alpha: 0.1,
-  beta: 0.01,
-  sequenceSmoothing: 0.1,
-  lstmTokens: 1,
-  bptt: 1,
-  batch: 1,
-  seed: 4,
-  threads: 1,
-});
+const settings = (vocabularySize: number, numTopics = K) =>
+  semSettings({
+    model: 'lla',
+    numTopics,
+    vocabularySize,
+    iterations: 4,
+    initHmmSweeps: 2,
+    initFallbackSweeps: 3,
+    exact: true,
+    initExact: true,
+    lookahead: true,
+    seed: 4,
+    threads: 1,
+  });
 
 // independent draws from one unigram: no order for any hmm to find
 function unorderedCorpus(): { tokens: Int32Array; offsets: Int32Array } {
@@ -82,6 +75,16 @@ for (const backend of ['native', 'wasm'] as BackendName[]) {
       fromTopics.reduce((a, b) => a + b, 0),
       state.tokenCount,
     );
+  });
+
+  test(`${backend}: above FALLBACK_MAX_TOPICS no fallback runs (its table grows as K^3)`, async () => {
+    const kernel = await loadKernel({ backend });
+    const state = new SemState(kernel, settings(V, FALLBACK_MAX_TOPICS + 1), unorderedCorpus());
+    await state.step(null);
+    const last = await state.step(null);
+    assert.is(state.fallbackTaken, false);
+    assert.is(last.plannedIterations, 4);
+    assert.is(state.modeOf(2), 'lla');
   });
 
   test(`${backend}: a start that finds structure runs no fallback`, async () => {

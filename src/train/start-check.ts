@@ -9,7 +9,6 @@
  * nothing, SemState runs the second-order fallback (`--init-fallback N`, settings.ts) on the same test.
  */
 import type { IterationRecord } from './sem.js';
-import { FALLBACK_MAX_TOPICS } from './settings.js';
 
 /** The hmm must beat the unigram by this much log-likelihood per token (nats) to count as having found structure. */
 export const START_STRUCTURE_MARGIN = 0.01;
@@ -47,23 +46,24 @@ export function unigramLogLikelihoodPerToken(tokens: Int32Array, vocabularySize:
 
 /**
  * The check of a run whose initialisation was `hmmSweeps` first-order hmm sweeps (null for any other start, or
- * before the last of them has run), and of the `fallbackSweeps` second-order hmm sweeps that followed when it found
- * nothing at `numTopics` <= FALLBACK_MAX_TOPICS (SemState takes the fallback on the same test). `history` is the run's records, those of a resumed run included.
+ * before the last of them has run), and of the second-order fallback that SemState ran after them, as the records
+ * say (fallbackSweepsTaken). `history` is the run's records, those of a resumed run included.
  */
 export function checkStart(
   history: readonly IterationRecord[],
-  start: { hmmSweeps: number; hmmOrder: number; fallbackSweeps: number; numTopics: number },
+  hmmSweeps: number,
+  hmmOrder: number,
   tokens: Int32Array,
   vocabularySize: number,
 ): StartCheck | null {
-  const { hmmSweeps, hmmOrder, fallbackSweeps, numTopics } = start;
   if (hmmSweeps === 0 || hmmOrder !== 1) return null;
   const last = history.find((record) => record.mode === 'hmm' && record.iteration === hmmSweeps);
   if (!last || !Number.isFinite(last.logLikelihoodPerToken)) return null;
   const unigram = unigramLogLikelihoodPerToken(tokens, vocabularySize);
   const foundStructure = hmmFoundStructure(last.logLikelihoodPerToken, unigram);
   let fallback: StartCheck['fallback'] = null;
-  if (!foundStructure && fallbackSweeps > 0 && numTopics <= FALLBACK_MAX_TOPICS) {
+  const fallbackSweeps = fallbackSweepsTaken(history);
+  if (fallbackSweeps > 0) {
     const end = history.find((record) => record.mode === 'hmm' && record.iteration === hmmSweeps + fallbackSweeps);
     fallback = {
       sweeps: fallbackSweeps,
@@ -77,6 +77,14 @@ export function checkStart(
     foundStructure,
     fallback,
   };
+}
+
+/** How many second-order fallback sweeps the run of `history` took on (0: none): by how much its plan grew when
+ * SemState decided, which each record keeps (plannedIterations; older records lack it and had no fallback). */
+export function fallbackSweepsTaken(history: readonly IterationRecord[]): number {
+  const first = history[0]?.plannedIterations;
+  const last = history.at(-1)?.plannedIterations;
+  return first === undefined || last === undefined ? 0 : last - first;
 }
 
 /** The text output's line when the start found nothing, else null. */

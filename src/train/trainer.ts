@@ -25,7 +25,7 @@ import { checkpointPath, readCheckpoint, writeCheckpoint } from './checkpoint.js
 import { sampleTopicsWithFixedTables } from './sample-topics.js';
 import { contextStartTopics } from './context-start.js';
 import { foldInHeldIn } from './fold-in.js';
-import { checkStart, type StartCheck } from './start-check.js';
+import { checkStart, fallbackSweepsTaken, type StartCheck } from './start-check.js';
 import type { SequenceSlice } from './held-in.js';
 import { SETTING_KEYS, filterSettings, lstmTokenBudget, withLegacyDefaults, type ModelSettings } from './settings.js';
 import { InputError, InterruptedError } from '../errors.js';
@@ -191,8 +191,8 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     initialTopics,
   );
   state.iteration = startIteration;
-  // the fallback decision was taken at the last first-order hmm sweep: its record says whether the plan grew
-  state.fallbackTaken = history.some((record) => (record.plannedIterations ?? s.iterations) > s.iterations);
+  // the fallback decision was taken at the last first-order hmm sweep: the records say whether the plan grew
+  state.fallbackTaken = fallbackSweepsTaken(history) > 0;
   state.fallbackStartTopics = fallbackStartTopics;
   if (startIteration > 0 && lstm && state.modeOf(startIteration) === model) {
     state.weights = await lstm.cellWeights();
@@ -326,17 +326,7 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     copy,
     interrupted,
     stop: history.at(-1)?.stop ?? stop,
-    start: checkStart(
-      history,
-      {
-        hmmSweeps: initialising ? s.initHmmSweeps : 0,
-        hmmOrder: s.initHmmOrder,
-        fallbackSweeps: initialising ? s.initFallbackSweeps : 0,
-        numTopics: s.topics,
-      },
-      train.tokens,
-      input.vocabulary.size,
-    ),
+    start: checkStart(history, initialising ? s.initHmmSweeps : 0, s.initHmmOrder, train.tokens, input.vocabulary.size),
   };
 }
 

@@ -6,7 +6,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadKernel } from '../src/kernels/loader.js';
 import { loadCorpus, type Corpus } from '../src/corpus/index.js';
-import { SemState, type SemSettings } from '../src/train/sem.js';
+import { SemState } from '../src/train/sem.js';
+import { semSettings } from './helpers/sem-settings.js';
 import { randomCellWeights } from '../src/bench/sampler-throughput.js';
 import type { Kernel } from '../src/kernels/types.js';
 
@@ -22,29 +23,18 @@ async function sweeps(
   lookahead = false,
   numTopics = 16,
 ): Promise<{ initial: Int32Array; topics: Int32Array }> {
-  const settings: SemSettings = {
+  const settings = semSettings({
     model: model === 'hmm' ? 'lla' : model,
     numTopics,
     vocabularySize: corpus.vocabulary.size,
     iterations: 3,
-    initLdaSweeps: 0,
     initHmmSweeps: model === 'hmm' ? 3 : 0,
-    initHmmOrder: 1,
-    initFallbackSweeps: 0,
-    mhSteps: 2,
     exact,
     initExact: exact,
     lookahead,
-    proposals: 'cycle',
-    alpha: 0.1,
-    beta: 0.01,
-    sequenceSmoothing: 0.1,
-    lstmTokens: 1,
-    bptt: 1,
-    batch: 1,
     seed: 9,
     threads: 2,
-  };
+  });
   const state = new SemState(kernel, settings, { tokens: corpus.tokens, offsets: corpus.offsets });
   const initial = Int32Array.from(state.topics);
   if (model === 'lla' || model === 'word-lla') {

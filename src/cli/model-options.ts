@@ -10,6 +10,7 @@ import {
   defaultInitialisation,
   lstmTokensProblem,
   modelDefaults,
+  hasInitialisation,
   LSTM_BASELINE_DEFAULTS,
   LDA_DEFAULTS,
   type Initialisation,
@@ -239,7 +240,7 @@ export function settingsFrom(command: string, args: ParsedArgs): FlagSettings {
     throw new UsageError(
       `lla ${command}: --init must be 'random', 'lda:N', 'hmm:N' or 'hmm2:N' (e.g. hmm:5), got '${init}'`,
     );
-  if (model === 'lda' || model === 'lstm' || model === 'cache') initialisation = none;
+  if (!hasInitialisation(model)) initialisation = none;
   const sweeps = Math.max(initialisation.initLdaSweeps, initialisation.initHmmSweeps);
   if (sweeps > iterations) {
     throw new UsageError(`lla ${command}: --init ${init} needs at least ${sweeps} --iterations, got ${iterations}`);
@@ -257,10 +258,9 @@ export function settingsFrom(command: string, args: ParsedArgs): FlagSettings {
     topics: limitOption(command, args, 'topics', 'topics', d.topics),
     iterations,
     ...initialisation,
-    initFallbackSweeps:
-      model === 'lda' || model === 'lstm' || model === 'cache'
-        ? 0
-        : intOption(command, args, 'init-fallback', d.initFallbackSweeps, 0, 1_000_000),
+    initFallbackSweeps: hasInitialisation(model)
+      ? intOption(command, args, 'init-fallback', d.initFallbackSweeps, 0, 1_000_000)
+      : 0,
     lookahead: choiceOption(command, args, 'lookahead', ['0', '1'] as const, d.lookahead ? '1' : '0') === '1',
     hidden: limitOption(command, args, 'hidden', 'hidden', d.hidden),
     embedding: intOption(command, args, 'embedding', d.embedding, 1, 4096),

@@ -212,14 +212,19 @@ export function modelDefaults(model: ModelKind): Readonly<ModelSettings> {
   return { ...DEFAULT_SETTINGS, model };
 }
 
+/** Whether `model` starts from an initialisation (`--init`, `--init-fallback`): lla and word-lla do; lda, the lstm
+ * baseline and the cache have none. */
+export function hasInitialisation(model: ModelKind): boolean {
+  return model === 'lla' || model === 'word-lla';
+}
+
 /** The initialisation of a run (`--init`): random topics, lda sweeps, or the context start and hmm sweeps. */
 export type Initialisation = Pick<ModelSettings, 'initLdaSweeps' | 'contextStart' | 'initHmmSweeps' | 'initHmmOrder'>;
 
 /** Without an explicit initialisation, the defaults' (the context start, then hmm sweeps) with the same share of
  * the iterations, leaving at least one sweep of the model itself; lda and the lstm baseline have none. */
 export function defaultInitialisation(model: ModelKind, iterations: number): Initialisation {
-  if (model === 'lda' || model === 'lstm' || model === 'cache')
-    return { initLdaSweeps: 0, contextStart: false, initHmmSweeps: 0, initHmmOrder: 1 };
+  if (!hasInitialisation(model)) return { initLdaSweeps: 0, contextStart: false, initHmmSweeps: 0, initHmmOrder: 1 };
   const share = DEFAULT_SETTINGS.initHmmSweeps / DEFAULT_SETTINGS.iterations;
   return {
     initLdaSweeps: 0,
@@ -256,8 +261,7 @@ export const FALLBACK_MAX_TOPICS = 100;
 export function hmmOrderNeeded(
   settings: Pick<ModelSettings, 'model' | 'topics' | 'initHmmSweeps' | 'initHmmOrder' | 'initFallbackSweeps'>,
 ): number {
-  if (settings.model === 'lda' || settings.model === 'lstm' || settings.model === 'cache') return 0;
-  if (settings.initHmmSweeps === 0) return 0;
+  if (!hasInitialisation(settings.model) || settings.initHmmSweeps === 0) return 0;
   if (settings.initHmmOrder === 1 && settings.initFallbackSweeps > 0 && settings.topics <= FALLBACK_MAX_TOPICS)
     return 2;
   return settings.initHmmOrder;

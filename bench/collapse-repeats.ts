@@ -36,7 +36,9 @@ export async function collapseRepeats(
       continue;
     }
     if (!Number.isFinite(time) || action === undefined)
-      throw new Error(`${eventsFile}: line ${rows.length + 2} is not user<TAB>time<TAB>action with the time in seconds`);
+      throw new Error(
+        `${eventsFile}: line ${rows.length + 2} is not user<TAB>time<TAB>action with the time in seconds`,
+      );
     rows.push({ user, time, order: rows.length, action, line });
   }
   // each user's rows in time order (ties in file order); a row is kept unless it repeats the one before it

@@ -60,15 +60,22 @@ export async function collapseRepeats(
   return { events: rows.length, kept: out.length, users: byUser.size };
 }
 
+// the command (no top-level await: the test runner loads this file as CommonJS)
 if (process.argv[1]?.endsWith('collapse-repeats.ts')) {
   const [input, output] = process.argv.slice(2);
   if (!input || !output) {
     console.error('usage: npx tsx bench/collapse-repeats.ts <events.tsv.gz> <output.tsv.gz>');
     process.exit(2);
   }
-  const summary = await collapseRepeats(input, output);
-  console.log(
-    `${summary.kept} of ${summary.events} events kept (${summary.events - summary.kept} immediate repeats removed), ` +
-      `${summary.users} users, written to ${output}`,
+  collapseRepeats(input, output).then(
+    (summary) =>
+      console.log(
+        `${summary.kept} of ${summary.events} events kept (${summary.events - summary.kept} immediate repeats ` +
+          `removed), ${summary.users} users, written to ${output}`,
+      ),
+    (error: unknown) => {
+      console.error(`collapse-repeats: ${(error as Error).message}`);
+      process.exit(1);
+    },
   );
 }

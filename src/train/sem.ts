@@ -14,7 +14,7 @@ import {
   type SweepMode,
 } from '../kernels/types.js';
 import { allocAlias, allocCounts, groupTokensByAction, toKernelInt32 } from '../kernels/buffers.js';
-import { FALLBACK_MAX_TOPICS, type LstmEngine } from './settings.js';
+import { fallbackMayRun, type LstmEngine } from './settings.js';
 import { hmmFoundStructure, unigramLogLikelihoodPerToken } from './start-check.js';
 
 export type ModelVariant = 'lla' | 'word-lla' | 'lda';
@@ -267,7 +267,7 @@ export class SemState {
    * fallback (keeping its topics); after the fallback's last sweep, one that found none either gives them back. */
   private afterHmmSweep(iteration: number, logLikelihoodPerToken: number): void {
     const { initHmmSweeps, initHmmOrder, initFallbackSweeps, vocabularySize, numTopics } = this.settings;
-    if (initFallbackSweeps === 0 || initHmmOrder !== 1 || numTopics > FALLBACK_MAX_TOPICS) return;
+    if (!fallbackMayRun(initHmmOrder, initFallbackSweeps, numTopics)) return;
     const lastFirstOrder = iteration + 1 === initHmmSweeps && !this.fallbackTaken;
     const lastFallback = this.fallbackTaken && iteration + 1 === this.hmmSweeps;
     if (!lastFirstOrder && !lastFallback) return;

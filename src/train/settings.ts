@@ -257,14 +257,20 @@ export function withLegacyDefaults(saved: Partial<ModelSettings>): Partial<Model
  */
 export const FALLBACK_MAX_TOPICS = 100;
 
+/** Whether a run's first-order hmm start may be followed by the second-order fallback: it has fallback sweeps and at
+ * most FALLBACK_MAX_TOPICS topics. SemState decides on it, the memory estimate counts its table by it. */
+export function fallbackMayRun(initHmmOrder: number, initFallbackSweeps: number, topics: number): boolean {
+  return initHmmOrder === 1 && initFallbackSweeps > 0 && topics <= FALLBACK_MAX_TOPICS;
+}
+
 /** The largest hmm order a run of `settings` may sweep: its initialisation's, or 2 when the fallback may run. */
 export function hmmOrderNeeded(
   settings: Pick<ModelSettings, 'model' | 'topics' | 'initHmmSweeps' | 'initHmmOrder' | 'initFallbackSweeps'>,
 ): number {
   if (!hasInitialisation(settings.model) || settings.initHmmSweeps === 0) return 0;
-  if (settings.initHmmOrder === 1 && settings.initFallbackSweeps > 0 && settings.topics <= FALLBACK_MAX_TOPICS)
-    return 2;
-  return settings.initHmmOrder;
+  return fallbackMayRun(settings.initHmmOrder, settings.initFallbackSweeps, settings.topics)
+    ? 2
+    : settings.initHmmOrder;
 }
 
 /** The setting names, in DEFAULT_SETTINGS' order. */

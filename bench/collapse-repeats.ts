@@ -6,58 +6,31 @@
  *
  *   npx tsx bench/collapse-repeats.ts <events.tsv.gz> <output.tsv.gz>
  *
- * The output keeps the header and the surviving rows in the input's order, gzip'd.
+ * The output keeps the header (or writes the standard one) and the surviving rows in the input's order, gzip'd.
  */
-import { createReadStream, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { createGunzip, gzipSync } from 'node:zlib';
-
-interface Row {
-  user: string;
-  time: number;
-  order: number;
-  action: string;
-  line: string;
-}
+import { inTimeOrder, readEventLog, writeEventLog, type EventRow } from './event-log.js';
 
 export async function collapseRepeats(
   eventsFile: string,
   outputFile: string,
 ): Promise<{ events: number; kept: number; users: number }> {
-  const rows: Row[] = [];
-  let header = '';
-  const lines = createInterface({ input: createReadStream(eventsFile).pipe(createGunzip()), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line.trim() === '') continue;
-    const [user, timeText, action] = line.split('\t');
-    const time = Number(timeText);
-    if (rows.length === 0 && header === '' && !Number.isFinite(time)) {
-      header = line;
-      continue;
-    }
-    if (!Number.isFinite(time) || action === undefined)
-      throw new Error(
-        `${eventsFile}: line ${rows.length + 2} is not user<TAB>time<TAB>action with the time in seconds`,
-      );
-    rows.push({ user, time, order: rows.length, action, line });
-  }
+  const { header, rowsOf } = await readEventLog(eventsFile);
   // each user's rows in time order (ties in file order); a row is kept unless it repeats the one before it
-  const byUser = new Map<string, Row[]>();
-  for (const row of rows) {
-    let list = byUser.get(row.user);
-    if (!list) byUser.set(row.user, (list = []));
-    list.push(row);
-  }
-  const kept = new Uint8Array(rows.length);
-  for (const list of byUser.values()) {
-    list.sort((a, b) => a.time - b.time || a.order - b.order);
-    list.forEach((row, i) => {
-      if (i === 0 || list[i - 1].action !== row.action) kept[row.order] = 1;
+  const kept: EventRow[] = [];
+  let events = 0;
+  for (const rows of rowsOf.values()) {
+    events += rows.length;
+    const ordered = inTimeOrder(rows);
+    ordered.forEach((row, i) => {
+      if (i === 0 || ordered[i - 1].action !== row.action) kept.push(row);
     });
   }
-  const out = rows.filter((row) => kept[row.order] === 1).map((row) => row.line);
-  writeFileSync(outputFile, gzipSync([...(header ? [header] : []), ...out].join('\n') + '\n'));
-  return { events: rows.length, kept: out.length, users: byUser.size };
+  writeEventLog(
+    outputFile,
+    header,
+    kept.sort((a, b) => a.order - b.order),
+  );
+  return { events, kept: kept.length, users: rowsOf.size };
 }
 
 // the command (no top-level await: the test runner loads this file as CommonJS)

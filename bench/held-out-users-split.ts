@@ -9,10 +9,9 @@
  *
  * Used by bench/repeat-aware.ts, which writes into a temporary folder (never into the repository).
  */
-import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { createGunzip, gzipSync } from 'node:zlib';
+import { inTimeOrder, readEventLog, writeEventLog, type EventRow } from './event-log.js';
 
 /** Every TEST_EVERY-th user (0-based index % TEST_EVERY == TEST_EVERY - 1) is a test user. */
 export const TEST_EVERY = 10;
@@ -30,41 +29,17 @@ export interface SplitSummary {
   trainVocabulary: number;
 }
 
-interface Row {
-  line: string;
-  time: number;
-  order: number;
-  action: string;
-}
-
 export async function buildHeldOutUsersSplit(eventsFile: string, folder: string): Promise<SplitSummary> {
   // rowsOf: every user's rows in file order; users: in order of first appearance
-  const rowsOf = new Map<string, Row[]>();
-  let header = '';
-  let order = 0;
-  const lines = createInterface({ input: createReadStream(eventsFile).pipe(createGunzip()), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line.trim() === '') continue;
-    const [user, timeText, action] = line.split('\t');
-    const time = Number(timeText);
-    if (order === 0 && header === '' && !Number.isFinite(time)) {
-      header = line;
-      continue;
-    }
-    if (!Number.isFinite(time))
-      throw new Error(`${eventsFile}: line ${order + 2}: time '${timeText}' is not Unix seconds`);
-    let rows = rowsOf.get(user);
-    if (!rows) rowsOf.set(user, (rows = []));
-    rows.push({ line, time, order: order++, action });
-  }
+  const { header, rowsOf } = await readEventLog(eventsFile);
   const users = [...rowsOf.keys()];
   const isTest = (index: number) => index % TEST_EVERY === TEST_EVERY - 1;
   const vocabulary = new Set<string>();
   users.forEach((user, index) => {
     if (!isTest(index)) for (const row of rowsOf.get(user)!) vocabulary.add(row.action);
   });
-  const trainLines: Row[] = [];
-  const testLines: Row[] = [];
+  const trainLines: EventRow[] = [];
+  const testLines: EventRow[] = [];
   let trainUsers = 0;
   let testUsers = 0;
   users.forEach((user, index) => {
@@ -75,8 +50,7 @@ export async function buildHeldOutUsersSplit(eventsFile: string, folder: string)
       return;
     }
     // the reader sorts a user's actions by time, stable in file order: cut in that order
-    const kept = [...rows]
-      .sort((a, b) => a.time - b.time || a.order - b.order)
+    const kept = inTimeOrder(rows)
       .filter((row) => vocabulary.has(row.action))
       .slice(0, TEST_ACTIONS);
     if (kept.length === 0) return;
@@ -85,10 +59,9 @@ export async function buildHeldOutUsersSplit(eventsFile: string, folder: string)
   });
   trainLines.sort((a, b) => a.order - b.order);
   mkdirSync(folder, { recursive: true });
-  const write = (name: string, rows: Row[]) => {
+  const write = (name: string, rows: EventRow[]) => {
     const path = join(folder, name);
-    const text = `${header === '' ? 'user\ttime\taction' : header}\n${rows.map((row) => row.line).join('\n')}\n`;
-    writeFileSync(path, gzipSync(text));
+    writeEventLog(path, header, rows);
     return path;
   };
   return {

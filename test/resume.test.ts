@@ -173,7 +173,6 @@ resume(
   },
 );
 
-/** The sections of a model file (counts, transitions, ...) as bytes, for exact comparison. */
 /** The model files at `whole` and `pieces` hold the same sections, byte for byte. */
 function assertSameSections(whole: string, pieces: string): void {
   const a = sectionBytes(whole);
@@ -182,6 +181,7 @@ function assertSameSections(whole: string, pieces: string): void {
   for (const name of Object.keys(a)) assert.ok(a[name].equals(b[name]), `section ${name} differs after a resume`);
 }
 
+/** The sections of a model file (counts, transitions, ...) as bytes, for exact comparison. */
 function sectionBytes(path: string): Record<string, Buffer> {
   const contents = readModelFile(path);
   const bytes: Record<string, Buffer> = {};

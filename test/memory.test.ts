@@ -180,6 +180,10 @@ if (process.env.LLA_MEMORY_CHILD) {
       ],
       [2, 1, 1, 2, 0, 0],
     );
+    // --lookahead auto holds two snapshots of the run (topics [T] each at least) beside it, with the copy fit only
+    const choosing = estimateTrainingMemory({ ...base, copy: true, chooseLookahead: true }).bytes;
+    assert.ok(choosing - estimateTrainingMemory({ ...base, copy: true }).bytes >= 2 * base.tokens * 4);
+    assert.is(estimateTrainingMemory({ ...base, chooseLookahead: true }).bytes, reference, 'no held-in fit: no choice');
     // each engine's work space is counted: the kernel trainer's per-block gradients, TF.js's window activations
     const named = (engine: 'kernel' | 'tfjs') =>
       estimateTrainingMemory({ ...base, lstmEngine: engine }).parts.map((part) => part.name);

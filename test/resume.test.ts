@@ -547,4 +547,62 @@ resume(
   },
 );
 
+/** The history of the model file at `path`, each record without its timings (they differ from run to run). */
+function untimed(path: string): Array<Record<string, unknown>> {
+  const history = readModelFile(path).header.history as Array<Record<string, unknown>>;
+  const timings = ['seconds', 'estepSeconds', 'mstepSeconds', 'estepTokensPerSecond', 'mstepTokensPerSecond'];
+  return history.map((record) => Object.fromEntries(Object.entries(record).filter(([key]) => !timings.includes(key))));
+}
+
+/** Where a --lookahead auto run is killed: after the record of this iteration of this run (the checkpoint of that
+ * iteration or of the one before survives; the Ctrl-C between the runs is tested in lookahead-choice.test.ts). */
+const CHOICE_STOPS: Array<{ what: string; iteration: number; lookahead: boolean }> = [
+  { what: 'during the first run (with lookahead)', iteration: 5, lookahead: true },
+  { what: 'during the second run (without lookahead)', iteration: 5, lookahead: false },
+];
+
+for (const backend of ['native', 'wasm'] as const) {
+  resume(
+    `lla --lookahead auto (${backend}): stopped in either run and resumed, gives exactly the uninterrupted model`,
+    async () => {
+      const args = [...LLA_HMM_ARGS, '--lookahead', 'auto', '--backend', backend];
+      const whole = join(folder, `auto-${backend}-whole.lla`);
+      const uninterrupted = await runLla(['train', SAMPLE, ...args, '--out', whole, '--json']);
+      assert.is(uninterrupted.code, 0, uninterrupted.stderr);
+      assert.is(uninterrupted.result!.backend, backend);
+      assert.ok(uninterrupted.result!.lookaheadChoice, 'the run chose');
+      assert.equal(
+        uninterrupted.iterations.map((record) => record.lookahead ?? null),
+        [null, null, null, true, true, true, false, false, false],
+      );
+      for (const stop of CHOICE_STOPS) {
+        const pieces = join(folder, `auto-${backend}-${stop.iteration}-${stop.lookahead}.lla`);
+        const argv = ['train', SAMPLE, ...args, '--checkpoint-every', '1', '--out', pieces, '--json'];
+        let sent = false;
+        const stopped = await runLla(argv, (record, kill) => {
+          if (!sent && record.iteration === stop.iteration && record.lookahead === stop.lookahead) {
+            sent = true;
+            kill('SIGKILL');
+          }
+        });
+        assert.ok(sent, `${stop.what}: the record never came`);
+        assert.is(stopped.signal, 'SIGKILL', stopped.stderr);
+        const checkpoint = readModelFile(`${pieces}.ckpt`, { expectKind: 'checkpoint' });
+        const phase = (checkpoint.header as { lookaheadChoice?: { phase: string } }).lookaheadChoice?.phase;
+        assert.is(phase, stop.lookahead ? 'first' : 'second', `${stop.what}: the checkpoint's phase`);
+
+        const resumed = await runLla([...argv, '--resume']);
+        assert.is(resumed.code, 0, `${stop.what}: ${resumed.stderr}`);
+        assert.equal(resumed.result!.lookaheadChoice, uninterrupted.result!.lookaheadChoice, stop.what);
+        assert.is(resumed.result!.heldOutPerplexity, uninterrupted.result!.heldOutPerplexity, stop.what);
+        const a = sectionBytes(whole);
+        const b = sectionBytes(pieces);
+        assert.equal(Object.keys(b).sort(), Object.keys(a).sort());
+        for (const name of Object.keys(a)) assert.ok(a[name].equals(b[name]), `${stop.what}: section ${name} differs`);
+        assert.equal(untimed(pieces), untimed(whole), `${stop.what}: the history but for its timings`);
+      }
+    },
+  );
+}
+
 resume.run();

@@ -84,11 +84,13 @@ export const MODEL_OPTIONS: OptionSpecs = {
   },
   lookahead: {
     type: 'string',
-    valueName: '0|1',
+    valueName: '0|1|auto',
     description:
       "lla's E-step: 1 multiplies each token's target by the next " +
-      "topic's probability after it (learns topics from their order), 0 is the paper's sampler",
-    default: d.lookahead ? '1' : '0',
+      "topic's probability after it (learns topics from their order), 0 is the paper's sampler; auto trains the " +
+      "model's own iterations both ways from the end of the initialisation and keeps the one with the lower held-in " +
+      'perplexity (needs --copy auto; else 1)',
+    default: lookaheadFlag(d),
   },
   seed: {
     type: 'string',
@@ -216,6 +218,22 @@ export function backendFrom(
   };
 }
 
+const LOOKAHEAD_CHOICES = ['0', '1', 'auto'] as const;
+
+/** `--lookahead` of settings: auto when the run chooses, else its fixed setting. */
+export function lookaheadFlag(
+  settings: Pick<ModelSettings, 'lookahead' | 'chooseLookahead'>,
+): (typeof LOOKAHEAD_CHOICES)[number] {
+  return settings.chooseLookahead ? 'auto' : settings.lookahead ? '1' : '0';
+}
+
+/** The settings of a `--lookahead` value: auto's first run is the one with lookahead. */
+export function lookaheadSettings(
+  flag: (typeof LOOKAHEAD_CHOICES)[number],
+): Pick<ModelSettings, 'lookahead' | 'chooseLookahead'> {
+  return { lookahead: flag !== '0', chooseLookahead: flag === 'auto' };
+}
+
 /** The settings given by flags; `exact` and `initExact` are left undefined for `--estep auto` (the model decides
  * by K). */
 export type FlagSettings = Omit<ModelSettings, 'exact' | 'initExact'> & {
@@ -261,7 +279,7 @@ export function settingsFrom(command: string, args: ParsedArgs): FlagSettings {
     initFallbackSweeps: hasInitialisation(model)
       ? intOption(command, args, 'init-fallback', d.initFallbackSweeps, 0, 1_000_000)
       : 0,
-    lookahead: choiceOption(command, args, 'lookahead', ['0', '1'] as const, d.lookahead ? '1' : '0') === '1',
+    ...lookaheadSettings(choiceOption(command, args, 'lookahead', LOOKAHEAD_CHOICES, lookaheadFlag(d))),
     hidden: limitOption(command, args, 'hidden', 'hidden', d.hidden),
     embedding: intOption(command, args, 'embedding', d.embedding, 1, 4096),
     alpha: limitOption(command, args, 'alpha', 'alpha', d.alpha),

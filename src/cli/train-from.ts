@@ -34,7 +34,6 @@ const RUN_FLAGS: ReadonlyArray<[flag: string, key: keyof ModelSettings]> = [
   ['eval-every', 'evalEvery'],
   ['lstm-engine', 'lstmEngine'],
   ['tol', 'tol'],
-  ['lookahead', 'lookahead'],
 ];
 
 /**
@@ -70,6 +69,11 @@ export function continuedSettings(
   for (const [flag, key] of RUN_FLAGS) {
     const value = flags[key];
     if (explicit.has(flag) && value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value;
+  }
+  // a continued training has no initialisation for --lookahead auto to choose from: auto keeps the model's setting
+  if (explicit.has('lookahead') && !flags.chooseLookahead) {
+    settings.lookahead = flags.lookahead;
+    settings.chooseLookahead = false;
   }
   return settings;
 }

@@ -29,22 +29,26 @@ const SECTIONS = {
   cell: 'lstmCell',
 } as const;
 
-/** Header field and sections to add to a checkpoint. */
-export function trainerStateToCheckpoint(state: TrainerState): {
+/** Header field and sections to add to a checkpoint; `prefix` starts each section's name (a checkpoint that holds
+ * more than one trainer state, lookahead-choice.ts). */
+export function trainerStateToCheckpoint(
+  state: TrainerState,
+  prefix = '',
+): {
   header: TrainerHeader;
   sections: Record<string, SectionArray>;
 } {
   const sections: Record<string, SectionArray> = {};
-  if (state.adam !== null) sections[SECTIONS.adamMoments] = state.adamMoments;
+  if (state.adam !== null) sections[prefix + SECTIONS.adamMoments] = state.adamMoments;
   let scheduler: TrainerHeader['scheduler'] = null;
   if (state.scheduler !== null) {
     const { batch, cursor, randomState } = state.scheduler;
     scheduler = { batch, cursor, randomState };
-    sections[SECTIONS.offsets] = state.scheduler.offsets;
-    sections[SECTIONS.order] = state.scheduler.order;
-    sections[SECTIONS.lanes] = state.scheduler.lanes;
-    sections[SECTIONS.hidden] = state.scheduler.hidden;
-    sections[SECTIONS.cell] = state.scheduler.cell;
+    sections[prefix + SECTIONS.offsets] = state.scheduler.offsets;
+    sections[prefix + SECTIONS.order] = state.scheduler.order;
+    sections[prefix + SECTIONS.lanes] = state.scheduler.lanes;
+    sections[prefix + SECTIONS.hidden] = state.scheduler.hidden;
+    sections[prefix + SECTIONS.cell] = state.scheduler.cell;
   }
   return { header: { adam: state.adam, schedulersCreated: state.schedulersCreated, scheduler }, sections };
 }
@@ -59,8 +63,9 @@ export async function restoreTrainerState(
   header: unknown,
   contents: ModelFileContents,
   file: string,
+  prefix = '',
 ): Promise<boolean> {
-  const state = trainerStateFromCheckpoint(header, contents, file);
+  const state = trainerStateFromCheckpoint(header, contents, file, prefix);
   if (state === null) return false;
   try {
     await lstm.setTrainerState(state);
@@ -75,13 +80,15 @@ export async function restoreTrainerState(
 }
 
 /**
- * The trainer state of a checkpoint whose header field `lstmTrainer` is `header`; null for a checkpoint written
- * without it (older lla). Throws an InputError naming `file` when the field or its sections are damaged.
+ * The trainer state of a checkpoint whose header field `lstmTrainer` is `header` (its sections' names starting with
+ * `prefix`); null for a checkpoint written without it (older lla). Throws an InputError naming `file` when the field
+ * or its sections are damaged.
  */
 export function trainerStateFromCheckpoint(
   header: unknown,
   contents: ModelFileContents,
   file: string,
+  prefix = '',
 ): TrainerState | null {
   if (header === undefined) return null;
   const damaged = (why: string): never => {
@@ -104,7 +111,7 @@ export function trainerStateFromCheckpoint(
       return damaged('adam lacks steps or beta powers');
     }
     adam = { steps: saved.steps, beta1Power: saved.beta1Power, beta2Power: saved.beta2Power };
-    adamMoments = requireSection(contents, SECTIONS.adamMoments, 'float32', file);
+    adamMoments = requireSection(contents, prefix + SECTIONS.adamMoments, 'float32', file);
   }
   let scheduler: TrainerState['scheduler'] = null;
   if (fields.scheduler !== null) {
@@ -116,11 +123,11 @@ export function trainerStateFromCheckpoint(
       batch: saved.batch,
       cursor: saved.cursor,
       randomState: saved.randomState,
-      offsets: requireSection(contents, SECTIONS.offsets, 'int32', file),
-      order: requireSection(contents, SECTIONS.order, 'int32', file),
-      lanes: requireSection(contents, SECTIONS.lanes, 'int32', file),
-      hidden: requireSection(contents, SECTIONS.hidden, 'float32', file),
-      cell: requireSection(contents, SECTIONS.cell, 'float32', file),
+      offsets: requireSection(contents, prefix + SECTIONS.offsets, 'int32', file),
+      order: requireSection(contents, prefix + SECTIONS.order, 'int32', file),
+      lanes: requireSection(contents, prefix + SECTIONS.lanes, 'int32', file),
+      hidden: requireSection(contents, prefix + SECTIONS.hidden, 'float32', file),
+      cell: requireSection(contents, prefix + SECTIONS.cell, 'float32', file),
     };
   }
   return { adam, adamMoments, schedulersCreated: fields.schedulersCreated!, scheduler };

@@ -3,6 +3,7 @@ import type { TfBackendChoice } from '../lstm/tf-backend.js';
 import type { IterationRecord, StopRecord } from '../train/sem.js';
 import type { SequenceInput } from '../train/data.js';
 import type { CopyFitSummary } from '../train/copy-fit.js';
+import type { LookaheadChoiceResult } from '../train/lookahead-choice.js';
 import type { StartCheck } from '../train/start-check.js';
 import type { ModelSettings } from '../train/settings.js';
 import type { EvaluationResult, PerplexityProtocol } from '../eval/model-evaluation.js';
@@ -50,6 +51,8 @@ export interface TrainSummary {
   /** the recency cache on the held-out data (null without); the copy fit (null: --copy off, lstm, cache, too few sequences) */
   cache: CacheReference | null;
   copy: CopyFitSummary | null;
+  /** `--lookahead auto`: the setting the run kept and both runs' held-in perplexity; null when it did not choose */
+  lookaheadChoice: LookaheadChoiceResult | null;
 }
 
 export interface TopicWord {

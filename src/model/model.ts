@@ -11,6 +11,7 @@ import { checkKernelLimits } from '../kernels/limits.js';
 import type { TfBackendChoice } from '../lstm/tf-backend.js';
 import type { StopRecord } from '../train/sem.js';
 import type { StartCheck } from '../train/start-check.js';
+import type { LookaheadChoiceResult } from '../train/lookahead-choice.js';
 import {
   isCorpus,
   sequenceCorpus,
@@ -82,8 +83,18 @@ function checkCorpusLimits(
 }
 
 export class LlaModel extends ModelState {
-  private constructor(settings: ModelSettings, kernel: Kernel, tfBackend: TfBackendChoice | undefined) {
+  /** `exact` as given at creation (undefined: `--estep auto`, resolved by K and lookahead): a `--lookahead auto`
+   * run resolves it for each of its two runs. A loaded model keeps its saved value. */
+  private exactGiven: boolean | undefined;
+
+  private constructor(
+    settings: ModelSettings,
+    kernel: Kernel,
+    tfBackend: TfBackendChoice | undefined,
+    exactGiven: boolean | undefined,
+  ) {
     super(settings, kernel, tfBackend);
+    this.exactGiven = exactGiven;
   }
 
   /**
@@ -108,7 +119,7 @@ export class LlaModel extends ModelState {
     }
     validateSettings(settings);
     const kernel = await loadKernel({ ...(backend === undefined ? {} : { backend }), ...(warn ? { warn } : {}) });
-    return new LlaModel(settings, kernel, tfBackend);
+    return new LlaModel(settings, kernel, tfBackend, given.exact);
   }
 
   /**
@@ -198,7 +209,8 @@ export class LlaModel extends ModelState {
       vocabulary: this.vocabulary,
       train: copying ? rest : train,
       lstm: this.topicLstm,
-      ...(copying ? copying.hooks : {}),
+      ...(copying ?? {}),
+      ...(this.exactGiven === undefined ? {} : { exactGiven: this.exactGiven }),
       lstmTrainedBefore: previousParameters !== undefined,
       previous: this.tables ? { tables: this.tables, weights: this.weights } : null,
       history: this.history,
@@ -214,12 +226,17 @@ export class LlaModel extends ModelState {
     this.transitions = run.transitions;
     this.trajectories = run.trajectories;
     this.copyParameters = run.copy;
-    const copyFit = copying?.result() ?? null;
+    if (run.lookaheadChoice) {
+      // the model is the run it kept: its lookahead and sampler are what inference, fold-in and --from continue with
+      this.settings.lookahead = run.lookaheadChoice.lookahead;
+      this.settings.exact = run.lookaheadChoice.exact;
+    }
     this.results = {
       ...this.results,
       coherence: run.coherence,
       stop: run.stop,
-      copy: copyFit ? copyFitSummary(copyFit) : null,
+      copy: run.copyFit ? copyFitSummary(run.copyFit) : null,
+      lookaheadChoice: run.lookaheadChoice,
     };
     if (run.interrupted) {
       const checkpoint = options.checkpoint;
@@ -239,6 +256,7 @@ export class LlaModel extends ModelState {
       heldOut: run.heldOut,
       stop: run.stop,
       start: run.start,
+      lookaheadChoice: run.lookaheadChoice,
     });
   }
 
@@ -255,6 +273,8 @@ export class LlaModel extends ModelState {
     stop: StopRecord | null;
     /** the first-order hmm start's check (topic models only) */
     start?: StartCheck | null;
+    /** what a --lookahead auto run chose (null: it did not choose) */
+    lookaheadChoice?: LookaheadChoiceResult | null;
   }): TrainSummary {
     const references: References = run.heldOutCorpus
       ? this.referencesOf(run.heldOutCorpus, run.perplexity)
@@ -280,6 +300,7 @@ export class LlaModel extends ModelState {
       stop: run.stop,
       start: run.start ?? null,
       copy: (this.results.copy as CopyFitSummary | null | undefined) ?? null,
+      lookaheadChoice: run.lookaheadChoice ?? null,
     };
   }
 

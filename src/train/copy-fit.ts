@@ -384,25 +384,16 @@ export function copyFitSummary(fit: CopyFit): CopyFitSummary {
 }
 
 /**
- * The copy fit as a stage of trainTopicModel (trainer.ts): `hooks` are its heldIn and fitCopy (called after the last
- * iteration with the final counts and weights), `result()` the fit once it ran (null before).
+ * The copy fit as a stage of trainTopicModel (trainer.ts): its heldIn and fitCopy (called after the last iteration
+ * of each run with the final counts and weights; the trainer keeps the fit of the run it keeps).
  */
 export function copyFitStage(input: Omit<CopyFitInput, 'counts' | 'weights'>): {
-  hooks: {
-    heldIn: SequenceSlice;
-    fitCopy: (final: { counts: CountTables; weights: CellWeights | undefined }) => Promise<CopyParameters | null>;
-  };
-  result: () => CopyFit | null;
+  heldIn: SequenceSlice;
+  fitCopy: (final: { counts: CountTables; weights: CellWeights | undefined }) => Promise<CopyFit>;
 } {
-  let fit: CopyFit | null = null;
   return {
-    hooks: {
-      heldIn: input.heldIn,
-      fitCopy: async (final) => {
-        fit = await fitCopy({ ...input, counts: final.counts, ...(final.weights ? { weights: final.weights } : {}) });
-        return fit.kept ? fit.parameters : null;
-      },
-    },
-    result: () => fit,
+    heldIn: input.heldIn,
+    fitCopy: (final) =>
+      fitCopy({ ...input, counts: final.counts, ...(final.weights ? { weights: final.weights } : {}) }),
   };
 }

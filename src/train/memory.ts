@@ -36,6 +36,8 @@ export interface MemoryInputs {
   hmmOrder?: number;
   /** a topic model's copy component is fitted (`--copy auto`) */
   copy?: boolean;
+  /** `--lookahead auto` (lla with --copy auto): two runs, one held as a snapshot while the other trains */
+  chooseLookahead?: boolean;
 }
 
 /** Lanes per block of the kernels' trainer (native/lstm_train.h kLanesPerBlock, assembly/lstm_train.ts). */
@@ -143,6 +145,13 @@ export function estimateTrainingMemory(m: MemoryInputs): MemoryEstimate {
       4 * parameters * FLOAT + 2 * cell * FLOAT,
     );
     const rows = Math.max(1, m.batch) * Math.max(1, m.bptt);
+    if (m.chooseLookahead && m.model === 'lla' && m.copy) {
+      // two snapshots at the switch (lookahead-choice.ts): topics [T], weights and Adam's moments [3P], the visiting
+      // order and offsets [2D+1], carried states [B][H] x2; and the first run's final tables, folded (as above)
+      const snapshot = T * INT + 3 * parameters * FLOAT + (2 * D + 1) * INT + 2 * m.batch * H * FLOAT;
+      const capacity = Math.min(T, V * K);
+      add("--lookahead auto (run snapshots, the first run's tables)", 2 * snapshot + (V + 1 + 2 * capacity + K) * INT);
+    }
     if (m.lstmEngine === 'kernel') {
       // the kernels' trainer: padded and transposed weight copies and a gradient [P] shared by the call, lla's
       // folded table and its gradient [R][4H]; per block of 8 lanes its steps' gates, states and logits and a

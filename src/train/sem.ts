@@ -101,7 +101,11 @@ export interface IterationRecord {
   lstmLoss: number | null;
   acceptanceRate: number | null;
   heldOutPerplexity?: number;
-  /** on the run's last record: why training stopped there (convergence.ts) */
+  /** a `--lookahead auto` run's own iterations: which of its two runs the record belongs to (lookahead-choice.ts);
+   * absent elsewhere */
+  lookahead?: boolean;
+  /** on the run's last record (and on the last of a `--lookahead auto` run's first run): why training stopped there
+   * (convergence.ts) */
   stop?: StopRecord;
 }
 
@@ -215,6 +219,13 @@ export class SemState {
     this.counts = allocCounts(kernel, settings.vocabularySize, settings.numTopics, capacity);
     this.alias = allocAlias(kernel, settings.vocabularySize, settings.numTopics, capacity);
     this.rebuildCounts();
+  }
+
+  /** lla's E-step from the next sweep on: with or without the lookahead factor, drawing exactly or by MH (the two
+   * runs of `--lookahead auto`, lookahead-choice.ts) */
+  useLookahead(lookahead: boolean, exact: boolean): void {
+    this.settings.lookahead = lookahead;
+    this.settings.exact = exact;
   }
 
   get tokenCount(): number {

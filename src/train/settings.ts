@@ -46,6 +46,10 @@ export interface ModelSettings {
   /** lla's E-step multiplies each token's target by the next topic's probability after it (`--lookahead 1`);
    * false is the paper's sampler */
   lookahead: boolean;
+  /** lla: train the model's own iterations twice from the end of its initialisation, with lookahead and without, and
+   * keep the run with the lower held-in perplexity (`--lookahead auto`; lookahead-choice.ts); `lookahead` and `exact`
+   * then say which was kept. Needs the held-in slice (`copy: 'auto'`) and an initialisation; else `lookahead` holds */
+  chooseLookahead: boolean;
   /** H */
   hidden: number;
   /** E */
@@ -168,6 +172,7 @@ export const DEFAULT_SETTINGS: Readonly<ModelSettings> = Object.freeze({
   initFallbackSweeps: 200,
   initExact: true,
   lookahead: true,
+  chooseLookahead: false,
   hidden: 64,
   embedding: 32,
   alpha: 0.1,
@@ -242,6 +247,7 @@ export function defaultInitialisation(model: ModelKind, iterations: number): Ini
 export function withLegacyDefaults(saved: Partial<ModelSettings>): Partial<ModelSettings> {
   return {
     lookahead: false,
+    chooseLookahead: false,
     contextStart: false,
     initHmmSweeps: 0,
     initHmmOrder: 1,
@@ -359,7 +365,7 @@ export function validateSettings(settings: ModelSettings): void {
   }
   if (!(settings.tol >= 0 && settings.tol < 1))
     fail(`tol must be a number in [0, 1) (0 runs every iteration), got ${settings.tol}`);
-  for (const key of ['contextStart', 'initExact', 'lookahead', 'exact'] as const) {
+  for (const key of ['contextStart', 'initExact', 'lookahead', 'chooseLookahead', 'exact'] as const) {
     if (typeof settings[key] !== 'boolean') fail(`${key} must be true or false, got ${String(settings[key])}`);
   }
   if (settings.initLdaSweeps > settings.iterations) {

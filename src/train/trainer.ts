@@ -1,18 +1,14 @@
 /**
  * The training loop of the topic models (lla, word-lla, lda) around one SemState (sem.ts): resume from a
- * checkpoint, a `--from` start from a trained model's tables, the held-out schedule, checkpoints every N
- * iterations and at a stop, and what training leaves for reports (topic transitions, example trajectories,
- * coherence). The model facade (src/model/model.ts) keeps the results; nothing here reads it.
+ * checkpoint (run-checkpoint.ts), a `--from` start from a trained model's tables, the held-out schedule,
+ * checkpoints every N iterations and at a stop, `--lookahead auto`'s two runs and its choice
+ * (lookahead-choice.ts), and what training leaves for reports (training-traces.ts). The model facade
+ * (src/model/model.ts) keeps the results; nothing here reads it.
  */
 import type { CellWeights, CopyParameters, CountTables, Kernel } from '../kernels/types.js';
 import { compactCounts } from '../kernels/buffers.js';
 import type { Vocabulary } from '../corpus/vocabulary.js';
 import type { TopicLstmEngine } from '../lstm/topic-lstm.js';
-import { restoreTrainerState, trainerStateToCheckpoint } from '../lstm/trainer-checkpoint.js';
-import type { SectionArray } from '../io/format.js';
-import { requireSection } from '../io/format-read.js';
-import { topicCoherence } from '../eval/coherence.js';
-import { empiricalTransitions, topicTransitionMatrix } from '../eval/transitions.js';
 import {
   evaluateTopicModel,
   type EvaluationCorpus,
@@ -21,30 +17,31 @@ import {
 } from '../eval/model-evaluation.js';
 import { SemState, type IterationRecord, type LstmTrainer, type ModelVariant, type StopRecord } from './sem.js';
 import { convergenceTest } from './convergence.js';
-import { checkpointPath, readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { checkpointPath } from './checkpoint.js';
 import { sampleTopicsWithFixedTables } from './sample-topics.js';
 import { contextStartTopics } from './context-start.js';
 import { foldInHeldIn } from './fold-in.js';
 import { checkStart, fallbackSweepsTaken, type StartCheck } from './start-check.js';
 import type { SequenceSlice } from './held-in.js';
-import { SETTING_KEYS, filterSettings, lstmTokenBudget, withLegacyDefaults, type ModelSettings } from './settings.js';
-import { InputError, InterruptedError } from '../errors.js';
+import { filterSettings, lstmTokenBudget, type ModelSettings } from './settings.js';
+import type { CopyFit } from './copy-fit.js';
+import {
+  exactFor,
+  restoreSnapshot,
+  takeSnapshot,
+  type ChoiceState,
+  type LookaheadChoiceResult,
+} from './lookahead-choice.js';
+import { resumeFromCheckpoint, writeTrainingCheckpoint } from './run-checkpoint.js';
+import { InterruptedError } from '../errors.js';
+import { trainingTraces, type Trajectory } from './training-traces.js';
+
+export { TRAJECTORIES_KEPT, type Trajectory } from './training-traces.js';
 
 /** The trained state of a topic model: its counts (phi) and how many non-zeros they hold. */
 export interface TopicTables {
   counts: CountTables;
   nonZeros: number;
-}
-
-/** How many example trajectories training keeps (the longest sequences), and how many positions of each. */
-export const TRAJECTORIES_KEPT = 4;
-const TRAJECTORY_POSITIONS = 200;
-
-/** A training sequence's sampled topic path (its first TRAJECTORY_POSITIONS positions), kept for reports. */
-export interface Trajectory {
-  id: string;
-  actions: number[];
-  topics: number[];
 }
 
 /** Training data in the kernel layout, with each sequence's id (for trajectories). */
@@ -83,11 +80,14 @@ export interface TopicTrainingInput extends TrainingLoopOptions {
   /** sees the live tables, weights and history after each iteration, before onProgress (so that a progress
    * callback may read the model as it trains) */
   onIteration?: (live: { tables: TopicTables; weights: CellWeights | undefined; history: IterationRecord[] }) => void;
-  /** after the last iteration, before its held-out evaluation (which then uses it): the copy component fitted
-   * with the final tables (copy-fit.ts), or null for none */
-  fitCopy?: (final: { counts: CountTables; weights: CellWeights | undefined }) => Promise<CopyParameters | null>;
+  /** after the last iteration, before its held-out evaluation (which then uses it): the copy component's fit with
+   * the final tables (copy-fit.ts), its parameters kept where fit.kept */
+  fitCopy?: (final: { counts: CountTables; weights: CellWeights | undefined }) => Promise<CopyFit>;
   /** the held-in slice that fitCopy scores: folded into the final counts once it has (fold-in.ts) */
   heldIn?: SequenceSlice;
+  /** `--estep mh|exact` as given (undefined: auto): with chooseLookahead, each run draws as a run with its own
+   * --lookahead setting would (lookahead-choice.ts exactFor) */
+  exactGiven?: boolean;
 }
 
 export interface TopicTrainingResult {
@@ -106,8 +106,12 @@ export interface TopicTrainingResult {
   mstepSeconds: number;
   /** the last held-out evaluation (null when none ran) */
   heldOut: EvaluationResult | null;
-  /** the copy component that fitCopy returned (null: none, or no fit) */
+  /** the copy component of the kept fit (null: none, or no fit), and that fit */
   copy: CopyParameters | null;
+  copyFit: CopyFit | null;
+  /** `--lookahead auto`: the setting kept, how its E-step drew, and both runs' held-in perplexity; null when the run
+   * did not choose */
+  lookaheadChoice: LookaheadChoiceResult | null;
   /** the signal stopped training before the last iteration */
   interrupted: boolean;
   /** why training stopped (also on the last history record) */
@@ -125,13 +129,29 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
   const { kernel, settings: s, train, lstm, heldOut, checkpoint } = input;
   const model = s.model as ModelVariant;
   let history = input.history;
+  // a trained LSTM (--from) needs no initialisation
+  const initialising = !input.lstmTrainedBefore && model !== 'lda';
+  // --lookahead auto: two runs of lla's own iterations from the end of the initialisation (lookahead-choice.ts)
+  const choosing =
+    s.chooseLookahead &&
+    model === 'lla' &&
+    initialising &&
+    lstm !== null &&
+    input.fitCopy !== undefined &&
+    input.heldIn !== undefined;
+  let choice: ChoiceState | null = choosing
+    ? { phase: 'before', start: null, first: null, result: null, keptStop: null }
+    : null;
   // resume: the checkpoint holds the sampler state (topics, iteration), the LSTM weights and the history
   let initialTopics: Int32Array | undefined;
   let fallbackStartTopics: Int32Array | undefined;
   let startIteration = 0;
   if (checkpoint?.resume) {
     const resumed = await resumeFromCheckpoint(input, checkpoint.out);
-    if (resumed) ({ initialTopics, fallbackStartTopics, startIteration, history } = resumed);
+    if (resumed) {
+      ({ initialTopics, fallbackStartTopics, startIteration, history } = resumed);
+      if (choice && resumed.choice) choice = resumed.choice;
+    }
   } else {
     history = [];
   }
@@ -149,8 +169,6 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
       sweeps: 2,
     });
   }
-  // a trained LSTM (--from) needs no initialisation
-  const initialising = !input.lstmTrainedBefore && model !== 'lda';
   if (!initialTopics && initialising && s.contextStart) {
     initialTopics = contextStartTopics({
       kernel,
@@ -199,6 +217,14 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
   }
   // the M-step engine behind SemState's LstmTrainer seam: the kernels' trainer or the TF.js topic LSTM
   const trainer: LstmTrainer | null = lstm;
+  // a choosing run's E-step from now on: that of a run with this --lookahead setting alone
+  const useRun = (lookahead: boolean) => state.useLookahead(lookahead, exactFor(s, lookahead, input.exactGiven));
+  // the settings of the run in hand (its lookahead and sampler), for the fold-in after it
+  const runSettings = (): ModelSettings =>
+    choice ? { ...s, lookahead: state.settings.lookahead, exact: state.settings.exact } : s;
+  if (choice?.phase === 'first') useRun(true);
+  else if (choice?.phase === 'second') useRun(false);
+  else if (choice?.phase === 'chosen') useRun(choice.result!.lookahead);
 
   let estepSeconds = 0;
   let mstepSeconds = 0;
@@ -208,6 +234,7 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
   }
   let lastHeldOut: EvaluationResult | null = null;
   let copy: CopyParameters | null = null;
+  let copyFit: CopyFit | null = null;
   // folded: the final counts with the held-in slice added, once the copy component is fitted
   let folded: TopicTables | null = null;
   let interrupted = false;
@@ -215,12 +242,13 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
   // after the last iteration: the copy component fitted on the held-in slice, which then rejoins phi
   const finish = async () => {
     if (!input.fitCopy) return;
-    copy = await input.fitCopy({ counts: state.counts, weights: state.weights });
+    copyFit = await input.fitCopy({ counts: state.counts, weights: state.weights });
+    copy = copyFit.kept ? copyFit.parameters : null;
     if (input.heldIn) {
       folded = await foldInHeldIn({
         kernel,
         mode: model,
-        settings: s,
+        settings: runSettings(),
         vocabularySize: input.vocabulary.size,
         train: state.data,
         topics: state.topics,
@@ -229,6 +257,50 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
         heldIn: input.heldIn,
       });
     }
+  };
+  // the final model's held-in perplexity (copy component included where kept): what the choice compares
+  const heldInPerplexity = (): number => {
+    const fit = copyFit as CopyFit | null;
+    if (fit === null) throw new Error('the --lookahead auto choice needs the copy fit of each run');
+    return fit.kept ? fit.heldInPerplexityWith : fit.heldInPerplexityWithout;
+  };
+  // the first run (lookahead) ended: keep its result, start the second (without) where the first started
+  let firstFinal: { copy: CopyParameters | null; copyFit: CopyFit | null; folded: TopicTables | null } | null = null;
+  const startSecondRun = async (firstStop: StopRecord) => {
+    await finish();
+    choice!.first = {
+      snapshot: await takeSnapshot(state, lstm!),
+      heldInPerplexity: heldInPerplexity(),
+      stop: firstStop,
+    };
+    firstFinal = { copy, copyFit, folded };
+    await restoreSnapshot(state, lstm!, choice!.start!);
+    choice!.start = null;
+    choice!.phase = 'second';
+    useRun(false);
+  };
+  // the second run ended: keep the run with the lower held-in perplexity (the first on a tie)
+  const choose = async (secondStop: StopRecord): Promise<StopRecord> => {
+    await finish();
+    const first = choice!.first!;
+    const second = heldInPerplexity();
+    const keepFirst = first.heldInPerplexity <= second;
+    if (keepFirst) {
+      await restoreSnapshot(state, lstm!, first.snapshot);
+      useRun(true);
+      // a resumed run lost the first run's fit: it is recomputed, the same from the same tables
+      if (firstFinal) ({ copy, copyFit, folded } = firstFinal);
+      else await finish();
+    }
+    choice!.first = null;
+    choice!.phase = 'chosen';
+    choice!.keptStop = keepFirst ? first.stop : secondStop;
+    choice!.result = {
+      lookahead: keepFirst,
+      exact: state.settings.exact,
+      heldInPerplexity: { lookahead: first.heldInPerplexity, noLookahead: second },
+    };
+    return keepFirst ? first.stop : secondStop;
   };
   // during an lda initialisation an LSTM model has no trained weights yet: its perplexity starts afterwards
   const evaluable = () =>
@@ -239,7 +311,7 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
       return await evaluateTopicModel({
         kernel,
         mode: model,
-        counts: (last ? folded?.counts : undefined) ?? state.counts,
+        counts: (last ? (folded as TopicTables | null)?.counts : undefined) ?? state.counts,
         ...(state.weights ? { weights: state.weights } : {}),
         ...(last && copy ? { copy } : {}),
         ...filterSettings(s),
@@ -254,9 +326,13 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
       throw error;
     }
   };
-  // a resumed run whose training had ended (all iterations, or converged) before its final evaluation was interrupted
+  // a resumed run whose training had ended (all iterations, or converged, or a choice made) before its final
+  // evaluation was interrupted
   const finished =
-    startIteration > 0 && (startIteration >= state.plannedIterations || history.at(-1)?.stop?.reason === 'converged');
+    startIteration > 0 &&
+    (choice?.phase === 'chosen' ||
+      startIteration >= state.plannedIterations ||
+      history.at(-1)?.stop?.reason === 'converged');
   if (finished && evaluable()) {
     // resumed after the last iteration (its final evaluation was interrupted): only that evaluation is left
     await finish();
@@ -266,14 +342,42 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     if (history.length > 0) history[history.length - 1].heldOutPerplexity = result.perplexity;
   }
   while (!finished && state.iteration < state.plannedIterations) {
+    if (choice?.phase === 'before' && state.modeOf(state.iteration) === model) {
+      // the initialisation is over: both runs start from here
+      choice.start = await takeSnapshot(state, lstm!);
+      choice.phase = 'first';
+      useRun(true);
+    }
     const record = await state.step(trainer);
+    if (choice?.phase === 'first' || choice?.phase === 'second') record.lookahead = state.settings.lookahead;
     estepSeconds += record.estepSeconds;
     mstepSeconds += record.mstepSeconds;
-    const convergence = convergenceTest([...history, record], model, s.tol);
-    const last = state.iteration === state.plannedIterations || convergence.converged;
-    if (last) await finish();
+    // the second run's convergence test does not see the first run's records
+    const runHistory = choice?.phase === 'second' ? history.filter((past) => past.lookahead !== true) : history;
+    const convergence = convergenceTest([...runHistory, record], model, s.tol);
+    const runEnds = state.iteration === state.plannedIterations || convergence.converged;
+    const runStop: StopRecord = {
+      reason: convergence.converged ? 'converged' : 'iterations',
+      improvement: convergence.improvement,
+      tol: s.tol,
+    };
+    const firstRunEnds = runEnds && choice?.phase === 'first';
+    const last = runEnds && !firstRunEnds;
+    if (firstRunEnds) {
+      record.stop = runStop;
+      if (evaluable() && heldOutDue(s.evalEvery, state.iteration, false)) {
+        const result = await evaluate(false);
+        if (result) record.heldOutPerplexity = result.perplexity;
+      }
+      await startSecondRun(runStop);
+    } else if (last && choice?.phase === 'second') {
+      stop = await choose(runStop);
+    } else if (last) {
+      await finish();
+      stop = runStop;
+    }
     let evaluationInterrupted = false;
-    if (evaluable() && heldOutDue(s.evalEvery, state.iteration, last)) {
+    if (!firstRunEnds && evaluable() && heldOutDue(s.evalEvery, state.iteration, last)) {
       const result = await evaluate(last);
       if (result) {
         lastHeldOut = result;
@@ -282,14 +386,15 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
         evaluationInterrupted = true;
       }
     }
+    // read after the evaluation: a signal during it stops the run too
     const aborted = input.signal?.aborted === true;
-    if (last || aborted) {
-      stop = {
-        reason: convergence.converged ? 'converged' : last ? 'iterations' : 'interrupted',
-        improvement: convergence.improvement,
-        tol: s.tol,
-      };
-      record.stop = stop;
+    if (last) {
+      // the record of the run that ended last (a choosing run's second) says why that run stopped
+      record.stop = runStop;
+    } else if (aborted) {
+      stop = { reason: 'interrupted', improvement: convergence.improvement, tol: s.tol };
+      // the first run's last record keeps why that run stopped
+      if (!firstRunEnds) record.stop = stop;
     }
     history.push(record);
     input.onIteration?.({
@@ -299,11 +404,11 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     });
     input.onProgress?.(record);
     const due =
-      checkpoint !== undefined && ((checkpoint.every > 0 && state.iteration % checkpoint.every === 0) || aborted);
+      checkpoint !== undefined && ((checkpoint.every > 0 && record.iteration % checkpoint.every === 0) || aborted);
     // after the last iteration the model is saved instead, unless the final evaluation was interrupted: the
     // checkpoint then keeps the finished training, and --resume runs only the evaluation
     if (checkpoint && due && (!last || evaluationInterrupted))
-      await writeTrainingCheckpoint(input, checkpoint.out, state, history);
+      await writeTrainingCheckpoint(input, checkpoint.out, state, history, choice);
     if (last && evaluationInterrupted) throw finalEvaluationInterrupted(checkpoint?.out);
     if (last) break;
     if (aborted) {
@@ -312,7 +417,10 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     }
   }
   // keep a compact copy of the tables: the sampler's buffers are sized for the worst case
-  const tables = folded ?? { counts: compactCounts(state.counts, state.nonZeros), nonZeros: state.nonZeros };
+  const tables = (folded as TopicTables | null) ?? {
+    counts: compactCounts(state.counts, state.nonZeros),
+    nonZeros: state.nonZeros,
+  };
   return {
     tables,
     weights: state.weights,
@@ -324,8 +432,10 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     mstepSeconds,
     heldOut: lastHeldOut,
     copy,
+    copyFit,
+    lookaheadChoice: choice?.result ?? null,
     interrupted,
-    stop: history.at(-1)?.stop ?? stop,
+    stop: finished ? (choice?.keptStop ?? history.at(-1)?.stop ?? stop) : stop,
     start: checkStart(history, initialising ? s.initHmmSweeps : 0, s.initHmmOrder, train.tokens, input.vocabulary.size),
   };
 }
@@ -338,129 +448,4 @@ function finalEvaluationInterrupted(out: string | undefined): InterruptedError {
         ? ': nothing was saved (without --out there is no checkpoint)'
         : `; the checkpoint ${checkpointPath(out)} holds the trained state: rerun with the same arguments and --resume to evaluate and save it`),
   );
-}
-
-/** The sampler state of `<out>.ckpt`, with the LSTM weights and trainer state restored; null without one. */
-async function resumeFromCheckpoint(
-  input: TopicTrainingInput,
-  out: string,
-): Promise<{
-  initialTopics: Int32Array;
-  fallbackStartTopics: Int32Array | undefined;
-  startIteration: number;
-  history: IterationRecord[];
-} | null> {
-  const saved = readCheckpoint(out);
-  if (!saved) return null;
-  const file = checkpointPath(out);
-  const header = saved.header as {
-    settings?: ModelSettings;
-    iteration?: number;
-    history?: IterationRecord[];
-    tokens?: number;
-    vocabulary?: string[];
-    lstmTrainer?: unknown;
-  };
-  // a checkpoint that predates a setting was written with its old meaning (no lookahead, no hmm initialisation)
-  const savedSettings = withLegacyDefaults(header.settings ?? {});
-  const differing = SETTING_KEYS.filter(
-    (key) => !RESUME_FREE_KEYS.has(key) && JSON.stringify(savedSettings[key]) !== JSON.stringify(input.settings[key]),
-  );
-  if (
-    differing.length > 0 ||
-    header.tokens !== input.train.tokens.length ||
-    JSON.stringify(header.vocabulary) !== JSON.stringify(input.vocabulary.words)
-  ) {
-    const what =
-      differing.length > 0
-        ? `other settings (${differing.map((key) => `${key} ${JSON.stringify(savedSettings[key])} there, ${JSON.stringify(input.settings[key])} here`).join('; ')})`
-        : 'other data';
-    throw new InputError(
-      `this checkpoint was written by a run with ${what}; rerun with the same arguments as the ` +
-        'interrupted run, or delete the checkpoint to start over',
-      file,
-    );
-  }
-  const initialTopics = requireSection(saved, 'topics', 'int32', file);
-  if (input.lstm && saved.sections.lstm) {
-    input.lstm.loadPackedParameters(requireSection(saved, 'lstm', 'float32', file));
-    // Adam's moments, visiting order and carried states: without them (older checkpoints) training restarts those
-    await restoreTrainerState(input.lstm, header.lstmTrainer, saved, file);
-  }
-  // during the second-order fallback: the first-order start's topics, which it gives back if it finds nothing
-  const fallbackStartTopics = saved.sections.fallbackStartTopics
-    ? requireSection(saved, 'fallbackStartTopics', 'int32', file)
-    : undefined;
-  return { initialTopics, fallbackStartTopics, startIteration: header.iteration ?? 0, history: header.history ?? [] };
-}
-
-/**
- * Settings a resumed run may change: the M-step engine (either engine continues the other's trainer state) and
- * --tol (it only decides where to stop); checkpoints written before these settings existed have neither.
- */
-const RESUME_FREE_KEYS: ReadonlySet<string> = new Set(['lstmEngine', 'tol']);
-
-async function writeTrainingCheckpoint(
-  input: TopicTrainingInput,
-  out: string,
-  state: SemState,
-  history: IterationRecord[],
-): Promise<void> {
-  const sections: Record<string, SectionArray> = { topics: Int32Array.from(state.topics) };
-  if (state.fallbackStartTopics) sections.fallbackStartTopics = Int32Array.from(state.fallbackStartTopics);
-  const header: Record<string, unknown> = {
-    settings: input.settings,
-    iteration: state.iteration,
-    history,
-    tokens: input.train.tokens.length,
-    vocabulary: input.vocabulary.words,
-  };
-  if (input.lstm) {
-    sections.lstm = await input.lstm.packedParameters();
-    const trainer = trainerStateToCheckpoint(await input.lstm.trainerState());
-    header.lstmTrainer = trainer.header;
-    Object.assign(sections, trainer.sections);
-  }
-  writeCheckpoint(out, { header, sections });
-}
-
-/** What training leaves for reports: the topic-transition matrix, a few sampled paths, topic coherence. */
-function trainingTraces(
-  input: TopicTrainingInput,
-  state: SemState,
-  counts: CountTables,
-): Pick<TopicTrainingResult, 'transitions' | 'trajectories' | 'coherence'> {
-  const s = input.settings;
-  const offsets = state.data.offsets;
-  const topics = state.topics;
-  const transitions =
-    s.model === 'lla' && state.weights
-      ? topicTransitionMatrix(input.kernel, offsets, topics, state.weights, s.topics)
-      : empiricalTransitions(offsets, topics, s.topics);
-  // example trajectories: the longest few sequences, for reports
-  const order = Array.from({ length: offsets.length - 1 }, (_, d) => d).sort(
-    (a, b) => offsets[b + 1] - offsets[b] - (offsets[a + 1] - offsets[a]) || a - b,
-  );
-  const trajectories = order.slice(0, TRAJECTORIES_KEPT).map((d) => {
-    const end = Math.min(offsets[d + 1], offsets[d] + TRAJECTORY_POSITIONS);
-    return {
-      id: input.train.ids[d] ?? String(d),
-      actions: Array.from(state.data.tokens.subarray(offsets[d], end)),
-      topics: Array.from(topics.subarray(offsets[d], end)),
-    };
-  });
-  const vocabularySize = input.vocabulary.size;
-  const coherence = topicCoherence(
-    counts,
-    s.beta,
-    { tokens: state.data.tokens, offsets },
-    s.topics,
-    vocabularySize,
-    Math.min(10, Math.max(2, vocabularySize)),
-  );
-  return {
-    transitions: transitions.matrix,
-    trajectories,
-    coherence: { umass: coherence.meanUmass, npmi: coherence.meanNpmi },
-  };
 }

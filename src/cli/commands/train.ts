@@ -293,6 +293,7 @@ export const command: Command = {
       contextStart: model.settings.contextStart,
       hmmOrder: hmmOrderNeeded(model.settings),
       copy: settings.copy === 'auto',
+      chooseLookahead: model.settings.chooseLookahead && from === undefined,
     });
     checkMemory(
       memory,
@@ -357,6 +358,7 @@ export const command: Command = {
       unigramPerplexity: summary.unigramPerplexity,
       cache: summary.cache,
       copy: summary.copy,
+      lookaheadChoice: summary.lookaheadChoice,
       recallAt1: heldOut?.recallAt1 ?? null,
       recallAt10: heldOut?.recallAt10 ?? null,
       mrr: heldOut?.mrr ?? null,
@@ -461,6 +463,14 @@ export const command: Command = {
         `copy component      ${copy.kept ? 'kept' : 'dropped'}: held-in perplexity ${fixed(copy.heldInPerplexityWith, 1)} ` +
           `with it, ${fixed(copy.heldInPerplexityWithout, 1)} without (form ${copy.form}, decay ${fixed(copy.decay, 3)}; ` +
           `${copy.heldInTokens.toLocaleString('en-US')} tokens of ${copy.heldInSequences} held-in sequences)`,
+      );
+    }
+    if (summary.lookaheadChoice) {
+      const choice = summary.lookaheadChoice;
+      const { lookahead: withIt, noLookahead: without } = choice.heldInPerplexity;
+      lines.push(
+        `lookahead           auto kept ${choice.lookahead ? '1' : '0'}: held-in perplexity ${fixed(withIt, 1)} with ` +
+          `lookahead, ${fixed(without, 1)} without (both runs from the end of the initialisation)`,
       );
     }
     lines.push(

@@ -216,6 +216,21 @@ runs("train --from accepts the saved values and applies the run's own options (h
   assert.is(lastJson(evaluated).particles, 7, 'the continued model keeps the --particles it was given');
 });
 
+runs("train --from with fewer --iterations than the model's start had sweeps: the continued model loads", async () => {
+  // an lla model that started from 2 hmm sweeps, continued for 1 iteration: the saved settings once kept the start's
+  // sweeps beside --iterations 1, which no model may have, and the finished model would not load
+  const first = at('started.lla');
+  const lla = ['--model', 'lla', '-k', '3', '--hidden', '8', '--embedding', '4', '--lstm-tokens', '500'];
+  const trained = await runCli(['train', SMALL, ...lla, '-n', '4', '--init', 'hmm:2', '--out', first]);
+  assert.is(trained.code, 0, trained.stderr);
+  const out = at('continued-short.lla');
+  const run = await runCli(['train', SMALL, '--from', first, '-n', '1', '--out', out]);
+  assert.is(run.code, 0, run.stderr);
+  const evaluated = await runCli(['eval', out, SMALL, '--json']);
+  assert.is(evaluated.code, 0, evaluated.stderr);
+  assert.ok(Number.isFinite(lastJson(evaluated).perplexity));
+});
+
 runs('train --from: "no training tokens" names the training file and the model', async () => {
   writeFileSync(at('other.txt'), 'x y z\nz y x\n');
   const argv = ['train', at('other.txt'), '--from', MODEL, '-n', '1'];

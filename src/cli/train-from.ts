@@ -5,7 +5,7 @@
  * (iterations, seed, threads, the sampler, the M-step budget, the evaluation) apply to the continued training.
  */
 import { UsageError } from '../errors.js';
-import type { ModelSettings } from '../train/settings.js';
+import { validateSettings, type ModelSettings } from '../train/settings.js';
 import type { FlagSettings } from './model-options.js';
 
 /** Flags that define the saved model, and the setting each sets. */
@@ -65,7 +65,18 @@ export function continuedSettings(
         `${conflicts.join('; ')}. Drop them, or train a new model without --from`,
     );
   }
-  const settings: ModelSettings = { ...saved, iterations: flags.iterations, seed: flags.seed, threads: flags.threads };
+  // a continued training starts from the model, not from an initialisation: the saved one's sweeps do not apply (and
+  // kept beside fewer --iterations they made the saved model's settings invalid, so that it would not load)
+  const settings: ModelSettings = {
+    ...saved,
+    initLdaSweeps: 0,
+    contextStart: false,
+    initHmmSweeps: 0,
+    initFallbackSweeps: 0,
+    iterations: flags.iterations,
+    seed: flags.seed,
+    threads: flags.threads,
+  };
   for (const [flag, key] of RUN_FLAGS) {
     const value = flags[key];
     if (explicit.has(flag) && value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value;
@@ -75,5 +86,6 @@ export function continuedSettings(
     settings.lookahead = flags.lookahead;
     settings.chooseLookahead = false;
   }
+  validateSettings(settings);
   return settings;
 }

@@ -197,6 +197,58 @@ test('--lookahead 0 and --init hmm2:N are saved with the model; lda ignores --in
   );
 });
 
+test('--lookahead auto: both runs reported, the kept setting saved; --from continues it, auto keeps it', async () => {
+  const out = join(folder, 'auto.lla');
+  const args = ['train', corpus, ...SMALL, '--iterations', '5', '--init', 'hmm:2', '--lookahead', 'auto'];
+  const run = await runCli([...args, '--out', out, '--json']);
+  assert.is(run.code, 0, run.stderr);
+  const lines = run.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+  const result = lines.at(-1);
+  assert.equal(
+    lines.slice(0, -1).map((record) => record.lookahead ?? null),
+    [null, null, true, true, true, false, false, false],
+  );
+  const choice = result.lookaheadChoice;
+  assert.ok(choice && typeof choice.lookahead === 'boolean', JSON.stringify(choice));
+  assert.is(choice.lookahead, choice.heldInPerplexity.lookahead <= choice.heldInPerplexity.noLookahead);
+  const model = await LlaModel.load(out, { warn: () => undefined });
+  assert.equal([model.settings.chooseLookahead, model.settings.lookahead], [true, choice.lookahead]);
+  model.dispose();
+  const text = await runCli(args);
+  assert.is(text.code, 0, text.stderr);
+  assert.match(text.stdout, new RegExp(`lookahead +auto kept ${choice.lookahead ? 1 : 0}: held-in perplexity`));
+
+  // a continued training has no start to choose from: auto keeps the model's setting, 0 or 1 replaces it
+  for (const [flag, expected] of [
+    ['auto', choice.lookahead],
+    [choice.lookahead ? '0' : '1', !choice.lookahead],
+  ] as const) {
+    const next = join(folder, `auto-from-${flag}.lla`);
+    const continued = await runCli([
+      'train',
+      corpus,
+      ...SMALL,
+      '--iterations',
+      '1',
+      '--from',
+      out,
+      '--lookahead',
+      flag,
+      '--out',
+      next,
+      '--json',
+    ]);
+    assert.is(continued.code, 0, continued.stderr);
+    assert.is(lastJson(continued).lookaheadChoice, null);
+    const saved = await LlaModel.load(next, { warn: () => undefined });
+    assert.is(saved.settings.lookahead, expected, `--from with --lookahead ${flag}`);
+    saved.dispose();
+  }
+});
+
 test('bad --init, --init-fallback, --lookahead and --truth: exit 2, the problem named, nothing written', async () => {
   const out = join(folder, 'never.lla');
   const notTruth = join(folder, 'not-truth.json');

@@ -169,6 +169,14 @@ const edits: Edit[] = [
     },
   },
   {
+    title: 'a history entry whose run of --lookahead auto is not true or false',
+    from: 'lda',
+    problem: /history entry 0's lookahead is not true or false/,
+    edit: (header) => {
+      header.history[0].lookahead = 'yes';
+    },
+  },
+  {
     title: 'settings outside the kernel limits (particles 65537)',
     from: 'lda',
     problem: /invalid settings: .*particles .*65536/,

@@ -143,14 +143,14 @@ function checkCountTables(sections: Record<string, SectionArray>, V: number, K: 
 }
 
 /** The training history: iteration records with a positive iteration, a kernel mode, the M-step's engine (or null),
- * on a last record why training stopped, numbers or nulls elsewhere. */
+ * on a last record why training stopped, which run of --lookahead auto (or none), numbers or nulls elsewhere. */
 function checkHistory(history: unknown, fail: Fail): void {
   if (history === undefined) return;
   if (!Array.isArray(history)) fail('its training history is not a list');
   (history as unknown[]).forEach((record, index) => {
     if (record === null || typeof record !== 'object' || Array.isArray(record))
       fail(`history entry ${index} is not an object`);
-    const { iteration, mode, lstmEngine, stop, ...rest } = record as Record<string, unknown>;
+    const { iteration, mode, lstmEngine, stop, lookahead, ...rest } = record as Record<string, unknown>;
     if (!Number.isInteger(iteration) || (iteration as number) < 1)
       fail(`history entry ${index} has no iteration number`);
     if (typeof mode !== 'string' || !RECORD_MODES.includes(mode)) fail(`history entry ${index} has no kernel mode`);
@@ -158,6 +158,9 @@ function checkHistory(history: unknown, fail: Fail): void {
       fail(`history entry ${index}'s lstmEngine is neither 'kernel' nor 'tfjs'`);
     }
     if (stop !== undefined && !isStopRecord(stop)) fail(`history entry ${index}'s stop is not a stop record`);
+    // a --lookahead auto run's records say which of its two runs they belong to
+    if (lookahead !== undefined && typeof lookahead !== 'boolean')
+      fail(`history entry ${index}'s lookahead is not true or false`);
     for (const [field, value] of Object.entries(rest)) {
       if (value !== null && typeof value !== 'number') fail(`history entry ${index}'s ${field} is not a number`);
     }

@@ -150,6 +150,16 @@ for (const backend of ['native', 'wasm'] as const) {
       );
     });
 
+    choice('the saved model loads, with the setting it kept', async () => {
+      const loaded = await LlaModel.load(auto.path, { backend, warn: () => undefined });
+      try {
+        assert.equal([loaded.settings.chooseLookahead, loaded.settings.lookahead], [true, auto.lookahead]);
+        assert.is(loaded.settings.exact, auto.exact);
+      } finally {
+        loaded.dispose();
+      }
+    });
+
     choice('the history holds both runs, tagged, after the shared hmm start', () => {
       const records = readModelFile(auto.path).header.history as Array<{
         mode: string;

@@ -162,7 +162,7 @@ export const MODEL_OPTIONS: OptionSpecs = {
     description:
       "E-step sampler: 'mh' (alias-table Metropolis-Hastings), 'exact' (all K terms) or " +
       `'auto' (exact up to ${EXACT_ESTEP_MAX_TOPICS} topics; lla with lookahead up to ${EXACT_LOOKAHEAD_MAX_TOPICS}, its ` +
-      `initialisation sweeps up to ${EXACT_ESTEP_MAX_TOPICS})`,
+      `initialisation sweeps up to ${EXACT_ESTEP_MAX_TOPICS}; under --lookahead auto each run by its own setting)`,
     default: ESTEP_DEFAULT,
   },
   'sequence-smoothing': {

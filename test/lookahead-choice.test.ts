@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { LlaModel, type ModelOptions, type TrainSummary } from '../src/model/model.js';
 import { actionName, generateSynthetic } from '../src/generate/synthetic.js';
 import { readModelFile } from '../src/io/format-read.js';
+import type { IterationRecord } from '../src/train/sem.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'lla-lookahead-choice-'));
 
@@ -87,6 +88,68 @@ async function trainAndSave(options: ModelOptions, corpusName: CorpusName, name:
     const path = join(folder, `${name}.lla`);
     await model.save(path);
     return { summary, path, lookahead: model.settings.lookahead, exact: model.settings.exact };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The saved models at `whole` and `pieces` hold the same sections, byte for byte. */
+function assertSameSections(whole: string, pieces: string): void {
+  const a = sectionBytes(whole);
+  const b = sectionBytes(pieces);
+  assert.equal(Object.keys(b).sort(), Object.keys(a).sort());
+  for (const name of Object.keys(a)) assert.ok(a[name].equals(b[name]), `section ${name} differs after the resume`);
+}
+
+/**
+ * Trains a choosing run that checkpoints to `out` and is stopped as by Ctrl-C: the signal is aborted when a record
+ * of `run` at the second-to-last iteration comes, so the run ends after the next one. Returns the error it ended with.
+ */
+async function trainStopped(
+  backend: 'native' | 'wasm',
+  corpusName: CorpusName,
+  out: string,
+  run: (record: IterationRecord) => boolean,
+): Promise<Error | null> {
+  const { train, test } = sequences(corpusName);
+  const controller = new AbortController();
+  const model = await LlaModel.create({ ...SETTINGS, backend, chooseLookahead: true });
+  try {
+    return await model
+      .train(train, {
+        heldOut: test,
+        signal: controller.signal,
+        checkpoint: { out, every: 0, resume: false },
+        onProgress: (record) => {
+          if (run(record) && record.iteration === SETTINGS.iterations! - 1) controller.abort();
+        },
+      })
+      .then(
+        () => null,
+        (thrown: Error) => thrown,
+      );
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Resumes the checkpoint of `out` and saves the model there: its summary, setting and how many iterations ran. */
+async function resumeAndSave(
+  backend: 'native' | 'wasm',
+  corpusName: CorpusName,
+  out: string,
+): Promise<{ summary: TrainSummary; lookahead: boolean; iterationsRun: number }> {
+  const { train, test } = sequences(corpusName);
+  const model = await LlaModel.create({ ...SETTINGS, backend, chooseLookahead: true });
+  try {
+    let iterationsRun = 0;
+    const summary = await model.train(train, {
+      heldOut: test,
+      checkpoint: { out, every: 0, resume: true },
+      onProgress: () => iterationsRun++,
+    });
+    await model.save(out);
+    return { summary, lookahead: model.settings.lookahead, iterationsRun };
   } finally {
     model.dispose();
   }
@@ -181,103 +244,45 @@ for (const backend of ['native', 'wasm'] as const) {
     choice(
       "Ctrl-C at the first run's end: the checkpoint holds its result and the second run's start; resumed, the same model",
       async () => {
-        const { train, test } = sequences(corpusName);
         const out = join(folder, `${backend}-${corpusName}-stopped.lla`);
-        const controller = new AbortController();
-        const stopped = await LlaModel.create({ ...SETTINGS, backend, chooseLookahead: true });
-        try {
-          // seen at the end of the first run's second-to-last iteration, the abort ends the run after its last one
-          const error = await stopped
-            .train(train, {
-              heldOut: test,
-              signal: controller.signal,
-              checkpoint: { out, every: 0, resume: false },
-              onProgress: (record) => {
-                if (record.lookahead === true && record.iteration === SETTINGS.iterations! - 1) controller.abort();
-              },
-            })
-            .then(
-              () => null,
-              (thrown: Error) => thrown,
-            );
-          assert.is(error?.name, 'InterruptedError', String(error));
-        } finally {
-          stopped.dispose();
-        }
-        const checkpoint = readModelFile(`${out}.ckpt`, { expectKind: 'checkpoint' });
-        const header = checkpoint.header as { iteration: number; lookaheadChoice: { phase: string } };
+        // seen at the first run's second-to-last iteration, the abort ends the run after its last one
+        const error = await trainStopped(backend, corpusName, out, (record) => record.lookahead === true);
+        assert.is(error?.name, 'InterruptedError', String(error));
+        const header = readModelFile(`${out}.ckpt`, { expectKind: 'checkpoint' }).header as {
+          iteration: number;
+          lookaheadChoice: { phase: string };
+        };
         assert.is(header.lookaheadChoice.phase, 'second');
         assert.is(header.iteration, SETTINGS.initHmmSweeps, 'the run stands where both runs start');
 
-        const resumed = await LlaModel.create({ ...SETTINGS, backend, chooseLookahead: true });
-        try {
-          const summary = await resumed.train(train, { heldOut: test, checkpoint: { out, every: 0, resume: true } });
-          assert.equal(summary.lookaheadChoice, auto.summary.lookaheadChoice);
-          assert.is(summary.heldOut!.perplexity, auto.summary.heldOut!.perplexity);
-          await resumed.save(out);
-        } finally {
-          resumed.dispose();
-        }
-        const a = sectionBytes(auto.path);
-        const b = sectionBytes(out);
-        for (const name of Object.keys(a))
-          assert.ok(a[name].equals(b[name]), `section ${name} differs after the resume`);
+        const resumed = await resumeAndSave(backend, corpusName, out);
+        assert.ok(resumed.iterationsRun > 0);
+        assert.equal(resumed.summary.lookaheadChoice, auto.summary.lookaheadChoice);
+        assert.is(resumed.summary.heldOut!.perplexity, auto.summary.heldOut!.perplexity);
+        assertSameSections(auto.path, out);
       },
     );
 
     choice(
       'Ctrl-C before the final evaluation: the checkpoint holds the kept run; resumed, only the evaluation runs',
       async () => {
-        const { train, test } = sequences(corpusName);
         const out = join(folder, `${backend}-${corpusName}-evaluation.lla`);
-        const controller = new AbortController();
-        const stopped = await LlaModel.create({ ...SETTINGS, backend, chooseLookahead: true });
-        try {
-          // seen at the second run's second-to-last iteration: its last one runs, the choice is made, the evaluation stops
-          const error = await stopped
-            .train(train, {
-              heldOut: test,
-              signal: controller.signal,
-              checkpoint: { out, every: 0, resume: false },
-              onProgress: (record) => {
-                if (record.lookahead === false && record.iteration === SETTINGS.iterations! - 1) controller.abort();
-              },
-            })
-            .then(
-              () => null,
-              (thrown: Error) => thrown,
-            );
-          assert.match(String(error), /final held-out evaluation was interrupted/);
-        } finally {
-          stopped.dispose();
-        }
+        // seen at the second run's second-to-last iteration: its last one runs, the choice is made, the evaluation stops
+        const error = await trainStopped(backend, corpusName, out, (record) => record.lookahead === false);
+        assert.match(String(error), /final held-out evaluation was interrupted/);
         const header = readModelFile(`${out}.ckpt`, { expectKind: 'checkpoint' }).header as {
           lookaheadChoice: { phase: string; result: { lookahead: boolean } };
         };
         assert.is(header.lookaheadChoice.phase, 'chosen');
         assert.is(header.lookaheadChoice.result.lookahead, auto.summary.lookaheadChoice!.lookahead);
 
-        const resumed = await LlaModel.create({ ...SETTINGS, backend, chooseLookahead: true });
-        try {
-          const progress: unknown[] = [];
-          const summary = await resumed.train(train, {
-            heldOut: test,
-            checkpoint: { out, every: 0, resume: true },
-            onProgress: (record) => progress.push(record),
-          });
-          assert.is(progress.length, 0, 'no iteration runs again');
-          assert.equal(summary.lookaheadChoice, auto.summary.lookaheadChoice);
-          assert.is(summary.heldOut!.perplexity, auto.summary.heldOut!.perplexity);
-          assert.equal(summary.stop, auto.summary.stop);
-          assert.is(resumed.settings.lookahead, auto.lookahead);
-          await resumed.save(out);
-        } finally {
-          resumed.dispose();
-        }
-        const a = sectionBytes(auto.path);
-        const b = sectionBytes(out);
-        for (const name of Object.keys(a))
-          assert.ok(a[name].equals(b[name]), `section ${name} differs after the resume`);
+        const resumed = await resumeAndSave(backend, corpusName, out);
+        assert.is(resumed.iterationsRun, 0, 'no iteration runs again');
+        assert.equal(resumed.summary.lookaheadChoice, auto.summary.lookaheadChoice);
+        assert.is(resumed.summary.heldOut!.perplexity, auto.summary.heldOut!.perplexity);
+        assert.equal(resumed.summary.stop, auto.summary.stop);
+        assert.is(resumed.lookahead, auto.lookahead);
+        assertSameSections(auto.path, out);
       },
     );
 

@@ -220,6 +220,9 @@ test('--lookahead auto: both runs reported, the kept setting saved; --from conti
   const text = await runCli(args);
   assert.is(text.code, 0, text.stderr);
   assert.match(text.stdout, new RegExp(`lookahead +auto kept ${choice.lookahead ? 1 : 0}: held-in perplexity`));
+  // the progress lines say which run each iteration belongs to
+  assert.match(text.stderr, /iteration 3\/5 \(lla, auto run 1 of 2: lookahead\)/);
+  assert.match(text.stderr, /iteration 3\/5 \(lla, auto run 2 of 2: no lookahead\)/);
 
   // a continued training has no start to choose from: auto keeps the model's setting, 0 or 1 replaces it
   for (const [flag, expected] of [

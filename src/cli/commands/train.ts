@@ -52,9 +52,15 @@ const TRAIN_DEFAULTS = {
 
 const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
+/** --lookahead auto trains lla's iterations twice: which run a record belongs to */
+function runOf(record: IterationRecord): string {
+  if (record.lookahead === undefined) return '';
+  return record.lookahead ? ', auto run 1 of 2: lookahead' : ', auto run 2 of 2: no lookahead';
+}
+
 function describeIteration(record: IterationRecord, total: number): string {
   const parts = [
-    `iteration ${record.iteration}/${record.plannedIterations ?? total} (${record.mode}${record.hmmOrder === 2 ? '2' : ''})`,
+    `iteration ${record.iteration}/${record.plannedIterations ?? total} (${record.mode}${record.hmmOrder === 2 ? '2' : ''}${runOf(record)})`,
     `${fixed(record.seconds)} s`,
     `E-step ${Math.round(record.estepTokensPerSecond).toLocaleString('en-US')} tokens/s`,
   ];

@@ -154,6 +154,8 @@ function fakeData(model: ModelKind, k: number, evaluations: number): ReportData 
           forms: [],
         }
       : null,
+    lookaheadChoice: null,
+    stop: null,
     history,
     topics: hasTopics
       ? Array.from({ length: k }, (_, topic) => ({
@@ -209,6 +211,24 @@ test('the page of a hand-made lla report: every section, every string escaped, n
   const json = /<script type="application\/json" id="transition-data">([^<]*)<\/script>/.exec(html);
   assert.ok(json);
   assert.is(JSON.parse(json![1]).length, 12);
+});
+
+test("a --lookahead auto model: its choice in the summary, the kept run's stop, one line per run", () => {
+  const data = fakeData('lla', 6, 0);
+  const hmm = [1, 2].map((iteration) => record(iteration, 'hmm'));
+  const run = (lookahead: boolean) =>
+    [3, 4, 5].map((iteration) => record(iteration, 'lla', { lookahead, logLikelihoodPerToken: lookahead ? -6 : -5 }));
+  const second = run(false);
+  second[2].stop = { reason: 'iterations', improvement: null, tol: 0.001 };
+  data.history = [...hmm, ...run(true), ...second];
+  data.lookaheadChoice = { lookahead: true, exact: false, heldInPerplexity: { lookahead: 101.25, noLookahead: 107.5 } };
+  data.stop = { reason: 'converged', improvement: 0.0004, tol: 0.001 };
+  const html = renderReport(data);
+  assertCleanPage(html, 'lla, --lookahead auto');
+  assert.match(html, /lookahead<\/td><td>auto kept 1: held-in perplexity 101\.3 with lookahead, 107\.5 without/);
+  assert.match(html, /training stopped<\/td><td>converged/, "the kept run's stop, not the second run's");
+  assert.ok(html.includes('training log-likelihood / token, auto run 1: lookahead'));
+  assert.ok(html.includes('training log-likelihood / token, auto run 2: no lookahead'));
 });
 
 test('one held-out evaluation: a note with its value instead of a one-point curve', () => {

@@ -8,7 +8,8 @@ import type { EvaluationResult } from '../eval/model-evaluation.js';
 import type { CacheReference } from '../model/references.js';
 import type { CopyFitSummary } from '../train/copy-fit.js';
 import type { ModelKind, ModelSettings } from '../train/settings.js';
-import type { IterationRecord } from '../train/sem.js';
+import type { IterationRecord, StopRecord } from '../train/sem.js';
+import type { LookaheadChoiceResult } from '../train/lookahead-choice.js';
 import { packageVersion } from '../package-info.js';
 import { DEFAULT_TOPIC_ACTIONS } from '../eval/topics.js';
 import { TRAJECTORIES_KEPT } from '../train/trainer.js';
@@ -47,6 +48,9 @@ export interface ReportData {
   /** the copy component: its constants (null when the model has none) and the fit that chose it (null: not fitted) */
   copy: { decay: number; window: number; meanRate: number; meanMass: number } | null;
   copyFit: CopyFitSummary | null;
+  /** what a `--lookahead auto` run kept (null: it did not choose), and why the kept run stopped (null: unknown) */
+  lookaheadChoice: LookaheadChoiceResult | null;
+  stop: StopRecord | null;
   coherence: { umass: number; npmi: number } | null;
   history: IterationRecord[];
   /** null for the lstm baseline, which has no topics */
@@ -137,10 +141,20 @@ export function reportDataFromModel(model: LlaModel, options: ReportOptions): Re
         }
       : null,
     copyFit: (results.copy as CopyFitSummary | null | undefined) ?? null,
+    lookaheadChoice: lookaheadChoiceOf(results.lookaheadChoice),
+    stop: (results.stop as StopRecord | null | undefined) ?? null,
     coherence: umass !== null || npmi !== null ? { umass: umass ?? NaN, npmi: npmi ?? NaN } : null,
     history: model.history,
     topics,
     transitions,
     trajectories: hasTopics ? trajectories : [],
   };
+}
+
+/** A --lookahead auto model's choice from its results, or null (none, or not in the shape lla writes). */
+function lookaheadChoiceOf(saved: unknown): LookaheadChoiceResult | null {
+  const choice = saved as Partial<LookaheadChoiceResult> | null | undefined;
+  const scores = choice?.heldInPerplexity;
+  if (typeof choice?.lookahead !== 'boolean' || typeof scores !== 'object' || scores === null) return null;
+  return choice as LookaheadChoiceResult;
 }

@@ -92,6 +92,16 @@ function summarySection(data: ReportData): string {
     );
   }
   if (data.copy || data.copyFit) rows.push(row('copy component', copyDescription(data)));
+  if (data.lookaheadChoice) {
+    const { lookahead, heldInPerplexity } = data.lookaheadChoice;
+    rows.push(
+      row(
+        'lookahead',
+        `auto kept ${lookahead ? 1 : 0}: held-in perplexity ${fixed(heldInPerplexity.lookahead, 1)} with ` +
+          `lookahead, ${fixed(heldInPerplexity.noLookahead, 1)} without (two runs from the end of the initialisation)`,
+      ),
+    );
+  }
   if (data.coherence) {
     rows.push(
       row(
@@ -110,7 +120,8 @@ function summarySection(data: ReportData): string {
     ),
   );
   rows.push(row('trained with', trainedWith(data)));
-  const stop = data.history.at(-1)?.stop;
+  // a --lookahead auto model's last record is its second run's: the kept run's stop is in its results
+  const stop = data.stop ?? data.history.at(-1)?.stop;
   if (stop) rows.push(row('training stopped', escapeHtml(describeStop(stop))));
   return `<section id="summary"><h2>Summary</h2><table class="metrics">${rows.join('')}</table></section>`;
 }
@@ -155,20 +166,37 @@ function initialisationBands(data: ReportData): Array<{ from: number; to: number
   return [{ from: Math.min(...iterations) - 0.5, to: Math.max(...iterations) + 0.5, label: `${initial[0].mode} init` }];
 }
 
+/** The colour of a `--lookahead auto` run's second series (its first keeps the chart's own colour). */
+const SECOND_RUN_COLOUR = '#9467bd';
+
+/**
+ * One line of `value` per iteration; a `--lookahead auto` model, whose history holds two runs over the same
+ * iterations after its start, gets one line per run (the first with the start's records), each named for its run.
+ */
 function seriesOf(
   history: IterationRecord[],
   name: string,
   colour: string,
   value: (record: IterationRecord) => number | null | undefined,
-): ChartSeries {
-  return {
-    name,
-    colour,
-    points: history.map((record) => {
+): ChartSeries[] {
+  const line = (records: IterationRecord[], lineName: string, lineColour: string): ChartSeries => ({
+    name: lineName,
+    colour: lineColour,
+    points: records.map((record) => {
       const y = value(record);
       return { x: record.iteration, y: y === undefined || y === null || !Number.isFinite(y) ? null : y };
     }),
-  };
+  });
+  const second = history.filter((record) => record.lookahead === false);
+  if (second.length === 0) return [line(history, name, colour)];
+  return [
+    line(
+      history.filter((record) => record.lookahead !== false),
+      `${name}, auto run 1: lookahead`,
+      colour,
+    ),
+    line(second, `${name}, auto run 2: no lookahead`, SECOND_RUN_COLOUR),
+  ];
 }
 
 function figure(svg: string, caption: string): string {
@@ -198,7 +226,7 @@ function trainingSection(data: ReportData): string {
           yLabel: 'held-out perplexity',
           integerX: true,
           bands,
-          series: [seriesOf(evaluated, 'held-out perplexity', COLOURS.secondary, (record) => record.heldOutPerplexity)],
+          series: seriesOf(evaluated, 'held-out perplexity', COLOURS.secondary, (record) => record.heldOutPerplexity),
         }),
         'Held-out perplexity (lower is better), at the iterations where it was evaluated (<code>--eval-every</code>).',
       ),
@@ -228,14 +256,12 @@ function trainingSection(data: ReportData): string {
         yLabel: 'log-likelihood / token',
         integerX: true,
         bands,
-        series: [
-          seriesOf(
-            history,
-            'training log-likelihood / token',
-            COLOURS.primary,
-            (record) => record.logLikelihoodPerToken,
-          ),
-        ],
+        series: seriesOf(
+          history,
+          'training log-likelihood / token',
+          COLOURS.primary,
+          (record) => record.logLikelihoodPerToken,
+        ),
       }),
       likelihoodLabel,
     ),
@@ -271,14 +297,12 @@ function throughputSection(data: ReportData): string {
           integerX: true,
           zeroBased: true,
           bands,
-          series: [
-            seriesOf(
-              history,
-              `E-step (${data.backends.kernel} kernel)`,
-              COLOURS.estep,
-              (record) => record.estepTokensPerSecond,
-            ),
-          ],
+          series: seriesOf(
+            history,
+            `E-step (${data.backends.kernel} kernel)`,
+            COLOURS.estep,
+            (record) => record.estepTokensPerSecond,
+          ),
         }),
         'Topic sampling throughput of each sweep (the kernel).',
       ),
@@ -297,9 +321,12 @@ function throughputSection(data: ReportData): string {
           integerX: true,
           zeroBased: true,
           bands,
-          series: [
-            seriesOf(history, `M-step (${mstepEngine(data)})`, COLOURS.mstep, (record) => record.mstepTokensPerSecond),
-          ],
+          series: seriesOf(
+            history,
+            `M-step (${mstepEngine(data)})`,
+            COLOURS.mstep,
+            (record) => record.mstepTokensPerSecond,
+          ),
         }),
         'LSTM training throughput of each iteration' + (bands.length ? ' (none during the lda initialisation).' : '.'),
       ),

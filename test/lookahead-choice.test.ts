@@ -110,10 +110,12 @@ async function trainStopped(
   corpusName: CorpusName,
   out: string,
   run: (record: IterationRecord) => boolean,
+  settings: ModelOptions = SETTINGS,
+  stopAfter = SETTINGS.iterations!,
 ): Promise<Error | null> {
   const { train, test } = sequences(corpusName);
   const controller = new AbortController();
-  const model = await LlaModel.create({ ...SETTINGS, backend, chooseLookahead: true });
+  const model = await LlaModel.create({ ...settings, backend, chooseLookahead: true });
   try {
     return await model
       .train(train, {
@@ -121,7 +123,7 @@ async function trainStopped(
         signal: controller.signal,
         checkpoint: { out, every: 0, resume: false },
         onProgress: (record) => {
-          if (run(record) && record.iteration === SETTINGS.iterations! - 1) controller.abort();
+          if (run(record) && record.iteration === stopAfter - 1) controller.abort();
         },
       })
       .then(
@@ -138,9 +140,10 @@ async function resumeAndSave(
   backend: 'native' | 'wasm',
   corpusName: CorpusName,
   out: string,
+  settings: ModelOptions = SETTINGS,
 ): Promise<{ summary: TrainSummary; lookahead: boolean; iterationsRun: number }> {
   const { train, test } = sequences(corpusName);
-  const model = await LlaModel.create({ ...SETTINGS, backend, chooseLookahead: true });
+  const model = await LlaModel.create({ ...settings, backend, chooseLookahead: true });
   try {
     let iterationsRun = 0;
     const summary = await model.train(train, {
@@ -288,6 +291,41 @@ for (const backend of ['native', 'wasm'] as const) {
 
     choice.run();
   }
+}
+
+/** Runs that stop by --tol: 0.9 is met as soon as the test has its 6 records, after the 6th lla iteration of each. */
+const CONVERGING: ModelOptions = { ...SETTINGS, iterations: 14, tol: 0.9 };
+const CONVERGED_AT = CONVERGING.initHmmSweeps! + 6;
+
+for (const backend of ['native', 'wasm'] as const) {
+  const converging = suite(`--lookahead auto, runs that converge (${backend} kernels)`);
+  converging(
+    'Ctrl-C at the end of a first run that converged: the resumed run still trains the second, to the same model',
+    async () => {
+      const whole = await trainAndSave({ ...CONVERGING, backend, chooseLookahead: true }, 'repeats', `${backend}-tol`);
+      const history = readModelFile(whole.path).header.history as Array<{ lookahead?: boolean; iteration: number }>;
+      const last = (lookahead: boolean) => history.filter((record) => record.lookahead === lookahead).at(-1);
+      assert.is(last(true)?.iteration, CONVERGED_AT, 'the first run converged');
+      assert.is(last(false)?.iteration, CONVERGED_AT, 'the second run converged');
+
+      const out = join(folder, `${backend}-tol-stopped.lla`);
+      const error = await trainStopped(
+        backend,
+        'repeats',
+        out,
+        (record) => record.lookahead === true,
+        CONVERGING,
+        CONVERGED_AT,
+      );
+      assert.is(error?.name, 'InterruptedError', String(error));
+      const resumed = await resumeAndSave(backend, 'repeats', out, CONVERGING);
+      assert.is(resumed.iterationsRun, 6, 'the second run trains after the resume');
+      assert.equal(resumed.summary.lookaheadChoice, whole.summary.lookaheadChoice);
+      assert.equal(resumed.summary.stop, whole.summary.stop);
+      assertSameSections(whole.path, out);
+    },
+  );
+  converging.run();
 }
 
 const noHeldIn = suite('--lookahead auto without a held-in slice');

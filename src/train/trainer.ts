@@ -327,12 +327,14 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     }
   };
   // a resumed run whose training had ended (all iterations, or converged, or a choice made) before its final
-  // evaluation was interrupted
+  // evaluation was interrupted; a choosing run between or inside its two runs has not ended (its history may end on
+  // the first run's last record, converged)
+  const betweenRuns = choice?.phase === 'first' || choice?.phase === 'second';
   const finished =
     startIteration > 0 &&
     (choice?.phase === 'chosen' ||
-      startIteration >= state.plannedIterations ||
-      history.at(-1)?.stop?.reason === 'converged');
+      (!betweenRuns &&
+        (startIteration >= state.plannedIterations || history.at(-1)?.stop?.reason === 'converged')));
   if (finished && evaluable()) {
     // resumed after the last iteration (its final evaluation was interrupted): only that evaluation is left
     await finish();

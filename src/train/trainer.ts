@@ -333,8 +333,7 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
   const finished =
     startIteration > 0 &&
     (choice?.phase === 'chosen' ||
-      (!betweenRuns &&
-        (startIteration >= state.plannedIterations || history.at(-1)?.stop?.reason === 'converged')));
+      (!betweenRuns && (startIteration >= state.plannedIterations || history.at(-1)?.stop?.reason === 'converged')));
   if (finished && evaluable()) {
     // resumed after the last iteration (its final evaluation was interrupted): only that evaluation is left
     await finish();

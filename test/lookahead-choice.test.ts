@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { LlaModel, type ModelOptions, type TrainSummary } from '../src/model/model.js';
 import { actionName, generateSynthetic } from '../src/generate/synthetic.js';
 import { readModelFile } from '../src/io/format-read.js';
+import { writeModelFile } from '../src/io/format-write.js';
 import type { IterationRecord } from '../src/train/sem.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'lla-lookahead-choice-'));
@@ -257,6 +258,28 @@ for (const backend of ['native', 'wasm'] as const) {
         };
         assert.is(header.lookaheadChoice.phase, 'second');
         assert.is(header.iteration, SETTINGS.initHmmSweeps, 'the run stands where both runs start');
+
+        // a checkpoint whose first run's state is missing or of another size is refused before any work
+        const checkpoint = readModelFile(`${out}.ckpt`, { expectKind: 'checkpoint' });
+        const damaged = async (name: string, sections: typeof checkpoint.sections, problem: RegExp) => {
+          const path = join(folder, `${backend}-${corpusName}-${name}.lla`);
+          writeModelFile(`${path}.ckpt`, { kind: 'checkpoint', header: checkpoint.header, sections });
+          const error = await resumeAndSave(backend, corpusName, path).then(
+            () => null,
+            (thrown: Error) => thrown,
+          );
+          assert.is(error?.name, 'InputError', String(error));
+          assert.match(error!.message, problem);
+          assert.ok(error!.message.includes(`${path}.ckpt`), `names the checkpoint: ${error!.message}`);
+        };
+        const { choiceFirstLstm: _dropped, ...withoutWeights } = checkpoint.sections;
+        await damaged('no-weights', withoutWeights, /choiceFirstLstm/);
+        const topics = checkpoint.sections.choiceFirstTopics as Int32Array;
+        await damaged(
+          'short-topics',
+          { ...checkpoint.sections, choiceFirstTopics: topics.subarray(1) },
+          /the first run\) does not fit this run/,
+        );
 
         const resumed = await resumeAndSave(backend, corpusName, out);
         assert.ok(resumed.iterationsRun > 0);

@@ -4,7 +4,8 @@
  * iterations) and its own copy fit; the model keeps the run whose final model (copy component included where it
  * was kept) has the lower held-in perplexity. Why: lookahead learns topics from their order (Brown 2.9% better,
  * the generated corpora), but on an event log where a third of the actions repeat the one before it cost 1.5%
- * over ten seeds, and the held-in score preferred the better setting in 13 of 13 runs (bench/RESULTS.md).
+ * over ten seeds; the held-in score preferred no lookahead on that log in 10 of 10 seeds (the held-out score in 8)
+ * and lookahead on Brown in 3 of 3 (bench/RESULTS.md).
  *
  * The point both runs start from is a snapshot of the run: its topics and the LSTM's weights and trainer state
  * (the sampler's random streams are keyed by seed and iteration, so nothing else carries over). The chosen run is

@@ -13,7 +13,10 @@ import {
   snapshotToCheckpoint,
   type ChoiceState,
   type LookaheadChoiceResult,
+  type RunSnapshot,
 } from './lookahead-choice.js';
+import { checkTrainerState } from '../lstm/training-stream.js';
+import { parameterCount } from '../lstm/weights.js';
 import type { IterationRecord, SemState, StopRecord } from './sem.js';
 import { SETTING_KEYS, withLegacyDefaults, type ModelSettings } from './settings.js';
 import type { TopicTrainingInput } from './trainer.js';
@@ -77,8 +80,41 @@ export async function resumeFromCheckpoint(
     fallbackStartTopics,
     startIteration: header.iteration ?? 0,
     history: header.history ?? [],
-    choice: header.lookaheadChoice ? choiceFromCheckpoint(header.lookaheadChoice, saved, file) : null,
+    choice: header.lookaheadChoice ? await choiceFromCheckpoint(header.lookaheadChoice, saved, input, file) : null,
   };
+}
+
+/**
+ * Refuses, before any work, a saved snapshot that does not fit this run (its topics, weights or trainer state of
+ * another size): it would otherwise fail only when the run gets back to it, a whole run later.
+ */
+async function checkSnapshotFits(
+  snapshot: RunSnapshot,
+  name: string,
+  input: TopicTrainingInput,
+  file: string,
+): Promise<void> {
+  const lstm = input.lstm;
+  let problem: string | null = null;
+  if (snapshot.topics.length !== input.train.tokens.length) {
+    problem = `${snapshot.topics.length} topics for ${input.train.tokens.length} tokens`;
+  } else if (lstm) {
+    const parameters = await lstm.getParameters();
+    try {
+      if (snapshot.lstm.length !== parameterCount(parameters.shape))
+        throw new RangeError(`${snapshot.lstm.length} LSTM weights for ${parameterCount(parameters.shape)}`);
+      checkTrainerState(snapshot.trainer, parameters.shape);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      problem = error.message;
+    }
+  }
+  if (problem !== null) {
+    throw new InputError(
+      `its --lookahead auto state (${name}) does not fit this run (${problem}); delete the checkpoint to start over`,
+      file,
+    );
+  }
 }
 
 /** A --lookahead auto run's progress in a checkpoint's header (header field `lookaheadChoice`); the snapshots'
@@ -91,7 +127,12 @@ interface CheckpointChoice {
   keptStop?: StopRecord;
 }
 
-function choiceFromCheckpoint(saved: CheckpointChoice, contents: ModelFileContents, file: string): ChoiceState {
+async function choiceFromCheckpoint(
+  saved: CheckpointChoice,
+  contents: ModelFileContents,
+  input: TopicTrainingInput,
+  file: string,
+): Promise<ChoiceState> {
   const damaged = (why: string): never => {
     throw new InputError(`its --lookahead auto state is damaged (${why}); delete the checkpoint to start over`, file);
   };
@@ -115,6 +156,8 @@ function choiceFromCheckpoint(saved: CheckpointChoice, contents: ModelFileConten
   } else if (saved.phase !== 'before') {
     damaged(`unknown phase ${JSON.stringify(saved.phase)}`);
   }
+  if (choice.start) await checkSnapshotFits(choice.start, "the runs' start", input, file);
+  if (choice.first) await checkSnapshotFits(choice.first.snapshot, 'the first run', input, file);
   return choice;
 }
 

@@ -240,10 +240,14 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
   let interrupted = false;
   let stop: StopRecord = { reason: 'iterations', improvement: null, tol: s.tol };
   // after the last iteration: the copy component fitted on the held-in slice, which then rejoins phi
-  const finish = async () => {
+  // (a choosing run's first run folds in only once it is kept: `fold` false)
+  const finish = async (fold = true) => {
     if (!input.fitCopy) return;
     copyFit = await input.fitCopy({ counts: state.counts, weights: state.weights });
     copy = copyFit.kept ? copyFit.parameters : null;
+    if (fold) await foldIn();
+  };
+  const foldIn = async () => {
     if (input.heldIn) {
       folded = await foldInHeldIn({
         kernel,
@@ -265,15 +269,15 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     return fit.kept ? fit.heldInPerplexityWith : fit.heldInPerplexityWithout;
   };
   // the first run (lookahead) ended: keep its result, start the second (without) where the first started
-  let firstFinal: { copy: CopyParameters | null; copyFit: CopyFit | null; folded: TopicTables | null } | null = null;
+  let firstFinal: { copy: CopyParameters | null; copyFit: CopyFit | null } | null = null;
   const startSecondRun = async (firstStop: StopRecord) => {
-    await finish();
+    await finish(false);
     choice!.first = {
       snapshot: await takeSnapshot(state, lstm!),
       heldInPerplexity: heldInPerplexity(),
       stop: firstStop,
     };
-    firstFinal = { copy, copyFit, folded };
+    firstFinal = { copy, copyFit };
     await restoreSnapshot(state, lstm!, choice!.start!);
     choice!.start = null;
     choice!.phase = 'second';
@@ -289,8 +293,12 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
       await restoreSnapshot(state, lstm!, first.snapshot);
       useRun(true);
       // a resumed run lost the first run's fit: it is recomputed, the same from the same tables
-      if (firstFinal) ({ copy, copyFit, folded } = firstFinal);
-      else await finish();
+      if (firstFinal) {
+        ({ copy, copyFit } = firstFinal);
+        await foldIn();
+      } else {
+        await finish();
+      }
     }
     choice!.first = null;
     choice!.phase = 'chosen';

@@ -233,8 +233,12 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     mstepSeconds += record.mstepSeconds;
   }
   let lastHeldOut: EvaluationResult | null = null;
-  let copy: CopyParameters | null = null;
+  // the copy fit of the run in hand (the kept run's at the end); its component is the model's where kept
   let copyFit: CopyFit | null = null;
+  const keptCopy = (): CopyParameters | null => {
+    const fit = copyFit as CopyFit | null;
+    return fit?.kept ? fit.parameters : null;
+  };
   // folded: the final counts with the held-in slice added, once the copy component is fitted
   let folded: TopicTables | null = null;
   let interrupted = false;
@@ -244,7 +248,6 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
   const finish = async (fold = true) => {
     if (!input.fitCopy) return;
     copyFit = await input.fitCopy({ counts: state.counts, weights: state.weights });
-    copy = copyFit.kept ? copyFit.parameters : null;
     if (fold) await foldIn();
   };
   const foldIn = async () => {
@@ -269,7 +272,7 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     return fit.kept ? fit.heldInPerplexityWith : fit.heldInPerplexityWithout;
   };
   // the first run (lookahead) ended: keep its result, start the second (without) where the first started
-  let firstFinal: { copy: CopyParameters | null; copyFit: CopyFit | null } | null = null;
+  let firstFit: CopyFit | null = null;
   const startSecondRun = async (firstStop: StopRecord) => {
     await finish(false);
     choice!.first = {
@@ -277,14 +280,15 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
       heldInPerplexity: heldInPerplexity(),
       stop: firstStop,
     };
-    firstFinal = { copy, copyFit };
+    firstFit = copyFit;
     await restoreSnapshot(state, lstm!, choice!.start!);
     choice!.start = null;
     choice!.phase = 'second';
     useRun(false);
   };
-  // the second run ended: keep the run with the lower held-in perplexity (the first on a tie)
-  const choose = async (secondStop: StopRecord): Promise<StopRecord> => {
+  // the second run ended: keep the run with the lower held-in perplexity (the first on a tie); choice.keptStop says
+  // why the kept run stopped
+  const choose = async (secondStop: StopRecord): Promise<void> => {
     await finish();
     const first = choice!.first!;
     const second = heldInPerplexity();
@@ -293,8 +297,8 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
       await restoreSnapshot(state, lstm!, first.snapshot);
       useRun(true);
       // a resumed run lost the first run's fit: it is recomputed, the same from the same tables
-      if (firstFinal) {
-        ({ copy, copyFit } = firstFinal);
+      if (firstFit) {
+        copyFit = firstFit;
         await foldIn();
       } else {
         await finish();
@@ -308,20 +312,20 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
       exact: state.settings.exact,
       heldInPerplexity: { lookahead: first.heldInPerplexity, noLookahead: second },
     };
-    return keepFirst ? first.stop : secondStop;
   };
   // during an lda initialisation an LSTM model has no trained weights yet: its perplexity starts afterwards
   const evaluable = () =>
     heldOut !== null && heldOut.tokens.length > 0 && (model === 'lda' || state.weights !== undefined);
   // the held-out evaluation stops at a sequence boundary when the signal is aborted: undefined then
   const evaluate = async (last: boolean): Promise<EvaluationResult | undefined> => {
+    const copy = last ? keptCopy() : null;
     try {
       return await evaluateTopicModel({
         kernel,
         mode: model,
         counts: (last ? (folded as TopicTables | null)?.counts : undefined) ?? state.counts,
         ...(state.weights ? { weights: state.weights } : {}),
-        ...(last && copy ? { copy } : {}),
+        ...(copy ? { copy } : {}),
         ...filterSettings(s),
         vocabularySize: input.vocabulary.size,
         corpus: heldOut!,
@@ -380,7 +384,8 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
       }
       await startSecondRun(runStop);
     } else if (last && choice?.phase === 'second') {
-      stop = await choose(runStop);
+      await choose(runStop);
+      stop = choice.keptStop!;
     } else if (last) {
       await finish();
       stop = runStop;
@@ -440,7 +445,7 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
     estepSeconds,
     mstepSeconds,
     heldOut: lastHeldOut,
-    copy,
+    copy: keptCopy(),
     copyFit,
     lookaheadChoice: choice?.result ?? null,
     interrupted,

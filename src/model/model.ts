@@ -30,7 +30,7 @@ import {
   SETTING_KEYS,
   checkOptionNames,
   defaultInitialisation,
-  exactMaxTopics,
+  exactFor,
   filterSettings,
   modelDefaults,
   validateSettings,
@@ -108,8 +108,7 @@ export class LlaModel extends ModelState {
     for (const [key, value] of Object.entries(given)) {
       if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value;
     }
-    if (given.exact === undefined)
-      settings.exact = settings.topics <= exactMaxTopics(settings.model, settings.lookahead);
+    settings.exact = exactFor(settings, settings.lookahead, given.exact);
     // the initialisation sweeps (lda, hmm) cost O(K) per token: exact by the plain rule unless told otherwise
     if (given.initExact === undefined) settings.initExact = given.exact ?? settings.topics <= EXACT_ESTEP_MAX_TOPICS;
     const initialisation = defaultInitialisation(settings.model, settings.iterations);

@@ -18,7 +18,6 @@ import type { TrainerState } from '../lstm/sequence-model.js';
 import { trainerStateFromCheckpoint, trainerStateToCheckpoint } from '../lstm/trainer-checkpoint.js';
 import { InputError } from '../errors.js';
 import type { SemState, StopRecord } from './sem.js';
-import { exactMaxTopics, type ModelSettings } from './settings.js';
 
 /** Where a run of lla stands, enough to continue it: what the sampler and the LSTM engine hold. */
 export interface RunSnapshot {
@@ -82,14 +81,6 @@ export async function restoreSnapshot(state: SemState, lstm: TopicLstmEngine, sn
   lstm.loadPackedParameters(snapshot.lstm);
   await lstm.setTrainerState(structuredClone(snapshot.trainer));
   state.weights = await lstm.cellWeights();
-}
-
-/**
- * Whether the E-step of a run with this lookahead setting draws exactly: as given (`exactGiven`, from --estep mh
- * or exact), else by the `--estep auto` rule for that setting, as a run with that --lookahead alone would.
- */
-export function exactFor(settings: ModelSettings, lookahead: boolean, exactGiven: boolean | undefined): boolean {
-  return exactGiven ?? settings.topics <= exactMaxTopics(settings.model, lookahead);
 }
 
 /** A snapshot as checkpoint header field and sections, its sections' names starting with `prefix` (a checkpoint

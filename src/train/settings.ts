@@ -161,6 +161,19 @@ export function exactMaxTopics(model: ModelKind, lookahead: boolean): number {
   return model === 'lla' && lookahead ? EXACT_LOOKAHEAD_MAX_TOPICS : EXACT_ESTEP_MAX_TOPICS;
 }
 
+/**
+ * Whether the E-step of a run with this lookahead setting draws exactly: as given (`exactGiven`, from --estep mh
+ * or exact), else by the `--estep auto` rule (exactMaxTopics). A new model resolves its `exact` so, and each of
+ * `--lookahead auto`'s two runs draws as a run with its own setting alone would.
+ */
+export function exactFor(
+  settings: Pick<ModelSettings, 'model' | 'topics'>,
+  lookahead: boolean,
+  exactGiven: boolean | undefined,
+): boolean {
+  return exactGiven ?? settings.topics <= exactMaxTopics(settings.model, lookahead);
+}
+
 export const DEFAULT_SETTINGS: Readonly<ModelSettings> = Object.freeze({
   model: 'lla',
   topics: 50,

@@ -23,15 +23,9 @@ import { contextStartTopics } from './context-start.js';
 import { foldInHeldIn } from './fold-in.js';
 import { checkStart, fallbackSweepsTaken, type StartCheck } from './start-check.js';
 import type { SequenceSlice } from './held-in.js';
-import { filterSettings, lstmTokenBudget, type ModelSettings } from './settings.js';
+import { exactFor, filterSettings, lstmTokenBudget, type ModelSettings } from './settings.js';
 import type { CopyFit } from './copy-fit.js';
-import {
-  exactFor,
-  restoreSnapshot,
-  takeSnapshot,
-  type ChoiceState,
-  type LookaheadChoiceResult,
-} from './lookahead-choice.js';
+import { restoreSnapshot, takeSnapshot, type ChoiceState, type LookaheadChoiceResult } from './lookahead-choice.js';
 import { resumeFromCheckpoint, writeTrainingCheckpoint } from './run-checkpoint.js';
 import { InterruptedError } from '../errors.js';
 import { trainingTraces, type Trajectory } from './training-traces.js';
@@ -86,7 +80,7 @@ export interface TopicTrainingInput extends TrainingLoopOptions {
   /** the held-in slice that fitCopy scores: folded into the final counts once it has (fold-in.ts) */
   heldIn?: SequenceSlice;
   /** `--estep mh|exact` as given (undefined: auto): with chooseLookahead, each run draws as a run with its own
-   * --lookahead setting would (lookahead-choice.ts exactFor) */
+   * --lookahead setting would (settings.ts exactFor) */
   exactGiven?: boolean;
 }
 

@@ -12,6 +12,7 @@ import { LlaModel, type ModelOptions, type TrainSummary } from '../src/model/mod
 import { actionName, generateSynthetic } from '../src/generate/synthetic.js';
 import { readModelFile } from '../src/io/format-read.js';
 import { writeModelFile } from '../src/io/format-write.js';
+import { assertSameSections, sectionBytes } from './helpers/model-sections.js';
 import type { IterationRecord } from '../src/train/sem.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'lla-lookahead-choice-'));
@@ -59,15 +60,6 @@ const SETTINGS: ModelOptions = {
   warn: () => undefined,
 };
 
-/** The sections of a saved model as bytes. */
-function sectionBytes(path: string): Record<string, Buffer> {
-  const bytes: Record<string, Buffer> = {};
-  for (const [name, array] of Object.entries(readModelFile(path).sections)) {
-    bytes[name] = Buffer.from(array.buffer, array.byteOffset, array.byteLength);
-  }
-  return bytes;
-}
-
 /** The final model's held-in perplexity as the copy fit reports it (copy component included where kept). */
 function heldInOf(summary: TrainSummary): number {
   const copy = summary.copy!;
@@ -92,14 +84,6 @@ async function trainAndSave(options: ModelOptions, corpusName: CorpusName, name:
   } finally {
     model.dispose();
   }
-}
-
-/** The saved models at `whole` and `pieces` hold the same sections, byte for byte. */
-function assertSameSections(whole: string, pieces: string): void {
-  const a = sectionBytes(whole);
-  const b = sectionBytes(pieces);
-  assert.equal(Object.keys(b).sort(), Object.keys(a).sort());
-  for (const name of Object.keys(a)) assert.ok(a[name].equals(b[name]), `section ${name} differs after the resume`);
 }
 
 /**
@@ -203,10 +187,8 @@ for (const backend of ['native', 'wasm'] as const) {
     choice('keeps, section for section, the model of the plain run with the chosen setting', () => {
       const kept = auto.summary.lookaheadChoice!.lookahead ? withLookahead : without;
       const other = kept === withLookahead ? without : withLookahead;
+      assertSameSections(kept.path, auto.path, 'the kept run against the plain run');
       const a = sectionBytes(auto.path);
-      const b = sectionBytes(kept.path);
-      assert.equal(Object.keys(a).sort(), Object.keys(b).sort());
-      for (const name of Object.keys(a)) assert.ok(a[name].equals(b[name]), `section ${name} differs`);
       assert.is(auto.summary.heldOut!.perplexity, kept.summary.heldOut!.perplexity);
       assert.is(auto.summary.iterations, kept.summary.iterations);
       // and not that of the other run: the comparison can fail

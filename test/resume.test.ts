@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readModelFile } from '../src/io/format-read.js';
 import { writeModelFile } from '../src/io/format-write.js';
+import { assertSameSections, sectionBytes } from './helpers/model-sections.js';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const folder = mkdtempSync(join(tmpdir(), 'lla-resume-'));
@@ -173,24 +174,6 @@ resume(
   },
 );
 
-/** The model files at `whole` and `pieces` hold the same sections, byte for byte. */
-function assertSameSections(whole: string, pieces: string): void {
-  const a = sectionBytes(whole);
-  const b = sectionBytes(pieces);
-  assert.equal(Object.keys(b).sort(), Object.keys(a).sort());
-  for (const name of Object.keys(a)) assert.ok(a[name].equals(b[name]), `section ${name} differs after a resume`);
-}
-
-/** The sections of a model file (counts, transitions, ...) as bytes, for exact comparison. */
-function sectionBytes(path: string): Record<string, Buffer> {
-  const contents = readModelFile(path);
-  const bytes: Record<string, Buffer> = {};
-  for (const [name, array] of Object.entries(contents.sections)) {
-    bytes[name] = Buffer.from(array.buffer, array.byteOffset, array.byteLength);
-  }
-  return bytes;
-}
-
 resume('lda: an interrupted (SIGKILL) then resumed run gives exactly the uninterrupted model', async () => {
   const whole = join(folder, 'lda-whole.lla');
   const uninterrupted = await runLla(['train', SAMPLE, ...LDA_ARGS, '--out', whole, '--json']);
@@ -337,9 +320,7 @@ resume(
         `iteration ${record.iteration}`,
       );
     }
-    const a = sectionBytes(whole);
-    const b = sectionBytes(pieces);
-    for (const name of Object.keys(a)) assert.ok(a[name].equals(b[name]), `section ${name} differs after a resume`);
+    assertSameSections(whole, pieces);
 
     // the older checkpoint meant no lookahead and no hmm start: the same arguments now differ from it, and say how
     const refused = await runLla(['train', SAMPLE, ...LLA_HMM_ARGS, '--out', older, '--json', '--resume']);
@@ -595,10 +576,7 @@ for (const backend of ['native', 'wasm'] as const) {
         assert.is(resumed.code, 0, `${stop.what}: ${resumed.stderr}`);
         assert.equal(resumed.result!.lookaheadChoice, uninterrupted.result!.lookaheadChoice, stop.what);
         assert.is(resumed.result!.heldOutPerplexity, uninterrupted.result!.heldOutPerplexity, stop.what);
-        const a = sectionBytes(whole);
-        const b = sectionBytes(pieces);
-        assert.equal(Object.keys(b).sort(), Object.keys(a).sort());
-        for (const name of Object.keys(a)) assert.ok(a[name].equals(b[name]), `${stop.what}: section ${name} differs`);
+        assertSameSections(whole, pieces, stop.what);
         assert.equal(untimed(pieces), untimed(whole), `${stop.what}: the history but for its timings`);
       }
     },

@@ -1,6 +1,9 @@
 // Held-out likelihood (SPEC section 4): a particle filter for lla and lda, the exact forward pass for word-lla.
 // particleFilter runs whole sequences; filterStep advances a serving session by one action. Both go through
-// filterToken, so feeding a sequence in pieces gives the same numbers as feeding it whole.
+// filterToken, so feeding a sequence in pieces gives the same numbers as feeding it whole. With repeat blocks
+// (src/kernels/types.ts) a run of one action is one step of the topic chain: the position counts blocks. The
+// formulas are native/likelihood.cc's, in double precision without fused multiply-adds; pi is normalised here
+// before it is used (native scales its softmax numerators instead), so the backends agree to rounding.
 
 import { seedStream, uniform } from './rng';
 import { Cell, cellStep, allLogits, softmax } from './lstm_cell';
@@ -10,8 +13,12 @@ import {
   FILTER_MODE, FILTER_TOPICS, FILTER_VOCABULARY, FILTER_TOKENS, FILTER_OFFSETS, FILTER_ROW_OFFSETS,
   FILTER_ROW_TOPICS, FILTER_ROW_COUNTS, FILTER_CELL, FILTER_INVERSE_TOTALS, FILTER_PARTICLES,
   FILTER_LOG_LIKELIHOOD, FILTER_MIXTURE_POSITIONS, FILTER_MIXTURE_COUNT, FILTER_MIXTURES, FILTER_BETA,
-  FILTER_ALPHA, FILTER_SEED, FILTER_FIRST_SEQUENCE, FILTER_COPY_WINDOW, MODE_LDA, MODE_LLA, MODE_WORD_LLA,
+  FILTER_ALPHA, FILTER_SEED, FILTER_FIRST_SEQUENCE, FILTER_COPY_WINDOW, FILTER_REPEAT, MODE_LDA, MODE_LLA,
+  MODE_WORD_LLA,
 } from './layout';
+
+/** 1 - p_s(previous) is kept at this or more: a model sure of a repeat that meets a new block. */
+const SMALLEST_NOT_PREVIOUS: f64 = 1e-12;
 
 // @ts-ignore: decorator
 @inline function align16(x: usize): usize { return (x + 15) & ~15; }
@@ -23,9 +30,10 @@ import {
 }
 
 /**
- * Scratch of filterToken and nextMixture, in order: gates f32 [4H]; logits f32 [K]; pi, posterior, mixture and
- * phi f64 [K]; then copies of the particle state for resampling: h, c f32 [S][H], weights f64 [S], topics i32 [S],
- * counts i32 [S][K] (lda). The functions below are the one definition of where each part starts.
+ * Scratch of filterToken and nextMixture, in order: gates f32 [4H]; logits f32 [K]; pi, posterior, mixture, phi
+ * and previousPhi (repeat blocks: p(previous action | z = k)) f64 [K]; then copies of the particle state for
+ * resampling: h, c f32 [S][H], weights f64 [S], topics i32 [S], counts i32 [S][K] (lda). The functions below are
+ * the one definition of where each part starts.
  */
 // @ts-ignore: decorator
 @inline function logitsPart(scratch: usize, H: i32): usize { return scratch + align16(<usize>H << 4); }
@@ -38,7 +46,9 @@ import {
 // @ts-ignore: decorator
 @inline function phiPart(scratch: usize, H: i32, K: i32): usize { return mixturePart(scratch, H, K) + align16(<usize>K << 3); }
 // @ts-ignore: decorator
-@inline function copiesPart(scratch: usize, H: i32, K: i32): usize { return phiPart(scratch, H, K) + align16(<usize>K << 3); }
+@inline function previousPhiPart(scratch: usize, H: i32, K: i32): usize { return phiPart(scratch, H, K) + align16(<usize>K << 3); }
+// @ts-ignore: decorator
+@inline function copiesPart(scratch: usize, H: i32, K: i32): usize { return previousPhiPart(scratch, H, K) + align16(<usize>K << 3); }
 
 /**
  * Bytes of a particle state: h, c f32 [S][H], weights f64 [S], topics i32 [S], counts i32 [S][K] (lda). In u64:
@@ -104,25 +114,37 @@ export function filterRange(params: usize, scratch: usize, first: i32, end: i32)
       if (load<i32>(positions + (<usize>middle << 2)) < start) p = middle + 1; else high = middle;
     }
     let logLikelihood: f64 = 0;
+    // the position of the topic chain: tokens so far, or blocks so far with repeat blocks
+    let position = 0;
     for (let t = start; t < stop; t++) {
       let mixtureOut: usize = 0;
       if (p < positionCount && load<i32>(positions + (<usize>p << 2)) == t) {
         mixtureOut = mixtures + (<usize>p * <usize>K << 2);
         p++;
       }
+      const action = load<i32>(tokens + (<usize>t << 2));
       const previousAction = t == start ? -1 : load<i32>(tokens + (<usize>(t - 1) << 2));
       logLikelihood += filterToken(params, tokenScratch, hidden, cellState, weights, topics, counts, history,
-        load<i32>(tokens + (<usize>t << 2)), previousAction, t - start, firstSequence + <u64>d, mixtureOut);
+        action, previousAction, position, firstSequence + <u64>d, mixtureOut);
+      if (!continuesBlock(params, action, previousAction)) position++;
     }
     store<f64>(load<usize>(params + FILTER_LOG_LIKELIHOOD) + (<usize>d << 3), logLikelihood);
   }
+}
+
+/** Whether `action` goes on the block of `previousAction` (repeat blocks only): it then leaves the state alone. */
+// @ts-ignore: decorator
+@inline function continuesBlock(params: usize, action: i32, previousAction: i32): bool {
+  return load<usize>(params + FILTER_REPEAT) != 0 && previousAction >= 0 && action == previousAction;
 }
 
 /**
  * One token for one sequence: returns log p(action | history), reweights, draws each particle's topic,
  * resamples when ESS < S/2. Writes the predictive mixture sum_s W_s pi_s before the action is seen into
  * mixtureOut (f32 [K]) when it is not 0. With the copy component, `history` is its ring (copy.ts): read before
- * the action, which is then recorded in it.
+ * the action, which is then recorded in it. With repeat blocks, a repeat (continuesBlock) scores log r_w and
+ * changes nothing (its mixture is the next block's, nextMixture's); a new block is drawn conditioned on not being
+ * the previous action.
  */
 export function filterToken(params: usize, scratch: usize, hidden: usize, cellState: usize, weights: usize,
   topics: usize, counts: usize, history: usize, action: i32, previousAction: i32, position: i32, sequence: u64,
@@ -141,6 +163,15 @@ export function filterToken(params: usize, scratch: usize, hidden: usize, cellSt
   const beta = load<f64>(params + FILTER_BETA);
   const alpha = load<f64>(params + FILTER_ALPHA);
   const lda = mode == MODE_LDA;
+  const repeat = load<usize>(params + FILTER_REPEAT);
+  if (continuesBlock(params, action, previousAction)) {
+    if (mixtureOut != 0) {
+      nextMixture(params, scratch, hidden, cellState, weights, topics, counts, history, previousAction, position,
+        mixtureOut);
+    }
+    return Math.log(load<f64>(repeat + (<usize>previousAction << 3)));
+  }
+  const blockStart = repeat != 0 && previousAction >= 0;
 
   const gates = scratch;
   const logits = logitsPart(scratch, H);
@@ -148,6 +179,7 @@ export function filterToken(params: usize, scratch: usize, hidden: usize, cellSt
   const posterior = posteriorPart(scratch, H, K);
   const mixture = mixturePart(scratch, H, K);
   const phi = phiPart(scratch, H, K);
+  const previousPhi = previousPhiPart(scratch, H, K);
   const stateBytes = align16(<usize>S * <usize>H << 2);
   const hiddenCopy = copiesPart(scratch, H, K);
   const cellCopy = hiddenCopy + stateBytes;
@@ -166,8 +198,10 @@ export function filterToken(params: usize, scratch: usize, hidden: usize, cellSt
   phiColumn(phi, K, beta, inverseTotals, rowTopics, rowCounts, rowBegin, rowEnd);
   const copying = load<i32>(params + FILTER_COPY_WINDOW) > 0;
   if (copying) mixCopy(params, history, position, action, phi, K);
+  if (blockStart) previousPhiColumn(params, history, position, previousAction, previousPhi, K);
   const priorScale = 1.0 / (<f64>position + <f64>K * alpha);
   let predictiveTotal: f64 = 0;
+  let mixtureTotal: f64 = 0; // sum_s W_s / (1 - p_s(previous)): a new block's mixture is normalised by it
   for (let s = 0; s < S; s++) {
     const h = hidden + (<usize>s * <usize>H << 2);
     const c = cellState + (<usize>s * <usize>H << 2);
@@ -195,14 +229,20 @@ export function filterToken(params: usize, scratch: usize, hidden: usize, cellSt
       store<f64>(posterior + (<usize>k << 3), predictive);
     }
     const weight = load<f64>(weights + (<usize>s << 3));
+    // a new block is not the previous action: each particle's predictive is renormalised without it (x / 1.0 is
+    // x, so without blocks the numbers are as they were)
+    const stay = blockStart ? notPrevious(pi, previousPhi, K) : 1.0;
     if (mixtureOut != 0) {
+      const scale = weight / stay;
       for (let k = 0; k < K; k++) {
         const at = mixture + (<usize>k << 3);
-        store<f64>(at, load<f64>(at) + weight * load<f64>(pi + (<usize>k << 3)));
+        store<f64>(at, load<f64>(at) + scale * load<f64>(pi + (<usize>k << 3)));
       }
     }
-    predictiveTotal += weight * predictive;
-    store<f64>(weights + (<usize>s << 3), weight * predictive);
+    mixtureTotal += weight / stay;
+    const reweighted = weight * (predictive / stay);
+    predictiveTotal += reweighted;
+    store<f64>(weights + (<usize>s << 3), reweighted);
     if (mode != MODE_WORD_LLA) {
       const u = uniform() * predictive;
       let low = 0, high = K - 1;
@@ -215,7 +255,10 @@ export function filterToken(params: usize, scratch: usize, hidden: usize, cellSt
     }
   }
   if (mixtureOut != 0) {
-    for (let k = 0; k < K; k++) store<f32>(mixtureOut + (<usize>k << 2), <f32>load<f64>(mixture + (<usize>k << 3)));
+    const scale = blockStart ? 1.0 / mixtureTotal : 1.0;
+    for (let k = 0; k < K; k++) {
+      store<f32>(mixtureOut + (<usize>k << 2), <f32>(load<f64>(mixture + (<usize>k << 3)) * scale));
+    }
   }
   // Normalise and measure the effective sample size 1 / sum W^2.
   let total: f64 = 0;
@@ -231,7 +274,30 @@ export function filterToken(params: usize, scratch: usize, hidden: usize, cellSt
       hiddenCopy, cellCopy, weightsCopy, topicsCopy, countsCopy);
   }
   if (copying) recordCopy(params, history, position, action);
-  return Math.log(predictiveTotal);
+  return blockStart
+    ? Math.log(predictiveTotal) + Math.log1p(-load<f64>(repeat + (<usize>previousAction << 3)))
+    : Math.log(predictiveTotal);
+}
+
+/**
+ * previousPhi (f64 [K]) = p(previous | z = k) at `position`: phi_{k,previous}, with the copy component its copy
+ * mixture read from the ring `history`. For a new block's renormalisation.
+ */
+function previousPhiColumn(params: usize, history: usize, position: i32, previous: i32, previousPhi: usize,
+  K: i32): void {
+  const rowOffsets = load<usize>(params + FILTER_ROW_OFFSETS);
+  phiColumn(previousPhi, K, load<f64>(params + FILTER_BETA), load<usize>(params + FILTER_INVERSE_TOTALS),
+    load<usize>(params + FILTER_ROW_TOPICS), load<usize>(params + FILTER_ROW_COUNTS),
+    load<i32>(rowOffsets + (<usize>previous << 2)), load<i32>(rowOffsets + (<usize>(previous + 1) << 2)));
+  if (load<i32>(params + FILTER_COPY_WINDOW) > 0) mixCopy(params, history, position, previous, previousPhi, K);
+}
+
+/** 1 - p_s(previous) = 1 - sum_k pi_k previousPhi_k for one particle (pi, previousPhi f64 [K]), kept off 0. */
+// @ts-ignore: decorator
+@inline function notPrevious(pi: usize, previousPhi: usize, K: i32): f64 {
+  let sum: f64 = 0;
+  for (let k = 0; k < K; k++) sum += load<f64>(pi + (<usize>k << 3)) * load<f64>(previousPhi + (<usize>k << 3));
+  return max(1.0 - sum, SMALLEST_NOT_PREVIOUS);
 }
 
 /** Systematic resampling: one uniform offset, S evenly spaced points on the cumulative weights. */
@@ -265,10 +331,12 @@ function resample(S: i32, H: i32, K: i32, lda: bool, hidden: usize, cellState: u
 
 /**
  * The predictive topic mixture for the position after `action` (a session's next step), without changing the
- * state: each particle's cell is advanced on a copy. Uses filterToken's scratch.
+ * state: each particle's cell is advanced on a copy. Uses filterToken's scratch. With repeat blocks, that of a new
+ * block (not `action` again): each particle weighed by 1 / (1 - p_s(action)), normalised; `history` is the copy
+ * ring as filterToken's (read for p_s(action) only).
  */
 export function nextMixture(params: usize, scratch: usize, hidden: usize, cellState: usize, weights: usize,
-  topics: usize, counts: usize, action: i32, position: i32, mixtureOut: usize): void {
+  topics: usize, counts: usize, history: usize, action: i32, position: i32, mixtureOut: usize): void {
   const mode = load<i32>(params + FILTER_MODE);
   const K = load<i32>(params + FILTER_TOPICS);
   const cellPointer = load<usize>(params + FILTER_CELL);
@@ -280,12 +348,17 @@ export function nextMixture(params: usize, scratch: usize, hidden: usize, cellSt
   const logits = logitsPart(scratch, H);
   const pi = piPart(scratch, H, K);
   const mixture = mixturePart(scratch, H, K);
+  const previousPhi = previousPhiPart(scratch, H, K);
   const hiddenCopy = copiesPart(scratch, H, K);
   const cellCopy = hiddenCopy + align16(<usize>S * <usize>H << 2);
+  const blockStart = load<usize>(params + FILTER_REPEAT) != 0 && action >= 0;
+  if (blockStart) previousPhiColumn(params, history, position, action, previousPhi, K);
   memory.fill(mixture, 0, <usize>K << 3);
   const priorScale = 1.0 / (<f64>position + <f64>K * alpha);
+  let mixtureTotal: f64 = 0;
   for (let s = 0; s < S; s++) {
-    const weight = load<f64>(weights + (<usize>s << 3));
+    // as native nextMixture: the weights of a sequence's first position are uniform
+    const weight = position == 0 ? 1.0 / <f64>S : load<f64>(weights + (<usize>s << 3));
     if (mode == MODE_LDA) {
       const particleCounts = counts + (<usize>s * <usize>K << 2);
       for (let k = 0; k < K; k++) {
@@ -298,10 +371,15 @@ export function nextMixture(params: usize, scratch: usize, hidden: usize, cellSt
       allLogits(cell, hiddenCopy, K, logits);
       softmax(logits, K, pi);
     }
+    const scale = weight / (blockStart ? notPrevious(pi, previousPhi, K) : 1.0);
     for (let k = 0; k < K; k++) {
       const at = mixture + (<usize>k << 3);
-      store<f64>(at, load<f64>(at) + weight * load<f64>(pi + (<usize>k << 3)));
+      store<f64>(at, load<f64>(at) + scale * load<f64>(pi + (<usize>k << 3)));
     }
+    mixtureTotal += scale;
   }
-  for (let k = 0; k < K; k++) store<f32>(mixtureOut + (<usize>k << 2), <f32>load<f64>(mixture + (<usize>k << 3)));
+  const scale = blockStart ? 1.0 / mixtureTotal : 1.0;
+  for (let k = 0; k < K; k++) {
+    store<f32>(mixtureOut + (<usize>k << 2), <f32>(load<f64>(mixture + (<usize>k << 3)) * scale));
+  }
 }

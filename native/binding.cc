@@ -350,6 +350,19 @@ FilterParams filterParams(Arguments& a, Napi::Object o, Snapshot* snapshot = nul
   p.seed = a.unsignedInteger(o.Get("seed"), "seed");
   const Napi::Value copyValue = o.Get("copy");
   if (!copyValue.IsUndefined() && !copyValue.IsNull()) p.copy = copyParams(a, a.object(copyValue, "copy"), p.numTopics);
+  const Napi::Value repeatValue = o.Get("repeat");
+  if (!repeatValue.IsUndefined() && !repeatValue.IsNull()) {
+    // repeat blocks: r_w strictly inside (0, 1), or a repeat (or a new block) would score log 0
+    const auto repeat = a.float64s(repeatValue, "repeat");
+    a.length("repeat", repeat.length, p.vocabularySize);
+    for (size_t w = 0; w < repeat.length; ++w) {
+      if (!(repeat.data[w] > 0 && repeat.data[w] < 1)) {
+        a.fail("repeat", "[" + std::to_string(w) + "] is not in (0, 1)",
+               "pass each action's repeat probability r_w strictly between 0 and 1 (smoothed counts)");
+      }
+    }
+    p.repeat.assign(repeat.data, repeat.data + repeat.length);
+  }
   return p;
 }
 

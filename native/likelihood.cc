@@ -18,6 +18,8 @@
 namespace lla {
 namespace {
 
+constexpr double kSmallestNotPrevious = 1e-12;
+
 struct FilterShared {
   const FilterParams& params;
   std::vector<double> phiScale;            // [K]
@@ -34,6 +36,7 @@ class Engine {
         S_(shared.params.mode == kModeWordLla ? 1 : shared.params.particles) {
     const int32_t H = p_.hasCell ? p_.cell.hidden : 0;
     phi_.resize(K_);
+    previousPhi_.resize(K_);
     terms_.resize(K_);
     mixture_.resize(K_);
     drawn_.resize(S_);
@@ -57,28 +60,40 @@ class Engine {
   // Consumes `action` at position state.position; returns log p(action | history).
   double advance(ParticleState& state, int32_t action, uint64_t sequenceIndex, float* mixtureBefore) {
     const int32_t t = *state.position;
+    const int32_t previous = *state.previousAction;
+    const bool blockStart = !p_.repeat.empty() && previous >= 0;
+    if (blockStart && action == previous) {
+      // the block goes on: the topic chain, the particles and the copy history stay where they are
+      if (mixtureBefore) nextMixture(state, mixtureBefore);
+      return std::log(p_.repeat[previous]);
+    }
     if (t == 0) std::fill(state.weights, state.weights + S_, 1.0 / S_);
     if (shared_.prepared) stepCells(state, state.hidden, state.cellState);
     phiColumn(p_.counts, shared_.phiScale, p_.beta, action, phi_.data());
     if (p_.copy.enabled) mixCopy(p_.copy, state.copyHistory, t, action, phi_.data(), K_);
+    if (blockStart) previousPhi(state, t, previous);
     Stream rng(p_.seed, kFilterIterationBase + static_cast<uint64_t>(t), sequenceIndex);
     if (mixtureBefore) std::fill(mixture_.begin(), mixture_.end(), 0.0);
-    double total = 0;
+    double total = 0, mixtureTotal = 0;
     for (int32_t s = 0; s < S_; ++s) {
       const double normaliser = unnormalisedPi(state, s, t);
-      if (mixtureBefore) addToMixture(state.weights[s] / normaliser);
+      // a new block is not the previous action: each particle's predictive is renormalised without it
+      const double stay = blockStart ? notPrevious(normaliser) : 1.0;
+      if (mixtureBefore) addToMixture(state.weights[s] / (normaliser * stay));
+      mixtureTotal += state.weights[s] / stay;
       double sum = 0;
       for (int32_t k = 0; k < K_; ++k) {
         terms_[k] *= phi_[k];
         sum += terms_[k];
       }
-      const double predictive = sum / normaliser;
+      const double predictive = sum / (normaliser * stay);
       if (p_.mode != kModeWordLla) drawn_[s] = drawCategorical(terms_.data(), K_, sum, rng);
       state.weights[s] *= predictive;
       total += state.weights[s];
     }
     if (mixtureBefore) {
-      for (int32_t k = 0; k < K_; ++k) mixtureBefore[k] = static_cast<float>(mixture_[k]);
+      const double scale = blockStart ? 1.0 / mixtureTotal : 1.0;
+      for (int32_t k = 0; k < K_; ++k) mixtureBefore[k] = static_cast<float>(mixture_[k] * scale);
     }
     for (int32_t s = 0; s < S_; ++s) state.weights[s] /= total;
     if (p_.mode != kModeWordLla) {
@@ -93,7 +108,7 @@ class Engine {
     if (p_.copy.enabled) recordCopy(p_.copy, state.copyHistory, t, action);
     *state.position = t + 1;
     *state.previousAction = action;
-    return std::log(total);
+    return blockStart ? std::log(total) + std::log1p(-p_.repeat[previous]) : std::log(total);
   }
 
   // The predictive topic mixture of the next position, leaving the state untouched.
@@ -105,12 +120,20 @@ class Engine {
       std::copy(state.cellState, state.cellState + size, cellCopy_.begin());
       stepCells(state, hiddenCopy_.data(), cellCopy_.data());
     }
+    const int32_t previous = *state.previousAction;
+    const bool blockStart = !p_.repeat.empty() && previous >= 0;
+    if (blockStart) previousPhi(state, t, previous);
     std::fill(mixture_.begin(), mixture_.end(), 0.0);
+    double mixtureTotal = 0;
     for (int32_t s = 0; s < S_; ++s) {
       const double weight = t == 0 ? 1.0 / S_ : state.weights[s];
-      addToMixture(weight / unnormalisedPi(state, s, t));
+      const double normaliser = unnormalisedPi(state, s, t);
+      const double stay = blockStart ? notPrevious(normaliser) : 1.0;
+      addToMixture(weight / (normaliser * stay));
+      mixtureTotal += weight / stay;
     }
-    for (int32_t k = 0; k < K_; ++k) out[k] = static_cast<float>(mixture_[k]);
+    const double scale = blockStart ? 1.0 / mixtureTotal : 1.0;
+    for (int32_t k = 0; k < K_; ++k) out[k] = static_cast<float>(mixture_[k] * scale);
   }
 
  private:
@@ -160,6 +183,20 @@ class Engine {
     return normaliser;
   }
 
+  // previousPhi_ = p(previous | z = k) at position t (the copy mixture with copy), for a block's renormalisation.
+  void previousPhi(const ParticleState& state, int32_t t, int32_t previous) {
+    phiColumn(p_.counts, shared_.phiScale, p_.beta, previous, previousPhi_.data());
+    if (p_.copy.enabled) mixCopy(p_.copy, state.copyHistory, t, previous, previousPhi_.data(), K_);
+  }
+
+  // 1 - p_s(previous) for the particle whose pi numerators are in terms_; kept off 0, where a model sure of a
+  // repeat meets a new block.
+  double notPrevious(double normaliser) const {
+    double sum = 0;
+    for (int32_t k = 0; k < K_; ++k) sum += terms_[k] * previousPhi_[k];
+    return std::max(1.0 - sum / normaliser, kSmallestNotPrevious);
+  }
+
   void addToMixture(double scale) {
     for (int32_t k = 0; k < K_; ++k) mixture_[k] += scale * terms_[k];
   }
@@ -205,6 +242,7 @@ class Engine {
   const int32_t K_;
   const int32_t S_;
   std::vector<double> phi_;                   // [K] phi_{k,w} of the current action (with copy: the copy mixture)
+  std::vector<double> previousPhi_;           // [K] the same for the previous action (repeat blocks only)
   std::vector<double> terms_;                 // [K] pi numerators, then times phi
   std::vector<double> mixture_;               // [K]
   std::vector<int32_t> drawn_;                // [S] this step's topic per particle

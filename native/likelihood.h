@@ -2,6 +2,7 @@
 // weights, systematic resampling when ESS < S/2); exact for word-lla, whose topics depend on actions only.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "copy.h"
 #include "counts.h"
@@ -22,6 +23,10 @@ struct FilterParams {
   uint64_t seed = 0;
   uint64_t firstSequence = 0;  // particleFilter: stream index of sequence 0 of this call (a corpus run in chunks)
   CopyParams copy;             // copy.enabled: the copy component (copy.h)
+  // repeat: [V] (empty: every action is a step of the topic chain) repeat blocks: r_w, the probability that the
+  // action after w is w again. A repeat scores log r_w and leaves the state as it was; any other action starts a
+  // block, drawn from the topic model conditioned on not being w: (1 - r_w) p_s(a) / (1 - p_s(w)) per particle.
+  std::vector<double> repeat;
 };
 
 // FilterState of src/kernels/types.ts, validated by the binding.

@@ -46,6 +46,16 @@
  * each k, in double precision without fused multiply-adds: the two backends agree bit for bit on it, and a
  * sequence fed to filterStep in pieces gives the same numbers as particleFilter on the whole.
  *
+ * Repeat blocks (`repeat`, the filter only): a run of one action is one block, one step of the topic chain. With
+ * r_w = repeat[w] in (0, 1) and w the previous action, a repeat (w again) has probability r_w and leaves the state
+ * as it was: particles, LSTM cells, position, copy history (so the position t counts blocks). Any other action a
+ * starts a block, drawn from the topic model conditioned on not repeating w: per particle
+ *   p_s(a | new block) = p_s(a) / (1 - p_s(w)),   p_s(x) = sum_k pi_{s,k} p(x | z = k, w_<t) (copy included),
+ * so log p(a | history) = log(1 - r_w) + log sum_s W_s p_s(a) / (1 - p_s(w)); the weights and the posterior draw
+ * follow the same conditional, and a recorded mixture is sum_s W_s pi_s / (1 - p_s(w)), normalised. 1 - p_s(w)
+ * is kept at 1e-12 or more. The first action of a sequence is scored as without blocks. The training side
+ * (src/train/repeats.ts) collapses the runs, so the sampler and the LSTM only ever see blocks.
+ *
  * Alias tables (Vose), shared definition
  * - A table over n slots has `prob: Float32Array [n]` and `alias: Int32Array [n]` (here holding topic ids).
  *   Draw: u = uniform() * n; i = floor(u); if (u - i < prob[i]) take slot i's own topic, else alias[i].
@@ -226,6 +236,9 @@ export interface FilterArgs {
   logLikelihood: Float64Array;
   /** the copy component; absent: none (p(w_t | z_t = k) = phi_{k,w_t}) */
   copy?: CopyParameters;
+  /** repeat: [V] repeat blocks (above): r_w in (0, 1), the probability that the action after w is w again;
+   * absent: every action is a step of the topic chain */
+  repeat?: Float64Array;
   /** optional: sorted global token positions at which to record the predictive topic mixture
    * sum_s W_s pi_s (before w_t is seen) into mixtures [P][K]. */
   mixturePositions?: Int32Array;

@@ -171,6 +171,8 @@ export interface FilterShape {
   particlesUsed: number;
   /** the copy component's history length; 0 without it */
   copyWindow: number;
+  /** repeat blocks: whether `repeat` [V] was given */
+  repeat: boolean;
 }
 
 export function checkFilterCommon(entry: string, checks: ContentChecks, args: FilterCommonArgs): FilterShape {
@@ -193,6 +195,7 @@ export function checkFilterCommon(entry: string, checks: ContentChecks, args: Fi
     particles: args.particles,
     particlesUsed: mode === 'word-lla' ? 1 : args.particles,
     copyWindow: checkCopy(entry, args.copy, K),
+    repeat: checkRepeat(entry, args.repeat, V),
   };
 }
 
@@ -213,6 +216,23 @@ function checkCopy(entry: string, copy: unknown, K: number): number {
       fail(entry, `copy.mass[${k}] = ${mu} is not a finite number >= 0: pass each topic's history mass mu_k`);
   }
   return window;
+}
+
+/** Repeat blocks (absent or null: none): repeat [V], each r_w strictly inside (0, 1). Returns whether given. */
+function checkRepeat(entry: string, repeat: unknown, V: number): boolean {
+  if (repeat === undefined || repeat === null) return false;
+  requireArray(entry, 'repeat', repeat, Float64Array, V);
+  const r = repeat as Float64Array;
+  for (let w = 0; w < V; w++) {
+    // r_w of 0 or 1 would score a repeat, or every new block, log 0
+    if (!(r[w] > 0 && r[w] < 1)) {
+      fail(
+        entry,
+        `repeat[${w}] = ${r[w]} is not in (0, 1): pass each action's repeat probability r_w strictly between 0 and 1 (smoothed counts)`,
+      );
+    }
+  }
+  return true;
 }
 
 /** particleFilter: the common arguments, the corpus, the outputs. P: the mixture positions (0 when none). */

@@ -72,6 +72,7 @@ export const FILTER = {
   copyRate: 96,
   copyMass: 100,
   copyWindow: 104,
+  repeat: 108,
   copyDecay: 112,
   bytes: 120,
 } as const;
@@ -271,6 +272,7 @@ export interface WasmExports {
     weights: number,
     topics: number,
     counts: number,
+    history: number,
     action: number,
     position: number,
     mixtureOut: number,

@@ -338,6 +338,8 @@ export class WasmKernel implements Kernel {
         BigInt(args.sequenceIndex),
         0,
       );
+      // a repeat goes on the block (assembly/likelihood.ts continuesBlock): the position counts blocks
+      const next = shape.repeat && action === shape.previousAction ? position : position + 1;
       if (args.mixtureOut !== undefined) {
         this.wasm.nextMixture(
           params,
@@ -347,13 +349,14 @@ export class WasmKernel implements Kernel {
           weights,
           topics,
           counts,
+          history,
           action,
-          position + 1,
+          next,
           scope.bind(args.mixtureOut, true),
         );
       }
       scope.finish();
-      state.position[0] = position + 1;
+      state.position[0] = next;
       state.previousAction[0] = action;
       return logProbability;
     });
@@ -465,6 +468,7 @@ export class WasmKernel implements Kernel {
     } else {
       block.int(FILTER.copyWindow, 0);
     }
+    block.pointer(FILTER.repeat, shape.repeat ? scope.bind(args.repeat!) : 0);
     return params;
   }
 }

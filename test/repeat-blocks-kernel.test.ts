@@ -1,0 +1,419 @@
+// Repeat blocks in the kernels' particle filter (`repeat`; definition in src/kernels/types.ts), on every backend:
+// the predictive with blocks sums to one over the vocabulary (checked exhaustively on a small V by stepping a copy
+// of the state with each action), also right after a repeat; a repeat scores log r_w and leaves the state as it
+// was; particleFilter over runs of repeats equals filterStep fed action by action (log-likelihoods and mixtures,
+// inside runs too); the backends agree, on 1 and 2 threads; without `repeat` the filter is as it was; a bad
+// `repeat` throws, naming it. Each with and without the copy component.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadKernel } from '../src/kernels/loader.js';
+import { loadWasmKernel } from '../src/kernels/wasm.js';
+import type { BackendName, CopyParameters, FilterState, Kernel, KernelMode } from '../src/kernels/types.js';
+import { randomCorpus, randomWeights, tables, type Corpus } from './helpers/kernel-data.js';
+import { mulberry32 } from './helpers/mulberry32.js';
+import { rejects } from './helpers/rejects.js';
+
+const BACKENDS: BackendName[] = (process.env.LLA_TEST_BACKENDS?.split(',') as BackendName[] | undefined) ?? [
+  'native',
+  'wasm',
+];
+const K = 4;
+const V = 8;
+const H = 6;
+const BETA = 0.05;
+const ALPHA = 0.3;
+const S = 8;
+const MODES: KernelMode[] = ['lda', 'lla', 'word-lla'];
+
+/** Without the copy component, and with one whose window the sequences overrun. */
+const COPIES: Array<{ label: string; copy?: CopyParameters }> = [
+  { label: 'no copy' },
+  {
+    label: 'copy, window 3',
+    copy: { decay: 0.7, window: 3, rate: Float64Array.of(0.2, 0.9, 0.5, 0.4), mass: Float64Array.of(0, 2, 0.5, 1) },
+  },
+];
+
+/** repeat: [V] r_w in [0.05, 0.65), fixed. */
+const REPEAT = Float64Array.from(
+  { length: V },
+  (() => {
+    const random = mulberry32(23);
+    return () => 0.05 + 0.6 * random();
+  })(),
+);
+
+/** A model over the kernel's own arrays: count tables of a random assignment, lla and word-lla cells. */
+function model(k: Kernel) {
+  const random = mulberry32(17);
+  const train = randomCorpus(random, 16, 12, V);
+  const topics = Int32Array.from(train.tokens, () => Math.floor(random() * K));
+  const { counts } = tables(k, train, topics, K, BETA);
+  return { counts, weights: randomWeights(random, K + 1, K, H, 1), wordWeights: randomWeights(random, V + 1, K, H, 1) };
+}
+
+/** The filter arguments shared by particleFilter and filterStep, for one mode, copy component and repeat. */
+function common(
+  m: ReturnType<typeof model>,
+  mode: KernelMode,
+  copy: CopyParameters | undefined,
+  repeat?: Float64Array,
+) {
+  return {
+    mode,
+    numTopics: K,
+    vocabularySize: V,
+    counts: m.counts,
+    beta: BETA,
+    alpha: ALPHA,
+    weights: mode === 'lla' ? m.weights : mode === 'word-lla' ? m.wordWeights : undefined,
+    particles: S,
+    seed: 7,
+    copy,
+    repeat,
+  };
+}
+
+/** A corpus whose actions come in runs: each random action repeated 1 to 4 times in a row. */
+function corpusWithRuns(seed: number, D: number): Corpus {
+  const random = mulberry32(seed);
+  const base = randomCorpus(random, D, 8, V);
+  const tokens: number[] = [];
+  const offsets = [0];
+  for (let d = 0; d < D; d++) {
+    for (let i = base.offsets[d]; i < base.offsets[d + 1]; i++) {
+      const run = 1 + Math.floor(random() * random() * 4);
+      for (let r = 0; r < run; r++) tokens.push(base.tokens[i]);
+    }
+    offsets.push(tokens.length);
+  }
+  return { tokens: Int32Array.from(tokens), offsets: Int32Array.from(offsets), V };
+}
+
+/** A corpus with no action right after itself. */
+function corpusWithoutRepeats(seed: number, D: number): Corpus {
+  const base = randomCorpus(mulberry32(seed), D, 14, V);
+  const tokens: number[] = [];
+  const offsets = [0];
+  for (let d = 0; d < D; d++) {
+    for (let i = base.offsets[d]; i < base.offsets[d + 1]; i++) {
+      if (i === base.offsets[d] || base.tokens[i] !== tokens[tokens.length - 1]) tokens.push(base.tokens[i]);
+    }
+    offsets.push(tokens.length);
+  }
+  return { tokens: Int32Array.from(tokens), offsets: Int32Array.from(offsets), V };
+}
+
+function newState(k: Kernel, window: number): FilterState {
+  const state: FilterState = {
+    position: k.allocInt32(1),
+    previousAction: k.allocInt32(1),
+    weights: k.allocFloat64(S),
+    previousTopic: k.allocInt32(S),
+    hiddenState: k.allocFloat32(S * H),
+    cellState: k.allocFloat32(S * H),
+    topicCounts: k.allocInt32(S * K),
+    copyHistory: k.allocInt32(Math.max(1, window)),
+  };
+  state.previousAction[0] = -1;
+  state.previousTopic.fill(-1);
+  state.weights.fill(1 / S);
+  state.copyHistory!.fill(-1);
+  return state;
+}
+
+function cloneState(k: Kernel, state: FilterState): FilterState {
+  const copyOf = <T extends Int32Array | Float32Array | Float64Array>(array: T): T => {
+    const out = (
+      array instanceof Int32Array
+        ? k.allocInt32(array.length)
+        : array instanceof Float32Array
+          ? k.allocFloat32(array.length)
+          : k.allocFloat64(array.length)
+    ) as T;
+    out.set(array as never);
+    return out;
+  };
+  return {
+    position: copyOf(state.position),
+    previousAction: copyOf(state.previousAction),
+    weights: copyOf(state.weights),
+    previousTopic: copyOf(state.previousTopic),
+    hiddenState: copyOf(state.hiddenState),
+    cellState: copyOf(state.cellState),
+    topicCounts: copyOf(state.topicCounts),
+    copyHistory: copyOf(state.copyHistory!),
+  };
+}
+
+/** Every array of a state, as plain numbers (for exact comparisons). */
+function snapshot(state: FilterState): Record<string, number[]> {
+  return Object.fromEntries(
+    Object.entries(state).map(([name, array]) => [name, Array.from(array as ArrayLike<number>)]),
+  );
+}
+
+/** particleFilter over a corpus: per-sequence log-likelihoods and the mixtures at every token position [T][K]. */
+async function filter(
+  k: Kernel,
+  args: ReturnType<typeof common>,
+  corpus: Corpus,
+  threads: number,
+): Promise<{ logLikelihood: number[]; mixtures: Float32Array }> {
+  const D = corpus.offsets.length - 1;
+  const T = corpus.tokens.length;
+  const logLikelihood = k.allocFloat64(D);
+  const mixtures = k.allocFloat32(T * K);
+  await k.particleFilter({
+    ...args,
+    tokens: corpus.tokens,
+    offsets: corpus.offsets,
+    threads,
+    logLikelihood,
+    mixturePositions: Int32Array.from({ length: T }, (_, i) => i),
+    mixtures,
+  });
+  return { logLikelihood: Array.from(logLikelihood), mixtures: Float32Array.from(mixtures) };
+}
+
+for (const backend of BACKENDS) {
+  const title = `repeat blocks [${backend}]`;
+  let cached: Kernel | undefined;
+  const kernel = async (): Promise<Kernel> => (cached ??= await loadKernel({ backend }));
+
+  test(`${title}: the ${backend} backend loaded`, async () => {
+    const k = await kernel();
+    assert.is(k.name, backend);
+    assert.is(k.buildInfo().backend, backend);
+  });
+
+  test(`${title}: the predictive sums to one over the vocabulary, at every position and right after a repeat`, async () => {
+    const k = await kernel();
+    const m = model(k);
+    // runs of 2 and 3, and a repeat of the first action
+    const sequence = [2, 2, 5, 1, 1, 1, 3, 5, 0, 0, 6];
+    for (const mode of MODES) {
+      for (const { label, copy } of COPIES) {
+        const args = common(m, mode, copy, REPEAT);
+        const state = newState(k, copy?.window ?? 0);
+        for (let t = 0; t <= sequence.length; t++) {
+          const logs = Array.from({ length: V }, (_, w) =>
+            k.filterStep({ ...args, state: cloneState(k, state), action: w, sequenceIndex: 3 }),
+          );
+          const sum = logs.reduce((total, value) => total + Math.exp(value), 0);
+          assert.ok(Math.abs(sum - 1) < 1e-12, `${mode}, ${label}: after ${t} actions the predictive sums to ${sum}`);
+          if (t > 0) {
+            // the previous action again is a repeat: exactly log r_w
+            const previous = sequence[t - 1];
+            assert.is(logs[previous], Math.log(REPEAT[previous]), `${mode}, ${label}: position ${t} repeat`);
+          }
+          if (t < sequence.length) k.filterStep({ ...args, state, action: sequence[t], sequenceIndex: 3 });
+        }
+        // 11 actions in 7 blocks
+        assert.is(state.position[0], 7, `${mode}, ${label}: the position counts blocks`);
+      }
+    }
+  });
+
+  test(`${title}: a repeat scores log r_w and leaves every state array as it was; its mixture is the next block's`, async () => {
+    const k = await kernel();
+    const m = model(k);
+    for (const mode of MODES) {
+      for (const { label, copy } of COPIES) {
+        const args = common(m, mode, copy, REPEAT);
+        const state = newState(k, copy?.window ?? 0);
+        const before = k.allocFloat32(K);
+        for (const action of [4, 1, 3, 3]) {
+          k.filterStep({ ...args, state, action, sequenceIndex: 11, mixtureOut: before });
+        }
+        const kept = snapshot(state);
+        const after = k.allocFloat32(K);
+        for (let r = 0; r < 3; r++) {
+          const logProbability = k.filterStep({ ...args, state, action: 3, sequenceIndex: 11, mixtureOut: after });
+          assert.is(logProbability, Math.log(REPEAT[3]), `${mode}, ${label}: repeat ${r} scores log r_3`);
+          assert.equal(snapshot(state), kept, `${mode}, ${label}: repeat ${r} changed the state`);
+          assert.equal(Array.from(after), Array.from(before), `${mode}, ${label}: repeat ${r}'s next mixture`);
+        }
+        const total = Array.from(after).reduce((a, b) => a + b, 0);
+        assert.ok(Math.abs(total - 1) < 1e-5, `${mode}, ${label}: the next block's mixture sums to ${total}`);
+        // the next block starts where the run's first action left the state
+        const other = cloneState(k, state);
+        k.filterStep({ ...args, state, action: 0, sequenceIndex: 11 });
+        assert.is(state.position[0], 4);
+        assert.is(state.previousAction[0], 0);
+        assert.not.equal(snapshot(state), snapshot(other), `${mode}, ${label}: a new block moves the state`);
+      }
+    }
+  });
+
+  test(`${title}: particleFilter over runs of repeats equals filterStep action by action (mixtures inside runs too)`, async () => {
+    const k = await kernel();
+    const m = model(k);
+    const corpus = corpusWithRuns(5, 10);
+    const D = corpus.offsets.length - 1;
+    let repeats = 0;
+    for (let d = 0; d < D; d++)
+      for (let i = corpus.offsets[d] + 1; i < corpus.offsets[d + 1]; i++)
+        if (corpus.tokens[i] === corpus.tokens[i - 1]) repeats++;
+    assert.ok(repeats >= 10, `the corpus has ${repeats} repeats`);
+    for (const mode of MODES) {
+      for (const { label, copy } of COPIES) {
+        const args = common(m, mode, copy, REPEAT);
+        const whole = await filter(k, args, corpus, 2);
+        for (let d = 0; d < D; d++) {
+          const state = newState(k, copy?.window ?? 0);
+          const next = k.allocFloat32(K);
+          let total = 0;
+          for (let i = corpus.offsets[d]; i < corpus.offsets[d + 1]; i++) {
+            if (i > corpus.offsets[d]) {
+              // the filter's mixture before token i is the step before's next mixture, in a run or not
+              for (let j = 0; j < K; j++) {
+                assert.ok(
+                  Math.abs(next[j] - whole.mixtures[i * K + j]) < 1e-7,
+                  `${mode}, ${label}, sequence ${d}, position ${i}, topic ${j}: step ${next[j]}, filter ${whole.mixtures[i * K + j]}`,
+                );
+              }
+            }
+            total += k.filterStep({ ...args, state, action: corpus.tokens[i], sequenceIndex: d, mixtureOut: next });
+          }
+          assert.ok(
+            Math.abs(total - whole.logLikelihood[d]) < 1e-9,
+            `${mode}, ${label}, sequence ${d}: pieces ${total}, whole ${whole.logLikelihood[d]}`,
+          );
+        }
+        const one = await filter(k, args, corpus, 1);
+        assert.equal(one.logLikelihood, whole.logLikelihood, `${mode}, ${label}: 1 and 2 threads`);
+        assert.equal(
+          Array.from(one.mixtures),
+          Array.from(whole.mixtures),
+          `${mode}, ${label}: mixtures on 1 and 2 threads`,
+        );
+      }
+    }
+  });
+
+  test(`${title}: without repeat the filter is deterministic and unchanged by blocks; with it, every new block is renormalised`, async () => {
+    const k = await kernel();
+    const m = model(k);
+    const corpus = corpusWithoutRepeats(9, 10);
+    const D = corpus.offsets.length - 1;
+    for (const mode of MODES) {
+      for (const { label, copy } of COPIES) {
+        const without = await filter(k, common(m, mode, copy), corpus, 2);
+        const again = await filter(k, common(m, mode, copy), corpus, 1);
+        assert.equal(again.logLikelihood, without.logLikelihood, `${mode}, ${label}: two runs without repeat`);
+        assert.equal(Array.from(again.mixtures), Array.from(without.mixtures), `${mode}, ${label}: their mixtures`);
+        // null is absent
+        const none = await filter(k, { ...common(m, mode, copy), repeat: null as unknown as undefined }, corpus, 1);
+        assert.equal(none.logLikelihood, without.logLikelihood, `${mode}, ${label}: repeat null is no blocks`);
+        const blocks = await filter(k, common(m, mode, copy, REPEAT), corpus, 2);
+        const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+        assert.ok(
+          Math.abs(sum(blocks.logLikelihood) - sum(without.logLikelihood)) > 1e-3,
+          `${mode}, ${label}: blocks ${sum(blocks.logLikelihood)}, none ${sum(without.logLikelihood)}`,
+        );
+        for (let d = 0; d < D; d++) {
+          const first = corpus.offsets[d];
+          // a sequence's first action is scored as without blocks; a one-action sequence is the same number
+          assert.equal(
+            Array.from(blocks.mixtures.subarray(first * K, first * K + K)),
+            Array.from(without.mixtures.subarray(first * K, first * K + K)),
+            `${mode}, ${label}, sequence ${d}: the first mixture`,
+          );
+          if (corpus.offsets[d + 1] - first === 1)
+            assert.is(blocks.logLikelihood[d], without.logLikelihood[d], `${mode}, ${label}: one-action sequence ${d}`);
+        }
+      }
+    }
+  });
+
+  test(`${title}: a bad repeat throws, naming it, on particleFilter and filterStep`, async () => {
+    const k = await kernel();
+    const m = model(k);
+    const args = common(m, 'lla', undefined);
+    const run = (repeat: unknown) =>
+      k.particleFilter({
+        ...args,
+        repeat: repeat as Float64Array,
+        tokens: Int32Array.of(1, 1, 2),
+        offsets: Int32Array.of(0, 3),
+        threads: 1,
+        logLikelihood: new Float64Array(1),
+      });
+    const withValue = (w: number, value: number) => {
+      const repeat = Float64Array.from(REPEAT);
+      repeat[w] = value;
+      return repeat;
+    };
+    const cases: Array<[string, unknown, RegExp]> = [
+      ['V-1 values', REPEAT.subarray(0, V - 1), /repeat.*length|repeat.*elements/],
+      ['V+1 values', Float64Array.from([...REPEAT, 0.5]), /repeat.*length|repeat.*elements/],
+      ['a Float32Array', Float32Array.from(REPEAT), /repeat.*Float64Array/],
+      ['an array', Array.from(REPEAT), /repeat.*Float64Array/],
+      ['r = 0', withValue(2, 0), /repeat ?\[2\].*\(0, 1\).*strictly between 0 and 1/],
+      ['r = 1', withValue(5, 1), /repeat ?\[5\].*\(0, 1\).*strictly between 0 and 1/],
+      ['r NaN', withValue(0, NaN), /repeat ?\[0\].*\(0, 1\)/],
+      ['r negative', withValue(7, -0.5), /repeat ?\[7\].*\(0, 1\)/],
+    ];
+    for (const [label, repeat, pattern] of cases) {
+      await rejects(() => run(repeat), pattern);
+      const state = newState(k, 0);
+      assert.throws(
+        () => k.filterStep({ ...args, repeat: repeat as Float64Array, state, action: 1, sequenceIndex: 0 }),
+        (error: Error) => pattern.test(error.message),
+        `filterStep, ${label}`,
+      );
+      assert.is(state.position[0], 0, `filterStep, ${label}: the state is untouched`);
+    }
+    // the bounds' neighbours work
+    await run(withValue(1, Number.MIN_VALUE));
+    await run(withValue(1, 1 - 2 ** -53));
+  });
+}
+
+test('repeat blocks: native and WASM give the same numbers with repeat (lda within 1e-12, the LSTM modes 1e-4), threads 1 and 2', async () => {
+  if (BACKENDS.length < 2) return;
+  const [native, wasm, plain] = await Promise.all([
+    loadKernel({ backend: 'native' }),
+    loadKernel({ backend: 'wasm' }),
+    loadWasmKernel({ shared: false }),
+  ]);
+  assert.is(native.name, 'native');
+  assert.is(wasm.name, 'wasm');
+  assert.is(plain.buildInfo().threads, false);
+  const corpus = corpusWithRuns(8, 24);
+  for (const mode of MODES) {
+    for (const { label, copy } of COPIES) {
+      const results = [];
+      for (const k of [native, wasm, plain]) {
+        for (const threads of [1, 2])
+          results.push(await filter(k, common(model(k), mode, copy, REPEAT), corpus, threads));
+      }
+      // the draws agree; each step's log comes from each backend's own libm, the LSTM from its own float code
+      const tolerance = mode === 'lda' ? 1e-12 : 1e-4;
+      const mixtureTolerance = mode === 'lda' ? 1e-6 : 1e-4;
+      for (const result of results.slice(1)) {
+        result.logLikelihood.forEach((value, d) => {
+          const expected = results[0].logLikelihood[d];
+          assert.ok(
+            Math.abs(value - expected) < tolerance * Math.max(1, Math.abs(expected)),
+            `${mode}, ${label}: sequence ${d}: ${value} against native ${expected}`,
+          );
+        });
+        result.mixtures.forEach((value, i) =>
+          assert.ok(
+            Math.abs(value - results[0].mixtures[i]) < mixtureTolerance,
+            `${mode}, ${label}: mixture ${i}: ${value} against native ${results[0].mixtures[i]}`,
+          ),
+        );
+      }
+      // within a backend, threads and memory kind change nothing
+      assert.equal(results[1].logLikelihood, results[0].logLikelihood, `${mode}, ${label}: native threads`);
+      for (const result of results.slice(3))
+        assert.equal(result.logLikelihood, results[2].logLikelihood, `${mode}, ${label}: wasm threads and memory`);
+    }
+  }
+  await plain.close();
+});
+
+test.run();

@@ -22,9 +22,10 @@ export {
   LDA_DEFAULTS,
   MODEL_KINDS,
   COPY_CHOICES,
+  REPEATS_CHOICES,
   modelDefaults,
 } from './train/settings.js';
-export type { ModelKind, ModelSettings, CopyChoice } from './train/settings.js';
+export type { ModelKind, ModelSettings, CopyChoice, RepeatsChoice } from './train/settings.js';
 export type { IterationRecord } from './train/sem.js';
 export { prepareData } from './train/data.js';
 export type { PrepareOptions, PreparedData } from './train/data.js';

@@ -36,8 +36,11 @@ function sequencesOf(copyRate: number, seed: number): { train: string[][]; test:
   return { train: sequences.slice(0, 250), test: sequences.slice(250) };
 }
 
+// the copy component of the token model: with repeat blocks (the default) the immediate copies would be runs, scored
+// by the repeat table, and the component would fit only the rest (test/repeat-blocks.test.ts covers blocks)
 const settings = {
   model: 'lla',
+  repeats: 'tokens',
   topics: 6,
   iterations: 8,
   initLdaSweeps: 4,

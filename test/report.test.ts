@@ -25,6 +25,8 @@ import { LlaModel } from '../src/model/model.js';
 import { DEFAULT_SETTINGS, type ModelKind } from '../src/train/settings.js';
 import type { IterationRecord } from '../src/train/sem.js';
 import { mulberry32 } from './helpers/mulberry32.js';
+import { sequenceCorpus } from '../src/train/data.js';
+import { collapseRepeats } from '../src/train/repeats.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'lla-report-'));
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -368,9 +370,11 @@ test('reportDataFromModel on a model trained here: topics, transitions, trajecto
   const data = reportDataFromModel(model, { title: 'in-process', topActions: 3, trajectories: 2 });
   assert.is(data.topics!.length, 4);
   assert.ok(data.topics!.every((topic) => topic.actions.length === 3));
+  // the counts hold every training block (repeat blocks, the default: a run of one action counts once)
+  const training = sequenceCorpus(corpus(60, 30, 11).slice(0, 50), model.vocabulary);
   assert.is(
     data.topics!.reduce((sum, topic) => sum + topic.tokens, 0),
-    50 * 30,
+    collapseRepeats(training).tokens.length,
   );
   assert.is(data.transitions!.source, 'lstm');
   for (const row of data.transitions!.matrix) {
@@ -378,7 +382,9 @@ test('reportDataFromModel on a model trained here: topics, transitions, trajecto
     assert.ok(total === 0 || Math.abs(total - 1) < 1e-6, `row sums to ${total}`);
   }
   assert.is(data.trajectories.length, 2);
-  assert.ok(data.trajectories.every((t) => t.actions.length === t.topics.length && t.actions.length === 30));
+  // paths of blocks: a run of one action is one step, so no action follows itself
+  assert.ok(data.trajectories.every((t) => t.actions.length === t.topics.length && t.actions.length <= 30));
+  assert.ok(data.trajectories.every((t) => t.actions.every((action, i) => i === 0 || action !== t.actions[i - 1])));
   assert.ok(data.trajectories[0].actions.every((action) => typeof action === 'string' && !action.startsWith('#')));
   assert.is(data.backends.kernel, model.backend);
   assert.is(data.history.length, 4);

@@ -2,6 +2,7 @@
 import { UsageError } from '../errors.js';
 import {
   COPY_CHOICES,
+  REPEATS_CHOICES,
   DEFAULT_SETTINGS,
   EXACT_ESTEP_MAX_TOPICS,
   EXACT_LOOKAHEAD_MAX_TOPICS,
@@ -191,6 +192,14 @@ export const MODEL_OPTIONS: OptionSpecs = {
       "of the training sequences, kept where it improves their score) or 'off'",
     default: d.copy,
   },
+  repeats: {
+    type: 'string',
+    valueName: 'R',
+    description:
+      "lla, word-lla and lda: 'blocks' (a run of one action is one step of the topics, its repeats scored by a " +
+      "per-action repeat probability) or 'tokens' (every action is a step, the paper's model)",
+    default: d.repeats,
+  },
 };
 
 /** `--tf-backend` of the command that ran (its name starts every message). */
@@ -299,6 +308,7 @@ export function settingsFrom(command: string, args: ParsedArgs): FlagSettings {
     seed: limitOption(command, args, 'seed', 'seed', d.seed),
     threads: limitOption(command, args, 'threads', 'threads', d.threads),
     copy: choiceOption(command, args, 'copy', COPY_CHOICES, d.copy),
+    repeats: choiceOption(command, args, 'repeats', REPEATS_CHOICES, d.repeats),
   };
 }
 

@@ -16,6 +16,7 @@ const MODEL_FLAGS: ReadonlyArray<[flag: string, key: keyof ModelSettings]> = [
   ['embedding', 'embedding'],
   ['alpha', 'alpha'],
   ['beta', 'beta'],
+  ['repeats', 'repeats'],
 ];
 
 /** Flags that shape the vocabulary, which --from keeps as the model has it. */

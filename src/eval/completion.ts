@@ -24,6 +24,7 @@ import { checkFilterOptions, sequenceLogLikelihoods, type HeldOutOptions } from 
 import { CopyRanker } from './copy.js';
 import { historyCounts } from './history.js';
 import { checkInteger, MixtureScorer, type SequenceCorpus } from './phi.js';
+import { collapseRepeats } from '../train/repeats.js';
 
 export interface CompletionOptions extends HeldOutOptions {
   /** lda: Gibbs sweeps over the first halves (default 20) */
@@ -65,10 +66,13 @@ export function splitHalves(corpus: SequenceCorpus): { first: SequenceCorpus; se
 
 async function ldaCompletion(
   options: CompletionOptions,
-  first: SequenceCorpus,
+  firstHalves: SequenceCorpus,
   secondStart: Int32Array,
   perSequence: Float64Array,
 ): Promise<void> {
+  // with repeat blocks the topic mix is fitted to the first halves' blocks, as training fitted phi to blocks
+  const blocks = options.repeat !== undefined;
+  const first = blocks ? collapseRepeats(firstHalves) : firstHalves;
   const { kernel, counts, numTopics: K, vocabularySize: V, beta, alpha } = options;
   const sweeps = options.gibbsSweeps ?? 20;
   const burnIn = options.burnIn ?? 10;
@@ -93,7 +97,7 @@ async function ldaCompletion(
   // start: [T1] uniform random topics of the first halves (their streams are per sequence, drawn once for all)
   const start = new Int32Array(first.tokens.length);
   kernel.randomTopics(first.offsets, start, K, options.seed);
-  const ranker = new CopyRanker(new MixtureScorer(counts, beta, K, V), options.copy ?? null);
+  const ranker = new CopyRanker(new MixtureScorer(counts, beta, K, V), options.copy ?? null, options.repeat ?? null);
   const copy = options.copy;
   const { tokens, offsets } = options.corpus;
   const theta = new Float64Array(K);
@@ -147,8 +151,9 @@ async function ldaCompletion(
         let logLikelihood = 0;
         for (let i = secondStart[d]; i < offsets[d + 1]; i++) {
           // with the copy component, the history is everything before the token (the first half and the scored part)
-          const history = copy ? historyCounts(tokens, offsets[d], i, copy.decay, copy.window) : null;
-          logLikelihood += Math.log(ranker.probability(theta, history, tokens[i]));
+          const history = copy ? historyCounts(tokens, offsets[d], i, copy.decay, copy.window, blocks) : null;
+          const previous = i > offsets[d] ? tokens[i - 1] : -1;
+          logLikelihood += Math.log(ranker.probability(theta, history, tokens[i], previous));
         }
         perSequence[d] = logLikelihood;
       }

@@ -16,6 +16,9 @@ import type { HistoryCounts } from './history.js';
 import type { MixtureScorer } from './phi.js';
 import { TopN } from './top-n.js';
 
+/** 1 - p(previous) is kept at this or more, as in the kernels' filter. */
+const SMALLEST_NOT_PREVIOUS = 1e-12;
+
 /** lambda_{t,k} = rate_k C / (C + mass_k) of every topic into out [K] (all 0 while C = 0, the empty history). */
 export function copyRates(copy: CopyParameters, total: number, out: Float64Array): Float64Array {
   for (let k = 0; k < out.length; k++) out[k] = total > 0 ? (copy.rate[k] * total) / (total + copy.mass[k]) : 0;
@@ -35,12 +38,41 @@ export class CopyRanker {
   /** bonus: [V] copyWeight c_t(w) / C_t, non-zero only on the history's actions (cleared after each use) */
   private readonly bonus: Float64Array;
 
-  constructor(scorer: MixtureScorer, copy: CopyParameters | null) {
+  /** repeat: [V] r_w of repeat blocks (src/train/repeats.ts), null without; scratch: [V] block probabilities */
+  private readonly repeat: Float64Array | null;
+  private scratch: Float64Array | undefined;
+
+  /**
+   * With a repeat table, every method takes the previous action (-1 at a sequence's start) and ranks under the
+   * block predictive: r_prev for the previous action again, (1 - r_prev) p(w) / (1 - p(prev)) for any other w, p
+   * being the predictive above under the filter's block mixture (src/kernels/types.ts, "Repeat blocks").
+   */
+  constructor(scorer: MixtureScorer, copy: CopyParameters | null, repeat: Float64Array | null = null) {
     this.scorer = scorer;
     this.copy = copy;
+    this.repeat = repeat;
     this.lambdas = new Float64Array(scorer.numTopics);
     this.topicMix = new Float64Array(scorer.numTopics);
     this.bonus = new Float64Array(scorer.vocabularySize);
+  }
+
+  /** Whether the previous action makes this a block prediction. */
+  private blockAfter(previous: number): boolean {
+    return this.repeat !== null && previous >= 0;
+  }
+
+  /** Turns the topic model's probabilities [V] into the block predictive after `previous` (in place). */
+  private toBlocks(probabilities: Float64Array, previous: number): Float64Array {
+    const r = this.repeat![previous];
+    const scale = (1 - r) / Math.max(1 - probabilities[previous], SMALLEST_NOT_PREVIOUS);
+    for (let w = 0; w < probabilities.length; w++) probabilities[w] *= scale;
+    probabilities[previous] = r;
+    return probabilities;
+  }
+
+  private blockProbabilities(mix: ArrayLike<number>, history: HistoryCounts | null, previous: number): Float64Array {
+    this.scratch ??= new Float64Array(this.scorer.vocabularySize);
+    return this.toBlocks(this.topicProbabilities(mix, history, this.scratch), previous);
   }
 
   /** Fills topicMix and the bonus of the history's actions; returns the bonus array, or undefined without copy. */
@@ -67,7 +99,16 @@ export class CopyRanker {
   }
 
   /** 1-based rank of `target` among all actions (ties: the smaller id first). */
-  rank(mix: ArrayLike<number>, history: HistoryCounts | null, target: number): number {
+  rank(mix: ArrayLike<number>, history: HistoryCounts | null, target: number, previous = -1): number {
+    if (this.blockAfter(previous)) {
+      const probabilities = this.blockProbabilities(mix, history, previous);
+      const score = probabilities[target];
+      let ahead = 0;
+      for (let w = 0; w < probabilities.length; w++) {
+        if (probabilities[w] > score || (probabilities[w] === score && w < target)) ahead++;
+      }
+      return ahead + 1;
+    }
     const bonus = this.split(mix, history);
     try {
       return this.scorer.rank(this.topicMix, target, bonus);
@@ -77,15 +118,36 @@ export class CopyRanker {
   }
 
   /** p(w | history) of one action. */
-  probability(mix: ArrayLike<number>, history: HistoryCounts | null, w: number): number {
+  probability(mix: ArrayLike<number>, history: HistoryCounts | null, w: number, previous = -1): number {
     const bonus = this.split(mix, history);
-    const value = this.scorer.probability(this.topicMix, w) + (bonus === undefined ? 0 : bonus[w]);
+    const of = (action: number) =>
+      this.scorer.probability(this.topicMix, action) + (bonus === undefined ? 0 : bonus[action]);
+    const value = of(w);
+    const block = this.blockAfter(previous);
+    const previousValue = block && w !== previous ? of(previous) : 0;
     this.clear(history);
-    return value;
+    if (!block) return value;
+    const r = this.repeat![previous];
+    return w === previous ? r : ((1 - r) * value) / Math.max(1 - previousValue, SMALLEST_NOT_PREVIOUS);
   }
 
   /** p(w | history) of every action: probabilitiesOut [V]. */
-  probabilities(mix: ArrayLike<number>, history: HistoryCounts | null, probabilitiesOut: Float64Array): Float64Array {
+  probabilities(
+    mix: ArrayLike<number>,
+    history: HistoryCounts | null,
+    probabilitiesOut: Float64Array,
+    previous = -1,
+  ): Float64Array {
+    this.topicProbabilities(mix, history, probabilitiesOut);
+    return this.blockAfter(previous) ? this.toBlocks(probabilitiesOut, previous) : probabilitiesOut;
+  }
+
+  /** The topic model's own p(w | history) of every action (no blocks), written into probabilitiesOut [V]. */
+  private topicProbabilities(
+    mix: ArrayLike<number>,
+    history: HistoryCounts | null,
+    probabilitiesOut: Float64Array,
+  ): Float64Array {
     const bonus = this.split(mix, history);
     this.scorer.sparseParts(this.topicMix, probabilitiesOut, bonus);
     const dense = this.scorer.densePart(this.topicMix);
@@ -99,8 +161,15 @@ export class CopyRanker {
     mix: ArrayLike<number>,
     history: HistoryCounts | null,
     n: number,
+    previous = -1,
   ): Array<{ action: number; probability: number }> {
     const V = this.scorer.vocabularySize;
+    if (this.blockAfter(previous)) {
+      const probabilities = this.blockProbabilities(mix, history, previous);
+      const heap = new TopN(n);
+      for (let w = 0; w < V; w++) heap.push(probabilities[w], w);
+      return heap.sorted().map(({ id, score }) => ({ action: id, probability: score }));
+    }
     const bonus = this.split(mix, history);
     const sparse = new Float64Array(V);
     this.scorer.sparseParts(this.topicMix, sparse, bonus);

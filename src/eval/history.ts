@@ -21,7 +21,9 @@ export interface HistoryCounts {
 
 /**
  * c_t and C_t after the actions history[start .. end): the last min(window, end - start) of them, newest first,
- * the weight starting at 1 and multiplied by `decay` after each (the kernels' scan, so the numbers agree).
+ * the weight starting at 1 and multiplied by `decay` after each (the kernels' scan, so the numbers agree). With
+ * `blocks` (repeat blocks, src/train/repeats.ts) the history is that of the blocks: a token equal to the one before
+ * it is skipped, as the kernels' filter never records it.
  */
 export function historyCounts(
   history: ArrayLike<number>,
@@ -29,14 +31,16 @@ export function historyCounts(
   end: number,
   decay: number,
   window: number,
+  blocks = false,
 ): HistoryCounts {
-  const first = Math.max(start, end - window);
   const index = new Map<number, number>();
   const actions: number[] = [];
   const counts: number[] = [];
   let weight = 1;
   let total = 0;
-  for (let i = end - 1; i >= first; i--) {
+  for (let i = end - 1, taken = 0; i >= start && taken < window; i--) {
+    if (blocks && i > start && history[i] === history[i - 1]) continue;
+    taken++;
     const action = history[i];
     let slot = index.get(action);
     if (slot === undefined) {

@@ -28,6 +28,8 @@ export interface EvaluationResult {
   model: HeldOutOptions['mode'] | 'lstm' | 'cache';
   /** whether the topic model's copy component took part (src/eval/copy.ts) */
   copy: boolean;
+  /** whether runs of one action were scored as repeat blocks (src/train/repeats.ts) */
+  repeatBlocks: boolean;
   /** held-out perplexity (left to right, or document completion) */
   perplexity: number;
   perplexityMethod: string;
@@ -73,6 +75,7 @@ export async function evaluateTopicModel(options: TopicModelEvaluation): Promise
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.chunkTokens !== undefined ? { chunkTokens: options.chunkTokens } : {}),
     ...(options.copy ? { copy: options.copy } : {}),
+    ...(options.repeat ? { repeat: options.repeat } : {}),
   };
   const { perplexity, logLikelihood, tokens } =
     options.perplexity === 'completion' ? await completionPerplexity(common) : await heldOutPerplexity(common);
@@ -80,6 +83,7 @@ export async function evaluateTopicModel(options: TopicModelEvaluation): Promise
   return {
     model: options.mode,
     copy: options.copy !== undefined,
+    repeatBlocks: options.repeat !== undefined,
     perplexity,
     perplexityMethod: options.perplexity,
     logLikelihood,
@@ -122,6 +126,7 @@ export function evaluateCacheModel(options: CacheModelEvaluation): EvaluationRes
   return {
     model: 'cache',
     copy: false,
+    repeatBlocks: false,
     perplexity: Math.exp(-logLikelihood / tokens),
     perplexityMethod: options.perplexity,
     logLikelihood,
@@ -159,6 +164,7 @@ export async function evaluateActionLstm(options: ActionLstmEvaluation): Promise
   return {
     model: 'lstm',
     copy: false,
+    repeatBlocks: false,
     perplexity: Math.exp(-logLikelihood / Math.max(1, tokens)),
     perplexityMethod: 'exact',
     logLikelihood,

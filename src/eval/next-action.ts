@@ -203,16 +203,19 @@ export async function nextActionEvaluation(options: NextActionOptions): Promise<
   const ranker = new CopyRanker(
     new MixtureScorer(options.counts, options.beta, K, options.vocabularySize),
     options.copy ?? null,
+    options.repeat ?? null,
   );
   const copy = options.copy;
+  const blocks = options.repeat !== undefined;
   const mix = new Float64Array(K);
   d = 0;
   for (let i = 0; i < positions; i++) {
     for (let k = 0; k < K; k++) mix[k] = mixtures[i * K + k];
     const position = scoredPositions[i];
     while (offsets[d + 1] <= position) d++;
-    const history = copy ? historyCounts(tokens, offsets[d], position, copy.decay, copy.window) : null;
-    ranks[i] = ranker.rank(mix, history, tokens[position]);
+    const history = copy ? historyCounts(tokens, offsets[d], position, copy.decay, copy.window, blocks) : null;
+    const previous = position > offsets[d] ? tokens[position - 1] : -1;
+    ranks[i] = ranker.rank(mix, history, tokens[position], previous);
   }
   return nextActionFromRanks(ranks, eligible, sampled, scoredPositions);
 }

@@ -32,6 +32,8 @@ export interface HeldOutOptions extends ChunkOptions {
   outOfVocabulary?: number;
   /** the copy component (src/eval/copy.ts), when the model has one */
   copy?: CopyParameters;
+  /** repeat: [V] the repeat table of repeat blocks (src/train/repeats.ts), when the model has one */
+  repeat?: Float64Array;
 }
 
 export interface PerplexityResult {
@@ -105,6 +107,7 @@ export async function sequenceLogLikelihoods(
       threads: options.threads,
       logLikelihood: perSequence.subarray(chunk.first, chunk.end),
       ...(options.copy ? { copy: options.copy } : {}),
+      ...(options.repeat ? { repeat: options.repeat } : {}),
       ...(record && chunkRecord && chunkRecord.local.length > 0
         ? {
             mixturePositions: chunkRecord.local,

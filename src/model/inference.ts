@@ -11,6 +11,7 @@ import type { ActionLstm } from '../lstm/action-lstm.js';
 import { referenceLogits } from '../lstm/reference-cell.js';
 import { corpusFromSequences, type Sequences } from '../train/data.js';
 import { sampleTopicsWithFixedTables } from '../train/sample-topics.js';
+import { collapseRepeats, expandBlockTopics } from '../train/repeats.js';
 import type { ModelKind, ModelSettings } from '../train/settings.js';
 import { sequenceLogLikelihoods } from '../eval/perplexity.js';
 import { CacheRanker, smoothedUnigram, type CacheParameters } from '../eval/cache.js';
@@ -39,12 +40,14 @@ export interface ServingModel {
   servingTables(): { counts: CountTables; weights: CellWeights | undefined };
   /** the copy component (src/eval/copy.ts), null when the model has none */
   readonly copy: CopyParameters | null;
+  /** repeat: [V] the repeat table of repeat blocks (src/train/repeats.ts), null when the model has none */
+  readonly repeat: Float64Array | null;
 }
 
-/** The ranking of a topic model's next actions: its phi, with the copy component when it has one. */
+/** The ranking of a topic model's next actions: its phi, with the copy component and repeat blocks it has. */
 function rankerOf(model: ServingModel, counts: CountTables): CopyRanker {
   const s = model.settings;
-  return new CopyRanker(new MixtureScorer(counts, s.beta, s.topics, model.vocabulary.size), model.copy);
+  return new CopyRanker(new MixtureScorer(counts, s.beta, s.topics, model.vocabulary.size), model.copy, model.repeat);
 }
 
 /**
@@ -59,8 +62,11 @@ export async function inferTopics(
 ): Promise<number[][]> {
   const vocabulary = model.vocabulary;
   const corpus = corpusFromSequences(data, vocabulary);
+  // with repeat blocks the chain runs over blocks, and each token of a run takes its block's topic
+  const blocks = model.repeat ? collapseRepeats(corpus) : null;
+  const sampled = blocks ?? corpus;
   const { counts, weights } = model.servingTables();
-  const previous = await sampleTopicsWithFixedTables(
+  const blockTopics = await sampleTopicsWithFixedTables(
     {
       kernel: model.kernel,
       mode: model.model as KernelMode,
@@ -68,12 +74,13 @@ export async function inferTopics(
       vocabularySize: vocabulary.size,
       counts,
       weights,
-      tokens: corpus.tokens,
-      offsets: corpus.offsets,
+      tokens: sampled.tokens,
+      offsets: sampled.offsets,
       sweeps,
     },
     chunks,
   );
+  const previous = blocks ? expandBlockTopics(corpus, blocks, blockTopics) : blockTopics;
   const offsets = corpus.offsets;
   const result: number[][] = [];
   data.forEach((sequence, d) => {
@@ -128,20 +135,23 @@ export async function predictNextManyTopics(
       ...(tables.weights ? { weights: tables.weights } : {}),
       ...chunks,
       ...(model.copy ? { copy: model.copy } : {}),
+      ...(model.repeat ? { repeat: model.repeat } : {}),
     },
     undefined,
     { positions, mixtures },
   );
   const ranker = rankerOf(model, counts);
   const copy = model.copy;
+  const blocks = model.repeat !== null;
   const results: NextAction[][] = [];
   for (let d = 0; d < histories.length; d++) {
-    const history = copy
-      ? historyCounts(extended.tokens, extended.offsets[d], positions[d], copy.decay, copy.window)
-      : null;
+    const start = extended.offsets[d];
+    const history = copy ? historyCounts(extended.tokens, start, positions[d], copy.decay, copy.window, blocks) : null;
+    // the last known action of the history (-1 for none): after it, a repeat is its own prediction
+    const previous = positions[d] > start ? extended.tokens[positions[d] - 1] : -1;
     results.push(
       ranker
-        .top(mixtures.subarray(d * K, (d + 1) * K), history, n)
+        .top(mixtures.subarray(d * K, (d + 1) * K), history, n, previous)
         .map((entry) => ({ action: vocabulary.word(entry.action), probability: entry.probability })),
     );
   }
@@ -267,6 +277,7 @@ export class ModelSession {
       sequenceIndex: this.sequenceIndex,
       mixtureOut: this.mixture,
       ...(this.model.copy ? { copy: this.model.copy } : {}),
+      ...(this.model.repeat ? { repeat: this.model.repeat } : {}),
     });
     this.ready = true;
     this.logLikelihood += logProbability;
@@ -305,7 +316,7 @@ export class ModelSession {
     const { counts } = this.model.servingTables();
     this.ranker ??= rankerOf(this.model, counts);
     return this.ranker
-      .top(this.topicMixture(), this.copyHistory(), n)
+      .top(this.topicMixture(), this.copyHistory(), n, this.state.previousAction[0])
       .map((entry) => ({ action: this.model.vocabulary.word(entry.action), probability: entry.probability }));
   }
 

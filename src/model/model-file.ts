@@ -6,6 +6,10 @@
  * Header schema 2 (issue 13) adds the copy component of a topic model (`copy`: decay, window, rate [K], mass [K],
  * or null) and the recency cache's constants (`cache`: decay, mass, window, fitted), and the `cache` model kind.
  * Files of schema 1 still load: as models without a copy component, whose cache reference is unknown.
+ *
+ * Header schema 3 adds repeat blocks: the setting `repeats` and, for `blocks`, the section `repeat` (float64 [V],
+ * r_w; src/train/repeats.ts). A file without the setting loads as `repeats: tokens`. An older lla refuses schema 3
+ * rather than score a blocks model as tokens.
  */
 import { KERNEL_LIMITS, type CopyParameters } from '../kernels/types.js';
 import { Vocabulary } from '../corpus/vocabulary.js';
@@ -23,7 +27,7 @@ import { validateModelFile } from './model-validation.js';
 import type { FittedCache } from './references.js';
 
 /** The header layout this lla writes; it reads every schema from 1 up to it (the container's format version is separate). */
-export const MODEL_FILE_SCHEMA = 2;
+export const MODEL_FILE_SCHEMA = 3;
 
 /** A trained model's state as it is saved and loaded. */
 export interface ModelState {
@@ -37,6 +41,8 @@ export interface ModelState {
   transitions: Float64Array | null;
   /** the topic model's copy component, null for none */
   copy: CopyParameters | null;
+  /** repeat: [V] the repeat table of repeat blocks, null for none */
+  repeat: Float64Array | null;
   /** the recency cache's constants (the cache model's own, any other model's reference), null when unknown */
   cache: FittedCache | null;
 }
@@ -61,6 +67,7 @@ export function writeModel(path: string, model: ModelState, writer: TrainedWith,
     sections.topicTotals = counts.topicTotals;
   }
   if (model.transitions) sections.transitions = model.transitions;
+  if (model.repeat) sections.repeat = model.repeat;
   if (lstm) sections.lstm = lstm;
   const vocabularyCounts = model.vocabulary.counts;
   if (vocabularyCounts) sections.vocabularyCounts = vocabularyCounts;
@@ -120,7 +127,7 @@ export function readModel(
     );
   }
   if (
-    !(header.schema === 1 || header.schema === MODEL_FILE_SCHEMA) ||
+    !(Number.isInteger(header.schema) && header.schema! >= 1 && header.schema! <= MODEL_FILE_SCHEMA) ||
     typeof header.settings !== 'object' ||
     header.settings === null ||
     Array.isArray(header.settings) ||
@@ -185,6 +192,7 @@ export function readModel(
     transitions,
     lstm,
     copy: topicModel ? copyFromHeader(header.copy, K, path) : null,
+    repeat: topicModel && settings.repeats === 'blocks' ? (contents.sections.repeat as Float64Array) : null,
     cache: cacheFromHeader(header.cache, path, settings.model === 'cache'),
   };
 }

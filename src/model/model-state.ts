@@ -49,6 +49,8 @@ export abstract class ModelState {
   /** the copy component of a topic model (null: none) and the recency cache's constants (null: never fitted) */
   protected copyParameters: CopyParameters | null = null;
   protected cacheParameters: FittedCache | null = null;
+  /** repeatTable: [V] r_w of repeat blocks (src/train/repeats.ts); null: every action is a step of the topic chain */
+  protected repeatTable: Float64Array | null = null;
   /** a few training sequences' sampled topic paths, for reports */
   trajectories: Trajectory[] = [];
   /** metrics of the last held-out evaluation and of training, stored in the model file */
@@ -94,6 +96,10 @@ export abstract class ModelState {
   /** The topic model's copy component (src/eval/copy.ts), or null when it has none. */
   get copy(): CopyParameters | null {
     return this.copyParameters;
+  }
+  /** The repeat table of a topic model trained with `repeats: 'blocks'` ([V] r_w), or null. */
+  get repeat(): Float64Array | null {
+    return this.repeatTable;
   }
   /** The recency cache's constants (the cache model's own, or the reference's of any model); null if never fitted. */
   get cache(): FittedCache | null {
@@ -238,6 +244,7 @@ export abstract class ModelState {
       nextAction,
       ...signal,
       ...(this.copyParameters ? { copy: this.copyParameters } : {}),
+      ...(this.repeatTable ? { repeat: this.repeatTable } : {}),
     });
   }
 }

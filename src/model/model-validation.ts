@@ -60,6 +60,21 @@ export function validateModelFile(path: string, parts: ModelFileParts): void {
       const bad = transitions.findIndex((value) => !(value >= 0 && value <= 1 + 1e-9));
       if (bad >= 0) fail(`transition ${Math.floor(bad / K)} -> ${bad % K} is ${transitions[bad]}, not a probability`);
     }
+    // repeat blocks: the repeat table r [V], each strictly inside (0, 1) as the kernels require
+    const repeat = sections.repeat;
+    if (settings.repeats === 'blocks') {
+      if (!(repeat instanceof Float64Array) || repeat.length !== V) {
+        fail(
+          repeat === undefined
+            ? 'its settings say repeat blocks but it holds no repeat table'
+            : `the repeat table holds ${repeat.length} values for ${V} actions`,
+        );
+      }
+      const bad = repeat.findIndex((value) => !(value > 0 && value < 1));
+      if (bad >= 0) fail(`the repeat probability of action ${bad} is ${repeat[bad]}, not inside (0, 1)`);
+    } else if (repeat !== undefined) {
+      fail('it holds a repeat table but its settings say every action is a step (repeats: tokens)');
+    }
   }
   const lstm = sections.lstm;
   if (lstm !== undefined) {

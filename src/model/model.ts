@@ -24,6 +24,7 @@ import { trainActionLstm } from '../train/action-lstm-trainer.js';
 import { fitCache } from '../train/cache-fit.js';
 import { copyFitStage, copyFitSummary, type CopyFitSummary } from '../train/copy-fit.js';
 import { actionCounts, splitHeldIn } from '../train/held-in.js';
+import { repeatBlocks } from '../train/repeats.js';
 import {
   DEFAULT_SETTINGS,
   EXACT_ESTEP_MAX_TOPICS,
@@ -191,14 +192,16 @@ export class LlaModel extends ModelState {
       });
     }
     const s = this.settings;
+    const { repeat, topicCorpora } = repeatBlocks(s.repeats, train, this.vocabulary.size);
+    const topicHeldIn = heldIn && topicCorpora(heldIn);
     const copying =
-      s.copy === 'auto' && heldIn !== null
+      s.copy === 'auto' && topicHeldIn !== null
         ? copyFitStage({
             kernel: this.kernel,
             mode: this.kernelMode,
             ...filterSettings(s),
             vocabularySize: this.vocabulary.size,
-            heldIn,
+            heldIn: topicHeldIn,
           })
         : null;
     const run = await trainTopicModel({
@@ -206,8 +209,9 @@ export class LlaModel extends ModelState {
       kernel: this.kernel,
       settings: this.settings,
       vocabulary: this.vocabulary,
-      train: copying ? rest : train,
+      train: topicCorpora(copying ? rest : train),
       lstm: this.topicLstm,
+      ...(repeat ? { repeat } : {}),
       ...(copying ?? {}),
       ...(this.exactGiven === undefined ? {} : { exactGiven: this.exactGiven }),
       lstmTrainedBefore: previousParameters !== undefined,
@@ -225,6 +229,7 @@ export class LlaModel extends ModelState {
     this.transitions = run.transitions;
     this.trajectories = run.trajectories;
     this.copyParameters = run.copy;
+    this.repeatTable = repeat;
     if (run.lookaheadChoice) {
       // the model is the run it kept: its lookahead and sampler are what inference, fold-in and --from continue with
       this.settings.lookahead = run.lookaheadChoice.lookahead;
@@ -446,6 +451,7 @@ export class LlaModel extends ModelState {
         tables: this.tables,
         transitions: this.transitions,
         copy: this.copyParameters,
+        repeat: this.repeatTable,
         cache: this.cacheParameters,
       },
       { backend: this.backend, tfBackend: this.tfBackendUsed },
@@ -475,6 +481,7 @@ export class LlaModel extends ModelState {
     model.tables = saved.tables;
     model.transitions = saved.transitions;
     model.copyParameters = saved.copy;
+    model.repeatTable = saved.repeat;
     model.cacheParameters = saved.cache;
     if (saved.lstm) {
       await model.ensureLstm(saved.lstm);

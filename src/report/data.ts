@@ -16,7 +16,7 @@ import { TRAJECTORIES_KEPT } from '../train/trainer.js';
 
 export interface ReportTopic {
   topic: number;
-  /** training tokens assigned to the topic (n_k) */
+  /** training tokens assigned to the topic (n_k; blocks, with repeat blocks: a run of one action counts once) */
   tokens: number;
   /** the topic's most probable actions, phi_{k,w}, best first */
   actions: Array<{ action: string; probability: number }>;

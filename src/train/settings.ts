@@ -4,6 +4,9 @@
  */
 import { kernelLimitProblem } from '../kernels/limits.js';
 import type { KernelLimitName } from '../kernels/types.js';
+import { REPEATS_CHOICES, type RepeatsChoice } from './repeats.js';
+
+export { REPEATS_CHOICES, type RepeatsChoice } from './repeats.js';
 
 export const MODEL_KINDS = ['lla', 'word-lla', 'lda', 'lstm', 'cache'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
@@ -86,6 +89,9 @@ export interface ModelSettings {
   threads: number;
   /** the copy component of lla, word-lla and lda (src/train/copy-fit.ts) */
   copy: CopyChoice;
+  /** lla, word-lla and lda: a run of one action is one step of the topic chain (`blocks`, src/train/repeats.ts), or
+   * every action is (`tokens`, the paper's model) */
+  repeats: RepeatsChoice;
 }
 
 /** What the held-out particle filter takes from the settings (src/eval/perplexity.ts HeldOutOptions), wherever it
@@ -204,6 +210,7 @@ export const DEFAULT_SETTINGS: Readonly<ModelSettings> = Object.freeze({
   seed: 1,
   threads: 0,
   copy: 'auto',
+  repeats: 'blocks',
 });
 
 /**
@@ -253,7 +260,7 @@ export function defaultInitialisation(model: ModelKind, iterations: number): Ini
 }
 
 /**
- * Settings saved before these keys existed meant: no lookahead (the paper's sampler), no context start or hmm
+ * Settings saved before these keys existed meant: no lookahead (the paper's sampler), no repeat blocks, no context start or hmm
  * sweeps, no second-order fallback, and the initialisation sweeps as exact as the model's. Model files and checkpoints fill a missing key
  * from here, so that they load (and resume) as what they were.
  */
@@ -261,6 +268,7 @@ export function withLegacyDefaults(saved: Partial<ModelSettings>): Partial<Model
   return {
     lookahead: false,
     chooseLookahead: false,
+    repeats: 'tokens',
     contextStart: false,
     initHmmSweeps: 0,
     initHmmOrder: 1,
@@ -408,6 +416,9 @@ export function validateSettings(settings: ModelSettings): void {
   }
   if (!(COPY_CHOICES as readonly string[]).includes(settings.copy)) {
     fail(`copy must be one of ${COPY_CHOICES.join(', ')}, got '${String(settings.copy)}'`);
+  }
+  if (!(REPEATS_CHOICES as readonly string[]).includes(settings.repeats)) {
+    fail(`repeats must be one of ${REPEATS_CHOICES.join(', ')}, got '${String(settings.repeats)}'`);
   }
 }
 

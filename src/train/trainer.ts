@@ -79,6 +79,9 @@ export interface TopicTrainingInput extends TrainingLoopOptions {
   fitCopy?: (final: { counts: CountTables; weights: CellWeights | undefined }) => Promise<CopyFit>;
   /** the held-in slice that fitCopy scores: folded into the final counts once it has (fold-in.ts) */
   heldIn?: SequenceSlice;
+  /** repeat: [V] the repeat table of repeat blocks (repeats.ts): `train` and `heldIn` are then collapsed to blocks,
+   * and the held-out data (whole sequences) is scored with it */
+  repeat?: Float64Array;
   /** `--estep mh|exact` as given (undefined: auto): with chooseLookahead, each run draws as a run with its own
    * --lookahead setting would (settings.ts exactFor) */
   exactGiven?: boolean;
@@ -320,6 +323,7 @@ export async function trainTopicModel(input: TopicTrainingInput): Promise<TopicT
         counts: (last ? (folded as TopicTables | null)?.counts : undefined) ?? state.counts,
         ...(state.weights ? { weights: state.weights } : {}),
         ...(copy ? { copy } : {}),
+        ...(input.repeat ? { repeat: input.repeat } : {}),
         ...filterSettings(s),
         vocabularySize: input.vocabulary.size,
         corpus: heldOut!,

@@ -1,0 +1,134 @@
+/**
+ * Repeat blocks (`--repeats blocks`, the topic models' default): a run of one action is one block, one step of the
+ * topic chain. User logs repeat their last action a third of the time (the event log: 33.5% of its transitions);
+ * as tokens, every repeat is one more step of the topic dynamics, so the LSTM spends its steps and its context on
+ * "the same again" and the topics fit runs instead of intents. As blocks, the model is
+ *
+ *   p(w_t = w_{t-1} | history) = r_{w_{t-1}},
+ *   p(w_t = a | history) = (1 - r_{w_{t-1}}) p_topic(a | blocks so far) / (1 - p_topic(w_{t-1} | blocks so far)),
+ *
+ * a != w_{t-1}: a new block is the topic model's next action, conditioned on not repeating. The sampler, the hmm
+ * start, the LSTM and the copy fit see only the blocks (collapseRepeats); the kernels' filter scores whole
+ * sequences with the repeat table r [V] (src/kernels/types.ts, "Repeat blocks").
+ */
+import type { SequenceCorpus } from '../eval/phi.js';
+
+/** `--repeats`: runs of one action are one step of the topic chain (blocks), or every action is (tokens). */
+export const REPEATS_CHOICES = ['blocks', 'tokens'] as const;
+export type RepeatsChoice = (typeof REPEATS_CHOICES)[number];
+
+/**
+ * The prior weight, in transitions, of the corpus-wide repeat rate in each action's own: r_w = (repeats after w +
+ * m rbar) / (transitions after w + m). Measured on the event log (seed 1, bench/RESULTS.md "Repeat blocks"): 2
+ * and 10 score the same to 0.1%, the corpus-wide rate alone (m infinite) 7% worse.
+ */
+export const REPEAT_PRIOR_TRANSITIONS = 2;
+
+/** A corpus with each run of one action cut to its first token, and where each kept token came from. */
+export interface CollapsedCorpus extends SequenceCorpus {
+  /** source: [B] the position in the original corpus of each block's first token */
+  source: Int32Array;
+}
+
+/** Cuts every run of one action within a sequence to its first token; sequences keep their order and count. */
+export function collapseRepeats(corpus: SequenceCorpus): CollapsedCorpus {
+  const { tokens, offsets } = corpus;
+  const numSequences = offsets.length - 1;
+  let blocks = 0;
+  for (let d = 0; d < numSequences; d++) {
+    for (let i = offsets[d]; i < offsets[d + 1]; i++) if (i === offsets[d] || tokens[i] !== tokens[i - 1]) blocks++;
+  }
+  const collapsedTokens = new Int32Array(blocks);
+  const collapsedOffsets = new Int32Array(numSequences + 1);
+  const source = new Int32Array(blocks);
+  let b = 0;
+  for (let d = 0; d < numSequences; d++) {
+    for (let i = offsets[d]; i < offsets[d + 1]; i++) {
+      if (i === offsets[d] || tokens[i] !== tokens[i - 1]) {
+        collapsedTokens[b] = tokens[i];
+        source[b++] = i;
+      }
+    }
+    collapsedOffsets[d + 1] = b;
+  }
+  return { tokens: collapsedTokens, offsets: collapsedOffsets, source };
+}
+
+/** What the repeat table was fitted from: the transitions within sequences and how many were repeats. */
+export interface RepeatStatistics {
+  transitions: number;
+  repeats: number;
+}
+
+/**
+ * The repeat table r [V] of a training corpus: r_w = (repeats after w + m rbar) / (transitions after w + m), with
+ * rbar = (repeats + 1) / (transitions + 2) over the whole corpus and m = REPEAT_PRIOR_TRANSITIONS. Every value is
+ * strictly inside (0, 1), as the kernels require: an action never seen to repeat can still, and one always seen
+ * to repeat can still be left.
+ */
+export function fitRepeatTable(
+  corpus: SequenceCorpus,
+  vocabularySize: number,
+  priorTransitions = REPEAT_PRIOR_TRANSITIONS,
+): { repeat: Float64Array; statistics: RepeatStatistics } {
+  const { tokens, offsets } = corpus;
+  // transitionsFrom, repeatsFrom: [V] transitions leaving action w within a sequence, and how many repeat w
+  const transitionsFrom = new Float64Array(vocabularySize);
+  const repeatsFrom = new Float64Array(vocabularySize);
+  let transitions = 0;
+  let repeats = 0;
+  for (let d = 0; d + 1 < offsets.length; d++) {
+    for (let i = offsets[d] + 1; i < offsets[d + 1]; i++) {
+      const previous = tokens[i - 1];
+      transitionsFrom[previous]++;
+      transitions++;
+      if (tokens[i] === previous) {
+        repeatsFrom[previous]++;
+        repeats++;
+      }
+    }
+  }
+  const rate = (repeats + 1) / (transitions + 2);
+  const repeat = new Float64Array(vocabularySize);
+  for (let w = 0; w < vocabularySize; w++) {
+    repeat[w] = (repeatsFrom[w] + priorTransitions * rate) / (transitionsFrom[w] + priorTransitions);
+  }
+  return { repeat, statistics: { transitions, repeats } };
+}
+
+/**
+ * Per-token topics from per-block ones: each token of a run takes its block's topic. blockTopics: [B] over the
+ * collapsed corpus of `corpus`; returns [T].
+ */
+export function expandBlockTopics(
+  corpus: SequenceCorpus,
+  collapsed: CollapsedCorpus,
+  blockTopics: Int32Array,
+): Int32Array {
+  const topics = new Int32Array(corpus.tokens.length);
+  for (let b = 0; b < collapsed.source.length; b++) {
+    const end = b + 1 < collapsed.source.length ? collapsed.source[b + 1] : corpus.tokens.length;
+    topics.fill(blockTopics[b], collapsed.source[b], end);
+  }
+  return topics;
+}
+
+/**
+ * What training takes from `--repeats`: with blocks, the repeat table of the whole training corpus and a function
+ * that collapses any slice of it (the rest, the held-in tenth) to its blocks; with tokens, no table and the slices as
+ * they are.
+ */
+export function repeatBlocks(
+  choice: RepeatsChoice,
+  train: SequenceCorpus,
+  vocabularySize: number,
+): { repeat: Float64Array | null; topicCorpora: <C extends SequenceCorpus>(corpus: C) => C } {
+  if (choice === 'tokens') return { repeat: null, topicCorpora: (corpus) => corpus };
+  return {
+    repeat: fitRepeatTable(train, vocabularySize).repeat,
+    topicCorpora: (corpus) => {
+      const { tokens, offsets } = collapseRepeats(corpus);
+      return { ...corpus, tokens, offsets };
+    },
+  };
+}

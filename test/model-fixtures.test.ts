@@ -1,6 +1,7 @@
 // Model files written by earlier versions keep loading and give the same results (SPEC section 6), on both
 // kernel backends. The fixtures were made once by test/fixtures/models/make-model-fixture.ts (lla 0.1.0, header
-// schema 1) and make-schema-2-fixture.ts (schema 2: the copy component and the recency cache).
+// schema 1), make-schema-2-fixture.ts (schema 2: the copy component and the recency cache) and
+// make-schema-3-fixture.ts (schema 3: repeat blocks).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
@@ -131,6 +132,41 @@ for (const backend of ['native', 'wasm'] as const) {
         saved.predictNext.map((entry) => entry.action),
       );
       next.forEach((entry, i) => assert.ok(Math.abs(entry.probability - saved.predictNext[i].probability) < 1e-4));
+      model.dispose();
+    });
+  }
+  test.run();
+}
+
+// Schema 3: repeat blocks (the `repeats` setting and the `repeat` table), made once by make-schema-3-fixture.ts.
+const schema3 = JSON.parse(readFileSync(new URL('model-schema-3.expected.json', folder), 'utf8')) as {
+  probe: string[][];
+} & Record<
+  'lla' | 'lda',
+  { perplexity: number; predictNext: Array<Array<{ action: string; probability: number }>>; repeat: number[] }
+>;
+for (const backend of ['native', 'wasm'] as const) {
+  const test = suite(`model fixtures of header schema 3 (${backend} kernels)`);
+  for (const kind of ['lla', 'lda'] as const) {
+    test(`the ${kind} model of schema 3 loads with its repeat table, and predicts as it did`, async () => {
+      const model = await LlaModel.load(new URL(`${kind}-model-schema-3.lla`, folder).pathname, {
+        backend,
+        warn: () => undefined,
+      });
+      const saved = schema3[kind];
+      assert.is(model.settings.repeats, 'blocks');
+      assert.equal(Array.from(model.repeat!), saved.repeat);
+      const perplexity = await model.perplexity(schema3.probe);
+      assert.ok(Math.abs(perplexity / saved.perplexity - 1) < 1e-3, `perplexity ${perplexity} vs ${saved.perplexity}`);
+      const histories = [schema3.probe[0], schema3.probe[1].slice(0, 7)];
+      histories.forEach((history, h) => {
+        const next = model.predictNext(history, 5);
+        assert.equal(
+          next.map((entry) => entry.action),
+          saved.predictNext[h].map((entry) => entry.action),
+        );
+        next.forEach((entry, i) => assert.ok(Math.abs(entry.probability - saved.predictNext[h][i].probability) < 1e-4));
+      });
       model.dispose();
     });
   }

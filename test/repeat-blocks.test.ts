@@ -6,7 +6,7 @@
 // token of a run its block's topic.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LlaModel, type ModelOptions, type TrainSummary } from '../src/model/model.js';
@@ -20,6 +20,7 @@ import { readModelFile } from '../src/io/format-read.js';
 import { writeModelFile } from '../src/io/format-write.js';
 import { mulberry32 } from './helpers/mulberry32.js';
 import { rejects } from './helpers/rejects.js';
+import { lastJson, runCli } from './helpers/cli.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'lla-repeat-blocks-'));
 const REPEAT_RATE = 0.4;
@@ -83,7 +84,7 @@ collapseSuite('the repeat table is the smoothed share of repeats after each acti
   const tokens = Int32Array.of(0, 0, 0, 1, 2, 1, 1);
   const offsets = Int32Array.of(0, 5, 7);
   const { repeat, statistics } = fitRepeatTable({ tokens, offsets }, 3, 2);
-  assert.equal(statistics, { transitions: 5, repeats: 3 });
+  assert.equal(statistics, { tokens: 7, blocks: 4, transitions: 5, repeats: 3 });
   const rate = (3 + 1) / (5 + 2);
   assert.ok(Math.abs(repeat[0] - (2 + 2 * rate) / (3 + 2)) < 1e-15);
   assert.ok(Math.abs(repeat[1] - (1 + 2 * rate) / (2 + 2)) < 1e-15); // 1 -> 2 and 1 -> 1 in the second sequence
@@ -236,5 +237,45 @@ for (const backend of ['native', 'wasm'] as const) {
 
   run.run();
 }
+
+const cli = suite('repeat blocks on the command line');
+const corpusFile = join(folder, 'runs.txt');
+const SMALL_RUN = ['--topics', '4', '--iterations', '3', '--init', 'hmm:1', '--hidden', '8', '--embedding', '4'];
+const CLI_RUN = [...SMALL_RUN, '--lstm-tokens', '2000', '--particles', '8', '--threads', '1', '--json'];
+
+cli.before(() => writeFileSync(corpusFile, `${sequences.map((sequence) => sequence.join(' ')).join('\n')}\n`));
+
+cli('train reports the blocks by default, nothing with --repeats tokens, and saves the setting', async () => {
+  const out = join(folder, 'cli-blocks.lla');
+  const blocksRun = await runCli(['train', corpusFile, ...CLI_RUN, '--out', out]);
+  assert.is(blocksRun.code, 0, blocksRun.stderr);
+  const stats = lastJson(blocksRun).repeatBlocks;
+  assert.ok(stats.repeats > 0 && stats.blocks === stats.tokens - stats.repeats, JSON.stringify(stats));
+  assert.ok(Math.abs(stats.repeats / stats.transitions - REPEAT_RATE) < 0.03, JSON.stringify(stats));
+  const text = await runCli(['train', corpusFile, ...CLI_RUN.filter((flag) => flag !== '--json')]);
+  assert.is(text.code, 0, text.stderr);
+  assert.match(
+    text.stdout,
+    /repeat blocks +[\d,]+ training tokens in [\d,]+ runs of one action; \d+\.\d% of transitions/,
+  );
+  const tokensRun = await runCli(['train', corpusFile, ...CLI_RUN, '--repeats', 'tokens']);
+  assert.is(tokensRun.code, 0, tokensRun.stderr);
+  assert.is(lastJson(tokensRun).repeatBlocks, null);
+  const loaded = await LlaModel.load(out, { warn: () => undefined });
+  assert.is(loaded.settings.repeats, 'blocks');
+  loaded.dispose();
+  // --from keeps what the model is: its counts are of blocks
+  const from = await runCli(['train', corpusFile, '--from', out, '--repeats', 'tokens', '-n', '1']);
+  assert.is(from.code, 2, from.stderr);
+  assert.match(from.stderr, /--repeats tokens \(the model has blocks\)/);
+});
+
+cli('a bad --repeats is a usage error that names the choices', async () => {
+  const run = await runCli(['train', corpusFile, '--repeats', 'runs']);
+  assert.is(run.code, 2);
+  assert.match(run.stderr, /--repeats must be one of blocks, tokens; got 'runs'/);
+});
+
+cli.run();
 
 process.on('exit', () => rmSync(folder, { recursive: true, force: true }));

@@ -5,6 +5,7 @@ import type { SequenceInput } from '../train/data.js';
 import type { CopyFitSummary } from '../train/copy-fit.js';
 import type { LookaheadChoiceResult } from '../train/lookahead-choice.js';
 import type { StartCheck } from '../train/start-check.js';
+import type { RepeatStatistics } from '../train/repeats.js';
 import type { ModelSettings } from '../train/settings.js';
 import type { EvaluationResult, PerplexityProtocol } from '../eval/model-evaluation.js';
 import type { CacheReference } from './references.js';
@@ -53,6 +54,8 @@ export interface TrainSummary {
   copy: CopyFitSummary | null;
   /** `--lookahead auto`: the setting the run kept and both runs' held-in perplexity; null when it did not choose */
   lookaheadChoice: LookaheadChoiceResult | null;
+  /** repeat blocks (src/train/repeats.ts): the training tokens, their blocks and repeats; null with `repeats: tokens` */
+  repeatBlocks: RepeatStatistics | null;
 }
 
 export interface TopicWord {

@@ -24,7 +24,7 @@ import { trainActionLstm } from '../train/action-lstm-trainer.js';
 import { fitCache } from '../train/cache-fit.js';
 import { copyFitStage, copyFitSummary, type CopyFitSummary } from '../train/copy-fit.js';
 import { actionCounts, splitHeldIn } from '../train/held-in.js';
-import { repeatBlocks } from '../train/repeats.js';
+import { repeatBlocks, type RepeatStatistics } from '../train/repeats.js';
 import {
   DEFAULT_SETTINGS,
   EXACT_ESTEP_MAX_TOPICS,
@@ -59,7 +59,6 @@ import { readModel, writeModel } from './model-file.js';
 import type { References } from './references.js';
 import { ModelState } from './model-state.js';
 import { InputError, InterruptedError } from '../errors.js';
-
 import type { ModelOptions, TopicWord, TrainOptions, TrainSummary } from './model-types.js';
 
 export type { ModelOptions, TopicWord, TrainOptions, TrainSummary } from './model-types.js';
@@ -192,16 +191,15 @@ export class LlaModel extends ModelState {
       });
     }
     const s = this.settings;
-    const { repeat, topicCorpora } = repeatBlocks(s.repeats, train, this.vocabulary.size);
-    const topicHeldIn = heldIn && topicCorpora(heldIn);
+    const { repeat, statistics, topicCorpora } = repeatBlocks(s.repeats, train, this.vocabulary.size);
     const copying =
-      s.copy === 'auto' && topicHeldIn !== null
+      s.copy === 'auto' && heldIn !== null
         ? copyFitStage({
             kernel: this.kernel,
             mode: this.kernelMode,
             ...filterSettings(s),
             vocabularySize: this.vocabulary.size,
-            heldIn: topicHeldIn,
+            heldIn: topicCorpora(heldIn),
           })
         : null;
     const run = await trainTopicModel({
@@ -241,6 +239,7 @@ export class LlaModel extends ModelState {
       stop: run.stop,
       copy: run.copyFit ? copyFitSummary(run.copyFit) : null,
       lookaheadChoice: run.lookaheadChoice,
+      repeatBlocks: statistics,
     };
     if (run.interrupted) {
       const checkpoint = options.checkpoint;
@@ -305,6 +304,7 @@ export class LlaModel extends ModelState {
       start: run.start ?? null,
       copy: (this.results.copy as CopyFitSummary | null | undefined) ?? null,
       lookaheadChoice: run.lookaheadChoice ?? null,
+      repeatBlocks: (this.results.repeatBlocks as RepeatStatistics | null | undefined) ?? null,
     };
   }
 

@@ -56,6 +56,10 @@ export function collapseRepeats(corpus: SequenceCorpus): CollapsedCorpus {
 
 /** What the repeat table was fitted from: the transitions within sequences and how many were repeats. */
 export interface RepeatStatistics {
+  /** training tokens, and the blocks they collapse into (tokens - repeats) */
+  tokens: number;
+  blocks: number;
+  /** transitions within sequences, and how many repeat the action before */
   transitions: number;
   repeats: number;
 }
@@ -93,7 +97,7 @@ export function fitRepeatTable(
   for (let w = 0; w < vocabularySize; w++) {
     repeat[w] = (repeatsFrom[w] + priorTransitions * rate) / (transitionsFrom[w] + priorTransitions);
   }
-  return { repeat, statistics: { transitions, repeats } };
+  return { repeat, statistics: { tokens: tokens.length, blocks: tokens.length - repeats, transitions, repeats } };
 }
 
 /**
@@ -122,10 +126,16 @@ export function repeatBlocks(
   choice: RepeatsChoice,
   train: SequenceCorpus,
   vocabularySize: number,
-): { repeat: Float64Array | null; topicCorpora: <C extends SequenceCorpus>(corpus: C) => C } {
-  if (choice === 'tokens') return { repeat: null, topicCorpora: (corpus) => corpus };
+): {
+  repeat: Float64Array | null;
+  statistics: RepeatStatistics | null;
+  topicCorpora: <C extends SequenceCorpus>(corpus: C) => C;
+} {
+  if (choice === 'tokens') return { repeat: null, statistics: null, topicCorpora: (corpus) => corpus };
+  const { repeat, statistics } = fitRepeatTable(train, vocabularySize);
   return {
-    repeat: fitRepeatTable(train, vocabularySize).repeat,
+    repeat,
+    statistics,
     topicCorpora: (corpus) => {
       const { tokens, offsets } = collapseRepeats(corpus);
       return { ...corpus, tokens, offsets };

@@ -365,6 +365,7 @@ export const command: Command = {
       cache: summary.cache,
       copy: summary.copy,
       lookaheadChoice: summary.lookaheadChoice,
+      repeatBlocks: summary.repeatBlocks,
       recallAt1: heldOut?.recallAt1 ?? null,
       recallAt10: heldOut?.recallAt10 ?? null,
       mrr: heldOut?.mrr ?? null,
@@ -469,6 +470,15 @@ export const command: Command = {
         `copy component      ${copy.kept ? 'kept' : 'dropped'}: held-in perplexity ${fixed(copy.heldInPerplexityWith, 1)} ` +
           `with it, ${fixed(copy.heldInPerplexityWithout, 1)} without (form ${copy.form}, decay ${fixed(copy.decay, 3)}; ` +
           `${copy.heldInTokens.toLocaleString('en-US')} tokens of ${copy.heldInSequences} held-in sequences)`,
+      );
+    }
+    if (summary.repeatBlocks) {
+      const { tokens, blocks, transitions, repeats } = summary.repeatBlocks;
+      const share = transitions > 0 ? (100 * repeats) / transitions : 0;
+      lines.push(
+        `repeat blocks       ${tokens.toLocaleString('en-US')} training tokens in ${blocks.toLocaleString('en-US')} runs of ` +
+          `one action; ${fixed(share, 1)}% of transitions repeat (each action's repeat probability; --repeats tokens to ` +
+          'model every token as a step)',
       );
     }
     if (summary.lookaheadChoice) {

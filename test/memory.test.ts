@@ -184,6 +184,9 @@ if (process.env.LLA_MEMORY_CHILD) {
     const choosing = estimateTrainingMemory({ ...base, copy: true, chooseLookahead: true }).bytes;
     assert.ok(choosing - estimateTrainingMemory({ ...base, copy: true }).bytes >= 2 * base.tokens * 4);
     assert.is(estimateTrainingMemory({ ...base, chooseLookahead: true }).bytes, reference, 'no held-in fit: no choice');
+    // repeat blocks keep the collapsed corpus (tokens and source positions, at most T each) and the table [V]
+    const blocks = estimateTrainingMemory({ ...base, repeatBlocks: true }).bytes - reference;
+    assert.is(blocks, (2 * base.tokens + base.sequences + 1) * 4 + base.vocabulary * 8);
     // each engine's work space is counted: the kernel trainer's per-block gradients, TF.js's window activations
     const named = (engine: 'kernel' | 'tfjs') =>
       estimateTrainingMemory({ ...base, lstmEngine: engine }).parts.map((part) => part.name);

@@ -38,6 +38,8 @@ export interface MemoryInputs {
   copy?: boolean;
   /** `--lookahead auto` (lla with --copy auto): two runs, one held as a snapshot while the other trains */
   chooseLookahead?: boolean;
+  /** repeat blocks (a topic model): the training corpus collapsed to its runs, beside the corpus as read */
+  repeatBlocks?: boolean;
 }
 
 /** Lanes per block of the kernels' trainer (native/lstm_train.h kLanesPerBlock, assembly/lstm_train.ts). */
@@ -92,6 +94,8 @@ export function estimateTrainingMemory(m: MemoryInputs): MemoryEstimate {
     return { bytes: parts.reduce((sum, part) => sum + part.bytes, 0), parts };
   }
   if (m.model !== 'lstm') {
+    // repeat blocks: the collapsed tokens and each block's source position, at most T each, and the table [V]
+    if (m.repeatBlocks) add('repeat blocks (collapsed corpus, repeat table)', (2 * T + D + 1) * INT + V * DOUBLE);
     // the copy component's fit: mixtures [T][K], then [K][T] mixture and phi, float32, at most the budget
     const fitCells = m.copy ? Math.min(COPY_FIT_BUDGET, Math.ceil(T / 10) * K) : 0;
     add('copy component fit (held-in mixtures and phi)', 3 * fitCells * FLOAT);

@@ -300,6 +300,7 @@ export const command: Command = {
       hmmOrder: hmmOrderNeeded(model.settings),
       copy: settings.copy === 'auto',
       chooseLookahead: model.settings.chooseLookahead && from === undefined,
+      repeatBlocks: model.settings.repeats === 'blocks',
     });
     checkMemory(
       memory,
@@ -474,10 +475,9 @@ export const command: Command = {
     }
     if (summary.repeatBlocks) {
       const { tokens, blocks, transitions, repeats } = summary.repeatBlocks;
-      const share = transitions > 0 ? (100 * repeats) / transitions : 0;
       lines.push(
         `repeat blocks       ${tokens.toLocaleString('en-US')} training tokens in ${blocks.toLocaleString('en-US')} runs of ` +
-          `one action; ${fixed(share, 1)}% of transitions repeat (each action's repeat probability; --repeats tokens to ` +
+          `one action; ${fixed(transitions > 0 ? (100 * repeats) / transitions : 0, 1)}% of transitions repeat (each action's repeat probability; --repeats tokens to ` +
           'model every token as a step)',
       );
     }

@@ -77,6 +77,7 @@ export interface CopyFit {
   /** held-in perplexity through the filter without and with the chosen copy component */
   heldInPerplexityWithout: number;
   heldInPerplexityWith: number;
+  /** tokens scored (blocks, with repeat blocks: the fit sees the collapsed held-in slice) */
   heldInTokens: number;
   heldInSequences: number;
   /** every form's fitted score (step 2) */

@@ -470,7 +470,7 @@ export const command: Command = {
       lines.push(
         `copy component      ${copy.kept ? 'kept' : 'dropped'}: held-in perplexity ${fixed(copy.heldInPerplexityWith, 1)} ` +
           `with it, ${fixed(copy.heldInPerplexityWithout, 1)} without (form ${copy.form}, decay ${fixed(copy.decay, 3)}; ` +
-          `${copy.heldInTokens.toLocaleString('en-US')} tokens of ${copy.heldInSequences} held-in sequences)`,
+          `${copy.heldInTokens.toLocaleString('en-US')} ${summary.repeatBlocks ? 'blocks' : 'tokens'} of ${copy.heldInSequences} held-in sequences)`,
       );
     }
     if (summary.repeatBlocks) {

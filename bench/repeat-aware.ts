@@ -104,6 +104,9 @@ function addRuns(file: string, part: 'A' | 'B', input: string[], extra: string[]
       flags: ['--model', 'lla', '--copy', 'auto'],
       out: part === 'A' && file === 'gitdev' ? join(folder, 'lla-copy.lla') : undefined,
     },
+    // every topic model above scores runs of one action as repeat blocks (the default); these two as tokens
+    { label: 'lda+copy (tokens)', flags: ['--model', 'lda', '--copy', 'auto', '--repeats', 'tokens'] },
+    { label: 'lla+copy (tokens)', flags: ['--model', 'lla', '--copy', 'auto', '--repeats', 'tokens'] },
     ...(part === 'B' && withLstm ? [{ label: 'lstm (action-level)', flags: ['--model', 'lstm'] }] : []),
   ];
   let first: Record<string, any> | null = null;
@@ -121,7 +124,12 @@ function addRuns(file: string, part: 'A' | 'B', input: string[], extra: string[]
       recallAt10: result.recallAt10,
       mrr: result.mrr,
       seconds: result.wallSeconds,
-      note: copy ? `copy ${copy.kept ? 'kept' : 'dropped'} (${copy.form}, decay ${copy.decay.toFixed(3)})` : '',
+      note: [
+        result.repeatBlocks ? 'repeat blocks' : '',
+        copy ? `copy ${copy.kept ? 'kept' : 'dropped'} (${copy.form}, decay ${copy.decay.toFixed(3)})` : '',
+      ]
+        .filter((part) => part !== '')
+        .join('; '),
     });
   }
   // the references every run reports (the same for all of them): the unigram and the fitted cache

@@ -8,15 +8,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadKernel } from '../src/kernels/loader.js';
 import { loadWasmKernel } from '../src/kernels/wasm.js';
-import type { BackendName, CopyParameters, FilterState, Kernel, KernelMode } from '../src/kernels/types.js';
-import { randomCorpus, randomWeights, tables, type Corpus } from './helpers/kernel-data.js';
+import type { CopyParameters, FilterState, Kernel, KernelMode } from '../src/kernels/types.js';
+import { TEST_BACKENDS, randomCorpus, randomFilterModel, type Corpus } from './helpers/kernel-data.js';
 import { mulberry32 } from './helpers/mulberry32.js';
+import { cloneFilterState, newFilterState } from './helpers/filter-state.js';
 import { rejects } from './helpers/rejects.js';
 
-const BACKENDS: BackendName[] = (process.env.LLA_TEST_BACKENDS?.split(',') as BackendName[] | undefined) ?? [
-  'native',
-  'wasm',
-];
+const BACKENDS = TEST_BACKENDS;
 const K = 4;
 const V = 8;
 const H = 6;
@@ -43,14 +41,8 @@ const REPEAT = Float64Array.from(
   })(),
 );
 
-/** A model over the kernel's own arrays: count tables of a random assignment, lla and word-lla cells. */
-function model(k: Kernel) {
-  const random = mulberry32(17);
-  const train = randomCorpus(random, 16, 12, V);
-  const topics = Int32Array.from(train.tokens, () => Math.floor(random() * K));
-  const { counts } = tables(k, train, topics, K, BETA);
-  return { counts, weights: randomWeights(random, K + 1, K, H, 1), wordWeights: randomWeights(random, V + 1, K, H, 1) };
-}
+const model = (k: Kernel) =>
+  randomFilterModel(k, { sequences: 16, maxLength: 12, topics: K, vocabulary: V, hidden: H, beta: BETA });
 
 /** The filter arguments shared by particleFilter and filterStep, for one mode, copy component and repeat. */
 function common(
@@ -104,47 +96,9 @@ function corpusWithoutRepeats(seed: number, D: number): Corpus {
   return { tokens: Int32Array.from(tokens), offsets: Int32Array.from(offsets), V };
 }
 
-function newState(k: Kernel, window: number): FilterState {
-  const state: FilterState = {
-    position: k.allocInt32(1),
-    previousAction: k.allocInt32(1),
-    weights: k.allocFloat64(S),
-    previousTopic: k.allocInt32(S),
-    hiddenState: k.allocFloat32(S * H),
-    cellState: k.allocFloat32(S * H),
-    topicCounts: k.allocInt32(S * K),
-    copyHistory: k.allocInt32(Math.max(1, window)),
-  };
-  state.previousAction[0] = -1;
-  state.previousTopic.fill(-1);
-  state.weights.fill(1 / S);
-  state.copyHistory!.fill(-1);
-  return state;
-}
-
-function cloneState(k: Kernel, state: FilterState): FilterState {
-  const copyOf = <T extends Int32Array | Float32Array | Float64Array>(array: T): T => {
-    const out = (
-      array instanceof Int32Array
-        ? k.allocInt32(array.length)
-        : array instanceof Float32Array
-          ? k.allocFloat32(array.length)
-          : k.allocFloat64(array.length)
-    ) as T;
-    out.set(array as never);
-    return out;
-  };
-  return {
-    position: copyOf(state.position),
-    previousAction: copyOf(state.previousAction),
-    weights: copyOf(state.weights),
-    previousTopic: copyOf(state.previousTopic),
-    hiddenState: copyOf(state.hiddenState),
-    cellState: copyOf(state.cellState),
-    topicCounts: copyOf(state.topicCounts),
-    copyHistory: copyOf(state.copyHistory!),
-  };
-}
+const newState = (k: Kernel, window: number): FilterState =>
+  newFilterState(k, { particles: S, hidden: H, topics: K, window });
+const cloneState = cloneFilterState;
 
 /** Every array of a state, as plain numbers (for exact comparisons). */
 function snapshot(state: FilterState): Record<string, number[]> {

@@ -1,9 +1,37 @@
 // Test data for the kernel suites (kernels.test.ts, wasm.test.ts): seeded corpora, word indexes, cell weights, count
 // and alias tables built by the kernel under test, and long chains of sweeps with their per-token topic frequencies.
 import { referenceLogits, referenceSteps } from '../../src/lstm/reference-cell.js';
-import type { AliasTables, CellWeights, CountTables, Kernel, KernelMode, SweepArgs } from '../../src/kernels/types.js';
+import type {
+  AliasTables,
+  BackendName,
+  CellWeights,
+  CountTables,
+  Kernel,
+  KernelMode,
+  SweepArgs,
+} from '../../src/kernels/types.js';
 import { mulberry32 } from './mulberry32.js';
 import { groupTokensByAction } from '../../src/kernels/buffers.js';
+
+/** The backends a kernel suite runs on: LLA_TEST_BACKENDS (comma-separated), else both. */
+export const TEST_BACKENDS: BackendName[] = (process.env.LLA_TEST_BACKENDS?.split(',') as
+  BackendName[] | undefined) ?? ['native', 'wasm'];
+
+/**
+ * A model for the filter suites, over the kernel's own arrays: the count tables of a random topic assignment of a
+ * random corpus (D sequences of up to maxLength actions), and random lla and word-lla cells.
+ */
+export function randomFilterModel(
+  k: Kernel,
+  shape: { sequences: number; maxLength: number; topics: number; vocabulary: number; hidden: number; beta: number },
+) {
+  const { topics: K, vocabulary: V, hidden: H } = shape;
+  const random = mulberry32(17);
+  const train = randomCorpus(random, shape.sequences, shape.maxLength, V);
+  const topics = Int32Array.from(train.tokens, () => Math.floor(random() * K));
+  const { counts } = tables(k, train, topics, K, shape.beta);
+  return { counts, weights: randomWeights(random, K + 1, K, H, 1), wordWeights: randomWeights(random, V + 1, K, H, 1) };
+}
 
 /** tokens [T] over V actions in sequences offsets [D+1] */
 export interface Corpus {

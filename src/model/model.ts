@@ -192,6 +192,7 @@ export class LlaModel extends ModelState {
     }
     const s = this.settings;
     const { repeat, statistics, topicCorpora } = repeatBlocks(s.repeats, train, this.vocabulary.size);
+    this.repeatTable = repeat; // before training: a progress callback may read the model as it trains
     const copying =
       s.copy === 'auto' && heldIn !== null
         ? copyFitStage({
@@ -227,7 +228,6 @@ export class LlaModel extends ModelState {
     this.transitions = run.transitions;
     this.trajectories = run.trajectories;
     this.copyParameters = run.copy;
-    this.repeatTable = repeat;
     if (run.lookaheadChoice) {
       // the model is the run it kept: its lookahead and sampler are what inference, fold-in and --from continue with
       this.settings.lookahead = run.lookaheadChoice.lookahead;

@@ -81,6 +81,7 @@ export const command: Command = {
       input,
       perplexity: result.perplexity,
       perplexityMethod: result.perplexityMethod,
+      repeatBlocks: result.repeatBlocks,
       logLikelihood: result.logLikelihood,
       recallAt1: result.recallAt1,
       recallAt10: result.recallAt10,
@@ -105,7 +106,7 @@ export const command: Command = {
     }
     const lines = [
       `model               ${modelPath} (${model.model}${summary.topics === null ? '' : `, K=${summary.topics}`}), kernel ${model.backend}`,
-      `perplexity          ${fixed(result.perplexity, 2)} (${result.perplexityMethod}) over ${result.tokens.toLocaleString('en-US')} tokens of ${result.sequences.toLocaleString('en-US')} sequences`,
+      `perplexity          ${fixed(result.perplexity, 2)} (${result.perplexityMethod}${result.repeatBlocks ? ', repeat blocks' : ''}) over ${result.tokens.toLocaleString('en-US')} tokens of ${result.sequences.toLocaleString('en-US')} sequences`,
       `next action         Recall@1 ${fixed(result.recallAt1, 4)}, Recall@10 ${fixed(result.recallAt10, 4)}, MRR ${fixed(result.mrr, 4)} (${result.nextActionPositions.toLocaleString('en-US')} positions)`,
       `unigram reference   ${references.unigramPerplexity === null ? 'n/a (the model file holds no training counts)' : fixed(references.unigramPerplexity, 2)}`,
       `recency cache       ${

@@ -193,7 +193,9 @@ cli('eval: the completion protocol and a human-readable report', async () => {
   assert.is(result.perplexityMethod, 'completion');
   assert.ok(Number.isFinite(result.perplexity) && result.perplexity > 1);
   assert.is(human.code, 0, human.stderr);
-  assert.match(human.stdout, /perplexity\s+\d+\.\d+ \(left-to-right\)/);
+  // the model is a default lla: its held-out runs of one action are scored as repeat blocks
+  assert.match(human.stdout, /perplexity\s+\d+\.\d+ \(left-to-right, repeat blocks\)/);
+  assert.is(result.repeatBlocks, true);
   assert.match(human.stdout, /Recall@1 \d\.\d{4}, Recall@10 \d\.\d{4}, MRR \d\.\d{4}/);
   assert.match(human.stdout, new RegExp(`${expectedOutOfVocabulary()} tokens skipped`));
 });

@@ -67,9 +67,10 @@ export const FILTER_FIRST_SEQUENCE = 88; // u64 stream index of sequence 0 of th
 export const FILTER_COPY_RATE = 96;      // f64 [K] rho_k of the copy component (copy.ts)
 export const FILTER_COPY_MASS = 100;     // f64 [K] mu_k
 export const FILTER_COPY_WINDOW = 104;   // i32 the copy history's length; 0: no copy component
-export const FILTER_REPEAT = 108;        // f64 [V] r_w of the repeat blocks (likelihood.ts); 0: no blocks
+export const FILTER_REPEAT = 108;        // f64 [V][R] r(w, L) of the repeat blocks (likelihood.ts); 0: no blocks
 export const FILTER_COPY_DECAY = 112;    // f64
-export const FILTER_BYTES = 120;
+export const FILTER_REPEAT_RUNS = 120;   // i32 R of the repeat table (1 .. 64)
+export const FILTER_BYTES = 128;
 
 // Parameters of the row-range jobs (countRowsRange, aliasRowsRange, countHashRange): several threads each take
 // ranges of actions [first, end). One block layout serves the three; each reads only its own fields.

@@ -13,8 +13,8 @@ import {
   FILTER_MODE, FILTER_TOPICS, FILTER_VOCABULARY, FILTER_TOKENS, FILTER_OFFSETS, FILTER_ROW_OFFSETS,
   FILTER_ROW_TOPICS, FILTER_ROW_COUNTS, FILTER_CELL, FILTER_INVERSE_TOTALS, FILTER_PARTICLES,
   FILTER_LOG_LIKELIHOOD, FILTER_MIXTURE_POSITIONS, FILTER_MIXTURE_COUNT, FILTER_MIXTURES, FILTER_BETA,
-  FILTER_ALPHA, FILTER_SEED, FILTER_FIRST_SEQUENCE, FILTER_COPY_WINDOW, FILTER_REPEAT, MODE_LDA, MODE_LLA,
-  MODE_WORD_LLA,
+  FILTER_ALPHA, FILTER_SEED, FILTER_FIRST_SEQUENCE, FILTER_COPY_WINDOW, FILTER_REPEAT, FILTER_REPEAT_RUNS, MODE_LDA,
+  MODE_LLA, MODE_WORD_LLA,
 } from './layout';
 
 /** 1 - p_s(previous) is kept at this or more: a model sure of a repeat that meets a new block. */
@@ -114,8 +114,9 @@ export function filterRange(params: usize, scratch: usize, first: i32, end: i32)
       if (load<i32>(positions + (<usize>middle << 2)) < start) p = middle + 1; else high = middle;
     }
     let logLikelihood: f64 = 0;
-    // the position of the topic chain: tokens so far, or blocks so far with repeat blocks
-    let position = 0;
+    // the position of the topic chain: tokens so far, or blocks so far with repeat blocks; runLength: the length
+    // of the current run of previousAction (0 at the start)
+    let position = 0, runLength = 0;
     for (let t = start; t < stop; t++) {
       let mixtureOut: usize = 0;
       if (p < positionCount && load<i32>(positions + (<usize>p << 2)) == t) {
@@ -125,8 +126,9 @@ export function filterRange(params: usize, scratch: usize, first: i32, end: i32)
       const action = load<i32>(tokens + (<usize>t << 2));
       const previousAction = t == start ? -1 : load<i32>(tokens + (<usize>(t - 1) << 2));
       logLikelihood += filterToken(params, tokenScratch, hidden, cellState, weights, topics, counts, history,
-        action, previousAction, position, firstSequence + <u64>d, mixtureOut);
+        action, previousAction, position, runLength, firstSequence + <u64>d, mixtureOut);
       if (!continuesBlock(params, action, previousAction)) position++;
+      runLength = previousAction >= 0 && action == previousAction ? runLength + 1 : 1;
     }
     store<f64>(load<usize>(params + FILTER_LOG_LIKELIHOOD) + (<usize>d << 3), logLikelihood);
   }
@@ -139,16 +141,28 @@ export function filterRange(params: usize, scratch: usize, first: i32, end: i32)
 }
 
 /**
+ * r(w, L) = repeat[w * R + min(L, R) - 1] of the repeat table at `repeat` (f64 [V][R]), L the length of the run
+ * of w so far (a run is at least 1: 0 is read as 1), as native likelihood.cc repeatOf.
+ */
+// @ts-ignore: decorator
+@inline function repeatOf(params: usize, repeat: usize, w: i32, runLength: i32): f64 {
+  const R = load<i32>(params + FILTER_REPEAT_RUNS);
+  const L = min(max(runLength, 1), R);
+  return load<f64>(repeat + ((<usize>w * <usize>R + <usize>(L - 1)) << 3));
+}
+
+/**
  * One token for one sequence: returns log p(action | history), reweights, draws each particle's topic,
  * resamples when ESS < S/2. Writes the predictive mixture sum_s W_s pi_s before the action is seen into
  * mixtureOut (f32 [K]) when it is not 0. With the copy component, `history` is its ring (copy.ts): read before
- * the action, which is then recorded in it. With repeat blocks, a repeat (continuesBlock) scores log r_w and
+ * the action, which is then recorded in it. With repeat blocks, a repeat (continuesBlock) scores log r(w, L) and
  * changes nothing (its mixture is the next block's, nextMixture's); a new block is drawn conditioned on not being
- * the previous action.
+ * the previous action. runLength is the length of the run of previousAction so far (it picks r(w, L)); the caller
+ * advances it (+1 on a repeat, else 1).
  */
 export function filterToken(params: usize, scratch: usize, hidden: usize, cellState: usize, weights: usize,
-  topics: usize, counts: usize, history: usize, action: i32, previousAction: i32, position: i32, sequence: u64,
-  mixtureOut: usize): f64 {
+  topics: usize, counts: usize, history: usize, action: i32, previousAction: i32, position: i32, runLength: i32,
+  sequence: u64, mixtureOut: usize): f64 {
   const mode = load<i32>(params + FILTER_MODE);
   const K = load<i32>(params + FILTER_TOPICS);
   const V = load<i32>(params + FILTER_VOCABULARY);
@@ -169,7 +183,7 @@ export function filterToken(params: usize, scratch: usize, hidden: usize, cellSt
       nextMixture(params, scratch, hidden, cellState, weights, topics, counts, history, previousAction, position,
         mixtureOut);
     }
-    return Math.log(load<f64>(repeat + (<usize>previousAction << 3)));
+    return Math.log(repeatOf(params, repeat, previousAction, runLength));
   }
   const blockStart = repeat != 0 && previousAction >= 0;
 
@@ -275,7 +289,7 @@ export function filterToken(params: usize, scratch: usize, hidden: usize, cellSt
   }
   if (copying) recordCopy(params, history, position, action);
   return blockStart
-    ? Math.log(predictiveTotal) + Math.log1p(-load<f64>(repeat + (<usize>previousAction << 3)))
+    ? Math.log(predictiveTotal) + Math.log1p(-repeatOf(params, repeat, previousAction, runLength))
     : Math.log(predictiveTotal);
 }
 

@@ -352,16 +352,23 @@ FilterParams filterParams(Arguments& a, Napi::Object o, Snapshot* snapshot = nul
   if (!copyValue.IsUndefined() && !copyValue.IsNull()) p.copy = copyParams(a, a.object(copyValue, "copy"), p.numTopics);
   const Napi::Value repeatValue = o.Get("repeat");
   if (!repeatValue.IsUndefined() && !repeatValue.IsNull()) {
-    // repeat blocks: r_w strictly inside (0, 1), or a repeat (or a new block) would score log 0
+    // repeat blocks: [V][R], r(w, L) strictly inside (0, 1), or a repeat (or a new block) would score log 0
     const auto repeat = a.float64s(repeatValue, "repeat");
-    a.length("repeat", repeat.length, p.vocabularySize);
-    for (size_t w = 0; w < repeat.length; ++w) {
-      if (!(repeat.data[w] > 0 && repeat.data[w] < 1)) {
-        a.fail("repeat", "[" + std::to_string(w) + "] is not in (0, 1)",
-               "pass each action's repeat probability r_w strictly between 0 and 1 (smoothed counts)");
+    const size_t V = static_cast<size_t>(p.vocabularySize);
+    if (repeat.length == 0 || repeat.length % V != 0 || repeat.length / V > static_cast<size_t>(kMaxRepeatRuns)) {
+      a.fail("repeat",
+             "has length " + std::to_string(repeat.length) + ", not V * R with V = " + std::to_string(V) +
+                 " and R in [1, " + std::to_string(kMaxRepeatRuns) + "]",
+             "pass [V][R] repeat probabilities r(w, L), L = 1 .. R (R = 1: one per action)");
+    }
+    for (size_t i = 0; i < repeat.length; ++i) {
+      if (!(repeat.data[i] > 0 && repeat.data[i] < 1)) {
+        a.fail("repeat", "[" + std::to_string(i) + "] is not in (0, 1)",
+               "pass each repeat probability r(w, L) strictly between 0 and 1 (smoothed counts)");
       }
     }
     p.repeat.assign(repeat.data, repeat.data + repeat.length);
+    p.repeatRuns = static_cast<int32_t>(repeat.length / V);
   }
   return p;
 }
@@ -453,8 +460,21 @@ Napi::Value FilterStep(const Napi::CallbackInfo& info) {
   a.range("state.position", position.data, 1, 0, kTokensLimit.max + 1);  // tokens consumed so far
   a.range("state.previousAction", previousAction.data, 1, -1, p.vocabularySize);
   a.range("state.previousTopic", previousTopic.data, S, -1, p.numTopics);
-  ParticleState state{position.data, previousAction.data, weights.data, previousTopic.data, nullptr, nullptr, nullptr,
-                      nullptr};
+  ParticleState state{
+      position.data, previousAction.data, weights.data, previousTopic.data, nullptr, nullptr, nullptr, nullptr,
+      nullptr};
+  // runLength: required with repeat blocks (it picks r(w, L)); without them kept up to date when given
+  const Napi::Value runLengthValue = stateObject.Get("runLength");
+  if (!p.repeat.empty() || (!runLengthValue.IsUndefined() && !runLengthValue.IsNull())) {
+    if (runLengthValue.IsUndefined() || runLengthValue.IsNull()) {
+      a.fail("state.runLength", "is missing, and repeat blocks read it",
+             "allocate it with kernel.allocInt32(1), 0 at a session's start, and keep what filterStep writes");
+    }
+    const auto runLength = a.int32s(runLengthValue, "state.runLength");
+    a.minimumLength("state.runLength", runLength.length, 1);
+    a.range("state.runLength", runLength.data, 1, 0, kTokensLimit.max + 1);  // a run is at most the tokens so far
+    state.runLength = runLength.data;
+  }
   if (p.copy.enabled) {
     const auto copyHistory = a.int32s(stateObject.Get("copyHistory"), "state.copyHistory");
     a.minimumLength("state.copyHistory", copyHistory.length, static_cast<size_t>(p.copy.window));
@@ -492,7 +512,7 @@ Napi::Value FilterStep(const Napi::CallbackInfo& info) {
     mixtureOut = mixture.data;
   }
   a.outputsApart({"state.position", "state.previousAction", "state.weights", "state.previousTopic", "state.hiddenState",
-                  "state.cellState", "state.topicCounts", "state.copyHistory", "mixtureOut"});
+                  "state.cellState", "state.topicCounts", "state.copyHistory", "state.runLength", "mixtureOut"});
   const double logProbability = filterStep(p, state, action, sequenceIndex, mixtureOut);
   return Napi::Number::New(info.Env(), logProbability);
 }

@@ -62,11 +62,15 @@ class Engine {
     const int32_t t = *state.position;
     const int32_t previous = *state.previousAction;
     const bool blockStart = !p_.repeat.empty() && previous >= 0;
+    // r(previous, L) with L the length of the run so far (blocks only)
+    const double repeatProbability = blockStart ? repeatOf(previous, *state.runLength) : 0.0;
     if (blockStart && action == previous) {
       // the block goes on: the topic chain, the particles and the copy history stay where they are
       if (mixtureBefore) nextMixture(state, mixtureBefore);
-      return std::log(p_.repeat[previous]);
+      ++*state.runLength;
+      return std::log(repeatProbability);
     }
+    if (state.runLength) *state.runLength = previous >= 0 && action == previous ? *state.runLength + 1 : 1;
     if (t == 0) std::fill(state.weights, state.weights + S_, 1.0 / S_);
     if (shared_.prepared) stepCells(state, state.hidden, state.cellState);
     phiColumn(p_.counts, shared_.phiScale, p_.beta, action, phi_.data());
@@ -108,7 +112,7 @@ class Engine {
     if (p_.copy.enabled) recordCopy(p_.copy, state.copyHistory, t, action);
     *state.position = t + 1;
     *state.previousAction = action;
-    return blockStart ? std::log(total) + std::log1p(-p_.repeat[previous]) : std::log(total);
+    return blockStart ? std::log(total) + std::log1p(-repeatProbability) : std::log(total);
   }
 
   // The predictive topic mixture of the next position, leaving the state untouched.
@@ -137,6 +141,12 @@ class Engine {
   }
 
  private:
+  // r(w, L) = repeat[w * R + min(L, R) - 1]; a run has L >= 1 (a state that says 0 is read as 1)
+  double repeatOf(int32_t w, int32_t runLength) const {
+    const int32_t L = std::min(std::max(runLength, 1), p_.repeatRuns);
+    return p_.repeat[static_cast<size_t>(w) * p_.repeatRuns + (L - 1)];
+  }
+
   // Advances every particle's cell on its next input (in the given buffers) and leaves its logits in logits_.
   void stepCells(const ParticleState& state, float* hidden, float* cellState) {
     const PreparedCell& prepared = *shared_.prepared;
@@ -271,7 +281,7 @@ void runParticleFilter(const FilterParams& params, const int32_t* tokens, const 
     const int32_t S = engine.particles();
     const int32_t H = params.hasCell ? params.cell.hidden : 0;
     // The sequence's particles: weights [S], previousTopic [S], hidden/cell [S][H], topicCounts [S][K] (lda).
-    int32_t position = 0, previousAction = -1;
+    int32_t position = 0, previousAction = -1, runLength = 0;
     std::vector<double> weights(S);
     std::vector<int32_t> previousTopic(S);
     std::vector<float> hidden(static_cast<size_t>(S) * H), cellState(static_cast<size_t>(S) * H);
@@ -279,10 +289,12 @@ void runParticleFilter(const FilterParams& params, const int32_t* tokens, const 
     // copyHistory: [window] the ring of recent actions (copy only); a sequence reads only what it wrote
     std::vector<int32_t> copyHistory(params.copy.enabled ? params.copy.window : 0);
     ParticleState state{&position,     &previousAction,  weights.data(),     previousTopic.data(),
-                        hidden.data(), cellState.data(), topicCounts.data(), copyHistory.data()};
+                        hidden.data(), cellState.data(), topicCounts.data(), copyHistory.data(),
+                        &runLength};
     for (int32_t d; (d = queue.take()) >= 0;) {
       position = 0;
       previousAction = -1;
+      runLength = 0;
       std::fill(previousTopic.begin(), previousTopic.end(), -1);
       std::fill(hidden.begin(), hidden.end(), 0.0f);
       std::fill(cellState.begin(), cellState.end(), 0.0f);

@@ -10,6 +10,9 @@
 
 namespace lla {
 
+// The longest run-length dependence of the repeat probabilities (R of FilterParams::repeat).
+constexpr int32_t kMaxRepeatRuns = 64;
+
 struct FilterParams {
   int32_t mode = 0;
   int32_t numTopics = 0;
@@ -23,10 +26,12 @@ struct FilterParams {
   uint64_t seed = 0;
   uint64_t firstSequence = 0;  // particleFilter: stream index of sequence 0 of this call (a corpus run in chunks)
   CopyParams copy;             // copy.enabled: the copy component (copy.h)
-  // repeat: [V] (empty: every action is a step of the topic chain) repeat blocks: r_w, the probability that the
-  // action after w is w again. A repeat scores log r_w and leaves the state as it was; any other action starts a
-  // block, drawn from the topic model conditioned on not being w: (1 - r_w) p_s(a) / (1 - p_s(w)) per particle.
+  // repeat: [V][R] (empty: every action is a step of the topic chain) repeat blocks: r(w, L) =
+  // repeat[w * R + min(L, R) - 1], the probability that the action after a run of L w's is w again. A repeat
+  // scores log r(w, L) and leaves the state as it was; any other action starts a block, drawn from the topic model
+  // conditioned on not being w: (1 - r(w, L)) p_s(a) / (1 - p_s(w)) per particle.
   std::vector<double> repeat;
+  int32_t repeatRuns = 1;  // R = repeat.size() / V, in [1, kMaxRepeatRuns]
 };
 
 // FilterState of src/kernels/types.ts, validated by the binding.
@@ -39,6 +44,8 @@ struct ParticleState {
   float* cellState;         // [S][H]
   int32_t* topicCounts;     // [S][K] (lda)
   int32_t* copyHistory;     // [copy.window] (copy only) ring of recent actions, position p at p mod window
+  int32_t* runLength;       // [1] length of the current run of previousAction (0 at the start); nullptr: not kept
+                            // (only without repeat)
 };
 
 // The whole corpus: logLikelihood [D]; mixtures [P][K] at the sorted global mixturePositions [P] (P may be 0).

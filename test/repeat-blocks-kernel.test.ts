@@ -1,9 +1,11 @@
-// Repeat blocks in the kernels' particle filter (`repeat`; definition in src/kernels/types.ts), on every backend:
-// the predictive with blocks sums to one over the vocabulary (checked exhaustively on a small V by stepping a copy
-// of the state with each action), also right after a repeat; a repeat scores log r_w and leaves the state as it
-// was; particleFilter over runs of repeats equals filterStep fed action by action (log-likelihoods and mixtures,
-// inside runs too); the backends agree, on 1 and 2 threads; without `repeat` the filter is as it was; a bad
-// `repeat` throws, naming it. Each with and without the copy component.
+// Repeat blocks in the kernels' particle filter (`repeat` [V][R]; definition in src/kernels/types.ts), on every
+// backend, with R = 1 and R = 3: the predictive with blocks sums to one over the vocabulary (checked exhaustively
+// on a small V by stepping a copy of the state with each action), also right after a repeat; a repeat scores
+// log r(w, L), L the run length so far, and leaves the state but runLength as it was; a new block sets runLength
+// to 1; particleFilter over runs of repeats (longer than R) equals filterStep fed action by action (log-likelihoods
+// and mixtures, inside runs too); a [V][R] table with equal columns is its [V] table bit for bit; the backends
+// agree, on 1 and 2 threads; without `repeat` the filter is as it was; a bad `repeat` or state.runLength throws,
+// naming it. Each with and without the copy component.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadKernel } from '../src/kernels/loader.js';
@@ -41,6 +43,40 @@ const REPEAT = Float64Array.from(
   })(),
 );
 
+/** repeat: [V][3] r(w, L) in [0.05, 0.9), fixed; column L-1 for runs of L (3 or more for the last). */
+const REPEAT_3 = Float64Array.from(
+  { length: V * 3 },
+  (() => {
+    const random = mulberry32(31);
+    return () => 0.05 + 0.85 * random();
+  })(),
+);
+
+/** The repeat tables every property is checked with: R = 1 (one r_w per action) and R = 3. */
+const TABLES: Array<{ label: string; repeat: Float64Array; R: number }> = [
+  { label: 'R = 1', repeat: REPEAT, R: 1 },
+  { label: 'R = 3', repeat: REPEAT_3, R: 3 },
+];
+
+/** r(w, L) of a [V][R] table: repeat[w * R + min(L, R) - 1]. */
+const repeatOf = (repeat: Float64Array, w: number, L: number) => {
+  const R = repeat.length / V;
+  return repeat[w * R + Math.min(L, R) - 1];
+};
+
+/** The [V] table (R = 1) of r(w, L) for one L. */
+const columnOf = (repeat: Float64Array, L: number) =>
+  Float64Array.from({ length: V }, (_, w) => repeatOf(repeat, w, L));
+
+/** log r as the kernel computes it (its own libm's log, which may differ from Math.log in the last bit). */
+function assertLogOf(actual: number, r: number, message: string) {
+  const expected = Math.log(r);
+  assert.ok(
+    Math.abs(actual - expected) <= 2 * Number.EPSILON * Math.abs(expected),
+    `${message}: ${actual}, log ${expected}`,
+  );
+}
+
 const model = (k: Kernel) =>
   randomFilterModel(k, { sequences: 16, maxLength: 12, topics: K, vocabulary: V, hidden: H, beta: BETA });
 
@@ -66,7 +102,7 @@ function common(
   };
 }
 
-/** A corpus whose actions come in runs: each random action repeated 1 to 4 times in a row. */
+/** A corpus whose actions come in runs: each random action repeated 1 to 6 times in a row. */
 function corpusWithRuns(seed: number, D: number): Corpus {
   const random = mulberry32(seed);
   const base = randomCorpus(random, D, 8, V);
@@ -74,7 +110,7 @@ function corpusWithRuns(seed: number, D: number): Corpus {
   const offsets = [0];
   for (let d = 0; d < D; d++) {
     for (let i = base.offsets[d]; i < base.offsets[d + 1]; i++) {
-      const run = 1 + Math.floor(random() * random() * 4);
+      const run = 1 + Math.floor(random() * random() * 6);
       for (let r = 0; r < run; r++) tokens.push(base.tokens[i]);
     }
     offsets.push(tokens.length);
@@ -145,57 +181,94 @@ for (const backend of BACKENDS) {
     const k = await kernel();
     const m = model(k);
     // runs of 2 and 3, and a repeat of the first action
-    const sequence = [2, 2, 5, 1, 1, 1, 3, 5, 0, 0, 6];
+    const sequence = [2, 2, 5, 1, 1, 1, 1, 1, 3, 5, 0, 0, 6];
     for (const mode of MODES) {
-      for (const { label, copy } of COPIES) {
-        const args = common(m, mode, copy, REPEAT);
-        const state = newState(k, copy?.window ?? 0);
-        for (let t = 0; t <= sequence.length; t++) {
-          const logs = Array.from({ length: V }, (_, w) =>
-            k.filterStep({ ...args, state: cloneState(k, state), action: w, sequenceIndex: 3 }),
-          );
-          const sum = logs.reduce((total, value) => total + Math.exp(value), 0);
-          assert.ok(Math.abs(sum - 1) < 1e-12, `${mode}, ${label}: after ${t} actions the predictive sums to ${sum}`);
-          if (t > 0) {
-            // the previous action again is a repeat: exactly log r_w
-            const previous = sequence[t - 1];
-            assert.is(logs[previous], Math.log(REPEAT[previous]), `${mode}, ${label}: position ${t} repeat`);
+      for (const { label: copyLabel, copy } of COPIES) {
+        for (const { label: tableLabel, repeat } of TABLES) {
+          const label = `${copyLabel}, ${tableLabel}`;
+          const args = common(m, mode, copy, repeat);
+          const state = newState(k, copy?.window ?? 0);
+          let run = 0;
+          for (let t = 0; t <= sequence.length; t++) {
+            const logs = Array.from({ length: V }, (_, w) =>
+              k.filterStep({ ...args, state: cloneState(k, state), action: w, sequenceIndex: 3 }),
+            );
+            const sum = logs.reduce((total, value) => total + Math.exp(value), 0);
+            assert.ok(Math.abs(sum - 1) < 1e-12, `${mode}, ${label}: after ${t} actions the predictive sums to ${sum}`);
+            if (t > 0) {
+              // the previous action again is a repeat: log r(w, L), L the run so far
+              const previous = sequence[t - 1];
+              assertLogOf(logs[previous], repeatOf(repeat, previous, run), `${mode}, ${label}: position ${t} repeat`);
+            }
+            if (t < sequence.length) {
+              k.filterStep({ ...args, state, action: sequence[t], sequenceIndex: 3 });
+              run = t > 0 && sequence[t] === sequence[t - 1] ? run + 1 : 1;
+              assert.is(state.runLength![0], run, `${mode}, ${label}: the run length after ${t + 1} actions`);
+            }
           }
-          if (t < sequence.length) k.filterStep({ ...args, state, action: sequence[t], sequenceIndex: 3 });
+          // 13 actions in 7 blocks
+          assert.is(state.position[0], 7, `${mode}, ${label}: the position counts blocks`);
         }
-        // 11 actions in 7 blocks
-        assert.is(state.position[0], 7, `${mode}, ${label}: the position counts blocks`);
       }
     }
   });
 
-  test(`${title}: a repeat scores log r_w and leaves every state array as it was; its mixture is the next block's`, async () => {
+  test(`${title}: a repeat scores log r(w, L) with L the run so far (1, 2, 3, 3, 3 for R = 3) and leaves the state but runLength; a new block sets it to 1`, async () => {
     const k = await kernel();
     const m = model(k);
     for (const mode of MODES) {
-      for (const { label, copy } of COPIES) {
-        const args = common(m, mode, copy, REPEAT);
-        const state = newState(k, copy?.window ?? 0);
-        const before = k.allocFloat32(K);
-        for (const action of [4, 1, 3, 3]) {
-          k.filterStep({ ...args, state, action, sequenceIndex: 11, mixtureOut: before });
+      for (const { label: copyLabel, copy } of COPIES) {
+        for (const { label: tableLabel, repeat, R } of TABLES) {
+          const label = `${copyLabel}, ${tableLabel}`;
+          const args = common(m, mode, copy, repeat);
+          const state = newState(k, copy?.window ?? 0);
+          assert.is(state.runLength![0], 0, `${mode}, ${label}: a new state's run length`);
+          const before = k.allocFloat32(K);
+          for (const action of [4, 1, 3]) {
+            k.filterStep({ ...args, state, action, sequenceIndex: 11, mixtureOut: before });
+            assert.is(state.runLength![0], 1, `${mode}, ${label}: a new block's run length`);
+          }
+          const { runLength: _, ...kept } = snapshot(state);
+          const after = k.allocFloat32(K);
+          // five repeats of 3: runs of 1, 2, 3, 4, 5 so far
+          for (let L = 1; L <= 5; L++) {
+            // exactly the kernel's log of r(3, L) = repeat[3R + min(L, R) - 1]: the score of the same repeat with
+            // the [V] table of that column
+            const column = k.filterStep({
+              ...args,
+              repeat: columnOf(repeat, L),
+              state: cloneState(k, state),
+              action: 3,
+              sequenceIndex: 11,
+            });
+            const logProbability = k.filterStep({ ...args, state, action: 3, sequenceIndex: 11, mixtureOut: after });
+            const expected = repeat[3 * R + Math.min(L, R) - 1];
+            assert.is(logProbability, column, `${mode}, ${label}: repeat after a run of ${L}, against its column`);
+            assertLogOf(logProbability, expected, `${mode}, ${label}: repeat after a run of ${L}`);
+            assert.is(state.runLength![0], L + 1, `${mode}, ${label}: the run length after repeat ${L}`);
+            const { runLength: __, ...now } = snapshot(state);
+            assert.equal(now, kept, `${mode}, ${label}: repeat ${L} changed the state`);
+            assert.equal(Array.from(after), Array.from(before), `${mode}, ${label}: repeat ${L}'s next mixture`);
+          }
+          const total = Array.from(after).reduce((a, b) => a + b, 0);
+          assert.ok(Math.abs(total - 1) < 1e-5, `${mode}, ${label}: the next block's mixture sums to ${total}`);
+          // the next block starts where the run's first action left the state, and its log has 1 - r(3, 6)
+          const other = cloneState(k, state);
+          const startsBlock = k.filterStep({ ...args, state: cloneState(k, state), action: 0, sequenceIndex: 11 });
+          const withR1 = k.filterStep({
+            ...args,
+            repeat: columnOf(repeat, 6),
+            state: cloneState(k, state),
+            action: 0,
+            sequenceIndex: 11,
+          });
+          assert.is(startsBlock, withR1, `${mode}, ${label}: a new block after a run of 6 is scored with r(w, 6)`);
+          k.filterStep({ ...args, state, action: 0, sequenceIndex: 11 });
+          assert.is(state.position[0], 4);
+          assert.is(state.previousAction[0], 0);
+          assert.is(state.runLength![0], 1, `${mode}, ${label}: a new block sets the run length to 1`);
+          assert.not.equal(snapshot(state), snapshot(other), `${mode}, ${label}: a new block moves the state`);
         }
-        const kept = snapshot(state);
-        const after = k.allocFloat32(K);
-        for (let r = 0; r < 3; r++) {
-          const logProbability = k.filterStep({ ...args, state, action: 3, sequenceIndex: 11, mixtureOut: after });
-          assert.is(logProbability, Math.log(REPEAT[3]), `${mode}, ${label}: repeat ${r} scores log r_3`);
-          assert.equal(snapshot(state), kept, `${mode}, ${label}: repeat ${r} changed the state`);
-          assert.equal(Array.from(after), Array.from(before), `${mode}, ${label}: repeat ${r}'s next mixture`);
-        }
-        const total = Array.from(after).reduce((a, b) => a + b, 0);
-        assert.ok(Math.abs(total - 1) < 1e-5, `${mode}, ${label}: the next block's mixture sums to ${total}`);
-        // the next block starts where the run's first action left the state
-        const other = cloneState(k, state);
-        k.filterStep({ ...args, state, action: 0, sequenceIndex: 11 });
-        assert.is(state.position[0], 4);
-        assert.is(state.previousAction[0], 0);
-        assert.not.equal(snapshot(state), snapshot(other), `${mode}, ${label}: a new block moves the state`);
       }
     }
   });
@@ -205,14 +278,24 @@ for (const backend of BACKENDS) {
     const m = model(k);
     const corpus = corpusWithRuns(5, 10);
     const D = corpus.offsets.length - 1;
-    let repeats = 0;
-    for (let d = 0; d < D; d++)
-      for (let i = corpus.offsets[d] + 1; i < corpus.offsets[d + 1]; i++)
-        if (corpus.tokens[i] === corpus.tokens[i - 1]) repeats++;
+    let repeats = 0,
+      longRuns = 0;
+    for (let d = 0; d < D; d++) {
+      let run = 1;
+      for (let i = corpus.offsets[d] + 1; i < corpus.offsets[d + 1]; i++) {
+        run = corpus.tokens[i] === corpus.tokens[i - 1] ? run + 1 : 1;
+        if (run > 1) repeats++;
+        if (run === 5) longRuns++;
+      }
+    }
     assert.ok(repeats >= 10, `the corpus has ${repeats} repeats`);
+    assert.ok(longRuns >= 2, `the corpus has ${longRuns} runs of 5 or more (longer than R = 3)`);
     for (const mode of MODES) {
-      for (const { label, copy } of COPIES) {
-        const args = common(m, mode, copy, REPEAT);
+      for (const [{ label: copyLabel, copy }, { label: tableLabel, repeat }] of COPIES.flatMap((c) =>
+        TABLES.map((t) => [c, t] as const),
+      )) {
+        const label = `${copyLabel}, ${tableLabel}`;
+        const args = common(m, mode, copy, repeat);
         const whole = await filter(k, args, corpus, 2);
         for (let d = 0; d < D; d++) {
           const state = newState(k, copy?.window ?? 0);
@@ -260,24 +343,63 @@ for (const backend of BACKENDS) {
         // null is absent
         const none = await filter(k, { ...common(m, mode, copy), repeat: null as unknown as undefined }, corpus, 1);
         assert.equal(none.logLikelihood, without.logLikelihood, `${mode}, ${label}: repeat null is no blocks`);
-        const blocks = await filter(k, common(m, mode, copy, REPEAT), corpus, 2);
-        const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
-        assert.ok(
-          Math.abs(sum(blocks.logLikelihood) - sum(without.logLikelihood)) > 1e-3,
-          `${mode}, ${label}: blocks ${sum(blocks.logLikelihood)}, none ${sum(without.logLikelihood)}`,
-        );
-        for (let d = 0; d < D; d++) {
-          const first = corpus.offsets[d];
-          // a sequence's first action is scored as without blocks; a one-action sequence is the same number
-          assert.equal(
-            Array.from(blocks.mixtures.subarray(first * K, first * K + K)),
-            Array.from(without.mixtures.subarray(first * K, first * K + K)),
-            `${mode}, ${label}, sequence ${d}: the first mixture`,
+        for (const { label: tableLabel, repeat } of TABLES) {
+          const blocks = await filter(k, common(m, mode, copy, repeat), corpus, 2);
+          const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+          assert.ok(
+            Math.abs(sum(blocks.logLikelihood) - sum(without.logLikelihood)) > 1e-3,
+            `${mode}, ${label}, ${tableLabel}: blocks ${sum(blocks.logLikelihood)}, none ${sum(without.logLikelihood)}`,
           );
-          if (corpus.offsets[d + 1] - first === 1)
-            assert.is(blocks.logLikelihood[d], without.logLikelihood[d], `${mode}, ${label}: one-action sequence ${d}`);
+          for (let d = 0; d < D; d++) {
+            const first = corpus.offsets[d];
+            // a sequence's first action is scored as without blocks; a one-action sequence is the same number
+            assert.equal(
+              Array.from(blocks.mixtures.subarray(first * K, first * K + K)),
+              Array.from(without.mixtures.subarray(first * K, first * K + K)),
+              `${mode}, ${label}, sequence ${d}: the first mixture`,
+            );
+            if (corpus.offsets[d + 1] - first === 1)
+              assert.is(
+                blocks.logLikelihood[d],
+                without.logLikelihood[d],
+                `${mode}, ${label}: one-action sequence ${d}`,
+              );
+          }
         }
       }
+    }
+  });
+
+  test(`${title}: a [V][R] table whose columns are equal is its [V] table, bit for bit`, async () => {
+    const k = await kernel();
+    const m = model(k);
+    const corpus = corpusWithRuns(12, 10);
+    const wide = Float64Array.from({ length: V * 4 }, (_, i) => REPEAT[Math.floor(i / 4)]);
+    for (const mode of MODES) {
+      for (const { label, copy } of COPIES) {
+        const one = await filter(k, common(m, mode, copy, REPEAT), corpus, 2);
+        const four = await filter(k, common(m, mode, copy, wide), corpus, 2);
+        assert.equal(four.logLikelihood, one.logLikelihood, `${mode}, ${label}: log-likelihoods`);
+        assert.equal(Array.from(four.mixtures), Array.from(one.mixtures), `${mode}, ${label}: mixtures`);
+      }
+    }
+  });
+
+  test(`${title}: without repeat, filterStep needs no runLength and keeps one it is given`, async () => {
+    const k = await kernel();
+    const m = model(k);
+    for (const mode of MODES) {
+      const args = common(m, mode, undefined);
+      const kept = newState(k, 0);
+      const { runLength: _, ...bare } = newState(k, 0);
+      const runs: number[] = [];
+      for (const action of [2, 2, 2, 5, 1, 1]) {
+        const a = k.filterStep({ ...args, state: kept, action, sequenceIndex: 4 });
+        const b = k.filterStep({ ...args, state: bare, action, sequenceIndex: 4 });
+        assert.is(a, b, `${mode}: the run length changes nothing without repeat`);
+        runs.push(kept.runLength![0]);
+      }
+      assert.equal(runs, [1, 2, 3, 1, 1, 2], `${mode}: the run lengths`);
     }
   });
 
@@ -300,14 +422,26 @@ for (const backend of BACKENDS) {
       return repeat;
     };
     const cases: Array<[string, unknown, RegExp]> = [
-      ['V-1 values', REPEAT.subarray(0, V - 1), /repeat.*length|repeat.*elements/],
-      ['V+1 values', Float64Array.from([...REPEAT, 0.5]), /repeat.*length|repeat.*elements/],
+      ['V-1 values', REPEAT.subarray(0, V - 1), /repeat has length 7, not V \* R with V = 8 and R in \[1, 64\]/],
+      ['V+1 values', Float64Array.from([...REPEAT, 0.5]), /repeat has length 9, not V \* R/],
+      ['3V-1 values', REPEAT_3.subarray(0, 3 * V - 1), /repeat has length 23, not V \* R/],
+      ['no values', new Float64Array(0), /repeat has length 0, not V \* R/],
+      ['R = 65', new Float64Array(65 * V).fill(0.5), /repeat has length 520, not V \* R.*R in \[1, 64\]/],
       ['a Float32Array', Float32Array.from(REPEAT), /repeat.*Float64Array/],
       ['an array', Array.from(REPEAT), /repeat.*Float64Array/],
       ['r = 0', withValue(2, 0), /repeat ?\[2\].*\(0, 1\).*strictly between 0 and 1/],
       ['r = 1', withValue(5, 1), /repeat ?\[5\].*\(0, 1\).*strictly between 0 and 1/],
       ['r NaN', withValue(0, NaN), /repeat ?\[0\].*\(0, 1\)/],
       ['r negative', withValue(7, -0.5), /repeat ?\[7\].*\(0, 1\)/],
+      [
+        'R = 3, r(2, 2) = 1',
+        (() => {
+          const repeat = Float64Array.from(REPEAT_3);
+          repeat[2 * 3 + 1] = 1;
+          return repeat;
+        })(),
+        /repeat ?\[7\].*\(0, 1\)/,
+      ],
     ];
     for (const [label, repeat, pattern] of cases) {
       await rejects(() => run(repeat), pattern);
@@ -319,13 +453,38 @@ for (const backend of BACKENDS) {
       );
       assert.is(state.position[0], 0, `filterStep, ${label}: the state is untouched`);
     }
-    // the bounds' neighbours work
+    // the bounds' neighbours work, and R = 64
     await run(withValue(1, Number.MIN_VALUE));
     await run(withValue(1, 1 - 2 ** -53));
+    await run(new Float64Array(64 * V).fill(0.5));
+  });
+
+  test(`${title}: filterStep with repeat needs state.runLength, an Int32Array [1] in [0, tokens]; errors name it`, async () => {
+    const k = await kernel();
+    const m = model(k);
+    for (const repeat of [REPEAT, REPEAT_3]) {
+      const args = common(m, 'lla', undefined, repeat);
+      const step = (runLength: unknown) => {
+        const state = { ...newState(k, 0), runLength: runLength as Int32Array };
+        if (runLength === 'absent') delete state.runLength;
+        return () => k.filterStep({ ...args, state, action: 1, sequenceIndex: 0 });
+      };
+      const cases: Array<[string, unknown, RegExp]> = [
+        ['absent', 'absent', /state\.runLength is missing/],
+        ['undefined', undefined, /state\.runLength is missing/],
+        ['a Float64Array', new Float64Array(1), /state\.runLength.*Int32Array/],
+        ['empty', new Int32Array(0), /state\.runLength.*(at least 1|length)/],
+        ['negative', Int32Array.of(-1), /state\.runLength/],
+      ];
+      for (const [label, runLength, pattern] of cases) {
+        assert.throws(step(runLength), (error: Error) => pattern.test(error.message), `runLength ${label}`);
+      }
+      step(Int32Array.of(0))();
+    }
   });
 }
 
-test('repeat blocks: native and WASM give the same numbers with repeat (lda within 1e-12, the LSTM modes 1e-4), threads 1 and 2', async () => {
+test('repeat blocks: native and WASM give the same numbers with repeat, R = 1 and 3 (lda within 1e-12, the LSTM modes 1e-4), threads 1 and 2', async () => {
   if (BACKENDS.length < 2) return;
   const [native, wasm, plain] = await Promise.all([
     loadKernel({ backend: 'native' }),
@@ -337,11 +496,14 @@ test('repeat blocks: native and WASM give the same numbers with repeat (lda with
   assert.is(plain.buildInfo().threads, false);
   const corpus = corpusWithRuns(8, 24);
   for (const mode of MODES) {
-    for (const { label, copy } of COPIES) {
+    for (const [{ label: copyLabel, copy }, { label: tableLabel, repeat }] of COPIES.flatMap((c) =>
+      TABLES.map((t) => [c, t] as const),
+    )) {
+      const label = `${copyLabel}, ${tableLabel}`;
       const results = [];
       for (const k of [native, wasm, plain]) {
         for (const threads of [1, 2])
-          results.push(await filter(k, common(model(k), mode, copy, REPEAT), corpus, threads));
+          results.push(await filter(k, common(model(k), mode, copy, repeat), corpus, threads));
       }
       // the draws agree; each step's log comes from each backend's own libm, the LSTM from its own float code
       const tolerance = mode === 'lda' ? 1e-12 : 1e-4;

@@ -46,14 +46,20 @@
  * each k, in double precision without fused multiply-adds: the two backends agree bit for bit on it, and a
  * sequence fed to filterStep in pieces gives the same numbers as particleFilter on the whole.
  *
- * Repeat blocks (`repeat`, the filter only): a run of one action is one block, one step of the topic chain. With
- * r_w = repeat[w] in (0, 1) and w the previous action, a repeat (w again) has probability r_w and leaves the state
- * as it was: particles, LSTM cells, position, copy history (so the position t counts blocks). Any other action a
- * starts a block, drawn from the topic model conditioned on not repeating w: per particle
+ * Repeat blocks (`repeat`, the filter only): a run of one action is one block, one step of the topic chain. The
+ * repeat probability depends on the action and on the length of its run so far: `repeat` is [V][R] (row-major,
+ * R = repeat.length / V in [1, 64]) and
+ *   r(w, L) = repeat[w * R + min(L, R) - 1] in (0, 1),
+ * with w the previous action and L >= 1 the length of the current run of w (the consecutive w's ending at the
+ * previous position: 1 right after a block starts, 2 after one repeat, ...); R = 1 is one r_w per action. A repeat
+ * (w again) has probability r(w, L), makes the run one longer and leaves the rest of the state as it was:
+ * particles, LSTM cells, position, copy history (so the position t counts blocks). Any other action a starts a
+ * block (a run of length 1), drawn from the topic model conditioned on not repeating w: per particle
  *   p_s(a | new block) = p_s(a) / (1 - p_s(w)),   p_s(x) = sum_k pi_{s,k} p(x | z = k, w_<t) (copy included),
- * so log p(a | history) = log(1 - r_w) + log sum_s W_s p_s(a) / (1 - p_s(w)); the weights and the posterior draw
+ * so log p(a | history) = log(1 - r(w, L)) + log sum_s W_s p_s(a) / (1 - p_s(w)); the weights and the posterior draw
  * follow the same conditional, and a recorded mixture is sum_s W_s pi_s / (1 - p_s(w)), normalised. 1 - p_s(w)
- * is kept at 1e-12 or more. The first action of a sequence is scored as without blocks. The training side
+ * is kept at 1e-12 or more. The first action of a sequence is scored as without blocks (its run has length 1).
+ * particleFilter counts the run of each sequence itself; filterStep keeps it in FilterState.runLength. The training side
  * (src/train/repeats.ts) collapses the runs, so the sampler and the LSTM only ever see blocks.
  *
  * Alias tables (Vose), shared definition
@@ -236,7 +242,8 @@ export interface FilterArgs {
   logLikelihood: Float64Array;
   /** the copy component; absent: none (p(w_t | z_t = k) = phi_{k,w_t}) */
   copy?: CopyParameters;
-  /** repeat: [V] repeat blocks (above): r_w in (0, 1), the probability that the action after w is w again;
+  /** repeat: [V][R] repeat blocks (above), R = repeat.length / V in [1, 64]: r(w, L) = repeat[w * R + min(L, R) - 1]
+   * in (0, 1), the probability that the action after a run of L w's is w again (R = 1: one r_w per action);
    * absent: every action is a step of the topic chain */
   repeat?: Float64Array;
   /** optional: sorted global token positions at which to record the predictive topic mixture
@@ -262,6 +269,11 @@ export interface FilterState {
   /** copyHistory: [copy.window] (with copy only) the recent actions as a ring: the action of position t at index
    * t mod window, written by filterStep; -1 (or anything) where no action was written yet (never read). */
   copyHistory?: Int32Array;
+  /** runLength: [1] the length of the current run of previousAction (the consecutive previousAction's ending at the
+   * last action consumed), 0 at the start; written by filterStep (a repeat adds one, any other action sets 1).
+   * Required when `repeat` is given (it picks r(w, L)); without `repeat` it may be absent, and is kept up to date
+   * in the same way when present, so the state stays consistent. */
+  runLength?: Int32Array;
 }
 
 // ---- The fused LSTM trainer (SPEC 3 step 3) ------------------------------------------------------------------

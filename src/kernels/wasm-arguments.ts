@@ -171,8 +171,8 @@ export interface FilterShape {
   particlesUsed: number;
   /** the copy component's history length; 0 without it */
   copyWindow: number;
-  /** repeat blocks: whether `repeat` [V] was given */
-  repeat: boolean;
+  /** repeat blocks: R of the `repeat` table [V][R] given, 0 without one */
+  repeatRuns: number;
 }
 
 export function checkFilterCommon(entry: string, checks: ContentChecks, args: FilterCommonArgs): FilterShape {
@@ -195,7 +195,7 @@ export function checkFilterCommon(entry: string, checks: ContentChecks, args: Fi
     particles: args.particles,
     particlesUsed: mode === 'word-lla' ? 1 : args.particles,
     copyWindow: checkCopy(entry, args.copy, K),
-    repeat: checkRepeat(entry, args.repeat, V),
+    repeatRuns: checkRepeat(entry, args.repeat, V),
   };
 }
 
@@ -218,21 +218,34 @@ function checkCopy(entry: string, copy: unknown, K: number): number {
   return window;
 }
 
-/** Repeat blocks (absent or null: none): repeat [V], each r_w strictly inside (0, 1). Returns whether given. */
-function checkRepeat(entry: string, repeat: unknown, V: number): boolean {
-  if (repeat === undefined || repeat === null) return false;
-  requireArray(entry, 'repeat', repeat, Float64Array, V);
+/** The longest run-length dependence of the repeat probabilities (R of `repeat`; native kMaxRepeatRuns). */
+export const MAX_REPEAT_RUNS = 64;
+
+/**
+ * Repeat blocks (absent or null: none): repeat [V][R], R in [1, MAX_REPEAT_RUNS], each r(w, L) strictly inside
+ * (0, 1). Returns R, or 0 when absent.
+ */
+function checkRepeat(entry: string, repeat: unknown, V: number): number {
+  if (repeat === undefined || repeat === null) return 0;
+  requireArray(entry, 'repeat', repeat, Float64Array);
   const r = repeat as Float64Array;
-  for (let w = 0; w < V; w++) {
-    // r_w of 0 or 1 would score a repeat, or every new block, log 0
-    if (!(r[w] > 0 && r[w] < 1)) {
+  const R = r.length / V;
+  if (!(Number.isInteger(R) && R >= 1 && R <= MAX_REPEAT_RUNS)) {
+    fail(
+      entry,
+      `repeat has length ${r.length}, not V * R with V = ${V} and R in [1, ${MAX_REPEAT_RUNS}]: pass [V][R] repeat probabilities r(w, L), L = 1 .. R (R = 1: one per action)`,
+    );
+  }
+  for (let i = 0; i < r.length; i++) {
+    // r(w, L) of 0 or 1 would score a repeat, or every new block, log 0
+    if (!(r[i] > 0 && r[i] < 1)) {
       fail(
         entry,
-        `repeat[${w}] = ${r[w]} is not in (0, 1): pass each action's repeat probability r_w strictly between 0 and 1 (smoothed counts)`,
+        `repeat[${i}] = ${r[i]} is not in (0, 1): pass each repeat probability r(w, L) strictly between 0 and 1 (smoothed counts)`,
       );
     }
   }
-  return true;
+  return R;
 }
 
 /** particleFilter: the common arguments, the corpus, the outputs. P: the mixture positions (0 when none). */
@@ -269,7 +282,7 @@ export function checkParticleFilter(checks: ContentChecks, args: FilterArgs): Fi
 export function checkFilterStep(
   checks: ContentChecks,
   args: FilterStepArgs,
-): FilterShape & { action: number; position: number; previousAction: number } {
+): FilterShape & { action: number; position: number; previousAction: number; runLength: number | undefined } {
   const entry = 'filterStep';
   if (typeof args !== 'object' || args === null) fail(entry, `args must be an object, got ${describe(args)}`);
   const common = checkFilterCommon(entry, checks, args);
@@ -297,12 +310,24 @@ export function checkFilterStep(
   // tokens consumed so far: a token count (the count after this step still fits int32)
   const position = requireInteger(entry, 'state.position[0]', state.position[0], 0, KERNEL_LIMITS.tokens.max);
   const previousAction = requireInteger(entry, 'state.previousAction[0]', state.previousAction[0], -1, V - 1);
+  // the length of the current run: required with repeat blocks (it picks r(w, L)); without them kept when given
+  let runLength: number | undefined;
+  if (common.repeatRuns > 0 || (state.runLength !== undefined && state.runLength !== null)) {
+    if (state.runLength === undefined || state.runLength === null) {
+      fail(
+        entry,
+        'state.runLength is missing, and repeat blocks read it: allocate it with kernel.allocInt32(1), 0 at a session start, and keep what filterStep writes',
+      );
+    }
+    requireArray(entry, 'state.runLength', state.runLength, Int32Array, 1, true);
+    runLength = requireInteger(entry, 'state.runLength[0]', state.runLength[0], 0, KERNEL_LIMITS.tokens.max);
+  }
   for (let s = 0; s < S; s++) {
     const z = state.previousTopic[s];
     if (!(z >= -1 && z < K)) fail(entry, `state.previousTopic[${s}] = ${z} must be -1 (start) or a topic below ${K}`);
   }
   if (args.mixtureOut !== undefined) requireArray(entry, 'mixtureOut', args.mixtureOut, Float32Array, K);
-  return { ...common, action, position, previousAction };
+  return { ...common, action, position, previousAction, runLength };
 }
 
 /** lstmSteps: the cell (its input rows taken from the input table) and the outputs. Returns H. */

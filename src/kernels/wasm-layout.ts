@@ -74,7 +74,8 @@ export const FILTER = {
   copyWindow: 104,
   repeat: 108,
   copyDecay: 112,
-  bytes: 120,
+  repeatRuns: 120,
+  bytes: 128,
 } as const;
 
 /** The block of the row-range jobs (countRowsRange, aliasRowsRange, countHashRange): assembly/layout.ts ROWS_*. */
@@ -261,6 +262,7 @@ export interface WasmExports {
     action: number,
     previousAction: number,
     position: number,
+    runLength: number,
     sequence: bigint,
     mixtureOut: number,
   ): number;

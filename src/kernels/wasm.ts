@@ -335,11 +335,13 @@ export class WasmKernel implements Kernel {
         action,
         shape.previousAction,
         position,
+        shape.runLength ?? 0,
         BigInt(args.sequenceIndex),
         0,
       );
       // a repeat goes on the block (assembly/likelihood.ts continuesBlock): the position counts blocks
-      const next = shape.repeat && action === shape.previousAction ? position : position + 1;
+      const repeats = action === shape.previousAction;
+      const next = shape.repeatRuns > 0 && repeats ? position : position + 1;
       if (args.mixtureOut !== undefined) {
         this.wasm.nextMixture(
           params,
@@ -358,6 +360,8 @@ export class WasmKernel implements Kernel {
       scope.finish();
       state.position[0] = next;
       state.previousAction[0] = action;
+      // the run goes on with a repeat, else a new one starts (kept whenever the state has the field)
+      if (shape.runLength !== undefined) state.runLength![0] = repeats ? shape.runLength + 1 : 1;
       return logProbability;
     });
   }
@@ -468,7 +472,9 @@ export class WasmKernel implements Kernel {
     } else {
       block.int(FILTER.copyWindow, 0);
     }
-    block.pointer(FILTER.repeat, shape.repeat ? scope.bind(args.repeat!) : 0);
+    block
+      .pointer(FILTER.repeat, shape.repeatRuns > 0 ? scope.bind(args.repeat!) : 0)
+      .int(FILTER.repeatRuns, Math.max(shape.repeatRuns, 1));
     return params;
   }
 }

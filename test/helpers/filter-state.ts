@@ -17,6 +17,8 @@ export function newFilterState(
     cellState: k.allocFloat32(S * H),
     topicCounts: k.allocInt32(S * K),
     copyHistory: k.allocInt32(Math.max(1, shape.window)),
+    // the length of the current run: 0 at the start
+    runLength: k.allocInt32(1),
   };
   state.previousAction[0] = -1;
   state.previousTopic.fill(-1);
@@ -47,5 +49,6 @@ export function cloneFilterState(k: Kernel, state: FilterState): FilterState {
     cellState: copyOf(state.cellState),
     topicCounts: copyOf(state.topicCounts),
     copyHistory: copyOf(state.copyHistory!),
+    ...(state.runLength ? { runLength: copyOf(state.runLength) } : {}),
   };
 }

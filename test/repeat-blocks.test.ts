@@ -15,7 +15,14 @@ import { truthChunks } from '../src/generate/output.js';
 import { parseTruth, recoveryReport, trueLogLikelihood } from '../src/eval/recovery.js';
 import { holdoutSplit } from '../src/train/split.js';
 import { sequenceCorpus } from '../src/train/data.js';
-import { collapseRepeats, expandBlockTopics, fitRepeatTable } from '../src/train/repeats.js';
+import {
+  collapseRepeats,
+  expandBlockTopics,
+  fitRepeatTable,
+  fitRunLengthTable,
+  repeatProbability,
+  runLengthBefore,
+} from '../src/train/repeats.js';
 import { readModelFile } from '../src/io/format-read.js';
 import { writeModelFile } from '../src/io/format-write.js';
 import { mulberry32 } from './helpers/mulberry32.js';
@@ -84,7 +91,7 @@ collapseSuite('the repeat table is the smoothed share of repeats after each acti
   const tokens = Int32Array.of(0, 0, 0, 1, 2, 1, 1);
   const offsets = Int32Array.of(0, 5, 7);
   const { repeat, statistics } = fitRepeatTable({ tokens, offsets }, 3, 2);
-  assert.equal(statistics, { tokens: 7, blocks: 4, transitions: 5, repeats: 3 });
+  assert.equal(statistics, { tokens: 7, blocks: 4, transitions: 5, repeats: 3, runLengthOdds: [] });
   const rate = (3 + 1) / (5 + 2);
   assert.ok(Math.abs(repeat[0] - (2 + 2 * rate) / (3 + 2)) < 1e-15);
   assert.ok(Math.abs(repeat[1] - (1 + 2 * rate) / (2 + 2)) < 1e-15); // 1 -> 2 and 1 -> 1 in the second sequence
@@ -93,6 +100,51 @@ collapseSuite('the repeat table is the smoothed share of repeats after each acti
   assert.ok(
     none.every((r) => r > 0 && r < 1),
     'no repeat seen: still inside (0, 1)',
+  );
+});
+
+collapseSuite('the run-length table fits how a run goes on with its length, for every action alike', () => {
+  // runs go on with probability 0.2 after one action, 0.5 after two and 0.8 after three or more, whatever the action
+  const goOn = [0.2, 0.5, 0.8];
+  const random = mulberry32(5);
+  const tokens: number[] = [];
+  const offsets = [0];
+  for (let d = 0; d < 3000; d++) {
+    for (let block = 0; block < 6; block++) {
+      const action = Math.floor(random() * 4);
+      if (tokens.length > offsets[d] && tokens[tokens.length - 1] === action) continue;
+      tokens.push(action);
+      for (let run = 1; random() < goOn[Math.min(run, 3) - 1]; run++) tokens.push(action);
+    }
+    offsets.push(tokens.length);
+  }
+  const corpus = { tokens: Int32Array.from(tokens), offsets: Int32Array.from(offsets) };
+  // what the data say after runs of 1, 2, 3 and 4+ (above goOn: a sequence's last run ends unseen, its repeats only)
+  const seen = [0, 0, 0, 0];
+  const repeated = [0, 0, 0, 0];
+  for (let d = 0; d + 1 < offsets.length; d++) {
+    for (let i = offsets[d] + 1; i < offsets[d + 1]; i++) {
+      const column = Math.min(runLengthBefore(tokens, offsets[d], i), 4) - 1;
+      seen[column]++;
+      if (tokens[i] === tokens[i - 1]) repeated[column]++;
+    }
+  }
+  const { repeat: byAction } = fitRepeatTable(corpus, 4);
+  const { repeat, runLengthOdds } = fitRunLengthTable(corpus, byAction, 4);
+  assert.is(repeat.length, 4 * 4);
+  assert.is(runLengthOdds.length, 4);
+  for (let w = 0; w < 4; w++) {
+    for (let run = 1; run <= 4; run++) {
+      const fitted = repeatProbability(repeat, 4, w, run);
+      const empirical = repeated[run - 1] / seen[run - 1];
+      assert.ok(Math.abs(fitted - empirical) < 0.02, `action ${w}, run ${run}: ${fitted} against ${empirical}`);
+      assert.ok(Math.abs(fitted - goOn[Math.min(run, 3) - 1]) < 0.07, `action ${w}, run ${run}: ${fitted}`);
+    }
+  }
+  // the run so far, as the evaluations read it
+  assert.equal(
+    [0, 1, 2, 3, 4, 5].map((position) => runLengthBefore(Int32Array.of(7, 3, 3, 3, 2), 0, position)),
+    [0, 1, 1, 2, 3, 1],
   );
 });
 
@@ -121,20 +173,27 @@ for (const backend of ['native', 'wasm'] as const) {
     assert.is(tokenSummary.heldOut!.repeatBlocks, false);
   });
 
-  run("fits the generator's repeat rate", () => {
+  run("fits the generator's repeat rate, the same after runs of every length", () => {
     const words = blocks.vocabulary.words;
     const counts = blocks.vocabulary.counts!;
-    // the actions seen often enough for their own share to dominate the prior
-    let sum = 0;
-    let n = 0;
-    for (let w = 0; w < words.length; w++) {
-      if (counts[w] >= 50) {
-        sum += blocks.repeat![w];
-        n++;
+    const V = words.length;
+    // the actions seen often enough for their own share to dominate the prior; runs of 1 to 3 actions
+    for (const run of [1, 2, 3]) {
+      let sum = 0;
+      let n = 0;
+      for (let w = 0; w < V; w++) {
+        if (counts[w] >= 50) {
+          sum += repeatProbability(blocks.repeat!, V, w, run);
+          n++;
+        }
       }
+      assert.ok(n > 20, `${n} frequent actions`);
+      const mean = sum / n;
+      assert.ok(
+        Math.abs(mean - REPEAT_RATE) < 0.05,
+        `run ${run}: mean repeat probability ${mean} against ${REPEAT_RATE}`,
+      );
     }
-    assert.ok(n > 20, `${n} frequent actions`);
-    assert.ok(Math.abs(sum / n - REPEAT_RATE) < 0.03, `mean repeat probability ${sum / n} against ${REPEAT_RATE}`);
   });
 
   run('recovers the topics and comes near the generating block model, far below lla over tokens', () => {
@@ -161,7 +220,8 @@ for (const backend of ['native', 'wasm'] as const) {
   });
 
   run('the predictive is a distribution, and its ranking agrees with the filter', () => {
-    const history = test[0].slice(0, 12);
+    // a history that ends inside a run, so that the repeat's probability is that of a run of two or more
+    const history = test.find((sequence) => sequence.length > 10 && sequence[8] === sequence[9])!.slice(0, 10);
     const session = blocks.session();
     for (const action of history) session.push(action);
     const V = blocks.vocabulary.size;
@@ -171,7 +231,10 @@ for (const backend of ['native', 'wasm'] as const) {
     assert.ok(Math.abs(total - 1) < 1e-6, `the next-action probabilities sum to ${total}`);
     const last = history[history.length - 1];
     const repeatEntry = next.find((entry) => entry.action === last)!;
-    assert.ok(Math.abs(repeatEntry.probability - blocks.repeat![blocks.vocabulary.id(last)]) < 1e-12);
+    const run = runLengthBefore(history, 0, history.length);
+    const r = repeatProbability(blocks.repeat!, V, blocks.vocabulary.id(last), run);
+    assert.ok(run >= 2);
+    assert.ok(Math.abs(repeatEntry.probability - r) < 1e-12, `the repeat after a run of ${run}`);
     // the filter's score of each candidate after the same history (a fresh session replays it)
     for (const entry of [next[0], next[1], repeatEntry, next[V - 1]]) {
       const replay = blocks.session();

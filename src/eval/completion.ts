@@ -24,7 +24,7 @@ import { checkFilterOptions, sequenceLogLikelihoods, type HeldOutOptions } from 
 import { CopyRanker } from './copy.js';
 import { historyCounts } from './history.js';
 import { checkInteger, MixtureScorer, type SequenceCorpus } from './phi.js';
-import { collapseRepeats } from '../train/repeats.js';
+import { collapseRepeats, runLengthBefore } from '../train/repeats.js';
 
 export interface CompletionOptions extends HeldOutOptions {
   /** lda: Gibbs sweeps over the first halves (default 20) */
@@ -153,7 +153,8 @@ async function ldaCompletion(
           // with the copy component, the history is everything before the token (the first half and the scored part)
           const history = copy ? historyCounts(tokens, offsets[d], i, copy.decay, copy.window, blocks) : null;
           const previous = i > offsets[d] ? tokens[i - 1] : -1;
-          logLikelihood += Math.log(ranker.probability(theta, history, tokens[i], previous));
+          const run = runLengthBefore(tokens, offsets[d], i);
+          logLikelihood += Math.log(ranker.probability(theta, history, tokens[i], previous, run));
         }
         perSequence[d] = logLikelihood;
       }

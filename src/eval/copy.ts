@@ -15,6 +15,7 @@ import type { CopyParameters } from '../kernels/types.js';
 import type { HistoryCounts } from './history.js';
 import type { MixtureScorer } from './phi.js';
 import { TopN } from './top-n.js';
+import { repeatProbability } from '../train/repeats.js';
 
 /** 1 - p(previous) is kept at this or more, as in the kernels' filter. */
 const SMALLEST_NOT_PREVIOUS = 1e-12;
@@ -38,14 +39,15 @@ export class CopyRanker {
   /** bonus: [V] copyWeight c_t(w) / C_t, non-zero only on the history's actions (cleared after each use) */
   private readonly bonus: Float64Array;
 
-  /** repeat: [V] r_w of repeat blocks (src/train/repeats.ts), null without; scratch: [V] block probabilities */
+  /** repeat: [V][R] r(w, L) of repeat blocks (src/train/repeats.ts), null without; scratch: [V] block probabilities */
   private readonly repeat: Float64Array | null;
   private scratch: Float64Array | undefined;
 
   /**
-   * With a repeat table, every method takes the previous action (-1 at a sequence's start) and ranks under the
-   * block predictive: r_prev for the previous action again, (1 - r_prev) p(w) / (1 - p(prev)) for any other w, p
-   * being the predictive above under the filter's block mixture (src/kernels/types.ts, "Repeat blocks").
+   * With a repeat table [V][R], every method takes the previous action (-1 at a sequence's start) and the length of
+   * its run so far, and ranks under the block predictive: r = r(prev, run) for the previous action again,
+   * (1 - r) p(w) / (1 - p(prev)) for any other w, p being the predictive above under the filter's block mixture
+   * (src/kernels/types.ts, "Repeat blocks").
    */
   constructor(scorer: MixtureScorer, copy: CopyParameters | null, repeat: Float64Array | null = null) {
     this.scorer = scorer;
@@ -62,17 +64,26 @@ export class CopyRanker {
   }
 
   /** Turns the topic model's probabilities [V] into the block predictive after `previous` (in place). */
-  private toBlocks(probabilities: Float64Array, previous: number): Float64Array {
-    const r = this.repeat![previous];
+  private toBlocks(probabilities: Float64Array, previous: number, runLength: number): Float64Array {
+    const r = this.repeatAfter(previous, runLength);
     const scale = (1 - r) / Math.max(1 - probabilities[previous], SMALLEST_NOT_PREVIOUS);
     for (let w = 0; w < probabilities.length; w++) probabilities[w] *= scale;
     probabilities[previous] = r;
     return probabilities;
   }
 
-  private blockProbabilities(mix: ArrayLike<number>, history: HistoryCounts | null, previous: number): Float64Array {
+  private blockProbabilities(
+    mix: ArrayLike<number>,
+    history: HistoryCounts | null,
+    previous: number,
+    runLength: number,
+  ): Float64Array {
     this.scratch ??= new Float64Array(this.scorer.vocabularySize);
-    return this.toBlocks(this.topicProbabilities(mix, history, this.scratch), previous);
+    return this.toBlocks(this.topicProbabilities(mix, history, this.scratch), previous, runLength);
+  }
+
+  private repeatAfter(previous: number, runLength: number): number {
+    return repeatProbability(this.repeat!, this.scorer.vocabularySize, previous, runLength);
   }
 
   /** Fills topicMix and the bonus of the history's actions; returns the bonus array, or undefined without copy. */
@@ -99,9 +110,9 @@ export class CopyRanker {
   }
 
   /** 1-based rank of `target` among all actions (ties: the smaller id first). */
-  rank(mix: ArrayLike<number>, history: HistoryCounts | null, target: number, previous = -1): number {
+  rank(mix: ArrayLike<number>, history: HistoryCounts | null, target: number, previous = -1, runLength = 1): number {
     if (this.blockAfter(previous)) {
-      const probabilities = this.blockProbabilities(mix, history, previous);
+      const probabilities = this.blockProbabilities(mix, history, previous, runLength);
       const score = probabilities[target];
       let ahead = 0;
       for (let w = 0; w < probabilities.length; w++) {
@@ -118,7 +129,7 @@ export class CopyRanker {
   }
 
   /** p(w | history) of one action. */
-  probability(mix: ArrayLike<number>, history: HistoryCounts | null, w: number, previous = -1): number {
+  probability(mix: ArrayLike<number>, history: HistoryCounts | null, w: number, previous = -1, runLength = 1): number {
     const bonus = this.split(mix, history);
     const of = (action: number) =>
       this.scorer.probability(this.topicMix, action) + (bonus === undefined ? 0 : bonus[action]);
@@ -127,7 +138,7 @@ export class CopyRanker {
     const previousValue = block && w !== previous ? of(previous) : 0;
     this.clear(history);
     if (!block) return value;
-    const r = this.repeat![previous];
+    const r = this.repeatAfter(previous, runLength);
     return w === previous ? r : ((1 - r) * value) / Math.max(1 - previousValue, SMALLEST_NOT_PREVIOUS);
   }
 
@@ -137,9 +148,10 @@ export class CopyRanker {
     history: HistoryCounts | null,
     probabilitiesOut: Float64Array,
     previous = -1,
+    runLength = 1,
   ): Float64Array {
     this.topicProbabilities(mix, history, probabilitiesOut);
-    return this.blockAfter(previous) ? this.toBlocks(probabilitiesOut, previous) : probabilitiesOut;
+    return this.blockAfter(previous) ? this.toBlocks(probabilitiesOut, previous, runLength) : probabilitiesOut;
   }
 
   /** The topic model's own p(w | history) of every action (no blocks), written into probabilitiesOut [V]. */
@@ -162,10 +174,11 @@ export class CopyRanker {
     history: HistoryCounts | null,
     n: number,
     previous = -1,
+    runLength = 1,
   ): Array<{ action: number; probability: number }> {
     const V = this.scorer.vocabularySize;
     if (this.blockAfter(previous)) {
-      const probabilities = this.blockProbabilities(mix, history, previous);
+      const probabilities = this.blockProbabilities(mix, history, previous, runLength);
       const heap = new TopN(n);
       for (let w = 0; w < V; w++) heap.push(probabilities[w], w);
       return heap.sorted().map(({ id, score }) => ({ action: id, probability: score }));

@@ -12,6 +12,7 @@
 import type { CountTables, Kernel } from '../kernels/types.js';
 import { checkFilterOptions, sequenceLogLikelihoods, type HeldOutOptions } from './perplexity.js';
 import { CopyRanker } from './copy.js';
+import { runLengthBefore } from '../train/repeats.js';
 import { historyCounts } from './history.js';
 import { checkInteger, MixtureScorer } from './phi.js';
 import { TopN } from './top-n.js';
@@ -215,7 +216,8 @@ export async function nextActionEvaluation(options: NextActionOptions): Promise<
     while (offsets[d + 1] <= position) d++;
     const history = copy ? historyCounts(tokens, offsets[d], position, copy.decay, copy.window, blocks) : null;
     const previous = position > offsets[d] ? tokens[position - 1] : -1;
-    ranks[i] = ranker.rank(mix, history, tokens[position], previous);
+    const run = runLengthBefore(tokens, offsets[d], position);
+    ranks[i] = ranker.rank(mix, history, tokens[position], previous, run);
   }
   return nextActionFromRanks(ranks, eligible, sampled, scoredPositions);
 }

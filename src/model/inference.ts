@@ -11,7 +11,7 @@ import type { ActionLstm } from '../lstm/action-lstm.js';
 import { referenceLogits } from '../lstm/reference-cell.js';
 import { corpusFromSequences, type Sequences } from '../train/data.js';
 import { sampleTopicsWithFixedTables } from '../train/sample-topics.js';
-import { collapseRepeats, expandBlockTopics } from '../train/repeats.js';
+import { collapseRepeats, expandBlockTopics, runLengthBefore } from '../train/repeats.js';
 import type { ModelKind, ModelSettings } from '../train/settings.js';
 import { sequenceLogLikelihoods } from '../eval/perplexity.js';
 import { CacheRanker, smoothedUnigram, type CacheParameters } from '../eval/cache.js';
@@ -149,9 +149,10 @@ export async function predictNextManyTopics(
     const history = copy ? historyCounts(extended.tokens, start, positions[d], copy.decay, copy.window, blocks) : null;
     // the last known action of the history (-1 for none): after it, a repeat is its own prediction
     const previous = positions[d] > start ? extended.tokens[positions[d] - 1] : -1;
+    const run = runLengthBefore(extended.tokens, start, positions[d]);
     results.push(
       ranker
-        .top(mixtures.subarray(d * K, (d + 1) * K), history, n, previous)
+        .top(mixtures.subarray(d * K, (d + 1) * K), history, n, previous, run)
         .map((entry) => ({ action: vocabulary.word(entry.action), probability: entry.probability })),
     );
   }
@@ -241,6 +242,7 @@ export class ModelSession {
       cellState: kernel.allocFloat32(particles * s.hidden),
       topicCounts: kernel.allocInt32(particles * s.topics),
       ...(model.copy ? { copyHistory: kernel.allocInt32(model.copy.window).fill(-1) } : {}),
+      ...(model.repeat ? { runLength: kernel.allocInt32(1) } : {}),
     };
     this.state.previousAction[0] = -1;
     this.state.previousTopic.fill(-1);
@@ -316,7 +318,7 @@ export class ModelSession {
     const { counts } = this.model.servingTables();
     this.ranker ??= rankerOf(this.model, counts);
     return this.ranker
-      .top(this.topicMixture(), this.copyHistory(), n, this.state.previousAction[0])
+      .top(this.topicMixture(), this.copyHistory(), n, this.state.previousAction[0], this.state.runLength?.[0] ?? 1)
       .map((entry) => ({ action: this.model.vocabulary.word(entry.action), probability: entry.probability }));
   }
 

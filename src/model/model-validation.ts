@@ -60,18 +60,25 @@ export function validateModelFile(path: string, parts: ModelFileParts): void {
       const bad = transitions.findIndex((value) => !(value >= 0 && value <= 1 + 1e-9));
       if (bad >= 0) fail(`transition ${Math.floor(bad / K)} -> ${bad % K} is ${transitions[bad]}, not a probability`);
     }
-    // repeat blocks: the repeat table r [V], each strictly inside (0, 1) as the kernels require
+    // repeat blocks: the repeat table r [V][R] (R run lengths, 1 to 64), each strictly inside (0, 1) as the kernels
+    // require
     const repeat = sections.repeat;
     if (settings.repeats === 'blocks') {
-      if (!(repeat instanceof Float64Array) || repeat.length !== V) {
+      const runLengths = repeat === undefined ? 0 : repeat.length / V;
+      if (!(repeat instanceof Float64Array) || !Number.isInteger(runLengths) || runLengths < 1 || runLengths > 64) {
         fail(
           repeat === undefined
             ? 'its settings say repeat blocks but it holds no repeat table'
-            : `the repeat table holds ${repeat.length} values for ${V} actions`,
+            : `the repeat table holds ${repeat.length} values, not 1 to 64 run lengths for each of ${V} actions`,
         );
       }
       const bad = repeat.findIndex((value) => !(value > 0 && value < 1));
-      if (bad >= 0) fail(`the repeat probability of action ${bad} is ${repeat[bad]}, not inside (0, 1)`);
+      if (bad >= 0) {
+        fail(
+          `the repeat probability of action ${Math.floor(bad / runLengths)} (run length column ${bad % runLengths}) is ` +
+            `${repeat[bad]}, not inside (0, 1)`,
+        );
+      }
     } else if (repeat !== undefined) {
       fail('it holds a repeat table but its settings say every action is a step (repeats: tokens)');
     }

@@ -24,6 +24,13 @@ export type RepeatsChoice = (typeof REPEATS_CHOICES)[number];
  */
 export const REPEAT_PRIOR_TRANSITIONS = 2;
 
+/**
+ * The run lengths the repeat table tells apart: r(w, L) for runs of L = 1 .. REPEAT_RUN_LENGTHS - 1 actions, and one
+ * value for longer runs. On the event log a run goes on with probability 0.22 after one action, 0.40 after two, 0.56
+ * after three and 0.84 after six or more (bench/RESULTS.md, "Repeat blocks").
+ */
+export const REPEAT_RUN_LENGTHS = 8;
+
 /** A corpus with each run of one action cut to its first token, and where each kept token came from. */
 export interface CollapsedCorpus extends SequenceCorpus {
   /** source: [B] the position in the original corpus of each block's first token */
@@ -62,6 +69,9 @@ export interface RepeatStatistics {
   /** transitions within sequences, and how many repeat the action before */
   transitions: number;
   repeats: number;
+  /** runLengthOdds: [R] the log-odds added to every action's repeat probability after a run of L = 1 .. R actions
+   * (the last: R or more), fitted on the training transitions (fitRunLengthTable) */
+  runLengthOdds: number[];
 }
 
 /**
@@ -97,7 +107,84 @@ export function fitRepeatTable(
   for (let w = 0; w < vocabularySize; w++) {
     repeat[w] = (repeatsFrom[w] + priorTransitions * rate) / (transitionsFrom[w] + priorTransitions);
   }
-  return { repeat, statistics: { tokens: tokens.length, blocks: tokens.length - repeats, transitions, repeats } };
+  return {
+    repeat,
+    statistics: { tokens: tokens.length, blocks: tokens.length - repeats, transitions, repeats, runLengthOdds: [] },
+  };
+}
+
+/**
+ * The repeat table by run length, r [V][R] (row-major, the kernels' `repeat`; src/kernels/types.ts): r(w, L) =
+ * sigmoid(logit(r_w) + b_L) for a run of L actions w (L >= R: the last column), r_w from fitRepeatTable and one
+ * log-odds shift b_L per run length, each fitted by Newton's method to the training transitions after runs of that
+ * length (the b_L are separable given r_w). Values stay strictly inside (0, 1).
+ */
+export function fitRunLengthTable(
+  corpus: SequenceCorpus,
+  actionRepeat: Float64Array,
+  runLengths = REPEAT_RUN_LENGTHS,
+): { repeat: Float64Array; runLengthOdds: number[] } {
+  const { tokens, offsets } = corpus;
+  const V = actionRepeat.length;
+  const R = runLengths;
+  const logit = (p: number) => Math.log(p / (1 - p));
+  // every transition's previous action (its logit) and run-length column, and whether it repeated
+  const base: number[] = [];
+  const column: number[] = [];
+  const repeated: boolean[] = [];
+  for (let d = 0; d + 1 < offsets.length; d++) {
+    let run = 1;
+    for (let i = offsets[d] + 1; i < offsets[d + 1]; i++) {
+      const repeat = tokens[i] === tokens[i - 1];
+      base.push(logit(actionRepeat[tokens[i - 1]]));
+      column.push(Math.min(run, R) - 1);
+      repeated.push(repeat);
+      run = repeat ? run + 1 : 1;
+    }
+  }
+  const odds = new Float64Array(R);
+  for (let step = 0; step < 25; step++) {
+    // gradient and curvature of the Bernoulli log-likelihood in each b_L
+    const gradient = new Float64Array(R);
+    const curvature = new Float64Array(R);
+    for (let e = 0; e < base.length; e++) {
+      const p = 1 / (1 + Math.exp(-(base[e] + odds[column[e]])));
+      gradient[column[e]] += (repeated[e] ? 1 : 0) - p;
+      curvature[column[e]] += p * (1 - p);
+    }
+    let moved = 0;
+    for (let L = 0; L < R; L++) {
+      if (curvature[L] <= 0) continue;
+      // a bounded step: a run length seen only repeating (or never) would push b_L without end
+      const change = Math.max(-2, Math.min(2, gradient[L] / curvature[L]));
+      odds[L] = Math.max(-20, Math.min(20, odds[L] + change));
+      moved = Math.max(moved, Math.abs(change));
+    }
+    if (moved < 1e-10) break;
+  }
+  const repeat = new Float64Array(V * R);
+  for (let w = 0; w < V; w++) {
+    const own = logit(actionRepeat[w]);
+    for (let L = 0; L < R; L++) {
+      const p = 1 / (1 + Math.exp(-(own + odds[L])));
+      repeat[w * R + L] = Math.min(1 - 1e-9, Math.max(1e-9, p));
+    }
+  }
+  return { repeat, runLengthOdds: Array.from(odds) };
+}
+
+/** The length of the run of one action that ends just before `position` (0 at a sequence's start `start`). */
+export function runLengthBefore(tokens: ArrayLike<number>, start: number, position: number): number {
+  if (position <= start) return 0;
+  let length = 1;
+  while (position - length - 1 >= start && tokens[position - length - 1] === tokens[position - 1]) length++;
+  return length;
+}
+
+/** r(previous, runLength) of a repeat table [V][R] over V actions (runLength >= 1). */
+export function repeatProbability(repeat: Float64Array, vocabularySize: number, previous: number, runLength: number) {
+  const R = repeat.length / vocabularySize;
+  return repeat[previous * R + Math.min(Math.max(runLength, 1), R) - 1];
 }
 
 /**
@@ -132,10 +219,11 @@ export function repeatBlocks(
   topicCorpora: <C extends SequenceCorpus>(corpus: C) => C;
 } {
   if (choice === 'tokens') return { repeat: null, statistics: null, topicCorpora: (corpus) => corpus };
-  const { repeat, statistics } = fitRepeatTable(train, vocabularySize);
+  const { repeat: actionRepeat, statistics } = fitRepeatTable(train, vocabularySize);
+  const { repeat, runLengthOdds } = fitRunLengthTable(train, actionRepeat);
   return {
     repeat,
-    statistics,
+    statistics: { ...statistics, runLengthOdds },
     topicCorpora: (corpus) => {
       const { tokens, offsets } = collapseRepeats(corpus);
       return { ...corpus, tokens, offsets };

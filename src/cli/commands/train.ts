@@ -477,7 +477,7 @@ export const command: Command = {
       const { tokens, blocks, transitions, repeats } = summary.repeatBlocks;
       lines.push(
         `repeat blocks       ${tokens.toLocaleString('en-US')} training tokens in ${blocks.toLocaleString('en-US')} runs of ` +
-          `one action; ${fixed(transitions > 0 ? (100 * repeats) / transitions : 0, 1)}% of transitions repeat (each action's repeat probability; --repeats tokens to ` +
+          `one action; ${fixed(transitions > 0 ? (100 * repeats) / transitions : 0, 1)}% of transitions repeat (each action's repeat probability by run length; --repeats tokens to ` +
           'model every token as a step)',
       );
     }

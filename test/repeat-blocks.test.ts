@@ -141,6 +141,10 @@ collapseSuite('the run-length table fits how a run goes on with its length, for 
       assert.ok(Math.abs(fitted - goOn[Math.min(run, 3) - 1]) < 0.07, `action ${w}, run ${run}: ${fitted}`);
     }
   }
+  // a run length seen a few times and always ending keeps a probability a held-out repeat can live with
+  const rare = { tokens: Int32Array.of(0, 0, 1, 2, 2, 3, 1, 1, 0), offsets: Int32Array.of(0, 9) };
+  const sparse = fitRunLengthTable(rare, fitRepeatTable(rare, 4).repeat, 4).repeat;
+  assert.ok(repeatProbability(sparse, 4, 1, 2) > 0.02, `after a run of 2: ${repeatProbability(sparse, 4, 1, 2)}`);
   // the run so far, as the evaluations read it
   assert.equal(
     [0, 1, 2, 3, 4, 5].map((position) => runLengthBefore(Int32Array.of(7, 3, 3, 3, 2), 0, position)),

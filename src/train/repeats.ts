@@ -117,7 +117,7 @@ export function fitRepeatTable(
  * The repeat table by run length, r [V][R] (row-major, the kernels' `repeat`; src/kernels/types.ts): r(w, L) =
  * sigmoid(logit(r_w) + b_L) for a run of L actions w (L >= R: the last column), r_w from fitRepeatTable and one
  * log-odds shift b_L per run length, each fitted by Newton's method to the training transitions after runs of that
- * length (the b_L are separable given r_w). Values stay strictly inside (0, 1).
+ * length under a unit Gaussian prior (the b_L are separable given r_w). Values stay strictly inside (0, 1).
  */
 export function fitRunLengthTable(
   corpus: SequenceCorpus,
@@ -147,6 +147,12 @@ export function fitRunLengthTable(
     // gradient and curvature of the Bernoulli log-likelihood in each b_L
     const gradient = new Float64Array(R);
     const curvature = new Float64Array(R);
+    // a unit Gaussian prior on each b_L: a run length seen a few times, always ending (or never), would otherwise
+    // push its shift without end, and a held-out run of that length would then score log 0
+    for (let L = 0; L < R; L++) {
+      gradient[L] = -odds[L];
+      curvature[L] = 1;
+    }
     for (let e = 0; e < base.length; e++) {
       const p = 1 / (1 + Math.exp(-(base[e] + odds[column[e]])));
       gradient[column[e]] += (repeated[e] ? 1 : 0) - p;
@@ -154,10 +160,8 @@ export function fitRunLengthTable(
     }
     let moved = 0;
     for (let L = 0; L < R; L++) {
-      if (curvature[L] <= 0) continue;
-      // a bounded step: a run length seen only repeating (or never) would push b_L without end
       const change = Math.max(-2, Math.min(2, gradient[L] / curvature[L]));
-      odds[L] = Math.max(-20, Math.min(20, odds[L] + change));
+      odds[L] += change;
       moved = Math.max(moved, Math.abs(change));
     }
     if (moved < 1e-10) break;

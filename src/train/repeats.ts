@@ -74,6 +74,38 @@ export interface RepeatStatistics {
   runLengthOdds: number[];
 }
 
+/** The training transitions by previous action and run length: one pass over the corpus, what both fits read. */
+export interface TransitionCounts {
+  /** R run-length columns; tokens: the corpus's tokens */
+  runLengths: number;
+  tokens: number;
+  /** transitions, repeats: [V][R] transitions leaving a run of L actions w (L >= R: the last column), and how many
+   * of them repeat w */
+  transitions: Float64Array;
+  repeats: Float64Array;
+}
+
+export function transitionCounts(corpus: SequenceCorpus, vocabularySize: number, runLengths: number): TransitionCounts {
+  const { tokens, offsets } = corpus;
+  const R = runLengths;
+  const transitions = new Float64Array(vocabularySize * R);
+  const repeats = new Float64Array(vocabularySize * R);
+  for (let d = 0; d + 1 < offsets.length; d++) {
+    let run = 1;
+    for (let i = offsets[d] + 1; i < offsets[d + 1]; i++) {
+      const cell = tokens[i - 1] * R + Math.min(run, R) - 1;
+      transitions[cell]++;
+      if (tokens[i] === tokens[i - 1]) {
+        repeats[cell]++;
+        run++;
+      } else {
+        run = 1;
+      }
+    }
+  }
+  return { runLengths: R, tokens: tokens.length, transitions, repeats };
+}
+
 /**
  * The repeat table r [V] of a training corpus: r_w = (repeats after w + m rbar) / (transitions after w + m), with
  * rbar = (repeats + 1) / (transitions + 2) over the whole corpus and m = REPEAT_PRIOR_TRANSITIONS. Every value is
@@ -85,32 +117,34 @@ export function fitRepeatTable(
   vocabularySize: number,
   priorTransitions = REPEAT_PRIOR_TRANSITIONS,
 ): { repeat: Float64Array; statistics: RepeatStatistics } {
-  const { tokens, offsets } = corpus;
+  return actionRepeatTable(transitionCounts(corpus, vocabularySize, 1), priorTransitions);
+}
+
+function actionRepeatTable(
+  counts: TransitionCounts,
+  priorTransitions: number,
+): { repeat: Float64Array; statistics: RepeatStatistics } {
+  const R = counts.runLengths;
+  const V = counts.transitions.length / R;
   // transitionsFrom, repeatsFrom: [V] transitions leaving action w within a sequence, and how many repeat w
-  const transitionsFrom = new Float64Array(vocabularySize);
-  const repeatsFrom = new Float64Array(vocabularySize);
+  const transitionsFrom = new Float64Array(V);
+  const repeatsFrom = new Float64Array(V);
   let transitions = 0;
   let repeats = 0;
-  for (let d = 0; d + 1 < offsets.length; d++) {
-    for (let i = offsets[d] + 1; i < offsets[d + 1]; i++) {
-      const previous = tokens[i - 1];
-      transitionsFrom[previous]++;
-      transitions++;
-      if (tokens[i] === previous) {
-        repeatsFrom[previous]++;
-        repeats++;
-      }
-    }
+  for (let cell = 0; cell < V * R; cell++) {
+    const w = Math.floor(cell / R);
+    transitionsFrom[w] += counts.transitions[cell];
+    repeatsFrom[w] += counts.repeats[cell];
+    transitions += counts.transitions[cell];
+    repeats += counts.repeats[cell];
   }
   const rate = (repeats + 1) / (transitions + 2);
-  const repeat = new Float64Array(vocabularySize);
-  for (let w = 0; w < vocabularySize; w++) {
+  const repeat = new Float64Array(V);
+  for (let w = 0; w < V; w++) {
     repeat[w] = (repeatsFrom[w] + priorTransitions * rate) / (transitionsFrom[w] + priorTransitions);
   }
-  return {
-    repeat,
-    statistics: { tokens: tokens.length, blocks: tokens.length - repeats, transitions, repeats, runLengthOdds: [] },
-  };
+  const { tokens } = counts;
+  return { repeat, statistics: { tokens, blocks: tokens - repeats, transitions, repeats, runLengthOdds: [] } };
 }
 
 /**
@@ -124,39 +158,32 @@ export function fitRunLengthTable(
   actionRepeat: Float64Array,
   runLengths = REPEAT_RUN_LENGTHS,
 ): { repeat: Float64Array; runLengthOdds: number[] } {
-  const { tokens, offsets } = corpus;
+  return runLengthTable(transitionCounts(corpus, actionRepeat.length, runLengths), actionRepeat);
+}
+
+function runLengthTable(
+  counts: TransitionCounts,
+  actionRepeat: Float64Array,
+): { repeat: Float64Array; runLengthOdds: number[] } {
   const V = actionRepeat.length;
-  const R = runLengths;
+  const R = counts.runLengths;
   const logit = (p: number) => Math.log(p / (1 - p));
-  // every transition's previous action (its logit) and run-length column, and whether it repeated
-  const base: number[] = [];
-  const column: number[] = [];
-  const repeated: boolean[] = [];
-  for (let d = 0; d + 1 < offsets.length; d++) {
-    let run = 1;
-    for (let i = offsets[d] + 1; i < offsets[d + 1]; i++) {
-      const repeat = tokens[i] === tokens[i - 1];
-      base.push(logit(actionRepeat[tokens[i - 1]]));
-      column.push(Math.min(run, R) - 1);
-      repeated.push(repeat);
-      run = repeat ? run + 1 : 1;
-    }
-  }
+  const own = Float64Array.from(actionRepeat, logit);
   const odds = new Float64Array(R);
   for (let step = 0; step < 25; step++) {
-    // gradient and curvature of the Bernoulli log-likelihood in each b_L
-    const gradient = new Float64Array(R);
-    const curvature = new Float64Array(R);
-    // a unit Gaussian prior on each b_L: a run length seen a few times, always ending (or never), would otherwise
-    // push its shift without end, and a held-out run of that length would then score log 0
-    for (let L = 0; L < R; L++) {
-      gradient[L] = -odds[L];
-      curvature[L] = 1;
-    }
-    for (let e = 0; e < base.length; e++) {
-      const p = 1 / (1 + Math.exp(-(base[e] + odds[column[e]])));
-      gradient[column[e]] += (repeated[e] ? 1 : 0) - p;
-      curvature[column[e]] += p * (1 - p);
+    // gradient and curvature in each b_L of the Bernoulli log-likelihood, summed cell by cell (w, L), with a unit
+    // Gaussian prior: a run length seen a few times, always ending (or never), would otherwise push its shift
+    // without end, and a held-out run of that length would then score log 0
+    const gradient = Float64Array.from(odds, (b) => -b);
+    const curvature = new Float64Array(R).fill(1);
+    for (let w = 0; w < V; w++) {
+      for (let L = 0; L < R; L++) {
+        const n = counts.transitions[w * R + L];
+        if (n === 0) continue;
+        const p = 1 / (1 + Math.exp(-(own[w] + odds[L])));
+        gradient[L] += counts.repeats[w * R + L] - n * p;
+        curvature[L] += n * p * (1 - p);
+      }
     }
     let moved = 0;
     for (let L = 0; L < R; L++) {
@@ -168,9 +195,8 @@ export function fitRunLengthTable(
   }
   const repeat = new Float64Array(V * R);
   for (let w = 0; w < V; w++) {
-    const own = logit(actionRepeat[w]);
     for (let L = 0; L < R; L++) {
-      const p = 1 / (1 + Math.exp(-(own + odds[L])));
+      const p = 1 / (1 + Math.exp(-(own[w] + odds[L])));
       repeat[w * R + L] = Math.min(1 - 1e-9, Math.max(1e-9, p));
     }
   }
@@ -223,8 +249,10 @@ export function repeatBlocks(
   topicCorpora: <C extends SequenceCorpus>(corpus: C) => C;
 } {
   if (choice === 'tokens') return { repeat: null, statistics: null, topicCorpora: (corpus) => corpus };
-  const { repeat: actionRepeat, statistics } = fitRepeatTable(train, vocabularySize);
-  const { repeat, runLengthOdds } = fitRunLengthTable(train, actionRepeat);
+  // one pass over the corpus: the per-action table sums the run-length columns
+  const counts = transitionCounts(train, vocabularySize, REPEAT_RUN_LENGTHS);
+  const { repeat: actionRepeat, statistics } = actionRepeatTable(counts, REPEAT_PRIOR_TRANSITIONS);
+  const { repeat, runLengthOdds } = runLengthTable(counts, actionRepeat);
   return {
     repeat,
     statistics: { ...statistics, runLengthOdds },

@@ -149,12 +149,14 @@ async function ldaCompletion(
         const observed = to - from;
         for (let k = 0; k < K; k++) theta[k] = (theta[k] / kept.length + alpha) / (observed + K * alpha);
         let logLikelihood = 0;
+        // run: the length of the run ending before token i, carried along (walking back each time is quadratic in it)
+        let run = runLengthBefore(tokens, offsets[d], secondStart[d]);
         for (let i = secondStart[d]; i < offsets[d + 1]; i++) {
           // with the copy component, the history is everything before the token (the first half and the scored part)
           const history = copy ? historyCounts(tokens, offsets[d], i, copy.decay, copy.window, blocks) : null;
           const previous = i > offsets[d] ? tokens[i - 1] : -1;
-          const run = runLengthBefore(tokens, offsets[d], i);
           logLikelihood += Math.log(ranker.probability(theta, history, tokens[i], previous, run));
+          run = tokens[i] === previous ? run + 1 : 1;
         }
         perSequence[d] = logLikelihood;
       }

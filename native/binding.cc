@@ -328,8 +328,20 @@ CopyParams copyParams(Arguments& a, Napi::Object o, int32_t numTopics) {
   return copy;
 }
 
+// Checks r(w, L) of repeat[from .. to): each strictly inside (0, 1), or a repeat (or a new block) would score log 0.
+void checkRepeatValues(Arguments& a, const double* repeat, size_t from, size_t to) {
+  for (size_t i = from; i < to; ++i) {
+    if (!(repeat[i] > 0 && repeat[i] < 1)) {
+      a.fail("repeat", "[" + std::to_string(i) + "] is not in (0, 1)",
+             "pass each repeat probability r(w, L) strictly between 0 and 1 (smoothed counts)");
+    }
+  }
+}
+
 // Fields shared by particleFilter and filterStep.
-// snapshot: for the asynchronous particleFilter, where the count tables are copied as they are checked (snapshot.h)
+// snapshot: for the asynchronous particleFilter, where the count tables are copied as they are checked (snapshot.h);
+// without it (filterStep) the repeat table is read in place and only its shape is checked here: the step reads one
+// row, which FilterStep checks once it knows the previous action
 FilterParams filterParams(Arguments& a, Napi::Object o, Snapshot* snapshot = nullptr) {
   FilterParams p;
   p.mode = a.choice(o.Get("mode"), "mode", kModeNames);
@@ -361,14 +373,14 @@ FilterParams filterParams(Arguments& a, Napi::Object o, Snapshot* snapshot = nul
                  " and R in [1, " + std::to_string(kMaxRepeatRuns) + "]",
              "pass [V][R] repeat probabilities r(w, L), L = 1 .. R (R = 1: one per action)");
     }
-    for (size_t i = 0; i < repeat.length; ++i) {
-      if (!(repeat.data[i] > 0 && repeat.data[i] < 1)) {
-        a.fail("repeat", "[" + std::to_string(i) + "] is not in (0, 1)",
-               "pass each repeat probability r(w, L) strictly between 0 and 1 (smoothed counts)");
-      }
-    }
-    p.repeat.assign(repeat.data, repeat.data + repeat.length);
+    p.hasRepeat = true;
     p.repeatRuns = static_cast<int32_t>(repeat.length / V);
+    if (snapshot != nullptr) {
+      checkRepeatValues(a, repeat.data, 0, repeat.length);
+      p.repeat.assign(repeat.data, repeat.data + repeat.length);
+    } else {
+      p.repeatView = repeat.data;
+    }
   }
   return p;
 }
@@ -465,7 +477,11 @@ Napi::Value FilterStep(const Napi::CallbackInfo& info) {
       nullptr};
   // runLength: required with repeat blocks (it picks r(w, L)); without them kept up to date when given
   const Napi::Value runLengthValue = stateObject.Get("runLength");
-  if (!p.repeat.empty() || (!runLengthValue.IsUndefined() && !runLengthValue.IsNull())) {
+  if (p.hasRepeat && previousAction.data[0] >= 0) {
+    const size_t row = static_cast<size_t>(previousAction.data[0]) * p.repeatRuns;
+    checkRepeatValues(a, p.repeatView, row, row + p.repeatRuns);
+  }
+  if (p.hasRepeat || (!runLengthValue.IsUndefined() && !runLengthValue.IsNull())) {
     if (runLengthValue.IsUndefined() || runLengthValue.IsNull()) {
       a.fail("state.runLength", "is missing, and repeat blocks read it",
              "allocate it with kernel.allocInt32(1), 0 at a session's start, and keep what filterStep writes");

@@ -61,7 +61,7 @@ class Engine {
   double advance(ParticleState& state, int32_t action, uint64_t sequenceIndex, float* mixtureBefore) {
     const int32_t t = *state.position;
     const int32_t previous = *state.previousAction;
-    const bool blockStart = !p_.repeat.empty() && previous >= 0;
+    const bool blockStart = p_.hasRepeat && previous >= 0;
     // r(previous, L) with L the length of the run so far (blocks only)
     const double repeatProbability = blockStart ? repeatOf(previous, *state.runLength) : 0.0;
     if (blockStart && action == previous) {
@@ -125,7 +125,7 @@ class Engine {
       stepCells(state, hiddenCopy_.data(), cellCopy_.data());
     }
     const int32_t previous = *state.previousAction;
-    const bool blockStart = !p_.repeat.empty() && previous >= 0;
+    const bool blockStart = p_.hasRepeat && previous >= 0;
     if (blockStart) previousPhi(state, t, previous);
     std::fill(mixture_.begin(), mixture_.end(), 0.0);
     double mixtureTotal = 0;
@@ -144,7 +144,7 @@ class Engine {
   // r(w, L) = repeat[w * R + min(L, R) - 1]; a run has L >= 1 (a state that says 0 is read as 1)
   double repeatOf(int32_t w, int32_t runLength) const {
     const int32_t L = std::min(std::max(runLength, 1), p_.repeatRuns);
-    return p_.repeat[static_cast<size_t>(w) * p_.repeatRuns + (L - 1)];
+    return p_.repeatTable()[static_cast<size_t>(w) * p_.repeatRuns + (L - 1)];
   }
 
   // Advances every particle's cell on its next input (in the given buffers) and leaves its logits in logits_.

@@ -30,8 +30,11 @@ struct FilterParams {
   // repeat[w * R + min(L, R) - 1], the probability that the action after a run of L w's is w again. A repeat
   // scores log r(w, L) and leaves the state as it was; any other action starts a block, drawn from the topic model
   // conditioned on not being w: (1 - r(w, L)) p_s(a) / (1 - p_s(w)) per particle.
-  std::vector<double> repeat;
-  int32_t repeatRuns = 1;  // R = repeat.size() / V, in [1, kMaxRepeatRuns]
+  bool hasRepeat = false;
+  std::vector<double> repeat;          // particleFilter: the table, copied (the call is asynchronous)
+  const double* repeatView = nullptr;  // filterStep: the caller's table, read in place (the call is synchronous)
+  int32_t repeatRuns = 1;              // R = the table's length / V, in [1, kMaxRepeatRuns]
+  const double* repeatTable() const { return repeatView != nullptr ? repeatView : repeat.data(); }
 };
 
 // FilterState of src/kernels/types.ts, validated by the binding.

@@ -443,15 +443,27 @@ for (const backend of BACKENDS) {
         /repeat ?\[7\].*\(0, 1\)/,
       ],
     ];
+    // filterStep checks the table's shape, and the values of the one row it reads: its previous action's
+    const badRow: Record<string, number> = { 'r = 0': 2, 'r = 1': 5, 'r NaN': 0, 'r negative': 7 };
+    badRow['R = 3, r(2, 2) = 1'] = 2;
     for (const [label, repeat, pattern] of cases) {
       await rejects(() => run(repeat), pattern);
       const state = newState(k, 0);
+      state.previousAction[0] = badRow[label] ?? -1;
+      state.position[0] = badRow[label] === undefined ? 0 : 1;
+      state.runLength![0] = badRow[label] === undefined ? 0 : 1;
       assert.throws(
         () => k.filterStep({ ...args, repeat: repeat as Float64Array, state, action: 1, sequenceIndex: 0 }),
         (error: Error) => pattern.test(error.message),
         `filterStep, ${label}`,
       );
-      assert.is(state.position[0], 0, `filterStep, ${label}: the state is untouched`);
+      assert.is(state.position[0], badRow[label] === undefined ? 0 : 1, `filterStep, ${label}: the state is untouched`);
+      if (badRow[label] !== undefined) {
+        // a bad value in a row this step does not read is not this step's business
+        const elsewhere = newState(k, 0);
+        k.filterStep({ ...args, repeat: repeat as Float64Array, state: elsewhere, action: 1, sequenceIndex: 0 });
+        assert.is(elsewhere.position[0], 1, `filterStep, ${label}: a step from the start reads no row`);
+      }
     }
     // the bounds' neighbours work, and R = 64
     await run(withValue(1, Number.MIN_VALUE));

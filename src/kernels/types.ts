@@ -59,6 +59,9 @@
  * so log p(a | history) = log(1 - r(w, L)) + log sum_s W_s p_s(a) / (1 - p_s(w)); the weights and the posterior draw
  * follow the same conditional, and a recorded mixture is sum_s W_s pi_s / (1 - p_s(w)), normalised. 1 - p_s(w)
  * is kept at 1e-12 or more. The first action of a sequence is scored as without blocks (its run has length 1).
+ * Both backends check the table's shape; particleFilter checks (and copies) every value, filterStep only the row it
+ * reads (its previous action's) and reads the table in place, so that a session step costs no O(V R) work (keep the
+ * table in the kernel's memory, allocFloat64, for the WASM backend to read it without a copy).
  * particleFilter counts the run of each sequence itself; filterStep keeps it in FilterState.runLength. The training side
  * (src/train/repeats.ts) collapses the runs, so the sampler and the LSTM only ever see blocks.
  *

@@ -175,7 +175,12 @@ export interface FilterShape {
   repeatRuns: number;
 }
 
-export function checkFilterCommon(entry: string, checks: ContentChecks, args: FilterCommonArgs): FilterShape {
+export function checkFilterCommon(
+  entry: string,
+  checks: ContentChecks,
+  args: FilterCommonArgs,
+  repeatRows: 'all' | number = 'all',
+): FilterShape {
   const mode = args.mode,
     K = args.numTopics,
     V = args.vocabularySize;
@@ -195,7 +200,7 @@ export function checkFilterCommon(entry: string, checks: ContentChecks, args: Fi
     particles: args.particles,
     particlesUsed: mode === 'word-lla' ? 1 : args.particles,
     copyWindow: checkCopy(entry, args.copy, K),
-    repeatRuns: checkRepeat(entry, args.repeat, V),
+    repeatRuns: checkRepeat(entry, args.repeat, V, repeatRows),
   };
 }
 
@@ -223,9 +228,10 @@ export const MAX_REPEAT_RUNS = 64;
 
 /**
  * Repeat blocks (absent or null: none): repeat [V][R], R in [1, MAX_REPEAT_RUNS], each r(w, L) strictly inside
- * (0, 1). Returns R, or 0 when absent.
+ * (0, 1). Returns R, or 0 when absent. `rows`: 'all', or the one row a filterStep reads (its previous action; -1:
+ * none): a session step reads one row, and checking all V x R values at every step would cost more than the step.
  */
-function checkRepeat(entry: string, repeat: unknown, V: number): number {
+function checkRepeat(entry: string, repeat: unknown, V: number, rows: 'all' | number = 'all'): number {
   if (repeat === undefined || repeat === null) return 0;
   requireArray(entry, 'repeat', repeat, Float64Array);
   const r = repeat as Float64Array;
@@ -236,7 +242,9 @@ function checkRepeat(entry: string, repeat: unknown, V: number): number {
       `repeat has length ${r.length}, not V * R with V = ${V} and R in [1, ${MAX_REPEAT_RUNS}]: pass [V][R] repeat probabilities r(w, L), L = 1 .. R (R = 1: one per action)`,
     );
   }
-  for (let i = 0; i < r.length; i++) {
+  const from = rows === 'all' ? 0 : Math.max(0, rows) * R;
+  const to = rows === 'all' ? r.length : rows < 0 ? 0 : from + R;
+  for (let i = from; i < to; i++) {
     // r(w, L) of 0 or 1 would score a repeat, or every new block, log 0
     if (!(r[i] > 0 && r[i] < 1)) {
       fail(
@@ -285,7 +293,14 @@ export function checkFilterStep(
 ): FilterShape & { action: number; position: number; previousAction: number; runLength: number | undefined } {
   const entry = 'filterStep';
   if (typeof args !== 'object' || args === null) fail(entry, `args must be an object, got ${describe(args)}`);
-  const common = checkFilterCommon(entry, checks, args);
+  // the step reads the repeat table's row of the previous action only (checked as an id below)
+  const previousRow = args.state?.previousAction instanceof Int32Array ? args.state.previousAction[0] : -1;
+  const common = checkFilterCommon(
+    entry,
+    checks,
+    args,
+    Number.isInteger(previousRow) && previousRow >= 0 && previousRow < args.vocabularySize ? previousRow : -1,
+  );
   const { mode, K, V, H, particlesUsed: S } = common;
   const action = requireInteger(entry, 'action', args.action, 0, V - 1);
   const state = args.state as FilterState;

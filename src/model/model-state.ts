@@ -97,7 +97,18 @@ export abstract class ModelState {
   get copy(): CopyParameters | null {
     return this.copyParameters;
   }
-  /** The repeat table of a topic model trained with `repeats: 'blocks'` ([V] r_w), or null. */
+  /** Keeps `table` as the model's repeat table, in the kernel's memory: a WASM session step then reads it in place
+   * instead of copying [V][R] values in at every action. */
+  protected useRepeatTable(table: Float64Array | null): void {
+    if (table === null) {
+      this.repeatTable = null;
+      return;
+    }
+    this.repeatTable = this.kernel.allocFloat64(table.length);
+    this.repeatTable.set(table);
+  }
+
+  /** The repeat table of a topic model trained with `repeats: 'blocks'` ([V][R] r(w, L)), or null. */
   get repeat(): Float64Array | null {
     return this.repeatTable;
   }

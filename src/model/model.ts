@@ -192,7 +192,7 @@ export class LlaModel extends ModelState {
     }
     const s = this.settings;
     const { repeat, statistics, topicCorpora } = repeatBlocks(s.repeats, train, this.vocabulary.size);
-    this.repeatTable = repeat; // before training: a progress callback may read the model as it trains
+    this.useRepeatTable(repeat); // before training: a progress callback may read the model as it trains
     const copying =
       s.copy === 'auto' && heldIn !== null
         ? copyFitStage({
@@ -481,7 +481,7 @@ export class LlaModel extends ModelState {
     model.tables = saved.tables;
     model.transitions = saved.transitions;
     model.copyParameters = saved.copy;
-    model.repeatTable = saved.repeat;
+    model.useRepeatTable(saved.repeat);
     model.cacheParameters = saved.cache;
     if (saved.lstm) {
       await model.ensureLstm(saved.lstm);
